@@ -1,0 +1,157 @@
+//! Diagnostics as data: a code, a severity, a message, a primary span, labels and help.
+//! Every phase turns its own error enum into `Diagnostic`s in one wording file; `render`
+//! turns them into text for people or JSON for machines.
+
+pub mod render;
+
+use crate::source::FileId;
+use crate::syntax::Span;
+
+macro_rules! codes {
+    ($($code:ident: $severity:ident, $summary:literal;)*) => {
+        /// Every code the compiler can emit (spec section 7).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Code { $($code,)* }
+
+        impl Code {
+            pub const ALL: &'static [Code] = &[$(Code::$code,)*];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $(Code::$code => stringify!($code),)* }
+            }
+
+            pub fn severity(self) -> Severity {
+                match self { $(Code::$code => Severity::$severity,)* }
+            }
+
+            /// One line: what the code means.
+            pub fn summary(self) -> &'static str {
+                match self { $(Code::$code => $summary,)* }
+            }
+        }
+    };
+}
+
+codes! {
+    E0001: Error, "syntax error";
+    E0002: Error, "invalid literal: unknown unit, malformed resolution or rate";
+    E0101: Error, "unknown name (stream, model, const)";
+    E0102: Error, "unknown stage";
+    E0103: Error, "duplicate definition";
+    E0104: Error, "unknown parameter";
+    E0105: Error, "missing required argument";
+    E0106: Error, "argument of the wrong type";
+    E0107: Error, "argument value out of range";
+    E0108: Error, "unknown module in `use`";
+    E0109: Error, "file not found or unreadable";
+    E0110: Error, "role misuse: a source as a stage, a sink mid-flow, a stage as a flow's head";
+    E0203: Error, "a flow statement that does not end in a sink";
+    W0001: Warning, "unused `let` binding";
+}
+
+impl Code {
+    pub fn parse(text: &str) -> Option<Code> {
+        Code::ALL
+            .iter()
+            .copied()
+            .find(|c| c.as_str().eq_ignore_ascii_case(text.trim()))
+    }
+}
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Label {
+    pub file: FileId,
+    pub span: Span,
+    pub message: String,
+}
+
+impl Label {
+    pub fn new(file: FileId, span: Span, message: impl Into<String>) -> Label {
+        Label {
+            file,
+            span,
+            message: message.into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Diagnostic {
+    pub code: Code,
+    pub severity: Severity,
+    pub message: String,
+    /// Where the mistake is; its message may be empty.
+    pub primary: Label,
+    /// Secondary places that explain it ("first defined here").
+    pub labels: Vec<Label>,
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn new(code: Code, file: FileId, span: Span, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            code,
+            severity: code.severity(),
+            message: message.into(),
+            primary: Label::new(file, span, ""),
+            labels: Vec::new(),
+            help: None,
+        }
+    }
+
+    pub fn with_primary_label(mut self, message: impl Into<String>) -> Diagnostic {
+        self.primary.message = message.into();
+        self
+    }
+
+    pub fn with_label(
+        mut self,
+        file: FileId,
+        span: Span,
+        message: impl Into<String>,
+    ) -> Diagnostic {
+        self.labels.push(Label::new(file, span, message));
+        self
+    }
+
+    pub fn with_help(mut self, help: impl Into<String>) -> Diagnostic {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+/// Sorts diagnostics by file and position so output does not depend on checking order.
+pub fn sort(diagnostics: &mut [Diagnostic]) {
+    diagnostics.sort_by(|a, b| {
+        (a.primary.file, a.primary.span.start, a.code).cmp(&(
+            b.primary.file,
+            b.primary.span.start,
+            b.code,
+        ))
+    });
+}

@@ -1,0 +1,144 @@
+//! The resolved program: every name bound to its definition, every call bound to a
+//! built-in with its arguments checked and in parameter order. Produced by `resolve`,
+//! read by the type checker and lowering. Spans point into the user's file.
+
+use std::path::PathBuf;
+
+use crate::stdlib::BuiltinId;
+use crate::syntax::Span;
+use crate::syntax::ast::{Ident, Role, TypeExpr};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ModelId(pub u32);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct LetId(pub u32);
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    String(String),
+    Duration(i64),
+    Bitrate(i64),
+    Rate {
+        num: u64,
+        den: u64,
+    },
+    Resolution {
+        width: u32,
+        height: u32,
+    },
+    /// A word of an enumerated parameter: `iou`, `letterbox`, `h264`.
+    Symbol(String),
+    List(Vec<Value>),
+    Model(ModelId),
+    Decoder(Box<BoundCall>),
+    Tensor(TypeExpr),
+    /// `_`, or a parameter whose default is "chosen later".
+    Unset,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct BoundArg {
+    pub value: Value,
+    /// The value as written, or the call when the default was taken.
+    pub span: Span,
+    /// Written by the user (not a default).
+    pub given: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct BoundCall {
+    pub builtin: BuiltinId,
+    pub name: String,
+    pub role: Role,
+    pub span: Span,
+    pub name_span: Span,
+    /// One per parameter of the built-in, in declaration order.
+    pub args: Vec<BoundArg>,
+    /// Paths named by the call, resolved against the `.vpl` file's directory.
+    pub resolved_path: Option<PathBuf>,
+}
+
+impl BoundCall {
+    pub fn arg(&self, index: usize) -> &Value {
+        &self.args[index].value
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Model {
+    pub name: Ident,
+    pub call: BoundCall,
+    pub doc: Option<String>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct Const {
+    pub name: Ident,
+    pub value: Value,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct Program {
+    pub consts: Vec<Const>,
+    pub models: Vec<Model>,
+    pub pipelines: Vec<Pipeline>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Pipeline {
+    pub name: Ident,
+    pub lets: Vec<Let>,
+    /// The flow statements, each ending in a sink.
+    pub flows: Vec<FlowStatement>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct Let {
+    pub name: Ident,
+    pub flow: Flow,
+    pub uses: Vec<Span>,
+}
+
+#[derive(Debug, Clone)]
+pub struct FlowStatement {
+    pub flow: Flow,
+    pub span: Span,
+}
+
+/// A flow as a tree: the innermost node is where the stream starts.
+#[derive(Debug, Clone)]
+pub enum Flow {
+    Source {
+        call: BoundCall,
+        ascription: Option<TypeExpr>,
+    },
+    Stream {
+        id: LetId,
+        span: Span,
+        ascription: Option<TypeExpr>,
+    },
+    List {
+        items: Vec<Flow>,
+        span: Span,
+        ascription: Option<TypeExpr>,
+    },
+    /// A stage or a sink applied to the flow before it.
+    Apply { input: Box<Flow>, call: BoundCall },
+}
+
+impl Flow {
+    pub fn span(&self) -> Span {
+        match self {
+            Flow::Source { call, .. } => call.span,
+            Flow::Stream { span, .. } | Flow::List { span, .. } => *span,
+            Flow::Apply { input, call } => input.span().to(call.span),
+        }
+    }
+}

@@ -1,0 +1,22 @@
+//! vpl compiler: `.vpl` text → syntax tree → resolved program → diagnostics.
+//!
+//! No IO happens here: files, media probes and model signatures come in through the
+//! [`Host`] trait, so the command line, the language server and the tests all drive the
+//! same compiler. See docs/architecture.md for the stages and their invariants.
+
+pub mod diagnostics;
+pub mod fmt;
+pub mod hir;
+pub mod host;
+pub mod resolve;
+pub mod source;
+pub mod stdlib;
+pub mod suggest;
+pub mod syntax;
+
+mod driver;
+
+pub use diagnostics::{Code, Diagnostic, Severity};
+pub use driver::{Compilation, compile};
+pub use host::{Host, MemoryHost};
+pub use source::{FileId, SourceFile, SourceMap};

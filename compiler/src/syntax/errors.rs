@@ -1,0 +1,313 @@
+//! Syntax errors as data, and the one place that words them (E0001, E0002).
+
+use super::literal::LiteralError;
+use super::span::Span;
+use crate::diagnostics::{Code, Diagnostic};
+use crate::source::FileId;
+
+/// Where the parser was when it stopped: decides how "expected `;`" is worded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Context {
+    Item,
+    PipelineHeader,
+    Statement,
+}
+
+/// What the parser would have accepted, in the user's terms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Token {
+    Semi,
+    Pipe,
+    Comma,
+    Colon,
+    Dot,
+    Eq,
+    Lt,
+    Gt,
+    LParen,
+    RParen,
+    LBracket,
+    RBracket,
+    LBrace,
+    RBrace,
+    Name,
+    Number,
+    String,
+    Value,
+    Argument,
+    Flow,
+    Stage,
+    Type,
+    Ascription,
+    Item,
+    Statement,
+    Parameter,
+    Role,
+    Keyword(&'static str),
+    Range,
+}
+
+impl Token {
+    fn words(self) -> String {
+        match self {
+            Token::Semi => "`;`".into(),
+            Token::Pipe => "`|`".into(),
+            Token::Comma => "`,`".into(),
+            Token::Colon => "`:`".into(),
+            Token::Dot => "`.`".into(),
+            Token::Eq => "`=`".into(),
+            Token::Lt => "`<`".into(),
+            Token::Gt => "`>`".into(),
+            Token::LParen => "`(`".into(),
+            Token::RParen => "`)`".into(),
+            Token::LBracket => "`[`".into(),
+            Token::RBracket => "`]`".into(),
+            Token::LBrace => "`{`".into(),
+            Token::RBrace => "`}`".into(),
+            Token::Name => "a name".into(),
+            Token::Number => "a number".into(),
+            Token::String => "a string".into(),
+            Token::Value => "a value".into(),
+            Token::Argument => "an argument".into(),
+            Token::Flow => "a source or a stream name".into(),
+            Token::Stage => "a stage".into(),
+            Token::Type => "a type".into(),
+            Token::Ascription => "`:` and a type".into(),
+            Token::Item => "`use`, `const`, `model` or `pipeline`".into(),
+            Token::Statement => "a statement (`let NAME = ...;` or a flow ending in a sink)".into(),
+            Token::Parameter => "a parameter".into(),
+            Token::Role => "`source`, `stage`, `sink`, `model` or `decoder`".into(),
+            Token::Keyword(k) => format!("`{k}`"),
+            Token::Range => "`in` and a range".into(),
+        }
+    }
+}
+
+/// What stood where the parser stopped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Found {
+    EndOfFile,
+    Keyword(String),
+    Name(String),
+    Number(String),
+    String,
+    Punct(char),
+}
+
+impl Found {
+    fn words(&self) -> String {
+        match self {
+            Found::EndOfFile => "the end of the file".into(),
+            Found::Keyword(k) => format!("keyword `{k}`"),
+            Found::Name(n) => format!("`{n}`"),
+            Found::Number(n) => format!("`{n}`"),
+            Found::String => "a string".into(),
+            Found::Punct(c) => format!("`{c}`"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum SyntaxError {
+    /// `at` is where the missing token belongs; `found_span` is what stood there instead.
+    Expected {
+        expected: Vec<Token>,
+        found: Found,
+        at: Span,
+        found_span: Span,
+        after_pipe: bool,
+        found_on_later_line: bool,
+        context: Context,
+    },
+    UnterminatedString {
+        span: Span,
+    },
+    InvalidEscape {
+        span: Span,
+        escape: char,
+    },
+    InvalidLiteral {
+        span: Span,
+        text: String,
+        error: LiteralError,
+    },
+    UnclosedPipeline {
+        name: String,
+        open: Span,
+        at: Span,
+    },
+    BuiltinOutsideStdlib {
+        span: Span,
+    },
+}
+
+fn list(items: &[Token]) -> String {
+    let words: Vec<String> = items.iter().map(|t| t.words()).collect();
+    match words.len() {
+        0 => "something else".into(),
+        1 => words[0].clone(),
+        n => format!("{} or {}", words[..n - 1].join(", "), words[n - 1]),
+    }
+}
+
+impl SyntaxError {
+    pub fn to_diagnostic(&self, file: FileId) -> Diagnostic {
+        match self {
+            SyntaxError::Expected {
+                expected,
+                found,
+                at,
+                found_span,
+                after_pipe,
+                found_on_later_line,
+                context,
+            } => {
+                if expected.contains(&Token::Semi)
+                    && (*found_on_later_line || *found == Found::EndOfFile)
+                {
+                    let what = match context {
+                        Context::Statement => "the statement",
+                        _ => "the declaration",
+                    };
+                    return Diagnostic::new(
+                        Code::E0001,
+                        file,
+                        *at,
+                        format!("expected `;` after {what}"),
+                    )
+                    .with_primary_label("add `;` here")
+                    .with_help(format!(
+                        "every {} ends with `;`",
+                        match context {
+                            Context::Statement => "statement",
+                            _ => "`use`, `const` and `model` declaration",
+                        }
+                    ));
+                }
+                if *after_pipe && expected.contains(&Token::Stage) {
+                    return Diagnostic::new(
+                        Code::E0001,
+                        file,
+                        *found_span,
+                        format!("expected a stage after `|`, found {}", found.words()),
+                    )
+                    .with_primary_label(
+                        "expected a stage such as `decode`, `infer(model)` or a sink",
+                    )
+                    .with_help("remove the `|`, or name the stage that comes next");
+                }
+                if *context == Context::Statement
+                    && expected.contains(&Token::RBrace)
+                    && matches!(found, Found::Keyword(k) if matches!(k.as_str(), "model" | "const" | "use" | "pipeline"))
+                {
+                    return Diagnostic::new(
+                        Code::E0001,
+                        file,
+                        *found_span,
+                        format!(
+                            "expected `}}` to close the pipeline, found {}",
+                            found.words()
+                        ),
+                    );
+                }
+                let mut d = Diagnostic::new(
+                    Code::E0001,
+                    file,
+                    *found_span,
+                    format!("expected {}, found {}", list(expected), found.words()),
+                )
+                .with_primary_label(format!("expected {}", list(expected)));
+                if expected.contains(&Token::Pipe)
+                    && expected.contains(&Token::Semi)
+                    && matches!(found, Found::Name(_))
+                {
+                    d = d.with_help("stages of a flow are joined with `|`");
+                }
+                d
+            }
+            SyntaxError::UnterminatedString { span } => Diagnostic::new(
+                Code::E0001,
+                file,
+                *span,
+                "unterminated string",
+            )
+            .with_primary_label("this string has no closing `\"`")
+            .with_help(
+                "strings end on the line they start; write `\\\"` for a quote inside a string",
+            ),
+            SyntaxError::InvalidEscape { span, escape } => Diagnostic::new(
+                Code::E0002,
+                file,
+                *span,
+                format!("unknown escape `\\{escape}` in a string"),
+            )
+            .with_primary_label("unknown escape")
+            .with_help("the escapes are `\\\"`, `\\\\`, `\\n` and `\\t`"),
+            SyntaxError::InvalidLiteral { span, text, error } => {
+                literal_diagnostic(file, *span, text, error)
+            }
+            SyntaxError::UnclosedPipeline { name, open, at } => Diagnostic::new(
+                Code::E0001,
+                file,
+                *at,
+                format!("expected `}}` to close pipeline `{name}`"),
+            )
+            .with_primary_label("the file ends here")
+            .with_label(file, *open, "the pipeline starts here"),
+            SyntaxError::BuiltinOutsideStdlib { span } => Diagnostic::new(
+                Code::E0001,
+                file,
+                *span,
+                "`builtin` declarations belong in the standard library",
+            )
+            .with_primary_label("only stdlib/*.vpl declares built-in stages")
+            .with_help("a program uses the built-in stages directly, e.g. `cam | decode`"),
+        }
+    }
+}
+
+fn literal_diagnostic(file: FileId, span: Span, text: &str, error: &LiteralError) -> Diagnostic {
+    let d = Diagnostic::new(Code::E0002, file, span, "");
+    match error {
+        LiteralError::UnknownUnit { unit, suggestion } => {
+            let d = Diagnostic {
+                message: format!("unknown unit `{unit}` in `{text}`"),
+                ..d
+            }
+            .with_primary_label("unknown unit");
+            match suggestion {
+                Some(s) => d.with_help(format!(
+                    "did you mean `{}`?",
+                    text.replacen(unit.as_str(), s, 1)
+                )),
+                None => d.with_help(
+                    "units are durations `ns us ms s`, bitrates `bps kbps Mbps Gbps`, frame rates `fps`, and resolutions `WxH`",
+                ),
+            }
+        }
+        LiteralError::MalformedResolution => Diagnostic {
+            message: format!("malformed resolution `{text}`"),
+            ..d
+        }
+        .with_primary_label("expected WIDTHxHEIGHT")
+        .with_help("a resolution is two whole numbers joined by `x`, such as `1280x720`"),
+        LiteralError::ZeroRate => Diagnostic {
+            message: format!("invalid frame rate `{text}`"),
+            ..d
+        }
+        .with_primary_label("a frame rate must be above zero")
+        .with_help("write a positive rate such as `30fps`, `12.5fps` or `30000/1001fps`"),
+        LiteralError::FractionWithoutFps => Diagnostic {
+            message: format!("the fraction `{text}` needs the unit `fps`"),
+            ..d
+        }
+        .with_primary_label("only frame rates are written as fractions")
+        .with_help("write it as a frame rate, such as `30000/1001fps`"),
+        LiteralError::OutOfRange => Diagnostic {
+            message: format!("the number `{text}` cannot be represented"),
+            ..d
+        }
+        .with_primary_label("too large, or finer than the unit allows")
+        .with_help("integers fit in 64 bits; durations are whole nanoseconds and bitrates whole bits per second"),
+    }
+}

@@ -1,0 +1,63 @@
+//! The command-line interface (spec section 8).
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "vplc",
+    version,
+    about = "vpl: check, format and run video-analytics pipelines"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Parse, resolve and type-check .vpl files, reporting every mistake.
+    Check(CheckArgs),
+    /// Rewrite .vpl files in the canonical layout.
+    Fmt(FmtArgs),
+    /// Print the page about a diagnostic code, e.g. `vplc explain E0301`.
+    Explain(ExplainArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// The files to check.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// How to print diagnostics.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Fail (exit 1) on warnings too.
+    #[arg(long)]
+    pub deny_warnings: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Source excerpts with labels, for people.
+    Human,
+    /// One JSON object on standard output (spec section 7).
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct FmtArgs {
+    /// The files to format in place.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Change nothing; exit 1 when a file is not formatted.
+    #[arg(long)]
+    pub check: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ExplainArgs {
+    /// A diagnostic code such as E0301 or W0001.
+    pub code: String,
+}

@@ -1,0 +1,172 @@
+//! The subcommands: each reads its inputs, calls the compiler, prints, and returns the
+//! exit status of spec section 8.
+
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+
+use codespan_reporting::term::termcolor::{ColorChoice, StandardStream};
+use vpl_compiler::diagnostics::render;
+use vpl_compiler::syntax::Mode;
+use vpl_compiler::{Diagnostic, SourceMap, compile};
+
+use crate::cli::{CheckArgs, Command, ExplainArgs, FmtArgs, Format};
+use crate::host::FsHost;
+
+/// Exit statuses (spec section 8).
+pub const OK: u8 = 0;
+pub const FAILED: u8 = 1;
+pub const CANNOT_RUN: u8 = 2;
+
+pub fn run(cli: crate::cli::Cli) -> u8 {
+    match cli.command {
+        Command::Check(args) => check(&args),
+        Command::Fmt(args) => fmt(&args),
+        Command::Explain(args) => explain(&args),
+    }
+}
+
+fn stderr_stream() -> StandardStream {
+    let color = std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal();
+    StandardStream::stderr(if color {
+        ColorChoice::Auto
+    } else {
+        ColorChoice::Never
+    })
+}
+
+fn read(path: &Path) -> Result<String, String> {
+    std::fs::read_to_string(path).map_err(|e| format!("vplc: cannot read {}: {e}", path.display()))
+}
+
+/// The result of checking several files: their sources and all their diagnostics.
+pub struct Checked {
+    pub sources: SourceMap,
+    pub diagnostics: Vec<Diagnostic>,
+    /// Files that could not be read, with the reason.
+    pub unreadable: Vec<String>,
+}
+
+pub fn check_files(files: &[impl AsRef<Path>]) -> Checked {
+    let mut sources = SourceMap::default();
+    let mut diagnostics = Vec::new();
+    let mut unreadable = Vec::new();
+    for path in files {
+        let path = path.as_ref();
+        match read(path) {
+            Ok(text) => {
+                let name = path.display().to_string();
+                let c = compile(&mut sources, &name, path, &text, &FsHost);
+                diagnostics.extend(c.diagnostics);
+            }
+            Err(e) => unreadable.push(e),
+        }
+    }
+    Checked {
+        sources,
+        diagnostics,
+        unreadable,
+    }
+}
+
+fn check(args: &CheckArgs) -> u8 {
+    let checked = check_files(&args.files);
+    for problem in &checked.unreadable {
+        eprintln!("{problem}");
+    }
+    let errors = checked.diagnostics.iter().filter(|d| d.is_error()).count();
+    let warnings = checked.diagnostics.len() - errors;
+    match args.format {
+        Format::Json => {
+            println!("{}", render::json(&checked.sources, &checked.diagnostics));
+        }
+        Format::Human => {
+            let mut err = stderr_stream();
+            let _ = render::human(&mut err, &checked.sources, &checked.diagnostics);
+            let files = args.files.len() - checked.unreadable.len();
+            let summary = match (errors, warnings) {
+                (0, 0) => format!("vplc: {} clean", plural(files, "file")),
+                _ => format!(
+                    "vplc: {} and {} in {}",
+                    plural(errors, "error"),
+                    plural(warnings, "warning"),
+                    plural(files, "file")
+                ),
+            };
+            let _ = writeln!(err, "{summary}");
+        }
+    }
+    if !checked.unreadable.is_empty() {
+        CANNOT_RUN
+    } else if errors > 0 || (args.deny_warnings && warnings > 0) {
+        FAILED
+    } else {
+        OK
+    }
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+fn fmt(args: &FmtArgs) -> u8 {
+    let mut status = OK;
+    for path in &args.files {
+        let text = match read(path) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("{e}");
+                status = CANNOT_RUN;
+                continue;
+            }
+        };
+        match vpl_compiler::fmt::format(&text, Mode::Program) {
+            Err(errors) => {
+                let mut sources = SourceMap::default();
+                let file = sources.add(vpl_compiler::SourceFile::new(
+                    path.display().to_string(),
+                    path,
+                    text,
+                ));
+                let diagnostics: Vec<Diagnostic> =
+                    errors.iter().map(|e| e.to_diagnostic(file)).collect();
+                let _ = render::human(&mut stderr_stream(), &sources, &diagnostics);
+                eprintln!(
+                    "vplc: {} not formatted: fix the syntax errors first",
+                    path.display()
+                );
+                status = status.max(FAILED);
+            }
+            Ok(formatted) if formatted == text => {}
+            Ok(formatted) => {
+                if args.check {
+                    eprintln!("vplc: {} is not formatted", path.display());
+                    status = status.max(FAILED);
+                } else if let Err(e) = std::fs::write(path, formatted) {
+                    eprintln!("vplc: cannot write {}: {e}", path.display());
+                    status = CANNOT_RUN;
+                }
+            }
+        }
+    }
+    status
+}
+
+fn explain(args: &ExplainArgs) -> u8 {
+    match crate::pages::page(&args.code) {
+        Some(page) => {
+            print!("{page}");
+            OK
+        }
+        None => {
+            eprintln!(
+                "vplc: no diagnostic code `{}`: codes look like E0301 or W0001 (see docs/errors/)",
+                args.code
+            );
+            CANNOT_RUN
+        }
+    }
+}
