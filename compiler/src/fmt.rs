@@ -75,8 +75,11 @@ impl Formatter<'_> {
 
     fn blank_line_between(&self, from: u32, to: u32) -> bool {
         let between = self.text.get(from as usize..to as usize).unwrap_or("");
-        // Look only at the gap after the last comment before `to`.
-        between.lines().skip(1).any(|l| l.trim().is_empty())
+        let parts: Vec<&str> = between.split('\n').collect();
+        parts.len() > 2
+            && parts[1..parts.len() - 1]
+                .iter()
+                .any(|l| l.trim().is_empty())
     }
 
     /// Writes the comments that start before `offset`, each on its own line.
@@ -292,6 +295,7 @@ fn term(t: &Term) -> String {
             format!("[{}]", items.join(", "))
         }
         TermKind::Paren(f) => format!("({})", flow(f)),
+        TermKind::Error => String::new(),
     };
     if let Some(ty) = &t.ascription {
         out.push_str(" : ");

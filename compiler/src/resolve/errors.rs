@@ -312,7 +312,7 @@ impl ResolveError {
                 format!("`{param}` of `{callee}` is out of range: {value}"),
             )
             .with_primary_label(format!("allowed: {range}"))
-            .with_help(format!("choose a value in {range}")),
+            .with_help(format!("`{param}` must be {range}")),
             ResolveError::UnknownModule {
                 span,
                 path,

@@ -225,12 +225,19 @@ impl<'a> Resolver<'a> {
             all: &all,
         };
         let mut flows = Vec::new();
+        // Lets that redefine a name or failed to parse: already errors, so never also "unused".
+        let mut redefined = Vec::new();
         for stmt in &p.body {
             match stmt {
                 Statement::Let(l) => {
                     let flow = self.flow(&l.flow, &mut scope, true);
                     let name = &l.name;
+                    let id = LetId(scope.lets.len() as u32);
+                    if matches!(l.flow.head.kind, TermKind::Error) {
+                        redefined.push(id);
+                    }
                     if let Some(&LetId(first)) = scope.by_name.get(&name.name) {
+                        redefined.push(id);
                         self.errors.push(ResolveError::Duplicate {
                             span: name.span,
                             name: name.name.clone(),
@@ -238,6 +245,7 @@ impl<'a> Resolver<'a> {
                             what: "stream",
                         });
                     } else if let Some((kind, first)) = self.items.get(&name.name) {
+                        redefined.push(id);
                         self.errors.push(ResolveError::Duplicate {
                             span: name.span,
                             name: name.name.clone(),
@@ -245,7 +253,6 @@ impl<'a> Resolver<'a> {
                             what: kind.words(),
                         });
                     }
-                    let id = LetId(scope.lets.len() as u32);
                     scope.by_name.entry(name.name.clone()).or_insert(id);
                     scope.lets.push(hir::Let {
                         name: name.clone(),
@@ -264,8 +271,11 @@ impl<'a> Resolver<'a> {
                 }
             }
         }
-        for l in &scope.lets {
-            if l.uses.is_empty() && !l.name.name.starts_with('_') {
+        for (i, l) in scope.lets.iter().enumerate() {
+            if l.uses.is_empty()
+                && !l.name.name.starts_with('_')
+                && !redefined.contains(&LetId(i as u32))
+            {
                 self.errors.push(ResolveError::Unused {
                     span: l.name.span,
                     name: l.name.name.clone(),
@@ -328,6 +338,7 @@ impl<'a> Resolver<'a> {
     fn term(&mut self, term: &ast::Term, scope: &mut Scope) -> Option<Flow> {
         let ascription = term.ascription.clone();
         match &term.kind {
+            TermKind::Error => None,
             TermKind::Call(call) => {
                 let id = self.callee(call, Role::Source, Place::Head)?;
                 Some(Flow::Source {

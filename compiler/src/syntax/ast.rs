@@ -137,6 +137,8 @@ pub enum TermKind {
     Name(Ident),
     List(Vec<Flow>),
     Paren(Box<Flow>),
+    /// A flow with a syntax error (already reported); only in files that have errors.
+    Error,
 }
 
 /// A call `name(args)`, or a bare stage name (`decode`), which means `decode()`.

@@ -92,6 +92,7 @@ fn flow_to(out: &mut String, flow: &Flow) {
             }
             out.push(']');
         }
+        TermKind::Error => out.push_str("<error>"),
         TermKind::Paren(f) => {
             out.push_str("(paren ");
             flow_to(out, f);

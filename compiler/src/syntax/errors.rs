@@ -139,6 +139,17 @@ pub enum SyntaxError {
     BuiltinOutsideStdlib {
         span: Span,
     },
+    KeywordAsName {
+        span: Span,
+        keyword: String,
+    },
+    TypeAsStage {
+        span: Span,
+    },
+    TooDeep {
+        span: Span,
+        limit: usize,
+    },
 }
 
 fn list(items: &[Token]) -> String {
@@ -223,6 +234,18 @@ impl SyntaxError {
                 {
                     d = d.with_help("stages of a flow are joined with `|`");
                 }
+                if let Found::Keyword(k) = found
+                    && expected.contains(&Token::Name)
+                {
+                    d = d.with_help(format!("`{k}` is a keyword: choose another name"));
+                }
+                if let Found::Name(n) = found
+                    && expected.contains(&Token::Item)
+                    && let Some(s) =
+                        crate::suggest::did_you_mean(n, ["use", "const", "model", "pipeline"])
+                {
+                    d = d.with_help(format!("did you mean `{s}`?"));
+                }
                 d
             }
             SyntaxError::UnterminatedString { span } => Diagnostic::new(
@@ -254,6 +277,31 @@ impl SyntaxError {
             )
             .with_primary_label("the file ends here")
             .with_label(file, *open, "the pipeline starts here"),
+            SyntaxError::KeywordAsName { span, keyword } => Diagnostic::new(
+                Code::E0001,
+                file,
+                *span,
+                format!("expected a name, found keyword `{keyword}`"),
+            )
+            .with_primary_label("a keyword cannot be used as a name")
+            .with_help(format!("`{keyword}` is a keyword: choose another name")),
+            SyntaxError::TooDeep { span, limit } => Diagnostic::new(
+                Code::E0001,
+                file,
+                *span,
+                format!("brackets are nested more than {limit} levels deep"),
+            )
+            .with_primary_label("too deep")
+            .with_help("split the expression with `let` or `const`"),
+            SyntaxError::TypeAsStage { span } => Diagnostic::new(
+                Code::E0001,
+                file,
+                *span,
+                "expected a stage or a stream, found a type",
+            )
+            .with_primary_label(
+                "a type is written after `:`, as in `rtsp(url) : video<h264, _, _>`",
+            ),
             SyntaxError::BuiltinOutsideStdlib { span } => Diagnostic::new(
                 Code::E0001,
                 file,

@@ -146,19 +146,9 @@ pub fn parse_number(text: &str) -> Result<LitValue, LiteralError> {
 }
 
 fn unknown_unit(unit: &str) -> LiteralError {
-    let suggestion = UNITS
-        .iter()
-        .find(|u| u.eq_ignore_ascii_case(unit))
-        .or_else(|| {
-            UNITS
-                .iter()
-                .filter(|u| strsim::levenshtein(u, unit) <= 1 + unit.len() / 4)
-                .min_by_key(|u| strsim::levenshtein(u, unit))
-        })
-        .copied();
     LiteralError::UnknownUnit {
         unit: unit.to_string(),
-        suggestion,
+        suggestion: crate::suggest::did_you_mean(unit, UNITS.iter().copied()),
     }
 }
 

@@ -26,9 +26,33 @@ pub struct Parsed {
 }
 
 const ITEM_KEYWORDS: &[&str] = &["use", "const", "model", "pipeline", "builtin"];
+const KEYWORDS: &[&str] = &["use", "const", "model", "pipeline", "let", "true", "false"];
+
+/// A `call` rule read as what it turned out to be.
+enum Shape {
+    Name(Ident),
+    Call(Call),
+    Type(TypeExpr),
+}
+
+/// Deeper nesting of brackets than this is refused before pest sees it, so that no
+/// input can exhaust the stack of the recursive-descent parser.
+pub const MAX_NESTING: usize = 64;
 
 pub fn parse(text: &str, mode: Mode) -> Parsed {
     let comments = comments::scan(text);
+    if let Some(at) = too_deep(text) {
+        return Parsed {
+            file: SourceFile {
+                items: Vec::new(),
+                comments,
+            },
+            errors: vec![SyntaxError::TooDeep {
+                span: Span::new(at, at + 1),
+                limit: MAX_NESTING,
+            }],
+        };
+    }
     let mut p = Driver {
         text,
         comments: &comments,
@@ -78,6 +102,38 @@ pub fn parse(text: &str, mode: Mode) -> Parsed {
     }
 }
 
+/// The offset of the first bracket nested deeper than `MAX_NESTING`, if any.
+fn too_deep(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'(' | b'[' | b'{' | b'<' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Some(i);
+                }
+            }
+            b')' | b']' | b'}' | b'>' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
 fn word_at(text: &str, pos: usize) -> Option<&str> {
     let rest = &text[pos..];
     let end = rest
@@ -113,6 +169,19 @@ impl<'t> Driver<'t> {
                 return pos;
             }
         }
+    }
+
+    /// An item keyword followed by a name (`model det`, `use std`), not a misused keyword
+    /// (`model | discard`).
+    fn looks_like_item(&self, pos: usize) -> bool {
+        let Some(w) = word_at(self.text, pos) else {
+            return false;
+        };
+        if !ITEM_KEYWORDS.contains(&w) {
+            return false;
+        }
+        let next = self.skip_trivia(pos + w.len());
+        next < self.text.len() && word_at(self.text, next).is_some()
     }
 
     /// The end of the last token before `pos` (skipping whitespace and comments).
@@ -176,6 +245,12 @@ impl<'t> Driver<'t> {
             }
         }
         let mut expected: Vec<Token> = positives.iter().filter_map(|r| token_of(*r)).collect();
+        if expected.is_empty() {
+            expected.push(match context {
+                Context::Statement => Token::Statement,
+                Context::Item | Context::PipelineHeader => Token::Item,
+            });
+        }
         expected.sort();
         expected.dedup();
         if expected.contains(&Token::Item) {
@@ -204,7 +279,7 @@ impl<'t> Driver<'t> {
         at: usize,
         context: Context,
     ) -> usize {
-        let missing_semi = matches!(error, SyntaxError::Expected { expected, .. } if expected.contains(&Token::Semi));
+        let missing_semi = is_missing_semi(error);
         match context {
             Context::Statement => {
                 if missing_semi && at > start {
@@ -231,9 +306,7 @@ impl<'t> Driver<'t> {
         while i < bytes.len() {
             let c = bytes[i];
             if line_start && !c.is_ascii_whitespace() {
-                if let Some(w) = word_at(self.text, i)
-                    && (w == "let" || ITEM_KEYWORDS.contains(&w))
-                {
+                if word_at(self.text, i) == Some("let") || self.looks_like_item(i) {
                     return i;
                 }
                 line_start = false;
@@ -264,13 +337,14 @@ impl<'t> Driver<'t> {
     /// Skips to the next line that starts with an item keyword.
     fn skip_to_next_item(&self, from: usize) -> usize {
         let mut i = from.min(self.text.len());
+        while !self.text.is_char_boundary(i) {
+            i += 1;
+        }
         while let Some(n) = self.text[i..].find('\n') {
             i += n + 1;
             let line = &self.text[i..];
             let indent = line.len() - line.trim_start_matches([' ', '\t']).len();
-            if let Some(w) = word_at(self.text, i + indent)
-                && ITEM_KEYWORDS.contains(&w)
-            {
+            if self.looks_like_item(i + indent) {
                 return i + indent;
             }
         }
@@ -304,9 +378,7 @@ impl<'t> Driver<'t> {
                 pos += 1;
                 break;
             }
-            if let Some(w) = word_at(self.text, pos)
-                && ITEM_KEYWORDS.contains(&w)
-            {
+            if self.looks_like_item(pos) {
                 let (found, len) = found_at(self.text, pos);
                 self.errors.push(SyntaxError::Expected {
                     expected: vec![Token::RBrace],
@@ -327,10 +399,9 @@ impl<'t> Driver<'t> {
                     pos = end;
                 }
                 Err(next) => {
-                    if let Some(Recovered::Statement(stmt)) =
-                        self.reparse_without_semi(Rule::statement_one, pos, next)
-                    {
-                        body.push(stmt);
+                    match self.reparse_without_semi(Rule::statement_one, pos, next) {
+                        Some(Recovered::Statement(stmt)) => body.push(stmt),
+                        _ => body.extend(self.broken_let(pos, next)),
                     }
                     pos = next;
                 }
@@ -352,10 +423,7 @@ impl<'t> Driver<'t> {
     /// After "expected `;`" at `at`, builds `start..at` as if the `;` were there, so a
     /// declaration or statement that only lacks its `;` keeps its name defined.
     fn reparse_without_semi(&mut self, rule: Rule, start: usize, at: usize) -> Option<Recovered> {
-        let Some(SyntaxError::Expected { expected, .. }) = self.errors.last() else {
-            return None;
-        };
-        if !expected.contains(&Token::Semi) || at <= start {
+        if !self.errors.last().is_some_and(is_missing_semi) || at <= start {
             return None;
         }
         let end = self.prev_token_end(at);
@@ -379,16 +447,55 @@ impl<'t> Driver<'t> {
         Some(built)
     }
 
+    /// A `let NAME = ...` whose flow has a syntax error still defines `NAME`, so its
+    /// uses are not reported as unknown too.
+    fn broken_let(&self, start: usize, end: usize) -> Option<Statement> {
+        if word_at(self.text, start) != Some("let") {
+            return None;
+        }
+        let name_start = self.skip_trivia(start + 3);
+        let name = word_at(self.text, name_start)?;
+        let after = self.skip_trivia(name_start + name.len());
+        if !self.text[after..].starts_with('=') {
+            return None;
+        }
+        let span = Span::new(start, end.max(after));
+        let flow_span = Span::new(after + 1, span.end as usize);
+        Some(Statement::Let(LetStmt {
+            name: Ident {
+                name: name.to_string(),
+                span: Span::new(name_start, name_start + name.len()),
+            },
+            flow: Flow {
+                head: Term {
+                    kind: TermKind::Error,
+                    ascription: None,
+                    span: flow_span,
+                },
+                stages: Vec::new(),
+                span: flow_span,
+            },
+            span,
+        }))
+    }
+
     fn span(&self, pair: &Pair<'_, Rule>, base: usize) -> Span {
         let s = pair.as_span();
         Span::new(base + s.start(), base + s.end())
     }
 
-    fn ident(&self, pair: &Pair<'_, Rule>, base: usize) -> Ident {
-        Ident {
+    fn ident(&mut self, pair: &Pair<'_, Rule>, base: usize) -> Ident {
+        let ident = Ident {
             name: pair.as_str().to_string(),
             span: self.span(pair, base),
+        };
+        if pair.as_rule() == Rule::name && KEYWORDS.contains(&ident.name.as_str()) {
+            self.errors.push(SyntaxError::KeywordAsName {
+                span: ident.span,
+                keyword: ident.name.clone(),
+            });
         }
+        ident
     }
 
     fn item(&mut self, entry: Pair<'t, Rule>, base: usize) -> Option<Item> {
@@ -557,8 +664,9 @@ impl<'t> Driver<'t> {
             match p.as_rule() {
                 Rule::term => head = Some(self.term(p, base)),
                 Rule::stage => {
-                    let inner = p.into_inner().next().expect("a stage has a call or name");
-                    stages.push(self.call_or_bare(inner, base));
+                    let inner = p.into_inner().next().expect("a stage is a call");
+                    let call = self.call(inner, base);
+                    stages.push(call);
                 }
                 _ => {}
             }
@@ -576,8 +684,16 @@ impl<'t> Driver<'t> {
         let mut ascription = None;
         for p in pair.into_inner() {
             match p.as_rule() {
-                Rule::call => kind = Some(TermKind::Call(self.call(p, base))),
-                Rule::name => kind = Some(TermKind::Name(self.ident(&p, base))),
+                Rule::call => {
+                    kind = Some(match self.shape(p, base) {
+                        Shape::Name(n) => TermKind::Name(n),
+                        Shape::Call(c) => TermKind::Call(c),
+                        Shape::Type(t) => {
+                            self.errors.push(SyntaxError::TypeAsStage { span: t.span });
+                            TermKind::Error
+                        }
+                    })
+                }
                 Rule::list_flow => {
                     let flows = p
                         .into_inner()
@@ -610,41 +726,75 @@ impl<'t> Driver<'t> {
         }
     }
 
-    fn call_or_bare(&mut self, pair: Pair<'t, Rule>, base: usize) -> Call {
-        match pair.as_rule() {
-            Rule::call => self.call(pair, base),
-            _ => {
-                let name = self.ident(&pair, base);
+    /// Reads a `call` rule: a bare name, a call with arguments, or a type with arguments.
+    fn shape(&mut self, pair: Pair<'t, Rule>, base: usize) -> Shape {
+        let span = self.span(&pair, base);
+        let mut inner = pair.into_inner();
+        let name_pair = inner.next().expect("a call starts with a name");
+        match inner.next() {
+            None => Shape::Name(self.ident(&name_pair, base)),
+            Some(suffix) if suffix.as_rule() == Rule::call_args => {
+                let name = self.ident(&name_pair, base);
+                let mut args = Vec::new();
+                for p in suffix.into_inner() {
+                    if p.as_rule() == Rule::args {
+                        for a in p.into_inner().filter(|a| a.as_rule() == Rule::arg) {
+                            args.push(self.arg(a, base));
+                        }
+                    }
+                }
+                Shape::Call(Call {
+                    name,
+                    args,
+                    bare: false,
+                    span,
+                })
+            }
+            Some(type_args) => {
+                let name = Ident {
+                    name: name_pair.as_str().to_string(),
+                    span: self.span(&name_pair, base),
+                };
+                let args = type_args
+                    .into_inner()
+                    .filter(|p| p.as_rule() == Rule::type_arg)
+                    .map(|p| self.type_arg(p, base))
+                    .collect();
+                Shape::Type(TypeExpr {
+                    kind: TypeKind::Named { name, args },
+                    span,
+                })
+            }
+        }
+    }
+
+    /// A call where a stage or a model constructor is expected; a bare name is a call
+    /// without arguments (`decode` means `decode()`).
+    fn call(&mut self, pair: Pair<'t, Rule>, base: usize) -> Call {
+        match self.shape(pair, base) {
+            Shape::Call(c) => c,
+            Shape::Name(name) => Call {
+                span: name.span,
+                name,
+                args: Vec::new(),
+                bare: true,
+            },
+            Shape::Type(t) => {
+                self.errors.push(SyntaxError::TypeAsStage { span: t.span });
+                let name = match t.kind {
+                    TypeKind::Named { name, .. } => name,
+                    _ => Ident {
+                        name: String::new(),
+                        span: t.span,
+                    },
+                };
                 Call {
-                    span: name.span,
+                    span: t.span,
                     name,
                     args: Vec::new(),
                     bare: true,
                 }
             }
-        }
-    }
-
-    fn call(&mut self, pair: Pair<'t, Rule>, base: usize) -> Call {
-        let span = self.span(&pair, base);
-        let mut name = None;
-        let mut args = Vec::new();
-        for p in pair.into_inner() {
-            match p.as_rule() {
-                Rule::name => name = Some(self.ident(&p, base)),
-                Rule::args => {
-                    for a in p.into_inner().filter(|a| a.as_rule() == Rule::arg) {
-                        args.push(self.arg(a, base));
-                    }
-                }
-                _ => {}
-            }
-        }
-        Call {
-            name: name.expect("a call has a name"),
-            args,
-            bare: false,
-            span,
         }
     }
 
@@ -677,32 +827,18 @@ impl<'t> Driver<'t> {
                     .map(|p| self.expr(p, base))
                     .collect(),
             ),
-            Rule::call => ExprKind::Call(self.call(inner, base)),
-            Rule::type_lit => {
-                let tspan = self.span(&inner, base);
-                let mut name = None;
-                let mut args = Vec::new();
-                for p in inner.into_inner() {
-                    match p.as_rule() {
-                        Rule::name => name = Some(self.ident(&p, base)),
-                        Rule::type_arg => args.push(self.type_arg(p, base)),
-                        _ => {}
-                    }
-                }
-                ExprKind::Type(TypeExpr {
-                    kind: TypeKind::Named {
-                        name: name.expect("a type has a name"),
-                        args,
-                    },
-                    span: tspan,
-                })
-            }
             Rule::number => ExprKind::Number(self.literal(&inner, base)),
             Rule::string => ExprKind::String(self.string(&inner, base)),
-            Rule::kw_true => ExprKind::Bool(true),
-            Rule::kw_false => ExprKind::Bool(false),
             Rule::wildcard => ExprKind::Wildcard,
-            _ => ExprKind::Name(self.ident(&inner, base)),
+            _ => match inner.as_str() {
+                "true" => ExprKind::Bool(true),
+                "false" => ExprKind::Bool(false),
+                _ => match self.shape(inner, base) {
+                    Shape::Name(n) => ExprKind::Name(n),
+                    Shape::Call(c) => ExprKind::Call(c),
+                    Shape::Type(t) => ExprKind::Type(t),
+                },
+            },
         };
         Expr { kind, span }
     }
@@ -786,7 +922,11 @@ impl<'t> Driver<'t> {
                 for p in inner.into_inner() {
                     match p.as_rule() {
                         Rule::name | Rule::label => name = Some(self.ident(&p, base)),
-                        Rule::type_arg => args.push(self.type_arg(p, base)),
+                        Rule::type_args => {
+                            for a in p.into_inner().filter(|a| a.as_rule() == Rule::type_arg) {
+                                args.push(self.type_arg(a, base));
+                            }
+                        }
                         _ => {}
                     }
                 }
@@ -826,6 +966,13 @@ impl<'t> Driver<'t> {
             _ => TypeArg::Type(self.type_atom(inner, base)),
         }
     }
+}
+
+/// "expected `;`" where the next token is on a later line: the statement or declaration
+/// is complete but for its `;`.
+fn is_missing_semi(error: &SyntaxError) -> bool {
+    matches!(error, SyntaxError::Expected { expected, found, found_on_later_line, .. }
+        if expected.contains(&Token::Semi) && (*found_on_later_line || *found == Found::EndOfFile))
 }
 
 /// Rules that carry content (not punctuation or keywords).
@@ -875,7 +1022,7 @@ fn token_of(rule: Rule) -> Option<Token> {
         Rule::name | Rule::label | Rule::module_path => Token::Name,
         Rule::number => Token::Number,
         Rule::string => Token::String,
-        Rule::expr | Rule::list | Rule::call | Rule::type_lit => Token::Value,
+        Rule::expr | Rule::list | Rule::call | Rule::call_args => Token::Value,
         Rule::args | Rule::arg => Token::Argument,
         Rule::flow | Rule::term | Rule::list_flow | Rule::paren_flow => Token::Flow,
         Rule::stage => Token::Stage,
@@ -935,4 +1082,29 @@ fn found_at(text: &str, at: usize) -> (Found, usize) {
         return (found, word.len());
     }
     (Found::Punct(c), c.len_utf8())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deep_nesting_is_refused_not_a_stack_overflow() {
+        let deep = format!(
+            "pipeline p {{ {}test(){} | discard; }}",
+            "(".repeat(100_000),
+            ")".repeat(100_000)
+        );
+        let parsed = parse(&deep, Mode::Program);
+        assert!(matches!(
+            parsed.errors.as_slice(),
+            [SyntaxError::TooDeep { .. }]
+        ));
+        let ok = format!(
+            "pipeline p {{ {}test(){} | discard; }}",
+            "(".repeat(60),
+            ")".repeat(60)
+        );
+        assert!(parse(&ok, Mode::Program).errors.is_empty());
+    }
 }
