@@ -234,4 +234,11 @@ if [ ! -f "$ROOT/assets/models/colour_classifier.onnx" ] || [ ! -f "$ROOT/assets
   say "models made: assets/models/colour_classifier.onnx"
 fi
 
+# Test fixtures made here (no download), git-ignored: small ONNX models for every
+# shape situation the type checker handles, and short media files made with GStreamer.
+"$VENV/bin/python" "$ROOT/scripts/make_models.py" --fixtures "$ROOT/tests/fixtures/models" ||
+  die "could not write the fixture models with scripts/make_models.py (see above)"
+bash "$ROOT/scripts/make_media.sh" "$ROOT/tests/fixtures/media" ||
+  die "could not make the fixture media with scripts/make_media.sh (see above)"
+
 say "ready"

@@ -36,6 +36,9 @@ pub struct CheckArgs {
     /// Fail (exit 1) on warnings too.
     #[arg(long)]
     pub deny_warnings: bool,
+    /// Also print the type of every `let`-bound stream (with `--format json`: a `types` list).
+    #[arg(long)]
+    pub types: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -44,10 +44,19 @@ pub struct Checked {
     pub diagnostics: Vec<Diagnostic>,
     /// Files that could not be read, with the reason.
     pub unreadable: Vec<String>,
+    pub types: Vec<StreamType>,
 }
 
 pub fn check_files(files: &[impl AsRef<Path>]) -> Checked {
+    let host = FsHost::new();
+    let checked = check_files_with(files, &host);
+    host.save();
+    checked
+}
+
+pub fn check_files_with(files: &[impl AsRef<Path>], host: &FsHost) -> Checked {
     let mut sources = SourceMap::default();
+    let mut types = Vec::new();
     let mut diagnostics = Vec::new();
     let mut unreadable = Vec::new();
     for path in files {
@@ -55,8 +64,22 @@ pub fn check_files(files: &[impl AsRef<Path>]) -> Checked {
         match read(path) {
             Ok(text) => {
                 let name = path.display().to_string();
-                let c = compile(&mut sources, &name, path, &text, &FsHost);
+                let c = compile(&mut sources, &name, path, &text, host);
+                for p in &c.typed.pipelines {
+                    for (stream, span, ty) in &p.lets {
+                        types.push(StreamType {
+                            file: c.file,
+                            pipeline: p.name.clone(),
+                            stream: stream.clone(),
+                            span: *span,
+                            ty: ty.to_string(),
+                        });
+                    }
+                }
                 diagnostics.extend(c.diagnostics);
+                // The trees are not needed again and the process ends soon: freeing a
+                // large program's nodes one by one costs more than the rest of the check.
+                std::mem::forget((c.ast, c.program, c.typed));
             }
             Err(e) => unreadable.push(e),
         }
@@ -65,7 +88,17 @@ pub fn check_files(files: &[impl AsRef<Path>]) -> Checked {
         sources,
         diagnostics,
         unreadable,
+        types,
     }
+}
+
+/// A `let`-bound stream and its type, for `vplc check --types`.
+pub struct StreamType {
+    pub file: vpl_compiler::FileId,
+    pub pipeline: String,
+    pub stream: String,
+    pub span: vpl_compiler::syntax::Span,
+    pub ty: String,
 }
 
 fn check(args: &CheckArgs) -> u8 {
@@ -76,10 +109,32 @@ fn check(args: &CheckArgs) -> u8 {
     let errors = checked.diagnostics.iter().filter(|d| d.is_error()).count();
     let warnings = checked.diagnostics.len() - errors;
     match args.format {
+        Format::Json if args.types => {
+            let mut report =
+                serde_json::to_value(render::json_report(&checked.sources, &checked.diagnostics))
+                    .unwrap_or_default();
+            let types: Vec<serde_json::Value> = checked
+                .types
+                .iter()
+                .map(|t| {
+                    let file = checked.sources.get(t.file);
+                    let (line, column) = file.line_column(t.span.start as usize);
+                    serde_json::json!({
+                        "file": file.name, "pipeline": t.pipeline, "stream": t.stream,
+                        "line": line, "column": column, "type": t.ty,
+                    })
+                })
+                .collect();
+            report["types"] = serde_json::Value::Array(types);
+            println!("{report}");
+        }
         Format::Json => {
             println!("{}", render::json(&checked.sources, &checked.diagnostics));
         }
         Format::Human => {
+            if args.types {
+                print_types(&checked);
+            }
             let mut err = stderr_stream();
             let _ = render::human(&mut err, &checked.sources, &checked.diagnostics);
             let files = args.files.len() - checked.unreadable.len();
@@ -101,6 +156,22 @@ fn check(args: &CheckArgs) -> u8 {
         FAILED
     } else {
         OK
+    }
+}
+
+/// `people.vpl: pipeline watch` then `  tracked: video<...> + objects[...]`, on stdout.
+fn print_types(checked: &Checked) {
+    let mut last: Option<(vpl_compiler::FileId, &str)> = None;
+    for t in &checked.types {
+        if last != Some((t.file, t.pipeline.as_str())) {
+            println!(
+                "{}: pipeline {}",
+                checked.sources.get(t.file).name,
+                t.pipeline
+            );
+            last = Some((t.file, t.pipeline.as_str()));
+        }
+        println!("  {}: {}", t.stream, t.ty);
     }
 }
 

@@ -1,12 +1,128 @@
-//! The compiler's `Host` on the real filesystem.
+//! The compiler's `Host` on the real filesystem: files, media probes (GStreamer's
+//! discoverer, in vpl-runtime), ONNX signatures and labels files. Facts are cached in
+//! memory for the run and on disk across runs, keyed on path, size and modification time,
+//! so each distinct file is probed once.
 
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::UNIX_EPOCH;
 
+use serde::{Deserialize, Serialize};
 use vpl_compiler::Host;
-use vpl_compiler::host::FileProblem;
+use vpl_compiler::facts::{FactError, MediaFacts, ModelFacts};
+use vpl_compiler::host::{FileProblem, parse_labels};
+
+/// Bump when the cached facts change shape or meaning.
+const CACHE_FORMAT: &str = "vpl-facts-1";
+/// At most this many files are remembered on disk.
+const CACHE_LIMIT: usize = 2000;
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct FactCache {
+    format: String,
+    media: BTreeMap<String, MediaFacts>,
+    models: BTreeMap<String, ModelFacts>,
+}
 
 #[derive(Debug, Default)]
-pub struct FsHost;
+pub struct FsHost {
+    /// Where the cache lives; `None` keeps facts in memory only.
+    cache_file: Option<PathBuf>,
+    cache: Mutex<FactCache>,
+    changed: Mutex<bool>,
+}
+
+/// The cache file: `$VPL_CACHE_DIR`, else `$XDG_CACHE_HOME/vpl`, else `~/.cache/vpl`;
+/// `VPL_CACHE_DIR=off` disables it.
+fn default_cache_file() -> Option<PathBuf> {
+    let dir = match std::env::var_os("VPL_CACHE_DIR") {
+        Some(d) if d == "off" => return None,
+        Some(d) => PathBuf::from(d),
+        None => match std::env::var_os("XDG_CACHE_HOME") {
+            Some(d) => PathBuf::from(d).join("vpl"),
+            None => PathBuf::from(std::env::var_os("HOME")?).join(".cache/vpl"),
+        },
+    };
+    Some(dir.join("facts.json"))
+}
+
+/// `path|size|mtime`: a file's identity for the cache.
+fn cache_key(path: &Path) -> Option<String> {
+    let meta = std::fs::metadata(path).ok()?;
+    let mtime = meta
+        .modified()
+        .ok()?
+        .duration_since(UNIX_EPOCH)
+        .ok()?
+        .as_nanos();
+    let canonical = std::fs::canonicalize(path).ok()?;
+    Some(format!("{}|{}|{mtime}", canonical.display(), meta.len()))
+}
+
+fn io_problem(e: &std::io::Error) -> FactError {
+    if e.kind() == std::io::ErrorKind::NotFound {
+        FactError::NotFound
+    } else {
+        FactError::Unreadable(e.to_string())
+    }
+}
+
+impl FsHost {
+    /// A host with the on-disk cache in its usual place.
+    pub fn new() -> FsHost {
+        FsHost::with_cache_file(default_cache_file())
+    }
+
+    pub fn with_cache_file(cache_file: Option<PathBuf>) -> FsHost {
+        let cache = cache_file
+            .as_ref()
+            .and_then(|f| std::fs::read(f).ok())
+            .and_then(|bytes| serde_json::from_slice::<FactCache>(&bytes).ok())
+            .filter(|c| c.format == CACHE_FORMAT)
+            .unwrap_or_default();
+        FsHost {
+            cache_file,
+            cache: Mutex::new(cache),
+            changed: Mutex::new(false),
+        }
+    }
+
+    /// Writes the cache back if anything new was learnt. Failing to write is not an error:
+    /// the next run probes again.
+    pub fn save(&self) {
+        let (Some(file), Ok(changed)) = (&self.cache_file, self.changed.lock()) else {
+            return;
+        };
+        if !*changed {
+            return;
+        }
+        let Ok(mut cache) = self.cache.lock() else {
+            return;
+        };
+        cache.format = CACHE_FORMAT.to_string();
+        while cache.media.len() + cache.models.len() > CACHE_LIMIT {
+            if cache.media.pop_first().is_none() {
+                cache.models.pop_first();
+            }
+        }
+        if let Some(dir) = file.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let tmp = file.with_extension(format!("tmp{}", std::process::id()));
+        if let Ok(bytes) = serde_json::to_vec(&*cache)
+            && std::fs::write(&tmp, bytes).is_ok()
+        {
+            let _ = std::fs::rename(&tmp, file);
+        }
+    }
+
+    fn remember(&self) {
+        if let Ok(mut changed) = self.changed.lock() {
+            *changed = true;
+        }
+    }
+}
 
 impl Host for FsHost {
     fn check_file(&self, path: &Path) -> Result<(), FileProblem> {
@@ -18,5 +134,41 @@ impl Host for FsHost {
                 .map(drop)
                 .map_err(|e| FileProblem::Unreadable(e.to_string())),
         }
+    }
+
+    fn probe_media(&self, path: &Path) -> Result<MediaFacts, FactError> {
+        let key = cache_key(path);
+        if let (Some(k), Ok(cache)) = (&key, self.cache.lock())
+            && let Some(facts) = cache.media.get(k)
+        {
+            return Ok(facts.clone());
+        }
+        let facts = vpl_runtime::probe::probe_media(path)?;
+        if let (Some(k), Ok(mut cache)) = (key, self.cache.lock()) {
+            cache.media.insert(k, facts.clone());
+            self.remember();
+        }
+        Ok(facts)
+    }
+
+    fn model_signature(&self, path: &Path) -> Result<ModelFacts, FactError> {
+        let key = cache_key(path);
+        if let (Some(k), Ok(cache)) = (&key, self.cache.lock())
+            && let Some(facts) = cache.models.get(k)
+        {
+            return Ok(facts.clone());
+        }
+        let bytes = std::fs::read(path).map_err(|e| io_problem(&e))?;
+        let facts = vpl_compiler::onnx::signature(&bytes)?;
+        if let (Some(k), Ok(mut cache)) = (key, self.cache.lock()) {
+            cache.models.insert(k, facts.clone());
+            self.remember();
+        }
+        Ok(facts)
+    }
+
+    fn read_labels(&self, path: &Path) -> Result<Vec<String>, FactError> {
+        let text = std::fs::read_to_string(path).map_err(|e| io_problem(&e))?;
+        Ok(parse_labels(&text))
     }
 }

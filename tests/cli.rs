@@ -9,6 +9,7 @@ fn vplc(args: &[&str]) -> Output {
         .args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env("NO_COLOR", "1")
+        .env("VPL_CACHE_DIR", "off")
         .output()
         .expect("vplc runs")
 }
@@ -172,6 +173,43 @@ fn json_matches_the_spec() {
             .unwrap_or("")
             .contains("first defined")
     );
+}
+
+#[test]
+fn types_are_listed() {
+    let out = vplc(&["check", "--types", "examples/people.vpl"]);
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("examples/people.vpl: pipeline watch"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("  cam: video<msmpeg4, 768x576, 10fps>\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "  tracked: video<i420, 768x576, 10fps> + objects[person, fallen] + tracks\n"
+        ),
+        "{stdout}"
+    );
+    let out = vplc(&[
+        "check",
+        "--types",
+        "--format",
+        "json",
+        "examples/people.vpl",
+    ]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let tracked = &json["types"][1];
+    assert_eq!(tracked["stream"], "tracked");
+    assert_eq!(tracked["pipeline"], "watch");
+    assert_eq!(
+        (tracked["line"].as_u64(), tracked["column"].as_u64()),
+        (Some(9), Some(9))
+    );
+    assert_eq!(json["errors"], 0);
 }
 
 #[test]

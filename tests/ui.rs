@@ -36,11 +36,12 @@ fn display_name(path: &Path) -> String {
 #[test]
 fn ui_cases() {
     let mismatches = std::sync::Mutex::new(Vec::new());
+    let host = FsHost::with_cache_file(None);
     insta::glob!("ui/*/*.vpl", |path| {
         let text = std::fs::read_to_string(path).expect("ui case is readable");
         let mut sources = SourceMap::default();
         let name = display_name(path);
-        let c = compile(&mut sources, &name, path, &text, &FsHost);
+        let c = compile(&mut sources, &name, Path::new(&name), &text, &host);
         let produced: BTreeSet<String> = c.diagnostics.iter().map(|d| d.code.to_string()).collect();
         let expected = expected_codes(&text);
         if produced != expected {

@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use crate::check::{self, Typed};
 use crate::diagnostics::{self, Diagnostic};
 use crate::hir::Program;
 use crate::host::Host;
@@ -13,6 +14,7 @@ pub struct Compilation {
     pub file: FileId,
     pub ast: ast::SourceFile,
     pub program: Program,
+    pub typed: Typed,
     /// Sorted by position.
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -42,11 +44,14 @@ pub fn compile(
     let dir = sources.get(file).dir().to_path_buf();
     let resolved = resolve(&parsed.file, &dir, host);
     diagnostics.extend(resolved.errors.iter().map(|e| e.to_diagnostic(file)));
+    let (typed, type_errors) = check::check(&resolved.program, host, &dir);
+    diagnostics.extend(type_errors.iter().map(|e| e.to_diagnostic(file)));
     diagnostics::sort(&mut diagnostics);
     Compilation {
         file,
         ast: parsed.file,
         program: resolved.program,
+        typed,
         diagnostics,
     }
 }

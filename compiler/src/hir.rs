@@ -129,6 +129,12 @@ pub enum Flow {
         span: Span,
         ascription: Option<TypeExpr>,
     },
+    /// A parenthesised flow with a type ascription: `(cam | decode) : video<i420, _, _>`.
+    Ascribed {
+        input: Box<Flow>,
+        ascription: TypeExpr,
+        span: Span,
+    },
     /// A stage or a sink applied to the flow before it.
     Apply { input: Box<Flow>, call: BoundCall },
 }
@@ -137,7 +143,9 @@ impl Flow {
     pub fn span(&self) -> Span {
         match self {
             Flow::Source { call, .. } => call.span,
-            Flow::Stream { span, .. } | Flow::List { span, .. } => *span,
+            Flow::Stream { span, .. } | Flow::List { span, .. } | Flow::Ascribed { span, .. } => {
+                *span
+            }
             Flow::Apply { input, call } => input.span().to(call.span),
         }
     }

@@ -5,6 +5,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use crate::facts::{FactError, MediaFacts, ModelFacts};
+
 /// Why a file named by a program cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FileProblem {
@@ -16,12 +18,31 @@ pub enum FileProblem {
 pub trait Host {
     /// Can the file at `path` be read? Paths are already resolved against the `.vpl` file.
     fn check_file(&self, path: &Path) -> Result<(), FileProblem>;
+
+    /// What the media file at `path` holds (container, codec, size, rate).
+    fn probe_media(&self, path: &Path) -> Result<MediaFacts, FactError>;
+
+    /// The tensor signature of the ONNX model at `path`.
+    fn model_signature(&self, path: &Path) -> Result<ModelFacts, FactError>;
+
+    /// The labels of a labels file: one a line, blank lines skipped.
+    fn read_labels(&self, path: &Path) -> Result<Vec<String>, FactError>;
+}
+
+/// The labels in the text of a labels file.
+pub fn parse_labels(text: &str) -> Vec<String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 /// A host over in-memory files, for tests and for editors' unsaved buffers.
 #[derive(Debug, Clone, Default)]
 pub struct MemoryHost {
     files: BTreeMap<PathBuf, Vec<u8>>,
+    media: BTreeMap<PathBuf, MediaFacts>,
 }
 
 impl MemoryHost {
@@ -30,8 +51,23 @@ impl MemoryHost {
     }
 
     pub fn with_file(mut self, path: impl Into<PathBuf>, contents: impl Into<Vec<u8>>) -> Self {
-        self.files.insert(path.into(), contents.into());
+        self.files.insert(normalize(&path.into()), contents.into());
         self
+    }
+
+    /// A media file with what probing it finds.
+    pub fn with_media(mut self, path: impl Into<PathBuf>, facts: MediaFacts) -> Self {
+        let path = normalize(&path.into());
+        self.files.insert(path.clone(), Vec::new());
+        self.media.insert(path, facts);
+        self
+    }
+
+    fn bytes(&self, path: &Path) -> Result<&[u8], FactError> {
+        self.files
+            .get(&normalize(path))
+            .map(Vec::as_slice)
+            .ok_or(FactError::NotFound)
     }
 }
 
@@ -42,6 +78,22 @@ impl Host for MemoryHost {
         } else {
             Err(FileProblem::NotFound)
         }
+    }
+
+    fn probe_media(&self, path: &Path) -> Result<MediaFacts, FactError> {
+        self.bytes(path)?;
+        self.media
+            .get(&normalize(path))
+            .cloned()
+            .ok_or_else(|| FactError::Invalid("not a media file".into()))
+    }
+
+    fn model_signature(&self, path: &Path) -> Result<ModelFacts, FactError> {
+        crate::onnx::signature(self.bytes(path)?)
+    }
+
+    fn read_labels(&self, path: &Path) -> Result<Vec<String>, FactError> {
+        Ok(parse_labels(&String::from_utf8_lossy(self.bytes(path)?)))
     }
 }
 

@@ -4,10 +4,13 @@
 //! [`Host`] trait, so the command line, the language server and the tests all drive the
 //! same compiler. See docs/architecture.md for the stages and their invariants.
 
+pub mod check;
 pub mod diagnostics;
+pub mod facts;
 pub mod fmt;
 pub mod hir;
 pub mod host;
+pub mod onnx;
 pub mod resolve;
 pub mod source;
 pub mod stdlib;

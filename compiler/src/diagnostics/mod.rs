@@ -45,8 +45,26 @@ codes! {
     E0108: Error, "unknown module in `use`";
     E0109: Error, "file not found or unreadable";
     E0110: Error, "role misuse: a source as a stage, a sink mid-flow, a stage as a flow's head";
+    E0201: Error, "stream type mismatch";
+    E0202: Error, "container and codec do not fit, or unknown file extension for a sink";
     E0203: Error, "a flow statement that does not end in a sink";
+    E0204: Error, "several streams reach a single-stream stage or sink";
+    E0205: Error, "resolution constraint violated";
+    E0206: Error, "tile grid too small for the number of streams";
+    E0207: Error, "stage needs object metadata and none is produced upstream";
+    E0208: Error, "invalid stream type in an ascription";
+    E0301: Error, "batch size incompatible with the model's fixed batch dimension";
+    E0302: Error, "model input incompatible with the frames: rank, layout, or channel count";
+    E0303: Error, "model input or output element type not supported";
+    E0304: Error, "decoder incompatible with the model's output shape";
+    E0305: Error, "number of labels differs from the number of classes the model outputs";
+    E0306: Error, "model file is not a valid ONNX model";
+    E0307: Error, "the declared `input:` tensor disagrees with the model file";
     W0001: Warning, "unused `let` binding";
+    W0101: Warning, "media type not known at compile time; dependent checks deferred to run time";
+    W0201: Warning, "`overlay` with no object metadata upstream";
+    W0202: Warning, "streams batched or tiled together have different frame rates";
+    W0301: Warning, "batch size differs from the number of streams";
 }
 
 impl Code {

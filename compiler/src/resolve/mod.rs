@@ -387,10 +387,10 @@ impl<'a> Resolver<'a> {
                 let flow = self.flow_in_list(inner, scope)?;
                 match ascription {
                     None => Some(flow),
-                    Some(_) => Some(Flow::List {
-                        items: vec![flow],
-                        span: term.span,
+                    Some(ascription) => Some(Flow::Ascribed {
+                        input: Box::new(flow),
                         ascription,
+                        span: term.span,
                     }),
                 }
             }

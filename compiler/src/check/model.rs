@@ -1,0 +1,450 @@
+//! A model declaration + the model file's signature → what the model is (detector,
+//! classifier, raw), its labels, and the preprocessing that turns frames into its input
+//! tensor. Reports what is wrong with the model itself (E0303–E0307).
+
+use std::path::Path;
+
+use super::errors::{InputProblem, ShapeProblem, TypeError};
+use crate::facts::{DType, Dim, FactError, ModelFacts, TensorFacts};
+use crate::hir::{self, BoundArg, BoundCall, Value};
+use crate::host::{Host, normalize};
+use crate::stdlib::stdlib;
+use crate::syntax::Span;
+use crate::syntax::ast::{self, TypeArg, TypeKind};
+use crate::syntax::literal::LitValue;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    Nchw,
+    Nhwc,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PixelOrder {
+    Rgb,
+    Bgr,
+    Gray,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resize {
+    Letterbox,
+    Stretch,
+}
+
+/// How frames become the model's input tensor; derived from the model, ready for lowering.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Preprocess {
+    pub layout: Layout,
+    pub channels: u32,
+    pub order: PixelOrder,
+    /// The input's width and height, when the model fixes them.
+    pub size: Option<(u32, u32)>,
+    pub resize: Resize,
+    pub dtype: DType,
+    pub scale: f64,
+    pub mean: Vec<f64>,
+    pub std: Vec<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ModelKind {
+    /// YOLOv8-style detector: `[N, 4 + classes, anchors]`.
+    Detector {
+        classes: Option<i64>,
+    },
+    Classifier {
+        classes: Option<i64>,
+    },
+    Raw,
+}
+
+#[derive(Debug, Clone)]
+pub struct ModelInfo {
+    pub name: String,
+    pub span: Span,
+    pub facts: ModelFacts,
+    pub kind: ModelKind,
+    pub labels: super::types::Labels,
+    pub preprocess: Preprocess,
+    /// The fixed batch dimension, or `None` when it is dynamic.
+    pub batch: Option<i64>,
+    /// Why frames cannot be fed to this model; reported at each `infer` that uses it.
+    pub input_problem: Option<InputProblem>,
+}
+
+impl ModelInfo {
+    /// `tensor<f32, [1, 3, 640, 640]> -> tensor<f32, [1, 6, 8400]>`
+    pub fn signature(&self) -> String {
+        let side = |ts: &[TensorFacts]| {
+            ts.iter()
+                .map(TensorFacts::signature)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        format!(
+            "{} -> {}",
+            side(&self.facts.inputs),
+            side(&self.facts.outputs)
+        )
+    }
+}
+
+pub(super) fn arg<'c>(call: &'c BoundCall, name: &str) -> Option<&'c BoundArg> {
+    let (index, _) = stdlib().get(call.builtin).param(name)?;
+    call.args.get(index)
+}
+
+fn floats(value: &Value) -> Option<Vec<f64>> {
+    match value {
+        Value::List(items) => items
+            .iter()
+            .map(|v| match v {
+                Value::Float(f) => Some(*f),
+                Value::Int(i) => Some(*i as f64),
+                _ => None,
+            })
+            .collect(),
+        _ => None,
+    }
+}
+
+/// Ultralytics writes `names` as `{0: 'person', 1: 'fallen'}`.
+fn names_from_metadata(facts: &ModelFacts) -> Option<Vec<String>> {
+    let (_, value) = facts.metadata.iter().find(|(k, _)| k == "names")?;
+    let inner = value.trim().strip_prefix('{')?.strip_suffix('}')?;
+    inner
+        .split(',')
+        .map(|entry| {
+            let (_, name) = entry.split_once(':')?;
+            Some(
+                name.trim()
+                    .trim_matches(|c| c == '\'' || c == '"')
+                    .to_string(),
+            )
+        })
+        .collect()
+}
+
+fn is_supported_input(dtype: DType) -> bool {
+    matches!(dtype, DType::F32 | DType::F16 | DType::U8)
+}
+
+fn is_supported_output(dtype: DType) -> bool {
+    matches!(dtype, DType::F32 | DType::F16)
+}
+
+fn shape_text(t: &TensorFacts) -> String {
+    let dims: Vec<String> = t.shape.iter().map(Dim::to_string).collect();
+    format!("[{}]", dims.join(", "))
+}
+
+pub(super) fn analyse(
+    model: &hir::Model,
+    host: &dyn Host,
+    dir: &Path,
+    errors: &mut Vec<TypeError>,
+) -> Option<ModelInfo> {
+    let call = &model.call;
+    let path_arg = arg(call, "path")?;
+    let Value::String(path_text) = &path_arg.value else {
+        return None;
+    };
+    let path = call.resolved_path.as_ref()?;
+    let facts = match host.model_signature(path) {
+        Ok(facts) => facts,
+        Err(FactError::Invalid(reason)) => {
+            errors.push(TypeError::NotOnnx {
+                span: path_arg.span,
+                path: path_text.clone(),
+                reason,
+            });
+            return None;
+        }
+        // Not found or unreadable: E0109 already; unavailable: nothing to check.
+        Err(_) => return None,
+    };
+
+    let decoder = match &arg(call, "decoder")?.value {
+        Value::Decoder(d) => Some(d.as_ref()),
+        _ => None,
+    };
+    let decoder_name = decoder.map_or("raw", |d| d.name.as_str());
+    let decoder_span = arg(call, "decoder").map_or(call.span, |a| a.span);
+
+    let mut ok = true;
+    let input = &facts.inputs[0];
+    if !is_supported_input(input.dtype) {
+        errors.push(TypeError::UnsupportedDType {
+            span: path_arg.span,
+            tensor: input.name.clone(),
+            dtype: input.dtype.name(),
+            output: false,
+        });
+        ok = false;
+    }
+    let output = &facts.outputs[0];
+    if decoder_name != "raw" && !is_supported_output(output.dtype) {
+        errors.push(TypeError::UnsupportedDType {
+            span: path_arg.span,
+            tensor: output.name.clone(),
+            dtype: output.dtype.name(),
+            output: true,
+        });
+        ok = false;
+    }
+
+    // The declared `input:` is checked against the file.
+    if let Some(BoundArg {
+        value: Value::Tensor(declared),
+        span,
+        given: true,
+    }) = arg(call, "input")
+        && let Some(declared_text) = declared_mismatch(declared, input)
+    {
+        errors.push(TypeError::InputDeclared {
+            span: *span,
+            declared: declared_text,
+            actual: input.signature(),
+        });
+    }
+
+    // Layout, channels and size of the input.
+    let mut input_problem = None;
+    if facts.inputs.len() > 1 {
+        input_problem = Some(InputProblem::Inputs {
+            count: facts.inputs.len(),
+        });
+    }
+    let channel_dim = |i: usize| {
+        input
+            .shape
+            .get(i)
+            .and_then(Dim::fixed)
+            .filter(|c| *c == 1 || *c == 3)
+    };
+    let (layout, channels) = if input.shape.len() != 4 {
+        input_problem.get_or_insert(InputProblem::Rank {
+            shape: shape_text(input),
+        });
+        (Layout::Nchw, 3)
+    } else if let Some(c) = channel_dim(1) {
+        (Layout::Nchw, c as u32)
+    } else if let Some(c) = channel_dim(3) {
+        (Layout::Nhwc, c as u32)
+    } else {
+        input_problem.get_or_insert(InputProblem::Channels {
+            shape: shape_text(input),
+        });
+        (Layout::Nchw, 3)
+    };
+    let (h_dim, w_dim) = match layout {
+        Layout::Nchw => (2, 3),
+        Layout::Nhwc => (1, 2),
+    };
+    let dim_u32 = |i: usize| {
+        input
+            .shape
+            .get(i)
+            .and_then(Dim::fixed)
+            .and_then(|v| u32::try_from(v).ok())
+    };
+    let size = match (dim_u32(w_dim), dim_u32(h_dim)) {
+        (Some(w), Some(h)) if input.shape.len() == 4 => Some((w, h)),
+        _ => None,
+    };
+    let batch = input.shape.first().and_then(Dim::fixed);
+
+    let order = match (&arg(call, "color")?.value, channels) {
+        (_, 1) => PixelOrder::Gray,
+        (Value::Symbol(s), _) if s == "bgr" => PixelOrder::Bgr,
+        _ => PixelOrder::Rgb,
+    };
+    let resize = match &arg(call, "resize")?.value {
+        Value::Symbol(s) if s == "letterbox" => Resize::Letterbox,
+        Value::Symbol(s) if s == "stretch" => Resize::Stretch,
+        _ if decoder_name == "yolov8" => Resize::Letterbox,
+        _ => Resize::Stretch,
+    };
+    let scale = match &arg(call, "scale")?.value {
+        Value::Float(f) => *f,
+        Value::Int(i) => *i as f64,
+        _ => 1.0 / 255.0,
+    };
+    let mut per_channel = |param: &'static str, default: f64| -> Vec<f64> {
+        let a = arg(call, param);
+        let values = a
+            .and_then(|a| floats(&a.value))
+            .unwrap_or_else(|| vec![default; 3]);
+        let given = a.is_some_and(|a| a.given);
+        match values.len() {
+            n if n == channels as usize => values,
+            1 => vec![values[0]; channels as usize],
+            3 if channels == 1 && !given => vec![values[0]],
+            n => {
+                if input_problem.is_none() {
+                    input_problem = Some(InputProblem::PerChannel {
+                        param,
+                        given: n,
+                        channels,
+                    });
+                }
+                vec![default; channels as usize]
+            }
+        }
+    };
+    let mean = per_channel("mean", 0.0);
+    let std = per_channel("std", 1.0);
+
+    // The decoder against the output's shape.
+    let dims: Vec<Option<i64>> = output.shape.iter().map(Dim::fixed).collect();
+    let kind = match decoder_name {
+        "yolov8" => {
+            let classes = match dims.as_slice() {
+                [_, Some(c), Some(a)] if *c > 4 && a > c => Some(Some(c - 4)),
+                [_, Some(a), Some(c)] if a > c && *c > 5 => {
+                    errors.push(TypeError::DecoderShape {
+                        span: decoder_span,
+                        decoder: "yolov8".into(),
+                        output: shape_text(output),
+                        problem: ShapeProblem::LooksLikeYolov5,
+                    });
+                    ok = false;
+                    None
+                }
+                [_, Some(c), None] if *c > 4 => Some(Some(c - 4)),
+                [_, None, _] => Some(None),
+                _ => {
+                    errors.push(TypeError::DecoderShape {
+                        span: decoder_span,
+                        decoder: "yolov8".into(),
+                        output: shape_text(output),
+                        problem: ShapeProblem::NotYolov8,
+                    });
+                    ok = false;
+                    None
+                }
+            };
+            ModelKind::Detector {
+                classes: classes.flatten(),
+            }
+        }
+        "classify" => {
+            let classes = match dims.as_slice() {
+                [_, k] | [_, k, Some(1), Some(1)] => Some(*k),
+                _ => {
+                    errors.push(TypeError::DecoderShape {
+                        span: decoder_span,
+                        decoder: "classify".into(),
+                        output: shape_text(output),
+                        problem: ShapeProblem::NotClassifier,
+                    });
+                    ok = false;
+                    None
+                }
+            };
+            ModelKind::Classifier {
+                classes: classes.flatten(),
+            }
+        }
+        _ => ModelKind::Raw,
+    };
+
+    // Labels against the number of classes.
+    let labels_arg = arg(call, "labels")?;
+    let labels: Option<Vec<String>> = match &labels_arg.value {
+        Value::List(items) if labels_arg.given => Some(
+            items
+                .iter()
+                .filter_map(|v| match v {
+                    Value::String(s) => Some(s.clone()),
+                    _ => None,
+                })
+                .collect(),
+        ),
+        Value::String(file) => host.read_labels(&normalize(&dir.join(file))).ok(),
+        _ => None,
+    };
+    let classes = match kind {
+        ModelKind::Detector { classes } | ModelKind::Classifier { classes } => classes,
+        ModelKind::Raw => None,
+    };
+    if let (Some(labels), Some(classes)) = (&labels, classes)
+        && labels.len() as i64 != classes
+    {
+        errors.push(TypeError::LabelCount {
+            span: labels_arg.span,
+            labels: labels.len(),
+            classes,
+            output: shape_text(output),
+        });
+    }
+    let labels = labels
+        .or_else(|| names_from_metadata(&facts))
+        .unwrap_or_else(|| {
+            (0..classes.unwrap_or(0))
+                .map(|i| format!("class{i}"))
+                .collect()
+        });
+
+    if !ok {
+        return None;
+    }
+    let labels = super::types::Labels::from(labels);
+    Some(ModelInfo {
+        name: model.name.name.clone(),
+        span: model.name.span,
+        preprocess: Preprocess {
+            layout,
+            channels,
+            order,
+            size,
+            resize,
+            dtype: input.dtype,
+            scale,
+            mean,
+            std,
+        },
+        kind,
+        labels,
+        batch,
+        input_problem,
+        facts,
+    })
+}
+
+/// The declared tensor's text when it disagrees with the file's input.
+fn declared_mismatch(declared: &ast::TypeExpr, actual: &TensorFacts) -> Option<String> {
+    let mut text = String::new();
+    crate::syntax::dump::type_to(&mut text, declared);
+    let TypeKind::Named { name, args } = &declared.kind else {
+        return Some(text);
+    };
+    if name.name != "tensor" || args.len() != 2 {
+        return Some(text);
+    }
+    let dtype_ok = match &args[0] {
+        TypeArg::Type(ast::TypeExpr {
+            kind: TypeKind::Named { name, .. },
+            ..
+        }) => DType::parse(&name.name) == Some(actual.dtype),
+        TypeArg::Type(ast::TypeExpr {
+            kind: TypeKind::Wildcard,
+            ..
+        }) => true,
+        _ => false,
+    };
+    let dims_ok = match &args[1] {
+        TypeArg::Dims(dims, _) => {
+            dims.len() == actual.shape.len()
+                && dims.iter().zip(&actual.shape).all(|(d, a)| match (d, a) {
+                    (ast::Dim::Number(lit, _), Dim::Fixed(n)) => {
+                        matches!(lit.value, LitValue::Int(v) if v == *n)
+                    }
+                    _ => true,
+                })
+        }
+        _ => false,
+    };
+    (!(dtype_ok && dims_ok)).then_some(text)
+}

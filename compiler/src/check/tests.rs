@@ -1,0 +1,237 @@
+//! The type rules on in-memory programs: no files, media facts and models made up here.
+
+use std::path::Path;
+
+use crate::facts::{DType, Dim, MediaFacts, ModelFacts, TensorFacts, VideoFacts};
+use crate::host::MemoryHost;
+use crate::onnx::model_bytes;
+use crate::{SourceMap, compile};
+
+fn tensor(name: &str, dtype: DType, shape: &[Dim]) -> TensorFacts {
+    TensorFacts {
+        name: name.into(),
+        dtype,
+        shape: shape.to_vec(),
+    }
+}
+
+fn fixed(dims: &[i64]) -> Vec<Dim> {
+    dims.iter().map(|d| Dim::Fixed(*d)).collect()
+}
+
+fn detector(batch: Dim, classes: i64) -> Vec<u8> {
+    let mut input = vec![batch.clone()];
+    input.extend(fixed(&[3, 640, 640]));
+    let mut output = vec![batch];
+    output.extend(fixed(&[4 + classes, 8400]));
+    model_bytes(&ModelFacts {
+        inputs: vec![tensor("images", DType::F32, &input)],
+        outputs: vec![tensor("output0", DType::F32, &output)],
+        ..ModelFacts::default()
+    })
+}
+
+fn h264(width: u32, height: u32, fps: u64) -> MediaFacts {
+    MediaFacts {
+        container: Some("mp4".into()),
+        video: Some(VideoFacts {
+            format: "h264".into(),
+            raw: false,
+            width: Some(width),
+            height: Some(height),
+            rate: Some((fps, 1)),
+            caps: "video/x-h264".into(),
+        }),
+        duration_ns: Some(10_000_000_000),
+    }
+}
+
+fn host() -> MemoryHost {
+    MemoryHost::new()
+        .with_file("/m/det.onnx", detector(Dim::Named("batch".into()), 2))
+        .with_file("/m/det1.onnx", detector(Dim::Fixed(1), 2))
+        .with_file("/m/coco.onnx", detector(Dim::Fixed(1), 80))
+        .with_file("/m/two.labels", "person\nfallen\n")
+        .with_media("/v/cam.mp4", h264(1280, 720, 25))
+        .with_media("/v/cam30.mp4", h264(640, 360, 30))
+}
+
+/// Compiles `text` as `/p/test.vpl`: its codes, and the types of its `let`s.
+fn check(text: &str) -> (Vec<String>, Vec<(String, String)>) {
+    let mut sources = SourceMap::default();
+    let c = compile(
+        &mut sources,
+        "test.vpl",
+        Path::new("/p/test.vpl"),
+        text,
+        &host(),
+    );
+    let codes = c.diagnostics.iter().map(|d| d.code.to_string()).collect();
+    let types = c
+        .typed
+        .pipelines
+        .iter()
+        .flat_map(|p| p.lets.iter().map(|(n, _, t)| (n.clone(), t.to_string())))
+        .collect();
+    (codes, types)
+}
+
+fn type_of(text: &str, stream: &str) -> String {
+    let (codes, types) = check(text);
+    assert!(codes.is_empty(), "unexpected diagnostics {codes:?}");
+    types
+        .into_iter()
+        .find(|(n, _)| n == stream)
+        .map(|(_, t)| t)
+        .unwrap_or_else(|| panic!("no stream {stream}"))
+}
+
+const DET: &str =
+    "model det = onnx(\"/m/det.onnx\", labels: [\"person\", \"fallen\"], decoder: yolov8());\n";
+
+#[test]
+fn a_file_source_has_its_probed_type() {
+    let t = type_of(
+        "pipeline p { let cam = file(\"/v/cam.mp4\"); cam | decode | discard; }",
+        "cam",
+    );
+    assert_eq!(t, "video<h264, 1280x720, 25fps>");
+}
+
+#[test]
+fn metadata_accumulates_along_a_flow() {
+    let text = format!(
+        "{DET}pipeline p {{ let t = file(\"/v/cam.mp4\") | decode | scale(640x640) | infer(det) | track(sort); t | json | stdout; }}"
+    );
+    assert_eq!(
+        type_of(&text, "t"),
+        "video<i420, 640x640, 25fps> + objects[person, fallen] + tracks"
+    );
+}
+
+#[test]
+fn labels_from_a_file_and_filter_narrow_the_objects() {
+    let text = "model det = onnx(\"/m/det.onnx\", labels: \"/m/two.labels\", decoder: yolov8());\n\
+        pipeline p { let t = test() | infer(det) | filter(classes: [\"fallen\"]); t | json | stdout; }";
+    assert_eq!(
+        type_of(text, "t"),
+        "video<i420, 1280x720, 30fps> + objects[fallen]"
+    );
+}
+
+#[test]
+fn a_stage_on_a_list_maps_over_its_streams() {
+    let t = type_of(
+        "pipeline p { let l = [file(\"/v/cam.mp4\"), file(\"/v/cam30.mp4\")] | decode | scale(320x240); l | discard; }",
+        "l",
+    );
+    assert_eq!(
+        t,
+        "[video<i420, 320x240, 25fps>, video<i420, 320x240, 30fps>]"
+    );
+}
+
+#[test]
+fn implicit_batching_picks_the_batch_size_with_its_reason() {
+    let text = format!(
+        "{DET}model det1 = onnx(\"/m/det1.onnx\", decoder: yolov8());\n\
+         pipeline p {{ let l = [test(), test()]; l | infer(det) | json | stdout; l | infer(det1) | json | stdout; }}"
+    );
+    let mut sources = SourceMap::default();
+    let c = compile(&mut sources, "t.vpl", Path::new("/p/t.vpl"), &text, &host());
+    assert!(c.diagnostics.is_empty(), "{:?}", c.diagnostics);
+    let infers: Vec<_> = c.typed.pipelines[0]
+        .sites
+        .iter()
+        .filter_map(|s| s.infer.clone())
+        .collect();
+    assert_eq!(infers.len(), 2);
+    assert_eq!((infers[0].batch, infers[0].streams), (2, 2));
+    assert!(infers[0].reason.contains("dynamic"), "{}", infers[0].reason);
+    assert_eq!((infers[1].batch, infers[1].streams), (1, 2));
+    assert!(
+        infers[1].reason.contains("fixed at 1"),
+        "{}",
+        infers[1].reason
+    );
+}
+
+#[test]
+fn preprocessing_is_derived_from_the_model() {
+    let text = format!("{DET}pipeline p {{ test() | infer(det) | json | stdout; }}");
+    let mut sources = SourceMap::default();
+    let c = compile(&mut sources, "t.vpl", Path::new("/p/t.vpl"), &text, &host());
+    let info = c.typed.models[0].as_ref().expect("the model is read");
+    let pre = &info.preprocess;
+    assert_eq!(pre.layout, super::model::Layout::Nchw);
+    assert_eq!((pre.channels, pre.size), (3, Some((640, 640))));
+    assert_eq!(
+        pre.resize,
+        super::model::Resize::Letterbox,
+        "yolov8 letterboxes by default"
+    );
+    assert_eq!(pre.dtype, DType::F32);
+    assert!((pre.scale - 1.0 / 255.0).abs() < 1e-12);
+    assert_eq!(
+        (pre.mean.clone(), pre.std.clone()),
+        (vec![0.0; 3], vec![1.0; 3])
+    );
+    assert_eq!(info.batch, None);
+    assert_eq!(
+        info.signature(),
+        "tensor<f32, [batch, 3, 640, 640]> -> tensor<f32, [batch, 6, 8400]>"
+    );
+}
+
+#[test]
+fn mistakes_have_their_codes() {
+    let cases: &[(&str, &[&str])] = &[
+        ("pipeline p { test() | decode | discard; }", &["E0201"]),
+        (
+            "pipeline p { file(\"/v/cam.mp4\") | scale(64x64) | discard; }",
+            &["E0201"],
+        ),
+        (
+            "pipeline p { test() | encode(vp9) | file(\"a.mp4\"); }",
+            &["E0202"],
+        ),
+        ("pipeline p { [test(), test()] | display; }", &["E0204"]),
+        (
+            "pipeline p { test(resolution: 99x99) | encode(h264) | file(\"a.mp4\"); }",
+            &["E0205"],
+        ),
+        (
+            "pipeline p { [test(), test(), test()] | tile(1, 2) | display; }",
+            &["E0206"],
+        ),
+        (
+            "pipeline p { test() | filter() | json | stdout; }",
+            &["E0207"],
+        ),
+        (
+            "model d = onnx(\"/m/det1.onnx\", decoder: yolov8());\npipeline p { [test(), test()] | batch(size: 2) | infer(d) | unbatch | json | stdout; }",
+            &["E0301"],
+        ),
+        (
+            "model d = onnx(\"/m/coco.onnx\", labels: [\"a\"], decoder: yolov8());\npipeline p { test() | infer(d) | json | stdout; }",
+            &["E0305"],
+        ),
+        (
+            "pipeline p { rtsp(\"rtsp://x/y\") | decode | display; }",
+            &["W0101"],
+        ),
+        ("pipeline p { test() | overlay | display; }", &["W0201"]),
+        (
+            "pipeline p { [test(rate: 10fps), test()] | tile(2, 1) | display; }",
+            &["W0202"],
+        ),
+        (
+            "pipeline p { [test(), test()] | batch(size: 3) | unbatch | discard; }",
+            &["W0301"],
+        ),
+    ];
+    for (text, expected) in cases {
+        let (codes, _) = check(text);
+        assert_eq!(&codes, expected, "{text}");
+    }
+}

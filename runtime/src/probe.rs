@@ -1,0 +1,253 @@
+//! Media file → `MediaFacts`, with GStreamer's discoverer.
+//!
+//! The discoverer reads a file only as far as its demuxer and parsers need to tell the
+//! container, the streams and their caps; nothing is decoded. Caps names become vpl's short
+//! names here (`video/x-h264` → `h264`, `video/x-matroska` → `matroska`, raw video → its
+//! pixel format), so the compiler never sees GStreamer's vocabulary except in `caps`.
+
+use std::io;
+use std::path::Path;
+use std::sync::OnceLock;
+
+use gstreamer as gst;
+use gstreamer::glib;
+use gstreamer_pbutils::prelude::*;
+use gstreamer_pbutils::{Discoverer, DiscovererContainerInfo, DiscovererResult};
+use vpl_compiler::facts::{FactError, MediaFacts, VideoFacts};
+
+/// How long the discoverer may take on one file.
+const TIMEOUT_SECONDS: u64 = 10;
+
+/// Probes the media file at `path`: its container, its duration and its first video stream.
+///
+/// Errors: `NotFound` when nothing is at `path`; `Unreadable` with the OS's reason when it
+/// cannot be opened, or when it is a directory, a FIFO or a device; `Invalid` when GStreamer
+/// cannot read it as media or it has no video stream; `Unavailable` when GStreamer itself
+/// cannot be initialised. Never panics on a broken file.
+pub fn probe_media(path: &Path) -> Result<MediaFacts, FactError> {
+    let meta = std::fs::metadata(path).map_err(io_error)?;
+    if meta.is_dir() {
+        return Err(FactError::Unreadable("it is a directory".into()));
+    }
+    if !meta.is_file() {
+        // Opening a FIFO blocks until someone writes to it, beyond the discoverer's timeout.
+        return Err(FactError::Unreadable("it is not a regular file".into()));
+    }
+    // Surfaces "Permission denied" as the OS says it, rather than GStreamer's vaguer words.
+    std::fs::File::open(path).map_err(io_error)?;
+    init()?;
+
+    let absolute = std::path::absolute(path).map_err(io_error)?;
+    let uri = glib::filename_to_uri(&absolute, None)
+        .map_err(|e| FactError::Unreadable(format!("cannot make a URI of this path: {e}")))?;
+    let discoverer = Discoverer::new(gst::ClockTime::from_seconds(TIMEOUT_SECONDS))
+        .map_err(|e| FactError::Unavailable(format!("GStreamer's discoverer: {e}")))?;
+    let info = discoverer.discover_uri(&uri).map_err(|e| {
+        FactError::Invalid(if e.matches(gst::StreamError::TypeNotFound) {
+            "not a media file GStreamer can read".into()
+        } else {
+            format!("GStreamer cannot read it: {}", e.message())
+        })
+    })?;
+    match info.result() {
+        // With plugins missing, the streams found so far are still described.
+        DiscovererResult::Ok | DiscovererResult::MissingPlugins => {}
+        DiscovererResult::Timeout => {
+            return Err(FactError::Invalid(format!(
+                "GStreamer did not finish reading it within {TIMEOUT_SECONDS} s"
+            )));
+        }
+        _ => {
+            return Err(FactError::Invalid(
+                "not a media file GStreamer can read".into(),
+            ));
+        }
+    }
+
+    let video = info
+        .video_streams()
+        .into_iter()
+        .next()
+        .ok_or_else(|| FactError::Invalid("no video stream in this file".into()))?;
+    let caps = video.caps().ok_or_else(|| {
+        FactError::Invalid("GStreamer found a video stream but not its format".into())
+    })?;
+    let (format, raw) = match caps.structure(0) {
+        Some(s) => video_format(s),
+        None => return Err(FactError::Invalid("the video stream has empty caps".into())),
+    };
+    let rate = video.framerate();
+    let container = info
+        .stream_info()
+        .filter(|top| top.is::<DiscovererContainerInfo>())
+        .and_then(|top| top.caps())
+        .and_then(|caps| caps.structure(0).map(container_name));
+
+    Ok(MediaFacts {
+        container,
+        video: Some(VideoFacts {
+            format,
+            raw,
+            width: nonzero(video.width()),
+            height: nonzero(video.height()),
+            rate: reduced(rate.numer(), rate.denom()),
+            caps: caps.to_string(),
+        }),
+        duration_ns: info.duration().map(gst::ClockTime::nseconds),
+    })
+}
+
+/// Initialises GStreamer the first time; later calls return the first call's outcome.
+fn init() -> Result<(), FactError> {
+    static INIT: OnceLock<Result<(), String>> = OnceLock::new();
+    INIT.get_or_init(|| gst::init().map_err(|e| format!("GStreamer cannot start: {e}")))
+        .clone()
+        .map_err(FactError::Unavailable)
+}
+
+fn io_error(e: io::Error) -> FactError {
+    match e.kind() {
+        io::ErrorKind::NotFound => FactError::NotFound,
+        _ => FactError::Unreadable(e.to_string()),
+    }
+}
+
+/// vpl's short name for a container's caps.
+fn container_name(s: &gst::StructureRef) -> String {
+    match s.name().as_str() {
+        "video/quicktime" if s.get::<&str>("variant") == Ok("apple") => "mov",
+        "video/quicktime" => "mp4",
+        "video/x-matroska" => "matroska",
+        "video/webm" => "webm",
+        "video/x-msvideo" => "avi",
+        "video/mpegts" => "mpegts",
+        "application/ogg" | "video/ogg" | "audio/ogg" => "ogg",
+        other => other,
+    }
+    .to_string()
+}
+
+/// vpl's name for a video stream's caps, and whether the video is raw. Raw video is named by
+/// its pixel format (`I420` → `i420`).
+fn video_format(s: &gst::StructureRef) -> (String, bool) {
+    let version = |field| s.get::<i32>(field).ok();
+    let name = match s.name().as_str() {
+        "video/x-raw" => {
+            let format = s
+                .get::<&str>("format")
+                .map_or("video/x-raw".into(), str::to_lowercase);
+            return (format, true);
+        }
+        "video/x-h264" => "h264",
+        "video/x-h265" => "h265",
+        "video/x-vp8" => "vp8",
+        "video/x-vp9" => "vp9",
+        "video/x-av1" => "av1",
+        "video/mpeg" => match version("mpegversion") {
+            Some(1 | 2) => "mpeg2",
+            Some(4) => "mpeg4",
+            _ => "video/mpeg",
+        },
+        "video/x-msmpeg" => "msmpeg4",
+        // DivX 3 is Microsoft's MPEG-4 v3 under another name (fourcc DIV3); 4 and 5 are MPEG-4.
+        "video/x-divx" if version("divxversion") == Some(3) => "msmpeg4",
+        "video/x-divx" | "video/x-xvid" => "mpeg4",
+        "image/jpeg" => "jpeg",
+        "video/x-theora" => "theora",
+        other => other,
+    };
+    (name.to_string(), false)
+}
+
+fn nonzero(n: u32) -> Option<u32> {
+    (n > 0).then_some(n)
+}
+
+/// `num/den` in lowest terms; `None` for 0/1 (variable or unknown rate) or a nonsense fraction.
+fn reduced(num: i32, den: i32) -> Option<(u64, u64)> {
+    let (num, den) = (u64::try_from(num).ok()?, u64::try_from(den).ok()?);
+    if num == 0 || den == 0 {
+        return None;
+    }
+    let (mut a, mut b) = (num, den);
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    Some((num / a, den / a))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr;
+
+    use super::*;
+
+    fn caps(text: &str) -> gst::Caps {
+        init().expect("GStreamer initialises");
+        gst::Caps::from_str(text).expect("valid caps")
+    }
+
+    #[test]
+    fn video_formats_get_vpl_names() {
+        let cases = [
+            ("video/x-h264, stream-format=avc", "h264", false),
+            ("video/x-h265", "h265", false),
+            ("video/x-vp8", "vp8", false),
+            ("video/x-vp9", "vp9", false),
+            ("video/x-av1", "av1", false),
+            ("video/mpeg, mpegversion=1", "mpeg2", false),
+            ("video/mpeg, mpegversion=2", "mpeg2", false),
+            ("video/mpeg, mpegversion=4", "mpeg4", false),
+            ("video/x-msmpeg, msmpegversion=43", "msmpeg4", false),
+            ("video/x-divx, divxversion=3", "msmpeg4", false),
+            ("video/x-divx, divxversion=5", "mpeg4", false),
+            ("video/x-xvid", "mpeg4", false),
+            ("image/jpeg", "jpeg", false),
+            ("video/x-theora", "theora", false),
+            ("video/x-wmv, wmvversion=3", "video/x-wmv", false),
+            ("video/x-raw, format=I420", "i420", true),
+            ("video/x-raw, format=NV12", "nv12", true),
+            ("video/x-raw, format=BGRx", "bgrx", true),
+            ("video/x-raw, format=GRAY8", "gray8", true),
+            ("video/x-raw", "video/x-raw", true),
+        ];
+        for (text, name, raw) in cases {
+            let c = caps(text);
+            let s = c.structure(0).expect("one structure");
+            assert_eq!(video_format(s), (name.to_string(), raw), "{text}");
+        }
+    }
+
+    #[test]
+    fn containers_get_short_names() {
+        let cases = [
+            ("video/quicktime, variant=iso", "mp4"),
+            ("video/quicktime", "mp4"),
+            ("video/quicktime, variant=apple", "mov"),
+            ("video/x-matroska", "matroska"),
+            ("video/webm", "webm"),
+            ("video/x-msvideo", "avi"),
+            ("video/mpegts, systemstream=true", "mpegts"),
+            ("application/ogg", "ogg"),
+            ("video/x-flv", "video/x-flv"),
+        ];
+        for (text, name) in cases {
+            let c = caps(text);
+            assert_eq!(
+                container_name(c.structure(0).expect("one structure")),
+                name,
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn rates_are_reduced_and_unknown_is_none() {
+        assert_eq!(reduced(30, 1), Some((30, 1)));
+        assert_eq!(reduced(50, 2), Some((25, 1)));
+        assert_eq!(reduced(60000, 2002), Some((30000, 1001)));
+        assert_eq!(reduced(0, 1), None);
+        assert_eq!(reduced(25, 0), None);
+        assert_eq!(reduced(-1, 1), None);
+    }
+}
