@@ -19,6 +19,10 @@ pub struct Cli {
 pub enum Command {
     /// Parse, resolve and type-check .vpl files, reporting every mistake.
     Check(CheckArgs),
+    /// Lower a pipeline and print its optimised plan, a gst-launch description, or a graph.
+    Build(BuildArgs),
+    /// Compile a pipeline and run it.
+    Run(RunArgs),
     /// Rewrite .vpl files in the canonical layout.
     Fmt(FmtArgs),
     /// Print the page about a diagnostic code, e.g. `vplc explain E0301`.
@@ -47,6 +51,62 @@ pub enum Format {
     Human,
     /// One JSON object on standard output (spec section 7).
     Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BuildArgs {
+    /// The file to build.
+    pub file: PathBuf,
+    /// The pipeline to build, when the file has several.
+    #[arg(long)]
+    pub pipeline: Option<String>,
+    /// What to print.
+    #[arg(long, value_enum)]
+    pub emit: Emit,
+    /// Write to this file instead of standard output.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// The file to run.
+    pub file: PathBuf,
+    /// The pipeline to run, when the file has several.
+    #[arg(long)]
+    pub pipeline: Option<String>,
+    /// Stop after this many frames of each stream.
+    #[arg(long)]
+    pub max_frames: Option<u64>,
+    /// Where models run: ONNX Runtime's CPU, CUDA or TensorRT execution provider.
+    #[arg(long, value_enum, default_value_t = Backend::Cpu)]
+    pub backend: Backend,
+    /// Threads for each model (0: ONNX Runtime's default, one per core).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// Write run statistics as JSON to this file.
+    #[arg(long)]
+    pub stats: Option<PathBuf>,
+    /// No progress and no summary.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Backend {
+    Cpu,
+    Cuda,
+    Tensorrt,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Emit {
+    /// The optimised pipeline graph, with the passes and batch decisions.
+    Plan,
+    /// A gst-launch-1.0 description.
+    Gst,
+    /// A Graphviz graph of the elements.
+    Dot,
 }
 
 #[derive(Debug, clap::Args)]

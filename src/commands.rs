@@ -9,7 +9,7 @@ use vpl_compiler::diagnostics::render;
 use vpl_compiler::syntax::Mode;
 use vpl_compiler::{Diagnostic, SourceMap, compile};
 
-use crate::cli::{CheckArgs, Command, ExplainArgs, FmtArgs, Format};
+use crate::cli::{BuildArgs, CheckArgs, Command, Emit, ExplainArgs, FmtArgs, Format};
 use crate::host::FsHost;
 
 /// Exit statuses (spec section 8).
@@ -20,12 +20,14 @@ pub const CANNOT_RUN: u8 = 2;
 pub fn run(cli: crate::cli::Cli) -> u8 {
     match cli.command {
         Command::Check(args) => check(&args),
+        Command::Build(args) => build(&args),
+        Command::Run(args) => crate::run::run(&args),
         Command::Fmt(args) => fmt(&args),
         Command::Explain(args) => explain(&args),
     }
 }
 
-fn stderr_stream() -> StandardStream {
+pub fn stderr_stream() -> StandardStream {
     let color = std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal();
     StandardStream::stderr(if color {
         ColorChoice::Auto
@@ -172,6 +174,75 @@ fn print_types(checked: &Checked) {
             last = Some((t.file, t.pipeline.as_str()));
         }
         println!("  {}: {}", t.stream, t.ty);
+    }
+}
+
+/// Reads and compiles one file for `build` and `run`: the compilation, or the exit status
+/// after printing why it cannot go on.
+pub fn compile_one(
+    path: &Path,
+    pipeline: Option<&str>,
+) -> Result<(SourceMap, vpl_compiler::Compilation, usize), u8> {
+    let text = read(path).map_err(|e| {
+        eprintln!("{e}");
+        CANNOT_RUN
+    })?;
+    let host = FsHost::new();
+    let mut sources = SourceMap::default();
+    let c = compile(
+        &mut sources,
+        &path.display().to_string(),
+        path,
+        &text,
+        &host,
+    );
+    host.save();
+    let _ = render::human(&mut stderr_stream(), &sources, &c.diagnostics);
+    if c.has_errors() {
+        let errors = c.diagnostics.iter().filter(|d| d.is_error()).count();
+        eprintln!(
+            "vplc: {} in {}: nothing built",
+            plural(errors, "error"),
+            path.display()
+        );
+        return Err(FAILED);
+    }
+    let index = c.select_pipeline(pipeline).map_err(|e| {
+        eprintln!("vplc: {}: {e}", path.display());
+        CANNOT_RUN
+    })?;
+    Ok((sources, c, index))
+}
+
+fn build(args: &BuildArgs) -> u8 {
+    let (sources, c, index) = match compile_one(&args.file, args.pipeline.as_deref()) {
+        Ok(ok) => ok,
+        Err(status) => return status,
+    };
+    let (graph, plan) = match c.lower(index) {
+        Ok(lowered) => lowered,
+        Err(e) => {
+            eprintln!("vplc: internal error while lowering (please report it): {e}");
+            return CANNOT_RUN;
+        }
+    };
+    let text = match args.emit {
+        Emit::Plan => graph.describe(&sources, c.file),
+        Emit::Gst => format!("{}\n", plan.launch_text()),
+        Emit::Dot => plan.dot(),
+    };
+    match &args.output {
+        Some(out) => match std::fs::write(out, text) {
+            Ok(()) => OK,
+            Err(e) => {
+                eprintln!("vplc: cannot write {}: {e}", out.display());
+                CANNOT_RUN
+            }
+        },
+        None => {
+            print!("{text}");
+            OK
+        }
     }
 }
 

@@ -5,6 +5,7 @@ pub mod cli;
 pub mod commands;
 pub mod host;
 pub mod pages;
+pub mod run;
 
 use std::process::ExitCode;
 

@@ -6,6 +6,8 @@ use crate::check::{self, Typed};
 use crate::diagnostics::{self, Diagnostic};
 use crate::hir::Program;
 use crate::host::Host;
+use crate::ir::Graph;
+use crate::plan::Plan;
 use crate::resolve::resolve;
 use crate::source::{FileId, SourceFile, SourceMap};
 use crate::syntax::{self, Mode, ast};
@@ -22,6 +24,66 @@ pub struct Compilation {
 impl Compilation {
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
+    /// The index of the pipeline to build: the only one, or the one named.
+    pub fn select_pipeline(&self, name: Option<&str>) -> Result<usize, SelectError> {
+        let names: Vec<String> = self
+            .program
+            .pipelines
+            .iter()
+            .map(|p| p.name.name.clone())
+            .collect();
+        match name {
+            Some(n) => names
+                .iter()
+                .position(|p| p == n)
+                .ok_or(SelectError::Unknown {
+                    name: n.to_string(),
+                    names,
+                }),
+            None if names.len() == 1 => Ok(0),
+            None if names.is_empty() => Err(SelectError::None),
+            None => Err(SelectError::Several { names }),
+        }
+    }
+
+    /// Lowers a checked pipeline: its optimised graph and its plan. Call only when the
+    /// compilation has no errors; an `Err` is a broken invariant of vpl itself.
+    pub fn lower(&self, index: usize) -> Result<(Graph, Plan), String> {
+        let mut graph = crate::ir::build(&self.program, &self.typed, index);
+        crate::ir::passes::optimise(&mut graph)?;
+        let plan = crate::plan::lower(&graph);
+        Ok((graph, plan))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SelectError {
+    None,
+    Several { names: Vec<String> },
+    Unknown { name: String, names: Vec<String> },
+}
+
+impl std::fmt::Display for SelectError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SelectError::None => f.write_str("the file has no pipeline"),
+            SelectError::Several { names } => {
+                write!(
+                    f,
+                    "the file has several pipelines ({}): choose one with --pipeline",
+                    names.join(", ")
+                )
+            }
+            SelectError::Unknown { name, names } => {
+                write!(
+                    f,
+                    "no pipeline `{name}` in the file; it has {}",
+                    names.join(", ")
+                )
+            }
+        }
     }
 }
 

@@ -10,7 +10,9 @@ pub mod facts;
 pub mod fmt;
 pub mod hir;
 pub mod host;
+pub mod ir;
 pub mod onnx;
+pub mod plan;
 pub mod resolve;
 pub mod source;
 pub mod stdlib;
@@ -20,6 +22,6 @@ pub mod syntax;
 mod driver;
 
 pub use diagnostics::{Code, Diagnostic, Severity};
-pub use driver::{Compilation, compile};
+pub use driver::{Compilation, SelectError, compile};
 pub use host::{Host, MemoryHost};
 pub use source::{FileId, SourceFile, SourceMap};

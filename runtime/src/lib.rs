@@ -1,4 +1,9 @@
-//! vpl runtime: the only crate that knows GStreamer. Today it probes media files for the
-//! compiler's host (`probe`); the runtime issue adds building and running pipelines.
+//! vpl runtime: the only crate that knows GStreamer. It probes media files for the
+//! compiler's host (`probe`), runs models (`engine`, ONNX Runtime through `ort`), provides
+//! vpl's own GStreamer elements (`elements`), and builds and runs plans (`pipeline`).
 
+pub mod elements;
+pub mod engine;
+pub mod meta;
+pub mod pipeline;
 pub mod probe;

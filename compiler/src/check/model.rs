@@ -90,7 +90,7 @@ impl ModelInfo {
     }
 }
 
-pub(super) fn arg<'c>(call: &'c BoundCall, name: &str) -> Option<&'c BoundArg> {
+pub fn arg<'c>(call: &'c BoundCall, name: &str) -> Option<&'c BoundArg> {
     let (index, _) = stdlib().get(call.builtin).param(name)?;
     call.args.get(index)
 }

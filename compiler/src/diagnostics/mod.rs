@@ -60,6 +60,10 @@ codes! {
     E0305: Error, "number of labels differs from the number of classes the model outputs";
     E0306: Error, "model file is not a valid ONNX model";
     E0307: Error, "the declared `input:` tensor disagrees with the model file";
+    E0501: Error, "a stage needs a GStreamer element that is not installed";
+    E0502: Error, "an element property could not be set";
+    E0503: Error, "two elements could not be linked at run time";
+    E0504: Error, "an element failed while the pipeline ran";
     W0001: Warning, "unused `let` binding";
     W0101: Warning, "media type not known at compile time; dependent checks deferred to run time";
     W0201: Warning, "`overlay` with no object metadata upstream";

@@ -1,0 +1,389 @@
+//! Resolved + typed program → one `Graph` per pipeline, a node per stream.
+
+use std::collections::HashMap;
+
+use super::{Decoder, Graph, InferNode, NodeId, NodeKind, SinkKind, SourceKind};
+use crate::check::model::arg;
+use crate::check::{Site, Ty, Typed, TypedPipeline};
+use crate::hir::{self, BoundCall, Flow, Value};
+use crate::syntax::Span;
+use crate::syntax::ast::Role;
+
+/// Builds the graph of pipeline `index`. The program must have checked without errors.
+pub fn build(program: &hir::Program, typed: &Typed, index: usize) -> Graph {
+    let pipeline = &program.pipelines[index];
+    let tp: &TypedPipeline = &typed.pipelines[index];
+    let mut b = Builder {
+        g: Graph {
+            pipeline: pipeline.name.name.clone(),
+            ..Graph::default()
+        },
+        program,
+        typed,
+        sites: tp
+            .sites
+            .iter()
+            .map(|s| ((s.span, s.name.as_str()), s))
+            .collect(),
+        lets: Vec::new(),
+        batch: HashMap::new(),
+    };
+    for l in &pipeline.lets {
+        let streams = b.flow(&l.flow);
+        b.lets.push(streams);
+    }
+    for f in &pipeline.flows {
+        b.flow(&f.flow);
+    }
+    b.g
+}
+
+struct Builder<'a> {
+    g: Graph,
+    program: &'a hir::Program,
+    typed: &'a Typed,
+    sites: HashMap<(Span, &'a str), &'a Site>,
+    lets: Vec<Vec<NodeId>>,
+    /// Streams bundled by `batch(size, timeout)`: the batch's settings.
+    batch: HashMap<NodeId, (u32, i64)>,
+}
+
+/// The type of stream `i` of a (possibly list) type.
+fn ty_at(ty: &Ty, i: usize) -> Ty {
+    match ty {
+        Ty::List(items) => items.get(i).cloned().unwrap_or(Ty::Error),
+        Ty::Batch { frame, .. } => Ty::Video(frame.clone()),
+        other => other.clone(),
+    }
+}
+
+fn string(call: &BoundCall, name: &str) -> String {
+    match arg(call, name).map(|a| &a.value) {
+        Some(Value::String(s)) | Some(Value::Symbol(s)) => s.clone(),
+        _ => String::new(),
+    }
+}
+
+fn int(call: &BoundCall, name: &str) -> i64 {
+    match arg(call, name).map(|a| &a.value) {
+        Some(Value::Int(i)) => *i,
+        Some(Value::Duration(d)) | Some(Value::Bitrate(d)) => *d,
+        _ => 0,
+    }
+}
+
+fn float(call: &BoundCall, name: &str) -> f64 {
+    match arg(call, name).map(|a| &a.value) {
+        Some(Value::Float(f)) => *f,
+        Some(Value::Int(i)) => *i as f64,
+        _ => 0.0,
+    }
+}
+
+fn boolean(call: &BoundCall, name: &str) -> bool {
+    matches!(arg(call, name).map(|a| &a.value), Some(Value::Bool(true)))
+}
+
+fn strings(call: &BoundCall, name: &str) -> Vec<String> {
+    match arg(call, name).map(|a| &a.value) {
+        Some(Value::List(items)) => items
+            .iter()
+            .filter_map(|v| match v {
+                Value::String(s) => Some(s.clone()),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn resolution(call: &BoundCall, name: &str) -> Option<(u32, u32)> {
+    match arg(call, name).map(|a| &a.value) {
+        Some(Value::Resolution { width, height }) => Some((*width, *height)),
+        _ => None,
+    }
+}
+
+impl Builder<'_> {
+    fn site(&self, call: &BoundCall) -> Option<&Site> {
+        self.sites.get(&(call.span, call.name.as_str())).copied()
+    }
+
+    fn flow(&mut self, flow: &Flow) -> Vec<NodeId> {
+        match flow {
+            Flow::Source { call, .. } => {
+                let ty = self.site(call).map_or(Ty::Error, |s| s.output.clone());
+                let media = self.site(call).and_then(|s| s.media.clone());
+                let kind = match call.name.as_str() {
+                    "file" => SourceKind::File {
+                        path: call
+                            .resolved_path
+                            .as_ref()
+                            .map_or_else(|| string(call, "path"), |p| p.display().to_string()),
+                        media,
+                        looping: boolean(call, "loop"),
+                    },
+                    "rtsp" => SourceKind::Rtsp {
+                        url: string(call, "url"),
+                        latency_ns: int(call, "latency"),
+                        tcp: boolean(call, "tcp"),
+                    },
+                    "camera" => SourceKind::Camera {
+                        device: string(call, "device"),
+                    },
+                    _ => SourceKind::Test {
+                        pattern: string(call, "pattern"),
+                        frames: int(call, "frames"),
+                    },
+                };
+                vec![
+                    self.g
+                        .add(NodeKind::Source(kind), Vec::new(), ty, call.span),
+                ]
+            }
+            Flow::Stream { id, .. } => self.lets.get(id.0 as usize).cloned().unwrap_or_default(),
+            Flow::List { items, .. } => items.iter().flat_map(|f| self.flow(f)).collect(),
+            Flow::Ascribed { input, .. } => self.flow(input),
+            Flow::Apply { input, call } => {
+                let inputs = self.flow(input);
+                match call.role {
+                    Role::Sink => {
+                        self.sink(call, &inputs);
+                        Vec::new()
+                    }
+                    _ => self.stage(call, &inputs),
+                }
+            }
+        }
+    }
+
+    fn per_stream(
+        &mut self,
+        call: &BoundCall,
+        inputs: &[NodeId],
+        kind: impl Fn(usize) -> NodeKind,
+    ) -> Vec<NodeId> {
+        let out = self.site(call).map_or(Ty::Error, |s| s.output.clone());
+        inputs
+            .iter()
+            .enumerate()
+            .map(|(i, input)| {
+                let id = self.g.add(kind(i), vec![*input], ty_at(&out, i), call.span);
+                if let Some(b) = self.batch.get(input).copied() {
+                    self.batch.insert(id, b);
+                }
+                id
+            })
+            .collect()
+    }
+
+    fn stage(&mut self, call: &BoundCall, inputs: &[NodeId]) -> Vec<NodeId> {
+        match call.name.as_str() {
+            "decode" => self.per_stream(call, inputs, |_| NodeKind::Decode),
+            "encode" => {
+                let codec = string(call, "codec");
+                let bitrate = int(call, "bitrate");
+                self.per_stream(call, inputs, |_| NodeKind::Encode {
+                    codec: codec.clone(),
+                    bitrate,
+                })
+            }
+            "convert" => {
+                let format = string(call, "format");
+                self.per_stream(call, inputs, |_| NodeKind::Convert {
+                    format: format.clone(),
+                })
+            }
+            "scale" => {
+                let (width, height) = resolution(call, "resolution").unwrap_or((0, 0));
+                let letterbox = string(call, "mode") == "letterbox";
+                self.per_stream(call, inputs, |_| NodeKind::Scale {
+                    width,
+                    height,
+                    letterbox,
+                })
+            }
+            "rate" => {
+                let (num, den) = match arg(call, "fps").map(|a| &a.value) {
+                    Some(Value::Rate { num, den }) => (*num, *den),
+                    _ => (0, 1),
+                };
+                self.per_stream(call, inputs, |_| NodeKind::Rate { num, den })
+            }
+            "track" => {
+                let kind = string(call, "kind");
+                let (max_age, iou) = (int(call, "max_age"), float(call, "iou"));
+                self.per_stream(call, inputs, |_| NodeKind::Track {
+                    kind: kind.clone(),
+                    max_age,
+                    iou,
+                })
+            }
+            "filter" => {
+                let classes = strings(call, "classes");
+                let min_confidence = float(call, "min_confidence");
+                self.per_stream(call, inputs, |_| NodeKind::Filter {
+                    classes: classes.clone(),
+                    min_confidence,
+                })
+            }
+            "overlay" => {
+                let (labels, tracks) = (boolean(call, "labels"), boolean(call, "tracks"));
+                self.per_stream(call, inputs, |_| NodeKind::Overlay { labels, tracks })
+            }
+            "json" => self.per_stream(call, inputs, |_| NodeKind::Json),
+            "batch" => {
+                let size = int(call, "size").max(1) as u32;
+                let timeout = int(call, "timeout");
+                let scaled = match resolution(call, "resolution") {
+                    Some((width, height)) => self.per_stream(call, inputs, |_| NodeKind::Scale {
+                        width,
+                        height,
+                        letterbox: false,
+                    }),
+                    None => inputs.to_vec(),
+                };
+                for id in &scaled {
+                    self.batch.insert(*id, (size, timeout));
+                }
+                scaled
+            }
+            "unbatch" => inputs.to_vec(),
+            "tile" => {
+                let ty = self.site(call).map_or(Ty::Error, |s| s.output.clone());
+                let (width, height) = resolution(call, "resolution").unwrap_or((1280, 720));
+                let kind = NodeKind::Tile {
+                    cols: int(call, "cols"),
+                    rows: int(call, "rows"),
+                    width,
+                    height,
+                };
+                vec![self.g.add(kind, inputs.to_vec(), ty, call.span)]
+            }
+            "infer" => self.infer(call, inputs),
+            _ => inputs.to_vec(),
+        }
+    }
+
+    fn infer(&mut self, call: &BoundCall, inputs: &[NodeId]) -> Vec<NodeId> {
+        let site = self.site(call);
+        let Some(plan) = site.and_then(|s| s.infer.clone()) else {
+            return inputs.to_vec();
+        };
+        let Some(Some(info)) = self.typed.models.get(plan.model.0 as usize) else {
+            return inputs.to_vec();
+        };
+        let model = &self.program.models[plan.model.0 as usize];
+        let decoder = match arg(&model.call, "decoder").map(|a| &a.value) {
+            Some(Value::Decoder(d)) => match d.name.as_str() {
+                "yolov8" => Decoder::Yolov8 {
+                    confidence: float(d, "confidence"),
+                    iou: float(d, "iou"),
+                    max: int(d, "max"),
+                },
+                "classify" => Decoder::Classify { top: int(d, "top") },
+                _ => Decoder::Raw,
+            },
+            _ => Decoder::Raw,
+        };
+        let path = model
+            .call
+            .resolved_path
+            .as_ref()
+            .map_or_else(String::new, |p| p.display().to_string());
+        let group = format!("{}@{}", model.name.name, call.span.start);
+        let every = int(call, "every").max(1);
+        let on = strings(call, "on");
+        let labels = info.labels.to_vec();
+        let preprocess = info.preprocess.clone();
+        let name = model.name.name.clone();
+        let timeouts: Vec<i64> = inputs
+            .iter()
+            .map(|i| self.batch.get(i).map_or(40_000_000, |b| b.1))
+            .collect();
+        self.per_stream(call, inputs, |i| {
+            NodeKind::Infer(Box::new(InferNode {
+                model: plan.model,
+                model_name: name.clone(),
+                model_path: path.clone(),
+                group: group.clone(),
+                stream: i as u32,
+                batch: plan.batch,
+                timeout_ns: timeouts[i],
+                reason: plan.reason.clone(),
+                every,
+                preprocess: preprocess.clone(),
+                decoder: decoder.clone(),
+                labels: labels.clone(),
+                on: on.clone(),
+                fused: false,
+            }))
+        })
+    }
+
+    /// The name of the source a stream comes from, for records.
+    fn source_name(&self, mut id: NodeId) -> String {
+        loop {
+            let node = self.g.node(id);
+            match (&node.kind, node.inputs.first()) {
+                (NodeKind::Source(SourceKind::File { path, .. }), _) => {
+                    return std::path::Path::new(path)
+                        .file_name()
+                        .map_or_else(|| path.clone(), |n| n.to_string_lossy().into_owned());
+                }
+                (NodeKind::Source(SourceKind::Rtsp { url, .. }), _) => return url.clone(),
+                (NodeKind::Source(SourceKind::Camera { device }), _) => return device.clone(),
+                (NodeKind::Source(SourceKind::Test { pattern, .. }), _) => {
+                    return format!("test:{pattern}");
+                }
+                (_, Some(input)) => id = *input,
+                (_, None) => return String::new(),
+            }
+        }
+    }
+
+    fn sink(&mut self, call: &BoundCall, inputs: &[NodeId]) {
+        let path = string(call, "path");
+        let resolved = call
+            .resolved_path
+            .as_ref()
+            .map_or_else(|| path.clone(), |p| p.display().to_string());
+        for (i, input) in inputs.iter().enumerate() {
+            let kind = match call.name.as_str() {
+                "stdout" => SinkKind::Records {
+                    path: None,
+                    stream: i as u32,
+                    source: self.source_name(*input),
+                },
+                "discard" => SinkKind::Discard,
+                "display" => SinkKind::Display,
+                "rtsp_out" => SinkKind::RtspOut {
+                    port: int(call, "port"),
+                    path: string(call, "path"),
+                },
+                _ => {
+                    let target = resolved.replace("{stream}", &i.to_string());
+                    let ext = std::path::Path::new(&target)
+                        .extension()
+                        .and_then(|e| e.to_str())
+                        .map(str::to_ascii_lowercase)
+                        .unwrap_or_default();
+                    if ext == "jsonl" {
+                        SinkKind::Records {
+                            path: Some(target),
+                            stream: i as u32,
+                            source: self.source_name(*input),
+                        }
+                    } else {
+                        SinkKind::Video {
+                            path: target,
+                            container: ext,
+                        }
+                    }
+                }
+            };
+            self.g
+                .add(NodeKind::Sink(kind), vec![*input], Ty::Error, call.span);
+        }
+    }
+}

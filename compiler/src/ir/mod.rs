@@ -1,0 +1,431 @@
+//! Typed program → pipeline IR: one graph per pipeline, an arena of nodes addressed by
+//! `NodeId`, one node per stream (lists are expanded), spans kept in a table beside the
+//! nodes. `passes` optimise it; `validate` checks its invariants after every pass.
+
+mod build;
+pub mod passes;
+
+use std::fmt::Write;
+
+pub use build::build;
+
+use crate::check::{Preprocess, Ty};
+use crate::facts::MediaFacts;
+use crate::hir::ModelId;
+use crate::syntax::Span;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NodeId(pub u32);
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum SourceKind {
+    File {
+        path: String,
+        media: Option<MediaFacts>,
+        looping: bool,
+    },
+    Rtsp {
+        url: String,
+        latency_ns: i64,
+        tcp: bool,
+    },
+    Test {
+        pattern: String,
+        frames: i64,
+    },
+    Camera {
+        device: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decoder {
+    Yolov8 { confidence: f64, iou: f64, max: i64 },
+    Classify { top: i64 },
+    Raw,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct InferNode {
+    pub model: ModelId,
+    pub model_name: String,
+    pub model_path: String,
+    /// Streams that share one engine and form batches together.
+    pub group: String,
+    pub stream: u32,
+    pub batch: u32,
+    /// How long a partial batch waits for more frames.
+    pub timeout_ns: i64,
+    pub reason: String,
+    pub every: i64,
+    pub preprocess: Preprocess,
+    pub decoder: Decoder,
+    pub labels: Vec<String>,
+    pub on: Vec<String>,
+    /// Set by the `fuse-preprocess` pass: conversion, scaling and normalisation happen in
+    /// the inference element in one pass over the frame.
+    pub fused: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum SinkKind {
+    /// Encoded video into a container chosen by the extension.
+    Video {
+        path: String,
+        container: String,
+    },
+    /// Metadata records as JSON lines; `None` is standard output.
+    Records {
+        path: Option<String>,
+        stream: u32,
+        source: String,
+    },
+    Discard,
+    Display,
+    RtspOut {
+        port: i64,
+        path: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum NodeKind {
+    Source(SourceKind),
+    Decode,
+    Encode {
+        codec: String,
+        bitrate: i64,
+    },
+    Convert {
+        format: String,
+    },
+    Scale {
+        width: u32,
+        height: u32,
+        letterbox: bool,
+    },
+    Rate {
+        num: u64,
+        den: u64,
+    },
+    Infer(Box<InferNode>),
+    Track {
+        kind: String,
+        max_age: i64,
+        iou: f64,
+    },
+    Filter {
+        classes: Vec<String>,
+        min_confidence: f64,
+    },
+    Overlay {
+        labels: bool,
+        tracks: bool,
+    },
+    Tile {
+        cols: i64,
+        rows: i64,
+        width: u32,
+        height: u32,
+    },
+    /// `json`: records are made by the sink from the frames' metadata.
+    Json,
+    Sink(SinkKind),
+    /// Several consumers of one stream.
+    Tee,
+    /// A thread boundary with a bounded buffer.
+    Queue {
+        max_buffers: u32,
+        reason: &'static str,
+    },
+}
+
+impl NodeKind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            NodeKind::Source(SourceKind::File { .. }) => "file",
+            NodeKind::Source(SourceKind::Rtsp { .. }) => "rtsp",
+            NodeKind::Source(SourceKind::Test { .. }) => "test",
+            NodeKind::Source(SourceKind::Camera { .. }) => "camera",
+            NodeKind::Decode => "decode",
+            NodeKind::Encode { .. } => "encode",
+            NodeKind::Convert { .. } => "convert",
+            NodeKind::Scale { .. } => "scale",
+            NodeKind::Rate { .. } => "rate",
+            NodeKind::Infer(_) => "infer",
+            NodeKind::Track { .. } => "track",
+            NodeKind::Filter { .. } => "filter",
+            NodeKind::Overlay { .. } => "overlay",
+            NodeKind::Tile { .. } => "tile",
+            NodeKind::Json => "json",
+            NodeKind::Sink(SinkKind::Video { .. }) => "file",
+            NodeKind::Sink(SinkKind::Records { path: Some(_), .. }) => "file",
+            NodeKind::Sink(SinkKind::Records { path: None, .. }) => "stdout",
+            NodeKind::Sink(SinkKind::Discard) => "discard",
+            NodeKind::Sink(SinkKind::Display) => "display",
+            NodeKind::Sink(SinkKind::RtspOut { .. }) => "rtsp_out",
+            NodeKind::Tee => "tee",
+            NodeKind::Queue { .. } => "queue",
+        }
+    }
+
+    fn is_sink(&self) -> bool {
+        matches!(self, NodeKind::Sink(_))
+    }
+
+    fn is_source(&self) -> bool {
+        matches!(self, NodeKind::Source(_))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    pub kind: NodeKind,
+    pub inputs: Vec<NodeId>,
+    /// The type of the one stream this node produces (`Ty::Error` for sinks).
+    pub ty: Ty,
+    /// Removed by a pass; kept in the arena so ids stay stable.
+    pub dead: bool,
+}
+
+/// One pipeline's graph.
+#[derive(Debug, Clone, Default)]
+pub struct Graph {
+    pub pipeline: String,
+    pub nodes: Vec<Node>,
+    /// The `.vpl` span of the stage that made each node, by `NodeId`.
+    pub spans: Vec<Span>,
+    /// What each pass did, in order, for `--emit plan`.
+    pub log: Vec<String>,
+}
+
+impl Graph {
+    pub fn add(&mut self, kind: NodeKind, inputs: Vec<NodeId>, ty: Ty, span: Span) -> NodeId {
+        self.nodes.push(Node {
+            kind,
+            inputs,
+            ty,
+            dead: false,
+        });
+        self.spans.push(span);
+        NodeId(self.nodes.len() as u32 - 1)
+    }
+
+    pub fn node(&self, id: NodeId) -> &Node {
+        &self.nodes[id.0 as usize]
+    }
+
+    pub fn live(&self) -> impl Iterator<Item = (NodeId, &Node)> {
+        self.nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| !n.dead)
+            .map(|(i, n)| (NodeId(i as u32), n))
+    }
+
+    /// The live nodes that read `id`'s stream.
+    pub fn consumers(&self, id: NodeId) -> Vec<NodeId> {
+        self.live()
+            .filter(|(_, n)| n.inputs.contains(&id))
+            .map(|(c, _)| c)
+            .collect()
+    }
+
+    /// Checks the graph's invariants; the passes keep them and tests run it after each.
+    pub fn validate(&self, tees_inserted: bool) -> Result<(), String> {
+        self.topological()?;
+        for (id, node) in self.live() {
+            for input in &node.inputs {
+                let source = self.node(*input);
+                if source.dead {
+                    return Err(format!("n{} reads n{}, which was removed", id.0, input.0));
+                }
+                if source.kind.is_sink() {
+                    return Err(format!("n{} reads the sink n{}", id.0, input.0));
+                }
+            }
+            let expected = match &node.kind {
+                NodeKind::Source(_) => Some(0),
+                NodeKind::Tile { .. } => None,
+                _ => Some(1),
+            };
+            if let Some(n) = expected
+                && node.inputs.len() != n
+            {
+                return Err(format!(
+                    "n{} ({}) has {} inputs, expected {n}",
+                    id.0,
+                    node.kind.name(),
+                    node.inputs.len()
+                ));
+            }
+            if !node.kind.is_sink() && self.consumers(id).is_empty() {
+                return Err(format!("n{} ({}) leads nowhere", id.0, node.kind.name()));
+            }
+            if tees_inserted && !matches!(node.kind, NodeKind::Tee) && self.consumers(id).len() > 1
+            {
+                return Err(format!(
+                    "n{} ({}) feeds several nodes without a tee",
+                    id.0,
+                    node.kind.name()
+                ));
+            }
+            if node.kind.is_source() != node.inputs.is_empty()
+                && !matches!(node.kind, NodeKind::Tile { .. })
+            {
+                return Err(format!(
+                    "n{} has inputs but is a source, or none and is not",
+                    id.0
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The live nodes in an order where every node comes after its inputs; an error if
+    /// the graph has a cycle.
+    pub fn topological(&self) -> Result<Vec<NodeId>, String> {
+        let mut state = vec![0u8; self.nodes.len()];
+        let mut order = Vec::new();
+        fn visit(
+            g: &Graph,
+            id: NodeId,
+            state: &mut [u8],
+            order: &mut Vec<NodeId>,
+        ) -> Result<(), String> {
+            match state[id.0 as usize] {
+                2 => return Ok(()),
+                1 => return Err(format!("the graph has a cycle through n{}", id.0)),
+                _ => {}
+            }
+            state[id.0 as usize] = 1;
+            for input in &g.node(id).inputs {
+                visit(g, *input, state, order)?;
+            }
+            state[id.0 as usize] = 2;
+            order.push(id);
+            Ok(())
+        }
+        for (id, _) in self.live() {
+            visit(self, id, &mut state, &mut order)?;
+        }
+        Ok(order)
+    }
+
+    /// The plan as people read it: `vplc build --emit plan`.
+    pub fn describe(&self, sources: &crate::SourceMap, file: crate::FileId) -> String {
+        let mut out = format!("pipeline {}\n", self.pipeline);
+        let order = self.topological().unwrap_or_default();
+        for id in order {
+            let node = self.node(id);
+            let inputs: Vec<String> = node.inputs.iter().map(|i| format!("n{}", i.0)).collect();
+            let from = if inputs.is_empty() {
+                String::new()
+            } else {
+                format!(" <- {}", inputs.join(", "))
+            };
+            let (line, column) = sources
+                .get(file)
+                .line_column(self.spans[id.0 as usize].start as usize);
+            let _ = write!(out, "  n{:<3} {}{from}", id.0, detail(&node.kind));
+            if !matches!(node.ty, Ty::Error) {
+                let _ = write!(out, " : {}", node.ty);
+            }
+            let _ = writeln!(out, "  [{line}:{column}]");
+        }
+        if !self.log.is_empty() {
+            out.push_str("passes:\n");
+            for l in &self.log {
+                let _ = writeln!(out, "  {l}");
+            }
+        }
+        out
+    }
+}
+
+fn detail(kind: &NodeKind) -> String {
+    match kind {
+        NodeKind::Source(SourceKind::File { path, .. }) => format!("file({path:?})"),
+        NodeKind::Source(SourceKind::Rtsp { url, .. }) => format!("rtsp({url:?})"),
+        NodeKind::Source(SourceKind::Test { pattern, frames }) => {
+            format!("test({pattern}, {frames} frames)")
+        }
+        NodeKind::Source(SourceKind::Camera { device }) => format!("camera({device:?})"),
+        NodeKind::Encode { codec, bitrate } => format!("encode({codec}, {bitrate} bps)"),
+        NodeKind::Convert { format } => format!("convert({format})"),
+        NodeKind::Scale {
+            width,
+            height,
+            letterbox,
+        } => {
+            format!(
+                "scale({width}x{height}{})",
+                if *letterbox { ", letterbox" } else { "" }
+            )
+        }
+        NodeKind::Rate { num, den } => {
+            format!("rate({})", crate::check::types::rate_text(*num, *den))
+        }
+        NodeKind::Infer(i) => {
+            let p = &i.preprocess;
+            let size = p
+                .size
+                .map_or("frame size".to_string(), |(w, h)| format!("{w}x{h}"));
+            let fused = if i.fused { "fused " } else { "" };
+            format!(
+                "infer({}) stream {} group {:?}, batch {} ({}), every {}; {fused}preprocess {:?} {:?} {size} {:?} {} scale {:.6}",
+                i.model_name,
+                i.stream,
+                i.group,
+                i.batch,
+                i.reason,
+                i.every,
+                p.layout,
+                p.order,
+                p.resize,
+                p.dtype.name(),
+                p.scale
+            )
+        }
+        NodeKind::Track { kind, max_age, iou } => {
+            format!("track({kind}, max_age {max_age}, iou {iou})")
+        }
+        NodeKind::Filter {
+            classes,
+            min_confidence,
+        } => format!("filter({classes:?}, min {min_confidence})"),
+        NodeKind::Overlay { labels, tracks } => {
+            format!("overlay(labels {labels}, tracks {tracks})")
+        }
+        NodeKind::Tile {
+            cols,
+            rows,
+            width,
+            height,
+        } => format!("tile({cols}x{rows}, {width}x{height})"),
+        NodeKind::Sink(SinkKind::Video { path, container }) => {
+            format!("sink file({path:?}) as {container}")
+        }
+        NodeKind::Sink(SinkKind::Records { path, stream, .. }) => match path {
+            Some(p) => format!("sink records({p:?}) stream {stream}"),
+            None => format!("sink records(stdout) stream {stream}"),
+        },
+        NodeKind::Sink(SinkKind::RtspOut { port, path }) => {
+            format!("sink rtsp_out({port}, {path:?})")
+        }
+        NodeKind::Sink(s) => format!("sink {}", kind_name_of_sink(s)),
+        NodeKind::Queue {
+            max_buffers,
+            reason,
+        } => format!("queue(max {max_buffers} buffers: {reason})"),
+        other => other.name().to_string(),
+    }
+}
+
+fn kind_name_of_sink(s: &SinkKind) -> &'static str {
+    match s {
+        SinkKind::Discard => "discard",
+        SinkKind::Display => "display",
+        _ => "sink",
+    }
+}

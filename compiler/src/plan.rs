@@ -1,0 +1,902 @@
+//! Optimised pipeline graph → plan: plain data naming GStreamer elements, their properties
+//! and links. No GStreamer types here; the runtime builds the pipeline from it. Also renders
+//! the plan as a gst-launch-1.0 description and as a Graphviz graph.
+
+use std::collections::HashMap;
+use std::fmt::Write;
+
+use crate::check::model::{Layout, PixelOrder, Resize};
+use crate::check::{Format, Ty};
+use crate::ir::{Decoder, Graph, InferNode, NodeId, NodeKind, SinkKind, SourceKind};
+use crate::syntax::Span;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Prop {
+    Str(String),
+    Int(i64),
+    UInt(u64),
+    Float(f64),
+    Bool(bool),
+    /// A GStreamer enum, by its nick.
+    Enum(String),
+    /// Caps, as text.
+    Caps(String),
+}
+
+impl Prop {
+    fn launch_text(&self) -> String {
+        match self {
+            Prop::Str(s) | Prop::Caps(s) => {
+                if s.is_empty() || s.contains([' ', ',', '!', '"', '\n', '=', ';']) {
+                    format!(
+                        "\"{}\"",
+                        s.replace('\\', "\\\\")
+                            .replace('"', "\\\"")
+                            .replace('\n', "\\n")
+                    )
+                } else {
+                    s.clone()
+                }
+            }
+            Prop::Int(i) => i.to_string(),
+            Prop::UInt(u) => u.to_string(),
+            Prop::Float(f) => format!("{f}"),
+            Prop::Bool(b) => b.to_string(),
+            Prop::Enum(e) => e.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Element {
+    /// Unique in the plan; named after the IR node that made it (`n3_decode`).
+    pub name: String,
+    pub factory: String,
+    pub props: Vec<(String, Prop)>,
+    /// Properties of the request pad this element's input is linked to on the next
+    /// element (a compositor's `xpos`, ...), set by the runtime after linking.
+    pub pad_props: Vec<(String, Prop)>,
+    pub node: NodeId,
+    /// The `.vpl` span of the stage that made the element, for run-time diagnostics.
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Link {
+    pub from: String,
+    pub to: String,
+    /// The source pad appears at run time (demuxers, decodebin, rtspsrc).
+    pub dynamic: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Plan {
+    pub pipeline: String,
+    pub elements: Vec<Element>,
+    pub links: Vec<Link>,
+}
+
+/// Where a node's chain of elements starts and ends.
+#[derive(Debug, Clone)]
+struct Ends {
+    first: Option<String>,
+    last: String,
+    /// The last element's output pad appears at run time.
+    dynamic: bool,
+}
+
+pub fn lower(g: &Graph) -> Plan {
+    let mut l = Lowerer {
+        g,
+        plan: Plan {
+            pipeline: g.pipeline.clone(),
+            ..Plan::default()
+        },
+        ends: HashMap::new(),
+    };
+    for id in g.topological().unwrap_or_default() {
+        l.node(id);
+    }
+    l.plan
+}
+
+struct Lowerer<'g> {
+    g: &'g Graph,
+    plan: Plan,
+    ends: HashMap<NodeId, Ends>,
+}
+
+fn video_caps(format: Option<&str>, size: Option<(u32, u32)>, rate: Option<(u64, u64)>) -> String {
+    let mut caps = String::from("video/x-raw");
+    if let Some(f) = format {
+        let _ = write!(
+            caps,
+            ",format={}",
+            f.to_ascii_uppercase()
+                .replace("RGBX", "RGBx")
+                .replace("BGRX", "BGRx")
+        );
+    }
+    if let Some((w, h)) = size {
+        let _ = write!(caps, ",width={w},height={h}");
+    }
+    if let Some((n, d)) = rate {
+        let _ = write!(caps, ",framerate={n}/{d}");
+    }
+    caps
+}
+
+/// Demuxer for a probed container.
+fn demuxer(container: &str) -> Option<&'static str> {
+    Some(match container {
+        "mp4" | "mov" => "qtdemux",
+        "matroska" | "webm" => "matroskademux",
+        "avi" => "avidemux",
+        "mpegts" => "tsdemux",
+        "ogg" => "oggdemux",
+        _ => return None,
+    })
+}
+
+/// Parser and decoder for a codec; `None` means decodebin must find them.
+fn decoder_chain(codec: &str) -> Option<&'static [&'static str]> {
+    Some(match codec {
+        "h264" => &["h264parse", "avdec_h264"],
+        "h265" => &["h265parse", "avdec_h265"],
+        "vp8" => &["vp8dec"],
+        "vp9" => &["vp9dec"],
+        "mpeg2" => &["mpegvideoparse", "avdec_mpeg2video"],
+        "mpeg4" => &["mpeg4videoparse", "avdec_mpeg4"],
+        "msmpeg4" => &["avdec_msmpeg4"],
+        "jpeg" => &["jpegparse", "jpegdec"],
+        "theora" => &["theoradec"],
+        _ => return None,
+    })
+}
+
+/// Parser a stream needs before a muxer.
+fn parser(codec: &str) -> Option<&'static str> {
+    Some(match codec {
+        "h264" => "h264parse",
+        "h265" => "h265parse",
+        "mpeg4" => "mpeg4videoparse",
+        "mpeg2" => "mpegvideoparse",
+        "jpeg" => "jpegparse",
+        _ => return None,
+    })
+}
+
+fn format_of(ty: &Ty) -> Option<&Format> {
+    match ty {
+        Ty::Video(v) => Some(&v.format),
+        _ => None,
+    }
+}
+
+impl Lowerer<'_> {
+    fn element(
+        &mut self,
+        id: NodeId,
+        suffix: &str,
+        factory: &str,
+        props: Vec<(&str, Prop)>,
+    ) -> String {
+        let kind = self.g.node(id).kind.name();
+        let name = if suffix.is_empty() {
+            format!("n{}_{kind}", id.0)
+        } else {
+            format!("n{}_{kind}_{suffix}", id.0)
+        };
+        self.plan.elements.push(Element {
+            name: name.clone(),
+            factory: factory.to_string(),
+            props: props.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+            pad_props: Vec::new(),
+            node: id,
+            span: self.g.spans[id.0 as usize],
+        });
+        name
+    }
+
+    fn link(&mut self, from: &str, to: &str, dynamic: bool) {
+        self.plan.links.push(Link {
+            from: from.to_string(),
+            to: to.to_string(),
+            dynamic,
+        });
+    }
+
+    /// Links elements in a chain; returns the first and last names.
+    fn chain(&mut self, names: Vec<String>) -> (String, String) {
+        for pair in names.windows(2) {
+            self.link(&pair[0], &pair[1], false);
+        }
+        (names[0].clone(), names[names.len() - 1].clone())
+    }
+
+    fn input_ty(&self, id: NodeId) -> Ty {
+        self.g
+            .node(id)
+            .inputs
+            .first()
+            .map_or(Ty::Error, |i| self.g.node(*i).ty.clone())
+    }
+
+    fn node(&mut self, id: NodeId) {
+        let node = self.g.node(id).clone();
+        let ends = match &node.kind {
+            NodeKind::Source(source) => self.source(id, source, &node.ty),
+            NodeKind::Decode => {
+                let codec =
+                    format_of(&self.input_ty(id)).and_then(|f| f.codec().map(str::to_string));
+                let mut names = Vec::new();
+                match codec.as_deref().and_then(decoder_chain) {
+                    Some(chain) => {
+                        for (i, factory) in chain.iter().enumerate() {
+                            let suffix = if i + 1 == chain.len() { "" } else { "parse" };
+                            names.push(self.element(id, suffix, factory, vec![]));
+                        }
+                    }
+                    None => names.push(self.element(id, "", "decodebin", vec![])),
+                }
+                // Decoders may output another layout than I420; converting is free when not.
+                names.push(self.element(id, "convert", "videoconvert", vec![]));
+                names.push(self.element(
+                    id,
+                    "caps",
+                    "capsfilter",
+                    vec![("caps", Prop::Caps(video_caps(Some("i420"), None, None)))],
+                ));
+                let dynamic_decodebin = codec.as_deref().and_then(decoder_chain).is_none();
+                let (first, last) = self.chain_with_dynamic(names, dynamic_decodebin);
+                Ends {
+                    first: Some(first),
+                    last,
+                    dynamic: false,
+                }
+            }
+            NodeKind::Encode { codec, bitrate } => {
+                let kbps = (*bitrate / 1000).max(1);
+                let mut names = vec![
+                    self.element(id, "convert", "videoconvert", vec![]),
+                    self.element(
+                        id,
+                        "caps",
+                        "capsfilter",
+                        vec![("caps", Prop::Caps(video_caps(Some("i420"), None, None)))],
+                    ),
+                ];
+                let encoder = match codec.as_str() {
+                    "h264" => self.element(
+                        id,
+                        "",
+                        "x264enc",
+                        vec![
+                            ("bitrate", Prop::UInt(kbps as u64)),
+                            ("speed-preset", Prop::Enum("veryfast".into())),
+                        ],
+                    ),
+                    "h265" => self.element(
+                        id,
+                        "",
+                        "x265enc",
+                        vec![
+                            ("bitrate", Prop::UInt(kbps as u64)),
+                            ("speed-preset", Prop::Enum("veryfast".into())),
+                        ],
+                    ),
+                    "vp8" => self.element(
+                        id,
+                        "",
+                        "vp8enc",
+                        vec![
+                            ("target-bitrate", Prop::Int(*bitrate)),
+                            ("deadline", Prop::Int(1)),
+                        ],
+                    ),
+                    "vp9" => self.element(
+                        id,
+                        "",
+                        "vp9enc",
+                        vec![
+                            ("target-bitrate", Prop::Int(*bitrate)),
+                            ("deadline", Prop::Int(1)),
+                        ],
+                    ),
+                    "av1" => self.element(
+                        id,
+                        "",
+                        "av1enc",
+                        vec![("target-bitrate", Prop::UInt(kbps as u64))],
+                    ),
+                    _ => self.element(id, "", "jpegenc", vec![]),
+                };
+                names.push(encoder);
+                if let Some(p) = parser(codec) {
+                    names.push(self.element(id, "parse", p, vec![]));
+                }
+                let (first, last) = self.chain(names);
+                Ends {
+                    first: Some(first),
+                    last,
+                    dynamic: false,
+                }
+            }
+            NodeKind::Convert { format } => {
+                let names = vec![
+                    self.element(id, "", "videoconvert", vec![]),
+                    self.element(
+                        id,
+                        "caps",
+                        "capsfilter",
+                        vec![("caps", Prop::Caps(video_caps(Some(format), None, None)))],
+                    ),
+                ];
+                self.ends_of(names)
+            }
+            NodeKind::Scale {
+                width,
+                height,
+                letterbox,
+            } => {
+                let caps = if *letterbox {
+                    format!(
+                        "{},pixel-aspect-ratio=1/1",
+                        video_caps(None, Some((*width, *height)), None)
+                    )
+                } else {
+                    video_caps(None, Some((*width, *height)), None)
+                };
+                let names = vec![
+                    self.element(
+                        id,
+                        "",
+                        "videoscale",
+                        vec![("add-borders", Prop::Bool(*letterbox))],
+                    ),
+                    self.element(id, "caps", "capsfilter", vec![("caps", Prop::Caps(caps))]),
+                ];
+                self.ends_of(names)
+            }
+            NodeKind::Rate { num, den } => {
+                let names = vec![
+                    self.element(id, "", "videorate", vec![]),
+                    self.element(
+                        id,
+                        "caps",
+                        "capsfilter",
+                        vec![(
+                            "caps",
+                            Prop::Caps(video_caps(None, None, Some((*num, *den)))),
+                        )],
+                    ),
+                ];
+                self.ends_of(names)
+            }
+            NodeKind::Infer(infer) => {
+                let props = infer_props(infer);
+                let name = self.element(id, "", "vplinfer", props);
+                self.ends_of(vec![name])
+            }
+            NodeKind::Track { kind, max_age, iou } => {
+                let name = self.element(
+                    id,
+                    "",
+                    "vpltrack",
+                    vec![
+                        ("kind", Prop::Str(kind.clone())),
+                        ("max-age", Prop::UInt(*max_age as u64)),
+                        ("iou", Prop::Float(*iou)),
+                    ],
+                );
+                self.ends_of(vec![name])
+            }
+            NodeKind::Filter {
+                classes,
+                min_confidence,
+            } => {
+                let name = self.element(
+                    id,
+                    "",
+                    "vplfilter",
+                    vec![
+                        ("classes", Prop::Str(classes.join("\n"))),
+                        ("min-confidence", Prop::Float(*min_confidence)),
+                    ],
+                );
+                self.ends_of(vec![name])
+            }
+            NodeKind::Overlay { labels, tracks } => {
+                let name = self.element(
+                    id,
+                    "",
+                    "vploverlay",
+                    vec![
+                        ("labels", Prop::Bool(*labels)),
+                        ("tracks", Prop::Bool(*tracks)),
+                    ],
+                );
+                self.ends_of(vec![name])
+            }
+            NodeKind::Tile {
+                cols,
+                rows,
+                width,
+                height,
+            } => {
+                let comp = self.element(
+                    id,
+                    "",
+                    "compositor",
+                    vec![("background", Prop::Enum("black".into()))],
+                );
+                let caps = self.element(
+                    id,
+                    "caps",
+                    "capsfilter",
+                    vec![(
+                        "caps",
+                        Prop::Caps(video_caps(Some("i420"), Some((*width, *height)), None)),
+                    )],
+                );
+                self.link(&comp, &caps, false);
+                let (cw, ch) = (*width as i64 / cols.max(&1), *height as i64 / rows.max(&1));
+                for (i, input) in node.inputs.iter().enumerate() {
+                    let Some(ends) = self.ends.get(input).cloned() else {
+                        continue;
+                    };
+                    let (col, row) = (i as i64 % cols.max(&1), i as i64 / cols.max(&1));
+                    let pads = vec![
+                        ("xpos".to_string(), Prop::Int(col * cw)),
+                        ("ypos".to_string(), Prop::Int(row * ch)),
+                        ("width".to_string(), Prop::Int(cw)),
+                        ("height".to_string(), Prop::Int(ch)),
+                    ];
+                    if let Some(e) = self.plan.elements.iter_mut().find(|e| e.name == ends.last) {
+                        e.pad_props = pads;
+                    }
+                    self.link(&ends.last, &comp, ends.dynamic);
+                }
+                self.ends.insert(
+                    id,
+                    Ends {
+                        first: None,
+                        last: caps,
+                        dynamic: false,
+                    },
+                );
+                return;
+            }
+            NodeKind::Json => {
+                // Records are made by the sink from the metadata: no element.
+                if let Some(input) = node.inputs.first().and_then(|i| self.ends.get(i).cloned()) {
+                    self.ends.insert(
+                        id,
+                        Ends {
+                            first: None,
+                            ..input
+                        },
+                    );
+                }
+                return;
+            }
+            NodeKind::Tee => {
+                let name = self.element(id, "", "tee", vec![]);
+                self.ends_of(vec![name])
+            }
+            NodeKind::Queue { max_buffers, .. } => {
+                let name = self.element(
+                    id,
+                    "",
+                    "queue",
+                    vec![
+                        ("max-size-buffers", Prop::UInt(*max_buffers as u64)),
+                        ("max-size-bytes", Prop::UInt(0)),
+                        ("max-size-time", Prop::UInt(0)),
+                    ],
+                );
+                self.ends_of(vec![name])
+            }
+            NodeKind::Sink(sink) => self.sink(id, sink),
+        };
+        if let (Some(first), Some(input)) = (&ends.first, node.inputs.first())
+            && let Some(from) = self.ends.get(input).cloned()
+        {
+            self.link(&from.last, first, from.dynamic);
+        }
+        self.ends.insert(id, ends);
+    }
+
+    fn ends_of(&mut self, names: Vec<String>) -> Ends {
+        let (first, last) = self.chain(names);
+        Ends {
+            first: Some(first),
+            last,
+            dynamic: false,
+        }
+    }
+
+    /// A chain whose first element (decodebin) has a dynamic output pad.
+    fn chain_with_dynamic(&mut self, names: Vec<String>, first_dynamic: bool) -> (String, String) {
+        for (i, pair) in names.windows(2).enumerate() {
+            self.link(&pair[0], &pair[1], first_dynamic && i == 0);
+        }
+        (names[0].clone(), names[names.len() - 1].clone())
+    }
+
+    fn source(&mut self, id: NodeId, source: &SourceKind, ty: &Ty) -> Ends {
+        let (format, size, rate) = match ty {
+            Ty::Video(v) => (v.format.clone(), v.resolution, v.rate),
+            _ => (Format::Unknown, None, None),
+        };
+        match source {
+            SourceKind::File { path, media, .. } => {
+                let src = self.element(
+                    id,
+                    "",
+                    "filesrc",
+                    vec![("location", Prop::Str(path.clone()))],
+                );
+                let container = media
+                    .as_ref()
+                    .and_then(|m| m.container.clone())
+                    .unwrap_or_default();
+                match demuxer(&container) {
+                    Some(factory) => {
+                        let demux = self.element(id, "demux", factory, vec![]);
+                        self.link(&src, &demux, false);
+                        Ends {
+                            first: None,
+                            last: demux,
+                            dynamic: true,
+                        }
+                    }
+                    None => {
+                        let bin = self.element(id, "decodebin", "decodebin", vec![]);
+                        self.link(&src, &bin, false);
+                        Ends {
+                            first: None,
+                            last: bin,
+                            dynamic: true,
+                        }
+                    }
+                }
+            }
+            SourceKind::Rtsp {
+                url,
+                latency_ns,
+                tcp,
+            } => {
+                let src = self.element(
+                    id,
+                    "",
+                    "rtspsrc",
+                    vec![
+                        ("location", Prop::Str(url.clone())),
+                        (
+                            "latency",
+                            Prop::UInt((*latency_ns / 1_000_000).max(0) as u64),
+                        ),
+                        (
+                            "protocols",
+                            Prop::Enum(if *tcp { "tcp".into() } else { "udp".into() }),
+                        ),
+                    ],
+                );
+                let depay = match format.codec() {
+                    Some("h264") => Some("rtph264depay"),
+                    Some("h265") => Some("rtph265depay"),
+                    Some("vp8") => Some("rtpvp8depay"),
+                    Some("vp9") => Some("rtpvp9depay"),
+                    Some("jpeg") => Some("rtpjpegdepay"),
+                    _ => None,
+                };
+                match depay {
+                    Some(d) => {
+                        let depay = self.element(id, "depay", d, vec![]);
+                        self.link(&src, &depay, true);
+                        Ends {
+                            first: None,
+                            last: depay,
+                            dynamic: false,
+                        }
+                    }
+                    None => Ends {
+                        first: None,
+                        last: src,
+                        dynamic: true,
+                    },
+                }
+            }
+            SourceKind::Test { pattern, frames } => {
+                let src = self.element(
+                    id,
+                    "",
+                    "videotestsrc",
+                    vec![
+                        (
+                            "pattern",
+                            Prop::Enum(pattern.replace("checkers", "checkers-1")),
+                        ),
+                        (
+                            "num-buffers",
+                            Prop::Int(if *frames == 0 { -1 } else { *frames }),
+                        ),
+                    ],
+                );
+                let caps = self.element(
+                    id,
+                    "caps",
+                    "capsfilter",
+                    vec![("caps", Prop::Caps(video_caps(Some("i420"), size, rate)))],
+                );
+                self.link(&src, &caps, false);
+                Ends {
+                    first: None,
+                    last: caps,
+                    dynamic: false,
+                }
+            }
+            SourceKind::Camera { device } => {
+                let src = self.element(
+                    id,
+                    "",
+                    "v4l2src",
+                    vec![("device", Prop::Str(device.clone()))],
+                );
+                let raw = match &format {
+                    Format::Raw(f) => Some(f.as_str()),
+                    _ => None,
+                };
+                let caps = self.element(
+                    id,
+                    "caps",
+                    "capsfilter",
+                    vec![("caps", Prop::Caps(video_caps(raw, size, rate)))],
+                );
+                self.link(&src, &caps, false);
+                Ends {
+                    first: None,
+                    last: caps,
+                    dynamic: false,
+                }
+            }
+        }
+    }
+
+    /// Sinks that write files or drop frames do not wait for preroll (`async=false`): with
+    /// a tee, a sink waiting in preroll would block the branch an encoder needs frames from.
+    fn sink(&mut self, id: NodeId, sink: &SinkKind) -> Ends {
+        let input_ty = self.input_ty(id);
+        let names = match sink {
+            SinkKind::Video { path, container } => {
+                let mut names = Vec::new();
+                // A stream copied from a file without re-encoding needs its parser.
+                let codec = format_of(&input_ty).and_then(|f| f.codec().map(str::to_string));
+                let from_demuxer = self
+                    .g
+                    .node(id)
+                    .inputs
+                    .first()
+                    .is_some_and(|i| self.ends.get(i).is_some_and(|e| e.dynamic));
+                if from_demuxer && let Some(p) = codec.as_deref().and_then(parser) {
+                    names.push(self.element(id, "parse", p, vec![]));
+                }
+                let mux = match container.as_str() {
+                    "mp4" | "mov" => "mp4mux",
+                    "webm" => "webmmux",
+                    "ts" => "mpegtsmux",
+                    _ => "matroskamux",
+                };
+                names.push(self.element(id, "mux", mux, vec![]));
+                names.push(self.element(
+                    id,
+                    "",
+                    "filesink",
+                    vec![
+                        ("location", Prop::Str(path.clone())),
+                        ("async", Prop::Bool(false)),
+                    ],
+                ));
+                names
+            }
+            SinkKind::Records {
+                path,
+                stream,
+                source,
+            } => vec![self.element(
+                id,
+                "",
+                "vplrecords",
+                vec![
+                    (
+                        "location",
+                        Prop::Str(path.clone().unwrap_or_else(|| "-".into())),
+                    ),
+                    ("pipeline", Prop::Str(self.g.pipeline.clone())),
+                    ("source", Prop::Str(source.clone())),
+                    ("stream", Prop::UInt(*stream as u64)),
+                    ("async", Prop::Bool(false)),
+                ],
+            )],
+            SinkKind::Discard => vec![self.element(
+                id,
+                "",
+                "fakesink",
+                vec![("sync", Prop::Bool(false)), ("async", Prop::Bool(false))],
+            )],
+            SinkKind::Display => vec![
+                self.element(id, "convert", "videoconvert", vec![]),
+                self.element(id, "", "autovideosink", vec![]),
+            ],
+            SinkKind::RtspOut { port, path } => vec![self.element(
+                id,
+                "",
+                "vplrtspout",
+                vec![
+                    ("port", Prop::UInt(*port as u64)),
+                    ("path", Prop::Str(path.clone())),
+                ],
+            )],
+        };
+        self.ends_of(names)
+    }
+}
+
+fn infer_props(i: &InferNode) -> Vec<(&'static str, Prop)> {
+    let p = &i.preprocess;
+    let (w, h) = p.size.unwrap_or((0, 0));
+    let list = |v: &[f64]| {
+        v.iter()
+            .map(|x| x.to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let mut props = vec![
+        ("model", Prop::Str(i.model_path.clone())),
+        ("group", Prop::Str(i.group.clone())),
+        ("stream", Prop::UInt(i.stream as u64)),
+        ("batch-size", Prop::UInt(i.batch as u64)),
+        ("batch-timeout", Prop::UInt(i.timeout_ns.max(0) as u64)),
+        ("every", Prop::UInt(i.every as u64)),
+        ("input-width", Prop::UInt(w as u64)),
+        ("input-height", Prop::UInt(h as u64)),
+        (
+            "layout",
+            Prop::Str(
+                match p.layout {
+                    Layout::Nchw => "nchw",
+                    Layout::Nhwc => "nhwc",
+                }
+                .into(),
+            ),
+        ),
+        (
+            "order",
+            Prop::Str(
+                match p.order {
+                    PixelOrder::Rgb => "rgb",
+                    PixelOrder::Bgr => "bgr",
+                    PixelOrder::Gray => "gray",
+                }
+                .into(),
+            ),
+        ),
+        (
+            "resize",
+            Prop::Str(
+                match p.resize {
+                    Resize::Letterbox => "letterbox",
+                    Resize::Stretch => "stretch",
+                }
+                .into(),
+            ),
+        ),
+        ("dtype", Prop::Str(p.dtype.name())),
+        ("scale", Prop::Float(p.scale)),
+        ("mean", Prop::Str(list(&p.mean))),
+        ("std", Prop::Str(list(&p.std))),
+        ("labels", Prop::Str(i.labels.join("\n"))),
+    ];
+    match &i.decoder {
+        Decoder::Yolov8 {
+            confidence,
+            iou,
+            max,
+        } => {
+            props.push(("decoder", Prop::Str("yolov8".into())));
+            props.push(("confidence", Prop::Float(*confidence)));
+            props.push(("iou", Prop::Float(*iou)));
+            props.push(("max-detections", Prop::UInt(*max as u64)));
+        }
+        Decoder::Classify { top } => {
+            props.push(("decoder", Prop::Str("classify".into())));
+            props.push(("top", Prop::UInt(*top as u64)));
+        }
+        Decoder::Raw => props.push(("decoder", Prop::Str("raw".into()))),
+    }
+    props
+}
+
+impl Plan {
+    /// A gst-launch-1.0 description of the plan. vpl's own elements (`vplinfer`, ...) are
+    /// registered inside `vplc`, so only `vplc run` can run a description that uses them.
+    pub fn launch_text(&self) -> String {
+        let outs = |name: &str| self.links.iter().filter(|l| l.from == name).count();
+        let ins = |name: &str| self.links.iter().filter(|l| l.to == name).count();
+        let by_name: HashMap<&str, &Element> =
+            self.elements.iter().map(|e| (e.name.as_str(), e)).collect();
+        let describe = |e: &Element| {
+            let mut s = format!("{} name={}", e.factory, e.name);
+            for (k, v) in &e.props {
+                let _ = write!(s, " {k}={}", v.launch_text());
+            }
+            s
+        };
+        let mut segments = Vec::new();
+        let mut printed = std::collections::HashSet::new();
+        for e in &self.elements {
+            let incoming: Vec<&Link> = self.links.iter().filter(|l| l.to == e.name).collect();
+            let starts = incoming.is_empty()
+                || incoming.len() > 1
+                || incoming.iter().any(|l| outs(&l.from) > 1 || l.dynamic);
+            if !starts || printed.contains(&e.name) {
+                continue;
+            }
+            let mut seg = String::new();
+            if incoming.len() == 1 {
+                let _ = write!(seg, "{}. ! ", incoming[0].from);
+            }
+            let mut current: &Element = e;
+            loop {
+                printed.insert(current.name.clone());
+                seg.push_str(&describe(current));
+                let next: Vec<&Link> = self
+                    .links
+                    .iter()
+                    .filter(|l| l.from == current.name)
+                    .collect();
+                if next.len() != 1 {
+                    break;
+                }
+                let target = next[0].to.as_str();
+                if ins(target) > 1 || next[0].dynamic {
+                    if ins(target) > 1 {
+                        let _ = write!(seg, " ! {target}.");
+                    }
+                    break;
+                }
+                match by_name.get(target) {
+                    Some(t) => {
+                        seg.push_str(" ! ");
+                        current = t;
+                    }
+                    None => break,
+                }
+            }
+            segments.push(seg);
+        }
+        segments.join("  ")
+    }
+
+    /// The plan as a Graphviz graph.
+    pub fn dot(&self) -> String {
+        let mut out = format!(
+            "digraph \"{}\" {{\n  rankdir=LR;\n  node [shape=box, fontname=monospace];\n",
+            self.pipeline
+        );
+        for e in &self.elements {
+            let _ = writeln!(
+                out,
+                "  \"{}\" [label=\"{}\\n{}\"];",
+                e.name, e.factory, e.name
+            );
+        }
+        for l in &self.links {
+            let style = if l.dynamic { " [style=dashed]" } else { "" };
+            let _ = writeln!(out, "  \"{}\" -> \"{}\"{style};", l.from, l.to);
+        }
+        out.push_str("}\n");
+        out
+    }
+}

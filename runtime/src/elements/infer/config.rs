@@ -1,0 +1,179 @@
+//! `vplinfer`'s property values (strings as gst-launch writes them) → the typed
+//! configuration of one run, checked once in `start()` so a bad value is an element error
+//! naming the property, not a surprise per frame.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::engine::decode::Yolov8Config;
+use crate::engine::preprocess::{ChannelOrder, Layout, PreprocessConfig, Resize};
+use crate::engine::{Backend, EngineConfig, find_library};
+
+use super::imp::Settings;
+
+/// The element type the model's input takes. f16 models are fed f32, which the engine
+/// converts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DType {
+    F32,
+    F16,
+    U8,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decoder {
+    Yolov8(Yolov8Config),
+    Classify {
+        top: usize,
+    },
+    /// Keeps nothing but the frame's meta: the output is not interpreted.
+    Raw,
+}
+
+/// Everything one `vplinfer` needs to run, checked.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub engine: EngineConfig,
+    /// Elements with the same group share one model and batch their frames together.
+    pub group: String,
+    pub stream: u32,
+    pub batch_size: usize,
+    pub batch_timeout: Duration,
+    pub every: u64,
+    pub preprocess: PreprocessConfig,
+    pub dtype: DType,
+    pub decoder: Decoder,
+    pub labels: Vec<String>,
+}
+
+impl Config {
+    pub fn from_settings(s: &Settings) -> Result<Config, String> {
+        if s.model.is_empty() {
+            return Err("property `model` is not set: give the path of an ONNX model".into());
+        }
+        let decoder = match s.decoder.as_str() {
+            "yolov8" => Decoder::Yolov8(Yolov8Config {
+                confidence: s.confidence as f32,
+                iou: s.iou as f32,
+                max: s.max_detections as usize,
+            }),
+            "classify" => Decoder::Classify {
+                top: s.top as usize,
+            },
+            "raw" => Decoder::Raw,
+            other => return Err(bad("decoder", other, "yolov8, classify or raw")),
+        };
+        let resize = match s.resize.as_str() {
+            "letterbox" => Resize::Letterbox,
+            "stretch" => Resize::Stretch,
+            "" if matches!(decoder, Decoder::Yolov8(_)) => Resize::Letterbox,
+            "" => Resize::Stretch,
+            other => return Err(bad("resize", other, "letterbox or stretch")),
+        };
+        let preprocess = PreprocessConfig {
+            width: s.input_width,
+            height: s.input_height,
+            layout: match s.layout.as_str() {
+                "nchw" => Layout::Nchw,
+                "nhwc" => Layout::Nhwc,
+                other => return Err(bad("layout", other, "nchw or nhwc")),
+            },
+            order: match s.order.as_str() {
+                "rgb" => ChannelOrder::Rgb,
+                "bgr" => ChannelOrder::Bgr,
+                "gray" => ChannelOrder::Gray,
+                other => return Err(bad("order", other, "rgb, bgr or gray")),
+            },
+            resize,
+            scale: s.scale as f32,
+            mean: numbers("mean", &s.mean)?,
+            std: numbers("std", &s.std)?,
+        };
+        let channels = preprocess.order.channels();
+        for (property, values) in [("mean", &preprocess.mean), ("std", &preprocess.std)] {
+            if values.len() > 1 && values.len() != channels {
+                return Err(format!(
+                    "property `{property}` has {} values but order `{}` has {channels} channels",
+                    values.len(),
+                    s.order
+                ));
+            }
+        }
+        if let Some(zero) = preprocess.std.iter().find(|v| **v == 0.0) {
+            return Err(format!(
+                "property `std` has a {zero}: it divides, so it cannot be 0"
+            ));
+        }
+        let dtype = match s.dtype.as_str() {
+            "f32" => DType::F32,
+            "f16" => DType::F16,
+            "u8" => DType::U8,
+            other => return Err(bad("dtype", other, "f32, f16 or u8")),
+        };
+        let backend = match s.backend.as_str() {
+            "cpu" => Backend::Cpu,
+            "cuda" => Backend::Cuda,
+            "tensorrt" => Backend::TensorRt,
+            other => return Err(bad("backend", other, "cpu, cuda or tensorrt")),
+        };
+        let engine = EngineConfig {
+            model: PathBuf::from(&s.model),
+            library: library(&s.library)?,
+            backend,
+            threads: s.threads as usize,
+        };
+        Ok(Config {
+            group: if s.group.is_empty() {
+                s.model.clone()
+            } else {
+                s.group.clone()
+            },
+            stream: s.stream,
+            batch_size: s.batch_size.max(1) as usize,
+            batch_timeout: Duration::from_nanos(s.batch_timeout),
+            every: u64::from(s.every.max(1)),
+            preprocess,
+            dtype,
+            decoder,
+            labels: vpl_compiler::host::parse_labels(&s.labels),
+            engine,
+        })
+    }
+}
+
+fn bad(property: &str, value: &str, expected: &str) -> String {
+    format!("property `{property}` is \"{value}\"; expected {expected}")
+}
+
+/// "0.485, 0.456,0.406" → the numbers; empty text → none (the engine's default).
+fn numbers(property: &str, text: &str) -> Result<Vec<f32>, String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(|t| {
+            t.parse::<f32>()
+                .ok()
+                .filter(|v| v.is_finite())
+                .ok_or_else(|| {
+                    bad(
+                        property,
+                        text,
+                        "numbers separated by commas, like \"0,0,0\"",
+                    )
+                })
+        })
+        .collect()
+}
+
+/// The library property, or where `find_library` finds it from the working directory.
+fn library(property: &str) -> Result<PathBuf, String> {
+    if !property.is_empty() {
+        return Ok(PathBuf::from(property));
+    }
+    let cwd = std::env::current_dir().unwrap_or_else(|_| Path::new(".").to_path_buf());
+    find_library(&[&cwd]).ok_or_else(|| {
+        "ONNX Runtime was not found: set the `library` property, or VPL_ONNXRUNTIME, to the \
+         path of libonnxruntime.so (scripts/setup.sh writes it into assets/onnxruntime.path)"
+            .to_string()
+    })
+}

@@ -1,0 +1,626 @@
+//! `vplinfer`: frames → the same frames with `VplObjectsMeta` from a model's results.
+
+use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
+
+use gstreamer as gst;
+use gstreamer::glib;
+use gstreamer::prelude::*;
+use gstreamer::subclass::prelude::*;
+use gstreamer_base as gst_base;
+use gstreamer_base::subclass::prelude::*;
+use gstreamer_video as gst_video;
+
+use super::config::Config;
+use super::frame::{FORMATS, engine_frame};
+use super::model::{Found, ModelBatcher, decode, model_batcher, prepare};
+use crate::elements::batcher::{BatcherForError, batcher_for};
+use crate::engine::{Engine, EngineError};
+use crate::meta::{ObjectsData, VplObjectsMeta};
+
+static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
+    gst::DebugCategory::new(
+        "vplinfer",
+        gst::DebugColorFlags::empty(),
+        Some("vpl model inference"),
+    )
+});
+
+const DEFAULT_BACKEND: &str = "cpu";
+const DEFAULT_THREADS: u32 = 0;
+const DEFAULT_STREAM: u32 = 0;
+const DEFAULT_BATCH_SIZE: u32 = 1;
+const DEFAULT_BATCH_TIMEOUT_NS: u64 = 40_000_000;
+const DEFAULT_EVERY: u32 = 1;
+const DEFAULT_INPUT_SIZE: u32 = 640;
+const DEFAULT_LAYOUT: &str = "nchw";
+const DEFAULT_ORDER: &str = "rgb";
+/// Empty: letterbox for yolov8, stretch for the other decoders (spec §3).
+const DEFAULT_RESIZE: &str = "";
+const DEFAULT_SCALE: f64 = 1.0 / 255.0;
+/// One value for every channel, so the defaults suit gray models too.
+const DEFAULT_MEAN: &str = "0";
+const DEFAULT_STD: &str = "1";
+const DEFAULT_DTYPE: &str = "f32";
+const DEFAULT_DECODER: &str = "yolov8";
+const DEFAULT_CONFIDENCE: f64 = 0.25;
+const DEFAULT_IOU: f64 = 0.45;
+const DEFAULT_MAX_DETECTIONS: u32 = 300;
+const DEFAULT_TOP: u32 = 1;
+
+/// Property values as set; [`Config::from_settings`] checks them in `start()`.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub model: String,
+    pub library: String,
+    pub backend: String,
+    pub threads: u32,
+    pub group: String,
+    pub stream: u32,
+    pub batch_size: u32,
+    pub batch_timeout: u64,
+    pub every: u32,
+    pub input_width: u32,
+    pub input_height: u32,
+    pub layout: String,
+    pub order: String,
+    pub resize: String,
+    pub scale: f64,
+    pub mean: String,
+    pub std: String,
+    pub dtype: String,
+    pub decoder: String,
+    pub confidence: f64,
+    pub iou: f64,
+    pub max_detections: u32,
+    pub top: u32,
+    pub labels: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            model: String::new(),
+            library: String::new(),
+            backend: DEFAULT_BACKEND.into(),
+            threads: DEFAULT_THREADS,
+            group: String::new(),
+            stream: DEFAULT_STREAM,
+            batch_size: DEFAULT_BATCH_SIZE,
+            batch_timeout: DEFAULT_BATCH_TIMEOUT_NS,
+            every: DEFAULT_EVERY,
+            input_width: DEFAULT_INPUT_SIZE,
+            input_height: DEFAULT_INPUT_SIZE,
+            layout: DEFAULT_LAYOUT.into(),
+            order: DEFAULT_ORDER.into(),
+            resize: DEFAULT_RESIZE.into(),
+            scale: DEFAULT_SCALE,
+            mean: DEFAULT_MEAN.into(),
+            std: DEFAULT_STD.into(),
+            dtype: DEFAULT_DTYPE.into(),
+            decoder: DEFAULT_DECODER.into(),
+            confidence: DEFAULT_CONFIDENCE,
+            iou: DEFAULT_IOU,
+            max_detections: DEFAULT_MAX_DETECTIONS,
+            top: DEFAULT_TOP,
+            labels: String::new(),
+        }
+    }
+}
+
+struct State {
+    config: Arc<Config>,
+    batcher: Arc<ModelBatcher>,
+    info: Option<gst_video::VideoInfo>,
+    /// Frames seen by this element: the meta's frame number.
+    frames: u64,
+    /// What the last inference found, carried by the frames `every` skips.
+    last: Found,
+}
+
+#[derive(Default)]
+pub struct VplInfer {
+    settings: Mutex<Settings>,
+    state: Mutex<Option<State>>,
+}
+
+impl VplInfer {
+    fn settings(&self) -> MutexGuard<'_, Settings> {
+        self.settings.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn state(&self) -> MutexGuard<'_, Option<State>> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Posts an error on the bus and gives the flow error that stops the stream.
+    fn fail<T: gst::MessageErrorDomain>(&self, domain: T, message: String) -> gst::FlowError {
+        self.post_error_message(gst::ErrorMessage::new(
+            &domain,
+            Some(&message),
+            None,
+            file!(),
+            "transform_ip",
+            line!(),
+        ));
+        gst::FlowError::Error
+    }
+
+    /// Preprocesses the frame, waits for its batch and decodes its outputs.
+    fn infer(
+        &self,
+        config: &Config,
+        batcher: &ModelBatcher,
+        info: &gst_video::VideoInfo,
+        buffer: &gst::BufferRef,
+    ) -> Result<Found, gst::FlowError> {
+        let (image, placement) = {
+            let mapped =
+                gst_video::VideoFrameRef::from_buffer_ref_readable(buffer, info).map_err(|_| {
+                    let message = format!(
+                        "a frame of {} bytes does not fit the caps ({}x{} {}, {} bytes)",
+                        buffer.size(),
+                        info.width(),
+                        info.height(),
+                        info.format().to_str(),
+                        info.size()
+                    );
+                    self.fail(gst::StreamError::Format, message)
+                })?;
+            engine_frame(&mapped)
+                .and_then(|frame| prepare(&frame, config))
+                .map_err(|e| self.fail(gst::StreamError::Format, e))?
+        };
+        let outputs = batcher
+            .submit(config.stream, image)
+            .map_err(|e| e.to_string())
+            .and_then(|outputs| outputs)
+            .map_err(|e| self.fail(gst::LibraryError::Failed, e))?;
+        decode(&config.decoder, &outputs, &config.labels, &placement)
+            .map_err(|e| self.fail(gst::StreamError::Decode, e))
+    }
+}
+
+/// Where a load failure belongs: a missing model is a resource, ONNX Runtime a library.
+fn load_error(error: &EngineError) -> gst::ErrorMessage {
+    match error {
+        EngineError::ModelLoad { .. } => {
+            gst::error_msg!(gst::ResourceError::OpenRead, ("{}", error))
+        }
+        EngineError::LibraryNotFound { .. }
+        | EngineError::LibraryLoad { .. }
+        | EngineError::BackendUnavailable { .. } => {
+            gst::error_msg!(gst::LibraryError::Init, ("{}", error))
+        }
+        _ => gst::error_msg!(gst::LibraryError::Failed, ("{}", error)),
+    }
+}
+
+#[glib::object_subclass]
+impl ObjectSubclass for VplInfer {
+    const NAME: &'static str = "VplInfer";
+    type Type = super::VplInfer;
+    type ParentType = gst_base::BaseTransform;
+}
+
+fn string(name: &str, blurb: &str, default: &str) -> glib::ParamSpec {
+    glib::ParamSpecString::builder(name)
+        .nick(name)
+        .blurb(blurb)
+        .default_value(Some(default))
+        .mutable_ready()
+        .build()
+}
+
+fn uint(name: &str, blurb: &str, min: u32, max: u32, default: u32) -> glib::ParamSpec {
+    glib::ParamSpecUInt::builder(name)
+        .nick(name)
+        .blurb(blurb)
+        .minimum(min)
+        .maximum(max)
+        .default_value(default)
+        .mutable_ready()
+        .build()
+}
+
+fn double(name: &str, blurb: &str, min: f64, max: f64, default: f64) -> glib::ParamSpec {
+    glib::ParamSpecDouble::builder(name)
+        .nick(name)
+        .blurb(blurb)
+        .minimum(min)
+        .maximum(max)
+        .default_value(default)
+        .mutable_ready()
+        .build()
+}
+
+fn counter(name: &str, blurb: &str) -> glib::ParamSpec {
+    glib::ParamSpecUInt64::builder(name)
+        .nick(name)
+        .blurb(blurb)
+        .read_only()
+        .build()
+}
+
+impl ObjectImpl for VplInfer {
+    fn properties() -> &'static [glib::ParamSpec] {
+        static PROPERTIES: LazyLock<Vec<glib::ParamSpec>> = LazyLock::new(|| {
+            let size = 16384;
+            vec![
+                string("model", "Path of the ONNX model", ""),
+                string(
+                    "library",
+                    "Path of libonnxruntime.so; empty: found from the working directory",
+                    "",
+                ),
+                string(
+                    "backend",
+                    "Where inference runs: cpu, cuda or tensorrt",
+                    DEFAULT_BACKEND,
+                ),
+                uint(
+                    "threads",
+                    "ONNX Runtime intra-op threads; 0: one per core",
+                    0,
+                    1024,
+                    DEFAULT_THREADS,
+                ),
+                string(
+                    "group",
+                    "Elements of one group share the model and batch frames together; empty: the model path",
+                    "",
+                ),
+                uint(
+                    "stream",
+                    "Stream index written into the metadata",
+                    0,
+                    u32::MAX,
+                    DEFAULT_STREAM,
+                ),
+                uint(
+                    "batch-size",
+                    "Frames per model run, across the group's streams",
+                    1,
+                    1024,
+                    DEFAULT_BATCH_SIZE,
+                ),
+                glib::ParamSpecUInt64::builder("batch-timeout")
+                    .nick("batch-timeout")
+                    .blurb("Nanoseconds the oldest waiting frame waits for a batch to fill")
+                    .default_value(DEFAULT_BATCH_TIMEOUT_NS)
+                    .mutable_ready()
+                    .build(),
+                uint(
+                    "every",
+                    "Infer on one frame in N; the others carry the last result",
+                    1,
+                    u32::MAX,
+                    DEFAULT_EVERY,
+                ),
+                uint(
+                    "input-width",
+                    "Width of the model's input image",
+                    1,
+                    size,
+                    DEFAULT_INPUT_SIZE,
+                ),
+                uint(
+                    "input-height",
+                    "Height of the model's input image",
+                    1,
+                    size,
+                    DEFAULT_INPUT_SIZE,
+                ),
+                string(
+                    "layout",
+                    "Input tensor layout: nchw or nhwc",
+                    DEFAULT_LAYOUT,
+                ),
+                string(
+                    "order",
+                    "Channels the model expects: rgb, bgr or gray",
+                    DEFAULT_ORDER,
+                ),
+                string(
+                    "resize",
+                    "letterbox or stretch; empty: letterbox for yolov8, else stretch",
+                    DEFAULT_RESIZE,
+                ),
+                double(
+                    "scale",
+                    "Each pixel (0..255) is multiplied by this",
+                    0.0,
+                    f64::MAX,
+                    DEFAULT_SCALE,
+                ),
+                string(
+                    "mean",
+                    "Subtracted after scaling, per channel: \"r,g,b\" or one value",
+                    DEFAULT_MEAN,
+                ),
+                string(
+                    "std",
+                    "Divides after the mean, per channel: \"r,g,b\" or one value",
+                    DEFAULT_STD,
+                ),
+                string(
+                    "dtype",
+                    "Element type of the model input: f32, f16 or u8",
+                    DEFAULT_DTYPE,
+                ),
+                string(
+                    "decoder",
+                    "How outputs are read: yolov8, classify or raw",
+                    DEFAULT_DECODER,
+                ),
+                double(
+                    "confidence",
+                    "yolov8: minimum class score kept",
+                    0.0,
+                    1.0,
+                    DEFAULT_CONFIDENCE,
+                ),
+                double(
+                    "iou",
+                    "yolov8: overlap above which NMS drops a box",
+                    0.0,
+                    1.0,
+                    DEFAULT_IOU,
+                ),
+                uint(
+                    "max-detections",
+                    "yolov8: most objects kept per frame",
+                    1,
+                    100_000,
+                    DEFAULT_MAX_DETECTIONS,
+                ),
+                uint(
+                    "top",
+                    "classify: how many best classes are kept",
+                    1,
+                    100_000,
+                    DEFAULT_TOP,
+                ),
+                string(
+                    "labels",
+                    "Class names, one per line (blank lines ignored)",
+                    "",
+                ),
+                counter("batches", "Batches the group's model has run (statistics)"),
+                counter("batched-frames", "Frames in those batches (statistics)"),
+            ]
+        });
+        PROPERTIES.as_ref()
+    }
+
+    fn set_property(&self, _id: usize, value: &glib::Value, pspec: &glib::ParamSpec) {
+        let mut s = self.settings();
+        let text = || {
+            value
+                .get::<Option<String>>()
+                .ok()
+                .flatten()
+                .unwrap_or_default()
+        };
+        let uint = || value.get::<u32>().unwrap_or_default();
+        let double = || value.get::<f64>().unwrap_or_default();
+        match pspec.name() {
+            "model" => s.model = text(),
+            "library" => s.library = text(),
+            "backend" => s.backend = text(),
+            "threads" => s.threads = uint(),
+            "group" => s.group = text(),
+            "stream" => s.stream = uint(),
+            "batch-size" => s.batch_size = uint(),
+            "batch-timeout" => s.batch_timeout = value.get().unwrap_or(DEFAULT_BATCH_TIMEOUT_NS),
+            "every" => s.every = uint(),
+            "input-width" => s.input_width = uint(),
+            "input-height" => s.input_height = uint(),
+            "layout" => s.layout = text(),
+            "order" => s.order = text(),
+            "resize" => s.resize = text(),
+            "scale" => s.scale = double(),
+            "mean" => s.mean = text(),
+            "std" => s.std = text(),
+            "dtype" => s.dtype = text(),
+            "decoder" => s.decoder = text(),
+            "confidence" => s.confidence = double(),
+            "iou" => s.iou = double(),
+            "max-detections" => s.max_detections = uint(),
+            "top" => s.top = uint(),
+            "labels" => s.labels = text(),
+            other => gst::warning!(CAT, imp = self, "property {other} cannot be set"),
+        }
+    }
+
+    fn property(&self, _id: usize, pspec: &glib::ParamSpec) -> glib::Value {
+        if let "batches" | "batched-frames" = pspec.name() {
+            let stats = self
+                .state()
+                .as_ref()
+                .map(|s| s.batcher.stats())
+                .unwrap_or_default();
+            let n = if pspec.name() == "batches" {
+                stats.batches
+            } else {
+                stats.items
+            };
+            return n.to_value();
+        }
+        let s = self.settings();
+        match pspec.name() {
+            "model" => s.model.to_value(),
+            "library" => s.library.to_value(),
+            "backend" => s.backend.to_value(),
+            "threads" => s.threads.to_value(),
+            "group" => s.group.to_value(),
+            "stream" => s.stream.to_value(),
+            "batch-size" => s.batch_size.to_value(),
+            "batch-timeout" => s.batch_timeout.to_value(),
+            "every" => s.every.to_value(),
+            "input-width" => s.input_width.to_value(),
+            "input-height" => s.input_height.to_value(),
+            "layout" => s.layout.to_value(),
+            "order" => s.order.to_value(),
+            "resize" => s.resize.to_value(),
+            "scale" => s.scale.to_value(),
+            "mean" => s.mean.to_value(),
+            "std" => s.std.to_value(),
+            "dtype" => s.dtype.to_value(),
+            "decoder" => s.decoder.to_value(),
+            "confidence" => s.confidence.to_value(),
+            "iou" => s.iou.to_value(),
+            "max-detections" => s.max_detections.to_value(),
+            "top" => s.top.to_value(),
+            "labels" => s.labels.to_value(),
+            // GLib only asks for the properties listed above.
+            _ => glib::Value::from_type(pspec.value_type()),
+        }
+    }
+}
+
+impl GstObjectImpl for VplInfer {}
+
+impl ElementImpl for VplInfer {
+    fn metadata() -> Option<&'static gst::subclass::ElementMetadata> {
+        static METADATA: LazyLock<gst::subclass::ElementMetadata> = LazyLock::new(|| {
+            gst::subclass::ElementMetadata::new(
+                "vpl inference",
+                "Filter/Analyzer/Video",
+                "Runs an ONNX model on frames and attaches the objects or labels it finds",
+                "vpl",
+            )
+        });
+        Some(&*METADATA)
+    }
+
+    fn pad_templates() -> &'static [gst::PadTemplate] {
+        static TEMPLATES: LazyLock<Vec<gst::PadTemplate>> = LazyLock::new(|| {
+            let caps = gst_video::VideoCapsBuilder::new()
+                .format_list(FORMATS)
+                .build();
+            [gst::PadDirection::Src, gst::PadDirection::Sink]
+                .into_iter()
+                .map(|direction| {
+                    let name = if direction == gst::PadDirection::Src {
+                        "src"
+                    } else {
+                        "sink"
+                    };
+                    // Static templates with fixed names and valid caps cannot fail.
+                    gst::PadTemplate::new(name, direction, gst::PadPresence::Always, &caps)
+                        .expect("pad template")
+                })
+                .collect()
+        });
+        TEMPLATES.as_ref()
+    }
+}
+
+impl BaseTransformImpl for VplInfer {
+    const MODE: gst_base::subclass::BaseTransformMode =
+        gst_base::subclass::BaseTransformMode::AlwaysInPlace;
+    const PASSTHROUGH_ON_SAME_CAPS: bool = false;
+    const TRANSFORM_IP_ON_PASSTHROUGH: bool = false;
+
+    fn start(&self) -> Result<(), gst::ErrorMessage> {
+        let config = Config::from_settings(&self.settings())
+            .map_err(|e| gst::error_msg!(gst::ResourceError::Settings, ("{}", e)))?;
+        // One model per group *and* model file: a group name reused for another model
+        // never feeds frames to the wrong network.
+        let key = format!("{}\u{0}{}", config.group, config.engine.model.display());
+        let batcher = batcher_for(&key, || {
+            gst::info!(CAT, imp = self, "loading {}", config.engine.model.display());
+            Engine::load(&config.engine)
+                .map(|engine| model_batcher(engine, config.batch_size, config.batch_timeout))
+        })
+        .map_err(|e| match e {
+            BatcherForError::Make(e) => load_error(&e),
+            BatcherForError::WrongKind => gst::error_msg!(
+                gst::ResourceError::Settings,
+                ("group {} is used by another kind of element", config.group)
+            ),
+        })?;
+        if batcher.size() != config.batch_size {
+            gst::warning!(
+                CAT,
+                imp = self,
+                "group {} batches {} frames (set by its first element), not {}",
+                config.group,
+                batcher.size(),
+                config.batch_size
+            );
+        }
+        *self.state() = Some(State {
+            config: Arc::new(config),
+            batcher,
+            info: None,
+            frames: 0,
+            last: Found::default(),
+        });
+        Ok(())
+    }
+
+    fn stop(&self) -> Result<(), gst::ErrorMessage> {
+        *self.state() = None;
+        Ok(())
+    }
+
+    fn set_caps(&self, incaps: &gst::Caps, _outcaps: &gst::Caps) -> Result<(), gst::LoggableError> {
+        let info = gst_video::VideoInfo::from_caps(incaps)
+            .map_err(|_| gst::loggable_error!(CAT, "caps without a video size: {incaps}"))?;
+        if let Some(state) = self.state().as_mut() {
+            state.info = Some(info);
+        }
+        Ok(())
+    }
+
+    fn transform_ip(
+        &self,
+        buffer: &mut gst::BufferRef,
+    ) -> Result<gst::FlowSuccess, gst::FlowError> {
+        // Copied out so the lock is not held while the frame waits for its batch.
+        let (config, batcher, info, frame, last) = {
+            let mut guard = self.state();
+            let state = guard.as_mut().ok_or(gst::FlowError::Flushing)?;
+            let info = state.info.clone().ok_or(gst::FlowError::NotNegotiated)?;
+            let frame = state.frames;
+            state.frames += 1;
+            let last = (frame % state.config.every != 0).then(|| state.last.clone());
+            (
+                state.config.clone(),
+                state.batcher.clone(),
+                info,
+                frame,
+                last,
+            )
+        };
+        let found = match last {
+            Some(last) => last,
+            None => {
+                let found = self.infer(&config, &batcher, &info, buffer)?;
+                if let Some(state) = self.state().as_mut() {
+                    state.last = found.clone();
+                }
+                found
+            }
+        };
+        gst::trace!(
+            CAT,
+            imp = self,
+            "frame {frame}: {} objects",
+            found.objects.len()
+        );
+        let new = || ObjectsData {
+            stream: config.stream,
+            frame,
+            source_width: info.width(),
+            source_height: info.height(),
+            ..ObjectsData::default()
+        };
+        VplObjectsMeta::update(buffer, new, |data| {
+            data.objects.extend(found.objects);
+            data.labels.extend(found.labels);
+        });
+        Ok(gst::FlowSuccess::Ok)
+    }
+}

@@ -1,0 +1,40 @@
+//! `vplinfer`: the element of `infer(model)`.
+
+use gstreamer as gst;
+use gstreamer::glib;
+use gstreamer::prelude::*;
+use gstreamer_base as gst_base;
+
+mod config;
+mod frame;
+mod imp;
+mod model;
+
+glib::wrapper! {
+    /// Runs an ONNX model on each frame (or one in `every`) and attaches what it found as
+    /// [`VplObjectsMeta`](crate::meta::VplObjectsMeta): objects for `decoder=yolov8`,
+    /// frame labels for `decoder=classify`, adding to a meta already on the frame. Frames
+    /// pass through unchanged, in place. Accepts `video/x-raw` in I420, NV12, RGB, BGR,
+    /// RGBx, BGRx or GRAY8 and preprocesses them directly (no `videoconvert` needed).
+    ///
+    /// Elements with the same `group` (default: the model path) and model share one loaded
+    /// model and batch their frames together, `batch-size` at a time; each waits at most
+    /// `batch-timeout` for the others, so give each stream its own streaming thread (a
+    /// source or a `queue`). Errors (model or ONNX Runtime that cannot load, a bad property
+    /// value, a frame that does not fit its caps, a failed run) are element errors on the
+    /// bus; `start()` failures stop the state change.
+    ///
+    /// After [`crate::elements::register`], e.g. with `gst::parse::launch`:
+    /// ```text
+    /// videotestsrc num-buffers=30 ! video/x-raw,format=I420,width=640,height=480
+    ///   ! vplinfer model=tests/fixtures/models/det_dynamic.onnx decoder=yolov8 labels="person"
+    ///   ! vplrecords location=-
+    /// ```
+    pub struct VplInfer(ObjectSubclass<imp::VplInfer>)
+        @extends gst_base::BaseTransform, gst::Element, gst::Object;
+}
+
+/// Registers `vplinfer` with this process's GStreamer registry.
+pub fn register() -> Result<(), glib::BoolError> {
+    gst::Element::register(None, "vplinfer", gst::Rank::NONE, VplInfer::static_type())
+}

@@ -1,0 +1,30 @@
+//! vpl's own GStreamer elements, registered in-process: `vplinfer` (frames → frames with
+//! object metadata), `vpltrack` (track ids), `vploverlay` (boxes drawn) and `vplrecords`
+//! (frames with metadata → JSON lines).
+
+use std::sync::OnceLock;
+
+use gstreamer as gst;
+use gstreamer::glib;
+
+pub mod batcher;
+pub mod infer;
+pub mod overlay;
+pub mod records;
+pub mod track;
+
+/// Registers vpl's elements with this process's GStreamer registry, so that
+/// `gst::ElementFactory::make("vplinfer")` and `gst::parse::launch` find them. Calling it
+/// again does nothing and returns the first call's outcome.
+pub fn register() -> Result<(), glib::BoolError> {
+    static REGISTERED: OnceLock<Result<(), glib::BoolError>> = OnceLock::new();
+    REGISTERED
+        .get_or_init(|| {
+            gst::init().map_err(|e| glib::bool_error!("GStreamer cannot start: {e}"))?;
+            infer::register()?;
+            track::register()?;
+            overlay::register()?;
+            records::register()
+        })
+        .clone()
+}

@@ -1,0 +1,281 @@
+//! `vplrecords`: frames with `VplObjectsMeta` → JSON lines (spec §7) in a file or stdout.
+
+use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
+
+use gstreamer as gst;
+use gstreamer::glib;
+use gstreamer::prelude::*;
+use gstreamer::subclass::prelude::*;
+use gstreamer_base as gst_base;
+use gstreamer_base::prelude::*;
+use gstreamer_base::subclass::prelude::*;
+
+use super::line::{Frame, record_line};
+use super::writer::{SharedWriter, writer_for};
+use crate::meta::VplObjectsMeta;
+
+static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
+    gst::DebugCategory::new(
+        "vplrecords",
+        gst::DebugColorFlags::empty(),
+        Some("vpl metadata records writer"),
+    )
+});
+
+const DEFAULT_LOCATION: &str = "-";
+const DEFAULT_STREAM: u32 = 0;
+
+#[derive(Debug, Clone)]
+struct Settings {
+    location: String,
+    pipeline: String,
+    source: String,
+    stream: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            location: DEFAULT_LOCATION.to_string(),
+            pipeline: String::new(),
+            source: String::new(),
+            stream: DEFAULT_STREAM,
+        }
+    }
+}
+
+struct State {
+    writer: Arc<SharedWriter>,
+    settings: Settings,
+    /// Frame size from the caps, when they have one.
+    size: Option<(u32, u32)>,
+    /// Frames seen, for records of buffers without a meta.
+    frames: u64,
+}
+
+#[derive(Default)]
+pub struct VplRecords {
+    settings: Mutex<Settings>,
+    state: Mutex<Option<State>>,
+}
+
+impl VplRecords {
+    fn settings(&self) -> MutexGuard<'_, Settings> {
+        self.settings.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn state(&self) -> MutexGuard<'_, Option<State>> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn flush(&self) -> Result<(), gst::ErrorMessage> {
+        let writer = self.state().as_ref().map(|s| s.writer.clone());
+        match writer.map(|w| w.flush()) {
+            Some(Err(e)) => Err(gst::error_msg!(
+                gst::ResourceError::Write,
+                (
+                    "Could not write records to {}: {}",
+                    self.settings().location,
+                    e
+                )
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+#[glib::object_subclass]
+impl ObjectSubclass for VplRecords {
+    const NAME: &'static str = "VplRecords";
+    type Type = super::VplRecords;
+    type ParentType = gst_base::BaseSink;
+}
+
+impl ObjectImpl for VplRecords {
+    fn properties() -> &'static [glib::ParamSpec] {
+        static PROPERTIES: LazyLock<Vec<glib::ParamSpec>> = LazyLock::new(|| {
+            vec![
+                glib::ParamSpecString::builder("location")
+                    .nick("Location")
+                    .blurb("File to write the records to, \"-\" for standard output")
+                    .default_value(Some(DEFAULT_LOCATION))
+                    .mutable_ready()
+                    .build(),
+                glib::ParamSpecString::builder("pipeline")
+                    .nick("Pipeline")
+                    .blurb("Name of the vpl pipeline, written in every record")
+                    .mutable_ready()
+                    .build(),
+                glib::ParamSpecString::builder("source")
+                    .nick("Source")
+                    .blurb("Name of the stream's source (a file name), written in every record")
+                    .mutable_ready()
+                    .build(),
+                glib::ParamSpecUInt::builder("stream")
+                    .nick("Stream")
+                    .blurb("Stream index for frames that carry no vpl metadata")
+                    .default_value(DEFAULT_STREAM)
+                    .mutable_ready()
+                    .build(),
+            ]
+        });
+        PROPERTIES.as_ref()
+    }
+
+    fn set_property(&self, _id: usize, value: &glib::Value, pspec: &glib::ParamSpec) {
+        let mut settings = self.settings();
+        match pspec.name() {
+            "location" => {
+                settings.location = value
+                    .get::<Option<String>>()
+                    .ok()
+                    .flatten()
+                    .unwrap_or_else(|| DEFAULT_LOCATION.to_string())
+            }
+            "pipeline" => {
+                settings.pipeline = value
+                    .get::<Option<String>>()
+                    .ok()
+                    .flatten()
+                    .unwrap_or_default()
+            }
+            "source" => {
+                settings.source = value
+                    .get::<Option<String>>()
+                    .ok()
+                    .flatten()
+                    .unwrap_or_default()
+            }
+            "stream" => settings.stream = value.get().unwrap_or(DEFAULT_STREAM),
+            other => gst::warning!(CAT, imp = self, "no property {other}"),
+        }
+    }
+
+    fn property(&self, _id: usize, pspec: &glib::ParamSpec) -> glib::Value {
+        let settings = self.settings();
+        match pspec.name() {
+            "location" => settings.location.to_value(),
+            "pipeline" => settings.pipeline.to_value(),
+            "source" => settings.source.to_value(),
+            "stream" => settings.stream.to_value(),
+            // GLib only asks for properties listed above.
+            _ => glib::Value::from_type(pspec.value_type()),
+        }
+    }
+
+    fn constructed(&self) {
+        self.parent_constructed();
+        // Records are data, not playback: write as fast as frames come.
+        self.obj().set_sync(false);
+    }
+}
+
+impl GstObjectImpl for VplRecords {}
+
+impl ElementImpl for VplRecords {
+    fn metadata() -> Option<&'static gst::subclass::ElementMetadata> {
+        static METADATA: LazyLock<gst::subclass::ElementMetadata> = LazyLock::new(|| {
+            gst::subclass::ElementMetadata::new(
+                "vpl records",
+                "Sink/Metadata",
+                "Writes the vpl object metadata of each frame as one JSON line",
+                "vpl",
+            )
+        });
+        Some(&*METADATA)
+    }
+
+    fn pad_templates() -> &'static [gst::PadTemplate] {
+        static TEMPLATES: LazyLock<Vec<gst::PadTemplate>> = LazyLock::new(|| {
+            let sink = gst::PadTemplate::new(
+                "sink",
+                gst::PadDirection::Sink,
+                gst::PadPresence::Always,
+                &gst::Caps::new_any(),
+            );
+            // A static template with ANY caps is always valid.
+            vec![sink.expect("sink pad template")]
+        });
+        TEMPLATES.as_ref()
+    }
+}
+
+impl BaseSinkImpl for VplRecords {
+    fn start(&self) -> Result<(), gst::ErrorMessage> {
+        let settings = self.settings().clone();
+        let writer = writer_for(&settings.location).map_err(|e| {
+            gst::error_msg!(
+                gst::ResourceError::OpenWrite,
+                ("Could not create records file {}: {}", settings.location, e)
+            )
+        })?;
+        gst::debug!(CAT, imp = self, "writing records to {}", settings.location);
+        *self.state() = Some(State {
+            writer,
+            settings,
+            size: None,
+            frames: 0,
+        });
+        Ok(())
+    }
+
+    fn stop(&self) -> Result<(), gst::ErrorMessage> {
+        let flushed = self.flush();
+        *self.state() = None;
+        flushed
+    }
+
+    fn set_caps(&self, caps: &gst::Caps) -> Result<(), gst::LoggableError> {
+        let size = caps.structure(0).and_then(|s| {
+            let width = s.get::<i32>("width").ok()?;
+            let height = s.get::<i32>("height").ok()?;
+            Some((u32::try_from(width).ok()?, u32::try_from(height).ok()?))
+        });
+        if let Some(state) = self.state().as_mut() {
+            state.size = size;
+        }
+        Ok(())
+    }
+
+    fn render(&self, buffer: &gst::Buffer) -> Result<gst::FlowSuccess, gst::FlowError> {
+        let mut guard = self.state();
+        let Some(state) = guard.as_mut() else {
+            return Err(gst::FlowError::Flushing);
+        };
+        let frame = Frame {
+            pipeline: &state.settings.pipeline,
+            source: &state.settings.source,
+            stream: state.settings.stream,
+            frame: state.frames,
+            pts_ns: buffer.pts().map(gst::ClockTime::nseconds),
+            size: state.size,
+        };
+        let line = record_line(&frame, VplObjectsMeta::get(buffer));
+        state.frames += 1;
+        let writer = state.writer.clone();
+        drop(guard);
+        writer.write_line(&line).map_err(|e| {
+            gst::element_imp_error!(
+                self,
+                gst::ResourceError::Write,
+                (
+                    "Could not write records to {}: {}",
+                    self.settings().location,
+                    e
+                )
+            );
+            gst::FlowError::Error
+        })?;
+        Ok(gst::FlowSuccess::Ok)
+    }
+
+    fn event(&self, event: gst::Event) -> bool {
+        if let gst::EventView::Eos(_) = event.view()
+            && let Err(e) = self.flush()
+        {
+            self.post_error_message(e);
+            return false;
+        }
+        self.parent_event(event)
+    }
+}

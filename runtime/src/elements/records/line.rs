@@ -1,0 +1,108 @@
+//! One frame's metadata → one line of spec §7's records (`{"pipeline", "stream", …}`).
+
+use serde::Serialize;
+
+use crate::meta::{Object, ObjectsData};
+
+/// What a record says about its frame besides the meta.
+pub struct Frame<'a> {
+    pub pipeline: &'a str,
+    pub source: &'a str,
+    /// Used when the buffer has no meta.
+    pub stream: u32,
+    /// Used when the buffer has no meta.
+    pub frame: u64,
+    pub pts_ns: Option<u64>,
+    /// From the caps; when unknown, the meta's source size is used.
+    pub size: Option<(u32, u32)>,
+}
+
+/// Field order is the spec's: serde writes fields in declaration order.
+#[derive(Serialize)]
+struct Record<'a> {
+    pipeline: &'a str,
+    stream: u32,
+    source: &'a str,
+    frame: u64,
+    pts_ns: Option<u64>,
+    width: Option<u32>,
+    height: Option<u32>,
+    objects: Vec<ObjectRecord<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    labels: Vec<Label<'a>>,
+}
+
+#[derive(Serialize)]
+struct ObjectRecord<'a> {
+    label: &'a str,
+    class_id: u32,
+    confidence: f32,
+    bbox: BBox,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    track_id: Option<u64>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    labels: Vec<Label<'a>>,
+}
+
+#[derive(Serialize)]
+struct BBox {
+    x: f32,
+    y: f32,
+    w: f32,
+    h: f32,
+}
+
+#[derive(Serialize)]
+struct Label<'a> {
+    label: &'a str,
+    confidence: f32,
+}
+
+/// The JSON line for one frame, ending in `\n`.
+pub fn record_line(frame: &Frame, meta: Option<&ObjectsData>) -> String {
+    let meta_size = meta
+        .filter(|m| m.source_width > 0 && m.source_height > 0)
+        .map(|m| (m.source_width, m.source_height));
+    let size = frame.size.or(meta_size);
+    let record = Record {
+        pipeline: frame.pipeline,
+        stream: meta.map_or(frame.stream, |m| m.stream),
+        source: frame.source,
+        frame: meta.map_or(frame.frame, |m| m.frame),
+        pts_ns: frame.pts_ns,
+        width: size.map(|s| s.0),
+        height: size.map(|s| s.1),
+        objects: meta.map_or_else(Vec::new, |m| m.objects.iter().map(object).collect()),
+        labels: meta.map_or_else(Vec::new, |m| labels(&m.labels)),
+    };
+    // Serialising these plain structs cannot fail: every key is a string.
+    let mut line = serde_json::to_string(&record).unwrap_or_default();
+    line.push('\n');
+    line
+}
+
+fn object(o: &Object) -> ObjectRecord<'_> {
+    ObjectRecord {
+        label: &o.label,
+        class_id: o.class_id,
+        confidence: o.confidence,
+        bbox: BBox {
+            x: o.x,
+            y: o.y,
+            w: o.w,
+            h: o.h,
+        },
+        track_id: o.track_id,
+        labels: labels(&o.labels),
+    }
+}
+
+fn labels(labels: &[(String, f32)]) -> Vec<Label<'_>> {
+    labels
+        .iter()
+        .map(|(label, confidence)| Label {
+            label,
+            confidence: *confidence,
+        })
+        .collect()
+}

@@ -1,0 +1,37 @@
+//! `vplrecords`: the sink of `json | file("….jsonl")` and `json | stdout`.
+
+use gstreamer as gst;
+use gstreamer::glib;
+use gstreamer::prelude::*;
+use gstreamer_base as gst_base;
+
+mod imp;
+pub mod line;
+mod writer;
+
+glib::wrapper! {
+    /// Writes one JSON line per buffer (spec §7's records) from the buffer's
+    /// [`VplObjectsMeta`](crate::meta::VplObjectsMeta), to `location` ("-": stdout).
+    /// Sinks with the same `location` share one file; lines never interleave; the file is
+    /// flushed on EOS and when the element stops. Accepts any caps; `width`/`height` come
+    /// from the caps' fields when they have them, else from the meta's source size.
+    /// Does not sync to the clock.
+    ///
+    /// After [`crate::elements::register`], e.g. with `gst::parse::launch`:
+    /// ```text
+    /// videotestsrc num-buffers=30 ! video/x-raw,width=320,height=240
+    ///   ! vplrecords location=out.jsonl pipeline=watch source=test stream=0
+    /// ```
+    pub struct VplRecords(ObjectSubclass<imp::VplRecords>)
+        @extends gst_base::BaseSink, gst::Element, gst::Object;
+}
+
+/// Registers `vplrecords` with this process's GStreamer registry.
+pub fn register() -> Result<(), glib::BoolError> {
+    gst::Element::register(
+        None,
+        "vplrecords",
+        gst::Rank::NONE,
+        VplRecords::static_type(),
+    )
+}

@@ -1,0 +1,56 @@
+//! A location ("-" or a path) → one writer shared by every `vplrecords` writing there, so
+//! the records of a list of streams go to one file, whole lines at a time.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::sync::{Arc, LazyLock, Mutex, Weak};
+
+/// Whole lines in, never interleaved: one lock per line.
+pub struct SharedWriter {
+    out: Mutex<Box<dyn Write + Send>>,
+}
+
+impl SharedWriter {
+    /// Writes `line` (which ends in `\n`) in one piece.
+    pub fn write_line(&self, line: &str) -> io::Result<()> {
+        self.lock().write_all(line.as_bytes())
+    }
+
+    pub fn flush(&self) -> io::Result<()> {
+        self.lock().flush()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Box<dyn Write + Send>> {
+        self.out.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl Drop for SharedWriter {
+    fn drop(&mut self) {
+        // Last chance for buffered lines; there is nobody left to tell of an error.
+        let _ = self.flush();
+    }
+}
+
+static OPEN: LazyLock<Mutex<HashMap<String, Weak<SharedWriter>>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+
+/// The writer of `location`, created (truncating the file) when nobody holds it.
+pub fn writer_for(location: &str) -> io::Result<Arc<SharedWriter>> {
+    let mut open = OPEN.lock().unwrap_or_else(|p| p.into_inner());
+    open.retain(|_, w| w.strong_count() > 0);
+    if let Some(writer) = open.get(location).and_then(Weak::upgrade) {
+        return Ok(writer);
+    }
+    let out: Box<dyn Write + Send> = if location == "-" {
+        Box::new(io::stdout())
+    } else {
+        Box::new(BufWriter::new(File::create(location)?))
+    };
+    let writer = Arc::new(SharedWriter {
+        out: Mutex::new(out),
+    });
+    open.insert(location.to_string(), Arc::downgrade(&writer));
+    Ok(writer)
+}

@@ -1,0 +1,196 @@
+//! The `vpltrack` element: properties, and the tracker run on each buffer's metadata.
+
+use std::sync::{LazyLock, Mutex};
+
+use gstreamer as gst;
+use gstreamer::glib;
+use gstreamer::prelude::*;
+use gstreamer::subclass::prelude::*;
+use gstreamer_base as gst_base;
+use gstreamer_base::subclass::prelude::*;
+
+use super::tracker::IouTracker;
+use crate::meta::VplObjectsMeta;
+
+const DEFAULT_KIND: &str = "iou";
+const DEFAULT_MAX_AGE: u32 = 30;
+const DEFAULT_IOU: f64 = 0.3;
+
+static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
+    gst::DebugCategory::new(
+        "vpltrack",
+        gst::DebugColorFlags::empty(),
+        Some("vpl object tracker"),
+    )
+});
+
+#[derive(Debug, Clone)]
+struct Settings {
+    kind: String,
+    max_age: u32,
+    iou: f64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            kind: DEFAULT_KIND.into(),
+            max_age: DEFAULT_MAX_AGE,
+            iou: DEFAULT_IOU,
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct VplTrack {
+    settings: Mutex<Settings>,
+    state: Mutex<Option<IouTracker>>,
+}
+
+#[glib::object_subclass]
+impl ObjectSubclass for VplTrack {
+    const NAME: &'static str = "VplTrack";
+    type Type = super::VplTrack;
+    type ParentType = gst_base::BaseTransform;
+}
+
+impl ObjectImpl for VplTrack {
+    fn properties() -> &'static [glib::ParamSpec] {
+        static PROPERTIES: LazyLock<Vec<glib::ParamSpec>> = LazyLock::new(|| {
+            vec![
+                glib::ParamSpecString::builder("kind")
+                    .nick("Kind")
+                    .blurb("Tracker: iou")
+                    .default_value(Some(DEFAULT_KIND))
+                    .build(),
+                glib::ParamSpecUInt::builder("max-age")
+                    .nick("Max age")
+                    .blurb("Frames a track may go unmatched before it ends")
+                    .minimum(1)
+                    .default_value(DEFAULT_MAX_AGE)
+                    .build(),
+                glib::ParamSpecDouble::builder("iou")
+                    .nick("IoU")
+                    .blurb("The least overlap for a box to continue a track")
+                    .minimum(0.0)
+                    .maximum(1.0)
+                    .default_value(DEFAULT_IOU)
+                    .build(),
+            ]
+        });
+        PROPERTIES.as_ref()
+    }
+
+    fn set_property(&self, _id: usize, value: &glib::Value, pspec: &glib::ParamSpec) {
+        let Ok(mut s) = self.settings.lock() else {
+            return;
+        };
+        match pspec.name() {
+            "kind" => {
+                s.kind = value
+                    .get::<Option<String>>()
+                    .ok()
+                    .flatten()
+                    .unwrap_or_else(|| DEFAULT_KIND.into())
+            }
+            "max-age" => s.max_age = value.get().unwrap_or(DEFAULT_MAX_AGE),
+            "iou" => s.iou = value.get().unwrap_or(DEFAULT_IOU),
+            _ => {}
+        }
+    }
+
+    fn property(&self, _id: usize, pspec: &glib::ParamSpec) -> glib::Value {
+        let s = self.settings.lock().map(|s| s.clone()).unwrap_or_default();
+        match pspec.name() {
+            "kind" => s.kind.to_value(),
+            "max-age" => s.max_age.to_value(),
+            _ => s.iou.to_value(),
+        }
+    }
+}
+
+impl GstObjectImpl for VplTrack {}
+
+impl ElementImpl for VplTrack {
+    fn metadata() -> Option<&'static gst::subclass::ElementMetadata> {
+        static META: LazyLock<gst::subclass::ElementMetadata> = LazyLock::new(|| {
+            gst::subclass::ElementMetadata::new(
+                "vpl tracker",
+                "Filter/Analyzer/Video",
+                "Gives the objects found upstream stable track ids",
+                "vpl",
+            )
+        });
+        Some(&*META)
+    }
+
+    fn pad_templates() -> &'static [gst::PadTemplate] {
+        static TEMPLATES: LazyLock<Vec<gst::PadTemplate>> = LazyLock::new(|| {
+            let caps = gst::Caps::new_any();
+            ["src", "sink"]
+                .into_iter()
+                .zip([gst::PadDirection::Src, gst::PadDirection::Sink])
+                .filter_map(|(name, dir)| {
+                    gst::PadTemplate::new(name, dir, gst::PadPresence::Always, &caps).ok()
+                })
+                .collect()
+        });
+        TEMPLATES.as_ref()
+    }
+}
+
+impl BaseTransformImpl for VplTrack {
+    const MODE: gst_base::subclass::BaseTransformMode =
+        gst_base::subclass::BaseTransformMode::AlwaysInPlace;
+    const PASSTHROUGH_ON_SAME_CAPS: bool = false;
+    const TRANSFORM_IP_ON_PASSTHROUGH: bool = false;
+
+    fn start(&self) -> Result<(), gst::ErrorMessage> {
+        let s = self.settings.lock().map(|s| s.clone()).unwrap_or_default();
+        if s.kind != "iou" {
+            return Err(gst::error_msg!(
+                gst::LibraryError::Settings,
+                [
+                    "track({}) does not run in this version of vpl yet: use track(iou)",
+                    s.kind
+                ]
+            ));
+        }
+        if let Ok(mut state) = self.state.lock() {
+            *state = Some(IouTracker::new(s.max_age, s.iou as f32));
+        }
+        gst::debug!(
+            CAT,
+            imp = self,
+            "tracking by IoU {} with max age {}",
+            s.iou,
+            s.max_age
+        );
+        Ok(())
+    }
+
+    fn stop(&self) -> Result<(), gst::ErrorMessage> {
+        if let Ok(mut state) = self.state.lock() {
+            *state = None;
+        }
+        Ok(())
+    }
+
+    fn transform_ip(
+        &self,
+        buffer: &mut gst::BufferRef,
+    ) -> Result<gst::FlowSuccess, gst::FlowError> {
+        let Ok(mut state) = self.state.lock() else {
+            return Err(gst::FlowError::Error);
+        };
+        let Some(tracker) = state.as_mut() else {
+            return Err(gst::FlowError::Flushing);
+        };
+        if let Some(mut meta) = buffer.meta_mut::<VplObjectsMeta>() {
+            tracker.update(&mut meta.data_mut().objects);
+        } else {
+            tracker.update(&mut []);
+        }
+        Ok(gst::FlowSuccess::Ok)
+    }
+}

@@ -1,0 +1,26 @@
+//! `vpltrack`: the `track(iou)` stage.
+
+use gstreamer as gst;
+use gstreamer::glib;
+use gstreamer::prelude::*;
+use gstreamer_base as gst_base;
+
+mod imp;
+pub mod tracker;
+
+glib::wrapper! {
+    /// Gives the objects of each frame's [`VplObjectsMeta`](crate::meta::VplObjectsMeta)
+    /// stable track ids (`track_id`), by box overlap from frame to frame. Frames pass
+    /// through untouched.
+    ///
+    /// ```text
+    /// … ! vplinfer model=det.onnx decoder=yolov8 … ! vpltrack kind=iou max-age=30 iou=0.3 ! …
+    /// ```
+    pub struct VplTrack(ObjectSubclass<imp::VplTrack>)
+        @extends gst_base::BaseTransform, gst::Element, gst::Object;
+}
+
+/// Registers `vpltrack` with this process's GStreamer registry.
+pub fn register() -> Result<(), glib::BoolError> {
+    gst::Element::register(None, "vpltrack", gst::Rank::NONE, VplTrack::static_type())
+}

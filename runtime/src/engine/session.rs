@@ -1,0 +1,444 @@
+//! A model file + a backend → a loaded ONNX Runtime session that turns one input tensor
+//! into the model's outputs as f32, shared by the threads of a pipeline.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
+
+use half::f16;
+use ort::session::Session;
+use ort::session::builder::SessionBuilder;
+use ort::value::{DynValue, PrimitiveTensorElementType, Tensor, TensorElementType, ValueType};
+
+use super::error::EngineError;
+use super::float16::Float16;
+use super::library;
+
+/// Where inference runs. Chosen by `--backend`; an unavailable GPU backend is an error,
+/// never a silent fallback to the CPU.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Backend {
+    Cpu,
+    /// ONNX Runtime's CUDA execution provider (build with the `gpu` feature).
+    Cuda,
+    /// ONNX Runtime's TensorRT execution provider, with CUDA for what TensorRT cannot run
+    /// (build with the `gpu` feature).
+    TensorRt,
+}
+
+impl fmt::Display for Backend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Backend::Cpu => "cpu",
+            Backend::Cuda => "cuda",
+            Backend::TensorRt => "tensorrt",
+        })
+    }
+}
+
+/// What [`Engine::load`] needs: one `Config` rather than a row of arguments.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EngineConfig {
+    pub model: PathBuf,
+    /// ONNX Runtime's shared library, usually from [`find_library`](super::find_library).
+    pub library: PathBuf,
+    pub backend: Backend,
+    /// Intra-op threads; 0 lets ONNX Runtime choose (one per core).
+    pub threads: usize,
+}
+
+/// The values of an input tensor, in the element type the model takes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TensorData {
+    F32(Vec<f32>),
+    /// For float16 models; f32 data is accepted for them too.
+    F16(Vec<f16>),
+    /// For models that take raw 0..=255 pixels.
+    U8(Vec<u8>),
+}
+
+impl TensorData {
+    fn len(&self) -> usize {
+        match self {
+            TensorData::F32(v) => v.len(),
+            TensorData::F16(v) => v.len(),
+            TensorData::U8(v) => v.len(),
+        }
+    }
+
+    fn type_name(&self) -> &'static str {
+        match self {
+            TensorData::F32(_) => "float32",
+            TensorData::F16(_) => "float16",
+            TensorData::U8(_) => "uint8",
+        }
+    }
+}
+
+/// One input tensor, row-major; `shape` includes the batch dimension.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InputTensor {
+    pub shape: Vec<usize>,
+    pub data: TensorData,
+}
+
+/// One output of the model, converted to f32 whatever its element type in the model, so
+/// decoders have one type to read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutputTensor {
+    pub name: String,
+    pub shape: Vec<usize>,
+    pub data: Vec<f32>,
+}
+
+/// The element types vpl can feed a model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputType {
+    F32,
+    F16,
+    U8,
+}
+
+/// The model's one input: its name, element type and shape (`-1` for a free dimension).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputInfo {
+    pub name: String,
+    pub element: InputType,
+    pub shape: Vec<i64>,
+}
+
+/// A loaded model, ready to run. `Send + Sync`: the session sits behind a mutex because
+/// ONNX Runtime's `run` is not safe to call concurrently on one session; ONNX Runtime's
+/// own thread pool parallelises each run.
+pub struct Engine {
+    input: InputInfo,
+    input_names: Vec<String>,
+    output_names: Vec<String>,
+    state: Mutex<State>,
+}
+
+impl fmt::Debug for Engine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Engine")
+            .field("input", &self.input)
+            .field("outputs", &self.output_names)
+            .finish_non_exhaustive()
+    }
+}
+
+struct State {
+    session: Session,
+    /// Present when the model takes or gives float16 tensors.
+    float16: Option<Float16>,
+}
+
+impl Engine {
+    /// Loads ONNX Runtime (once per process) and the model, on `config.backend`.
+    ///
+    /// Refuses models vpl cannot feed: more than one input, or an input that is not a
+    /// float32, float16 or uint8 tensor.
+    pub fn load(config: &EngineConfig) -> Result<Engine, EngineError> {
+        let environment = library::environment(&config.library)?;
+        let path = &config.model;
+        let model_error = |reason: String| EngineError::ModelLoad {
+            path: path.clone(),
+            reason,
+        };
+        check_model_file(path).map_err(model_error)?;
+        let mut builder = Session::builder(&environment).map_err(|e| model_error(e.to_string()))?;
+        if config.threads > 0 {
+            builder = builder
+                .with_intra_threads(config.threads)
+                .map_err(|e| model_error(e.to_string()))?;
+        }
+        let mut builder = register_backend(builder, config.backend)?;
+        let session = builder
+            .commit_from_file(path)
+            .map_err(|e| model_error(e.to_string()))?;
+
+        let input = describe_input(&session).map_err(model_error)?;
+        let outputs = session.outputs();
+        let has_half = |ty: Option<&TensorElementType>| ty == Some(&TensorElementType::Float16);
+        let half_output = outputs.iter().any(|o| has_half(element(o.dtype())));
+        let float16 = if input.element == InputType::F16 || half_output {
+            Some(Float16::new(&environment).map_err(model_error)?)
+        } else {
+            None
+        };
+        Ok(Engine {
+            input_names: session
+                .inputs()
+                .iter()
+                .map(|i| i.name().to_string())
+                .collect(),
+            output_names: outputs.iter().map(|o| o.name().to_string()).collect(),
+            input,
+            state: Mutex::new(State { session, float16 }),
+        })
+    }
+
+    /// The model's input names, in the model's order (vpl models have exactly one).
+    pub fn input_names(&self) -> &[String] {
+        &self.input_names
+    }
+
+    /// The model's one input: what [`Engine::run`] expects.
+    pub fn input(&self) -> &InputInfo {
+        &self.input
+    }
+
+    /// The model's output names, in the order [`Engine::run`] returns them.
+    pub fn output_names(&self) -> &[String] {
+        &self.output_names
+    }
+
+    /// Runs the model on one input tensor (any batch the model allows). Float16 outputs
+    /// and other numeric types come back as f32. Waits while another thread runs it.
+    pub fn run(&self, input: InputTensor) -> Result<Vec<OutputTensor>, EngineError> {
+        self.check_shape(&input)?;
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let State { session, float16 } = &mut *state;
+        let run_error = |reason: String| EngineError::Run { reason };
+        let value = self.input_value(input, float16.as_mut())?;
+        let outputs = session
+            .run(ort::inputs![self.input.name.as_str() => value])
+            .map_err(|e| run_error(e.to_string()))?;
+        let mut tensors = Vec::with_capacity(outputs.len());
+        for (name, value) in outputs {
+            let (shape, data) = extract(&value, float16.as_mut())
+                .map_err(|e| run_error(format!("output `{name}`: {e}")))?;
+            tensors.push(OutputTensor {
+                name: name.to_string(),
+                shape,
+                data,
+            });
+        }
+        Ok(tensors)
+    }
+
+    /// The shape fits the model's (free dimensions match anything) and the data fills it.
+    fn check_shape(&self, input: &InputTensor) -> Result<(), EngineError> {
+        let expected = &self.input.shape;
+        let fits = expected.len() == input.shape.len()
+            && expected
+                .iter()
+                .zip(&input.shape)
+                .all(|(want, got)| *want < 0 || *want as usize == *got);
+        if !fits {
+            return Err(EngineError::Shape {
+                expected: expected.clone(),
+                got: input.shape.clone(),
+            });
+        }
+        let needed = input
+            .shape
+            .iter()
+            .try_fold(1usize, |n, d| n.checked_mul(*d));
+        if needed != Some(input.data.len()) {
+            return Err(EngineError::Run {
+                reason: format!(
+                    "the input tensor has {} values but its shape {:?} needs {}",
+                    input.data.len(),
+                    input.shape,
+                    needed.map_or("more than can be counted".into(), |n| n.to_string())
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// The input as an ONNX Runtime value of the model's element type.
+    fn input_value(
+        &self,
+        input: InputTensor,
+        float16: Option<&mut Float16>,
+    ) -> Result<DynValue, EngineError> {
+        let run_error = |reason: String| EngineError::Run { reason };
+        let shape = input.shape;
+        let tensor = |result: ort::Result<DynValue>| result.map_err(|e| run_error(e.to_string()));
+        let widen = |data: Vec<f16>| data.into_iter().map(f16::to_f32).collect::<Vec<f32>>();
+        let half = |converter: Option<&mut Float16>, shape: &[usize], data| match converter {
+            Some(converter) => converter.make_half(shape, data).map_err(run_error),
+            None => Err(run_error("no float16 converter".into())),
+        };
+        match (self.input.element, input.data) {
+            (InputType::F32, TensorData::F32(data)) => {
+                tensor(Tensor::from_array((shape, data)).map(Tensor::into_dyn))
+            }
+            (InputType::F32, TensorData::F16(data)) => {
+                tensor(Tensor::from_array((shape, widen(data))).map(Tensor::into_dyn))
+            }
+            (InputType::U8, TensorData::U8(data)) => {
+                tensor(Tensor::from_array((shape, data)).map(Tensor::into_dyn))
+            }
+            (InputType::F16, TensorData::F32(data)) => half(float16, &shape, data),
+            (InputType::F16, TensorData::F16(data)) => half(float16, &shape, widen(data)),
+            (want, data) => Err(run_error(format!(
+                "the model's input `{}` takes {} values but was given {}",
+                self.input.name,
+                match want {
+                    InputType::F32 => "float32",
+                    InputType::F16 => "float16",
+                    InputType::U8 => "uint8",
+                },
+                data.type_name()
+            ))),
+        }
+    }
+}
+
+/// A missing model or a directory gets a plainer reason than ONNX Runtime would give.
+fn check_model_file(path: &Path) -> Result<(), String> {
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_dir() => Err("it is a directory".into()),
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err("no such file".into()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// The one input vpl feeds, or why the model cannot be fed.
+fn describe_input(session: &Session) -> Result<InputInfo, String> {
+    let inputs = session.inputs();
+    let [input] = inputs else {
+        let names: Vec<&str> = inputs.iter().map(|i| i.name()).collect();
+        return Err(format!(
+            "it has {} inputs ({}); vpl feeds models with exactly one",
+            inputs.len(),
+            names.join(", ")
+        ));
+    };
+    let ValueType::Tensor { ty, shape, .. } = input.dtype() else {
+        return Err(format!("its input `{}` is not a tensor", input.name()));
+    };
+    let element = match ty {
+        TensorElementType::Float32 => InputType::F32,
+        TensorElementType::Float16 => InputType::F16,
+        TensorElementType::Uint8 => InputType::U8,
+        other => {
+            return Err(format!(
+                "its input `{}` holds {} values; vpl feeds float32, float16 or uint8",
+                input.name(),
+                type_name(other)
+            ));
+        }
+    };
+    Ok(InputInfo {
+        name: input.name().to_string(),
+        element,
+        shape: shape.to_vec(),
+    })
+}
+
+/// ONNX's names for element types, as Netron and the ONNX docs show them.
+fn type_name(ty: &TensorElementType) -> String {
+    let name = match ty {
+        TensorElementType::Float32 => "float32",
+        TensorElementType::Float16 => "float16",
+        TensorElementType::Float64 => "float64",
+        TensorElementType::Bfloat16 => "bfloat16",
+        TensorElementType::Uint8 => "uint8",
+        TensorElementType::Int8 => "int8",
+        TensorElementType::Uint16 => "uint16",
+        TensorElementType::Int16 => "int16",
+        TensorElementType::Uint32 => "uint32",
+        TensorElementType::Int32 => "int32",
+        TensorElementType::Uint64 => "uint64",
+        TensorElementType::Int64 => "int64",
+        TensorElementType::Bool => "bool",
+        TensorElementType::String => "string",
+        other => return other.to_string(),
+    };
+    name.to_string()
+}
+
+fn element(ty: &ValueType) -> Option<&TensorElementType> {
+    match ty {
+        ValueType::Tensor { ty, .. } => Some(ty),
+        _ => None,
+    }
+}
+
+/// An output value → its shape and values as f32.
+fn extract(
+    value: &DynValue,
+    float16: Option<&mut Float16>,
+) -> Result<(Vec<usize>, Vec<f32>), String> {
+    let Some(ty) = element(value.dtype()) else {
+        return Err("it is not a tensor".into());
+    };
+    match ty {
+        TensorElementType::Float32 => convert(value, |v: f32| v),
+        TensorElementType::Float16 => match float16 {
+            Some(converter) => converter.read_half(value),
+            None => Err("no float16 converter".into()),
+        },
+        TensorElementType::Float64 => convert(value, |v: f64| v as f32),
+        TensorElementType::Int64 => convert(value, |v: i64| v as f32),
+        TensorElementType::Int32 => convert(value, |v: i32| v as f32),
+        TensorElementType::Uint8 => convert(value, |v: u8| f32::from(v)),
+        TensorElementType::Int8 => convert(value, |v: i8| f32::from(v)),
+        other => Err(format!("vpl cannot read {} tensors", type_name(other))),
+    }
+}
+
+fn convert<T: PrimitiveTensorElementType + Copy>(
+    value: &DynValue,
+    to_f32: impl Fn(T) -> f32,
+) -> Result<(Vec<usize>, Vec<f32>), String> {
+    let (shape, data) = value.try_extract_tensor::<T>().map_err(|e| e.to_string())?;
+    let shape = shape.iter().map(|d| (*d).max(0) as usize).collect();
+    Ok((shape, data.iter().copied().map(to_f32).collect()))
+}
+
+/// Adds the GPU execution providers `backend` needs; the CPU needs none.
+fn register_backend(
+    builder: SessionBuilder,
+    backend: Backend,
+) -> Result<SessionBuilder, EngineError> {
+    match backend {
+        Backend::Cpu => Ok(builder),
+        Backend::Cuda | Backend::TensorRt => register_gpu(builder, backend),
+    }
+}
+
+#[cfg(feature = "gpu")]
+fn register_gpu(
+    mut builder: SessionBuilder,
+    backend: Backend,
+) -> Result<SessionBuilder, EngineError> {
+    use ort::ep::{CUDA, ExecutionProvider, TensorRT};
+
+    let unavailable = |reason: String| EngineError::BackendUnavailable { backend, reason };
+    let missing = |provider: &str| {
+        unavailable(format!(
+            "this ONNX Runtime library has no {provider} execution provider \
+             (install onnxruntime-gpu and point VPL_ONNXRUNTIME at it)"
+        ))
+    };
+    if backend == Backend::TensorRt {
+        if !TensorRT::is_available().unwrap_or(false) {
+            return Err(missing("TensorRT"));
+        }
+        TensorRT::default()
+            .register(&mut builder)
+            .map_err(|e| unavailable(e.to_string()))?;
+    }
+    if !CUDA::is_available().unwrap_or(false) {
+        return Err(missing("CUDA"));
+    }
+    CUDA::default()
+        .register(&mut builder)
+        .map_err(|e| unavailable(e.to_string()))?;
+    Ok(builder)
+}
+
+#[cfg(not(feature = "gpu"))]
+fn register_gpu(builder: SessionBuilder, backend: Backend) -> Result<SessionBuilder, EngineError> {
+    drop(builder);
+    Err(EngineError::BackendUnavailable {
+        backend,
+        reason: "this build of vpl has no GPU support (build it with `--features vpl-runtime/gpu`)"
+            .into(),
+    })
+}

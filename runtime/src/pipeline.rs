@@ -1,0 +1,365 @@
+//! Plan (plain data from the compiler) → a running `gst::Pipeline`: elements made and
+//! named after the plan, properties set from their text, static and dynamic links made,
+//! bus messages turned into `RunEvent`s whose element names map back to `.vpl` spans.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use gstreamer as gst;
+use gstreamer::prelude::*;
+use vpl_compiler::plan::{Plan, Prop};
+use vpl_compiler::syntax::Span;
+
+/// Why a plan could not become a pipeline, or a pipeline failed while running.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RunError {
+    /// GStreamer itself cannot start.
+    Init(String),
+    /// No element of this kind exists here (a plugin is not installed).
+    MissingElement {
+        element: String,
+        factory: String,
+        span: Span,
+    },
+    /// A property could not be set (a bug of lowering, or an old plugin).
+    Property {
+        element: String,
+        span: Span,
+        property: String,
+        reason: String,
+    },
+    /// Two elements could not be linked.
+    Link {
+        from: String,
+        to: String,
+        span: Span,
+        reason: String,
+    },
+    /// An element reported an error while running.
+    Element {
+        element: String,
+        span: Option<Span>,
+        message: String,
+        debug: String,
+    },
+    /// The pipeline refused to start.
+    Start(String),
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// Every source reached its end.
+    Eos,
+    /// `--max-frames` was reached on every stream.
+    MaxFrames,
+    /// Ctrl-C: end-of-stream was sent and every output finalised.
+    Interrupted,
+}
+
+/// A counter of frames for one stream, shared with the pad probe that counts them.
+#[derive(Debug)]
+pub struct StreamCounter {
+    pub name: String,
+    pub frames: AtomicU64,
+    /// End-of-stream was pushed after this stream's last frame.
+    pub ended: AtomicBool,
+}
+
+pub struct Running {
+    pub pipeline: gst::Pipeline,
+    spans: HashMap<String, Span>,
+    pub streams: Vec<Arc<StreamCounter>>,
+    max_frames: Option<u64>,
+    /// Set to end every stream at its next frame (Ctrl-C).
+    stop: Arc<AtomicBool>,
+    wall: std::sync::Mutex<Duration>,
+}
+
+fn init() -> Result<(), RunError> {
+    gst::init().map_err(|e| RunError::Init(e.to_string()))?;
+    crate::elements::register().map_err(|e| RunError::Init(e.to_string()))
+}
+
+fn prop_text(p: &Prop) -> String {
+    match p {
+        Prop::Str(s) | Prop::Caps(s) | Prop::Enum(s) => s.clone(),
+        Prop::Int(i) => i.to_string(),
+        Prop::UInt(u) => u.to_string(),
+        Prop::Float(f) => f.to_string(),
+        Prop::Bool(b) => b.to_string(),
+    }
+}
+
+/// Links a pad that appeared at run time to the first compatible free sink pad of `to`.
+fn link_dynamic(pad: &gst::Pad, to: &gst::Element) {
+    if pad.is_linked() {
+        return;
+    }
+    let caps = pad.current_caps().unwrap_or_else(|| pad.query_caps(None));
+    let is_video = caps.structure(0).is_some_and(|s| {
+        s.name().starts_with("video/")
+            || s.name().starts_with("image/")
+            || s.name() == "application/x-rtp"
+    });
+    if !is_video {
+        return;
+    }
+    if let Some(sink) = to.static_pad("sink")
+        && !sink.is_linked()
+    {
+        let _ = pad.link(&sink);
+    }
+}
+
+impl Running {
+    /// Builds the pipeline of a plan. `counting` names the elements whose output frames
+    /// count as a stream's progress (decoders, raw sources).
+    pub fn build(
+        plan: &Plan,
+        counting: &[String],
+        max_frames: Option<u64>,
+    ) -> Result<Running, RunError> {
+        init()?;
+        let pipeline = gst::Pipeline::with_name(&plan.pipeline);
+        let mut elements: HashMap<&str, gst::Element> = HashMap::new();
+        let mut spans = HashMap::new();
+        for e in &plan.elements {
+            let element = gst::ElementFactory::make(&e.factory)
+                .name(&e.name)
+                .build()
+                .map_err(|_| RunError::MissingElement {
+                    element: e.name.clone(),
+                    factory: e.factory.clone(),
+                    span: e.span,
+                })?;
+            for (key, value) in &e.props {
+                if element.find_property(key).is_none() {
+                    return Err(RunError::Property {
+                        element: e.name.clone(),
+                        span: e.span,
+                        property: key.clone(),
+                        reason: format!("`{}` has no property `{key}`", e.factory),
+                    });
+                }
+                element.set_property_from_str(key, &prop_text(value));
+            }
+            pipeline
+                .add(&element)
+                .map_err(|err| RunError::Start(err.to_string()))?;
+            spans.insert(e.name.clone(), e.span);
+            elements.insert(e.name.as_str(), element);
+        }
+        for l in &plan.links {
+            let (Some(from), Some(to)) =
+                (elements.get(l.from.as_str()), elements.get(l.to.as_str()))
+            else {
+                continue;
+            };
+            let span = spans.get(&l.to).copied().unwrap_or_default();
+            if l.dynamic {
+                let to = to.clone();
+                from.connect_pad_added(move |_, pad| link_dynamic(pad, &to));
+                continue;
+            }
+            from.link(to).map_err(|err| RunError::Link {
+                from: l.from.clone(),
+                to: l.to.clone(),
+                span,
+                reason: err.to_string(),
+            })?;
+            let pad_props = &plan
+                .elements
+                .iter()
+                .find(|e| e.name == l.from)
+                .map(|e| e.pad_props.clone())
+                .unwrap_or_default();
+            if !pad_props.is_empty()
+                && let Some(peer) = from.static_pad("src").and_then(|p| p.peer())
+            {
+                for (key, value) in pad_props {
+                    if peer.find_property(key).is_some() {
+                        peer.set_property_from_str(key, &prop_text(value));
+                    }
+                }
+            }
+        }
+        let mut streams = Vec::new();
+        let stop = Arc::new(AtomicBool::new(false));
+        for name in counting {
+            let Some(pad) = elements
+                .get(name.as_str())
+                .and_then(|e| e.static_pad("src"))
+            else {
+                continue;
+            };
+            let counter = Arc::new(StreamCounter {
+                name: name.clone(),
+                frames: AtomicU64::new(0),
+                ended: AtomicBool::new(false),
+            });
+            let (c, stop) = (counter.clone(), stop.clone());
+            // Streams are ended here, in their own streaming thread: an end-of-stream event
+            // sent to the pipeline never reaches a demuxer that pulls from its source.
+            pad.add_probe(gst::PadProbeType::BUFFER, move |pad, _| {
+                let past_limit =
+                    max_frames.is_some_and(|max| c.frames.load(Ordering::Relaxed) >= max);
+                if past_limit || stop.load(Ordering::Relaxed) {
+                    if !c.ended.swap(true, Ordering::SeqCst) {
+                        pad.push_event(gst::event::Eos::new());
+                    }
+                    return gst::PadProbeReturn::Drop;
+                }
+                c.frames.fetch_add(1, Ordering::Relaxed);
+                gst::PadProbeReturn::Ok
+            });
+            streams.push(counter);
+        }
+        Ok(Running {
+            pipeline,
+            spans,
+            streams,
+            max_frames,
+            stop,
+            wall: std::sync::Mutex::new(Duration::ZERO),
+        })
+    }
+
+    fn span_of(&self, object: Option<&gst::Object>) -> (String, Option<Span>) {
+        // The element itself, or the nearest ancestor vpl named (errors of decodebin's
+        // children carry the child's name).
+        let mut current = object.cloned();
+        while let Some(o) = current {
+            let name = o.name().to_string();
+            if let Some(span) = self.spans.get(&name) {
+                return (name, Some(*span));
+            }
+            current = o.parent();
+        }
+        (
+            object.map(|o| o.name().to_string()).unwrap_or_default(),
+            None,
+        )
+    }
+
+    /// Runs to the end. `interrupted` is polled; when it turns true, end-of-stream is sent
+    /// and the run waits for every output to be finalised. `tick` is called about ten times
+    /// a second with the elapsed time, for progress.
+    pub fn run(
+        &self,
+        interrupted: &AtomicBool,
+        mut tick: impl FnMut(Duration),
+    ) -> Result<Ending, RunError> {
+        let bus = self
+            .pipeline
+            .bus()
+            .ok_or_else(|| RunError::Start("the pipeline has no bus".into()))?;
+        if let Err(err) = self.pipeline.set_state(gst::State::Playing) {
+            // The reason is on the bus as an error message; prefer it.
+            let reason = bus
+                .timed_pop_filtered(
+                    gst::ClockTime::from_mseconds(500),
+                    &[gst::MessageType::Error],
+                )
+                .map(|m| self.error_of(&m));
+            let _ = self.pipeline.set_state(gst::State::Null);
+            return Err(reason.unwrap_or_else(|| RunError::Start(err.to_string())));
+        }
+        let start = Instant::now();
+        let mut ending = Ending::Eos;
+        let mut eos_sent: Option<Instant> = None;
+        let result = loop {
+            if let Some(msg) = bus.timed_pop(gst::ClockTime::from_mseconds(100)) {
+                use gst::MessageView;
+                match msg.view() {
+                    MessageView::Eos(_) => break Ok(ending),
+                    MessageView::Error(_) => break Err(self.error_of(&msg)),
+                    MessageView::Warning(w) => {
+                        let (element, _) = self.span_of(msg.src());
+                        eprintln!("vplc: warning from {element}: {}", w.error());
+                    }
+                    _ => {}
+                }
+            }
+            tick(start.elapsed());
+            if eos_sent.is_none() {
+                let reached = self.max_frames.is_some_and(|max| {
+                    !self.streams.is_empty()
+                        && self
+                            .streams
+                            .iter()
+                            .all(|s| s.frames.load(Ordering::Relaxed) >= max)
+                });
+                if reached {
+                    ending = Ending::MaxFrames;
+                    eos_sent = Some(Instant::now());
+                } else if interrupted.load(Ordering::Relaxed) {
+                    ending = Ending::Interrupted;
+                    self.stop.store(true, Ordering::SeqCst);
+                    // Live and push sources end on this; pulled files end in the probes.
+                    self.pipeline.send_event(gst::event::Eos::new());
+                    eos_sent = Some(Instant::now());
+                }
+            } else if eos_sent.is_some_and(|t| t.elapsed() > Duration::from_secs(20)) {
+                break Err(RunError::Start(
+                    "the pipeline did not finish within 20 s of end-of-stream".into(),
+                ));
+            }
+        };
+        if let Ok(mut wall) = self.wall.lock() {
+            *wall = start.elapsed();
+        }
+        let _ = self.pipeline.set_state(gst::State::Null);
+        result
+    }
+
+    /// The playing position, in nanoseconds.
+    pub fn position_ns(&self) -> Option<u64> {
+        self.pipeline
+            .query_position::<gst::ClockTime>()
+            .map(|p| p.nseconds())
+    }
+
+    /// Counts the objects found, on the output of every inference element.
+    pub fn count_objects(&self) -> Arc<AtomicU64> {
+        let total = Arc::new(AtomicU64::new(0));
+        for element in self.pipeline.iterate_elements().into_iter().flatten() {
+            if element.factory().is_none_or(|f| f.name() != "vplinfer") {
+                continue;
+            }
+            let Some(pad) = element.static_pad("src") else {
+                continue;
+            };
+            let total = total.clone();
+            pad.add_probe(gst::PadProbeType::BUFFER, move |_, info| {
+                if let Some(buffer) = info.buffer()
+                    && let Some(data) = crate::meta::VplObjectsMeta::get(buffer)
+                {
+                    total.fetch_add(data.objects.len() as u64, Ordering::Relaxed);
+                }
+                gst::PadProbeReturn::Ok
+            });
+        }
+        total
+    }
+
+    /// How long the last run took, from Playing to its end.
+    pub fn wall(&self) -> Duration {
+        self.wall.lock().map(|w| *w).unwrap_or_default()
+    }
+
+    fn error_of(&self, msg: &gst::Message) -> RunError {
+        let (element, span) = self.span_of(msg.src());
+        match msg.view() {
+            gst::MessageView::Error(e) => RunError::Element {
+                element,
+                span,
+                message: e.error().to_string(),
+                debug: e.debug().map(|d| d.to_string()).unwrap_or_default(),
+            },
+            _ => RunError::Start("unexpected message".into()),
+        }
+    }
+}

@@ -1,0 +1,732 @@
+//! vpl's GStreamer elements and their metadata: `VplObjectsMeta` through copies, queues and
+//! tees; `vplrecords` lines; the `Batcher`; `vplinfer` on the fixture models
+//! (`tests/fixtures/models`, ONNX Runtime from `assets/onnxruntime.path`).
+
+use std::path::PathBuf;
+use std::sync::{Arc, Barrier, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use gstreamer as gst;
+use gstreamer::prelude::*;
+use gstreamer_app as gst_app;
+use gstreamer_check::Harness;
+use vpl_runtime::elements::batcher::{BatchError, BatchStats, Batcher, Item, batcher_for};
+use vpl_runtime::meta::{Object, ObjectsData, VplObjectsMeta};
+
+fn init() {
+    vpl_runtime::elements::register().expect("vpl elements register");
+}
+
+/// A fresh path in the temporary directory, unique to this test process and `name`.
+fn temp_path(name: &str) -> PathBuf {
+    let path = std::env::temp_dir().join(format!("vpl-elements-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    path
+}
+
+fn person() -> Object {
+    Object {
+        class_id: 0,
+        label: "person".into(),
+        confidence: 0.83,
+        x: 412.0,
+        y: 140.5,
+        w: 30.0,
+        h: 80.0,
+        track_id: Some(3),
+        labels: vec![],
+    }
+}
+
+fn sample_data() -> ObjectsData {
+    ObjectsData {
+        stream: 1,
+        frame: 12,
+        source_width: 768,
+        source_height: 576,
+        objects: vec![person()],
+        labels: vec![("day".into(), 0.5)],
+    }
+}
+
+/// Plays `pipeline` to EOS and stops it; the error on the bus, if any.
+fn run_to_end(pipeline: &gst::Pipeline) -> Option<gst::glib::Error> {
+    let result = play(pipeline);
+    pipeline
+        .set_state(gst::State::Null)
+        .expect("pipeline stops");
+    result.err()
+}
+
+fn launch(description: &str) -> gst::Pipeline {
+    gst::parse::launch(description)
+        .expect("valid pipeline description")
+        .downcast::<gst::Pipeline>()
+        .expect("a pipeline")
+}
+
+// ---- VplObjectsMeta
+
+#[test]
+fn meta_is_added_read_replaced_and_updated() {
+    init();
+    let mut buffer = gst::Buffer::with_size(16).unwrap();
+    let b = buffer.get_mut().unwrap();
+    assert_eq!(VplObjectsMeta::get(b), None);
+    VplObjectsMeta::add(b, sample_data());
+    assert_eq!(VplObjectsMeta::get(b), Some(&sample_data()));
+
+    VplObjectsMeta::set(b, ObjectsData::default());
+    assert_eq!(VplObjectsMeta::get(b), Some(&ObjectsData::default()));
+    assert_eq!(
+        b.iter_meta::<VplObjectsMeta>().count(),
+        1,
+        "set replaces, not adds"
+    );
+
+    let n = VplObjectsMeta::update(b, ObjectsData::default, |d| {
+        d.objects.push(person());
+        d.objects.len()
+    });
+    assert_eq!(n, 1);
+    assert_eq!(
+        b.meta::<VplObjectsMeta>().unwrap().data().objects,
+        [person()]
+    );
+}
+
+#[test]
+fn meta_survives_buffer_copies() {
+    init();
+    let mut buffer = gst::Buffer::with_size(16).unwrap();
+    VplObjectsMeta::add(buffer.get_mut().unwrap(), sample_data());
+    let shallow = buffer.copy();
+    let deep = buffer.copy_deep().unwrap();
+    drop(buffer);
+    assert_eq!(VplObjectsMeta::get(&shallow), Some(&sample_data()));
+    assert_eq!(VplObjectsMeta::get(&deep), Some(&sample_data()));
+    // The copies own their data: changing one leaves the other alone.
+    let mut shallow = shallow;
+    VplObjectsMeta::set(shallow.make_mut(), ObjectsData::default());
+    assert_eq!(VplObjectsMeta::get(&deep), Some(&sample_data()));
+}
+
+#[test]
+fn meta_survives_a_queue_a_tee_and_a_scaler() {
+    init();
+    let pipeline = launch(
+        "appsrc name=src caps=video/x-raw,format=I420,width=320,height=240,framerate=10/1 format=time \
+         ! queue ! tee name=t \
+         t. ! queue ! appsink name=a sync=false \
+         t. ! queue ! videoconvert ! videoscale ! video/x-raw,format=RGB,width=160,height=120 \
+            ! appsink name=b sync=false",
+    );
+    let by_name = |name: &str| pipeline.by_name(name).unwrap();
+    let src = by_name("src").downcast::<gst_app::AppSrc>().unwrap();
+    let sinks = ["a", "b"].map(|n| by_name(n).downcast::<gst_app::AppSink>().unwrap());
+    pipeline.set_state(gst::State::Playing).unwrap();
+
+    let mut buffer = gst::Buffer::with_size(320 * 240 * 3 / 2).unwrap();
+    {
+        let b = buffer.get_mut().unwrap();
+        b.set_pts(gst::ClockTime::from_mseconds(100));
+        VplObjectsMeta::add(b, sample_data());
+    }
+    src.push_buffer(buffer).unwrap();
+    src.end_of_stream().unwrap();
+    for sink in &sinks {
+        let sample = sink.pull_sample().expect("a frame reaches every branch");
+        let buffer = sample.buffer().unwrap();
+        assert_eq!(
+            VplObjectsMeta::get(buffer),
+            Some(&sample_data()),
+            "{}",
+            sink.name()
+        );
+    }
+    pipeline.set_state(gst::State::Null).unwrap();
+}
+
+// ---- vplrecords
+
+fn records_sink(location: &std::path::Path) -> gst::Element {
+    gst::ElementFactory::make("vplrecords")
+        .property("location", location.to_str().unwrap())
+        .property("pipeline", "watch")
+        .property("source", "vtest.avi")
+        .property("stream", 4u32)
+        .build()
+        .unwrap()
+}
+
+fn frame(pts_ms: u64, meta: Option<ObjectsData>) -> gst::Buffer {
+    let mut buffer = gst::Buffer::new();
+    let b = buffer.get_mut().unwrap();
+    b.set_pts(gst::ClockTime::from_mseconds(pts_ms));
+    if let Some(meta) = meta {
+        VplObjectsMeta::add(b, meta);
+    }
+    buffer
+}
+
+#[test]
+fn records_are_the_spec_json_lines() {
+    init();
+    let path = temp_path("records.jsonl");
+    let mut h = Harness::with_element(&records_sink(&path), Some("sink"), None);
+    h.set_src_caps_str("video/x-raw,format=I420,width=768,height=576,framerate=25/1");
+
+    let mut tracked = sample_data();
+    tracked.stream = 0;
+    tracked.labels.clear();
+    // The caps' size wins over the meta's.
+    tracked.source_width = 1920;
+    h.push(frame(1200, Some(tracked))).unwrap();
+
+    let classified = ObjectsData {
+        stream: 2,
+        frame: 7,
+        objects: vec![Object {
+            track_id: None,
+            labels: vec![("red".into(), 0.25)],
+            ..person()
+        }],
+        labels: vec![("cat".into(), 0.75)],
+        ..ObjectsData::default()
+    };
+    h.push(frame(40, Some(classified))).unwrap();
+    h.push(frame(80, None)).unwrap();
+    assert!(h.push_event(gst::event::Eos::new()));
+
+    let text = std::fs::read_to_string(&path).expect("records written by EOS");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            r#"{"pipeline":"watch","stream":0,"source":"vtest.avi","frame":12,"pts_ns":1200000000,"width":768,"height":576,"objects":[{"label":"person","class_id":0,"confidence":0.83,"bbox":{"x":412.0,"y":140.5,"w":30.0,"h":80.0},"track_id":3}]}"#,
+            r#"{"pipeline":"watch","stream":2,"source":"vtest.avi","frame":7,"pts_ns":40000000,"width":768,"height":576,"objects":[{"label":"person","class_id":0,"confidence":0.83,"bbox":{"x":412.0,"y":140.5,"w":30.0,"h":80.0},"labels":[{"label":"red","confidence":0.25}]}],"labels":[{"label":"cat","confidence":0.75}]}"#,
+            // No meta: the `stream` property and the sink's own frame count.
+            r#"{"pipeline":"watch","stream":4,"source":"vtest.avi","frame":2,"pts_ns":80000000,"width":768,"height":576,"objects":[]}"#,
+        ]
+    );
+    drop(h);
+    let _ = std::fs::remove_file(&path);
+}
+
+#[test]
+fn records_without_size_in_the_caps_use_the_meta() {
+    init();
+    let path = temp_path("records-any.jsonl");
+    let mut h = Harness::with_element(&records_sink(&path), Some("sink"), None);
+    h.set_src_caps_str("application/x-vpl-test");
+    h.push(frame(0, Some(sample_data()))).unwrap();
+    drop(h); // stop() flushes too
+    let text = std::fs::read_to_string(&path).unwrap();
+    let record: serde_json::Value = serde_json::from_str(text.trim_end()).unwrap();
+    assert_eq!(
+        (record["width"].as_u64(), record["height"].as_u64()),
+        (Some(768), Some(576))
+    );
+    assert_eq!(record["labels"][0]["label"], "day");
+    let _ = std::fs::remove_file(&path);
+}
+
+#[test]
+fn records_of_two_sinks_share_one_file_line_by_line() {
+    init();
+    let path = temp_path("shared.jsonl");
+    let location = path.to_str().unwrap();
+    let pipeline = launch(&format!(
+        "videotestsrc num-buffers=50 ! video/x-raw,width=64,height=48 \
+           ! vplrecords location={location} stream=0 source=a \
+         videotestsrc num-buffers=50 ! video/x-raw,width=32,height=24 \
+           ! vplrecords location={location} stream=1 source=b"
+    ));
+    assert_eq!(run_to_end(&pipeline), None);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut frames = [Vec::new(), Vec::new()];
+    for line in text.lines() {
+        let record: serde_json::Value = serde_json::from_str(line).expect("whole JSON lines");
+        let stream = record["stream"].as_u64().unwrap() as usize;
+        let width = if stream == 0 { 64 } else { 32 };
+        assert_eq!(record["width"], width);
+        frames[stream].push(record["frame"].as_u64().unwrap());
+    }
+    let all: Vec<u64> = (0..50).collect();
+    assert_eq!(frames, [all.clone(), all]);
+    let _ = std::fs::remove_file(&path);
+}
+
+#[test]
+fn records_to_an_uncreatable_file_are_an_open_write_error() {
+    init();
+    let pipeline =
+        launch("videotestsrc num-buffers=1 ! vplrecords location=/nonexistent-vpl-dir/out.jsonl");
+    let error = run_to_end(&pipeline).expect("an error on the bus");
+    assert!(error.matches(gst::ResourceError::OpenWrite), "{error:?}");
+    assert!(
+        error.message().contains("/nonexistent-vpl-dir/out.jsonl"),
+        "{error}"
+    );
+}
+
+// ---- Batcher
+
+/// A batcher that records the streams and values of every batch it ran.
+type Log = Arc<Mutex<Vec<Vec<(u32, u32)>>>>;
+
+fn recording(size: usize, timeout: Duration) -> (Arc<Batcher<u32, u32>>, Log) {
+    let seen = Log::default();
+    let log = seen.clone();
+    let batcher = Batcher::new(size, timeout, move |items: Vec<Item<u32>>| {
+        log.lock()
+            .unwrap()
+            .push(items.iter().map(|i| (i.stream, i.value)).collect());
+        items.iter().map(|i| i.value * 10 + i.stream).collect()
+    });
+    (Arc::new(batcher), seen)
+}
+
+#[test]
+fn batcher_of_size_one_runs_each_item_alone_in_order() {
+    let (batcher, seen) = recording(1, Duration::from_secs(10));
+    let results: Vec<u32> = (1..=3).map(|v| batcher.submit(0, v).unwrap()).collect();
+    assert_eq!(results, [10, 20, 30]);
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [vec![(0, 1)], vec![(0, 2)], vec![(0, 3)]]
+    );
+    assert_eq!(
+        batcher.stats(),
+        BatchStats {
+            batches: 3,
+            items: 3
+        }
+    );
+}
+
+#[test]
+fn batcher_runs_a_lone_item_after_the_timeout() {
+    let (batcher, seen) = recording(4, Duration::from_millis(50));
+    let start = Instant::now();
+    assert_eq!(batcher.submit(2, 7), Ok(72));
+    let waited = start.elapsed();
+    assert!(waited >= Duration::from_millis(50), "ran after {waited:?}");
+    assert!(waited < Duration::from_secs(2), "ran after {waited:?}");
+    assert_eq!(*seen.lock().unwrap(), [vec![(2, 7)]]);
+}
+
+#[test]
+fn batcher_joins_two_threads_in_one_batch_and_each_gets_its_own_result() {
+    let (batcher, seen) = recording(2, Duration::from_secs(10));
+    let handles: Vec<_> = (0..2u32)
+        .map(|stream| {
+            let batcher = batcher.clone();
+            thread::spawn(move || batcher.submit(stream, 5 + stream))
+        })
+        .collect();
+    let results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    assert_eq!(results, [Ok(50), Ok(61)]);
+    let batches = seen.lock().unwrap();
+    assert_eq!(batches.len(), 1);
+    let mut batch = batches[0].clone();
+    batch.sort();
+    assert_eq!(batch, [(0, 5), (1, 6)]);
+}
+
+#[test]
+fn batcher_keeps_submission_order_and_never_exceeds_the_size() {
+    let (batcher, seen) = recording(3, Duration::from_millis(20));
+    let threads = 7u32;
+    let barrier = Arc::new(Barrier::new(threads as usize));
+    let handles: Vec<_> = (0..threads)
+        .map(|stream| {
+            let (batcher, barrier) = (batcher.clone(), barrier.clone());
+            thread::spawn(move || {
+                barrier.wait();
+                (0..4)
+                    .map(|v| batcher.submit(stream, v).unwrap())
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    for (stream, handle) in (0u32..).zip(handles) {
+        let want: Vec<u32> = (0..4).map(|v| v * 10 + stream).collect();
+        assert_eq!(handle.join().unwrap(), want);
+    }
+    let batches = seen.lock().unwrap();
+    assert!(
+        batches.iter().all(|b| !b.is_empty() && b.len() <= 3),
+        "{batches:?}"
+    );
+    for stream in 0..threads {
+        let order: Vec<u32> = batches
+            .iter()
+            .flatten()
+            .filter(|(s, _)| *s == stream)
+            .map(|(_, v)| *v)
+            .collect();
+        assert_eq!(order, [0, 1, 2, 3], "stream {stream}");
+    }
+    assert_eq!(batcher.stats().items, 28);
+}
+
+#[test]
+fn batcher_reports_a_short_or_panicking_batch_instead_of_hanging() {
+    let short = Batcher::new(1, Duration::ZERO, |_: Vec<Item<u8>>| Vec::<u8>::new());
+    assert_eq!(
+        short.submit(0, 1),
+        Err(BatchError::MissingResult {
+            got: 0,
+            expected: 1
+        })
+    );
+    let panicking = Batcher::new(1, Duration::ZERO, |_: Vec<Item<u8>>| -> Vec<u8> {
+        panic!("model exploded")
+    });
+    assert_eq!(
+        panicking.submit(0, 1),
+        Err(BatchError::Panicked("model exploded".into()))
+    );
+}
+
+#[test]
+fn batcher_for_gives_one_batcher_per_group_while_it_is_alive() {
+    let make = || {
+        Ok::<_, String>(Batcher::new(2, Duration::ZERO, |i: Vec<Item<u8>>| {
+            vec![i.len() as u8; i.len()]
+        }))
+    };
+    let a = batcher_for("tests::group-a", make).unwrap();
+    let b = batcher_for("tests::group-a", || Err("must not be called".to_string())).unwrap();
+    assert!(Arc::ptr_eq(&a, &b));
+    let other = batcher_for::<u8, u8, String>("tests::group-b", make).unwrap();
+    assert!(!Arc::ptr_eq(&a, &other));
+    assert!(batcher_for::<u16, u8, String>("tests::group-a", || Err("x".into())).is_err());
+    drop((a, b));
+    let again = batcher_for::<u8, u8, String>("tests::group-a", || Err("made again".into()));
+    assert_eq!(
+        again.err().map(|e| e.to_string()),
+        Some("made again".into())
+    );
+}
+
+// ---- vplinfer
+
+fn model(name: &str) -> String {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/fixtures/models")
+        .join(name);
+    path.to_str().unwrap().to_string()
+}
+
+fn onnxruntime() -> String {
+    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../assets/onnxruntime.path");
+    let text = std::fs::read_to_string(&file)
+        .unwrap_or_else(|e| panic!("{}: {e} (run scripts/setup.sh)", file.display()));
+    text.trim().to_string()
+}
+
+/// Property names and values for one `vplinfer`.
+type Properties<'a> = Vec<(&'a str, &'a dyn ToValue)>;
+
+/// `videotestsrc num-buffers=N ! I420 320x240 ! vplinfer (properties) ! appsink` per stream
+/// in one pipeline; the sinks in stream order.
+fn infer_pipeline(
+    frames: u32,
+    streams: &[&[(&str, &dyn ToValue)]],
+) -> (gst::Pipeline, Vec<gst::Element>, Vec<gst_app::AppSink>) {
+    infer_pipeline_in("I420", frames, streams)
+}
+
+/// [`infer_pipeline`] with frames in `format`.
+fn infer_pipeline_in(
+    format: &str,
+    frames: u32,
+    streams: &[&[(&str, &dyn ToValue)]],
+) -> (gst::Pipeline, Vec<gst::Element>, Vec<gst_app::AppSink>) {
+    init();
+    let pipeline = gst::Pipeline::new();
+    let mut infers = Vec::new();
+    let mut sinks = Vec::new();
+    for properties in streams {
+        let src = gst::ElementFactory::make("videotestsrc")
+            .property("num-buffers", frames as i32)
+            .build()
+            .unwrap();
+        let caps = gst::Caps::builder("video/x-raw")
+            .field("format", format)
+            .field("width", 320)
+            .field("height", 240)
+            .build();
+        let filter = gst::ElementFactory::make("capsfilter")
+            .property("caps", caps)
+            .build()
+            .unwrap();
+        let infer = gst::ElementFactory::make("vplinfer")
+            .property("library", onnxruntime())
+            .build()
+            .unwrap();
+        for (name, value) in properties.iter() {
+            infer.set_property(name, value.to_value());
+        }
+        // Samples are pulled after EOS: appsink must not wait for them to be taken.
+        let sink = gst_app::AppSink::builder()
+            .sync(false)
+            .wait_on_eos(false)
+            .build();
+        pipeline
+            .add_many([&src, &filter, &infer, sink.upcast_ref()])
+            .unwrap();
+        gst::Element::link_many([&src, &filter, &infer, sink.upcast_ref()]).unwrap();
+        infers.push(infer);
+        sinks.push(sink);
+    }
+    (pipeline, infers, sinks)
+}
+
+/// Plays until EOS or an error; leaves the pipeline playing so counters can be read.
+fn play(pipeline: &gst::Pipeline) -> Result<(), gst::glib::Error> {
+    let _ = pipeline.set_state(gst::State::Playing);
+    let bus = pipeline.bus().unwrap();
+    for msg in bus.iter_timed(gst::ClockTime::from_seconds(120)) {
+        match msg.view() {
+            gst::MessageView::Eos(_) => return Ok(()),
+            gst::MessageView::Error(e) => return Err(e.error()),
+            _ => {}
+        }
+    }
+    panic!("no EOS within two minutes");
+}
+
+fn metas(sink: &gst_app::AppSink) -> Vec<ObjectsData> {
+    std::iter::from_fn(|| sink.try_pull_sample(gst::ClockTime::ZERO))
+        .map(|s| {
+            VplObjectsMeta::get(s.buffer().unwrap())
+                .cloned()
+                .expect("every frame has a meta")
+        })
+        .collect()
+}
+
+#[test]
+fn infer_attaches_a_meta_to_every_frame() {
+    let (pipeline, _, sinks) = infer_pipeline(
+        5,
+        &[&[
+            ("model", &model("det_dynamic.onnx")),
+            ("stream", &3u32),
+            ("labels", &"person\nball"),
+        ]],
+    );
+    assert_eq!(play(&pipeline), Ok(()));
+    let metas = metas(&sinks[0]);
+    pipeline.set_state(gst::State::Null).unwrap();
+    assert_eq!(metas.len(), 5);
+    for (n, meta) in (0u64..).zip(&metas) {
+        // This model's class scores are all 0: nothing reaches the default confidence.
+        let want = ObjectsData {
+            stream: 3,
+            frame: n,
+            source_width: 320,
+            source_height: 240,
+            ..ObjectsData::default()
+        };
+        assert_eq!(meta, &want);
+    }
+}
+
+#[test]
+fn infer_with_zero_confidence_keeps_boxes_in_the_frame() {
+    let (pipeline, _, sinks) = infer_pipeline(
+        2,
+        &[&[
+            ("model", &model("det_dynamic.onnx")),
+            ("confidence", &0.0f64),
+            ("max-detections", &7u32),
+            ("labels", &"person\nball"),
+        ]],
+    );
+    assert_eq!(play(&pipeline), Ok(()));
+    let metas = metas(&sinks[0]);
+    pipeline.set_state(gst::State::Null).unwrap();
+    assert_eq!(metas.len(), 2);
+    for meta in metas {
+        assert!(
+            !meta.objects.is_empty() && meta.objects.len() <= 7,
+            "{meta:?}"
+        );
+        for o in &meta.objects {
+            assert!(o.label == "person" || o.label == "ball", "{o:?}");
+            assert!(
+                o.x >= 0.0 && o.y >= 0.0 && o.x + o.w <= 320.0 && o.y + o.h <= 240.0,
+                "{o:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn infer_streams_of_one_group_share_batches() {
+    let path = model("det_dynamic.onnx");
+    let common: [(&str, &dyn ToValue); 4] = [
+        ("model", &path),
+        ("group", &"pair"),
+        ("batch-size", &2u32),
+        // Long enough that only full batches run: the two streams always pair up.
+        ("batch-timeout", &20_000_000_000u64),
+    ];
+    let a = [common.as_slice(), &[("stream", &0u32)]].concat();
+    let b = [common.as_slice(), &[("stream", &1u32)]].concat();
+    let (pipeline, infers, sinks) = infer_pipeline(5, &[&a, &b]);
+    assert_eq!(play(&pipeline), Ok(()));
+    let batches: u64 = infers[0].property("batches");
+    let frames: u64 = infers[1].property("batched-frames");
+    let metas: Vec<Vec<ObjectsData>> = sinks.iter().map(metas).collect();
+    pipeline.set_state(gst::State::Null).unwrap();
+    assert_eq!((batches, frames), (5, 10), "five batches of two frames");
+    for (stream, metas) in (0u32..).zip(metas) {
+        let seen: Vec<(u32, u64)> = metas.iter().map(|m| (m.stream, m.frame)).collect();
+        let want: Vec<(u32, u64)> = (0..5).map(|f| (stream, f)).collect();
+        assert_eq!(seen, want);
+    }
+}
+
+#[test]
+fn infer_as_a_classifier_labels_the_frame() {
+    let labels = std::fs::read_to_string(model("cls_dynamic.labels")).unwrap();
+    let (pipeline, _, sinks) = infer_pipeline(
+        3,
+        &[&[
+            ("model", &model("cls_dynamic.onnx")),
+            ("decoder", &"classify"),
+            ("input-width", &224u32),
+            ("input-height", &224u32),
+            ("top", &2u32),
+            ("labels", &labels),
+            ("every", &2u32),
+        ]],
+    );
+    assert_eq!(play(&pipeline), Ok(()));
+    let metas = metas(&sinks[0]);
+    pipeline.set_state(gst::State::Null).unwrap();
+    assert_eq!(metas.len(), 3);
+    let names: Vec<&str> = labels.lines().collect();
+    for meta in &metas {
+        assert!(meta.objects.is_empty());
+        assert_eq!(meta.labels.len(), 2, "{meta:?}");
+        for (label, p) in &meta.labels {
+            assert!(names.contains(&label.as_str()), "{label}");
+            assert!((0.0..=1.0).contains(p), "{p}");
+        }
+        assert!(meta.labels[0].1 >= meta.labels[1].1, "best first");
+    }
+    // Frame 1 is skipped by `every: 2` and carries frame 0's labels.
+    assert_eq!(metas[1].labels, metas[0].labels);
+    assert_eq!(metas.iter().map(|m| m.frame).collect::<Vec<_>>(), [0, 1, 2]);
+}
+
+#[test]
+fn infer_pads_a_short_batch_for_a_fixed_batch_model() {
+    let (pipeline, infers, sinks) = infer_pipeline(
+        2,
+        &[&[
+            ("model", &model("det_fixed4.onnx")),
+            ("input-width", &320u32),
+            ("input-height", &320u32),
+        ]],
+    );
+    assert_eq!(play(&pipeline), Ok(()));
+    let batches: u64 = infers[0].property("batches");
+    assert_eq!(metas(&sinks[0]).len(), 2);
+    pipeline.set_state(gst::State::Null).unwrap();
+    assert_eq!(batches, 2);
+}
+
+#[test]
+fn infer_reports_a_missing_model_on_the_bus() {
+    let (pipeline, _, _) = infer_pipeline(1, &[&[("model", &"/nonexistent/model.onnx")]]);
+    let error = play(&pipeline).expect_err("a missing model is an error");
+    pipeline.set_state(gst::State::Null).unwrap();
+    assert!(error.matches(gst::ResourceError::OpenRead), "{error:?}");
+    assert!(
+        error.message().contains("/nonexistent/model.onnx"),
+        "{error}"
+    );
+}
+
+#[test]
+fn infer_reports_a_bad_property_value_on_the_bus() {
+    let (pipeline, _, _) = infer_pipeline(
+        1,
+        &[&[("model", &model("det_dynamic.onnx")), ("layout", &"chwn")]],
+    );
+    let error = play(&pipeline).expect_err("a bad layout is an error");
+    pipeline.set_state(gst::State::Null).unwrap();
+    assert!(error.matches(gst::ResourceError::Settings), "{error:?}");
+    assert!(error.message().contains("layout"), "{error}");
+}
+
+#[test]
+fn infer_refuses_a_frame_smaller_than_its_caps() {
+    init();
+    let infer = gst::ElementFactory::make("vplinfer")
+        .property("library", onnxruntime())
+        .property("model", model("det_dynamic.onnx"))
+        .build()
+        .unwrap();
+    let mut h = Harness::with_element(&infer, Some("sink"), Some("src"));
+    h.set_src_caps_str("video/x-raw,format=I420,width=320,height=240,framerate=10/1");
+    assert_eq!(
+        h.push(gst::Buffer::with_size(10).unwrap()),
+        Err(gst::FlowError::Error)
+    );
+}
+
+#[test]
+fn infer_reads_every_accepted_format_and_feeds_every_input_type() {
+    let det = model("det_dynamic.onnx");
+    let (f16, u8_, nhwc, gray) = (
+        model("det_f16.onnx"),
+        model("det_u8.onnx"),
+        model("det_nhwc.onnx"),
+        model("det_gray.onnx"),
+    );
+    let cases: [(&str, Properties); 7] = [
+        ("I420", vec![("model", &f16), ("dtype", &"f16")]),
+        ("NV12", vec![("model", &u8_), ("dtype", &"u8")]),
+        ("RGB", vec![("model", &nhwc), ("layout", &"nhwc")]),
+        (
+            "BGR",
+            vec![("model", &det), ("order", &"bgr"), ("resize", &"stretch")],
+        ),
+        (
+            "RGBx",
+            vec![
+                ("model", &det),
+                ("mean", &"0.485,0.456,0.406"),
+                ("std", &"0.229,0.224,0.225"),
+            ],
+        ),
+        ("BGRx", vec![("model", &det), ("every", &3u32)]),
+        (
+            "GRAY8",
+            vec![
+                ("model", &gray),
+                ("order", &"gray"),
+                ("input-width", &320u32),
+                ("input-height", &320u32),
+            ],
+        ),
+    ];
+    for (format, properties) in cases {
+        let (pipeline, _, sinks) = infer_pipeline_in(format, 2, &[&properties]);
+        let played = play(&pipeline);
+        let metas = metas(&sinks[0]);
+        pipeline.set_state(gst::State::Null).unwrap();
+        assert_eq!(played, Ok(()), "{format}");
+        let frames: Vec<u64> = metas.iter().map(|m| m.frame).collect();
+        assert_eq!(frames, [0, 1], "{format}");
+    }
+}

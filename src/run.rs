@@ -1,0 +1,298 @@
+//! `vplc run`: compile, lower, build the GStreamer pipeline, run it with progress, and
+//! finish cleanly (Ctrl-C sends end-of-stream so files are finalised). Run-time errors are
+//! printed as diagnostics at the `.vpl` span of the stage that made the failing element.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+use vpl_compiler::diagnostics::render;
+use vpl_compiler::ir::{Graph, NodeKind, SinkKind, SourceKind};
+use vpl_compiler::plan::{Plan, Prop};
+use vpl_compiler::{Code, Diagnostic, FileId, SourceMap};
+use vpl_runtime::pipeline::{Ending, RunError, Running};
+
+use crate::cli::{Backend, RunArgs};
+use crate::commands::{CANNOT_RUN, FAILED, OK, compile_one, stderr_stream};
+
+/// Exit statuses of `vplc run` (spec section 8).
+pub const RUNTIME_ERROR: u8 = 3;
+pub const INTERRUPTED: u8 = 130;
+
+#[derive(Serialize)]
+struct Stats<'a> {
+    pipeline: &'a str,
+    wall_s: f64,
+    frames: Vec<u64>,
+    fps: Vec<f64>,
+    objects: u64,
+    exit: &'a str,
+}
+
+/// The run-time error as a diagnostic at the span of the stage that made the element.
+fn diagnostic(file: FileId, error: &RunError) -> Option<Diagnostic> {
+    Some(match error {
+        RunError::MissingElement { element, factory, span } => Diagnostic::new(
+            Code::E0501,
+            file,
+            *span,
+            format!("GStreamer has no element `{factory}` for this stage"),
+        )
+        .with_primary_label(format!("needs `{factory}` (element {element})"))
+        .with_help(match factory.as_str() {
+            f if f.starts_with("vpl") => "this stage does not run in this version of vpl yet".to_string(),
+            _ => "install the GStreamer plugin that provides it (scripts/setup.sh installs the usual ones)".to_string(),
+        }),
+        RunError::Property { element, span, property, reason } => Diagnostic::new(
+            Code::E0502,
+            file,
+            *span,
+            format!("cannot set `{property}` on {element}: {reason}"),
+        ),
+        RunError::Link { from, to, span, reason } => Diagnostic::new(
+            Code::E0503,
+            file,
+            *span,
+            format!("cannot connect {from} to {to}: {reason}"),
+        )
+        .with_help("the stream's type at run time differs from what was checked; ascribe the source's type or report it"),
+        RunError::Element { element, span: Some(span), message, debug } => {
+            let d = Diagnostic::new(Code::E0504, file, *span, format!("{message} (in {element})"))
+                .with_primary_label("this stage failed while running");
+            if debug.is_empty() { d } else { d.with_help(debug.lines().last().unwrap_or(debug).to_string()) }
+        }
+        _ => return None,
+    })
+}
+
+fn report(sources: &SourceMap, file: FileId, error: &RunError) {
+    match diagnostic(file, error) {
+        Some(d) => {
+            let _ = render::human(&mut stderr_stream(), sources, &[d]);
+        }
+        None => match error {
+            RunError::Element {
+                element,
+                message,
+                debug,
+                ..
+            } => {
+                eprintln!("vplc: {message} (in {element})\n{debug}");
+            }
+            RunError::Init(reason) | RunError::Start(reason) => {
+                eprintln!("vplc: the pipeline cannot run: {reason}")
+            }
+            _ => {}
+        },
+    }
+}
+
+/// The elements whose output frames are a stream's progress: decoders and raw sources.
+fn counting_elements(graph: &Graph) -> Vec<String> {
+    graph
+        .live()
+        .filter_map(|(id, n)| match &n.kind {
+            NodeKind::Decode => Some(format!("n{}_decode_caps", id.0)),
+            NodeKind::Source(SourceKind::Test { .. }) => Some(format!("n{}_test_caps", id.0)),
+            NodeKind::Source(SourceKind::Camera { .. }) => Some(format!("n{}_camera_caps", id.0)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Creates the directories output files go into; a directory that cannot be made is
+/// reported before anything runs.
+fn prepare_outputs(graph: &Graph) -> Result<(), String> {
+    for (_, n) in graph.live() {
+        let path = match &n.kind {
+            NodeKind::Sink(SinkKind::Video { path, .. })
+            | NodeKind::Sink(SinkKind::Records {
+                path: Some(path), ..
+            }) => path,
+            _ => continue,
+        };
+        if let Some(dir) = Path::new(path).parent()
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// Engine settings for every inference element of the plan.
+fn configure_inference(plan: &mut Plan, args: &RunArgs, library: &Path) {
+    let backend = match args.backend {
+        Backend::Cpu => "cpu",
+        Backend::Cuda => "cuda",
+        Backend::Tensorrt => "tensorrt",
+    };
+    for e in plan.elements.iter_mut().filter(|e| e.factory == "vplinfer") {
+        e.props.push(("backend".into(), Prop::Str(backend.into())));
+        e.props
+            .push(("threads".into(), Prop::UInt(args.threads as u64)));
+        e.props
+            .push(("library".into(), Prop::Str(library.display().to_string())));
+    }
+}
+
+/// The ONNX Runtime library: `VPL_ONNXRUNTIME`, else the set-up's `assets/onnxruntime.path`
+/// found above the program, the working directory or the `vplc` executable.
+fn onnxruntime_library(file: &Path) -> Option<PathBuf> {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
+    let exe = std::env::current_exe()
+        .ok()
+        .and_then(|e| e.parent().map(Path::to_path_buf))
+        .unwrap_or_default();
+    vpl_runtime::engine::find_library(&[dir.as_path(), cwd.as_path(), exe.as_path()])
+}
+
+pub fn run(args: &RunArgs) -> u8 {
+    let (sources, c, index) = match compile_one(&args.file, args.pipeline.as_deref()) {
+        Ok(ok) => ok,
+        Err(status) => return status,
+    };
+    let (graph, mut plan) = match c.lower(index) {
+        Ok(lowered) => lowered,
+        Err(e) => {
+            eprintln!("vplc: internal error while lowering (please report it): {e}");
+            return CANNOT_RUN;
+        }
+    };
+    if plan.elements.iter().any(|e| e.factory == "vplinfer") {
+        let Some(library) = onnxruntime_library(&args.file) else {
+            eprintln!(
+                "vplc: ONNX Runtime was not found: run scripts/setup.sh, or set VPL_ONNXRUNTIME to the path of libonnxruntime.so"
+            );
+            return RUNTIME_ERROR;
+        };
+        configure_inference(&mut plan, args, &library);
+    }
+    if let Err(e) = prepare_outputs(&graph) {
+        eprintln!("vplc: {e}");
+        return RUNTIME_ERROR;
+    }
+    let running = match Running::build(&plan, &counting_elements(&graph), args.max_frames) {
+        Ok(r) => r,
+        Err(e) => {
+            report(&sources, c.file, &e);
+            return RUNTIME_ERROR;
+        }
+    };
+    let objects = running.count_objects();
+
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let flag = interrupted.clone();
+    let _ = ctrlc::set_handler(move || {
+        if flag.swap(true, Ordering::SeqCst) {
+            // A second Ctrl-C: the user does not want to wait.
+            std::process::exit(INTERRUPTED as i32);
+        }
+    });
+
+    let bar = (!args.quiet && std::io::stderr().is_terminal()).then(|| {
+        let bar = ProgressBar::new_spinner();
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {elapsed_precise} {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        bar
+    });
+    let durations: Vec<Option<u64>> = graph
+        .live()
+        .filter_map(|(_, n)| match &n.kind {
+            NodeKind::Source(SourceKind::File { media, .. }) => {
+                Some(media.as_ref().and_then(|m| m.duration_ns))
+            }
+            _ => None,
+        })
+        .collect();
+    let result = running.run(&interrupted, |elapsed| {
+        let Some(bar) = &bar else {
+            return;
+        };
+        let secs = elapsed.as_secs_f64().max(1e-3);
+        let mut parts: Vec<String> = running
+            .streams
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let n = s.frames.load(Ordering::Relaxed);
+                format!("stream {i}: {n} frames, {:.1} fps", n as f64 / secs)
+            })
+            .collect();
+        if let (Some(Some(total)), Some(position)) = (durations.first(), running.position_ns())
+            && *total > 0
+        {
+            parts.push(format!(
+                "{:.0}% of the file",
+                100.0 * position as f64 / *total as f64
+            ));
+        }
+        bar.set_message(parts.join(" · "));
+        bar.tick();
+    });
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    let wall = running.wall();
+    let frames: Vec<u64> = running
+        .streams
+        .iter()
+        .map(|s| {
+            let n = s.frames.load(Ordering::Relaxed);
+            args.max_frames.map_or(n, |m| n.min(m))
+        })
+        .collect();
+    let (exit, status) = match &result {
+        Ok(Ending::Eos) => ("eos", OK),
+        Ok(Ending::MaxFrames) => ("max-frames", OK),
+        Ok(Ending::Interrupted) => ("interrupted", INTERRUPTED),
+        Err(_) => ("error", RUNTIME_ERROR),
+    };
+    if let Err(e) = &result {
+        report(&sources, c.file, e);
+    }
+    let fps: Vec<f64> = frames
+        .iter()
+        .map(|n| *n as f64 / wall.as_secs_f64().max(1e-9))
+        .collect();
+    if !args.quiet {
+        let per_stream: Vec<String> = frames
+            .iter()
+            .zip(&fps)
+            .map(|(n, f)| format!("{n} frames at {f:.1} fps"))
+            .collect();
+        eprintln!(
+            "vplc: pipeline {} finished ({exit}) in {:.1} s: {}; {} objects",
+            plan.pipeline,
+            wall.as_secs_f64(),
+            per_stream.join(", "),
+            objects.load(Ordering::Relaxed)
+        );
+    }
+    if let Some(path) = &args.stats {
+        let stats = Stats {
+            pipeline: &plan.pipeline,
+            wall_s: (wall.as_secs_f64() * 1000.0).round() / 1000.0,
+            frames,
+            fps: fps.iter().map(|f| (f * 10.0).round() / 10.0).collect(),
+            objects: objects.load(Ordering::Relaxed),
+            exit,
+        };
+        let text = serde_json::to_string(&stats).unwrap_or_default();
+        if let Err(e) = std::fs::write(path, text + "\n") {
+            eprintln!(
+                "vplc: cannot write the statistics to {}: {e}",
+                path.display()
+            );
+            return status.max(FAILED);
+        }
+    }
+    status
+}

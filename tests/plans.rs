@@ -1,0 +1,125 @@
+//! Lowering, seen as people read it: every example is snapshotted as its optimised plan
+//! and as a gst-launch description, so a change in lowering shows as a readable diff. The
+//! graph's invariants are checked after every pass over every example and clean ui case.
+
+use std::path::Path;
+
+use vpl_compiler::{SourceMap, compile};
+use vplc::host::FsHost;
+
+fn compile_file(path: &Path) -> (SourceMap, vpl_compiler::Compilation) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let name = path
+        .strip_prefix(root)
+        .unwrap_or(path)
+        .display()
+        .to_string();
+    let text = std::fs::read_to_string(path).expect("readable");
+    let mut sources = SourceMap::default();
+    let host = FsHost::with_cache_file(None);
+    let c = compile(&mut sources, &name, Path::new(&name), &text, &host);
+    assert!(!c.has_errors(), "{name} has errors: {:?}", c.diagnostics);
+    (sources, c)
+}
+
+#[test]
+fn example_plans() {
+    insta::glob!(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/examples"),
+        "*.vpl",
+        |path| {
+            let (sources, c) = compile_file(path);
+            let mut out = String::new();
+            for index in 0..c.program.pipelines.len() {
+                let (graph, plan) = c.lower(index).expect("lowering keeps the graph valid");
+                out.push_str(&graph.describe(&sources, c.file));
+                out.push_str("----- gst-launch-1.0 -----\n");
+                out.push_str(&plan.launch_text().replace("  ", "\n"));
+                out.push('\n');
+            }
+            insta::assert_snapshot!(out);
+        }
+    );
+}
+
+#[test]
+fn every_clean_program_lowers_with_valid_graphs() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut count = 0;
+    for dir in ["examples", "tests/ui/ok"] {
+        for entry in std::fs::read_dir(root.join(dir)).expect("dir") {
+            let path = entry.expect("entry").path();
+            if path.extension().is_none_or(|e| e != "vpl") {
+                continue;
+            }
+            let (_, c) = compile_file(&path);
+            for index in 0..c.program.pipelines.len() {
+                let (graph, plan) = c
+                    .lower(index)
+                    .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                graph.validate(true).expect("valid after all passes");
+                // Every link names elements of the plan, and names are unique.
+                let names: std::collections::HashSet<&str> =
+                    plan.elements.iter().map(|e| e.name.as_str()).collect();
+                assert_eq!(
+                    names.len(),
+                    plan.elements.len(),
+                    "{}: duplicate element names",
+                    path.display()
+                );
+                for l in &plan.links {
+                    assert!(
+                        names.contains(l.from.as_str()) && names.contains(l.to.as_str()),
+                        "{l:?}"
+                    );
+                }
+                count += 1;
+            }
+        }
+    }
+    assert!(count >= 40, "{count} pipelines lowered");
+}
+
+#[test]
+fn passes_do_what_the_plan_says() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = std::env::temp_dir().join(format!("vpl-plans-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let video = root.join("tests/fixtures/media/h264_640x360_25fps.mp4");
+    let program = format!(
+        "pipeline p {{\n    let a = file({video:?});\n    a | decode | convert(i420) | scale(320x180) | discard;\n    a | decode | rate(25fps) | encode(h264) | file(\"out.mp4\");\n}}\n"
+    );
+    let path = dir.join("p.vpl");
+    std::fs::write(&path, program).expect("write");
+    let (_, c) = compile_file(&path);
+    let (graph, plan) = c.lower(0).expect("lowers");
+    let kinds: Vec<&str> = graph.live().map(|(_, n)| n.kind.name()).collect();
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "decode").count(),
+        1,
+        "one decoder: {kinds:?}"
+    );
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "file").count(),
+        2,
+        "one source and one sink: {kinds:?}"
+    );
+    assert!(
+        !kinds.contains(&"convert") && !kinds.contains(&"rate"),
+        "redundant conversions stay: {kinds:?}"
+    );
+    assert!(
+        kinds.contains(&"tee") && kinds.contains(&"queue"),
+        "{kinds:?}"
+    );
+    let factories: Vec<&str> = plan.elements.iter().map(|e| e.factory.as_str()).collect();
+    assert_eq!(
+        factories.iter().filter(|f| **f == "avdec_h264").count(),
+        1,
+        "{factories:?}"
+    );
+    assert!(
+        factories.contains(&"qtdemux") && !factories.contains(&"decodebin"),
+        "{factories:?}"
+    );
+}

@@ -1,0 +1,326 @@
+//! `vplc run` end to end on the real assets: outputs are re-read, detections compared with
+//! an independent Python + onnxruntime reference, errors mapped to `.vpl` spans, Ctrl-C
+//! leaves playable files.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("vplc-run-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+fn vplc(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vplc"))
+        .args(args)
+        .current_dir(root())
+        .env("NO_COLOR", "1")
+        .env("VPL_CACHE_DIR", "off")
+        .output()
+        .expect("vplc runs")
+}
+
+fn asset(path: &str) -> String {
+    root().join(path).display().to_string()
+}
+
+fn stats(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).expect("stats written"))
+        .expect("stats are JSON")
+}
+
+/// The number of frames in a video file, counted by running vpl on it.
+fn count_frames(video: &Path, dir: &Path) -> u64 {
+    let program = dir.join("count.vpl");
+    std::fs::write(
+        &program,
+        format!(
+            "pipeline count {{\n    file({:?}) | decode | discard;\n}}\n",
+            video.display().to_string()
+        ),
+    )
+    .expect("write");
+    let stats_file = dir.join("count.json");
+    let out = vplc(&[
+        "run",
+        "--quiet",
+        "--stats",
+        &stats_file.display().to_string(),
+        &program.display().to_string(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stats(&stats_file)["frames"][0]
+        .as_u64()
+        .expect("a frame count")
+}
+
+#[derive(Debug, Clone, Copy)]
+struct BBox {
+    x: f64,
+    y: f64,
+    w: f64,
+    h: f64,
+}
+
+fn bbox(v: &serde_json::Value) -> BBox {
+    let n = |k: &str| v["bbox"][k].as_f64().unwrap_or(f64::NAN);
+    BBox {
+        x: n("x"),
+        y: n("y"),
+        w: n("w"),
+        h: n("h"),
+    }
+}
+
+fn iou(a: BBox, b: BBox) -> f64 {
+    let x1 = a.x.max(b.x);
+    let y1 = a.y.max(b.y);
+    let x2 = (a.x + a.w).min(b.x + b.w);
+    let y2 = (a.y + a.h).min(b.y + b.h);
+    let inter = (x2 - x1).max(0.0) * (y2 - y1).max(0.0);
+    inter / (a.w * a.h + b.w * b.h - inter)
+}
+
+fn lines(path: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .expect("records written")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+        .collect()
+}
+
+#[test]
+fn people_detection_matches_the_python_reference() {
+    let dir = temp_dir("people");
+    let program = dir.join("people.vpl");
+    std::fs::write(
+        &program,
+        format!(
+            "model people = onnx({:?},\n    labels: [\"person\", \"fallen\"],\n    decoder: yolov8(confidence: 0.4, iou: 0.5),\n);\n\n\
+             pipeline watch {{\n    let cam = file({:?});\n    let found = cam | decode | infer(people) | track(iou, max_age: 30);\n    \
+             found | overlay | encode(h264, bitrate: 2Mbps) | file(\"out/people.mp4\");\n    found | json | file(\"out/people.jsonl\");\n}}\n",
+            asset("assets/models/person_yolov8s.onnx"),
+            asset("assets/media/vtest.avi"),
+        ),
+    )
+    .expect("write program");
+    let stats_file = dir.join("stats.json");
+    let out = vplc(&[
+        "run",
+        "--max-frames",
+        "50",
+        "--stats",
+        &stats_file.display().to_string(),
+        &program.display().to_string(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let s = stats(&stats_file);
+    assert_eq!(s["pipeline"], "watch");
+    assert_eq!(s["frames"][0], 50, "{s}");
+    assert_eq!(s["exit"], "max-frames");
+
+    // The MP4 is playable: 50 frames of 768x576.
+    let mp4 = dir.join("out/people.mp4");
+    let facts = vpl_runtime::probe::probe_media(&mp4).expect("the MP4 probes");
+    let video = facts.video.expect("it has video");
+    assert_eq!(
+        (video.format.as_str(), video.width, video.height),
+        ("h264", Some(768), Some(576))
+    );
+    assert_eq!(count_frames(&mp4, &dir), 50);
+
+    // Records: one a frame, boxes in source pixels, matching the reference.
+    let records = lines(&dir.join("out/people.jsonl"));
+    assert_eq!(records.len(), 50);
+    let reference_file = dir.join("reference.jsonl");
+    let python = root().join(".venv/bin/python");
+    let status = Command::new(&python)
+        .arg(root().join("scripts/reference_detect.py"))
+        .args([
+            asset("assets/models/person_yolov8s.onnx"),
+            asset("assets/media/vtest.avi"),
+        ])
+        .args([
+            "--frames",
+            "50",
+            "--confidence",
+            "0.4",
+            "--iou",
+            "0.5",
+            "--out",
+        ])
+        .arg(&reference_file)
+        .status()
+        .expect("the reference script runs");
+    assert!(status.success());
+    let reference = lines(&reference_file);
+    assert_eq!(reference.len(), 50);
+    let mut boxes = 0;
+    for (i, (ours, theirs)) in records.iter().zip(&reference).enumerate() {
+        assert_eq!(ours["frame"], i, "frames in order");
+        assert_eq!(
+            (ours["width"].as_u64(), ours["height"].as_u64()),
+            (Some(768), Some(576))
+        );
+        let ours = ours["objects"].as_array().expect("objects");
+        let theirs = theirs["objects"].as_array().expect("objects");
+        assert_eq!(
+            ours.len(),
+            theirs.len(),
+            "frame {i}: {} boxes, the reference has {}",
+            ours.len(),
+            theirs.len()
+        );
+        let mut used = vec![false; theirs.len()];
+        for o in ours {
+            assert!(o["track_id"].as_u64().is_some(), "tracked: {o}");
+            let best = theirs
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| !used[*j])
+                .map(|(j, t)| (j, iou(bbox(o), bbox(t))))
+                .max_by(|a, b| a.1.total_cmp(&b.1));
+            let (j, overlap) = best.expect("a box to match");
+            assert!(
+                overlap >= 0.9,
+                "frame {i}: box {o} matches the reference only at IoU {overlap:.3}"
+            );
+            used[j] = true;
+            boxes += 1;
+        }
+    }
+    assert!(
+        boxes >= 100,
+        "vtest.avi shows several people a frame; only {boxes} boxes in 50 frames"
+    );
+}
+
+#[test]
+fn two_streams_share_one_batched_model() {
+    let dir = temp_dir("two");
+    let program = dir.join("two.vpl");
+    std::fs::write(
+        &program,
+        format!(
+            "model det = onnx({:?}, labels: [\"person\", \"fallen\"], decoder: yolov8(confidence: 0.0));\n\n\
+             pipeline two {{\n    [test(frames: 20, resolution: 320x240), test(pattern: ball, frames: 20, resolution: 320x240)]\n        \
+             | infer(det)\n        | json\n        | file(\"out/two.jsonl\");\n}}\n",
+            asset("tests/fixtures/models/det_dynamic.onnx"),
+        ),
+    )
+    .expect("write");
+    let plan = vplc(&["build", "--emit", "plan", &program.display().to_string()]);
+    let plan = String::from_utf8_lossy(&plan.stdout);
+    assert!(
+        plan.contains("batch 2 (the model's batch dimension is dynamic"),
+        "{plan}"
+    );
+    let stats_file = dir.join("stats.json");
+    let out = vplc(&[
+        "run",
+        "--quiet",
+        "--stats",
+        &stats_file.display().to_string(),
+        &program.display().to_string(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(stats(&stats_file)["frames"], serde_json::json!([20, 20]));
+    let records = lines(&dir.join("out/two.jsonl"));
+    assert_eq!(records.len(), 40);
+    for stream in [0, 1] {
+        let frames: Vec<u64> = records
+            .iter()
+            .filter(|r| r["stream"] == stream)
+            .map(|r| r["frame"].as_u64().expect("frame"))
+            .collect();
+        assert_eq!(frames, (0..20).collect::<Vec<_>>(), "stream {stream}");
+    }
+}
+
+#[test]
+fn an_element_error_is_reported_at_its_stage() {
+    let dir = temp_dir("error");
+    let program = dir.join("bad.vpl");
+    // The directory exists, but nothing can be created in it.
+    std::fs::write(
+        &program,
+        "pipeline p {\n    test(frames: 5) | encode(h264) | file(\"/proc/vpl-cannot-write.mp4\");\n}\n",
+    )
+    .expect("write");
+    let out = vplc(&["run", &program.display().to_string()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("error[E0504]"), "{stderr}");
+    assert!(stderr.contains("bad.vpl:2:38"), "at the sink: {stderr}");
+}
+
+#[test]
+fn a_missing_model_library_or_backend_is_a_clear_error() {
+    let dir = temp_dir("backend");
+    let program = dir.join("gpu.vpl");
+    std::fs::write(
+        &program,
+        format!(
+            "model det = onnx({:?}, decoder: yolov8());\n\npipeline p {{\n    test(frames: 3) | infer(det) | json | stdout;\n}}\n",
+            asset("tests/fixtures/models/det_dynamic.onnx")
+        ),
+    )
+    .expect("write");
+    let out = vplc(&["run", "--backend", "cuda", &program.display().to_string()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("E0504") && stderr.to_lowercase().contains("cuda"),
+        "{stderr}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_finishes_the_files_and_exits_130() {
+    let dir = temp_dir("sigint");
+    let program = dir.join("long.vpl");
+    std::fs::write(
+        &program,
+        "pipeline p {\n    test(frames: 0, resolution: 640x360) | encode(h264) | file(\"out/long.mp4\");\n}\n",
+    )
+    .expect("write");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vplc"))
+        .args(["run", "--quiet", &program.display().to_string()])
+        .current_dir(&dir)
+        .env("VPL_CACHE_DIR", "off")
+        .spawn()
+        .expect("vplc starts");
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let exit = child.wait().expect("vplc ends");
+    assert_eq!(exit.code(), Some(130));
+    let mp4 = dir.join("out/long.mp4");
+    let facts = vpl_runtime::probe::probe_media(&mp4).expect("the interrupted MP4 is playable");
+    assert_eq!(facts.video.expect("video").format, "h264");
+    assert!(
+        count_frames(&mp4, &dir) > 10,
+        "frames were written before the interruption"
+    );
+}
