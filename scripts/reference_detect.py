@@ -187,9 +187,13 @@ def main():
     parser.add_argument("--pixels", choices=["i420", "rgb"], default="i420",
                         help="decode to I420 and convert here (default), or to RGB with videoconvert")
     parser.add_argument("--out", default="reference.jsonl")
+    parser.add_argument("--threads", type=int, default=0, help="ONNX Runtime intra-op threads (0: its default)")
     args = parser.parse_args()
 
-    session = ort.InferenceSession(args.model, providers=["CPUExecutionProvider"])
+    options = ort.SessionOptions()
+    if args.threads > 0:
+        options.intra_op_num_threads = args.threads
+    session = ort.InferenceSession(args.model, options, providers=["CPUExecutionProvider"])
     model_input = session.get_inputs()[0]
     _, _, height, width = model_input.shape
     source = video_size(args.video)

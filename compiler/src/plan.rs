@@ -375,7 +375,13 @@ impl Lowerer<'_> {
             }
             NodeKind::Infer(infer) => {
                 let props = infer_props(infer);
-                let name = self.element(id, "", "vplinfer", props);
+                // Inference on the crops of upstream objects has an element of its own.
+                let factory = if infer.on.is_empty() {
+                    "vplinfer"
+                } else {
+                    "vplinfercrops"
+                };
+                let name = self.element(id, "", factory, props);
                 self.ends_of(vec![name])
             }
             NodeKind::Track { kind, max_age, iou } => {
