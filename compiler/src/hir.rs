@@ -66,6 +66,75 @@ impl BoundCall {
     pub fn arg(&self, index: usize) -> &Value {
         &self.args[index].value
     }
+
+    /// The argument bound to parameter `name`.
+    pub fn bound(&self, name: &str) -> Option<&BoundArg> {
+        let (index, _) = crate::stdlib::stdlib().get(self.builtin).param(name)?;
+        self.args.get(index)
+    }
+
+    pub fn value(&self, name: &str) -> Option<&Value> {
+        self.bound(name).map(|a| &a.value)
+    }
+
+    /// A string or an enum word.
+    pub fn string(&self, name: &str) -> Option<&str> {
+        match self.value(name)? {
+            Value::String(s) | Value::Symbol(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// An integer; durations in nanoseconds and bitrates in bits per second.
+    pub fn int(&self, name: &str) -> Option<i64> {
+        match self.value(name)? {
+            Value::Int(i) | Value::Duration(i) | Value::Bitrate(i) => Some(*i),
+            _ => None,
+        }
+    }
+
+    pub fn float(&self, name: &str) -> Option<f64> {
+        match self.value(name)? {
+            Value::Float(f) => Some(*f),
+            Value::Int(i) => Some(*i as f64),
+            _ => None,
+        }
+    }
+
+    pub fn boolean(&self, name: &str) -> Option<bool> {
+        match self.value(name)? {
+            Value::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    pub fn resolution(&self, name: &str) -> Option<(u32, u32)> {
+        match self.value(name)? {
+            Value::Resolution { width, height } => Some((*width, *height)),
+            _ => None,
+        }
+    }
+
+    pub fn rate(&self, name: &str) -> Option<(u64, u64)> {
+        match self.value(name)? {
+            Value::Rate { num, den } => Some((*num, *den)),
+            _ => None,
+        }
+    }
+
+    /// A list of strings (empty when not given).
+    pub fn strings(&self, name: &str) -> Vec<String> {
+        match self.value(name) {
+            Some(Value::List(items)) => items
+                .iter()
+                .filter_map(|v| match v {
+                    Value::String(s) => Some(s.clone()),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

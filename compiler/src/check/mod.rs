@@ -14,7 +14,6 @@ use std::path::{Path, PathBuf};
 
 pub use errors::TypeError;
 use errors::{Fix, Want};
-use model::arg;
 pub use model::{ModelInfo, ModelKind, Preprocess};
 use types::{CODECS, CODECS_420, RAW_FORMATS};
 pub use types::{Format, Meta, Ty, Video};
@@ -121,54 +120,6 @@ struct Checker<'a> {
     sites: Vec<Site>,
     /// The batch decision of the `infer` being typed, recorded with its site.
     pending_infer: Option<InferSite>,
-}
-
-fn string_arg(call: &BoundCall, name: &str) -> Option<String> {
-    match &arg(call, name)?.value {
-        Value::String(s) => Some(s.clone()),
-        _ => None,
-    }
-}
-
-fn int_arg(call: &BoundCall, name: &str) -> Option<i64> {
-    match &arg(call, name)?.value {
-        Value::Int(i) => Some(*i),
-        _ => None,
-    }
-}
-
-fn resolution_arg(call: &BoundCall, name: &str) -> Option<(u32, u32)> {
-    match &arg(call, name)?.value {
-        Value::Resolution { width, height } => Some((*width, *height)),
-        _ => None,
-    }
-}
-
-fn rate_arg(call: &BoundCall, name: &str) -> Option<(u64, u64)> {
-    match &arg(call, name)?.value {
-        Value::Rate { num, den } => Some((*num, *den)),
-        _ => None,
-    }
-}
-
-fn symbol_arg(call: &BoundCall, name: &str) -> Option<String> {
-    match &arg(call, name)?.value {
-        Value::Symbol(s) => Some(s.clone()),
-        _ => None,
-    }
-}
-
-fn strings_arg(call: &BoundCall, name: &str) -> Vec<String> {
-    match arg(call, name).map(|a| &a.value) {
-        Some(Value::List(items)) => items
-            .iter()
-            .filter_map(|v| match v {
-                Value::String(s) => Some(s.clone()),
-                _ => None,
-            })
-            .collect(),
-        _ => Vec::new(),
-    }
 }
 
 /// Which codecs each container extension holds.
@@ -286,8 +237,8 @@ impl Checker<'_> {
             "test" => (
                 Video {
                     format: Format::Raw("i420".into()),
-                    resolution: resolution_arg(call, "resolution"),
-                    rate: rate_arg(call, "rate"),
+                    resolution: call.resolution("resolution"),
+                    rate: call.rate("rate"),
                     meta: Meta::default(),
                 },
                 None,
@@ -363,10 +314,10 @@ impl Checker<'_> {
     }
 
     fn media_unreadable(&mut self, call: &BoundCall, reason: String) {
-        let span = arg(call, "path").map_or(call.span, |a| a.span);
+        let span = call.bound("path").map_or(call.span, |a| a.span);
         self.errors.push(TypeError::MediaUnreadable {
             span,
-            path: string_arg(call, "path").unwrap_or_default(),
+            path: call.string("path").map(str::to_string).unwrap_or_default(),
             reason,
         });
     }
@@ -598,7 +549,10 @@ impl Checker<'_> {
                 }),
             }),
             "encode" => {
-                let codec = symbol_arg(call, "codec").unwrap_or_else(|| "h264".into());
+                let codec = call
+                    .string("codec")
+                    .map(str::to_string)
+                    .unwrap_or_else(|| "h264".into());
                 self.per_stream(input, call, &mut |c, v| {
                     if !c.need_raw(call, v) {
                         return Ty::Error;
@@ -623,7 +577,7 @@ impl Checker<'_> {
                 })
             }
             "convert" => {
-                let format = symbol_arg(call, "format");
+                let format = call.string("format").map(str::to_string);
                 self.per_stream(input, call, &mut |c, v| {
                     if !c.need_raw(call, v) {
                         return Ty::Error;
@@ -635,7 +589,7 @@ impl Checker<'_> {
                 })
             }
             "scale" => {
-                let size = resolution_arg(call, "resolution");
+                let size = call.resolution("resolution");
                 self.check_size(call, size);
                 self.per_stream(input, call, &mut |c, v| {
                     if !c.need_raw(call, v) {
@@ -648,7 +602,7 @@ impl Checker<'_> {
                 })
             }
             "rate" => {
-                let rate = rate_arg(call, "fps");
+                let rate = call.rate("fps");
                 self.per_stream(input, call, &mut |c, v| {
                     if !c.need_raw(call, v) {
                         return Ty::Error;
@@ -682,8 +636,8 @@ impl Checker<'_> {
                 Ty::Video(v)
             }),
             "filter" => {
-                let classes = strings_arg(call, "classes");
-                let classes_span = arg(call, "classes").map_or(call.span, |a| a.span);
+                let classes = call.strings("classes");
+                let classes_span = call.bound("classes").map_or(call.span, |a| a.span);
                 self.per_stream(input, call, &mut |c, v| {
                     let Some(objects) = &v.meta.objects else {
                         c.errors.push(TypeError::NeedsObjects {
@@ -779,9 +733,9 @@ impl Checker<'_> {
         let Some(videos) = self.raw_streams(input, call) else {
             return Ty::Error;
         };
-        let given = int_arg(call, "size").and_then(|s| u32::try_from(s).ok());
+        let given = call.int("size").and_then(|s| u32::try_from(s).ok());
         let size = given.unwrap_or(1);
-        let resolution = resolution_arg(call, "resolution");
+        let resolution = call.resolution("resolution");
         self.check_size(call, resolution);
         self.warn_rates(call, &videos);
         // An invalid size was reported already (E0107): no warning about it.
@@ -808,9 +762,9 @@ impl Checker<'_> {
                 None => return Ty::Error,
             },
         };
-        let cols = int_arg(call, "cols").unwrap_or(1);
-        let rows = int_arg(call, "rows").unwrap_or(1);
-        let resolution = resolution_arg(call, "resolution");
+        let cols = call.int("cols").unwrap_or(1);
+        let rows = call.int("rows").unwrap_or(1);
+        let resolution = call.resolution("resolution");
         self.check_size(call, resolution);
         if cols * rows < videos.len() as i64 {
             self.errors.push(TypeError::TileTooSmall {
@@ -831,7 +785,7 @@ impl Checker<'_> {
     }
 
     fn infer(&mut self, input: &Ty, call: &BoundCall) -> Ty {
-        let Some(Value::Model(id)) = arg(call, "model").map(|a| &a.value) else {
+        let Some(Value::Model(id)) = call.bound("model").map(|a| &a.value) else {
             return Ty::Error;
         };
         let id = *id;
@@ -849,8 +803,8 @@ impl Checker<'_> {
             });
             return Ty::Error;
         }
-        let on = strings_arg(call, "on");
-        let on_span = arg(call, "on").map_or(call.span, |a| a.span);
+        let on = call.strings("on");
+        let on_span = call.bound("on").map_or(call.span, |a| a.span);
         let (videos, batch_in) = match input {
             Ty::Batch {
                 size,
@@ -1026,7 +980,7 @@ impl Checker<'_> {
     }
 
     fn file_sink(&mut self, input: &Ty, call: &BoundCall) {
-        let path = string_arg(call, "path").unwrap_or_default();
+        let path = call.string("path").map(str::to_string).unwrap_or_default();
         let ext = Path::new(&path)
             .extension()
             .and_then(|e| e.to_str())

@@ -6,9 +6,8 @@ use std::path::Path;
 
 use super::errors::{InputProblem, ShapeProblem, TypeError};
 use crate::facts::{DType, Dim, FactError, ModelFacts, TensorFacts};
-use crate::hir::{self, BoundArg, BoundCall, Value};
+use crate::hir::{self, BoundArg, Value};
 use crate::host::{Host, normalize};
-use crate::stdlib::stdlib;
 use crate::syntax::Span;
 use crate::syntax::ast::{self, TypeArg, TypeKind};
 use crate::syntax::literal::LitValue;
@@ -90,11 +89,6 @@ impl ModelInfo {
     }
 }
 
-pub fn arg<'c>(call: &'c BoundCall, name: &str) -> Option<&'c BoundArg> {
-    let (index, _) = stdlib().get(call.builtin).param(name)?;
-    call.args.get(index)
-}
-
 fn floats(value: &Value) -> Option<Vec<f64>> {
     match value {
         Value::List(items) => items
@@ -146,7 +140,7 @@ pub(super) fn analyse(
     errors: &mut Vec<TypeError>,
 ) -> Option<ModelInfo> {
     let call = &model.call;
-    let path_arg = arg(call, "path")?;
+    let path_arg = call.bound("path")?;
     let Value::String(path_text) = &path_arg.value else {
         return None;
     };
@@ -165,12 +159,12 @@ pub(super) fn analyse(
         Err(_) => return None,
     };
 
-    let decoder = match &arg(call, "decoder")?.value {
+    let decoder = match &call.bound("decoder")?.value {
         Value::Decoder(d) => Some(d.as_ref()),
         _ => None,
     };
     let decoder_name = decoder.map_or("raw", |d| d.name.as_str());
-    let decoder_span = arg(call, "decoder").map_or(call.span, |a| a.span);
+    let decoder_span = call.bound("decoder").map_or(call.span, |a| a.span);
 
     let mut ok = true;
     let input = &facts.inputs[0];
@@ -199,7 +193,7 @@ pub(super) fn analyse(
         value: Value::Tensor(declared),
         span,
         given: true,
-    }) = arg(call, "input")
+    }) = call.bound("input")
         && let Some(declared_text) = declared_mismatch(declared, input)
     {
         errors.push(TypeError::InputDeclared {
@@ -255,24 +249,24 @@ pub(super) fn analyse(
     };
     let batch = input.shape.first().and_then(Dim::fixed);
 
-    let order = match (&arg(call, "color")?.value, channels) {
+    let order = match (&call.bound("color")?.value, channels) {
         (_, 1) => PixelOrder::Gray,
         (Value::Symbol(s), _) if s == "bgr" => PixelOrder::Bgr,
         _ => PixelOrder::Rgb,
     };
-    let resize = match &arg(call, "resize")?.value {
+    let resize = match &call.bound("resize")?.value {
         Value::Symbol(s) if s == "letterbox" => Resize::Letterbox,
         Value::Symbol(s) if s == "stretch" => Resize::Stretch,
         _ if decoder_name == "yolov8" => Resize::Letterbox,
         _ => Resize::Stretch,
     };
-    let scale = match &arg(call, "scale")?.value {
+    let scale = match &call.bound("scale")?.value {
         Value::Float(f) => *f,
         Value::Int(i) => *i as f64,
         _ => 1.0 / 255.0,
     };
     let mut per_channel = |param: &'static str, default: f64| -> Vec<f64> {
-        let a = arg(call, param);
+        let a = call.bound(param);
         let values = a
             .and_then(|a| floats(&a.value))
             .unwrap_or_else(|| vec![default; 3]);
@@ -351,7 +345,7 @@ pub(super) fn analyse(
     };
 
     // Labels against the number of classes.
-    let labels_arg = arg(call, "labels")?;
+    let labels_arg = call.bound("labels")?;
     let labels: Option<Vec<String>> = match &labels_arg.value {
         Value::List(items) if labels_arg.given => Some(
             items

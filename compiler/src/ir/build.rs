@@ -3,7 +3,6 @@
 use std::collections::HashMap;
 
 use super::{Decoder, Graph, InferNode, NodeId, NodeKind, SinkKind, SourceKind};
-use crate::check::model::arg;
 use crate::check::{Site, Ty, Typed, TypedPipeline};
 use crate::hir::{self, BoundCall, Flow, Value};
 use crate::syntax::Span;
@@ -57,53 +56,6 @@ fn ty_at(ty: &Ty, i: usize) -> Ty {
     }
 }
 
-fn string(call: &BoundCall, name: &str) -> String {
-    match arg(call, name).map(|a| &a.value) {
-        Some(Value::String(s)) | Some(Value::Symbol(s)) => s.clone(),
-        _ => String::new(),
-    }
-}
-
-fn int(call: &BoundCall, name: &str) -> i64 {
-    match arg(call, name).map(|a| &a.value) {
-        Some(Value::Int(i)) => *i,
-        Some(Value::Duration(d)) | Some(Value::Bitrate(d)) => *d,
-        _ => 0,
-    }
-}
-
-fn float(call: &BoundCall, name: &str) -> f64 {
-    match arg(call, name).map(|a| &a.value) {
-        Some(Value::Float(f)) => *f,
-        Some(Value::Int(i)) => *i as f64,
-        _ => 0.0,
-    }
-}
-
-fn boolean(call: &BoundCall, name: &str) -> bool {
-    matches!(arg(call, name).map(|a| &a.value), Some(Value::Bool(true)))
-}
-
-fn strings(call: &BoundCall, name: &str) -> Vec<String> {
-    match arg(call, name).map(|a| &a.value) {
-        Some(Value::List(items)) => items
-            .iter()
-            .filter_map(|v| match v {
-                Value::String(s) => Some(s.clone()),
-                _ => None,
-            })
-            .collect(),
-        _ => Vec::new(),
-    }
-}
-
-fn resolution(call: &BoundCall, name: &str) -> Option<(u32, u32)> {
-    match arg(call, name).map(|a| &a.value) {
-        Some(Value::Resolution { width, height }) => Some((*width, *height)),
-        _ => None,
-    }
-}
-
 impl Builder<'_> {
     fn site(&self, call: &BoundCall) -> Option<&Site> {
         self.sites.get(&(call.span, call.name.as_str())).copied()
@@ -116,24 +68,24 @@ impl Builder<'_> {
                 let media = self.site(call).and_then(|s| s.media.clone());
                 let kind = match call.name.as_str() {
                     "file" => SourceKind::File {
-                        path: call
-                            .resolved_path
-                            .as_ref()
-                            .map_or_else(|| string(call, "path"), |p| p.display().to_string()),
+                        path: call.resolved_path.as_ref().map_or_else(
+                            || call.string("path").unwrap_or_default().to_string(),
+                            |p| p.display().to_string(),
+                        ),
                         media,
-                        looping: boolean(call, "loop"),
+                        looping: call.boolean("loop").unwrap_or(false),
                     },
                     "rtsp" => SourceKind::Rtsp {
-                        url: string(call, "url"),
-                        latency_ns: int(call, "latency"),
-                        tcp: boolean(call, "tcp"),
+                        url: call.string("url").unwrap_or_default().to_string(),
+                        latency_ns: call.int("latency").unwrap_or(0),
+                        tcp: call.boolean("tcp").unwrap_or(false),
                     },
                     "camera" => SourceKind::Camera {
-                        device: string(call, "device"),
+                        device: call.string("device").unwrap_or_default().to_string(),
                     },
                     _ => SourceKind::Test {
-                        pattern: string(call, "pattern"),
-                        frames: int(call, "frames"),
+                        pattern: call.string("pattern").unwrap_or_default().to_string(),
+                        frames: call.int("frames").unwrap_or(0),
                     },
                 };
                 vec![
@@ -181,22 +133,22 @@ impl Builder<'_> {
         match call.name.as_str() {
             "decode" => self.per_stream(call, inputs, |_| NodeKind::Decode),
             "encode" => {
-                let codec = string(call, "codec");
-                let bitrate = int(call, "bitrate");
+                let codec = call.string("codec").unwrap_or_default().to_string();
+                let bitrate = call.int("bitrate").unwrap_or(0);
                 self.per_stream(call, inputs, |_| NodeKind::Encode {
                     codec: codec.clone(),
                     bitrate,
                 })
             }
             "convert" => {
-                let format = string(call, "format");
+                let format = call.string("format").unwrap_or_default().to_string();
                 self.per_stream(call, inputs, |_| NodeKind::Convert {
                     format: format.clone(),
                 })
             }
             "scale" => {
-                let (width, height) = resolution(call, "resolution").unwrap_or((0, 0));
-                let letterbox = string(call, "mode") == "letterbox";
+                let (width, height) = call.resolution("resolution").unwrap_or((0, 0));
+                let letterbox = call.string("mode") == Some("letterbox");
                 self.per_stream(call, inputs, |_| NodeKind::Scale {
                     width,
                     height,
@@ -204,15 +156,18 @@ impl Builder<'_> {
                 })
             }
             "rate" => {
-                let (num, den) = match arg(call, "fps").map(|a| &a.value) {
+                let (num, den) = match call.value("fps") {
                     Some(Value::Rate { num, den }) => (*num, *den),
                     _ => (0, 1),
                 };
                 self.per_stream(call, inputs, |_| NodeKind::Rate { num, den })
             }
             "track" => {
-                let kind = string(call, "kind");
-                let (max_age, iou) = (int(call, "max_age"), float(call, "iou"));
+                let kind = call.string("kind").unwrap_or_default().to_string();
+                let (max_age, iou) = (
+                    call.int("max_age").unwrap_or(0),
+                    call.float("iou").unwrap_or(0.0),
+                );
                 self.per_stream(call, inputs, |_| NodeKind::Track {
                     kind: kind.clone(),
                     max_age,
@@ -220,22 +175,25 @@ impl Builder<'_> {
                 })
             }
             "filter" => {
-                let classes = strings(call, "classes");
-                let min_confidence = float(call, "min_confidence");
+                let classes = call.strings("classes");
+                let min_confidence = call.float("min_confidence").unwrap_or(0.0);
                 self.per_stream(call, inputs, |_| NodeKind::Filter {
                     classes: classes.clone(),
                     min_confidence,
                 })
             }
             "overlay" => {
-                let (labels, tracks) = (boolean(call, "labels"), boolean(call, "tracks"));
+                let (labels, tracks) = (
+                    call.boolean("labels").unwrap_or(false),
+                    call.boolean("tracks").unwrap_or(false),
+                );
                 self.per_stream(call, inputs, |_| NodeKind::Overlay { labels, tracks })
             }
             "json" => self.per_stream(call, inputs, |_| NodeKind::Json),
             "batch" => {
-                let size = int(call, "size").max(1) as u32;
-                let timeout = int(call, "timeout");
-                let scaled = match resolution(call, "resolution") {
+                let size = call.int("size").unwrap_or(0).max(1) as u32;
+                let timeout = call.int("timeout").unwrap_or(0);
+                let scaled = match call.resolution("resolution") {
                     Some((width, height)) => self.per_stream(call, inputs, |_| NodeKind::Scale {
                         width,
                         height,
@@ -251,10 +209,10 @@ impl Builder<'_> {
             "unbatch" => inputs.to_vec(),
             "tile" => {
                 let ty = self.site(call).map_or(Ty::Error, |s| s.output.clone());
-                let (width, height) = resolution(call, "resolution").unwrap_or((1280, 720));
+                let (width, height) = call.resolution("resolution").unwrap_or((1280, 720));
                 let kind = NodeKind::Tile {
-                    cols: int(call, "cols"),
-                    rows: int(call, "rows"),
+                    cols: call.int("cols").unwrap_or(0),
+                    rows: call.int("rows").unwrap_or(0),
                     width,
                     height,
                 };
@@ -274,14 +232,16 @@ impl Builder<'_> {
             return inputs.to_vec();
         };
         let model = &self.program.models[plan.model.0 as usize];
-        let decoder = match arg(&model.call, "decoder").map(|a| &a.value) {
+        let decoder = match model.call.value("decoder") {
             Some(Value::Decoder(d)) => match d.name.as_str() {
                 "yolov8" => Decoder::Yolov8 {
-                    confidence: float(d, "confidence"),
-                    iou: float(d, "iou"),
-                    max: int(d, "max"),
+                    confidence: d.float("confidence").unwrap_or(0.0),
+                    iou: d.float("iou").unwrap_or(0.0),
+                    max: d.int("max").unwrap_or(0),
                 },
-                "classify" => Decoder::Classify { top: int(d, "top") },
+                "classify" => Decoder::Classify {
+                    top: d.int("top").unwrap_or(0),
+                },
                 _ => Decoder::Raw,
             },
             _ => Decoder::Raw,
@@ -292,8 +252,8 @@ impl Builder<'_> {
             .as_ref()
             .map_or_else(String::new, |p| p.display().to_string());
         let group = format!("{}@{}", model.name.name, call.span.start);
-        let every = int(call, "every").max(1);
-        let on = strings(call, "on");
+        let every = call.int("every").unwrap_or(0).max(1);
+        let on = call.strings("on");
         let labels = info.labels.to_vec();
         let preprocess = info.preprocess.clone();
         let name = model.name.name.clone();
@@ -343,7 +303,7 @@ impl Builder<'_> {
     }
 
     fn sink(&mut self, call: &BoundCall, inputs: &[NodeId]) {
-        let path = string(call, "path");
+        let path = call.string("path").unwrap_or_default().to_string();
         let resolved = call
             .resolved_path
             .as_ref()
@@ -358,8 +318,8 @@ impl Builder<'_> {
                 "discard" => SinkKind::Discard,
                 "display" => SinkKind::Display,
                 "rtsp_out" => SinkKind::RtspOut {
-                    port: int(call, "port"),
-                    path: string(call, "path"),
+                    port: call.int("port").unwrap_or(0),
+                    path: call.string("path").unwrap_or_default().to_string(),
                 },
                 _ => {
                     let target = resolved.replace("{stream}", &i.to_string());

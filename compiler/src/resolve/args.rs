@@ -292,23 +292,25 @@ impl<'a> Resolver<'a> {
             ExprKind::List(items) => {
                 Value::List(items.iter().map(|e| self.plain_value(e)).collect())
             }
-            ExprKind::Call(c) => match self.lib.lookup_role(&c.name.name, Role::Decoder) {
-                Some((id, _)) => Value::Decoder(Box::new(self.bind_call(c, id))),
-                None => {
-                    let suggestion =
-                        did_you_mean(&c.name.name, self.lib.names_with_role(Role::Decoder))
-                            .map(str::to_string);
-                    self.errors.push(ResolveError::UnknownStage {
-                        span: c.name.span,
-                        name: c.name.name.clone(),
-                        role: Role::Decoder,
-                        suggestion,
-                    });
-                    Value::Unset
-                }
-            },
+            ExprKind::Call(c) => self.decoder_call(c),
             _ => self.literal_expr(expr),
         }
+    }
+
+    /// `yolov8(...)` where a decoder is expected; an unknown name is E0102.
+    fn decoder_call(&mut self, c: &ast::Call) -> Value {
+        if let Some((id, _)) = self.lib.lookup_role(&c.name.name, Role::Decoder) {
+            return Value::Decoder(Box::new(self.bind_call(c, id)));
+        }
+        let suggestion =
+            did_you_mean(&c.name.name, self.lib.names_with_role(Role::Decoder)).map(str::to_string);
+        self.errors.push(ResolveError::UnknownStage {
+            span: c.name.span,
+            name: c.name.name.clone(),
+            role: Role::Decoder,
+            suggestion,
+        });
+        Value::Unset
     }
 
     fn wrong_type(
@@ -415,21 +417,7 @@ impl<'a> Resolver<'a> {
                         None,
                     );
                 }
-                match self.lib.lookup_role(&c.name.name, Role::Decoder) {
-                    Some((id, _)) => Value::Decoder(Box::new(self.bind_call(c, id))),
-                    None => {
-                        let suggestion =
-                            did_you_mean(&c.name.name, self.lib.names_with_role(Role::Decoder))
-                                .map(str::to_string);
-                        self.errors.push(ResolveError::UnknownStage {
-                            span: c.name.span,
-                            name: c.name.name.clone(),
-                            role: Role::Decoder,
-                            suggestion,
-                        });
-                        Value::Unset
-                    }
-                }
+                self.decoder_call(c)
             }
             ExprKind::Name(n) => self.name_value(n, ty, site),
         }
