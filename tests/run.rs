@@ -271,6 +271,30 @@ fn an_element_error_is_reported_at_its_stage() {
     assert!(stderr.contains("bad.vpl:2:38"), "at the sink: {stderr}");
 }
 
+#[cfg(unix)]
+#[test]
+fn files_written_before_an_error_are_finished() {
+    let dir = temp_dir("finish");
+    // Records go to a device that is always full: writing fails after a few frames.
+    std::os::unix::fs::symlink("/dev/full", dir.join("full.jsonl")).expect("symlink");
+    let program = dir.join("p.vpl");
+    std::fs::write(
+        &program,
+        "pipeline p {\n    let t = test(frames: 0, resolution: 320x240);\n    t | encode(h264) | file(\"out/kept.mp4\");\n    t | json | file(\"full.jsonl\");\n}\n",
+    )
+    .expect("write");
+    let out = vplc(&["run", "--quiet", &program.display().to_string()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("E0504") && stderr.contains("p.vpl:4:16"),
+        "at the records sink: {stderr}"
+    );
+    let mp4 = dir.join("out/kept.mp4");
+    vpl_runtime::probe::probe_media(&mp4).expect("the MP4 written before the error is playable");
+    assert!(count_frames(&mp4, &dir) > 0);
+}
+
 #[test]
 fn a_missing_model_library_or_backend_is_a_clear_error() {
     let dir = temp_dir("backend");

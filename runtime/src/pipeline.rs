@@ -275,7 +275,11 @@ impl Running {
                 use gst::MessageView;
                 match msg.view() {
                     MessageView::Eos(_) => break Ok(ending),
-                    MessageView::Error(_) => break Err(self.error_of(&msg)),
+                    MessageView::Error(_) => {
+                        let error = self.error_of(&msg);
+                        self.finish_outputs();
+                        break Err(error);
+                    }
                     MessageView::Warning(w) => {
                         let (element, _) = self.span_of(msg.src());
                         eprintln!("vplc: warning from {element}: {}", w.error());
@@ -313,6 +317,36 @@ impl Running {
         }
         let _ = self.pipeline.set_state(gst::State::Null);
         result
+    }
+
+    /// After an error: ends the streams into every muxer so the files they write are
+    /// completed (an MP4 without its index cannot be played), waiting at most 3 s.
+    fn finish_outputs(&self) {
+        let muxers: Vec<gst::Element> = self
+            .pipeline
+            .iterate_elements()
+            .into_iter()
+            .flatten()
+            .filter(|e| e.factory().is_some_and(|f| f.name().ends_with("mux")))
+            .collect();
+        for mux in &muxers {
+            for pad in mux.sink_pads() {
+                pad.send_event(gst::event::Eos::new());
+            }
+        }
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while Instant::now() < deadline {
+            let done = muxers.iter().all(|m| {
+                m.static_pad("src")
+                    .is_none_or(|p| p.pad_flags().contains(gst::PadFlags::EOS))
+            });
+            if done {
+                // Let the file sink write what the muxer pushed with its end-of-stream.
+                std::thread::sleep(Duration::from_millis(100));
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// The playing position, in nanoseconds.
