@@ -70,7 +70,7 @@ fn main() {
         let resolved = vpl_compiler::resolve::resolve(&parsed.file, &dir, &host);
         front.push(start.elapsed());
         assert!(parsed.errors.is_empty() && resolved.errors.is_empty());
-        std::mem::forget((parsed, resolved));
+        drop((parsed, resolved));
 
         let start = Instant::now();
         let mut sources = SourceMap::default();
@@ -81,7 +81,7 @@ fn main() {
             "the generated file checks clean: {:?}",
             c.diagnostics.first()
         );
-        std::mem::forget(c);
+        drop(c);
     }
     let report = |what: &str, times: &mut Vec<Duration>| {
         times.sort();

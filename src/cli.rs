@@ -27,6 +27,8 @@ pub enum Command {
     Fmt(FmtArgs),
     /// Print the page about a diagnostic code, e.g. `vplc explain E0301`.
     Explain(ExplainArgs),
+    /// Run the language server on standard input and output, for editors.
+    Lsp(LspArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -51,6 +53,10 @@ pub enum Format {
     Human,
     /// One JSON object on standard output (spec section 7).
     Json,
+    /// A SARIF 2.1.0 log on standard output, for code-scanning services.
+    Sarif,
+    /// GitHub Actions workflow commands (`::error file=...::...`), one a diagnostic.
+    Github,
 }
 
 #[derive(Debug, clap::Args)]
@@ -123,4 +129,11 @@ pub struct FmtArgs {
 pub struct ExplainArgs {
     /// A diagnostic code such as E0301 or W0001.
     pub code: String,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct LspArgs {
+    /// Accepted and ignored: stdio is the only transport (some clients pass this flag).
+    #[arg(long)]
+    pub stdio: bool,
 }

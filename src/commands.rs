@@ -24,6 +24,7 @@ pub fn run(cli: crate::cli::Cli) -> u8 {
         Command::Run(args) => crate::run::run(&args),
         Command::Fmt(args) => fmt(&args),
         Command::Explain(args) => explain(&args),
+        Command::Lsp(_) => crate::lsp::serve(),
     }
 }
 
@@ -132,6 +133,12 @@ fn check(args: &CheckArgs) -> u8 {
         }
         Format::Json => {
             println!("{}", render::json(&checked.sources, &checked.diagnostics));
+        }
+        Format::Sarif => {
+            println!("{}", crate::sarif::log(&checked));
+        }
+        Format::Github => {
+            print!("{}", crate::github::annotations(&checked));
         }
         Format::Human => {
             if args.types {

@@ -3,9 +3,12 @@
 
 pub mod cli;
 pub mod commands;
+pub mod github;
 pub mod host;
+pub mod lsp;
 pub mod pages;
 pub mod run;
+pub mod sarif;
 
 use std::process::ExitCode;
 

@@ -1,0 +1,116 @@
+//! Offset → hover text: a stream's type (as `vplc check --types` prints it), a stage's
+//! signature and documentation from stdlib/, a parameter's declaration and documentation,
+//! a model's tensor signature as read from its ONNX file, a constant's value.
+
+use vpl_compiler::SourceFile;
+use vpl_compiler::stdlib::Builtin;
+use vpl_compiler::syntax::ast::{Call, ConstItem, Ident, ModelItem, Pipeline, Role};
+
+use super::locate::{self, Found};
+use super::{Analysis, Hover, text};
+
+pub fn hover(file: &SourceFile, analysis: &Analysis, offset: usize) -> Option<Hover> {
+    let ast = &analysis.compilation.ast;
+    let (ident, markdown) = match locate::find(ast, offset)? {
+        Found::LetName { pipeline, stmt } => (&stmt.name, stream(analysis, pipeline, &stmt.name)),
+        Found::StreamUse { pipeline, ident } => {
+            let stmt = locate::let_of(pipeline, &ident.name, offset)?;
+            (ident, stream(analysis, pipeline, &stmt.name))
+        }
+        Found::CallName { call, role } => (&call.name, stage(locate::builtin(call, role)?)),
+        Found::ArgName { call, role, ident } => (ident, parameter(call, role, &ident.name)?),
+        Found::ValueName { ident } => {
+            let markdown = if let Some(m) = locate::model(ast, &ident.name) {
+                model(file, analysis, m)
+            } else {
+                constant(file, locate::constant(ast, &ident.name)?)
+            };
+            (ident, markdown)
+        }
+        Found::ModelName(m) => (&m.name, model(file, analysis, m)),
+        Found::ConstName(c) => (&c.name, constant(file, c)),
+    };
+    Some(Hover {
+        range: text::range(file, ident.span),
+        markdown,
+    })
+}
+
+fn code(text: &str) -> String {
+    format!("```vpl\n{text}\n```")
+}
+
+fn with_doc(head: String, doc: Option<&str>) -> String {
+    match doc {
+        Some(doc) if !doc.trim().is_empty() => format!("{head}\n\n{doc}"),
+        _ => head,
+    }
+}
+
+/// `tracked: video<i420, 768x576, 10fps> + objects[person] + tracks`
+fn stream(analysis: &Analysis, pipeline: &Pipeline, name: &Ident) -> String {
+    let ty = analysis
+        .compilation
+        .typed
+        .pipelines
+        .iter()
+        .filter(|p| p.name == pipeline.name.name)
+        .flat_map(|p| &p.lets)
+        .find(|(_, span, _)| *span == name.span)
+        .map_or_else(|| "{unknown}".to_string(), |(_, _, ty)| ty.to_string());
+    code(&format!("{}: {ty}", name.name))
+}
+
+fn stage(b: &Builtin) -> String {
+    with_doc(code(&b.signature()), b.doc.as_deref())
+}
+
+fn parameter(call: &Call, role: Role, name: &str) -> Option<String> {
+    let b = locate::builtin(call, role)?;
+    let (_, p) = b.param(name)?;
+    let head = format!(
+        "{}\n\nParameter of `{}` ({}).",
+        code(&p.text),
+        b.name,
+        b.role.as_str()
+    );
+    Some(with_doc(head, p.doc.as_deref()))
+}
+
+fn model(file: &SourceFile, analysis: &Analysis, m: &ModelItem) -> String {
+    let info = analysis
+        .compilation
+        .typed
+        .models
+        .iter()
+        .flatten()
+        .find(|info| info.name == m.name.name);
+    let head = match info {
+        Some(info) => {
+            let mut text = code(&format!("model {}: {}", m.name.name, info.signature()));
+            match info.batch {
+                Some(b) => text.push_str(&format!("\n\nBatch dimension fixed at {b}.")),
+                None => text.push_str("\n\nDynamic batch dimension."),
+            }
+            text
+        }
+        None => format!(
+            "{}\n\nThe model file could not be read: see the diagnostics.",
+            code(&collapse(file.slice(m.span)))
+        ),
+    };
+    with_doc(head, m.doc.as_deref())
+}
+
+fn constant(file: &SourceFile, c: &ConstItem) -> String {
+    with_doc(code(&collapse(file.slice(c.span))), c.doc.as_deref())
+}
+
+/// A declaration on one line: `model det = onnx("m.onnx", labels: [...]);`
+fn collapse(text: &str) -> String {
+    text.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .replace("( ", "(")
+        .replace(", )", ")")
+}
