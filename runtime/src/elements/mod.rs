@@ -8,6 +8,7 @@ use gstreamer as gst;
 use gstreamer::glib;
 
 pub mod batcher;
+pub mod filter;
 pub mod infer;
 pub mod overlay;
 pub mod records;
@@ -23,6 +24,7 @@ pub fn register() -> Result<(), glib::BoolError> {
             gst::init().map_err(|e| glib::bool_error!("GStreamer cannot start: {e}"))?;
             infer::register()?;
             track::register()?;
+            filter::register()?;
             overlay::register()?;
             records::register()
         })

@@ -9,6 +9,7 @@ use gstreamer::subclass::prelude::*;
 use gstreamer_base as gst_base;
 use gstreamer_base::subclass::prelude::*;
 
+use super::sort::SortTracker;
 use super::tracker::IouTracker;
 use crate::meta::VplObjectsMeta;
 
@@ -41,10 +42,16 @@ impl Default for Settings {
     }
 }
 
+/// The tracker `kind` chose, made in `start()`.
+enum State {
+    Iou(IouTracker),
+    Sort(SortTracker),
+}
+
 #[derive(Default)]
 pub struct VplTrack {
     settings: Mutex<Settings>,
-    state: Mutex<Option<IouTracker>>,
+    state: Mutex<Option<State>>,
 }
 
 #[glib::object_subclass]
@@ -60,7 +67,7 @@ impl ObjectImpl for VplTrack {
             vec![
                 glib::ParamSpecString::builder("kind")
                     .nick("Kind")
-                    .blurb("Tracker: iou")
+                    .blurb("Tracker: iou (box overlap) or sort (Kalman-predicted boxes)")
                     .default_value(Some(DEFAULT_KIND))
                     .build(),
                 glib::ParamSpecUInt::builder("max-age")
@@ -147,22 +154,24 @@ impl BaseTransformImpl for VplTrack {
 
     fn start(&self) -> Result<(), gst::ErrorMessage> {
         let s = self.settings.lock().map(|s| s.clone()).unwrap_or_default();
-        if s.kind != "iou" {
-            return Err(gst::error_msg!(
-                gst::LibraryError::Settings,
-                [
-                    "track({}) does not run in this version of vpl yet: use track(iou)",
-                    s.kind
-                ]
-            ));
-        }
-        if let Ok(mut state) = self.state.lock() {
-            *state = Some(IouTracker::new(s.max_age, s.iou as f32));
+        let state = match s.kind.as_str() {
+            "iou" => State::Iou(IouTracker::new(s.max_age, s.iou as f32)),
+            "sort" => State::Sort(SortTracker::new(s.max_age, s.iou as f32)),
+            other => {
+                return Err(gst::error_msg!(
+                    gst::LibraryError::Settings,
+                    ["unknown tracker kind {:?}: use iou or sort", other]
+                ));
+            }
+        };
+        if let Ok(mut slot) = self.state.lock() {
+            *slot = Some(state);
         }
         gst::debug!(
             CAT,
             imp = self,
-            "tracking by IoU {} with max age {}",
+            "tracking by {} with IoU {} and max age {}",
+            s.kind,
             s.iou,
             s.max_age
         );
@@ -186,10 +195,14 @@ impl BaseTransformImpl for VplTrack {
         let Some(tracker) = state.as_mut() else {
             return Err(gst::FlowError::Flushing);
         };
-        if let Some(mut meta) = buffer.meta_mut::<VplObjectsMeta>() {
-            tracker.update(&mut meta.data_mut().objects);
-        } else {
-            tracker.update(&mut []);
+        let mut meta = buffer.meta_mut::<VplObjectsMeta>();
+        let objects = match meta.as_mut() {
+            Some(meta) => meta.data_mut().objects.as_mut_slice(),
+            None => &mut [],
+        };
+        match tracker {
+            State::Iou(t) => t.update(objects),
+            State::Sort(t) => t.update(objects),
         }
         Ok(gst::FlowSuccess::Ok)
     }

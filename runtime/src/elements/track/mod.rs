@@ -1,4 +1,4 @@
-//! `vpltrack`: the `track(iou)` stage.
+//! `vpltrack`: the `track(iou)` and `track(sort)` stages.
 
 use gstreamer as gst;
 use gstreamer::glib;
@@ -6,15 +6,17 @@ use gstreamer::prelude::*;
 use gstreamer_base as gst_base;
 
 mod imp;
+pub mod sort;
 pub mod tracker;
 
 glib::wrapper! {
     /// Gives the objects of each frame's [`VplObjectsMeta`](crate::meta::VplObjectsMeta)
-    /// stable track ids (`track_id`), by box overlap from frame to frame. Frames pass
-    /// through untouched.
+    /// stable track ids (`track_id`), by box overlap from frame to frame: with the previous
+    /// boxes (`kind=iou`) or with the boxes a Kalman filter predicts (`kind=sort`, SORT).
+    /// Frames pass through untouched.
     ///
     /// ```text
-    /// … ! vplinfer model=det.onnx decoder=yolov8 … ! vpltrack kind=iou max-age=30 iou=0.3 ! …
+    /// … ! vplinfer model=det.onnx decoder=yolov8 … ! vpltrack kind=sort max-age=30 iou=0.3 ! …
     /// ```
     pub struct VplTrack(ObjectSubclass<imp::VplTrack>)
         @extends gst_base::BaseTransform, gst::Element, gst::Object;
