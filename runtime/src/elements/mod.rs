@@ -30,3 +30,15 @@ pub fn register() -> Result<(), glib::BoolError> {
         })
         .clone()
 }
+
+/// The always-present `src` and `sink` pad templates of an element that passes frames
+/// through with the same caps on both sides.
+pub(crate) fn passthrough_templates(caps: &gst::Caps) -> Vec<gst::PadTemplate> {
+    ["src", "sink"]
+        .into_iter()
+        .zip([gst::PadDirection::Src, gst::PadDirection::Sink])
+        .filter_map(|(name, dir)| {
+            gst::PadTemplate::new(name, dir, gst::PadPresence::Always, caps).ok()
+        })
+        .collect()
+}

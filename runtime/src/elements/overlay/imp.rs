@@ -108,13 +108,7 @@ impl ElementImpl for VplOverlay {
             let caps = gst_video::VideoCapsBuilder::new()
                 .format_list([gst_video::VideoFormat::I420, gst_video::VideoFormat::Nv12])
                 .build();
-            ["src", "sink"]
-                .into_iter()
-                .zip([gst::PadDirection::Src, gst::PadDirection::Sink])
-                .filter_map(|(name, dir)| {
-                    gst::PadTemplate::new(name, dir, gst::PadPresence::Always, &caps).ok()
-                })
-                .collect()
+            crate::elements::passthrough_templates(&caps)
         });
         TEMPLATES.as_ref()
     }

@@ -134,13 +134,7 @@ impl ElementImpl for VplTrack {
     fn pad_templates() -> &'static [gst::PadTemplate] {
         static TEMPLATES: LazyLock<Vec<gst::PadTemplate>> = LazyLock::new(|| {
             let caps = gst::Caps::new_any();
-            ["src", "sink"]
-                .into_iter()
-                .zip([gst::PadDirection::Src, gst::PadDirection::Sink])
-                .filter_map(|(name, dir)| {
-                    gst::PadTemplate::new(name, dir, gst::PadPresence::Always, &caps).ok()
-                })
-                .collect()
+            crate::elements::passthrough_templates(&caps)
         });
         TEMPLATES.as_ref()
     }

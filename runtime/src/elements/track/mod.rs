@@ -6,6 +6,7 @@ use gstreamer::prelude::*;
 use gstreamer_base as gst_base;
 
 mod imp;
+pub mod matching;
 pub mod sort;
 pub mod tracker;
 

@@ -12,6 +12,7 @@
 //! - every detection gets an id from its first frame (`min_hits` = 1), and the objects
 //!   keep their detected boxes: the filter decides the matching, not the reported box.
 
+use super::matching::{Candidate, greedy};
 use crate::meta::Object;
 
 type Matrix<const R: usize, const C: usize> = [[f64; C]; R];
@@ -84,16 +85,6 @@ fn measurement(bbox: &[f32; 4]) -> [f64; MEASURE] {
     let [x, y, w, h] = bbox.map(f64::from);
     let ratio = if h > 0.0 { w / h } else { 0.0 };
     [x + w / 2.0, y + h / 2.0, w * h, ratio]
-}
-
-fn iou(a: &[f32; 4], b: &[f32; 4]) -> f32 {
-    let x1 = a[0].max(b[0]);
-    let y1 = a[1].max(b[1]);
-    let x2 = (a[0] + a[2]).min(b[0] + b[2]);
-    let y2 = (a[1] + a[3]).min(b[1] + b[3]);
-    let inter = (x2 - x1).max(0.0) * (y2 - y1).max(0.0);
-    let union = a[2] * a[3] + b[2] * b[3] - inter;
-    if union > 0.0 { inter / union } else { 0.0 }
 }
 
 /// SORT's Kalman filter over `[cx, cy, s, r, vx, vy, vs]` (centre, area, aspect ratio and
@@ -247,26 +238,20 @@ impl SortTracker {
             .iter()
             .map(|b| b.iter().all(|v| v.is_finite()))
             .collect();
-        let mut pairs: Vec<(f32, usize, usize)> = Vec::new();
-        for (t, track) in self.tracks.iter().enumerate() {
-            let predicted = track.kalman.bbox();
-            for (o, object) in objects.iter().enumerate() {
-                if object.class_id != track.class_id || !usable[o] {
-                    continue;
-                }
-                let overlap = iou(&predicted, &boxes[o]);
-                if overlap >= self.iou && overlap > 0.0 {
-                    pairs.push((overlap, t, o));
-                }
-            }
-        }
-        pairs.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let tracks: Vec<Candidate> = self
+            .tracks
+            .iter()
+            .map(|t| (t.class_id, t.kalman.bbox(), true))
+            .collect();
+        let candidates: Vec<Candidate> = objects
+            .iter()
+            .zip(&boxes)
+            .zip(&usable)
+            .map(|((o, b), ok)| (o.class_id, *b, *ok))
+            .collect();
         let mut track_used = vec![false; self.tracks.len()];
         let mut object_used = vec![false; objects.len()];
-        for (_, t, o) in pairs {
-            if track_used[t] || object_used[o] {
-                continue;
-            }
+        for (t, o) in greedy(&tracks, &candidates, self.iou) {
             track_used[t] = true;
             object_used[o] = true;
             let track = &mut self.tracks[t];

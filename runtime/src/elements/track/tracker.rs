@@ -1,5 +1,6 @@
 //! Objects of successive frames → stable track ids, by overlap (IoU) of their boxes.
 
+use super::matching::{Candidate, greedy};
 use crate::meta::Object;
 
 #[derive(Debug, Clone)]
@@ -22,16 +23,6 @@ pub struct IouTracker {
     iou: f32,
 }
 
-fn iou(a: &[f32; 4], b: &[f32; 4]) -> f32 {
-    let x1 = a[0].max(b[0]);
-    let y1 = a[1].max(b[1]);
-    let x2 = (a[0] + a[2]).min(b[0] + b[2]);
-    let y2 = (a[1] + a[3]).min(b[1] + b[3]);
-    let inter = (x2 - x1).max(0.0) * (y2 - y1).max(0.0);
-    let union = a[2] * a[3] + b[2] * b[3] - inter;
-    if union <= 0.0 { 0.0 } else { inter / union }
-}
-
 impl IouTracker {
     pub fn new(max_age: u32, iou: f32) -> IouTracker {
         IouTracker {
@@ -45,25 +36,19 @@ impl IouTracker {
     /// Gives every object of this frame its track id.
     pub fn update(&mut self, objects: &mut [Object]) {
         let boxes: Vec<[f32; 4]> = objects.iter().map(|o| [o.x, o.y, o.w, o.h]).collect();
-        let mut pairs: Vec<(f32, usize, usize)> = Vec::new();
-        for (t, track) in self.tracks.iter().enumerate() {
-            for (o, object) in objects.iter().enumerate() {
-                if object.class_id != track.class_id {
-                    continue;
-                }
-                let overlap = iou(&track.bbox, &boxes[o]);
-                if overlap >= self.iou {
-                    pairs.push((overlap, t, o));
-                }
-            }
-        }
-        pairs.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let tracks: Vec<Candidate> = self
+            .tracks
+            .iter()
+            .map(|t| (t.class_id, t.bbox, true))
+            .collect();
+        let candidates: Vec<Candidate> = objects
+            .iter()
+            .zip(&boxes)
+            .map(|(o, b)| (o.class_id, *b, true))
+            .collect();
         let mut track_used = vec![false; self.tracks.len()];
         let mut object_used = vec![false; objects.len()];
-        for (_, t, o) in pairs {
-            if track_used[t] || object_used[o] {
-                continue;
-            }
+        for (t, o) in greedy(&tracks, &candidates, self.iou) {
             track_used[t] = true;
             object_used[o] = true;
             let track = &mut self.tracks[t];
