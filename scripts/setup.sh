@@ -4,7 +4,7 @@
 #
 #   1. Debian packages: GStreamer (dev files, plugins, tools incl.
 #      gst-discoverer-1.0, RTSP server),
-#      pkg-config, python3-venv, neovim, hyperfine.
+#      pkg-config, python3-venv, neovim, hyperfine, fonts-dejavu-core (overlay text).
 #   2. Python venv .venv with scripts/requirements.txt (onnxruntime, onnx,
 #      numpy); the path of libonnxruntime.so goes to assets/onnxruntime.path.
 #   3. Assets (git-ignored, never committed):
@@ -51,6 +51,7 @@ APT_PACKAGES=(
   python3-venv
   neovim
   hyperfine
+  fonts-dejavu-core
 )
 GST_ELEMENTS=(x264enc avdec_h264 mp4mux qtdemux avidemux)
 
