@@ -3,6 +3,16 @@
 use super::ast::Comment;
 use super::span::Span;
 
+/// The index of the `"` that closes the string opening at `start`, or of the line end
+/// (strings end on their line); escapes are skipped.
+pub(crate) fn string_close(bytes: &[u8], start: usize) -> usize {
+    let mut i = start + 1;
+    while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
+        i += if bytes[i] == b'\\' { 2 } else { 1 };
+    }
+    i
+}
+
 /// Every comment in `text`, in order. Strings are skipped, so `"a//b"` is no comment.
 pub fn scan(text: &str) -> Vec<Comment> {
     let bytes = text.as_bytes();
@@ -10,13 +20,7 @@ pub fn scan(text: &str) -> Vec<Comment> {
     let mut i = 0;
     while i < bytes.len() {
         match bytes[i] {
-            b'"' => {
-                i += 1;
-                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
-                    i += if bytes[i] == b'\\' { 2 } else { 1 };
-                }
-                i += 1;
-            }
+            b'"' => i = string_close(bytes, i) + 1,
             b'/' if bytes.get(i + 1) == Some(&b'/') => {
                 let end = text[i..].find('\n').map_or(text.len(), |n| i + n);
                 let body = text[i..end].trim_end_matches('\r');

@@ -109,12 +109,7 @@ fn too_deep(text: &str) -> Option<usize> {
     let mut i = 0;
     while i < bytes.len() {
         match bytes[i] {
-            b'"' => {
-                i += 1;
-                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
-                    i += if bytes[i] == b'\\' { 2 } else { 1 };
-                }
-            }
+            b'"' => i = comments::string_close(bytes, i),
             b'/' if bytes.get(i + 1) == Some(&b'/') => {
                 while i < bytes.len() && bytes[i] != b'\n' {
                     i += 1;
@@ -313,12 +308,7 @@ impl<'t> Driver<'t> {
             }
             match c {
                 b'\n' => line_start = true,
-                b'"' => {
-                    i += 1;
-                    while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
-                        i += if bytes[i] == b'\\' { 2 } else { 1 };
-                    }
-                }
+                b'"' => i = comments::string_close(bytes, i),
                 b'/' if bytes.get(i + 1) == Some(&b'/') => {
                     i = self.text[i..].find('\n').map_or(bytes.len(), |n| i + n);
                     continue;
