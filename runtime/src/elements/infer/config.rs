@@ -44,6 +44,10 @@ pub struct Config {
     pub dtype: DType,
     pub decoder: Decoder,
     pub labels: Vec<String>,
+    /// Crop mode: the labels of the upstream objects the model runs on; empty: whole frames.
+    pub on_labels: Vec<String>,
+    /// Crop mode: the smallest box (in frame pixels) the model runs on.
+    pub min_size: (u32, u32),
 }
 
 impl Config {
@@ -122,7 +126,17 @@ impl Config {
             backend,
             threads: s.threads as usize,
         };
+        let on_labels = vpl_compiler::host::parse_labels(&s.on_labels);
+        if !on_labels.is_empty() && !matches!(decoder, Decoder::Classify { .. }) {
+            return Err(format!(
+                "property `on-labels` runs the model on objects' crops, which needs \
+                 decoder=classify, not {}",
+                s.decoder
+            ));
+        }
         Ok(Config {
+            on_labels,
+            min_size: (s.min_width, s.min_height),
             group: if s.group.is_empty() {
                 s.model.clone()
             } else {

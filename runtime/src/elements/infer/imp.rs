@@ -10,9 +10,11 @@ use gstreamer_base as gst_base;
 use gstreamer_base::subclass::prelude::*;
 use gstreamer_video as gst_video;
 
-use super::config::Config;
-use super::frame::{FORMATS, engine_frame};
-use super::model::{Found, ModelBatcher, decode, model_batcher, prepare};
+use super::config::{Config, Decoder};
+use super::frame::{FORMATS, crop, crop_rect, engine_frame};
+use super::model::{
+    Found, ModelBatcher, classify_row, decode, model_batcher, prepare, prepare_crops,
+};
 use crate::elements::batcher::{BatcherForError, batcher_for};
 use crate::engine::{Engine, EngineError};
 use crate::meta::{ObjectsData, VplObjectsMeta};
@@ -74,6 +76,9 @@ pub struct Settings {
     pub max_detections: u32,
     pub top: u32,
     pub labels: String,
+    pub on_labels: String,
+    pub min_width: u32,
+    pub min_height: u32,
 }
 
 impl Default for Settings {
@@ -103,6 +108,9 @@ impl Default for Settings {
             max_detections: DEFAULT_MAX_DETECTIONS,
             top: DEFAULT_TOP,
             labels: String::new(),
+            on_labels: String::new(),
+            min_width: 0,
+            min_height: 0,
         }
     }
 }
@@ -177,6 +185,95 @@ impl VplInfer {
             .map_err(|e| self.fail(gst::LibraryError::Failed, e))?;
         decode(&config.decoder, &outputs, &config.labels, &placement)
             .map_err(|e| self.fail(gst::StreamError::Decode, e))
+    }
+}
+
+impl VplInfer {
+    /// Crop mode: runs the model once on the crops of the frame's matching objects and
+    /// adds the labels it gives to each of them. Frames without such objects pass as they are.
+    fn infer_crops(
+        &self,
+        config: &Config,
+        batcher: &ModelBatcher,
+        info: &gst_video::VideoInfo,
+        buffer: &mut gst::BufferRef,
+    ) -> Result<(), gst::FlowError> {
+        // (object index, box in frame pixels) of the objects the model runs on.
+        let targets: Vec<(usize, [f32; 4])> = match VplObjectsMeta::get(buffer) {
+            None => Vec::new(),
+            Some(data) => {
+                let source = |s: u32, frame: u32| if s == 0 { frame } else { s };
+                let sx = info.width() as f32 / source(data.source_width, info.width()) as f32;
+                let sy = info.height() as f32 / source(data.source_height, info.height()) as f32;
+                let (min_w, min_h) = config.min_size;
+                data.objects
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, o)| config.on_labels.contains(&o.label))
+                    .map(|(i, o)| (i, [o.x * sx, o.y * sy, o.w * sx, o.h * sy]))
+                    .filter(|(_, b)| b[2] >= min_w as f32 && b[3] >= min_h as f32)
+                    .collect()
+            }
+        };
+        if targets.is_empty() {
+            return Ok(());
+        }
+        let (image, objects) = {
+            let mapped = gst_video::VideoFrameRef::from_buffer_ref_readable(&*buffer, info)
+                .map_err(|_| {
+                    let message = format!(
+                        "a frame of {} bytes does not fit the caps ({}x{} {}, {} bytes)",
+                        buffer.size(),
+                        info.width(),
+                        info.height(),
+                        info.format().to_str(),
+                        info.size()
+                    );
+                    self.fail(gst::StreamError::Format, message)
+                })?;
+            let frame =
+                engine_frame(&mapped).map_err(|e| self.fail(gst::StreamError::Format, e))?;
+            let mut crops = Vec::with_capacity(targets.len());
+            let mut objects = Vec::with_capacity(targets.len());
+            for (index, [x, y, w, h]) in &targets {
+                if let Some(view) = crop_rect(&frame, *x, *y, *w, *h).and_then(|r| crop(&frame, r))
+                {
+                    crops.push(view);
+                    objects.push(*index);
+                }
+            }
+            if crops.is_empty() {
+                return Ok(());
+            }
+            let image = prepare_crops(&crops, config)
+                .map_err(|e| self.fail(gst::StreamError::Format, e))?;
+            (image, objects)
+        };
+        let outputs = batcher
+            .submit(config.stream, image)
+            .map_err(|e| e.to_string())
+            .and_then(|outputs| outputs)
+            .map_err(|e| self.fail(gst::LibraryError::Failed, e))?;
+        let top = match config.decoder {
+            Decoder::Classify { top } => top,
+            _ => 1,
+        };
+        let count = objects.len();
+        let mut found = Vec::with_capacity(count);
+        for (row, index) in objects.into_iter().enumerate() {
+            let labels = classify_row(&outputs, row, count, top, &config.labels)
+                .map_err(|e| self.fail(gst::StreamError::Decode, e))?;
+            found.push((index, labels));
+        }
+        gst::trace!(CAT, imp = self, "classified {count} crops");
+        VplObjectsMeta::update(buffer, ObjectsData::default, |data| {
+            for (index, labels) in found {
+                if let Some(object) = data.objects.get_mut(index) {
+                    object.labels.extend(labels);
+                }
+            }
+        });
+        Ok(())
     }
 }
 
@@ -385,6 +482,26 @@ impl ObjectImpl for VplInfer {
                     "Class names, one per line (blank lines ignored)",
                     "",
                 ),
+                string(
+                    "on-labels",
+                    "Run on the crops of the upstream objects with these labels, one per line; \
+                     empty: on whole frames",
+                    "",
+                ),
+                uint(
+                    "min-width",
+                    "Crop mode: narrowest object box (frame pixels) the model runs on",
+                    0,
+                    u32::MAX,
+                    0,
+                ),
+                uint(
+                    "min-height",
+                    "Crop mode: shortest object box (frame pixels) the model runs on",
+                    0,
+                    u32::MAX,
+                    0,
+                ),
                 counter("batches", "Batches the group's model has run (statistics)"),
                 counter("batched-frames", "Frames in those batches (statistics)"),
             ]
@@ -428,6 +545,9 @@ impl ObjectImpl for VplInfer {
             "max-detections" => s.max_detections = uint(),
             "top" => s.top = uint(),
             "labels" => s.labels = text(),
+            "on-labels" => s.on_labels = text(),
+            "min-width" => s.min_width = uint(),
+            "min-height" => s.min_height = uint(),
             other => gst::warning!(CAT, imp = self, "property {other} cannot be set"),
         }
     }
@@ -472,6 +592,9 @@ impl ObjectImpl for VplInfer {
             "max-detections" => s.max_detections.to_value(),
             "top" => s.top.to_value(),
             "labels" => s.labels.to_value(),
+            "on-labels" => s.on_labels.to_value(),
+            "min-width" => s.min_width.to_value(),
+            "min-height" => s.min_height.to_value(),
             // GLib only asks for the properties listed above.
             _ => glib::Value::from_type(pspec.value_type()),
         }
@@ -594,6 +717,12 @@ impl BaseTransformImpl for VplInfer {
                 last,
             )
         };
+        if !config.on_labels.is_empty() {
+            if last.is_none() {
+                self.infer_crops(&config, &batcher, &info, buffer)?;
+            }
+            return Ok(gst::FlowSuccess::Ok);
+        }
         let found = match last {
             Some(last) => last,
             None => {

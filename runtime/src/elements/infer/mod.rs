@@ -17,6 +17,13 @@ glib::wrapper! {
     /// pass through unchanged, in place. Accepts `video/x-raw` in I420, NV12, RGB, BGR,
     /// RGBx, BGRx or GRAY8 and preprocesses them directly (no `videoconvert` needed).
     ///
+    /// Crop mode (`infer(m, on: [labels], min_size: WxH)`): with `on-labels` set (labels
+    /// one per line) and `decoder=classify`, the model runs on the crops of the upstream
+    /// objects with those labels whose boxes are at least `min-width` x `min-height` frame
+    /// pixels, read in place from the frame, all crops of a frame in one batch (one run per
+    /// crop for a model whose batch is fixed at 1); the `top` labels go into each object's
+    /// `labels`. Frames without such objects, and those `every` skips, pass untouched.
+    ///
     /// Elements with the same `group` (default: the model path) and model share one loaded
     /// model and batch their frames together, `batch-size` at a time; each waits at most
     /// `batch-timeout` for the others, so give each stream its own streaming thread (a

@@ -18,14 +18,17 @@ pub enum Pixels {
     U8(Vec<u8>),
 }
 
-/// One preprocessed frame: its values and its shape without the batch dimension.
+/// One or more preprocessed images: their values, one after the other, and the shape of
+/// one image without the batch dimension. A whole frame is one image; the crops of one
+/// frame are `count` images that go to the model together.
 #[derive(Debug, Clone)]
 pub struct Image {
     pub pixels: Pixels,
     pub dims: Vec<usize>,
+    pub count: usize,
 }
 
-/// One image's outputs (batch dimension 1), or why its batch failed.
+/// One item's outputs (batch dimension `count`), or why its batch failed.
 pub type Outputs = Result<Vec<OutputTensor>, String>;
 
 /// The batcher a group of `vplinfer`s shares; it owns the group's engine.
@@ -35,16 +38,16 @@ pub fn model_batcher(engine: Engine, size: usize, timeout: Duration) -> ModelBat
     Batcher::new(size, timeout, move |items| {
         let n = items.len();
         match run(&engine, items) {
-            Ok(per_image) => per_image.into_iter().map(Ok).collect(),
+            Ok(per_item) => per_item.into_iter().map(Ok).collect(),
             Err(why) => vec![Err(why); n],
         }
     })
 }
 
-/// Runs one batch. A model with a fixed batch larger than the batch (a timeout sent it
-/// early) gets zero images as padding, whose outputs are dropped.
+/// Runs one batch of items, each of `count` images. A model with a fixed batch size gets
+/// the images that many at a time (once per image for a batch of 1), the last run padded
+/// with zero images whose outputs are dropped; a dynamic batch gets them all at once.
 fn run(engine: &Engine, items: Vec<Item<Image>>) -> Result<Vec<Vec<OutputTensor>>, String> {
-    let n = items.len();
     let dims = items
         .first()
         .map(|i| i.value.dims.clone())
@@ -56,38 +59,107 @@ fn run(engine: &Engine, items: Vec<Item<Image>>) -> Result<Vec<Vec<OutputTensor>
                 .into(),
         );
     }
-    let fixed = engine.input().shape.first().copied().unwrap_or(-1);
-    let batch = usize::try_from(fixed).ok().filter(|b| *b > n).unwrap_or(n);
     let per_image: usize = dims.iter().product();
+    let counts: Vec<usize> = items.iter().map(|i| i.value.count).collect();
+    let total: usize = counts.iter().sum();
     let data = match items.first().map(|i| &i.value.pixels) {
         Some(Pixels::U8(_)) => {
-            let mut all = Vec::with_capacity(batch * per_image);
+            let mut all = Vec::with_capacity(total * per_image);
             for item in items {
                 let Pixels::U8(values) = item.value.pixels else {
                     return Err("a batch mixes u8 and f32 frames: give the group one dtype".into());
                 };
                 all.extend_from_slice(&values);
             }
-            all.resize(batch * per_image, 0);
-            TensorData::U8(all)
+            Pixels::U8(all)
         }
         _ => {
-            let mut all = Vec::with_capacity(batch * per_image);
+            let mut all = Vec::with_capacity(total * per_image);
             for item in items {
                 let Pixels::F32(values) = item.value.pixels else {
                     return Err("a batch mixes u8 and f32 frames: give the group one dtype".into());
                 };
                 all.extend_from_slice(&values);
             }
-            all.resize(batch * per_image, 0.0);
-            TensorData::F32(all)
+            Pixels::F32(all)
         }
     };
-    let shape = std::iter::once(batch).chain(dims).collect();
-    let outputs = engine
-        .run(InputTensor { shape, data })
-        .map_err(|e| e.to_string())?;
-    split(outputs, batch, n)
+    let len = match &data {
+        Pixels::U8(v) => v.len(),
+        Pixels::F32(v) => v.len(),
+    };
+    if len != total * per_image {
+        return Err(format!(
+            "a batch holds {len} input values, not {total} images of {per_image}"
+        ));
+    }
+    let fixed = engine
+        .input()
+        .shape
+        .first()
+        .and_then(|b| usize::try_from(*b).ok())
+        .filter(|b| *b > 0);
+    let chunk = fixed.unwrap_or(total).max(1);
+    let mut per_image_outputs = Vec::with_capacity(total);
+    let mut start = 0;
+    while start < total {
+        let n = chunk.min(total - start);
+        let batch = fixed.unwrap_or(n).max(n);
+        let range = start * per_image..(start + n) * per_image;
+        let tensor = match &data {
+            Pixels::U8(v) => {
+                let mut part = v[range].to_vec();
+                part.resize(batch * per_image, 0);
+                TensorData::U8(part)
+            }
+            Pixels::F32(v) => {
+                let mut part = v[range].to_vec();
+                part.resize(batch * per_image, 0.0);
+                TensorData::F32(part)
+            }
+        };
+        let shape = std::iter::once(batch).chain(dims.iter().copied()).collect();
+        let outputs = engine
+            .run(InputTensor {
+                shape,
+                data: tensor,
+            })
+            .map_err(|e| e.to_string())?;
+        per_image_outputs.extend(split(outputs, batch, n)?);
+        start += n;
+    }
+    let mut images = per_image_outputs.into_iter();
+    Ok(counts
+        .into_iter()
+        .map(|count| join(images.by_ref().take(count).collect(), count))
+        .collect())
+}
+
+/// Stacks `count` images' `[1, ...]` outputs into `[count, ...]` outputs.
+fn join(images: Vec<Vec<OutputTensor>>, count: usize) -> Vec<OutputTensor> {
+    let Some(first) = images.first() else {
+        return Vec::new();
+    };
+    if count == 1 {
+        return first.clone();
+    }
+    (0..first.len())
+        .map(|j| {
+            let mut shape = first[j].shape.clone();
+            if let Some(b) = shape.first_mut() {
+                *b = count;
+            }
+            OutputTensor {
+                name: first[j].name.clone(),
+                shape,
+                data: images
+                    .iter()
+                    .filter_map(|outputs| outputs.get(j))
+                    .flat_map(|o| o.data.iter().copied())
+                    .collect(),
+            }
+        })
+        .collect()
 }
 
 /// Cuts each `[batch, ...]` output into the first `keep` images' `[1, ...]` outputs.
@@ -142,7 +214,83 @@ pub fn prepare(frame: &Frame, config: &Config) -> Result<(Image, Placement), Str
         letterbox,
         source: (frame.width, frame.height),
     };
-    Ok((Image { pixels, dims }, placement))
+    Ok((
+        Image {
+            pixels,
+            dims,
+            count: 1,
+        },
+        placement,
+    ))
+}
+
+/// Preprocesses each crop into its slot of one batch input: `crops.len()` images.
+pub fn prepare_crops(crops: &[Frame], config: &Config) -> Result<Image, String> {
+    let p = &config.preprocess;
+    let values = p.values();
+    let fail = |e| format!("cannot preprocess a crop: {e}");
+    let pixels = match config.dtype {
+        DType::U8 => {
+            let mut out = vec![0u8; values * crops.len()];
+            for (crop, slot) in crops.iter().zip(out.chunks_mut(values.max(1))) {
+                try_preprocess_u8(crop, p, slot).map_err(fail)?;
+            }
+            Pixels::U8(out)
+        }
+        DType::F32 | DType::F16 => {
+            let mut out = vec![0f32; values * crops.len()];
+            for (crop, slot) in crops.iter().zip(out.chunks_mut(values.max(1))) {
+                try_preprocess(crop, p, slot).map_err(fail)?;
+            }
+            Pixels::F32(out)
+        }
+    };
+    Ok(Image {
+        pixels,
+        dims: dims(config),
+        count: crops.len(),
+    })
+}
+
+fn dims(config: &Config) -> Vec<usize> {
+    let p = &config.preprocess;
+    let (h, w, c) = (p.height as usize, p.width as usize, p.order.channels());
+    match p.layout {
+        Layout::Nchw => vec![c, h, w],
+        Layout::Nhwc => vec![h, w, c],
+    }
+}
+
+/// Row `index` of a `[count, classes]` classifier output → its `top` labels.
+pub fn classify_row(
+    outputs: &[OutputTensor],
+    index: usize,
+    count: usize,
+    top: usize,
+    labels: &[String],
+) -> Result<Vec<(String, f32)>, String> {
+    let output = outputs.first().ok_or("the model gave no output")?;
+    if count == 0 || output.data.len() % count != 0 {
+        return Err(format!(
+            "output `{}` has shape {:?}, which is not a batch of {count} crops",
+            output.name, output.shape
+        ));
+    }
+    let len = output.data.len() / count;
+    let scores = output
+        .data
+        .get(index * len..(index + 1) * len)
+        .ok_or_else(|| format!("no output row for crop {index} of {count}"))?;
+    Ok(classify(scores, top)
+        .into_iter()
+        .map(|(class, score)| {
+            let label = labels
+                .get(class)
+                .cloned()
+                .unwrap_or_else(|| class.to_string());
+            (label, score)
+        })
+        .collect())
 }
 
 /// What one inference found in one frame.

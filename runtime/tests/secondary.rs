@@ -1,0 +1,177 @@
+//! `vplinfer` in crop mode (`on-labels`): a secondary classifier on the crops of the
+//! upstream objects, one label per object.
+
+use std::path::PathBuf;
+
+use gstreamer as gst;
+use gstreamer::prelude::*;
+use gstreamer_check::Harness;
+use vpl_runtime::meta::{Object, ObjectsData, VplObjectsMeta};
+
+const WIDTH: usize = 320;
+const HEIGHT: usize = 240;
+
+fn init() {
+    gst::init().unwrap();
+    vpl_runtime::elements::register().unwrap();
+}
+
+fn onnxruntime() -> String {
+    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../assets/onnxruntime.path");
+    let text = std::fs::read_to_string(&file)
+        .unwrap_or_else(|e| panic!("{}: {e} (run scripts/setup.sh)", file.display()));
+    text.trim().to_string()
+}
+
+fn classifier() -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../assets/models/colour_classifier.onnx")
+        .display()
+        .to_string()
+}
+
+/// A 320x240 I420 frame: pure red on the left half, pure blue on the right.
+fn red_blue_frame() -> Vec<u8> {
+    let (cw, ch) = (WIDTH / 2, HEIGHT / 2);
+    let mut data = Vec::with_capacity(WIDTH * HEIGHT + 2 * cw * ch);
+    for _ in 0..HEIGHT {
+        for x in 0..WIDTH {
+            data.push(if x < WIDTH / 2 { 81 } else { 41 });
+        }
+    }
+    for (red, blue) in [(90u8, 240u8), (240, 110)] {
+        for _ in 0..ch {
+            for x in 0..cw {
+                data.push(if x < cw / 2 { red } else { blue });
+            }
+        }
+    }
+    data
+}
+
+fn object(label: &str, x: f32, y: f32, w: f32, h: f32) -> Object {
+    Object {
+        class_id: 0,
+        label: label.into(),
+        confidence: 0.9,
+        x,
+        y,
+        w,
+        h,
+        ..Object::default()
+    }
+}
+
+/// Pushes the red/blue frame with a red person, a blue person and a car through a
+/// `vplinfer` in crop mode, and gives back the objects of the meta that comes out.
+fn classify_objects(min_width: u32) -> Vec<Object> {
+    init();
+    let infer = gst::ElementFactory::make("vplinfer")
+        .property("library", onnxruntime())
+        .property("model", classifier())
+        .property("decoder", "classify")
+        .property("top", 1u32)
+        .property("labels", "red\ngreen\nblue")
+        .property("on-labels", "person")
+        .property("min-width", min_width)
+        // A group of its own, so the batch counts are this element's alone.
+        .property("group", format!("secondary-{min_width}"))
+        .property("input-width", 64u32)
+        .property("input-height", 64u32)
+        .property("resize", "stretch")
+        .property("scale", 1.0f64 / 255.0)
+        .property("mean", "0")
+        .property("std", "1")
+        .build()
+        .unwrap();
+    let mut h = Harness::with_element(&infer, Some("sink"), Some("src"));
+    h.set_src_caps_str("video/x-raw,format=I420,width=320,height=240,framerate=10/1");
+    let mut buffer = gst::Buffer::from_mut_slice(red_blue_frame());
+    VplObjectsMeta::set(
+        buffer.get_mut().unwrap(),
+        ObjectsData {
+            source_width: WIDTH as u32,
+            source_height: HEIGHT as u32,
+            objects: vec![
+                object("person", 21.0, 33.0, 50.0, 101.0),
+                object("person", 201.0, 61.0, 60.0, 120.0),
+                object("car", 100.0, 150.0, 120.0, 40.0),
+            ],
+            ..ObjectsData::default()
+        },
+    );
+    h.push(buffer).unwrap();
+    let out = h.pull().unwrap();
+    let data = VplObjectsMeta::get(&out).expect("the meta is kept");
+    assert_eq!(data.objects.len(), 3);
+    // The crops of one frame go to the model together, in one batch (none when no crop).
+    let batches = infer.property::<u64>("batches");
+    let ran = data.objects.iter().any(|o| !o.labels.is_empty());
+    assert_eq!(batches, u64::from(ran));
+    data.objects.clone()
+}
+
+#[test]
+fn each_person_gets_the_colour_of_its_crop_and_the_car_none() {
+    let objects = classify_objects(0);
+    let labels: Vec<Vec<&str>> = objects
+        .iter()
+        .map(|o| o.labels.iter().map(|(l, _)| l.as_str()).collect())
+        .collect();
+    assert_eq!(
+        labels,
+        vec![vec!["red"], vec!["blue"], vec![]],
+        "{objects:?}"
+    );
+    for o in &objects[..2] {
+        let p = o.labels[0].1;
+        assert!(p > 0.34 && p <= 1.0, "{o:?}");
+    }
+    // The rest of the objects is as it came in.
+    assert_eq!(objects[0].x, 21.0);
+    assert_eq!(objects[2].label, "car");
+}
+
+#[test]
+fn boxes_smaller_than_min_size_are_not_classified() {
+    let objects = classify_objects(100);
+    assert!(objects.iter().all(|o| o.labels.is_empty()), "{objects:?}");
+}
+
+#[test]
+fn a_frame_without_matching_objects_passes_untouched() {
+    init();
+    let infer = gst::ElementFactory::make("vplinfer")
+        .property("library", onnxruntime())
+        .property("model", classifier())
+        .property("decoder", "classify")
+        .property("labels", "red\ngreen\nblue")
+        .property("on-labels", "person")
+        .property("input-width", 64u32)
+        .property("input-height", 64u32)
+        .build()
+        .unwrap();
+    let mut h = Harness::with_element(&infer, Some("sink"), Some("src"));
+    h.set_src_caps_str("video/x-raw,format=I420,width=320,height=240,framerate=10/1");
+    h.push(gst::Buffer::from_mut_slice(red_blue_frame()))
+        .unwrap();
+    let out = h.pull().unwrap();
+    assert!(VplObjectsMeta::get(&out).is_none());
+    assert_eq!(
+        out.map_readable().unwrap().as_slice(),
+        &red_blue_frame()[..]
+    );
+}
+
+#[test]
+fn crop_mode_needs_the_classify_decoder() {
+    init();
+    let infer = gst::ElementFactory::make("vplinfer")
+        .property("library", onnxruntime())
+        .property("model", classifier())
+        .property("on-labels", "person")
+        .build()
+        .unwrap();
+    assert!(infer.set_state(gst::State::Paused).is_err());
+    let _ = infer.set_state(gst::State::Null);
+}
