@@ -29,6 +29,8 @@ struct Stats<'a> {
     frames: Vec<u64>,
     fps: Vec<f64>,
     objects: u64,
+    /// Frames a model ran on (vpl's extension of spec §8's statistics).
+    inferred: u64,
     exit: &'a str,
 }
 
@@ -184,7 +186,7 @@ pub fn run(args: &RunArgs) -> u8 {
             return RUNTIME_ERROR;
         }
     };
-    let objects = running.count_objects();
+    let found = running.count_objects();
 
     let interrupted = Arc::new(AtomicBool::new(false));
     let flag = interrupted.clone();
@@ -273,7 +275,7 @@ pub fn run(args: &RunArgs) -> u8 {
             plan.pipeline,
             wall.as_secs_f64(),
             per_stream.join(", "),
-            objects.load(Ordering::Relaxed)
+            found.objects.load(Ordering::Relaxed)
         );
     }
     if let Some(path) = &args.stats {
@@ -282,7 +284,8 @@ pub fn run(args: &RunArgs) -> u8 {
             wall_s: (wall.as_secs_f64() * 1000.0).round() / 1000.0,
             frames,
             fps: fps.iter().map(|f| (f * 10.0).round() / 10.0).collect(),
-            objects: objects.load(Ordering::Relaxed),
+            objects: found.objects.load(Ordering::Relaxed),
+            inferred: found.inferred.load(Ordering::Relaxed),
             exit,
         };
         let text = serde_json::to_string(&stats).unwrap_or_default();

@@ -2,103 +2,11 @@
 //! an independent Python + onnxruntime reference, errors mapped to `.vpl` spans, Ctrl-C
 //! leaves playable files.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
+use std::process::Command;
 
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("vplc-run-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
-}
-
-fn vplc(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vplc"))
-        .args(args)
-        .current_dir(root())
-        .env("NO_COLOR", "1")
-        .env("VPL_CACHE_DIR", "off")
-        .output()
-        .expect("vplc runs")
-}
-
-fn asset(path: &str) -> String {
-    root().join(path).display().to_string()
-}
-
-fn stats(path: &Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(path).expect("stats written"))
-        .expect("stats are JSON")
-}
-
-/// The number of frames in a video file, counted by running vpl on it.
-fn count_frames(video: &Path, dir: &Path) -> u64 {
-    let program = dir.join("count.vpl");
-    std::fs::write(
-        &program,
-        format!(
-            "pipeline count {{\n    file({:?}) | decode | discard;\n}}\n",
-            video.display().to_string()
-        ),
-    )
-    .expect("write");
-    let stats_file = dir.join("count.json");
-    let out = vplc(&[
-        "run",
-        "--quiet",
-        "--stats",
-        &stats_file.display().to_string(),
-        &program.display().to_string(),
-    ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stats(&stats_file)["frames"][0]
-        .as_u64()
-        .expect("a frame count")
-}
-
-#[derive(Debug, Clone, Copy)]
-struct BBox {
-    x: f64,
-    y: f64,
-    w: f64,
-    h: f64,
-}
-
-fn bbox(v: &serde_json::Value) -> BBox {
-    let n = |k: &str| v["bbox"][k].as_f64().unwrap_or(f64::NAN);
-    BBox {
-        x: n("x"),
-        y: n("y"),
-        w: n("w"),
-        h: n("h"),
-    }
-}
-
-fn iou(a: BBox, b: BBox) -> f64 {
-    let x1 = a.x.max(b.x);
-    let y1 = a.y.max(b.y);
-    let x2 = (a.x + a.w).min(b.x + b.w);
-    let y2 = (a.y + a.h).min(b.y + b.h);
-    let inter = (x2 - x1).max(0.0) * (y2 - y1).max(0.0);
-    inter / (a.w * a.h + b.w * b.h - inter)
-}
-
-fn lines(path: &Path) -> Vec<serde_json::Value> {
-    std::fs::read_to_string(path)
-        .expect("records written")
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
-        .collect()
-}
+use common::{asset, bbox, count_frames, iou, lines, root, stats, temp_dir, vplc};
 
 #[test]
 fn people_detection_matches_the_python_reference() {

@@ -375,13 +375,7 @@ impl Lowerer<'_> {
             }
             NodeKind::Infer(infer) => {
                 let props = infer_props(infer);
-                // Inference on the crops of upstream objects has an element of its own.
-                let factory = if infer.on.is_empty() {
-                    "vplinfer"
-                } else {
-                    "vplinfercrops"
-                };
-                let name = self.element(id, "", factory, props);
+                let name = self.element(id, "", "vplinfer", props);
                 self.ends_of(vec![name])
             }
             NodeKind::Track { kind, max_age, iou } => {
@@ -804,6 +798,13 @@ fn infer_props(i: &InferNode) -> Vec<(&'static str, Prop)> {
         ("std", Prop::Str(list(&p.std))),
         ("labels", Prop::Str(i.labels.join("\n"))),
     ];
+    // Crop mode: the model runs on the crops of the upstream objects with these labels.
+    if !i.on.is_empty() {
+        let (w, h) = i.min_size.unwrap_or((0, 0));
+        props.push(("on-labels", Prop::Str(i.on.join("\n"))));
+        props.push(("min-width", Prop::UInt(w as u64)));
+        props.push(("min-height", Prop::UInt(h as u64)));
+    }
     match &i.decoder {
         Decoder::Yolov8 {
             confidence,

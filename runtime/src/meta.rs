@@ -29,6 +29,9 @@ pub struct Object {
     pub track_id: Option<u64>,
     /// A secondary classifier's results on this object: (label, confidence).
     pub labels: Vec<(String, f32)>,
+    /// The box is a tracker's prediction for a frame `infer(every: N)` skipped, not a
+    /// detection.
+    pub predicted: bool,
 }
 
 /// Everything vpl knows about one frame of one stream.
@@ -44,6 +47,9 @@ pub struct ObjectsData {
     pub objects: Vec<Object>,
     /// A whole-frame classifier's results: (label, confidence).
     pub labels: Vec<(String, f32)>,
+    /// `infer(every: N)` skipped this frame and the objects are the last inference's,
+    /// repeated. A tracker downstream replaces them with its predictions and clears this.
+    pub repeated: bool,
 }
 
 /// The buffer meta holding an [`ObjectsData`]. It has no tags, so GStreamer treats it as

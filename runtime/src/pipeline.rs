@@ -68,6 +68,15 @@ pub struct StreamCounter {
     pub ended: AtomicBool,
 }
 
+/// What the inference elements found during a run.
+#[derive(Debug, Default)]
+pub struct Found {
+    /// Objects found, summed over frames (repeated ones included).
+    pub objects: AtomicU64,
+    /// Frames a model ran on: `infer(every: N)` runs on one frame in N.
+    pub inferred: AtomicU64,
+}
+
 pub struct Running {
     pub pipeline: gst::Pipeline,
     spans: HashMap<String, Span>,
@@ -356,27 +365,35 @@ impl Running {
             .map(|p| p.nseconds())
     }
 
-    /// Counts the objects found, on the output of every inference element.
-    pub fn count_objects(&self) -> Arc<AtomicU64> {
-        let total = Arc::new(AtomicU64::new(0));
+    /// Counts the objects found and the frames a model ran on, on the output of every
+    /// detector or whole-frame classifier (secondary inference on crops is not counted).
+    pub fn count_objects(&self) -> Arc<Found> {
+        let found = Arc::new(Found::default());
         for element in self.pipeline.iterate_elements().into_iter().flatten() {
-            if element.factory().is_none_or(|f| f.name() != "vplinfer") {
+            if element.factory().is_none_or(|f| f.name() != "vplinfer")
+                || !element.property::<String>("on-labels").is_empty()
+            {
                 continue;
             }
             let Some(pad) = element.static_pad("src") else {
                 continue;
             };
-            let total = total.clone();
+            let found = found.clone();
             pad.add_probe(gst::PadProbeType::BUFFER, move |_, info| {
                 if let Some(buffer) = info.buffer()
                     && let Some(data) = crate::meta::VplObjectsMeta::get(buffer)
                 {
-                    total.fetch_add(data.objects.len() as u64, Ordering::Relaxed);
+                    found
+                        .objects
+                        .fetch_add(data.objects.len() as u64, Ordering::Relaxed);
+                    if !data.repeated {
+                        found.inferred.fetch_add(1, Ordering::Relaxed);
+                    }
                 }
                 gst::PadProbeReturn::Ok
             });
         }
-        total
+        found
     }
 
     /// How long the last run took, from Playing to its end.

@@ -36,6 +36,7 @@ fn person() -> Object {
         h: 80.0,
         track_id: Some(3),
         labels: vec![],
+        predicted: false,
     }
 }
 
@@ -47,6 +48,7 @@ fn sample_data() -> ObjectsData {
         source_height: 576,
         objects: vec![person()],
         labels: vec![("day".into(), 0.5)],
+        repeated: false,
     }
 }
 

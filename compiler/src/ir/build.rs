@@ -254,6 +254,7 @@ impl Builder<'_> {
         let group = format!("{}@{}", model.name.name, call.span.start);
         let every = call.int("every").unwrap_or(0).max(1);
         let on = call.strings("on");
+        let min_size = call.resolution("min_size");
         let labels = info.labels.to_vec();
         let preprocess = info.preprocess.clone();
         let name = model.name.name.clone();
@@ -276,6 +277,7 @@ impl Builder<'_> {
                 decoder: decoder.clone(),
                 labels: labels.clone(),
                 on: on.clone(),
+                min_size,
                 fused: false,
             }))
         })

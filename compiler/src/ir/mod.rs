@@ -62,6 +62,8 @@ pub struct InferNode {
     pub decoder: Decoder,
     pub labels: Vec<String>,
     pub on: Vec<String>,
+    /// With `on`: crops smaller than this (source pixels) are not classified.
+    pub min_size: Option<(u32, u32)>,
     /// Set by the `fuse-preprocess` pass: conversion, scaling and normalisation happen in
     /// the inference element in one pass over the frame.
     pub fused: bool,
@@ -372,8 +374,16 @@ fn detail(kind: &NodeKind) -> String {
                 .size
                 .map_or("frame size".to_string(), |(w, h)| format!("{w}x{h}"));
             let fused = if i.fused { "fused " } else { "" };
+            let crops = if i.on.is_empty() {
+                String::new()
+            } else {
+                let min = i
+                    .min_size
+                    .map_or("any size".to_string(), |(w, h)| format!("at least {w}x{h}"));
+                format!(" on crops of {:?} {min},", i.on)
+            };
             format!(
-                "infer({}) stream {} group {:?}, batch {} ({}), every {}; {fused}preprocess {:?} {:?} {size} {:?} {} scale {:.6}",
+                "infer({}) stream {}{crops} group {:?}, batch {} ({}), every {}; {fused}preprocess {:?} {:?} {size} {:?} {} scale {:.6}",
                 i.model_name,
                 i.stream,
                 i.group,

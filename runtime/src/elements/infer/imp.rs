@@ -723,6 +723,7 @@ impl BaseTransformImpl for VplInfer {
             }
             return Ok(gst::FlowSuccess::Ok);
         }
+        let repeated = last.is_some();
         let found = match last {
             Some(last) => last,
             None => {
@@ -749,6 +750,7 @@ impl BaseTransformImpl for VplInfer {
         VplObjectsMeta::update(buffer, new, |data| {
             data.objects.extend(found.objects);
             data.labels.extend(found.labels);
+            data.repeated |= repeated;
         });
         Ok(gst::FlowSuccess::Ok)
     }

@@ -347,8 +347,7 @@ pub fn decode(
                     y: d.y,
                     w: d.w,
                     h: d.h,
-                    track_id: None,
-                    labels: Vec::new(),
+                    ..Object::default()
                 })
                 .collect();
             Ok(Found {

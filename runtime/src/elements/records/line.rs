@@ -30,6 +30,9 @@ struct Record<'a> {
     objects: Vec<ObjectRecord<'a>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     labels: Vec<Label<'a>>,
+    /// The objects are the last inference's, repeated on a frame `every` skipped.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    repeated: bool,
 }
 
 #[derive(Serialize)]
@@ -42,6 +45,9 @@ struct ObjectRecord<'a> {
     track_id: Option<u64>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     labels: Vec<Label<'a>>,
+    /// A tracker's predicted box on a frame `every` skipped.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    predicted: bool,
 }
 
 #[derive(Serialize)]
@@ -74,6 +80,7 @@ pub fn record_line(frame: &Frame, meta: Option<&ObjectsData>) -> String {
         height: size.map(|s| s.1),
         objects: meta.map_or_else(Vec::new, |m| m.objects.iter().map(object).collect()),
         labels: meta.map_or_else(Vec::new, |m| labels(&m.labels)),
+        repeated: meta.is_some_and(|m| m.repeated),
     };
     // Serialising these plain structs cannot fail: every key is a string.
     let mut line = serde_json::to_string(&record).unwrap_or_default();
@@ -94,6 +101,7 @@ fn object(o: &Object) -> ObjectRecord<'_> {
         },
         track_id: o.track_id,
         labels: labels(&o.labels),
+        predicted: o.predicted,
     }
 }
 

@@ -190,13 +190,25 @@ impl BaseTransformImpl for VplTrack {
             return Err(gst::FlowError::Flushing);
         };
         let mut meta = buffer.meta_mut::<VplObjectsMeta>();
-        let objects = match meta.as_mut() {
-            Some(meta) => meta.data_mut().objects.as_mut_slice(),
-            None => &mut [],
-        };
-        match tracker {
-            State::Iou(t) => t.update(objects),
-            State::Sort(t) => t.update(objects),
+        match meta.as_mut().map(|m| m.data_mut()) {
+            // `infer(every: N)` skipped this frame: predicted boxes replace the repeated ones.
+            Some(data) if data.repeated => {
+                data.objects = match tracker {
+                    State::Iou(t) => t.predict(),
+                    State::Sort(t) => t.predict(),
+                };
+                data.repeated = false;
+            }
+            data => {
+                let objects = match data {
+                    Some(data) => data.objects.as_mut_slice(),
+                    None => &mut [],
+                };
+                match tracker {
+                    State::Iou(t) => t.update(objects),
+                    State::Sort(t) => t.update(objects),
+                }
+            }
         }
         Ok(gst::FlowSuccess::Ok)
     }

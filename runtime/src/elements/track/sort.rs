@@ -199,6 +199,8 @@ struct Track {
     kalman: Kalman,
     /// Frames since the track was last matched.
     missed: u32,
+    /// The object last matched, shown with the predicted box on frames without inference.
+    last: Object,
 }
 
 /// A SORT tracker: each frame, every track's box is predicted one frame ahead; each object
@@ -258,6 +260,7 @@ impl SortTracker {
             track.kalman.update(measurement(&boxes[o]));
             track.missed = 0;
             objects[o].track_id = Some(track.id);
+            track.last = objects[o].clone();
         }
         for (t, track) in self.tracks.iter_mut().enumerate() {
             if !track_used[t] {
@@ -282,8 +285,35 @@ impl SortTracker {
                 class_id: object.class_id,
                 kalman,
                 missed: 0,
+                last: object.clone(),
             });
         }
+    }
+
+    /// A frame without inference (`infer(every: N)` skipped it): every track moves on one
+    /// frame, and the tracks seen at the last inference are returned as objects with their
+    /// predicted boxes. Tracks do not age: only frames with inference count as missed.
+    pub fn predict(&mut self) -> Vec<Object> {
+        for track in &mut self.tracks {
+            track.kalman.predict();
+        }
+        self.tracks.retain(|t| t.kalman.is_finite());
+        self.tracks
+            .iter()
+            .filter(|t| t.missed == 0)
+            .map(|t| {
+                let [x, y, w, h] = t.kalman.bbox();
+                Object {
+                    x,
+                    y,
+                    w,
+                    h,
+                    track_id: Some(t.id),
+                    predicted: true,
+                    ..t.last.clone()
+                }
+            })
+            .collect()
     }
 
     /// Each live track's id and box `[x, y, w, h]` after the last update: corrected by its
@@ -433,6 +463,38 @@ mod tests {
         }
         assert_eq!(objects[0].track_id, Some(1));
         assert_eq!(objects[1].track_id, Some(2));
+    }
+
+    #[test]
+    fn frames_without_inference_carry_predicted_boxes() {
+        let mut t = SortTracker::new(30, 0.3);
+        // Detections on one frame in three of a box moving 6 px a frame.
+        for step in 0..30 {
+            let x = 6.0 * step as f32;
+            if step % 3 == 0 {
+                let mut objects = vec![Object {
+                    label: "person".into(),
+                    ..object(x, 50.0)
+                }];
+                t.update(&mut objects);
+                assert_eq!(objects[0].track_id, Some(1), "frame {step}");
+                assert!(!objects[0].predicted);
+            } else {
+                let predicted = t.predict();
+                assert_eq!(predicted.len(), 1, "frame {step}");
+                let p = &predicted[0];
+                assert_eq!((p.track_id, p.label.as_str()), (Some(1), "person"));
+                assert!(p.predicted);
+                if step > 6 {
+                    assert!((p.x - x).abs() < 3.0, "frame {step}: x {} for {x}", p.x);
+                }
+            }
+        }
+        t.update(&mut []);
+        assert!(
+            t.predict().is_empty(),
+            "a track missed at the last inference is not shown"
+        );
     }
 
     #[test]

@@ -10,6 +10,11 @@ struct Track {
     bbox: [f32; 4],
     /// Frames since the track was last matched.
     missed: u32,
+    /// The object last matched, and the frame it was matched on.
+    last: Object,
+    seen: u64,
+    /// Per-frame motion between the last two matches.
+    velocity: [f32; 4],
 }
 
 /// A greedy IoU tracker: each object takes the id of the unmatched track of its class it
@@ -19,6 +24,8 @@ struct Track {
 pub struct IouTracker {
     tracks: Vec<Track>,
     next_id: u64,
+    /// Frames seen, with or without inference.
+    frame: u64,
     max_age: u32,
     iou: f32,
 }
@@ -28,6 +35,7 @@ impl IouTracker {
         IouTracker {
             tracks: Vec::new(),
             next_id: 1,
+            frame: 0,
             max_age,
             iou,
         }
@@ -52,9 +60,13 @@ impl IouTracker {
             track_used[t] = true;
             object_used[o] = true;
             let track = &mut self.tracks[t];
+            let frames = self.frame.saturating_sub(track.seen).max(1) as f32;
+            track.velocity = std::array::from_fn(|i| (boxes[o][i] - track.bbox[i]) / frames);
             track.bbox = boxes[o];
             track.missed = 0;
+            track.seen = self.frame;
             objects[o].track_id = Some(track.id);
+            track.last = objects[o].clone();
         }
         for (t, track) in self.tracks.iter_mut().enumerate() {
             if !track_used[t] {
@@ -75,8 +87,39 @@ impl IouTracker {
                 class_id: object.class_id,
                 bbox: boxes[o],
                 missed: 0,
+                last: object.clone(),
+                seen: self.frame,
+                velocity: [0.0; 4],
             });
         }
+        self.frame += 1;
+    }
+}
+
+impl IouTracker {
+    /// A frame without inference (`infer(every: N)` skipped it): the tracks seen at the last
+    /// inference, moved on by their last per-frame motion. Tracks do not age: only frames
+    /// with inference count as missed.
+    pub fn predict(&mut self) -> Vec<Object> {
+        let frame = self.frame;
+        self.frame += 1;
+        self.tracks
+            .iter()
+            .filter(|t| t.missed == 0)
+            .map(|t| {
+                let k = frame.saturating_sub(t.seen) as f32;
+                let [x, y, w, h]: [f32; 4] = std::array::from_fn(|i| t.bbox[i] + t.velocity[i] * k);
+                Object {
+                    x,
+                    y,
+                    w,
+                    h,
+                    track_id: Some(t.id),
+                    predicted: true,
+                    ..t.last.clone()
+                }
+            })
+            .collect()
     }
 }
 
@@ -127,6 +170,26 @@ mod tests {
         t.update(&mut objects);
         let second: Vec<_> = objects.iter().map(|o| o.track_id).collect();
         assert_eq!(second, vec![Some(3), Some(2), Some(1)]);
+    }
+
+    #[test]
+    fn frames_without_inference_carry_boxes_moved_on() {
+        let mut t = IouTracker::new(30, 0.3);
+        for step in 0..12 {
+            let x = 100.0 + 4.0 * step as f32;
+            if step % 4 == 0 {
+                let mut objects = vec![object(0, x, 50.0)];
+                t.update(&mut objects);
+                assert_eq!(objects[0].track_id, Some(1));
+            } else {
+                let predicted = t.predict();
+                assert_eq!(predicted.len(), 1, "frame {step}");
+                assert!(predicted[0].predicted && predicted[0].track_id == Some(1));
+                if step > 4 {
+                    assert!((predicted[0].x - x).abs() < 1e-3, "frame {step}");
+                }
+            }
+        }
     }
 
     #[test]
