@@ -159,3 +159,125 @@ fn every_3_with_a_tracker_carries_predicted_boxes() {
         "predicted boxes move with their tracks ({moved} moved)"
     );
 }
+
+/// Decodes the first frame of an MP4 to packed RGB with gst-launch-1.0.
+fn first_frame_rgb(video: &std::path::Path, dir: &std::path::Path) -> Vec<u8> {
+    let raw = dir.join("frame.rgb");
+    let status = std::process::Command::new("gst-launch-1.0")
+        .args(["-q", "filesrc"])
+        .arg(format!("location={}", video.display()))
+        .args([
+            "!",
+            "qtdemux",
+            "!",
+            "h264parse",
+            "!",
+            "avdec_h264",
+            "!",
+            "videoconvert",
+        ])
+        .args(["!", "video/x-raw,format=RGB", "!", "filesink"])
+        .arg(format!("location={}", raw.display()))
+        .status()
+        .expect("gst-launch-1.0 runs");
+    assert!(status.success());
+    std::fs::read(&raw).expect("raw frames")
+}
+
+#[test]
+fn two_cameras_tiled_2x1_keep_their_objects_in_their_cells() {
+    let dir = temp_dir("tile");
+    let program = dir.join("tile.vpl");
+    std::fs::write(
+        &program,
+        format!(
+            "model people = onnx({:?}, labels: [\"person\", \"fallen\"], decoder: yolov8(confidence: 0.4));\n\n\
+             pipeline t {{\n\
+             \x20   let cams = [test(pattern: black, resolution: 768x576, rate: 10fps, frames: 3), file({:?}) | decode];\n\
+             \x20   let seen = cams | infer(people);\n\
+             \x20   let tiled = seen | tile(2, 1, resolution: 1536x576);\n\
+             \x20   tiled | overlay(labels: false) | encode(h264) | file(\"out/t.mp4\");\n\
+             \x20   tiled | json | file(\"out/t.jsonl\");\n\
+             \x20   seen | json | file(\"out/s.jsonl\");\n\
+             }}\n",
+            asset("assets/models/person_yolov8s.onnx"),
+            asset("assets/media/vtest.avi"),
+        ),
+    )
+    .expect("write");
+    let out = vplc(&[
+        "run",
+        "--quiet",
+        "--max-frames",
+        "3",
+        &program.display().to_string(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let streams = lines(&dir.join("out/s.jsonl"));
+    let tiles = lines(&dir.join("out/t.jsonl"));
+    assert_eq!(tiles.len(), 3, "one tiled frame per input frame");
+    for (k, tile) in tiles.iter().enumerate() {
+        assert_eq!(
+            (tile["width"].as_u64(), tile["height"].as_u64()),
+            (Some(1536), Some(576))
+        );
+        let camera = streams
+            .iter()
+            .find(|r| r["stream"] == 1 && r["frame"] == k)
+            .expect("camera 1's record");
+        let want = camera["objects"].as_array().expect("objects");
+        let got = tile["objects"].as_array().expect("objects");
+        assert!(!want.is_empty(), "vtest.avi has people on frame {k}");
+        assert_eq!(
+            got.len(),
+            want.len(),
+            "frame {k}: the black camera has no one"
+        );
+        for (g, w) in got.iter().zip(want) {
+            let (gx, wx) = (
+                g["bbox"]["x"].as_f64().unwrap_or(0.0),
+                w["bbox"]["x"].as_f64().unwrap_or(0.0),
+            );
+            assert!(
+                (gx - (wx + 768.0)).abs() < 0.01,
+                "frame {k}: {g} is {w} in the right cell"
+            );
+            assert_eq!(g["bbox"]["y"], w["bbox"]["y"]);
+            assert_eq!(g["bbox"]["w"], w["bbox"]["w"]);
+        }
+    }
+    // The boxes are drawn in the right cell, and nothing in the black one.
+    let rgb = first_frame_rgb(&dir.join("out/t.mp4"), &dir);
+    let (width, height) = (1536usize, 576usize);
+    assert!(rgb.len() >= width * height * 3);
+    // The overlay's colours of "person" and "fallen" (classes 0 and 1).
+    let palette = [[255u8, 56, 56], [50, 205, 50]];
+    let looks = |x: usize, y: usize, want: [u8; 3]| {
+        let p = &rgb[(y * width + x) * 3..][..3];
+        p.iter().zip(want).all(|(a, b)| a.abs_diff(b) < 70)
+    };
+    let left = (0..height)
+        .flat_map(|y| (0..768).map(move |x| (x, y)))
+        .filter(|&(x, y)| palette.iter().any(|c| looks(x, y, *c)))
+        .count();
+    assert_eq!(left, 0, "no box drawn in the black cell");
+    for o in tiles[0]["objects"].as_array().expect("objects") {
+        let b = &o["bbox"];
+        let (x, y, w) = (
+            b["x"].as_f64().unwrap_or(0.0),
+            b["y"].as_f64().unwrap_or(0.0),
+            b["w"].as_f64().unwrap_or(0.0),
+        );
+        let (cx, top) = ((x + w / 2.0) as usize, (y as usize + 1).min(height - 1));
+        let colour = palette[o["class_id"].as_u64().unwrap_or(0) as usize % 2];
+        assert!(
+            x >= 768.0 && looks(cx, top, colour),
+            "a box edge drawn at ({cx}, {top}) for {o}"
+        );
+    }
+}

@@ -1,9 +1,11 @@
 //! vpl runtime: the only crate that knows GStreamer. It probes media files for the
 //! compiler's host (`probe`), runs models (`engine`, ONNX Runtime through `ort`), provides
-//! vpl's own GStreamer elements (`elements`), and builds and runs plans (`pipeline`).
+//! vpl's own GStreamer elements (`elements`), and builds and runs plans (`pipeline`, with
+//! `tile` carrying objects through the compositor).
 
 pub mod elements;
 pub mod engine;
 pub mod meta;
 pub mod pipeline;
 pub mod probe;
+pub mod tile;

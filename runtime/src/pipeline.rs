@@ -195,6 +195,11 @@ impl Running {
                 }
             }
         }
+        for e in plan.elements.iter().filter(|e| e.factory == "compositor") {
+            if let Some(compositor) = elements.get(e.name.as_str()) {
+                crate::tile::carry_objects(compositor);
+            }
+        }
         let mut streams = Vec::new();
         let stop = Arc::new(AtomicBool::new(false));
         for name in counting {
