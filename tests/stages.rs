@@ -281,3 +281,68 @@ fn two_cameras_tiled_2x1_keep_their_objects_in_their_cells() {
         );
     }
 }
+
+/// Centres of two pedestrians of vtest.avi, read by hand off frames 0, 10, 20 and 29 of
+/// the video (pixels): a man in a dark jacket walking right and up the path, seen on every
+/// frame, and a woman in black walking left whom the detector misses on about half the
+/// frames.
+const MAN: [(usize, f64, f64); 4] = [
+    (0, 267.0, 262.0),
+    (10, 336.0, 250.0),
+    (20, 379.0, 235.0),
+    (29, 390.0, 225.0),
+];
+const WOMAN: [(usize, f64, f64); 2] = [(0, 662.0, 282.0), (20, 459.0, 276.0)];
+
+/// The track id of the object whose box centre is within 25 px of `(x, y)` on `frame`.
+fn track_at(records: &[serde_json::Value], (frame, x, y): (usize, f64, f64)) -> Option<u64> {
+    records[frame]["objects"]
+        .as_array()?
+        .iter()
+        .filter_map(|o| {
+            let b = &o["bbox"];
+            let cx = b["x"].as_f64()? + b["w"].as_f64()? / 2.0;
+            let cy = b["y"].as_f64()? + b["h"].as_f64()? / 2.0;
+            let d = (cx - x).hypot(cy - y);
+            (d < 25.0).then_some((d, o["track_id"].as_u64()))
+        })
+        .min_by(|a, b| a.0.total_cmp(&b.0))
+        .and_then(|(_, id)| id)
+}
+
+#[test]
+fn a_pedestrian_of_vtest_keeps_one_track_id_over_30_frames() {
+    for kind in ["iou", "sort"] {
+        let (records, _) = run_people(
+            &format!("path-{kind}"),
+            &format!("infer(people) | track({kind})"),
+            30,
+        );
+        assert_eq!(records.len(), 30);
+        let ids: Vec<Option<u64>> = MAN.iter().map(|p| track_at(&records, *p)).collect();
+        assert!(
+            ids[0].is_some() && ids.iter().all(|id| *id == ids[0]),
+            "{kind}: the man's ids along his path: {ids:?}"
+        );
+        let frames = records
+            .iter()
+            .filter(|r| {
+                r["objects"]
+                    .as_array()
+                    .is_some_and(|v| v.iter().any(|o| o["track_id"].as_u64() == ids[0]))
+            })
+            .count();
+        assert!(
+            frames >= 27,
+            "{kind}: the man's track is on {frames} of 30 frames"
+        );
+        if kind == "sort" {
+            // The Kalman filter carries her through the frames the detector misses her on.
+            let hers: Vec<Option<u64>> = WOMAN.iter().map(|p| track_at(&records, *p)).collect();
+            assert!(
+                hers[0].is_some() && hers[0] == hers[1] && hers[0] != ids[0],
+                "the woman's ids: {hers:?}"
+            );
+        }
+    }
+}
