@@ -186,6 +186,9 @@ pub fn run(args: &RunArgs) -> u8 {
             return RUNTIME_ERROR;
         }
     };
+    for warning in &running.warnings {
+        eprintln!("vplc: warning: {warning}");
+    }
     let found = running.count_objects();
 
     let interrupted = Arc::new(AtomicBool::new(false));

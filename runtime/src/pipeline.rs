@@ -78,6 +78,8 @@ pub struct Found {
 }
 
 pub struct Running {
+    /// Things the user should know before the run starts (a display replaced, ...).
+    pub warnings: Vec<String>,
     pub pipeline: gst::Pipeline,
     spans: HashMap<String, Span>,
     pub streams: Vec<Arc<StreamCounter>>,
@@ -100,6 +102,16 @@ fn prop_text(p: &Prop) -> String {
         Prop::Float(f) => f.to_string(),
         Prop::Bool(b) => b.to_string(),
     }
+}
+
+/// A video sink for a screen cannot work without one: on a headless machine GStreamer's
+/// `autovideosink` probes its candidates and some crash the process. It is replaced by a
+/// `fakesink` that keeps the display's real-time pace.
+fn headless_substitute(factory: &str) -> Option<&'static str> {
+    let has_display = ["DISPLAY", "WAYLAND_DISPLAY"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some_and(|d| !d.is_empty()));
+    (factory == "autovideosink" && !has_display).then_some("fakesink")
 }
 
 /// Links a pad that appeared at run time to the first compatible free sink pad of `to`.
@@ -135,8 +147,20 @@ impl Running {
         let pipeline = gst::Pipeline::with_name(&plan.pipeline);
         let mut elements: HashMap<&str, gst::Element> = HashMap::new();
         let mut spans = HashMap::new();
+        let mut warnings = Vec::new();
         for e in &plan.elements {
-            let element = gst::ElementFactory::make(&e.factory)
+            let factory = match headless_substitute(&e.factory) {
+                Some(substitute) => {
+                    warnings.push(format!(
+                        "no display here (neither DISPLAY nor WAYLAND_DISPLAY is set): the \
+                         frames `display` would show are dropped ({})",
+                        e.name
+                    ));
+                    substitute
+                }
+                None => e.factory.as_str(),
+            };
+            let element = gst::ElementFactory::make(factory)
                 .name(&e.name)
                 .build()
                 .map_err(|_| RunError::MissingElement {
@@ -144,6 +168,9 @@ impl Running {
                     factory: e.factory.clone(),
                     span: e.span,
                 })?;
+            if factory != e.factory {
+                element.set_property("sync", true);
+            }
             for (key, value) in &e.props {
                 if element.find_property(key).is_none() {
                     return Err(RunError::Property {
@@ -232,6 +259,7 @@ impl Running {
             streams.push(counter);
         }
         Ok(Running {
+            warnings,
             pipeline,
             spans,
             streams,

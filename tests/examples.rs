@@ -1,0 +1,158 @@
+//! Every example that can run on a machine without a camera runs here, as a user would run
+//! it (`vplc run examples/NAME.vpl`), on a few frames; its outputs are read back. The
+//! examples are copied to a temporary directory with their asset paths made absolute, so
+//! runs do not write into the checkout. `camera_colours.vpl` needs /dev/video0: here it
+//! must fail cleanly, at its camera stage. `rtsp_relay.vpl` runs in tests/rtsp.rs, which
+//! serves it a stream.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use common::{lines, root, temp_dir};
+
+/// Copies `examples/NAME` into a fresh directory (asset paths absolute) and runs it.
+fn run_example(name: &str, args: &[&str]) -> (PathBuf, Output) {
+    let dir = temp_dir(&format!("example-{name}"));
+    let text = std::fs::read_to_string(root().join("examples").join(name)).expect("example");
+    let assets = format!("\"{}/assets/", root().display());
+    let program = dir.join(name);
+    std::fs::write(&program, text.replace("\"../assets/", &assets)).expect("write");
+    let out = Command::new(env!("CARGO_BIN_EXE_vplc"))
+        .arg("run")
+        .args(args)
+        .arg(&program)
+        .current_dir(&dir)
+        .env("NO_COLOR", "1")
+        .env("VPL_CACHE_DIR", "off")
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .output()
+        .expect("vplc runs");
+    (dir, out)
+}
+
+fn video_size(path: &std::path::Path) -> (String, Option<u32>, Option<u32>) {
+    let facts = vpl_runtime::probe::probe_media(path).expect("a playable file");
+    let video = facts.video.expect("it has video");
+    (video.format, video.width, video.height)
+}
+
+fn ok(out: &Output) -> String {
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    stderr
+}
+
+#[test]
+fn people_detect_track_overlay_mp4_and_records() {
+    let (dir, out) = run_example("people.vpl", &["--quiet", "--max-frames", "10"]);
+    ok(&out);
+    assert_eq!(
+        video_size(&dir.join("out/people.mp4")),
+        ("h264".into(), Some(768), Some(576))
+    );
+    let records = lines(&dir.join("out/people.jsonl"));
+    assert_eq!(records.len(), 10);
+    assert!(records.iter().all(|r| {
+        r["objects"]
+            .as_array()
+            .is_some_and(|o| !o.is_empty() && o.iter().all(|o| o["track_id"].is_u64()))
+    }));
+}
+
+#[test]
+fn clothes_secondary_inference_every_2_filter_sort() {
+    let (dir, out) = run_example("clothes.vpl", &["--quiet", "--max-frames", "6"]);
+    ok(&out);
+    assert_eq!(video_size(&dir.join("out/clothes.mp4")).1, Some(768));
+    let records = lines(&dir.join("out/clothes.jsonl"));
+    assert_eq!(records.len(), 6);
+    for r in &records {
+        let odd = r["frame"].as_u64().unwrap_or(0) % 2 == 1;
+        for o in r["objects"].as_array().expect("objects") {
+            assert_eq!(o["label"], "person", "filtered to people: {o}");
+            assert_eq!(
+                o["predicted"] == true,
+                odd,
+                "predicted on skipped frames only: {r}"
+            );
+            let big =
+                o["bbox"]["w"].as_f64() >= Some(24.0) && o["bbox"]["h"].as_f64() >= Some(48.0);
+            let labels = o["labels"].as_array().map_or(0, Vec::len);
+            assert_eq!(
+                labels,
+                usize::from(big),
+                "a colour for each big enough person: {o}"
+            );
+        }
+    }
+}
+
+#[test]
+fn two_cameras_tile_filter_and_per_stream_files() {
+    let (dir, out) = run_example("two_cameras.vpl", &["--quiet", "--max-frames", "4"]);
+    ok(&out);
+    assert_eq!(
+        video_size(&dir.join("out/two_cameras.mkv")),
+        ("h264".into(), Some(1536), Some(576))
+    );
+    for i in 0..2 {
+        assert_eq!(
+            video_size(&dir.join(format!("out/camera_{i}.mp4"))).1,
+            Some(768)
+        );
+    }
+    let records = lines(&dir.join("out/two_cameras.jsonl"));
+    for stream in 0..2 {
+        let frames = records.iter().filter(|r| r["stream"] == stream).count();
+        assert_eq!(frames, 4, "stream {stream}");
+    }
+    assert!(
+        records
+            .iter()
+            .flat_map(|r| r["objects"].as_array().into_iter().flatten())
+            .all(|o| { o["label"] == "person" && o["confidence"].as_f64() >= Some(0.5) })
+    );
+}
+
+#[test]
+fn batched_classifier_every_3_sort_tile_to_stdout() {
+    let (dir, out) = run_example("batched.vpl", &["--quiet", "--max-frames", "6"]);
+    ok(&out);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let records: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON lines on stdout"))
+        .collect();
+    for stream in 0..2 {
+        let mine: Vec<_> = records.iter().filter(|r| r["stream"] == stream).collect();
+        assert_eq!(mine.len(), 6, "stream {stream}");
+        assert!(
+            mine.iter()
+                .all(|r| r["labels"].as_array().is_some_and(|l| l.len() == 1)),
+            "a colour for every frame of stream {stream}"
+        );
+    }
+    assert_eq!(video_size(&dir.join("out/batched.mp4")).1, Some(1280));
+}
+
+#[test]
+fn test_pattern_runs_headless_with_a_warning_for_display() {
+    let (_, out) = run_example("test_pattern.vpl", &["--quiet", "--max-frames", "15"]);
+    let stderr = ok(&out);
+    assert!(stderr.contains("warning: no display here"), "{stderr}");
+}
+
+#[test]
+fn camera_colours_without_a_camera_fails_at_its_camera() {
+    let (_, out) = run_example("camera_colours.vpl", &["--quiet", "--max-frames", "5"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("error[E0504]") && stderr.contains("/dev/video0"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("camera_colours.vpl:16:15"), "{stderr}");
+}
