@@ -346,3 +346,59 @@ fn a_pedestrian_of_vtest_keeps_one_track_id_over_30_frames() {
         }
     }
 }
+
+#[test]
+fn a_secondary_every_3_gives_tracked_objects_their_labels_on_skipped_frames() {
+    let dir = temp_dir("secondary-every");
+    let program = dir.join("p.vpl");
+    std::fs::write(
+        &program,
+        format!(
+            "model people = onnx({:?}, labels: [\"person\", \"fallen\"], decoder: yolov8(confidence: 0.4));\n\
+             model colours = onnx({:?}, labels: {:?}, decoder: classify(top: 1), resize: stretch);\n\n\
+             pipeline p {{\n    file({:?}) | decode | infer(people) | track(sort) | infer(colours, on: [\"person\"], every: 3) | json | file(\"out/r.jsonl\");\n}}\n",
+            asset("assets/models/person_yolov8s.onnx"),
+            asset("assets/models/colour_classifier.onnx"),
+            asset("assets/models/colour_classifier.labels"),
+            asset("assets/media/vtest.avi"),
+        ),
+    )
+    .expect("write");
+    let out = vplc(&[
+        "run",
+        "--quiet",
+        "--max-frames",
+        "6",
+        &program.display().to_string(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let records = lines(&dir.join("out/r.jsonl"));
+    assert_eq!(records.len(), 6);
+    let mut carried = 0;
+    for (i, r) in records.iter().enumerate().filter(|(i, _)| i % 3 != 0) {
+        let inferred = records[i - i % 3]["objects"].as_array().expect("objects");
+        for o in r["objects"].as_array().expect("objects") {
+            let before = inferred.iter().find(|p| p["track_id"] == o["track_id"]);
+            match before {
+                Some(p) if p["label"] == "person" => {
+                    assert_eq!(
+                        o["labels"], p["labels"],
+                        "frame {i}: track {} keeps its colour",
+                        o["track_id"]
+                    );
+                    carried += 1;
+                }
+                _ => assert!(
+                    o.get("labels").is_none(),
+                    "frame {i}: a new track has no colour yet: {o}"
+                ),
+            }
+        }
+    }
+    assert!(carried >= 10, "{carried} labels carried");
+}

@@ -1,5 +1,6 @@
 //! `vplinfer`: frames → the same frames with `VplObjectsMeta` from a model's results.
 
+use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
 
 use gstreamer as gst;
@@ -123,6 +124,9 @@ struct State {
     frames: u64,
     /// What the last inference found, carried by the frames `every` skips.
     last: Found,
+    /// Crop mode: the labels each tracked object got at the last inference, carried by
+    /// the frames `every` skips.
+    track_labels: HashMap<u64, Vec<(String, f32)>>,
 }
 
 #[derive(Default)]
@@ -191,6 +195,37 @@ impl VplInfer {
 impl VplInfer {
     /// Crop mode: runs the model once on the crops of the frame's matching objects and
     /// adds the labels it gives to each of them. Frames without such objects pass as they are.
+    /// Crop mode with tracked objects: remembers each track's labels on a frame the model
+    /// ran on (`inferred`), and gives them back to the same tracks on the frames `every`
+    /// skips. Tracks no longer in the frame are forgotten.
+    fn carry_track_labels(&self, buffer: &mut gst::BufferRef, inferred: bool) {
+        let mut guard = self.state();
+        let Some(state) = guard.as_mut() else {
+            return;
+        };
+        let Some(mut meta) = buffer.meta_mut::<VplObjectsMeta>() else {
+            state.track_labels.clear();
+            return;
+        };
+        let data = meta.data_mut();
+        let cache = &mut state.track_labels;
+        cache.retain(|id, _| data.objects.iter().any(|o| o.track_id == Some(*id)));
+        for object in &mut data.objects {
+            let Some(id) = object.track_id else {
+                continue;
+            };
+            if inferred {
+                if !object.labels.is_empty() {
+                    cache.insert(id, object.labels.clone());
+                }
+            } else if object.labels.is_empty()
+                && let Some(labels) = cache.get(&id)
+            {
+                object.labels = labels.clone();
+            }
+        }
+    }
+
     fn infer_crops(
         &self,
         config: &Config,
@@ -679,6 +714,7 @@ impl BaseTransformImpl for VplInfer {
             info: None,
             frames: 0,
             last: Found::default(),
+            track_labels: HashMap::new(),
         });
         Ok(())
     }
@@ -721,6 +757,7 @@ impl BaseTransformImpl for VplInfer {
             if last.is_none() {
                 self.infer_crops(&config, &batcher, &info, buffer)?;
             }
+            self.carry_track_labels(buffer, last.is_none());
             return Ok(gst::FlowSuccess::Ok);
         }
         let repeated = last.is_some();
