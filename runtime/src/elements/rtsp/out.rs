@@ -279,15 +279,21 @@ impl VplRtspOut {
         let listening = server
             .create_source(None::<&rtsp_server::gio::Cancellable>)
             .map_err(|e| {
+                let hint = match e.kind::<rtsp_server::gio::IOErrorEnum>() {
+                    Some(rtsp_server::gio::IOErrorEnum::AddressInUse) => format!(
+                        "another program listens on port {}: stop it, or choose another `port`",
+                        settings.port
+                    ),
+                    Some(rtsp_server::gio::IOErrorEnum::PermissionDenied) => {
+                        "ports below 1024 need privileges: choose a `port` from 1024".to_string()
+                    }
+                    _ => format!("check `port` and the address {}", settings.address),
+                };
                 gst::element_imp_error!(
                     self,
                     gst::ResourceError::OpenReadWrite,
-                    (
-                        "Cannot serve RTSP on {}:{}: {}",
-                        settings.address,
-                        settings.port,
-                        e
-                    )
+                    ("Cannot serve RTSP on port {}: {}", settings.port, e),
+                    ["{}", hint]
                 );
                 gst::StateChangeError
             })?;

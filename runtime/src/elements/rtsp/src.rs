@@ -210,9 +210,14 @@ enum Ending {
     Stopped,
     /// Lost (or never made); `ended` when the server ended the stream rather than failed.
     Lost { reason: String, ended: bool },
-    /// Reconnecting cannot help (a missing plugin, a stream of another codec).
-    Fatal(String),
+    /// Reconnecting cannot help (a missing plugin, a stream of another codec): what went
+    /// wrong, and what to do about it.
+    Fatal(String, String),
 }
+
+/// Set from the connection's streaming threads when reconnecting cannot help: the message
+/// and a hint.
+type Fatal = Arc<Mutex<Option<(String, String)>>>;
 
 /// Runs connection after connection in its own thread until told to stop.
 struct Supervisor {
@@ -285,8 +290,8 @@ impl Supervisor {
             let had_data = self.feed.frames() > 0;
             let (reason, ended) = match ending {
                 Ending::Stopped => return,
-                Ending::Fatal(message) => {
-                    self.error(&message);
+                Ending::Fatal(message, hint) => {
+                    self.error(&message, &hint);
                     return;
                 }
                 Ending::Lost { reason, ended } => (reason, ended),
@@ -297,7 +302,11 @@ impl Supervisor {
                     gst::info!(CAT, "{url} ended: {reason}");
                     let _ = self.feed.appsrc.end_of_stream();
                 } else {
-                    self.error(&format!("lost {url} ({reason})"));
+                    let what = if had_data { "lost" } else { "cannot reach" };
+                    self.error(
+                        &format!("{what} {url} ({reason})"),
+                        "with `reconnect: 0s` a lost stream ends the run; give `reconnect` a duration to keep trying",
+                    );
                 }
                 return;
             }
@@ -341,10 +350,15 @@ impl Supervisor {
         }
     }
 
-    fn error(&self, message: &str) {
+    fn error(&self, message: &str, hint: &str) {
         match self.element.upgrade() {
             Some(element) => {
-                gst::element_error!(element, gst::ResourceError::Read, ("{}", message))
+                gst::element_error!(
+                    element,
+                    gst::ResourceError::Read,
+                    ("{}", message),
+                    ["{}", hint]
+                )
             }
             None => gst::error!(CAT, "{message}"),
         }
@@ -353,10 +367,12 @@ impl Supervisor {
     /// Builds the inner pipeline, plays it until it fails, ends or falls silent (or the
     /// element stops), and takes it down.
     fn connect_once(&self) -> Ending {
-        let fatal = Arc::new(Mutex::new(None::<String>));
+        let fatal: Fatal = Arc::default();
         let inner = match self.build(&fatal) {
             Ok(inner) => inner,
-            Err(message) => return Ending::Fatal(message),
+            Err(message) => {
+                return Ending::Fatal(message, "install the plugin and run again".into());
+            }
         };
         self.feed.begin_connection();
         let ending = self.watch(&inner, &fatal);
@@ -364,7 +380,7 @@ impl Supervisor {
         ending
     }
 
-    fn build(&self, fatal: &Arc<Mutex<Option<String>>>) -> Result<gst::Pipeline, String> {
+    fn build(&self, fatal: &Fatal) -> Result<gst::Pipeline, String> {
         let s = &self.settings;
         let name = self
             .element
@@ -426,8 +442,9 @@ impl Supervisor {
                 .to_ascii_uppercase();
             let known = depayloader(&encoding);
             if !expected.is_empty() && known.map(|(codec, _)| codec) != Some(expected.as_str()) {
-                *fatal.lock().unwrap_or_else(|p| p.into_inner()) = Some(format!(
-                    "{url} sends {encoding} video, but the program says {expected}"
+                *fatal.lock().unwrap_or_else(|p| p.into_inner()) = Some((
+                    format!("{url} sends {encoding} video, but the program says {expected}"),
+                    "ascribe the codec the server sends, or `_` to accept any".into(),
                 ));
                 return;
             }
@@ -436,8 +453,9 @@ impl Supervisor {
                 None => any_depayloader(&caps),
             };
             let Some(depay) = depay else {
-                *fatal.lock().unwrap_or_else(|p| p.into_inner()) = Some(format!(
-                    "no GStreamer depayloader for {encoding} video from {url}"
+                *fatal.lock().unwrap_or_else(|p| p.into_inner()) = Some((
+                    format!("no GStreamer depayloader for {encoding} video from {url}"),
+                    "install the GStreamer plugin for this encoding".into(),
                 ));
                 return;
             };
@@ -460,10 +478,13 @@ impl Supervisor {
         Ok(inner)
     }
 
-    fn watch(&self, inner: &gst::Pipeline, fatal: &Mutex<Option<String>>) -> Ending {
+    fn watch(&self, inner: &gst::Pipeline, fatal: &Fatal) -> Ending {
         let take_fatal = || fatal.lock().unwrap_or_else(|p| p.into_inner()).take();
         let Some(bus) = inner.bus() else {
-            return Ending::Fatal("the connection's pipeline has no bus".into());
+            return Ending::Fatal(
+                "the connection's pipeline has no bus".into(),
+                "this is a bug of vpl; please report it".into(),
+            );
         };
         let started = Instant::now();
         if inner.set_state(gst::State::Playing).is_err() {
@@ -485,15 +506,15 @@ impl Supervisor {
             if self.stop.is_set() {
                 return Ending::Stopped;
             }
-            if let Some(message) = take_fatal() {
-                return Ending::Fatal(message);
+            if let Some((message, hint)) = take_fatal() {
+                return Ending::Fatal(message, hint);
             }
             let poll = gst::ClockTime::from_nseconds(POLL.as_nanos() as u64);
             if let Some(msg) = bus.timed_pop(poll) {
                 match msg.view() {
                     gst::MessageView::Error(e) => {
-                        if let Some(message) = take_fatal() {
-                            return Ending::Fatal(message);
+                        if let Some((message, hint)) = take_fatal() {
+                            return Ending::Fatal(message, hint);
                         }
                         return Ending::Lost {
                             reason: describe(&e.error(), e.debug()),
