@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use vpl_compiler::plan::Prop;
 use vpl_compiler::{SourceMap, compile};
 use vplc::host::FsHost;
 
@@ -121,5 +122,108 @@ fn passes_do_what_the_plan_says() {
     assert!(
         factories.contains(&"qtdemux") && !factories.contains(&"decodebin"),
         "{factories:?}"
+    );
+}
+
+#[test]
+fn rtsp_sources_reconnect_and_rtsp_out_gets_a_client_friendly_encoder() {
+    let dir = std::env::temp_dir().join(format!("vpl-plans-rtsp-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("relay.vpl");
+    std::fs::write(
+        &path,
+        "pipeline p {\n    \
+         let cam = rtsp(\"rtsp://10.0.0.5/s\", reconnect: 500ms) : video<h264, 640x360, 25fps>;\n    \
+         cam | file(\"rec.mkv\");\n    \
+         let pic = cam | decode;\n    \
+         pic | encode(h264) | rtsp_out(port: 8600, path: \"/a\");\n    \
+         pic | encode(h264) | file(\"out.mp4\");\n    \
+         rtsp(\"rtsp://10.0.0.6/s\", tcp: false, reconnect: 0s) | decode | discard;\n}\n",
+    )
+    .expect("write");
+    let (_, c) = compile_file(&path);
+    let (_, plan) = c.lower(0).expect("lowers");
+    let props = |e: &vpl_compiler::plan::Element| -> Vec<(String, String)> {
+        e.props
+            .iter()
+            .map(|(k, v)| (k.clone(), format!("{v:?}")))
+            .collect()
+    };
+    let by_factory = |f: &str| -> Vec<&vpl_compiler::plan::Element> {
+        plan.elements.iter().filter(|e| e.factory == f).collect()
+    };
+
+    // Each source is one element that connects (and reconnects) by itself.
+    assert!(by_factory("rtspsrc").is_empty());
+    let sources = by_factory("vplrtspsrc");
+    assert_eq!(sources.len(), 2);
+    let expect = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    };
+    assert_eq!(
+        props(sources[0]),
+        expect(&[
+            ("location", "Str(\"rtsp://10.0.0.5/s\")"),
+            ("latency", "UInt(200)"),
+            ("protocols", "Str(\"tcp\")"),
+            ("reconnect", "UInt(500000000)"),
+            ("codec", "Str(\"h264\")"),
+        ])
+    );
+    assert_eq!(
+        props(sources[1]),
+        expect(&[
+            ("location", "Str(\"rtsp://10.0.0.6/s\")"),
+            ("latency", "UInt(200)"),
+            ("protocols", "Str(\"udp\")"),
+            ("reconnect", "UInt(0)"),
+            ("codec", "Str(\"\")"),
+        ])
+    );
+    // An unascribed stream is decoded by decodebin, behind the source's static pad.
+    assert_eq!(by_factory("decodebin").len(), 1);
+
+    // The recording of the received stream is parsed before its muxer.
+    let mux = by_factory("matroskamux")[0].name.clone();
+    let into_mux = plan
+        .links
+        .iter()
+        .find(|l| l.to == mux)
+        .expect("the muxer's input");
+    let parser = plan
+        .elements
+        .iter()
+        .find(|e| e.name == into_mux.from)
+        .expect("an element");
+    assert_eq!(parser.factory, "h264parse");
+
+    // Only the encoder that feeds rtsp_out is tuned for clients: no reordering, a key
+    // frame every 2 s (50 frames at 25 fps).
+    let encoders = by_factory("x264enc");
+    assert_eq!(encoders.len(), 2);
+    let tuned: Vec<bool> = encoders
+        .iter()
+        .map(|e| {
+            e.props
+                .contains(&("tune".into(), Prop::Enum("zerolatency".into())))
+                && e.props.contains(&("key-int-max".into(), Prop::UInt(50)))
+        })
+        .collect();
+    assert_eq!(tuned.iter().filter(|t| **t).count(), 1, "{encoders:?}");
+    let untuned = encoders
+        .iter()
+        .zip(&tuned)
+        .find(|(_, t)| !**t)
+        .map(|(e, _)| e)
+        .expect("the file's encoder");
+    assert!(
+        untuned
+            .props
+            .iter()
+            .all(|(k, _)| k != "tune" && k != "key-int-max"),
+        "{untuned:?}"
     );
 }

@@ -267,15 +267,16 @@ impl Lowerer<'_> {
                     ),
                 ];
                 let encoder = match codec.as_str() {
-                    "h264" => self.element(
-                        id,
-                        "",
-                        "x264enc",
-                        vec![
+                    "h264" => {
+                        let mut props = vec![
                             ("bitrate", Prop::UInt(kbps as u64)),
                             ("speed-preset", Prop::Enum("veryfast".into())),
-                        ],
-                    ),
+                        ];
+                        if self.feeds_rtsp_out(id) {
+                            props.extend(rtsp_out_encoding(&self.g.node(id).ty));
+                        }
+                        self.element(id, "", "x264enc", props)
+                    }
                     "h265" => self.element(
                         id,
                         "",
@@ -507,6 +508,33 @@ impl Lowerer<'_> {
         self.ends.insert(id, ends);
     }
 
+    /// Whether the stream of `id` is served by `rtsp_out` (directly, or through tees and
+    /// queues).
+    fn feeds_rtsp_out(&self, id: NodeId) -> bool {
+        self.g
+            .consumers(id)
+            .into_iter()
+            .any(|c| match &self.g.node(c).kind {
+                NodeKind::Sink(SinkKind::RtspOut { .. }) => true,
+                NodeKind::Tee | NodeKind::Queue { .. } => self.feeds_rtsp_out(c),
+                _ => false,
+            })
+    }
+
+    /// Whether the stream into `id` comes from an `rtsp` source as received (through tees
+    /// and queues only): the depayloader's output, which a muxer needs parsed.
+    fn received_from_rtsp(&self, id: NodeId) -> bool {
+        self.g
+            .node(id)
+            .inputs
+            .first()
+            .is_some_and(|i| match &self.g.node(*i).kind {
+                NodeKind::Source(SourceKind::Rtsp { .. }) => true,
+                NodeKind::Tee | NodeKind::Queue { .. } => self.received_from_rtsp(*i),
+                _ => false,
+            })
+    }
+
     fn ends_of(&mut self, names: Vec<String>) -> Ends {
         let (first, last) = self.chain(names);
         Ends {
@@ -566,46 +594,35 @@ impl Lowerer<'_> {
                 url,
                 latency_ns,
                 tcp,
+                reconnect_ns,
             } => {
+                // The connection runs in a pipeline of its own inside `vplrtspsrc`, which
+                // reconnects; this pipeline only sees its encoded frames.
                 let src = self.element(
                     id,
                     "",
-                    "rtspsrc",
+                    "vplrtspsrc",
                     vec![
                         ("location", Prop::Str(url.clone())),
                         (
                             "latency",
-                            Prop::UInt((*latency_ns / 1_000_000).max(0) as u64),
+                            Prop::UInt((*latency_ns).max(0) as u64 / 1_000_000),
                         ),
                         (
                             "protocols",
-                            Prop::Enum(if *tcp { "tcp".into() } else { "udp".into() }),
+                            Prop::Str(if *tcp { "tcp".into() } else { "udp".into() }),
+                        ),
+                        ("reconnect", Prop::UInt((*reconnect_ns).max(0) as u64)),
+                        (
+                            "codec",
+                            Prop::Str(format.codec().unwrap_or_default().to_string()),
                         ),
                     ],
                 );
-                let depay = match format.codec() {
-                    Some("h264") => Some("rtph264depay"),
-                    Some("h265") => Some("rtph265depay"),
-                    Some("vp8") => Some("rtpvp8depay"),
-                    Some("vp9") => Some("rtpvp9depay"),
-                    Some("jpeg") => Some("rtpjpegdepay"),
-                    _ => None,
-                };
-                match depay {
-                    Some(d) => {
-                        let depay = self.element(id, "depay", d, vec![]);
-                        self.link(&src, &depay, true);
-                        Ends {
-                            first: None,
-                            last: depay,
-                            dynamic: false,
-                        }
-                    }
-                    None => Ends {
-                        first: None,
-                        last: src,
-                        dynamic: true,
-                    },
+                Ends {
+                    first: None,
+                    last: src,
+                    dynamic: false,
                 }
             }
             SourceKind::Test { pattern, frames } => {
@@ -679,7 +696,9 @@ impl Lowerer<'_> {
                     .inputs
                     .first()
                     .is_some_and(|i| self.ends.get(i).is_some_and(|e| e.dynamic));
-                if from_demuxer && let Some(p) = codec.as_deref().and_then(parser) {
+                if (from_demuxer || self.received_from_rtsp(id))
+                    && let Some(p) = codec.as_deref().and_then(parser)
+                {
                     names.push(self.element(id, "parse", p, vec![]));
                 }
                 let mux = match container.as_str() {
@@ -741,6 +760,21 @@ impl Lowerer<'_> {
         };
         self.ends_of(names)
     }
+}
+
+/// x264enc settings for a stream served over RTSP: no frame reordering or look-ahead
+/// (`zerolatency`), and a key frame at least every 2 s so that a client that connects, or
+/// reconnects, soon has a picture.
+fn rtsp_out_encoding(ty: &Ty) -> Vec<(&'static str, Prop)> {
+    let rate = match ty {
+        Ty::Video(v) => v.rate,
+        _ => None,
+    };
+    let key_int = rate.map_or(60, |(num, den)| (2 * num).div_ceil(den.max(1)).max(1));
+    vec![
+        ("tune", Prop::Enum("zerolatency".into())),
+        ("key-int-max", Prop::UInt(key_int)),
+    ]
 }
 
 fn infer_props(i: &InferNode) -> Vec<(&'static str, Prop)> {

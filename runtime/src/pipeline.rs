@@ -316,6 +316,11 @@ impl Running {
             if let Some(msg) = bus.timed_pop(gst::ClockTime::from_mseconds(100)) {
                 use gst::MessageView;
                 match msg.view() {
+                    // The last stream may reach the limit, and end, between two looks
+                    // at the counters below (a live stream's frames come every few ms).
+                    MessageView::Eos(_) if ending == Ending::Eos && self.limit_reached() => {
+                        break Ok(Ending::MaxFrames);
+                    }
                     MessageView::Eos(_) => break Ok(ending),
                     MessageView::Error(_) => {
                         let error = self.error_of(&msg);
@@ -331,14 +336,7 @@ impl Running {
             }
             tick(start.elapsed());
             if eos_sent.is_none() {
-                let reached = self.max_frames.is_some_and(|max| {
-                    !self.streams.is_empty()
-                        && self
-                            .streams
-                            .iter()
-                            .all(|s| s.frames.load(Ordering::Relaxed) >= max)
-                });
-                if reached {
+                if self.limit_reached() {
                     ending = Ending::MaxFrames;
                     eos_sent = Some(Instant::now());
                 } else if interrupted.load(Ordering::Relaxed) {
@@ -359,6 +357,17 @@ impl Running {
         }
         let _ = self.pipeline.set_state(gst::State::Null);
         result
+    }
+
+    /// Whether every stream has reached `--max-frames`.
+    fn limit_reached(&self) -> bool {
+        self.max_frames.is_some_and(|max| {
+            !self.streams.is_empty()
+                && self
+                    .streams
+                    .iter()
+                    .all(|s| s.frames.load(Ordering::Relaxed) >= max)
+        })
     }
 
     /// After an error: ends the streams into every muxer so the files they write are

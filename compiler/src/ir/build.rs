@@ -79,6 +79,7 @@ impl Builder<'_> {
                         url: call.string("url").unwrap_or_default().to_string(),
                         latency_ns: call.int("latency").unwrap_or(0),
                         tcp: call.boolean("tcp").unwrap_or(false),
+                        reconnect_ns: call.int("reconnect").unwrap_or(0),
                     },
                     "camera" => SourceKind::Camera {
                         device: call.string("device").unwrap_or_default().to_string(),

@@ -28,6 +28,8 @@ pub enum SourceKind {
         url: String,
         latency_ns: i64,
         tcp: bool,
+        /// How long to wait before connecting again after the stream is lost; 0: never.
+        reconnect_ns: i64,
     },
     Test {
         pattern: String,

@@ -1,6 +1,7 @@
 //! vpl's own GStreamer elements, registered in-process: `vplinfer` (frames → frames with
-//! object metadata), `vpltrack` (track ids), `vploverlay` (boxes drawn) and `vplrecords`
-//! (frames with metadata → JSON lines).
+//! object metadata), `vpltrack` (track ids), `vploverlay` (boxes drawn), `vplrecords`
+//! (frames with metadata → JSON lines), `vplrtspsrc` (an RTSP stream that reconnects) and
+//! `vplrtspout` (an RTSP server).
 
 use std::sync::OnceLock;
 
@@ -12,6 +13,7 @@ pub mod filter;
 pub mod infer;
 pub mod overlay;
 pub mod records;
+pub mod rtsp;
 pub mod track;
 
 /// Registers vpl's elements with this process's GStreamer registry, so that
@@ -26,6 +28,7 @@ pub fn register() -> Result<(), glib::BoolError> {
             track::register()?;
             filter::register()?;
             overlay::register()?;
+            rtsp::register()?;
             records::register()
         })
         .clone()

@@ -1,0 +1,520 @@
+//! `vplrtspout`: encoded H.264 frames → an RTSP server (gst-rtsp-server) at
+//! `rtsp://address:port/path`. The element is a bin holding an `appsink`; each client's
+//! media is a small pipeline `appsrc ! h264parse ! rtph264pay` fed from it. The server runs
+//! on a main loop of its own thread; it listens from `READY → PAUSED` (a port in use is an
+//! error there) and is shut down, its port freed, at `PAUSED → READY`.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+
+use gstreamer as gst;
+use gstreamer::glib;
+use gstreamer::prelude::*;
+use gstreamer::subclass::prelude::*;
+use gstreamer_app as gst_app;
+use gstreamer_rtsp_server as rtsp_server;
+use gstreamer_rtsp_server::prelude::*;
+use gstreamer_video as gst_video;
+
+use super::timing::Rebase;
+
+static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
+    gst::DebugCategory::new(
+        "vplrtspout",
+        gst::DebugColorFlags::empty(),
+        Some("vpl RTSP server sink"),
+    )
+});
+
+const DEFAULT_PORT: u32 = 8554;
+const DEFAULT_PATH: &str = "/live";
+const DEFAULT_ADDRESS: &str = "0.0.0.0";
+/// Each client's media. The payloader sends the parameter sets with every key frame, so a
+/// client joining mid-stream can decode from the next one.
+const MEDIA_LAUNCH: &str = "( appsrc name=vplsrc is-live=true format=time do-timestamp=false \
+                            ! h264parse ! rtph264pay name=pay0 pt=96 config-interval=-1 )";
+
+#[derive(Debug, Clone)]
+struct Settings {
+    port: u32,
+    path: String,
+    address: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            port: DEFAULT_PORT,
+            path: DEFAULT_PATH.into(),
+            address: DEFAULT_ADDRESS.into(),
+        }
+    }
+}
+
+/// One media's input.
+struct Output {
+    appsrc: gst_app::AppSrc,
+    rebase: Rebase,
+    /// A media starts at a key frame.
+    need_key: bool,
+    caps: Option<gst::Caps>,
+}
+
+impl Output {
+    fn push(
+        &mut self,
+        buffer: &gst::BufferRef,
+        caps: Option<&gst::Caps>,
+        running: (Option<u64>, Option<u64>),
+    ) {
+        if self.need_key && buffer.flags().contains(gst::BufferFlags::DELTA_UNIT) {
+            return;
+        }
+        // Before the media plays there is no clock to place the frame on.
+        let Some(now) = self.appsrc.current_running_time() else {
+            return;
+        };
+        let (pts, dts) = self.rebase.map(now.nseconds(), running.0, running.1);
+        let mut out = buffer.copy();
+        {
+            let out = out.make_mut();
+            out.set_pts(pts.map(gst::ClockTime::from_nseconds));
+            out.set_dts(dts.map(gst::ClockTime::from_nseconds));
+            if self.need_key {
+                out.set_flags(gst::BufferFlags::DISCONT);
+            }
+        }
+        if let Some(caps) = caps
+            && self.caps.as_ref() != Some(caps)
+        {
+            self.appsrc.set_caps(Some(caps));
+            self.caps = Some(caps.clone());
+        }
+        self.need_key = false;
+        if let Err(err) = self.appsrc.push_buffer(out) {
+            gst::debug!(CAT, obj = self.appsrc, "frame not taken: {err:?}");
+        }
+    }
+}
+
+/// The medias of the connected clients, fed with every frame that reaches the element.
+#[derive(Default)]
+struct Outputs {
+    medias: Mutex<Vec<Output>>,
+    /// End of stream reached: new medias end at once.
+    ended: AtomicBool,
+}
+
+impl Outputs {
+    fn medias(&self) -> MutexGuard<'_, Vec<Output>> {
+        self.medias.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn push(&self, sample: &gst::Sample) {
+        let Some(buffer) = sample.buffer() else {
+            return;
+        };
+        let segment = sample
+            .segment()
+            .and_then(|s| s.downcast_ref::<gst::ClockTime>().cloned());
+        let running = |t: Option<gst::ClockTime>| {
+            t.and_then(|t| match &segment {
+                Some(s) => s.to_running_time(t),
+                None => Some(t),
+            })
+            .map(gst::ClockTime::nseconds)
+        };
+        let times = (running(buffer.pts()), running(buffer.dts()));
+        let caps = sample.caps_owned();
+        for output in self.medias().iter_mut() {
+            output.push(buffer, caps.as_ref(), times);
+        }
+    }
+
+    fn add(&self, appsrc: gst_app::AppSrc) {
+        if self.ended.load(Ordering::SeqCst) {
+            let _ = appsrc.end_of_stream();
+        }
+        self.medias().push(Output {
+            appsrc,
+            rebase: Rebase::default(),
+            need_key: true,
+            caps: None,
+        });
+    }
+
+    fn remove(&self, appsrc: &gst_app::AppSrc) {
+        self.medias().retain(|o| &o.appsrc != appsrc);
+    }
+
+    fn end(&self) {
+        self.ended.store(true, Ordering::SeqCst);
+        for output in self.medias().iter() {
+            let _ = output.appsrc.end_of_stream();
+        }
+    }
+}
+
+/// Asks the encoder upstream of `pad` for a key frame with its headers, so that a new
+/// client need not wait for the next regular one.
+fn request_key_frame(pad: &glib::WeakRef<gst::GhostPad>) {
+    if let Some(pad) = pad.upgrade() {
+        let event = gst_video::UpstreamForceKeyUnitEvent::builder()
+            .all_headers(true)
+            .build();
+        if !pad.push_event(event) {
+            gst::debug!(
+                CAT,
+                obj = pad,
+                "nobody upstream makes key frames on request"
+            );
+        }
+    }
+}
+
+/// A listening server and the thread running its main loop.
+struct Server {
+    server: rtsp_server::RTSPServer,
+    context: glib::MainContext,
+    listening: glib::Source,
+    main_loop: glib::MainLoop,
+    thread: JoinHandle<()>,
+}
+
+impl Server {
+    /// Closes every client's connection, stops listening (the port is free when this
+    /// returns) and ends the loop, all on the server's own thread.
+    fn shut_down(self, path: &str) {
+        if let Some(mounts) = self.server.mount_points() {
+            mounts.remove_factory(path);
+        }
+        let Server {
+            server,
+            context,
+            listening,
+            main_loop,
+            thread,
+        } = self;
+        context.invoke(move || {
+            server.client_filter(Some(&mut |_, _| rtsp_server::RTSPFilterResult::Remove));
+            listening.destroy();
+            main_loop.quit();
+        });
+        if thread.join().is_err() {
+            gst::error!(CAT, "the RTSP server thread panicked");
+        }
+    }
+}
+
+pub struct VplRtspOut {
+    settings: Mutex<Settings>,
+    appsink: gst_app::AppSink,
+    outputs: Arc<Outputs>,
+    server: Mutex<Option<Server>>,
+}
+
+impl VplRtspOut {
+    fn settings(&self) -> MutexGuard<'_, Settings> {
+        self.settings.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn server(&self) -> MutexGuard<'_, Option<Server>> {
+        self.server.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn mount_path(settings: &Settings) -> String {
+        if settings.path.starts_with('/') {
+            settings.path.clone()
+        } else {
+            format!("/{}", settings.path)
+        }
+    }
+
+    fn start(&self) -> Result<(), gst::StateChangeError> {
+        let settings = self.settings().clone();
+        let path = Self::mount_path(&settings);
+        self.outputs.ended.store(false, Ordering::SeqCst);
+
+        let server = rtsp_server::RTSPServer::new();
+        server.set_address(&settings.address);
+        server.set_service(&settings.port.to_string());
+        let factory = rtsp_server::RTSPMediaFactory::new();
+        factory.set_launch(MEDIA_LAUNCH);
+        factory.set_shared(true);
+        let pad = self
+            .obj()
+            .static_pad("sink")
+            .and_then(|p| p.downcast::<gst::GhostPad>().ok())
+            .map(|p| p.downgrade())
+            .unwrap_or_default();
+        let outputs = self.outputs.clone();
+        let key_pad = pad.clone();
+        factory.connect_media_configure(move |_, media| {
+            let appsrc = media
+                .element()
+                .downcast::<gst::Bin>()
+                .ok()
+                .and_then(|bin| bin.by_name("vplsrc"))
+                .and_then(|e| e.downcast::<gst_app::AppSrc>().ok());
+            let Some(appsrc) = appsrc else {
+                gst::error!(CAT, "the RTSP media has no appsrc");
+                return;
+            };
+            outputs.add(appsrc.clone());
+            let gone = outputs.clone();
+            media.connect_unprepared(move |_| gone.remove(&appsrc));
+            request_key_frame(&key_pad);
+        });
+        if let Some(mounts) = server.mount_points() {
+            mounts.add_factory(&path, factory);
+        }
+        server.connect_client_connected(move |_, client| {
+            let pad = pad.clone();
+            client.connect_play_request(move |_, _| request_key_frame(&pad));
+        });
+
+        let context = glib::MainContext::new();
+        // Binds the port now, so that a port in use fails the start with the reason.
+        let listening = server
+            .create_source(None::<&rtsp_server::gio::Cancellable>)
+            .map_err(|e| {
+                let hint = match e.kind::<rtsp_server::gio::IOErrorEnum>() {
+                    Some(rtsp_server::gio::IOErrorEnum::AddressInUse) => format!(
+                        "another program listens on port {}: stop it, or choose another `port`",
+                        settings.port
+                    ),
+                    Some(rtsp_server::gio::IOErrorEnum::PermissionDenied) => {
+                        "ports below 1024 need privileges: choose a `port` from 1024".to_string()
+                    }
+                    _ => format!("check `port` and the address {}", settings.address),
+                };
+                gst::element_imp_error!(
+                    self,
+                    gst::ResourceError::OpenReadWrite,
+                    ("Cannot serve RTSP on port {}: {}", settings.port, e),
+                    ["{}", hint]
+                );
+                gst::StateChangeError
+            })?;
+        listening.attach(Some(&context));
+        let main_loop = glib::MainLoop::new(Some(&context), false);
+        let (running, thread_context) = (main_loop.clone(), context.clone());
+        let thread = std::thread::Builder::new()
+            .name(format!("{}-server", self.obj().name()))
+            .spawn(move || {
+                // Clients are attached to the thread-default context of this thread.
+                if thread_context
+                    .with_thread_default(|| running.run())
+                    .is_err()
+                {
+                    gst::error!(CAT, "the RTSP server's main context is in use");
+                }
+            });
+        let thread = match thread {
+            Ok(thread) => thread,
+            Err(e) => {
+                listening.destroy();
+                gst::element_imp_error!(
+                    self,
+                    gst::CoreError::Failed,
+                    ("Cannot start the RTSP server thread: {}", e)
+                );
+                return Err(gst::StateChangeError);
+            }
+        };
+        gst::info!(
+            CAT,
+            imp = self,
+            "serving rtsp://{}:{}{}",
+            settings.address,
+            settings.port,
+            path
+        );
+        *self.server() = Some(Server {
+            server,
+            context,
+            listening,
+            main_loop,
+            thread,
+        });
+        Ok(())
+    }
+
+    fn stop(&self) {
+        let server = self.server().take();
+        if let Some(server) = server {
+            let path = Self::mount_path(&self.settings());
+            server.shut_down(&path);
+        }
+        self.outputs.medias().clear();
+    }
+}
+
+#[glib::object_subclass]
+impl ObjectSubclass for VplRtspOut {
+    const NAME: &'static str = "VplRtspOut";
+    type Type = super::VplRtspOut;
+    type ParentType = gst::Bin;
+
+    fn new() -> Self {
+        // In real time, so a file is served at its own pace; no preroll, as vpl's other sinks.
+        let appsink = gst_app::AppSink::builder().name("sink").sync(true).build();
+        appsink.set_async(false);
+        let outputs = Arc::new(Outputs::default());
+        let (samples, ends) = (outputs.clone(), outputs.clone());
+        appsink.set_callbacks(
+            gst_app::AppSinkCallbacks::builder()
+                .new_sample(move |sink| {
+                    if let Ok(sample) = sink.pull_sample() {
+                        samples.push(&sample);
+                    }
+                    Ok(gst::FlowSuccess::Ok)
+                })
+                .eos(move |_| ends.end())
+                .build(),
+        );
+        VplRtspOut {
+            settings: Mutex::new(Settings::default()),
+            appsink,
+            outputs,
+            server: Mutex::new(None),
+        }
+    }
+}
+
+impl ObjectImpl for VplRtspOut {
+    fn properties() -> &'static [glib::ParamSpec] {
+        static PROPERTIES: LazyLock<Vec<glib::ParamSpec>> = LazyLock::new(|| {
+            vec![
+                glib::ParamSpecUInt::builder("port")
+                    .nick("Port")
+                    .blurb("The TCP port to listen on")
+                    .minimum(1)
+                    .maximum(65535)
+                    .default_value(DEFAULT_PORT)
+                    .mutable_ready()
+                    .build(),
+                glib::ParamSpecString::builder("path")
+                    .nick("Path")
+                    .blurb("The mount path of the stream")
+                    .default_value(Some(DEFAULT_PATH))
+                    .mutable_ready()
+                    .build(),
+                glib::ParamSpecString::builder("address")
+                    .nick("Address")
+                    .blurb("The address to listen on")
+                    .default_value(Some(DEFAULT_ADDRESS))
+                    .mutable_ready()
+                    .build(),
+            ]
+        });
+        PROPERTIES.as_ref()
+    }
+
+    fn set_property(&self, _id: usize, value: &glib::Value, pspec: &glib::ParamSpec) {
+        let mut settings = self.settings();
+        let text = |default: &str| {
+            value
+                .get::<Option<String>>()
+                .ok()
+                .flatten()
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| default.to_string())
+        };
+        match pspec.name() {
+            "port" => settings.port = value.get().unwrap_or(DEFAULT_PORT),
+            "path" => settings.path = text(DEFAULT_PATH),
+            "address" => settings.address = text(DEFAULT_ADDRESS),
+            other => gst::warning!(CAT, imp = self, "no property {other}"),
+        }
+    }
+
+    fn property(&self, _id: usize, pspec: &glib::ParamSpec) -> glib::Value {
+        let settings = self.settings();
+        match pspec.name() {
+            "port" => settings.port.to_value(),
+            "path" => settings.path.to_value(),
+            "address" => settings.address.to_value(),
+            // GLib only asks for properties listed above.
+            _ => glib::Value::from_type(pspec.value_type()),
+        }
+    }
+
+    fn constructed(&self) {
+        self.parent_constructed();
+        let obj = self.obj();
+        if let Err(e) = obj.add(&self.appsink) {
+            gst::error!(CAT, imp = self, "cannot add the appsink: {e}");
+            return;
+        }
+        let Some(templ) = obj.pad_template("sink") else {
+            return;
+        };
+        let ghost = self.appsink.static_pad("sink").and_then(|target| {
+            gst::GhostPad::builder_from_template_with_target(&templ, &target)
+                .ok()
+                .map(|b| b.name("sink").build())
+        });
+        match ghost {
+            Some(ghost) => {
+                if let Err(e) = obj.add_pad(&ghost) {
+                    gst::error!(CAT, imp = self, "cannot add the sink pad: {e}");
+                }
+            }
+            None => gst::error!(CAT, imp = self, "cannot make the sink pad"),
+        }
+    }
+
+    fn dispose(&self) {
+        self.stop();
+    }
+}
+
+impl GstObjectImpl for VplRtspOut {}
+
+impl ElementImpl for VplRtspOut {
+    fn metadata() -> Option<&'static gst::subclass::ElementMetadata> {
+        static METADATA: LazyLock<gst::subclass::ElementMetadata> = LazyLock::new(|| {
+            gst::subclass::ElementMetadata::new(
+                "vpl RTSP server sink",
+                "Sink/Network/Bin",
+                "Serves an H.264 stream over RTSP with gst-rtsp-server",
+                "vpl",
+            )
+        });
+        Some(&*METADATA)
+    }
+
+    fn pad_templates() -> &'static [gst::PadTemplate] {
+        static TEMPLATES: LazyLock<Vec<gst::PadTemplate>> = LazyLock::new(|| {
+            gst::PadTemplate::new(
+                "sink",
+                gst::PadDirection::Sink,
+                gst::PadPresence::Always,
+                &gst::Caps::builder("video/x-h264").build(),
+            )
+            .into_iter()
+            .collect()
+        });
+        TEMPLATES.as_ref()
+    }
+
+    fn change_state(
+        &self,
+        transition: gst::StateChange,
+    ) -> Result<gst::StateChangeSuccess, gst::StateChangeError> {
+        if transition == gst::StateChange::ReadyToPaused {
+            self.start()?;
+        }
+        let result = self.parent_change_state(transition);
+        if transition == gst::StateChange::PausedToReady
+            || (transition == gst::StateChange::ReadyToPaused && result.is_err())
+        {
+            self.stop();
+        }
+        result
+    }
+}
+
+impl BinImpl for VplRtspOut {}

@@ -1,0 +1,443 @@
+//! `vplrtspout` serves H.264 on 127.0.0.1 and `vplrtspsrc` reads it back in another
+//! pipeline; the reader survives the server being stopped and started again on the same
+//! port (a warning, then frames again, never an error). Every wait has a generous limit so
+//! that a broken build fails instead of hanging; no assertion depends on how fast it runs.
+
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use gstreamer as gst;
+use gstreamer::prelude::*;
+use gstreamer_app as gst_app;
+
+/// Long enough for anything that works; only a broken element gets near it.
+const LIMIT: Duration = Duration::from_secs(30);
+
+fn init() {
+    vpl_runtime::elements::register().expect("vpl elements register");
+}
+
+/// A port nobody listens on now (tests run in parallel, each with its own).
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+fn launch(description: &str) -> gst::Pipeline {
+    gst::parse::launch(description)
+        .expect("valid pipeline description")
+        .downcast::<gst::Pipeline>()
+        .expect("a pipeline")
+}
+
+/// A test pattern encoded as vpl encodes for `rtsp_out`, served at
+/// `rtsp://127.0.0.1:port/t`; `frames` 0 means forever.
+fn server(port: u16, frames: u32) -> gst::Pipeline {
+    let buffers = if frames == 0 { -1 } else { frames as i64 };
+    launch(&format!(
+        "videotestsrc num-buffers={buffers} pattern=ball \
+         ! video/x-raw,format=I420,width=320,height=240,framerate=30/1 \
+         ! x264enc tune=zerolatency key-int-max=60 speed-preset=ultrafast bitrate=500 \
+         ! h264parse ! vplrtspout name=out port={port} address=127.0.0.1 path=/t"
+    ))
+}
+
+/// What a reading pipeline saw: decoded frames (their timestamps) and bus messages.
+struct Reader {
+    pipeline: gst::Pipeline,
+    pts: Arc<Mutex<Vec<u64>>>,
+    frames: Arc<AtomicU64>,
+    warnings: Vec<String>,
+    errors: Vec<String>,
+    eos: bool,
+}
+
+impl Reader {
+    fn new(port: u16, props: &str) -> Reader {
+        let pipeline = launch(&format!(
+            "vplrtspsrc name=src location=rtsp://127.0.0.1:{port}/t latency=100 {props} \
+             ! h264parse ! avdec_h264 ! appsink name=out sync=false"
+        ));
+        let sink = pipeline
+            .by_name("out")
+            .and_then(|e| e.downcast::<gst_app::AppSink>().ok())
+            .expect("the appsink");
+        let pts = Arc::new(Mutex::new(Vec::new()));
+        let frames = Arc::new(AtomicU64::new(0));
+        let (p, f) = (pts.clone(), frames.clone());
+        sink.set_callbacks(
+            gst_app::AppSinkCallbacks::builder()
+                .new_sample(move |sink| {
+                    let sample = sink.pull_sample().map_err(|_| gst::FlowError::Eos)?;
+                    if let Some(t) = sample.buffer().and_then(|b| b.pts()) {
+                        p.lock().unwrap().push(t.nseconds());
+                    }
+                    f.fetch_add(1, Ordering::SeqCst);
+                    Ok(gst::FlowSuccess::Ok)
+                })
+                .build(),
+        );
+        Reader {
+            pipeline,
+            pts,
+            frames,
+            warnings: Vec::new(),
+            errors: Vec::new(),
+            eos: false,
+        }
+    }
+
+    fn frames(&self) -> u64 {
+        self.frames.load(Ordering::SeqCst)
+    }
+
+    /// Reads the bus until `done` holds; false if it did not within `LIMIT`.
+    fn until(&mut self, done: impl Fn(&Reader) -> bool) -> bool {
+        let bus = self.pipeline.bus().expect("a bus");
+        let deadline = Instant::now() + LIMIT;
+        while Instant::now() < deadline {
+            if done(self) {
+                return true;
+            }
+            if let Some(msg) = bus.timed_pop(gst::ClockTime::from_mseconds(50)) {
+                match msg.view() {
+                    gst::MessageView::Warning(w) => self.warnings.push(w.error().to_string()),
+                    gst::MessageView::Error(e) => self.errors.push(e.error().to_string()),
+                    gst::MessageView::Eos(_) => self.eos = true,
+                    _ => {}
+                }
+            }
+        }
+        done(self)
+    }
+
+    fn stop(&self) {
+        self.pipeline
+            .set_state(gst::State::Null)
+            .expect("the reader stops");
+    }
+}
+
+#[test]
+fn a_served_stream_is_read_back_and_its_end_ends_the_reader() {
+    init();
+    let port = free_port();
+    let server = server(port, 150);
+    server.set_state(gst::State::Playing).expect("serving");
+    // No reconnecting: the end the server sends is the end of the reader's stream.
+    let mut reader = Reader::new(port, "codec=h264 reconnect=0");
+    reader
+        .pipeline
+        .set_state(gst::State::Playing)
+        .expect("reading");
+    assert!(
+        reader.until(|r| r.eos || !r.errors.is_empty()),
+        "{} frames, no end",
+        reader.frames()
+    );
+    assert!(reader.errors.is_empty(), "{:?}", reader.errors);
+    assert!(reader.eos);
+    assert!(reader.frames() >= 30, "{} frames decoded", reader.frames());
+    let pts = reader.pts.lock().unwrap().clone();
+    assert!(
+        pts.windows(2).all(|w| w[0] < w[1]),
+        "pts go forward: {pts:?}"
+    );
+    reader.stop();
+    server.set_state(gst::State::Null).expect("stops");
+}
+
+#[test]
+fn the_reader_reconnects_when_the_server_comes_back() {
+    init();
+    let port = free_port();
+    let first = server(port, 0);
+    first.set_state(gst::State::Playing).expect("serving");
+    let mut reader = Reader::new(port, "codec=h264 reconnect=500000000");
+    reader
+        .pipeline
+        .set_state(gst::State::Playing)
+        .expect("reading");
+    assert!(reader.until(|r| r.frames() >= 30), "{}", reader.frames());
+
+    // The server goes away: its port is closed, its clients cut off.
+    first.set_state(gst::State::Null).expect("stops");
+    drop(first);
+    let url = format!("rtsp://127.0.0.1:{port}/t");
+    let lost = format!("lost {url} (");
+    assert!(
+        reader.until(|r| r.warnings.iter().any(|w| w.starts_with(&lost))),
+        "a warning about {url}: {:?}",
+        reader.warnings
+    );
+    let warning = reader.warnings.iter().find(|w| w.starts_with(&lost));
+    assert!(
+        warning.is_some_and(|w| w.ends_with("); reconnecting in 500 ms")),
+        "{warning:?}"
+    );
+    let before = reader.frames();
+
+    // The same port, a new server: the reader finds it again.
+    let second = server(port, 0);
+    second
+        .set_state(gst::State::Playing)
+        .expect("the port is free again");
+    assert!(
+        reader.until(|r| r.frames() >= before + 30),
+        "{} frames before, {} now; warnings {:?}",
+        before,
+        reader.frames(),
+        reader.warnings
+    );
+    assert!(reader.errors.is_empty(), "{:?}", reader.errors);
+    assert!(!reader.eos);
+    let pts = reader.pts.lock().unwrap().clone();
+    assert!(
+        pts.windows(2).all(|w| w[0] < w[1]),
+        "pts go forward across the reconnection"
+    );
+    reader.stop();
+    second.set_state(gst::State::Null).expect("stops");
+}
+
+#[test]
+fn a_server_that_is_not_there_yet_is_waited_for() {
+    init();
+    let port = free_port();
+    let mut reader = Reader::new(port, "codec=h264 reconnect=300000000");
+    reader
+        .pipeline
+        .set_state(gst::State::Playing)
+        .expect("reading");
+    let url = format!("rtsp://127.0.0.1:{port}/t");
+    assert!(reader.until(|r| !r.warnings.is_empty()));
+    assert!(
+        reader.warnings[0].starts_with(&format!("cannot reach {url}"))
+            && reader.warnings[0].ends_with("retrying every 300 ms"),
+        "{:?}",
+        reader.warnings
+    );
+    let server = server(port, 0);
+    server.set_state(gst::State::Playing).expect("serving");
+    assert!(reader.until(|r| r.frames() >= 10), "{}", reader.frames());
+    assert!(reader.errors.is_empty(), "{:?}", reader.errors);
+    // One warning for the whole outage, not one per attempt.
+    assert_eq!(reader.warnings.len(), 1, "{:?}", reader.warnings);
+    reader.stop();
+    server.set_state(gst::State::Null).expect("stops");
+}
+
+#[test]
+fn without_reconnecting_a_missing_server_is_an_error() {
+    init();
+    let port = free_port();
+    let mut reader = Reader::new(port, "codec=h264 reconnect=0");
+    reader
+        .pipeline
+        .set_state(gst::State::Playing)
+        .expect("reading");
+    assert!(reader.until(|r| !r.errors.is_empty()));
+    let url = format!("rtsp://127.0.0.1:{port}/t");
+    assert!(
+        reader.errors[0].starts_with(&format!("cannot reach {url} (")),
+        "{:?}",
+        reader.errors
+    );
+    reader.stop();
+}
+
+#[test]
+fn a_stream_of_another_codec_is_an_error() {
+    init();
+    let port = free_port();
+    let server = server(port, 0);
+    server.set_state(gst::State::Playing).expect("serving");
+    let mut reader = Reader::new(port, "codec=h265 reconnect=200000000");
+    reader
+        .pipeline
+        .set_state(gst::State::Playing)
+        .expect("reading");
+    assert!(reader.until(|r| !r.errors.is_empty()));
+    assert_eq!(
+        reader.errors[0],
+        format!("rtsp://127.0.0.1:{port}/t sends H264 video, but the program says h265")
+    );
+    assert_eq!(reader.frames(), 0);
+    reader.stop();
+    server.set_state(gst::State::Null).expect("stops");
+}
+
+#[test]
+fn a_port_in_use_is_an_error_at_start() {
+    init();
+    let taken = TcpListener::bind("127.0.0.1:0").expect("a port");
+    let port = taken.local_addr().expect("an address").port();
+    let server = server(port, 0);
+    assert!(server.set_state(gst::State::Playing).is_err());
+    let bus = server.bus().expect("a bus");
+    let error = bus
+        .timed_pop_filtered(gst::ClockTime::from_seconds(5), &[gst::MessageType::Error])
+        .expect("an error message");
+    let gst::MessageView::Error(e) = error.view() else {
+        unreachable!("filtered on errors");
+    };
+    assert_eq!(
+        error.src().map(|s| s.name().to_string()).as_deref(),
+        Some("out"),
+        "posted by the sink"
+    );
+    assert!(
+        e.error()
+            .to_string()
+            .starts_with(&format!("Cannot serve RTSP on port {port}: ")),
+        "{}",
+        e.error()
+    );
+    server.set_state(gst::State::Null).expect("stops");
+}
+
+#[test]
+fn stopping_while_waiting_to_reconnect_returns_at_once() {
+    init();
+    let port = free_port();
+    // Ten seconds between attempts: stopping must not wait for the next one.
+    let mut reader = Reader::new(port, "codec=h264 reconnect=10000000000");
+    reader
+        .pipeline
+        .set_state(gst::State::Playing)
+        .expect("reading");
+    assert!(reader.until(|r| !r.warnings.is_empty()));
+    let pipeline = reader.pipeline.clone();
+    let (done, stopped) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = done.send(pipeline.set_state(gst::State::Null).is_ok());
+    });
+    assert_eq!(stopped.recv_timeout(LIMIT), Ok(true), "the reader stops");
+}
+
+#[test]
+fn a_reader_played_again_starts_its_clock_again() {
+    init();
+    let port = free_port();
+    let server = server(port, 0);
+    server.set_state(gst::State::Playing).expect("serving");
+    let mut reader = Reader::new(port, "codec=h264");
+    reader
+        .pipeline
+        .set_state(gst::State::Playing)
+        .expect("reading");
+    assert!(reader.until(|r| r.frames() >= 60), "{}", reader.frames());
+    reader.stop();
+    let first_run = std::mem::take(&mut *reader.pts.lock().unwrap());
+    reader
+        .pipeline
+        .set_state(gst::State::Playing)
+        .expect("reading again");
+    assert!(reader.until(|r| r.pts.lock().unwrap().len() >= 10));
+    let second_run = reader.pts.lock().unwrap().clone();
+    // Timestamps follow this run's running time, not the end of the last run.
+    assert!(
+        second_run[0] < first_run[first_run.len() - 1],
+        "{} after {}",
+        second_run[0],
+        first_run[first_run.len() - 1]
+    );
+    assert!(reader.errors.is_empty(), "{:?}", reader.errors);
+    reader.stop();
+    server.set_state(gst::State::Null).expect("stops");
+}
+
+#[test]
+fn a_location_that_is_not_rtsp_is_an_error() {
+    init();
+    let reader = launch("vplrtspsrc location=http://example.com/x ! fakesink");
+    assert!(reader.set_state(gst::State::Playing).is_err());
+    let bus = reader.bus().expect("a bus");
+    let error = bus
+        .timed_pop_filtered(gst::ClockTime::from_seconds(5), &[gst::MessageType::Error])
+        .expect("an error message");
+    let gst::MessageView::Error(e) = error.view() else {
+        unreachable!("filtered on errors");
+    };
+    assert_eq!(
+        e.error().to_string(),
+        "`http://example.com/x` is not an RTSP address (rtsp://host[:port]/path)"
+    );
+    reader.set_state(gst::State::Null).expect("stops");
+}
+
+#[test]
+fn over_udp_too_and_after_a_restart() {
+    init();
+    let port = free_port();
+    let first = server(port, 0);
+    first.set_state(gst::State::Playing).expect("serving");
+    let mut reader = Reader::new(port, "codec=h264 protocols=udp reconnect=300000000");
+    reader
+        .pipeline
+        .set_state(gst::State::Playing)
+        .expect("reading");
+    assert!(reader.until(|r| r.frames() >= 30), "{}", reader.frames());
+    first.set_state(gst::State::Null).expect("stops");
+    drop(first);
+    assert!(reader.until(|r| !r.warnings.is_empty()));
+    let before = reader.frames();
+    let second = server(port, 0);
+    second
+        .set_state(gst::State::Playing)
+        .expect("serving again");
+    assert!(
+        reader.until(|r| r.frames() >= before + 30),
+        "{before} then {}; {:?}",
+        reader.frames(),
+        reader.warnings
+    );
+    assert!(reader.errors.is_empty(), "{:?}", reader.errors);
+    // (A loaded machine may lose the first UDP packets too: "cannot reach" before.)
+    assert!(
+        reader
+            .warnings
+            .iter()
+            .any(|w| w.starts_with(&format!("lost rtsp://127.0.0.1:{port}/t ("))),
+        "{:?}",
+        reader.warnings
+    );
+    reader.stop();
+    second.set_state(gst::State::Null).expect("stops");
+}
+
+#[test]
+fn two_clients_share_one_server() {
+    init();
+    let port = free_port();
+    let server = server(port, 0);
+    server.set_state(gst::State::Playing).expect("serving");
+    let mut first = Reader::new(port, "codec=h264");
+    first
+        .pipeline
+        .set_state(gst::State::Playing)
+        .expect("reading");
+    assert!(first.until(|r| r.frames() >= 15));
+    // The second joins mid-stream and starts at a key frame of its own.
+    let mut second = Reader::new(port, "codec=h264");
+    second
+        .pipeline
+        .set_state(gst::State::Playing)
+        .expect("reading");
+    assert!(second.until(|r| r.frames() >= 30), "{}", second.frames());
+    assert!(first.until(|r| r.frames() >= 45), "{}", first.frames());
+    for r in [&first, &second] {
+        assert!(
+            r.errors.is_empty() && r.warnings.is_empty(),
+            "{:?} {:?}",
+            r.errors,
+            r.warnings
+        );
+        r.stop();
+    }
+    server.set_state(gst::State::Null).expect("stops");
+}

@@ -1,0 +1,282 @@
+//! `rtsp` and `rtsp_out` end to end with the real `vplc`: two servers (`vplc run` of
+//! `test | encode(h264) | rtsp_out`) on 127.0.0.1, a reader pipeline with both streams and a
+//! local one. One server is stopped mid-run and started again on the same port: the reader
+//! warns, reconnects and reaches `--max-frames`; the other streams are not disturbed.
+//! Waits have generous limits so that a broken build fails instead of hanging; no assertion
+//! depends on how fast the machine is.
+
+#![cfg(unix)]
+
+use std::io::{BufRead, BufReader};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const LIMIT: Duration = Duration::from_secs(60);
+const FRAMES: u64 = 150;
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("vplc-rtsp-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// Child processes, killed if the test fails half-way.
+#[derive(Default)]
+struct Children(Vec<Child>);
+
+impl Drop for Children {
+    fn drop(&mut self) {
+        for child in &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+fn vplc(dir: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_vplc"));
+    command
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env("VPL_CACHE_DIR", "off");
+    command
+}
+
+/// `vplc run` serving a moving test pattern at `rtsp://0.0.0.0:port/path` until interrupted.
+fn serve(dir: &Path, port: u16, path: &str) -> Child {
+    let name = format!("serve-{port}.vpl");
+    std::fs::write(
+        dir.join(&name),
+        format!(
+            "pipeline serve {{\n    test(frames: 0, pattern: ball, resolution: 320x240) | encode(h264, bitrate: 500kbps) | rtsp_out(port: {port}, path: {path:?});\n}}\n"
+        ),
+    )
+    .expect("write the server");
+    let child = vplc(dir, &["run", "--quiet", &name])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the server starts");
+    let deadline = Instant::now() + LIMIT;
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "nothing listens on {port}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child
+}
+
+/// Ctrl-C: the server ends its stream and exits 130.
+fn interrupt(child: &mut Child) {
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    assert_eq!(child.wait().expect("the server ends").code(), Some(130));
+}
+
+/// Collects the lines a child writes to a pipe, as they come.
+fn collect(pipe: impl std::io::Read + Send + 'static) -> Arc<Mutex<Vec<String>>> {
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let sink = lines.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+            sink.lock().unwrap().push(line);
+        }
+    });
+    lines
+}
+
+fn wait_for(what: &str, done: impl Fn() -> bool) {
+    let deadline = Instant::now() + LIMIT;
+    while !done() {
+        assert!(Instant::now() < deadline, "gave up waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn records(lines: &[String], source: &str) -> Vec<serde_json::Value> {
+    lines
+        .iter()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("each line is JSON"))
+        .filter(|r| r["source"] == source)
+        .collect()
+}
+
+/// Frames numbered 0..FRAMES, timestamps going forward, with no hole longer than `gap_ns`.
+fn assert_complete(records: &[serde_json::Value], gap_ns: u64, what: &str) {
+    let frames: Vec<u64> = records.iter().filter_map(|r| r["frame"].as_u64()).collect();
+    assert_eq!(
+        frames,
+        (0..FRAMES).collect::<Vec<_>>(),
+        "{what}: frame numbers"
+    );
+    let pts: Vec<u64> = records
+        .iter()
+        .filter_map(|r| r["pts_ns"].as_u64())
+        .collect();
+    assert_eq!(
+        pts.len() as u64,
+        FRAMES,
+        "{what}: every frame has a timestamp"
+    );
+    for w in pts.windows(2) {
+        assert!(
+            w[0] < w[1],
+            "{what}: pts go forward: {} then {}",
+            w[0],
+            w[1]
+        );
+        assert!(w[1] - w[0] < gap_ns, "{what}: a hole of {} ns", w[1] - w[0]);
+    }
+}
+
+#[test]
+fn the_reader_reconnects_to_a_restarted_server_and_other_streams_go_on() {
+    let dir = temp_dir("reconnect");
+    let (cam_port, other_port) = (free_port(), free_port());
+    let cam = format!("rtsp://127.0.0.1:{cam_port}/cam");
+    let other = format!("rtsp://127.0.0.1:{other_port}/other");
+    let mut children = Children::default();
+    children.0.push(serve(&dir, other_port, "/other"));
+    children.0.push(serve(&dir, cam_port, "/cam"));
+
+    std::fs::write(
+        dir.join("read.vpl"),
+        format!(
+            "pipeline read {{\n    \
+             let cam = rtsp({cam:?}, reconnect: 1s) : video<h264, 320x240, 30fps>;\n    \
+             let other = rtsp({other:?}, reconnect: 1s) : video<h264, 320x240, 30fps>;\n    \
+             [cam, other] | decode | json | stdout;\n    \
+             test(frames: 0, resolution: 320x240) | json | file(\"local.jsonl\");\n}}\n"
+        ),
+    )
+    .expect("write the reader");
+    let mut reader = vplc(
+        &dir,
+        &[
+            "run",
+            "--max-frames",
+            &FRAMES.to_string(),
+            "--stats",
+            "stats.json",
+            "read.vpl",
+        ],
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .expect("the reader starts");
+    let stdout = collect(reader.stdout.take().expect("stdout"));
+    let stderr = collect(reader.stderr.take().expect("stderr"));
+    let seen = |source: &str| records(&stdout.lock().unwrap(), source).len();
+
+    wait_for("frames from the first server", || seen(&cam) >= 15);
+    interrupt(&mut children.0[1]);
+    let lost = format!("vplc: warning from n0_rtsp: lost {cam} (");
+    wait_for("the warning", || {
+        stderr.lock().unwrap().iter().any(|l| l.starts_with(&lost))
+    });
+    let other_at_warning = seen(&other);
+    let cam_at_warning = seen(&cam);
+
+    // The same port, a new server.
+    children.0.push(serve(&dir, cam_port, "/cam"));
+    let deadline = Instant::now() + LIMIT;
+    let status = loop {
+        if let Some(status) = reader.try_wait().expect("the reader runs") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = reader.kill();
+            panic!("the reader did not finish: {:?}", stderr.lock().unwrap());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    std::thread::sleep(Duration::from_millis(100));
+    let err = stderr.lock().unwrap().join("\n");
+    assert_eq!(status.code(), Some(0), "{err}");
+
+    let stats: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("stats.json")).expect("stats"))
+            .expect("JSON");
+    assert_eq!(stats["exit"], "max-frames", "{stats}");
+    assert_eq!(
+        stats["frames"],
+        serde_json::json!([FRAMES, FRAMES, FRAMES]),
+        "{stats}"
+    );
+
+    // The stream that was cut: warned about once, every frame up to the limit, and its
+    // timestamps continue past the outage (they never go back).
+    let warnings: Vec<&str> = err.lines().filter(|l| l.contains("warning")).collect();
+    assert_eq!(warnings.len(), 1, "{err}");
+    assert!(
+        warnings[0].ends_with("; reconnecting in 1 s"),
+        "{}",
+        warnings[0]
+    );
+    let lines = stdout.lock().unwrap().clone();
+    assert!(cam_at_warning < FRAMES as usize, "{cam_at_warning}");
+    assert_complete(&records(&lines, &cam), u64::MAX, "the restarted stream");
+
+    // The other network stream went on through the outage, with no hole.
+    assert!(
+        other_at_warning < FRAMES as usize,
+        "the other stream was still running when the first server went away ({other_at_warning} frames)"
+    );
+    assert_complete(&records(&lines, &other), 500_000_000, "the other stream");
+
+    // The local stream is complete.
+    let local: Vec<String> = std::fs::read_to_string(dir.join("local.jsonl"))
+        .expect("local records")
+        .lines()
+        .map(String::from)
+        .collect();
+    assert_complete(&records(&local, "test:smpte"), u64::MAX, "the local stream");
+
+    for child in &mut children.0 {
+        if matches!(child.try_wait(), Ok(None)) {
+            interrupt(child);
+        }
+    }
+}
+
+#[test]
+fn rtsp_out_on_a_port_in_use_is_an_error_at_the_sink() {
+    let dir = temp_dir("busy");
+    let taken = TcpListener::bind("0.0.0.0:0").expect("a port");
+    let port = taken.local_addr().expect("an address").port();
+    std::fs::write(
+        dir.join("busy.vpl"),
+        format!(
+            "pipeline serve {{\n    test(frames: 30) | encode(h264) | rtsp_out(port: {port}, path: \"/x\");\n}}\n"
+        ),
+    )
+    .expect("write");
+    let out = vplc(&dir, &["run", "busy.vpl"])
+        .output()
+        .expect("vplc runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains(&format!("error[E0504]: Cannot serve RTSP on port {port}: "))
+            && stderr.contains("busy.vpl:2:39")
+            && stderr.contains(&format!(
+                "= help: another program listens on port {port}: stop it, or choose another `port`"
+            )),
+        "at the sink: {stderr}"
+    );
+}
