@@ -106,6 +106,25 @@ fn front_end(text: &str) {
     }
 }
 
+/// Found by `mutated_programs_never_panic`: a comment between a model's `)` and its `;`
+/// broke the call over lines, and the next `fmt` joined it again.
+#[test]
+fn a_comment_before_the_semicolon_formats_idempotently() {
+    for text in [
+        "model people = onnx(\"a.onnx\",\n    labels: [\"person\"],\n)\n/// doc\n;\n",
+        "model people = onnx(\"a.onnx\", labels: [\"person\"]) // plain\n;\npipeline p { test() | discard; }\n",
+        "const A = 1 // c\n;\n",
+        "pipeline p {\n    let a = test() /// d\n    ;\n    a | discard // e\n    ;\n}\n",
+    ] {
+        front_end(text);
+        let once = fmt::format(text, Mode::Program).expect("formats");
+        assert_eq!(
+            comment_texts(&once, Mode::Program),
+            comment_texts(text, Mode::Program)
+        );
+    }
+}
+
 const TOKENS: &[&str] = &[
     "|",
     ";",

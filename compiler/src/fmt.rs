@@ -139,7 +139,9 @@ impl Formatter<'_> {
     fn model(&mut self, m: &ModelItem) {
         let head = format!("model {} = ", m.name.name);
         let one_line = format!("{head}{};", call(&m.value));
-        if one_line.len() <= WIDTH && !self.has_comments_within(m.span) {
+        // Only comments inside the call break it over lines; one between `)` and `;` is
+        // written after the item.
+        if one_line.len() <= WIDTH && !self.has_comments_within(m.value.span) {
             self.out.push_str(&one_line);
             return;
         }
