@@ -280,3 +280,95 @@ fn rtsp_out_on_a_port_in_use_is_an_error_at_the_sink() {
         "at the sink: {stderr}"
     );
 }
+
+/// `examples/rtsp_relay.vpl` as a user runs it, on free ports: a camera served by `vplc`
+/// (720p at 25 fps, as the example ascribes), the example relaying it with people detected
+/// and tracked, and a third `vplc` reading the relayed stream back from its `rtsp_out`.
+#[test]
+fn the_rtsp_relay_example_relays_a_camera() {
+    let dir = temp_dir("relay-example");
+    let (camera_port, relay_port) = (free_port(), free_port());
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let example = std::fs::read_to_string(root.join("examples/rtsp_relay.vpl")).expect("example");
+    let program = example
+        .replace("\"../assets/", &format!("\"{}/assets/", root.display()))
+        .replace("127.0.0.1:8554", &format!("127.0.0.1:{camera_port}"))
+        .replace("port: 8555", &format!("port: {relay_port}"));
+    assert_ne!(
+        program, example,
+        "the example names the ports this test replaces"
+    );
+    std::fs::write(dir.join("relay.vpl"), program).expect("write");
+    std::fs::write(
+        dir.join("camera.vpl"),
+        format!(
+            "pipeline camera {{\n    test(frames: 0, pattern: ball, resolution: 1280x720, rate: 25fps) | encode(h264, bitrate: 2Mbps) | rtsp_out(port: {camera_port}, path: \"/live\");\n}}\n"
+        ),
+    )
+    .expect("write the camera");
+    let mut children = Children::default();
+    children.0.push(
+        vplc(&dir, &["run", "--quiet", "camera.vpl"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the camera starts"),
+    );
+    wait_for("the camera", || {
+        TcpStream::connect(("127.0.0.1", camera_port)).is_ok()
+    });
+    let relay = vplc(&dir, &["run", "--quiet", "--max-frames", "60", "relay.vpl"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the relay starts");
+    children.0.push(relay);
+    wait_for("the relay's server", || {
+        TcpStream::connect(("127.0.0.1", relay_port)).is_ok()
+    });
+    std::fs::write(
+        dir.join("viewer.vpl"),
+        format!(
+            "pipeline viewer {{\n    rtsp(\"rtsp://127.0.0.1:{relay_port}/people\") : video<h264, 1280x720, 25fps> | decode | json | stdout;\n}}\n"
+        ),
+    )
+    .expect("write the viewer");
+    let viewer = vplc(&dir, &["run", "--quiet", "--max-frames", "3", "viewer.vpl"])
+        .output()
+        .expect("the viewer runs");
+    assert_eq!(
+        viewer.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&viewer.stderr)
+    );
+    let seen: Vec<serde_json::Value> = String::from_utf8_lossy(&viewer.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON"))
+        .collect();
+    assert_eq!(seen.len(), 3, "three relayed frames read back");
+    assert!(
+        seen.iter()
+            .all(|r| r["width"] == 1280 && r["height"] == 720),
+        "{seen:?}"
+    );
+
+    let mut relay = children.0.pop().expect("the relay");
+    let status = relay.wait().expect("the relay ends");
+    let mut stderr = String::new();
+    if let Some(mut pipe) = relay.stderr.take() {
+        let _ = std::io::Read::read_to_string(&mut pipe, &mut stderr);
+    }
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    let records: Vec<serde_json::Value> = std::fs::read_to_string(dir.join("out/relay.jsonl"))
+        .expect("the relay's records")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON"))
+        .collect();
+    assert_eq!(records.len(), 60, "a record for each relayed frame");
+    assert!(
+        records
+            .iter()
+            .all(|r| r["width"] == 1280 && r["height"] == 720)
+    );
+}
