@@ -228,6 +228,12 @@ fn the_reader_reconnects_to_a_restarted_server_and_other_streams_go_on() {
         "{}",
         warnings[0]
     );
+    let back: Vec<&str> = err.lines().filter(|l| l.contains("is back")).collect();
+    assert_eq!(
+        back,
+        [format!("vplc: n0_rtsp: {cam} is back; frames flow again")],
+        "{err}"
+    );
     let lines = stdout.lock().unwrap().clone();
     assert!(cam_at_warning < FRAMES as usize, "{cam_at_warning}");
     assert_complete(&records(&lines, &cam), u64::MAX, "the restarted stream");

@@ -331,6 +331,12 @@ impl Running {
                         let (element, _) = self.span_of(msg.src());
                         eprintln!("vplc: warning from {element}: {}", w.error());
                     }
+                    // Notes from the stages (a lost stream that came back).
+                    MessageView::Info(i) => {
+                        if let (element, Some(_)) = self.span_of(msg.src()) {
+                            eprintln!("vplc: {element}: {}", i.error());
+                        }
+                    }
                     _ => {}
                 }
             }

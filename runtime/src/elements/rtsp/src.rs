@@ -79,6 +79,8 @@ struct FeedState {
     last_data: Option<Instant>,
     /// Frames the current connection delivered.
     frames: u64,
+    /// A loss was reported and the stream has not come back since: its first frame says so.
+    reported_loss: Option<String>,
 }
 
 impl Feed {
@@ -100,6 +102,11 @@ impl Feed {
         st.discont = true;
         st.last_data = None;
         st.frames = 0;
+    }
+
+    /// The user was told `url` is lost; its next frame tells them it is back.
+    fn loss_reported(&self, url: &str) {
+        self.state().reported_loss = Some(url.to_string());
     }
 
     fn last_data(&self) -> Option<Instant> {
@@ -150,6 +157,13 @@ impl Feed {
         st.need_key = false;
         st.discont = false;
         st.frames += 1;
+        if let Some(url) = st.reported_loss.take() {
+            let text = format!("{url} is back; frames flow again");
+            let message = gst::message::Info::builder(gst::ResourceError::Read, &text)
+                .src(&self.appsrc)
+                .build();
+            let _ = self.appsrc.post_message(message);
+        }
         if let Some(caps) = sample.caps_owned()
             && st.caps.as_ref() != Some(&caps)
         {
@@ -328,6 +342,7 @@ impl Supervisor {
             match message {
                 Some(message) => {
                     self.warning(&message);
+                    self.feed.loss_reported(url);
                     warned = Some(Instant::now());
                 }
                 None => gst::debug!(CAT, "{url} still away: {reason}"),
