@@ -65,17 +65,21 @@ fn object(label: &str, x: f32, y: f32, w: f32, h: f32) -> Object {
 /// Pushes the red/blue frame with a red person, a blue person and a car through a
 /// `vplinfer` in crop mode, and gives back the objects of the meta that comes out.
 fn classify_objects(min_width: u32) -> Vec<Object> {
+    classify_objects_with(&classifier(), min_width)
+}
+
+fn classify_objects_with(model: &str, min_width: u32) -> Vec<Object> {
     init();
     let infer = gst::ElementFactory::make("vplinfer")
         .property("library", onnxruntime())
-        .property("model", classifier())
+        .property("model", model)
         .property("decoder", "classify")
         .property("top", 1u32)
         .property("labels", "red\ngreen\nblue")
         .property("on-labels", "person")
         .property("min-width", min_width)
         // A group of its own, so the batch counts are this element's alone.
-        .property("group", format!("secondary-{min_width}"))
+        .property("group", format!("secondary-{model}-{min_width}"))
         .property("input-width", 64u32)
         .property("input-height", 64u32)
         .property("resize", "stretch")
@@ -130,6 +134,23 @@ fn each_person_gets_the_colour_of_its_crop_and_the_car_none() {
     // The rest of the objects is as it came in.
     assert_eq!(objects[0].x, 21.0);
     assert_eq!(objects[2].label, "car");
+}
+
+/// A model whose batch axis is fixed at 1 runs once per crop; every crop still gets its
+/// label, and the element still submits one batch for the frame.
+#[test]
+fn a_fixed_batch_1_classifier_labels_every_crop() {
+    let model = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/fixtures/models/cls_fixed.onnx")
+        .display()
+        .to_string();
+    let objects = classify_objects_with(&model, 0);
+    let counts: Vec<usize> = objects.iter().map(|o| o.labels.len()).collect();
+    assert_eq!(counts, [1, 1, 0], "{objects:?}");
+    for o in &objects[..2] {
+        let (label, p) = &o.labels[0];
+        assert!(["red", "green", "blue"].contains(&label.as_str()) && *p > 0.0 && *p <= 1.0);
+    }
 }
 
 #[test]
