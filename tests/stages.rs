@@ -248,6 +248,7 @@ fn two_cameras_tiled_2x1_keep_their_objects_in_their_cells() {
                 "frame {k}: {g} is {w} in the right cell"
             );
             assert_eq!(g["bbox"]["y"], w["bbox"]["y"]);
+            assert_eq!(g["stream"], 1, "{g} came from camera 1");
             assert_eq!(g["bbox"]["w"], w["bbox"]["w"]);
         }
     }

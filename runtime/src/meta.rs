@@ -32,6 +32,8 @@ pub struct Object {
     /// The box is a tracker's prediction for a frame `infer(every: N)` skipped, not a
     /// detection.
     pub predicted: bool,
+    /// Set by `tile`: the stream (cell) the object was found in.
+    pub stream: Option<u32>,
 }
 
 /// Everything vpl knows about one frame of one stream.

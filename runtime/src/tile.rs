@@ -51,6 +51,7 @@ pub fn place(input: &ObjectsData, cell: Cell, out: &mut ObjectsData) {
         o.y = cell.y + o.y * fy;
         o.w *= fx;
         o.h *= fy;
+        o.stream = Some(o.stream.unwrap_or(input.stream));
         o
     }));
     out.labels.extend(input.labels.iter().cloned());
@@ -178,6 +179,7 @@ mod tests {
     #[test]
     fn objects_move_into_their_cell() {
         let input = ObjectsData {
+            stream: 1,
             source_width: 768,
             source_height: 576,
             objects: vec![Object {

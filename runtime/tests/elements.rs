@@ -37,6 +37,7 @@ fn person() -> Object {
         track_id: Some(3),
         labels: vec![],
         predicted: false,
+        stream: None,
     }
 }
 

@@ -48,6 +48,9 @@ struct ObjectRecord<'a> {
     /// A tracker's predicted box on a frame `every` skipped.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     predicted: bool,
+    /// After `tile`: the stream whose cell the object is in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stream: Option<u32>,
 }
 
 #[derive(Serialize)]
@@ -102,6 +105,7 @@ fn object(o: &Object) -> ObjectRecord<'_> {
         track_id: o.track_id,
         labels: labels(&o.labels),
         predicted: o.predicted,
+        stream: o.stream,
     }
 }
 
