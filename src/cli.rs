@@ -90,6 +90,10 @@ pub struct RunArgs {
     /// Threads for each model (0: ONNX Runtime's default, one per core).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
+    /// Play recorded files at their frame rate, as live cameras would deliver them
+    /// (every sink waits for its frame's time), instead of as fast as the machine goes.
+    #[arg(long)]
+    pub realtime: bool,
     /// Write run statistics as JSON to this file.
     #[arg(long)]
     pub stats: Option<PathBuf>,

@@ -186,6 +186,9 @@ pub fn run(args: &RunArgs) -> u8 {
             return RUNTIME_ERROR;
         }
     };
+    if args.realtime {
+        running.pace_sinks();
+    }
     for warning in &running.warnings {
         eprintln!("vplc: warning: {warning}");
     }

@@ -256,3 +256,37 @@ fn ctrl_c_finishes_the_files_and_exits_130() {
         "frames were written before the interruption"
     );
 }
+
+/// `--realtime` paces a recorded stream at its frame rate, as a live camera delivers it: 15
+/// frames at 10 fps cannot finish before the 15th frame's time (1.4 s). (A lower bound only:
+/// a slow machine cannot fail it.)
+#[test]
+fn realtime_plays_a_file_at_its_frame_rate() {
+    let dir = temp_dir("realtime");
+    let program = dir.join("paced.vpl");
+    std::fs::write(
+        &program,
+        "pipeline paced {\n    test(frames: 15, rate: 10fps, resolution: 320x240) | json | file(\"out/r.jsonl\");\n}\n",
+    )
+    .expect("write");
+    let stats_file = dir.join("stats.json");
+    let out = vplc(&[
+        "run",
+        "--quiet",
+        "--realtime",
+        "--stats",
+        &stats_file.display().to_string(),
+        &program.display().to_string(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s = stats(&stats_file);
+    assert_eq!(s["frames"][0], 15, "{s}");
+    let wall = s["wall_s"].as_f64().expect("wall_s");
+    assert!(wall >= 1.35, "15 frames at 10 fps played in {wall} s");
+    assert_eq!(lines(&dir.join("out/r.jsonl")).len(), 15);
+}

@@ -413,6 +413,16 @@ impl Running {
             .map(|p| p.nseconds())
     }
 
+    /// Makes every sink wait for each frame's time on the clock, so recorded files play at
+    /// their frame rate like live sources (`vplc run --realtime`).
+    pub fn pace_sinks(&self) {
+        for element in self.pipeline.iterate_sinks().into_iter().flatten() {
+            if element.find_property("sync").is_some() {
+                element.set_property("sync", true);
+            }
+        }
+    }
+
     /// Counts the objects found and the frames a model ran on, on the output of every
     /// detector or whole-frame classifier (secondary inference on crops is not counted).
     pub fn count_objects(&self) -> Arc<Found> {
