@@ -6,29 +6,43 @@ mod common;
 
 use common::{asset, lines, temp_dir, vplc};
 
-#[test]
-fn secondary_inference_gives_each_person_one_colour() {
-    let dir = temp_dir("secondary");
-    let program = dir.join("colours.vpl");
-    std::fs::write(
-        &program,
-        format!(
-            "model people = onnx({:?}, labels: [\"person\", \"fallen\"], decoder: yolov8(confidence: 0.4));\n\
-             model colours = onnx({:?}, labels: {:?}, decoder: classify(top: 1), resize: stretch);\n\n\
-             pipeline p {{\n    file({:?}) | decode | infer(people) | infer(colours, on: [\"person\"], min_size: 16x16) | json | file(\"out/c.jsonl\");\n}}\n",
-            asset("assets/models/person_yolov8s.onnx"),
-            asset("assets/models/colour_classifier.onnx"),
-            asset("assets/models/colour_classifier.labels"),
-            asset("assets/media/vtest.avi"),
-        ),
+/// The models the tests use, and `VTEST` in a pipeline body names vtest.avi.
+fn program(body: &str) -> String {
+    format!(
+        "model people = onnx({:?}, labels: [\"person\", \"fallen\"], decoder: yolov8(confidence: 0.4));\n\
+         model colours = onnx({:?}, labels: {:?}, decoder: classify(top: 1), resize: stretch);\n\n\
+         pipeline p {{\n{}\n}}\n",
+        asset("assets/models/person_yolov8s.onnx"),
+        asset("assets/models/colour_classifier.onnx"),
+        asset("assets/models/colour_classifier.labels"),
+        body.replace("VTEST", &format!("{:?}", asset("assets/media/vtest.avi"))),
     )
-    .expect("write");
+}
+
+/// Runs the pipeline `body` (see [`program`]) on `frames` frames a stream in a fresh
+/// directory; the run must succeed. Returns the directory, the records of `out/r.jsonl`
+/// (when written) and the run statistics.
+fn run(
+    name: &str,
+    body: &str,
+    frames: u32,
+) -> (
+    std::path::PathBuf,
+    Vec<serde_json::Value>,
+    serde_json::Value,
+) {
+    let dir = temp_dir(name);
+    let file = dir.join("p.vpl");
+    std::fs::write(&file, program(body)).expect("write");
+    let stats = dir.join("stats.json");
     let out = vplc(&[
         "run",
         "--quiet",
         "--max-frames",
-        "5",
-        &program.display().to_string(),
+        &frames.to_string(),
+        "--stats",
+        &stats.display().to_string(),
+        &file.display().to_string(),
     ]);
     assert_eq!(
         out.status.code(),
@@ -36,7 +50,30 @@ fn secondary_inference_gives_each_person_one_colour() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let records = lines(&dir.join("out/c.jsonl"));
+    let records_file = dir.join("out/r.jsonl");
+    let records = if records_file.exists() {
+        lines(&records_file)
+    } else {
+        Vec::new()
+    };
+    (dir, records, common::stats(&stats))
+}
+
+/// Runs `flow` (a stage chain after `file(vtest.avi) | decode`) into records; returns the
+/// records and the run statistics.
+fn run_people(name: &str, flow: &str, frames: u32) -> (Vec<serde_json::Value>, serde_json::Value) {
+    let body = format!("    file(VTEST) | decode | {flow} | json | file(\"out/r.jsonl\");");
+    let (_, records, stats) = run(name, &body, frames);
+    (records, stats)
+}
+
+#[test]
+fn secondary_inference_gives_each_person_one_colour() {
+    let (records, _) = run_people(
+        "secondary",
+        "infer(people) | infer(colours, on: [\"person\"], min_size: 16x16)",
+        5,
+    );
     assert_eq!(records.len(), 5);
     let (mut labelled, mut small) = (0, 0);
     for r in &records {
@@ -62,40 +99,6 @@ fn secondary_inference_gives_each_person_one_colour() {
         labelled >= 10,
         "{labelled} people labelled in 5 frames ({small} too small)"
     );
-}
-
-/// Runs `flow` (a stage chain after `file(vtest.avi) | decode`) with the person model into
-/// records; returns the records and the run statistics.
-fn run_people(name: &str, flow: &str, frames: u32) -> (Vec<serde_json::Value>, serde_json::Value) {
-    let dir = temp_dir(name);
-    let program = dir.join("p.vpl");
-    std::fs::write(
-        &program,
-        format!(
-            "model people = onnx({:?}, labels: [\"person\", \"fallen\"], decoder: yolov8(confidence: 0.4));\n\n\
-             pipeline p {{\n    file({:?}) | decode | {flow} | json | file(\"out/r.jsonl\");\n}}\n",
-            asset("assets/models/person_yolov8s.onnx"),
-            asset("assets/media/vtest.avi"),
-        ),
-    )
-    .expect("write");
-    let stats = dir.join("stats.json");
-    let out = vplc(&[
-        "run",
-        "--quiet",
-        "--max-frames",
-        &frames.to_string(),
-        "--stats",
-        &stats.display().to_string(),
-        &program.display().to_string(),
-    ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (lines(&dir.join("out/r.jsonl")), common::stats(&stats))
 }
 
 #[test]
@@ -186,37 +189,15 @@ fn first_frame_rgb(video: &std::path::Path, dir: &std::path::Path) -> Vec<u8> {
 
 #[test]
 fn two_cameras_tiled_2x1_keep_their_objects_in_their_cells() {
-    let dir = temp_dir("tile");
-    let program = dir.join("tile.vpl");
-    std::fs::write(
-        &program,
-        format!(
-            "model people = onnx({:?}, labels: [\"person\", \"fallen\"], decoder: yolov8(confidence: 0.4));\n\n\
-             pipeline t {{\n\
-             \x20   let cams = [test(pattern: black, resolution: 768x576, rate: 10fps, frames: 3), file({:?}) | decode];\n\
-             \x20   let seen = cams | infer(people);\n\
-             \x20   let tiled = seen | tile(2, 1, resolution: 1536x576);\n\
-             \x20   tiled | overlay(labels: false) | encode(h264) | file(\"out/t.mp4\");\n\
-             \x20   tiled | json | file(\"out/t.jsonl\");\n\
-             \x20   seen | json | file(\"out/s.jsonl\");\n\
-             }}\n",
-            asset("assets/models/person_yolov8s.onnx"),
-            asset("assets/media/vtest.avi"),
-        ),
-    )
-    .expect("write");
-    let out = vplc(&[
-        "run",
-        "--quiet",
-        "--max-frames",
-        "3",
-        &program.display().to_string(),
-    ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let (dir, _, _) = run(
+        "tile",
+        "    let cams = [test(pattern: black, resolution: 768x576, rate: 10fps, frames: 3), file(VTEST) | decode];\n\
+         \x20   let seen = cams | infer(people);\n\
+         \x20   let tiled = seen | tile(2, 1, resolution: 1536x576);\n\
+         \x20   tiled | overlay(labels: false) | encode(h264) | file(\"out/t.mp4\");\n\
+         \x20   tiled | json | file(\"out/t.jsonl\");\n\
+         \x20   seen | json | file(\"out/s.jsonl\");",
+        3,
     );
     let streams = lines(&dir.join("out/s.jsonl"));
     let tiles = lines(&dir.join("out/t.jsonl"));
@@ -350,35 +331,11 @@ fn a_pedestrian_of_vtest_keeps_one_track_id_over_30_frames() {
 
 #[test]
 fn a_secondary_every_3_gives_tracked_objects_their_labels_on_skipped_frames() {
-    let dir = temp_dir("secondary-every");
-    let program = dir.join("p.vpl");
-    std::fs::write(
-        &program,
-        format!(
-            "model people = onnx({:?}, labels: [\"person\", \"fallen\"], decoder: yolov8(confidence: 0.4));\n\
-             model colours = onnx({:?}, labels: {:?}, decoder: classify(top: 1), resize: stretch);\n\n\
-             pipeline p {{\n    file({:?}) | decode | infer(people) | track(sort) | infer(colours, on: [\"person\"], every: 3) | json | file(\"out/r.jsonl\");\n}}\n",
-            asset("assets/models/person_yolov8s.onnx"),
-            asset("assets/models/colour_classifier.onnx"),
-            asset("assets/models/colour_classifier.labels"),
-            asset("assets/media/vtest.avi"),
-        ),
-    )
-    .expect("write");
-    let out = vplc(&[
-        "run",
-        "--quiet",
-        "--max-frames",
-        "6",
-        &program.display().to_string(),
-    ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let (records, _) = run_people(
+        "secondary-every",
+        "infer(people) | track(sort) | infer(colours, on: [\"person\"], every: 3)",
+        6,
     );
-    let records = lines(&dir.join("out/r.jsonl"));
     assert_eq!(records.len(), 6);
     let mut carried = 0;
     for (i, r) in records.iter().enumerate().filter(|(i, _)| i % 3 != 0) {
