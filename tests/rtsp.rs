@@ -378,3 +378,32 @@ fn the_rtsp_relay_example_relays_a_camera() {
             .all(|r| r["width"] == 1280 && r["height"] == 720)
     );
 }
+
+/// Ctrl-C while an unascribed camera has never answered: the run ends as interrupted
+/// (exit 130), not with an error from the type finder that never saw data.
+#[test]
+fn ctrl_c_while_a_camera_was_never_reached_is_a_clean_interrupt() {
+    let dir = temp_dir("never-reached");
+    let port = free_port();
+    std::fs::write(
+        dir.join("cam.vpl"),
+        format!("pipeline cam {{\n    rtsp(\"rtsp://127.0.0.1:{port}/x\") | decode | json | file(\"out/r.jsonl\");\n}}\n"),
+    )
+    .expect("write");
+    let mut child = vplc(&dir, &["run", "--quiet", "cam.vpl"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("vplc starts");
+    let stderr = collect(child.stderr.take().expect("stderr"));
+    wait_for("the warning", || {
+        stderr
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|l| l.contains("cannot reach"))
+    });
+    interrupt(&mut child);
+    let err = stderr.lock().unwrap().join("\n");
+    assert!(!err.contains("error["), "{err}");
+}

@@ -322,6 +322,16 @@ impl Running {
                         break Ok(Ending::MaxFrames);
                     }
                     MessageView::Eos(_) => break Ok(ending),
+                    // Ended (Ctrl-C, --max-frames) before a stream of unknown type sent any
+                    // data: its type finder has nothing to find. That is the end asked
+                    // for, not a failure.
+                    MessageView::Error(e)
+                        if eos_sent.is_some()
+                            && e.error().matches(gst::StreamError::TypeNotFound) =>
+                    {
+                        self.finish_outputs();
+                        break Ok(ending);
+                    }
                     MessageView::Error(_) => {
                         let error = self.error_of(&msg);
                         self.finish_outputs();
