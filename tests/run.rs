@@ -6,7 +6,7 @@ mod common;
 
 use std::process::Command;
 
-use common::{asset, bbox, count_frames, iou, lines, root, stats, temp_dir, vplc};
+use common::{asset, bbox, count_frames, iou, lines, root, run_ok, stats, temp_dir, vplc};
 
 #[test]
 fn people_detection_matches_the_python_reference() {
@@ -135,21 +135,7 @@ fn two_streams_share_one_batched_model() {
         plan.contains("batch 2 (the model's batch dimension is dynamic"),
         "{plan}"
     );
-    let stats_file = dir.join("stats.json");
-    let out = vplc(&[
-        "run",
-        "--quiet",
-        "--stats",
-        &stats_file.display().to_string(),
-        &program.display().to_string(),
-    ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(stats(&stats_file)["frames"], serde_json::json!([20, 20]));
+    assert_eq!(run_ok(&program, &[])["frames"], serde_json::json!([20, 20]));
     let records = lines(&dir.join("out/two.jsonl"));
     assert_eq!(records.len(), 40);
     for stream in [0, 1] {
@@ -269,22 +255,7 @@ fn realtime_plays_a_file_at_its_frame_rate() {
         "pipeline paced {\n    test(frames: 15, rate: 10fps, resolution: 320x240) | json | file(\"out/r.jsonl\");\n}\n",
     )
     .expect("write");
-    let stats_file = dir.join("stats.json");
-    let out = vplc(&[
-        "run",
-        "--quiet",
-        "--realtime",
-        "--stats",
-        &stats_file.display().to_string(),
-        &program.display().to_string(),
-    ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let s = stats(&stats_file);
+    let s = run_ok(&program, &["--realtime"]);
     assert_eq!(s["frames"][0], 15, "{s}");
     let wall = s["wall_s"].as_f64().expect("wall_s");
     assert!(wall >= 1.35, "15 frames at 10 fps played in {wall} s");

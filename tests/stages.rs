@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{asset, lines, temp_dir, vplc};
+use common::{asset, lines, run_ok, temp_dir};
 
 /// The models the tests use, and `VTEST` in a pipeline body names vtest.avi.
 fn program(body: &str) -> String {
@@ -34,29 +34,14 @@ fn run(
     let dir = temp_dir(name);
     let file = dir.join("p.vpl");
     std::fs::write(&file, program(body)).expect("write");
-    let stats = dir.join("stats.json");
-    let out = vplc(&[
-        "run",
-        "--quiet",
-        "--max-frames",
-        &frames.to_string(),
-        "--stats",
-        &stats.display().to_string(),
-        &file.display().to_string(),
-    ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stats = run_ok(&file, &["--max-frames", &frames.to_string()]);
     let records_file = dir.join("out/r.jsonl");
     let records = if records_file.exists() {
         lines(&records_file)
     } else {
         Vec::new()
     };
-    (dir, records, common::stats(&stats))
+    (dir, records, stats)
 }
 
 /// Runs `flow` (a stage chain after `file(vtest.avi) | decode`) into records; returns the

@@ -91,6 +91,16 @@ impl Reader {
         }
     }
 
+    /// A reader of `rtsp://127.0.0.1:port/t`, already playing.
+    fn playing(port: u16, props: &str) -> Reader {
+        let reader = Reader::new(port, props);
+        reader
+            .pipeline
+            .set_state(gst::State::Playing)
+            .expect("reading");
+        reader
+    }
+
     fn frames(&self) -> u64 {
         self.frames.load(Ordering::SeqCst)
     }
@@ -131,11 +141,7 @@ fn read_through_a_restart(props: &str) -> (Reader, gst::Pipeline, u16) {
     let port = free_port();
     let first = server(port, 0);
     first.set_state(gst::State::Playing).expect("serving");
-    let mut reader = Reader::new(port, props);
-    reader
-        .pipeline
-        .set_state(gst::State::Playing)
-        .expect("reading");
+    let mut reader = Reader::playing(port, props);
     assert!(reader.until(|r| r.frames() >= 30), "{}", reader.frames());
     first.set_state(gst::State::Null).expect("stops");
     drop(first);
@@ -162,11 +168,7 @@ fn a_served_stream_is_read_back_and_its_end_ends_the_reader() {
     let server = server(port, 150);
     server.set_state(gst::State::Playing).expect("serving");
     // No reconnecting: the end the server sends is the end of the reader's stream.
-    let mut reader = Reader::new(port, "codec=h264 reconnect=0");
-    reader
-        .pipeline
-        .set_state(gst::State::Playing)
-        .expect("reading");
+    let mut reader = Reader::playing(port, "codec=h264 reconnect=0");
     assert!(
         reader.until(|r| r.eos || !r.errors.is_empty()),
         "{} frames, no end",
@@ -218,11 +220,7 @@ fn the_reader_reconnects_when_the_server_comes_back() {
 fn a_server_that_is_not_there_yet_is_waited_for() {
     init();
     let port = free_port();
-    let mut reader = Reader::new(port, "codec=h264 reconnect=300000000");
-    reader
-        .pipeline
-        .set_state(gst::State::Playing)
-        .expect("reading");
+    let mut reader = Reader::playing(port, "codec=h264 reconnect=300000000");
     let url = format!("rtsp://127.0.0.1:{port}/t");
     assert!(reader.until(|r| !r.warnings.is_empty()));
     assert!(
@@ -245,11 +243,7 @@ fn a_server_that_is_not_there_yet_is_waited_for() {
 fn without_reconnecting_a_missing_server_is_an_error() {
     init();
     let port = free_port();
-    let mut reader = Reader::new(port, "codec=h264 reconnect=0");
-    reader
-        .pipeline
-        .set_state(gst::State::Playing)
-        .expect("reading");
+    let mut reader = Reader::playing(port, "codec=h264 reconnect=0");
     assert!(reader.until(|r| !r.errors.is_empty()));
     let url = format!("rtsp://127.0.0.1:{port}/t");
     assert!(
@@ -266,11 +260,7 @@ fn a_stream_of_another_codec_is_an_error() {
     let port = free_port();
     let server = server(port, 0);
     server.set_state(gst::State::Playing).expect("serving");
-    let mut reader = Reader::new(port, "codec=h265 reconnect=200000000");
-    reader
-        .pipeline
-        .set_state(gst::State::Playing)
-        .expect("reading");
+    let mut reader = Reader::playing(port, "codec=h265 reconnect=200000000");
     assert!(reader.until(|r| !r.errors.is_empty()));
     assert_eq!(
         reader.errors[0],
@@ -315,11 +305,7 @@ fn stopping_while_waiting_to_reconnect_returns_at_once() {
     init();
     let port = free_port();
     // Ten seconds between attempts: stopping must not wait for the next one.
-    let mut reader = Reader::new(port, "codec=h264 reconnect=10000000000");
-    reader
-        .pipeline
-        .set_state(gst::State::Playing)
-        .expect("reading");
+    let mut reader = Reader::playing(port, "codec=h264 reconnect=10000000000");
     assert!(reader.until(|r| !r.warnings.is_empty()));
     let pipeline = reader.pipeline.clone();
     let (done, stopped) = std::sync::mpsc::channel();
@@ -335,11 +321,7 @@ fn a_reader_played_again_starts_its_clock_again() {
     let port = free_port();
     let server = server(port, 0);
     server.set_state(gst::State::Playing).expect("serving");
-    let mut reader = Reader::new(port, "codec=h264");
-    reader
-        .pipeline
-        .set_state(gst::State::Playing)
-        .expect("reading");
+    let mut reader = Reader::playing(port, "codec=h264");
     assert!(reader.until(|r| r.frames() >= 60), "{}", reader.frames());
     reader.stop();
     let first_run = std::mem::take(&mut *reader.pts.lock().unwrap());
@@ -403,18 +385,10 @@ fn two_clients_share_one_server() {
     let port = free_port();
     let server = server(port, 0);
     server.set_state(gst::State::Playing).expect("serving");
-    let mut first = Reader::new(port, "codec=h264");
-    first
-        .pipeline
-        .set_state(gst::State::Playing)
-        .expect("reading");
+    let mut first = Reader::playing(port, "codec=h264");
     assert!(first.until(|r| r.frames() >= 15));
     // The second joins mid-stream and starts at a key frame of its own.
-    let mut second = Reader::new(port, "codec=h264");
-    second
-        .pipeline
-        .set_state(gst::State::Playing)
-        .expect("reading");
+    let mut second = Reader::playing(port, "codec=h264");
     assert!(second.until(|r| r.frames() >= 30), "{}", second.frames());
     assert!(first.until(|r| r.frames() >= 45), "{}", first.frames());
     for r in [&first, &second] {

@@ -35,6 +35,27 @@ pub fn stats(path: &Path) -> serde_json::Value {
         .expect("stats are JSON")
 }
 
+/// `vplc run --quiet ARGS… --stats FILE PROGRAM`, which must exit 0; its run statistics
+/// (written beside the program).
+pub fn run_ok(program: &Path, args: &[&str]) -> serde_json::Value {
+    let stats_file = program.with_extension("stats.json");
+    let (program_arg, stats_arg) = (
+        program.display().to_string(),
+        stats_file.display().to_string(),
+    );
+    let mut all = vec!["run", "--quiet"];
+    all.extend_from_slice(args);
+    all.extend(["--stats", &stats_arg, &program_arg]);
+    let out = vplc(&all);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stats(&stats_file)
+}
+
 /// The number of frames in a video file, counted by running vpl on it.
 pub fn count_frames(video: &Path, dir: &Path) -> u64 {
     let program = dir.join("count.vpl");
@@ -46,21 +67,7 @@ pub fn count_frames(video: &Path, dir: &Path) -> u64 {
         ),
     )
     .expect("write");
-    let stats_file = dir.join("count.json");
-    let out = vplc(&[
-        "run",
-        "--quiet",
-        "--stats",
-        &stats_file.display().to_string(),
-        &program.display().to_string(),
-    ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stats(&stats_file)["frames"][0]
+    run_ok(&program, &[])["frames"][0]
         .as_u64()
         .expect("a frame count")
 }

@@ -757,7 +757,10 @@ impl BaseTransformImpl for VplInfer {
             if last.is_none() {
                 self.infer_crops(&config, &batcher, &info, buffer)?;
             }
-            self.carry_track_labels(buffer, last.is_none());
+            // Only `every` leaves frames whose tracks need their last labels.
+            if config.every > 1 {
+                self.carry_track_labels(buffer, last.is_none());
+            }
             return Ok(gst::FlowSuccess::Ok);
         }
         let repeated = last.is_some();
