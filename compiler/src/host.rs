@@ -103,13 +103,40 @@ pub fn normalize(path: &Path) -> PathBuf {
     for part in path.components() {
         match part {
             std::path::Component::CurDir => {}
-            std::path::Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
+            // `..` cancels the last named directory only: at the root it stays at
+            // the root, and after another `..` (a relative path that climbs) it
+            // climbs one more (`../../p` is not `p`).
+            std::path::Component::ParentDir => match out.components().next_back() {
+                Some(std::path::Component::Normal(_)) => {
+                    out.pop();
                 }
-            }
+                Some(std::path::Component::RootDir | std::path::Component::Prefix(_)) => {}
+                _ => out.push(".."),
+            },
             other => out.push(other),
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalize;
+    use std::path::Path;
+
+    fn n(p: &str) -> String {
+        normalize(Path::new(p)).display().to_string()
+    }
+
+    #[test]
+    fn parent_dirs_climb_and_never_cancel_each_other() {
+        // `cd proj/a/b && vplc run ../../p.vpl` with `file("../out.jsonl")`.
+        assert_eq!(n("../../../out.jsonl"), "../../../out.jsonl");
+        assert_eq!(n("../../p.vpl"), "../../p.vpl");
+        assert_eq!(n("../x/../../y"), "../../y");
+        assert_eq!(n("./a/./b/../c.onnx"), "a/c.onnx");
+        assert_eq!(n("a/../../b"), "../b");
+        assert_eq!(n("/../a"), "/a");
+        assert_eq!(n("/x/../../a"), "/a");
+    }
 }
