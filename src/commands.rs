@@ -111,7 +111,7 @@ fn check(args: &CheckArgs) -> u8 {
     }
     let errors = checked.diagnostics.iter().filter(|d| d.is_error()).count();
     let warnings = checked.diagnostics.len() - errors;
-    match args.format {
+    let printed = match args.format {
         Format::Json if args.types => {
             let mut report =
                 serde_json::to_value(render::json_report(&checked.sources, &checked.diagnostics))
@@ -129,21 +129,20 @@ fn check(args: &CheckArgs) -> u8 {
                 })
                 .collect();
             report["types"] = serde_json::Value::Array(types);
-            println!("{report}");
+            crate::output::stdout(&format!("{report}\n"))
         }
-        Format::Json => {
-            println!("{}", render::json(&checked.sources, &checked.diagnostics));
-        }
-        Format::Sarif => {
-            println!("{}", crate::sarif::log(&checked));
-        }
-        Format::Github => {
-            print!("{}", crate::github::annotations(&checked));
-        }
+        Format::Json => crate::output::stdout(&format!(
+            "{}\n",
+            render::json(&checked.sources, &checked.diagnostics)
+        )),
+        Format::Sarif => crate::output::stdout(&format!("{}\n", crate::sarif::log(&checked))),
+        Format::Github => crate::output::stdout(&crate::github::annotations(&checked)),
         Format::Human => {
-            if args.types {
-                print_types(&checked);
-            }
+            let types = if args.types {
+                crate::output::stdout(&types_text(&checked))
+            } else {
+                Ok(())
+            };
             let mut err = stderr_stream();
             let _ = render::human(&mut err, &checked.sources, &checked.diagnostics);
             let files = args.files.len() - checked.unreadable.len();
@@ -157,7 +156,12 @@ fn check(args: &CheckArgs) -> u8 {
                 ),
             };
             let _ = writeln!(err, "{summary}");
+            types
         }
+    };
+    if let Err(message) = printed {
+        eprintln!("{message}");
+        return CANNOT_RUN;
     }
     if !checked.unreadable.is_empty() {
         CANNOT_RUN
@@ -168,20 +172,22 @@ fn check(args: &CheckArgs) -> u8 {
     }
 }
 
-/// `people.vpl: pipeline watch` then `  tracked: video<...> + objects[...]`, on stdout.
-fn print_types(checked: &Checked) {
+/// `people.vpl: pipeline watch` then `  tracked: video<...> + objects[...]`, for stdout.
+fn types_text(checked: &Checked) -> String {
+    let mut text = String::new();
     let mut last: Option<(vpl_compiler::FileId, &str)> = None;
     for t in &checked.types {
         if last != Some((t.file, t.pipeline.as_str())) {
-            println!(
-                "{}: pipeline {}",
+            text.push_str(&format!(
+                "{}: pipeline {}\n",
                 checked.sources.get(t.file).name,
                 t.pipeline
-            );
+            ));
             last = Some((t.file, t.pipeline.as_str()));
         }
-        println!("  {}: {}", t.stream, t.ty);
+        text.push_str(&format!("  {}: {}\n", t.stream, t.ty));
     }
+    text
 }
 
 /// Reads and compiles one file for `build` and `run`: the compilation, or the exit status
@@ -246,10 +252,13 @@ fn build(args: &BuildArgs) -> u8 {
                 CANNOT_RUN
             }
         },
-        None => {
-            print!("{text}");
-            OK
-        }
+        None => match crate::output::stdout(&text) {
+            Ok(()) => OK,
+            Err(message) => {
+                eprintln!("{message}");
+                CANNOT_RUN
+            }
+        },
     }
 }
 
@@ -294,7 +303,7 @@ fn fmt(args: &FmtArgs) -> u8 {
                 if args.check {
                     eprintln!("vplc: {} is not formatted", path.display());
                     status = status.max(FAILED);
-                } else if let Err(e) = std::fs::write(path, formatted) {
+                } else if let Err(e) = crate::output::write_atomically(path, formatted.as_bytes()) {
                     eprintln!("vplc: cannot write {}: {e}", path.display());
                     status = CANNOT_RUN;
                 }
@@ -306,10 +315,13 @@ fn fmt(args: &FmtArgs) -> u8 {
 
 fn explain(args: &ExplainArgs) -> u8 {
     match crate::pages::page(&args.code) {
-        Some(page) => {
-            print!("{page}");
-            OK
-        }
+        Some(page) => match crate::output::stdout(page) {
+            Ok(()) => OK,
+            Err(message) => {
+                eprintln!("{message}");
+                CANNOT_RUN
+            }
+        },
         None => {
             eprintln!(
                 "vplc: no diagnostic code `{}`: codes look like E0301 or W0001 (see docs/errors/)",

@@ -6,6 +6,7 @@ pub mod commands;
 pub mod github;
 pub mod host;
 pub mod lsp;
+pub mod output;
 pub mod pages;
 pub mod run;
 pub mod sarif;

@@ -44,3 +44,91 @@ fn relative_paths_climb_from_the_program_not_from_each_other() {
     assert!(!cwd.join("out.jsonl").exists());
     assert!(!proj.join("a/out.jsonl").exists());
 }
+
+fn clean_program(name: &str) -> (std::path::PathBuf, String) {
+    let dir = temp_dir(name);
+    let program = dir.join("p.vpl");
+    std::fs::write(
+        &program,
+        "pipeline p {\n    let s = test(resolution: 64x48, frames: 2);\n    s | json | stdout;\n}\n",
+    )
+    .expect("write");
+    (dir, program.display().to_string())
+}
+
+#[test]
+fn standard_output_on_a_full_disk_is_a_message_not_a_panic() {
+    let (dir, program) = clean_program("devfull");
+    for args in [
+        vec!["check", "--format", "json", program.as_str()],
+        vec!["check", "--format", "sarif", program.as_str()],
+        vec!["check", "--types", program.as_str()],
+        vec!["build", "--emit", "gst", program.as_str()],
+        vec!["explain", "E0301"],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_vplc"))
+            .args(&args)
+            .current_dir(&dir)
+            .env("VPL_CACHE_DIR", "off")
+            .stdout(std::fs::File::create("/dev/full").expect("/dev/full"))
+            .output()
+            .expect("vplc runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("cannot write to standard output") && !stderr.contains("panicked"),
+            "{args:?}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn standard_output_into_a_closed_pipe_is_a_message_not_a_panic() {
+    let (dir, program) = clean_program("pipe");
+    for args in [
+        vec!["check", "--format", "json", program.as_str()],
+        vec!["build", "--emit", "plan", program.as_str()],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_vplc"))
+            .args(&args)
+            .current_dir(&dir)
+            .env("VPL_CACHE_DIR", "off")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("vplc starts");
+        drop(child.stdout.take()); // the reader goes away (`vplc … | head -0`)
+        let out = child.wait_with_output().expect("vplc ends");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("broken pipe") && !stderr.contains("panicked"),
+            "{args:?}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn fmt_replaces_the_file_whole() {
+    // fmt writes a temporary file beside the program and renames it: the directory holds
+    // only the formatted program afterwards, and a file fmt cannot replace keeps its text.
+    let dir = temp_dir("fmt-atomic");
+    let program = dir.join("p.vpl");
+    std::fs::write(&program, "pipeline p{test()|discard;}").expect("write");
+    let inode =
+        |p: &Path| std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(p).expect("stat"));
+    let before = inode(&program);
+    let out = vplc_in(&dir, &["fmt", "p.vpl"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        std::fs::read_to_string(&program).expect("read"),
+        "pipeline p {\n    test() | discard;\n}\n"
+    );
+    let names: Vec<_> = std::fs::read_dir(&dir)
+        .expect("list")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
+    assert_eq!(names, vec![std::ffi::OsString::from("p.vpl")]);
+    // A new file was renamed into place: the old one was never truncated and rewritten.
+    assert_ne!(inode(&program), before);
+}
