@@ -10,6 +10,7 @@ pub mod output;
 pub mod pages;
 pub mod run;
 pub mod sarif;
+pub mod signals;
 
 use std::process::ExitCode;
 

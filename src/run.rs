@@ -4,8 +4,7 @@
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
@@ -17,6 +16,7 @@ use vpl_runtime::pipeline::{Ending, RunError, Running};
 
 use crate::cli::{Backend, RunArgs};
 use crate::commands::{CANNOT_RUN, FAILED, OK, compile_one, stderr_stream};
+use crate::signals::Interrupt;
 
 /// Exit statuses of `vplc run` (spec section 8).
 pub const RUNTIME_ERROR: u8 = 3;
@@ -107,6 +107,20 @@ fn counting_elements(graph: &Graph) -> Vec<String> {
 
 /// Creates the directories output files go into; a directory that cannot be made is
 /// reported before anything runs.
+/// The files the run writes, for the message of a second signal.
+fn output_names(graph: &Graph) -> Vec<String> {
+    graph
+        .live()
+        .filter_map(|(_, n)| match &n.kind {
+            NodeKind::Sink(SinkKind::Video { path, .. })
+            | NodeKind::Sink(SinkKind::Records {
+                path: Some(path), ..
+            }) => Some(path.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
 fn prepare_outputs(graph: &Graph) -> Result<(), String> {
     for (_, n) in graph.live() {
         let path = match &n.kind {
@@ -155,6 +169,8 @@ fn onnxruntime_library(file: &Path) -> Option<PathBuf> {
 }
 
 pub fn run(args: &RunArgs) -> u8 {
+    // Listen first: a signal while compiling or starting ends the run as one while playing.
+    let interrupt = Interrupt::listen();
     let (sources, c, index) = match compile_one(&args.file, args.pipeline.as_deref()) {
         Ok(ok) => ok,
         Err(status) => return status,
@@ -194,14 +210,10 @@ pub fn run(args: &RunArgs) -> u8 {
     }
     let found = running.count_objects();
 
-    let interrupted = Arc::new(AtomicBool::new(false));
-    let flag = interrupted.clone();
-    let _ = ctrlc::set_handler(move || {
-        if flag.swap(true, Ordering::SeqCst) {
-            // A second Ctrl-C: the user does not want to wait.
-            std::process::exit(INTERRUPTED as i32);
-        }
-    });
+    if let Ok(mut names) = interrupt.outputs.lock() {
+        *names = output_names(&graph);
+    }
+    let interrupted = interrupt.requested.clone();
 
     let bar = (!args.quiet && std::io::stderr().is_terminal()).then(|| {
         let bar = ProgressBar::new_spinner();

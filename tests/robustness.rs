@@ -132,3 +132,103 @@ fn fmt_replaces_the_file_whole() {
     // A new file was renamed into place: the old one was never truncated and rewritten.
     assert_ne!(inode(&program), before);
 }
+
+/// A run of a never-ending test source into an MP4 and a records file, in `dir`.
+fn endless_run(dir: &Path) -> std::process::Child {
+    std::fs::write(
+        dir.join("p.vpl"),
+        "pipeline p {\n    let s = test(resolution: 160x120, frames: 0);\n    s | encode(h264) | file(\"out.mp4\");\n    s | json | file(\"out.jsonl\");\n}\n",
+    )
+    .expect("write");
+    Command::new(env!("CARGO_BIN_EXE_vplc"))
+        .args(["run", "--quiet", "--stats", "stats.json", "p.vpl"])
+        .current_dir(dir)
+        .env("VPL_CACHE_DIR", "off")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("vplc starts")
+}
+
+fn send(child: &std::process::Child, signal: &str) {
+    let status = Command::new("kill")
+        .args([&format!("-{signal}"), &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+}
+
+/// Waits until the run has written some records (at most 30 s).
+fn wait_for_records(dir: &Path) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while std::time::Instant::now() < deadline {
+        let lines = std::fs::read_to_string(dir.join("out.jsonl")).map_or(0, |t| t.lines().count());
+        if lines >= 5 {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("no records after 30 s");
+}
+
+#[test]
+fn sigterm_and_sighup_finish_every_output_like_ctrl_c() {
+    for signal in ["TERM", "HUP", "INT"] {
+        let dir = temp_dir(&format!("signal-{signal}"));
+        let child = endless_run(&dir);
+        wait_for_records(&dir);
+        send(&child, signal);
+        let out = child.wait_with_output().expect("vplc ends");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(130), "SIG{signal}: {stderr}");
+        let stats = common::stats(&dir.join("stats.json"));
+        assert_eq!(stats["exit"], "interrupted", "SIG{signal}");
+        let written = stats["frames"][0].as_u64().expect("frames");
+        // Every record line is whole JSON, and the MP4 plays to its end.
+        let records = std::fs::read_to_string(dir.join("out.jsonl")).expect("records");
+        for line in records.lines() {
+            serde_json::from_str::<serde_json::Value>(line).expect("a whole record");
+        }
+        assert!(records.lines().count() as u64 >= 5);
+        let played = common::count_frames(&dir.join("out.mp4"), &dir);
+        assert!(
+            played >= 5 && played <= written,
+            "SIG{signal}: {played} of {written}"
+        );
+    }
+}
+
+#[test]
+fn a_signal_while_starting_ends_the_run_as_asked() {
+    for delay_ms in [30, 100, 200, 300] {
+        let dir = temp_dir(&format!("early-{delay_ms}"));
+        let child = endless_run(&dir);
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        send(&child, "INT");
+        let out = child.wait_with_output().expect("vplc ends");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            out.status.code(),
+            Some(130),
+            "after {delay_ms} ms: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn a_second_signal_stops_at_once_and_names_what_is_unfinished() {
+    let dir = temp_dir("signal-twice");
+    let child = endless_run(&dir);
+    wait_for_records(&dir);
+    send(&child, "TERM");
+    send(&child, "HUP");
+    let out = child.wait_with_output().expect("vplc ends");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // 128 + SIGHUP: the status of the signal that stopped it, not the clean 130.
+    assert_eq!(out.status.code(), Some(129), "{stderr}");
+    assert!(
+        stderr.contains("hung up (SIGHUP) again: stopped at once; left unfinished")
+            && stderr.contains("out.mp4")
+            && stderr.contains("out.jsonl"),
+        "{stderr}"
+    );
+}
