@@ -273,6 +273,15 @@ fn plural(n: usize, word: &str) -> String {
 fn fmt(args: &FmtArgs) -> u8 {
     let mut status = OK;
     for path in &args.files {
+        // fmt replaces the file: a FIFO or device would be waited on, then replaced.
+        if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+            eprintln!(
+                "vplc: {} is not a regular file: fmt formats files in place",
+                path.display()
+            );
+            status = CANNOT_RUN;
+            continue;
+        }
         let text = match read(path) {
             Ok(t) => t,
             Err(e) => {

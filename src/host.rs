@@ -60,6 +60,16 @@ fn cache_key(path: &Path) -> Option<String> {
     Some(format!("{}|{}|{mtime}", canonical.display(), meta.len()))
 }
 
+const NOT_REGULAR: &str = "it is not a regular file (a FIFO, socket or device): vpl reads sources, models and labels only from regular files";
+
+/// Refuses what is not a regular file before anything opens it (see `check_file`).
+fn regular_file(path: &Path) -> Result<(), FactError> {
+    match std::fs::metadata(path) {
+        Ok(m) if !m.is_file() && !m.is_dir() => Err(FactError::Unreadable(NOT_REGULAR.into())),
+        _ => Ok(()),
+    }
+}
+
 fn io_problem(e: &std::io::Error) -> FactError {
     if e.kind() == std::io::ErrorKind::NotFound {
         FactError::NotFound
@@ -130,6 +140,8 @@ impl Host for FsHost {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(FileProblem::NotFound),
             Err(e) => Err(FileProblem::Unreadable(e.to_string())),
             Ok(m) if m.is_dir() => Err(FileProblem::Unreadable("it is a directory".into())),
+            // Opening a FIFO waits for a writer, and a device never ends: vpl would hang.
+            Ok(m) if !m.is_file() => Err(FileProblem::Unreadable(NOT_REGULAR.into())),
             Ok(_) => std::fs::File::open(path)
                 .map(drop)
                 .map_err(|e| FileProblem::Unreadable(e.to_string())),
@@ -137,6 +149,7 @@ impl Host for FsHost {
     }
 
     fn probe_media(&self, path: &Path) -> Result<MediaFacts, FactError> {
+        regular_file(path)?;
         let key = cache_key(path);
         if let (Some(k), Ok(cache)) = (&key, self.cache.lock())
             && let Some(facts) = cache.media.get(k)
@@ -152,6 +165,7 @@ impl Host for FsHost {
     }
 
     fn model_signature(&self, path: &Path) -> Result<ModelFacts, FactError> {
+        regular_file(path)?;
         let key = cache_key(path);
         if let (Some(k), Ok(cache)) = (&key, self.cache.lock())
             && let Some(facts) = cache.models.get(k)
@@ -168,6 +182,7 @@ impl Host for FsHost {
     }
 
     fn read_labels(&self, path: &Path) -> Result<Vec<String>, FactError> {
+        regular_file(path)?;
         let text = std::fs::read_to_string(path).map_err(|e| io_problem(&e))?;
         Ok(parse_labels(&text))
     }

@@ -232,3 +232,67 @@ fn a_second_signal_stops_at_once_and_names_what_is_unfinished() {
         "{stderr}"
     );
 }
+
+/// Runs vplc in `dir`, killing it after 20 s: a hang is a failure, not a stuck test.
+fn vplc_bounded(dir: &Path, args: &[&str]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vplc"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env("VPL_CACHE_DIR", "off")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("vplc starts");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while child.try_wait().expect("wait").is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("vplc {args:?} hung");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().expect("output")
+}
+
+#[test]
+fn fifos_named_as_inputs_are_refused_not_waited_on() {
+    let dir = temp_dir("fifo");
+    for name in ["pipe.mp4", "pipe.onnx", "pipe.labels", "pipe.vpl"] {
+        let status = Command::new("mkfifo")
+            .arg(dir.join(name))
+            .status()
+            .expect("mkfifo");
+        assert!(status.success());
+    }
+    let cases = [
+        "pipeline p {\n    file(\"pipe.mp4\") | decode | discard;\n}\n",
+        "model m = onnx(\"pipe.onnx\");\npipeline p {\n    test() | infer(m) | json | stdout;\n}\n",
+        &format!(
+            "model m = onnx({:?}, labels: \"pipe.labels\");\npipeline p {{\n    test() | infer(m) | json | stdout;\n}}\n",
+            common::asset("assets/models/colour_classifier.onnx")
+        ),
+    ];
+    for (i, text) in cases.iter().enumerate() {
+        let program = format!("p{i}.vpl");
+        std::fs::write(dir.join(&program), text).expect("write");
+        for command in [
+            &["check"][..],
+            &["build", "--emit", "plan"],
+            &["run", "--quiet"],
+        ] {
+            let mut args = command.to_vec();
+            args.push(&program);
+            let out = vplc_bounded(&dir, &args);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(1), "{args:?} on {text}: {stderr}");
+            assert!(
+                stderr.contains("E0109") && stderr.contains("not a regular file"),
+                "{args:?}: {stderr}"
+            );
+        }
+    }
+    let out = vplc_bounded(&dir, &["fmt", "pipe.vpl"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a regular file"));
+}
