@@ -2,7 +2,7 @@
 //! finish cleanly (Ctrl-C sends end-of-stream so files are finalised). Run-time errors are
 //! printed as diagnostics at the `.vpl` span of the stage that made the failing element.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 
@@ -175,6 +175,21 @@ pub fn run(args: &RunArgs) -> u8 {
         Ok(ok) => ok,
         Err(status) => return status,
     };
+    // The statistics file is opened before anything runs: a path that cannot be written
+    // is said now, not after a long run.
+    let mut stats_file = match &args.stats {
+        Some(path) => match std::fs::File::create(path) {
+            Ok(f) => Some(f),
+            Err(e) => {
+                eprintln!(
+                    "vplc: cannot write the statistics to {}: {e}",
+                    path.display()
+                );
+                return CANNOT_RUN;
+            }
+        },
+        None => None,
+    };
     let (graph, mut plan) = match c.lower(index) {
         Ok(lowered) => lowered,
         Err(e) => {
@@ -306,8 +321,12 @@ pub fn run(args: &RunArgs) -> u8 {
             inferred: found.inferred.load(Ordering::Relaxed),
             exit,
         };
-        let text = serde_json::to_string(&stats).unwrap_or_default();
-        if let Err(e) = std::fs::write(path, text + "\n") {
+        let text = serde_json::to_string(&stats).unwrap_or_default() + "\n";
+        let written = match stats_file.as_mut() {
+            Some(f) => f.write_all(text.as_bytes()).and_then(|()| f.sync_all()),
+            None => std::fs::write(path, text),
+        };
+        if let Err(e) = written {
             eprintln!(
                 "vplc: cannot write the statistics to {}: {e}",
                 path.display()

@@ -296,3 +296,30 @@ fn fifos_named_as_inputs_are_refused_not_waited_on() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a regular file"));
 }
+
+#[test]
+fn a_statistics_file_that_cannot_be_written_is_said_before_the_run() {
+    // The source never ends: the run must not start at all.
+    let dir = temp_dir("stats-unwritable");
+    std::fs::write(
+        dir.join("p.vpl"),
+        "pipeline p {\n    test(frames: 0) | discard;\n}\n",
+    )
+    .expect("write");
+    let out = vplc_bounded(
+        &dir,
+        &[
+            "run",
+            "--quiet",
+            "--stats",
+            "no/such/dir/stats.json",
+            "p.vpl",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("cannot write the statistics to no/such/dir/stats.json"),
+        "{stderr}"
+    );
+}
