@@ -488,3 +488,46 @@ fn garbage_on_stdin_ends_the_server_without_a_panic() {
     assert_eq!(status, Some(1), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+#[test]
+fn oversized_frames_and_lone_surrogates_do_not_end_the_session() {
+    let dir = temp_dir("framing");
+    let mut client = Client::start(&dir);
+    initialize(&mut client);
+    let uri = "untitled:Untitled-2";
+    client.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "vpl", "version": 1,
+               "text": "pipeline p { test() | discard; }"}}),
+    );
+    assert_eq!(client.diagnostics(uri)["diagnostics"], json!([]));
+    // A lone UTF-16 surrogate, as an editor sends for half of an emoji: JSON parsers
+    // refuse it; the server reads it as U+FFFD.
+    client.send_raw(
+        br#"{"jsonrpc": "2.0", "method": "textDocument/didChange", "params": {"textDocument": {"uri": "untitled:Untitled-2", "version": 2}, "contentChanges": [{"text": "pipeline p { test() | decdoe | discard; } // \ud800"}]}}"#,
+    );
+    assert_eq!(client.diagnostics(uri)["diagnostics"][0]["code"], "E0102");
+    // A frame over the limit is skipped without being kept, and the next one answered.
+    let stdin = client.stdin.as_mut().expect("stdin");
+    let big = (64 << 20) + 1;
+    stdin
+        .write_all(format!("Content-Length: {big}\r\n\r\n").as_bytes())
+        .expect("header");
+    stdin.write_all(&vec![b' '; big]).expect("body");
+    let hover = client.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri}, "position": {"line": 0, "character": 15}}),
+    );
+    assert!(hover.get("error").is_none(), "{hover}");
+    // A length that never comes (1e12 bytes), then the end of input: a clean end, no abort.
+    client
+        .stdin
+        .as_mut()
+        .expect("stdin")
+        .write_all(b"Content-Length: 1000000000000\r\n\r\n{}")
+        .expect("write");
+    let (status, stderr) = client.wait();
+    assert_eq!(status, Some(1), "{stderr}");
+    assert!(stderr.contains("over the limit"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

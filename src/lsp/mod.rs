@@ -5,6 +5,7 @@
 
 mod convert;
 pub mod engine;
+pub mod framing;
 mod server;
 
 pub use server::serve;

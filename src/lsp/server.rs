@@ -19,7 +19,7 @@ use crate::host::FsHost;
 /// What `serve` returns: 0 after `shutdown` then `exit`, 1 otherwise (as the protocol
 /// asks of a server that exits without being shut down).
 pub fn serve() -> u8 {
-    let (connection, io_threads) = Connection::stdio();
+    let (connection, writer) = super::framing::stdio();
     let status = match run(&connection) {
         Ok(true) => 0,
         Ok(false) => 1,
@@ -28,10 +28,10 @@ pub fn serve() -> u8 {
             1
         }
     };
+    // The writer ends once the connection is gone, after sending what is queued; the
+    // reader may be blocked on stdin and ends with the process.
     drop(connection);
-    if let Err(e) = io_threads.join() {
-        eprintln!("vplc lsp: {e}");
-    }
+    let _ = writer.join();
     status
 }
 
