@@ -323,3 +323,46 @@ fn a_statistics_file_that_cannot_be_written_is_said_before_the_run() {
         "{stderr}"
     );
 }
+
+#[test]
+fn byte_order_marks_and_old_mac_line_ends_are_read_as_written() {
+    let dir = temp_dir("line-ends");
+    let check = |name: &str, text: &str| -> serde_json::Value {
+        std::fs::write(dir.join(name), text).expect("write");
+        let out = vplc_in(&dir, &["check", "--format", "json", name]);
+        serde_json::from_slice(&out.stdout).expect("JSON diagnostics")
+    };
+    // A byte-order mark (Windows editors write one) is not E0001.
+    let bom = check(
+        "bom.vpl",
+        "\u{feff}// a program saved with a BOM\npipeline p {\n    test() | discard;\n}\n",
+    );
+    assert_eq!(bom["errors"], 0, "{bom}");
+    // CR alone ends a line: the comment does not swallow the program, and a mistake
+    // on the third line is reported there.
+    let cr = check(
+        "cr.vpl",
+        "// old Mac line ends\rpipeline p {\r    test() | decdoe | discard;\r}\r",
+    );
+    assert_eq!(cr["errors"], 1, "{cr}");
+    assert_eq!(cr["diagnostics"][0]["code"], "E0102", "{cr}");
+    assert_eq!(cr["diagnostics"][0]["line"], 3, "{cr}");
+    assert_eq!(cr["diagnostics"][0]["column"], 14, "{cr}");
+    // fmt reads both and writes plain line feeds.
+    std::fs::write(
+        dir.join("fmt.vpl"),
+        "\u{feff}pipeline p {\r test() | discard;\r}\r",
+    )
+    .expect("write");
+    let out = vplc_in(&dir, &["fmt", "fmt.vpl"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("fmt.vpl")).expect("read"),
+        "pipeline p {\n    test() | discard;\n}\n"
+    );
+}

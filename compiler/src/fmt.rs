@@ -11,6 +11,8 @@ const INDENT: &str = "    ";
 
 /// Formats `text`, or returns the syntax errors that prevent it.
 pub fn format(text: &str, mode: Mode) -> Result<String, Vec<SyntaxError>> {
+    let plain = crate::syntax::parse::plain_text(text);
+    let text: &str = &plain;
     let parsed = parse(text, mode);
     if !parsed.errors.is_empty() {
         return Err(parsed.errors);

@@ -21,8 +21,13 @@ pub struct SourceFile {
 impl SourceFile {
     pub fn new(name: impl Into<String>, path: impl Into<PathBuf>, text: impl Into<String>) -> Self {
         let text = text.into();
+        // A line ends at `\n`, at `\r\n`, and at a `\r` alone (as the parser reads it).
+        let bytes = text.as_bytes();
         let line_starts = std::iter::once(0)
-            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .chain(bytes.iter().enumerate().filter_map(|(i, b)| {
+                let ends = *b == b'\n' || (*b == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
+                ends.then_some(i + 1)
+            }))
             .collect();
         SourceFile {
             name: name.into(),

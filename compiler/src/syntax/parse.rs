@@ -39,7 +39,42 @@ enum Shape {
 /// input can exhaust the stack of the recursive-descent parser.
 pub const MAX_NESTING: usize = 64;
 
+/// The text as the parser reads it, byte for byte as long as the original so every span
+/// stays valid in it: a leading byte-order mark is read as three spaces, and a carriage
+/// return not followed by a line feed (old Mac line ends) as a line feed, so a `//`
+/// comment ends at it.
+pub fn plain_text(text: &str) -> std::borrow::Cow<'_, str> {
+    let bom = text.starts_with('\u{feff}');
+    let lone_cr = text
+        .as_bytes()
+        .iter()
+        .enumerate()
+        .any(|(i, b)| *b == b'\r' && text.as_bytes().get(i + 1) != Some(&b'\n'));
+    if !bom && !lone_cr {
+        return text.into();
+    }
+    let mut out = String::with_capacity(text.len());
+    let rest = match text.strip_prefix('\u{feff}') {
+        Some(rest) => {
+            out.push_str("   ");
+            rest
+        }
+        None => text,
+    };
+    let mut chars = rest.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\r' && chars.peek() != Some(&'\n') {
+            out.push('\n');
+        } else {
+            out.push(c);
+        }
+    }
+    out.into()
+}
+
 pub fn parse(text: &str, mode: Mode) -> Parsed {
+    let plain = plain_text(text);
+    let text: &str = &plain;
     let comments = comments::scan(text);
     if let Some(at) = too_deep(text) {
         return Parsed {
