@@ -366,3 +366,51 @@ fn byte_order_marks_and_old_mac_line_ends_are_read_as_written() {
         "pipeline p {\n    test() | discard;\n}\n"
     );
 }
+
+/// `test() | rate(10fps) | … | discard` with `stages` rate stages.
+fn long_flow(stages: usize) -> String {
+    let mut text = String::from("pipeline p {\n    test(resolution: 64x48, frames: 3)");
+    for _ in 0..stages {
+        text.push_str("\n        | rate(10fps)");
+    }
+    text.push_str("\n        | discard;\n}\n");
+    text
+}
+
+#[test]
+fn a_flow_of_thousands_of_stages_is_a_diagnostic_not_a_stack_overflow() {
+    let dir = temp_dir("long-flow");
+    // At the limit (1,000 stages and the sink), every command works.
+    std::fs::write(dir.join("limit.vpl"), long_flow(999)).expect("write");
+    for args in [
+        &["check", "limit.vpl"][..],
+        &["build", "--emit", "plan", "limit.vpl"],
+        &["run", "--quiet", "limit.vpl"],
+    ] {
+        let out = vplc_bounded(&dir, args);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // Past it, and far past it (an overflow came at 4,281): E0001 at the first stage too many.
+    for stages in [1000, 5000, 50_000] {
+        std::fs::write(dir.join("long.vpl"), long_flow(stages)).expect("write");
+        for args in [&["check", "long.vpl"][..], &["run", "--quiet", "long.vpl"]] {
+            let out = vplc_bounded(&dir, args);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(
+                out.status.code(),
+                Some(1),
+                "{stages} stages, {args:?}: {stderr}"
+            );
+            assert!(
+                stderr.contains("error[E0001]: a flow of more than 1000 stages")
+                    && stderr.contains("long.vpl:1003:"),
+                "{stderr}"
+            );
+        }
+    }
+}

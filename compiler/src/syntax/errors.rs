@@ -146,6 +146,11 @@ pub enum SyntaxError {
     TypeAsStage {
         span: Span,
     },
+    /// A flow with more than `limit` stages.
+    TooManyStages {
+        span: Span,
+        limit: usize,
+    },
     TooDeep {
         span: Span,
         limit: usize,
@@ -285,6 +290,14 @@ impl SyntaxError {
             )
             .with_primary_label("a keyword cannot be used as a name")
             .with_help(format!("`{keyword}` is a keyword: choose another name")),
+            SyntaxError::TooManyStages { span, limit } => Diagnostic::new(
+                Code::E0001,
+                file,
+                *span,
+                format!("a flow of more than {limit} stages"),
+            )
+            .with_primary_label(format!("stage {} of this flow", limit + 1))
+            .with_help("split the flow with `let`: `let a = …; a | …;`"),
             SyntaxError::TooDeep { span, limit } => Diagnostic::new(
                 Code::E0001,
                 file,

@@ -39,6 +39,10 @@ enum Shape {
 /// input can exhaust the stack of the recursive-descent parser.
 pub const MAX_NESTING: usize = 64;
 
+/// More stages than this in one flow are refused: the later phases follow a flow stage by
+/// stage, and no pipeline needs so many (split a long flow with `let`).
+pub const MAX_STAGES: usize = 1000;
+
 /// The text as the parser reads it, byte for byte as long as the original so every span
 /// stays valid in it: a leading byte-order mark is read as three spaces, and a carriage
 /// return not followed by a line feed (old Mac line ends) as a line feed, so a `//`
@@ -688,6 +692,13 @@ impl<'t> Driver<'t> {
         for p in pair.into_inner() {
             match p.as_rule() {
                 Rule::term => head = Some(self.term(p, base)),
+                Rule::stage if stages.len() == MAX_STAGES => {
+                    self.errors.push(SyntaxError::TooManyStages {
+                        span: self.span(&p, base),
+                        limit: MAX_STAGES,
+                    });
+                    break;
+                }
                 Rule::stage => {
                     let inner = p.into_inner().next().expect("a stage is a call");
                     let call = self.call(inner, base);
