@@ -446,3 +446,38 @@ fn a_killed_run_keeps_every_record_already_made() {
         serde_json::from_str::<serde_json::Value>(line).expect("a whole record");
     }
 }
+
+#[test]
+fn reconnecting_to_a_camera_that_is_not_there_is_not_a_busy_loop() {
+    // `reconnect: 1ns` to a port nobody listens on: the attempts are at least 100 ms
+    // apart (the floor), so about 20 come in 2 s, not thousands.
+    let dir = temp_dir("reconnect-floor");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    std::fs::write(
+        dir.join("p.vpl"),
+        format!(
+            "pipeline p {{\n    rtsp(\"rtsp://127.0.0.1:{port}/none\", reconnect: 1ns) : video<h264, 64x48, 10fps> | decode | discard;\n}}\n"
+        ),
+    )
+    .expect("write");
+    let child = Command::new(env!("CARGO_BIN_EXE_vplc"))
+        .args(["run", "--quiet", "p.vpl"])
+        .current_dir(&dir)
+        .env("VPL_CACHE_DIR", "off")
+        .env("GST_DEBUG", "vplrtspsrc:5")
+        .env("GST_DEBUG_NO_COLOR", "1")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("vplc starts");
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    send(&child, "INT");
+    let out = child.wait_with_output().expect("vplc ends");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130));
+    let attempts = stderr.matches("still away").count();
+    assert!((1..=25).contains(&attempts), "{attempts} attempts in 2 s");
+}

@@ -28,6 +28,9 @@ static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
 
 const DEFAULT_LATENCY_MS: u32 = 200;
 const DEFAULT_PROTOCOLS: &str = "tcp";
+/// The shortest wait between two connection attempts, whatever `reconnect` says (other
+/// than 0): a camera that refuses at once would otherwise be asked again in a busy loop.
+pub const MIN_RECONNECT_NS: u64 = 100_000_000;
 const DEFAULT_RECONNECT_NS: u64 = 2_000_000_000;
 const DEFAULT_TIMEOUT_NS: u64 = 5_000_000_000;
 /// While a server stays away, the warning is repeated at most this often.
@@ -324,7 +327,9 @@ impl Supervisor {
                 }
                 return;
             }
-            let delay = human(self.settings.reconnect_ns);
+            // A floor: `reconnect: 1ns` would try again in a busy loop.
+            let wait_ns = self.settings.reconnect_ns.max(MIN_RECONNECT_NS);
+            let delay = human(wait_ns);
             let message = if had_data {
                 warned = None;
                 Some(format!("lost {url} ({reason}); reconnecting in {delay}"))
@@ -347,10 +352,7 @@ impl Supervisor {
                 }
                 None => gst::debug!(CAT, "{url} still away: {reason}"),
             }
-            if self
-                .stop
-                .wait(Duration::from_nanos(self.settings.reconnect_ns))
-            {
+            if self.stop.wait(Duration::from_nanos(wait_ns)) {
                 return;
             }
         }
