@@ -213,8 +213,22 @@ fn edit() -> impl Strategy<Value = Edit> {
     ]
 }
 
+/// CI runs the fuzzers with a fixed seed, so a failure is the same on every machine and
+/// a change that breaks it fails its own commit; `VPL_FUZZ_SEED` and `VPL_FUZZ_CASES`
+/// make the longer runs of BENCHMARKS.md ("Fuzzing").
+fn fuzz_config(default_cases: u32) -> ProptestConfig {
+    let env = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u64>().ok());
+    ProptestConfig {
+        cases: env("VPL_FUZZ_CASES").map_or(default_cases, |n| n as u32),
+        rng_seed: proptest::test_runner::RngSeed::Fixed(
+            env("VPL_FUZZ_SEED").unwrap_or(0x5eed_0f_1f),
+        ),
+        ..ProptestConfig::default()
+    }
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 1500, ..ProptestConfig::default() })]
+    #![proptest_config(fuzz_config(1500))]
 
     #[test]
     fn mutated_programs_never_panic(file in any::<usize>(), edits in prop::collection::vec(edit(), 1..6)) {
