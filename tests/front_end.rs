@@ -221,7 +221,7 @@ fn fuzz_config(default_cases: u32) -> ProptestConfig {
     ProptestConfig {
         cases: env("VPL_FUZZ_CASES").map_or(default_cases, |n| n as u32),
         rng_seed: proptest::test_runner::RngSeed::Fixed(
-            env("VPL_FUZZ_SEED").unwrap_or(0x5eed_0f_1f),
+            env("VPL_FUZZ_SEED").unwrap_or(0x5eed_0f1f),
         ),
         ..ProptestConfig::default()
     }
