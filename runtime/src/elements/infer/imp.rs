@@ -14,11 +14,11 @@ use gstreamer_video as gst_video;
 use super::config::{Config, Decoder};
 use super::frame::{FORMATS, crop, crop_rect, engine_frame};
 use super::model::{
-    Found, ModelBatcher, classify_row, decode, model_batcher, prepare, prepare_crops,
+    Found, ModelBatcher, classify_row, decode, model_batcher, prepare, prepare_crops, raw_row,
 };
 use crate::elements::batcher::{BatcherForError, batcher_for};
 use crate::engine::{Engine, EngineError};
-use crate::meta::{ObjectsData, VplObjectsMeta};
+use crate::meta::{Label, ObjectsData, VplObjectsMeta};
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     gst::DebugCategory::new(
@@ -77,6 +77,8 @@ pub struct Settings {
     pub max_detections: u32,
     pub top: u32,
     pub labels: String,
+    pub model_name: String,
+    pub output: String,
     pub on_labels: String,
     pub min_width: u32,
     pub min_height: u32,
@@ -109,6 +111,8 @@ impl Default for Settings {
             max_detections: DEFAULT_MAX_DETECTIONS,
             top: DEFAULT_TOP,
             labels: String::new(),
+            model_name: String::new(),
+            output: String::new(),
             on_labels: String::new(),
             min_width: 0,
             min_height: 0,
@@ -124,9 +128,9 @@ struct State {
     frames: u64,
     /// What the last inference found, carried by the frames `every` skips.
     last: Found,
-    /// Crop mode: the labels each tracked object got at the last inference, carried by
-    /// the frames `every` skips.
-    track_labels: HashMap<u64, Vec<(String, f32)>>,
+    /// Crop mode: the labels this element's model gave each tracked object at the last
+    /// inference, carried by the frames `every` skips.
+    track_labels: HashMap<u64, Vec<Label>>,
 }
 
 #[derive(Default)]
@@ -187,8 +191,7 @@ impl VplInfer {
             .map_err(|e| e.to_string())
             .and_then(|outputs| outputs)
             .map_err(|e| self.fail(gst::LibraryError::Failed, e))?;
-        decode(&config.decoder, &outputs, &config.labels, &placement)
-            .map_err(|e| self.fail(gst::StreamError::Decode, e))
+        decode(config, &outputs, &placement).map_err(|e| self.fail(gst::StreamError::Decode, e))
     }
 }
 
@@ -198,6 +201,8 @@ impl VplInfer {
     /// Crop mode with tracked objects: remembers each track's labels on a frame the model
     /// ran on (`inferred`), and gives them back to the same tracks on the frames `every`
     /// skips. Tracks no longer in the frame are forgotten.
+    /// Only this element's model's labels are remembered and given back: another
+    /// classifier on the same objects keeps its own.
     fn carry_track_labels(&self, buffer: &mut gst::BufferRef, inferred: bool) {
         let mut guard = self.state();
         let Some(state) = guard.as_mut() else {
@@ -208,20 +213,23 @@ impl VplInfer {
             return;
         };
         let data = meta.data_mut();
+        let model = &state.config.model_name;
         let cache = &mut state.track_labels;
         cache.retain(|id, _| data.objects.iter().any(|o| o.track_id == Some(*id)));
         for object in &mut data.objects {
             let Some(id) = object.track_id else {
                 continue;
             };
+            let mine = |l: &&Label| &l.model == model;
             if inferred {
-                if !object.labels.is_empty() {
-                    cache.insert(id, object.labels.clone());
+                let labels: Vec<Label> = object.labels.iter().filter(mine).cloned().collect();
+                if !labels.is_empty() {
+                    cache.insert(id, labels);
                 }
-            } else if object.labels.is_empty()
+            } else if !object.labels.iter().any(|l| mine(&l))
                 && let Some(labels) = cache.get(&id)
             {
-                object.labels = labels.clone();
+                object.labels.extend(labels.iter().cloned());
             }
         }
     }
@@ -289,22 +297,28 @@ impl VplInfer {
             .map_err(|e| e.to_string())
             .and_then(|outputs| outputs)
             .map_err(|e| self.fail(gst::LibraryError::Failed, e))?;
-        let top = match config.decoder {
-            Decoder::Classify { top } => top,
-            _ => 1,
-        };
         let count = objects.len();
         let mut found = Vec::with_capacity(count);
         for (row, index) in objects.into_iter().enumerate() {
-            let labels = classify_row(&outputs, row, count, top, &config.labels)
-                .map_err(|e| self.fail(gst::StreamError::Decode, e))?;
-            found.push((index, labels));
+            let result = match config.decoder {
+                Decoder::Raw => raw_row(&outputs, &config.output, row, count)
+                    .map(|tensors| (Vec::new(), tensors)),
+                Decoder::Classify { top } => {
+                    classify_row(&outputs, config, row, count, top).map(|l| (l, Vec::new()))
+                }
+                Decoder::Yolov8(_) => {
+                    classify_row(&outputs, config, row, count, 1).map(|l| (l, Vec::new()))
+                }
+            };
+            let (labels, tensors) = result.map_err(|e| self.fail(gst::StreamError::Decode, e))?;
+            found.push((index, labels, tensors));
         }
-        gst::trace!(CAT, imp = self, "classified {count} crops");
+        gst::trace!(CAT, imp = self, "ran on {count} crops");
         VplObjectsMeta::update(buffer, ObjectsData::default, |data| {
-            for (index, labels) in found {
+            for (index, labels, tensors) in found {
                 if let Some(object) = data.objects.get_mut(index) {
                     object.labels.extend(labels);
+                    object.tensors.extend(tensors);
                 }
             }
         });
@@ -518,6 +532,16 @@ impl ObjectImpl for VplInfer {
                     "",
                 ),
                 string(
+                    "model-name",
+                    "The model's name in the .vpl, given to each label it makes; empty: the file's stem",
+                    "",
+                ),
+                string(
+                    "output",
+                    "The output the decoder reads; empty: the only one (raw: every one)",
+                    "",
+                ),
+                string(
                     "on-labels",
                     "Run on the crops of the upstream objects with these labels, one per line; \
                      empty: on whole frames",
@@ -580,6 +604,8 @@ impl ObjectImpl for VplInfer {
             "max-detections" => s.max_detections = uint(),
             "top" => s.top = uint(),
             "labels" => s.labels = text(),
+            "model-name" => s.model_name = text(),
+            "output" => s.output = text(),
             "on-labels" => s.on_labels = text(),
             "min-width" => s.min_width = uint(),
             "min-height" => s.min_height = uint(),
@@ -627,6 +653,8 @@ impl ObjectImpl for VplInfer {
             "max-detections" => s.max_detections.to_value(),
             "top" => s.top.to_value(),
             "labels" => s.labels.to_value(),
+            "model-name" => s.model_name.to_value(),
+            "output" => s.output.to_value(),
             "on-labels" => s.on_labels.to_value(),
             "min-width" => s.min_width.to_value(),
             "min-height" => s.min_height.to_value(),
@@ -790,6 +818,7 @@ impl BaseTransformImpl for VplInfer {
         VplObjectsMeta::update(buffer, new, |data| {
             data.objects.extend(found.objects);
             data.labels.extend(found.labels);
+            data.tensors.extend(found.tensors);
             data.repeated |= repeated;
         });
         Ok(gst::FlowSuccess::Ok)
