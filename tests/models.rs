@@ -268,3 +268,48 @@ fn two_classifiers_on_the_same_tracked_objects_keep_their_labels_apart() {
         "{carried} tracked people carried their face label"
     );
 }
+
+/// A detector on crops (NudeNet on each person vtest.avi's people detector finds): its
+/// objects join the frame's, in source pixels, each inside the person it was found on.
+/// The checker accepts it, so it must run (it was refused at run time).
+#[test]
+fn a_detector_on_crops_adds_the_objects_it_finds_inside_them() {
+    let text = format!(
+        "model people = onnx({}, labels: [\"person\", \"fallen\"], decoder: yolov8(confidence: 0.4));\n\
+         model nude = onnx({}, labels: {NUDENET_LABELS}, decoder: yolov8(confidence: 0.05), \
+         input: tensor<f32, [1, 3, 320, 320]>);\n\
+         pipeline p {{ file({}) | decode | infer(people) | infer(nude, on: [\"person\"]) \
+         | json | file(\"out/r.jsonl\"); }}\n",
+        model("person_yolov8s.onnx"),
+        model("nudenet_320n.onnx"),
+        vtest()
+    );
+    let records = run("detector-on-crops", &text, 2);
+    assert_eq!(records.len(), 2);
+    let mut found = 0;
+    for r in &records {
+        let objects = r["objects"].as_array().expect("objects");
+        let people: Vec<common::BBox> = objects
+            .iter()
+            .filter(|o| o["label"] == "person")
+            .map(common::bbox)
+            .collect();
+        for o in objects
+            .iter()
+            .filter(|o| o["label"] != "person" && o["label"] != "fallen")
+        {
+            let b = common::bbox(o);
+            // Crops are cut on whole (for 4:2:0 frames, even) pixels around the box: they
+            // may reach 2 pixels past it on each side.
+            let inside = |p: &common::BBox| {
+                b.x >= p.x - 3.0
+                    && b.y >= p.y - 3.0
+                    && b.x + b.w <= p.x + p.w + 3.0
+                    && b.y + b.h <= p.y + p.h + 3.0
+            };
+            assert!(people.iter().any(inside), "{o} is inside no person: {r}");
+            found += 1;
+        }
+    }
+    assert!(found > 0, "NudeNet found something on the people's crops");
+}

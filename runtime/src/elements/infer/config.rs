@@ -131,13 +131,6 @@ impl Config {
             threads: s.threads as usize,
         };
         let on_labels = vpl_compiler::host::parse_labels(&s.on_labels);
-        if !on_labels.is_empty() && !matches!(decoder, Decoder::Classify { .. } | Decoder::Raw) {
-            return Err(format!(
-                "property `on-labels` runs the model on objects' crops, which needs \
-                 decoder=classify or raw, not {}",
-                s.decoder
-            ));
-        }
         Ok(Config {
             on_labels,
             min_size: (s.min_width, s.min_height),

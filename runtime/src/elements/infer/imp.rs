@@ -14,7 +14,8 @@ use gstreamer_video as gst_video;
 use super::config::{Config, Decoder};
 use super::frame::{FORMATS, crop, crop_rect, engine_frame};
 use super::model::{
-    Found, ModelBatcher, classify_row, decode, model_batcher, prepare, prepare_crops, raw_row,
+    Found, ModelBatcher, Placement, classify_row, decode, detect_row, model_batcher, prepare,
+    prepare_crops, raw_row,
 };
 use crate::elements::batcher::{BatcherForError, batcher_for};
 use crate::engine::{Engine, EngineError};
@@ -241,13 +242,15 @@ impl VplInfer {
         info: &gst_video::VideoInfo,
         buffer: &mut gst::BufferRef,
     ) -> Result<(), gst::FlowError> {
+        // Frame pixels per source pixel (the meta's coordinates).
+        let (mut sx, mut sy) = (1.0f32, 1.0f32);
         // (object index, box in frame pixels) of the objects the model runs on.
         let targets: Vec<(usize, [f32; 4])> = match VplObjectsMeta::get(buffer) {
             None => Vec::new(),
             Some(data) => {
                 let source = |s: u32, frame: u32| if s == 0 { frame } else { s };
-                let sx = info.width() as f32 / source(data.source_width, info.width()) as f32;
-                let sy = info.height() as f32 / source(data.source_height, info.height()) as f32;
+                sx = info.width() as f32 / source(data.source_width, info.width()) as f32;
+                sy = info.height() as f32 / source(data.source_height, info.height()) as f32;
                 let (min_w, min_h) = config.min_size;
                 data.objects
                     .iter()
@@ -261,7 +264,7 @@ impl VplInfer {
         if targets.is_empty() {
             return Ok(());
         }
-        let (image, objects) = {
+        let (image, objects, placements) = {
             let mapped = gst_video::VideoFrameRef::from_buffer_ref_readable(&*buffer, info)
                 .map_err(|_| {
                     let message = format!(
@@ -279,18 +282,19 @@ impl VplInfer {
             let mut crops = Vec::with_capacity(targets.len());
             let mut objects = Vec::with_capacity(targets.len());
             for (index, [x, y, w, h]) in &targets {
-                if let Some(view) = crop_rect(&frame, *x, *y, *w, *h).and_then(|r| crop(&frame, r))
+                if let Some(rect) = crop_rect(&frame, *x, *y, *w, *h)
+                    && let Some(view) = crop(&frame, rect)
                 {
                     crops.push(view);
-                    objects.push(*index);
+                    objects.push((*index, rect));
                 }
             }
             if crops.is_empty() {
                 return Ok(());
             }
-            let image = prepare_crops(&crops, config)
+            let (image, placements) = prepare_crops(&crops, config)
                 .map_err(|e| self.fail(gst::StreamError::Format, e))?;
-            (image, objects)
+            (image, objects, placements)
         };
         let outputs = batcher
             .submit(config.stream, image)
@@ -299,7 +303,9 @@ impl VplInfer {
             .map_err(|e| self.fail(gst::LibraryError::Failed, e))?;
         let count = objects.len();
         let mut found = Vec::with_capacity(count);
-        for (row, index) in objects.into_iter().enumerate() {
+        // A detector on crops: the objects it finds, in source pixels, join the frame's.
+        let mut detected = Vec::new();
+        for (row, ((index, rect), letterbox)) in objects.into_iter().zip(placements).enumerate() {
             let result = match config.decoder {
                 Decoder::Raw => raw_row(&outputs, &config.output, row, count)
                     .map(|tensors| (Vec::new(), tensors)),
@@ -307,7 +313,20 @@ impl VplInfer {
                     classify_row(&outputs, config, row, count, top).map(|l| (l, Vec::new()))
                 }
                 Decoder::Yolov8(_) => {
-                    classify_row(&outputs, config, row, count, 1).map(|l| (l, Vec::new()))
+                    let placement = Placement {
+                        letterbox,
+                        source: (rect.w, rect.h),
+                    };
+                    detect_row(&outputs, config, row, count, &placement).map(|objects| {
+                        detected.extend(objects.into_iter().map(|mut o| {
+                            o.x = (o.x + rect.x as f32) / sx;
+                            o.y = (o.y + rect.y as f32) / sy;
+                            o.w /= sx;
+                            o.h /= sy;
+                            o
+                        }));
+                        (Vec::new(), Vec::new())
+                    })
                 }
             };
             let (labels, tensors) = result.map_err(|e| self.fail(gst::StreamError::Decode, e))?;
@@ -315,6 +334,7 @@ impl VplInfer {
         }
         gst::trace!(CAT, imp = self, "ran on {count} crops");
         VplObjectsMeta::update(buffer, ObjectsData::default, |data| {
+            data.objects.extend(detected);
             for (index, labels, tensors) in found {
                 if let Some(object) = data.objects.get_mut(index) {
                     object.labels.extend(labels);

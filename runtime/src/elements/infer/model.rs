@@ -226,32 +226,35 @@ pub fn prepare(frame: &Frame, config: &Config) -> Result<(Image, Placement), Str
     ))
 }
 
-/// Preprocesses each crop into its slot of one batch input: `crops.len()` images.
-pub fn prepare_crops(crops: &[Frame], config: &Config) -> Result<Image, String> {
+/// Preprocesses each crop into its slot of one batch input: `crops.len()` images, and
+/// where each crop sat in its slot (for a detector's boxes).
+pub fn prepare_crops(crops: &[Frame], config: &Config) -> Result<(Image, Vec<Letterbox>), String> {
     let p = &config.preprocess;
     let values = p.values();
     let fail = |e| format!("cannot preprocess a crop: {e}");
+    let mut placements = Vec::with_capacity(crops.len());
     let pixels = match config.dtype {
         DType::U8 => {
             let mut out = vec![0u8; values * crops.len()];
             for (crop, slot) in crops.iter().zip(out.chunks_mut(values.max(1))) {
-                try_preprocess_u8(crop, p, slot).map_err(fail)?;
+                placements.push(try_preprocess_u8(crop, p, slot).map_err(fail)?);
             }
             Pixels::U8(out)
         }
         DType::F32 | DType::F16 => {
             let mut out = vec![0f32; values * crops.len()];
             for (crop, slot) in crops.iter().zip(out.chunks_mut(values.max(1))) {
-                try_preprocess(crop, p, slot).map_err(fail)?;
+                placements.push(try_preprocess(crop, p, slot).map_err(fail)?);
             }
             Pixels::F32(out)
         }
     };
-    Ok(Image {
+    let image = Image {
         pixels,
         dims: dims(config),
         count: crops.len(),
-    })
+    };
+    Ok((image, placements))
 }
 
 fn dims(config: &Config) -> Vec<usize> {
@@ -355,6 +358,26 @@ pub fn classify_row(
             }
         })
         .collect())
+}
+
+/// A detector run on crops: the objects it found in crop `index` of `count`, in the
+/// crop's pixels (`placement.source` is the crop's size).
+pub fn detect_row(
+    outputs: &[OutputTensor],
+    config: &Config,
+    index: usize,
+    count: usize,
+    placement: &Placement,
+) -> Result<Vec<Object>, String> {
+    let row = raw_row(outputs, &config.output, index, count)?;
+    let output = row.first().ok_or("the model gave no output")?;
+    let row_output = OutputTensor {
+        name: output.name.clone(),
+        dtype: "f32",
+        shape: output.shape.clone(),
+        data: output.data.clone(),
+    };
+    decode(config, std::slice::from_ref(&row_output), placement).map(|found| found.objects)
 }
 
 /// What one inference found in one frame.
