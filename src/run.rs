@@ -64,10 +64,36 @@ fn diagnostic(file: FileId, error: &RunError) -> Option<Diagnostic> {
         RunError::Element { element, span: Some(span), message, debug } => {
             let d = Diagnostic::new(Code::E0504, file, *span, format!("{message} (in {element})"))
                 .with_primary_label("this stage failed while running");
-            if debug.is_empty() { d } else { d.with_help(debug.lines().last().unwrap_or(debug).to_string()) }
+            match debug_help(debug) { Some(help) => d.with_help(help), None => d }
         }
         _ => return None,
     })
+}
+
+/// The useful part of a GStreamer error's debug text, for a help line. GStreamer starts it
+/// with where the element raised the error (`runtime/src/elements/infer/imp.rs(324):
+/// transform_ip (): /GstPipeline:pipeline0/VplInfer:n3_infer`): a source path of vpl or of a
+/// plugin, which helps nobody who runs a pipeline. What follows it, if anything, is kept.
+fn debug_help(debug: &str) -> Option<String> {
+    let mut lines: Vec<&str> = debug.lines().map(str::trim).collect();
+    if lines.first().is_some_and(|l| is_location(l)) {
+        lines.remove(0);
+    }
+    lines
+        .into_iter()
+        .rfind(|l| !l.is_empty())
+        .map(str::to_string)
+}
+
+/// `FILE(LINE): FUNCTION (): OBJECT-PATH`, GStreamer's header of an error's debug text.
+fn is_location(line: &str) -> bool {
+    let Some((place, _)) = line.split_once("): ") else {
+        return false;
+    };
+    let Some((_, number)) = place.rsplit_once('(') else {
+        return false;
+    };
+    !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit())
 }
 
 fn report(sources: &SourceMap, file: FileId, error: &RunError) {
@@ -81,9 +107,10 @@ fn report(sources: &SourceMap, file: FileId, error: &RunError) {
                 message,
                 debug,
                 ..
-            } => {
-                eprintln!("vplc: {message} (in {element})\n{debug}");
-            }
+            } => match debug_help(debug) {
+                Some(help) => eprintln!("vplc: {message} (in {element})\n{help}"),
+                None => eprintln!("vplc: {message} (in {element})"),
+            },
             RunError::Init(reason) | RunError::Start(reason) => {
                 eprintln!("vplc: the pipeline cannot run: {reason}")
             }
@@ -335,4 +362,27 @@ pub fn run(args: &RunArgs) -> u8 {
         }
     }
     status
+}
+
+#[cfg(test)]
+mod tests {
+    use super::debug_help;
+
+    #[test]
+    fn help_lines_show_no_source_paths() {
+        let only_location = "runtime/src/elements/infer/imp.rs(324): transform_ip (): \
+                             /GstPipeline:pipeline0/VplInfer:n3_infer";
+        assert_eq!(debug_help(only_location), None);
+        let with_text = "../gst/isomp4/qtdemux.c(7480): gst_qtdemux_process_adapter (): \
+                         /GstPipeline:pipeline0/GstQTDemux:n1_demux\nno 'moov' atom within the first 10 MB";
+        assert_eq!(
+            debug_help(with_text).as_deref(),
+            Some("no 'moov' atom within the first 10 MB")
+        );
+        assert_eq!(
+            debug_help("a plain reason").as_deref(),
+            Some("a plain reason")
+        );
+        assert_eq!(debug_help(""), None);
+    }
 }

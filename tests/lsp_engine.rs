@@ -183,6 +183,46 @@ fn diagnostics_drawn_on_the_source() {
     insta::assert_snapshot!(draw(BROKEN, &annotations));
 }
 
+/// A model with several outputs: the hover lists them and names the one the decoder reads
+/// (box regression first, scores last, as MTCNN's RNet).
+#[test]
+fn a_model_hover_lists_every_output_and_the_one_decoded() {
+    use vpl_compiler::facts::{DType, Dim, TensorFacts};
+    let tensor = |name: &str, shape: &[Dim]| TensorFacts {
+        name: name.into(),
+        dtype: DType::F32,
+        shape: shape.to_vec(),
+    };
+    let n = || Dim::Named("N".into());
+    let rnet = vpl_compiler::onnx::model_bytes(&ModelFacts {
+        inputs: vec![tensor(
+            "input_2",
+            &[n(), Dim::Fixed(24), Dim::Fixed(24), Dim::Fixed(3)],
+        )],
+        outputs: vec![
+            tensor("dense_2", &[n(), Dim::Fixed(4)]),
+            tensor("softmax_1", &[n(), Dim::Fixed(2)]),
+        ],
+        ..ModelFacts::default()
+    });
+    let text = "model rnet = onnx(\"models/rnet.onnx\", labels: [\"no\", \"face\"], decoder: classify());\n\
+                pipeline p { test() | infer(rnet) | json | stdout; }\n";
+    let mut e = Engine::new(host().with_file("/work/models/rnet.onnx", rnet));
+    e.open(URI, PathBuf::from("/work/demo.vpl"), 1, text.to_string());
+    let hover = e.hover(URI, at(text, "model rn‸et")).expect("a hover");
+    assert!(
+        hover
+            .markdown
+            .contains("-> tensor<f32, [N, 4]>, tensor<f32, [N, 2]>")
+            && hover
+                .markdown
+                .contains("Outputs: `dense_2`, `softmax_1`; the decoder reads `softmax_1`.")
+            && hover.markdown.contains("Frames are prepared at 24x24."),
+        "{}",
+        hover.markdown
+    );
+}
+
 #[test]
 fn hovers_drawn_on_the_source() {
     let mut e = engine(DEMO);

@@ -141,10 +141,19 @@ impl Dim {
     }
 }
 
+/// The longest symbolic dimension name shown whole in messages and hover.
+const MAX_DIM_NAME: usize = 24;
+
 impl std::fmt::Display for Dim {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Dim::Fixed(n) => write!(f, "{n}"),
+            // Exporters write whole formulas as names (NudeNet's anchors dimension is
+            // 400 characters long): messages show their start.
+            Dim::Named(n) if n.chars().count() > MAX_DIM_NAME => {
+                let head: String = n.chars().take(MAX_DIM_NAME - 1).collect();
+                write!(f, "{head}…")
+            }
             Dim::Named(n) => f.write_str(n),
             Dim::Unknown => f.write_str("_"),
         }

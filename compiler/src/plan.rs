@@ -831,6 +831,8 @@ fn infer_props(i: &InferNode) -> Vec<(&'static str, Prop)> {
         ("mean", Prop::Str(list(&p.mean))),
         ("std", Prop::Str(list(&p.std))),
         ("labels", Prop::Str(i.labels.join("\n"))),
+        ("model-name", Prop::Str(i.model_name.clone())),
+        ("output", Prop::Str(i.output.clone())),
     ];
     // Crop mode: the model runs on the crops of the upstream objects with these labels.
     if !i.on.is_empty() {

@@ -27,13 +27,34 @@ pub struct Object {
     pub h: f32,
     /// Set by a tracker; `None` before `track`.
     pub track_id: Option<u64>,
-    /// A secondary classifier's results on this object: (label, confidence).
-    pub labels: Vec<(String, f32)>,
+    /// The secondary classifiers' results on this object, each naming its model.
+    pub labels: Vec<Label>,
+    /// `decoder: raw` on crops: the model's outputs for this object.
+    pub tensors: Vec<Tensor>,
     /// The box is a tracker's prediction for a frame `infer(every: N)` skipped, not a
     /// detection.
     pub predicted: bool,
     /// Set by `tile`: the stream (cell) the object was found in.
     pub stream: Option<u32>,
+}
+
+/// One label a classifier gave, with the model (its name in the `.vpl`) that gave it, so
+/// several classifiers on the same objects stay apart.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Label {
+    pub model: String,
+    pub label: String,
+    pub confidence: f32,
+}
+
+/// One output tensor kept by `decoder: raw`: its values (as f32) in row-major order.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
+pub struct Tensor {
+    pub name: String,
+    /// The element type in the model (`f32`, `f16`, `i64`, ...).
+    pub dtype: String,
+    pub shape: Vec<usize>,
+    pub data: Vec<f32>,
 }
 
 /// Everything vpl knows about one frame of one stream.
@@ -47,8 +68,10 @@ pub struct ObjectsData {
     pub source_width: u32,
     pub source_height: u32,
     pub objects: Vec<Object>,
-    /// A whole-frame classifier's results: (label, confidence).
-    pub labels: Vec<(String, f32)>,
+    /// Whole-frame classifiers' results, each naming its model.
+    pub labels: Vec<Label>,
+    /// `decoder: raw`: the model's outputs for this frame.
+    pub tensors: Vec<Tensor>,
     /// `infer(every: N)` skipped this frame and the objects are the last inference's,
     /// repeated. A tracker downstream replaces them with its predictions and clears this.
     pub repeated: bool,

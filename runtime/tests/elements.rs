@@ -12,7 +12,7 @@ use gstreamer::prelude::*;
 use gstreamer_app as gst_app;
 use gstreamer_check::Harness;
 use vpl_runtime::elements::batcher::{BatchError, BatchStats, Batcher, Item, batcher_for};
-use vpl_runtime::meta::{Object, ObjectsData, VplObjectsMeta};
+use vpl_runtime::meta::{Label, Object, ObjectsData, Tensor, VplObjectsMeta};
 
 fn init() {
     vpl_runtime::elements::register().expect("vpl elements register");
@@ -36,8 +36,17 @@ fn person() -> Object {
         h: 80.0,
         track_id: Some(3),
         labels: vec![],
+        tensors: vec![],
         predicted: false,
         stream: None,
+    }
+}
+
+fn label(model: &str, label: &str, confidence: f32) -> Label {
+    Label {
+        model: model.into(),
+        label: label.into(),
+        confidence,
     }
 }
 
@@ -48,7 +57,8 @@ fn sample_data() -> ObjectsData {
         source_width: 768,
         source_height: 576,
         objects: vec![person()],
-        labels: vec![("day".into(), 0.5)],
+        labels: vec![label("daytime", "day", 0.5)],
+        tensors: vec![],
         repeated: false,
     }
 }
@@ -192,10 +202,16 @@ fn records_are_the_spec_json_lines() {
         frame: 7,
         objects: vec![Object {
             track_id: None,
-            labels: vec![("red".into(), 0.25)],
+            labels: vec![label("colours", "red", 0.25)],
             ..person()
         }],
-        labels: vec![("cat".into(), 0.75)],
+        labels: vec![label("pets", "cat", 0.75)],
+        tensors: vec![Tensor {
+            name: "scores".into(),
+            dtype: "f32".into(),
+            shape: vec![1, 2],
+            data: vec![0.25, 0.75],
+        }],
         ..ObjectsData::default()
     };
     h.push(frame(40, Some(classified))).unwrap();
@@ -208,7 +224,7 @@ fn records_are_the_spec_json_lines() {
         lines,
         [
             r#"{"pipeline":"watch","stream":0,"source":"vtest.avi","frame":12,"pts_ns":1200000000,"width":768,"height":576,"objects":[{"label":"person","class_id":0,"confidence":0.83,"bbox":{"x":412.0,"y":140.5,"w":30.0,"h":80.0},"track_id":3}]}"#,
-            r#"{"pipeline":"watch","stream":2,"source":"vtest.avi","frame":7,"pts_ns":40000000,"width":768,"height":576,"objects":[{"label":"person","class_id":0,"confidence":0.83,"bbox":{"x":412.0,"y":140.5,"w":30.0,"h":80.0},"labels":[{"label":"red","confidence":0.25}]}],"labels":[{"label":"cat","confidence":0.75}]}"#,
+            r#"{"pipeline":"watch","stream":2,"source":"vtest.avi","frame":7,"pts_ns":40000000,"width":768,"height":576,"objects":[{"label":"person","class_id":0,"confidence":0.83,"bbox":{"x":412.0,"y":140.5,"w":30.0,"h":80.0},"labels":[{"model":"colours","label":"red","confidence":0.25}]}],"labels":[{"model":"pets","label":"cat","confidence":0.75}],"tensors":[{"name":"scores","dtype":"f32","shape":[1,2],"data":[0.25,0.75]}]}"#,
             // No meta: the `stream` property and the sink's own frame count.
             r#"{"pipeline":"watch","stream":4,"source":"vtest.avi","frame":2,"pts_ns":80000000,"width":768,"height":576,"objects":[]}"#,
         ]
@@ -619,11 +635,14 @@ fn infer_as_a_classifier_labels_the_frame() {
     for meta in &metas {
         assert!(meta.objects.is_empty());
         assert_eq!(meta.labels.len(), 2, "{meta:?}");
-        for (label, p) in &meta.labels {
-            assert!(names.contains(&label.as_str()), "{label}");
-            assert!((0.0..=1.0).contains(p), "{p}");
+        for l in &meta.labels {
+            assert!(names.contains(&l.label.as_str()), "{l:?}");
+            assert!((0.0..=1.0).contains(&l.confidence), "{l:?}");
         }
-        assert!(meta.labels[0].1 >= meta.labels[1].1, "best first");
+        assert!(
+            meta.labels[0].confidence >= meta.labels[1].confidence,
+            "best first"
+        );
     }
     // Frame 1 is skipped by `every: 2` and carries frame 0's labels.
     assert_eq!(metas[1].labels, metas[0].labels);

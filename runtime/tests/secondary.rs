@@ -120,7 +120,7 @@ fn each_person_gets_the_colour_of_its_crop_and_the_car_none() {
     let objects = classify_objects(0);
     let labels: Vec<Vec<&str>> = objects
         .iter()
-        .map(|o| o.labels.iter().map(|(l, _)| l.as_str()).collect())
+        .map(|o| o.labels.iter().map(|l| l.label.as_str()).collect())
         .collect();
     assert_eq!(
         labels,
@@ -128,7 +128,7 @@ fn each_person_gets_the_colour_of_its_crop_and_the_car_none() {
         "{objects:?}"
     );
     for o in &objects[..2] {
-        let p = o.labels[0].1;
+        let p = o.labels[0].confidence;
         assert!(p > 0.34 && p <= 1.0, "{o:?}");
     }
     // The rest of the objects is as it came in.
@@ -148,8 +148,8 @@ fn a_fixed_batch_1_classifier_labels_every_crop() {
     let counts: Vec<usize> = objects.iter().map(|o| o.labels.len()).collect();
     assert_eq!(counts, [1, 1, 0], "{objects:?}");
     for o in &objects[..2] {
-        let (label, p) = &o.labels[0];
-        assert!(["red", "green", "blue"].contains(&label.as_str()) && *p > 0.0 && *p <= 1.0);
+        let (label, p) = (&o.labels[0].label, o.labels[0].confidence);
+        assert!(["red", "green", "blue"].contains(&label.as_str()) && p > 0.0 && p <= 1.0);
     }
 }
 

@@ -1,4 +1,4 @@
-//! Type errors as data, and the one place that words them (E0201–E0208, E0301–E0307,
+//! Type errors as data, and the one place that words them (E0201–E0208, E0301–E0308,
 //! W0101, W0201, W0202, W0301).
 
 use crate::diagnostics::{Code, Diagnostic};
@@ -60,6 +60,8 @@ pub enum ShapeProblem {
     NotYolov8,
     LooksLikeYolov5,
     NotClassifier,
+    /// The dimension that holds the classes (`4 + classes` for yolov8) is dynamic.
+    DynamicClasses,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -151,6 +153,8 @@ pub enum TypeError {
         span: Span,
         decoder: String,
         output: String,
+        /// Every output with its shape, when the model has several.
+        outputs: Option<String>,
         problem: ShapeProblem,
     },
     LabelCount {
@@ -158,6 +162,30 @@ pub enum TypeError {
         labels: usize,
         classes: i64,
         output: String,
+        /// Every output with its shape, when the model has several.
+        outputs: Option<String>,
+    },
+    /// `output:` names no output of the file.
+    UnknownOutput {
+        span: Span,
+        name: String,
+        outputs: String,
+    },
+    /// Several outputs fit the decoder and nothing says which it reads.
+    AmbiguousOutput {
+        span: Span,
+        decoder: String,
+        candidates: Vec<String>,
+        outputs: String,
+    },
+    /// The input's height or width is open in the file and not fixed by `input:`.
+    OpenInputSize {
+        span: Span,
+        model: String,
+        input: String,
+        /// An `input:` is given but leaves the size open too.
+        declared: bool,
+        suggestion: String,
     },
     NotOnnx {
         span: Span,
@@ -414,6 +442,7 @@ impl TypeError {
                 span,
                 decoder,
                 output,
+                outputs,
                 problem,
             } => {
                 let d = Diagnostic::new(
@@ -422,7 +451,7 @@ impl TypeError {
                     *span,
                     format!("decoder `{decoder}` cannot read the model's output {output}"),
                 );
-                match problem {
+                let d = match problem {
                     ShapeProblem::LooksLikeYolov5 => d
                         .with_primary_label("expects [N, 4 + classes, anchors]")
                         .with_help(format!("this output looks like YOLOv5 ({output}: anchors × (5 + classes)); export the model as YOLOv8, or use `decoder: raw`")),
@@ -432,6 +461,20 @@ impl TypeError {
                     ShapeProblem::NotClassifier => d
                         .with_primary_label("expects [N, classes]")
                         .with_help("classify reads one output of shape [N, classes] (or [N, classes, 1, 1])"),
+                    ShapeProblem::DynamicClasses => d
+                        .with_primary_label(if decoder == "yolov8" {
+                            "expects [N, 4 + classes, anchors] with `4 + classes` fixed"
+                        } else {
+                            "expects [N, classes] with `classes` fixed"
+                        })
+                        .with_help(format!("a dynamic dimension cannot stand for the classes: `{decoder}` needs their number fixed in the file; a model with an output like this (a sequence, a CTC recogniser) needs `decoder: raw`")),
+                };
+                match outputs {
+                    Some(all) => {
+                        let help = d.help.clone().unwrap_or_default();
+                        d.with_help(format!("{help} (the model's outputs: {all}; choose one with `output: \"NAME\"`)"))
+                    }
+                    None => d,
                 }
             }
             TypeError::LabelCount {
@@ -439,14 +482,63 @@ impl TypeError {
                 labels,
                 classes,
                 output,
-            } => Diagnostic::new(
-                Code::E0305,
+                outputs,
+            } => {
+                let d = Diagnostic::new(
+                    Code::E0305,
+                    file,
+                    *span,
+                    format!("{labels} labels for a model that outputs {classes} classes"),
+                )
+                .with_primary_label(format!("{labels} labels"));
+                match outputs {
+                    None => d.with_help(format!("the output {output} has {classes} classes: give exactly {classes} labels, in class order")),
+                    Some(all) => d.with_help(format!("the decoder reads the output {output}, which has {classes} classes: give exactly {classes} labels, in class order, or choose another output with `output: \"NAME\"` (the model's outputs: {all})")),
+                }
+            }
+            TypeError::UnknownOutput { span, name, outputs } => Diagnostic::new(
+                Code::E0304,
                 file,
                 *span,
-                format!("{labels} labels for a model that outputs {classes} classes"),
+                format!("the model has no output `{name}`"),
             )
-            .with_primary_label(format!("{labels} labels"))
-            .with_help(format!("the output {output} has {classes} classes: give exactly {classes} labels, in class order")),
+            .with_primary_label("not an output of the file")
+            .with_help(format!("the model's outputs: {outputs}")),
+            TypeError::AmbiguousOutput {
+                span,
+                decoder,
+                candidates,
+                outputs,
+            } => Diagnostic::new(
+                Code::E0304,
+                file,
+                *span,
+                format!("decoder `{decoder}` could read {} of the model's outputs: {outputs}", candidates.len()),
+            )
+            .with_primary_label("which output does it read?")
+            .with_help(format!(
+                "name the output the decoder reads, e.g. `output: \"{}\"`{}",
+                candidates.last().map_or("", String::as_str),
+                if decoder == "classify" { ", or give as many labels as it has classes" } else { "" }
+            )),
+            TypeError::OpenInputSize {
+                span,
+                model,
+                input,
+                declared,
+                suggestion,
+            } => Diagnostic::new(
+                Code::E0308,
+                file,
+                *span,
+                format!("`{model}` leaves the height and width of its input {input} open, so vpl does not know what size to prepare frames at"),
+            )
+            .with_primary_label(if *declared {
+                "this `input:` leaves the size open too"
+            } else {
+                "the input size is open in this file"
+            })
+            .with_help(format!("declare the size the model runs at, e.g. `{suggestion}` (use the size it was trained at)")),
             TypeError::NotOnnx { span, path, reason } => {
                 Diagnostic::new(Code::E0306, file, *span, format!("`{path}` is not a valid ONNX model"))
                     .with_primary_label(reason.clone())

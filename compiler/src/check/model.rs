@@ -1,6 +1,6 @@
 //! A model declaration + the model file's signature → what the model is (detector,
 //! classifier, raw), its labels, and the preprocessing that turns frames into its input
-//! tensor. Reports what is wrong with the model itself (E0303–E0307).
+//! tensor. Reports what is wrong with the model itself (E0303–E0308).
 
 use std::path::Path;
 
@@ -37,7 +37,8 @@ pub struct Preprocess {
     pub layout: Layout,
     pub channels: u32,
     pub order: PixelOrder,
-    /// The input's width and height, when the model fixes them.
+    /// The input's width and height: fixed by the file or by the declared `input:`
+    /// (a model whose size stays open is E0308, so a checked model always has one).
     pub size: Option<(u32, u32)>,
     pub resize: Resize,
     pub dtype: DType,
@@ -70,6 +71,8 @@ pub struct ModelInfo {
     pub batch: Option<i64>,
     /// Why frames cannot be fed to this model; reported at each `infer` that uses it.
     pub input_problem: Option<InputProblem>,
+    /// The output the decoder reads; `None` for `raw` without `output:` (every output).
+    pub output: Option<String>,
 }
 
 impl ModelInfo {
@@ -133,6 +136,92 @@ fn shape_text(t: &TensorFacts) -> String {
     format!("[{}]", dims.join(", "))
 }
 
+/// "`boxes` [N, 4], `scores` [N, 2]": the outputs, for messages.
+fn outputs_text<'a>(outputs: impl IntoIterator<Item = &'a TensorFacts>) -> String {
+    outputs
+        .into_iter()
+        .map(|t| format!("`{}` {}", t.name, shape_text(t)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// What a decoder reads from an output of this shape: the number of classes (`None` when
+/// the decoder does not need it), or why it cannot read it. A dynamic dimension never
+/// stands in for the classes: what a model outputs per class must be fixed in the file.
+fn read_shape(decoder: &str, output: &TensorFacts) -> Result<Option<i64>, ShapeProblem> {
+    let dims: Vec<Option<i64>> = output.shape.iter().map(Dim::fixed).collect();
+    match decoder {
+        "yolov8" => match dims.as_slice() {
+            [_, Some(c), Some(a)] if *c > 4 && a > c => Ok(Some(c - 4)),
+            [_, Some(a), Some(c)] if a > c && *c > 5 => Err(ShapeProblem::LooksLikeYolov5),
+            [_, Some(c), None] if *c > 4 => Ok(Some(c - 4)),
+            [_, None, _] => Err(ShapeProblem::DynamicClasses),
+            _ => Err(ShapeProblem::NotYolov8),
+        },
+        "classify" => match dims.as_slice() {
+            [_, Some(k)] | [_, Some(k), Some(1), Some(1)] => Ok(Some(*k)),
+            [_, None] | [_, None, Some(1), Some(1)] => Err(ShapeProblem::DynamicClasses),
+            _ => Err(ShapeProblem::NotClassifier),
+        },
+        _ => Ok(None),
+    }
+}
+
+/// The output the decoder reads: the one `output:` names, the only one, or the only one
+/// whose shape the decoder can read (with labels, the only one with that many classes).
+fn choose_output<'a>(
+    facts: &'a ModelFacts,
+    decoder: &str,
+    named: Option<(&str, Span)>,
+    labels: Option<usize>,
+    decoder_span: Span,
+    errors: &mut Vec<TypeError>,
+) -> Result<Option<&'a TensorFacts>, ()> {
+    if let Some((name, span)) = named {
+        return match facts.outputs.iter().find(|o| o.name == name) {
+            Some(o) => Ok(Some(o)),
+            None => {
+                errors.push(TypeError::UnknownOutput {
+                    span,
+                    name: name.to_string(),
+                    outputs: outputs_text(&facts.outputs),
+                });
+                Err(())
+            }
+        };
+    }
+    match facts.outputs.as_slice() {
+        [] => return Err(()),
+        [only] => return Ok(Some(only)),
+        _ if decoder == "raw" => return Ok(None),
+        _ => {}
+    }
+    let readable: Vec<(&TensorFacts, Option<i64>)> = facts
+        .outputs
+        .iter()
+        .filter_map(|o| read_shape(decoder, o).ok().map(|c| (o, c)))
+        .collect();
+    let by_labels: Vec<&TensorFacts> = readable
+        .iter()
+        .filter(|(_, c)| labels.is_some_and(|n| *c == Some(n as i64)))
+        .map(|(o, _)| *o)
+        .collect();
+    match (readable.as_slice(), by_labels.as_slice()) {
+        ([(only, _)], _) | (_, [only]) => Ok(Some(only)),
+        // None fits: the diagnostic names the first and lists them all.
+        ([], _) => Ok(facts.outputs.first()),
+        (several, _) => {
+            errors.push(TypeError::AmbiguousOutput {
+                span: decoder_span,
+                decoder: decoder.to_string(),
+                candidates: several.iter().map(|(o, _)| o.name.clone()).collect(),
+                outputs: outputs_text(several.iter().map(|(o, _)| *o)),
+            });
+            Err(())
+        }
+    }
+}
+
 pub(super) fn analyse(
     model: &hir::Model,
     host: &dyn Host,
@@ -177,7 +266,42 @@ pub(super) fn analyse(
         });
         ok = false;
     }
-    let output = &facts.outputs[0];
+    // Labels, from the declaration: they choose among a classifier's outputs.
+    let labels_arg = call.bound("labels")?;
+    let labels: Option<Vec<String>> = match &labels_arg.value {
+        Value::List(items) if labels_arg.given => Some(
+            items
+                .iter()
+                .filter_map(|v| match v {
+                    Value::String(s) => Some(s.clone()),
+                    _ => None,
+                })
+                .collect(),
+        ),
+        Value::String(file) => host.read_labels(&normalize(&dir.join(file))).ok(),
+        _ => None,
+    };
+    let named = match call.bound("output") {
+        Some(BoundArg {
+            value: Value::String(name),
+            span,
+            ..
+        }) => Some((name.as_str(), *span)),
+        _ => None,
+    };
+    let Ok(chosen) = choose_output(
+        &facts,
+        decoder_name,
+        named,
+        labels.as_ref().map(Vec::len),
+        decoder_span,
+        errors,
+    ) else {
+        return None;
+    };
+    // Listed in messages when the model has several outputs.
+    let all_outputs = (facts.outputs.len() > 1).then(|| outputs_text(&facts.outputs));
+    let output = chosen.unwrap_or(&facts.outputs[0]);
     if decoder_name != "raw" && !is_supported_output(output.dtype) {
         errors.push(TypeError::UnsupportedDType {
             span: path_arg.span,
@@ -189,18 +313,24 @@ pub(super) fn analyse(
     }
 
     // The declared `input:` is checked against the file.
+    let mut declared_input = None;
     if let Some(BoundArg {
         value: Value::Tensor(declared),
         span,
         given: true,
     }) = call.bound("input")
-        && let Some(declared_text) = declared_mismatch(declared, input)
     {
-        errors.push(TypeError::InputDeclared {
-            span: *span,
-            declared: declared_text,
-            actual: input.signature(),
-        });
+        match declared_mismatch(declared, input) {
+            Some(declared_text) => {
+                errors.push(TypeError::InputDeclared {
+                    span: *span,
+                    declared: declared_text,
+                    actual: input.signature(),
+                });
+                ok = false;
+            }
+            None => declared_input = Some((declared, *span)),
+        }
     }
 
     // Layout, channels and size of the input.
@@ -243,10 +373,46 @@ pub(super) fn analyse(
             .and_then(Dim::fixed)
             .and_then(|v| u32::try_from(v).ok())
     };
-    let size = match (dim_u32(w_dim), dim_u32(h_dim)) {
+    // A dimension the file leaves open is fixed by the declared `input:`.
+    let declared_u32 = |i: usize| {
+        let (declared, _) = declared_input?;
+        declared_dims(declared)?.get(i).and_then(|d| match d {
+            ast::Dim::Number(lit, _) => match lit.value {
+                LitValue::Int(v) => u32::try_from(v).ok().filter(|v| *v > 0),
+                _ => None,
+            },
+            _ => None,
+        })
+    };
+    let size_dim = |i: usize| dim_u32(i).or_else(|| declared_u32(i));
+    let size = match (size_dim(w_dim), size_dim(h_dim)) {
         (Some(w), Some(h)) if input.shape.len() == 4 => Some((w, h)),
         _ => None,
     };
+    if size.is_none() && input_problem.is_none() && ok {
+        let suggested: Vec<String> = input
+            .shape
+            .iter()
+            .enumerate()
+            .map(|(i, d)| match d.fixed() {
+                Some(n) => n.to_string(),
+                None if i == h_dim || i == w_dim => "640".to_string(),
+                None => "_".to_string(),
+            })
+            .collect();
+        errors.push(TypeError::OpenInputSize {
+            span: declared_input.map_or(path_arg.span, |(_, span)| span),
+            model: model.name.name.clone(),
+            input: input.signature(),
+            declared: declared_input.is_some(),
+            suggestion: format!(
+                "input: tensor<{}, [{}]>",
+                input.dtype.name(),
+                suggested.join(", ")
+            ),
+        });
+        ok = false;
+    }
     let batch = input.shape.first().and_then(Dim::fixed);
 
     let order = match (&call.bound("color")?.value, channels) {
@@ -291,74 +457,27 @@ pub(super) fn analyse(
     let std = per_channel("std", 1.0);
 
     // The decoder against the output's shape.
-    let dims: Vec<Option<i64>> = output.shape.iter().map(Dim::fixed).collect();
+    let classes = match read_shape(decoder_name, output) {
+        Ok(classes) => classes,
+        Err(problem) => {
+            errors.push(TypeError::DecoderShape {
+                span: decoder_span,
+                decoder: decoder_name.into(),
+                output: shape_text(output),
+                outputs: all_outputs.clone(),
+                problem,
+            });
+            ok = false;
+            None
+        }
+    };
     let kind = match decoder_name {
-        "yolov8" => {
-            let classes = match dims.as_slice() {
-                [_, Some(c), Some(a)] if *c > 4 && a > c => Some(Some(c - 4)),
-                [_, Some(a), Some(c)] if a > c && *c > 5 => {
-                    errors.push(TypeError::DecoderShape {
-                        span: decoder_span,
-                        decoder: "yolov8".into(),
-                        output: shape_text(output),
-                        problem: ShapeProblem::LooksLikeYolov5,
-                    });
-                    ok = false;
-                    None
-                }
-                [_, Some(c), None] if *c > 4 => Some(Some(c - 4)),
-                [_, None, _] => Some(None),
-                _ => {
-                    errors.push(TypeError::DecoderShape {
-                        span: decoder_span,
-                        decoder: "yolov8".into(),
-                        output: shape_text(output),
-                        problem: ShapeProblem::NotYolov8,
-                    });
-                    ok = false;
-                    None
-                }
-            };
-            ModelKind::Detector {
-                classes: classes.flatten(),
-            }
-        }
-        "classify" => {
-            let classes = match dims.as_slice() {
-                [_, k] | [_, k, Some(1), Some(1)] => Some(*k),
-                _ => {
-                    errors.push(TypeError::DecoderShape {
-                        span: decoder_span,
-                        decoder: "classify".into(),
-                        output: shape_text(output),
-                        problem: ShapeProblem::NotClassifier,
-                    });
-                    ok = false;
-                    None
-                }
-            };
-            ModelKind::Classifier {
-                classes: classes.flatten(),
-            }
-        }
+        "yolov8" => ModelKind::Detector { classes },
+        "classify" => ModelKind::Classifier { classes },
         _ => ModelKind::Raw,
     };
 
     // Labels against the number of classes.
-    let labels_arg = call.bound("labels")?;
-    let labels: Option<Vec<String>> = match &labels_arg.value {
-        Value::List(items) if labels_arg.given => Some(
-            items
-                .iter()
-                .filter_map(|v| match v {
-                    Value::String(s) => Some(s.clone()),
-                    _ => None,
-                })
-                .collect(),
-        ),
-        Value::String(file) => host.read_labels(&normalize(&dir.join(file))).ok(),
-        _ => None,
-    };
     let classes = match kind {
         ModelKind::Detector { classes } | ModelKind::Classifier { classes } => classes,
         ModelKind::Raw => None,
@@ -370,7 +489,8 @@ pub(super) fn analyse(
             span: labels_arg.span,
             labels: labels.len(),
             classes,
-            output: shape_text(output),
+            output: format!("`{}` {}", output.name, shape_text(output)),
+            outputs: all_outputs.clone(),
         });
     }
     let labels = labels
@@ -403,8 +523,22 @@ pub(super) fn analyse(
         labels,
         batch,
         input_problem,
+        output: chosen.map(|o| o.name.clone()),
         facts,
     })
+}
+
+/// The dimensions of a declared `tensor<DTYPE, [DIMS]>`.
+fn declared_dims(declared: &ast::TypeExpr) -> Option<&[ast::Dim]> {
+    match &declared.kind {
+        TypeKind::Named { name, args } if name.name == "tensor" && args.len() == 2 => {
+            match &args[1] {
+                TypeArg::Dims(dims, _) => Some(dims),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
 }
 
 /// The declared tensor's text when it disagrees with the file's input.

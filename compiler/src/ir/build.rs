@@ -258,6 +258,7 @@ impl Builder<'_> {
         let min_size = call.resolution("min_size");
         let labels = info.labels.to_vec();
         let preprocess = info.preprocess.clone();
+        let output = info.output.clone().unwrap_or_default();
         let name = model.name.name.clone();
         let timeouts: Vec<i64> = inputs
             .iter()
@@ -276,6 +277,7 @@ impl Builder<'_> {
                 every,
                 preprocess: preprocess.clone(),
                 decoder: decoder.clone(),
+                output: output.clone(),
                 labels: labels.clone(),
                 on: on.clone(),
                 min_size,

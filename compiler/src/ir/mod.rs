@@ -62,6 +62,8 @@ pub struct InferNode {
     pub every: i64,
     pub preprocess: Preprocess,
     pub decoder: Decoder,
+    /// The output the decoder reads; empty: every output (`raw`).
+    pub output: String,
     pub labels: Vec<String>,
     pub on: Vec<String>,
     /// With `on`: crops smaller than this (source pixels) are not classified.

@@ -87,6 +87,8 @@ pub struct InputTensor {
 #[derive(Debug, Clone, PartialEq)]
 pub struct OutputTensor {
     pub name: String,
+    /// The element type in the model, as vpl writes it (`f32`, `f16`, `i64`, ...).
+    pub dtype: &'static str,
     pub shape: Vec<usize>,
     pub data: Vec<f32>,
 }
@@ -209,6 +211,7 @@ impl Engine {
                 .map_err(|e| run_error(format!("output `{name}`: {e}")))?;
             tensors.push(OutputTensor {
                 name: name.to_string(),
+                dtype: element(value.dtype()).map_or("f32", vpl_type_name),
                 shape,
                 data,
             });
@@ -350,6 +353,19 @@ fn type_name(ty: &TensorElementType) -> String {
         other => return other.to_string(),
     };
     name.to_string()
+}
+
+/// vpl's names for the element types it reads (spec §5), for records.
+fn vpl_type_name(ty: &TensorElementType) -> &'static str {
+    match ty {
+        TensorElementType::Float16 => "f16",
+        TensorElementType::Float64 => "f64",
+        TensorElementType::Int64 => "i64",
+        TensorElementType::Int32 => "i32",
+        TensorElementType::Uint8 => "u8",
+        TensorElementType::Int8 => "i8",
+        _ => "f32",
+    }
 }
 
 fn element(ty: &ValueType) -> Option<&TensorElementType> {

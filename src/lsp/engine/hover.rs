@@ -92,6 +92,22 @@ fn model(file: &SourceFile, analysis: &Analysis, m: &ModelItem) -> String {
                 Some(b) => text.push_str(&format!("\n\nBatch dimension fixed at {b}.")),
                 None => text.push_str("\n\nDynamic batch dimension."),
             }
+            if let Some((w, h)) = info.preprocess.size {
+                text.push_str(&format!(" Frames are prepared at {w}x{h}."));
+            }
+            if info.facts.outputs.len() > 1 {
+                let outputs: Vec<String> = info
+                    .facts
+                    .outputs
+                    .iter()
+                    .map(|o| format!("`{}`", o.name))
+                    .collect();
+                text.push_str(&format!("\n\nOutputs: {}; ", outputs.join(", ")));
+                match &info.output {
+                    Some(name) => text.push_str(&format!("the decoder reads `{name}`.")),
+                    None => text.push_str("`raw` keeps them all."),
+                }
+            }
             text
         }
         None => format!(

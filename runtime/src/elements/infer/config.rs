@@ -44,6 +44,10 @@ pub struct Config {
     pub dtype: DType,
     pub decoder: Decoder,
     pub labels: Vec<String>,
+    /// The model's name in the `.vpl`, given to each label it makes.
+    pub model_name: String,
+    /// The output the decoder reads; empty: the only one (`raw`: every one).
+    pub output: String,
     /// Crop mode: the labels of the upstream objects the model runs on; empty: whole frames.
     pub on_labels: Vec<String>,
     /// Crop mode: the smallest box (in frame pixels) the model runs on.
@@ -127,13 +131,6 @@ impl Config {
             threads: s.threads as usize,
         };
         let on_labels = vpl_compiler::host::parse_labels(&s.on_labels);
-        if !on_labels.is_empty() && !matches!(decoder, Decoder::Classify { .. }) {
-            return Err(format!(
-                "property `on-labels` runs the model on objects' crops, which needs \
-                 decoder=classify, not {}",
-                s.decoder
-            ));
-        }
         Ok(Config {
             on_labels,
             min_size: (s.min_width, s.min_height),
@@ -150,6 +147,14 @@ impl Config {
             dtype,
             decoder,
             labels: vpl_compiler::host::parse_labels(&s.labels),
+            model_name: if s.model_name.is_empty() {
+                Path::new(&s.model)
+                    .file_stem()
+                    .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+            } else {
+                s.model_name.clone()
+            },
+            output: s.output.clone(),
             engine,
         })
     }

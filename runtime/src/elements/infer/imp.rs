@@ -14,11 +14,12 @@ use gstreamer_video as gst_video;
 use super::config::{Config, Decoder};
 use super::frame::{FORMATS, crop, crop_rect, engine_frame};
 use super::model::{
-    Found, ModelBatcher, classify_row, decode, model_batcher, prepare, prepare_crops,
+    Found, ModelBatcher, Placement, classify_row, decode, detect_row, model_batcher, prepare,
+    prepare_crops, raw_row,
 };
 use crate::elements::batcher::{BatcherForError, batcher_for};
 use crate::engine::{Engine, EngineError};
-use crate::meta::{ObjectsData, VplObjectsMeta};
+use crate::meta::{Label, ObjectsData, VplObjectsMeta};
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     gst::DebugCategory::new(
@@ -77,6 +78,8 @@ pub struct Settings {
     pub max_detections: u32,
     pub top: u32,
     pub labels: String,
+    pub model_name: String,
+    pub output: String,
     pub on_labels: String,
     pub min_width: u32,
     pub min_height: u32,
@@ -109,6 +112,8 @@ impl Default for Settings {
             max_detections: DEFAULT_MAX_DETECTIONS,
             top: DEFAULT_TOP,
             labels: String::new(),
+            model_name: String::new(),
+            output: String::new(),
             on_labels: String::new(),
             min_width: 0,
             min_height: 0,
@@ -124,9 +129,9 @@ struct State {
     frames: u64,
     /// What the last inference found, carried by the frames `every` skips.
     last: Found,
-    /// Crop mode: the labels each tracked object got at the last inference, carried by
-    /// the frames `every` skips.
-    track_labels: HashMap<u64, Vec<(String, f32)>>,
+    /// Crop mode: the labels this element's model gave each tracked object at the last
+    /// inference, carried by the frames `every` skips.
+    track_labels: HashMap<u64, Vec<Label>>,
 }
 
 #[derive(Default)]
@@ -187,8 +192,7 @@ impl VplInfer {
             .map_err(|e| e.to_string())
             .and_then(|outputs| outputs)
             .map_err(|e| self.fail(gst::LibraryError::Failed, e))?;
-        decode(&config.decoder, &outputs, &config.labels, &placement)
-            .map_err(|e| self.fail(gst::StreamError::Decode, e))
+        decode(config, &outputs, &placement).map_err(|e| self.fail(gst::StreamError::Decode, e))
     }
 }
 
@@ -198,6 +202,8 @@ impl VplInfer {
     /// Crop mode with tracked objects: remembers each track's labels on a frame the model
     /// ran on (`inferred`), and gives them back to the same tracks on the frames `every`
     /// skips. Tracks no longer in the frame are forgotten.
+    /// Only this element's model's labels are remembered and given back: another
+    /// classifier on the same objects keeps its own.
     fn carry_track_labels(&self, buffer: &mut gst::BufferRef, inferred: bool) {
         let mut guard = self.state();
         let Some(state) = guard.as_mut() else {
@@ -208,20 +214,23 @@ impl VplInfer {
             return;
         };
         let data = meta.data_mut();
+        let model = &state.config.model_name;
         let cache = &mut state.track_labels;
         cache.retain(|id, _| data.objects.iter().any(|o| o.track_id == Some(*id)));
         for object in &mut data.objects {
             let Some(id) = object.track_id else {
                 continue;
             };
+            let mine = |l: &&Label| &l.model == model;
             if inferred {
-                if !object.labels.is_empty() {
-                    cache.insert(id, object.labels.clone());
+                let labels: Vec<Label> = object.labels.iter().filter(mine).cloned().collect();
+                if !labels.is_empty() {
+                    cache.insert(id, labels);
                 }
-            } else if object.labels.is_empty()
+            } else if !object.labels.iter().any(|l| mine(&l))
                 && let Some(labels) = cache.get(&id)
             {
-                object.labels = labels.clone();
+                object.labels.extend(labels.iter().cloned());
             }
         }
     }
@@ -233,13 +242,15 @@ impl VplInfer {
         info: &gst_video::VideoInfo,
         buffer: &mut gst::BufferRef,
     ) -> Result<(), gst::FlowError> {
+        // Frame pixels per source pixel (the meta's coordinates).
+        let (mut sx, mut sy) = (1.0f32, 1.0f32);
         // (object index, box in frame pixels) of the objects the model runs on.
         let targets: Vec<(usize, [f32; 4])> = match VplObjectsMeta::get(buffer) {
             None => Vec::new(),
             Some(data) => {
                 let source = |s: u32, frame: u32| if s == 0 { frame } else { s };
-                let sx = info.width() as f32 / source(data.source_width, info.width()) as f32;
-                let sy = info.height() as f32 / source(data.source_height, info.height()) as f32;
+                sx = info.width() as f32 / source(data.source_width, info.width()) as f32;
+                sy = info.height() as f32 / source(data.source_height, info.height()) as f32;
                 let (min_w, min_h) = config.min_size;
                 data.objects
                     .iter()
@@ -253,7 +264,7 @@ impl VplInfer {
         if targets.is_empty() {
             return Ok(());
         }
-        let (image, objects) = {
+        let (image, objects, placements) = {
             let mapped = gst_video::VideoFrameRef::from_buffer_ref_readable(&*buffer, info)
                 .map_err(|_| {
                     let message = format!(
@@ -271,40 +282,63 @@ impl VplInfer {
             let mut crops = Vec::with_capacity(targets.len());
             let mut objects = Vec::with_capacity(targets.len());
             for (index, [x, y, w, h]) in &targets {
-                if let Some(view) = crop_rect(&frame, *x, *y, *w, *h).and_then(|r| crop(&frame, r))
+                if let Some(rect) = crop_rect(&frame, *x, *y, *w, *h)
+                    && let Some(view) = crop(&frame, rect)
                 {
                     crops.push(view);
-                    objects.push(*index);
+                    objects.push((*index, rect));
                 }
             }
             if crops.is_empty() {
                 return Ok(());
             }
-            let image = prepare_crops(&crops, config)
+            let (image, placements) = prepare_crops(&crops, config)
                 .map_err(|e| self.fail(gst::StreamError::Format, e))?;
-            (image, objects)
+            (image, objects, placements)
         };
         let outputs = batcher
             .submit(config.stream, image)
             .map_err(|e| e.to_string())
             .and_then(|outputs| outputs)
             .map_err(|e| self.fail(gst::LibraryError::Failed, e))?;
-        let top = match config.decoder {
-            Decoder::Classify { top } => top,
-            _ => 1,
-        };
         let count = objects.len();
         let mut found = Vec::with_capacity(count);
-        for (row, index) in objects.into_iter().enumerate() {
-            let labels = classify_row(&outputs, row, count, top, &config.labels)
-                .map_err(|e| self.fail(gst::StreamError::Decode, e))?;
-            found.push((index, labels));
+        // A detector on crops: the objects it finds, in source pixels, join the frame's.
+        let mut detected = Vec::new();
+        for (row, ((index, rect), letterbox)) in objects.into_iter().zip(placements).enumerate() {
+            let result = match config.decoder {
+                Decoder::Raw => raw_row(&outputs, &config.output, row, count)
+                    .map(|tensors| (Vec::new(), tensors)),
+                Decoder::Classify { top } => {
+                    classify_row(&outputs, config, row, count, top).map(|l| (l, Vec::new()))
+                }
+                Decoder::Yolov8(_) => {
+                    let placement = Placement {
+                        letterbox,
+                        source: (rect.w, rect.h),
+                    };
+                    detect_row(&outputs, config, row, count, &placement).map(|objects| {
+                        detected.extend(objects.into_iter().map(|mut o| {
+                            o.x = (o.x + rect.x as f32) / sx;
+                            o.y = (o.y + rect.y as f32) / sy;
+                            o.w /= sx;
+                            o.h /= sy;
+                            o
+                        }));
+                        (Vec::new(), Vec::new())
+                    })
+                }
+            };
+            let (labels, tensors) = result.map_err(|e| self.fail(gst::StreamError::Decode, e))?;
+            found.push((index, labels, tensors));
         }
-        gst::trace!(CAT, imp = self, "classified {count} crops");
+        gst::trace!(CAT, imp = self, "ran on {count} crops");
         VplObjectsMeta::update(buffer, ObjectsData::default, |data| {
-            for (index, labels) in found {
+            data.objects.extend(detected);
+            for (index, labels, tensors) in found {
                 if let Some(object) = data.objects.get_mut(index) {
                     object.labels.extend(labels);
+                    object.tensors.extend(tensors);
                 }
             }
         });
@@ -518,6 +552,16 @@ impl ObjectImpl for VplInfer {
                     "",
                 ),
                 string(
+                    "model-name",
+                    "The model's name in the .vpl, given to each label it makes; empty: the file's stem",
+                    "",
+                ),
+                string(
+                    "output",
+                    "The output the decoder reads; empty: the only one (raw: every one)",
+                    "",
+                ),
+                string(
                     "on-labels",
                     "Run on the crops of the upstream objects with these labels, one per line; \
                      empty: on whole frames",
@@ -580,6 +624,8 @@ impl ObjectImpl for VplInfer {
             "max-detections" => s.max_detections = uint(),
             "top" => s.top = uint(),
             "labels" => s.labels = text(),
+            "model-name" => s.model_name = text(),
+            "output" => s.output = text(),
             "on-labels" => s.on_labels = text(),
             "min-width" => s.min_width = uint(),
             "min-height" => s.min_height = uint(),
@@ -627,6 +673,8 @@ impl ObjectImpl for VplInfer {
             "max-detections" => s.max_detections.to_value(),
             "top" => s.top.to_value(),
             "labels" => s.labels.to_value(),
+            "model-name" => s.model_name.to_value(),
+            "output" => s.output.to_value(),
             "on-labels" => s.on_labels.to_value(),
             "min-width" => s.min_width.to_value(),
             "min-height" => s.min_height.to_value(),
@@ -790,6 +838,7 @@ impl BaseTransformImpl for VplInfer {
         VplObjectsMeta::update(buffer, new, |data| {
             data.objects.extend(found.objects);
             data.labels.extend(found.labels);
+            data.tensors.extend(found.tensors);
             data.repeated |= repeated;
         });
         Ok(gst::FlowSuccess::Ok)

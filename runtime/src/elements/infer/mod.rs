@@ -13,16 +13,20 @@ mod model;
 glib::wrapper! {
     /// Runs an ONNX model on each frame (or one in `every`) and attaches what it found as
     /// [`VplObjectsMeta`](crate::meta::VplObjectsMeta): objects for `decoder=yolov8`,
-    /// frame labels for `decoder=classify`, adding to a meta already on the frame. Frames
+    /// frame labels for `decoder=classify` (each naming `model-name`), the output tensors
+    /// for `decoder=raw`, adding to a meta already on the frame. A decoder reads the output
+    /// `output` names (the compiler chooses it), or the only one. Frames
     /// pass through unchanged, in place. Accepts `video/x-raw` in I420, NV12, RGB, BGR,
     /// RGBx, BGRx or GRAY8 and preprocesses them directly (no `videoconvert` needed).
     ///
     /// Crop mode (`infer(m, on: [labels], min_size: WxH)`): with `on-labels` set (labels
-    /// one per line) and `decoder=classify`, the model runs on the crops of the upstream
-    /// objects with those labels whose boxes are at least `min-width` x `min-height` frame
-    /// pixels, read in place from the frame, all crops of a frame in one batch (one run per
-    /// crop for a model whose batch is fixed at 1); the `top` labels go into each object's
-    /// `labels`. Frames without such objects, and those `every` skips, pass untouched.
+    /// one per line), the model runs on the crops of the upstream objects with those labels
+    /// whose boxes are at least `min-width` x `min-height` frame pixels, read in place from
+    /// the frame, all crops of a frame in one batch (one run per crop for a model whose
+    /// batch is fixed at 1). `classify`: the `top` labels go into each object's `labels`;
+    /// `raw`: the outputs into its `tensors`; `yolov8`: the objects found in a crop join
+    /// the frame's, in frame coordinates. Frames without such objects, and those `every`
+    /// skips, pass untouched (tracked objects keep this model's last labels).
     ///
     /// Elements with the same `group` (default: the model path) and model share one loaded
     /// model and batch their frames together, `batch-size` at a time; each waits at most

@@ -7,7 +7,7 @@ use crate::elements::batcher::{Batcher, Item};
 use crate::engine::decode::{classify, decode_yolov8};
 use crate::engine::preprocess::{Frame, Layout, Letterbox, try_preprocess, try_preprocess_u8};
 use crate::engine::{Engine, InputTensor, OutputTensor, TensorData};
-use crate::meta::Object;
+use crate::meta::{Label, Object, Tensor};
 
 use super::config::{Config, DType, Decoder};
 
@@ -151,6 +151,7 @@ fn join(images: Vec<Vec<OutputTensor>>, count: usize) -> Vec<OutputTensor> {
             }
             OutputTensor {
                 name: first[j].name.clone(),
+                dtype: first[j].dtype,
                 shape,
                 data: images
                     .iter()
@@ -182,6 +183,7 @@ fn split(
         for (i, outputs) in per_image.iter_mut().enumerate() {
             outputs.push(OutputTensor {
                 name: output.name.clone(),
+                dtype: output.dtype,
                 shape: shape.clone(),
                 data: output.data[i * len..(i + 1) * len].to_vec(),
             });
@@ -224,32 +226,35 @@ pub fn prepare(frame: &Frame, config: &Config) -> Result<(Image, Placement), Str
     ))
 }
 
-/// Preprocesses each crop into its slot of one batch input: `crops.len()` images.
-pub fn prepare_crops(crops: &[Frame], config: &Config) -> Result<Image, String> {
+/// Preprocesses each crop into its slot of one batch input: `crops.len()` images, and
+/// where each crop sat in its slot (for a detector's boxes).
+pub fn prepare_crops(crops: &[Frame], config: &Config) -> Result<(Image, Vec<Letterbox>), String> {
     let p = &config.preprocess;
     let values = p.values();
     let fail = |e| format!("cannot preprocess a crop: {e}");
+    let mut placements = Vec::with_capacity(crops.len());
     let pixels = match config.dtype {
         DType::U8 => {
             let mut out = vec![0u8; values * crops.len()];
             for (crop, slot) in crops.iter().zip(out.chunks_mut(values.max(1))) {
-                try_preprocess_u8(crop, p, slot).map_err(fail)?;
+                placements.push(try_preprocess_u8(crop, p, slot).map_err(fail)?);
             }
             Pixels::U8(out)
         }
         DType::F32 | DType::F16 => {
             let mut out = vec![0f32; values * crops.len()];
             for (crop, slot) in crops.iter().zip(out.chunks_mut(values.max(1))) {
-                try_preprocess(crop, p, slot).map_err(fail)?;
+                placements.push(try_preprocess(crop, p, slot).map_err(fail)?);
             }
             Pixels::F32(out)
         }
     };
-    Ok(Image {
+    let image = Image {
         pixels,
         dims: dims(config),
         count: crops.len(),
-    })
+    };
+    Ok((image, placements))
 }
 
 fn dims(config: &Config) -> Vec<usize> {
@@ -261,15 +266,73 @@ fn dims(config: &Config) -> Vec<usize> {
     }
 }
 
+/// The output a decoder reads: the one named by the `output` property (checked against
+/// the file at compile time), or the only one.
+pub fn pick<'a>(outputs: &'a [OutputTensor], name: &str) -> Result<&'a OutputTensor, String> {
+    if name.is_empty() {
+        return outputs
+            .first()
+            .ok_or_else(|| "the model gave no output".into());
+    }
+    outputs.iter().find(|o| o.name == name).ok_or_else(|| {
+        let names: Vec<&str> = outputs.iter().map(|o| o.name.as_str()).collect();
+        format!(
+            "the model has no output `{name}` (its outputs: {}); was the file replaced after the check?",
+            names.join(", ")
+        )
+    })
+}
+
+/// The outputs `decoder: raw` keeps: the named one, or every one.
+fn kept<'a>(outputs: &'a [OutputTensor], name: &str) -> Result<Vec<&'a OutputTensor>, String> {
+    if name.is_empty() {
+        Ok(outputs.iter().collect())
+    } else {
+        pick(outputs, name).map(|o| vec![o])
+    }
+}
+
+/// Row `index` of `count` rows of each kept output, as metadata tensors `[1, ...]`.
+pub fn raw_row(
+    outputs: &[OutputTensor],
+    name: &str,
+    index: usize,
+    count: usize,
+) -> Result<Vec<Tensor>, String> {
+    kept(outputs, name)?
+        .into_iter()
+        .map(|o| {
+            if count == 0 || o.data.len() % count != 0 {
+                return Err(format!(
+                    "output `{}` has shape {:?}, which is not a batch of {count}",
+                    o.name, o.shape
+                ));
+            }
+            let len = o.data.len() / count;
+            let mut shape = o.shape.clone();
+            if let Some(b) = shape.first_mut() {
+                *b = 1;
+            }
+            Ok(Tensor {
+                name: o.name.clone(),
+                dtype: o.dtype.to_string(),
+                shape,
+                data: o.data[index * len..(index + 1) * len].to_vec(),
+            })
+        })
+        .collect()
+}
+
 /// Row `index` of a `[count, classes]` classifier output → its `top` labels.
 pub fn classify_row(
     outputs: &[OutputTensor],
+    config: &Config,
     index: usize,
     count: usize,
     top: usize,
-    labels: &[String],
-) -> Result<Vec<(String, f32)>, String> {
-    let output = outputs.first().ok_or("the model gave no output")?;
+) -> Result<Vec<Label>, String> {
+    let labels = &config.labels;
+    let output = pick(outputs, &config.output)?;
     if count == 0 || output.data.len() % count != 0 {
         return Err(format!(
             "output `{}` has shape {:?}, which is not a batch of {count} crops",
@@ -288,16 +351,41 @@ pub fn classify_row(
                 .get(class)
                 .cloned()
                 .unwrap_or_else(|| class.to_string());
-            (label, score)
+            Label {
+                model: config.model_name.clone(),
+                label,
+                confidence: score,
+            }
         })
         .collect())
+}
+
+/// A detector run on crops: the objects it found in crop `index` of `count`, in the
+/// crop's pixels (`placement.source` is the crop's size).
+pub fn detect_row(
+    outputs: &[OutputTensor],
+    config: &Config,
+    index: usize,
+    count: usize,
+    placement: &Placement,
+) -> Result<Vec<Object>, String> {
+    let row = raw_row(outputs, &config.output, index, count)?;
+    let output = row.first().ok_or("the model gave no output")?;
+    let row_output = OutputTensor {
+        name: output.name.clone(),
+        dtype: "f32",
+        shape: output.shape.clone(),
+        data: output.data.clone(),
+    };
+    decode(config, std::slice::from_ref(&row_output), placement).map(|found| found.objects)
 }
 
 /// What one inference found in one frame.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Found {
     pub objects: Vec<Object>,
-    pub labels: Vec<(String, f32)>,
+    pub labels: Vec<Label>,
+    pub tensors: Vec<Tensor>,
 }
 
 /// Where a frame sat in the model input, for bringing boxes back to it.
@@ -307,18 +395,18 @@ pub struct Placement {
 }
 
 pub fn decode(
-    decoder: &Decoder,
+    config: &Config,
     outputs: &[OutputTensor],
-    labels: &[String],
     placement: &Placement,
 ) -> Result<Found, String> {
+    let (decoder, labels) = (&config.decoder, &config.labels);
     let label = |class: usize| {
         labels
             .get(class)
             .cloned()
             .unwrap_or_else(|| class.to_string())
     };
-    let first = || outputs.first().ok_or("the model gave no output");
+    let first = || pick(outputs, &config.output);
     match decoder {
         Decoder::Yolov8(config) => {
             let output = first()?;
@@ -352,20 +440,27 @@ pub fn decode(
                 .collect();
             Ok(Found {
                 objects,
-                labels: Vec::new(),
+                ..Found::default()
             })
         }
         Decoder::Classify { top } => {
             let scores = &first()?.data;
             let labels = classify(scores, *top)
                 .into_iter()
-                .map(|(class, score)| (label(class), score))
+                .map(|(class, score)| Label {
+                    model: config.model_name.clone(),
+                    label: label(class),
+                    confidence: score,
+                })
                 .collect();
             Ok(Found {
-                objects: Vec::new(),
                 labels,
+                ..Found::default()
             })
         }
-        Decoder::Raw => Ok(Found::default()),
+        Decoder::Raw => Ok(Found {
+            tensors: raw_row(outputs, &config.output, 0, 1)?,
+            ..Found::default()
+        }),
     }
 }

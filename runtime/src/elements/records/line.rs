@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::meta::{Object, ObjectsData};
+use crate::meta::{self, Object, ObjectsData};
 
 /// What a record says about its frame besides the meta.
 pub struct Frame<'a> {
@@ -30,6 +30,8 @@ struct Record<'a> {
     objects: Vec<ObjectRecord<'a>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     labels: Vec<Label<'a>>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    tensors: &'a [meta::Tensor],
     /// The objects are the last inference's, repeated on a frame `every` skipped.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     repeated: bool,
@@ -45,6 +47,8 @@ struct ObjectRecord<'a> {
     track_id: Option<u64>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     labels: Vec<Label<'a>>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    tensors: &'a [meta::Tensor],
     /// A tracker's predicted box on a frame `every` skipped.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     predicted: bool,
@@ -63,6 +67,7 @@ struct BBox {
 
 #[derive(Serialize)]
 struct Label<'a> {
+    model: &'a str,
     label: &'a str,
     confidence: f32,
 }
@@ -83,6 +88,7 @@ pub fn record_line(frame: &Frame, meta: Option<&ObjectsData>) -> String {
         height: size.map(|s| s.1),
         objects: meta.map_or_else(Vec::new, |m| m.objects.iter().map(object).collect()),
         labels: meta.map_or_else(Vec::new, |m| labels(&m.labels)),
+        tensors: meta.map_or(&[], |m| &m.tensors),
         repeated: meta.is_some_and(|m| m.repeated),
     };
     // Serialising these plain structs cannot fail: every key is a string.
@@ -104,17 +110,19 @@ fn object(o: &Object) -> ObjectRecord<'_> {
         },
         track_id: o.track_id,
         labels: labels(&o.labels),
+        tensors: &o.tensors,
         predicted: o.predicted,
         stream: o.stream,
     }
 }
 
-fn labels(labels: &[(String, f32)]) -> Vec<Label<'_>> {
+fn labels(labels: &[meta::Label]) -> Vec<Label<'_>> {
     labels
         .iter()
-        .map(|(label, confidence)| Label {
-            label,
-            confidence: *confidence,
+        .map(|l| Label {
+            model: &l.model,
+            label: &l.label,
+            confidence: l.confidence,
         })
         .collect()
 }
