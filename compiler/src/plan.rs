@@ -867,10 +867,33 @@ impl Plan {
         let ins = |name: &str| self.links.iter().filter(|l| l.to == name).count();
         let by_name: HashMap<&str, &Element> =
             self.elements.iter().map(|e| (e.name.as_str(), e)).collect();
+        // Request pads are named in the order their links are made (`sink_0`, `sink_1`,
+        // ...), as the runtime links them: a link whose source carries pad properties (a
+        // compositor's cell) names its pad, and the target sets them as `sink_N::key=value`.
+        let request_pad = |l: &Link| -> Option<String> {
+            let from = by_name.get(l.from.as_str())?;
+            if from.pad_props.is_empty() {
+                return None;
+            }
+            let index = self
+                .links
+                .iter()
+                .filter(|o| o.to == l.to)
+                .position(|o| std::ptr::eq(o, l))?;
+            Some(format!("sink_{index}"))
+        };
         let describe = |e: &Element| {
             let mut s = format!("{} name={}", e.factory, e.name);
             for (k, v) in &e.props {
                 let _ = write!(s, " {k}={}", v.launch_text());
+            }
+            for l in self.links.iter().filter(|l| l.to == e.name) {
+                let (Some(pad), Some(from)) = (request_pad(l), by_name.get(l.from.as_str())) else {
+                    continue;
+                };
+                for (k, v) in &from.pad_props {
+                    let _ = write!(s, " {pad}::{k}={}", v.launch_text());
+                }
             }
             s
         };
@@ -903,7 +926,8 @@ impl Plan {
                 let target = next[0].to.as_str();
                 if ins(target) > 1 || next[0].dynamic {
                     if ins(target) > 1 {
-                        let _ = write!(seg, " ! {target}.");
+                        let pad = request_pad(next[0]).unwrap_or_default();
+                        let _ = write!(seg, " ! {target}.{pad}");
                     }
                     break;
                 }
