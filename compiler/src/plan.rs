@@ -569,6 +569,18 @@ impl Lowerer<'_> {
                     .as_ref()
                     .and_then(|m| m.container.clone())
                     .unwrap_or_default();
+                // An elementary stream (`.h264`, `.265`) has no container: its parser
+                // frames it for the decoder or a muxer.
+                let elementary = media.as_ref().is_some_and(|m| m.container.is_none());
+                if let (true, Some(factory)) = (elementary, format.codec().and_then(parser)) {
+                    let parse = self.element(id, "parse", factory, vec![]);
+                    self.link(&src, &parse, false);
+                    return Ends {
+                        first: None,
+                        last: parse,
+                        dynamic: false,
+                    };
+                }
                 match demuxer(&container) {
                     Some(factory) => {
                         let demux = self.element(id, "demux", factory, vec![]);
