@@ -11,6 +11,7 @@ pub mod fmt;
 pub mod hir;
 pub mod host;
 pub mod ir;
+pub mod media;
 pub mod onnx;
 pub mod plan;
 pub mod resolve;

@@ -8,6 +8,7 @@ use std::fmt::Write;
 use crate::check::model::{Layout, PixelOrder, Resize};
 use crate::check::{Format, Ty};
 use crate::ir::{Decoder, Graph, InferNode, NodeId, NodeKind, SinkKind, SourceKind};
+use crate::media;
 use crate::syntax::Span;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -109,13 +110,7 @@ struct Lowerer<'g> {
 fn video_caps(format: Option<&str>, size: Option<(u32, u32)>, rate: Option<(u64, u64)>) -> String {
     let mut caps = String::from("video/x-raw");
     if let Some(f) = format {
-        let _ = write!(
-            caps,
-            ",format={}",
-            f.to_ascii_uppercase()
-                .replace("RGBX", "RGBx")
-                .replace("BGRX", "BGRx")
-        );
+        let _ = write!(caps, ",format={}", media::raw_caps_name(f));
     }
     if let Some((w, h)) = size {
         let _ = write!(caps, ",width={w},height={h}");
@@ -128,42 +123,19 @@ fn video_caps(format: Option<&str>, size: Option<(u32, u32)>, rate: Option<(u64,
 
 /// Demuxer for a probed container.
 fn demuxer(container: &str) -> Option<&'static str> {
-    Some(match container {
-        "mp4" | "mov" => "qtdemux",
-        "matroska" | "webm" => "matroskademux",
-        "avi" => "avidemux",
-        "mpegts" => "tsdemux",
-        "ogg" => "oggdemux",
-        _ => return None,
-    })
+    media::container_named(container).map(|c| c.demuxer)
 }
 
 /// Parser and decoder for a codec; `None` means decodebin must find them.
-fn decoder_chain(codec: &str) -> Option<&'static [&'static str]> {
-    Some(match codec {
-        "h264" => &["h264parse", "avdec_h264"],
-        "h265" => &["h265parse", "avdec_h265"],
-        "vp8" => &["vp8dec"],
-        "vp9" => &["vp9dec"],
-        "mpeg2" => &["mpegvideoparse", "avdec_mpeg2video"],
-        "mpeg4" => &["mpeg4videoparse", "avdec_mpeg4"],
-        "msmpeg4" => &["avdec_msmpeg4"],
-        "jpeg" => &["jpegparse", "jpegdec"],
-        "theora" => &["theoradec"],
-        _ => return None,
-    })
+fn decoder_chain(codec: &str) -> Option<Vec<&'static str>> {
+    let c = media::codec_named(codec)?;
+    let decoder = c.decoder?;
+    Some(c.parser.into_iter().chain([decoder]).collect())
 }
 
 /// Parser a stream needs before a muxer.
 fn parser(codec: &str) -> Option<&'static str> {
-    Some(match codec {
-        "h264" => "h264parse",
-        "h265" => "h265parse",
-        "mpeg4" => "mpeg4videoparse",
-        "mpeg2" => "mpegvideoparse",
-        "jpeg" => "jpegparse",
-        _ => return None,
-    })
+    media::codec_named(codec).and_then(|c| c.parser)
 }
 
 fn format_of(ty: &Ty) -> Option<&Format> {
@@ -713,12 +685,9 @@ impl Lowerer<'_> {
                 {
                     names.push(self.element(id, "parse", p, vec![]));
                 }
-                let mux = match container.as_str() {
-                    "mp4" | "mov" => "mp4mux",
-                    "webm" => "webmmux",
-                    "ts" => "mpegtsmux",
-                    _ => "matroskamux",
-                };
+                let mux = media::container_for_extension(container)
+                    .and_then(|c| c.muxer)
+                    .unwrap_or("matroskamux");
                 names.push(self.element(id, "mux", mux, vec![]));
                 names.push(self.element(
                     id,

@@ -15,12 +15,12 @@ use std::path::{Path, PathBuf};
 pub use errors::TypeError;
 use errors::{Fix, Want};
 pub use model::{ModelInfo, ModelKind, Preprocess};
-use types::{CODECS, CODECS_420, RAW_FORMATS};
 pub use types::{Format, Meta, Ty, Video};
 
 use crate::facts::{FactError, MediaFacts};
 use crate::hir::{self, BoundCall, Flow, ModelId, Value};
 use crate::host::Host;
+use crate::media;
 use crate::suggest::did_you_mean;
 use crate::syntax::Span;
 use crate::syntax::ast::{self, Role, TypeArg, TypeKind};
@@ -120,17 +120,6 @@ struct Checker<'a> {
     sites: Vec<Site>,
     /// The batch decision of the `infer` being typed, recorded with its site.
     pending_infer: Option<InferSite>,
-}
-
-/// Which codecs each container extension holds.
-fn container_codecs(ext: &str) -> Option<&'static [&'static str]> {
-    Some(match ext {
-        "mp4" | "mov" => &["h264", "h265", "av1", "mpeg4", "jpeg"],
-        "mkv" => CODECS,
-        "webm" => &["vp8", "vp9", "av1"],
-        "ts" => &["h264", "h265", "mpeg2", "mpeg4"],
-        _ => return None,
-    })
 }
 
 fn rates_of(videos: &[&Video]) -> Option<Vec<String>> {
@@ -396,12 +385,12 @@ impl Checker<'_> {
                 let n = name.name.as_str();
                 if n == "raw" {
                     Format::AnyRaw
-                } else if RAW_FORMATS.contains(&n) {
+                } else if media::is_raw_format(n) {
                     Format::Raw(n.to_string())
-                } else if CODECS.contains(&n) {
+                } else if media::codec_named(n).is_some() {
                     Format::Encoded(n.to_string())
                 } else {
-                    let all = CODECS.iter().chain(RAW_FORMATS).copied();
+                    let all = media::codec_names().chain(media::raw_format_names());
                     let hint = did_you_mean(n, all)
                         .map_or(String::new(), |s| format!(" (did you mean `{s}`?)"));
                     self.errors.push(bad(format!("unknown format `{n}`{hint}")));
@@ -558,7 +547,7 @@ impl Checker<'_> {
                         return Ty::Error;
                     }
                     if let Some((w, h)) = v.resolution
-                        && CODECS_420.contains(&codec.as_str())
+                        && media::codec_named(&codec).is_some_and(|c| c.chroma_420)
                         && (w % 2 == 1 || h % 2 == 1)
                     {
                         c.errors.push(TypeError::OddSize {
@@ -990,7 +979,7 @@ impl Checker<'_> {
             self.per_stream_records(input, call);
             return;
         }
-        let Some(allowed) = container_codecs(&ext) else {
+        let Some(allowed) = media::container_for_extension(&ext).map(|c| c.codecs) else {
             self.errors.push(TypeError::UnknownExtension {
                 span: call.span,
                 path,
