@@ -16,6 +16,7 @@ pub mod onnx;
 pub mod plan;
 pub mod resolve;
 pub mod source;
+pub mod stage;
 pub mod stdlib;
 pub mod suggest;
 pub mod syntax;

@@ -8,15 +8,19 @@ use super::types::Format;
 use super::{Checker, Ty};
 use crate::hir::BoundCall;
 use crate::media;
+use crate::stage::{Sink, StageKind};
 
 impl Checker<'_> {
     pub(super) fn sink(&mut self, input: &Ty, call: &BoundCall) {
-        match call.name.as_str() {
-            "discard" => {}
-            "stdout" => {
+        let StageKind::Sink(sink) = call.kind else {
+            return;
+        };
+        match sink {
+            Sink::Discard => {}
+            Sink::Stdout => {
                 self.per_stream_records(input, call);
             }
-            "display" | "rtsp_out" => {
+            Sink::Display | Sink::RtspOut => {
                 if let Ty::List(items) = input {
                     self.errors.push(TypeError::SeveralStreams {
                         span: call.span,
@@ -34,7 +38,7 @@ impl Checker<'_> {
                     }
                     return;
                 };
-                if call.name == "display" {
+                if sink == Sink::Display {
                     self.need_raw(call, v);
                 } else {
                     match &v.format {
@@ -51,7 +55,7 @@ impl Checker<'_> {
                     }
                 }
             }
-            _ => self.file_sink(input, call),
+            Sink::File => self.file_sink(input, call),
         }
     }
 

@@ -7,6 +7,7 @@ use super::{Checker, Ty};
 use crate::facts::{FactError, MediaFacts};
 use crate::hir::BoundCall;
 use crate::media;
+use crate::stage::{Source, StageKind};
 use crate::suggest::did_you_mean;
 use crate::syntax::Span;
 use crate::syntax::ast::{self, TypeArg, TypeKind};
@@ -14,8 +15,12 @@ use crate::syntax::literal::LitValue;
 
 impl Checker<'_> {
     pub(super) fn source(&mut self, call: &BoundCall, ascription: Option<&ast::TypeExpr>) -> Ty {
-        let (video, media, unknown_source) = match call.name.as_str() {
-            "test" => (
+        let StageKind::Source(source) = call.kind else {
+            // Name resolution binds a flow's head to a source only.
+            return self.source_site(call, Ty::Error, None);
+        };
+        let (video, media, unknown_source) = match source {
+            Source::Test => (
                 Video {
                     format: Format::Raw("i420".into()),
                     resolution: call.resolution("resolution"),
@@ -25,7 +30,7 @@ impl Checker<'_> {
                 None,
                 None,
             ),
-            "camera" => (
+            Source::Camera => (
                 Video {
                     format: Format::AnyRaw,
                     ..Video::unknown()
@@ -33,8 +38,8 @@ impl Checker<'_> {
                 None,
                 Some("camera"),
             ),
-            "rtsp" => (Video::unknown(), None, Some("RTSP stream")),
-            _ => match self.probe(call) {
+            Source::Rtsp => (Video::unknown(), None, Some("RTSP stream")),
+            Source::File => match self.probe(call) {
                 Some(Ok(facts)) => match &facts.video {
                     Some(v) => (
                         Video {

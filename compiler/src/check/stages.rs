@@ -7,6 +7,7 @@ use super::types::{self, Format, Meta, Video};
 use super::{Checker, Ty};
 use crate::hir::BoundCall;
 use crate::media;
+use crate::stage::{Stage, StageKind};
 use crate::suggest::did_you_mean;
 use crate::syntax::Span;
 
@@ -80,8 +81,11 @@ impl Checker<'_> {
     }
 
     pub(super) fn stage(&mut self, input: &Ty, call: &BoundCall) -> Ty {
-        match call.name.as_str() {
-            "decode" => self.per_stream(input, call, &mut |c, v| match v.format.is_raw() {
+        let StageKind::Stage(stage) = call.kind else {
+            return Ty::Error;
+        };
+        match stage {
+            Stage::Decode => self.per_stream(input, call, &mut |c, v| match v.format.is_raw() {
                 Some(true) => {
                     c.mismatch(
                         call,
@@ -96,7 +100,7 @@ impl Checker<'_> {
                     ..v.clone()
                 }),
             }),
-            "encode" => {
+            Stage::Encode => {
                 let codec = call
                     .string("codec")
                     .map(str::to_string)
@@ -124,7 +128,7 @@ impl Checker<'_> {
                     })
                 })
             }
-            "convert" => {
+            Stage::Convert => {
                 let format = call.string("format").map(str::to_string);
                 self.per_stream(input, call, &mut |c, v| {
                     if !c.need_raw(call, v) {
@@ -136,7 +140,7 @@ impl Checker<'_> {
                     })
                 })
             }
-            "scale" => {
+            Stage::Scale => {
                 let size = call.resolution("resolution");
                 self.check_size(call, size);
                 self.per_stream(input, call, &mut |c, v| {
@@ -149,7 +153,7 @@ impl Checker<'_> {
                     })
                 })
             }
-            "rate" => {
+            Stage::Rate => {
                 let rate = call.rate("fps");
                 self.per_stream(input, call, &mut |c, v| {
                     if !c.need_raw(call, v) {
@@ -161,7 +165,7 @@ impl Checker<'_> {
                     })
                 })
             }
-            "overlay" => self.per_stream(input, call, &mut |c, v| {
+            Stage::Overlay => self.per_stream(input, call, &mut |c, v| {
                 if !c.need_raw(call, v) {
                     return Ty::Error;
                 }
@@ -171,7 +175,7 @@ impl Checker<'_> {
                 }
                 Ty::Video(v.clone())
             }),
-            "track" => self.per_stream(input, call, &mut |c, v| {
+            Stage::Track => self.per_stream(input, call, &mut |c, v| {
                 if v.meta.objects.is_none() {
                     c.errors.push(TypeError::NeedsObjects {
                         span: call.span,
@@ -183,7 +187,7 @@ impl Checker<'_> {
                 v.meta.tracks = true;
                 Ty::Video(v)
             }),
-            "filter" => {
+            Stage::Filter => {
                 let classes = call.strings("classes");
                 let classes_span = call.bound("classes").map_or(call.span, |a| a.span);
                 self.per_stream(input, call, &mut |c, v| {
@@ -204,18 +208,17 @@ impl Checker<'_> {
                     Ty::Video(v)
                 })
             }
-            "json" => self.per_stream(input, call, &mut |_, _| Ty::Records),
-            "infer" => self.infer(input, call),
-            "batch" => self.batch(input, call),
-            "unbatch" => match input {
+            Stage::Json => self.per_stream(input, call, &mut |_, _| Ty::Records),
+            Stage::Infer => self.infer(input, call),
+            Stage::Batch => self.batch(input, call),
+            Stage::Unbatch => match input {
                 Ty::Batch { streams, frame, .. } => {
                     Ty::List(vec![Ty::Video(frame.clone()); *streams])
                 }
                 Ty::Error => Ty::Error,
                 other => self.mismatch(call, Want::Batch, other, None),
             },
-            "tile" => self.tile(input, call),
-            _ => Ty::Error,
+            Stage::Tile => self.tile(input, call),
         }
     }
 
