@@ -16,10 +16,12 @@ pub mod onnx;
 pub mod plan;
 pub mod resolve;
 pub mod source;
+pub mod span;
 pub mod stage;
 pub mod stdlib;
 pub mod suggest;
 pub mod syntax;
+pub mod types;
 
 mod driver;
 

@@ -8,7 +8,8 @@ pub mod model;
 mod sinks;
 mod sources;
 mod stages;
-pub mod types;
+/// The type vocabulary lives in `crate::types`; this path is kept for its users.
+pub use crate::types;
 
 #[cfg(test)]
 mod tests;

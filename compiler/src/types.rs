@@ -1,4 +1,5 @@
-//! Stream types (spec section 5) and how they are shown to users.
+//! Stream types (spec section 5) and how they are shown to users: the vocabulary the
+//! checker, the IR, lowering and the language server share (re-exported as `check::types`).
 
 use std::fmt;
 use std::sync::Arc;
@@ -184,7 +185,7 @@ pub enum Ty {
         streams: usize,
         frame: Video,
         /// The `batch` call that made it, for E0301.
-        site: crate::syntax::Span,
+        site: crate::span::Span,
     },
     Records,
     List(Vec<Ty>),
