@@ -17,6 +17,8 @@ pub struct Codec {
     pub parser: Option<&'static str>,
     /// The decoder; `None` where `decodebin` must find one.
     pub decoder: Option<&'static str>,
+    /// The encoder `encode(codec)` uses; `None` where vpl does not encode it.
+    pub encoder: Option<&'static str>,
     /// Its encoders need 4:2:0 chroma, so even widths and heights.
     pub chroma_420: bool,
 }
@@ -24,8 +26,7 @@ pub struct Codec {
 const fn codec(
     name: &'static str,
     caps: &'static str,
-    parser: Option<&'static str>,
-    decoder: Option<&'static str>,
+    [parser, decoder, encoder]: [Option<&'static str>; 3],
     chroma_420: bool,
 ) -> Codec {
     Codec {
@@ -33,58 +34,68 @@ const fn codec(
         caps,
         parser,
         decoder,
+        encoder,
         chroma_420,
     }
 }
 
-/// Every codec vpl knows by name.
+/// Every codec vpl knows by name: caps, then parser, decoder and encoder.
 pub const CODECS: &[Codec] = &[
     codec(
         "h264",
         "video/x-h264",
-        Some("h264parse"),
-        Some("avdec_h264"),
+        [Some("h264parse"), Some("avdec_h264"), Some("x264enc")],
         true,
     ),
     codec(
         "h265",
         "video/x-h265",
-        Some("h265parse"),
-        Some("avdec_h265"),
+        [Some("h265parse"), Some("avdec_h265"), Some("x265enc")],
         true,
     ),
-    codec("vp8", "video/x-vp8", None, Some("vp8dec"), true),
-    codec("vp9", "video/x-vp9", None, Some("vp9dec"), true),
-    codec("av1", "video/x-av1", None, None, true),
+    codec(
+        "vp8",
+        "video/x-vp8",
+        [None, Some("vp8dec"), Some("vp8enc")],
+        true,
+    ),
+    codec(
+        "vp9",
+        "video/x-vp9",
+        [None, Some("vp9dec"), Some("vp9enc")],
+        true,
+    ),
+    codec("av1", "video/x-av1", [None, None, Some("av1enc")], true),
     codec(
         "mpeg2",
         "video/mpeg",
-        Some("mpegvideoparse"),
-        Some("avdec_mpeg2video"),
+        [Some("mpegvideoparse"), Some("avdec_mpeg2video"), None],
         false,
     ),
     codec(
         "mpeg4",
         "video/mpeg",
-        Some("mpeg4videoparse"),
-        Some("avdec_mpeg4"),
+        [Some("mpeg4videoparse"), Some("avdec_mpeg4"), None],
         false,
     ),
     codec(
         "msmpeg4",
         "video/x-msmpeg",
-        None,
-        Some("avdec_msmpeg4"),
+        [None, Some("avdec_msmpeg4"), None],
         false,
     ),
     codec(
         "jpeg",
         "image/jpeg",
-        Some("jpegparse"),
-        Some("jpegdec"),
+        [Some("jpegparse"), Some("jpegdec"), Some("jpegenc")],
         false,
     ),
-    codec("theora", "video/x-theora", None, Some("theoradec"), false),
+    codec(
+        "theora",
+        "video/x-theora",
+        [None, Some("theoradec"), None],
+        false,
+    ),
 ];
 
 /// The codec named `name` in vpl.
@@ -295,6 +306,30 @@ mod tests {
             }
         }
         assert_eq!(ALL_CODECS, codec_names().collect::<Vec<_>>().as_slice());
+    }
+
+    /// Every codec `encode` offers has an encoder, every format `convert` offers is a raw
+    /// format: adding a word to the stdlib without a row here fails.
+    #[test]
+    fn the_stdlib_words_are_in_the_table() {
+        use crate::stdlib::{ParamType, stdlib};
+        use crate::syntax::ast::Role;
+        let words = |stage: &str, param: &str| -> Vec<String> {
+            let (_, b) = stdlib().lookup_role(stage, Role::Stage).expect(stage);
+            match &b.param(param).expect(param).1.ty {
+                ParamType::Enum(words) => words.clone(),
+                other => panic!("{stage}({param}): {other:?}"),
+            }
+        };
+        for codec in words("encode", "codec") {
+            assert!(
+                codec_named(&codec).is_some_and(|c| c.encoder.is_some()),
+                "encode({codec}) has no encoder in media::CODECS"
+            );
+        }
+        for format in words("convert", "format") {
+            assert!(is_raw_format(&format), "convert({format})");
+        }
     }
 
     #[test]

@@ -238,52 +238,27 @@ impl Lowerer<'_> {
                         vec![("caps", Prop::Caps(video_caps(Some("i420"), None, None)))],
                     ),
                 ];
-                let encoder = match codec.as_str() {
-                    "h264" => {
-                        let mut props = vec![
-                            ("bitrate", Prop::UInt(kbps as u64)),
-                            ("speed-preset", Prop::Enum("veryfast".into())),
-                        ];
-                        if self.feeds_rtsp_out(id) {
-                            props.extend(rtsp_out_encoding(&self.g.node(id).ty));
-                        }
-                        self.element(id, "", "x264enc", props)
-                    }
-                    "h265" => self.element(
-                        id,
-                        "",
-                        "x265enc",
-                        vec![
-                            ("bitrate", Prop::UInt(kbps as u64)),
-                            ("speed-preset", Prop::Enum("veryfast".into())),
-                        ],
-                    ),
-                    "vp8" => self.element(
-                        id,
-                        "",
-                        "vp8enc",
-                        vec![
-                            ("target-bitrate", Prop::Int(*bitrate)),
-                            ("deadline", Prop::Int(1)),
-                        ],
-                    ),
-                    "vp9" => self.element(
-                        id,
-                        "",
-                        "vp9enc",
-                        vec![
-                            ("target-bitrate", Prop::Int(*bitrate)),
-                            ("deadline", Prop::Int(1)),
-                        ],
-                    ),
-                    "av1" => self.element(
-                        id,
-                        "",
-                        "av1enc",
-                        vec![("target-bitrate", Prop::UInt(kbps as u64))],
-                    ),
-                    _ => self.element(id, "", "jpegenc", vec![]),
+                // The encoder comes from `media`'s table (a test keeps every codec `encode`
+                // offers there); its rate control is set here, as each one names it.
+                let factory = media::codec_named(codec)
+                    .and_then(|c| c.encoder)
+                    .unwrap_or("jpegenc");
+                let mut props = match codec.as_str() {
+                    "h264" | "h265" => vec![
+                        ("bitrate", Prop::UInt(kbps as u64)),
+                        ("speed-preset", Prop::Enum("veryfast".into())),
+                    ],
+                    "vp8" | "vp9" => vec![
+                        ("target-bitrate", Prop::Int(*bitrate)),
+                        ("deadline", Prop::Int(1)),
+                    ],
+                    "av1" => vec![("target-bitrate", Prop::UInt(kbps as u64))],
+                    _ => vec![],
                 };
+                if codec == "h264" && self.feeds_rtsp_out(id) {
+                    props.extend(rtsp_out_encoding(&self.g.node(id).ty));
+                }
+                let encoder = self.element(id, "", factory, props);
                 names.push(encoder);
                 if let Some(p) = parser(codec) {
                     names.push(self.element(id, "parse", p, vec![]));
