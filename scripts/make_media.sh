@@ -64,6 +64,13 @@ make_file mjpeg_odd_321x241_25fps.mkv \
 make_file raw_i420_160x120_10fps.mkv \
   $SRC ! video/x-raw,format=I420,width=160,height=120,framerate=10/1 \
   ! matroskamux
+# Elementary streams with no container (the input of DeepStream's test1-test4 samples).
+make_file h264_320x240_25fps.h264 \
+  $SRC ! video/x-raw,format=I420,width=320,height=240,framerate=25/1 \
+  ! x264enc ! h264parse ! video/x-h264,stream-format=byte-stream
+make_file h265_320x240_25fps.265 \
+  $SRC ! video/x-raw,format=I420,width=320,height=240,framerate=25/1 \
+  ! x265enc ! h265parse ! video/x-h265,stream-format=byte-stream
 make_file audio_only.ogg \
   audiotestsrc num-buffers=$N ! audioconvert ! vorbisenc ! oggmux
 

@@ -261,3 +261,30 @@ fn realtime_plays_a_file_at_its_frame_rate() {
     assert!(wall >= 1.35, "15 frames at 10 fps played in {wall} s");
     assert_eq!(lines(&dir.join("out/r.jsonl")).len(), 15);
 }
+
+/// A raw H.264 or H.265 elementary stream (no container, as in DeepStream's samples) is
+/// parsed, not demuxed: it checks clean and decodes every frame.
+#[test]
+fn elementary_h264_and_h265_streams_check_and_decode() {
+    let dir = temp_dir("elementary");
+    for name in ["h264_320x240_25fps.h264", "h265_320x240_25fps.265"] {
+        let video = root().join("tests/fixtures/media").join(name);
+        let program = dir.join("p.vpl");
+        std::fs::write(
+            &program,
+            format!(
+                "pipeline p {{\n    file({:?}) | decode | scale(160x120) | discard;\n}}\n",
+                video.display().to_string()
+            ),
+        )
+        .expect("write");
+        let out = vplc(&["check", &program.display().to_string()]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success() && stderr.contains("1 file clean"),
+            "{name}: {stderr}"
+        );
+        let stats = run_ok(&program, &[]);
+        assert_eq!(stats["frames"][0], 20, "{name}: {stats}");
+    }
+}

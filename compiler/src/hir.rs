@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 
+use crate::stage::StageKind;
 use crate::stdlib::BuiltinId;
 use crate::syntax::Span;
 use crate::syntax::ast::{Ident, Role, TypeExpr};
@@ -52,6 +53,8 @@ pub struct BoundArg {
 #[derive(Debug, Clone, PartialEq)]
 pub struct BoundCall {
     pub builtin: BuiltinId,
+    /// What the built-in is; behaviour matches on this, never on `name`.
+    pub kind: StageKind,
     pub name: String,
     pub role: Role,
     pub span: Span,

@@ -11,13 +11,17 @@ pub mod fmt;
 pub mod hir;
 pub mod host;
 pub mod ir;
+pub mod media;
 pub mod onnx;
 pub mod plan;
 pub mod resolve;
 pub mod source;
+pub mod span;
+pub mod stage;
 pub mod stdlib;
 pub mod suggest;
 pub mod syntax;
+pub mod types;
 
 mod driver;
 

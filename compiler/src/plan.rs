@@ -8,6 +8,7 @@ use std::fmt::Write;
 use crate::check::model::{Layout, PixelOrder, Resize};
 use crate::check::{Format, Ty};
 use crate::ir::{Decoder, Graph, InferNode, NodeId, NodeKind, SinkKind, SourceKind};
+use crate::media;
 use crate::syntax::Span;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -109,13 +110,7 @@ struct Lowerer<'g> {
 fn video_caps(format: Option<&str>, size: Option<(u32, u32)>, rate: Option<(u64, u64)>) -> String {
     let mut caps = String::from("video/x-raw");
     if let Some(f) = format {
-        let _ = write!(
-            caps,
-            ",format={}",
-            f.to_ascii_uppercase()
-                .replace("RGBX", "RGBx")
-                .replace("BGRX", "BGRx")
-        );
+        let _ = write!(caps, ",format={}", media::raw_caps_name(f));
     }
     if let Some((w, h)) = size {
         let _ = write!(caps, ",width={w},height={h}");
@@ -128,42 +123,19 @@ fn video_caps(format: Option<&str>, size: Option<(u32, u32)>, rate: Option<(u64,
 
 /// Demuxer for a probed container.
 fn demuxer(container: &str) -> Option<&'static str> {
-    Some(match container {
-        "mp4" | "mov" => "qtdemux",
-        "matroska" | "webm" => "matroskademux",
-        "avi" => "avidemux",
-        "mpegts" => "tsdemux",
-        "ogg" => "oggdemux",
-        _ => return None,
-    })
+    media::container_named(container).map(|c| c.demuxer)
 }
 
 /// Parser and decoder for a codec; `None` means decodebin must find them.
-fn decoder_chain(codec: &str) -> Option<&'static [&'static str]> {
-    Some(match codec {
-        "h264" => &["h264parse", "avdec_h264"],
-        "h265" => &["h265parse", "avdec_h265"],
-        "vp8" => &["vp8dec"],
-        "vp9" => &["vp9dec"],
-        "mpeg2" => &["mpegvideoparse", "avdec_mpeg2video"],
-        "mpeg4" => &["mpeg4videoparse", "avdec_mpeg4"],
-        "msmpeg4" => &["avdec_msmpeg4"],
-        "jpeg" => &["jpegparse", "jpegdec"],
-        "theora" => &["theoradec"],
-        _ => return None,
-    })
+fn decoder_chain(codec: &str) -> Option<Vec<&'static str>> {
+    let c = media::codec_named(codec)?;
+    let decoder = c.decoder?;
+    Some(c.parser.into_iter().chain([decoder]).collect())
 }
 
 /// Parser a stream needs before a muxer.
 fn parser(codec: &str) -> Option<&'static str> {
-    Some(match codec {
-        "h264" => "h264parse",
-        "h265" => "h265parse",
-        "mpeg4" => "mpeg4videoparse",
-        "mpeg2" => "mpegvideoparse",
-        "jpeg" => "jpegparse",
-        _ => return None,
-    })
+    media::codec_named(codec).and_then(|c| c.parser)
 }
 
 fn format_of(ty: &Ty) -> Option<&Format> {
@@ -266,52 +238,27 @@ impl Lowerer<'_> {
                         vec![("caps", Prop::Caps(video_caps(Some("i420"), None, None)))],
                     ),
                 ];
-                let encoder = match codec.as_str() {
-                    "h264" => {
-                        let mut props = vec![
-                            ("bitrate", Prop::UInt(kbps as u64)),
-                            ("speed-preset", Prop::Enum("veryfast".into())),
-                        ];
-                        if self.feeds_rtsp_out(id) {
-                            props.extend(rtsp_out_encoding(&self.g.node(id).ty));
-                        }
-                        self.element(id, "", "x264enc", props)
-                    }
-                    "h265" => self.element(
-                        id,
-                        "",
-                        "x265enc",
-                        vec![
-                            ("bitrate", Prop::UInt(kbps as u64)),
-                            ("speed-preset", Prop::Enum("veryfast".into())),
-                        ],
-                    ),
-                    "vp8" => self.element(
-                        id,
-                        "",
-                        "vp8enc",
-                        vec![
-                            ("target-bitrate", Prop::Int(*bitrate)),
-                            ("deadline", Prop::Int(1)),
-                        ],
-                    ),
-                    "vp9" => self.element(
-                        id,
-                        "",
-                        "vp9enc",
-                        vec![
-                            ("target-bitrate", Prop::Int(*bitrate)),
-                            ("deadline", Prop::Int(1)),
-                        ],
-                    ),
-                    "av1" => self.element(
-                        id,
-                        "",
-                        "av1enc",
-                        vec![("target-bitrate", Prop::UInt(kbps as u64))],
-                    ),
-                    _ => self.element(id, "", "jpegenc", vec![]),
+                // The encoder comes from `media`'s table (a test keeps every codec `encode`
+                // offers there); its rate control is set here, as each one names it.
+                let factory = media::codec_named(codec)
+                    .and_then(|c| c.encoder)
+                    .unwrap_or("jpegenc");
+                let mut props = match codec.as_str() {
+                    "h264" | "h265" => vec![
+                        ("bitrate", Prop::UInt(kbps as u64)),
+                        ("speed-preset", Prop::Enum("veryfast".into())),
+                    ],
+                    "vp8" | "vp9" => vec![
+                        ("target-bitrate", Prop::Int(*bitrate)),
+                        ("deadline", Prop::Int(1)),
+                    ],
+                    "av1" => vec![("target-bitrate", Prop::UInt(kbps as u64))],
+                    _ => vec![],
                 };
+                if codec == "h264" && self.feeds_rtsp_out(id) {
+                    props.extend(rtsp_out_encoding(&self.g.node(id).ty));
+                }
+                let encoder = self.element(id, "", factory, props);
                 names.push(encoder);
                 if let Some(p) = parser(codec) {
                     names.push(self.element(id, "parse", p, vec![]));
@@ -569,6 +516,18 @@ impl Lowerer<'_> {
                     .as_ref()
                     .and_then(|m| m.container.clone())
                     .unwrap_or_default();
+                // An elementary stream (`.h264`, `.265`) has no container: its parser
+                // frames it for the decoder or a muxer.
+                let elementary = media.as_ref().is_some_and(|m| m.container.is_none());
+                if let (true, Some(factory)) = (elementary, format.codec().and_then(parser)) {
+                    let parse = self.element(id, "parse", factory, vec![]);
+                    self.link(&src, &parse, false);
+                    return Ends {
+                        first: None,
+                        last: parse,
+                        dynamic: false,
+                    };
+                }
                 match demuxer(&container) {
                     Some(factory) => {
                         let demux = self.element(id, "demux", factory, vec![]);
@@ -701,12 +660,9 @@ impl Lowerer<'_> {
                 {
                     names.push(self.element(id, "parse", p, vec![]));
                 }
-                let mux = match container.as_str() {
-                    "mp4" | "mov" => "mp4mux",
-                    "webm" => "webmmux",
-                    "ts" => "mpegtsmux",
-                    _ => "matroskamux",
-                };
+                let mux = media::container_for_extension(container)
+                    .and_then(|c| c.muxer)
+                    .unwrap_or("matroskamux");
                 names.push(self.element(id, "mux", mux, vec![]));
                 names.push(self.element(
                     id,
@@ -869,10 +825,33 @@ impl Plan {
         let ins = |name: &str| self.links.iter().filter(|l| l.to == name).count();
         let by_name: HashMap<&str, &Element> =
             self.elements.iter().map(|e| (e.name.as_str(), e)).collect();
+        // Request pads are named in the order their links are made (`sink_0`, `sink_1`,
+        // ...), as the runtime links them: a link whose source carries pad properties (a
+        // compositor's cell) names its pad, and the target sets them as `sink_N::key=value`.
+        let request_pad = |l: &Link| -> Option<String> {
+            let from = by_name.get(l.from.as_str())?;
+            if from.pad_props.is_empty() {
+                return None;
+            }
+            let index = self
+                .links
+                .iter()
+                .filter(|o| o.to == l.to)
+                .position(|o| std::ptr::eq(o, l))?;
+            Some(format!("sink_{index}"))
+        };
         let describe = |e: &Element| {
             let mut s = format!("{} name={}", e.factory, e.name);
             for (k, v) in &e.props {
                 let _ = write!(s, " {k}={}", v.launch_text());
+            }
+            for l in self.links.iter().filter(|l| l.to == e.name) {
+                let (Some(pad), Some(from)) = (request_pad(l), by_name.get(l.from.as_str())) else {
+                    continue;
+                };
+                for (k, v) in &from.pad_props {
+                    let _ = write!(s, " {pad}::{k}={}", v.launch_text());
+                }
             }
             s
         };
@@ -905,7 +884,8 @@ impl Plan {
                 let target = next[0].to.as_str();
                 if ins(target) > 1 || next[0].dynamic {
                     if ins(target) > 1 {
-                        let _ = write!(seg, " ! {target}.");
+                        let pad = request_pad(next[0]).unwrap_or_default();
+                        let _ = write!(seg, " ! {target}.{pad}");
                     }
                     break;
                 }

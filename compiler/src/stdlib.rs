@@ -1,9 +1,11 @@
 //! stdlib/*.vpl (embedded at build time) → the table of built-in stages: name, role,
-//! parameters with types, ranges and defaults, and docs. Behaviour is keyed by name elsewhere.
+//! parameters with types, ranges and defaults, and docs, and each one's `StageKind`, which
+//! the checker, the IR builder and lowering match on.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
+use crate::stage::StageKind;
 use crate::syntax::ast::{self, Expr, Role, TypeKind};
 use crate::syntax::literal::LitValue;
 use crate::syntax::{Mode, Span, parse};
@@ -22,6 +24,7 @@ pub struct BuiltinId(pub u32);
 pub struct Builtin {
     pub name: String,
     pub role: Role,
+    pub kind: StageKind,
     pub params: Vec<ParamSpec>,
     pub doc: Option<String>,
     /// Index into `MODULES`, and the declaration's place there.
@@ -177,6 +180,8 @@ pub fn one_of(words: &[String]) -> String {
 pub struct Stdlib {
     pub builtins: Vec<Builtin>,
     by_name: HashMap<String, Vec<BuiltinId>>,
+    /// Declarations with no `StageKind`, left out (a test keeps this empty).
+    pub unkinded: Vec<String>,
 }
 
 impl Stdlib {
@@ -224,6 +229,11 @@ fn load() -> Stdlib {
             let ast::Item::Builtin(decl) = item else {
                 continue;
             };
+            let Some(kind) = StageKind::of(decl.role, &decl.name.name) else {
+                lib.unkinded
+                    .push(format!("{} {}", decl.role.as_str(), decl.name.name));
+                continue;
+            };
             let params = decl
                 .params
                 .iter()
@@ -253,6 +263,7 @@ fn load() -> Stdlib {
             lib.builtins.push(Builtin {
                 name: decl.name.name,
                 role: decl.role,
+                kind,
                 params,
                 doc: decl.doc,
                 module,
@@ -318,6 +329,34 @@ pub fn literal_type(value: &LitValue) -> Option<ParamType> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Adding a built-in to `stdlib/*.vpl` without a `StageKind` (so without behaviour in
+    /// the checker, the IR builder and lowering) fails here.
+    #[test]
+    fn every_builtin_has_a_kind() {
+        let lib = stdlib();
+        assert!(
+            lib.unkinded.is_empty(),
+            "built-ins with no StageKind (add them to compiler/src/stage.rs): {:?}",
+            lib.unkinded
+        );
+        let declared: usize = MODULES
+            .iter()
+            .map(|(_, text)| {
+                parse(text, Mode::Stdlib)
+                    .file
+                    .items
+                    .iter()
+                    .filter(|i| matches!(i, ast::Item::Builtin(_)))
+                    .count()
+            })
+            .sum();
+        assert_eq!(lib.builtins.len(), declared);
+        for b in &lib.builtins {
+            assert_eq!(b.kind.role(), b.role, "{}", b.name);
+            assert_eq!(StageKind::of(b.role, &b.name), Some(b.kind));
+        }
+    }
 
     #[test]
     fn stdlib_is_clean() {

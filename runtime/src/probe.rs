@@ -2,8 +2,9 @@
 //!
 //! The discoverer reads a file only as far as its demuxer and parsers need to tell the
 //! container, the streams and their caps; nothing is decoded. Caps names become vpl's short
-//! names here (`video/x-h264` → `h264`, `video/x-matroska` → `matroska`, raw video → its
-//! pixel format), so the compiler never sees GStreamer's vocabulary except in `caps`.
+//! names here by the compiler's one table, `vpl_compiler::media` (`video/x-h264` → `h264`,
+//! `video/x-matroska` → `matroska`, raw video → its pixel format), so the compiler never
+//! sees GStreamer's vocabulary except in `caps`.
 
 use std::io;
 use std::path::Path;
@@ -14,6 +15,7 @@ use gstreamer::glib;
 use gstreamer_pbutils::prelude::*;
 use gstreamer_pbutils::{Discoverer, DiscovererContainerInfo, DiscovererResult};
 use vpl_compiler::facts::{FactError, MediaFacts, VideoFacts};
+use vpl_compiler::media;
 
 /// How long the discoverer may take on one file.
 const TIMEOUT_SECONDS: u64 = 10;
@@ -116,13 +118,7 @@ fn io_error(e: io::Error) -> FactError {
 fn container_name(s: &gst::StructureRef) -> String {
     match s.name().as_str() {
         "video/quicktime" if s.get::<&str>("variant") == Ok("apple") => "mov",
-        "video/quicktime" => "mp4",
-        "video/x-matroska" => "matroska",
-        "video/webm" => "webm",
-        "video/x-msvideo" => "avi",
-        "video/mpegts" => "mpegts",
-        "application/ogg" | "video/ogg" | "audio/ogg" => "ogg",
-        other => other,
+        other => media::container_of_caps(other).unwrap_or(other),
     }
     .to_string()
 }
@@ -130,7 +126,7 @@ fn container_name(s: &gst::StructureRef) -> String {
 /// vpl's name for a video stream's caps, and whether the video is raw. Raw video is named by
 /// its pixel format (`I420` → `i420`).
 fn video_format(s: &gst::StructureRef) -> (String, bool) {
-    let version = |field| s.get::<i32>(field).ok();
+    let version = |field: &str| s.get::<i32>(field).ok();
     let name = match s.name().as_str() {
         "video/x-raw" => {
             let format = s
@@ -138,23 +134,7 @@ fn video_format(s: &gst::StructureRef) -> (String, bool) {
                 .map_or("video/x-raw".into(), str::to_lowercase);
             return (format, true);
         }
-        "video/x-h264" => "h264",
-        "video/x-h265" => "h265",
-        "video/x-vp8" => "vp8",
-        "video/x-vp9" => "vp9",
-        "video/x-av1" => "av1",
-        "video/mpeg" => match version("mpegversion") {
-            Some(1 | 2) => "mpeg2",
-            Some(4) => "mpeg4",
-            _ => "video/mpeg",
-        },
-        "video/x-msmpeg" => "msmpeg4",
-        // DivX 3 is Microsoft's MPEG-4 v3 under another name (fourcc DIV3); 4 and 5 are MPEG-4.
-        "video/x-divx" if version("divxversion") == Some(3) => "msmpeg4",
-        "video/x-divx" | "video/x-xvid" => "mpeg4",
-        "image/jpeg" => "jpeg",
-        "video/x-theora" => "theora",
-        other => other,
+        other => media::codec_of_caps(other, version).unwrap_or(other),
     };
     (name.to_string(), false)
 }

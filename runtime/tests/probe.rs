@@ -178,6 +178,26 @@ fn vtest_avi() {
     );
 }
 
+/// An elementary stream has no container: lowering parses it instead of demuxing it.
+#[test]
+fn elementary_streams_have_no_container() {
+    for (name, codec) in [
+        ("h264_320x240_25fps.h264", "h264"),
+        ("h265_320x240_25fps.265", "h265"),
+    ] {
+        let facts = probe(fixture(name));
+        assert_eq!(facts.container, None, "{name}");
+        let video = facts.video.expect("a video stream");
+        assert_eq!(video.format, codec, "{name}");
+        assert!(!video.raw, "{name}");
+        assert_eq!(
+            (video.width, video.height),
+            (Some(320), Some(240)),
+            "{name}"
+        );
+    }
+}
+
 #[test]
 fn missing_file_is_not_found() {
     assert_eq!(

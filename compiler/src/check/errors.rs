@@ -366,7 +366,7 @@ impl TypeError {
                 )
                 .with_primary_label(format!("the objects here are {}", available.join(", ")));
                 match suggestion {
-                    Some(s) => d.with_help(format!("did you mean `{s}`?")),
+                    Some(s) => d.with_suggestion(s.to_string()),
                     None => d,
                 }
             }

@@ -1,11 +1,12 @@
-//! Diagnostics as data: a code, a severity, a message, a primary span, labels and help.
+//! Diagnostics as data: a code, a severity, a message, a primary span, labels, help and a
+//! suggested replacement.
 //! Every phase turns its own error enum into `Diagnostic`s in one wording file; `render`
 //! turns them into text for people or JSON for machines.
 
 pub mod render;
 
 use crate::source::FileId;
-use crate::syntax::Span;
+use crate::span::Span;
 
 macro_rules! codes {
     ($($code:ident: $severity:ident, $summary:literal;)*) => {
@@ -129,6 +130,9 @@ pub struct Diagnostic {
     /// Secondary places that explain it ("first defined here").
     pub labels: Vec<Label>,
     pub help: Option<String>,
+    /// What the code under the primary span should read, as data ("did you mean `x`?"):
+    /// the language server offers it as a quick fix without reading `help`.
+    pub suggestion: Option<String>,
 }
 
 impl Diagnostic {
@@ -140,6 +144,7 @@ impl Diagnostic {
             primary: Label::new(file, span, ""),
             labels: Vec::new(),
             help: None,
+            suggestion: None,
         }
     }
 
@@ -163,6 +168,14 @@ impl Diagnostic {
         self
     }
 
+    /// "did you mean `replacement`?", as help for people and as data for editors.
+    pub fn with_suggestion(mut self, replacement: impl Into<String>) -> Diagnostic {
+        let replacement = replacement.into();
+        self.help = Some(format!("did you mean `{replacement}`?"));
+        self.suggestion = Some(replacement);
+        self
+    }
+
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }
@@ -177,4 +190,46 @@ pub fn sort(diagnostics: &mut [Diagnostic]) {
             b.code,
         ))
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::{MemoryHost, SourceMap, compile};
+
+    /// Suggestions are data on the diagnostic, not only words in its help.
+    #[test]
+    fn did_you_mean_is_a_structured_suggestion() {
+        let text = "pipeline p {\n    test(frames: 1) | scael(640x360) | discard;\n    test(frames: 1) | infer(m, batch_timeout: 40mz) | discard;\n}\n";
+        let mut sources = SourceMap::default();
+        let c = compile(
+            &mut sources,
+            "t.vpl",
+            Path::new("t.vpl"),
+            text,
+            &MemoryHost::new(),
+        );
+        let suggestions: Vec<(&str, Option<&str>)> = c
+            .diagnostics
+            .iter()
+            .map(|d| (d.code.as_str(), d.suggestion.as_deref()))
+            .collect();
+        assert!(
+            suggestions.contains(&("E0102", Some("scale"))),
+            "{suggestions:?}"
+        );
+        assert!(
+            suggestions.contains(&("E0002", Some("40ms"))),
+            "{suggestions:?}"
+        );
+        for d in &c.diagnostics {
+            if let Some(s) = &d.suggestion {
+                assert_eq!(
+                    d.help.as_deref(),
+                    Some(format!("did you mean `{s}`?").as_str())
+                );
+            }
+        }
+    }
 }

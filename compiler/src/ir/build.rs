@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use super::{Decoder, Graph, InferNode, NodeId, NodeKind, SinkKind, SourceKind};
 use crate::check::{Site, Ty, Typed, TypedPipeline};
 use crate::hir::{self, BoundCall, Flow, Value};
+use crate::stage::{self, Sink, Source, Stage, StageKind};
 use crate::syntax::Span;
 use crate::syntax::ast::Role;
 
@@ -66,8 +67,11 @@ impl Builder<'_> {
             Flow::Source { call, .. } => {
                 let ty = self.site(call).map_or(Ty::Error, |s| s.output.clone());
                 let media = self.site(call).and_then(|s| s.media.clone());
-                let kind = match call.name.as_str() {
-                    "file" => SourceKind::File {
+                let StageKind::Source(source) = call.kind else {
+                    return Vec::new();
+                };
+                let kind = match source {
+                    Source::File => SourceKind::File {
                         path: call.resolved_path.as_ref().map_or_else(
                             || call.string("path").unwrap_or_default().to_string(),
                             |p| p.display().to_string(),
@@ -75,16 +79,16 @@ impl Builder<'_> {
                         media,
                         looping: call.boolean("loop").unwrap_or(false),
                     },
-                    "rtsp" => SourceKind::Rtsp {
+                    Source::Rtsp => SourceKind::Rtsp {
                         url: call.string("url").unwrap_or_default().to_string(),
                         latency_ns: call.int("latency").unwrap_or(0),
                         tcp: call.boolean("tcp").unwrap_or(false),
                         reconnect_ns: call.int("reconnect").unwrap_or(0),
                     },
-                    "camera" => SourceKind::Camera {
+                    Source::Camera => SourceKind::Camera {
                         device: call.string("device").unwrap_or_default().to_string(),
                     },
-                    _ => SourceKind::Test {
+                    Source::Test => SourceKind::Test {
                         pattern: call.string("pattern").unwrap_or_default().to_string(),
                         frames: call.int("frames").unwrap_or(0),
                     },
@@ -131,9 +135,12 @@ impl Builder<'_> {
     }
 
     fn stage(&mut self, call: &BoundCall, inputs: &[NodeId]) -> Vec<NodeId> {
-        match call.name.as_str() {
-            "decode" => self.per_stream(call, inputs, |_| NodeKind::Decode),
-            "encode" => {
+        let StageKind::Stage(stage) = call.kind else {
+            return inputs.to_vec();
+        };
+        match stage {
+            Stage::Decode => self.per_stream(call, inputs, |_| NodeKind::Decode),
+            Stage::Encode => {
                 let codec = call.string("codec").unwrap_or_default().to_string();
                 let bitrate = call.int("bitrate").unwrap_or(0);
                 self.per_stream(call, inputs, |_| NodeKind::Encode {
@@ -141,13 +148,13 @@ impl Builder<'_> {
                     bitrate,
                 })
             }
-            "convert" => {
+            Stage::Convert => {
                 let format = call.string("format").unwrap_or_default().to_string();
                 self.per_stream(call, inputs, |_| NodeKind::Convert {
                     format: format.clone(),
                 })
             }
-            "scale" => {
+            Stage::Scale => {
                 let (width, height) = call.resolution("resolution").unwrap_or((0, 0));
                 let letterbox = call.string("mode") == Some("letterbox");
                 self.per_stream(call, inputs, |_| NodeKind::Scale {
@@ -156,14 +163,14 @@ impl Builder<'_> {
                     letterbox,
                 })
             }
-            "rate" => {
+            Stage::Rate => {
                 let (num, den) = match call.value("fps") {
                     Some(Value::Rate { num, den }) => (*num, *den),
                     _ => (0, 1),
                 };
                 self.per_stream(call, inputs, |_| NodeKind::Rate { num, den })
             }
-            "track" => {
+            Stage::Track => {
                 let kind = call.string("kind").unwrap_or_default().to_string();
                 let (max_age, iou) = (
                     call.int("max_age").unwrap_or(0),
@@ -175,7 +182,7 @@ impl Builder<'_> {
                     iou,
                 })
             }
-            "filter" => {
+            Stage::Filter => {
                 let classes = call.strings("classes");
                 let min_confidence = call.float("min_confidence").unwrap_or(0.0);
                 self.per_stream(call, inputs, |_| NodeKind::Filter {
@@ -183,15 +190,15 @@ impl Builder<'_> {
                     min_confidence,
                 })
             }
-            "overlay" => {
+            Stage::Overlay => {
                 let (labels, tracks) = (
                     call.boolean("labels").unwrap_or(false),
                     call.boolean("tracks").unwrap_or(false),
                 );
                 self.per_stream(call, inputs, |_| NodeKind::Overlay { labels, tracks })
             }
-            "json" => self.per_stream(call, inputs, |_| NodeKind::Json),
-            "batch" => {
+            Stage::Json => self.per_stream(call, inputs, |_| NodeKind::Json),
+            Stage::Batch => {
                 let size = call.int("size").unwrap_or(0).max(1) as u32;
                 let timeout = call.int("timeout").unwrap_or(0);
                 let scaled = match call.resolution("resolution") {
@@ -207,8 +214,8 @@ impl Builder<'_> {
                 }
                 scaled
             }
-            "unbatch" => inputs.to_vec(),
-            "tile" => {
+            Stage::Unbatch => inputs.to_vec(),
+            Stage::Tile => {
                 let ty = self.site(call).map_or(Ty::Error, |s| s.output.clone());
                 let (width, height) = call.resolution("resolution").unwrap_or((1280, 720));
                 let kind = NodeKind::Tile {
@@ -219,8 +226,7 @@ impl Builder<'_> {
                 };
                 vec![self.g.add(kind, inputs.to_vec(), ty, call.span)]
             }
-            "infer" => self.infer(call, inputs),
-            _ => inputs.to_vec(),
+            Stage::Infer => self.infer(call, inputs),
         }
     }
 
@@ -234,16 +240,21 @@ impl Builder<'_> {
         };
         let model = &self.program.models[plan.model.0 as usize];
         let decoder = match model.call.value("decoder") {
-            Some(Value::Decoder(d)) => match d.name.as_str() {
-                "yolov8" => Decoder::Yolov8 {
+            Some(Value::Decoder(d)) => match d.kind {
+                StageKind::Decoder(stage::Decoder::Yolov8) => Decoder::Yolov8 {
                     confidence: d.float("confidence").unwrap_or(0.0),
                     iou: d.float("iou").unwrap_or(0.0),
                     max: d.int("max").unwrap_or(0),
                 },
-                "classify" => Decoder::Classify {
+                StageKind::Decoder(stage::Decoder::Classify) => Decoder::Classify {
                     top: d.int("top").unwrap_or(0),
                 },
-                _ => Decoder::Raw,
+                StageKind::Decoder(stage::Decoder::Raw) => Decoder::Raw,
+                // A `decoder:` argument binds to a decoder only.
+                StageKind::Source(_)
+                | StageKind::Stage(_)
+                | StageKind::Sink(_)
+                | StageKind::Model(_) => Decoder::Raw,
             },
             _ => Decoder::Raw,
         };
@@ -314,19 +325,22 @@ impl Builder<'_> {
             .as_ref()
             .map_or_else(|| path.clone(), |p| p.display().to_string());
         for (i, input) in inputs.iter().enumerate() {
-            let kind = match call.name.as_str() {
-                "stdout" => SinkKind::Records {
+            let StageKind::Sink(sink) = call.kind else {
+                return;
+            };
+            let kind = match sink {
+                Sink::Stdout => SinkKind::Records {
                     path: None,
                     stream: i as u32,
                     source: self.source_name(*input),
                 },
-                "discard" => SinkKind::Discard,
-                "display" => SinkKind::Display,
-                "rtsp_out" => SinkKind::RtspOut {
+                Sink::Discard => SinkKind::Discard,
+                Sink::Display => SinkKind::Display,
+                Sink::RtspOut => SinkKind::RtspOut {
                     port: call.int("port").unwrap_or(0),
                     path: call.string("path").unwrap_or_default().to_string(),
                 },
-                _ => {
+                Sink::File => {
                     let target = resolved.replace("{stream}", &i.to_string());
                     let ext = std::path::Path::new(&target)
                         .extension()

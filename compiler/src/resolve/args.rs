@@ -193,6 +193,7 @@ impl<'a> Resolver<'a> {
         let resolved_path = self.call_paths(b, &args);
         BoundCall {
             builtin: id,
+            kind: b.kind,
             name: b.name.clone(),
             role: b.role,
             span: call.span,

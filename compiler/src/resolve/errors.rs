@@ -164,7 +164,7 @@ impl ResolveError {
                             "streams must be defined before they are used: move this `let` up",
                         );
                 } else if let Some(s) = suggestion {
-                    d = d.with_help(format!("did you mean `{s}`?"));
+                    d = d.with_suggestion(s.to_string());
                 } else if *kind == NameKind::Model {
                     d = d.with_help(format!(
                         "declare it with `model {name} = onnx(\"path/to/model.onnx\");`"
@@ -189,7 +189,7 @@ impl ResolveError {
                     Diagnostic::new(Code::E0102, file, *span, format!("unknown {what} `{name}`"))
                         .with_primary_label(format!("not a built-in {what}"));
                 match suggestion {
-                    Some(s) => d.with_help(format!("did you mean `{s}`?")),
+                    Some(s) => d.with_suggestion(s.to_string()),
                     None => d.with_help(
                         "`vplc explain E0102` lists where the built-in stages are documented",
                     ),
@@ -224,7 +224,7 @@ impl ResolveError {
                 )
                 .with_primary_label("unknown parameter");
                 match (suggestion, params.is_empty()) {
-                    (Some(s), _) => d.with_help(format!("did you mean `{s}`?")),
+                    (Some(s), _) => d.with_suggestion(s.to_string()),
                     (None, true) => d.with_help(format!("`{callee}` takes no arguments")),
                     (None, false) => d.with_help(format!(
                         "the parameters of `{callee}` are {}",
@@ -295,7 +295,7 @@ impl ResolveError {
                 )
                 .with_primary_label(format!("expected {expected}"));
                 match suggestion {
-                    Some(s) => d.with_help(format!("did you mean `{s}`?")),
+                    Some(s) => d.with_suggestion(s.to_string()),
                     None => d,
                 }
             }
@@ -323,7 +323,7 @@ impl ResolveError {
                     Diagnostic::new(Code::E0108, file, *span, format!("unknown module `{path}`"))
                         .with_primary_label("no such module in the standard library");
                 match suggestion {
-                    Some(s) => d.with_help(format!("did you mean `{s}`?")),
+                    Some(s) => d.with_suggestion(s.to_string()),
                     None => d.with_help(format!(
                         "the modules are {}",
                         modules

@@ -2,7 +2,7 @@
 //! Produced by `parse`, read by `resolve` and `fmt`. It knows nothing of meaning.
 
 use super::literal::Literal;
-use super::span::Span;
+use crate::span::Span;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Ident {

@@ -1,7 +1,7 @@
 //! Source text → the comments in it (`//` and `///`), which the grammar skips as trivia.
 
 use super::ast::Comment;
-use super::span::Span;
+use crate::span::Span;
 
 /// The index of the `"` that closes the string opening at `start`, or of the line end
 /// (strings end on their line); escapes are skipped.

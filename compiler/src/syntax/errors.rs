@@ -1,9 +1,9 @@
 //! Syntax errors as data, and the one place that words them (E0001, E0002).
 
 use super::literal::LiteralError;
-use super::span::Span;
 use crate::diagnostics::{Code, Diagnostic};
 use crate::source::FileId;
+use crate::span::Span;
 
 /// Where the parser was when it stopped: decides how "expected `;`" is worded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -249,7 +249,7 @@ impl SyntaxError {
                     && let Some(s) =
                         crate::suggest::did_you_mean(n, ["use", "const", "model", "pipeline"])
                 {
-                    d = d.with_help(format!("did you mean `{s}`?"));
+                    d = d.with_suggestion(s.to_string());
                 }
                 d
             }
@@ -337,10 +337,7 @@ fn literal_diagnostic(file: FileId, span: Span, text: &str, error: &LiteralError
             }
             .with_primary_label("unknown unit");
             match suggestion {
-                Some(s) => d.with_help(format!(
-                    "did you mean `{}`?",
-                    text.replacen(unit.as_str(), s, 1)
-                )),
+                Some(s) => d.with_suggestion(text.replacen(unit.as_str(), s, 1)),
                 None => d.with_help(
                     "units are durations `ns us ms s`, bitrates `bps kbps Mbps Gbps`, frame rates `fps`, and resolutions `WxH`",
                 ),

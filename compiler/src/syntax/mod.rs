@@ -8,7 +8,7 @@ pub mod errors;
 mod grammar;
 pub mod literal;
 pub mod parse;
-mod span;
 
+/// Spans live in `crate::span`, below both the syntax and the diagnostics.
+pub use crate::span::Span;
 pub use parse::{Mode, Parsed, parse};
-pub use span::Span;

@@ -10,7 +10,7 @@ use super::comments;
 use super::errors::{Context, Found, SyntaxError, Token};
 use super::grammar::{Rule, VplGrammar};
 use super::literal::{LitValue, Literal, parse_number};
-use super::span::Span;
+use crate::span::Span;
 
 /// Whether `builtin` declarations are allowed (only in stdlib/*.vpl).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

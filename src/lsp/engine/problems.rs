@@ -1,5 +1,6 @@
 //! The compiler's diagnostics → problems at editor positions, each with the quick fix its
-//! "did you mean `x`?" help offers (the misspelt text under the primary span becomes `x`).
+//! `suggestion` offers (the misspelt text under the primary span becomes `x`); the help text
+//! is for people and is never parsed.
 
 use vpl_compiler::suggest::did_you_mean;
 use vpl_compiler::{Code, Diagnostic, Severity, SourceFile};
@@ -65,10 +66,9 @@ pub fn problems(file: &SourceFile, analysis: &Analysis) -> Vec<Problem> {
         .collect()
 }
 
-/// The suggestion of a "did you mean `x`?" help, replacing what the primary span shows.
+/// The diagnostic's suggestion ("did you mean `x`?"), replacing what the primary span shows.
 fn fix(file: &SourceFile, d: &Diagnostic) -> Option<Fix> {
-    let help = d.help.as_deref()?;
-    let suggestion = help.strip_prefix("did you mean `")?.strip_suffix("`?")?;
+    let suggestion = d.suggestion.as_deref()?;
     let span = d.primary.span;
     let written = file.slice(span);
     let start = span.start as usize;

@@ -1,21 +1,11 @@
-//! Stream types (spec section 5) and how they are shown to users.
+//! Stream types (spec section 5) and how they are shown to users: the vocabulary the
+//! checker, the IR, lowering and the language server share (re-exported as `check::types`).
 
 use std::fmt;
 use std::sync::Arc;
 
 /// A list of labels, shared: types are cloned along every flow.
 pub type Labels = Arc<[String]>;
-
-/// Encoded codecs vpl knows by name.
-pub const CODECS: &[&str] = &[
-    "h264", "h265", "vp8", "vp9", "av1", "mpeg2", "mpeg4", "msmpeg4", "jpeg", "theora",
-];
-/// Raw pixel formats.
-pub const RAW_FORMATS: &[&str] = &[
-    "nv12", "i420", "yuy2", "y444", "rgb", "bgr", "rgba", "bgra", "rgbx", "bgrx", "gray8",
-];
-/// Codecs whose encoders need 4:2:0 chroma, so even width and height.
-pub const CODECS_420: &[&str] = &["h264", "h265", "vp8", "vp9", "av1"];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Format {
@@ -54,7 +44,7 @@ impl Format {
 
     /// A name from a media probe or an ascription.
     pub fn from_name(name: &str, raw: bool) -> Format {
-        if raw || RAW_FORMATS.contains(&name) {
+        if raw || crate::media::is_raw_format(name) {
             Format::Raw(name.to_string())
         } else {
             Format::Encoded(name.to_string())
@@ -195,7 +185,7 @@ pub enum Ty {
         streams: usize,
         frame: Video,
         /// The `batch` call that made it, for E0301.
-        site: crate::syntax::Span,
+        site: crate::span::Span,
     },
     Records,
     List(Vec<Ty>),

@@ -1,0 +1,109 @@
+//! What each built-in is, as one enum: resolved once from its stdlib declaration (role and
+//! name) when the stdlib is loaded, carried on every `BoundCall`, and matched exhaustively
+//! by the checker, the IR builder and lowering, so no behaviour hangs on a name compared as
+//! a string. A built-in declared in `stdlib/*.vpl` with no kind here is not loaded, and
+//! `stdlib::tests::every_builtin_has_a_kind` fails.
+
+use crate::syntax::ast::Role;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StageKind {
+    Source(Source),
+    Stage(Stage),
+    Sink(Sink),
+    Model(Model),
+    Decoder(Decoder),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Source {
+    File,
+    Rtsp,
+    Test,
+    Camera,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Stage {
+    Decode,
+    Encode,
+    Convert,
+    Scale,
+    Rate,
+    Batch,
+    Unbatch,
+    Tile,
+    Infer,
+    Track,
+    Filter,
+    Overlay,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Sink {
+    /// `.jsonl` records or a video container, by the path's extension.
+    File,
+    Stdout,
+    Discard,
+    Display,
+    RtspOut,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Model {
+    Onnx,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Decoder {
+    Yolov8,
+    Classify,
+    Raw,
+}
+
+impl StageKind {
+    /// The kind of the built-in `name` declared with `role`; `None` for one vpl has no
+    /// behaviour for.
+    pub fn of(role: Role, name: &str) -> Option<StageKind> {
+        Some(match (role, name) {
+            (Role::Source, "file") => StageKind::Source(Source::File),
+            (Role::Source, "rtsp") => StageKind::Source(Source::Rtsp),
+            (Role::Source, "test") => StageKind::Source(Source::Test),
+            (Role::Source, "camera") => StageKind::Source(Source::Camera),
+            (Role::Stage, "decode") => StageKind::Stage(Stage::Decode),
+            (Role::Stage, "encode") => StageKind::Stage(Stage::Encode),
+            (Role::Stage, "convert") => StageKind::Stage(Stage::Convert),
+            (Role::Stage, "scale") => StageKind::Stage(Stage::Scale),
+            (Role::Stage, "rate") => StageKind::Stage(Stage::Rate),
+            (Role::Stage, "batch") => StageKind::Stage(Stage::Batch),
+            (Role::Stage, "unbatch") => StageKind::Stage(Stage::Unbatch),
+            (Role::Stage, "tile") => StageKind::Stage(Stage::Tile),
+            (Role::Stage, "infer") => StageKind::Stage(Stage::Infer),
+            (Role::Stage, "track") => StageKind::Stage(Stage::Track),
+            (Role::Stage, "filter") => StageKind::Stage(Stage::Filter),
+            (Role::Stage, "overlay") => StageKind::Stage(Stage::Overlay),
+            (Role::Stage, "json") => StageKind::Stage(Stage::Json),
+            (Role::Sink, "file") => StageKind::Sink(Sink::File),
+            (Role::Sink, "stdout") => StageKind::Sink(Sink::Stdout),
+            (Role::Sink, "discard") => StageKind::Sink(Sink::Discard),
+            (Role::Sink, "display") => StageKind::Sink(Sink::Display),
+            (Role::Sink, "rtsp_out") => StageKind::Sink(Sink::RtspOut),
+            (Role::Model, "onnx") => StageKind::Model(Model::Onnx),
+            (Role::Decoder, "yolov8") => StageKind::Decoder(Decoder::Yolov8),
+            (Role::Decoder, "classify") => StageKind::Decoder(Decoder::Classify),
+            (Role::Decoder, "raw") => StageKind::Decoder(Decoder::Raw),
+            _ => return None,
+        })
+    }
+
+    pub fn role(self) -> Role {
+        match self {
+            StageKind::Source(_) => Role::Source,
+            StageKind::Stage(_) => Role::Stage,
+            StageKind::Sink(_) => Role::Sink,
+            StageKind::Model(_) => Role::Model,
+            StageKind::Decoder(_) => Role::Decoder,
+        }
+    }
+}
