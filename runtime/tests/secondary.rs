@@ -184,13 +184,16 @@ fn a_frame_without_matching_objects_passes_untouched() {
     );
 }
 
+/// Crop mode runs classifiers, detectors and raw models (tests/models.rs); a decoder the
+/// element does not know is refused when it starts, in crop mode as on whole frames.
 #[test]
-fn crop_mode_needs_the_classify_decoder() {
+fn crop_mode_refuses_an_unknown_decoder() {
     init();
     let infer = gst::ElementFactory::make("vplinfer")
         .property("library", onnxruntime())
         .property("model", classifier())
         .property("on-labels", "person")
+        .property("decoder", "no-such-decoder")
         .build()
         .unwrap();
     assert!(infer.set_state(gst::State::Paused).is_err());
