@@ -261,3 +261,41 @@ fn realtime_plays_a_file_at_its_frame_rate() {
     assert!(wall >= 1.35, "15 frames at 10 fps played in {wall} s");
     assert_eq!(lines(&dir.join("out/r.jsonl")).len(), 15);
 }
+
+/// `--stats` holds one entry a stream (spec §8): four streams of one file, which share
+/// one source and one decoder after optimisation, are four entries; so is a stream that is
+/// copied without being decoded.
+#[test]
+fn stats_have_one_frames_entry_a_stream() {
+    let dir = temp_dir("stats-streams");
+    let program = dir.join("four.vpl");
+    let video = asset("tests/fixtures/media/h264_640x360_25fps.mp4");
+    std::fs::write(
+        &program,
+        format!(
+            "pipeline four {{\n    [file({video:?}), file({video:?}), file({video:?}), file({video:?})]\n        \
+             | decode\n        | json\n        | file(\"out/cam_{{stream}}.jsonl\");\n}}\n"
+        ),
+    )
+    .expect("write");
+    let s = run_ok(&program, &["--max-frames", "12"]);
+    assert_eq!(s["frames"], serde_json::json!([12, 12, 12, 12]), "{s}");
+    assert_eq!(s["fps"].as_array().map(Vec::len), Some(4), "{s}");
+    for i in 0..4 {
+        assert_eq!(lines(&dir.join(format!("out/cam_{i}.jsonl"))).len(), 12);
+    }
+
+    let program = dir.join("copy.vpl");
+    std::fs::write(
+        &program,
+        format!(
+            "pipeline copy {{\n    file({video:?}) | file(\"out/copy.mp4\");\n    test(frames: 5) | discard;\n}}\n"
+        ),
+    )
+    .expect("write");
+    let s = run_ok(&program, &[]);
+    let frames = s["frames"].as_array().expect("frames").clone();
+    assert_eq!(frames.len(), 2, "{s}");
+    assert!(frames[0].as_u64().is_some_and(|n| n > 0), "{s}");
+    assert_eq!(frames[1], 5, "{s}");
+}

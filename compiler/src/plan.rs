@@ -282,7 +282,8 @@ impl Lowerer<'_> {
                         "",
                         "x265enc",
                         vec![
-                            ("bitrate", Prop::UInt(kbps as u64)),
+                            // x265enc's maximum (stdlib/video.vpl documents the cap).
+                            ("bitrate", Prop::UInt((kbps as u64).min(X265_MAX_KBPS))),
                             ("speed-preset", Prop::Enum("veryfast".into())),
                         ],
                     ),
@@ -761,6 +762,9 @@ impl Lowerer<'_> {
         self.ends_of(names)
     }
 }
+
+/// The highest bitrate x265enc accepts, in kbit/s.
+const X265_MAX_KBPS: u64 = 102_400;
 
 /// x264enc settings for a stream served over RTSP: no frame reordering or look-ahead
 /// (`zerolatency`), and a key frame at least every 2 s so that a client that connects, or
