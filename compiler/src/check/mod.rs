@@ -4,6 +4,7 @@
 
 pub mod errors;
 pub mod model;
+pub mod outputs;
 pub mod types;
 
 #[cfg(test)]
@@ -101,6 +102,7 @@ pub fn check(program: &hir::Program, host: &dyn Host, dir: &Path) -> (Typed, Vec
             }
         })
         .collect();
+    outputs::check(program, &mut c.errors);
     (
         Typed {
             models: c.models,
