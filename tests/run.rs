@@ -299,3 +299,42 @@ fn stats_have_one_frames_entry_a_stream() {
     assert!(frames[0].as_u64().is_some_and(|n| n > 0), "{s}");
     assert_eq!(frames[1], 5, "{s}");
 }
+
+/// `file(path, loop: true)` plays the file again at each end, seamlessly: a 30-frame file
+/// read for 75 frames gives 75 frames, their timestamps strictly increasing one frame apart
+/// across the loops.
+#[test]
+fn a_looped_file_plays_on_with_increasing_timestamps() {
+    let dir = temp_dir("loop");
+    let make = dir.join("make.vpl");
+    std::fs::write(
+        &make,
+        "pipeline make {\n    test(frames: 30, resolution: 320x240, rate: 25fps) | encode(h264) | file(\"thirty.mp4\");\n}\n",
+    )
+    .expect("write");
+    let out = vplc(&["run", "--quiet", &make.display().to_string()]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let program = dir.join("loop.vpl");
+    std::fs::write(
+        &program,
+        "pipeline looped {\n    file(\"thirty.mp4\", loop: true) | decode | json | file(\"out/loop.jsonl\");\n}\n",
+    )
+    .expect("write");
+    let s = run_ok(&program, &["--max-frames", "75"]);
+    assert_eq!(s["frames"], serde_json::json!([75]), "{s}");
+    assert_eq!(s["exit"], "max-frames", "{s}");
+    let pts: Vec<u64> = lines(&dir.join("out/loop.jsonl"))
+        .iter()
+        .map(|r| r["pts_ns"].as_u64().expect("a timestamp"))
+        .collect();
+    assert_eq!(pts.len(), 75);
+    let steps: Vec<u64> = pts.windows(2).map(|w| w[1].saturating_sub(w[0])).collect();
+    assert!(
+        pts.windows(2).all(|w| w[1] > w[0]),
+        "timestamps go back: {pts:?}"
+    );
+    assert!(
+        steps.iter().all(|d| *d == 40_000_000),
+        "one frame (40 ms) apart, also where the file starts again: {steps:?}"
+    );
+}

@@ -559,6 +559,24 @@ impl Lowerer<'_> {
             _ => (Format::Unknown, None, None),
         };
         match source {
+            SourceKind::File {
+                path,
+                looping: true,
+                ..
+            } => {
+                // Played again from its start at each end, timestamps going on forward.
+                let src = self.element(
+                    id,
+                    "",
+                    "vplfileloop",
+                    vec![("location", Prop::Str(path.clone()))],
+                );
+                Ends {
+                    first: None,
+                    last: src,
+                    dynamic: false,
+                }
+            }
             SourceKind::File { path, media, .. } => {
                 let src = self.element(
                     id,
