@@ -9,7 +9,7 @@ use std::sync::atomic::Ordering;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 use vpl_compiler::diagnostics::render;
-use vpl_compiler::ir::{Graph, NodeKind, SinkKind, SourceKind};
+use vpl_compiler::ir::{Graph, NodeId, NodeKind, SinkKind, SourceKind};
 use vpl_compiler::plan::{Plan, Prop};
 use vpl_compiler::{Code, Diagnostic, FileId, SourceMap};
 use vpl_runtime::pipeline::{Ending, RunError, Running};
@@ -119,17 +119,70 @@ fn report(sources: &SourceMap, file: FileId, error: &RunError) {
     }
 }
 
-/// The elements whose output frames are a stream's progress: decoders and raw sources.
-fn counting_elements(graph: &Graph) -> Vec<String> {
+/// For each stream of the pipeline, in the order of the streams' ids (the order of the
+/// source calls), the element whose output frames are its progress: its decoder, the caps
+/// of a raw source, or for a stream never decoded (a relay, a copy) the first element that
+/// carries its frames. Streams merged into one source by the optimiser (the same file read
+/// twice) share that source's element, and each still has its entry.
+pub fn stream_counters(graph: &Graph, plan: &Plan) -> Vec<String> {
     graph
-        .live()
-        .filter_map(|(id, n)| match &n.kind {
-            NodeKind::Decode => Some(format!("n{}_decode_caps", id.0)),
-            NodeKind::Source(SourceKind::Test { .. }) => Some(format!("n{}_test_caps", id.0)),
-            NodeKind::Source(SourceKind::Camera { .. }) => Some(format!("n{}_camera_caps", id.0)),
+        .nodes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, n)| match &n.kind {
+            NodeKind::Source(kind) => Some((NodeId(i as u32), n.dead, kind)),
             _ => None,
         })
+        .filter_map(|(id, dead, kind)| {
+            // A merged source was merged into the live one of the same kind.
+            let live = if dead {
+                graph
+                    .live()
+                    .find(|(_, l)| l.kind == NodeKind::Source(kind.clone()))?
+                    .0
+            } else {
+                id
+            };
+            Some(counter_of(graph, plan, live))
+        })
         .collect()
+}
+
+fn counter_of(graph: &Graph, plan: &Plan, source: NodeId) -> String {
+    let s = source.0;
+    match &graph.node(source).kind {
+        NodeKind::Source(SourceKind::Test { .. }) => return format!("n{s}_test_caps"),
+        NodeKind::Source(SourceKind::Camera { .. }) => return format!("n{s}_camera_caps"),
+        _ => {}
+    }
+    if let Some(decoder) = decoder_of(graph, source) {
+        return format!("n{}_decode_caps", decoder.0);
+    }
+    // Not decoded: where the source's frames leave its own elements.
+    let own = format!("n{s}_");
+    plan.links
+        .iter()
+        .find(|l| l.from.starts_with(&own) && !l.to.starts_with(&own))
+        .map(|l| {
+            if l.dynamic {
+                l.to.clone()
+            } else {
+                l.from.clone()
+            }
+        })
+        .unwrap_or_default()
+}
+
+/// The decoder reading `id`'s stream, directly or through tees and queues.
+fn decoder_of(graph: &Graph, id: NodeId) -> Option<NodeId> {
+    graph
+        .consumers(id)
+        .into_iter()
+        .find_map(|c| match graph.node(c).kind {
+            NodeKind::Decode => Some(c),
+            NodeKind::Tee | NodeKind::Queue { .. } => decoder_of(graph, c),
+            _ => None,
+        })
 }
 
 /// Creates the directories output files go into; a directory that cannot be made is
@@ -168,16 +221,15 @@ fn prepare_outputs(graph: &Graph) -> Result<(), String> {
 }
 
 /// Engine settings for every inference element of the plan.
-fn configure_inference(plan: &mut Plan, args: &RunArgs, library: &Path) {
-    let backend = match args.backend {
+pub fn configure_inference(plan: &mut Plan, backend: Backend, threads: usize, library: &Path) {
+    let backend = match backend {
         Backend::Cpu => "cpu",
         Backend::Cuda => "cuda",
         Backend::Tensorrt => "tensorrt",
     };
     for e in plan.elements.iter_mut().filter(|e| e.factory == "vplinfer") {
         e.props.push(("backend".into(), Prop::Str(backend.into())));
-        e.props
-            .push(("threads".into(), Prop::UInt(args.threads as u64)));
+        e.props.push(("threads".into(), Prop::UInt(threads as u64)));
         e.props
             .push(("library".into(), Prop::Str(library.display().to_string())));
     }
@@ -231,13 +283,17 @@ pub fn run(args: &RunArgs) -> u8 {
             );
             return RUNTIME_ERROR;
         };
-        configure_inference(&mut plan, args, &library);
+        configure_inference(&mut plan, args.backend, args.threads, &library);
     }
     if let Err(e) = prepare_outputs(&graph) {
         eprintln!("vplc: {e}");
         return RUNTIME_ERROR;
     }
-    let running = match Running::build(&plan, &counting_elements(&graph), args.max_frames) {
+    let counters = stream_counters(&graph, &plan);
+    let mut counting = counters.clone();
+    counting.sort();
+    counting.dedup();
+    let running = match Running::build(&plan, &counting, args.max_frames) {
         Ok(r) => r,
         Err(e) => {
             report(&sources, c.file, &e);
@@ -279,12 +335,11 @@ pub fn run(args: &RunArgs) -> u8 {
             return;
         };
         let secs = elapsed.as_secs_f64().max(1e-3);
-        let mut parts: Vec<String> = running
-            .streams
+        let mut parts: Vec<String> = counters
             .iter()
             .enumerate()
-            .map(|(i, s)| {
-                let n = s.frames.load(Ordering::Relaxed);
+            .map(|(i, name)| {
+                let n = running.frames_of(name);
                 format!("stream {i}: {n} frames, {:.1} fps", n as f64 / secs)
             })
             .collect();
@@ -303,11 +358,10 @@ pub fn run(args: &RunArgs) -> u8 {
         bar.finish_and_clear();
     }
     let wall = running.wall();
-    let frames: Vec<u64> = running
-        .streams
+    let frames: Vec<u64> = counters
         .iter()
-        .map(|s| {
-            let n = s.frames.load(Ordering::Relaxed);
+        .map(|name| {
+            let n = running.frames_of(name);
             args.max_frames.map_or(n, |m| n.min(m))
         })
         .collect();

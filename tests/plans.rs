@@ -6,6 +6,8 @@ use std::path::Path;
 
 use vpl_compiler::plan::Prop;
 use vpl_compiler::{SourceMap, compile};
+use vpl_runtime::pipeline::Running;
+use vplc::cli::Backend;
 use vplc::host::FsHost;
 
 fn compile_file(path: &Path) -> (SourceMap, vpl_compiler::Compilation) {
@@ -79,6 +81,37 @@ fn every_clean_program_lowers_with_valid_graphs() {
         }
     }
     assert!(count >= 40, "{count} pipelines lowered");
+}
+
+/// The plan → element boundary: the GStreamer pipeline of every example and every clean ui
+/// program is built (not played), every property set from the plan as `vplc run` sets it,
+/// engine settings included. A value an element refuses fails here, at the element.
+#[test]
+fn every_clean_program_builds_its_gstreamer_pipeline() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let library = Path::new("/nonexistent/libonnxruntime.so");
+    let mut failures = Vec::new();
+    let mut count = 0;
+    for dir in ["examples", "tests/ui/ok"] {
+        for entry in std::fs::read_dir(root.join(dir)).expect("dir") {
+            let path = entry.expect("entry").path();
+            if path.extension().is_none_or(|e| e != "vpl") {
+                continue;
+            }
+            let (_, c) = compile_file(&path);
+            for index in 0..c.program.pipelines.len() {
+                let (graph, mut plan) = c.lower(index).expect("lowers");
+                vplc::run::configure_inference(&mut plan, Backend::Cpu, 0, library);
+                let counting = vplc::run::stream_counters(&graph, &plan);
+                match Running::build(&plan, &counting, Some(1)) {
+                    Ok(_) => count += 1,
+                    Err(e) => failures.push(format!("{}: {e:?}", path.display())),
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+    assert!(count >= 40, "{count} pipelines built");
 }
 
 #[test]

@@ -407,3 +407,72 @@ fn ctrl_c_while_a_camera_was_never_reached_is_a_clean_interrupt() {
     let err = stderr.lock().unwrap().join("\n");
     assert!(!err.contains("error["), "{err}");
 }
+
+/// Two `rtsp_out` on one port (different paths) in one program are served by one server:
+/// a reader gets both streams.
+#[test]
+fn two_rtsp_outs_on_one_port_share_its_server() {
+    let dir = temp_dir("shared-port");
+    let port = free_port();
+    std::fs::write(
+        dir.join("serve.vpl"),
+        format!(
+            "pipeline serve {{\n    \
+             test(frames: 0, pattern: ball, resolution: 320x240) | encode(h264, bitrate: 500kbps) | rtsp_out(port: {port}, path: \"/a\");\n    \
+             test(frames: 0, pattern: smpte, resolution: 320x240) | encode(h264, bitrate: 500kbps) | rtsp_out(port: {port}, path: \"/b\");\n}}\n"
+        ),
+    )
+    .expect("write the server");
+    let mut children = Children::default();
+    children.0.push(
+        vplc(&dir, &["run", "--quiet", "serve.vpl"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the server starts"),
+    );
+    let stderr = collect(children.0[0].stderr.take().expect("stderr"));
+    let deadline = Instant::now() + LIMIT;
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if let Ok(Some(status)) = children.0[0].try_wait() {
+            panic!("the server ended ({status}): {:?}", stderr.lock().unwrap());
+        }
+        assert!(Instant::now() < deadline, "nothing listens on {port}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::fs::write(
+        dir.join("read.vpl"),
+        format!(
+            "pipeline read {{\n    \
+             [rtsp(\"rtsp://127.0.0.1:{port}/a\") : video<h264, 320x240, 30fps>, \
+             rtsp(\"rtsp://127.0.0.1:{port}/b\") : video<h264, 320x240, 30fps>] | decode | discard;\n}}\n"
+        ),
+    )
+    .expect("write the reader");
+    let out = vplc(
+        &dir,
+        &[
+            "run",
+            "--quiet",
+            "--max-frames",
+            "20",
+            "--stats",
+            "stats.json",
+            "read.vpl",
+        ],
+    )
+    .output()
+    .expect("the reader runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\nserver: {:?}",
+        String::from_utf8_lossy(&out.stderr),
+        stderr.lock().unwrap()
+    );
+    let stats: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("stats.json")).expect("stats"))
+            .expect("JSON");
+    assert_eq!(stats["frames"], serde_json::json!([20, 20]), "{stats}");
+    interrupt(&mut children.0[0]);
+}

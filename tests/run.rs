@@ -288,3 +288,80 @@ fn elementary_h264_and_h265_streams_check_and_decode() {
         assert_eq!(stats["frames"][0], 20, "{name}: {stats}");
     }
 }
+
+/// `--stats` holds one entry a stream (spec §8): four streams of one file, which share
+/// one source and one decoder after optimisation, are four entries; so is a stream that is
+/// copied without being decoded.
+#[test]
+fn stats_have_one_frames_entry_a_stream() {
+    let dir = temp_dir("stats-streams");
+    let program = dir.join("four.vpl");
+    let video = asset("tests/fixtures/media/h264_640x360_25fps.mp4");
+    std::fs::write(
+        &program,
+        format!(
+            "pipeline four {{\n    [file({video:?}), file({video:?}), file({video:?}), file({video:?})]\n        \
+             | decode\n        | json\n        | file(\"out/cam_{{stream}}.jsonl\");\n}}\n"
+        ),
+    )
+    .expect("write");
+    let s = run_ok(&program, &["--max-frames", "12"]);
+    assert_eq!(s["frames"], serde_json::json!([12, 12, 12, 12]), "{s}");
+    assert_eq!(s["fps"].as_array().map(Vec::len), Some(4), "{s}");
+    for i in 0..4 {
+        assert_eq!(lines(&dir.join(format!("out/cam_{i}.jsonl"))).len(), 12);
+    }
+
+    let program = dir.join("copy.vpl");
+    std::fs::write(
+        &program,
+        format!(
+            "pipeline copy {{\n    file({video:?}) | file(\"out/copy.mp4\");\n    test(frames: 5) | discard;\n}}\n"
+        ),
+    )
+    .expect("write");
+    let s = run_ok(&program, &[]);
+    let frames = s["frames"].as_array().expect("frames").clone();
+    assert_eq!(frames.len(), 2, "{s}");
+    assert!(frames[0].as_u64().is_some_and(|n| n > 0), "{s}");
+    assert_eq!(frames[1], 5, "{s}");
+}
+
+/// `file(path, loop: true)` plays the file again at each end, seamlessly: a 30-frame file
+/// read for 75 frames gives 75 frames, their timestamps strictly increasing one frame apart
+/// across the loops.
+#[test]
+fn a_looped_file_plays_on_with_increasing_timestamps() {
+    let dir = temp_dir("loop");
+    let make = dir.join("make.vpl");
+    std::fs::write(
+        &make,
+        "pipeline make {\n    test(frames: 30, resolution: 320x240, rate: 25fps) | encode(h264) | file(\"thirty.mp4\");\n}\n",
+    )
+    .expect("write");
+    let out = vplc(&["run", "--quiet", &make.display().to_string()]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let program = dir.join("loop.vpl");
+    std::fs::write(
+        &program,
+        "pipeline looped {\n    file(\"thirty.mp4\", loop: true) | decode | json | file(\"out/loop.jsonl\");\n}\n",
+    )
+    .expect("write");
+    let s = run_ok(&program, &["--max-frames", "75"]);
+    assert_eq!(s["frames"], serde_json::json!([75]), "{s}");
+    assert_eq!(s["exit"], "max-frames", "{s}");
+    let pts: Vec<u64> = lines(&dir.join("out/loop.jsonl"))
+        .iter()
+        .map(|r| r["pts_ns"].as_u64().expect("a timestamp"))
+        .collect();
+    assert_eq!(pts.len(), 75);
+    let steps: Vec<u64> = pts.windows(2).map(|w| w[1].saturating_sub(w[0])).collect();
+    assert!(
+        pts.windows(2).all(|w| w[1] > w[0]),
+        "timestamps go back: {pts:?}"
+    );
+    assert!(
+        steps.iter().all(|d| *d == 40_000_000),
+        "one frame (40 ms) apart, also where the file starts again: {steps:?}"
+    );
+}

@@ -244,8 +244,13 @@ impl Lowerer<'_> {
                     .and_then(|c| c.encoder)
                     .unwrap_or("jpegenc");
                 let mut props = match codec.as_str() {
-                    "h264" | "h265" => vec![
+                    "h264" => vec![
                         ("bitrate", Prop::UInt(kbps as u64)),
+                        ("speed-preset", Prop::Enum("veryfast".into())),
+                    ],
+                    // x265enc's maximum (stdlib/video.vpl documents the cap).
+                    "h265" => vec![
+                        ("bitrate", Prop::UInt((kbps as u64).min(X265_MAX_KBPS))),
                         ("speed-preset", Prop::Enum("veryfast".into())),
                     ],
                     "vp8" | "vp9" => vec![
@@ -505,6 +510,24 @@ impl Lowerer<'_> {
             _ => (Format::Unknown, None, None),
         };
         match source {
+            SourceKind::File {
+                path,
+                looping: true,
+                ..
+            } => {
+                // Played again from its start at each end, timestamps going on forward.
+                let src = self.element(
+                    id,
+                    "",
+                    "vplfileloop",
+                    vec![("location", Prop::Str(path.clone()))],
+                );
+                Ends {
+                    first: None,
+                    last: src,
+                    dynamic: false,
+                }
+            }
             SourceKind::File { path, media, .. } => {
                 let src = self.element(
                     id,
@@ -717,6 +740,9 @@ impl Lowerer<'_> {
         self.ends_of(names)
     }
 }
+
+/// The highest bitrate x265enc accepts, in kbit/s.
+const X265_MAX_KBPS: u64 = 102_400;
 
 /// x264enc settings for a stream served over RTSP: no frame reordering or look-ahead
 /// (`zerolatency`), and a key frame at least every 2 s so that a client that connects, or

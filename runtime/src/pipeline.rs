@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use gstreamer as gst;
+use gstreamer::glib;
 use gstreamer::prelude::*;
 use vpl_compiler::plan::{Plan, Prop};
 use vpl_compiler::syntax::Span;
@@ -104,6 +105,83 @@ fn prop_text(p: &Prop) -> String {
     }
 }
 
+/// The value of property `key` of `object` (made by `factory`), typed and range-checked
+/// against the property's own specification: a value the element would refuse is an
+/// error here, not a panic inside GStreamer's bindings.
+pub fn checked_value(
+    object: &impl IsA<glib::Object>,
+    factory: &str,
+    key: &str,
+    value: &Prop,
+) -> Result<glib::Value, String> {
+    let pspec = object
+        .find_property(key)
+        .ok_or_else(|| format!("`{factory}` has no property `{key}`"))?;
+    if !pspec.flags().contains(glib::ParamFlags::WRITABLE) {
+        return Err(format!("`{factory}`'s property `{key}` cannot be set"));
+    }
+    let text = prop_text(value);
+    let out_of_range = |min: &dyn std::fmt::Display, max: &dyn std::fmt::Display| {
+        format!("{text} is out of the range {min}..={max} that `{factory}` accepts for `{key}`")
+    };
+    // Whole numbers: the value must be one, and in the property's range.
+    macro_rules! whole {
+        ($spec:ty, $t:ty) => {
+            if let Some(spec) = pspec.downcast_ref::<$spec>() {
+                let n: i128 = match value {
+                    Prop::Int(i) => i128::from(*i),
+                    Prop::UInt(u) => i128::from(*u),
+                    _ => text.trim().parse().map_err(|_| {
+                        format!("`{key}` of `{factory}` needs a whole number, not `{text}`")
+                    })?,
+                };
+                let (min, max) = (spec.minimum(), spec.maximum());
+                if n < i128::from(min) || n > i128::from(max) {
+                    return Err(out_of_range(&min, &max));
+                }
+                return Ok((n as $t).to_value());
+            }
+        };
+    }
+    whole!(glib::ParamSpecInt, i32);
+    whole!(glib::ParamSpecUInt, u32);
+    whole!(glib::ParamSpecInt64, i64);
+    whole!(glib::ParamSpecUInt64, u64);
+    whole!(glib::ParamSpecLong, std::ffi::c_long);
+    whole!(glib::ParamSpecULong, std::ffi::c_ulong);
+    whole!(glib::ParamSpecChar, i8);
+    whole!(glib::ParamSpecUChar, u8);
+    macro_rules! real {
+        ($spec:ty, $t:ty) => {
+            if let Some(spec) = pspec.downcast_ref::<$spec>() {
+                let x: f64 = match value {
+                    Prop::Float(f) => *f,
+                    Prop::Int(i) => *i as f64,
+                    Prop::UInt(u) => *u as f64,
+                    _ => text.trim().parse().map_err(|_| {
+                        format!("`{key}` of `{factory}` needs a number, not `{text}`")
+                    })?,
+                };
+                let (min, max) = (spec.minimum(), spec.maximum());
+                if !(f64::from(min)..=f64::from(max)).contains(&x) {
+                    return Err(out_of_range(&min, &max));
+                }
+                return Ok((x as $t).to_value());
+            }
+        };
+    }
+    real!(glib::ParamSpecDouble, f64);
+    real!(glib::ParamSpecFloat, f32);
+    // Everything else (strings, booleans, enums by nick, caps) as GStreamer reads it from text.
+    let parsed = glib::Value::deserialize(&text, pspec.value_type()).map_err(|_| {
+        format!(
+            "`{text}` is not a value of `{factory}`'s `{key}` (a {})",
+            pspec.value_type().name()
+        )
+    })?;
+    Ok(parsed)
+}
+
 /// A video sink for a screen cannot work without one: on a headless machine GStreamer's
 /// `autovideosink` probes its candidates and some crash the process. It is replaced by a
 /// `fakesink` that keeps the display's real-time pace.
@@ -172,15 +250,15 @@ impl Running {
                 element.set_property("sync", true);
             }
             for (key, value) in &e.props {
-                if element.find_property(key).is_none() {
-                    return Err(RunError::Property {
+                let value = checked_value(&element, factory, key, value).map_err(|reason| {
+                    RunError::Property {
                         element: e.name.clone(),
                         span: e.span,
                         property: key.clone(),
-                        reason: format!("`{}` has no property `{key}`", e.factory),
-                    });
-                }
-                element.set_property_from_str(key, &prop_text(value));
+                        reason,
+                    }
+                })?;
+                element.set_property_from_value(key, &value);
             }
             pipeline
                 .add(&element)
@@ -216,9 +294,19 @@ impl Running {
                 && let Some(peer) = from.static_pad("src").and_then(|p| p.peer())
             {
                 for (key, value) in pad_props {
-                    if peer.find_property(key).is_some() {
-                        peer.set_property_from_str(key, &prop_text(value));
+                    if peer.find_property(key).is_none() {
+                        continue;
                     }
+                    let value =
+                        checked_value(&peer, "its input pad", key, value).map_err(|reason| {
+                            RunError::Property {
+                                element: l.to.clone(),
+                                span,
+                                property: key.clone(),
+                                reason,
+                            }
+                        })?;
+                    peer.set_property_from_value(key, &value);
                 }
             }
         }
@@ -375,6 +463,14 @@ impl Running {
         result
     }
 
+    /// The frames counted so far on the output of element `name` (0 when it counts none).
+    pub fn frames_of(&self, name: &str) -> u64 {
+        self.streams
+            .iter()
+            .find(|s| s.name == name)
+            .map_or(0, |s| s.frames.load(Ordering::Relaxed))
+    }
+
     /// Whether every stream has reached `--max-frames`.
     fn limit_reached(&self) -> bool {
         self.max_frames.is_some_and(|max| {
@@ -480,5 +576,94 @@ impl Running {
             },
             _ => RunError::Start("unexpected message".into()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vpl_compiler::ir::NodeId;
+    use vpl_compiler::plan::Element;
+
+    /// A plan of one element with these properties.
+    fn one(factory: &str, props: Vec<(&str, Prop)>) -> Plan {
+        Plan {
+            pipeline: "p".into(),
+            elements: vec![Element {
+                name: "n1_stage".into(),
+                factory: factory.into(),
+                props: props.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+                pad_props: Vec::new(),
+                node: NodeId(1),
+                span: Span::new(10, 20),
+            }],
+            links: Vec::new(),
+        }
+    }
+
+    fn refused(plan: &Plan) -> (String, Span, String) {
+        match Running::build(plan, &[], None) {
+            Err(RunError::Property {
+                property,
+                span,
+                reason,
+                ..
+            }) => (property, span, reason),
+            Err(other) => panic!("another error: {other:?}"),
+            Ok(_) => panic!("the value was taken"),
+        }
+    }
+
+    #[test]
+    fn values_beyond_an_elements_range_are_errors_at_the_stage_not_panics() {
+        // encode(h264, bitrate: 3Gbps) before the stdlib declared the encoders' range.
+        let (property, span, reason) =
+            refused(&one("x264enc", vec![("bitrate", Prop::UInt(3_000_000))]));
+        assert_eq!((property.as_str(), span), ("bitrate", Span::new(10, 20)));
+        assert!(reason.contains("1..=2048000"), "{reason}");
+        // test(frames: 3000000000): num-buffers is a 32-bit integer.
+        let (property, _, reason) = refused(&one(
+            "videotestsrc",
+            vec![("num-buffers", Prop::Int(3_000_000_000))],
+        ));
+        assert_eq!(property, "num-buffers");
+        assert!(reason.contains("-1..=2147483647"), "{reason}");
+        // yolov8(max: 200000): vplinfer keeps at most 100000 objects a frame.
+        let (property, _, reason) = refused(&one(
+            "vplinfer",
+            vec![("max-detections", Prop::UInt(200_000))],
+        ));
+        assert_eq!(property, "max-detections");
+        assert!(reason.contains("1..=100000"), "{reason}");
+        // A float where a whole number is needed, an unknown enum nick, a negative unsigned.
+        refused(&one("x264enc", vec![("bitrate", Prop::Float(1.5))]));
+        refused(&one(
+            "x264enc",
+            vec![("speed-preset", Prop::Enum("warp".into()))],
+        ));
+        refused(&one("queue", vec![("max-size-buffers", Prop::Int(-1))]));
+        refused(&one("x264enc", vec![("no-such-thing", Prop::Int(1))]));
+    }
+
+    #[test]
+    fn values_in_range_are_set_typed() {
+        let plan = one(
+            "x264enc",
+            vec![
+                ("bitrate", Prop::UInt(2_048_000)),
+                ("speed-preset", Prop::Enum("veryfast".into())),
+            ],
+        );
+        let running = Running::build(&plan, &[], None).expect("builds");
+        let encoder = running
+            .pipeline
+            .by_name("n1_stage")
+            .expect("the element is in the pipeline");
+        assert_eq!(encoder.property::<u32>("bitrate"), 2_048_000);
+        let plan = one(
+            "capsfilter",
+            vec![("caps", Prop::Caps("video/x-raw,format=I420".into()))],
+        );
+        Running::build(&plan, &[], None).expect("caps from text");
     }
 }

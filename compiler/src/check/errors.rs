@@ -1,4 +1,4 @@
-//! Type errors as data, and the one place that words them (E0201–E0208, E0301–E0308,
+//! Type errors as data, and the one place that words them (E0201–E0209, E0301–E0308,
 //! W0101, W0201, W0202, W0301).
 
 use crate::diagnostics::{Code, Diagnostic};
@@ -122,6 +122,13 @@ pub enum TypeError {
     NeedsObjects {
         span: Span,
         stage: String,
+    },
+    /// Two `rtsp_out` of one pipeline at the same port and path.
+    SameRtspAddress {
+        span: Span,
+        first: Span,
+        port: i64,
+        path: String,
     },
     UnknownObjectLabel {
         span: Span,
@@ -352,6 +359,20 @@ impl TypeError {
             )
             .with_primary_label("no object metadata reaches this stage")
             .with_help("run a detector first, e.g. `infer(detector)` with `decoder: yolov8(...)`"),
+            TypeError::SameRtspAddress {
+                span,
+                first,
+                port,
+                path,
+            } => Diagnostic::new(
+                Code::E0209,
+                file,
+                *span,
+                format!("a second stream is served at port {port}, path `{path}`"),
+            )
+            .with_primary_label("served here again")
+            .with_label(file, *first, "the first stream served there")
+            .with_help("give each `rtsp_out` its own `path` (several paths share one port) or its own `port`"),
             TypeError::UnknownObjectLabel {
                 span,
                 label,

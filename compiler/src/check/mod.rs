@@ -5,6 +5,7 @@
 mod batching;
 pub mod errors;
 pub mod model;
+pub mod outputs;
 mod sinks;
 mod sources;
 mod stages;
@@ -102,6 +103,7 @@ pub fn check(program: &hir::Program, host: &dyn Host, dir: &Path) -> (Typed, Vec
             }
         })
         .collect();
+    outputs::check(program, &mut c.errors);
     (
         Typed {
             models: c.models,

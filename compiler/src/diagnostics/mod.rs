@@ -54,6 +54,7 @@ codes! {
     E0206: Error, "tile grid too small for the number of streams";
     E0207: Error, "stage needs object metadata and none is produced upstream";
     E0208: Error, "invalid stream type in an ascription";
+    E0209: Error, "two outputs at one address: the same `rtsp_out` port and path twice";
     E0301: Error, "batch size incompatible with the model's fixed batch dimension";
     E0302: Error, "model input incompatible with the frames: rank, layout, or channel count";
     E0303: Error, "model input or output element type not supported";

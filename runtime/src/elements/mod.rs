@@ -1,7 +1,7 @@
 //! vpl's own GStreamer elements, registered in-process: `vplinfer` (frames → frames with
 //! object metadata), `vpltrack` (track ids), `vploverlay` (boxes drawn), `vplrecords`
-//! (frames with metadata → JSON lines), `vplrtspsrc` (an RTSP stream that reconnects) and
-//! `vplrtspout` (an RTSP server).
+//! (frames with metadata → JSON lines), `vplrtspsrc` (an RTSP stream that reconnects),
+//! `vplrtspout` (an RTSP server) and `vplfileloop` (a file played again and again).
 
 use std::sync::OnceLock;
 
@@ -9,6 +9,7 @@ use gstreamer as gst;
 use gstreamer::glib;
 
 pub mod batcher;
+pub mod fileloop;
 pub mod filter;
 pub mod infer;
 pub mod overlay;
@@ -29,6 +30,7 @@ pub fn register() -> Result<(), glib::BoolError> {
             filter::register()?;
             overlay::register()?;
             rtsp::register()?;
+            fileloop::register()?;
             records::register()
         })
         .clone()

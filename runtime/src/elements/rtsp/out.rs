@@ -2,8 +2,11 @@
 //! `rtsp://address:port/path`. The element is a bin holding an `appsink`; each client's
 //! media is a small pipeline `appsrc ! h264parse ! rtph264pay` fed from it. The server runs
 //! on a main loop of its own thread; it listens from `READY → PAUSED` (a port in use is an
-//! error there) and is shut down, its port freed, at `PAUSED → READY`.
+//! error there) and is shut down, its port freed, at `PAUSED → READY`. Elements of this
+//! process on the same address and port share one server, each mounting its own path; the
+//! server ends with the last of them.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
 use std::thread::JoinHandle;
@@ -185,10 +188,7 @@ struct Server {
 impl Server {
     /// Closes every client's connection, stops listening (the port is free when this
     /// returns) and ends the loop, all on the server's own thread.
-    fn shut_down(self, path: &str) {
-        if let Some(mounts) = self.server.mount_points() {
-            mounts.remove_factory(path);
-        }
+    fn shut_down(self) {
         let Server {
             server,
             context,
@@ -207,11 +207,30 @@ impl Server {
     }
 }
 
+/// A server shared by the elements that serve on its address and port.
+struct Shared {
+    server: Server,
+    /// The mounted paths, each with the input pad of the element serving it (asked for a
+    /// key frame when a client starts playing).
+    paths: Arc<Mutex<HashMap<String, glib::WeakRef<gst::GhostPad>>>>,
+}
+
+/// The servers of this process, by address and port.
+static SERVERS: LazyLock<Mutex<HashMap<(String, u32), Shared>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+
+fn servers() -> MutexGuard<'static, HashMap<(String, u32), Shared>> {
+    SERVERS.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Where an element serves: the key of its shared server and its mount path.
+type Mounted = ((String, u32), String);
+
 pub struct VplRtspOut {
     settings: Mutex<Settings>,
     appsink: gst_app::AppSink,
     outputs: Arc<Outputs>,
-    server: Mutex<Option<Server>>,
+    server: Mutex<Option<Mounted>>,
 }
 
 impl VplRtspOut {
@@ -219,7 +238,7 @@ impl VplRtspOut {
         self.settings.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn server(&self) -> MutexGuard<'_, Option<Server>> {
+    fn server(&self) -> MutexGuard<'_, Option<Mounted>> {
         self.server.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -236,9 +255,6 @@ impl VplRtspOut {
         let path = Self::mount_path(&settings);
         self.outputs.ended.store(false, Ordering::SeqCst);
 
-        let server = rtsp_server::RTSPServer::new();
-        server.set_address(&settings.address);
-        server.set_service(&settings.port.to_string());
         let factory = rtsp_server::RTSPMediaFactory::new();
         factory.set_launch(MEDIA_LAUNCH);
         factory.set_shared(true);
@@ -266,14 +282,76 @@ impl VplRtspOut {
             media.connect_unprepared(move |_| gone.remove(&appsrc));
             request_key_frame(&key_pad);
         });
+
+        let key = (settings.address.clone(), settings.port);
+        let mut servers = servers();
+        if let Some(shared) = servers.get(&key) {
+            // Another stream of this process serves on this port: mount this one beside it.
+            let mut paths = shared.paths.lock().unwrap_or_else(|p| p.into_inner());
+            if paths.contains_key(&path) {
+                gst::element_imp_error!(
+                    self,
+                    gst::ResourceError::Busy,
+                    (
+                        "Another stream is already served at rtsp://{}:{}{}",
+                        settings.address,
+                        settings.port,
+                        path
+                    ),
+                    ["choose another `path` or `port` for one of them"]
+                );
+                return Err(gst::StateChangeError);
+            }
+            if let Some(mounts) = shared.server.server.mount_points() {
+                mounts.add_factory(&path, factory);
+            }
+            paths.insert(path.clone(), pad);
+        } else {
+            let paths = Arc::new(Mutex::new(HashMap::from([(path.clone(), pad)])));
+            let server = self.listen(&settings, &path, factory, paths.clone())?;
+            servers.insert(key.clone(), Shared { server, paths });
+        }
+        drop(servers);
+        gst::info!(
+            CAT,
+            imp = self,
+            "serving rtsp://{}:{}{}",
+            settings.address,
+            settings.port,
+            path
+        );
+        *self.server() = Some((key, path));
+        Ok(())
+    }
+
+    /// A new server on the settings' address and port, listening, with `factory` at `path`.
+    fn listen(
+        &self,
+        settings: &Settings,
+        path: &str,
+        factory: rtsp_server::RTSPMediaFactory,
+        paths: Arc<Mutex<HashMap<String, glib::WeakRef<gst::GhostPad>>>>,
+    ) -> Result<Server, gst::StateChangeError> {
+        let server = rtsp_server::RTSPServer::new();
+        server.set_address(&settings.address);
+        server.set_service(&settings.port.to_string());
         if let Some(mounts) = server.mount_points() {
-            mounts.add_factory(&path, factory);
+            mounts.add_factory(path, factory);
         }
         server.connect_client_connected(move |_, client| {
-            let pad = pad.clone();
-            client.connect_play_request(move |_, _| request_key_frame(&pad));
+            let paths = paths.clone();
+            client.connect_play_request(move |_, _| {
+                let pads: Vec<_> = paths
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .values()
+                    .cloned()
+                    .collect();
+                for pad in &pads {
+                    request_key_frame(pad);
+                }
+            });
         });
-
         let context = glib::MainContext::new();
         // Binds the port now, so that a port in use fails the start with the reason.
         let listening = server
@@ -323,29 +401,32 @@ impl VplRtspOut {
                 return Err(gst::StateChangeError);
             }
         };
-        gst::info!(
-            CAT,
-            imp = self,
-            "serving rtsp://{}:{}{}",
-            settings.address,
-            settings.port,
-            path
-        );
-        *self.server() = Some(Server {
+        Ok(Server {
             server,
             context,
             listening,
             main_loop,
             thread,
-        });
-        Ok(())
+        })
     }
 
     fn stop(&self) {
-        let server = self.server().take();
-        if let Some(server) = server {
-            let path = Self::mount_path(&self.settings());
-            server.shut_down(&path);
+        let mounted = self.server().take();
+        if let Some((key, path)) = mounted {
+            let mut servers = servers();
+            let last = servers.get(&key).is_some_and(|shared| {
+                if let Some(mounts) = shared.server.server.mount_points() {
+                    mounts.remove_factory(&path);
+                }
+                let mut paths = shared.paths.lock().unwrap_or_else(|p| p.into_inner());
+                paths.remove(&path);
+                paths.is_empty()
+            });
+            let ended = if last { servers.remove(&key) } else { None };
+            drop(servers);
+            if let Some(shared) = ended {
+                shared.server.shut_down();
+            }
         }
         self.outputs.medias().clear();
     }
