@@ -181,6 +181,23 @@ impl Host for FsHost {
         Ok(facts)
     }
 
+    fn canonical(&self, path: &Path) -> PathBuf {
+        // An output may not exist yet: its directory is canonical, its name kept.
+        if let Ok(p) = std::fs::canonicalize(path) {
+            return p;
+        }
+        match (path.parent(), path.file_name()) {
+            (Some(dir), Some(name)) => std::fs::canonicalize(if dir.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                dir
+            })
+            .map(|d| d.join(name))
+            .unwrap_or_else(|_| vpl_compiler::host::normalize(path)),
+            _ => vpl_compiler::host::normalize(path),
+        }
+    }
+
     fn read_labels(&self, path: &Path) -> Result<Vec<String>, FactError> {
         regular_file(path)?;
         let text = std::fs::read_to_string(path).map_err(|e| io_problem(&e))?;

@@ -481,3 +481,29 @@ fn reconnecting_to_a_camera_that_is_not_there_is_not_a_busy_loop() {
     let attempts = stderr.matches("still away").count();
     assert!((1..=25).contains(&attempts), "{attempts} attempts in 2 s");
 }
+
+#[test]
+fn an_output_over_its_own_source_is_refused_before_it_destroys_it() {
+    let dir = temp_dir("overwrite");
+    std::fs::create_dir_all(dir.join("media")).expect("mkdir");
+    let input = dir.join("media/in.mp4");
+    std::fs::copy(
+        common::root().join("tests/fixtures/media/h264_640x360_25fps.mp4"),
+        &input,
+    )
+    .expect("copy");
+    std::os::unix::fs::symlink(dir.join("media"), dir.join("link")).expect("symlink");
+    let before = std::fs::read(&input).expect("read");
+    for sink in ["media/in.mp4", "link/in.mp4", "media/../link/./in.mp4"] {
+        std::fs::write(
+            dir.join("p.vpl"),
+            format!("pipeline p {{\n    file(\"media/in.mp4\") | decode | encode(h264) | file({sink:?});\n}}\n"),
+        )
+        .expect("write");
+        let out = vplc_bounded(&dir, &["run", "--quiet", "p.vpl"]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{sink}: {stderr}");
+        assert!(stderr.contains("error[E0210]"), "{sink}: {stderr}");
+        assert_eq!(std::fs::read(&input).expect("read"), before, "{sink}");
+    }
+}

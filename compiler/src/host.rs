@@ -27,6 +27,12 @@ pub trait Host {
 
     /// The labels of a labels file: one a line, blank lines skipped.
     fn read_labels(&self, path: &Path) -> Result<Vec<String>, FactError>;
+
+    /// The path by which two names of one file compare equal (symbolic links followed
+    /// where the file or its directory exists). In memory: the path as it is.
+    fn canonical(&self, path: &Path) -> PathBuf {
+        normalize(path)
+    }
 }
 
 /// The labels in the text of a labels file.

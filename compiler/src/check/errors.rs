@@ -1,4 +1,4 @@
-//! Type errors as data, and the one place that words them (E0201–E0209, E0301–E0308,
+//! Type errors as data, and the one place that words them (E0201–E0210, E0301–E0308,
 //! W0101, W0201, W0202, W0301).
 
 use crate::diagnostics::{Code, Diagnostic};
@@ -129,6 +129,15 @@ pub enum TypeError {
         first: Span,
         port: i64,
         path: String,
+    },
+    /// A sink writes a file the program reads (a source, a model, labels) or another sink
+    /// writes (E0210).
+    OutputOverwrites {
+        span: Span,
+        other: Span,
+        path: String,
+        /// What the other use is: "read by this source", "written by this sink", …
+        other_is: &'static str,
     },
     UnknownObjectLabel {
         span: Span,
@@ -373,6 +382,24 @@ impl TypeError {
             .with_primary_label("served here again")
             .with_label(file, *first, "the first stream served there")
             .with_help("give each `rtsp_out` its own `path` (several paths share one port) or its own `port`"),
+            TypeError::OutputOverwrites {
+                span,
+                other,
+                path,
+                other_is,
+            } => Diagnostic::new(
+                Code::E0210,
+                file,
+                *span,
+                if *other_is == "written by this sink" {
+                    format!("two outputs write `{path}`: one would be lost or both mixed")
+                } else {
+                    format!("this output overwrites `{path}`, which the program reads")
+                },
+            )
+            .with_primary_label(format!("writes `{path}`"))
+            .with_label(file, *other, *other_is)
+            .with_help("give this output a path of its own"),
             TypeError::UnknownObjectLabel {
                 span,
                 label,

@@ -103,7 +103,7 @@ pub fn check(program: &hir::Program, host: &dyn Host, dir: &Path) -> (Typed, Vec
             }
         })
         .collect();
-    outputs::check(program, &mut c.errors);
+    outputs::check(program, host, dir, &mut c.errors);
     (
         Typed {
             models: c.models,

@@ -55,6 +55,7 @@ codes! {
     E0207: Error, "stage needs object metadata and none is produced upstream";
     E0208: Error, "invalid stream type in an ascription";
     E0209: Error, "two outputs at one address: the same `rtsp_out` port and path twice";
+    E0210: Error, "an output overwrites a file the program reads or another output writes";
     E0301: Error, "batch size incompatible with the model's fixed batch dimension";
     E0302: Error, "model input incompatible with the frames: rank, layout, or channel count";
     E0303: Error, "model input or output element type not supported";
