@@ -200,7 +200,9 @@ impl Host for FsHost {
 
     fn read_labels(&self, path: &Path) -> Result<Vec<String>, FactError> {
         regular_file(path)?;
-        let text = std::fs::read_to_string(path).map_err(|e| io_problem(&e))?;
+        let bytes = std::fs::read(path).map_err(|e| io_problem(&e))?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| FactError::Invalid("it is not UTF-8 text (one label a line)".into()))?;
         Ok(parse_labels(&text))
     }
 }

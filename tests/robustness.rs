@@ -507,3 +507,46 @@ fn an_output_over_its_own_source_is_refused_before_it_destroys_it() {
         assert_eq!(std::fs::read(&input).expect("read"), before, "{sink}");
     }
 }
+
+#[test]
+fn labels_that_are_not_text_and_models_that_cannot_be_read_are_errors() {
+    let dir = temp_dir("unreadable-inputs");
+    let classifier = common::asset("assets/models/colour_classifier.onnx");
+    // Latin-1 bytes: not UTF-8. Read leniently they became `class0, class1, …`.
+    std::fs::write(
+        dir.join("colours.labels"),
+        b"rouge\nvert\nbleu \xe9clatant\n",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.join("labels.vpl"),
+        format!(
+            "model m = onnx({classifier:?}, labels: \"colours.labels\", decoder: classify());\npipeline p {{\n    test(frames: 2) | infer(m) | json | stdout;\n}}\n"
+        ),
+    )
+    .expect("write");
+    // A file that opens but whose read fails (EIO): it used to check clean and `infer`
+    // vanished from the run, which then found 0 objects and exited 0.
+    std::fs::write(
+        dir.join("model.vpl"),
+        "model m = onnx(\"/proc/self/mem\", decoder: classify());\npipeline p {\n    test(frames: 2) | infer(m) | json | stdout;\n}\n",
+    )
+    .expect("write");
+    for (program, expected) in [
+        (
+            "labels.vpl",
+            "the labels file `colours.labels` cannot be read: it is not UTF-8 text",
+        ),
+        ("model.vpl", "the model `/proc/self/mem` cannot be read"),
+    ] {
+        for command in ["check", "run"] {
+            let out = vplc_bounded(&dir, &[command, program]);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(1), "{command} {program}: {stderr}");
+            assert!(
+                stderr.contains("error[E0109]") && stderr.contains(expected),
+                "{command} {program}: {stderr}"
+            );
+        }
+    }
+}

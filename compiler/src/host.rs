@@ -99,7 +99,9 @@ impl Host for MemoryHost {
     }
 
     fn read_labels(&self, path: &Path) -> Result<Vec<String>, FactError> {
-        Ok(parse_labels(&String::from_utf8_lossy(self.bytes(path)?)))
+        let text = std::str::from_utf8(self.bytes(path)?)
+            .map_err(|_| FactError::Invalid("it is not UTF-8 text (one label a line)".into()))?;
+        Ok(parse_labels(text))
     }
 }
 

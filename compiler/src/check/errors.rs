@@ -87,6 +87,14 @@ pub enum TypeError {
         path: String,
         reason: String,
     },
+    /// A model or labels file that opened when names were resolved but could not be read
+    /// (E0109): `what` is "model" or "labels file".
+    InputUnreadable {
+        span: Span,
+        path: String,
+        what: &'static str,
+        reason: String,
+    },
     ContainerCodec {
         span: Span,
         container: String,
@@ -283,6 +291,18 @@ impl TypeError {
                 format!("`{path}` cannot be read as video: {reason}"),
             )
             .with_primary_label("not a video file GStreamer can read"),
+            TypeError::InputUnreadable {
+                span,
+                path,
+                what,
+                reason,
+            } => Diagnostic::new(
+                Code::E0109,
+                file,
+                *span,
+                format!("the {what} `{path}` cannot be read: {reason}"),
+            )
+            .with_primary_label(format!("this {what} is needed to check and run the program")),
             TypeError::ContainerCodec {
                 span,
                 container,

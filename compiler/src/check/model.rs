@@ -244,8 +244,29 @@ pub(super) fn analyse(
             });
             return None;
         }
-        // Not found or unreadable: E0109 already; unavailable: nothing to check.
-        Err(_) => return None,
+        // Unavailable: this host cannot read models; nothing to check.
+        Err(FactError::Unavailable(_)) => return None,
+        // Not found or unreadable when names were resolved: E0109 already.
+        Err(_) if host.check_file(path).is_err() => return None,
+        // It opened then but cannot be read now: say so, or `infer` would lose its model.
+        Err(FactError::NotFound) => {
+            errors.push(TypeError::InputUnreadable {
+                span: path_arg.span,
+                path: path_text.clone(),
+                what: "model",
+                reason: "it is gone".into(),
+            });
+            return None;
+        }
+        Err(FactError::Unreadable(reason)) => {
+            errors.push(TypeError::InputUnreadable {
+                span: path_arg.span,
+                path: path_text.clone(),
+                what: "model",
+                reason,
+            });
+            return None;
+        }
     };
 
     let decoder = match &call.bound("decoder")?.value {
@@ -278,7 +299,29 @@ pub(super) fn analyse(
                 })
                 .collect(),
         ),
-        Value::String(file) => host.read_labels(&normalize(&dir.join(file))).ok(),
+        Value::String(file) => {
+            let labels_path = normalize(&dir.join(file));
+            match host.read_labels(&labels_path) {
+                Ok(labels) => Some(labels),
+                Err(FactError::Unavailable(_)) => None,
+                // Not there when names were resolved: E0109 already.
+                Err(_) if host.check_file(&labels_path).is_err() => None,
+                // A labels file that cannot be read (not UTF-8 text, say) must not turn
+                // silently into `class0, class1, …`.
+                Err(e) => {
+                    errors.push(TypeError::InputUnreadable {
+                        span: labels_arg.span,
+                        path: file.clone(),
+                        what: "labels file",
+                        reason: match e {
+                            FactError::Unreadable(r) | FactError::Invalid(r) => r,
+                            _ => "it is gone".into(),
+                        },
+                    });
+                    None
+                }
+            }
+        }
         _ => None,
     };
     let named = match call.bound("output") {
