@@ -550,3 +550,50 @@ fn labels_that_are_not_text_and_models_that_cannot_be_read_are_errors() {
         }
     }
 }
+
+#[test]
+fn every_codec_and_container_pair_that_checks_clean_writes_its_file() {
+    // `encode(av1)` into any container (no av1parse) and JPEG into `.mp4` checked clean
+    // and failed at run time; now each pair is either an error at check or a file.
+    let dir = temp_dir("codec-container");
+    let mut written = Vec::new();
+    for codec in ["h264", "h265", "vp8", "vp9", "av1", "jpeg"] {
+        for ext in ["mp4", "mov", "mkv", "webm", "ts"] {
+            let program = format!("{codec}_{ext}.vpl");
+            let output = format!("out_{codec}.{ext}");
+            std::fs::write(
+                dir.join(&program),
+                format!(
+                    "pipeline p {{\n    test(resolution: 160x120, frames: 3) | encode({codec}) | file({output:?});\n}}\n"
+                ),
+            )
+            .expect("write");
+            let checked = vplc_bounded(&dir, &["check", &program]);
+            if checked.status.code() != Some(0) {
+                let stderr = String::from_utf8_lossy(&checked.stderr);
+                assert!(stderr.contains("error[E0202]"), "{program}: {stderr}");
+                continue;
+            }
+            let out = vplc_bounded(&dir, &["run", "--quiet", &program]);
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{program}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let size = std::fs::metadata(dir.join(&output)).map_or(0, |m| m.len());
+            assert!(size > 0, "{output} is empty");
+            written.push(output);
+        }
+    }
+    // The pairs users reach for are among them.
+    for expected in [
+        "out_av1.mkv",
+        "out_av1.mp4",
+        "out_jpeg.mov",
+        "out_jpeg.mkv",
+        "out_h264.mp4",
+    ] {
+        assert!(written.iter().any(|w| w == expected), "{written:?}");
+    }
+}

@@ -176,6 +176,9 @@ pub struct Let {
     pub name: Ident,
     pub flow: Flow,
     pub uses: Vec<Span>,
+    /// Its flow had errors of its own (already reported): the name is defined, so later
+    /// uses raise nothing more, and its type is unknown (`Ty::Error`), not an empty list.
+    pub broken: bool,
 }
 
 #[derive(Debug, Clone)]

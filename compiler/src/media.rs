@@ -65,7 +65,13 @@ pub const CODECS: &[Codec] = &[
         [None, Some("vp9dec"), Some("vp9enc")],
         true,
     ),
-    codec("av1", "video/x-av1", [None, None, Some("av1enc")], true),
+    // av1enc's output needs av1parse before a muxer (it gives no stream-format).
+    codec(
+        "av1",
+        "video/x-av1",
+        [Some("av1parse"), None, Some("av1enc")],
+        true,
+    ),
     codec(
         "mpeg2",
         "video/mpeg",
@@ -142,7 +148,9 @@ pub struct Container {
 const ALL_CODECS: &[&str] = &[
     "h264", "h265", "vp8", "vp9", "av1", "mpeg2", "mpeg4", "msmpeg4", "jpeg", "theora",
 ];
-const MP4_CODECS: &[&str] = &["h264", "h265", "av1", "mpeg4", "jpeg"];
+/// What mp4mux takes (not JPEG: motion JPEG goes into `.mov`, written by qtmux).
+const MP4_CODECS: &[&str] = &["h264", "h265", "av1", "mpeg4"];
+const MOV_CODECS: &[&str] = &["h264", "h265", "av1", "mpeg4", "jpeg"];
 
 /// Every container vpl demuxes or writes.
 pub const CONTAINERS: &[Container] = &[
@@ -159,8 +167,8 @@ pub const CONTAINERS: &[Container] = &[
         caps: &[],
         demuxer: "qtdemux",
         extensions: &["mov"],
-        muxer: Some("mp4mux"),
-        codecs: MP4_CODECS,
+        muxer: Some("qtmux"),
+        codecs: MOV_CODECS,
     },
     Container {
         name: "matroska",

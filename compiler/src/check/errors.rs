@@ -87,6 +87,10 @@ pub enum TypeError {
         path: String,
         reason: String,
     },
+    /// `std:` with a zero in it (E0107): pixels are divided by it.
+    ZeroStd {
+        span: Span,
+    },
     /// A model or labels file that opened when names were resolved but could not be read
     /// (E0109): `what` is "model" or "labels file".
     InputUnreadable {
@@ -291,6 +295,14 @@ impl TypeError {
                 format!("`{path}` cannot be read as video: {reason}"),
             )
             .with_primary_label("not a video file GStreamer can read"),
+            TypeError::ZeroStd { span } => Diagnostic::new(
+                Code::E0107,
+                file,
+                *span,
+                "`std` of `onnx` is out of range: a channel's std is 0",
+            )
+            .with_primary_label("frames are divided by these values")
+            .with_help("every `std` value must be non-zero (1.0 leaves a channel unscaled)"),
             TypeError::InputUnreadable {
                 span,
                 path,

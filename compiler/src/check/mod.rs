@@ -89,7 +89,11 @@ pub fn check(program: &hir::Program, host: &dyn Host, dir: &Path) -> (Typed, Vec
             let mut lets: Vec<(String, Span, Ty)> = Vec::new();
             let mut let_types: Vec<Ty> = Vec::new();
             for l in &p.lets {
-                let ty = c.flow(&l.flow, &let_types);
+                let ty = if l.broken {
+                    Ty::Error
+                } else {
+                    c.flow(&l.flow, &let_types)
+                };
                 let_types.push(ty.clone());
                 lets.push((l.name.name.clone(), l.name.span, ty));
             }

@@ -498,6 +498,14 @@ pub(super) fn analyse(
     };
     let mean = per_channel("mean", 0.0);
     let std = per_channel("std", 1.0);
+    // Frames are divided by `std`: a zero would make every input value infinite.
+    if let Some(arg) = call.bound("std")
+        && arg.given
+        && floats(&arg.value).is_some_and(|v| v.contains(&0.0))
+    {
+        errors.push(TypeError::ZeroStd { span: arg.span });
+        ok = false;
+    }
 
     // The decoder against the output's shape.
     let classes = match read_shape(decoder_name, output) {

@@ -22,8 +22,12 @@ impl Checker<'_> {
         let (video, media, unknown_source) = match source {
             Source::Test => (
                 Video {
+                    resolution: {
+                        let size = call.resolution("resolution");
+                        self.check_size(call, size);
+                        size
+                    },
                     format: Format::Raw("i420".into()),
-                    resolution: call.resolution("resolution"),
                     rate: call.rate("rate"),
                     meta: Meta::default(),
                 },

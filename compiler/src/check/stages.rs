@@ -282,11 +282,12 @@ impl Checker<'_> {
                 None => return Ty::Error,
             },
         };
-        let cols = call.int("cols").unwrap_or(1);
-        let rows = call.int("rows").unwrap_or(1);
         let resolution = call.resolution("resolution");
         self.check_size(call, resolution);
-        if cols * rows < videos.len() as i64 {
+        // A grid given out of range (`tile(0, 0)`) is E0107 already: no grid to compare.
+        if let (Some(cols), Some(rows)) = (call.int("cols"), call.int("rows"))
+            && cols.saturating_mul(rows) < videos.len() as i64
+        {
             self.errors.push(TypeError::TileTooSmall {
                 span: call.span,
                 cols,

@@ -256,6 +256,7 @@ impl<'a> Resolver<'a> {
                     scope.by_name.entry(name.name.clone()).or_insert(id);
                     scope.lets.push(hir::Let {
                         name: name.clone(),
+                        broken: flow.is_none(),
                         flow: flow.unwrap_or(Flow::List {
                             items: Vec::new(),
                             span: l.flow.span,
