@@ -402,3 +402,28 @@ fn two_clients_share_one_server() {
     }
     server.set_state(gst::State::Null).expect("stops");
 }
+
+#[test]
+fn without_reconnecting_a_server_that_goes_away_mid_stream_is_an_error() {
+    // The server is stopped in the middle of its stream (it never ends it): with
+    // `reconnect=0` that is a lost stream, an error, not the stream's end.
+    init();
+    let port = free_port();
+    let server = server(port, 0);
+    server.set_state(gst::State::Playing).expect("serving");
+    let mut reader = Reader::playing(port, "codec=h264 reconnect=0");
+    assert!(reader.until(|r| r.frames() >= 30), "{}", reader.frames());
+    server.set_state(gst::State::Null).expect("stops");
+    drop(server);
+    assert!(
+        reader.until(|r| r.eos || !r.errors.is_empty()),
+        "neither an end nor an error"
+    );
+    assert!(!reader.eos, "the lost stream was taken for its end");
+    assert!(
+        reader.errors.iter().any(|e| e.contains("lost rtsp://")),
+        "{:?}",
+        reader.errors
+    );
+    reader.stop();
+}

@@ -538,11 +538,13 @@ impl Supervisor {
                             ended: false,
                         };
                     }
+                    // An end after a warning (the connection closed, a read failed) is
+                    // a server that went away, not one that ended its stream.
                     gst::MessageView::Eos(_) => {
                         return Ending::Lost {
+                            ended: last_warning.is_none(),
                             reason: last_warning
                                 .unwrap_or_else(|| "the server ended the stream".into()),
-                            ended: true,
                         };
                     }
                     gst::MessageView::Warning(w) => {
