@@ -31,6 +31,8 @@ struct Stats<'a> {
     objects: u64,
     /// Frames a model ran on (vpl's extension of spec §8's statistics).
     inferred: u64,
+    /// Frames live sources dropped because the pipeline fell behind them (vpl's extension).
+    dropped: u64,
     exit: &'a str,
 }
 
@@ -384,8 +386,12 @@ pub fn run(args: &RunArgs) -> u8 {
             .zip(&fps)
             .map(|(n, f)| format!("{n} frames at {f:.1} fps"))
             .collect();
+        let dropped = match running.dropped_frames() {
+            0 => String::new(),
+            n => format!("; {n} frames of live streams dropped (the pipeline fell behind)"),
+        };
         eprintln!(
-            "vplc: pipeline {} finished ({exit}) in {:.1} s: {}; {} objects",
+            "vplc: pipeline {} finished ({exit}) in {:.1} s: {}; {} objects{dropped}",
             plan.pipeline,
             wall.as_secs_f64(),
             per_stream.join(", "),
@@ -400,6 +406,7 @@ pub fn run(args: &RunArgs) -> u8 {
             fps: fps.iter().map(|f| (f * 10.0).round() / 10.0).collect(),
             objects: found.objects.load(Ordering::Relaxed),
             inferred: found.inferred.load(Ordering::Relaxed),
+            dropped: running.dropped_frames(),
             exit,
         };
         let text = serde_json::to_string(&stats).unwrap_or_default() + "\n";

@@ -169,8 +169,21 @@ fn an_element_error_is_reported_at_its_stage() {
 #[test]
 fn files_written_before_an_error_are_finished() {
     let dir = temp_dir("finish");
-    // Records go to a device that is always full: writing fails after a few frames.
-    std::os::unix::fs::symlink("/dev/full", dir.join("full.jsonl")).expect("symlink");
+    // Records go into a pipe whose reader goes away after 100 of them: the next write
+    // fails (records are written line by line, so the failure comes right then).
+    let fifo = dir.join("full.jsonl");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .expect("mkfifo")
+            .success()
+    );
+    let reader = std::thread::spawn(move || {
+        use std::io::BufRead;
+        let pipe = std::io::BufReader::new(std::fs::File::open(&fifo).expect("open the pipe"));
+        pipe.lines().take(100).count()
+    });
     let program = dir.join("p.vpl");
     std::fs::write(
         &program,
@@ -178,6 +191,7 @@ fn files_written_before_an_error_are_finished() {
     )
     .expect("write");
     let out = vplc(&["run", "--quiet", &program.display().to_string()]);
+    assert_eq!(reader.join().expect("the reader"), 100);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{stderr}");
     assert!(

@@ -512,6 +512,18 @@ impl Running {
         }
     }
 
+    /// Frames the live sources dropped because the pipeline fell behind them (each drop
+    /// is also a warning on the bus).
+    pub fn dropped_frames(&self) -> u64 {
+        self.pipeline
+            .iterate_recurse()
+            .into_iter()
+            .flatten()
+            .filter(|e| e.factory().is_some_and(|f| f.name() == "vplrtspsrc"))
+            .map(|e| e.property::<u64>("dropped"))
+            .sum()
+    }
+
     /// The playing position, in nanoseconds.
     pub fn position_ns(&self) -> Option<u64> {
         self.pipeline

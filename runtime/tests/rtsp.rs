@@ -58,9 +58,14 @@ struct Reader {
 
 impl Reader {
     fn new(port: u16, props: &str) -> Reader {
+        Reader::through(port, props, "")
+    }
+
+    /// A reader whose frames pass through `stages` (`! identity sleep-time=…`) after decoding.
+    fn through(port: u16, props: &str, stages: &str) -> Reader {
         let pipeline = launch(&format!(
             "vplrtspsrc name=src location=rtsp://127.0.0.1:{port}/t latency=100 {props} \
-             ! h264parse ! avdec_h264 ! appsink name=out sync=false"
+             ! h264parse ! avdec_h264 {stages} ! appsink name=out sync=false"
         ));
         let sink = pipeline
             .by_name("out")
@@ -426,4 +431,47 @@ fn without_reconnecting_a_server_that_goes_away_mid_stream_is_an_error() {
         reader.errors
     );
     reader.stop();
+}
+
+#[test]
+fn a_reader_slower_than_the_stream_drops_frames_and_says_so() {
+    // 30 frames a second served, 5 a second taken (each waits 200 ms): once 2 s of video
+    // wait, frames are dropped up to the next key frame, counted and reported.
+    init();
+    let port = free_port();
+    let server = server(port, 0);
+    server.set_state(gst::State::Playing).expect("serving");
+    let mut reader = Reader::through(
+        port,
+        "codec=h264 reconnect=0",
+        "! identity sleep-time=200000",
+    );
+    reader
+        .pipeline
+        .set_state(gst::State::Playing)
+        .expect("reading");
+    assert!(
+        reader.until(|r| r
+            .warnings
+            .iter()
+            .any(|w| w.contains("frames dropped so far"))),
+        "no warning of dropped frames: {:?}",
+        reader.warnings
+    );
+    let src = reader.pipeline.by_name("src").expect("the source");
+    assert!(src.property::<u64>("dropped") > 0);
+    let warning = reader
+        .warnings
+        .iter()
+        .find(|w| w.contains("frames dropped so far"))
+        .expect("the warning");
+    assert!(
+        warning.starts_with(&format!(
+            "the pipeline is slower than rtsp://127.0.0.1:{port}/t:"
+        )),
+        "{warning}"
+    );
+    assert!(reader.errors.is_empty(), "{:?}", reader.errors);
+    reader.stop();
+    server.set_state(gst::State::Null).expect("stops");
 }

@@ -40,6 +40,8 @@ const POLL: Duration = Duration::from_millis(100);
 /// Encoded video held for downstream when it falls behind a live stream; older frames are
 /// dropped past it (memory stays bounded).
 const MAX_QUEUED_NS: u64 = 2_000_000_000;
+/// While frames are being dropped, the warning is repeated at most this often.
+const BEHIND_REPORT_EVERY: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Clone)]
 struct Settings {
@@ -84,6 +86,14 @@ struct FeedState {
     frames: u64,
     /// A loss was reported and the stream has not come back since: its first frame says so.
     reported_loss: Option<String>,
+    /// Frames dropped because the pipeline fell behind the stream (all connections).
+    dropped: u64,
+    /// Dropping until the next key frame.
+    dropping: bool,
+    /// The stream's address, for messages.
+    url: String,
+    /// When falling behind was last reported.
+    behind_reported: Option<Instant>,
 }
 
 impl Feed {
@@ -98,8 +108,9 @@ impl Feed {
     }
 
     /// A new connection: its clock and its first key frame are new.
-    fn begin_connection(&self) {
+    fn begin_connection(&self, url: &str) {
         let mut st = self.state();
+        st.url = url.to_string();
         st.rebase.restart();
         st.need_key = true;
         st.discont = true;
@@ -157,6 +168,35 @@ impl Feed {
                 out.set_flags(gst::BufferFlags::DISCONT);
             }
         }
+        // The pipeline fell behind this live stream (inference slower than the camera):
+        // drop frames, up to the next key frame so decoding stays whole, and say so.
+        let queued: u64 = if self.appsrc.find_property("current-level-time").is_some() {
+            self.appsrc.property("current-level-time")
+        } else {
+            0
+        };
+        if queued >= MAX_QUEUED_NS
+            || (st.dropping && buffer.flags().contains(gst::BufferFlags::DELTA_UNIT))
+        {
+            st.dropping = true;
+            st.dropped += 1;
+            let report = st
+                .behind_reported
+                .is_none_or(|at| at.elapsed() >= BEHIND_REPORT_EVERY);
+            if report {
+                st.behind_reported = Some(Instant::now());
+                let text = format!(
+                    "the pipeline is slower than {}: {} frames dropped so far (up to the next key frame each time)",
+                    st.url, st.dropped
+                );
+                let message = gst::message::Warning::builder(gst::CoreError::TooLazy, &text)
+                    .src(&self.appsrc)
+                    .build();
+                let _ = self.appsrc.post_message(message);
+            }
+            return;
+        }
+        st.dropping = false;
         st.need_key = false;
         st.discont = false;
         st.frames += 1;
@@ -391,7 +431,7 @@ impl Supervisor {
                 return Ending::Fatal(message, "install the plugin and run again".into());
             }
         };
-        self.feed.begin_connection();
+        self.feed.begin_connection(&self.settings.location);
         let ending = self.watch(&inner, &fatal);
         let _ = inner.set_state(gst::State::Null);
         ending
@@ -658,13 +698,9 @@ impl ObjectSubclass for VplRtspSrc {
             .format(gst::Format::Time)
             .do_timestamp(false)
             .build();
-        if appsrc.find_property("leaky-type").is_some()
-            && appsrc.find_property("max-time").is_some()
-        {
-            appsrc.set_property_from_str("leaky-type", "downstream");
-            appsrc.set_property("max-time", gst::ClockTime::from_nseconds(MAX_QUEUED_NS));
-            appsrc.set_max_bytes(0);
-        }
+        // Unbounded here: `Feed::push` drops whole runs of frames up to a key frame once
+        // MAX_QUEUED_NS are waiting, and counts them (a leaky queue would drop silently).
+        appsrc.set_max_bytes(0);
         VplRtspSrc {
             settings: Mutex::new(Settings::default()),
             feed: Arc::new(Feed {
@@ -717,6 +753,11 @@ impl ObjectImpl for VplRtspSrc {
                     .blurb("The vpl codec the stream must have (h264, h265, ...); empty: any")
                     .mutable_ready()
                     .build(),
+                glib::ParamSpecUInt64::builder("dropped")
+                    .nick("Dropped")
+                    .blurb("Frames dropped because the pipeline fell behind the live stream")
+                    .read_only()
+                    .build(),
             ]
         });
         PROPERTIES.as_ref()
@@ -758,6 +799,7 @@ impl ObjectImpl for VplRtspSrc {
             "reconnect" => settings.reconnect_ns.to_value(),
             "timeout" => settings.timeout_ns.to_value(),
             "codec" => settings.codec.to_value(),
+            "dropped" => self.feed.state().dropped.to_value(),
             // GLib only asks for properties listed above.
             _ => glib::Value::from_type(pspec.value_type()),
         }
