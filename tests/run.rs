@@ -261,3 +261,20 @@ fn realtime_plays_a_file_at_its_frame_rate() {
     assert!(wall >= 1.35, "15 frames at 10 fps played in {wall} s");
     assert_eq!(lines(&dir.join("out/r.jsonl")).len(), 15);
 }
+
+/// Found by tests/checked_runs.rs: a `let` no flow reads is only a warning (W0001), so the
+/// program must run; its stream is left out of the pipeline.
+#[test]
+fn an_unused_let_is_left_out_of_the_run() {
+    let dir = temp_dir("unused-let");
+    let program = dir.join("p.vpl");
+    std::fs::write(
+        &program,
+        "pipeline p {\n    let unused = test(resolution: 64x48) | scale(32x24);\n    \
+         test(resolution: 64x48, frames: 3) | json | file(\"out/r.jsonl\");\n}\n",
+    )
+    .expect("write");
+    let stats = run_ok(&program, &[]);
+    assert_eq!(stats["frames"], serde_json::json!([3]), "{stats}");
+    assert_eq!(lines(&dir.join("out/r.jsonl")).len(), 3);
+}
