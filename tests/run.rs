@@ -278,3 +278,28 @@ fn an_unused_let_is_left_out_of_the_run() {
     assert_eq!(stats["frames"], serde_json::json!([3]), "{stats}");
     assert_eq!(lines(&dir.join("out/r.jsonl")).len(), 3);
 }
+
+/// Found by tests/checked_runs.rs: `overlay` and `infer` take any raw format the checker
+/// accepts, not only those their elements take (the link failed at run time, E0503).
+#[test]
+fn overlay_and_infer_take_every_raw_format() {
+    let dir = temp_dir("formats");
+    let program = dir.join("p.vpl");
+    std::fs::write(
+        &program,
+        format!(
+            "model d = onnx({:?}, decoder: yolov8);\n\
+             pipeline p {{\n    \
+             let s = test(resolution: 64x48, frames: 3) | convert(bgra) | infer(d);\n    \
+             s | overlay | convert(yuy2) | overlay | encode(h264) | file(\"out/v.mkv\");\n    \
+             s | json | file(\"out/r.jsonl\");\n}}\n",
+            asset("tests/fixtures/models/det_dynamic.onnx")
+        ),
+    )
+    .expect("write");
+    let stats = run_ok(&program, &[]);
+    assert_eq!(stats["frames"], serde_json::json!([3]), "{stats}");
+    let records = lines(&dir.join("out/r.jsonl"));
+    assert_eq!(records.len(), 3);
+    assert_eq!(records[0]["width"], 64, "{}", records[0]);
+}
