@@ -766,7 +766,7 @@ impl Checker<'_> {
         let rows = call.int("rows").unwrap_or(1);
         let resolution = call.resolution("resolution");
         self.check_size(call, resolution);
-        if cols * rows < videos.len() as i64 {
+        if cols.saturating_mul(rows) < videos.len() as i64 {
             self.errors.push(TypeError::TileTooSmall {
                 span: call.span,
                 cols,
