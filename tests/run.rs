@@ -303,3 +303,21 @@ fn overlay_and_infer_take_every_raw_format() {
     assert_eq!(records.len(), 3);
     assert_eq!(records[0]["width"], 64, "{}", records[0]);
 }
+
+/// Found by tests/checked_runs.rs: two identical sources in a list are merged into one,
+/// which the tile then reads twice; lowering failed ("feeds several nodes without a tee").
+#[test]
+fn a_tile_of_two_identical_sources_runs() {
+    let dir = temp_dir("same-sources");
+    let program = dir.join("p.vpl");
+    std::fs::write(
+        &program,
+        "pipeline p {\n    [test(resolution: 64x48, frames: 3), test(resolution: 64x48, frames: 3)] \
+         | tile(2, 1, resolution: 128x48) | json | file(\"out/r.jsonl\");\n}\n",
+    )
+    .expect("write");
+    run_ok(&program, &[]);
+    let records = lines(&dir.join("out/r.jsonl"));
+    assert_eq!(records.len(), 3);
+    assert_eq!(records[0]["width"], 128, "{}", records[0]);
+}
