@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 pub use errors::TypeError;
 use errors::{Fix, Want};
 pub use model::{ModelInfo, ModelKind, Preprocess};
-use types::{CODECS, CODECS_420, RAW_FORMATS};
+use types::{CODECS, CODECS_420, RAW_FORMATS, encoder_sides};
 pub use types::{Format, Meta, Ty, Video};
 
 use crate::facts::{FactError, MediaFacts};
@@ -125,7 +125,9 @@ struct Checker<'a> {
 /// Which codecs each container extension holds.
 fn container_codecs(ext: &str) -> Option<&'static [&'static str]> {
     Some(match ext {
-        "mp4" | "mov" => &["h264", "h265", "av1", "mpeg4", "jpeg"],
+        // mp4mux takes no JPEG (qtmux, for .mov, does).
+        "mp4" => &["h264", "h265", "av1", "mpeg4"],
+        "mov" => &["h264", "h265", "av1", "mpeg4", "jpeg"],
         "mkv" => CODECS,
         "webm" => &["vp8", "vp9", "av1"],
         "ts" => &["h264", "h265", "mpeg2", "mpeg4"],
@@ -566,6 +568,21 @@ impl Checker<'_> {
                             codec: codec.clone(),
                             width: w,
                             height: h,
+                        });
+                    }
+                    let (min, max) = encoder_sides(&codec);
+                    if let Some((w, h)) = v.resolution
+                        && w > 0
+                        && h > 0
+                        && (w.min(h) < min || w.max(h) > max)
+                    {
+                        c.errors.push(TypeError::EncoderSize {
+                            span: call.span,
+                            codec: codec.clone(),
+                            width: w,
+                            height: h,
+                            min,
+                            max,
                         });
                     }
                     Ty::Video(Video {
