@@ -321,3 +321,24 @@ fn a_tile_of_two_identical_sources_runs() {
     assert_eq!(records.len(), 3);
     assert_eq!(records[0]["width"], 128, "{}", records[0]);
 }
+
+/// Found by tests/checked_runs.rs: a file copied without re-encoding to two sinks lost its
+/// parser behind the tee; the demuxer stopped with not-linked (E0504).
+#[test]
+fn a_file_copied_to_two_sinks_is_parsed_on_each_branch() {
+    let dir = temp_dir("copy-two");
+    let program = dir.join("p.vpl");
+    std::fs::write(
+        &program,
+        format!(
+            "pipeline p {{\n    let s = file({:?});\n    \
+             s | file(\"out/a.mp4\");\n    s | file(\"out/b.mkv\");\n}}\n",
+            asset("tests/fixtures/media/h264_320x240_30fps.mkv")
+        ),
+    )
+    .expect("write");
+    run_ok(&program, &["--max-frames", "5"]);
+    for out in ["out/a.mp4", "out/b.mkv"] {
+        assert!(count_frames(&dir.join(out), &dir) >= 5, "{out}");
+    }
+}

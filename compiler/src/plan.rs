@@ -523,6 +523,19 @@ impl Lowerer<'_> {
 
     /// Whether the stream into `id` comes from an `rtsp` source as received (through tees
     /// and queues only): the depayloader's output, which a muxer needs parsed.
+    /// Whether `id` reads a demuxer's pad, directly or through tees and queues (a file
+    /// copied to two sinks): such a stream has not been parsed yet.
+    fn received_from_demuxer(&self, id: NodeId) -> bool {
+        self.g
+            .node(id)
+            .inputs
+            .first()
+            .is_some_and(|i| match &self.g.node(*i).kind {
+                NodeKind::Tee | NodeKind::Queue { .. } => self.received_from_demuxer(*i),
+                _ => self.ends.get(i).is_some_and(|e| e.dynamic),
+            })
+    }
+
     fn received_from_rtsp(&self, id: NodeId) -> bool {
         self.g
             .node(id)
@@ -721,13 +734,7 @@ impl Lowerer<'_> {
                 let mut names = Vec::new();
                 // A stream copied from a file without re-encoding needs its parser.
                 let codec = format_of(&input_ty).and_then(|f| f.codec().map(str::to_string));
-                let from_demuxer = self
-                    .g
-                    .node(id)
-                    .inputs
-                    .first()
-                    .is_some_and(|i| self.ends.get(i).is_some_and(|e| e.dynamic));
-                if (from_demuxer || self.received_from_rtsp(id))
+                if (self.received_from_demuxer(id) || self.received_from_rtsp(id))
                     && let Some(p) = codec.as_deref().and_then(parser)
                 {
                     names.push(self.element(id, "parse", p, vec![]));
