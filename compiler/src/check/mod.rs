@@ -125,9 +125,8 @@ struct Checker<'a> {
 /// Which codecs each container extension holds.
 fn container_codecs(ext: &str) -> Option<&'static [&'static str]> {
     Some(match ext {
-        // mp4mux takes no JPEG (qtmux, for .mov, does).
-        "mp4" => &["h264", "h265", "av1", "mpeg4"],
-        "mov" => &["h264", "h265", "av1", "mpeg4", "jpeg"],
+        // Both are written by mp4mux, which takes no JPEG.
+        "mp4" | "mov" => &["h264", "h265", "av1", "mpeg4"],
         "mkv" => CODECS,
         "webm" => &["vp8", "vp9", "av1"],
         "ts" => &["h264", "h265", "mpeg2", "mpeg4"],
