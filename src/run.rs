@@ -167,7 +167,8 @@ fn counter_of(graph: &Graph, plan: &Plan, source: NodeId) -> String {
         .find(|l| l.from.starts_with(&own) && !l.to.starts_with(&own))
         .map(|l| {
             if l.dynamic {
-                l.to.clone()
+                // A demuxer's video pad appears at run time: count on it then.
+                format!("{}.dynamic", l.from)
             } else {
                 l.from.clone()
             }
@@ -187,8 +188,6 @@ fn decoder_of(graph: &Graph, id: NodeId) -> Option<NodeId> {
         })
 }
 
-/// Creates the directories output files go into; a directory that cannot be made is
-/// reported before anything runs.
 /// The files the run writes, for the message of a second signal.
 fn output_names(graph: &Graph) -> Vec<String> {
     graph

@@ -597,3 +597,63 @@ fn every_codec_and_container_pair_that_checks_clean_writes_its_file() {
         assert!(written.iter().any(|w| w == expected), "{written:?}");
     }
 }
+
+#[test]
+fn raw_video_files_stop_at_max_frames_and_are_counted() {
+    let dir = temp_dir("raw-file");
+    let raw = common::asset("tests/fixtures/media/raw_i420_160x120_10fps.mkv");
+    std::fs::write(
+        dir.join("p.vpl"),
+        format!("pipeline p {{\n    [file({raw:?}), test(frames: 50)] | json | file(\"out.jsonl\");\n}}\n"),
+    )
+    .expect("write");
+    let out = vplc_bounded(
+        &dir,
+        &[
+            "run",
+            "--quiet",
+            "--max-frames",
+            "5",
+            "--stats",
+            "s.json",
+            "p.vpl",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stats = common::stats(&dir.join("s.json"));
+    assert_eq!(stats["frames"], serde_json::json!([5, 5]), "{stats}");
+    assert_eq!(stats["exit"], "max-frames", "{stats}");
+    let records = std::fs::read_to_string(dir.join("out.jsonl")).expect("records");
+    assert_eq!(records.lines().count(), 10);
+}
+
+#[test]
+fn an_encoder_branch_beside_a_display_does_not_hang_in_preroll() {
+    // Found by tests/checked_runs.rs: the display waited for its first frame from behind
+    // x264's look-ahead while the other branch's sink held the tee in preroll.
+    let dir = temp_dir("preroll");
+    let raw = common::asset("tests/fixtures/media/raw_i420_160x120_10fps.mkv");
+    std::fs::write(
+        dir.join("p.vpl"),
+        format!(
+            "pipeline p {{\n    let s = file({raw:?});\n    s | encode | decode | display;\n    s | discard;\n}}\n"
+        ),
+    )
+    .expect("write");
+    let out = vplc_bounded(&dir, &["run", "--quiet", "--stats", "s.json", "p.vpl"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        common::stats(&dir.join("s.json"))["frames"],
+        serde_json::json!([20])
+    );
+}

@@ -379,3 +379,84 @@ fn a_looped_file_plays_on_with_increasing_timestamps() {
         "one frame (40 ms) apart, also where the file starts again: {steps:?}"
     );
 }
+
+/// Found by tests/checked_runs.rs: a `let` no flow reads is only a warning (W0001), so the
+/// program must run; its stream is left out of the pipeline.
+#[test]
+fn an_unused_let_is_left_out_of_the_run() {
+    let dir = temp_dir("unused-let");
+    let program = dir.join("p.vpl");
+    std::fs::write(
+        &program,
+        "pipeline p {\n    let unused = test(resolution: 64x48) | scale(32x24);\n    \
+         test(resolution: 64x48, frames: 3) | json | file(\"out/r.jsonl\");\n}\n",
+    )
+    .expect("write");
+    let stats = run_ok(&program, &[]);
+    assert_eq!(stats["frames"], serde_json::json!([3]), "{stats}");
+    assert_eq!(lines(&dir.join("out/r.jsonl")).len(), 3);
+}
+
+/// Found by tests/checked_runs.rs: `overlay` and `infer` take any raw format the checker
+/// accepts, not only those their elements take (the link failed at run time, E0503).
+#[test]
+fn overlay_and_infer_take_every_raw_format() {
+    let dir = temp_dir("formats");
+    let program = dir.join("p.vpl");
+    std::fs::write(
+        &program,
+        format!(
+            "model d = onnx({:?}, decoder: yolov8);\n\
+             pipeline p {{\n    \
+             let s = test(resolution: 64x48, frames: 3) | convert(bgra) | infer(d);\n    \
+             s | overlay | convert(yuy2) | overlay | encode(h264) | file(\"out/v.mkv\");\n    \
+             s | json | file(\"out/r.jsonl\");\n}}\n",
+            asset("tests/fixtures/models/det_dynamic.onnx")
+        ),
+    )
+    .expect("write");
+    let stats = run_ok(&program, &[]);
+    assert_eq!(stats["frames"], serde_json::json!([3]), "{stats}");
+    let records = lines(&dir.join("out/r.jsonl"));
+    assert_eq!(records.len(), 3);
+    assert_eq!(records[0]["width"], 64, "{}", records[0]);
+}
+
+/// Found by tests/checked_runs.rs: two identical sources in a list are merged into one,
+/// which the tile then reads twice; lowering failed ("feeds several nodes without a tee").
+#[test]
+fn a_tile_of_two_identical_sources_runs() {
+    let dir = temp_dir("same-sources");
+    let program = dir.join("p.vpl");
+    std::fs::write(
+        &program,
+        "pipeline p {\n    [test(resolution: 64x48, frames: 3), test(resolution: 64x48, frames: 3)] \
+         | tile(2, 1, resolution: 128x48) | json | file(\"out/r.jsonl\");\n}\n",
+    )
+    .expect("write");
+    run_ok(&program, &[]);
+    let records = lines(&dir.join("out/r.jsonl"));
+    assert_eq!(records.len(), 3);
+    assert_eq!(records[0]["width"], 128, "{}", records[0]);
+}
+
+/// Found by tests/checked_runs.rs: a file copied without re-encoding to two sinks lost its
+/// parser behind the tee; the demuxer stopped with not-linked (E0504).
+#[test]
+fn a_file_copied_to_two_sinks_is_parsed_on_each_branch() {
+    let dir = temp_dir("copy-two");
+    let program = dir.join("p.vpl");
+    std::fs::write(
+        &program,
+        format!(
+            "pipeline p {{\n    let s = file({:?});\n    \
+             s | file(\"out/a.mp4\");\n    s | file(\"out/b.mkv\");\n}}\n",
+            asset("tests/fixtures/media/h264_320x240_30fps.mkv")
+        ),
+    )
+    .expect("write");
+    run_ok(&program, &["--max-frames", "5"]);
+    for out in ["out/a.mp4", "out/b.mkv"] {
+        assert!(count_frames(&dir.join(out), &dir) >= 5, "{out}");
+    }
+}

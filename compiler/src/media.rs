@@ -145,6 +145,17 @@ pub struct Container {
     pub codecs: &'static [&'static str],
 }
 
+/// The smallest and largest side each encoder takes (its sink template: x265enc from 16,
+/// av1enc from 4, vp8enc up to 16383); other codecs take any size above zero.
+pub fn encoder_sides(codec: &str) -> (u32, u32) {
+    match codec {
+        "h265" => (16, u32::MAX),
+        "av1" => (4, u32::MAX),
+        "vp8" => (1, 16383),
+        _ => (1, u32::MAX),
+    }
+}
+
 const ALL_CODECS: &[&str] = &[
     "h264", "h265", "vp8", "vp9", "av1", "mpeg2", "mpeg4", "msmpeg4", "jpeg", "theora",
 ];

@@ -138,6 +138,10 @@ fn parser(codec: &str) -> Option<&'static str> {
     media::codec_named(codec).and_then(|c| c.parser)
 }
 
+/// The raw formats `vploverlay` and `vplinfer` take (their pad templates).
+const OVERLAY_FORMATS: &[&str] = &["i420", "nv12"];
+const INFER_FORMATS: &[&str] = &["i420", "nv12", "rgb", "bgr", "rgbx", "bgrx", "gray8"];
+
 fn format_of(ty: &Ty) -> Option<&Format> {
     match ty {
         Ty::Video(v) => Some(&v.format),
@@ -328,8 +332,7 @@ impl Lowerer<'_> {
             }
             NodeKind::Infer(infer) => {
                 let props = infer_props(infer);
-                let name = self.element(id, "", "vplinfer", props);
-                self.ends_of(vec![name])
+                self.in_formats(id, INFER_FORMATS, |l| l.element(id, "", "vplinfer", props))
             }
             NodeKind::Track { kind, max_age, iou } => {
                 let name = self.element(
@@ -360,16 +363,13 @@ impl Lowerer<'_> {
                 self.ends_of(vec![name])
             }
             NodeKind::Overlay { labels, tracks } => {
-                let name = self.element(
-                    id,
-                    "",
-                    "vploverlay",
-                    vec![
-                        ("labels", Prop::Bool(*labels)),
-                        ("tracks", Prop::Bool(*tracks)),
-                    ],
-                );
-                self.ends_of(vec![name])
+                let props = vec![
+                    ("labels", Prop::Bool(*labels)),
+                    ("tracks", Prop::Bool(*tracks)),
+                ];
+                self.in_formats(id, OVERLAY_FORMATS, |l| {
+                    l.element(id, "", "vploverlay", props)
+                })
             }
             NodeKind::Tile {
                 cols,
@@ -475,6 +475,19 @@ impl Lowerer<'_> {
 
     /// Whether the stream into `id` comes from an `rtsp` source as received (through tees
     /// and queues only): the depayloader's output, which a muxer needs parsed.
+    /// Whether `id` reads a demuxer's pad, directly or through tees and queues (a file
+    /// copied to two sinks): such a stream has not been parsed yet.
+    fn received_from_demuxer(&self, id: NodeId) -> bool {
+        self.g
+            .node(id)
+            .inputs
+            .first()
+            .is_some_and(|i| match &self.g.node(*i).kind {
+                NodeKind::Tee | NodeKind::Queue { .. } => self.received_from_demuxer(*i),
+                _ => self.ends.get(i).is_some_and(|e| e.dynamic),
+            })
+    }
+
     fn received_from_rtsp(&self, id: NodeId) -> bool {
         self.g
             .node(id)
@@ -485,6 +498,37 @@ impl Lowerer<'_> {
                 NodeKind::Tee | NodeKind::Queue { .. } => self.received_from_rtsp(*i),
                 _ => false,
             })
+    }
+
+    /// The element `make` gives, for a stage whose element takes only the raw formats
+    /// `accepts`: fed another checked format, it is wrapped as `videoconvert ! ELEMENT !
+    /// videoconvert ! capsfilter`, so it gets a format it takes and the stream leaves in
+    /// the format that was checked (`convert(bgra) | overlay` runs).
+    fn in_formats(
+        &mut self,
+        id: NodeId,
+        accepts: &[&str],
+        make: impl FnOnce(&mut Self) -> String,
+    ) -> Ends {
+        let format = match format_of(&self.input_ty(id)) {
+            Some(Format::Raw(f)) if !accepts.contains(&f.as_str()) => f.clone(),
+            _ => {
+                let name = make(self);
+                return self.ends_of(vec![name]);
+            }
+        };
+        let names = vec![
+            self.element(id, "in", "videoconvert", vec![]),
+            make(self),
+            self.element(id, "out", "videoconvert", vec![]),
+            self.element(
+                id,
+                "out_caps",
+                "capsfilter",
+                vec![("caps", Prop::Caps(video_caps(Some(&format), None, None)))],
+            ),
+        ];
+        self.ends_of(names)
     }
 
     fn ends_of(&mut self, names: Vec<String>) -> Ends {
@@ -672,13 +716,7 @@ impl Lowerer<'_> {
                 let mut names = Vec::new();
                 // A stream copied from a file without re-encoding needs its parser.
                 let codec = format_of(&input_ty).and_then(|f| f.codec().map(str::to_string));
-                let from_demuxer = self
-                    .g
-                    .node(id)
-                    .inputs
-                    .first()
-                    .is_some_and(|i| self.ends.get(i).is_some_and(|e| e.dynamic));
-                if (from_demuxer || self.received_from_rtsp(id))
+                if (self.received_from_demuxer(id) || self.received_from_rtsp(id))
                     && let Some(p) = codec.as_deref().and_then(parser)
                 {
                     names.push(self.element(id, "parse", p, vec![]));

@@ -213,6 +213,29 @@ fn link_dynamic(pad: &gst::Pad, to: &gst::Element) {
     }
 }
 
+/// Counts the frames leaving `pad` as a stream's progress; past `--max-frames` (or once
+/// the run is stopped) the stream is ended here, in its own streaming thread: an
+/// end-of-stream event sent to the pipeline never reaches a demuxer that pulls from its
+/// source.
+fn count_frames(
+    pad: &gst::Pad,
+    c: Arc<StreamCounter>,
+    stop: Arc<AtomicBool>,
+    max_frames: Option<u64>,
+) {
+    pad.add_probe(gst::PadProbeType::BUFFER, move |pad, _| {
+        let past_limit = max_frames.is_some_and(|max| c.frames.load(Ordering::Relaxed) >= max);
+        if past_limit || stop.load(Ordering::Relaxed) {
+            if !c.ended.swap(true, Ordering::SeqCst) {
+                pad.push_event(gst::event::Eos::new());
+            }
+            return gst::PadProbeReturn::Drop;
+        }
+        c.frames.fetch_add(1, Ordering::Relaxed);
+        gst::PadProbeReturn::Ok
+    });
+}
+
 impl Running {
     /// Builds the pipeline of a plan. `counting` names the elements whose output frames
     /// count as a stream's progress (decoders, raw sources).
@@ -246,8 +269,20 @@ impl Running {
                     factory: e.factory.clone(),
                     span: e.span,
                 })?;
+            // A display keeps real time but does not hold the pipeline in preroll: with a
+            // tee, a sink waiting for its first frame (an encoder's look-ahead in front of
+            // it) while another branch's sink blocks in PAUSED would never get it.
             if factory != e.factory {
                 element.set_property("sync", true);
+                element.set_property("async", false);
+            } else if factory == "autovideosink"
+                && let Some(bin) = element.downcast_ref::<gst::Bin>()
+            {
+                bin.connect_deep_element_added(|_, _, child| {
+                    if child.is::<gstreamer_base::BaseSink>() {
+                        child.set_property("async", false);
+                    }
+                });
             }
             for (key, value) in &e.props {
                 let value = checked_value(&element, factory, key, value).map_err(|reason| {
@@ -318,10 +353,13 @@ impl Running {
         let mut streams = Vec::new();
         let stop = Arc::new(AtomicBool::new(false));
         for name in counting {
-            let Some(pad) = elements
-                .get(name.as_str())
-                .and_then(|e| e.static_pad("src"))
-            else {
+            // `element` counts what leaves its source pad; `element.dynamic` what leaves the
+            // video pad it adds at run time (a demuxer's).
+            let (element, dynamic) = match name.strip_suffix(".dynamic") {
+                Some(element) => (element, true),
+                None => (name.as_str(), false),
+            };
+            let Some(element) = elements.get(element) else {
                 continue;
             };
             let counter = Arc::new(StreamCounter {
@@ -329,21 +367,20 @@ impl Running {
                 frames: AtomicU64::new(0),
                 ended: AtomicBool::new(false),
             });
-            let (c, stop) = (counter.clone(), stop.clone());
-            // Streams are ended here, in their own streaming thread: an end-of-stream event
-            // sent to the pipeline never reaches a demuxer that pulls from its source.
-            pad.add_probe(gst::PadProbeType::BUFFER, move |pad, _| {
-                let past_limit =
-                    max_frames.is_some_and(|max| c.frames.load(Ordering::Relaxed) >= max);
-                if past_limit || stop.load(Ordering::Relaxed) {
-                    if !c.ended.swap(true, Ordering::SeqCst) {
-                        pad.push_event(gst::event::Eos::new());
+            if dynamic {
+                let (c, stop) = (counter.clone(), stop.clone());
+                element.connect_pad_added(move |_, pad| {
+                    if pad.direction() == gst::PadDirection::Src && pad.name().starts_with("video")
+                    {
+                        count_frames(pad, c.clone(), stop.clone(), max_frames);
                     }
-                    return gst::PadProbeReturn::Drop;
-                }
-                c.frames.fetch_add(1, Ordering::Relaxed);
-                gst::PadProbeReturn::Ok
-            });
+                });
+            } else {
+                let Some(pad) = element.static_pad("src") else {
+                    continue;
+                };
+                count_frames(&pad, counter.clone(), stop.clone(), max_frames);
+            }
             streams.push(counter);
         }
         Ok(Running {

@@ -121,6 +121,15 @@ pub enum TypeError {
         width: u32,
         height: u32,
     },
+    /// A size outside what the codec's encoder takes (`encoder_sides`).
+    EncoderSize {
+        span: Span,
+        codec: String,
+        width: u32,
+        height: u32,
+        min: u32,
+        max: u32,
+    },
     ZeroSize {
         span: Span,
         stage: String,
@@ -375,6 +384,28 @@ impl TypeError {
                 width + width % 2,
                 height + height % 2
             )),
+            TypeError::EncoderSize {
+                span,
+                codec,
+                width,
+                height,
+                min,
+                max,
+            } => {
+                let (limit, fit) = if width.min(height) < min {
+                    (format!("at least {min} pixels"), format!("{}x{}", (*width).max(*min), (*height).max(*min)))
+                } else {
+                    (format!("at most {max} pixels"), format!("{}x{}", (*width).min(*max), (*height).min(*max)))
+                };
+                Diagnostic::new(
+                    Code::E0205,
+                    file,
+                    *span,
+                    format!("{codec} cannot encode frames of {width}x{height}: each side must be {limit}"),
+                )
+                .with_primary_label(format!("{width}x{height} reaches the {codec} encoder"))
+                .with_help(format!("insert `scale({fit})` before `encode`, or pick another codec"))
+            }
             TypeError::ZeroSize { span, stage } => {
                 Diagnostic::new(Code::E0205, file, *span, format!("`{stage}` is given a size of zero"))
                     .with_primary_label("width and height must be above zero")

@@ -120,6 +120,21 @@ impl Checker<'_> {
                             height: h,
                         });
                     }
+                    let (min, max) = media::encoder_sides(&codec);
+                    if let Some((w, h)) = v.resolution
+                        && w > 0
+                        && h > 0
+                        && (w.min(h) < min || w.max(h) > max)
+                    {
+                        c.errors.push(TypeError::EncoderSize {
+                            span: call.span,
+                            codec: codec.clone(),
+                            width: w,
+                            height: h,
+                            min,
+                            max,
+                        });
+                    }
                     Ty::Video(Video {
                         format: Format::Encoded(codec.clone()),
                         resolution: v.resolution,

@@ -35,7 +35,20 @@ pub fn build(program: &hir::Program, typed: &Typed, index: usize) -> Graph {
     for f in &pipeline.flows {
         b.flow(&f.flow);
     }
+    drop_unused(&mut b.g);
     b.g
+}
+
+/// Removes the nodes whose stream reaches no sink: a `let` no flow reads (W0001 at
+/// check time) is not run. Nodes are built after their inputs, so one pass from the
+/// last node back sees each node's readers settled.
+fn drop_unused(g: &mut Graph) {
+    for i in (0..g.nodes.len()).rev() {
+        let id = NodeId(i as u32);
+        if !g.nodes[i].dead && !g.nodes[i].kind.is_sink() && g.consumers(id).is_empty() {
+            g.nodes[i].dead = true;
+        }
+    }
 }
 
 struct Builder<'a> {

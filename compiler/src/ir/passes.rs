@@ -114,7 +114,13 @@ pub fn insert_tees(g: &mut Graph) {
     let ids: Vec<NodeId> = g.live().map(|(id, _)| id).collect();
     for id in ids {
         let consumers = g.consumers(id);
-        if consumers.len() < 2 {
+        // Reads, not readers: a tile of two identical sources, merged by `dedupe`, reads
+        // one node twice and needs a tee as much as two readers do.
+        let reads: usize = consumers
+            .iter()
+            .map(|c| g.node(*c).inputs.iter().filter(|i| **i == id).count())
+            .sum();
+        if reads < 2 {
             continue;
         }
         let ty = g.node(id).ty.clone();
