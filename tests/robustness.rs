@@ -657,3 +657,41 @@ fn an_encoder_branch_beside_a_display_does_not_hang_in_preroll() {
         serde_json::json!([20])
     );
 }
+
+#[test]
+fn one_file_tiled_twice_runs_and_counts_both_streams() {
+    // It was "internal error while lowering"; once merged into one source, the stats
+    // showed one stream.
+    let dir = temp_dir("tile-twice");
+    let video = common::asset("tests/fixtures/media/h264_640x360_25fps.mp4");
+    std::fs::write(
+        dir.join("p.vpl"),
+        format!(
+            "pipeline p {{\n    [file({video:?}), file({video:?})] | decode | tile(2, 1) | encode(h264) | file(\"t.mp4\");\n}}\n"
+        ),
+    )
+    .expect("write");
+    let out = vplc_bounded(
+        &dir,
+        &[
+            "run",
+            "--quiet",
+            "--max-frames",
+            "5",
+            "--stats",
+            "s.json",
+            "p.vpl",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        common::stats(&dir.join("s.json"))["frames"],
+        serde_json::json!([5, 5])
+    );
+    assert!(common::count_frames(&dir.join("t.mp4"), &dir) >= 1);
+}

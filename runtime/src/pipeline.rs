@@ -88,7 +88,14 @@ pub struct Running {
     /// Set to end every stream at its next frame (Ctrl-C).
     stop: Arc<AtomicBool>,
     wall: std::sync::Mutex<Duration>,
+    /// Frames that reached a sink: after end-of-stream the run waits while these go up
+    /// (frames queued behind a slow model on a loaded machine), not a fixed time.
+    delivered: Arc<AtomicU64>,
 }
+
+/// After end-of-stream, how long the pipeline may go without delivering a frame to any
+/// sink before the run is given up as stuck.
+const FINISH_STALL: Duration = Duration::from_secs(20);
 
 fn init() -> Result<(), RunError> {
     gst::init().map_err(|e| RunError::Init(e.to_string()))?;
@@ -383,6 +390,20 @@ impl Running {
             }
             streams.push(counter);
         }
+        // Frames reaching any sink: progress while the pipeline finishes.
+        let delivered = Arc::new(AtomicU64::new(0));
+        for sink in pipeline
+            .iterate_sinks()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.static_pad("sink"))
+        {
+            let delivered = delivered.clone();
+            sink.add_probe(gst::PadProbeType::BUFFER, move |_, _| {
+                delivered.fetch_add(1, Ordering::Relaxed);
+                gst::PadProbeReturn::Ok
+            });
+        }
         Ok(Running {
             warnings,
             pipeline,
@@ -391,6 +412,7 @@ impl Running {
             max_frames,
             stop,
             wall: std::sync::Mutex::new(Duration::ZERO),
+            delivered,
         })
     }
 
@@ -437,6 +459,7 @@ impl Running {
         let start = Instant::now();
         let mut ending = Ending::Eos;
         let mut eos_sent: Option<Instant> = None;
+        let (mut last_delivered, mut last_progress) = (0u64, Instant::now());
         let result = loop {
             if let Some(msg) = bus.timed_pop(gst::ClockTime::from_mseconds(100)) {
                 use gst::MessageView;
@@ -487,10 +510,20 @@ impl Running {
                     self.pipeline.send_event(gst::event::Eos::new());
                     eos_sent = Some(Instant::now());
                 }
-            } else if eos_sent.is_some_and(|t| t.elapsed() > Duration::from_secs(20)) {
-                break Err(RunError::Start(
-                    "the pipeline did not finish within 20 s of end-of-stream".into(),
-                ));
+            } else {
+                let delivered = self.delivered.load(Ordering::Relaxed);
+                if delivered != last_delivered {
+                    last_delivered = delivered;
+                    last_progress = Instant::now();
+                }
+                if eos_sent.is_some_and(|t| t.elapsed() > FINISH_STALL)
+                    && last_progress.elapsed() > FINISH_STALL
+                {
+                    break Err(RunError::Start(format!(
+                        "the pipeline did not finish: no frame reached an output for {} s after end-of-stream",
+                        FINISH_STALL.as_secs()
+                    )));
+                }
             }
         };
         if let Ok(mut wall) = self.wall.lock() {
