@@ -5,6 +5,7 @@
 
 pub mod elements;
 pub mod engine;
+pub mod machine;
 pub mod meta;
 pub mod pipeline;
 pub mod probe;
