@@ -72,6 +72,10 @@ pub struct BuildArgs {
     /// Write to this file instead of standard output.
     #[arg(short, long)]
     pub output: Option<PathBuf>,
+    /// The backend to lower for, as `vplc run --backend` (a GPU decodes with NVDEC and
+    /// encodes with NVENC where GStreamer has them).
+    #[arg(long, value_enum, default_value_t = Backend::Auto)]
+    pub backend: Backend,
 }
 
 #[derive(Debug, clap::Args)]
@@ -84,8 +88,9 @@ pub struct RunArgs {
     /// Stop after this many frames of each stream.
     #[arg(long)]
     pub max_frames: Option<u64>,
-    /// Where models run: ONNX Runtime's CPU, CUDA or TensorRT execution provider.
-    #[arg(long, value_enum, default_value_t = Backend::Cpu)]
+    /// Where decoding and models run: `auto` is the GPU where the CUDA driver reports one
+    /// (and vplc was built with GPU support), else the CPU.
+    #[arg(long, value_enum, default_value_t = Backend::Auto)]
     pub backend: Backend,
     /// Threads for each model (0: ONNX Runtime's default, one per core).
     #[arg(long, default_value_t = 0)]
@@ -104,8 +109,13 @@ pub struct RunArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Backend {
+    /// The GPU where a usable one is found, else the CPU.
+    Auto,
+    /// GStreamer's CPU decoders and ONNX Runtime's CPU execution provider.
     Cpu,
+    /// NVDEC/NVENC where GStreamer has them, and ONNX Runtime's CUDA execution provider.
     Cuda,
+    /// As `cuda`, with ONNX Runtime's TensorRT execution provider.
     Tensorrt,
 }
 

@@ -232,13 +232,19 @@ fn build(args: &BuildArgs) -> u8 {
         Ok(ok) => ok,
         Err(status) => return status,
     };
-    let (graph, plan) = match c.lower(index) {
+    let chosen =
+        crate::backend::choose(args.backend, &crate::backend::Machine::probe(args.backend));
+    let (graph, lowered) = match c.lower_for(index, &chosen.target) {
         Ok(lowered) => lowered,
         Err(e) => {
             eprintln!("vplc: internal error while lowering (please report it): {e}");
             return CANNOT_RUN;
         }
     };
+    if let Some(warning) = crate::backend::cpu_decoding_warning(&lowered.cpu_decoding) {
+        eprintln!("{warning}");
+    }
+    let plan = lowered.plan;
     let text = match args.emit {
         Emit::Plan => graph.describe(&sources, c.file),
         Emit::Gst => format!("{}\n", plan.launch_text()),

@@ -1,6 +1,7 @@
 //! `vplc`: the command line of vpl. It owns all IO: it reads files, implements the
 //! compiler's `Host` with the filesystem, and writes diagnostics to the terminal.
 
+pub mod backend;
 pub mod cli;
 pub mod commands;
 pub mod github;

@@ -221,10 +221,11 @@ fn prepare_outputs(graph: &Graph) -> Result<(), String> {
     Ok(())
 }
 
-/// Engine settings for every inference element of the plan.
+/// Engine settings for every inference element of the plan. `backend` is resolved first
+/// (`backend::choose`); an unresolved `Auto` runs on the CPU.
 pub fn configure_inference(plan: &mut Plan, backend: Backend, threads: usize, library: &Path) {
     let backend = match backend {
-        Backend::Cpu => "cpu",
+        Backend::Auto | Backend::Cpu => "cpu",
         Backend::Cuda => "cuda",
         Backend::Tensorrt => "tensorrt",
     };
@@ -270,13 +271,27 @@ pub fn run(args: &RunArgs) -> u8 {
         },
         None => None,
     };
-    let (graph, mut plan) = match c.lower(index) {
+    let chosen =
+        crate::backend::choose(args.backend, &crate::backend::Machine::probe(args.backend));
+    let (graph, lowered) = match c.lower_for(index, &chosen.target) {
         Ok(lowered) => lowered,
         Err(e) => {
             eprintln!("vplc: internal error while lowering (please report it): {e}");
             return CANNOT_RUN;
         }
     };
+    let mut plan = lowered.plan;
+    if !args.quiet {
+        if let Some(note) = &chosen.note {
+            eprintln!("{note}");
+        }
+        if let Some(gpu) = &chosen.gpu {
+            eprintln!("{}", crate::backend::using_line(gpu, &plan));
+        }
+    }
+    if let Some(warning) = crate::backend::cpu_decoding_warning(&lowered.cpu_decoding) {
+        eprintln!("{warning}");
+    }
     if plan.elements.iter().any(|e| e.factory == "vplinfer") {
         let Some(library) = onnxruntime_library(&args.file) else {
             eprintln!(
@@ -284,7 +299,7 @@ pub fn run(args: &RunArgs) -> u8 {
             );
             return RUNTIME_ERROR;
         };
-        configure_inference(&mut plan, args.backend, args.threads, &library);
+        configure_inference(&mut plan, chosen.backend, args.threads, &library);
     }
     if let Err(e) = prepare_outputs(&graph) {
         eprintln!("vplc: {e}");

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use vpl_compiler::plan::Prop;
-use vpl_compiler::{SourceMap, compile};
+use vpl_compiler::{SourceMap, Target, compile};
 use vpl_runtime::pipeline::Running;
 use vplc::cli::Backend;
 use vplc::host::FsHost;
@@ -259,4 +259,142 @@ fn rtsp_sources_reconnect_and_rtsp_out_gets_a_client_friendly_encoder() {
             .all(|(k, _)| k != "tune" && k != "key-int-max"),
         "{untuned:?}"
     );
+}
+
+/// The three GPU machines lowering meets: one with NVDEC and NVENC (an L4, an A10, an RTX),
+/// one with NVDEC only (an H100, an H200), and one whose GStreamer has no nvcodec elements
+/// (no driver, or no plugin). The CPU machine is `example_plans`.
+fn gpu_targets() -> [(&'static str, Target); 3] {
+    let nvdec = [
+        "nvh264dec",
+        "nvh265dec",
+        "nvjpegdec",
+        "nvvp8dec",
+        "nvvp9dec",
+        "nvav1dec",
+        "nvmpeg2videodec",
+        "nvmpeg4videodec",
+        "cudadownload",
+    ];
+    let with_nvenc = nvdec.iter().chain(&["nvh264enc", "nvh265enc"]).copied();
+    [
+        ("nvdec_nvenc", Target::gpu(with_nvenc)),
+        ("nvdec_only", Target::gpu(nvdec)),
+        ("no_nvcodec", Target::gpu(Vec::<String>::new())),
+    ]
+}
+
+/// Lowering for a GPU, without one: which decoder and encoder each stream gets on each
+/// kind of machine, and the pass log saying why.
+#[test]
+fn gpu_plans() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for program in [
+        "tests/fixtures/gpu/streams.vpl",
+        "examples/rtsp_relay.vpl",
+        "examples/people.vpl",
+    ] {
+        let (sources, c) = compile_file(&root.join(program));
+        for (machine, target) in gpu_targets() {
+            let (graph, lowered) = c.lower_for(0, &target).expect("lowers");
+            let mut out = graph.describe(&sources, c.file);
+            out.push_str("----- gst-launch-1.0 -----\n");
+            out.push_str(&lowered.plan.launch_text().replace("  ", "\n"));
+            out.push_str("\n----- decoding on the CPU -----\n");
+            for reason in &lowered.cpu_decoding {
+                out.push_str(reason);
+                out.push('\n');
+            }
+            let stem = Path::new(program)
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or_default();
+            insta::assert_snapshot!(format!("gpu_{stem}_{machine}"), out);
+        }
+    }
+}
+
+/// NVDEC's frames reach inference as NV12 from `cudadownload`, with no CPU conversion in
+/// between; a stream other stages read is converted to the I420 it was checked as. The
+/// stream counters (`nN_decode_caps`) stay where `vplc run` looks for them.
+#[test]
+fn gpu_decoding_hands_nv12_to_inference() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let (_, c) = compile_file(&root.join("tests/fixtures/gpu/streams.vpl"));
+    let [_, (_, h200), (_, bare)] = gpu_targets();
+    let (graph, lowered) = c.lower_for(0, &h200).expect("lowers");
+    let plan = &lowered.plan;
+    let next = |name: &str| -> &vpl_compiler::plan::Element {
+        let to = &plan
+            .links
+            .iter()
+            .find(|l| l.from == name)
+            .expect("a link")
+            .to;
+        plan.elements
+            .iter()
+            .find(|e| &e.name == to)
+            .expect("element")
+    };
+    let h264 = plan
+        .elements
+        .iter()
+        .find(|e| e.factory == "nvh264dec")
+        .expect("NVDEC for the H.264 file");
+    let download = next(&h264.name);
+    assert_eq!(download.factory, "cudadownload");
+    let convert = next(&download.name);
+    assert_eq!(convert.factory, "videoconvert", "passes NV12 through");
+    let caps = next(&convert.name);
+    assert_eq!(
+        caps.props,
+        vec![(
+            "caps".to_string(),
+            Prop::Caps("video/x-raw,format=NV12".into())
+        )]
+    );
+    assert_eq!(next(&caps.name).factory, "queue");
+    assert_eq!(next(&next(&caps.name).name).factory, "vplinfer");
+    // The H.265 stream goes on to an overlay: converted to I420 on the host.
+    let h265 = plan
+        .elements
+        .iter()
+        .find(|e| e.factory == "nvh265dec")
+        .expect("h265");
+    let caps = next(&next(&next(&h265.name).name).name);
+    assert_eq!(
+        caps.props,
+        vec![(
+            "caps".to_string(),
+            Prop::Caps("video/x-raw,format=I420".into())
+        )]
+    );
+    // No NVENC on an H200: x264 and x265 encode.
+    let factories: Vec<&str> = plan.elements.iter().map(|e| e.factory.as_str()).collect();
+    assert!(factories.contains(&"x264enc") && factories.contains(&"x265enc"));
+    assert!(
+        lowered.cpu_decoding.is_empty(),
+        "{:?}",
+        lowered.cpu_decoding
+    );
+    // Every stream is still counted where `vplc run` counts it.
+    let names: Vec<&str> = plan.elements.iter().map(|e| e.name.as_str()).collect();
+    for counter in vplc::run::stream_counters(&graph, plan) {
+        assert!(names.contains(&counter.as_str()), "{counter} in {names:?}");
+    }
+    // Without nvcodec: the CPU's decoders, and a reason for the one warning.
+    let (_, lowered) = c.lower_for(0, &bare).expect("lowers");
+    assert!(
+        lowered
+            .plan
+            .elements
+            .iter()
+            .all(|e| !e.factory.starts_with("nv"))
+    );
+    assert_eq!(
+        lowered.plan,
+        c.lower(0).expect("lowers").1,
+        "no nvcodec lowers as the CPU does"
+    );
+    assert!(!lowered.cpu_decoding.is_empty());
 }

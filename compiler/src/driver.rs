@@ -7,10 +7,11 @@ use crate::diagnostics::{self, Diagnostic};
 use crate::hir::Program;
 use crate::host::Host;
 use crate::ir::Graph;
-use crate::plan::Plan;
+use crate::plan::{Lowered, Plan};
 use crate::resolve::resolve;
 use crate::source::{FileId, SourceFile, SourceMap};
 use crate::syntax::{self, Mode, ast};
+use crate::target::Target;
 
 pub struct Compilation {
     pub file: FileId,
@@ -51,10 +52,18 @@ impl Compilation {
     /// Lowers a checked pipeline: its optimised graph and its plan. Call only when the
     /// compilation has no errors; an `Err` is a broken invariant of vpl itself.
     pub fn lower(&self, index: usize) -> Result<(Graph, Plan), String> {
+        let (graph, lowered) = self.lower_for(index, &Target::cpu())?;
+        Ok((graph, lowered.plan))
+    }
+
+    /// Lowers a checked pipeline for `target`; what lowering chose for the target (NVDEC,
+    /// NVENC or the CPU, and why) ends the graph's pass log.
+    pub fn lower_for(&self, index: usize, target: &Target) -> Result<(Graph, Lowered), String> {
         let mut graph = crate::ir::build(&self.program, &self.typed, index);
         crate::ir::passes::optimise(&mut graph)?;
-        let plan = crate::plan::lower(&graph);
-        Ok((graph, plan))
+        let lowered = crate::plan::lower_for(&graph, target);
+        graph.log.extend(lowered.log.iter().cloned());
+        Ok((graph, lowered))
     }
 }
 

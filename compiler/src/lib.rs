@@ -21,6 +21,7 @@ pub mod stage;
 pub mod stdlib;
 pub mod suggest;
 pub mod syntax;
+pub mod target;
 pub mod types;
 
 mod driver;
@@ -29,3 +30,4 @@ pub use diagnostics::{Code, Diagnostic, Severity};
 pub use driver::{Compilation, SelectError, compile};
 pub use host::{Host, MemoryHost};
 pub use source::{FileId, SourceFile, SourceMap};
+pub use target::Target;

@@ -21,6 +21,12 @@ pub struct Codec {
     pub encoder: Option<&'static str>,
     /// Its encoders need 4:2:0 chroma, so even widths and heights.
     pub chroma_420: bool,
+    /// NVDEC's decoder in GStreamer's nvcodec plugin, for a GPU target; present at run
+    /// time only where the plugin found a GPU that decodes the codec.
+    pub gpu_decoder: Option<&'static str>,
+    /// NVENC's encoder in nvcodec, for a GPU target (data-centre GPUs such as the H100
+    /// and H200 have no NVENC, so it is absent there).
+    pub gpu_encoder: Option<&'static str>,
 }
 
 const fn codec(
@@ -36,6 +42,19 @@ const fn codec(
         decoder,
         encoder,
         chroma_420,
+        gpu_decoder: None,
+        gpu_encoder: None,
+    }
+}
+
+impl Codec {
+    /// The same codec with nvcodec's decoder and encoder for it.
+    const fn on_gpu(self, decoder: Option<&'static str>, encoder: Option<&'static str>) -> Codec {
+        Codec {
+            gpu_decoder: decoder,
+            gpu_encoder: encoder,
+            ..self
+        }
     }
 }
 
@@ -46,44 +65,51 @@ pub const CODECS: &[Codec] = &[
         "video/x-h264",
         [Some("h264parse"), Some("avdec_h264"), Some("x264enc")],
         true,
-    ),
+    )
+    .on_gpu(Some("nvh264dec"), Some("nvh264enc")),
     codec(
         "h265",
         "video/x-h265",
         [Some("h265parse"), Some("avdec_h265"), Some("x265enc")],
         true,
-    ),
+    )
+    .on_gpu(Some("nvh265dec"), Some("nvh265enc")),
     codec(
         "vp8",
         "video/x-vp8",
         [None, Some("vp8dec"), Some("vp8enc")],
         true,
-    ),
+    )
+    .on_gpu(Some("nvvp8dec"), None),
     codec(
         "vp9",
         "video/x-vp9",
         [None, Some("vp9dec"), Some("vp9enc")],
         true,
-    ),
+    )
+    .on_gpu(Some("nvvp9dec"), None),
     // av1enc's output needs av1parse before a muxer (it gives no stream-format).
     codec(
         "av1",
         "video/x-av1",
         [Some("av1parse"), None, Some("av1enc")],
         true,
-    ),
+    )
+    .on_gpu(Some("nvav1dec"), None),
     codec(
         "mpeg2",
         "video/mpeg",
         [Some("mpegvideoparse"), Some("avdec_mpeg2video"), None],
         false,
-    ),
+    )
+    .on_gpu(Some("nvmpeg2videodec"), None),
     codec(
         "mpeg4",
         "video/mpeg",
         [Some("mpeg4videoparse"), Some("avdec_mpeg4"), None],
         false,
-    ),
+    )
+    .on_gpu(Some("nvmpeg4videodec"), None),
     codec(
         "msmpeg4",
         "video/x-msmpeg",
@@ -95,7 +121,8 @@ pub const CODECS: &[Codec] = &[
         "image/jpeg",
         [Some("jpegparse"), Some("jpegdec"), Some("jpegenc")],
         false,
-    ),
+    )
+    .on_gpu(Some("nvjpegdec"), None),
     codec(
         "theora",
         "video/x-theora",

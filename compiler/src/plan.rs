@@ -10,6 +10,7 @@ use crate::check::{Format, Ty};
 use crate::ir::{Decoder, Graph, InferNode, NodeId, NodeKind, SinkKind, SourceKind};
 use crate::media;
 use crate::syntax::Span;
+use crate::target::{CUDA_DOWNLOAD, Target};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Prop {
@@ -86,25 +87,55 @@ struct Ends {
     dynamic: bool,
 }
 
+/// Lowers for the CPU (`--backend cpu`).
 pub fn lower(g: &Graph) -> Plan {
+    lower_for(g, &Target::cpu()).plan
+}
+
+/// A plan, and what lowering for its target decided.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Lowered {
+    pub plan: Plan,
+    /// Lines for the pass log (`vplc build --emit plan`): which element each GPU-capable
+    /// stage got and why. Empty for the CPU.
+    pub log: Vec<String>,
+    /// Why streams a GPU target was asked to decode are decoded on the CPU, one reason a
+    /// line, for the one warning the command line prints.
+    pub cpu_decoding: Vec<String>,
+}
+
+/// Lowers for `target`: with a GPU, `decode` becomes NVDEC's decoder and `encode` NVENC's
+/// encoder where the machine has them, the CPU's otherwise.
+pub fn lower_for(g: &Graph, target: &Target) -> Lowered {
     let mut l = Lowerer {
         g,
+        target,
         plan: Plan {
             pipeline: g.pipeline.clone(),
             ..Plan::default()
         },
         ends: HashMap::new(),
+        log: Vec::new(),
+        cpu_decoding: Vec::new(),
     };
     for id in g.topological().unwrap_or_default() {
         l.node(id);
     }
-    l.plan
+    l.cpu_decoding.dedup();
+    Lowered {
+        plan: l.plan,
+        log: l.log,
+        cpu_decoding: l.cpu_decoding,
+    }
 }
 
 struct Lowerer<'g> {
     g: &'g Graph,
+    target: &'g Target,
     plan: Plan,
     ends: HashMap<NodeId, Ends>,
+    log: Vec<String>,
+    cpu_decoding: Vec<String>,
 }
 
 fn video_caps(format: Option<&str>, size: Option<(u32, u32)>, rate: Option<(u64, u64)>) -> String {
@@ -205,80 +236,13 @@ impl Lowerer<'_> {
             NodeKind::Decode => {
                 let codec =
                     format_of(&self.input_ty(id)).and_then(|f| f.codec().map(str::to_string));
-                let mut names = Vec::new();
-                match codec.as_deref().and_then(decoder_chain) {
-                    Some(chain) => {
-                        for (i, factory) in chain.iter().enumerate() {
-                            let suffix = if i + 1 == chain.len() { "" } else { "parse" };
-                            names.push(self.element(id, suffix, factory, vec![]));
-                        }
-                    }
-                    None => names.push(self.element(id, "", "decodebin", vec![])),
-                }
-                // Decoders may output another layout than I420; converting is free when not.
-                names.push(self.element(id, "convert", "videoconvert", vec![]));
-                names.push(self.element(
-                    id,
-                    "caps",
-                    "capsfilter",
-                    vec![("caps", Prop::Caps(video_caps(Some("i420"), None, None)))],
-                ));
-                let dynamic_decodebin = codec.as_deref().and_then(decoder_chain).is_none();
-                let (first, last) = self.chain_with_dynamic(names, dynamic_decodebin);
-                Ends {
-                    first: Some(first),
-                    last,
-                    dynamic: false,
+                if let Some(decoder) = self.gpu_decoder(id, codec.as_deref()) {
+                    self.gpu_decode(id, decoder)
+                } else {
+                    self.cpu_decode(id, codec.as_deref())
                 }
             }
-            NodeKind::Encode { codec, bitrate } => {
-                let kbps = (*bitrate / 1000).max(1);
-                let mut names = vec![
-                    self.element(id, "convert", "videoconvert", vec![]),
-                    self.element(
-                        id,
-                        "caps",
-                        "capsfilter",
-                        vec![("caps", Prop::Caps(video_caps(Some("i420"), None, None)))],
-                    ),
-                ];
-                // The encoder comes from `media`'s table (a test keeps every codec `encode`
-                // offers there); its rate control is set here, as each one names it.
-                let factory = media::codec_named(codec)
-                    .and_then(|c| c.encoder)
-                    .unwrap_or("jpegenc");
-                let mut props = match codec.as_str() {
-                    "h264" => vec![
-                        ("bitrate", Prop::UInt(kbps as u64)),
-                        ("speed-preset", Prop::Enum("veryfast".into())),
-                    ],
-                    // x265enc's maximum (stdlib/video.vpl documents the cap).
-                    "h265" => vec![
-                        ("bitrate", Prop::UInt((kbps as u64).min(X265_MAX_KBPS))),
-                        ("speed-preset", Prop::Enum("veryfast".into())),
-                    ],
-                    "vp8" | "vp9" => vec![
-                        ("target-bitrate", Prop::Int(*bitrate)),
-                        ("deadline", Prop::Int(1)),
-                    ],
-                    "av1" => vec![("target-bitrate", Prop::UInt(kbps as u64))],
-                    _ => vec![],
-                };
-                if codec == "h264" && self.feeds_rtsp_out(id) {
-                    props.extend(rtsp_out_encoding(&self.g.node(id).ty));
-                }
-                let encoder = self.element(id, "", factory, props);
-                names.push(encoder);
-                if let Some(p) = parser(codec) {
-                    names.push(self.element(id, "parse", p, vec![]));
-                }
-                let (first, last) = self.chain(names);
-                Ends {
-                    first: Some(first),
-                    last,
-                    dynamic: false,
-                }
-            }
+            NodeKind::Encode { codec, bitrate } => self.encode(id, codec, *bitrate),
             NodeKind::Convert { format } => {
                 let names = vec![
                     self.element(id, "", "videoconvert", vec![]),
@@ -458,6 +422,217 @@ impl Lowerer<'_> {
             self.link(&from.last, first, from.dynamic);
         }
         self.ends.insert(id, ends);
+    }
+
+    /// NVDEC's decoder for a stream of `codec`, where the target lowers for a GPU and has
+    /// it (and `cudadownload`); otherwise `None`, with the reason in the pass log and, for
+    /// the one warning, in `cpu_decoding`.
+    fn gpu_decoder(&mut self, id: NodeId, codec: Option<&str>) -> Option<&'static str> {
+        if !self.target.gpu {
+            return None;
+        }
+        let n = id.0;
+        let Some(codec) = codec.and_then(media::codec_named) else {
+            self.log.push(format!(
+                "gpu-decode: n{n} on the CPU (decodebin): the stream's codec is known only when it runs"
+            ));
+            return None;
+        };
+        let name = codec.name;
+        let cpu = codec.decoder.unwrap_or("decodebin");
+        let Some(decoder) = codec.gpu_decoder else {
+            self.log.push(format!(
+                "gpu-decode: n{n} {name} on the CPU ({cpu}): NVDEC does not decode {name}"
+            ));
+            self.cpu_decoding
+                .push(format!("NVDEC does not decode {name}"));
+            return None;
+        };
+        let missing: Vec<&str> = [decoder, CUDA_DOWNLOAD]
+            .into_iter()
+            .filter(|f| !self.target.has(f))
+            .collect();
+        if !missing.is_empty() {
+            let what = missing.join(" and ");
+            self.log.push(format!(
+                "gpu-decode: n{n} {name} on the CPU ({cpu}): GStreamer has no {what} here"
+            ));
+            self.cpu_decoding.push(format!(
+                "GStreamer has no {what} (the nvcodec plugin is missing, or found no GPU that decodes {name})"
+            ));
+            return None;
+        }
+        Some(decoder)
+    }
+
+    /// `parser ! nvXdec ! cudadownload ! videoconvert ! video/x-raw,format=NV12`: the frame
+    /// crosses to the host once, as NV12 (1.5 bytes a pixel), for inference. Where something
+    /// other than inference reads it, it is converted to the I420 the stream was checked as.
+    fn gpu_decode(&mut self, id: NodeId, decoder: &'static str) -> Ends {
+        let codec = format_of(&self.input_ty(id))
+            .and_then(|f| f.codec())
+            .and_then(media::codec_named);
+        let mut names = Vec::new();
+        if let Some(p) = codec.and_then(|c| c.parser) {
+            names.push(self.element(id, "parse", p, vec![]));
+        }
+        names.push(self.element(id, "", decoder, vec![]));
+        names.push(self.element(id, "download", CUDA_DOWNLOAD, vec![]));
+        let for_inference = self.only_inference_reads(id);
+        // NVDEC gives NV12 for 8-bit streams, so this converter passes frames through
+        // untouched; it converts only what a decoder gives otherwise (10-bit P010, JPEG's
+        // 4:2:2) and, where other stages read the frames, to the I420 they were checked as.
+        names.push(self.element(id, "convert", "videoconvert", vec![]));
+        let format = if for_inference { "nv12" } else { "i420" };
+        names.push(self.element(
+            id,
+            "caps",
+            "capsfilter",
+            vec![("caps", Prop::Caps(video_caps(Some(format), None, None)))],
+        ));
+        let name = codec.map_or("", |c| c.name);
+        self.log.push(format!(
+            "gpu-decode: n{} {name} with {decoder} ! {CUDA_DOWNLOAD} (frames to the host once as NV12, 1.5 bytes a pixel{})",
+            id.0,
+            if for_inference {
+                "; inference reads NV12"
+            } else {
+                "; converted to I420 for the stages that read it"
+            }
+        ));
+        self.ends_of(names)
+    }
+
+    /// A parser and the CPU decoder of `media`'s table, or decodebin, then I420.
+    fn cpu_decode(&mut self, id: NodeId, codec: Option<&str>) -> Ends {
+        let mut names = Vec::new();
+        let chain = codec.and_then(decoder_chain);
+        match &chain {
+            Some(chain) => {
+                for (i, factory) in chain.iter().enumerate() {
+                    let suffix = if i + 1 == chain.len() { "" } else { "parse" };
+                    names.push(self.element(id, suffix, factory, vec![]));
+                }
+            }
+            None => names.push(self.element(id, "", "decodebin", vec![])),
+        }
+        // Decoders may output another layout than I420; converting is free when not.
+        names.push(self.element(id, "convert", "videoconvert", vec![]));
+        names.push(self.element(
+            id,
+            "caps",
+            "capsfilter",
+            vec![("caps", Prop::Caps(video_caps(Some("i420"), None, None)))],
+        ));
+        let (first, last) = self.chain_with_dynamic(names, chain.is_none());
+        Ends {
+            first: Some(first),
+            last,
+            dynamic: false,
+        }
+    }
+
+    /// Whether every stage reading the frames of `id` (through tees and queues) is `infer`,
+    /// which takes NV12 as it is.
+    fn only_inference_reads(&self, id: NodeId) -> bool {
+        let consumers = self.g.consumers(id);
+        !consumers.is_empty()
+            && consumers.into_iter().all(|c| match &self.g.node(c).kind {
+                NodeKind::Infer(_) => true,
+                NodeKind::Tee | NodeKind::Queue { .. } => self.only_inference_reads(c),
+                _ => false,
+            })
+    }
+
+    /// NVENC's encoder where the target lowers for a GPU and has it, with its rate control;
+    /// `None` for the CPU's, with the reason in the pass log.
+    fn gpu_encoder(&mut self, id: NodeId, codec: &str, kbps: u64) -> Option<Encoder> {
+        if !self.target.gpu {
+            return None;
+        }
+        let cpu = media::codec_named(codec)
+            .and_then(|c| c.encoder)
+            .unwrap_or("jpegenc");
+        let n = id.0;
+        let Some(nvenc) = media::codec_named(codec).and_then(|c| c.gpu_encoder) else {
+            self.log.push(format!(
+                "gpu-encode: n{n} {codec} on the CPU ({cpu}): NVENC does not encode {codec}"
+            ));
+            return None;
+        };
+        if !self.target.has(nvenc) {
+            self.log.push(format!(
+                "gpu-encode: n{n} {codec} on the CPU ({cpu}): GStreamer has no {nvenc} here (the GPU has no NVENC, as the H100 and H200, or nvcodec is missing)"
+            ));
+            return None;
+        }
+        self.log
+            .push(format!("gpu-encode: n{n} {codec} with {nvenc} (NVENC)"));
+        let mut props = vec![("bitrate", Prop::UInt(kbps))];
+        if self.feeds_rtsp_out(id) {
+            // nvh264enc makes no B-frames by default; `zerolatency` drops its look-ahead.
+            props.push(("zerolatency", Prop::Bool(true)));
+            props.push((
+                "gop-size",
+                Prop::Int(key_interval(&self.g.node(id).ty) as i64),
+            ));
+        }
+        Some(Encoder {
+            factory: nvenc,
+            props,
+        })
+    }
+
+    fn encode(&mut self, id: NodeId, codec: &str, bitrate: i64) -> Ends {
+        let kbps = (bitrate / 1000).max(1) as u64;
+        let mut names = vec![
+            self.element(id, "convert", "videoconvert", vec![]),
+            self.element(
+                id,
+                "caps",
+                "capsfilter",
+                vec![("caps", Prop::Caps(video_caps(Some("i420"), None, None)))],
+            ),
+        ];
+        let encoder = match self.gpu_encoder(id, codec, kbps) {
+            Some(nvenc) => nvenc,
+            None => self.cpu_encoder(id, codec, bitrate),
+        };
+        names.push(self.element(id, "", encoder.factory, encoder.props));
+        if let Some(p) = parser(codec) {
+            names.push(self.element(id, "parse", p, vec![]));
+        }
+        self.ends_of(names)
+    }
+
+    /// The encoder of `media`'s table (a test keeps every codec `encode` offers there), with
+    /// its rate control set as each one names it.
+    fn cpu_encoder(&self, id: NodeId, codec: &str, bitrate: i64) -> Encoder {
+        let kbps = (bitrate / 1000).max(1) as u64;
+        let factory = media::codec_named(codec)
+            .and_then(|c| c.encoder)
+            .unwrap_or("jpegenc");
+        let mut props = match codec {
+            "h264" => vec![
+                ("bitrate", Prop::UInt(kbps)),
+                ("speed-preset", Prop::Enum("veryfast".into())),
+            ],
+            // x265enc's maximum (stdlib/video.vpl documents the cap).
+            "h265" => vec![
+                ("bitrate", Prop::UInt(kbps.min(X265_MAX_KBPS))),
+                ("speed-preset", Prop::Enum("veryfast".into())),
+            ],
+            "vp8" | "vp9" => vec![
+                ("target-bitrate", Prop::Int(bitrate)),
+                ("deadline", Prop::Int(1)),
+            ],
+            "av1" => vec![("target-bitrate", Prop::UInt(kbps))],
+            _ => vec![],
+        };
+        if codec == "h264" && self.feeds_rtsp_out(id) {
+            props.extend(rtsp_out_encoding(&self.g.node(id).ty));
+        }
+        Encoder { factory, props }
     }
 
     /// Whether the stream of `id` is served by `rtsp_out` (directly, or through tees and
@@ -779,21 +954,31 @@ impl Lowerer<'_> {
     }
 }
 
-/// The highest bitrate x265enc accepts, in kbit/s.
-const X265_MAX_KBPS: u64 = 102_400;
+/// An encoder element and its properties.
+struct Encoder {
+    factory: &'static str,
+    props: Vec<(&'static str, Prop)>,
+}
 
-/// x264enc settings for a stream served over RTSP: no frame reordering or look-ahead
-/// (`zerolatency`), and a key frame at least every 2 s so that a client that connects, or
-/// reconnects, soon has a picture.
-fn rtsp_out_encoding(ty: &Ty) -> Vec<(&'static str, Prop)> {
+/// The frames between key frames for a stream served over RTSP: one at least every 2 s, so
+/// that a client that connects, or reconnects, soon has a picture.
+fn key_interval(ty: &Ty) -> u64 {
     let rate = match ty {
         Ty::Video(v) => v.rate,
         _ => None,
     };
-    let key_int = rate.map_or(60, |(num, den)| (2 * num).div_ceil(den.max(1)).max(1));
+    rate.map_or(60, |(num, den)| (2 * num).div_ceil(den.max(1)).max(1))
+}
+
+/// The highest bitrate x265enc accepts, in kbit/s.
+const X265_MAX_KBPS: u64 = 102_400;
+
+/// x264enc settings for a stream served over RTSP: no frame reordering or look-ahead
+/// (`zerolatency`), and a key frame at least every 2 s ([`key_interval`]).
+fn rtsp_out_encoding(ty: &Ty) -> Vec<(&'static str, Prop)> {
     vec![
         ("tune", Prop::Enum("zerolatency".into())),
-        ("key-int-max", Prop::UInt(key_int)),
+        ("key-int-max", Prop::UInt(key_interval(ty))),
     ]
 }
 

@@ -6,6 +6,7 @@
 pub mod elements;
 pub mod engine;
 pub mod gpu;
+pub mod machine;
 pub mod meta;
 pub mod pipeline;
 pub mod probe;
