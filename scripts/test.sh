@@ -9,5 +9,7 @@ echo "vpl test: cargo fmt --check"
 cargo fmt --all -- --check
 echo "vpl test: cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "vpl test: cargo clippy -D warnings, GPU feature on (GPU code must not rot)"
+cargo clippy --workspace --all-targets --locked --features vpl-runtime/gpu -- -D warnings
 echo "vpl test: cargo test"
 cargo test --workspace --locked
