@@ -612,6 +612,52 @@ fn infer_streams_of_one_group_share_batches() {
     }
 }
 
+/// Three streams into a model whose batch is fixed at 1, with `sessions` as given: the
+/// sessions the group loaded, and each stream's metas.
+fn fixed_batch_streams(sessions: u32) -> (u64, Vec<Vec<ObjectsData>>) {
+    let path = model("det_fixed1.onnx");
+    let common: [(&str, &dyn ToValue); 5] = [
+        ("model", &path),
+        ("group", &format!("sessions-{sessions}")),
+        ("sessions", &sessions),
+        ("confidence", &0.0f64),
+        ("max-detections", &5u32),
+    ];
+    let streams: Vec<Vec<(&str, &dyn ToValue)>> = [0u32, 1, 2]
+        .iter()
+        .map(|s| [common.as_slice(), &[("stream", s as &dyn ToValue)]].concat())
+        .collect();
+    let streams: Vec<&[(&str, &dyn ToValue)]> = streams.iter().map(Vec::as_slice).collect();
+    let (pipeline, infers, sinks) = infer_pipeline(4, &streams);
+    assert_eq!(play(&pipeline), Ok(()));
+    let loaded: u64 = infers[0].property("sessions-loaded");
+    let metas = sinks.iter().map(metas).collect();
+    pipeline.set_state(gst::State::Null).unwrap();
+    (loaded, metas)
+}
+
+#[test]
+fn a_fixed_batch_model_fed_by_several_streams_gets_a_session_each_up_to_the_limit() {
+    let (one, alone) = fixed_batch_streams(1);
+    let (two, pooled) = fixed_batch_streams(2);
+    let (auto, _) = fixed_batch_streams(0);
+    assert_eq!(
+        (one, two, auto),
+        (1, 2, 1),
+        "sessions: 1, 2 of 3 streams, auto on the CPU"
+    );
+    // Which session runs a frame changes nothing in what is found.
+    assert_eq!(pooled, alone);
+    for (stream, metas) in (0u32..).zip(&pooled) {
+        assert_eq!(metas.len(), 4);
+        assert!(
+            metas
+                .iter()
+                .all(|m| m.stream == stream && !m.objects.is_empty())
+        );
+    }
+}
+
 #[test]
 fn infer_as_a_classifier_labels_the_frame() {
     let labels = std::fs::read_to_string(model("cls_dynamic.labels")).unwrap();

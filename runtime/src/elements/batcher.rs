@@ -227,17 +227,28 @@ where
     I: Send + 'static,
     O: Send + 'static,
 {
+    shared_for(group, make)
+}
+
+/// [`batcher_for`] for anything elements of a group share (a batcher with what it feeds).
+pub fn shared_for<T, E>(
+    group: &str,
+    make: impl FnOnce() -> Result<T, E>,
+) -> Result<Arc<T>, BatcherForError<E>>
+where
+    T: Send + Sync + 'static,
+{
     let mut registry = REGISTRY.lock().unwrap_or_else(|p| p.into_inner());
     registry.retain(|_, weak| weak.strong_count() > 0);
     if let Some(existing) = registry.get(group).and_then(Weak::upgrade) {
         return existing
-            .downcast::<Batcher<I, O>>()
+            .downcast::<T>()
             .map_err(|_| BatcherForError::WrongKind);
     }
-    let batcher = Arc::new(make().map_err(BatcherForError::Make)?);
-    let shared: Arc<dyn Any + Send + Sync> = batcher.clone();
-    registry.insert(group.to_string(), Arc::downgrade(&shared));
-    Ok(batcher)
+    let shared = Arc::new(make().map_err(BatcherForError::Make)?);
+    let any: Arc<dyn Any + Send + Sync> = shared.clone();
+    registry.insert(group.to_string(), Arc::downgrade(&any));
+    Ok(shared)
 }
 
 /// Why [`batcher_for`] gave no batcher.

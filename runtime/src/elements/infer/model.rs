@@ -1,12 +1,14 @@
 //! Preprocessed images of one group → one batched model run → each image's own outputs,
 //! and one image's outputs → the objects and labels its meta gets.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use crate::elements::batcher::{Batcher, Item};
 use crate::engine::decode::{classify, decode_yolov8};
 use crate::engine::preprocess::{Frame, Layout, Letterbox, try_preprocess, try_preprocess_u8};
-use crate::engine::{Engine, InputTensor, OutputTensor, TensorData};
+use crate::engine::{Engine, EngineError, InputTensor, OutputTensor, TensorData};
 use crate::meta::{Label, Object, Tensor};
 
 use super::config::{Config, DType, Decoder};
@@ -34,7 +36,7 @@ pub type Outputs = Result<Vec<OutputTensor>, String>;
 /// The batcher a group of `vplinfer`s shares; it owns the group's engine.
 pub type ModelBatcher = Batcher<Image, Outputs>;
 
-pub fn model_batcher(engine: Engine, size: usize, timeout: Duration) -> ModelBatcher {
+pub fn model_batcher(engine: Arc<Engine>, size: usize, timeout: Duration) -> ModelBatcher {
     Batcher::new(size, timeout, move |items| {
         let n = items.len();
         match run(&engine, items) {
@@ -42,6 +44,37 @@ pub fn model_batcher(engine: Engine, size: usize, timeout: Duration) -> ModelBat
             Err(why) => vec![Err(why); n],
         }
     })
+}
+
+/// What the `vplinfer`s of one group share: the model and the batcher feeding it.
+pub struct ModelGroup {
+    pub engine: Arc<Engine>,
+    pub batcher: ModelBatcher,
+    /// The elements (streams) that joined the group.
+    members: AtomicUsize,
+}
+
+impl ModelGroup {
+    pub fn new(engine: Engine, size: usize, timeout: Duration) -> ModelGroup {
+        let engine = Arc::new(engine);
+        ModelGroup {
+            batcher: model_batcher(engine.clone(), size, timeout),
+            engine,
+            members: AtomicUsize::new(0),
+        }
+    }
+
+    /// One more element (stream) joins the group. A model whose batch is fixed gets a
+    /// session per stream, up to `max_sessions`, so the streams' runs overlap instead of
+    /// queuing through one session; a batch-dynamic model batches the streams instead and
+    /// keeps one. Says how many sessions run the model now.
+    pub fn join(&self, max_sessions: usize) -> Result<usize, EngineError> {
+        let members = self.members.fetch_add(1, Ordering::Relaxed) + 1;
+        if self.engine.fixed_batch().is_none() {
+            return Ok(self.engine.sessions());
+        }
+        self.engine.grow(members.min(max_sessions.max(1)))
+    }
 }
 
 /// Runs one batch of items, each of `count` images. A model with a fixed batch size gets
