@@ -3,7 +3,9 @@
 # batch-dynamic copy of the person detector (implicit batching: the batch is the number of
 # streams), and, for comparison, 4 streams into the original model whose batch is fixed at
 # 1 (one run per frame). Records discarded. For each: total fps over the frames of every
-# stream (vplc's --stats), CPU seconds a frame (GNU time), wall time.
+# stream (vplc's --stats), CPU seconds a frame (GNU time), wall time, and from the
+# `vplbatch` debug log: the model runs, their sizes, and vpl's own time a run (assembling
+# the batch input and cutting the outputs, outside ONNX Runtime; median).
 # Usage: scripts/bench_batch.sh [FRAMES_PER_STREAM] [THREADS]
 #   (run scripts/setup.sh first; defaults: 40 frames, 2 threads a model)
 set -euo pipefail
@@ -27,8 +29,8 @@ for i in 0 1 2 3; do
   ln -f assets/media/vtest.avi "$OUT/cam$i.avi" 2>/dev/null || cp assets/media/vtest.avi "$OUT/cam$i.avi"
 done
 
-printf '| model | streams | frames | total fps | CPU s a frame | wall (s) | batches (frames) |\n'
-printf '|---|---|---|---|---|---|---|\n'
+printf '| model | streams | frames | total fps | CPU s a frame | wall (s) | model runs: sizes (count) | vpl ms a run |\n'
+printf '|---|---|---|---|---|---|---|---|\n'
 run() { # NAME MODEL STREAMS
   local name=$1 model=$2 n=$3 list=""
   for i in $(seq 0 $((n - 1))); do list="$list${list:+, }file(\"cam$i.avi\")"; done
@@ -39,16 +41,22 @@ pipeline $name {
     [$list] | decode | infer(people) | json | discard;
 }
 VPL
+  GST_DEBUG=vplbatch:5 GST_DEBUG_NO_COLOR=1 GST_DEBUG_FILE="$OUT/$name.log" \
   /usr/bin/time -f '%e %U %S' -o "$OUT/$name.time" \
     "$VPLC" run --quiet --threads "$THREADS" --max-frames "$FRAMES" --stats "$OUT/$name.json" "$OUT/$name.vpl"
   read -r wall user sys < "$OUT/$name.time"
-  python3 - "$OUT/$name.json" "$(basename "$model")" "$n" "$wall" "$user" "$sys" <<'PY'
-import json, sys
-stats, model, n, wall, user, sys_ = sys.argv[1], sys.argv[2], sys.argv[3], *map(float, sys.argv[4:])
+  python3 - "$OUT/$name.json" "$OUT/$name.log" "$(basename "$model")" "$n" "$wall" "$user" "$sys" <<'PY'
+import collections, json, re, statistics, sys
+stats, log, model, n = sys.argv[1:5]
+wall, user, sys_ = map(float, sys.argv[5:])
 s = json.load(open(stats))
 frames = sum(s["frames"])
-batches = "; ".join(f"{i.get('batches', '-')} ({i.get('batched_frames', '-')})" for i in s.get("infer", [])) or "-"
-print(f"| {model} | {n} | {frames} | {frames / s['wall_s']:.2f} | {(user + sys_) / frames:.3f} | {wall:.1f} | {batches} |")
+runs = [(int(m[1]), float(m[2]) - float(m[3]))
+        for m in re.finditer(r"batch of (\d+) images: ([\d.]+) ms, model ([\d.]+) ms", open(log).read())]
+sizes = collections.Counter(size for size, _ in runs)
+sizes = ", ".join(f"{k} ({v})" for k, v in sorted(sizes.items(), reverse=True))
+vpl = statistics.median(t for _, t in runs) if runs else float("nan")
+print(f"| {model} | {n} | {frames} | {frames / s['wall_s']:.2f} | {(user + sys_) / frames:.3f} | {wall:.1f} | {len(runs)}: {sizes} | {vpl:.2f} |")
 PY
 }
 run batch1 "$BATCH" 1

@@ -73,17 +73,18 @@ def frame() -> np.ndarray:
             "! video/x-raw,format=RGB,width=640,height=640,pixel-aspect-ratio=1/1 "
             f"! identity eos-after=1 ! filesink location={raw}"
         )
+        why = "no frame"
         try:
             subprocess.run(
-                ["gst-launch-1.0", "-q", *pipeline.split()], check=True, timeout=60
+                ["gst-launch-1.0", "-q", *pipeline.split()], check=True, timeout=300
             )
             pixels = np.fromfile(raw, np.uint8)
             if pixels.size == 640 * 640 * 3:
                 image = pixels.reshape(640, 640, 3).transpose(2, 0, 1)[None]
                 return image.astype(np.float32) / 255
-        except (OSError, subprocess.SubprocessError):
-            pass
-    print("make_batch_dynamic: vtest.avi not decoded; comparing on random pixels")
+        except (OSError, subprocess.SubprocessError) as e:
+            why = str(e)
+    print(f"make_batch_dynamic: vtest.avi not decoded ({why}); comparing on random pixels")
     return np.random.default_rng(7).random((1, 3, 640, 640), dtype=np.float32)
 
 

@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod commands;
+pub mod engines;
 pub mod github;
 pub mod host;
 pub mod lsp;

@@ -391,6 +391,62 @@ fn batcher_keeps_submission_order_and_never_exceeds_the_size() {
     assert_eq!(batcher.stats().items, 28);
 }
 
+/// Four streams into batches of 4, each batch taking 200 ms; stream 3 comes back 100 ms
+/// after the others every time (a slower decoder), longer than the 30 ms timeout. A
+/// partial batch must wait for the running one instead of starting beside it: then the
+/// late stream joins the next batch, instead of the streams splitting for good into
+/// batches of 3 and 1 that run side by side (what made 16 streams batched slower than
+/// unbatched in issue 15).
+#[test]
+fn batcher_keeps_late_streams_in_step_instead_of_running_partial_batches_side_by_side() {
+    let in_flight = Arc::new(Mutex::new((0usize, 0usize)));
+    let sizes = Arc::new(Mutex::new(Vec::new()));
+    let (flight, log) = (in_flight.clone(), sizes.clone());
+    let batcher = Arc::new(Batcher::new(
+        4,
+        Duration::from_millis(30),
+        move |items: Vec<Item<u32>>| {
+            {
+                let mut f = flight.lock().unwrap();
+                f.0 += 1;
+                f.1 = f.1.max(f.0);
+            }
+            log.lock().unwrap().push(items.len());
+            thread::sleep(Duration::from_millis(200));
+            flight.lock().unwrap().0 -= 1;
+            items.iter().map(|i| i.value).collect()
+        },
+    ));
+    let barrier = Arc::new(Barrier::new(4));
+    let handles: Vec<_> = (0..4u32)
+        .map(|stream| {
+            let (batcher, barrier) = (batcher.clone(), barrier.clone());
+            thread::spawn(move || {
+                barrier.wait();
+                for v in 0..6 {
+                    assert_eq!(batcher.submit(stream, v), Ok(v));
+                    if stream == 3 {
+                        thread::sleep(Duration::from_millis(100));
+                    }
+                }
+            })
+        })
+        .collect();
+    for handle in handles {
+        handle.join().unwrap();
+    }
+    let sizes = sizes.lock().unwrap().clone();
+    let most_at_once = in_flight.lock().unwrap().1;
+    assert_eq!(
+        most_at_once, 1,
+        "partial batches ran side by side: {sizes:?}"
+    );
+    // The late stream is in every other batch (then a full one), not alone beside them;
+    // at the end it is left with its last frames, each alone.
+    let full = sizes.iter().filter(|n| **n == 4).count();
+    assert!(full >= 3, "batches of {sizes:?}");
+}
+
 #[test]
 fn batcher_reports_a_short_or_panicking_batch_instead_of_hanging() {
     let short = Batcher::new(1, Duration::ZERO, |_: Vec<Item<u8>>| Vec::<u8>::new());

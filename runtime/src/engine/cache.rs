@@ -29,7 +29,11 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::error::EngineError;
-use super::session::EngineConfig;
+use super::session::{Backend, Engine, EngineConfig, InputTensor, InputType, TensorData};
+
+/// Why a build without the `gpu` feature has no GPU backend.
+pub(super) const NO_GPU_BUILD: &str =
+    "this build of vpl has no GPU support (build it with `--features vpl-runtime/gpu`)";
 
 /// The environment variable naming the engine cache's root directory.
 pub const CACHE_VARIABLE: &str = "VPL_ENGINE_CACHE";
@@ -106,6 +110,65 @@ pub fn engine_key(config: &EngineConfig) -> Result<(EngineKey, Vec<u8>), EngineE
         config.max_batch,
     );
     Ok((key, bytes))
+}
+
+/// What [`build_engine`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BuiltEngine {
+    /// The key's directory, holding the engines.
+    pub dir: PathBuf,
+    /// The directory held an engine before: TensorRT loaded it instead of building one.
+    pub reused: bool,
+}
+
+/// Builds `config`'s TensorRT engine ahead of time (`vplc build --engine`): loads the
+/// model on the `tensorrt` backend (whatever `config.backend` says) and runs it once on
+/// zeros at its largest batch, so every engine TensorRT makes for it is in the cache.
+pub fn build_engine(config: &EngineConfig) -> Result<BuiltEngine, EngineError> {
+    let config = EngineConfig {
+        backend: Backend::TensorRt,
+        ..config.clone()
+    };
+    if !cfg!(feature = "gpu") {
+        return Err(EngineError::BackendUnavailable {
+            backend: Backend::TensorRt,
+            reason: NO_GPU_BUILD.into(),
+        });
+    }
+    let (key, _) = engine_key(&config)?;
+    let dir = key.dir(&cache_root(&config)?);
+    let reused = has_engine(&dir);
+    let engine = Engine::load(&config)?;
+    let batch = engine.fixed_batch().unwrap_or(config.max_batch.max(1));
+    let shape: Vec<usize> = engine
+        .input()
+        .shape
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            if i == 0 {
+                batch
+            } else {
+                usize::try_from(*d).unwrap_or(1).max(1)
+            }
+        })
+        .collect();
+    let values = shape.iter().product();
+    let data = match engine.input().element {
+        InputType::U8 => TensorData::U8(vec![0; values]),
+        InputType::F32 | InputType::F16 => TensorData::F32(vec![0.0; values]),
+    };
+    engine.run(InputTensor { shape, data })?;
+    Ok(BuiltEngine { dir, reused })
+}
+
+/// The directory holds an engine ONNX Runtime wrote (`*.engine`).
+fn has_engine(dir: &Path) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|entries| {
+        entries
+            .flatten()
+            .any(|e| e.path().extension().is_some_and(|x| x == "engine"))
+    })
 }
 
 /// A GPU as TensorRT's engines depend on it.

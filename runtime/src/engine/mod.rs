@@ -18,7 +18,9 @@ mod library;
 pub mod preprocess;
 mod session;
 
-pub use cache::{CACHE_VARIABLE, EngineKey, default_cache_dir};
+pub use cache::{
+    BuiltEngine, CACHE_VARIABLE, EngineKey, build_engine, cache_root, default_cache_dir,
+};
 #[cfg(feature = "gpu")]
 pub use device::DeviceInput;
 pub use error::EngineError;

@@ -523,9 +523,7 @@ fn register_backend(
             drop(builder);
             Err(EngineError::BackendUnavailable {
                 backend: config.backend,
-                reason: "this build of vpl has no GPU support (build it with \
-                         `--features vpl-runtime/gpu`)"
-                    .into(),
+                reason: super::cache::NO_GPU_BUILD.into(),
             })
         }
     }
