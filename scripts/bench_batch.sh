@@ -14,8 +14,11 @@ FRAMES="${1:-40}"
 THREADS="${2:-2}"
 OUT=target/bench/batch
 mkdir -p "$OUT"
-cargo build --release --locked -q -p vplc
-VPLC="${CARGO_TARGET_DIR:-$PWD/target}/release/vplc"
+# VPLC=path runs another build (the "before" figures of BENCHMARKS.md).
+if [ -z "${VPLC:-}" ]; then
+  cargo build --release --locked -q -p vplc
+  VPLC="${CARGO_TARGET_DIR:-$PWD/target}/release/vplc"
+fi
 export VPL_CACHE_DIR="$OUT/cache"
 
 MODEL="$PWD/assets/models/person_yolov8s.onnx"
