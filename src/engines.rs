@@ -14,15 +14,16 @@ use vpl_runtime::engine::{
 use crate::cli::BuildArgs;
 use crate::commands::{CANNOT_RUN, OK, compile_one};
 
-/// One model to build an engine for: the file and the largest batch it is run at.
+/// One model to build an engine for: the file and the batch it is run at (its engine's
+/// largest batch, part of the cache key).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct ModelUse {
     pub model: PathBuf,
     pub max_batch: usize,
 }
 
-/// The distinct models of a plan's `vplinfer`s, each with the largest batch any of them
-/// runs it at, in the order they first appear.
+/// The distinct (model, batch) pairs of a plan's `vplinfer`s, in the order they first
+/// appear: each is the engine `vplc run --backend tensorrt` will look for.
 pub fn models(plan: &Plan) -> Vec<ModelUse> {
     let mut found: Vec<ModelUse> = Vec::new();
     for e in plan.elements.iter().filter(|e| e.factory == "vplinfer") {
@@ -35,13 +36,12 @@ pub fn models(plan: &Plan) -> Vec<ModelUse> {
             Some(Prop::Int(n)) => usize::try_from(*n).unwrap_or(1),
             _ => 1,
         };
-        let model = PathBuf::from(model);
-        match found.iter_mut().find(|u| u.model == model) {
-            Some(known) => known.max_batch = known.max_batch.max(batch),
-            None => found.push(ModelUse {
-                model,
-                max_batch: batch.max(1),
-            }),
+        let model = ModelUse {
+            model: PathBuf::from(model),
+            max_batch: batch.max(1),
+        };
+        if !found.contains(&model) {
+            found.push(model);
         }
     }
     found
