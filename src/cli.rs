@@ -67,8 +67,15 @@ pub struct BuildArgs {
     #[arg(long)]
     pub pipeline: Option<String>,
     /// What to print.
-    #[arg(long, value_enum)]
-    pub emit: Emit,
+    #[arg(long, value_enum, required_unless_present = "engine")]
+    pub emit: Option<Emit>,
+    /// Build the TensorRT engines of the pipeline's models ahead of time, into the engine
+    /// cache, instead of printing (needs an NVIDIA GPU and a GPU build of vpl).
+    #[arg(long, conflicts_with_all = ["emit", "output"])]
+    pub engine: bool,
+    /// The engine cache directory (default: $VPL_ENGINE_CACHE, else ~/.cache/vpl/engines).
+    #[arg(long, conflicts_with_all = ["emit", "output"])]
+    pub engine_cache: Option<PathBuf>,
     /// Write to this file instead of standard output.
     #[arg(short, long)]
     pub output: Option<PathBuf>,

@@ -228,6 +228,10 @@ pub fn compile_one(
 }
 
 fn build(args: &BuildArgs) -> u8 {
+    // clap asks for `--emit` unless `--engine` is given.
+    let Some(emit) = args.emit else {
+        return crate::engines::build(args);
+    };
     let (sources, c, index) = match compile_one(&args.file, args.pipeline.as_deref()) {
         Ok(ok) => ok,
         Err(status) => return status,
@@ -245,7 +249,7 @@ fn build(args: &BuildArgs) -> u8 {
         eprintln!("{warning}");
     }
     let plan = lowered.plan;
-    let text = match args.emit {
+    let text = match emit {
         Emit::Plan => graph.describe(&sources, c.file),
         Emit::Gst => format!("{}\n", plan.launch_text()),
         Emit::Dot => plan.dot(),

@@ -391,6 +391,62 @@ fn batcher_keeps_submission_order_and_never_exceeds_the_size() {
     assert_eq!(batcher.stats().items, 28);
 }
 
+/// Four streams into batches of 4, each batch taking 200 ms; stream 3 comes back 100 ms
+/// after the others every time (a slower decoder), longer than the 30 ms timeout. A
+/// partial batch must wait for the running one instead of starting beside it: then the
+/// late stream joins the next batch, instead of the streams splitting for good into
+/// batches of 3 and 1 that run side by side (what made 16 streams batched slower than
+/// unbatched in issue 15).
+#[test]
+fn batcher_keeps_late_streams_in_step_instead_of_running_partial_batches_side_by_side() {
+    let in_flight = Arc::new(Mutex::new((0usize, 0usize)));
+    let sizes = Arc::new(Mutex::new(Vec::new()));
+    let (flight, log) = (in_flight.clone(), sizes.clone());
+    let batcher = Arc::new(Batcher::new(
+        4,
+        Duration::from_millis(30),
+        move |items: Vec<Item<u32>>| {
+            {
+                let mut f = flight.lock().unwrap();
+                f.0 += 1;
+                f.1 = f.1.max(f.0);
+            }
+            log.lock().unwrap().push(items.len());
+            thread::sleep(Duration::from_millis(200));
+            flight.lock().unwrap().0 -= 1;
+            items.iter().map(|i| i.value).collect()
+        },
+    ));
+    let barrier = Arc::new(Barrier::new(4));
+    let handles: Vec<_> = (0..4u32)
+        .map(|stream| {
+            let (batcher, barrier) = (batcher.clone(), barrier.clone());
+            thread::spawn(move || {
+                barrier.wait();
+                for v in 0..6 {
+                    assert_eq!(batcher.submit(stream, v), Ok(v));
+                    if stream == 3 {
+                        thread::sleep(Duration::from_millis(100));
+                    }
+                }
+            })
+        })
+        .collect();
+    for handle in handles {
+        handle.join().unwrap();
+    }
+    let sizes = sizes.lock().unwrap().clone();
+    let most_at_once = in_flight.lock().unwrap().1;
+    assert_eq!(
+        most_at_once, 1,
+        "partial batches ran side by side: {sizes:?}"
+    );
+    // The late stream is in every other batch (then a full one), not alone beside them;
+    // at the end it is left with its last frames, each alone.
+    let full = sizes.iter().filter(|n| **n == 4).count();
+    assert!(full >= 3, "batches of {sizes:?}");
+}
+
 #[test]
 fn batcher_reports_a_short_or_panicking_batch_instead_of_hanging() {
     let short = Batcher::new(1, Duration::ZERO, |_: Vec<Item<u8>>| Vec::<u8>::new());
@@ -609,6 +665,52 @@ fn infer_streams_of_one_group_share_batches() {
         let seen: Vec<(u32, u64)> = metas.iter().map(|m| (m.stream, m.frame)).collect();
         let want: Vec<(u32, u64)> = (0..5).map(|f| (stream, f)).collect();
         assert_eq!(seen, want);
+    }
+}
+
+/// Three streams into a model whose batch is fixed at 1, with `sessions` as given: the
+/// sessions the group loaded, and each stream's metas.
+fn fixed_batch_streams(sessions: u32) -> (u64, Vec<Vec<ObjectsData>>) {
+    let path = model("det_fixed1.onnx");
+    let common: [(&str, &dyn ToValue); 5] = [
+        ("model", &path),
+        ("group", &format!("sessions-{sessions}")),
+        ("sessions", &sessions),
+        ("confidence", &0.0f64),
+        ("max-detections", &5u32),
+    ];
+    let streams: Vec<Vec<(&str, &dyn ToValue)>> = [0u32, 1, 2]
+        .iter()
+        .map(|s| [common.as_slice(), &[("stream", s as &dyn ToValue)]].concat())
+        .collect();
+    let streams: Vec<&[(&str, &dyn ToValue)]> = streams.iter().map(Vec::as_slice).collect();
+    let (pipeline, infers, sinks) = infer_pipeline(4, &streams);
+    assert_eq!(play(&pipeline), Ok(()));
+    let loaded: u64 = infers[0].property("sessions-loaded");
+    let metas = sinks.iter().map(metas).collect();
+    pipeline.set_state(gst::State::Null).unwrap();
+    (loaded, metas)
+}
+
+#[test]
+fn a_fixed_batch_model_fed_by_several_streams_gets_a_session_each_up_to_the_limit() {
+    let (one, alone) = fixed_batch_streams(1);
+    let (two, pooled) = fixed_batch_streams(2);
+    let (auto, _) = fixed_batch_streams(0);
+    assert_eq!(
+        (one, two, auto),
+        (1, 2, 1),
+        "sessions: 1, 2 of 3 streams, auto on the CPU"
+    );
+    // Which session runs a frame changes nothing in what is found.
+    assert_eq!(pooled, alone);
+    for (stream, metas) in (0u32..).zip(&pooled) {
+        assert_eq!(metas.len(), 4);
+        assert!(
+            metas
+                .iter()
+                .all(|m| m.stream == stream && !m.objects.is_empty())
+        );
     }
 }
 

@@ -36,6 +36,8 @@ fn config(model: PathBuf, backend: Backend) -> EngineConfig {
         library,
         backend,
         threads: 2,
+        engine_cache: None,
+        max_batch: 1,
     }
 }
 
@@ -208,6 +210,43 @@ fn one_engine_serves_several_threads() {
             }
         }
     });
+}
+
+#[test]
+fn a_pool_of_sessions_gives_the_same_outputs_and_runs_them_side_by_side() {
+    let engine = load(fixture("det_fixed1.onnx"));
+    assert_eq!((engine.sessions(), engine.fixed_batch()), (1, Some(1)));
+    let want: Vec<_> = (0..4)
+        .map(|i| run(&engine, images(1, 0.2 * i as f32)))
+        .collect();
+    assert_eq!(engine.grow(3).expect("grow"), 3);
+    assert_eq!(engine.grow(2).expect("never shrinks"), 3);
+    let engine = &engine;
+    // Four threads, each running every input twice: whichever session serves a run,
+    // its outputs are the single session's.
+    std::thread::scope(|scope| {
+        let runs: Vec<_> = (0..4)
+            .map(|t| {
+                scope.spawn(move || {
+                    (0..8)
+                        .map(|k| {
+                            let i = (t + k) % 4;
+                            (i, run(engine, images(1, 0.2 * i as f32)))
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        for handle in runs {
+            let Ok(results) = handle.join() else {
+                panic!("a thread running the engine panicked");
+            };
+            for (i, outputs) in results {
+                assert_eq!(outputs, want[i]);
+            }
+        }
+    });
+    assert_eq!(load(fixture("det_dynamic.onnx")).fixed_batch(), None);
 }
 
 /// Frame 0 of a video as I420, decoded by GStreamer: planes (copied) and strides.

@@ -16,6 +16,8 @@ fn config(library: PathBuf) -> EngineConfig {
         library,
         backend: Backend::Cpu,
         threads: 1,
+        engine_cache: None,
+        max_batch: 1,
     }
 }
 

@@ -6,6 +6,13 @@
 //! batch (or that finds the oldest item waited `timeout`) runs the whole batch and hands
 //! every other thread its result. No thread of its own is needed, so nothing outlives the
 //! elements using it.
+//!
+//! A partial batch never starts while another batch runs, and its timeout counts from the
+//! later of its oldest item's arrival and the end of the last batch: the streams of the
+//! batch that just ended need a moment to come back with their next frames. Without this,
+//! one stream late by more than the timeout split the batch in two (3 + 1 of 4 streams)
+//! that then ran side by side, out of step, and stayed so: batches of 1 and 2 competing
+//! for the model, slower than no batching at all (issue 15, measured in BENCHMARKS.md).
 
 use std::any::Any;
 use std::collections::{HashMap, VecDeque};
@@ -62,6 +69,10 @@ struct Queue<I, O> {
     next_ticket: u64,
     waiting: VecDeque<Waiting<I>>,
     done: HashMap<u64, Result<O, BatchError>>,
+    /// Batches running now.
+    running: usize,
+    /// When the last batch ended (or the batcher was made).
+    idle_since: Instant,
 }
 
 struct Waiting<I> {
@@ -93,6 +104,8 @@ impl<I, O> Batcher<I, O> {
                 next_ticket: 0,
                 waiting: VecDeque::new(),
                 done: HashMap::new(),
+                running: 0,
+                idle_since: Instant::now(),
             }),
             changed: Condvar::new(),
             batches: AtomicU64::new(0),
@@ -125,22 +138,30 @@ impl<I, O> Batcher<I, O> {
             if let Some(result) = queue.done.remove(&ticket) {
                 return result;
             }
-            let oldest = queue.waiting.front().map(|w| w.since.elapsed());
             let full = queue.waiting.len() >= self.size;
-            match oldest {
-                Some(age) if full || age >= self.timeout => {
+            // A partial batch waits for the running ones, then `timeout` from the later of
+            // its oldest item's arrival and the last batch's end.
+            let due = queue
+                .waiting
+                .front()
+                .map(|w| w.since.max(queue.idle_since) + self.timeout);
+            match due {
+                Some(due) if full || (queue.running == 0 && Instant::now() >= due) => {
                     let n = queue.waiting.len().min(self.size);
                     let batch: Vec<Waiting<I>> = queue.waiting.drain(..n).collect();
+                    queue.running += 1;
                     drop(queue);
                     self.run_batch(batch);
                     queue = self.lock();
                 }
-                // Our item is waiting (or another thread is running its batch): sleep until
-                // a batch finishes or the oldest item's time is up.
-                Some(age) => {
-                    queue = self.wait(queue, Some(self.timeout - age));
+                // Our item waits for a partial batch's time: sleep until then or a change.
+                Some(due) if queue.running == 0 => {
+                    let left = due.saturating_duration_since(Instant::now());
+                    queue = self.wait(queue, Some(left));
                 }
-                None => queue = self.wait(queue, None),
+                // Another thread is running a batch (ours, or one before ours): sleep until
+                // a batch finishes.
+                _ => queue = self.wait(queue, None),
             }
         }
     }
@@ -153,6 +174,8 @@ impl<I, O> Batcher<I, O> {
         self.batches.fetch_add(1, Ordering::Relaxed);
         self.items.fetch_add(expected as u64, Ordering::Relaxed);
         let mut queue = self.lock();
+        queue.running -= 1;
+        queue.idle_since = Instant::now();
         match outcome {
             Ok(results) => {
                 let got = results.len();
@@ -227,17 +250,28 @@ where
     I: Send + 'static,
     O: Send + 'static,
 {
+    shared_for(group, make)
+}
+
+/// [`batcher_for`] for anything elements of a group share (a batcher with what it feeds).
+pub fn shared_for<T, E>(
+    group: &str,
+    make: impl FnOnce() -> Result<T, E>,
+) -> Result<Arc<T>, BatcherForError<E>>
+where
+    T: Send + Sync + 'static,
+{
     let mut registry = REGISTRY.lock().unwrap_or_else(|p| p.into_inner());
     registry.retain(|_, weak| weak.strong_count() > 0);
     if let Some(existing) = registry.get(group).and_then(Weak::upgrade) {
         return existing
-            .downcast::<Batcher<I, O>>()
+            .downcast::<T>()
             .map_err(|_| BatcherForError::WrongKind);
     }
-    let batcher = Arc::new(make().map_err(BatcherForError::Make)?);
-    let shared: Arc<dyn Any + Send + Sync> = batcher.clone();
-    registry.insert(group.to_string(), Arc::downgrade(&shared));
-    Ok(batcher)
+    let shared = Arc::new(make().map_err(BatcherForError::Make)?);
+    let any: Arc<dyn Any + Send + Sync> = shared.clone();
+    registry.insert(group.to_string(), Arc::downgrade(&any));
+    Ok(shared)
 }
 
 /// Why [`batcher_for`] gave no batcher.

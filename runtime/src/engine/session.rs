@@ -1,9 +1,11 @@
-//! A model file + a backend → a loaded ONNX Runtime session that turns one input tensor
-//! into the model's outputs as f32, shared by the threads of a pipeline.
+//! A model file + a backend → loaded ONNX Runtime sessions (one, or a small pool for a
+//! model whose batch is fixed) that turn one input tensor into the model's outputs as f32,
+//! shared by the threads of a pipeline.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, PoisonError};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError, RwLock, TryLockError};
 
 use half::f16;
 use ort::session::Session;
@@ -45,6 +47,13 @@ pub struct EngineConfig {
     pub backend: Backend,
     /// Intra-op threads; 0 lets ONNX Runtime choose (one per core).
     pub threads: usize,
+    /// TensorRT's engine cache: the root directory (a key's own directory is made under
+    /// it, see [`EngineKey`](super::EngineKey)); `None`: [`default_cache_dir`](super::default_cache_dir).
+    /// Only the `tensorrt` backend reads it.
+    pub engine_cache: Option<PathBuf>,
+    /// The largest batch the model will be given: TensorRT builds a batch-dynamic model's
+    /// engine for batches 1 to this. 0 is taken as 1.
+    pub max_batch: usize,
 }
 
 /// The values of an input tensor, in the element type the model takes.
@@ -109,14 +118,22 @@ pub struct InputInfo {
     pub shape: Vec<i64>,
 }
 
-/// A loaded model, ready to run. `Send + Sync`: the session sits behind a mutex because
+/// A loaded model, ready to run. `Send + Sync`: each session sits behind a mutex because
 /// ONNX Runtime's `run` is not safe to call concurrently on one session; ONNX Runtime's
-/// own thread pool parallelises each run.
+/// own thread pool parallelises each run. A model whose batch is fixed (at 1, say) fed by
+/// several streams gets more sessions with [`Engine::grow`], so their runs overlap
+/// instead of queuing through one session; a batch-dynamic model batches instead.
 pub struct Engine {
+    config: EngineConfig,
     input: InputInfo,
     input_names: Vec<String>,
     output_names: Vec<String>,
-    state: Mutex<State>,
+    /// At least one session; only [`Engine::grow`] adds more.
+    pool: RwLock<Vec<Mutex<State>>>,
+    /// Serialises [`Engine::grow`], so two elements starting together load no extra session.
+    growing: Mutex<()>,
+    /// Where a run waits when every session is busy: round robin.
+    next: AtomicUsize,
 }
 
 impl fmt::Debug for Engine {
@@ -124,59 +141,99 @@ impl fmt::Debug for Engine {
         f.debug_struct("Engine")
             .field("input", &self.input)
             .field("outputs", &self.output_names)
+            .field("sessions", &self.sessions())
             .finish_non_exhaustive()
     }
 }
 
-struct State {
-    session: Session,
+pub(super) struct State {
+    pub(super) session: Session,
     /// Present when the model takes or gives float16 tensors.
-    float16: Option<Float16>,
+    pub(super) float16: Option<Float16>,
 }
 
 impl Engine {
-    /// Loads ONNX Runtime (once per process) and the model, on `config.backend`.
+    /// Loads ONNX Runtime (once per process) and the model, on `config.backend`, in one
+    /// session.
     ///
     /// Refuses models vpl cannot feed: more than one input, or an input that is not a
     /// float32, float16 or uint8 tensor.
     pub fn load(config: &EngineConfig) -> Result<Engine, EngineError> {
-        let environment = library::environment(&config.library)?;
-        let path = &config.model;
-        let model_error = |reason: String| EngineError::ModelLoad {
-            path: path.clone(),
-            reason,
-        };
-        check_model_file(path).map_err(model_error)?;
-        let mut builder = Session::builder(&environment).map_err(|e| model_error(e.to_string()))?;
-        if config.threads > 0 {
-            builder = builder
-                .with_intra_threads(config.threads)
-                .map_err(|e| model_error(e.to_string()))?;
-        }
-        let mut builder = register_backend(builder, config.backend)?;
-        let session = builder
-            .commit_from_file(path)
-            .map_err(|e| model_error(e.to_string()))?;
-
-        let input = describe_input(&session).map_err(model_error)?;
-        let outputs = session.outputs();
-        let has_half = |ty: Option<&TensorElementType>| ty == Some(&TensorElementType::Float16);
-        let half_output = outputs.iter().any(|o| has_half(element(o.dtype())));
-        let float16 = if input.element == InputType::F16 || half_output {
-            Some(Float16::new(&environment).map_err(model_error)?)
-        } else {
-            None
-        };
+        let (state, input) = open(config)?;
+        let session = &state.session;
         Ok(Engine {
+            config: config.clone(),
             input_names: session
                 .inputs()
                 .iter()
                 .map(|i| i.name().to_string())
                 .collect(),
-            output_names: outputs.iter().map(|o| o.name().to_string()).collect(),
+            output_names: session
+                .outputs()
+                .iter()
+                .map(|o| o.name().to_string())
+                .collect(),
             input,
-            state: Mutex::new(State { session, float16 }),
+            pool: RwLock::new(vec![Mutex::new(state)]),
+            growing: Mutex::new(()),
+            next: AtomicUsize::new(0),
         })
+    }
+
+    /// Loads more sessions of the same model until there are `sessions` (never fewer than
+    /// now), and says how many there are. Runs already going on carry on meanwhile; the new
+    /// sessions are loaded before any run can pick them.
+    pub fn grow(&self, sessions: usize) -> Result<usize, EngineError> {
+        let _one_at_a_time = self.growing.lock().unwrap_or_else(PoisonError::into_inner);
+        let have = self.sessions();
+        let mut more = Vec::with_capacity(sessions.saturating_sub(have));
+        for _ in have..sessions {
+            more.push(Mutex::new(open(&self.config)?.0));
+        }
+        let mut pool = self.pool.write().unwrap_or_else(PoisonError::into_inner);
+        pool.extend(more);
+        Ok(pool.len())
+    }
+
+    /// How many sessions run this model.
+    pub fn sessions(&self) -> usize {
+        self.pool
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+
+    /// The model's batch when it is fixed (the input's first dimension), `None` when free.
+    pub fn fixed_batch(&self) -> Option<usize> {
+        self.input
+            .shape
+            .first()
+            .and_then(|b| usize::try_from(*b).ok())
+            .filter(|b| *b > 0)
+    }
+
+    /// What the engine was loaded with.
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    /// Runs `f` on a free session: the first one idle, else (every one busy) waits its
+    /// turn on one of them, round robin.
+    pub(super) fn with_session<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
+        let pool = self.pool.read().unwrap_or_else(PoisonError::into_inner);
+        let idle = pool.iter().find_map(|slot| match slot.try_lock() {
+            Ok(state) => Some(state),
+            Err(TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
+            Err(TryLockError::WouldBlock) => None,
+        });
+        let mut state: MutexGuard<'_, State> = match idle {
+            Some(state) => state,
+            None => {
+                let i = self.next.fetch_add(1, Ordering::Relaxed) % pool.len();
+                pool[i].lock().unwrap_or_else(PoisonError::into_inner)
+            }
+        };
+        f(&mut state)
     }
 
     /// The model's input names, in the model's order (vpl models have exactly one).
@@ -195,28 +252,23 @@ impl Engine {
     }
 
     /// Runs the model on one input tensor (any batch the model allows). Float16 outputs
-    /// and other numeric types come back as f32. Waits while another thread runs it.
+    /// and other numeric types come back as f32. Waits while other threads run every
+    /// session.
     pub fn run(&self, input: InputTensor) -> Result<Vec<OutputTensor>, EngineError> {
         self.check_shape(&input)?;
-        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        let State { session, float16 } = &mut *state;
-        let run_error = |reason: String| EngineError::Run { reason };
-        let value = self.input_value(input, float16.as_mut())?;
-        let outputs = session
-            .run(ort::inputs![self.input.name.as_str() => value])
-            .map_err(|e| run_error(e.to_string()))?;
-        let mut tensors = Vec::with_capacity(outputs.len());
-        for (name, value) in outputs {
-            let (shape, data) = extract(&value, float16.as_mut())
-                .map_err(|e| run_error(format!("output `{name}`: {e}")))?;
-            tensors.push(OutputTensor {
-                name: name.to_string(),
-                dtype: element(value.dtype()).map_or("f32", vpl_type_name),
-                shape,
-                data,
-            });
-        }
-        Ok(tensors)
+        self.with_session(|state| {
+            let State { session, float16 } = state;
+            let run_error = |reason: String| EngineError::Run { reason };
+            let value = self.input_value(input, float16.as_mut())?;
+            let outputs = session
+                .run(ort::inputs![self.input.name.as_str() => value])
+                .map_err(|e| run_error(e.to_string()))?;
+            let mut tensors = Vec::with_capacity(outputs.len());
+            for (name, value) in outputs {
+                tensors.push(output_tensor(name, &value, float16.as_mut())?);
+            }
+            Ok(tensors)
+        })
     }
 
     /// The shape fits the model's (free dimensions match anything) and the data fills it.
@@ -288,6 +340,56 @@ impl Engine {
             ))),
         }
     }
+}
+
+/// One output value → vpl's f32 tensor.
+pub(super) fn output_tensor(
+    name: &str,
+    value: &DynValue,
+    float16: Option<&mut Float16>,
+) -> Result<OutputTensor, EngineError> {
+    let (shape, data) = extract(value, float16).map_err(|e| EngineError::Run {
+        reason: format!("output `{name}`: {e}"),
+    })?;
+    Ok(OutputTensor {
+        name: name.to_string(),
+        dtype: element(value.dtype()).map_or("f32", vpl_type_name),
+        shape,
+        data,
+    })
+}
+
+/// One session of `config.model` on `config.backend`, and the input it takes.
+fn open(config: &EngineConfig) -> Result<(State, InputInfo), EngineError> {
+    let environment = library::environment(&config.library)?;
+    let path = &config.model;
+    let model_error = |reason: String| EngineError::ModelLoad {
+        path: path.clone(),
+        reason,
+    };
+    check_model_file(path).map_err(model_error)?;
+    let mut builder = Session::builder(&environment).map_err(|e| model_error(e.to_string()))?;
+    if config.threads > 0 {
+        builder = builder
+            .with_intra_threads(config.threads)
+            .map_err(|e| model_error(e.to_string()))?;
+    }
+    let mut builder = register_backend(builder, config)?;
+    let session = builder
+        .commit_from_file(path)
+        .map_err(|e| model_error(e.to_string()))?;
+    let input = describe_input(&session).map_err(model_error)?;
+    let has_half = |ty: Option<&TensorElementType>| ty == Some(&TensorElementType::Float16);
+    let half_output = session
+        .outputs()
+        .iter()
+        .any(|o| has_half(element(o.dtype())));
+    let float16 = if input.element == InputType::F16 || half_output {
+        Some(Float16::new(&environment).map_err(model_error)?)
+    } else {
+        None
+    };
+    Ok((State { session, float16 }, input))
 }
 
 /// A missing model or a directory gets a plainer reason than ONNX Runtime would give.
@@ -407,54 +509,22 @@ fn convert<T: PrimitiveTensorElementType + Copy>(
     Ok((shape, data.iter().copied().map(to_f32).collect()))
 }
 
-/// Adds the GPU execution providers `backend` needs; the CPU needs none.
+/// Adds the GPU execution providers `config.backend` needs; the CPU needs none.
 fn register_backend(
     builder: SessionBuilder,
-    backend: Backend,
+    config: &EngineConfig,
 ) -> Result<SessionBuilder, EngineError> {
-    match backend {
+    match config.backend {
         Backend::Cpu => Ok(builder),
-        Backend::Cuda | Backend::TensorRt => register_gpu(builder, backend),
-    }
-}
-
-#[cfg(feature = "gpu")]
-fn register_gpu(
-    mut builder: SessionBuilder,
-    backend: Backend,
-) -> Result<SessionBuilder, EngineError> {
-    use ort::ep::{CUDA, ExecutionProvider, TensorRT};
-
-    let unavailable = |reason: String| EngineError::BackendUnavailable { backend, reason };
-    let missing = |provider: &str| {
-        unavailable(format!(
-            "this ONNX Runtime library has no {provider} execution provider \
-             (install onnxruntime-gpu and point VPL_ONNXRUNTIME at it)"
-        ))
-    };
-    if backend == Backend::TensorRt {
-        if !TensorRT::is_available().unwrap_or(false) {
-            return Err(missing("TensorRT"));
+        #[cfg(feature = "gpu")]
+        Backend::Cuda | Backend::TensorRt => super::device::register_gpu(builder, config),
+        #[cfg(not(feature = "gpu"))]
+        Backend::Cuda | Backend::TensorRt => {
+            drop(builder);
+            Err(EngineError::BackendUnavailable {
+                backend: config.backend,
+                reason: super::cache::NO_GPU_BUILD.into(),
+            })
         }
-        TensorRT::default()
-            .register(&mut builder)
-            .map_err(|e| unavailable(e.to_string()))?;
     }
-    if !CUDA::is_available().unwrap_or(false) {
-        return Err(missing("CUDA"));
-    }
-    CUDA::default()
-        .register(&mut builder)
-        .map_err(|e| unavailable(e.to_string()))?;
-    Ok(builder)
-}
-
-#[cfg(not(feature = "gpu"))]
-fn register_gpu(builder: SessionBuilder, backend: Backend) -> Result<SessionBuilder, EngineError> {
-    drop(builder);
-    Err(EngineError::BackendUnavailable {
-        backend,
-        reason: "this build of vpl has no GPU support (build it with `--features vpl-runtime/gpu`)"
-            .into(),
-    })
 }

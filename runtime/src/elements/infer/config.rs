@@ -37,6 +37,8 @@ pub struct Config {
     /// Elements with the same group share one model and batch their frames together.
     pub group: String,
     pub stream: u32,
+    /// Most sessions for a fixed-batch model; 0: chosen by backend.
+    pub sessions: usize,
     pub batch_size: usize,
     pub batch_timeout: Duration,
     pub every: u64,
@@ -129,6 +131,8 @@ impl Config {
             library: library(&s.library)?,
             backend,
             threads: s.threads as usize,
+            engine_cache: (!s.engine_cache.is_empty()).then(|| PathBuf::from(&s.engine_cache)),
+            max_batch: s.batch_size.max(1) as usize,
         };
         let on_labels = vpl_compiler::host::parse_labels(&s.on_labels);
         Ok(Config {
@@ -140,6 +144,7 @@ impl Config {
                 s.group.clone()
             },
             stream: s.stream,
+            sessions: s.sessions as usize,
             batch_size: s.batch_size.max(1) as usize,
             batch_timeout: Duration::from_nanos(s.batch_timeout),
             every: u64::from(s.every.max(1)),

@@ -1,15 +1,29 @@
 //! Preprocessed images of one group → one batched model run → each image's own outputs,
 //! and one image's outputs → the objects and labels its meta gets.
 
-use std::time::Duration;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, LazyLock};
+use std::time::{Duration, Instant};
+
+use gstreamer as gst;
 
 use crate::elements::batcher::{Batcher, Item};
 use crate::engine::decode::{classify, decode_yolov8};
 use crate::engine::preprocess::{Frame, Layout, Letterbox, try_preprocess, try_preprocess_u8};
-use crate::engine::{Engine, InputTensor, OutputTensor, TensorData};
+use crate::engine::{Engine, EngineError, InputTensor, OutputTensor, TensorData};
 use crate::meta::{Label, Object, Tensor};
 
 use super::config::{Config, DType, Decoder};
+
+/// `GST_DEBUG=vplbatch:5`: each batch's size and where its time went (assembling the
+/// input, the model, cutting the outputs), for scripts/bench_batch.sh.
+static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
+    gst::DebugCategory::new(
+        "vplbatch",
+        gst::DebugColorFlags::empty(),
+        Some("vpl batched model runs"),
+    )
+});
 
 /// One image's input values, in the element type the model takes.
 #[derive(Debug, Clone)]
@@ -34,7 +48,7 @@ pub type Outputs = Result<Vec<OutputTensor>, String>;
 /// The batcher a group of `vplinfer`s shares; it owns the group's engine.
 pub type ModelBatcher = Batcher<Image, Outputs>;
 
-pub fn model_batcher(engine: Engine, size: usize, timeout: Duration) -> ModelBatcher {
+pub fn model_batcher(engine: Arc<Engine>, size: usize, timeout: Duration) -> ModelBatcher {
     Batcher::new(size, timeout, move |items| {
         let n = items.len();
         match run(&engine, items) {
@@ -44,10 +58,43 @@ pub fn model_batcher(engine: Engine, size: usize, timeout: Duration) -> ModelBat
     })
 }
 
+/// What the `vplinfer`s of one group share: the model and the batcher feeding it.
+pub struct ModelGroup {
+    pub engine: Arc<Engine>,
+    pub batcher: ModelBatcher,
+    /// The elements (streams) that joined the group.
+    members: AtomicUsize,
+}
+
+impl ModelGroup {
+    pub fn new(engine: Engine, size: usize, timeout: Duration) -> ModelGroup {
+        let engine = Arc::new(engine);
+        ModelGroup {
+            batcher: model_batcher(engine.clone(), size, timeout),
+            engine,
+            members: AtomicUsize::new(0),
+        }
+    }
+
+    /// One more element (stream) joins the group. A model whose batch is fixed gets a
+    /// session per stream, up to `max_sessions`, so the streams' runs overlap instead of
+    /// queuing through one session; a batch-dynamic model batches the streams instead and
+    /// keeps one. Says how many sessions run the model now.
+    pub fn join(&self, max_sessions: usize) -> Result<usize, EngineError> {
+        let members = self.members.fetch_add(1, Ordering::Relaxed) + 1;
+        if self.engine.fixed_batch().is_none() {
+            return Ok(self.engine.sessions());
+        }
+        self.engine.grow(members.min(max_sessions.max(1)))
+    }
+}
+
 /// Runs one batch of items, each of `count` images. A model with a fixed batch size gets
 /// the images that many at a time (once per image for a batch of 1), the last run padded
 /// with zero images whose outputs are dropped; a dynamic batch gets them all at once.
 fn run(engine: &Engine, items: Vec<Item<Image>>) -> Result<Vec<Vec<OutputTensor>>, String> {
+    let began = Instant::now();
+    let mut model_time = Duration::ZERO;
     let dims = items
         .first()
         .map(|i| i.value.dims.clone())
@@ -62,26 +109,21 @@ fn run(engine: &Engine, items: Vec<Item<Image>>) -> Result<Vec<Vec<OutputTensor>
     let per_image: usize = dims.iter().product();
     let counts: Vec<usize> = items.iter().map(|i| i.value.count).collect();
     let total: usize = counts.iter().sum();
-    let data = match items.first().map(|i| &i.value.pixels) {
+    let mixed = || "a batch mixes u8 and f32 frames: give the group one dtype".to_string();
+    let mut data = match items.first().map(|i| &i.value.pixels) {
         Some(Pixels::U8(_)) => {
-            let mut all = Vec::with_capacity(total * per_image);
-            for item in items {
-                let Pixels::U8(values) = item.value.pixels else {
-                    return Err("a batch mixes u8 and f32 frames: give the group one dtype".into());
-                };
-                all.extend_from_slice(&values);
-            }
-            Pixels::U8(all)
+            let parts = items.into_iter().map(|item| match item.value.pixels {
+                Pixels::U8(values) => Ok(values),
+                Pixels::F32(_) => Err(mixed()),
+            });
+            Pixels::U8(concat(parts.collect::<Result<_, _>>()?, total * per_image))
         }
         _ => {
-            let mut all = Vec::with_capacity(total * per_image);
-            for item in items {
-                let Pixels::F32(values) = item.value.pixels else {
-                    return Err("a batch mixes u8 and f32 frames: give the group one dtype".into());
-                };
-                all.extend_from_slice(&values);
-            }
-            Pixels::F32(all)
+            let parts = items.into_iter().map(|item| match item.value.pixels {
+                Pixels::F32(values) => Ok(values),
+                Pixels::U8(_) => Err(mixed()),
+            });
+            Pixels::F32(concat(parts.collect::<Result<_, _>>()?, total * per_image))
         }
     };
     let len = match &data {
@@ -106,7 +148,12 @@ fn run(engine: &Engine, items: Vec<Item<Image>>) -> Result<Vec<Vec<OutputTensor>
         let n = chunk.min(total - start);
         let batch = fixed.unwrap_or(n).max(n);
         let range = start * per_image..(start + n) * per_image;
-        let tensor = match &data {
+        // The whole batch in one run, unpadded (a batch-dynamic model, or a fixed batch
+        // filled exactly): the values go to the model as they are, without a copy.
+        let whole = n == total && batch == n;
+        let tensor = match &mut data {
+            Pixels::U8(v) if whole => TensorData::U8(std::mem::take(v)),
+            Pixels::F32(v) if whole => TensorData::F32(std::mem::take(v)),
             Pixels::U8(v) => {
                 let mut part = v[range].to_vec();
                 part.resize(batch * per_image, 0);
@@ -119,20 +166,44 @@ fn run(engine: &Engine, items: Vec<Item<Image>>) -> Result<Vec<Vec<OutputTensor>
             }
         };
         let shape = std::iter::once(batch).chain(dims.iter().copied()).collect();
+        let model_start = Instant::now();
         let outputs = engine
             .run(InputTensor {
                 shape,
                 data: tensor,
             })
             .map_err(|e| e.to_string())?;
+        model_time += model_start.elapsed();
         per_image_outputs.extend(split(outputs, batch, n)?);
         start += n;
     }
     let mut images = per_image_outputs.into_iter();
-    Ok(counts
+    let results = counts
         .into_iter()
         .map(|count| join(images.by_ref().take(count).collect(), count))
-        .collect())
+        .collect();
+    let total_time = began.elapsed();
+    gst::debug!(
+        CAT,
+        "batch of {total} images: {:.3} ms, model {:.3} ms, vpl {:.3} ms",
+        total_time.as_secs_f64() * 1e3,
+        model_time.as_secs_f64() * 1e3,
+        (total_time - model_time).as_secs_f64() * 1e3
+    );
+    Ok(results)
+}
+
+/// The images of a batch, one after the other: a lone item's values are taken as they
+/// are (a batch-1 model's every frame), several are copied once into one buffer.
+fn concat<T: Clone>(parts: Vec<Vec<T>>, capacity: usize) -> Vec<T> {
+    if parts.len() == 1 {
+        return parts.into_iter().next().unwrap_or_default();
+    }
+    let mut all = Vec::with_capacity(capacity);
+    for part in parts {
+        all.extend_from_slice(&part);
+    }
+    all
 }
 
 /// Stacks `count` images' `[1, ...]` outputs into `[count, ...]` outputs.
