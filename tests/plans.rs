@@ -398,3 +398,40 @@ fn gpu_decoding_hands_nv12_to_inference() {
     );
     assert!(!lowered.cpu_decoding.is_empty());
 }
+
+/// A camera whose pixel format only the device knows (YUY2 for most webcams) gets a
+/// `videoconvert` in front of the elements that take only some formats: checked as raw,
+/// it must link whatever the camera sends.
+#[test]
+fn a_camera_of_unknown_format_is_converted_before_overlay_and_infer() {
+    let dir = std::env::temp_dir().join(format!("vplc-plan-camera-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let program = dir.join("cam.vpl");
+    std::fs::write(
+        &program,
+        format!(
+            "model m = onnx({:?}, decoder: classify());\npipeline p {{\n    let cam = camera() : video<_, 640x480, 30fps>;\n    cam | overlay | encode(h264) | file(\"o.mp4\");\n    cam | infer(m) | json | stdout;\n}}\n",
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("assets/models/colour_classifier.onnx")
+                .display()
+                .to_string()
+        ),
+    )
+    .expect("write");
+    let (_, c) = compile_file(&program);
+    let (_, plan) = c.lower(0).expect("lowers");
+    let text = plan.launch_text();
+    for element in ["vploverlay", "vplinfer"] {
+        let at = text.find(element).expect("the element");
+        let before = &text[..at];
+        let last_link = before.rfind(" ! ").expect("linked");
+        let previous = before[..last_link]
+            .rsplit(" ! ")
+            .next()
+            .expect("an element");
+        assert!(
+            previous.starts_with("videoconvert "),
+            "{element} follows `{previous}`:\n{text}"
+        );
+    }
+}

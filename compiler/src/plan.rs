@@ -687,6 +687,13 @@ impl Lowerer<'_> {
     ) -> Ends {
         let format = match format_of(&self.input_ty(id)) {
             Some(Format::Raw(f)) if !accepts.contains(&f.as_str()) => f.clone(),
+            // Raw, but which format only the device knows (a camera): convert on the way
+            // in (a pass-through where the format is already one the element takes); what
+            // leaves is of an unknown raw format, as the checker typed it.
+            Some(Format::AnyRaw | Format::Unknown) => {
+                let names = vec![self.element(id, "in", "videoconvert", vec![]), make(self)];
+                return self.ends_of(names);
+            }
             _ => {
                 let name = make(self);
                 return self.ends_of(vec![name]);
