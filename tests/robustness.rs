@@ -9,6 +9,29 @@ use std::process::{Command, Output};
 
 use common::temp_dir;
 
+/// A process that never ends by itself, by id: killed when the test ends (a no-op once
+/// it has ended).
+struct KillPid(u32);
+
+impl Drop for KillPid {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-KILL", &self.0.to_string()])
+            .stderr(std::process::Stdio::null())
+            .status();
+    }
+}
+
+/// A child that never ends by itself: killed when the test ends, passed or not.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 fn vplc_in(cwd: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_vplc"))
         .args(args)
@@ -423,25 +446,45 @@ fn a_flow_of_thousands_of_stages_is_a_diagnostic_not_a_stack_overflow() {
 
 #[test]
 fn a_killed_run_keeps_every_record_already_made() {
-    // Paced like a 10 fps camera: in 3 s about 30 short lines are made, less than a
-    // write buffer holds, so none would be in the file if records waited for a full buffer.
+    // Paced like a 10 fps camera: short lines, far less than a write buffer a second.
     let dir = temp_dir("sigkill");
     std::fs::write(
         dir.join("p.vpl"),
         "pipeline p {\n    test(resolution: 64x48, rate: 10fps, frames: 0) | json | file(\"out.jsonl\");\n}\n",
     )
     .expect("write");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_vplc"))
-        .args(["run", "--quiet", "--realtime", "p.vpl"])
-        .current_dir(&dir)
-        .env("VPL_CACHE_DIR", "off")
-        .spawn()
-        .expect("vplc starts");
-    std::thread::sleep(std::time::Duration::from_secs(3));
-    child.kill().expect("SIGKILL");
-    let _ = child.wait();
-    // Lines are handed to the system as they are made: the ones seen before the kill
-    // are all there and whole (only a line being written at the kill may be cut).
+    let mut child = KillOnDrop(
+        Command::new(env!("CARGO_BIN_EXE_vplc"))
+            .args(["run", "--quiet", "--realtime", "p.vpl"])
+            .current_dir(&dir)
+            .env("VPL_CACHE_DIR", "off")
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("vplc starts"),
+    );
+    // Lines reach the file one by one as frames are made (at 10 a second, a look every
+    // 20 ms sees the first line or two alone); held in a write buffer they would come
+    // ~50 at once, after 5 s. Start-up time does not matter: the count is what is seen.
+    let lines = || std::fs::read_to_string(dir.join("out.jsonl")).map_or(0, |t| t.lines().count());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let first_seen = loop {
+        let n = lines();
+        if n > 0 || std::time::Instant::now() > deadline {
+            break n;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert!(
+        (1..=3).contains(&first_seen),
+        "the first look at the file found {first_seen} lines"
+    );
+    while lines() < 5 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.0.kill().expect("SIGKILL");
+    let _ = child.0.wait();
+    // Every line seen before the kill is there and whole (only a line being written at
+    // the kill may be cut).
     let records = std::fs::read_to_string(dir.join("out.jsonl")).expect("records");
     let whole: Vec<&str> = records
         .split_inclusive('\n')
@@ -479,6 +522,9 @@ fn reconnecting_to_a_camera_that_is_not_there_is_not_a_busy_loop() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("vplc starts");
+    let pid = child.id();
+    // Killed if the test fails before it is interrupted (it never ends by itself).
+    let guard = KillPid(pid);
     // Each failed attempt logs "still away"; they are counted for 2 s from the first one
     // (a loaded machine may take a while to start vplc at all).
     let (tx, seen) = std::sync::mpsc::channel();
@@ -500,6 +546,8 @@ fn reconnecting_to_a_camera_that_is_not_there_is_not_a_busy_loop() {
     std::thread::sleep(std::time::Duration::from_secs(2));
     send(&child, "INT");
     let status = child.wait().expect("vplc ends");
+    // Reaped: its id may be another process's now.
+    std::mem::forget(guard);
     reader.join().expect("the reader");
     assert_eq!(status.code(), Some(130));
     let window = std::time::Duration::from_secs(2);
