@@ -28,6 +28,17 @@ pub fn find_library(start_dirs: &[&Path]) -> Option<PathBuf> {
 /// [`find_library`] with the variable's value passed in, so tests need not touch the
 /// process environment.
 fn find_library_with(start_dirs: &[&Path], variable: Option<OsString>) -> Option<PathBuf> {
+    find_named_library(start_dirs, variable, PATH_FILE)
+}
+
+/// The library named by `variable` when set, else by the first `path_file` (relative to an
+/// ancestor of one of `start_dirs`) that names an existing file. Shared by every library
+/// vpl loads at run time (ONNX Runtime, NVRTC).
+pub(crate) fn find_named_library(
+    start_dirs: &[&Path],
+    variable: Option<OsString>,
+    path_file: &str,
+) -> Option<PathBuf> {
     if let Some(value) = variable.filter(|v| !v.is_empty()) {
         return Some(PathBuf::from(value));
     }
@@ -35,7 +46,7 @@ fn find_library_with(start_dirs: &[&Path], variable: Option<OsString>) -> Option
         .iter()
         .flat_map(|dir| dir.ancestors())
         .find_map(|root| {
-            let named = std::fs::read_to_string(root.join(PATH_FILE)).ok()?;
+            let named = std::fs::read_to_string(root.join(path_file)).ok()?;
             let library = root.join(named.trim());
             library.is_file().then_some(library)
         })

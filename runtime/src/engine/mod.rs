@@ -14,7 +14,7 @@ pub mod decode;
 mod device;
 mod error;
 mod float16;
-mod library;
+pub(crate) mod library;
 pub mod preprocess;
 mod session;
 

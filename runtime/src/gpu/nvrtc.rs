@@ -76,17 +76,7 @@ pub fn find_library(start_dirs: &[&Path]) -> Option<PathBuf> {
 }
 
 fn find_library_with(start_dirs: &[&Path], variable: Option<OsString>) -> Option<PathBuf> {
-    if let Some(value) = variable.filter(|v| !v.is_empty()) {
-        return Some(PathBuf::from(value));
-    }
-    start_dirs
-        .iter()
-        .flat_map(|dir| dir.ancestors())
-        .find_map(|root| {
-            let named = std::fs::read_to_string(root.join(PATH_FILE)).ok()?;
-            let library = root.join(named.trim());
-            library.is_file().then_some(library)
-        })
+    crate::engine::library::find_named_library(start_dirs, variable, PATH_FILE)
 }
 
 /// The libraries once loaded (NVRTC and its builtins, kept for the life of the process)
