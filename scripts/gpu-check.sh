@@ -14,7 +14,11 @@
 # Finds: vplc ($VPLC, else target/release/vplc, else on PATH), the model
 # ($VPL_MODEL, else assets/models/person_yolov8s.onnx or $VPL_FILES/person_yolov8s.onnx),
 # vtest.avi ($VPL_VIDEO, else assets/media/vtest.avi or $VPL_FILES/vtest.avi), ONNX Runtime
-# GPU ($VPL_ONNXRUNTIME), Python with onnxruntime-gpu and numpy ($VPL_PYTHON, else python3).
+# GPU ($VPL_ONNXRUNTIME), Python with onnxruntime-gpu and numpy ($VPL_PYTHON, else python3),
+# NVRTC for the preprocessing kernel ($VPL_NVRTC, else libnvrtc.so* in Python's packages:
+# PyPI nvidia-cuda-nvrtc), the batch-dynamic model ($VPL_BATCH_MODEL, else
+# assets/models/person_yolov8s_batch.onnx or $VPL_FILES/person_yolov8s_batch.onnx; rows
+# that need it are skipped without it).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 compare="$here/compare_records.py"
@@ -40,6 +44,12 @@ model=$(first "${VPL_MODEL:-}" "$root/assets/models/person_yolov8s.onnx" "${VPL_
   { echo "gpu-check.sh: no model (set VPL_MODEL)" >&2; exit 1; }
 video=$(first "${VPL_VIDEO:-}" "$root/assets/media/vtest.avi" "${VPL_FILES:-/nonexistent}/vtest.avi") ||
   { echo "gpu-check.sh: no vtest.avi (set VPL_VIDEO)" >&2; exit 1; }
+batch_model=$(first "${VPL_BATCH_MODEL:-}" "$root/assets/models/person_yolov8s_batch.onnx" "${VPL_FILES:-/nonexistent}/person_yolov8s_batch.onnx") || batch_model=""
+if [ -z "${VPL_NVRTC:-}" ]; then
+  VPL_NVRTC=$("$py" -c 'import site; print("\n".join(site.getsitepackages()))' 2>/dev/null |
+    while read -r d; do find "$d/nvidia" -name 'libnvrtc.so*' ! -name '*builtins*' 2>/dev/null; done | sort | tail -1 || true)
+  [ -n "$VPL_NVRTC" ] && export VPL_NVRTC || echo "gpu-check.sh: no NVRTC found (set VPL_NVRTC): frames are preprocessed on the CPU" >&2
+fi
 [ -n "${VPL_ONNXRUNTIME:-}" ] || echo "gpu-check.sh: VPL_ONNXRUNTIME is not set: vplc looks for ONNX Runtime itself" >&2
 out=${VPL_CHECK_DIR:-$(mktemp -d)/gpu-check}
 mkdir -p "$out"
@@ -85,50 +95,71 @@ busy() { # COMMAND... ; prints "wall_s busy_percent"
 }
 
 # --- 2. throughput: N streams of the 1080p file (one file a stream, so each is decoded)
-rows=()
-for n in 1 4 16; do
-  list=""
+throughput() { # LABEL STREAMS MODEL [ENV=VALUE...]: appends "LABEL|fps|cpu_ms|busy" to rows
+  local label=$1 n=$2 m=$3 list="" i; shift 3
   for i in $(seq 0 $((n - 1))); do
     ln -sf vtest_1080p.mkv "cam$i.mkv"
     list="$list${list:+, }file(\"cam$i.mkv\")"
   done
-  cat > "streams$n.vpl" <<VPL
-model people = onnx("$model", labels: ["person", "fallen"], decoder: yolov8(confidence: 0.4));
-pipeline streams$n {
+  cat > "streams.vpl" <<VPL
+model people = onnx("$m", labels: ["person", "fallen"], decoder: yolov8(confidence: 0.4));
+pipeline streams {
     [$list] | decode | infer(people) | json | discard;
 }
 VPL
-  read -r wall share < <(busy /usr/bin/time -f '%U %S' -o "time$n.txt" \
-    "$vplc" run --quiet --backend cuda --max-frames "$frames" --stats "stats$n.json" "streams$n.vpl")
-  read -r user sys < "time$n.txt"
-  row=$("$py" - "stats$n.json" "$user" "$sys" <<'PY'
+  read -r wall share < <(busy env "$@" /usr/bin/time -f '%U %S' -o time.txt \
+    "$vplc" run --quiet --backend cuda --max-frames "$frames" --stats stats.json streams.vpl)
+  read -r user sys < time.txt
+  row=$("$py" - stats.json "$user" "$sys" <<'PY'
 import json, sys
 s = json.load(open(sys.argv[1]))
 total = sum(s["frames"])
 fps = total / s["wall_s"] if s["wall_s"] else 0
 cpu_ms = 1000 * (float(sys.argv[2]) + float(sys.argv[3])) / max(total, 1)
-print(f"{fps:.1f} {cpu_ms:.1f}")
+print(f"{fps:.1f}|{cpu_ms:.1f}")
 PY
 )
-  rows+=("$n $row $share")
-done
+  rows+=("$label|$row|$share")
+}
+rows=()
+throughput "1 stream, kernel preprocessing" 1 "$model"
+throughput "1 stream, CPU preprocessing (VPL_PREPROCESS=cpu)" 1 "$model" VPL_PREPROCESS=cpu
+throughput "4 streams" 4 "$model"
+throughput "16 streams, batch-1 model" 16 "$model"
+[ -n "$batch_model" ] && throughput "16 streams, batch-dynamic model" 16 "$batch_model"
 
-# --- 3. ONNX Runtime alone, CUDA, batch 1, host input/output
-ort=$("$py" - "$model" <<'PY'
+# --- 3. ONNX Runtime alone, CUDA: batch 1 with host input/output; batch 16 of the
+# batch-dynamic model with its input on the device (IO binding)
+ort=$("$py" - "$model" "${batch_model:-}" <<'PY'
 import sys, time
 import numpy as np
 import onnxruntime as ort
-s = ort.InferenceSession(sys.argv[1], providers=["CUDAExecutionProvider", "CPUExecutionProvider"])
+def session(path):
+    return ort.InferenceSession(path, providers=["CUDAExecutionProvider", "CPUExecutionProvider"])
+s = session(sys.argv[1])
 if "CUDAExecutionProvider" not in s.get_providers():
-    print("n/a (no CUDA provider)"); sys.exit()
+    print("n/a n/a"); sys.exit()
 name = s.get_inputs()[0].name
 x = np.random.default_rng(0).random((1, 3, 640, 640), dtype=np.float32)
 for _ in range(20): s.run(None, {name: x})
 n = 300; t = time.perf_counter()
 for _ in range(n): s.run(None, {name: x})
-print(f"{n / (time.perf_counter() - t):.1f}")
+one = n / (time.perf_counter() - t)
+sixteen = "n/a"
+if sys.argv[2]:
+    b = session(sys.argv[2])
+    x16 = ort.OrtValue.ortvalue_from_numpy(np.random.default_rng(0).random((16, 3, 640, 640), dtype=np.float32), "cuda", 0)
+    io = b.io_binding()
+    io.bind_ortvalue_input(b.get_inputs()[0].name, x16)
+    for o in b.get_outputs(): io.bind_output(o.name, "cpu")
+    for _ in range(5): b.run_with_iobinding(io)
+    n = 30; t = time.perf_counter()
+    for _ in range(n): b.run_with_iobinding(io)
+    sixteen = f"{16 * n / (time.perf_counter() - t):.1f}"
+print(f"{one:.1f} {sixteen}")
 PY
 )
+read -r ort ort16 <<< "$ort"
 
 gpu=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1 || echo "no nvidia-smi")
 echo
@@ -138,12 +169,16 @@ echo "| what | figure |"
 echo "|---|---|"
 echo "| correctness, cuda vs cpu, 60 frames of vtest (H.264) | $verdict: $(echo "$correct" | head -1) |"
 for r in "${rows[@]}"; do
-  read -r n fps cpu share <<< "$r"
+  IFS='|' read -r label fps cpu share <<< "$r"
   ratio=""
-  [ "$n" = 1 ] && [[ $ort =~ ^[0-9.]+$ ]] && ratio=$(awk -v a="$fps" -v b="$ort" 'BEGIN {printf "; %.2f of ONNX Runtime alone", a / b}')
-  echo "| $n stream(s) of 1080p H.264, --backend cuda | $fps fps together$ratio; GPU busy $share%; CPU $cpu ms a frame |"
+  case $label in
+    "1 stream, kernel"*) [[ $ort =~ ^[0-9.]+$ ]] && ratio=$(awk -v a="$fps" -v b="$ort" 'BEGIN {printf "; %.2f of ONNX Runtime alone batch 1", a / b}') ;;
+    "16 streams, batch-dynamic"*) [[ $ort16 =~ ^[0-9.]+$ ]] && ratio=$(awk -v a="$fps" -v b="$ort16" 'BEGIN {printf "; %.2f of ONNX Runtime alone batch 16 on the device", a / b}') ;;
+  esac
+  echo "| $label of 1080p H.264, --backend cuda | $fps fps together$ratio; GPU busy $share%; CPU $cpu ms a frame |"
 done
 echo "| ONNX Runtime alone (CUDA, batch 1, host input/output) | $ort fps |"
+echo "| ONNX Runtime alone (CUDA, batch-dynamic model, batch 16, input on the device) | $ort16 img/s |"
 echo
 echo "(files in $out)"
 [ "$verdict" = pass ]

@@ -14,8 +14,8 @@ use gstreamer_video as gst_video;
 use super::config::{Config, Decoder};
 use super::frame::{FORMATS, crop, crop_rect, engine_frame};
 use super::model::{
-    Found, ModelBatcher, ModelGroup, Placement, classify_row, decode, detect_row, prepare,
-    prepare_crops, raw_row,
+    Found, ModelBatcher, ModelGroup, Placement, classify_row, decode, detect_row, prepare_crops,
+    raw_row,
 };
 use crate::elements::batcher::{BatcherForError, shared_for};
 use crate::engine::{Backend, Engine, EngineError};
@@ -178,7 +178,7 @@ impl VplInfer {
     fn infer(
         &self,
         config: &Config,
-        batcher: &ModelBatcher,
+        group: &ModelGroup,
         info: &gst_video::VideoInfo,
         buffer: &gst::BufferRef,
     ) -> Result<Found, gst::FlowError> {
@@ -196,10 +196,11 @@ impl VplInfer {
                     self.fail(gst::StreamError::Format, message)
                 })?;
             engine_frame(&mapped)
-                .and_then(|frame| prepare(&frame, config))
+                .and_then(|frame| group.prepare(&frame, config))
                 .map_err(|e| self.fail(gst::StreamError::Format, e))?
         };
-        let outputs = batcher
+        let outputs = group
+            .batcher
             .submit(config.stream, image)
             .map_err(|e| e.to_string())
             .and_then(|outputs| outputs)
@@ -803,7 +804,15 @@ impl BaseTransformImpl for VplInfer {
             (n, _) => n,
         };
         let sessions = group.join(max_sessions).map_err(|e| load_error(&e))?;
-        gst::debug!(CAT, imp = self, "{sessions} sessions run the model");
+        gst::debug!(
+            CAT,
+            imp = self,
+            "{sessions} sessions run the model; frames are preprocessed on the {}",
+            group.preprocessing()
+        );
+        if let Some(note) = group.take_note() {
+            gst::element_imp_warning!(self, gst::CoreError::Failed, ("{}", note));
+        }
         *self.state() = Some(State {
             config: Arc::new(config),
             group,
@@ -857,7 +866,7 @@ impl BaseTransformImpl for VplInfer {
         let found = match last {
             Some(last) => last,
             None => {
-                let found = self.infer(&config, &group.batcher, &info, buffer)?;
+                let found = self.infer(&config, &group, &info, buffer)?;
                 if let Some(state) = self.state().as_mut() {
                     state.last = found.clone();
                 }

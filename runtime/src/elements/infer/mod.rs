@@ -6,6 +6,7 @@ use gstreamer::prelude::*;
 use gstreamer_base as gst_base;
 
 mod config;
+mod device;
 mod frame;
 mod imp;
 mod model;

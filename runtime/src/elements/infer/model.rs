@@ -14,6 +14,7 @@ use crate::engine::{Engine, EngineError, InputTensor, OutputTensor, TensorData};
 use crate::meta::{Label, Object, Tensor};
 
 use super::config::{Config, DType, Decoder};
+use super::device::{FramePath, HostFrame};
 
 /// `GST_DEBUG=vplbatch:5`: each batch's size and where its time went (assembling the
 /// input, the model, cutting the outputs), for scripts/bench_batch.sh.
@@ -30,6 +31,28 @@ static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
 pub enum Pixels {
     F32(Vec<f32>),
     U8(Vec<u8>),
+    /// The decoded frame itself, for the group's frame path to preprocess by batch.
+    Frame(Box<HostFrame>),
+}
+
+/// How a group preprocesses whole frames in batches (`device.rs`), where it does.
+type Device = FramePath;
+
+/// The group's frame path, or why a GPU path was asked for and could not start.
+fn start_device(engine: &Engine) -> (Option<Device>, Option<String>) {
+    match FramePath::choose(engine) {
+        Ok(Some(path)) => {
+            gst::info!(CAT, "whole frames are preprocessed by batch: {path:?}");
+            (Some(path), None)
+        }
+        Ok(None) => (None, None),
+        Err(why) => {
+            let note =
+                format!("frames are preprocessed on the CPU, not the GPU: {why} (see docs/gpu.md)");
+            gst::warning!(CAT, "{note}");
+            (None, Some(note))
+        }
+    }
 }
 
 /// One or more preprocessed images: their values, one after the other, and the shape of
@@ -48,10 +71,15 @@ pub type Outputs = Result<Vec<OutputTensor>, String>;
 /// The batcher a group of `vplinfer`s shares; it owns the group's engine.
 pub type ModelBatcher = Batcher<Image, Outputs>;
 
-pub fn model_batcher(engine: Arc<Engine>, size: usize, timeout: Duration) -> ModelBatcher {
+fn model_batcher(
+    engine: Arc<Engine>,
+    device: Option<Arc<Device>>,
+    size: usize,
+    timeout: Duration,
+) -> ModelBatcher {
     Batcher::new(size, timeout, move |items| {
         let n = items.len();
-        match run(&engine, items) {
+        match run(&engine, device.as_deref(), items) {
             Ok(per_item) => per_item.into_iter().map(Ok).collect(),
             Err(why) => vec![Err(why); n],
         }
@@ -62,6 +90,11 @@ pub fn model_batcher(engine: Arc<Engine>, size: usize, timeout: Duration) -> Mod
 pub struct ModelGroup {
     pub engine: Arc<Engine>,
     pub batcher: ModelBatcher,
+    /// The GPU preprocessing, where the backend is a GPU and it could start.
+    device: Option<Arc<Device>>,
+    /// Why the GPU preprocessing asked for could not start; taken by the first element
+    /// to say it.
+    note: std::sync::Mutex<Option<String>>,
     /// The elements (streams) that joined the group.
     members: AtomicUsize,
 }
@@ -69,11 +102,52 @@ pub struct ModelGroup {
 impl ModelGroup {
     pub fn new(engine: Engine, size: usize, timeout: Duration) -> ModelGroup {
         let engine = Arc::new(engine);
+        let (device, note) = start_device(&engine);
+        let device = device.map(Arc::new);
         ModelGroup {
-            batcher: model_batcher(engine.clone(), size, timeout),
+            batcher: model_batcher(engine.clone(), device.clone(), size, timeout),
             engine,
+            device,
+            note: std::sync::Mutex::new(note),
             members: AtomicUsize::new(0),
         }
+    }
+
+    /// Why the GPU preprocessing asked for could not start, once per group.
+    pub fn take_note(&self) -> Option<String> {
+        self.note
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+    }
+
+    /// Where frames are preprocessed, in words.
+    pub fn preprocessing(&self) -> &'static str {
+        match self.device.as_deref() {
+            None => "CPU, frame by frame",
+            Some(FramePath::Reference) => "CPU by batch, with the GPU kernel's twin",
+            #[cfg(feature = "gpu")]
+            Some(FramePath::Gpu(_)) => "GPU",
+        }
+    }
+
+    /// One whole frame → the image the batcher takes: preprocessed here on the CPU, or
+    /// the frame as it is for the GPU path; and where it sits in the model's input.
+    pub fn prepare(&self, frame: &Frame, config: &Config) -> Result<(Image, Placement), String> {
+        if self.device.is_some() {
+            let (host, letterbox) = HostFrame::new(frame, Arc::new(config.preprocess.clone()))?;
+            let placement = Placement {
+                letterbox,
+                source: (frame.width, frame.height),
+            };
+            let image = Image {
+                pixels: Pixels::Frame(Box::new(host)),
+                dims: dims(config),
+                count: 1,
+            };
+            return Ok((image, placement));
+        }
+        prepare(frame, config)
     }
 
     /// One more element (stream) joins the group. A model whose batch is fixed gets a
@@ -92,7 +166,15 @@ impl ModelGroup {
 /// Runs one batch of items, each of `count` images. A model with a fixed batch size gets
 /// the images that many at a time (once per image for a batch of 1), the last run padded
 /// with zero images whose outputs are dropped; a dynamic batch gets them all at once.
-fn run(engine: &Engine, items: Vec<Item<Image>>) -> Result<Vec<Vec<OutputTensor>>, String> {
+fn run(
+    engine: &Engine,
+    device: Option<&Device>,
+    items: Vec<Item<Image>>,
+) -> Result<Vec<Vec<OutputTensor>>, String> {
+    if let (Some(device), Some(Pixels::Frame(_))) = (device, items.first().map(|i| &i.value.pixels))
+    {
+        return run_frames(engine, device, items);
+    }
     let began = Instant::now();
     let mut model_time = Duration::ZERO;
     let dims = items
@@ -114,14 +196,14 @@ fn run(engine: &Engine, items: Vec<Item<Image>>) -> Result<Vec<Vec<OutputTensor>
         Some(Pixels::U8(_)) => {
             let parts = items.into_iter().map(|item| match item.value.pixels {
                 Pixels::U8(values) => Ok(values),
-                Pixels::F32(_) => Err(mixed()),
+                _ => Err(mixed()),
             });
             Pixels::U8(concat(parts.collect::<Result<_, _>>()?, total * per_image))
         }
         _ => {
             let parts = items.into_iter().map(|item| match item.value.pixels {
                 Pixels::F32(values) => Ok(values),
-                Pixels::U8(_) => Err(mixed()),
+                _ => Err(mixed()),
             });
             Pixels::F32(concat(parts.collect::<Result<_, _>>()?, total * per_image))
         }
@@ -129,6 +211,7 @@ fn run(engine: &Engine, items: Vec<Item<Image>>) -> Result<Vec<Vec<OutputTensor>
     let len = match &data {
         Pixels::U8(v) => v.len(),
         Pixels::F32(v) => v.len(),
+        Pixels::Frame(_) => 0,
     };
     if len != total * per_image {
         return Err(format!(
@@ -164,6 +247,7 @@ fn run(engine: &Engine, items: Vec<Item<Image>>) -> Result<Vec<Vec<OutputTensor>
                 part.resize(batch * per_image, 0.0);
                 TensorData::F32(part)
             }
+            Pixels::Frame(_) => return Err(mixed()),
         };
         let shape = std::iter::once(batch).chain(dims.iter().copied()).collect();
         let model_start = Instant::now();
@@ -189,6 +273,43 @@ fn run(engine: &Engine, items: Vec<Item<Image>>) -> Result<Vec<Vec<OutputTensor>
         total_time.as_secs_f64() * 1e3,
         model_time.as_secs_f64() * 1e3,
         (total_time - model_time).as_secs_f64() * 1e3
+    );
+    Ok(results)
+}
+
+/// A batch of whole frames, `batch` at a time (the model's fixed batch, or all of them),
+/// each run preprocessed in one go by the group's frame path (see `device.rs`).
+fn run_frames(
+    engine: &Engine,
+    device: &Device,
+    items: Vec<Item<Image>>,
+) -> Result<Vec<Vec<OutputTensor>>, String> {
+    let began = Instant::now();
+    let frames = items
+        .into_iter()
+        .map(|item| match item.value.pixels {
+            Pixels::Frame(frame) => Ok(*frame),
+            _ => Err("a batch mixes whole frames for the GPU with preprocessed images".to_string()),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let total = frames.len();
+    let fixed = engine
+        .input()
+        .shape
+        .first()
+        .and_then(|b| usize::try_from(*b).ok())
+        .filter(|b| *b > 0);
+    let chunk = fixed.unwrap_or(total).max(1);
+    let mut results = Vec::with_capacity(total);
+    for part in frames.chunks(chunk) {
+        let batch = fixed.unwrap_or(part.len()).max(part.len());
+        let outputs = device.run(engine, part, batch)?;
+        results.extend(split(outputs, batch, part.len())?);
+    }
+    gst::debug!(
+        CAT,
+        "batch of {total} whole frames: {:.3} ms",
+        began.elapsed().as_secs_f64() * 1e3
     );
     Ok(results)
 }
