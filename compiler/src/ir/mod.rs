@@ -42,8 +42,24 @@ pub enum SourceKind {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Decoder {
-    Yolov8 { confidence: f64, iou: f64, max: i64 },
-    Classify { top: i64 },
+    Yolov8 {
+        confidence: f64,
+        iou: f64,
+        max: i64,
+    },
+    Classify {
+        top: i64,
+    },
+    TextBoxes {
+        thresh: f64,
+        box_thresh: f64,
+        unclip_ratio: f64,
+        max: i64,
+    },
+    /// The alphabet, blank excluded, in class order (space last where the model has it).
+    Ctc {
+        alphabet: Vec<String>,
+    },
     Raw,
 }
 
