@@ -604,7 +604,11 @@ impl TypeError {
                         } else {
                             "expects [N, classes] with `classes` fixed"
                         })
-                        .with_help(format!("a dynamic dimension cannot stand for the classes: `{decoder}` needs their number fixed in the file; a model with an output like this (a sequence, a CTC recogniser) needs `decoder: raw`")),
+                        .with_help(if decoder == "ctc" {
+                            "a dynamic dimension cannot stand for the classes: `ctc` needs their number (blank, characters, and a space if the model has one) fixed in the file".to_string()
+                        } else {
+                            format!("a dynamic dimension cannot stand for the classes: `{decoder}` needs their number fixed in the file; a model with an output like this (a sequence, a CTC recogniser) needs `decoder: ctc(...)` or `decoder: raw`")
+                        }),
                 };
                 match outputs {
                     Some(all) => {
