@@ -67,7 +67,7 @@ pub(super) fn alphabet(
     let (characters, origin, span) = match given {
         Some((file, span)) => {
             let path = normalize(&dir.join(&file));
-            match host.read_labels(&path) {
+            match host.read_alphabet(&path) {
                 Ok(characters) => (characters, format!("the file `{file}`"), span),
                 Err(FactError::Unavailable(_)) => return None,
                 Err(e) => {
