@@ -1083,8 +1083,7 @@ fn infer_props(i: &InferNode) -> Vec<(&'static str, Prop)> {
         }
         Decoder::Ctc { alphabet } => {
             props.push(("decoder", Prop::Str("ctc".into())));
-            // One character a line, untrimmed (a line may be a space).
-            props.push(("alphabet", Prop::Str(alphabet.join("\n"))));
+            props.push(("alphabet", Prop::Str(alphabet.clone())));
         }
         Decoder::Raw => props.push(("decoder", Prop::Str("raw".into()))),
     }

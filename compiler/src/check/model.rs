@@ -64,6 +64,8 @@ pub enum ModelKind {
     Recognizer {
         classes: Option<i64>,
         alphabet: Vec<String>,
+        /// The `alphabet:` file, resolved; `None`: the model's `character` metadata.
+        alphabet_file: Option<std::path::PathBuf>,
     },
     Raw,
 }
@@ -555,6 +557,7 @@ pub(super) fn analyse(
             ModelKind::Recognizer {
                 classes,
                 alphabet: alphabet.unwrap_or_default(),
+                alphabet_file: decoder.and_then(|d| super::text::alphabet_file(d, dir)),
             }
         }
         _ => ModelKind::Raw,

@@ -46,6 +46,18 @@ pub fn metadata_alphabet(facts: &ModelFacts) -> Option<Vec<String>> {
     (!characters.is_empty() && value.chars().any(|c| c != '\n')).then_some(characters)
 }
 
+/// The `alphabet:` file a `ctc` decoder names, resolved against the `.vpl` file's folder;
+/// `None` when the alphabet is the model's metadata.
+pub(super) fn alphabet_file(decoder: &BoundCall, dir: &Path) -> Option<std::path::PathBuf> {
+    match decoder.bound("alphabet") {
+        Some(a) if a.given => match &a.value {
+            Value::String(file) => Some(normalize(&dir.join(file))),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// The alphabet a `ctc` decoder reads with `classes` classes, space last where the model
 /// has one class more than the characters (PaddleOCR's `use_space_char`). `None` after
 /// an error is reported (or when the host cannot read files).

@@ -270,8 +270,11 @@ impl Builder<'_> {
                 },
                 StageKind::Decoder(stage::Decoder::Ctc) => Decoder::Ctc {
                     alphabet: match &info.kind {
-                        crate::check::ModelKind::Recognizer { alphabet, .. } => alphabet.clone(),
-                        _ => Vec::new(),
+                        crate::check::ModelKind::Recognizer {
+                            alphabet_file: Some(file),
+                            ..
+                        } => file.display().to_string(),
+                        _ => String::new(),
                     },
                 },
                 StageKind::Decoder(stage::Decoder::Raw) => Decoder::Raw,

@@ -56,9 +56,10 @@ pub enum Decoder {
         unclip_ratio: f64,
         max: i64,
     },
-    /// The alphabet, blank excluded, in class order (space last where the model has it).
+    /// The alphabet's file (one character a line); empty: the model's `character`
+    /// metadata. The runtime reads it once, when the element starts.
     Ctc {
-        alphabet: Vec<String>,
+        alphabet: String,
     },
     Raw,
 }

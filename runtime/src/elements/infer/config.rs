@@ -84,7 +84,7 @@ impl Config {
                 max: s.max_detections as usize,
             }),
             "ctc" => Decoder::Ctc {
-                alphabet: alphabet(&s.alphabet),
+                alphabet: alphabet(&s.alphabet, &s.model)?,
             },
             "raw" => Decoder::Raw,
             other => {
@@ -190,13 +190,23 @@ impl Config {
     }
 }
 
-/// The `alphabet` property: one character a line, kept as written (a line may be a
-/// space); no text, no characters.
-fn alphabet(text: &str) -> Vec<String> {
-    if text.is_empty() {
-        return Vec::new();
+/// The `ctc` decoder's characters: the `alphabet` file's (one a line, untrimmed, as the
+/// checker reads it), or with no file, the model's `character` metadata.
+fn alphabet(file: &str, model: &str) -> Result<Vec<String>, String> {
+    if !file.is_empty() {
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| format!("cannot read the alphabet file {file}: {e}"))?;
+        return Ok(vpl_compiler::host::parse_alphabet(&text));
     }
-    text.split('\n').map(str::to_string).collect()
+    let bytes = std::fs::read(model).map_err(|e| format!("cannot read the model {model}: {e}"))?;
+    let facts = vpl_compiler::onnx::signature(&bytes)
+        .map_err(|e| format!("cannot read the model {model}: {e:?}"))?;
+    vpl_compiler::check::text::metadata_alphabet(&facts).ok_or_else(|| {
+        format!(
+            "the model {model} has no `character` metadata for the ctc decoder; give \
+             `ctc(alphabet: FILE)`"
+        )
+    })
 }
 
 fn bad(property: &str, value: &str, expected: &str) -> String {

@@ -586,7 +586,7 @@ impl ObjectImpl for VplInfer {
                 ),
                 string(
                     "alphabet",
-                    "ctc: the characters of classes 1.., one a line, untrimmed",
+                    "ctc: a file of the characters of classes 1.., one a line; empty: the model's character metadata",
                     "",
                 ),
                 double(

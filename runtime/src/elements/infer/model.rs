@@ -468,10 +468,10 @@ pub fn ctc_row(
             output.name, output.shape
         ));
     };
-    if classes != alphabet.len() + 1 {
+    if classes != alphabet.len() + 1 && classes != alphabet.len() + 2 {
         return Err(format!(
-            "output `{}` has {classes} classes but the alphabet has {} characters (was the \
-             model replaced after the check?)",
+            "output `{}` has {classes} classes but the alphabet has {} characters (was a \
+             file replaced after the check?)",
             output.name,
             alphabet.len()
         ));

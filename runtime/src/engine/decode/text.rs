@@ -139,8 +139,9 @@ fn mean(map: &[f32], width: usize, [x0, y0, x1, y1]: [usize; 4]) -> f32 {
 
 /// Greedy CTC decoding of one image's `[steps, classes]` scores: the best class at each
 /// step; class 0 (the blank) and repeats of the previous step's class are dropped; class
-/// `k` is `alphabet[k - 1]` (a class past the alphabet is U+FFFD). Returns the string
-/// and the mean score of the steps kept (0 when none is).
+/// `k` is `alphabet[k - 1]`, the class after the alphabet a space (PaddleOCR's
+/// `use_space_char`), any later one U+FFFD. Returns the string and the mean score of the
+/// steps kept (0 when none is).
 pub fn decode_ctc(
     scores: &[f32],
     steps: usize,
@@ -161,7 +162,12 @@ pub fn decode_ctc(
             }
         }
         if best != 0 && previous != Some(best) {
-            text.push_str(alphabet.get(best - 1).map_or("\u{FFFD}", String::as_str));
+            let character = match alphabet.get(best - 1) {
+                Some(c) => c.as_str(),
+                None if best - 1 == alphabet.len() => " ",
+                None => "\u{FFFD}",
+            };
+            text.push_str(character);
             kept.push(score);
         }
         previous = Some(best);
@@ -277,7 +283,8 @@ mod tests {
 
     #[test]
     fn ctc_drops_blanks_and_merges_repeats() {
-        let alphabet: Vec<String> = ["a", "b", " "].iter().map(|s| s.to_string()).collect();
+        // "a", "b", and the space PaddleOCR's models add as the last class.
+        let alphabet: Vec<String> = ["a", "b"].iter().map(|s| s.to_string()).collect();
         // Steps: a a blank a b b blank space b → "aab b".
         let best = [1, 1, 0, 1, 2, 2, 0, 3, 2];
         let mut scores = vec![0.0f32; best.len() * 4];
@@ -293,6 +300,7 @@ mod tests {
             (String::new(), 0.0)
         );
         assert_eq!(decode_ctc(&[0.9, 0.1], 1, 2, &[]), (String::new(), 0.0));
-        assert_eq!(decode_ctc(&[0.1, 0.9], 1, 2, &[]).0, "\u{FFFD}");
+        assert_eq!(decode_ctc(&[0.1, 0.9], 1, 2, &[]).0, " ");
+        assert_eq!(decode_ctc(&[0.1, 0.0, 0.9], 1, 3, &[]).0, "\u{FFFD}");
     }
 }
