@@ -127,3 +127,22 @@ fn an_alphabet_file_reads_as_the_metadata_does() {
         assert_eq!(texts(r), TEXTS, "{r}");
     }
 }
+
+#[test]
+fn a_recogniser_on_whole_frames_gives_each_frame_a_label() {
+    let text = format!(
+        "model rec = onnx({rec:?}, decoder: ctc(), resize: fixed_height,\n\
+         \x20   color: bgr, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5],\n\
+         \x20   input: tensor<f32, [1, 3, 48, 320]>);\n\
+         pipeline p {{ test(resolution: 320x48) | infer(rec) | json | file(\"out/r.jsonl\"); }}\n",
+        rec = asset("assets/models/ppocrv4_rec.onnx"),
+    );
+    let records = run("ocr-whole-frames", &text, 2);
+    assert_eq!(records.len(), 2);
+    for r in &records {
+        let labels = r["labels"].as_array().expect("labels");
+        assert_eq!(labels.len(), 1, "{r}");
+        assert_eq!(labels[0]["model"], "rec", "{r}");
+        assert!(labels[0]["label"].is_string(), "{r}");
+    }
+}
