@@ -12,7 +12,9 @@ import sys
 
 from PIL import Image, ImageDraw, ImageFont
 
-TEXTS = ["HELLO WORLD", "VPL 2026", "PARKING 42"]
+# The short last line is misread unless crops keep their aspect (`resize: fixed_height`):
+# stretched to the recogniser's full width, "42" reads as "N".
+TEXTS = ["HELLO WORLD", "VPL 2026", "PARKING 42", "42"]
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
 WIDTH, HEIGHT, FRAMES = 640, 480, 6
 
@@ -26,7 +28,7 @@ def main():
             image = Image.new("RGB", (WIDTH, HEIGHT), (255, 255, 255))
             draw = ImageDraw.Draw(image)
             for line, text in enumerate(TEXTS):
-                draw.text((40 + 6 * i + 60 * line, 60 + 140 * line + 3 * i), text,
+                draw.text((40 + 6 * i + 60 * line, 30 + 110 * line + 3 * i), text,
                           fill=(0, 0, 0), font=font)
             out.write(image.tobytes())
 

@@ -160,7 +160,11 @@ fn ocr_reads_the_lines_and_draws_them() {
             .map(|o| o["text"].as_str().unwrap_or("(no text)"))
             .collect();
         // The lines scripts/make_ocr_media.py draws, top to bottom.
-        assert_eq!(texts, ["HELLO WORLD", "VPL 2026", "PARKING 42"], "{r}");
+        assert_eq!(
+            texts,
+            ["HELLO WORLD", "VPL 2026", "PARKING 42", "42"],
+            "{r}"
+        );
     }
 }
 

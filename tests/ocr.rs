@@ -11,7 +11,7 @@ use std::process::Command;
 use common::{asset, bbox, iou, lines, root, run_ok, temp_dir};
 
 /// The lines scripts/make_ocr_media.py draws on every frame, top to bottom.
-const TEXTS: [&str; 3] = ["HELLO WORLD", "VPL 2026", "PARKING 42"];
+const TEXTS: [&str; 4] = ["HELLO WORLD", "VPL 2026", "PARKING 42", "42"];
 
 const FRAMES: usize = 6;
 
