@@ -4,7 +4,10 @@ use std::fmt::Write;
 use std::path::Path;
 
 fn main() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/errors");
+    // Read when the script runs, not when it was compiled: a target directory shared by
+    // two checkouts (or copied from another) must embed this checkout's pages.
+    let root = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let dir = Path::new(&root).join("docs/errors");
     println!("cargo:rerun-if-changed={}", dir.display());
     let mut pages: Vec<(String, String)> = std::fs::read_dir(&dir)
         .map(|entries| {

@@ -74,6 +74,19 @@ make_file h265_320x240_25fps.265 \
 make_file audio_only.ogg \
   audiotestsrc num-buffers=$N ! audioconvert ! vorbisenc ! oggmux
 
+# Frames with known text for the OCR tests (tests/ocr.rs), drawn with Pillow by
+# scripts/make_ocr_media.py ($VPL_PYTHON, default the project's .venv), raw I420.
+if [ ! -e "$OUT/ocr_lines_640x480.mkv" ]; then
+  PYTHON="${VPL_PYTHON:-$(dirname "$0")/../.venv/bin/python}"
+  RGB="$OUT/.ocr_lines.rgb.$$"
+  "$PYTHON" "$(dirname "$0")/make_ocr_media.py" "$RGB" ||
+    die "scripts/make_ocr_media.py could not draw the OCR frames (it needs Pillow from scripts/requirements.txt)"
+  make_file ocr_lines_640x480.mkv \
+    filesrc location="$RGB" ! rawvideoparse format=rgb width=640 height=480 framerate=10/1 \
+    ! videoconvert ! video/x-raw,format=I420 ! matroskamux
+  rm -f "$RGB"
+fi
+
 # A text file with a media file's extension.
 if [ ! -e "$OUT/not_media.mp4" ]; then
   PART="$OUT/.not_media.mp4.part.$$"

@@ -85,6 +85,7 @@ FIXTURES = [
     "truncated.onnx",
     "labels3.txt",
     "labels2_blank_lines.txt",
+    "ocr_ctc_plain.onnx",
 ]
 
 ULTRALYTICS_NAMES = "{0: 'person', 1: 'fallen'}"
@@ -215,6 +216,20 @@ def classifier(name, in_shape, classes, *, out4d=False):
                    [value("scores", TensorProto.FLOAT, out_shape)])
 
 
+def ocr_ctc_plain():
+    """A CTC recogniser's shape without PaddleOCR's `character` metadata: [N, 3, 32, W]
+    -> [N, W / 4, 5] scores (blank + 4 classes), for the checker's E0316."""
+    g = Graph()
+    w = pattern((5, 3, 32, 4), 0.1)
+    conv = g.op("Conv", ["input", g.const("w", w)], kernel_shape=[32, 4], strides=[32, 4])
+    squeezed = g.op("Squeeze", [conv, g.const("axes", np.array([2], np.int64))])
+    steps = g.op("Transpose", [squeezed], perm=[0, 2, 1])
+    g.op("Softmax", [steps], "scores", axis=2)
+    return g.model("ocr_ctc_plain",
+                   [value("input", TensorProto.FLOAT, ["batch", 3, 32, "width"])],
+                   [value("scores", TensorProto.FLOAT, ["batch", "steps", 5])])
+
+
 def fixture_models():
     """(file name, model, runs): each run maps input names to concrete shapes and
     gives the expected output shape."""
@@ -272,6 +287,8 @@ def fixture_models():
         ("two_inputs.onnx",
          detector("two_inputs", F, [1, 3, 320, 320], F, [1, 6, 2100], 2, extra_scale=True),
          [({"images": [1, 3, 320, 320], "scale": [1]}, [1, 6, 2100])]),
+        ("ocr_ctc_plain.onnx", ocr_ctc_plain(),
+         [({"input": [1, 3, 32, 100]}, [1, 25, 5]), ({"input": [2, 3, 32, 64]}, [2, 16, 5])]),
     ]
 
 

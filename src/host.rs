@@ -205,4 +205,13 @@ impl Host for FsHost {
             .map_err(|_| FactError::Invalid("it is not UTF-8 text (one label a line)".into()))?;
         Ok(parse_labels(&text))
     }
+
+    fn read_alphabet(&self, path: &Path) -> Result<Vec<String>, FactError> {
+        regular_file(path)?;
+        let bytes = std::fs::read(path).map_err(|e| io_problem(&e))?;
+        let text = String::from_utf8(bytes).map_err(|_| {
+            FactError::Invalid("it is not UTF-8 text (one character a line)".into())
+        })?;
+        Ok(vpl_compiler::host::parse_alphabet(&text))
+    }
 }

@@ -17,8 +17,12 @@ fn run_example(name: &str, args: &[&str]) -> (PathBuf, Output) {
     let dir = temp_dir(&format!("example-{name}"));
     let text = std::fs::read_to_string(root().join("examples").join(name)).expect("example");
     let assets = format!("\"{}/assets/", root().display());
+    let fixtures = format!("\"{}/tests/", root().display());
     let program = dir.join(name);
-    std::fs::write(&program, text.replace("\"../assets/", &assets)).expect("write");
+    let text = text
+        .replace("\"../assets/", &assets)
+        .replace("\"../tests/", &fixtures);
+    std::fs::write(&program, text).expect("write");
     let out = Command::new(env!("CARGO_BIN_EXE_vplc"))
         .arg("run")
         .args(args)
@@ -136,6 +140,32 @@ fn batched_classifier_every_3_sort_tile_to_stdout() {
         );
     }
     assert_eq!(video_size(&dir.join("out/batched.mp4")).1, Some(1280));
+}
+
+#[test]
+fn ocr_reads_the_lines_and_draws_them() {
+    let (dir, out) = run_example("ocr.vpl", &["--quiet", "--max-frames", "3"]);
+    ok(&out);
+    assert_eq!(
+        video_size(&dir.join("out/ocr.mp4")),
+        ("h264".into(), Some(640), Some(480))
+    );
+    let records = lines(&dir.join("out/ocr.jsonl"));
+    assert_eq!(records.len(), 3);
+    for r in &records {
+        let texts: Vec<&str> = r["objects"]
+            .as_array()
+            .expect("objects")
+            .iter()
+            .map(|o| o["text"].as_str().unwrap_or("(no text)"))
+            .collect();
+        // The lines scripts/make_ocr_media.py draws, top to bottom.
+        assert_eq!(
+            texts,
+            ["HELLO WORLD", "VPL 2026", "PARKING 42", "42"],
+            "{r}"
+        );
+    }
 }
 
 #[test]

@@ -28,11 +28,31 @@ pub trait Host {
     /// The labels of a labels file: one a line, blank lines skipped.
     fn read_labels(&self, path: &Path) -> Result<Vec<String>, FactError>;
 
+    /// The characters of a CTC alphabet file (`ctc(alphabet:)`): one a line, untrimmed
+    /// (a character may be a space), empty lines skipped ([`parse_alphabet`]). A host
+    /// that cannot read files says so, and the alphabet is not checked.
+    fn read_alphabet(&self, path: &Path) -> Result<Vec<String>, FactError> {
+        let _ = path;
+        Err(FactError::Unavailable(
+            "this host does not read alphabet files".into(),
+        ))
+    }
+
     /// The path by which two names of one file compare equal (symbolic links followed
     /// where the file or its directory exists). In memory: the path as it is.
     fn canonical(&self, path: &Path) -> PathBuf {
         normalize(path)
     }
+}
+
+/// The characters in the text of an alphabet file: one a line, kept as written but for
+/// the line end (PaddleOCR's dictionaries hold a space, U+3000, that trimming would drop,
+/// shifting every class after it); empty lines skipped.
+pub fn parse_alphabet(text: &str) -> Vec<String> {
+    text.lines()
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 /// The labels in the text of a labels file.
@@ -102,6 +122,13 @@ impl Host for MemoryHost {
         let text = std::str::from_utf8(self.bytes(path)?)
             .map_err(|_| FactError::Invalid("it is not UTF-8 text (one label a line)".into()))?;
         Ok(parse_labels(text))
+    }
+
+    fn read_alphabet(&self, path: &Path) -> Result<Vec<String>, FactError> {
+        let text = std::str::from_utf8(self.bytes(path)?).map_err(|_| {
+            FactError::Invalid("it is not UTF-8 text (one character a line)".into())
+        })?;
+        Ok(parse_alphabet(text))
     }
 }
 

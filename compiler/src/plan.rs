@@ -1034,6 +1034,7 @@ fn infer_props(i: &InferNode) -> Vec<(&'static str, Prop)> {
                 match p.resize {
                     Resize::Letterbox => "letterbox",
                     Resize::Stretch => "stretch",
+                    Resize::FixedHeight => "fixed_height",
                 }
                 .into(),
             ),
@@ -1067,6 +1068,22 @@ fn infer_props(i: &InferNode) -> Vec<(&'static str, Prop)> {
         Decoder::Classify { top } => {
             props.push(("decoder", Prop::Str("classify".into())));
             props.push(("top", Prop::UInt(*top as u64)));
+        }
+        Decoder::TextBoxes {
+            thresh,
+            box_thresh,
+            unclip_ratio,
+            max,
+        } => {
+            props.push(("decoder", Prop::Str("text_boxes".into())));
+            props.push(("thresh", Prop::Float(*thresh)));
+            props.push(("box-thresh", Prop::Float(*box_thresh)));
+            props.push(("unclip-ratio", Prop::Float(*unclip_ratio)));
+            props.push(("max-detections", Prop::UInt(*max as u64)));
+        }
+        Decoder::Ctc { alphabet } => {
+            props.push(("decoder", Prop::Str("ctc".into())));
+            props.push(("alphabet", Prop::Str(alphabet.clone())));
         }
         Decoder::Raw => props.push(("decoder", Prop::Str("raw".into()))),
     }

@@ -59,6 +59,10 @@ pub enum Model {
 pub enum Decoder {
     Yolov8,
     Classify,
+    /// DB-style text detector: a probability map → boxes labelled "text".
+    TextBoxes,
+    /// CTC text recogniser: `[N, T, C]` → a string.
+    Ctc,
     Raw,
 }
 
@@ -92,6 +96,8 @@ impl StageKind {
             (Role::Model, "onnx") => StageKind::Model(Model::Onnx),
             (Role::Decoder, "yolov8") => StageKind::Decoder(Decoder::Yolov8),
             (Role::Decoder, "classify") => StageKind::Decoder(Decoder::Classify),
+            (Role::Decoder, "text_boxes") => StageKind::Decoder(Decoder::TextBoxes),
+            (Role::Decoder, "ctc") => StageKind::Decoder(Decoder::Ctc),
             (Role::Decoder, "raw") => StageKind::Decoder(Decoder::Raw),
             _ => return None,
         })

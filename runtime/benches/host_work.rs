@@ -15,7 +15,9 @@ use vpl_runtime::engine::preprocess::{
 
 fn nv12(width: usize, height: usize) -> Vec<Vec<u8>> {
     let luma = (0..width * height).map(|i| (i * 7 % 251) as u8).collect();
-    let chroma = (0..width * height / 2).map(|i| (i * 13 % 241) as u8).collect();
+    let chroma = (0..width * height / 2)
+        .map(|i| (i * 13 % 241) as u8)
+        .collect();
     vec![luma, chroma]
 }
 
@@ -43,7 +45,9 @@ fn main() {
         mean: vec![0.0],
         std: vec![1.0],
     };
-    println!("| frame | CPU path: f32 tensor built on the host | frame path: NV12 planes copied | ratio |");
+    println!(
+        "| frame | CPU path: f32 tensor built on the host | frame path: NV12 planes copied | ratio |"
+    );
     println!("|---|---|---|---|");
     for (width, height) in [(768, 576), (1920, 1080)] {
         let planes = nv12(width, height);

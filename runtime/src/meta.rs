@@ -36,6 +36,8 @@ pub struct Object {
     pub predicted: bool,
     /// Set by `tile`: the stream (cell) the object was found in.
     pub stream: Option<u32>,
+    /// A text recogniser's (`decoder: ctc`) reading of the object's crop.
+    pub text: Option<String>,
 }
 
 /// One label a classifier gave, with the model (its name in the `.vpl`) that gave it, so

@@ -172,6 +172,11 @@ impl Checker<'_> {
                 (ModelKind::Classifier { .. }, false) => {
                     v.meta.object_labels = Some(info.labels.clone())
                 }
+                // A recogniser's strings go onto the objects (crops) or the frame's labels.
+                (ModelKind::Recognizer { .. }, true) => {
+                    v.meta.labels = Some(types::Labels::from(Vec::<String>::new()))
+                }
+                (ModelKind::Recognizer { .. }, false) => {}
                 (ModelKind::Raw, _) => v.meta.tensors = true,
             }
             outputs.push(Ty::Video(v));

@@ -62,6 +62,10 @@ pub enum ShapeProblem {
     NotClassifier,
     /// The dimension that holds the classes (`4 + classes` for yolov8) is dynamic.
     DynamicClasses,
+    /// `text_boxes` reads a `[N, 1, H, W]` probability map.
+    NotTextMap,
+    /// `ctc` reads `[N, T, C]` scores.
+    NotCtc,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -223,6 +227,20 @@ pub enum TypeError {
         /// An `input:` is given but leaves the size open too.
         declared: bool,
         suggestion: String,
+    },
+    /// The CTC alphabet has neither `C - 1` nor `C - 2` characters.
+    AlphabetLength {
+        span: Span,
+        characters: usize,
+        classes: i64,
+        /// Where it came from: "the file `dict.txt`", "the model's `character` metadata".
+        origin: String,
+        output: String,
+    },
+    /// `ctc` without `alphabet:` on a model with no `character` metadata.
+    NoAlphabet {
+        span: Span,
+        classes: i64,
     },
     NotOnnx {
         span: Span,
@@ -572,13 +590,25 @@ impl TypeError {
                     ShapeProblem::NotClassifier => d
                         .with_primary_label("expects [N, classes]")
                         .with_help("classify reads one output of shape [N, classes] (or [N, classes, 1, 1])"),
+                    ShapeProblem::NotTextMap => d
+                        .with_primary_label("expects [N, 1, H, W]")
+                        .with_help("text_boxes reads one probability map of shape [N, 1, H, W] (a DB text detector such as PaddleOCR's det model)"),
+                    ShapeProblem::NotCtc => d
+                        .with_primary_label("expects [N, T, C]")
+                        .with_help("ctc reads one output of shape [N, T, C]: for each of T steps, a score per class, class 0 the blank (a CTC recogniser such as PaddleOCR's rec model)"),
                     ShapeProblem::DynamicClasses => d
                         .with_primary_label(if decoder == "yolov8" {
                             "expects [N, 4 + classes, anchors] with `4 + classes` fixed"
+                        } else if decoder == "ctc" {
+                            "expects [N, T, C] with `C` fixed"
                         } else {
                             "expects [N, classes] with `classes` fixed"
                         })
-                        .with_help(format!("a dynamic dimension cannot stand for the classes: `{decoder}` needs their number fixed in the file; a model with an output like this (a sequence, a CTC recogniser) needs `decoder: raw`")),
+                        .with_help(if decoder == "ctc" {
+                            "a dynamic dimension cannot stand for the classes: `ctc` needs their number (blank, characters, and a space if the model has one) fixed in the file".to_string()
+                        } else {
+                            format!("a dynamic dimension cannot stand for the classes: `{decoder}` needs their number fixed in the file; a model with an output like this (a sequence, a CTC recogniser) needs `decoder: ctc(...)` or `decoder: raw`")
+                        }),
                 };
                 match outputs {
                     Some(all) => {
@@ -650,6 +680,34 @@ impl TypeError {
                 "the input size is open in this file"
             })
             .with_help(format!("declare the size the model runs at, e.g. `{suggestion}` (use the size it was trained at)")),
+            TypeError::AlphabetLength {
+                span,
+                characters,
+                classes,
+                origin,
+                output,
+            } => Diagnostic::new(
+                Code::E0315,
+                file,
+                *span,
+                format!("an alphabet of {characters} characters cannot read a recogniser with {classes} classes"),
+            )
+            .with_primary_label(format!("{characters} characters, from {origin}"))
+            .with_help(format!(
+                "the output {output} has {classes} classes: class 0 is the blank, then one class a character, and PaddleOCR models add a space as the last class; give an alphabet of {} characters (or {} with the space), in class order",
+                classes - 2,
+                classes - 1
+            )),
+            TypeError::NoAlphabet { span, classes } => Diagnostic::new(
+                Code::E0316,
+                file,
+                *span,
+                "`ctc` needs an alphabet, and the model carries none",
+            )
+            .with_primary_label("no `alphabet:`, and no `character` in the model's metadata")
+            .with_help(format!(
+                "give the characters the recogniser's {classes} classes stand for: `ctc(alphabet: \"dict.txt\")`, a file with one character a line in class order (class 0, the blank, is not listed)"
+            )),
             TypeError::NotOnnx { span, path, reason } => {
                 Diagnostic::new(Code::E0306, file, *span, format!("`{path}` is not a valid ONNX model"))
                     .with_primary_label(reason.clone())

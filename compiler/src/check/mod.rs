@@ -9,6 +9,7 @@ pub mod outputs;
 mod sinks;
 mod sources;
 mod stages;
+pub mod text;
 /// The type vocabulary lives in `crate::types`; this path is kept for its users.
 pub use crate::types;
 

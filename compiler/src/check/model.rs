@@ -29,6 +29,9 @@ pub enum PixelOrder {
 pub enum Resize {
     Letterbox,
     Stretch,
+    /// Aspect kept at the input's height, padded right with 0 after normalisation
+    /// (text recognisers).
+    FixedHeight,
 }
 
 /// How frames become the model's input tensor; derived from the model, ready for lowering.
@@ -55,6 +58,14 @@ pub enum ModelKind {
     },
     Classifier {
         classes: Option<i64>,
+    },
+    /// A CTC text recogniser (`ctc`): `[N, T, classes]`, class 0 the blank, then the
+    /// alphabet's characters in order.
+    Recognizer {
+        classes: Option<i64>,
+        alphabet: Vec<String>,
+        /// The `alphabet:` file, resolved; `None`: the model's `character` metadata.
+        alphabet_file: Option<std::path::PathBuf>,
     },
     Raw,
 }
@@ -158,6 +169,8 @@ fn read_shape(decoder: &str, output: &TensorFacts) -> Result<Option<i64>, ShapeP
             [_, None, _] => Err(ShapeProblem::DynamicClasses),
             _ => Err(ShapeProblem::NotYolov8),
         },
+        "text_boxes" => super::text::text_map_shape(&dims),
+        "ctc" => super::text::ctc_shape(&dims),
         "classify" => match dims.as_slice() {
             [_, Some(k)] | [_, Some(k), Some(1), Some(1)] => Ok(Some(*k)),
             [_, None] | [_, None, Some(1), Some(1)] => Err(ShapeProblem::DynamicClasses),
@@ -466,6 +479,7 @@ pub(super) fn analyse(
     let resize = match &call.bound("resize")?.value {
         Value::Symbol(s) if s == "letterbox" => Resize::Letterbox,
         Value::Symbol(s) if s == "stretch" => Resize::Stretch,
+        Value::Symbol(s) if s == "fixed_height" => Resize::FixedHeight,
         _ if decoder_name == "yolov8" => Resize::Letterbox,
         _ => Resize::Stretch,
     };
@@ -523,15 +537,41 @@ pub(super) fn analyse(
         }
     };
     let kind = match decoder_name {
-        "yolov8" => ModelKind::Detector { classes },
+        "yolov8" | "text_boxes" => ModelKind::Detector { classes },
         "classify" => ModelKind::Classifier { classes },
+        "ctc" => {
+            let alphabet = match (decoder, classes) {
+                (Some(d), Some(c)) => super::text::alphabet(
+                    d,
+                    decoder_span,
+                    &facts,
+                    c,
+                    format!("`{}` {}", output.name, shape_text(output)),
+                    host,
+                    dir,
+                    errors,
+                ),
+                _ => None,
+            };
+            ok &= alphabet.is_some() || classes.is_none();
+            ModelKind::Recognizer {
+                classes,
+                alphabet: alphabet.unwrap_or_default(),
+                alphabet_file: decoder.and_then(|d| super::text::alphabet_file(d, dir)),
+            }
+        }
         _ => ModelKind::Raw,
     };
 
-    // Labels against the number of classes.
+    // Labels against the number of classes (a recogniser's classes are its alphabet's).
     let classes = match kind {
         ModelKind::Detector { classes } | ModelKind::Classifier { classes } => classes,
-        ModelKind::Raw => None,
+        ModelKind::Recognizer { .. } | ModelKind::Raw => None,
+    };
+    // A text detector's one class is "text" unless labels say otherwise.
+    let labels = match labels {
+        None if decoder_name == "text_boxes" => Some(vec!["text".to_string()]),
+        labels => labels,
     };
     if let (Some(labels), Some(classes)) = (&labels, classes)
         && labels.len() as i64 != classes

@@ -262,6 +262,21 @@ impl Builder<'_> {
                 StageKind::Decoder(stage::Decoder::Classify) => Decoder::Classify {
                     top: d.int("top").unwrap_or(0),
                 },
+                StageKind::Decoder(stage::Decoder::TextBoxes) => Decoder::TextBoxes {
+                    thresh: d.float("thresh").unwrap_or(0.3),
+                    box_thresh: d.float("box_thresh").unwrap_or(0.6),
+                    unclip_ratio: d.float("unclip_ratio").unwrap_or(1.5),
+                    max: d.int("max").unwrap_or(1000),
+                },
+                StageKind::Decoder(stage::Decoder::Ctc) => Decoder::Ctc {
+                    alphabet: match &info.kind {
+                        crate::check::ModelKind::Recognizer {
+                            alphabet_file: Some(file),
+                            ..
+                        } => file.display().to_string(),
+                        _ => String::new(),
+                    },
+                },
                 StageKind::Decoder(stage::Decoder::Raw) => Decoder::Raw,
                 // A `decoder:` argument binds to a decoder only.
                 StageKind::Source(_)

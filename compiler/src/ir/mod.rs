@@ -42,8 +42,25 @@ pub enum SourceKind {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Decoder {
-    Yolov8 { confidence: f64, iou: f64, max: i64 },
-    Classify { top: i64 },
+    Yolov8 {
+        confidence: f64,
+        iou: f64,
+        max: i64,
+    },
+    Classify {
+        top: i64,
+    },
+    TextBoxes {
+        thresh: f64,
+        box_thresh: f64,
+        unclip_ratio: f64,
+        max: i64,
+    },
+    /// The alphabet's file (one character a line); empty: the model's `character`
+    /// metadata. The runtime reads it once, when the element starts.
+    Ctc {
+        alphabet: String,
+    },
     Raw,
 }
 

@@ -7,6 +7,8 @@
 
 use super::preprocess::Letterbox;
 
+pub mod text;
+
 /// One detected object. Top-left corner and size, in pixels of the source frame,
 /// clamped to the frame.
 #[derive(Debug, Clone, Copy, PartialEq)]

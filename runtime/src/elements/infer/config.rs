@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::engine::decode::Yolov8Config;
+use crate::engine::decode::text::TextBoxesConfig;
 use crate::engine::preprocess::{ChannelOrder, Layout, PreprocessConfig, Resize};
 use crate::engine::{Backend, EngineConfig, find_library};
 
@@ -25,6 +26,12 @@ pub enum Decoder {
     Yolov8(Yolov8Config),
     Classify {
         top: usize,
+    },
+    /// A DB text detector's probability map → objects labelled "text".
+    TextBoxes(TextBoxesConfig),
+    /// A CTC recogniser: `alphabet[k - 1]` is class `k` (class 0 the blank).
+    Ctc {
+        alphabet: Vec<String>,
     },
     /// Keeps nothing but the frame's meta: the output is not interpreted.
     Raw,
@@ -70,15 +77,33 @@ impl Config {
             "classify" => Decoder::Classify {
                 top: s.top as usize,
             },
+            "text_boxes" => Decoder::TextBoxes(TextBoxesConfig {
+                thresh: s.thresh as f32,
+                box_thresh: s.box_thresh as f32,
+                unclip_ratio: s.unclip_ratio as f32,
+                max: s.max_detections as usize,
+            }),
+            "ctc" => Decoder::Ctc {
+                alphabet: alphabet(&s.alphabet, &s.model)?,
+            },
             "raw" => Decoder::Raw,
-            other => return Err(bad("decoder", other, "yolov8, classify or raw")),
+            other => {
+                return Err(bad(
+                    "decoder",
+                    other,
+                    "yolov8, classify, text_boxes, ctc or raw",
+                ));
+            }
         };
         let resize = match s.resize.as_str() {
             "letterbox" => Resize::Letterbox,
             "stretch" => Resize::Stretch,
+            "fixed_height" => Resize::FixedHeight,
             "" if matches!(decoder, Decoder::Yolov8(_)) => Resize::Letterbox,
             "" => Resize::Stretch,
-            other => return Err(bad("resize", other, "letterbox or stretch")),
+            other => {
+                return Err(bad("resize", other, "letterbox, stretch or fixed_height"));
+            }
         };
         let preprocess = PreprocessConfig {
             width: s.input_width,
@@ -163,6 +188,25 @@ impl Config {
             engine,
         })
     }
+}
+
+/// The `ctc` decoder's characters: the `alphabet` file's (one a line, untrimmed, as the
+/// checker reads it), or with no file, the model's `character` metadata.
+fn alphabet(file: &str, model: &str) -> Result<Vec<String>, String> {
+    if !file.is_empty() {
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| format!("cannot read the alphabet file {file}: {e}"))?;
+        return Ok(vpl_compiler::host::parse_alphabet(&text));
+    }
+    let bytes = std::fs::read(model).map_err(|e| format!("cannot read the model {model}: {e}"))?;
+    let facts = vpl_compiler::onnx::signature(&bytes)
+        .map_err(|e| format!("cannot read the model {model}: {e:?}"))?;
+    vpl_compiler::check::text::metadata_alphabet(&facts).ok_or_else(|| {
+        format!(
+            "the model {model} has no `character` metadata for the ctc decoder; give \
+             `ctc(alphabet: FILE)`"
+        )
+    })
 }
 
 fn bad(property: &str, value: &str, expected: &str) -> String {

@@ -18,7 +18,8 @@
 //! Each frame's letterbox is the CPU's own (`FrameDescriptor::new`), so boxes map back
 //! exactly as with CPU preprocessing. Where the GPU preprocessor cannot start (no NVRTC, a
 //! driver error), the group preprocesses on the CPU and says why once: the results are the
-//! same, only slower. Crops (`infer(on:)`) are preprocessed on the CPU.
+//! same, only slower. Crops (`infer(on:)`) and `resize: fixed_height` are preprocessed on
+//! the CPU.
 
 #![cfg_attr(feature = "gpu", allow(unsafe_code))] // the launch writes into ONNX Runtime's tensor
 

@@ -14,8 +14,8 @@ use gstreamer_video as gst_video;
 use super::config::{Config, Decoder};
 use super::frame::{FORMATS, crop, crop_rect, engine_frame};
 use super::model::{
-    Found, ModelBatcher, ModelGroup, Placement, classify_row, decode, detect_row, prepare_crops,
-    raw_row,
+    Found, ModelBatcher, ModelGroup, Placement, classify_row, ctc_row, decode, detect_row,
+    prepare_crops, raw_row,
 };
 use crate::elements::batcher::{BatcherForError, shared_for};
 use crate::engine::{Backend, Engine, EngineError};
@@ -58,6 +58,9 @@ const DEFAULT_CONFIDENCE: f64 = 0.25;
 const DEFAULT_IOU: f64 = 0.45;
 const DEFAULT_MAX_DETECTIONS: u32 = 300;
 const DEFAULT_TOP: u32 = 1;
+const DEFAULT_THRESH: f64 = 0.3;
+const DEFAULT_BOX_THRESH: f64 = 0.6;
+const DEFAULT_UNCLIP_RATIO: f64 = 1.5;
 
 /// Property values as set; [`Config::from_settings`] checks them in `start()`.
 #[derive(Debug, Clone)]
@@ -93,6 +96,10 @@ pub struct Settings {
     pub on_labels: String,
     pub min_width: u32,
     pub min_height: u32,
+    pub thresh: f64,
+    pub box_thresh: f64,
+    pub unclip_ratio: f64,
+    pub alphabet: String,
 }
 
 impl Default for Settings {
@@ -129,6 +136,10 @@ impl Default for Settings {
             on_labels: String::new(),
             min_width: 0,
             min_height: 0,
+            thresh: DEFAULT_THRESH,
+            box_thresh: DEFAULT_BOX_THRESH,
+            unclip_ratio: DEFAULT_UNCLIP_RATIO,
+            alphabet: String::new(),
         }
     }
 }
@@ -319,13 +330,18 @@ impl VplInfer {
         // A detector on crops: the objects it finds, in source pixels, join the frame's.
         let mut detected = Vec::new();
         for (row, ((index, rect), letterbox)) in objects.into_iter().zip(placements).enumerate() {
+            let mut text = None;
             let result = match config.decoder {
                 Decoder::Raw => raw_row(&outputs, &config.output, row, count)
                     .map(|tensors| (Vec::new(), tensors)),
                 Decoder::Classify { top } => {
                     classify_row(&outputs, config, row, count, top).map(|l| (l, Vec::new()))
                 }
-                Decoder::Yolov8(_) => {
+                Decoder::Ctc { .. } => ctc_row(&outputs, config, row, count).map(|read| {
+                    text = Some(read);
+                    (Vec::new(), Vec::new())
+                }),
+                Decoder::Yolov8(_) | Decoder::TextBoxes(_) => {
                     let placement = Placement {
                         letterbox,
                         source: (rect.w, rect.h),
@@ -343,15 +359,18 @@ impl VplInfer {
                 }
             };
             let (labels, tensors) = result.map_err(|e| self.fail(gst::StreamError::Decode, e))?;
-            found.push((index, labels, tensors));
+            found.push((index, labels, tensors, text));
         }
         gst::trace!(CAT, imp = self, "ran on {count} crops");
         VplObjectsMeta::update(buffer, ObjectsData::default, |data| {
             data.objects.extend(detected);
-            for (index, labels, tensors) in found {
+            for (index, labels, tensors, text) in found {
                 if let Some(object) = data.objects.get_mut(index) {
                     object.labels.extend(labels);
                     object.tensors.extend(tensors);
+                    if let Some((text, _)) = text {
+                        object.text = Some(text);
+                    }
                 }
             }
         });
@@ -542,8 +561,34 @@ impl ObjectImpl for VplInfer {
                 ),
                 string(
                     "decoder",
-                    "How outputs are read: yolov8, classify or raw",
+                    "How outputs are read: yolov8, classify, text_boxes, ctc or raw",
                     DEFAULT_DECODER,
+                ),
+                double(
+                    "thresh",
+                    "text_boxes: map probability above which a pixel is text",
+                    0.0,
+                    1.0,
+                    DEFAULT_THRESH,
+                ),
+                double(
+                    "box-thresh",
+                    "text_boxes: least mean probability of a region's box",
+                    0.0,
+                    1.0,
+                    DEFAULT_BOX_THRESH,
+                ),
+                double(
+                    "unclip-ratio",
+                    "text_boxes: boxes grow by area * ratio / perimeter on each side",
+                    0.0,
+                    10.0,
+                    DEFAULT_UNCLIP_RATIO,
+                ),
+                string(
+                    "alphabet",
+                    "ctc: a file of the characters of classes 1.., one a line; empty: the model's character metadata",
+                    "",
                 ),
                 double(
                     "confidence",
@@ -662,6 +707,10 @@ impl ObjectImpl for VplInfer {
             "on-labels" => s.on_labels = text(),
             "min-width" => s.min_width = uint(),
             "min-height" => s.min_height = uint(),
+            "thresh" => s.thresh = double(),
+            "box-thresh" => s.box_thresh = double(),
+            "unclip-ratio" => s.unclip_ratio = double(),
+            "alphabet" => s.alphabet = text(),
             other => gst::warning!(CAT, imp = self, "property {other} cannot be set"),
         }
     }
@@ -719,6 +768,10 @@ impl ObjectImpl for VplInfer {
             "output" => s.output.to_value(),
             "on-labels" => s.on_labels.to_value(),
             "min-width" => s.min_width.to_value(),
+            "thresh" => s.thresh.to_value(),
+            "box-thresh" => s.box_thresh.to_value(),
+            "unclip-ratio" => s.unclip_ratio.to_value(),
+            "alphabet" => s.alphabet.to_value(),
             "min-height" => s.min_height.to_value(),
             // GLib only asks for the properties listed above.
             _ => glib::Value::from_type(pspec.value_type()),

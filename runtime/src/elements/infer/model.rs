@@ -8,8 +8,11 @@ use std::time::{Duration, Instant};
 use gstreamer as gst;
 
 use crate::elements::batcher::{Batcher, Item};
-use crate::engine::decode::{classify, decode_yolov8};
-use crate::engine::preprocess::{Frame, Layout, Letterbox, try_preprocess, try_preprocess_u8};
+use crate::engine::decode::text::{decode_ctc, decode_text_boxes};
+use crate::engine::decode::{Detection, classify, decode_yolov8};
+use crate::engine::preprocess::{
+    Frame, Layout, Letterbox, Resize, try_preprocess, try_preprocess_u8,
+};
 use crate::engine::{Engine, EngineError, InputTensor, OutputTensor, TensorData};
 use crate::meta::{Label, Object, Tensor};
 
@@ -134,7 +137,9 @@ impl ModelGroup {
     /// One whole frame → the image the batcher takes: preprocessed here on the CPU, or
     /// the frame as it is for the GPU path; and where it sits in the model's input.
     pub fn prepare(&self, frame: &Frame, config: &Config) -> Result<(Image, Placement), String> {
-        if self.device.is_some() {
+        // `fixed_height` pads with zeros after normalisation, which the kernel does not do:
+        // the CPU prepares those frames (recognisers mostly run on crops anyway).
+        if self.device.is_some() && config.preprocess.resize != Resize::FixedHeight {
             let (host, letterbox) = HostFrame::new(frame, Arc::new(config.preprocess.clone()))?;
             let placement = Placement {
                 letterbox,
@@ -552,6 +557,53 @@ pub fn classify_row(
         .collect())
 }
 
+/// Detections → the meta's objects, named by `label`.
+fn objects(detections: Vec<Detection>, label: impl Fn(usize) -> String) -> Vec<Object> {
+    detections
+        .into_iter()
+        .map(|d| Object {
+            class_id: u32::try_from(d.class_id).unwrap_or(u32::MAX),
+            label: label(d.class_id),
+            confidence: d.confidence,
+            x: d.x,
+            y: d.y,
+            w: d.w,
+            h: d.h,
+            ..Object::default()
+        })
+        .collect()
+}
+
+/// Row `index` of `count` rows of a `[count, steps, classes]` CTC output → the string
+/// read and its confidence.
+pub fn ctc_row(
+    outputs: &[OutputTensor],
+    config: &Config,
+    index: usize,
+    count: usize,
+) -> Result<(String, f32), String> {
+    let Decoder::Ctc { alphabet } = &config.decoder else {
+        return Err("not a ctc decoder".into());
+    };
+    let row = raw_row(outputs, &config.output, index, count)?;
+    let output = row.first().ok_or("the model gave no output")?;
+    let [1, steps, classes] = output.shape[..] else {
+        return Err(format!(
+            "the ctc decoder needs an output of shape [batch, steps, classes]; `{}` has {:?}",
+            output.name, output.shape
+        ));
+    };
+    if classes != alphabet.len() + 1 && classes != alphabet.len() + 2 {
+        return Err(format!(
+            "output `{}` has {classes} classes but the alphabet has {} characters (was a \
+             file replaced after the check?)",
+            output.name,
+            alphabet.len()
+        ));
+    }
+    Ok(decode_ctc(&output.data, steps, classes, alphabet))
+}
+
 /// A detector run on crops: the objects it found in crop `index` of `count`, in the
 /// crop's pixels (`placement.source` is the crop's size).
 pub fn detect_row(
@@ -617,21 +669,42 @@ pub fn decode(
                 &placement.letterbox,
                 placement.source,
             );
-            let objects = detections
-                .into_iter()
-                .map(|d| Object {
-                    class_id: u32::try_from(d.class_id).unwrap_or(u32::MAX),
-                    label: label(d.class_id),
-                    confidence: d.confidence,
-                    x: d.x,
-                    y: d.y,
-                    w: d.w,
-                    h: d.h,
-                    ..Object::default()
-                })
-                .collect();
             Ok(Found {
-                objects,
+                objects: objects(detections, label),
+                ..Found::default()
+            })
+        }
+        Decoder::TextBoxes(boxes) => {
+            let output = first()?;
+            let [1, 1, height, width] = output.shape[..] else {
+                return Err(format!(
+                    "the text_boxes decoder needs an output of shape [batch, 1, height, width]; \
+                     `{}` has {:?}",
+                    output.name, output.shape
+                ));
+            };
+            let p = &config.preprocess;
+            let detections = decode_text_boxes(
+                &output.data,
+                (width, height),
+                (p.width, p.height),
+                boxes,
+                &placement.letterbox,
+                placement.source,
+            );
+            Ok(Found {
+                objects: objects(detections, label),
+                ..Found::default()
+            })
+        }
+        Decoder::Ctc { .. } => {
+            let (text, confidence) = ctc_row(outputs, config, 0, 1)?;
+            Ok(Found {
+                labels: vec![Label {
+                    model: config.model_name.clone(),
+                    label: text,
+                    confidence,
+                }],
                 ..Found::default()
             })
         }

@@ -45,12 +45,16 @@ pub fn load_font(dir: &Path) -> Result<(PathBuf, FontVec), String> {
     }
 }
 
-/// What is drawn above an object's box: `"{label} {confidence:.2}"` when `labels`,
-/// `"#{track_id}"` when `tracks` and the object is tracked; `None` when that is nothing.
+/// What is drawn above an object's box: `"{label} {confidence:.2}"` when `labels`
+/// (a recognised text object: its string instead), `"#{track_id}"` when `tracks` and the
+/// object is tracked; `None` when that is nothing.
 pub fn caption(object: &Object, labels: bool, tracks: bool) -> Option<String> {
     let mut parts = Vec::new();
     if labels {
-        parts.push(format!("{} {:.2}", object.label, object.confidence));
+        match &object.text {
+            Some(text) if !text.is_empty() => parts.push(text.clone()),
+            _ => parts.push(format!("{} {:.2}", object.label, object.confidence)),
+        }
     }
     if tracks && let Some(id) = object.track_id {
         parts.push(format!("#{id}"));
@@ -140,6 +144,22 @@ mod tests {
         );
         assert_eq!(caption(&object(None), false, true), None);
         assert_eq!(caption(&object(Some(7)), false, false), None);
+    }
+
+    #[test]
+    fn a_recognised_string_is_the_caption() {
+        let read = Object {
+            label: "text".into(),
+            text: Some("PARKING 24".into()),
+            ..object(Some(3))
+        };
+        assert_eq!(caption(&read, true, true).as_deref(), Some("PARKING 24 #3"));
+        assert_eq!(caption(&read, false, true).as_deref(), Some("#3"));
+        let unread = Object {
+            text: Some(String::new()),
+            ..read
+        };
+        assert_eq!(caption(&unread, true, false).as_deref(), Some("text 0.87"));
     }
 
     #[test]

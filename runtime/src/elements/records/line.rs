@@ -55,6 +55,9 @@ struct ObjectRecord<'a> {
     /// After `tile`: the stream whose cell the object is in.
     #[serde(skip_serializing_if = "Option::is_none")]
     stream: Option<u32>,
+    /// What a text recogniser (`ctc`) read in the object's crop.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    text: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -113,6 +116,7 @@ fn object(o: &Object) -> ObjectRecord<'_> {
         tensors: &o.tensors,
         predicted: o.predicted,
         stream: o.stream,
+        text: o.text.as_deref(),
     }
 }
 

@@ -10,6 +10,8 @@
 //! (half-pixel centres, borders clamped), so boxes agree with the Python tools;
 //! `scripts/reference_detect.py` implements the same definitions in numpy.
 
+#[cfg(test)]
+mod fixed_height_tests;
 mod frame;
 mod resample;
 #[cfg(test)]
@@ -55,6 +57,10 @@ pub enum Resize {
     Letterbox,
     /// Scale each axis independently to fill the input (most classifiers).
     Stretch,
+    /// Text recognisers (PaddleOCR's `resize_norm_img`): the picture fills the input's
+    /// height and keeps its aspect, `ceil(height * w / h)` wide but at most the input's
+    /// width, at the left; the columns right of it are 0 after normalisation.
+    FixedHeight,
 }
 
 /// The grey Ultralytics pads letterboxed images with, before normalisation.
@@ -142,6 +148,15 @@ impl Placement {
                 width: tw,
                 height: th,
             },
+            Resize::FixedHeight => {
+                let width = ((th as f64 * sw / sh).ceil() as usize).clamp(1, tw);
+                Placement {
+                    x: 0,
+                    y: 0,
+                    width,
+                    height: th,
+                }
+            }
             Resize::Letterbox => {
                 let ratio = (tw as f64 / sw).min(th as f64 / sh);
                 let width = ((sw * ratio).round_ties_even() as usize).clamp(1, tw);
@@ -202,9 +217,38 @@ pub fn try_preprocess(
     out: &mut [f32],
 ) -> Result<Letterbox, PreprocessError> {
     let (mul, add) = normalisation(config)?;
-    run(frame, config, out.len(), |out_index, channel, value| {
+    let letterbox = run(frame, config, out.len(), |out_index, channel, value| {
         out[out_index] = value * mul[channel] + add[channel];
-    })
+    })?;
+    zero_right(frame, config, out, 0.0);
+    Ok(letterbox)
+}
+
+/// `Resize::FixedHeight`: the columns right of the picture become `zero` (PaddleOCR pads
+/// after normalisation); other resizes keep their grey padding.
+fn zero_right<T: Copy>(frame: &Frame, config: &PreprocessConfig, out: &mut [T], zero: T) {
+    if config.resize != Resize::FixedHeight {
+        return;
+    }
+    let target = (config.width, config.height);
+    let place = Placement::new((frame.width, frame.height), target, config.resize);
+    let (width, height) = (config.width as usize, config.height as usize);
+    let channels = config.order.channels();
+    if place.width >= width || out.len() < width * height * channels {
+        return;
+    }
+    match config.layout {
+        Layout::Nchw => {
+            for row in out.chunks_exact_mut(width) {
+                row[place.width..].fill(zero);
+            }
+        }
+        Layout::Nhwc => {
+            for row in out.chunks_exact_mut(width * channels) {
+                row[place.width * channels..].fill(zero);
+            }
+        }
+    }
 }
 
 /// [`preprocess_u8`] that says why it cannot run.
@@ -213,9 +257,11 @@ pub fn try_preprocess_u8(
     config: &PreprocessConfig,
     out: &mut [u8],
 ) -> Result<Letterbox, PreprocessError> {
-    run(frame, config, out.len(), |out_index, _, value| {
+    let letterbox = run(frame, config, out.len(), |out_index, _, value| {
         out[out_index] = (value + 0.5) as u8;
-    })
+    })?;
+    zero_right(frame, config, out, 0);
+    Ok(letterbox)
 }
 
 /// `(scale / std, -mean / std)` per channel, so each value costs one multiply-add. Shared

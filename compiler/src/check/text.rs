@@ -1,0 +1,132 @@
+//! The text decoders' rules: which outputs `text_boxes` and `ctc` read, and where a CTC
+//! recogniser's alphabet comes from (`ctc(alphabet: "dict.txt")`, or PaddleOCR's
+//! `character` metadata) and whether its length fits the classes (E0315, E0316).
+
+use std::path::Path;
+
+use super::errors::{ShapeProblem, TypeError};
+use crate::facts::{FactError, ModelFacts};
+use crate::hir::{BoundCall, Value};
+use crate::host::{Host, normalize};
+use crate::syntax::Span;
+
+/// The metadata key PaddleOCR's exporters write the recogniser's characters under, one a
+/// line.
+pub const CHARACTER_METADATA: &str = "character";
+
+/// `text_boxes`: a `[N, 1, H, W]` probability map (H and W may be open: they follow the
+/// input). One class, "text".
+pub(super) fn text_map_shape(dims: &[Option<i64>]) -> Result<Option<i64>, ShapeProblem> {
+    match dims {
+        [_, Some(1), _, _] => Ok(Some(1)),
+        _ => Err(ShapeProblem::NotTextMap),
+    }
+}
+
+/// `ctc`: `[N, T, C]` scores, C fixed (T may be open: it follows the input's width).
+pub(super) fn ctc_shape(dims: &[Option<i64>]) -> Result<Option<i64>, ShapeProblem> {
+    match dims {
+        [_, _, Some(c)] if *c >= 2 => Ok(Some(*c)),
+        [_, _, None] => Err(ShapeProblem::DynamicClasses),
+        _ => Err(ShapeProblem::NotCtc),
+    }
+}
+
+/// The characters in PaddleOCR's `character` metadata: one a line, kept as they are (a
+/// line may be a space: trimming would shift every class after it).
+pub fn metadata_alphabet(facts: &ModelFacts) -> Option<Vec<String>> {
+    let (_, value) = facts
+        .metadata
+        .iter()
+        .find(|(k, _)| k == CHARACTER_METADATA)?;
+    let characters: Vec<String> = value
+        .split('\n')
+        .map(|l| l.strip_suffix('\r').unwrap_or(l).to_string())
+        .collect();
+    (!characters.is_empty() && value.chars().any(|c| c != '\n')).then_some(characters)
+}
+
+/// The `alphabet:` file a `ctc` decoder names, resolved against the `.vpl` file's folder;
+/// `None` when the alphabet is the model's metadata.
+pub(super) fn alphabet_file(decoder: &BoundCall, dir: &Path) -> Option<std::path::PathBuf> {
+    match decoder.bound("alphabet") {
+        Some(a) if a.given => match &a.value {
+            Value::String(file) => Some(normalize(&dir.join(file))),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The alphabet a `ctc` decoder reads with `classes` classes, space last where the model
+/// has one class more than the characters (PaddleOCR's `use_space_char`). `None` after
+/// an error is reported (or when the host cannot read files).
+#[allow(clippy::too_many_arguments)]
+pub(super) fn alphabet(
+    decoder: &BoundCall,
+    decoder_span: Span,
+    facts: &ModelFacts,
+    classes: i64,
+    output: String,
+    host: &dyn Host,
+    dir: &Path,
+    errors: &mut Vec<TypeError>,
+) -> Option<Vec<String>> {
+    let given = decoder.bound("alphabet").and_then(|a| match &a.value {
+        Value::String(file) if a.given => Some((file.clone(), a.span)),
+        _ => None,
+    });
+    let (characters, origin, span) = match given {
+        Some((file, span)) => {
+            let path = normalize(&dir.join(&file));
+            match host.read_alphabet(&path) {
+                Ok(characters) => (characters, format!("the file `{file}`"), span),
+                Err(FactError::Unavailable(_)) => return None,
+                Err(e) => {
+                    errors.push(TypeError::InputUnreadable {
+                        span,
+                        path: file,
+                        what: "alphabet file",
+                        reason: match e {
+                            FactError::Unreadable(r) | FactError::Invalid(r) => r,
+                            FactError::NotFound => "it does not exist".into(),
+                            FactError::Unavailable(r) => r,
+                        },
+                    });
+                    return None;
+                }
+            }
+        }
+        None => match metadata_alphabet(facts) {
+            Some(characters) => (
+                characters,
+                format!("the model's `{CHARACTER_METADATA}` metadata"),
+                decoder_span,
+            ),
+            None => {
+                errors.push(TypeError::NoAlphabet {
+                    span: decoder_span,
+                    classes,
+                });
+                return None;
+            }
+        },
+    };
+    let n = characters.len() as i64;
+    if n + 1 == classes {
+        Some(characters)
+    } else if n + 2 == classes {
+        let mut characters = characters;
+        characters.push(" ".into());
+        Some(characters)
+    } else {
+        errors.push(TypeError::AlphabetLength {
+            span,
+            characters: characters.len(),
+            classes,
+            origin,
+            output,
+        });
+        None
+    }
+}
