@@ -60,6 +60,12 @@ pub enum Decoder {
     Yolov8,
     Classify,
     Raw,
+    /// `yolov8_seg`: boxes + mask coefficients and prototypes → masks.
+    Yolov8Seg,
+    /// `yolov8_pose`: boxes + keypoints.
+    Yolov8Pose,
+    /// `semantic`: a class map → one masked object a class.
+    Semantic,
 }
 
 impl StageKind {
@@ -93,6 +99,9 @@ impl StageKind {
             (Role::Decoder, "yolov8") => StageKind::Decoder(Decoder::Yolov8),
             (Role::Decoder, "classify") => StageKind::Decoder(Decoder::Classify),
             (Role::Decoder, "raw") => StageKind::Decoder(Decoder::Raw),
+            (Role::Decoder, "yolov8_seg") => StageKind::Decoder(Decoder::Yolov8Seg),
+            (Role::Decoder, "yolov8_pose") => StageKind::Decoder(Decoder::Yolov8Pose),
+            (Role::Decoder, "semantic") => StageKind::Decoder(Decoder::Semantic),
             _ => return None,
         })
     }

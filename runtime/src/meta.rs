@@ -36,6 +36,12 @@ pub struct Object {
     pub predicted: bool,
     /// Set by `tile`: the stream (cell) the object was found in.
     pub stream: Option<u32>,
+    /// `yolov8_seg`, `semantic`: the pixels of the object (`masks.rs`).
+    pub mask: Option<crate::masks::Mask>,
+    /// `yolov8_pose`: the object's keypoints, in source pixels.
+    pub keypoints: Vec<crate::masks::Keypoint>,
+    /// `yolov8_pose`: the bones `overlay` draws, as pairs of keypoint indices.
+    pub skeleton: Vec<[u8; 2]>,
 }
 
 /// One label a classifier gave, with the model (its name in the `.vpl`) that gave it, so

@@ -39,6 +39,7 @@ fn person() -> Object {
         tensors: vec![],
         predicted: false,
         stream: None,
+        ..Object::default()
     }
 }
 

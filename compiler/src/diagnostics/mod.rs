@@ -64,6 +64,8 @@ codes! {
     E0306: Error, "model file is not a valid ONNX model";
     E0307: Error, "the declared `input:` tensor disagrees with the model file";
     E0308: Error, "the model leaves its input size open and no `input:` declaration fixes it";
+    E0312: Error, "`yolov8_pose(skeleton: coco17)` on a model whose keypoints are not COCO's 17";
+    E0313: Error, "a decoder that makes masks or keypoints runs on crops (`infer(on: ...)`)";
     E0501: Error, "a stage needs a GStreamer element that is not installed";
     E0502: Error, "an element property could not be set";
     E0503: Error, "two elements could not be linked at run time";

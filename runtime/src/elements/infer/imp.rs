@@ -93,6 +93,14 @@ pub struct Settings {
     pub on_labels: String,
     pub min_width: u32,
     pub min_height: u32,
+    /// yolov8_seg: the prototypes output.
+    pub protos: String,
+    /// yolov8_seg, semantic: how records write masks.
+    pub masks: String,
+    /// yolov8_pose: `coco17` or `none`.
+    pub skeleton: String,
+    /// semantic: fewest map cells a class needs.
+    pub min_area: u32,
 }
 
 impl Default for Settings {
@@ -129,6 +137,10 @@ impl Default for Settings {
             on_labels: String::new(),
             min_width: 0,
             min_height: 0,
+            protos: String::new(),
+            masks: "rle".into(),
+            skeleton: "coco17".into(),
+            min_area: 1,
         }
     }
 }
@@ -323,6 +335,11 @@ impl VplInfer {
                     .map(|tensors| (Vec::new(), tensors)),
                 Decoder::Classify { top } => {
                     classify_row(&outputs, config, row, count, top).map(|l| (l, Vec::new()))
+                }
+                Decoder::Yolov8Seg { .. }
+                | Decoder::Yolov8Pose { .. }
+                | Decoder::Semantic { .. } => {
+                    Err("masks and keypoints are found on whole frames, not on crops".to_string())
                 }
                 Decoder::Yolov8(_) => {
                     let placement = Placement {
@@ -588,6 +605,28 @@ impl ObjectImpl for VplInfer {
                     "",
                 ),
                 string(
+                    "protos",
+                    "yolov8_seg: the output holding the mask prototypes",
+                    "",
+                ),
+                string(
+                    "masks",
+                    "yolov8_seg, semantic: how records write masks: rle or polygons",
+                    "rle",
+                ),
+                string(
+                    "skeleton",
+                    "yolov8_pose: the bones overlay draws: coco17 or none",
+                    "coco17",
+                ),
+                uint(
+                    "min-area",
+                    "semantic: fewest map cells a class needs to be an object",
+                    1,
+                    u32::MAX,
+                    1,
+                ),
+                string(
                     "on-labels",
                     "Run on the crops of the upstream objects with these labels, one per line; \
                      empty: on whole frames",
@@ -659,6 +698,10 @@ impl ObjectImpl for VplInfer {
             "model-name" => s.model_name = text(),
             "output" => s.output = text(),
             "on-labels" => s.on_labels = text(),
+            "protos" => s.protos = text(),
+            "masks" => s.masks = text(),
+            "skeleton" => s.skeleton = text(),
+            "min-area" => s.min_area = uint(),
             "min-width" => s.min_width = uint(),
             "min-height" => s.min_height = uint(),
             other => gst::warning!(CAT, imp = self, "property {other} cannot be set"),
@@ -717,6 +760,10 @@ impl ObjectImpl for VplInfer {
             "model-name" => s.model_name.to_value(),
             "output" => s.output.to_value(),
             "on-labels" => s.on_labels.to_value(),
+            "protos" => s.protos.to_value(),
+            "masks" => s.masks.to_value(),
+            "skeleton" => s.skeleton.to_value(),
+            "min-area" => s.min_area.to_value(),
             "min-width" => s.min_width.to_value(),
             "min-height" => s.min_height.to_value(),
             // GLib only asks for the properties listed above.

@@ -9,6 +9,7 @@ mod config;
 mod frame;
 mod imp;
 mod model;
+mod segpose;
 
 glib::wrapper! {
     /// Runs an ONNX model on each frame (or one in `every`) and attaches what it found as

@@ -55,6 +55,12 @@ struct ObjectRecord<'a> {
     /// After `tile`: the stream whose cell the object is in.
     #[serde(skip_serializing_if = "Option::is_none")]
     stream: Option<u32>,
+    /// `yolov8_seg`, `semantic`: RLE or polygons (`masks.rs`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mask: Option<serde_json::Value>,
+    /// `yolov8_pose`: `[x, y, visibility]` each.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    keypoints: Vec<[f32; 3]>,
 }
 
 #[derive(Serialize)]
@@ -113,6 +119,8 @@ fn object(o: &Object) -> ObjectRecord<'_> {
         tensors: &o.tensors,
         predicted: o.predicted,
         stream: o.stream,
+        mask: o.mask.as_ref().map(crate::masks::Mask::record),
+        keypoints: crate::masks::keypoints_record(&o.keypoints),
     }
 }
 
