@@ -173,9 +173,9 @@ pub struct Region {
 }
 
 /// Decodes one image's class map (`[classes, height, width]`, row-major): each class
-/// that is the best of at least `min_area` cells and covers a source pixel. Scores that
-/// do not look like probabilities at a cell (a negative one, or a sum off 1 by more than
-/// 1%) are logits: softmax is applied there.
+/// that is the best of at least `min_area` cells and covers a source pixel. Scores are
+/// probabilities when every cell's look like them (none negative, a sum within 1% of 1),
+/// else logits: softmax is applied at each cell.
 pub fn decode_semantic(
     map: &[f32],
     classes: usize,
@@ -189,23 +189,27 @@ pub fn decode_semantic(
     if classes == 0 || plane == 0 || map.len() < classes * plane {
         return Vec::new();
     }
+    // Probabilities when every cell's scores are (none negative, summing to 1 within
+    // 1%); else logits, softmaxed at each cell.
+    let cell = |i: usize| (0..classes).map(move |c| map[c * plane + i]);
+    let probabilities = (0..plane).all(|i| {
+        let (total, negative) = cell(i).fold((0.0f32, false), |(t, n), s| (t + s, n || s < 0.0));
+        !negative && (total - 1.0).abs() <= 0.01
+    });
     let mut best = vec![0u16; plane];
     let mut cells = vec![0usize; classes];
     let mut sums = vec![0f64; classes];
     for i in 0..plane {
-        let scores = (0..classes).map(|c| map[c * plane + i]);
-        let (mut top, mut top_score, mut total, mut negative) = (0, f32::NEG_INFINITY, 0.0, false);
-        for (c, s) in scores.clone().enumerate() {
+        let (mut top, mut top_score) = (0, f32::NEG_INFINITY);
+        for (c, s) in cell(i).enumerate() {
             if s > top_score {
                 (top, top_score) = (c, s);
             }
-            total += s;
-            negative |= s < 0.0;
         }
-        let probability = if !negative && (total - 1.0f32).abs() <= 0.01 {
+        let probability = if probabilities {
             top_score
         } else {
-            1.0 / scores.map(|s| (s - top_score).exp()).sum::<f32>()
+            1.0 / cell(i).map(|s| (s - top_score).exp()).sum::<f32>()
         };
         best[i] = top as u16;
         cells[top] += 1;
