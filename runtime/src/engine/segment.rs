@@ -199,7 +199,7 @@ pub fn decode_semantic(
     let mut best = vec![0u16; plane];
     let mut cells = vec![0usize; classes];
     let mut sums = vec![0f64; classes];
-    for i in 0..plane {
+    for (i, best) in best.iter_mut().enumerate() {
         let (mut top, mut top_score) = (0, f32::NEG_INFINITY);
         for (c, s) in cell(i).enumerate() {
             if s > top_score {
@@ -211,7 +211,7 @@ pub fn decode_semantic(
         } else {
             1.0 / cell(i).map(|s| (s - top_score).exp()).sum::<f32>()
         };
-        best[i] = top as u16;
+        *best = top as u16;
         cells[top] += 1;
         sums[top] += f64::from(probability);
     }
