@@ -617,8 +617,8 @@ impl TypeError {
                         .with_help("semantic reads one output of shape [N, classes, H, W]: a score for each class at each position of the map"),
                     ShapeProblem::Suggest { decoder: better, why } => d
                         .with_primary_label(format!("this model needs `{better}`"))
-                        .with_help(format!("{why}; use `decoder: {better}(...)`"))
-                        .with_suggestion(better.to_string()),
+                        .with_suggestion(better.to_string())
+                        .with_help(format!("{why}; use `decoder: {better}(...)`")),
                     ShapeProblem::DynamicClasses => d
                         .with_primary_label(if decoder == "yolov8" {
                             "expects [N, 4 + classes, anchors] with `4 + classes` fixed"
@@ -628,6 +628,8 @@ impl TypeError {
                         .with_help(format!("a dynamic dimension cannot stand for the classes: `{decoder}` needs their number fixed in the file; a model with an output like this (a sequence, a CTC recogniser) needs `decoder: raw`")),
                 };
                 match outputs {
+                    // Another output would not help: the model needs another decoder.
+                    Some(_) if matches!(problem, ShapeProblem::Suggest { .. }) => d,
                     Some(all) => {
                         let help = d.help.clone().unwrap_or_default();
                         d.with_help(format!("{help} (the model's outputs: {all}; choose one with `output: \"NAME\"`)"))
