@@ -196,6 +196,64 @@ impl Mask {
     }
 }
 
+impl Mask {
+    /// The mask moved into a cell at `(x, y)` and scaled by `(fx, fy)` (what `tile` does to
+    /// its object): each pixel of the new whole-pixel box takes the old pixel under its
+    /// centre.
+    pub fn placed(&self, (x, y): (f32, f32), (fx, fy): (f32, f32)) -> Mask {
+        if fx <= 0.0 || fy <= 0.0 || !fx.is_finite() || !fy.is_finite() {
+            return Mask {
+                data: Vec::new(),
+                width: 0,
+                height: 0,
+                ..self.clone()
+            };
+        }
+        let x0 = (x + self.x as f32 * fx).floor().max(0.0);
+        let y0 = (y + self.y as f32 * fy).floor().max(0.0);
+        let x1 = (x + (self.x + self.width) as f32 * fx).ceil().max(x0);
+        let y1 = (y + (self.y + self.height) as f32 * fy).ceil().max(y0);
+        let (width, height) = ((x1 - x0) as u32, (y1 - y0) as u32);
+        let old = |v: f32, origin: f32, f: f32, start: u32| {
+            let p = ((v - origin) / f).floor();
+            (p >= start as f32).then(|| p as u32 - start)
+        };
+        let mut data = vec![0u8; (width * height) as usize];
+        for row in 0..height {
+            let Some(r) = old(y0 + row as f32 + 0.5, y, fy, self.y) else {
+                continue;
+            };
+            for col in 0..width {
+                if let Some(c) = old(x0 + col as f32 + 0.5, x, fx, self.x)
+                    && self.get(c, r)
+                {
+                    data[(row * width + col) as usize] = 1;
+                }
+            }
+        }
+        Mask {
+            x: x0 as u32,
+            y: y0 as u32,
+            width,
+            height,
+            data,
+            format: self.format,
+        }
+    }
+}
+
+/// Moves an object's mask and keypoints into a cell at `origin`, scaled by `scale` (its
+/// box is moved by the caller: `tile::place`).
+pub fn place(object: &mut crate::meta::Object, origin: (f32, f32), scale: (f32, f32)) {
+    if let Some(mask) = &object.mask {
+        object.mask = Some(mask.placed(origin, scale));
+    }
+    for k in &mut object.keypoints {
+        k.x = origin.0 + k.x * scale.0;
+        k.y = origin.1 + k.y * scale.1;
+    }
+}
+
 /// Keypoints as records write them: `[x, y, visibility]` each.
 pub fn keypoints_record(keypoints: &[Keypoint]) -> Vec<[f32; 3]> {
     keypoints.iter().map(|k| [k.x, k.y, k.confidence]).collect()
@@ -228,6 +286,26 @@ mod tests {
         assert_eq!(m.rle(), [0, 2, 2, 1, 4]);
         assert_eq!(mask(&["..", ".."]).rle(), [4]);
         assert_eq!(m.area(), 3);
+    }
+
+    #[test]
+    fn placing_moves_and_scales_the_mask() {
+        // The 3x3 mask at (10, 20) halved into a cell at (100, 0): (105, 10) to (106.5,
+        // 11.5), so the box is 105..107 x 10..12.
+        let m = mask(&["##.", "##.", "..."]);
+        let placed = m.placed((100.0, 0.0), (0.5, 0.5));
+        assert_eq!(
+            (placed.x, placed.y, placed.width, placed.height),
+            (105, 10, 2, 2)
+        );
+        // Pixel centres 105.5 → old column 11 (set), 106.5 → 13 (outside the box).
+        assert!(placed.get(0, 0) && !placed.get(1, 0) && !placed.get(0, 1));
+        let doubled = m.placed((0.0, 0.0), (2.0, 2.0));
+        assert_eq!(
+            (doubled.x, doubled.y, doubled.width, doubled.height),
+            (20, 40, 6, 6)
+        );
+        assert_eq!(doubled.area(), 16);
     }
 
     #[test]
