@@ -62,7 +62,14 @@ pub fn decode(
                     output,
                 ));
             };
-            let p = pick(outputs, protos)?;
+            // The compiler names the prototypes; without it, the output of rank 4.
+            let p = if protos.is_empty() {
+                outputs.iter().find(|o| o.shape.len() == 4).ok_or(
+                    "the yolov8_seg decoder found no prototypes output [batch, masks, H, W]",
+                )?
+            } else {
+                pick(outputs, protos)?
+            };
             let [1, masks, height, width] = p.shape[..] else {
                 return Err(shape_error("yolov8_seg", "[batch, masks, H, W]", p));
             };
