@@ -169,3 +169,107 @@ pub(super) fn better(
 pub(super) fn crops_refused(info: &super::ModelInfo) -> Option<String> {
     info.extras.as_ref().map(|e| e.decoder.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::facts::{DType, Dim, ModelFacts, TensorFacts};
+    use crate::host::MemoryHost;
+    use crate::onnx::model_bytes;
+    use crate::{SourceMap, compile};
+
+    fn tensor(name: &str, shape: &[Option<i64>]) -> TensorFacts {
+        TensorFacts {
+            name: name.into(),
+            dtype: DType::F32,
+            shape: shape
+                .iter()
+                .map(|d| d.map_or_else(|| Dim::Named("n".into()), Dim::Fixed))
+                .collect(),
+        }
+    }
+
+    fn model(outputs: Vec<TensorFacts>) -> Vec<u8> {
+        model_bytes(&ModelFacts {
+            inputs: vec![tensor("images", &[Some(1), Some(3), Some(640), Some(640)])],
+            outputs,
+            ..ModelFacts::default()
+        })
+    }
+
+    fn host() -> MemoryHost {
+        let seg = |m: Option<i64>| {
+            model(vec![
+                tensor("protos", &[Some(1), m, Some(160), Some(160)]),
+                tensor("output0", &[Some(1), Some(4 + 3 + 32), Some(8400)]),
+            ])
+        };
+        MemoryHost::new()
+            .with_file("/m/seg.onnx", seg(Some(32)))
+            .with_file("/m/seg_open.onnx", seg(None))
+            .with_file(
+                "/m/pose.onnx",
+                model(vec![tensor("output0", &[Some(1), Some(56), Some(8400)])]),
+            )
+            .with_file(
+                "/m/sem.onnx",
+                model(vec![tensor("logits", &[Some(1), Some(19), None, None])]),
+            )
+    }
+
+    /// The codes of `model m = onnx(MODEL)` run by `infer`, and the model's facts.
+    fn check(model: &str) -> (Vec<String>, Option<super::super::ModelInfo>) {
+        let text = format!(
+            "model m = onnx({model});\npipeline p {{ test() | infer(m) | json | stdout; }}"
+        );
+        let mut sources = SourceMap::default();
+        let c = compile(&mut sources, "t.vpl", Path::new("/p/t.vpl"), &text, &host());
+        let codes = c.diagnostics.iter().map(|d| d.code.to_string()).collect();
+        (codes, c.typed.models.first().cloned().flatten())
+    }
+
+    #[test]
+    fn seg_finds_its_prototypes_and_counts_the_classes_without_the_coefficients() {
+        let (codes, info) = check("\"/m/seg.onnx\", decoder: yolov8_seg()");
+        assert!(codes.is_empty(), "{codes:?}");
+        let info = info.expect("the model is read");
+        assert_eq!(info.output.as_deref(), Some("output0"));
+        let extras = info.extras.expect("extras");
+        assert_eq!(extras.protos.as_deref(), Some("protos"));
+        assert_eq!(extras.masks, Some(32));
+        assert_eq!(
+            info.kind,
+            super::super::ModelKind::Detector { classes: Some(3) }
+        );
+        let (codes, _) = check("\"/m/seg.onnx\", labels: [\"a\", \"b\"], decoder: yolov8_seg()");
+        assert_eq!(codes, ["E0305"], "3 classes, not 2");
+        // An open mask count never fits.
+        let (codes, _) = check("\"/m/seg_open.onnx\", decoder: yolov8_seg()");
+        assert_eq!(codes, ["E0304"]);
+        // Mask coefficients are not classes: yolov8 on it is refused.
+        let (codes, _) = check("\"/m/seg.onnx\", decoder: yolov8()");
+        assert_eq!(codes, ["E0304"]);
+    }
+
+    #[test]
+    fn pose_counts_keypoints_and_semantic_reads_a_map_of_open_size() {
+        let (codes, info) = check("\"/m/pose.onnx\", decoder: yolov8_pose()");
+        assert!(codes.is_empty(), "{codes:?}");
+        let info = info.expect("the model is read");
+        assert_eq!(info.extras.and_then(|e| e.keypoints), Some(17));
+        assert_eq!(
+            info.preprocess.resize,
+            super::super::model::Resize::Letterbox
+        );
+        let (codes, info) = check("\"/m/sem.onnx\", decoder: semantic()");
+        assert!(codes.is_empty(), "{codes:?}");
+        let info = info.expect("the model is read");
+        assert_eq!(
+            info.kind,
+            super::super::ModelKind::Detector { classes: Some(19) }
+        );
+        assert_eq!(info.preprocess.resize, super::super::model::Resize::Stretch);
+        assert_eq!(info.labels.len(), 19);
+    }
+}
