@@ -620,10 +620,12 @@ impl TypeError {
                         .with_suggestion(better.to_string())
                         .with_help(format!("{why}; use `decoder: {better}(...)`")),
                     ShapeProblem::DynamicClasses => d
-                        .with_primary_label(if decoder == "yolov8" {
-                            "expects [N, 4 + classes, anchors] with `4 + classes` fixed"
-                        } else {
-                            "expects [N, classes] with `classes` fixed"
+                        .with_primary_label(match decoder.as_str() {
+                            "yolov8" => "expects [N, 4 + classes, anchors] with `4 + classes` fixed",
+                            "yolov8_seg" => "expects [N, 4 + classes + masks, anchors] with its rows fixed",
+                            "yolov8_pose" => "expects [N, 4 + 1 + 3 × keypoints, anchors] with its rows fixed",
+                            "semantic" => "expects [N, classes, H, W] with `classes` fixed",
+                            _ => "expects [N, classes] with `classes` fixed",
                         })
                         .with_help(format!("a dynamic dimension cannot stand for the classes: `{decoder}` needs their number fixed in the file; a model with an output like this (a sequence, a CTC recogniser) needs `decoder: raw`")),
                 };
