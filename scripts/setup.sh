@@ -334,6 +334,9 @@ fi
 # shape situation the type checker handles, and short media files made with GStreamer.
 "$VENV/bin/python" "$ROOT/scripts/make_models.py" --fixtures "$ROOT/tests/fixtures/models" ||
   die "could not write the fixture models with scripts/make_models.py (see above)"
+# The segmentation and pose decoders' fixtures: models with known constant outputs.
+"$VENV/bin/python" "$ROOT/scripts/make_segpose_models.py" "$ROOT/tests/fixtures/models" ||
+  die "could not write the segmentation and pose fixtures with scripts/make_segpose_models.py (see above)"
 bash "$ROOT/scripts/make_media.sh" "$ROOT/tests/fixtures/media" ||
   die "could not make the fixture media with scripts/make_media.sh (see above)"
 

@@ -186,3 +186,77 @@ fn camera_colours_without_a_camera_fails_at_its_camera() {
     );
     assert!(stderr.contains("camera_colours.vpl:16:15"), "{stderr}");
 }
+
+#[test]
+fn segment_masks_in_records_and_video() {
+    let (dir, out) = run_example("segment.vpl", &["--quiet", "--max-frames", "4"]);
+    ok(&out);
+    assert_eq!(
+        video_size(&dir.join("out/segment.mp4")),
+        ("h264".into(), Some(768), Some(576))
+    );
+    let records = lines(&dir.join("out/segment.jsonl"));
+    assert_eq!(records.len(), 4);
+    for r in &records {
+        let objects = r["objects"].as_array().expect("objects");
+        let labels: Vec<&str> = objects.iter().filter_map(|o| o["label"].as_str()).collect();
+        assert_eq!(labels, ["person", "car"], "{r}");
+        for o in objects {
+            let mask = &o["mask"];
+            assert_eq!(mask["format"], "rle", "{o}");
+            let b = &o["bbox"];
+            // The mask's box is the object's, in whole pixels.
+            assert_eq!(
+                mask["box"][0].as_f64(),
+                b["x"].as_f64().map(f64::floor),
+                "{o}"
+            );
+            let area: u64 = mask["counts"]
+                .as_array()
+                .expect("counts")
+                .iter()
+                .skip(1)
+                .step_by(2)
+                .filter_map(serde_json::Value::as_u64)
+                .sum();
+            assert!(area > 1000, "a mask of {area} pixels: {o}");
+        }
+    }
+}
+
+#[test]
+fn pose_keypoints_in_records_and_video() {
+    let (dir, out) = run_example("pose.vpl", &["--quiet", "--max-frames", "4"]);
+    ok(&out);
+    assert_eq!(video_size(&dir.join("out/pose.mp4")).1, Some(768));
+    let records = lines(&dir.join("out/pose.jsonl"));
+    assert_eq!(records.len(), 4);
+    for r in &records {
+        let objects = r["objects"].as_array().expect("objects");
+        assert_eq!(objects.len(), 2, "{r}");
+        for o in objects {
+            assert_eq!(
+                o["label"], "person",
+                "labels from the model's metadata: {o}"
+            );
+            assert!(o["track_id"].is_u64(), "{o}");
+            let keypoints = o["keypoints"].as_array().expect("keypoints");
+            assert_eq!(keypoints.len(), 17, "{o}");
+            // Every keypoint lies in its person's box.
+            let b = &o["bbox"];
+            let (x, y, w, h) = (
+                b["x"].as_f64().unwrap_or(0.0),
+                b["y"].as_f64().unwrap_or(0.0),
+                b["w"].as_f64().unwrap_or(0.0),
+                b["h"].as_f64().unwrap_or(0.0),
+            );
+            for k in keypoints {
+                let (kx, ky) = (k[0].as_f64().unwrap_or(-1.0), k[1].as_f64().unwrap_or(-1.0));
+                assert!(
+                    kx >= x && kx <= x + w && ky >= y && ky <= y + h,
+                    "{k} in {b}"
+                );
+            }
+        }
+    }
+}

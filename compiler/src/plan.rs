@@ -1086,6 +1086,37 @@ fn infer_props(i: &InferNode) -> Vec<(&'static str, Prop)> {
             props.push(("alphabet", Prop::Str(alphabet.clone())));
         }
         Decoder::Raw => props.push(("decoder", Prop::Str("raw".into()))),
+        Decoder::Yolov8Seg {
+            confidence,
+            iou,
+            max,
+            protos,
+            masks,
+        } => {
+            props.push(("decoder", Prop::Str("yolov8_seg".into())));
+            props.push(("confidence", Prop::Float(*confidence)));
+            props.push(("iou", Prop::Float(*iou)));
+            props.push(("max-detections", Prop::UInt(*max as u64)));
+            props.push(("protos", Prop::Str(protos.clone())));
+            props.push(("masks", Prop::Str(masks.clone())));
+        }
+        Decoder::Yolov8Pose {
+            confidence,
+            iou,
+            max,
+            skeleton,
+        } => {
+            props.push(("decoder", Prop::Str("yolov8_pose".into())));
+            props.push(("confidence", Prop::Float(*confidence)));
+            props.push(("iou", Prop::Float(*iou)));
+            props.push(("max-detections", Prop::UInt(*max as u64)));
+            props.push(("skeleton", Prop::Str(skeleton.clone())));
+        }
+        Decoder::Semantic { masks, min_area } => {
+            props.push(("decoder", Prop::Str("semantic".into())));
+            props.push(("masks", Prop::Str(masks.clone())));
+            props.push(("min-area", Prop::UInt(*min_area as u64)));
+        }
     }
     props
 }

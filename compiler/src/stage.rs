@@ -64,6 +64,12 @@ pub enum Decoder {
     /// CTC text recogniser: `[N, T, C]` → a string.
     Ctc,
     Raw,
+    /// `yolov8_seg`: boxes + mask coefficients and prototypes → masks.
+    Yolov8Seg,
+    /// `yolov8_pose`: boxes + keypoints.
+    Yolov8Pose,
+    /// `semantic`: a class map → one masked object a class.
+    Semantic,
 }
 
 impl StageKind {
@@ -99,6 +105,9 @@ impl StageKind {
             (Role::Decoder, "text_boxes") => StageKind::Decoder(Decoder::TextBoxes),
             (Role::Decoder, "ctc") => StageKind::Decoder(Decoder::Ctc),
             (Role::Decoder, "raw") => StageKind::Decoder(Decoder::Raw),
+            (Role::Decoder, "yolov8_seg") => StageKind::Decoder(Decoder::Yolov8Seg),
+            (Role::Decoder, "yolov8_pose") => StageKind::Decoder(Decoder::Yolov8Pose),
+            (Role::Decoder, "semantic") => StageKind::Decoder(Decoder::Semantic),
             _ => return None,
         })
     }

@@ -397,6 +397,9 @@ mod tests {
             ("yolov8", Role::Decoder),
             ("classify", Role::Decoder),
             ("raw", Role::Decoder),
+            ("yolov8_seg", Role::Decoder),
+            ("yolov8_pose", Role::Decoder),
+            ("semantic", Role::Decoder),
         ] {
             let (_, b) = lib
                 .lookup_role(name, role)

@@ -7,6 +7,7 @@ pub mod elements;
 pub mod engine;
 pub mod gpu;
 pub mod machine;
+pub mod masks;
 pub mod meta;
 pub mod pipeline;
 pub mod probe;

@@ -38,6 +38,12 @@ pub struct Object {
     pub stream: Option<u32>,
     /// A text recogniser's (`decoder: ctc`) reading of the object's crop.
     pub text: Option<String>,
+    /// `yolov8_seg`, `semantic`: the pixels of the object (`masks.rs`).
+    pub mask: Option<crate::masks::Mask>,
+    /// `yolov8_pose`: the object's keypoints, in source pixels.
+    pub keypoints: Vec<crate::masks::Keypoint>,
+    /// `yolov8_pose`: the bones `overlay` draws, as pairs of keypoint indices.
+    pub skeleton: Vec<[u8; 2]>,
 }
 
 /// One label a classifier gave, with the model (its name in the `.vpl`) that gave it, so

@@ -52,6 +52,7 @@ pub fn place(input: &ObjectsData, cell: Cell, out: &mut ObjectsData) {
         o.w *= fx;
         o.h *= fy;
         o.stream = Some(o.stream.unwrap_or(input.stream));
+        crate::masks::place(&mut o, (cell.x, cell.y), (fx, fy));
         o
     }));
     out.labels.extend(input.labels.iter().cloned());

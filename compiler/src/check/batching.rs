@@ -154,6 +154,15 @@ impl Checker<'_> {
                     return Ty::Error;
                 }
             }
+            if !on.is_empty()
+                && let Some(decoder) = super::segpose::crops_refused(&info)
+            {
+                self.errors.push(TypeError::DecoderOnCrops {
+                    span: on_span,
+                    decoder,
+                });
+                return Ty::Error;
+            }
             match (&info.kind, on.is_empty()) {
                 (ModelKind::Detector { .. }, true) => v.meta.objects = Some(info.labels.clone()),
                 (ModelKind::Detector { .. }, false) => {

@@ -66,6 +66,23 @@ pub enum ShapeProblem {
     NotTextMap,
     /// `ctc` reads `[N, T, C]` scores.
     NotCtc,
+    /// `yolov8_seg` on an output that is not `[N, 4 + classes + masks, anchors]`.
+    NotSeg,
+    /// `yolov8_seg` on a model with no `[N, masks, H, W]` prototypes output.
+    NoPrototypes,
+    /// `yolov8_pose` on an output that is not `[N, rows, anchors]`.
+    NotPose,
+    /// `yolov8_pose` on `[N, rows, anchors]` whose `rows - 5` is not 3 × keypoints.
+    PoseRows {
+        rows: i64,
+    },
+    /// `semantic` on an output that is not `[N, classes, H, W]`.
+    NotSemantic,
+    /// The model's shapes (or metadata) say it needs another decoder.
+    Suggest {
+        decoder: &'static str,
+        why: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -205,6 +222,17 @@ pub enum TypeError {
         output: String,
         /// Every output with its shape, when the model has several.
         outputs: Option<String>,
+    },
+    /// `yolov8_pose(skeleton: coco17)` on a model whose keypoints are not COCO's 17 (E0312).
+    SkeletonKeypoints {
+        span: Span,
+        keypoints: i64,
+        output: String,
+    },
+    /// A decoder that makes masks or keypoints used on crops (`infer(on: ...)`, E0313).
+    DecoderOnCrops {
+        span: Span,
+        decoder: String,
     },
     /// `output:` names no output of the file.
     UnknownOutput {
@@ -596,13 +624,33 @@ impl TypeError {
                     ShapeProblem::NotCtc => d
                         .with_primary_label("expects [N, T, C]")
                         .with_help("ctc reads one output of shape [N, T, C]: for each of T steps, a score per class, class 0 the blank (a CTC recogniser such as PaddleOCR's rec model)"),
+                    ShapeProblem::NotSeg => d
+                        .with_primary_label("expects [N, 4 + classes + masks, anchors]")
+                        .with_help("yolov8_seg reads an output [N, 4 + classes + masks, anchors] (4 box coordinates, one score per class, then the mask coefficients, for each anchor) and the prototypes [N, masks, H, W]"),
+                    ShapeProblem::NoPrototypes => d
+                        .with_primary_label("no mask prototypes beside this output")
+                        .with_help(format!("yolov8_seg also reads the mask prototypes: another output of shape [N, masks, H, W] with `masks` fixed and less than {output}'s rows minus 4; this model has none (export the segmentation model with its two outputs, or use `decoder: yolov8` for the boxes only)")),
+                    ShapeProblem::NotPose => d
+                        .with_primary_label("expects [N, 4 + 1 + 3 × keypoints, anchors]")
+                        .with_help("yolov8_pose reads one output of shape [N, 4 + 1 + 3 × keypoints, anchors]: 4 box coordinates, the person score, then x, y and visibility of each keypoint, for each anchor"),
+                    ShapeProblem::PoseRows { rows } => d
+                        .with_primary_label(format!("{rows} rows: {rows} − 5 is not a multiple of 3"))
+                        .with_help("yolov8_pose reads [N, 4 + 1 + 3 × keypoints, anchors]: after the box and the score, each keypoint is 3 rows (x, y, visibility); 56 rows are COCO's 17 keypoints"),
+                    ShapeProblem::NotSemantic => d
+                        .with_primary_label("expects [N, classes, H, W]")
+                        .with_help("semantic reads one output of shape [N, classes, H, W]: a score for each class at each position of the map"),
+                    ShapeProblem::Suggest { decoder: better, why } => d
+                        .with_primary_label(format!("this model needs `{better}`"))
+                        .with_suggestion(better.to_string())
+                        .with_help(format!("{why}; use `decoder: {better}(...)`")),
                     ShapeProblem::DynamicClasses => d
-                        .with_primary_label(if decoder == "yolov8" {
-                            "expects [N, 4 + classes, anchors] with `4 + classes` fixed"
-                        } else if decoder == "ctc" {
-                            "expects [N, T, C] with `C` fixed"
-                        } else {
-                            "expects [N, classes] with `classes` fixed"
+                        .with_primary_label(match decoder.as_str() {
+                            "yolov8" => "expects [N, 4 + classes, anchors] with `4 + classes` fixed",
+                            "yolov8_seg" => "expects [N, 4 + classes + masks, anchors] with its rows fixed",
+                            "yolov8_pose" => "expects [N, 4 + 1 + 3 × keypoints, anchors] with its rows fixed",
+                            "semantic" => "expects [N, classes, H, W] with `classes` fixed",
+                            "ctc" => "expects [N, T, C] with `C` fixed",
+                            _ => "expects [N, classes] with `classes` fixed",
                         })
                         .with_help(if decoder == "ctc" {
                             "a dynamic dimension cannot stand for the classes: `ctc` needs their number (blank, characters, and a space if the model has one) fixed in the file".to_string()
@@ -611,6 +659,8 @@ impl TypeError {
                         }),
                 };
                 match outputs {
+                    // Another output would not help: the model needs another decoder.
+                    Some(_) if matches!(problem, ShapeProblem::Suggest { .. }) => d,
                     Some(all) => {
                         let help = d.help.clone().unwrap_or_default();
                         d.with_help(format!("{help} (the model's outputs: {all}; choose one with `output: \"NAME\"`)"))
@@ -637,6 +687,26 @@ impl TypeError {
                     Some(all) => d.with_help(format!("the decoder reads the output {output}, which has {classes} classes: give exactly {classes} labels, in class order, or choose another output with `output: \"NAME\"` (the model's outputs: {all})")),
                 }
             }
+            TypeError::SkeletonKeypoints {
+                span,
+                keypoints,
+                output,
+            } => Diagnostic::new(
+                Code::E0312,
+                file,
+                *span,
+                format!("skeleton `coco17` joins COCO's 17 keypoints, but the model has {keypoints}"),
+            )
+            .with_primary_label("17 keypoints expected")
+            .with_help(format!("the output {output} holds 4 + 1 + 3 × {keypoints} rows: {keypoints} keypoints; use `skeleton: none` to draw the keypoints without bones")),
+            TypeError::DecoderOnCrops { span, decoder } => Diagnostic::new(
+                Code::E0313,
+                file,
+                *span,
+                format!("`{decoder}` cannot run on crops"),
+            )
+            .with_primary_label("runs on the objects' crops")
+            .with_help(format!("the masks and keypoints of `{decoder}` are found on whole frames: remove `on:` and run the model on the frames")),
             TypeError::UnknownOutput { span, name, outputs } => Diagnostic::new(
                 Code::E0304,
                 file,

@@ -6,6 +6,7 @@ mod batching;
 pub mod errors;
 pub mod model;
 pub mod outputs;
+pub mod segpose;
 mod sinks;
 mod sources;
 mod stages;

@@ -84,6 +84,8 @@ pub struct ModelInfo {
     pub input_problem: Option<InputProblem>,
     /// The output the decoder reads; `None` for `raw` without `output:` (every output).
     pub output: Option<String>,
+    /// `yolov8_seg`, `yolov8_pose`, `semantic`: what else they read (`check/segpose.rs`).
+    pub extras: Option<super::segpose::Extras>,
 }
 
 impl ModelInfo {
@@ -160,6 +162,9 @@ fn outputs_text<'a>(outputs: impl IntoIterator<Item = &'a TensorFacts>) -> Strin
 /// the decoder does not need it), or why it cannot read it. A dynamic dimension never
 /// stands in for the classes: what a model outputs per class must be fixed in the file.
 fn read_shape(decoder: &str, output: &TensorFacts) -> Result<Option<i64>, ShapeProblem> {
+    if super::segpose::is_mine(decoder) {
+        return super::segpose::read_shape(decoder, output);
+    }
     let dims: Vec<Option<i64>> = output.shape.iter().map(Dim::fixed).collect();
     match decoder {
         "yolov8" => match dims.as_slice() {
@@ -480,7 +485,7 @@ pub(super) fn analyse(
         Value::Symbol(s) if s == "letterbox" => Resize::Letterbox,
         Value::Symbol(s) if s == "stretch" => Resize::Stretch,
         Value::Symbol(s) if s == "fixed_height" => Resize::FixedHeight,
-        _ if decoder_name == "yolov8" => Resize::Letterbox,
+        _ if matches!(decoder_name, "yolov8" | "yolov8_seg" | "yolov8_pose") => Resize::Letterbox,
         _ => Resize::Stretch,
     };
     let scale = match &call.bound("scale")?.value {
@@ -522,7 +527,25 @@ pub(super) fn analyse(
     }
 
     // The decoder against the output's shape.
-    let classes = match read_shape(decoder_name, output) {
+    let mut extras = None;
+    let fitted = match read_shape(decoder_name, output) {
+        // A shape the decoder reads may still be another decoder's (mask coefficients
+        // are not classes).
+        Ok(classes) => match super::segpose::better(decoder_name, &facts, output) {
+            Some(problem) => Err(problem),
+            None if super::segpose::is_mine(decoder_name) => {
+                super::segpose::fit(decoder_name, &facts, output, classes).map(|(c, e)| {
+                    extras = Some(e);
+                    c
+                })
+            }
+            None => Ok(classes),
+        },
+        Err(problem) => {
+            Err(super::segpose::better(decoder_name, &facts, output).unwrap_or(problem))
+        }
+    };
+    let classes = match fitted {
         Ok(classes) => classes,
         Err(problem) => {
             errors.push(TypeError::DecoderShape {
@@ -536,8 +559,24 @@ pub(super) fn analyse(
             None
         }
     };
+    if let Some(keypoints) = extras.as_ref().and_then(|e| e.keypoints)
+        && let Some(d) = decoder
+        && d.string("skeleton") == Some("coco17")
+        && keypoints != 17
+    {
+        errors.push(TypeError::SkeletonKeypoints {
+            span: d.bound("skeleton").map_or(decoder_span, |a| {
+                if a.given { a.span } else { decoder_span }
+            }),
+            keypoints,
+            output: format!("`{}` {}", output.name, shape_text(output)),
+        });
+        ok = false;
+    }
     let kind = match decoder_name {
-        "yolov8" | "text_boxes" => ModelKind::Detector { classes },
+        "yolov8" | "text_boxes" | "yolov8_seg" | "yolov8_pose" | "semantic" => {
+            ModelKind::Detector { classes }
+        }
         "classify" => ModelKind::Classifier { classes },
         "ctc" => {
             let alphabet = match (decoder, classes) {
@@ -615,6 +654,7 @@ pub(super) fn analyse(
         batch,
         input_problem,
         output: chosen.map(|o| o.name.clone()),
+        extras,
         facts,
     })
 }

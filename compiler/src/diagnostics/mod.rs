@@ -66,6 +66,8 @@ codes! {
     E0308: Error, "the model leaves its input size open and no `input:` declaration fixes it";
     E0315: Error, "a CTC alphabet's length does not fit the recogniser's classes";
     E0316: Error, "a CTC recogniser with no alphabet: none given and none in the model's metadata";
+    E0312: Error, "`yolov8_pose(skeleton: coco17)` on a model whose keypoints are not COCO's 17";
+    E0313: Error, "a decoder that makes masks or keypoints runs on crops (`infer(on: ...)`)";
     E0501: Error, "a stage needs a GStreamer element that is not installed";
     E0502: Error, "an element property could not be set";
     E0503: Error, "two elements could not be linked at run time";

@@ -278,6 +278,27 @@ impl Builder<'_> {
                     },
                 },
                 StageKind::Decoder(stage::Decoder::Raw) => Decoder::Raw,
+                StageKind::Decoder(stage::Decoder::Yolov8Seg) => Decoder::Yolov8Seg {
+                    confidence: d.float("confidence").unwrap_or(0.0),
+                    iou: d.float("iou").unwrap_or(0.0),
+                    max: d.int("max").unwrap_or(0),
+                    protos: info
+                        .extras
+                        .as_ref()
+                        .and_then(|e| e.protos.clone())
+                        .unwrap_or_default(),
+                    masks: d.string("masks").unwrap_or("rle").to_string(),
+                },
+                StageKind::Decoder(stage::Decoder::Yolov8Pose) => Decoder::Yolov8Pose {
+                    confidence: d.float("confidence").unwrap_or(0.0),
+                    iou: d.float("iou").unwrap_or(0.0),
+                    max: d.int("max").unwrap_or(0),
+                    skeleton: d.string("skeleton").unwrap_or("coco17").to_string(),
+                },
+                StageKind::Decoder(stage::Decoder::Semantic) => Decoder::Semantic {
+                    masks: d.string("masks").unwrap_or("rle").to_string(),
+                    min_area: d.int("min_area").unwrap_or(1),
+                },
                 // A `decoder:` argument binds to a decoder only.
                 StageKind::Source(_)
                 | StageKind::Stage(_)

@@ -62,6 +62,27 @@ pub enum Decoder {
         alphabet: String,
     },
     Raw,
+    /// Boxes with masks: `protos` names the prototypes output; `masks` is how records
+    /// write them (`rle` or `polygons`).
+    Yolov8Seg {
+        confidence: f64,
+        iou: f64,
+        max: i64,
+        protos: String,
+        masks: String,
+    },
+    /// Boxes with keypoints; `skeleton` is `coco17` or `none`.
+    Yolov8Pose {
+        confidence: f64,
+        iou: f64,
+        max: i64,
+        skeleton: String,
+    },
+    /// A class map → one masked object a class.
+    Semantic {
+        masks: String,
+        min_area: i64,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -8,6 +8,7 @@
 //! runs the model (ONNX Runtime, loaded at run time from the library `find_library`
 //! names), and `decode` turns the output tensor back into detections in frame pixels.
 
+pub mod anchored;
 pub mod cache;
 pub mod decode;
 #[cfg(feature = "gpu")]
@@ -15,7 +16,9 @@ mod device;
 mod error;
 mod float16;
 pub(crate) mod library;
+pub mod pose;
 pub mod preprocess;
+pub mod segment;
 mod session;
 
 pub use cache::{

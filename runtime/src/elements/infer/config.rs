@@ -9,6 +9,7 @@ use crate::engine::decode::Yolov8Config;
 use crate::engine::decode::text::TextBoxesConfig;
 use crate::engine::preprocess::{ChannelOrder, Layout, PreprocessConfig, Resize};
 use crate::engine::{Backend, EngineConfig, find_library};
+use crate::masks::{COCO17, MaskFormat};
 
 use super::imp::Settings;
 
@@ -35,6 +36,22 @@ pub enum Decoder {
     },
     /// Keeps nothing but the frame's meta: the output is not interpreted.
     Raw,
+    /// Boxes with masks; `protos` names the prototypes output.
+    Yolov8Seg {
+        config: Yolov8Config,
+        protos: String,
+        format: MaskFormat,
+    },
+    /// Boxes with keypoints; `skeleton`: the bones overlay draws.
+    Yolov8Pose {
+        config: Yolov8Config,
+        skeleton: Vec<[u8; 2]>,
+    },
+    /// A class map → one masked object a class.
+    Semantic {
+        format: MaskFormat,
+        min_area: usize,
+    },
 }
 
 /// Everything one `vplinfer` needs to run, checked.
@@ -87,11 +104,12 @@ impl Config {
                 alphabet: alphabet(&s.alphabet, &s.model)?,
             },
             "raw" => Decoder::Raw,
+            "yolov8_seg" | "yolov8_pose" | "semantic" => segpose_decoder(s)?,
             other => {
                 return Err(bad(
                     "decoder",
                     other,
-                    "yolov8, classify, text_boxes, ctc or raw",
+                    "yolov8, yolov8_seg, yolov8_pose, semantic, classify, text_boxes, ctc or raw",
                 ));
             }
         };
@@ -99,7 +117,13 @@ impl Config {
             "letterbox" => Resize::Letterbox,
             "stretch" => Resize::Stretch,
             "fixed_height" => Resize::FixedHeight,
-            "" if matches!(decoder, Decoder::Yolov8(_)) => Resize::Letterbox,
+            "" if matches!(
+                decoder,
+                Decoder::Yolov8(_) | Decoder::Yolov8Seg { .. } | Decoder::Yolov8Pose { .. }
+            ) =>
+            {
+                Resize::Letterbox
+            }
             "" => Resize::Stretch,
             other => {
                 return Err(bad("resize", other, "letterbox, stretch or fixed_height"));
@@ -206,6 +230,36 @@ fn alphabet(file: &str, model: &str) -> Result<Vec<String>, String> {
             "the model {model} has no `character` metadata for the ctc decoder; give \
              `ctc(alphabet: FILE)`"
         )
+    })
+}
+
+/// The `yolov8_seg`, `yolov8_pose` and `semantic` decoders from their properties.
+fn segpose_decoder(s: &Settings) -> Result<Decoder, String> {
+    let config = Yolov8Config {
+        confidence: s.confidence as f32,
+        iou: s.iou as f32,
+        max: s.max_detections as usize,
+    };
+    let format =
+        || MaskFormat::parse(&s.masks).ok_or_else(|| bad("masks", &s.masks, "rle or polygons"));
+    Ok(match s.decoder.as_str() {
+        "yolov8_seg" => Decoder::Yolov8Seg {
+            config,
+            protos: s.protos.clone(),
+            format: format()?,
+        },
+        "yolov8_pose" => Decoder::Yolov8Pose {
+            config,
+            skeleton: match s.skeleton.as_str() {
+                "coco17" | "" => COCO17.to_vec(),
+                "none" => Vec::new(),
+                other => return Err(bad("skeleton", other, "coco17 or none")),
+            },
+        },
+        _ => Decoder::Semantic {
+            format: format()?,
+            min_area: s.min_area.max(1) as usize,
+        },
     })
 }
 

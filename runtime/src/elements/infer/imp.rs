@@ -100,6 +100,14 @@ pub struct Settings {
     pub box_thresh: f64,
     pub unclip_ratio: f64,
     pub alphabet: String,
+    /// yolov8_seg: the prototypes output.
+    pub protos: String,
+    /// yolov8_seg, semantic: how records write masks.
+    pub masks: String,
+    /// yolov8_pose: `coco17` or `none`.
+    pub skeleton: String,
+    /// semantic: fewest map cells a class needs.
+    pub min_area: u32,
 }
 
 impl Default for Settings {
@@ -140,6 +148,10 @@ impl Default for Settings {
             box_thresh: DEFAULT_BOX_THRESH,
             unclip_ratio: DEFAULT_UNCLIP_RATIO,
             alphabet: String::new(),
+            protos: String::new(),
+            masks: "rle".into(),
+            skeleton: "coco17".into(),
+            min_area: 1,
         }
     }
 }
@@ -341,6 +353,11 @@ impl VplInfer {
                     text = Some(read);
                     (Vec::new(), Vec::new())
                 }),
+                Decoder::Yolov8Seg { .. }
+                | Decoder::Yolov8Pose { .. }
+                | Decoder::Semantic { .. } => {
+                    Err("masks and keypoints are found on whole frames, not on crops".to_string())
+                }
                 Decoder::Yolov8(_) | Decoder::TextBoxes(_) => {
                     let placement = Placement {
                         letterbox,
@@ -634,6 +651,28 @@ impl ObjectImpl for VplInfer {
                     "",
                 ),
                 string(
+                    "protos",
+                    "yolov8_seg: the output holding the mask prototypes",
+                    "",
+                ),
+                string(
+                    "masks",
+                    "yolov8_seg, semantic: how records write masks: rle or polygons",
+                    "rle",
+                ),
+                string(
+                    "skeleton",
+                    "yolov8_pose: the bones overlay draws: coco17 or none",
+                    "coco17",
+                ),
+                uint(
+                    "min-area",
+                    "semantic: fewest map cells a class needs to be an object",
+                    1,
+                    u32::MAX,
+                    1,
+                ),
+                string(
                     "on-labels",
                     "Run on the crops of the upstream objects with these labels, one per line; \
                      empty: on whole frames",
@@ -705,6 +744,10 @@ impl ObjectImpl for VplInfer {
             "model-name" => s.model_name = text(),
             "output" => s.output = text(),
             "on-labels" => s.on_labels = text(),
+            "protos" => s.protos = text(),
+            "masks" => s.masks = text(),
+            "skeleton" => s.skeleton = text(),
+            "min-area" => s.min_area = uint(),
             "min-width" => s.min_width = uint(),
             "min-height" => s.min_height = uint(),
             "thresh" => s.thresh = double(),
@@ -767,6 +810,10 @@ impl ObjectImpl for VplInfer {
             "model-name" => s.model_name.to_value(),
             "output" => s.output.to_value(),
             "on-labels" => s.on_labels.to_value(),
+            "protos" => s.protos.to_value(),
+            "masks" => s.masks.to_value(),
+            "skeleton" => s.skeleton.to_value(),
+            "min-area" => s.min_area.to_value(),
             "min-width" => s.min_width.to_value(),
             "thresh" => s.thresh.to_value(),
             "box-thresh" => s.box_thresh.to_value(),

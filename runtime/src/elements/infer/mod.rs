@@ -10,10 +10,14 @@ mod device;
 mod frame;
 mod imp;
 mod model;
+mod segpose;
 
 glib::wrapper! {
     /// Runs an ONNX model on each frame (or one in `every`) and attaches what it found as
-    /// [`VplObjectsMeta`](crate::meta::VplObjectsMeta): objects for `decoder=yolov8`,
+    /// [`VplObjectsMeta`](crate::meta::VplObjectsMeta): objects for `decoder=yolov8`
+    /// (with masks for `yolov8_seg`, whose prototypes output `protos` names, and
+    /// `semantic`, written as `masks` says; with keypoints and the `skeleton` for
+    /// `yolov8_pose`),
     /// frame labels for `decoder=classify` (each naming `model-name`), the output tensors
     /// for `decoder=raw`, adding to a meta already on the frame. A decoder reads the output
     /// `output` names (the compiler chooses it), or the only one. Frames

@@ -727,5 +727,8 @@ pub fn decode(
             tensors: raw_row(outputs, &config.output, 0, 1)?,
             ..Found::default()
         }),
+        Decoder::Yolov8Seg { .. } | Decoder::Yolov8Pose { .. } | Decoder::Semantic { .. } => {
+            super::segpose::decode(config, outputs, placement)
+        }
     }
 }

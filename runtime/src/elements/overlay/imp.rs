@@ -12,6 +12,7 @@ use gstreamer_video as gst_video;
 use gstreamer_video::prelude::*;
 
 use super::draw::{Mask, Plane, blend, colour, fill, outline, place_label, text_luma};
+use super::shapes;
 use super::text::{FONT_DIR, caption, load_font, pixel_height, rasterise};
 use crate::meta::{Object, VplObjectsMeta};
 
@@ -270,6 +271,7 @@ impl BaseTransformImpl for VplOverlay {
             .collect();
         drop(state);
 
+        let objects = &data.objects;
         let nv12 = info.format() == gst_video::VideoFormat::Nv12;
         // (plane, bytes per pixel, sample offset, colour component, subsampling)
         let planes: &[(u32, usize, usize, usize, usize)] = if nv12 {
@@ -292,6 +294,7 @@ impl BaseTransformImpl for VplOverlay {
                 step,
                 offset,
             };
+            shapes::masks(&mut plane, objects, (sx, sy), sub, component);
             for drawing in &drawings {
                 let c = colour(drawing.class_id);
                 let value = c.yuv[component];
@@ -320,6 +323,7 @@ impl BaseTransformImpl for VplOverlay {
                     );
                 }
             }
+            shapes::skeletons(&mut plane, objects, (sx, sy), sub, component);
         }
         Ok(gst::FlowSuccess::Ok)
     }

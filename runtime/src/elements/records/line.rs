@@ -58,6 +58,12 @@ struct ObjectRecord<'a> {
     /// What a text recogniser (`ctc`) read in the object's crop.
     #[serde(skip_serializing_if = "Option::is_none")]
     text: Option<&'a str>,
+    /// `yolov8_seg`, `semantic`: RLE or polygons (`masks.rs`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mask: Option<serde_json::Value>,
+    /// `yolov8_pose`: `[x, y, visibility]` each.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    keypoints: Vec<[f32; 3]>,
 }
 
 #[derive(Serialize)]
@@ -117,6 +123,8 @@ fn object(o: &Object) -> ObjectRecord<'_> {
         predicted: o.predicted,
         stream: o.stream,
         text: o.text.as_deref(),
+        mask: o.mask.as_ref().map(crate::masks::Mask::record),
+        keypoints: crate::masks::keypoints_record(&o.keypoints),
     }
 }
 
