@@ -49,7 +49,7 @@ pub struct Preprocess {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModelKind {
-    /// YOLOv8-style detector: `[N, 4 + classes, anchors]`.
+    /// A box detector: YOLOv8 `[N, 4 + classes, anchors]`, or yolov5, detr, ssd.
     Detector {
         classes: Option<i64>,
     },
@@ -73,6 +73,8 @@ pub struct ModelInfo {
     pub input_problem: Option<InputProblem>,
     /// The output the decoder reads; `None` for `raw` without `output:` (every output).
     pub output: Option<String>,
+    /// What a box decoder reads besides `output` (`check/decoders.rs`).
+    pub fit: super::decoders::Fit,
 }
 
 impl ModelInfo {
@@ -137,7 +139,7 @@ fn shape_text(t: &TensorFacts) -> String {
 }
 
 /// "`boxes` [N, 4], `scores` [N, 2]": the outputs, for messages.
-fn outputs_text<'a>(outputs: impl IntoIterator<Item = &'a TensorFacts>) -> String {
+pub(super) fn outputs_text<'a>(outputs: impl IntoIterator<Item = &'a TensorFacts>) -> String {
     outputs
         .into_iter()
         .map(|t| format!("`{}` {}", t.name, shape_text(t)))
@@ -274,6 +276,11 @@ pub(super) fn analyse(
         _ => None,
     };
     let decoder_name = decoder.map_or("raw", |d| d.name.as_str());
+    // yolov5, detr and ssd: their outputs are chosen and read by `check/decoders.rs`.
+    let box_decoder = decoder.and_then(|d| match d.kind {
+        crate::stage::StageKind::Decoder(k) if super::decoders::is_box_decoder(k) => Some((k, d)),
+        _ => None,
+    });
     let decoder_span = call.bound("decoder").map_or(call.span, |a| a.span);
 
     let mut ok = true;
@@ -332,27 +339,42 @@ pub(super) fn analyse(
         }) => Some((name.as_str(), *span)),
         _ => None,
     };
-    let Ok(chosen) = choose_output(
-        &facts,
-        decoder_name,
-        named,
-        labels.as_ref().map(Vec::len),
-        decoder_span,
-        errors,
-    ) else {
-        return None;
+    let mut boxes_output = None;
+    let chosen = match box_decoder {
+        Some((kind, d)) => {
+            let Ok(c) = super::decoders::choose(kind, d, &facts, named, errors) else {
+                return None;
+            };
+            boxes_output = c.boxes;
+            Some(c.scores)
+        }
+        None => {
+            let Ok(chosen) = choose_output(
+                &facts,
+                decoder_name,
+                named,
+                labels.as_ref().map(Vec::len),
+                decoder_span,
+                errors,
+            ) else {
+                return None;
+            };
+            chosen
+        }
     };
     // Listed in messages when the model has several outputs.
     let all_outputs = (facts.outputs.len() > 1).then(|| outputs_text(&facts.outputs));
     let output = chosen.unwrap_or(&facts.outputs[0]);
-    if decoder_name != "raw" && !is_supported_output(output.dtype) {
-        errors.push(TypeError::UnsupportedDType {
-            span: path_arg.span,
-            tensor: output.name.clone(),
-            dtype: output.dtype.name(),
-            output: true,
-        });
-        ok = false;
+    for read in std::iter::once(output).chain(boxes_output) {
+        if decoder_name != "raw" && !is_supported_output(read.dtype) {
+            errors.push(TypeError::UnsupportedDType {
+                span: path_arg.span,
+                tensor: read.name.clone(),
+                dtype: read.dtype.name(),
+                output: true,
+            });
+            ok = false;
+        }
     }
 
     // The declared `input:` is checked against the file.
@@ -466,7 +488,7 @@ pub(super) fn analyse(
     let resize = match &call.bound("resize")?.value {
         Value::Symbol(s) if s == "letterbox" => Resize::Letterbox,
         Value::Symbol(s) if s == "stretch" => Resize::Stretch,
-        _ if decoder_name == "yolov8" => Resize::Letterbox,
+        _ if decoder_name == "yolov8" || decoder_name == "yolov5" => Resize::Letterbox,
         _ => Resize::Stretch,
     };
     let scale = match &call.bound("scale")?.value {
@@ -508,21 +530,44 @@ pub(super) fn analyse(
     }
 
     // The decoder against the output's shape.
-    let classes = match read_shape(decoder_name, output) {
-        Ok(classes) => classes,
-        Err(problem) => {
+    let mut fit = super::decoders::Fit::default();
+    let read = match box_decoder {
+        Some((kind, d)) => {
+            let cx = super::decoders::Context {
+                kind,
+                decoder: d,
+                decoder_span,
+                size,
+                all_outputs: all_outputs.clone(),
+                host,
+                dir,
+            };
+            let chosen = super::decoders::Chosen {
+                scores: output,
+                boxes: boxes_output,
+            };
+            super::decoders::read(&cx, &chosen, errors).map(|(classes, f)| {
+                fit = f;
+                classes
+            })
+        }
+        None => read_shape(decoder_name, output).map_err(|problem| {
             errors.push(TypeError::DecoderShape {
                 span: decoder_span,
                 decoder: decoder_name.into(),
                 output: shape_text(output),
                 outputs: all_outputs.clone(),
                 problem,
+                suggest: super::decoders::suggest(output).filter(|s| *s != decoder_name),
             });
-            ok = false;
-            None
-        }
+        }),
     };
+    let classes = read.unwrap_or_else(|()| {
+        ok = false;
+        None
+    });
     let kind = match decoder_name {
+        _ if box_decoder.is_some() => ModelKind::Detector { classes },
         "yolov8" => ModelKind::Detector { classes },
         "classify" => ModelKind::Classifier { classes },
         _ => ModelKind::Raw,
@@ -575,6 +620,7 @@ pub(super) fn analyse(
         batch,
         input_problem,
         output: chosen.map(|o| o.name.clone()),
+        fit,
         facts,
     })
 }

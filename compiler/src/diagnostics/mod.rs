@@ -64,6 +64,8 @@ codes! {
     E0306: Error, "model file is not a valid ONNX model";
     E0307: Error, "the declared `input:` tensor disagrees with the model file";
     E0308: Error, "the model leaves its input size open and no `input:` declaration fixes it";
+    E0309: Error, "the decoder's anchors are not as many as the model's output has";
+    E0310: Error, "the decoder's anchors cannot be made: a bad anchors file or anchor parameters";
     E0501: Error, "a stage needs a GStreamer element that is not installed";
     E0502: Error, "an element property could not be set";
     E0503: Error, "two elements could not be linked at run time";
@@ -73,6 +75,7 @@ codes! {
     W0201: Warning, "`overlay` with no object metadata upstream";
     W0202: Warning, "streams batched or tiled together have different frame rates";
     W0301: Warning, "batch size differs from the number of streams";
+    W0302: Warning, "a dimension the decoder needs is open in the model: the fit is checked at run time";
 }
 
 impl Code {

@@ -42,8 +42,39 @@ pub enum SourceKind {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Decoder {
-    Yolov8 { confidence: f64, iou: f64, max: i64 },
-    Classify { top: i64 },
+    Yolov8 {
+        confidence: f64,
+        iou: f64,
+        max: i64,
+    },
+    /// `strides` non-empty: YOLOX raw output, decoded on grids of these strides.
+    Yolov5 {
+        confidence: f64,
+        iou: f64,
+        max: i64,
+        strides: Vec<i64>,
+    },
+    /// `boxes`: the boxes output of a model with two; empty: one output.
+    Detr {
+        confidence: f64,
+        max: i64,
+        activation: String,
+        boxes: String,
+    },
+    /// `anchors` from a file, else generated from `strides` and `per_cell`.
+    Ssd {
+        confidence: f64,
+        iou: f64,
+        max: i64,
+        activation: String,
+        boxes: String,
+        anchors: Vec<[f64; 4]>,
+        strides: Vec<i64>,
+        per_cell: Vec<i64>,
+    },
+    Classify {
+        top: i64,
+    },
     Raw,
 }
 

@@ -93,6 +93,8 @@ pub struct Settings {
     pub on_labels: String,
     pub min_width: u32,
     pub min_height: u32,
+    /// yolov5, detr and ssd (`config::BoxSettings`).
+    pub boxes: super::config::BoxSettings,
 }
 
 impl Default for Settings {
@@ -129,6 +131,7 @@ impl Default for Settings {
             on_labels: String::new(),
             min_width: 0,
             min_height: 0,
+            boxes: super::config::BoxSettings::default(),
         }
     }
 }
@@ -324,7 +327,7 @@ impl VplInfer {
                 Decoder::Classify { top } => {
                     classify_row(&outputs, config, row, count, top).map(|l| (l, Vec::new()))
                 }
-                Decoder::Yolov8(_) => {
+                Decoder::Yolov8(_) | Decoder::Yolov5(_) | Decoder::Detr(..) | Decoder::Ssd(..) => {
                     let placement = Placement {
                         letterbox,
                         source: (rect.w, rect.h),
@@ -588,6 +591,36 @@ impl ObjectImpl for VplInfer {
                     "",
                 ),
                 string(
+                    "grid-strides",
+                    "yolov5: decode YOLOX's raw output on grids of these strides (\"8,16,32\"); empty: boxes are decoded",
+                    "",
+                ),
+                string(
+                    "activation",
+                    "detr, ssd: how scores are made: sigmoid, softmax or none",
+                    super::config::DEFAULT_ACTIVATION,
+                ),
+                string(
+                    "boxes-output",
+                    "detr, ssd: the output holding the boxes; empty: one output (detr)",
+                    "",
+                ),
+                string(
+                    "anchors",
+                    "ssd: anchors, one a line: \"cx cy w h\" (fractions of the input); empty: generated",
+                    "",
+                ),
+                string(
+                    "anchor-strides",
+                    "ssd: generated anchors: one grid per stride (\"8,16\")",
+                    super::config::DEFAULT_ANCHOR_STRIDES,
+                ),
+                string(
+                    "anchor-per-cell",
+                    "ssd: generated anchors: anchors per cell of each grid (\"2,6\")",
+                    super::config::DEFAULT_ANCHOR_PER_CELL,
+                ),
+                string(
                     "on-labels",
                     "Run on the crops of the upstream objects with these labels, one per line; \
                      empty: on whole frames",
@@ -661,6 +694,12 @@ impl ObjectImpl for VplInfer {
             "on-labels" => s.on_labels = text(),
             "min-width" => s.min_width = uint(),
             "min-height" => s.min_height = uint(),
+            "grid-strides" => s.boxes.grid_strides = text(),
+            "activation" => s.boxes.activation = text(),
+            "boxes-output" => s.boxes.boxes_output = text(),
+            "anchors" => s.boxes.anchors = text(),
+            "anchor-strides" => s.boxes.anchor_strides = text(),
+            "anchor-per-cell" => s.boxes.anchor_per_cell = text(),
             other => gst::warning!(CAT, imp = self, "property {other} cannot be set"),
         }
     }
@@ -718,6 +757,12 @@ impl ObjectImpl for VplInfer {
             "output" => s.output.to_value(),
             "on-labels" => s.on_labels.to_value(),
             "min-width" => s.min_width.to_value(),
+            "grid-strides" => s.boxes.grid_strides.to_value(),
+            "activation" => s.boxes.activation.to_value(),
+            "boxes-output" => s.boxes.boxes_output.to_value(),
+            "anchors" => s.boxes.anchors.to_value(),
+            "anchor-strides" => s.boxes.anchor_strides.to_value(),
+            "anchor-per-cell" => s.boxes.anchor_per_cell.to_value(),
             "min-height" => s.min_height.to_value(),
             // GLib only asks for the properties listed above.
             _ => glib::Value::from_type(pspec.value_type()),

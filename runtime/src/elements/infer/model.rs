@@ -8,8 +8,12 @@ use std::time::{Duration, Instant};
 use gstreamer as gst;
 
 use crate::elements::batcher::{Batcher, Item};
-use crate::engine::decode::{classify, decode_yolov8};
+use crate::engine::boxes::Rows;
+use crate::engine::decode::{Detection, classify, decode_yolov8};
+use crate::engine::detr::decode_detr;
 use crate::engine::preprocess::{Frame, Layout, Letterbox, try_preprocess, try_preprocess_u8};
+use crate::engine::ssd::decode_ssd;
+use crate::engine::yolov5::decode_yolov5;
 use crate::engine::{Engine, EngineError, InputTensor, OutputTensor, TensorData};
 use crate::meta::{Label, Object, Tensor};
 
@@ -440,15 +444,17 @@ pub fn detect_row(
     count: usize,
     placement: &Placement,
 ) -> Result<Vec<Object>, String> {
-    let row = raw_row(outputs, &config.output, index, count)?;
-    let output = row.first().ok_or("the model gave no output")?;
-    let row_output = OutputTensor {
-        name: output.name.clone(),
-        dtype: "f32",
-        shape: output.shape.clone(),
-        data: output.data.clone(),
-    };
-    decode(config, std::slice::from_ref(&row_output), placement).map(|found| found.objects)
+    // Every output, for decoders that read two (detr, ssd); their names are kept.
+    let rows: Vec<OutputTensor> = raw_row(outputs, "", index, count)?
+        .into_iter()
+        .map(|t| OutputTensor {
+            name: t.name,
+            dtype: "f32",
+            shape: t.shape,
+            data: t.data,
+        })
+        .collect();
+    decode(config, &rows, placement).map(|found| found.objects)
 }
 
 /// What one inference found in one frame.
@@ -478,6 +484,22 @@ pub fn decode(
             .unwrap_or_else(|| class.to_string())
     };
     let first = || pick(outputs, &config.output);
+    let objects = |detections: Vec<Detection>| Found {
+        objects: detections
+            .into_iter()
+            .map(|d| Object {
+                class_id: u32::try_from(d.class_id).unwrap_or(u32::MAX),
+                label: label(d.class_id),
+                confidence: d.confidence,
+                x: d.x,
+                y: d.y,
+                w: d.w,
+                h: d.h,
+                ..Object::default()
+            })
+            .collect(),
+        ..Found::default()
+    };
     match decoder {
         Decoder::Yolov8(config) => {
             let output = first()?;
@@ -496,23 +518,91 @@ pub fn decode(
                 &placement.letterbox,
                 placement.source,
             );
-            let objects = detections
-                .into_iter()
-                .map(|d| Object {
-                    class_id: u32::try_from(d.class_id).unwrap_or(u32::MAX),
-                    label: label(d.class_id),
-                    confidence: d.confidence,
-                    x: d.x,
-                    y: d.y,
-                    w: d.w,
-                    h: d.h,
-                    ..Object::default()
-                })
-                .collect();
-            Ok(Found {
-                objects,
-                ..Found::default()
-            })
+            Ok(objects(detections))
+        }
+        Decoder::Yolov5(yolo) => {
+            let output = first()?;
+            let [1, _, width] = output.shape[..] else {
+                return Err(format!(
+                    "the yolov5 decoder needs an output of shape [batch, anchors, 5 + classes]; \
+                     `{}` has {:?}",
+                    output.name, output.shape
+                ));
+            };
+            let rows = Rows::whole(&output.data, width);
+            let input = (config.preprocess.width, config.preprocess.height);
+            let found = decode_yolov5(rows, yolo, input, &placement.letterbox, placement.source)?;
+            Ok(objects(found))
+        }
+        Decoder::Detr(detr, boxes_name) => {
+            let scores = first()?;
+            let input = (config.preprocess.width, config.preprocess.height);
+            let (boxes, logits) = if boxes_name.is_empty() {
+                let [1, _, width] = scores.shape[..] else {
+                    return Err(shape_error("detr", "[batch, queries, 4 + classes]", scores));
+                };
+                if width <= 4 {
+                    return Err(shape_error("detr", "[batch, queries, 4 + classes]", scores));
+                }
+                let rows = Rows::whole(&scores.data, width);
+                (
+                    Rows { len: 4, ..rows },
+                    Rows {
+                        offset: 4,
+                        len: width - 4,
+                        ..rows
+                    },
+                )
+            } else {
+                let boxes = pick(outputs, boxes_name)?;
+                let ([1, _, 4], [1, _, width]) = (&boxes.shape[..], &scores.shape[..]) else {
+                    return Err(format!(
+                        "the detr decoder needs boxes [batch, queries, 4] and logits [batch, queries, classes]; \
+                         `{}` has {:?} and `{}` {:?}",
+                        boxes.name, boxes.shape, scores.name, scores.shape
+                    ));
+                };
+                (
+                    Rows::whole(&boxes.data, 4),
+                    Rows::whole(&scores.data, *width),
+                )
+            };
+            let found = decode_detr(
+                boxes,
+                logits,
+                detr,
+                input,
+                &placement.letterbox,
+                placement.source,
+            )?;
+            Ok(objects(found))
+        }
+        Decoder::Ssd(ssd, boxes_name) => {
+            let scores = first()?;
+            let boxes = pick(outputs, boxes_name)?;
+            let ([1, _, bw], [1, _, sw]) = (&boxes.shape[..], &scores.shape[..]) else {
+                return Err(format!(
+                    "the ssd decoder needs boxes [batch, anchors, 4 + extra] and scores [batch, anchors, classes]; \
+                     `{}` has {:?} and `{}` {:?}",
+                    boxes.name, boxes.shape, scores.name, scores.shape
+                ));
+            };
+            if *bw < 4 {
+                return Err(shape_error("ssd", "[batch, anchors, 4 + extra]", boxes));
+            }
+            let input = (config.preprocess.width, config.preprocess.height);
+            let found = decode_ssd(
+                Rows {
+                    len: 4,
+                    ..Rows::whole(&boxes.data, *bw)
+                },
+                Rows::whole(&scores.data, *sw),
+                ssd,
+                input,
+                &placement.letterbox,
+                placement.source,
+            )?;
+            Ok(objects(found))
         }
         Decoder::Classify { top } => {
             let scores = &first()?.data;
@@ -534,4 +624,11 @@ pub fn decode(
             ..Found::default()
         }),
     }
+}
+
+fn shape_error(decoder: &str, expected: &str, output: &OutputTensor) -> String {
+    format!(
+        "the {decoder} decoder needs an output of shape {expected}; `{}` has {:?}",
+        output.name, output.shape
+    )
 }
