@@ -124,7 +124,7 @@ mod tests {
         let mut boxes = vec![0.0f32; 32];
         boxes[..4].copy_from_slice(&[10.0, -20.0, 40.0, 30.0]);
         boxes[16..20].copy_from_slice(&[0.0, 0.0, 100.0, 100.0]);
-        let scores = [2.0f32, -3.0];
+        let scores = [2.0f32, 0.0];
         let found = decode_ssd(
             Rows {
                 data: &boxes,
@@ -139,7 +139,7 @@ mod tests {
             (200, 100),
         )
         .unwrap();
-        assert_eq!(found.len(), 1);
+        assert_eq!(found.len(), 2);
         let d = found[0];
         // Centre (50 + 10, 50 - 20), 40 x 30.
         let near = |a: f32, b: f32| (a - b).abs() < 1e-3;
@@ -148,6 +148,13 @@ mod tests {
             "{d:?}"
         );
         assert!((d.confidence - 1.0 / (1.0 + (-2.0f32).exp())).abs() < 1e-6);
+        // The second anchor is half the input: its offsets count half. Centre (150, 50),
+        // 100 x 100 pixels of offsets → 50 x 50.
+        let e = found[1];
+        assert!(
+            near(e.x, 125.0) && near(e.y, 25.0) && near(e.w, 50.0) && near(e.h, 50.0),
+            "{e:?}"
+        );
         let short = decode_ssd(
             Rows {
                 data: &boxes[..16],
