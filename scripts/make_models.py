@@ -93,6 +93,12 @@ FIXTURES = [
     "box_detr2.onnx",
     "box_ssd.onnx",
     "box_ssd.anchors",
+    # Inputs: 4 channels fed, 2 channels refused (E0302).
+    "box_in_rgbx.onnx",
+    "box_in_2ch.onnx",
+    # Ultralytics `names` metadata: three names for two classes (E0311); names with commas.
+    "box_names3.onnx",
+    "box_names_commas.onnx",
 ]
 
 ULTRALYTICS_NAMES = "{0: 'person', 1: 'fallen'}"
@@ -272,6 +278,14 @@ def constant_model(name, outputs, in_shape=(1, 3, 64, 64), out_shapes=None):
     return g.model(name, [value("images", TensorProto.FLOAT, list(in_shape))], declared)
 
 
+def channel_means(name, in_shape):
+    """[1, 4, H, W] -> [1, 4]: each channel's mean, so `decoder: raw` shows what was fed."""
+    g = Graph()
+    g.op("ReduceMean", ["images"], "means", axes=[2, 3], keepdims=0)
+    return g.model(name, [value("images", TensorProto.FLOAT, in_shape)],
+                   [value("means", TensorProto.FLOAT, [in_shape[0], in_shape[1]])])
+
+
 def classifier(name, in_shape, classes, *, out4d=False):
     g = Graph()
     mean = g.op("GlobalAveragePool", ["input"])  # [N, 3, 1, 1]
@@ -361,6 +375,19 @@ def fixture_models():
          constant_model("box_ssd", [("regressors", box_ssd_outputs()[0]),
                                     ("classificators", box_ssd_outputs()[1])]),
          [({"images": [1, 3, 64, 64]}, [1, BOX_SSD_ANCHORS, 8])]),
+        ("box_in_rgbx.onnx", channel_means("box_in_rgbx", [1, 4, 16, 16]),
+         [({"images": [1, 4, 16, 16]}, [1, 4])]),
+        ("box_in_2ch.onnx",
+         detector("box_in_2ch", F, [1, 2, 320, 320], F, [1, 6, 2100], 2),
+         [({"images": [1, 2, 320, 320]}, [1, 6, 2100])]),
+        ("box_names3.onnx",
+         detector("box_names3", F, [1, 3, 320, 320], F, [1, 6, 2100], 2,
+                  names="{0: 'person', 1: 'car', 2: 'bike'}"),
+         [({"images": [1, 3, 320, 320]}, [1, 6, 2100])]),
+        ("box_names_commas.onnx",
+         detector("box_names_commas", F, [1, 3, 320, 320], F, [1, 6, 2100], 2,
+                  names="{0: 'person, standing', 1: \"it's: fallen\"}"),
+         [({"images": [1, 3, 320, 320]}, [1, 6, 2100])]),
         ("two_inputs.onnx",
          detector("two_inputs", F, [1, 3, 320, 320], F, [1, 6, 2100], 2, extra_scale=True),
          [({"images": [1, 3, 320, 320], "scale": [1]}, [1, 6, 2100])]),

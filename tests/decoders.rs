@@ -189,3 +189,141 @@ fn an_open_anchor_count_is_a_warning_then_a_run_time_error_naming_both_counts() 
         "{said}"
     );
 }
+
+/// The first record's tensor `data` of `model m = onnx(DECL, decoder: raw)` on one frame
+/// of `source`.
+fn raw_output(name: &str, decl: &str, source: &str) -> Vec<f64> {
+    let dir = temp_dir(name);
+    let file = dir.join("p.vpl");
+    let text = format!(
+        "model m = onnx({decl}, decoder: raw);\n\
+         pipeline p {{ {source} | infer(m) | json | file(\"out/r.jsonl\"); }}\n"
+    );
+    std::fs::write(&file, text).expect("write");
+    run_ok(&file, &[]);
+    let records = lines(&dir.join("out/r.jsonl"));
+    records[0]["tensors"][0]["data"]
+        .as_array()
+        .expect("a raw tensor")
+        .iter()
+        .map(|v| v.as_f64().unwrap_or(f64::NAN))
+        .collect()
+}
+
+#[test]
+fn four_channel_models_get_the_colours_and_an_opaque_fourth() {
+    // box_in_rgbx.onnx outputs each input channel's mean: a red frame is (1, 0, 0, 1) in
+    // RGBX and (0, 0, 1, 1) in BGRX (videotestsrc's red is 254 of 255 after conversion).
+    let red = "test(pattern: red, resolution: 64x64, frames: 1)";
+    let near = |got: &[f64], want: [f64; 4]| {
+        got.len() == 4 && got.iter().zip(want).all(|(g, w)| (g - w).abs() < 0.01)
+    };
+    let rgbx = raw_output("rgbx", &fixture("box_in_rgbx.onnx"), red);
+    assert!(near(&rgbx, [1.0, 0.0, 0.0, 1.0]), "{rgbx:?}");
+    let bgrx = raw_output(
+        "bgrx",
+        &format!("{}, color: bgr", fixture("box_in_rgbx.onnx")),
+        red,
+    );
+    assert!(near(&bgrx, [0.0, 0.0, 1.0, 1.0]), "{bgrx:?}");
+    // Per-channel normalisation reaches the fourth channel: (255 × scale − 0.5) / 0.5.
+    let normalised = raw_output(
+        "rgbx-mean",
+        &format!(
+            "{}, mean: [0.0, 0.0, 0.0, 0.5], std: [1.0, 1.0, 1.0, 0.5]",
+            fixture("box_in_rgbx.onnx")
+        ),
+        red,
+    );
+    assert!(near(&normalised, [1.0, 0.0, 0.0, 1.0]), "{normalised:?}");
+}
+
+#[test]
+fn nhwc_f16_and_u8_inputs_feed_the_same_picture_as_nchw_f32() {
+    // The det_* fixtures share one head: out = W · pooled pixels + b, b = 320, 320, 64, 64
+    // on the box rows and 0 on the class rows, so their raw outputs can be compared.
+    let source = "test(pattern: smpte, resolution: 640x640, frames: 1)";
+    let nchw = raw_output("nchw", &fixture("det_fixed1.onnx"), source);
+    assert_eq!(nchw.len(), 6 * 8400);
+    let nhwc = raw_output("nhwc", &fixture("det_nhwc.onnx"), source);
+    let f16 = raw_output("f16", &fixture("det_f16.onnx"), source);
+    // u8 models are fed 0..=255 unscaled: (out − b) is 255 × the f32 model's.
+    let u8 = raw_output("u8", &fixture("det_u8.onnx"), source);
+    let bias = |i: usize| [320.0, 320.0, 64.0, 64.0, 0.0, 0.0][i / 8400];
+    for (i, want) in nchw.iter().enumerate() {
+        assert!(
+            (nhwc[i] - want).abs() < 1e-3,
+            "nhwc {i}: {} vs {want}",
+            nhwc[i]
+        );
+        assert!(
+            (f16[i] - want).abs() <= 0.5 + want.abs() * 2e-3,
+            "f16 {i}: {} vs {want}",
+            f16[i]
+        );
+        let scaled = (want - bias(i)) * 255.0 + bias(i);
+        assert!(
+            (u8[i] - scaled).abs() <= 0.05 + scaled.abs() * 1e-4,
+            "u8 {i}: {} vs {scaled}",
+            u8[i]
+        );
+    }
+    // Gray models run too (one channel, BT.601 luma).
+    let gray = raw_output("gray", &fixture("det_gray.onnx"), source);
+    assert_eq!(gray.len(), 6 * 2100);
+}
+
+/// NudeNet 3.4.2 (YOLOv8n, 18 classes, `names` in its metadata) without `labels:`: its
+/// own labels, and the same boxes as scripts/reference_detect.py (numpy + onnxruntime)
+/// on vtest.avi. Confidence 0.19 sits between the reference's scores (0.15 and 0.22 are
+/// the nearest on these frames), so no box is borderline.
+#[test]
+fn nudenet_labels_come_from_its_metadata_and_boxes_match_the_reference() {
+    let dir = temp_dir("nudenet-names");
+    let file = dir.join("p.vpl");
+    let model = common::asset("assets/models/nudenet_320n.onnx");
+    let video = common::asset("assets/media/vtest.avi");
+    let text = format!(
+        "model nude = onnx({model:?}, input: tensor<f32, [1, 3, 320, 320]>, decoder: yolov8(confidence: 0.19, iou: 0.45));\n\
+         pipeline p {{ file({video:?}) | decode | infer(nude) | json | file(\"out/r.jsonl\"); }}\n"
+    );
+    std::fs::write(&file, text).expect("write");
+    let check = vplc(&["check", &file.display().to_string()]);
+    assert_eq!(
+        check.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    run_ok(&file, &["--max-frames", "20"]);
+    let records = lines(&dir.join("out/r.jsonl"));
+    assert_eq!(records.len(), 20);
+    let reference_file = dir.join("reference.jsonl");
+    let status = std::process::Command::new(common::root().join(".venv/bin/python"))
+        .arg(common::root().join("scripts/reference_detect.py"))
+        .args([&model, &video, "--frames", "20", "--confidence", "0.19"])
+        .args(["--iou", "0.45", "--size", "320x320", "--out"])
+        .arg(&reference_file)
+        .status()
+        .expect("the reference script runs");
+    assert!(status.success());
+    let reference = lines(&reference_file);
+    let mut matched = 0;
+    for (i, (ours, theirs)) in records.iter().zip(&reference).enumerate() {
+        let ours = ours["objects"].as_array().expect("objects");
+        let theirs = theirs["objects"].as_array().expect("objects");
+        assert_eq!(
+            ours.len(),
+            theirs.len(),
+            "frame {i}: {ours:?} vs {theirs:?}"
+        );
+        for (o, t) in ours.iter().zip(theirs) {
+            assert_eq!(o["label"], t["label"], "frame {i}");
+            let overlap = common::iou(bbox(o), bbox(t));
+            assert!(overlap >= 0.9, "frame {i}: IoU {overlap:.3}: {o} vs {t}");
+            matched += 1;
+        }
+    }
+    assert_eq!(matched, 3, "FEET_COVERED on frames 2, 15 and 16");
+    assert_eq!(records[15]["objects"][0]["label"], "FEET_COVERED");
+}

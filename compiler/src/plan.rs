@@ -1024,6 +1024,8 @@ fn infer_props(i: &InferNode) -> Vec<(&'static str, Prop)> {
                     PixelOrder::Rgb => "rgb",
                     PixelOrder::Bgr => "bgr",
                     PixelOrder::Gray => "gray",
+                    PixelOrder::Rgbx => "rgbx",
+                    PixelOrder::Bgrx => "bgrx",
                 }
                 .into(),
             ),

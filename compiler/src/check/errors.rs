@@ -280,6 +280,13 @@ pub enum TypeError {
         span: Span,
         reason: String,
     },
+    /// The model's `names` metadata does not name each of its classes once.
+    MetadataLabelCount {
+        span: Span,
+        names: usize,
+        classes: i64,
+        output: String,
+    },
     /// A dimension the decoder needs is open in the file: checked at run time.
     OpenDimension {
         span: Span,
@@ -548,8 +555,8 @@ impl TypeError {
                         "vpl feeds images as [N, C, H, W] (NCHW) or [N, H, W, C] (NHWC) tensors".to_string(),
                     ),
                     InputProblem::Channels { shape } => (
-                        format!("`{model}` takes {shape}: no dimension holds 1 or 3 colour channels"),
-                        "vpl feeds 3 channels (rgb or bgr) or 1 (gray) in NCHW or NHWC layout".to_string(),
+                        format!("`{model}` takes {shape}: no dimension holds 1, 3 or 4 colour channels"),
+                        "vpl feeds 3 channels (rgb or bgr), 4 (rgb or bgr and an opaque 4th) or 1 (gray) in NCHW or NHWC layout".to_string(),
                     ),
                     InputProblem::Inputs { count } => (
                         format!("`{model}` has {count} inputs; vpl feeds one image tensor"),
@@ -719,6 +726,19 @@ impl TypeError {
             )
             .with_primary_label("no anchors from this")
             .with_help("give an anchors file of lines `centre_x centre_y width height` (fractions of the input), or `strides` and `per_cell` with one positive value per grid"),
+            TypeError::MetadataLabelCount {
+                span,
+                names,
+                classes,
+                output,
+            } => Diagnostic::new(
+                Code::E0311,
+                file,
+                *span,
+                format!("the model's `names` metadata has {names} labels but its output {output} has {classes} classes"),
+            )
+            .with_primary_label(format!("{names} names in the file's metadata"))
+            .with_help(format!("vpl takes a model's labels from its metadata when `labels:` is not given, but these do not fit; give the {classes} labels with `labels:`, in class order")),
             TypeError::OpenDimension {
                 span,
                 decoder,

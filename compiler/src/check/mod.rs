@@ -5,6 +5,7 @@
 mod batching;
 pub mod decoders;
 pub mod errors;
+pub mod metadata;
 pub mod model;
 pub mod outputs;
 mod sinks;

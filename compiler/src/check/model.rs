@@ -23,6 +23,9 @@ pub enum PixelOrder {
     Rgb,
     Bgr,
     Gray,
+    /// Four channels, the fourth opaque: models for RGBA/RGBX frames.
+    Rgbx,
+    Bgrx,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,6 +78,7 @@ pub struct ModelInfo {
     pub output: Option<String>,
     /// What a box decoder reads besides `output` (`check/decoders.rs`).
     pub fit: super::decoders::Fit,
+    pub labels_from: LabelsFrom,
 }
 
 impl ModelInfo {
@@ -108,21 +112,15 @@ fn floats(value: &Value) -> Option<Vec<f64>> {
     }
 }
 
-/// Ultralytics writes `names` as `{0: 'person', 1: 'fallen'}`.
-fn names_from_metadata(facts: &ModelFacts) -> Option<Vec<String>> {
-    let (_, value) = facts.metadata.iter().find(|(k, _)| k == "names")?;
-    let inner = value.trim().strip_prefix('{')?.strip_suffix('}')?;
-    inner
-        .split(',')
-        .map(|entry| {
-            let (_, name) = entry.split_once(':')?;
-            Some(
-                name.trim()
-                    .trim_matches(|c| c == '\'' || c == '"')
-                    .to_string(),
-            )
-        })
-        .collect()
+/// Where a model's labels come from, for hover.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LabelsFrom {
+    /// `labels:` in the declaration.
+    Declared,
+    /// The model's Ultralytics `names` metadata (`check/metadata.rs`).
+    Metadata,
+    /// Neither: `class0, class1, …`.
+    Numbered,
 }
 
 fn is_supported_input(dtype: DType) -> bool {
@@ -410,7 +408,7 @@ pub(super) fn analyse(
             .shape
             .get(i)
             .and_then(Dim::fixed)
-            .filter(|c| *c == 1 || *c == 3)
+            .filter(|c| matches!(*c, 1 | 3 | 4))
     };
     let (layout, channels) = if input.shape.len() != 4 {
         input_problem.get_or_insert(InputProblem::Rank {
@@ -482,6 +480,8 @@ pub(super) fn analyse(
 
     let order = match (&call.bound("color")?.value, channels) {
         (_, 1) => PixelOrder::Gray,
+        (Value::Symbol(s), 4) if s == "bgr" => PixelOrder::Bgrx,
+        (_, 4) => PixelOrder::Rgbx,
         (Value::Symbol(s), _) if s == "bgr" => PixelOrder::Bgr,
         _ => PixelOrder::Rgb,
     };
@@ -505,7 +505,8 @@ pub(super) fn analyse(
         match values.len() {
             n if n == channels as usize => values,
             1 => vec![values[0]; channels as usize],
-            3 if channels == 1 && !given => vec![values[0]],
+            // The defaults (3 zeros, 3 ones) suit gray and RGBX models too.
+            3 if (channels == 1 || channels == 4) && !given => vec![values[0]; channels as usize],
             n => {
                 if input_problem.is_none() {
                     input_problem = Some(InputProblem::PerChannel {
@@ -589,13 +590,33 @@ pub(super) fn analyse(
             outputs: all_outputs.clone(),
         });
     }
-    let labels = labels
-        .or_else(|| names_from_metadata(&facts))
-        .unwrap_or_else(|| {
-            (0..classes.unwrap_or(0))
-                .map(|i| format!("class{i}"))
-                .collect()
+    // Without `labels:`, the model's own names, if they are one per class.
+    let metadata = if labels.is_none() {
+        super::metadata::ultralytics_names(&facts)
+    } else {
+        None
+    };
+    if let (Some(names), Some(classes)) = (&metadata, classes)
+        && names.len() as i64 != classes
+    {
+        errors.push(TypeError::MetadataLabelCount {
+            span: path_arg.span,
+            names: names.len(),
+            classes,
+            output: format!("`{}` {}", output.name, shape_text(output)),
         });
+        ok = false;
+    }
+    let labels_from = match (&labels, &metadata) {
+        (Some(_), _) => LabelsFrom::Declared,
+        (None, Some(_)) => LabelsFrom::Metadata,
+        (None, None) => LabelsFrom::Numbered,
+    };
+    let labels = labels.or(metadata).unwrap_or_else(|| {
+        (0..classes.unwrap_or(0))
+            .map(|i| format!("class{i}"))
+            .collect()
+    });
 
     if !ok {
         return None;
@@ -621,6 +642,7 @@ pub(super) fn analyse(
         input_problem,
         output: chosen.map(|o| o.name.clone()),
         fit,
+        labels_from,
         facts,
     })
 }

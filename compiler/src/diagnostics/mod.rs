@@ -66,6 +66,7 @@ codes! {
     E0308: Error, "the model leaves its input size open and no `input:` declaration fixes it";
     E0309: Error, "the decoder's anchors are not as many as the model's output has";
     E0310: Error, "the decoder's anchors cannot be made: a bad anchors file or anchor parameters";
+    E0311: Error, "the labels in the model's metadata are not as many as its classes";
     E0501: Error, "a stage needs a GStreamer element that is not installed";
     E0502: Error, "an element property could not be set";
     E0503: Error, "two elements could not be linked at run time";

@@ -512,7 +512,7 @@ impl ObjectImpl for VplInfer {
                 ),
                 string(
                     "order",
-                    "Channels the model expects: rgb, bgr or gray",
+                    "Channels the model expects: rgb, bgr, gray, rgbx or bgrx (a 4th channel, opaque)",
                     DEFAULT_ORDER,
                 ),
                 string(

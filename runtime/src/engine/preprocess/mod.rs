@@ -36,6 +36,9 @@ pub enum ChannelOrder {
     Bgr,
     /// One channel: BT.601 luma of the RGB pixel (what OpenCV's `RGB2GRAY` computes).
     Gray,
+    /// Four channels, the fourth opaque (255 before normalisation): RGBA/RGBX models.
+    Rgbx,
+    Bgrx,
 }
 
 impl ChannelOrder {
@@ -44,6 +47,7 @@ impl ChannelOrder {
         match self {
             ChannelOrder::Rgb | ChannelOrder::Bgr => 3,
             ChannelOrder::Gray => 1,
+            ChannelOrder::Rgbx | ChannelOrder::Bgrx => 4,
         }
     }
 }
@@ -56,6 +60,9 @@ pub enum Resize {
     /// Scale each axis independently to fill the input (most classifiers).
     Stretch,
 }
+
+/// The fourth channel of an RGBX model: frames have no alpha, so every pixel is opaque.
+const OPAQUE: f32 = 255.0;
 
 /// The grey Ultralytics pads letterboxed images with, before normalisation.
 pub const PAD_VALUE: u8 = 114;
@@ -201,7 +208,7 @@ pub fn try_preprocess(
     config: &PreprocessConfig,
     out: &mut [f32],
 ) -> Result<Letterbox, PreprocessError> {
-    let (mul, add) = normalisation(config)?;
+    let (mul, add) = normalisation_n::<4>(config)?;
     run(frame, config, out.len(), |out_index, channel, value| {
         out[out_index] = value * mul[channel] + add[channel];
     })
@@ -223,11 +230,23 @@ pub fn try_preprocess_u8(
 pub(crate) fn normalisation(
     config: &PreprocessConfig,
 ) -> Result<([f32; 3], [f32; 3]), PreprocessError> {
+    normalisation_n::<3>(config)
+}
+
+/// [`normalisation`] for up to `N` channels (4 on the CPU: RGBX models).
+fn normalisation_n<const N: usize>(
+    config: &PreprocessConfig,
+) -> Result<([f32; N], [f32; N]), PreprocessError> {
     let channels = config.order.channels();
-    let pick = |values: &[f32], name: &str, default: f32| -> Result<[f32; 3], PreprocessError> {
+    if channels > N {
+        return Err(PreprocessError::Normalisation(format!(
+            "{channels} channels, this path feeds at most {N}"
+        )));
+    }
+    let pick = |values: &[f32], name: &str, default: f32| -> Result<[f32; N], PreprocessError> {
         match values.len() {
-            0 => Ok([default; 3]),
-            1 => Ok([values[0]; 3]),
+            0 => Ok([default; N]),
+            1 => Ok([values[0]; N]),
             n if n == channels => Ok(std::array::from_fn(|c| values[c.min(n - 1)])),
             n => Err(PreprocessError::Normalisation(format!(
                 "{name} has {n} values for {channels} channels"
@@ -295,6 +314,17 @@ fn run(
                 write(base + 2 * channel_step, 2, r);
             }
             ChannelOrder::Gray => write(base, 0, 0.299 * r + 0.587 * g + 0.114 * b),
+            ChannelOrder::Rgbx | ChannelOrder::Bgrx => {
+                let (first, last) = if order == ChannelOrder::Rgbx {
+                    (r, b)
+                } else {
+                    (b, r)
+                };
+                write(base, 0, first);
+                write(base + channel_step, 1, g);
+                write(base + 2 * channel_step, 2, last);
+                write(base + 3 * channel_step, 3, OPAQUE);
+            }
         }
     };
     match &reader {
