@@ -327,3 +327,39 @@ fn nudenet_labels_come_from_its_metadata_and_boxes_match_the_reference() {
     assert_eq!(matched, 3, "FEET_COVERED on frames 2, 15 and 16");
     assert_eq!(records[15]["objects"][0]["label"], "FEET_COVERED");
 }
+
+#[test]
+fn a_two_output_decoder_runs_on_crops() {
+    // yolov5 finds a dog at (44, 22) 40 x 20; ssd runs on that crop, stretched to 64 x 64
+    // (1.6 x, 3.2 y), and its two faces come back in frame pixels.
+    let dir = temp_dir("ssd-crops");
+    let file = dir.join("p.vpl");
+    let text = format!(
+        "model y5 = onnx({}, labels: [\"cat\", \"dog\"], decoder: yolov5());\n\
+         model face = onnx({}, labels: [\"face\"], decoder: ssd(strides: [32, 64], per_cell: [2, 3]));\n\
+         pipeline p {{ test(resolution: 128x128, frames: 1) | infer(y5) | infer(face, on: [\"dog\"]) | json | file(\"out/r.jsonl\"); }}\n",
+        fixture("box_yolov5.onnx"),
+        fixture("box_ssd.onnx")
+    );
+    std::fs::write(&file, text).expect("write");
+    run_ok(&file, &[]);
+    let records = lines(&dir.join("out/r.jsonl"));
+    let objects = records[0]["objects"].as_array().expect("objects");
+    let faces: Vec<serde_json::Value> = objects
+        .iter()
+        .filter(|o| o["label"] == "face")
+        .cloned()
+        .collect();
+    let sigmoid = |x: f64| 1.0 / (1.0 + (-x).exp());
+    assert_boxes(
+        &faces,
+        &[
+            (
+                "face",
+                sigmoid(2.0),
+                [44.0 + 30.0 / 1.6, 22.0 + 14.0 / 3.2, 12.5, 3.75],
+            ),
+            ("face", sigmoid(1.0), [44.0 + 10.0, 22.0 + 5.0, 20.0, 10.0]),
+        ],
+    );
+}
