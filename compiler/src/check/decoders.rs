@@ -145,10 +145,13 @@ pub(super) fn choose<'a>(
                 .filter(|o| o.shape.len() == 3 && last(o).is_some_and(|k| k > 5))
                 .collect();
             match fits.as_slice() {
-                [only] => Ok(Chosen {
-                    scores: only,
-                    boxes: None,
-                }),
+                [only] => {
+                    pairs_check(kind, decoder, facts, only, errors)?;
+                    Ok(Chosen {
+                        scores: only,
+                        boxes: None,
+                    })
+                }
                 [] => Ok(Chosen {
                     scores: first,
                     boxes: None,
@@ -232,6 +235,9 @@ pub(super) fn choose<'a>(
                     }
                 }
             };
+            if kind == Decoder::Detr && boxes.is_none() && named_scores.is_none() {
+                pairs_check(kind, decoder, facts, scores, errors)?;
+            }
             Ok(Chosen { scores, boxes })
         }
         Decoder::Yolov8 | Decoder::Classify | Decoder::Raw => Ok(Chosen {
@@ -239,6 +245,36 @@ pub(super) fn choose<'a>(
             boxes: None,
         }),
     }
+}
+
+/// A one-output decoder (yolov5, detr) whose output has a sibling for the same anchors
+/// (`[1, 896, 16]` and `[1, 896, 1]`): boxes and scores apart, an SSD-style head. Refused
+/// (E0304, suggesting `ssd`) unless `output:` names the output to read.
+fn pairs_check(
+    kind: Decoder,
+    decoder: &BoundCall,
+    facts: &ModelFacts,
+    chosen: &TensorFacts,
+    errors: &mut Vec<TypeError>,
+) -> Result<(), ()> {
+    let sibling = facts.outputs.iter().any(|o| {
+        o.name != chosen.name && o.shape.len() == 3 && o.shape.get(1) == chosen.shape.get(1)
+    });
+    if !sibling {
+        return Ok(());
+    }
+    errors.push(TypeError::BoxDecoderShape {
+        span: decoder.span,
+        decoder: decoder.name.clone(),
+        output: format!("`{}` {}", chosen.name, shape_text(chosen)),
+        outputs: Some(super::model::outputs_text(&facts.outputs)),
+        problem: match kind {
+            Decoder::Yolov5 => BoxProblem::NotYolov5,
+            _ => BoxProblem::NotDetr,
+        },
+        suggest: Some("ssd"),
+    });
+    Err(())
 }
 
 /// Everything `read` needs to know about the model and the declaration.

@@ -699,7 +699,7 @@ impl TypeError {
                 match suggest {
                     Some(other) => d
                         .with_suggestion(format!("{other}()"))
-                        .with_help(format!("{help}; this shape looks like `{other}`: try `decoder: {other}()`")),
+                        .with_help(format!("{help}; this looks like what `{other}` reads: try `decoder: {other}()`")),
                     None => d.with_help(help),
                 }
             }
