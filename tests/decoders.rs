@@ -363,3 +363,84 @@ fn a_two_output_decoder_runs_on_crops() {
         ],
     );
 }
+
+/// Each box decoder on real 768x576 frames (letterboxed for yolov5: 96 rows of padding;
+/// stretched for detr and ssd) against scripts/reference_boxes.py, numpy + onnxruntime
+/// written from the models' own definitions: the same objects, IoU ≥ 0.999.
+#[test]
+fn box_decoders_match_the_numpy_reference_on_real_frames() {
+    let video = common::asset("assets/media/vtest.avi");
+    let cases: [(&str, &str, &str, &[&str]); 4] = [
+        ("box_yolov5.onnx", "yolov5", "yolov5()", &[]),
+        (
+            "box_yolox.onnx",
+            "yolov5",
+            "yolov5(grid: true, strides: [32, 64])",
+            &["--grid", "32,64"],
+        ),
+        (
+            "box_detr2.onnx",
+            "detr",
+            "detr(activation: softmax)",
+            &["--activation", "softmax", "--boxes", "pred_boxes"],
+        ),
+        (
+            "box_ssd.onnx",
+            "ssd",
+            "ssd(strides: [32, 64], per_cell: [2, 3])",
+            &[
+                "--boxes",
+                "regressors",
+                "--strides",
+                "32,64",
+                "--per-cell",
+                "2,3",
+            ],
+        ),
+    ];
+    for (file, kind, decoder, reference_args) in cases {
+        let dir = temp_dir(&format!("reference-{file}"));
+        let program = dir.join("p.vpl");
+        let model = common::asset(&format!("tests/fixtures/models/{file}"));
+        std::fs::write(
+            &program,
+            format!(
+                "model m = onnx({model:?}, decoder: {decoder});\n\
+                 pipeline p {{ file({video:?}) | decode | infer(m) | json | file(\"out/r.jsonl\"); }}\n"
+            ),
+        )
+        .expect("write");
+        run_ok(&program, &["--max-frames", "2"]);
+        let ours = lines(&dir.join("out/r.jsonl"));
+        let reference_file = dir.join("reference.jsonl");
+        let status = std::process::Command::new(common::root().join(".venv/bin/python"))
+            .arg(common::root().join("scripts/reference_boxes.py"))
+            .args([kind, &model, &video, "--frames", "2"])
+            .args(reference_args)
+            .arg("--out")
+            .arg(&reference_file)
+            .status()
+            .expect("the reference script runs");
+        assert!(status.success(), "{file}");
+        let theirs = lines(&reference_file);
+        assert_eq!((ours.len(), theirs.len()), (2, 2), "{file}");
+        for (o, t) in ours.iter().zip(&theirs) {
+            let (o, t) = (
+                o["objects"].as_array().expect("objects"),
+                t["objects"].as_array().expect("objects"),
+            );
+            assert!(!o.is_empty(), "{file}: no objects");
+            assert_eq!(o.len(), t.len(), "{file}: {o:?} vs {t:?}");
+            for (a, b) in o.iter().zip(t) {
+                assert_eq!(a["class_id"], b["class_id"], "{file}");
+                let (ca, cb) = (a["confidence"].as_f64(), b["confidence"].as_f64());
+                assert!(
+                    (ca.unwrap_or(0.0) - cb.unwrap_or(1.0)).abs() < 1e-4,
+                    "{file}: {a} vs {b}"
+                );
+                let overlap = common::iou(bbox(a), bbox(b));
+                assert!(overlap >= 0.999, "{file}: IoU {overlap:.4}: {a} vs {b}");
+            }
+        }
+    }
+}
