@@ -44,6 +44,11 @@ pub struct Fit {
     pub anchors: Vec<[f64; 4]>,
 }
 
+/// The largest stride and anchors per cell the anchor parameters take (the runtime reads
+/// them as 32-bit numbers; real heads use strides up to 128 and a few anchors a cell).
+const MAX_STRIDE: i64 = 65536;
+const MAX_PER_CELL: i64 = 1024;
+
 /// More classes than a detector is trained on (LVIS has 1203): a last dimension above
 /// this, with fewer rows, is a YOLOv8 output's anchors.
 const MOST_CLASSES: i64 = 1300;
@@ -333,10 +338,12 @@ pub(super) fn read(
             };
             if cx.decoder.boolean("grid") == Some(true) {
                 let strides = ints(cx.decoder, "strides");
-                if strides.is_empty() || strides.iter().any(|s| *s < 1) {
+                if strides.is_empty() || strides.iter().any(|s| !(1..=MAX_STRIDE).contains(s)) {
                     errors.push(TypeError::BadAnchors {
                         span: arg_span(cx.decoder, "strides"),
-                        reason: "`strides` needs at least one stride of 1 or more".into(),
+                        reason: format!(
+                            "`strides` needs at least one stride, each from 1 to {MAX_STRIDE}"
+                        ),
                     });
                     return Err(());
                 }
@@ -429,12 +436,13 @@ pub(super) fn read(
                     let per_cell = ints(cx.decoder, "per_cell");
                     if strides.is_empty()
                         || strides.len() != per_cell.len()
-                        || strides.iter().chain(&per_cell).any(|v| *v < 1)
+                        || strides.iter().any(|v| !(1..=MAX_STRIDE).contains(v))
+                        || per_cell.iter().any(|v| !(1..=MAX_PER_CELL).contains(v))
                     {
                         errors.push(TypeError::BadAnchors {
                             span: cx.decoder_span,
                             reason: format!(
-                                "`strides` ({} values) and `per_cell` ({} values) must have one positive value each per grid",
+                                "`strides` ({} values, each 1 to {MAX_STRIDE}) and `per_cell` ({} values, each 1 to {MAX_PER_CELL}) must have one value each per grid",
                                 strides.len(),
                                 per_cell.len()
                             ),
@@ -570,7 +578,8 @@ fn anchors_fit(
 }
 
 fn ceil_div(size: u32, stride: i64) -> i64 {
-    (i64::from(size) + stride - 1) / stride
+    let stride = stride.max(1);
+    i64::from(size) / stride + i64::from(i64::from(size) % stride != 0)
 }
 
 /// Σ ⌈h/s⌉·⌈w/s⌉·k: the anchors of one grid per stride (the runtime's `engine::ssd`
@@ -579,8 +588,12 @@ pub fn grid_anchors(w: u32, h: u32, strides: &[i64], per_cell: &[i64]) -> i64 {
     strides
         .iter()
         .zip(per_cell)
-        .map(|(s, k)| ceil_div(h, *s) * ceil_div(w, *s) * k)
-        .sum()
+        .map(|(s, k)| {
+            ceil_div(h, *s)
+                .saturating_mul(ceil_div(w, *s))
+                .saturating_mul(*k)
+        })
+        .fold(0, i64::saturating_add)
 }
 
 fn read_anchors(
@@ -593,9 +606,14 @@ fn read_anchors(
     let lines = match cx.host.read_labels(&path) {
         Ok(lines) => lines,
         Err(e) => {
+            let why = match e {
+                crate::facts::FactError::NotFound => "there is no such file".to_string(),
+                crate::facts::FactError::Unreadable(r) | crate::facts::FactError::Invalid(r) => r,
+                crate::facts::FactError::Unavailable(r) => r,
+            };
             errors.push(TypeError::BadAnchors {
                 span,
-                reason: format!("`{file}` cannot be read: {e:?}"),
+                reason: format!("`{file}` cannot be read: {why}"),
             });
             return Err(());
         }
@@ -642,5 +660,14 @@ mod tests {
         assert_eq!(grid_anchors(128, 128, &[8, 16], &[2, 6]), 896);
         // Sizes that do not divide: partial cells count.
         assert_eq!(grid_anchors(100, 50, &[32], &[1]), 4 * 2);
+        // Nothing overflows, whatever the numbers.
+        assert_eq!(
+            grid_anchors(u32::MAX, u32::MAX, &[i64::MAX], &[i64::MAX]),
+            i64::MAX
+        );
+        assert_eq!(
+            grid_anchors(u32::MAX, u32::MAX, &[1], &[i64::MAX]),
+            i64::MAX
+        );
     }
 }

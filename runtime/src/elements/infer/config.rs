@@ -104,6 +104,15 @@ impl Config {
                             b.anchor_strides, b.anchor_per_cell
                         ));
                     }
+                    let count = strides.iter().zip(&per_cell).try_fold(0u64, |n, (st, k)| {
+                        let (gw, gh) = (s.input_width.div_ceil(*st), s.input_height.div_ceil(*st));
+                        n.checked_add(u64::from(gw) * u64::from(gh) * u64::from(*k))
+                    });
+                    if count.is_none_or(|n| n > MAX_ANCHORS) {
+                        return Err(format!(
+                            "properties `anchor-strides` and `anchor-per-cell` make more than {MAX_ANCHORS} anchors"
+                        ));
+                    }
                     generate_anchors(&strides, &per_cell, (s.input_width, s.input_height))
                 } else {
                     anchors(&b.anchors)?
@@ -226,6 +235,8 @@ impl Config {
 }
 
 pub const DEFAULT_ACTIVATION: &str = "sigmoid";
+/// More anchors than any model outputs (BlazeFace: 896, YOLOX at 1280: 33,600).
+const MAX_ANCHORS: u64 = 10_000_000;
 pub const DEFAULT_ANCHOR_STRIDES: &str = "8,16";
 pub const DEFAULT_ANCHOR_PER_CELL: &str = "2,6";
 
