@@ -99,6 +99,8 @@ FIXTURES = [
     # Ultralytics `names` metadata: three names for two classes (E0311); names with commas.
     "box_names3.onnx",
     "box_names_commas.onnx",
+    # Two outputs that could be boxes (and two scores): `boxes:` and `output:` choose.
+    "box_two_boxes.onnx",
 ]
 
 ULTRALYTICS_NAMES = "{0: 'person', 1: 'fallen'}"
@@ -388,6 +390,11 @@ def fixture_models():
          detector("box_names_commas", F, [1, 3, 320, 320], F, [1, 6, 2100], 2,
                   names="{0: 'person, standing', 1: \"it's: fallen\"}"),
          [({"images": [1, 3, 320, 320]}, [1, 6, 2100])]),
+        ("box_two_boxes.onnx",
+         constant_model("box_two_boxes", [("boxes_a", [BOX_DETR2_BOXES]),
+                                          ("boxes_b", [BOX_DETR2_BOXES]),
+                                          ("logits", [BOX_DETR2_LOGITS])]),
+         [({"images": [1, 3, 64, 64]}, [1, 3, 4])]),
         ("two_inputs.onnx",
          detector("two_inputs", F, [1, 3, 320, 320], F, [1, 6, 2100], 2, extra_scale=True),
          [({"images": [1, 3, 320, 320], "scale": [1]}, [1, 6, 2100])]),

@@ -136,6 +136,14 @@ pub(super) fn choose<'a>(
             outputs: super::model::outputs_text(candidates),
         });
     };
+    let ambiguous_boxes = |errors: &mut Vec<TypeError>, candidates: Vec<&TensorFacts>| {
+        errors.push(TypeError::AmbiguousBoxes {
+            span: decoder.span,
+            decoder: decoder.name.clone(),
+            candidates: candidates.iter().map(|o| o.name.clone()).collect(),
+            outputs: super::model::outputs_text(candidates),
+        });
+    };
     match kind {
         Decoder::Yolov5 => {
             if let Some(scores) = named_scores {
@@ -197,14 +205,14 @@ pub(super) fn choose<'a>(
                                 [only] if narrow => Some(*only),
                                 [] => None,
                                 _ => {
-                                    ambiguous(errors, wide);
+                                    ambiguous_boxes(errors, wide);
                                     return Err(());
                                 }
                             }
                         }
                         (_, []) => None,
                         _ => {
-                            ambiguous(errors, fours);
+                            ambiguous_boxes(errors, fours);
                             return Err(());
                         }
                     }

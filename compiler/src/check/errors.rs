@@ -280,6 +280,13 @@ pub enum TypeError {
         span: Span,
         reason: String,
     },
+    /// Several outputs could be a box decoder's boxes and `boxes:` does not say which.
+    AmbiguousBoxes {
+        span: Span,
+        decoder: String,
+        candidates: Vec<String>,
+        outputs: String,
+    },
     /// The model's `names` metadata does not name each of its classes once.
     MetadataLabelCount {
         span: Span,
@@ -726,6 +733,22 @@ impl TypeError {
             )
             .with_primary_label("no anchors from this")
             .with_help("give an anchors file of lines `centre_x centre_y width height` (fractions of the input), or `strides` and `per_cell` with one positive value per grid"),
+            TypeError::AmbiguousBoxes {
+                span,
+                decoder,
+                candidates,
+                outputs,
+            } => Diagnostic::new(
+                Code::E0304,
+                file,
+                *span,
+                format!("decoder `{decoder}` could read its boxes from {} of the model's outputs: {outputs}", candidates.len()),
+            )
+            .with_primary_label("which output holds the boxes?")
+            .with_help(format!(
+                "name the boxes output in the decoder, e.g. `{decoder}(boxes: \"{}\")`, and the scores with the model's `output:` if needed",
+                candidates.first().map_or("", String::as_str)
+            )),
             TypeError::MetadataLabelCount {
                 span,
                 names,
