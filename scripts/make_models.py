@@ -86,6 +86,22 @@ FIXTURES = [
     "labels3.txt",
     "labels2_blank_lines.txt",
     "ocr_ctc_plain.onnx",
+    # Box decoders (docs/decoders.md): outputs known exactly.
+    "box_yolov5.onnx",
+    "box_yolox.onnx",
+    "box_yolox_open.onnx",
+    "box_detr.onnx",
+    "box_detr2.onnx",
+    "box_ssd.onnx",
+    "box_ssd.anchors",
+    # Inputs: 4 channels fed, 2 channels refused (E0302).
+    "box_in_rgbx.onnx",
+    "box_in_2ch.onnx",
+    # Ultralytics `names` metadata: three names for two classes (E0311); names with commas.
+    "box_names3.onnx",
+    "box_names_commas.onnx",
+    # Two outputs that could be boxes (and two scores): `boxes:` and `output:` choose.
+    "box_two_boxes.onnx",
 ]
 
 ULTRALYTICS_NAMES = "{0: 'person', 1: 'fallen'}"
@@ -199,6 +215,80 @@ def yolov5_like():
                    [value("output0", TensorProto.FLOAT, [1, 25200, 85])])
 
 
+# Box decoder fixtures: each output is a constant (+ 0 x the input's mean, so the input is
+# used), so tests/decoders.rs can check each decoder's arithmetic exactly.
+BOX_YOLOV5 = [  # [1, 3, 5 + 2]: cx, cy, w, h, objectness, class scores (64x64 input)
+    [32.0, 16.0, 20.0, 10.0, 0.9, 0.2, 0.8],  # 0.72, class 1
+    [10.0, 50.0, 8.0, 8.0, 0.5, 0.6, 0.1],    # 0.30, class 0
+    [40.0, 40.0, 10.0, 10.0, 0.1, 0.9, 0.9],  # 0.09: below 0.25
+]
+BOX_YOLOX = [  # [1, 5, 7]: strides 32 (2x2 cells) then 64 (1 cell) over 64x64
+    [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+    [0.5, 0.5, 0.6931471805599453, 0.0, 0.9, 0.1, 1.0],  # cell (1, 0): centre (48, 16), 64x32
+    [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+    [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+    [0.5, 0.5, -1.3862943611198906, -1.3862943611198906, 0.8, 1.0, 0.0],  # (0, 0) @64: centre (32, 32), 16x16
+]
+BOX_DETR = [  # [1, 4, 4 + 2]: normalised cx, cy, w, h, class probabilities
+    [0.5, 0.25, 0.5, 0.25, 0.9, 0.05],
+    [0.25, 0.75, 0.25, 0.25, 0.1, 0.7],
+    [0.5, 0.25, 0.5, 0.25, 0.6, 0.05],  # overlaps the first: kept, no NMS
+    [0.8, 0.8, 0.1, 0.1, 0.2, 0.3],     # below 0.5
+]
+BOX_DETR2_LOGITS = [  # [1, 3, 2 + 1]: the last logit is "no object"
+    [2.0, 0.0, 0.0],
+    [0.0, 0.0, 3.0],
+    [0.0, 1.0, 0.0],
+]
+BOX_DETR2_BOXES = [[0.5, 0.5, 0.5, 0.5], [0.2, 0.2, 0.1, 0.1], [0.25, 0.25, 0.25, 0.25]]
+# ssd: strides [32, 64], per_cell [2, 3] over 64x64: 2x2x2 + 1x1x3 = 11 anchors.
+BOX_SSD_ANCHORS = 11
+
+
+def box_ssd_outputs():
+    boxes = np.zeros((1, BOX_SSD_ANCHORS, 8), dtype=np.float32)  # 4 + 2 keypoints
+    scores = np.full((1, BOX_SSD_ANCHORS, 1), -5.0, dtype=np.float32)
+    # Anchor 2: cell (1, 0) of the stride-32 grid, centre (48, 16).
+    boxes[0, 2, :4] = [-8.0, 4.0, 20.0, 12.0]  # centre (40, 20), 20x12
+    scores[0, 2, 0] = 2.0
+    # Anchor 9: the stride-64 cell, centre (32, 32).
+    boxes[0, 9, :4] = [0.0, 0.0, 32.0, 32.0]
+    scores[0, 9, 0] = 1.0
+    return boxes, scores
+
+
+def constant_model(name, outputs, in_shape=(1, 3, 64, 64), out_shapes=None):
+    """`outputs`: (name, array) each; the model's outputs are those constants."""
+    g = Graph()
+    zero = g.op("Mul", [g.op("ReduceMean", ["images"], keepdims=0),
+                        g.const("zero", np.array(0.0, dtype=np.float32))])
+    declared = []
+    for i, (out, array) in enumerate(outputs):
+        array = np.asarray(array, dtype=np.float32)
+        if out_shapes and isinstance(out_shapes[i][1], str):
+            # Rows [0, input height): all of them, but a length ONNX cannot know.
+            height = g.op("Slice", [g.op("Shape", ["images"]),
+                                    g.const("s", np.array([2], dtype=np.int64)),
+                                    g.const("e", np.array([3], dtype=np.int64))])
+            array_name = g.op("Slice", [g.const(out, array),
+                                        g.const("s", np.array([0], dtype=np.int64)),
+                                        height, g.const("a", np.array([1], dtype=np.int64))])
+            g.op("Add", [array_name, zero], out)
+        else:
+            g.op("Add", [g.const(out, array), zero], out)
+        shape = out_shapes[i] if out_shapes else list(array.shape)
+        declared.append(value(out, TensorProto.FLOAT, shape))
+    return g.model(name, [value("images", TensorProto.FLOAT, list(in_shape))], declared)
+
+
+def channel_means(name, in_shape):
+    """[1, 4, H, W] -> [1, 4]: each channel's mean, so `decoder: raw` shows what was fed."""
+    g = Graph()
+    g.op("ReduceMean", ["images"], "means", axes=[2, 3], keepdims=0)
+    return g.model(name, [value("images", TensorProto.FLOAT, in_shape)],
+                   [value("means", TensorProto.FLOAT, [in_shape[0], in_shape[1]])])
+
+
 def classifier(name, in_shape, classes, *, out4d=False):
     g = Graph()
     mean = g.op("GlobalAveragePool", ["input"])  # [N, 3, 1, 1]
@@ -284,6 +374,42 @@ def fixture_models():
          [({"input": [1, 3, 64, 64]}, [1, 3])]),
         ("cls_4d.onnx", classifier("cls_4d", [1, 3, 64, 64], 5, out4d=True),
          [({"input": [1, 3, 64, 64]}, [1, 5, 1, 1])]),
+        ("box_yolov5.onnx", constant_model("box_yolov5", [("output0", [BOX_YOLOV5])]),
+         [({"images": [1, 3, 64, 64]}, [1, 3, 7])]),
+        ("box_yolox.onnx", constant_model("box_yolox", [("output", [BOX_YOLOX])]),
+         [({"images": [1, 3, 64, 64]}, [1, 5, 7])]),
+        ("box_yolox_open.onnx",
+         constant_model("box_yolox_open", [("output", [BOX_YOLOX])],
+                        in_shape=(1, 3, "height", "width"), out_shapes=[[1, "anchors", 7]]),
+         [({"images": [1, 3, 64, 64]}, [1, 5, 7])]),
+        ("box_detr.onnx", constant_model("box_detr", [("output", [BOX_DETR])]),
+         [({"images": [1, 3, 64, 64]}, [1, 4, 6])]),
+        ("box_detr2.onnx",
+         constant_model("box_detr2", [("pred_logits", [BOX_DETR2_LOGITS]),
+                                      ("pred_boxes", [BOX_DETR2_BOXES])]),
+         [({"images": [1, 3, 64, 64]}, [1, 3, 3])]),
+        ("box_ssd.onnx",
+         constant_model("box_ssd", [("regressors", box_ssd_outputs()[0]),
+                                    ("classificators", box_ssd_outputs()[1])]),
+         [({"images": [1, 3, 64, 64]}, [1, BOX_SSD_ANCHORS, 8])]),
+        ("box_in_rgbx.onnx", channel_means("box_in_rgbx", [1, 4, 16, 16]),
+         [({"images": [1, 4, 16, 16]}, [1, 4])]),
+        ("box_in_2ch.onnx",
+         detector("box_in_2ch", F, [1, 2, 320, 320], F, [1, 6, 2100], 2),
+         [({"images": [1, 2, 320, 320]}, [1, 6, 2100])]),
+        ("box_names3.onnx",
+         detector("box_names3", F, [1, 3, 320, 320], F, [1, 6, 2100], 2,
+                  names="{0: 'person', 1: 'car', 2: 'bike'}"),
+         [({"images": [1, 3, 320, 320]}, [1, 6, 2100])]),
+        ("box_names_commas.onnx",
+         detector("box_names_commas", F, [1, 3, 320, 320], F, [1, 6, 2100], 2,
+                  names="{0: 'person, standing', 1: \"it's: fallen\"}"),
+         [({"images": [1, 3, 320, 320]}, [1, 6, 2100])]),
+        ("box_two_boxes.onnx",
+         constant_model("box_two_boxes", [("boxes_a", [BOX_DETR2_BOXES]),
+                                          ("boxes_b", [BOX_DETR2_BOXES]),
+                                          ("logits", [BOX_DETR2_LOGITS])]),
+         [({"images": [1, 3, 64, 64]}, [1, 3, 4])]),
         ("two_inputs.onnx",
          detector("two_inputs", F, [1, 3, 320, 320], F, [1, 6, 2100], 2, extra_scale=True),
          [({"images": [1, 3, 320, 320], "scale": [1]}, [1, 6, 2100])]),
@@ -320,7 +446,7 @@ def check_fixture(file_name, model, data, runs) -> None:
     for shapes, expected in runs:
         feeds = {n: np.zeros(s, dtype=helper.tensor_dtype_to_np_dtype(elem[n]))
                  for n, s in shapes.items()}
-        (y,) = sess.run(None, feeds)
+        y = sess.run(None, feeds)[0]
         assert list(y.shape) == expected, f"{file_name}: output {list(y.shape)}, expected {expected}"
         assert y.dtype == out_elem, f"{file_name}: output {y.dtype}, expected {out_elem}"
         for want, got in zip(declared_out, y.shape):
@@ -352,6 +478,15 @@ def make_fixtures(out: str) -> None:
     contents["truncated.onnx"] = contents["det_fixed1.onnx"][:200]
     contents["labels3.txt"] = b"person\ncar\nbike\n"
     contents["labels2_blank_lines.txt"] = b"person\n\nfallen\n\n"
+    # The anchors ssd(strides: [32, 64], per_cell: [2, 3]) makes over 64x64, as a file.
+    lines = []
+    for stride, per_cell in ((32, 2), (64, 3)):
+        cells = 64 // stride
+        for y in range(cells):
+            for x in range(cells):
+                lines += [f"{(x + 0.5) / cells} {(y + 0.5) / cells} 1 1"] * per_cell
+    assert len(lines) == BOX_SSD_ANCHORS
+    contents["box_ssd.anchors"] = ("\n".join(lines) + "\n").encode()
     _must_not_load("not_onnx.onnx", contents["not_onnx.onnx"])
     _must_not_load("truncated.onnx", contents["truncated.onnx"])
     assert sorted(contents) == sorted(FIXTURES), sorted(set(contents) ^ set(FIXTURES))

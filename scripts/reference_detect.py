@@ -5,7 +5,8 @@
 
 Writes one JSON line per frame, {"frame": i, "objects": [{"class_id", "confidence",
 "bbox": {"x", "y", "w", "h"}}]}, boxes in source-frame pixels (top-left and size),
-best first. vpl's runtime records are compared against this file: same number of boxes
+best first (each with its "label" when the model has Ultralytics `names` metadata;
+`--size WxH` for a model whose input size is open). vpl's runtime records are compared against this file: same number of boxes
 per frame, IoU >= 0.9 per matched box.
 
 It follows the definitions of the runtime's `engine::preprocess` and `engine::decode`
@@ -27,6 +28,7 @@ It follows the definitions of the runtime's `engine::preprocess` and `engine::de
 """
 
 import argparse
+import ast
 import json
 import re
 import subprocess
@@ -186,6 +188,8 @@ def main():
     parser.add_argument("--max", type=int, default=300)
     parser.add_argument("--pixels", choices=["i420", "rgb"], default="i420",
                         help="decode to I420 and convert here (default), or to RGB with videoconvert")
+    parser.add_argument("--size", default=None,
+                        help="WxH: the input size for a model that leaves it open (NudeNet: 320x320)")
     parser.add_argument("--out", default="reference.jsonl")
     parser.add_argument("--threads", type=int, default=0, help="ONNX Runtime intra-op threads (0: its default)")
     args = parser.parse_args()
@@ -196,12 +200,20 @@ def main():
     session = ort.InferenceSession(args.model, options, providers=["CPUExecutionProvider"])
     model_input = session.get_inputs()[0]
     _, _, height, width = model_input.shape
+    if args.size:
+        width, height = (int(v) for v in args.size.split("x"))
+    # Ultralytics' `names` metadata, a Python dict literal: each object gets its label.
+    names_text = session.get_modelmeta().custom_metadata_map.get("names")
+    names = ast.literal_eval(names_text) if names_text else {}
     source = video_size(args.video)
     with open(args.out, "w") as out:
         for i, image in enumerate(frames(args.video, args.frames, args.pixels, *source)):
             tensor, mapping = letterbox(image, (width, height))
             output = session.run(None, {model_input.name: tensor})[0][0]
             objects = decode(output, mapping, source, args.confidence, args.iou, args.max)
+            for o in objects:
+                if o["class_id"] in names:
+                    o["label"] = names[o["class_id"]]
             out.write(json.dumps({"frame": i, "objects": objects}) + "\n")
             print(f"frame {i}: {len(objects)} boxes", file=sys.stderr)
 

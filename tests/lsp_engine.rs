@@ -224,6 +224,23 @@ fn a_model_hover_lists_every_output_and_the_one_decoded() {
 }
 
 #[test]
+fn a_model_hover_says_its_labels_come_from_its_metadata() {
+    let text = "model det = onnx(\"models/names.onnx\", decoder: yolov8());\n\
+                pipeline p { test() | infer(det) | json | stdout; }\n";
+    let mut e =
+        Engine::new(host().with_file("/work/models/names.onnx", fixture("box_names_commas.onnx")));
+    e.open(URI, PathBuf::from("/work/demo.vpl"), 1, text.to_string());
+    let hover = e.hover(URI, at(text, "model d‸et")).expect("a hover");
+    assert!(
+        hover.markdown.contains(
+            "Labels (from the model's `names` metadata): person, standing, it's: fallen."
+        ),
+        "{}",
+        hover.markdown
+    );
+}
+
+#[test]
 fn hovers_drawn_on_the_source() {
     let mut e = engine(DEMO);
     let cursors = [

@@ -1024,6 +1024,8 @@ fn infer_props(i: &InferNode) -> Vec<(&'static str, Prop)> {
                     PixelOrder::Rgb => "rgb",
                     PixelOrder::Bgr => "bgr",
                     PixelOrder::Gray => "gray",
+                    PixelOrder::Rgbx => "rgbx",
+                    PixelOrder::Bgrx => "bgrx",
                 }
                 .into(),
             ),
@@ -1064,6 +1066,59 @@ fn infer_props(i: &InferNode) -> Vec<(&'static str, Prop)> {
             props.push(("confidence", Prop::Float(*confidence)));
             props.push(("iou", Prop::Float(*iou)));
             props.push(("max-detections", Prop::UInt(*max as u64)));
+        }
+        Decoder::Yolov5 {
+            confidence,
+            iou,
+            max,
+            strides,
+        } => {
+            props.push(("decoder", Prop::Str("yolov5".into())));
+            props.push(("confidence", Prop::Float(*confidence)));
+            props.push(("iou", Prop::Float(*iou)));
+            props.push(("max-detections", Prop::UInt(*max as u64)));
+            if !strides.is_empty() {
+                props.push(("grid-strides", Prop::Str(join(strides))));
+            }
+        }
+        Decoder::Detr {
+            confidence,
+            max,
+            activation,
+            boxes,
+        } => {
+            props.push(("decoder", Prop::Str("detr".into())));
+            props.push(("confidence", Prop::Float(*confidence)));
+            props.push(("max-detections", Prop::UInt(*max as u64)));
+            props.push(("activation", Prop::Str(activation.clone())));
+            props.push(("boxes-output", Prop::Str(boxes.clone())));
+        }
+        Decoder::Ssd {
+            confidence,
+            iou,
+            max,
+            activation,
+            boxes,
+            anchors,
+            strides,
+            per_cell,
+        } => {
+            props.push(("decoder", Prop::Str("ssd".into())));
+            props.push(("confidence", Prop::Float(*confidence)));
+            props.push(("iou", Prop::Float(*iou)));
+            props.push(("max-detections", Prop::UInt(*max as u64)));
+            props.push(("activation", Prop::Str(activation.clone())));
+            props.push(("boxes-output", Prop::Str(boxes.clone())));
+            if anchors.is_empty() {
+                props.push(("anchor-strides", Prop::Str(join(strides))));
+                props.push(("anchor-per-cell", Prop::Str(join(per_cell))));
+            } else {
+                let lines: Vec<String> = anchors
+                    .iter()
+                    .map(|a| a.map(|v| v.to_string()).join(" "))
+                    .collect();
+                props.push(("anchors", Prop::Str(lines.join("\n"))));
+            }
         }
         Decoder::Classify { top } => {
             props.push(("decoder", Prop::Str("classify".into())));
@@ -1226,4 +1281,13 @@ impl Plan {
         out.push_str("}\n");
         out
     }
+}
+
+/// "8,16,32": a list of integers as a property value.
+fn join(values: &[i64]) -> String {
+    values
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
 }

@@ -58,6 +58,12 @@ pub enum Model {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Decoder {
     Yolov8,
+    /// YOLOv5/v7/YOLOX: `[N, anchors, 5 + classes]` (`check/decoders.rs`).
+    Yolov5,
+    /// DETR-style: one box per query, no NMS.
+    Detr,
+    /// SSD-style: box offsets from anchors + class scores.
+    Ssd,
     Classify,
     /// DB-style text detector: a probability map → boxes labelled "text".
     TextBoxes,
@@ -101,6 +107,9 @@ impl StageKind {
             (Role::Sink, "rtsp_out") => StageKind::Sink(Sink::RtspOut),
             (Role::Model, "onnx") => StageKind::Model(Model::Onnx),
             (Role::Decoder, "yolov8") => StageKind::Decoder(Decoder::Yolov8),
+            (Role::Decoder, "yolov5") => StageKind::Decoder(Decoder::Yolov5),
+            (Role::Decoder, "detr") => StageKind::Decoder(Decoder::Detr),
+            (Role::Decoder, "ssd") => StageKind::Decoder(Decoder::Ssd),
             (Role::Decoder, "classify") => StageKind::Decoder(Decoder::Classify),
             (Role::Decoder, "text_boxes") => StageKind::Decoder(Decoder::TextBoxes),
             (Role::Decoder, "ctc") => StageKind::Decoder(Decoder::Ctc),

@@ -1,5 +1,5 @@
 //! Type errors as data, and the one place that words them (E0201–E0210, E0301–E0308,
-//! W0101, W0201, W0202, W0301).
+//! E0309, E0310, W0101, W0201, W0202, W0301, W0302).
 
 use crate::diagnostics::{Code, Diagnostic};
 use crate::source::FileId;
@@ -214,6 +214,8 @@ pub enum TypeError {
         /// Every output with its shape, when the model has several.
         outputs: Option<String>,
         problem: ShapeProblem,
+        /// The decoder this output's shape looks like (`decoders::suggest`).
+        suggest: Option<&'static str>,
     },
     LabelCount {
         span: Span,
@@ -297,6 +299,54 @@ pub enum TypeError {
         span: Span,
         size: u32,
         streams: usize,
+    },
+    /// A box decoder (`yolov5`, `detr`, `ssd`) cannot read the output (`check/decoders.rs`).
+    BoxDecoderShape {
+        span: Span,
+        decoder: String,
+        /// "`output0` [1, 6, 8400]"
+        output: String,
+        outputs: Option<String>,
+        problem: super::decoders::BoxProblem,
+        /// The decoder this shape looks like.
+        suggest: Option<&'static str>,
+    },
+    /// The anchors the decoder makes or reads are not as many as the output's.
+    AnchorCount {
+        span: Span,
+        decoder: String,
+        expected: i64,
+        /// How `expected` is made: "80×80 + 40×40 + 20×20 for a 640×640 input".
+        how: String,
+        output: String,
+        found: i64,
+    },
+    /// The decoder's anchor parameters or file cannot make anchors.
+    BadAnchors {
+        span: Span,
+        reason: String,
+    },
+    /// Several outputs could be a box decoder's boxes and `boxes:` does not say which.
+    AmbiguousBoxes {
+        span: Span,
+        decoder: String,
+        candidates: Vec<String>,
+        outputs: String,
+    },
+    /// The model's `names` metadata does not name each of its classes once.
+    MetadataLabelCount {
+        span: Span,
+        names: usize,
+        classes: i64,
+        output: String,
+    },
+    /// A dimension the decoder needs is open in the file: checked at run time.
+    OpenDimension {
+        span: Span,
+        decoder: String,
+        output: String,
+        /// "anchors", "queries"
+        what: &'static str,
     },
 }
 
@@ -558,8 +608,8 @@ impl TypeError {
                         "vpl feeds images as [N, C, H, W] (NCHW) or [N, H, W, C] (NHWC) tensors".to_string(),
                     ),
                     InputProblem::Channels { shape } => (
-                        format!("`{model}` takes {shape}: no dimension holds 1 or 3 colour channels"),
-                        "vpl feeds 3 channels (rgb or bgr) or 1 (gray) in NCHW or NHWC layout".to_string(),
+                        format!("`{model}` takes {shape}: no dimension holds 1, 3 or 4 colour channels"),
+                        "vpl feeds 3 channels (rgb or bgr), 4 (rgb or bgr and an opaque 4th) or 1 (gray) in NCHW or NHWC layout".to_string(),
                     ),
                     InputProblem::Inputs { count } => (
                         format!("`{model}` has {count} inputs; vpl feeds one image tensor"),
@@ -601,6 +651,7 @@ impl TypeError {
                 output,
                 outputs,
                 problem,
+                suggest,
             } => {
                 let d = Diagnostic::new(
                     Code::E0304,
@@ -611,7 +662,8 @@ impl TypeError {
                 let d = match problem {
                     ShapeProblem::LooksLikeYolov5 => d
                         .with_primary_label("expects [N, 4 + classes, anchors]")
-                        .with_help(format!("this output looks like YOLOv5 ({output}: anchors × (5 + classes)); export the model as YOLOv8, or use `decoder: raw`")),
+                        .with_suggestion("yolov5()")
+                        .with_help(format!("this output looks like YOLOv5 ({output}: anchors × (5 + classes)): try `decoder: yolov5()`")),
                     ShapeProblem::NotYolov8 => d
                         .with_primary_label("expects [N, 4 + classes, anchors]")
                         .with_help("yolov8 reads one output of shape [N, 4 + classes, anchors]: 4 box coordinates then one score per class for each anchor"),
@@ -658,7 +710,7 @@ impl TypeError {
                             format!("a dynamic dimension cannot stand for the classes: `{decoder}` needs their number fixed in the file; a model with an output like this (a sequence, a CTC recogniser) needs `decoder: ctc(...)` or `decoder: raw`")
                         }),
                 };
-                match outputs {
+                let d = match outputs {
                     // Another output would not help: the model needs another decoder.
                     Some(_) if matches!(problem, ShapeProblem::Suggest { .. }) => d,
                     Some(all) => {
@@ -666,6 +718,14 @@ impl TypeError {
                         d.with_help(format!("{help} (the model's outputs: {all}; choose one with `output: \"NAME\"`)"))
                     }
                     None => d,
+                };
+                match suggest {
+                    Some(other) if d.suggestion.is_none() => {
+                        let help = d.help.clone().unwrap_or_default();
+                        d.with_suggestion(format!("{other}()"))
+                            .with_help(format!("{help}; this shape looks like `{other}`: try `decoder: {other}()`"))
+                    }
+                    _ => d,
                 }
             }
             TypeError::LabelCount {
@@ -715,6 +775,106 @@ impl TypeError {
             )
             .with_primary_label("not an output of the file")
             .with_help(format!("the model's outputs: {outputs}")),
+            TypeError::BoxDecoderShape {
+                span,
+                decoder,
+                output,
+                outputs,
+                problem,
+                suggest,
+            } => {
+                use super::decoders::BoxProblem;
+                let (label, help) = match problem {
+                    BoxProblem::NotYolov5 => ("expects [N, anchors, 5 + classes]".to_string(), "yolov5 reads one output of shape [N, anchors, 5 + classes]: centre x, centre y, width, height, objectness, then one score per class for each anchor".to_string()),
+                    BoxProblem::NotDetr => ("expects [N, queries, 4 + classes], or boxes [N, queries, 4] and logits [N, queries, classes]".to_string(), "detr reads one output [N, queries, 4 + classes], or two: boxes [N, queries, 4] (centre x, centre y, width, height, fractions of the input) and class logits [N, queries, classes]".to_string()),
+                    BoxProblem::NoObjectClassOnly => ("one logit is only the \"no object\" class".to_string(), "with `activation: softmax` the last logit is \"no object\" and is dropped: the model must output at least two; use `activation: sigmoid` if it has no such class".to_string()),
+                    BoxProblem::NotSsd => ("expects boxes [N, anchors, 4 + extra] and scores [N, anchors, classes]".to_string(), "ssd reads two outputs: box offsets [N, anchors, 4 + extra] and class scores [N, anchors, classes]; name them with `boxes: \"NAME\"` and the model's `output: \"NAME\"` if vpl cannot tell them apart".to_string()),
+                    BoxProblem::DynamicClasses => ("the classes' dimension is open".to_string(), format!("a dynamic dimension cannot stand for the classes: `{decoder}` needs their number fixed in the file")),
+                    BoxProblem::CountsDiffer { boxes, scores } => (format!("boxes {boxes}, scores {scores}"), format!("the boxes {boxes} and the scores {scores} must be for the same number of anchors (queries): are these the outputs of one head?")),
+                };
+                let d = Diagnostic::new(
+                    Code::E0304,
+                    file,
+                    *span,
+                    format!("decoder `{decoder}` cannot read the model's output {output}"),
+                )
+                .with_primary_label(label);
+                let help = match outputs {
+                    Some(all) => format!("{help} (the model's outputs: {all})"),
+                    None => help,
+                };
+                match suggest {
+                    Some(other) => d
+                        .with_suggestion(format!("{other}()"))
+                        .with_help(format!("{help}; this looks like what `{other}` reads: try `decoder: {other}()`")),
+                    None => d.with_help(help),
+                }
+            }
+            TypeError::AnchorCount {
+                span,
+                decoder,
+                expected,
+                how,
+                output,
+                found,
+            } => Diagnostic::new(
+                Code::E0309,
+                file,
+                *span,
+                format!("decoder `{decoder}` makes {expected} anchors but the model's output {output} has {found}"),
+            )
+            .with_primary_label(format!("{expected} anchors: {how}"))
+            .with_help(format!("the decoder needs one anchor for each of the output's {found} rows, in the order the model makes them: check the strides (and anchors per cell) against the model's heads, or the model's input size")),
+            TypeError::BadAnchors { span, reason } => Diagnostic::new(
+                Code::E0310,
+                file,
+                *span,
+                format!("the decoder's anchors cannot be made: {reason}"),
+            )
+            .with_primary_label("no anchors from this")
+            .with_help("give an anchors file of lines `centre_x centre_y width height` (fractions of the input), or `strides` and `per_cell` with one positive value per grid"),
+            TypeError::AmbiguousBoxes {
+                span,
+                decoder,
+                candidates,
+                outputs,
+            } => Diagnostic::new(
+                Code::E0304,
+                file,
+                *span,
+                format!("decoder `{decoder}` could read its boxes from {} of the model's outputs: {outputs}", candidates.len()),
+            )
+            .with_primary_label("which output holds the boxes?")
+            .with_help(format!(
+                "name the boxes output in the decoder, e.g. `{decoder}(boxes: \"{}\")`, and the scores with the model's `output:` if needed",
+                candidates.first().map_or("", String::as_str)
+            )),
+            TypeError::MetadataLabelCount {
+                span,
+                names,
+                classes,
+                output,
+            } => Diagnostic::new(
+                Code::E0311,
+                file,
+                *span,
+                format!("the model's `names` metadata has {names} labels but its output {output} has {classes} classes"),
+            )
+            .with_primary_label(format!("{names} names in the file's metadata"))
+            .with_help(format!("vpl takes a model's labels from its metadata when `labels:` is not given, but these do not fit; give the {classes} labels with `labels:`, in class order")),
+            TypeError::OpenDimension {
+                span,
+                decoder,
+                output,
+                what,
+            } => Diagnostic::new(
+                Code::W0302,
+                file,
+                *span,
+                format!("the model's output {output} leaves its {what} open: decoder `{decoder}` can only be fitted to it at run time"),
+            )
+            .with_primary_label(format!("{what} checked at run time"))
+            .with_help(format!("the file does not fix how many {what} the output has; if it is not what `{decoder}` expects, the run stops with an error at this model. Fix the dimension in the model (export with static shapes) to have it checked now")),
             TypeError::AmbiguousOutput {
                 span,
                 decoder,

@@ -3,7 +3,9 @@
 //! through the `Host`. Reports E02xx, E03xx and their warnings; never panics.
 
 mod batching;
+pub mod decoders;
 pub mod errors;
+pub mod metadata;
 pub mod model;
 pub mod outputs;
 pub mod segpose;

@@ -23,6 +23,9 @@ pub enum PixelOrder {
     Rgb,
     Bgr,
     Gray,
+    /// Four channels, the fourth opaque: models for RGBA/RGBX frames.
+    Rgbx,
+    Bgrx,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,7 +55,7 @@ pub struct Preprocess {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModelKind {
-    /// YOLOv8-style detector: `[N, 4 + classes, anchors]`.
+    /// A box detector: YOLOv8 `[N, 4 + classes, anchors]`, or yolov5, detr, ssd.
     Detector {
         classes: Option<i64>,
     },
@@ -86,6 +89,9 @@ pub struct ModelInfo {
     pub output: Option<String>,
     /// `yolov8_seg`, `yolov8_pose`, `semantic`: what else they read (`check/segpose.rs`).
     pub extras: Option<super::segpose::Extras>,
+    /// What a box decoder reads besides `output` (`check/decoders.rs`).
+    pub fit: super::decoders::Fit,
+    pub labels_from: LabelsFrom,
 }
 
 impl ModelInfo {
@@ -119,21 +125,15 @@ fn floats(value: &Value) -> Option<Vec<f64>> {
     }
 }
 
-/// Ultralytics writes `names` as `{0: 'person', 1: 'fallen'}`.
-fn names_from_metadata(facts: &ModelFacts) -> Option<Vec<String>> {
-    let (_, value) = facts.metadata.iter().find(|(k, _)| k == "names")?;
-    let inner = value.trim().strip_prefix('{')?.strip_suffix('}')?;
-    inner
-        .split(',')
-        .map(|entry| {
-            let (_, name) = entry.split_once(':')?;
-            Some(
-                name.trim()
-                    .trim_matches(|c| c == '\'' || c == '"')
-                    .to_string(),
-            )
-        })
-        .collect()
+/// Where a model's labels come from, for hover.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LabelsFrom {
+    /// `labels:` in the declaration.
+    Declared,
+    /// The model's Ultralytics `names` metadata (`check/metadata.rs`).
+    Metadata,
+    /// Neither: `class0, class1, …`.
+    Numbered,
 }
 
 fn is_supported_input(dtype: DType) -> bool {
@@ -150,7 +150,7 @@ fn shape_text(t: &TensorFacts) -> String {
 }
 
 /// "`boxes` [N, 4], `scores` [N, 2]": the outputs, for messages.
-fn outputs_text<'a>(outputs: impl IntoIterator<Item = &'a TensorFacts>) -> String {
+pub(super) fn outputs_text<'a>(outputs: impl IntoIterator<Item = &'a TensorFacts>) -> String {
     outputs
         .into_iter()
         .map(|t| format!("`{}` {}", t.name, shape_text(t)))
@@ -292,6 +292,11 @@ pub(super) fn analyse(
         _ => None,
     };
     let decoder_name = decoder.map_or("raw", |d| d.name.as_str());
+    // yolov5, detr and ssd: their outputs are chosen and read by `check/decoders.rs`.
+    let box_decoder = decoder.and_then(|d| match d.kind {
+        crate::stage::StageKind::Decoder(k) if super::decoders::is_box_decoder(k) => Some((k, d)),
+        _ => None,
+    });
     let decoder_span = call.bound("decoder").map_or(call.span, |a| a.span);
 
     let mut ok = true;
@@ -350,27 +355,42 @@ pub(super) fn analyse(
         }) => Some((name.as_str(), *span)),
         _ => None,
     };
-    let Ok(chosen) = choose_output(
-        &facts,
-        decoder_name,
-        named,
-        labels.as_ref().map(Vec::len),
-        decoder_span,
-        errors,
-    ) else {
-        return None;
+    let mut boxes_output = None;
+    let chosen = match box_decoder {
+        Some((kind, d)) => {
+            let Ok(c) = super::decoders::choose(kind, d, &facts, named, errors) else {
+                return None;
+            };
+            boxes_output = c.boxes;
+            Some(c.scores)
+        }
+        None => {
+            let Ok(chosen) = choose_output(
+                &facts,
+                decoder_name,
+                named,
+                labels.as_ref().map(Vec::len),
+                decoder_span,
+                errors,
+            ) else {
+                return None;
+            };
+            chosen
+        }
     };
     // Listed in messages when the model has several outputs.
     let all_outputs = (facts.outputs.len() > 1).then(|| outputs_text(&facts.outputs));
     let output = chosen.unwrap_or(&facts.outputs[0]);
-    if decoder_name != "raw" && !is_supported_output(output.dtype) {
-        errors.push(TypeError::UnsupportedDType {
-            span: path_arg.span,
-            tensor: output.name.clone(),
-            dtype: output.dtype.name(),
-            output: true,
-        });
-        ok = false;
+    for read in std::iter::once(output).chain(boxes_output) {
+        if decoder_name != "raw" && !is_supported_output(read.dtype) {
+            errors.push(TypeError::UnsupportedDType {
+                span: path_arg.span,
+                tensor: read.name.clone(),
+                dtype: read.dtype.name(),
+                output: true,
+            });
+            ok = false;
+        }
     }
 
     // The declared `input:` is checked against the file.
@@ -406,7 +426,7 @@ pub(super) fn analyse(
             .shape
             .get(i)
             .and_then(Dim::fixed)
-            .filter(|c| *c == 1 || *c == 3)
+            .filter(|c| matches!(*c, 1 | 3 | 4))
     };
     let (layout, channels) = if input.shape.len() != 4 {
         input_problem.get_or_insert(InputProblem::Rank {
@@ -478,6 +498,8 @@ pub(super) fn analyse(
 
     let order = match (&call.bound("color")?.value, channels) {
         (_, 1) => PixelOrder::Gray,
+        (Value::Symbol(s), 4) if s == "bgr" => PixelOrder::Bgrx,
+        (_, 4) => PixelOrder::Rgbx,
         (Value::Symbol(s), _) if s == "bgr" => PixelOrder::Bgr,
         _ => PixelOrder::Rgb,
     };
@@ -485,7 +507,13 @@ pub(super) fn analyse(
         Value::Symbol(s) if s == "letterbox" => Resize::Letterbox,
         Value::Symbol(s) if s == "stretch" => Resize::Stretch,
         Value::Symbol(s) if s == "fixed_height" => Resize::FixedHeight,
-        _ if matches!(decoder_name, "yolov8" | "yolov8_seg" | "yolov8_pose") => Resize::Letterbox,
+        _ if matches!(
+            decoder_name,
+            "yolov8" | "yolov5" | "yolov8_seg" | "yolov8_pose"
+        ) =>
+        {
+            Resize::Letterbox
+        }
         _ => Resize::Stretch,
     };
     let scale = match &call.bound("scale")?.value {
@@ -502,7 +530,8 @@ pub(super) fn analyse(
         match values.len() {
             n if n == channels as usize => values,
             1 => vec![values[0]; channels as usize],
-            3 if channels == 1 && !given => vec![values[0]],
+            // The defaults (3 zeros, 3 ones) suit gray and RGBX models too.
+            3 if (channels == 1 || channels == 4) && !given => vec![values[0]; channels as usize],
             n => {
                 if input_problem.is_none() {
                     input_problem = Some(InputProblem::PerChannel {
@@ -527,38 +556,63 @@ pub(super) fn analyse(
     }
 
     // The decoder against the output's shape.
+    let mut fit = super::decoders::Fit::default();
     let mut extras = None;
-    let fitted = match read_shape(decoder_name, output) {
-        // A shape the decoder reads may still be another decoder's (mask coefficients
-        // are not classes).
-        Ok(classes) => match super::segpose::better(decoder_name, &facts, output) {
-            Some(problem) => Err(problem),
-            None if super::segpose::is_mine(decoder_name) => {
-                super::segpose::fit(decoder_name, &facts, output, classes).map(|(c, e)| {
-                    extras = Some(e);
-                    c
-                })
-            }
-            None => Ok(classes),
-        },
-        Err(problem) => {
-            Err(super::segpose::better(decoder_name, &facts, output).unwrap_or(problem))
+    let shape_error = |problem, errors: &mut Vec<TypeError>| {
+        errors.push(TypeError::DecoderShape {
+            span: decoder_span,
+            decoder: decoder_name.into(),
+            output: shape_text(output),
+            outputs: all_outputs.clone(),
+            problem,
+            suggest: super::decoders::suggest(output).filter(|s| *s != decoder_name),
+        });
+    };
+    let read = match box_decoder {
+        Some((kind, d)) => {
+            let cx = super::decoders::Context {
+                kind,
+                decoder: d,
+                decoder_span,
+                size,
+                all_outputs: all_outputs.clone(),
+                host,
+                dir,
+            };
+            let chosen = super::decoders::Chosen {
+                scores: output,
+                boxes: boxes_output,
+            };
+            super::decoders::read(&cx, &chosen, errors).map(|(classes, f)| {
+                fit = f;
+                classes
+            })
+        }
+        None => {
+            let fitted = match read_shape(decoder_name, output) {
+                // A shape the decoder reads may still be another decoder's (mask
+                // coefficients are not classes).
+                Ok(classes) => match super::segpose::better(decoder_name, &facts, output) {
+                    Some(problem) => Err(problem),
+                    None if super::segpose::is_mine(decoder_name) => {
+                        super::segpose::fit(decoder_name, &facts, output, classes).map(|(c, e)| {
+                            extras = Some(e);
+                            c
+                        })
+                    }
+                    None => Ok(classes),
+                },
+                Err(problem) => {
+                    Err(super::segpose::better(decoder_name, &facts, output).unwrap_or(problem))
+                }
+            };
+            fitted.map_err(|problem| shape_error(problem, errors))
         }
     };
-    let classes = match fitted {
-        Ok(classes) => classes,
-        Err(problem) => {
-            errors.push(TypeError::DecoderShape {
-                span: decoder_span,
-                decoder: decoder_name.into(),
-                output: shape_text(output),
-                outputs: all_outputs.clone(),
-                problem,
-            });
-            ok = false;
-            None
-        }
-    };
+    let classes = read.unwrap_or_else(|()| {
+        ok = false;
+        None
+    });
     if let Some(keypoints) = extras.as_ref().and_then(|e| e.keypoints)
         && let Some(d) = decoder
         && d.string("skeleton") == Some("coco17")
@@ -574,6 +628,7 @@ pub(super) fn analyse(
         ok = false;
     }
     let kind = match decoder_name {
+        _ if box_decoder.is_some() => ModelKind::Detector { classes },
         "yolov8" | "text_boxes" | "yolov8_seg" | "yolov8_pose" | "semantic" => {
             ModelKind::Detector { classes }
         }
@@ -623,13 +678,33 @@ pub(super) fn analyse(
             outputs: all_outputs.clone(),
         });
     }
-    let labels = labels
-        .or_else(|| names_from_metadata(&facts))
-        .unwrap_or_else(|| {
-            (0..classes.unwrap_or(0))
-                .map(|i| format!("class{i}"))
-                .collect()
+    // Without `labels:`, the model's own names, if they are one per class.
+    let metadata = if labels.is_none() {
+        super::metadata::ultralytics_names(&facts)
+    } else {
+        None
+    };
+    if let (Some(names), Some(classes)) = (&metadata, classes)
+        && names.len() as i64 != classes
+    {
+        errors.push(TypeError::MetadataLabelCount {
+            span: path_arg.span,
+            names: names.len(),
+            classes,
+            output: format!("`{}` {}", output.name, shape_text(output)),
         });
+        ok = false;
+    }
+    let labels_from = match (&labels, &metadata) {
+        (Some(_), _) => LabelsFrom::Declared,
+        (None, Some(_)) => LabelsFrom::Metadata,
+        (None, None) => LabelsFrom::Numbered,
+    };
+    let labels = labels.or(metadata).unwrap_or_else(|| {
+        (0..classes.unwrap_or(0))
+            .map(|i| format!("class{i}"))
+            .collect()
+    });
 
     if !ok {
         return None;
@@ -655,6 +730,8 @@ pub(super) fn analyse(
         input_problem,
         output: chosen.map(|o| o.name.clone()),
         extras,
+        fit,
+        labels_from,
         facts,
     })
 }

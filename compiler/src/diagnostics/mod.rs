@@ -68,6 +68,9 @@ codes! {
     E0316: Error, "a CTC recogniser with no alphabet: none given and none in the model's metadata";
     E0312: Error, "`yolov8_pose(skeleton: coco17)` on a model whose keypoints are not COCO's 17";
     E0313: Error, "a decoder that makes masks or keypoints runs on crops (`infer(on: ...)`)";
+    E0309: Error, "the decoder's anchors are not as many as the model's output has";
+    E0310: Error, "the decoder's anchors cannot be made: a bad anchors file or anchor parameters";
+    E0311: Error, "the labels in the model's metadata are not as many as its classes";
     E0501: Error, "a stage needs a GStreamer element that is not installed";
     E0502: Error, "an element property could not be set";
     E0503: Error, "two elements could not be linked at run time";
@@ -77,6 +80,7 @@ codes! {
     W0201: Warning, "`overlay` with no object metadata upstream";
     W0202: Warning, "streams batched or tiled together have different frame rates";
     W0301: Warning, "batch size differs from the number of streams";
+    W0302: Warning, "a dimension the decoder needs is open in the model: the fit is checked at run time";
 }
 
 impl Code {

@@ -259,6 +259,32 @@ impl Builder<'_> {
                     iou: d.float("iou").unwrap_or(0.0),
                     max: d.int("max").unwrap_or(0),
                 },
+                StageKind::Decoder(stage::Decoder::Yolov5) => Decoder::Yolov5 {
+                    confidence: d.float("confidence").unwrap_or(0.0),
+                    iou: d.float("iou").unwrap_or(0.0),
+                    max: d.int("max").unwrap_or(0),
+                    strides: if d.boolean("grid") == Some(true) {
+                        ints(d, "strides")
+                    } else {
+                        Vec::new()
+                    },
+                },
+                StageKind::Decoder(stage::Decoder::Detr) => Decoder::Detr {
+                    confidence: d.float("confidence").unwrap_or(0.0),
+                    max: d.int("max").unwrap_or(0),
+                    activation: d.string("activation").unwrap_or("sigmoid").to_string(),
+                    boxes: info.fit.boxes.clone().unwrap_or_default(),
+                },
+                StageKind::Decoder(stage::Decoder::Ssd) => Decoder::Ssd {
+                    confidence: d.float("confidence").unwrap_or(0.0),
+                    iou: d.float("iou").unwrap_or(0.0),
+                    max: d.int("max").unwrap_or(0),
+                    activation: d.string("activation").unwrap_or("sigmoid").to_string(),
+                    boxes: info.fit.boxes.clone().unwrap_or_default(),
+                    anchors: info.fit.anchors.clone(),
+                    strides: ints(d, "strides"),
+                    per_cell: ints(d, "per_cell"),
+                },
                 StageKind::Decoder(stage::Decoder::Classify) => Decoder::Classify {
                     top: d.int("top").unwrap_or(0),
                 },
@@ -413,5 +439,19 @@ impl Builder<'_> {
             self.g
                 .add(NodeKind::Sink(kind), vec![*input], Ty::Error, call.span);
         }
+    }
+}
+
+/// A list of integers argument (`strides: [8, 16, 32]`).
+fn ints(call: &BoundCall, name: &str) -> Vec<i64> {
+    match call.value(name) {
+        Some(Value::List(items)) => items
+            .iter()
+            .filter_map(|v| match v {
+                Value::Int(i) => Some(*i),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
     }
 }

@@ -61,6 +61,31 @@ pub enum Decoder {
     Ctc {
         alphabet: String,
     },
+    /// `strides` non-empty: YOLOX raw output, decoded on grids of these strides.
+    Yolov5 {
+        confidence: f64,
+        iou: f64,
+        max: i64,
+        strides: Vec<i64>,
+    },
+    /// `boxes`: the boxes output of a model with two; empty: one output.
+    Detr {
+        confidence: f64,
+        max: i64,
+        activation: String,
+        boxes: String,
+    },
+    /// `anchors` from a file, else generated from `strides` and `per_cell`.
+    Ssd {
+        confidence: f64,
+        iou: f64,
+        max: i64,
+        activation: String,
+        boxes: String,
+        anchors: Vec<[f64; 4]>,
+        strides: Vec<i64>,
+        per_cell: Vec<i64>,
+    },
     Raw,
     /// Boxes with masks: `protos` names the prototypes output; `masks` is how records
     /// write them (`rle` or `polygons`).

@@ -84,7 +84,7 @@ pub fn decode_yolov8(
 }
 
 /// `d` clipped to the `width` x `height` frame; `None` when nothing of it is inside.
-fn clamp(d: Detection, width: f32, height: f32) -> Option<Detection> {
+pub(crate) fn clamp(d: Detection, width: f32, height: f32) -> Option<Detection> {
     let x0 = d.x.clamp(0.0, width);
     let y0 = d.y.clamp(0.0, height);
     let x1 = (d.x + d.w).clamp(0.0, width);

@@ -9,8 +9,10 @@
 //! names), and `decode` turns the output tensor back into detections in frame pixels.
 
 pub mod anchored;
+pub mod boxes;
 pub mod cache;
 pub mod decode;
+pub mod detr;
 #[cfg(feature = "gpu")]
 mod device;
 mod error;
@@ -20,6 +22,8 @@ pub mod pose;
 pub mod preprocess;
 pub mod segment;
 mod session;
+pub mod ssd;
+pub mod yolov5;
 
 pub use cache::{
     BuiltEngine, CACHE_VARIABLE, EngineKey, build_engine, cache_root, default_cache_dir,

@@ -213,6 +213,12 @@ impl TensorParams {
                 ChannelOrder::Rgb => 0,
                 ChannelOrder::Bgr => 1,
                 ChannelOrder::Gray => 2,
+                // The kernel writes 1 or 3 channels; normalisation above refused 4.
+                ChannelOrder::Rgbx | ChannelOrder::Bgrx => {
+                    return Err(PreprocessError::Normalisation(
+                        "the GPU kernel feeds 1 or 3 channels".into(),
+                    ));
+                }
             },
             dtype: dtype.code(),
             mul,

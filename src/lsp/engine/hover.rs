@@ -3,6 +3,7 @@
 //! a model's tensor signature as read from its ONNX file, a constant's value.
 
 use vpl_compiler::SourceFile;
+use vpl_compiler::check::model::LabelsFrom;
 use vpl_compiler::stdlib::Builtin;
 use vpl_compiler::syntax::ast::{Call, ConstItem, Ident, ModelItem, Pipeline, Role};
 
@@ -95,6 +96,25 @@ fn model(file: &SourceFile, analysis: &Analysis, m: &ModelItem) -> String {
             if let Some((w, h)) = info.preprocess.size {
                 text.push_str(&format!(" Frames are prepared at {w}x{h}."));
             }
+            let from = match info.labels_from {
+                LabelsFrom::Declared => "",
+                LabelsFrom::Metadata => " (from the model's `names` metadata)",
+                LabelsFrom::Numbered => " (numbered: no `labels:` and none in the model)",
+            };
+            let labels = info.labels.to_vec();
+            if !labels.is_empty() {
+                const SHOWN: usize = 20;
+                let mut shown = labels
+                    .iter()
+                    .take(SHOWN)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                if labels.len() > SHOWN {
+                    shown.push_str(&format!(", … ({} in all)", labels.len()));
+                }
+                text.push_str(&format!("\n\nLabels{from}: {shown}."));
+            }
             if info.facts.outputs.len() > 1 {
                 let outputs: Vec<String> = info
                     .facts
@@ -104,7 +124,12 @@ fn model(file: &SourceFile, analysis: &Analysis, m: &ModelItem) -> String {
                     .collect();
                 text.push_str(&format!("\n\nOutputs: {}; ", outputs.join(", ")));
                 match &info.output {
-                    Some(name) => text.push_str(&format!("the decoder reads `{name}`.")),
+                    Some(name) => match &info.fit.boxes {
+                        Some(boxes) => text.push_str(&format!(
+                            "the decoder reads `{name}` (scores) and `{boxes}` (boxes)."
+                        )),
+                        None => text.push_str(&format!("the decoder reads `{name}`.")),
+                    },
                     None => text.push_str("`raw` keeps them all."),
                 }
             }

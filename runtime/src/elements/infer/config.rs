@@ -5,9 +5,13 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::engine::boxes::Activation;
 use crate::engine::decode::Yolov8Config;
 use crate::engine::decode::text::TextBoxesConfig;
+use crate::engine::detr::DetrConfig;
 use crate::engine::preprocess::{ChannelOrder, Layout, PreprocessConfig, Resize};
+use crate::engine::ssd::{SsdConfig, generate_anchors};
+use crate::engine::yolov5::Yolov5Config;
 use crate::engine::{Backend, EngineConfig, find_library};
 use crate::masks::{COCO17, MaskFormat};
 
@@ -25,6 +29,11 @@ pub enum DType {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Decoder {
     Yolov8(Yolov8Config),
+    Yolov5(Yolov5Config),
+    /// `boxes`: the boxes output; empty: one output `[1, queries, 4 + classes]`.
+    Detr(DetrConfig, String),
+    /// `boxes`: the boxes output (the scores are `output`).
+    Ssd(SsdConfig, String),
     Classify {
         top: usize,
     },
@@ -105,11 +114,63 @@ impl Config {
             },
             "raw" => Decoder::Raw,
             "yolov8_seg" | "yolov8_pose" | "semantic" => segpose_decoder(s)?,
+            "yolov5" => Decoder::Yolov5(Yolov5Config {
+                confidence: s.confidence as f32,
+                iou: s.iou as f32,
+                max: s.max_detections as usize,
+                grid: unsigned("grid-strides", &s.boxes.grid_strides)?,
+            }),
+            "detr" => Decoder::Detr(
+                DetrConfig {
+                    confidence: s.confidence as f32,
+                    max: s.max_detections as usize,
+                    activation: activation(&s.boxes.activation, true)?,
+                },
+                s.boxes.boxes_output.clone(),
+            ),
+            "ssd" => {
+                let b = &s.boxes;
+                let anchors = if b.anchors.trim().is_empty() {
+                    let strides = unsigned("anchor-strides", &b.anchor_strides)?;
+                    let per_cell = unsigned("anchor-per-cell", &b.anchor_per_cell)?;
+                    if strides.len() != per_cell.len() || strides.contains(&0) {
+                        return Err(format!(
+                            "properties `anchor-strides` (\"{}\") and `anchor-per-cell` (\"{}\") need one positive value each per grid",
+                            b.anchor_strides, b.anchor_per_cell
+                        ));
+                    }
+                    let count = strides.iter().zip(&per_cell).try_fold(0u64, |n, (st, k)| {
+                        let (gw, gh) = (s.input_width.div_ceil(*st), s.input_height.div_ceil(*st));
+                        n.checked_add(u64::from(gw) * u64::from(gh) * u64::from(*k))
+                    });
+                    if count.is_none_or(|n| n > MAX_ANCHORS) {
+                        return Err(format!(
+                            "properties `anchor-strides` and `anchor-per-cell` make more than {MAX_ANCHORS} anchors"
+                        ));
+                    }
+                    generate_anchors(&strides, &per_cell, (s.input_width, s.input_height))
+                } else {
+                    anchors(&b.anchors)?
+                };
+                if b.boxes_output.is_empty() {
+                    return Err("property `boxes-output` is not set: ssd reads a boxes output and a scores output".into());
+                }
+                Decoder::Ssd(
+                    SsdConfig {
+                        confidence: s.confidence as f32,
+                        iou: s.iou as f32,
+                        max: s.max_detections as usize,
+                        activation: activation(&b.activation, false)?,
+                        anchors,
+                    },
+                    b.boxes_output.clone(),
+                )
+            }
             other => {
                 return Err(bad(
                     "decoder",
                     other,
-                    "yolov8, yolov8_seg, yolov8_pose, semantic, classify, text_boxes, ctc or raw",
+                    "yolov8, yolov5, detr, ssd, yolov8_seg, yolov8_pose, semantic, classify, text_boxes, ctc or raw",
                 ));
             }
         };
@@ -119,7 +180,10 @@ impl Config {
             "fixed_height" => Resize::FixedHeight,
             "" if matches!(
                 decoder,
-                Decoder::Yolov8(_) | Decoder::Yolov8Seg { .. } | Decoder::Yolov8Pose { .. }
+                Decoder::Yolov8(_)
+                    | Decoder::Yolov5(_)
+                    | Decoder::Yolov8Seg { .. }
+                    | Decoder::Yolov8Pose { .. }
             ) =>
             {
                 Resize::Letterbox
@@ -141,7 +205,9 @@ impl Config {
                 "rgb" => ChannelOrder::Rgb,
                 "bgr" => ChannelOrder::Bgr,
                 "gray" => ChannelOrder::Gray,
-                other => return Err(bad("order", other, "rgb, bgr or gray")),
+                "rgbx" => ChannelOrder::Rgbx,
+                "bgrx" => ChannelOrder::Bgrx,
+                other => return Err(bad("order", other, "rgb, bgr, gray, rgbx or bgrx")),
             },
             resize,
             scale: s.scale as f32,
@@ -261,6 +327,82 @@ fn segpose_decoder(s: &Settings) -> Result<Decoder, String> {
             min_area: s.min_area.max(1) as usize,
         },
     })
+}
+
+pub const DEFAULT_ACTIVATION: &str = "sigmoid";
+/// More anchors than any model outputs (BlazeFace: 896, YOLOX at 1280: 33,600).
+const MAX_ANCHORS: u64 = 10_000_000;
+pub const DEFAULT_ANCHOR_STRIDES: &str = "8,16";
+pub const DEFAULT_ANCHOR_PER_CELL: &str = "2,6";
+
+/// The properties of the box decoders `yolov5`, `detr` and `ssd`, as set.
+#[derive(Debug, Clone)]
+pub struct BoxSettings {
+    pub grid_strides: String,
+    pub activation: String,
+    pub boxes_output: String,
+    pub anchors: String,
+    pub anchor_strides: String,
+    pub anchor_per_cell: String,
+}
+
+impl Default for BoxSettings {
+    fn default() -> Self {
+        BoxSettings {
+            grid_strides: String::new(),
+            activation: DEFAULT_ACTIVATION.into(),
+            boxes_output: String::new(),
+            anchors: String::new(),
+            anchor_strides: DEFAULT_ANCHOR_STRIDES.into(),
+            anchor_per_cell: DEFAULT_ANCHOR_PER_CELL.into(),
+        }
+    }
+}
+
+/// `softmax` for detr drops the last class ("no object"), as the original DETR does.
+fn activation(text: &str, detr: bool) -> Result<Activation, String> {
+    match text {
+        "sigmoid" => Ok(Activation::Sigmoid),
+        "softmax" => Ok(Activation::Softmax { no_object: detr }),
+        "none" => Ok(Activation::None),
+        other => Err(bad("activation", other, "sigmoid, softmax or none")),
+    }
+}
+
+/// "8,16,32" → the numbers; empty text → none.
+fn unsigned(property: &str, text: &str) -> Result<Vec<u32>, String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(|t| {
+            t.parse::<u32>().map_err(|_| {
+                bad(
+                    property,
+                    text,
+                    "whole numbers separated by commas, like \"8,16\"",
+                )
+            })
+        })
+        .collect()
+}
+
+/// Lines of "cx cy w h" → anchors.
+fn anchors(text: &str) -> Result<Vec<[f32; 4]>, String> {
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|line| {
+            let values: Vec<f32> = line
+                .split([' ', ',', '\t'])
+                .filter(|t| !t.is_empty())
+                .filter_map(|t| t.parse::<f32>().ok())
+                .collect();
+            <[f32; 4]>::try_from(values).map_err(|_| {
+                format!(
+                    "property `anchors` has the line \"{line}\"; expected four numbers: cx cy w h"
+                )
+            })
+        })
+        .collect()
 }
 
 fn bad(property: &str, value: &str, expected: &str) -> String {

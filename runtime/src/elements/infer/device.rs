@@ -18,8 +18,8 @@
 //! Each frame's letterbox is the CPU's own (`FrameDescriptor::new`), so boxes map back
 //! exactly as with CPU preprocessing. Where the GPU preprocessor cannot start (no NVRTC, a
 //! driver error), the group preprocesses on the CPU and says why once: the results are the
-//! same, only slower. Crops (`infer(on:)`) and `resize: fixed_height` are preprocessed on
-//! the CPU.
+//! same, only slower. Crops (`infer(on:)`), `resize: fixed_height` and 4-channel models are
+//! preprocessed on the CPU.
 
 #![cfg_attr(feature = "gpu", allow(unsafe_code))] // the launch writes into ONNX Runtime's tensor
 
@@ -81,6 +81,13 @@ impl HostFrame {
             strides: self.strides.clone(),
         }
     }
+}
+
+/// Whether the kernel (and its twin) can prepare frames for `config`: not `fixed_height`
+/// (zeros after normalisation) nor a fourth channel, which the CPU prepares.
+pub fn kernel_fits(config: &PreprocessConfig) -> bool {
+    use crate::engine::preprocess::Resize;
+    config.resize != Resize::FixedHeight && config.order.channels() != 4
 }
 
 /// How a group preprocesses its batches of whole frames.

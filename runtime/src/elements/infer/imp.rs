@@ -108,6 +108,8 @@ pub struct Settings {
     pub skeleton: String,
     /// semantic: fewest map cells a class needs.
     pub min_area: u32,
+    /// yolov5, detr and ssd (`config::BoxSettings`).
+    pub boxes: super::config::BoxSettings,
 }
 
 impl Default for Settings {
@@ -152,6 +154,7 @@ impl Default for Settings {
             masks: "rle".into(),
             skeleton: "coco17".into(),
             min_area: 1,
+            boxes: super::config::BoxSettings::default(),
         }
     }
 }
@@ -358,7 +361,11 @@ impl VplInfer {
                 | Decoder::Semantic { .. } => {
                     Err("masks and keypoints are found on whole frames, not on crops".to_string())
                 }
-                Decoder::Yolov8(_) | Decoder::TextBoxes(_) => {
+                Decoder::Yolov8(_)
+                | Decoder::TextBoxes(_)
+                | Decoder::Yolov5(_)
+                | Decoder::Detr(..)
+                | Decoder::Ssd(..) => {
                     let placement = Placement {
                         letterbox,
                         source: (rect.w, rect.h),
@@ -546,7 +553,7 @@ impl ObjectImpl for VplInfer {
                 ),
                 string(
                     "order",
-                    "Channels the model expects: rgb, bgr or gray",
+                    "Channels the model expects: rgb, bgr, gray, rgbx or bgrx (a 4th channel, opaque)",
                     DEFAULT_ORDER,
                 ),
                 string(
@@ -673,6 +680,36 @@ impl ObjectImpl for VplInfer {
                     1,
                 ),
                 string(
+                    "grid-strides",
+                    "yolov5: decode YOLOX's raw output on grids of these strides (\"8,16,32\"); empty: boxes are decoded",
+                    "",
+                ),
+                string(
+                    "activation",
+                    "detr, ssd: how scores are made: sigmoid, softmax or none",
+                    super::config::DEFAULT_ACTIVATION,
+                ),
+                string(
+                    "boxes-output",
+                    "detr, ssd: the output holding the boxes; empty: one output (detr)",
+                    "",
+                ),
+                string(
+                    "anchors",
+                    "ssd: anchors, one a line: \"cx cy w h\" (fractions of the input); empty: generated",
+                    "",
+                ),
+                string(
+                    "anchor-strides",
+                    "ssd: generated anchors: one grid per stride (\"8,16\")",
+                    super::config::DEFAULT_ANCHOR_STRIDES,
+                ),
+                string(
+                    "anchor-per-cell",
+                    "ssd: generated anchors: anchors per cell of each grid (\"2,6\")",
+                    super::config::DEFAULT_ANCHOR_PER_CELL,
+                ),
+                string(
                     "on-labels",
                     "Run on the crops of the upstream objects with these labels, one per line; \
                      empty: on whole frames",
@@ -754,6 +791,12 @@ impl ObjectImpl for VplInfer {
             "box-thresh" => s.box_thresh = double(),
             "unclip-ratio" => s.unclip_ratio = double(),
             "alphabet" => s.alphabet = text(),
+            "grid-strides" => s.boxes.grid_strides = text(),
+            "activation" => s.boxes.activation = text(),
+            "boxes-output" => s.boxes.boxes_output = text(),
+            "anchors" => s.boxes.anchors = text(),
+            "anchor-strides" => s.boxes.anchor_strides = text(),
+            "anchor-per-cell" => s.boxes.anchor_per_cell = text(),
             other => gst::warning!(CAT, imp = self, "property {other} cannot be set"),
         }
     }
@@ -819,6 +862,12 @@ impl ObjectImpl for VplInfer {
             "box-thresh" => s.box_thresh.to_value(),
             "unclip-ratio" => s.unclip_ratio.to_value(),
             "alphabet" => s.alphabet.to_value(),
+            "grid-strides" => s.boxes.grid_strides.to_value(),
+            "activation" => s.boxes.activation.to_value(),
+            "boxes-output" => s.boxes.boxes_output.to_value(),
+            "anchors" => s.boxes.anchors.to_value(),
+            "anchor-strides" => s.boxes.anchor_strides.to_value(),
+            "anchor-per-cell" => s.boxes.anchor_per_cell.to_value(),
             "min-height" => s.min_height.to_value(),
             // GLib only asks for the properties listed above.
             _ => glib::Value::from_type(pspec.value_type()),

@@ -8,11 +8,13 @@ use std::time::{Duration, Instant};
 use gstreamer as gst;
 
 use crate::elements::batcher::{Batcher, Item};
+use crate::engine::boxes::Rows;
 use crate::engine::decode::text::{decode_ctc, decode_text_boxes};
 use crate::engine::decode::{Detection, classify, decode_yolov8};
-use crate::engine::preprocess::{
-    Frame, Layout, Letterbox, Resize, try_preprocess, try_preprocess_u8,
-};
+use crate::engine::detr::decode_detr;
+use crate::engine::preprocess::{Frame, Layout, Letterbox, try_preprocess, try_preprocess_u8};
+use crate::engine::ssd::decode_ssd;
+use crate::engine::yolov5::decode_yolov5;
 use crate::engine::{Engine, EngineError, InputTensor, OutputTensor, TensorData};
 use crate::meta::{Label, Object, Tensor};
 
@@ -137,9 +139,9 @@ impl ModelGroup {
     /// One whole frame → the image the batcher takes: preprocessed here on the CPU, or
     /// the frame as it is for the GPU path; and where it sits in the model's input.
     pub fn prepare(&self, frame: &Frame, config: &Config) -> Result<(Image, Placement), String> {
-        // `fixed_height` pads with zeros after normalisation, which the kernel does not do:
-        // the CPU prepares those frames (recognisers mostly run on crops anyway).
-        if self.device.is_some() && config.preprocess.resize != Resize::FixedHeight {
+        // What the kernel does not do (`fixed_height`'s zeros after normalisation, a
+        // fourth channel) the CPU prepares, frame by frame.
+        if self.device.is_some() && super::device::kernel_fits(&config.preprocess) {
             let (host, letterbox) = HostFrame::new(frame, Arc::new(config.preprocess.clone()))?;
             let placement = Placement {
                 letterbox,
@@ -613,15 +615,17 @@ pub fn detect_row(
     count: usize,
     placement: &Placement,
 ) -> Result<Vec<Object>, String> {
-    let row = raw_row(outputs, &config.output, index, count)?;
-    let output = row.first().ok_or("the model gave no output")?;
-    let row_output = OutputTensor {
-        name: output.name.clone(),
-        dtype: "f32",
-        shape: output.shape.clone(),
-        data: output.data.clone(),
-    };
-    decode(config, std::slice::from_ref(&row_output), placement).map(|found| found.objects)
+    // Every output, for decoders that read two (detr, ssd); their names are kept.
+    let rows: Vec<OutputTensor> = raw_row(outputs, "", index, count)?
+        .into_iter()
+        .map(|t| OutputTensor {
+            name: t.name,
+            dtype: "f32",
+            shape: t.shape,
+            data: t.data,
+        })
+        .collect();
+    decode(config, &rows, placement).map(|found| found.objects)
 }
 
 /// What one inference found in one frame.
@@ -708,6 +712,99 @@ pub fn decode(
                 ..Found::default()
             })
         }
+        Decoder::Yolov5(yolo) => {
+            let output = first()?;
+            let [1, _, width] = output.shape[..] else {
+                return Err(format!(
+                    "the yolov5 decoder needs an output of shape [batch, anchors, 5 + classes]; \
+                     `{}` has {:?}",
+                    output.name, output.shape
+                ));
+            };
+            let rows = Rows::whole(&output.data, width);
+            let input = (config.preprocess.width, config.preprocess.height);
+            let found = decode_yolov5(rows, yolo, input, &placement.letterbox, placement.source)?;
+            Ok(Found {
+                objects: objects(found, label),
+                ..Found::default()
+            })
+        }
+        Decoder::Detr(detr, boxes_name) => {
+            let scores = first()?;
+            let input = (config.preprocess.width, config.preprocess.height);
+            let (boxes, logits) = if boxes_name.is_empty() {
+                let [1, _, width] = scores.shape[..] else {
+                    return Err(shape_error("detr", "[batch, queries, 4 + classes]", scores));
+                };
+                if width <= 4 {
+                    return Err(shape_error("detr", "[batch, queries, 4 + classes]", scores));
+                }
+                let rows = Rows::whole(&scores.data, width);
+                (
+                    Rows { len: 4, ..rows },
+                    Rows {
+                        offset: 4,
+                        len: width - 4,
+                        ..rows
+                    },
+                )
+            } else {
+                let boxes = pick(outputs, boxes_name)?;
+                let ([1, _, 4], [1, _, width]) = (&boxes.shape[..], &scores.shape[..]) else {
+                    return Err(format!(
+                        "the detr decoder needs boxes [batch, queries, 4] and logits [batch, queries, classes]; \
+                         `{}` has {:?} and `{}` {:?}",
+                        boxes.name, boxes.shape, scores.name, scores.shape
+                    ));
+                };
+                (
+                    Rows::whole(&boxes.data, 4),
+                    Rows::whole(&scores.data, *width),
+                )
+            };
+            let found = decode_detr(
+                boxes,
+                logits,
+                detr,
+                input,
+                &placement.letterbox,
+                placement.source,
+            )?;
+            Ok(Found {
+                objects: objects(found, label),
+                ..Found::default()
+            })
+        }
+        Decoder::Ssd(ssd, boxes_name) => {
+            let scores = first()?;
+            let boxes = pick(outputs, boxes_name)?;
+            let ([1, _, bw], [1, _, sw]) = (&boxes.shape[..], &scores.shape[..]) else {
+                return Err(format!(
+                    "the ssd decoder needs boxes [batch, anchors, 4 + extra] and scores [batch, anchors, classes]; \
+                     `{}` has {:?} and `{}` {:?}",
+                    boxes.name, boxes.shape, scores.name, scores.shape
+                ));
+            };
+            if *bw < 4 {
+                return Err(shape_error("ssd", "[batch, anchors, 4 + extra]", boxes));
+            }
+            let input = (config.preprocess.width, config.preprocess.height);
+            let found = decode_ssd(
+                Rows {
+                    len: 4,
+                    ..Rows::whole(&boxes.data, *bw)
+                },
+                Rows::whole(&scores.data, *sw),
+                ssd,
+                input,
+                &placement.letterbox,
+                placement.source,
+            )?;
+            Ok(Found {
+                objects: objects(found, label),
+                ..Found::default()
+            })
+        }
         Decoder::Classify { top } => {
             let scores = &first()?.data;
             let labels = classify(scores, *top)
@@ -731,4 +828,11 @@ pub fn decode(
             super::segpose::decode(config, outputs, placement)
         }
     }
+}
+
+fn shape_error(decoder: &str, expected: &str, output: &OutputTensor) -> String {
+    format!(
+        "the {decoder} decoder needs an output of shape {expected}; `{}` has {:?}",
+        output.name, output.shape
+    )
 }

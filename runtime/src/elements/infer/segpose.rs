@@ -153,7 +153,10 @@ pub fn decode(
         | Decoder::Classify { .. }
         | Decoder::Raw
         | Decoder::TextBoxes(_)
-        | Decoder::Ctc { .. } => Vec::new(),
+        | Decoder::Ctc { .. }
+        | Decoder::Yolov5(_)
+        | Decoder::Detr(..)
+        | Decoder::Ssd(..) => Vec::new(),
     };
     Ok(Found {
         objects,

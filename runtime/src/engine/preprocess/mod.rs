@@ -38,6 +38,9 @@ pub enum ChannelOrder {
     Bgr,
     /// One channel: BT.601 luma of the RGB pixel (what OpenCV's `RGB2GRAY` computes).
     Gray,
+    /// Four channels, the fourth opaque (255 before normalisation): RGBA/RGBX models.
+    Rgbx,
+    Bgrx,
 }
 
 impl ChannelOrder {
@@ -46,6 +49,7 @@ impl ChannelOrder {
         match self {
             ChannelOrder::Rgb | ChannelOrder::Bgr => 3,
             ChannelOrder::Gray => 1,
+            ChannelOrder::Rgbx | ChannelOrder::Bgrx => 4,
         }
     }
 }
@@ -62,6 +66,9 @@ pub enum Resize {
     /// width, at the left; the columns right of it are 0 after normalisation.
     FixedHeight,
 }
+
+/// The fourth channel of an RGBX model: frames have no alpha, so every pixel is opaque.
+const OPAQUE: f32 = 255.0;
 
 /// The grey Ultralytics pads letterboxed images with, before normalisation.
 pub const PAD_VALUE: u8 = 114;
@@ -216,7 +223,7 @@ pub fn try_preprocess(
     config: &PreprocessConfig,
     out: &mut [f32],
 ) -> Result<Letterbox, PreprocessError> {
-    let (mul, add) = normalisation(config)?;
+    let (mul, add) = normalisation_n::<4>(config)?;
     let letterbox = run(frame, config, out.len(), |out_index, channel, value| {
         out[out_index] = value * mul[channel] + add[channel];
     })?;
@@ -269,11 +276,23 @@ pub fn try_preprocess_u8(
 pub(crate) fn normalisation(
     config: &PreprocessConfig,
 ) -> Result<([f32; 3], [f32; 3]), PreprocessError> {
+    normalisation_n::<3>(config)
+}
+
+/// [`normalisation`] for up to `N` channels (4 on the CPU: RGBX models).
+fn normalisation_n<const N: usize>(
+    config: &PreprocessConfig,
+) -> Result<([f32; N], [f32; N]), PreprocessError> {
     let channels = config.order.channels();
-    let pick = |values: &[f32], name: &str, default: f32| -> Result<[f32; 3], PreprocessError> {
+    if channels > N {
+        return Err(PreprocessError::Normalisation(format!(
+            "{channels} channels, this path feeds at most {N}"
+        )));
+    }
+    let pick = |values: &[f32], name: &str, default: f32| -> Result<[f32; N], PreprocessError> {
         match values.len() {
-            0 => Ok([default; 3]),
-            1 => Ok([values[0]; 3]),
+            0 => Ok([default; N]),
+            1 => Ok([values[0]; N]),
             n if n == channels => Ok(std::array::from_fn(|c| values[c.min(n - 1)])),
             n => Err(PreprocessError::Normalisation(format!(
                 "{name} has {n} values for {channels} channels"
@@ -341,6 +360,17 @@ fn run(
                 write(base + 2 * channel_step, 2, r);
             }
             ChannelOrder::Gray => write(base, 0, 0.299 * r + 0.587 * g + 0.114 * b),
+            ChannelOrder::Rgbx | ChannelOrder::Bgrx => {
+                let (first, last) = if order == ChannelOrder::Rgbx {
+                    (r, b)
+                } else {
+                    (b, r)
+                };
+                write(base, 0, first);
+                write(base + channel_step, 1, g);
+                write(base + 2 * channel_step, 2, last);
+                write(base + 3 * channel_step, 3, OPAQUE);
+            }
         }
     };
     match &reader {

@@ -1,0 +1,695 @@
+//! The box decoders `yolov5`, `detr` and `ssd` against a model's outputs: which outputs
+//! each reads (boxes and scores), how many classes they give, and whether the anchors the
+//! decoder expects are the anchors the model outputs (E0304, E0309, E0310, W0302).
+
+use std::path::Path;
+
+use super::errors::TypeError;
+use crate::facts::{Dim, ModelFacts, TensorFacts};
+use crate::hir::{BoundCall, Value};
+use crate::host::{Host, normalize};
+use crate::stage::Decoder;
+use crate::syntax::Span;
+
+/// What a box decoder found wrong with an output's shape (E0304).
+#[derive(Debug, Clone, PartialEq)]
+pub enum BoxProblem {
+    /// yolov5 wants `[N, anchors, 5 + classes]`.
+    NotYolov5,
+    /// detr wants `[N, queries, 4 + classes]`, or boxes `[N, queries, 4]` + logits.
+    NotDetr,
+    /// detr's `softmax` drops the last ("no object") class: at least 2 logits needed.
+    NoObjectClassOnly,
+    /// ssd wants two outputs: boxes `[N, anchors, 4 + extra]` and scores `[N, anchors, classes]`.
+    NotSsd,
+    /// The number of classes is open in the file.
+    DynamicClasses,
+    /// The boxes and the scores are not for the same number of anchors (queries).
+    CountsDiffer { boxes: String, scores: String },
+}
+
+/// The outputs a box decoder reads: the scores (or the only output) and the boxes.
+pub(super) struct Chosen<'a> {
+    pub scores: &'a TensorFacts,
+    pub boxes: Option<&'a TensorFacts>,
+}
+
+/// What lowering needs beyond the scores output: the boxes output and the anchors.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Fit {
+    /// The boxes output of a decoder that reads two.
+    pub boxes: Option<String>,
+    /// `ssd(anchors: FILE)`: the anchors read from the file (centre x, centre y, width,
+    /// height, fractions of the input).
+    pub anchors: Vec<[f64; 4]>,
+}
+
+/// The largest stride and anchors per cell the anchor parameters take (the runtime reads
+/// them as 32-bit numbers; real heads use strides up to 128 and a few anchors a cell).
+const MAX_STRIDE: i64 = 65536;
+const MAX_PER_CELL: i64 = 1024;
+
+/// More classes than a detector is trained on (LVIS has 1203): a last dimension above
+/// this, with fewer rows, is a YOLOv8 output's anchors.
+const MOST_CLASSES: i64 = 1300;
+
+pub(super) fn is_box_decoder(kind: Decoder) -> bool {
+    matches!(kind, Decoder::Yolov5 | Decoder::Detr | Decoder::Ssd)
+}
+
+fn dims(t: &TensorFacts) -> Vec<Option<i64>> {
+    t.shape.iter().map(Dim::fixed).collect()
+}
+
+fn last(t: &TensorFacts) -> Option<i64> {
+    if t.shape.len() == 3 {
+        t.shape[2].fixed()
+    } else {
+        None
+    }
+}
+
+pub(super) fn shape_text(t: &TensorFacts) -> String {
+    let dims: Vec<String> = t.shape.iter().map(Dim::to_string).collect();
+    format!("[{}]", dims.join(", "))
+}
+
+/// The decoder whose layout this output has, for E0304's suggestion: `[1, 84, 8400]` is
+/// yolov8, `[1, 25200, 85]` yolov5, `[1, 300, 84]` (few rows: queries) detr, `[1, 10]`
+/// classify.
+pub fn suggest(output: &TensorFacts) -> Option<&'static str> {
+    match dims(output).as_slice() {
+        [_, Some(c), Some(a)] if *c > 4 && a > c => Some("yolov8"),
+        [_, Some(q), Some(c)] if q > c && *c > 5 && *q <= 1000 => Some("detr"),
+        [_, Some(a), Some(c)] if a > c && *c > 5 => Some("yolov5"),
+        [_, Some(_)] | [_, Some(_), Some(1), Some(1)] => Some("classify"),
+        _ => None,
+    }
+}
+
+/// The named output (`output:` for the scores, `boxes:` for the boxes).
+fn by_name<'a>(
+    facts: &'a ModelFacts,
+    name: &str,
+    span: Span,
+    errors: &mut Vec<TypeError>,
+) -> Result<&'a TensorFacts, ()> {
+    facts
+        .outputs
+        .iter()
+        .find(|o| o.name == name)
+        .ok_or_else(|| {
+            errors.push(TypeError::UnknownOutput {
+                span,
+                name: name.to_string(),
+                outputs: super::model::outputs_text(&facts.outputs),
+            });
+        })
+}
+
+/// The outputs the decoder reads: named by `output:` (scores) and the decoder's
+/// `boxes:`, or recognised by their shapes.
+pub(super) fn choose<'a>(
+    kind: Decoder,
+    decoder: &BoundCall,
+    facts: &'a ModelFacts,
+    named: Option<(&str, Span)>,
+    errors: &mut Vec<TypeError>,
+) -> Result<Chosen<'a>, ()> {
+    let named_boxes = match decoder.bound("boxes") {
+        Some(arg) => match &arg.value {
+            Value::String(name) => Some(by_name(facts, name, arg.span, errors)?),
+            _ => None,
+        },
+        None => None,
+    };
+    let named_scores = match named {
+        Some((name, span)) => Some(by_name(facts, name, span, errors)?),
+        None => None,
+    };
+    let first = facts.outputs.first().ok_or(())?;
+    let ambiguous = |errors: &mut Vec<TypeError>, candidates: Vec<&TensorFacts>| {
+        errors.push(TypeError::AmbiguousOutput {
+            span: decoder.span,
+            decoder: decoder.name.clone(),
+            candidates: candidates.iter().map(|o| o.name.clone()).collect(),
+            outputs: super::model::outputs_text(candidates),
+        });
+    };
+    let ambiguous_boxes = |errors: &mut Vec<TypeError>, candidates: Vec<&TensorFacts>| {
+        errors.push(TypeError::AmbiguousBoxes {
+            span: decoder.span,
+            decoder: decoder.name.clone(),
+            candidates: candidates.iter().map(|o| o.name.clone()).collect(),
+            outputs: super::model::outputs_text(candidates),
+        });
+    };
+    match kind {
+        Decoder::Yolov5 => {
+            if let Some(scores) = named_scores {
+                return Ok(Chosen {
+                    scores,
+                    boxes: None,
+                });
+            }
+            let fits: Vec<&TensorFacts> = facts
+                .outputs
+                .iter()
+                .filter(|o| o.shape.len() == 3 && last(o).is_some_and(|k| k > 5))
+                .collect();
+            match fits.as_slice() {
+                [only] => {
+                    pairs_check(kind, decoder, facts, only, errors)?;
+                    Ok(Chosen {
+                        scores: only,
+                        boxes: None,
+                    })
+                }
+                [] => Ok(Chosen {
+                    scores: first,
+                    boxes: None,
+                }),
+                _ => {
+                    ambiguous(errors, fits);
+                    Err(())
+                }
+            }
+        }
+        Decoder::Detr | Decoder::Ssd => {
+            let boxes = match named_boxes {
+                Some(b) => Some(b),
+                None if facts.outputs.len() < 2 => None,
+                None => {
+                    let rank3: Vec<&TensorFacts> = facts
+                        .outputs
+                        .iter()
+                        .filter(|o| o.shape.len() == 3)
+                        .filter(|o| named_scores.is_none_or(|s| s.name != o.name))
+                        .collect();
+                    let fours: Vec<&TensorFacts> = rank3
+                        .iter()
+                        .copied()
+                        .filter(|o| last(o) == Some(4))
+                        .collect();
+                    match (kind, fours.as_slice()) {
+                        (_, [only]) => Some(*only),
+                        (Decoder::Ssd, []) => {
+                            // BlazeFace: [N, 896, 16] boxes and keypoints, [N, 896, 1] scores.
+                            let wide: Vec<&TensorFacts> = rank3
+                                .iter()
+                                .copied()
+                                .filter(|o| last(o).is_some_and(|k| k > 4))
+                                .collect();
+                            let narrow = rank3.iter().any(|o| last(o).is_some_and(|k| k < 4));
+                            match wide.as_slice() {
+                                [only] if narrow => Some(*only),
+                                [] => None,
+                                _ => {
+                                    ambiguous_boxes(errors, wide);
+                                    return Err(());
+                                }
+                            }
+                        }
+                        (_, []) => None,
+                        _ => {
+                            ambiguous_boxes(errors, fours);
+                            return Err(());
+                        }
+                    }
+                }
+            };
+            let scores = match (named_scores, boxes) {
+                (Some(s), _) => s,
+                (None, None) => first,
+                (None, Some(b)) => {
+                    let rest: Vec<&TensorFacts> = facts
+                        .outputs
+                        .iter()
+                        .filter(|o| o.name != b.name && o.shape.len() == 3)
+                        .collect();
+                    match rest.as_slice() {
+                        [only] => *only,
+                        [] => first,
+                        _ => {
+                            // The one with as many anchors as the boxes, if only one has.
+                            let same: Vec<&TensorFacts> = rest
+                                .iter()
+                                .copied()
+                                .filter(|o| o.shape[1] == b.shape[1])
+                                .collect();
+                            match same.as_slice() {
+                                [only] => *only,
+                                _ => {
+                                    ambiguous(errors, rest);
+                                    return Err(());
+                                }
+                            }
+                        }
+                    }
+                }
+            };
+            if kind == Decoder::Detr && boxes.is_none() && named_scores.is_none() {
+                pairs_check(kind, decoder, facts, scores, errors)?;
+            }
+            Ok(Chosen { scores, boxes })
+        }
+        Decoder::Yolov8
+        | Decoder::Classify
+        | Decoder::Raw
+        | Decoder::TextBoxes
+        | Decoder::Ctc
+        | Decoder::Yolov8Seg
+        | Decoder::Yolov8Pose
+        | Decoder::Semantic => Ok(Chosen {
+            scores: named_scores.unwrap_or(first),
+            boxes: None,
+        }),
+    }
+}
+
+/// A one-output decoder (yolov5, detr) whose output has a sibling for the same anchors
+/// (`[1, 896, 16]` and `[1, 896, 1]`): boxes and scores apart, an SSD-style head. Refused
+/// (E0304, suggesting `ssd`) unless `output:` names the output to read.
+fn pairs_check(
+    kind: Decoder,
+    decoder: &BoundCall,
+    facts: &ModelFacts,
+    chosen: &TensorFacts,
+    errors: &mut Vec<TypeError>,
+) -> Result<(), ()> {
+    let sibling = facts.outputs.iter().any(|o| {
+        o.name != chosen.name && o.shape.len() == 3 && o.shape.get(1) == chosen.shape.get(1)
+    });
+    if !sibling {
+        return Ok(());
+    }
+    errors.push(TypeError::BoxDecoderShape {
+        span: decoder.span,
+        decoder: decoder.name.clone(),
+        output: format!("`{}` {}", chosen.name, shape_text(chosen)),
+        outputs: Some(super::model::outputs_text(&facts.outputs)),
+        problem: match kind {
+            Decoder::Yolov5 => BoxProblem::NotYolov5,
+            _ => BoxProblem::NotDetr,
+        },
+        suggest: Some("ssd"),
+    });
+    Err(())
+}
+
+/// Everything `read` needs to know about the model and the declaration.
+pub(super) struct Context<'a> {
+    pub kind: Decoder,
+    pub decoder: &'a BoundCall,
+    pub decoder_span: Span,
+    /// The input's width and height, when known.
+    pub size: Option<(u32, u32)>,
+    pub all_outputs: Option<String>,
+    pub host: &'a dyn Host,
+    pub dir: &'a Path,
+}
+
+/// The number of classes the chosen outputs give, and what lowering needs; every problem
+/// is pushed to `errors` (warnings too: W0302 does not fail the model).
+pub(super) fn read(
+    cx: &Context,
+    chosen: &Chosen,
+    errors: &mut Vec<TypeError>,
+) -> Result<(Option<i64>, Fit), ()> {
+    let shape_error = |errors: &mut Vec<TypeError>, output: &TensorFacts, problem| {
+        errors.push(TypeError::BoxDecoderShape {
+            span: cx.decoder_span,
+            decoder: cx.decoder.name.clone(),
+            output: format!("`{}` {}", output.name, shape_text(output)),
+            outputs: cx.all_outputs.clone(),
+            problem,
+            suggest: suggest(output).filter(|s| *s != cx.decoder.name),
+        });
+    };
+    let mut fit = Fit {
+        boxes: chosen.boxes.map(|b| b.name.clone()),
+        ..Fit::default()
+    };
+    let scores = chosen.scores;
+    let sd = dims(scores);
+    match cx.kind {
+        Decoder::Yolov5 => {
+            let classes = match sd.as_slice() {
+                // Fewer anchors than values an anchor, more than any dataset's classes:
+                // YOLOv8's [N, 4 + classes, anchors].
+                [_, Some(a), Some(k)] if a < k && *k > MOST_CLASSES => {
+                    shape_error(errors, scores, BoxProblem::NotYolov5);
+                    return Err(());
+                }
+                [_, _, Some(k)] if *k > 5 => k - 5,
+                [_, _, None] => {
+                    shape_error(errors, scores, BoxProblem::DynamicClasses);
+                    return Err(());
+                }
+                _ => {
+                    shape_error(errors, scores, BoxProblem::NotYolov5);
+                    return Err(());
+                }
+            };
+            if cx.decoder.boolean("grid") == Some(true) {
+                let strides = ints(cx.decoder, "strides");
+                if strides.is_empty() || strides.iter().any(|s| !(1..=MAX_STRIDE).contains(s)) {
+                    errors.push(TypeError::BadAnchors {
+                        span: arg_span(cx.decoder, "strides"),
+                        reason: format!(
+                            "`strides` needs at least one stride, each from 1 to {MAX_STRIDE}"
+                        ),
+                    });
+                    return Err(());
+                }
+                let per_cell = vec![1; strides.len()];
+                anchors_fit(cx, scores, sd[1], &strides, &per_cell, "strides", errors)?;
+            }
+            Ok((Some(classes), fit))
+        }
+        Decoder::Detr => {
+            let softmax = cx.decoder.string("activation") == Some("softmax");
+            let width = match (chosen.boxes, sd.as_slice()) {
+                // More values a query than any detection dataset has classes (LVIS: 1203),
+                // and more than queries: YOLOv8's [N, 4 + classes, anchors].
+                (_, [_, Some(q), Some(k)]) if k > q && *k > MOST_CLASSES => {
+                    shape_error(errors, scores, BoxProblem::NotDetr);
+                    return Err(());
+                }
+                (None, [_, _, Some(k)]) if *k > 4 => k - 4,
+                (Some(_), [_, _, Some(k)]) if *k > 0 => *k,
+                (_, [_, _, None]) => {
+                    shape_error(errors, scores, BoxProblem::DynamicClasses);
+                    return Err(());
+                }
+                _ => {
+                    shape_error(errors, scores, BoxProblem::NotDetr);
+                    return Err(());
+                }
+            };
+            if let Some(boxes) = chosen.boxes {
+                match dims(boxes).as_slice() {
+                    [_, _, Some(4)] => same_count(cx, boxes, scores, "queries", errors)?,
+                    _ => {
+                        shape_error(errors, boxes, BoxProblem::NotDetr);
+                        return Err(());
+                    }
+                }
+            }
+            let classes = if softmax { width - 1 } else { width };
+            if classes < 1 {
+                shape_error(errors, scores, BoxProblem::NoObjectClassOnly);
+                return Err(());
+            }
+            Ok((Some(classes), fit))
+        }
+        Decoder::Ssd => {
+            let Some(boxes) = chosen.boxes else {
+                shape_error(errors, scores, BoxProblem::NotSsd);
+                return Err(());
+            };
+            let classes = match sd.as_slice() {
+                [_, _, Some(k)] if *k > 0 => *k,
+                [_, _, None] => {
+                    shape_error(errors, scores, BoxProblem::DynamicClasses);
+                    return Err(());
+                }
+                _ => {
+                    shape_error(errors, scores, BoxProblem::NotSsd);
+                    return Err(());
+                }
+            };
+            if !matches!(dims(boxes).as_slice(), [_, _, Some(k)] if *k >= 4) {
+                shape_error(errors, boxes, BoxProblem::NotSsd);
+                return Err(());
+            }
+            same_count(cx, boxes, scores, "anchors", errors)?;
+            let count = boxes.shape[1].fixed().or(sd[1]);
+            match cx.decoder.string("anchors") {
+                Some(file) if !file.is_empty() => {
+                    let span = arg_span(cx.decoder, "anchors");
+                    fit.anchors = read_anchors(cx, file, span, errors)?;
+                    let expected = fit.anchors.len() as i64;
+                    match count {
+                        Some(n) if n != expected => {
+                            errors.push(TypeError::AnchorCount {
+                                span,
+                                decoder: "ssd".into(),
+                                expected,
+                                how: format!("{expected} lines of `{file}`"),
+                                output: format!("`{}` {}", boxes.name, shape_text(boxes)),
+                                found: n,
+                            });
+                            return Err(());
+                        }
+                        Some(_) => {}
+                        None => open_warning(cx, boxes, "anchors", errors),
+                    }
+                }
+                _ => {
+                    let strides = ints(cx.decoder, "strides");
+                    let per_cell = ints(cx.decoder, "per_cell");
+                    if strides.is_empty()
+                        || strides.len() != per_cell.len()
+                        || strides.iter().any(|v| !(1..=MAX_STRIDE).contains(v))
+                        || per_cell.iter().any(|v| !(1..=MAX_PER_CELL).contains(v))
+                    {
+                        errors.push(TypeError::BadAnchors {
+                            span: cx.decoder_span,
+                            reason: format!(
+                                "`strides` ({} values, each 1 to {MAX_STRIDE}) and `per_cell` ({} values, each 1 to {MAX_PER_CELL}) must have one value each per grid",
+                                strides.len(),
+                                per_cell.len()
+                            ),
+                        });
+                        return Err(());
+                    }
+                    anchors_fit(cx, boxes, count, &strides, &per_cell, "strides", errors)?;
+                }
+            }
+            Ok((Some(classes), fit))
+        }
+        Decoder::Yolov8
+        | Decoder::Classify
+        | Decoder::Raw
+        | Decoder::TextBoxes
+        | Decoder::Ctc
+        | Decoder::Yolov8Seg
+        | Decoder::Yolov8Pose
+        | Decoder::Semantic => Ok((None, fit)),
+    }
+}
+
+fn arg_span(call: &BoundCall, name: &str) -> Span {
+    call.bound(name).map_or(call.span, |a| a.span)
+}
+
+fn ints(call: &BoundCall, name: &str) -> Vec<i64> {
+    match call.value(name) {
+        Some(Value::List(items)) => items
+            .iter()
+            .filter_map(|v| match v {
+                Value::Int(i) => Some(*i),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The boxes and the scores are for the same anchors: equal when both are fixed, W0302
+/// when one is open.
+fn same_count(
+    cx: &Context,
+    boxes: &TensorFacts,
+    scores: &TensorFacts,
+    what: &'static str,
+    errors: &mut Vec<TypeError>,
+) -> Result<(), ()> {
+    match (boxes.shape[1].fixed(), scores.shape[1].fixed()) {
+        (Some(a), Some(b)) if a != b => {
+            errors.push(TypeError::BoxDecoderShape {
+                span: cx.decoder_span,
+                decoder: cx.decoder.name.clone(),
+                output: format!("`{}` {}", scores.name, shape_text(scores)),
+                outputs: cx.all_outputs.clone(),
+                problem: BoxProblem::CountsDiffer {
+                    boxes: format!("`{}` {}", boxes.name, shape_text(boxes)),
+                    scores: format!("`{}` {}", scores.name, shape_text(scores)),
+                },
+                suggest: None,
+            });
+            Err(())
+        }
+        (Some(_), Some(_)) => Ok(()),
+        (None, _) if boxes.shape[1] == scores.shape[1] => Ok(()),
+        (None, _) => {
+            open_warning(cx, boxes, what, errors);
+            Ok(())
+        }
+        (_, None) => {
+            open_warning(cx, scores, what, errors);
+            Ok(())
+        }
+    }
+}
+
+fn open_warning(
+    cx: &Context,
+    output: &TensorFacts,
+    what: &'static str,
+    errors: &mut Vec<TypeError>,
+) {
+    errors.push(TypeError::OpenDimension {
+        span: cx.decoder_span,
+        decoder: cx.decoder.name.clone(),
+        output: format!("`{}` {}", output.name, shape_text(output)),
+        what,
+    });
+}
+
+/// The number of anchors grids of `strides` over the input make, `per_cell` in each cell,
+/// against the output's (`count`): E0309 when they differ, W0302 when the output's is open.
+fn anchors_fit(
+    cx: &Context,
+    output: &TensorFacts,
+    count: Option<i64>,
+    strides: &[i64],
+    per_cell: &[i64],
+    param: &str,
+    errors: &mut Vec<TypeError>,
+) -> Result<(), ()> {
+    // No size: E0308 is reported already.
+    let Some((w, h)) = cx.size else {
+        return Ok(());
+    };
+    let expected = grid_anchors(w, h, strides, per_cell);
+    match count {
+        Some(n) if n != expected => {
+            let terms: Vec<String> = strides
+                .iter()
+                .zip(per_cell)
+                .map(|(s, k)| {
+                    let cells = format!("{}×{}", ceil_div(h, *s), ceil_div(w, *s));
+                    if *k == 1 {
+                        cells
+                    } else {
+                        format!("{cells}×{k}")
+                    }
+                })
+                .collect();
+            errors.push(TypeError::AnchorCount {
+                span: arg_span(cx.decoder, param),
+                decoder: cx.decoder.name.clone(),
+                expected,
+                how: format!(
+                    "{} for a {w}×{h} input with strides {strides:?}",
+                    terms.join(" + ")
+                ),
+                output: format!("`{}` {}", output.name, shape_text(output)),
+                found: n,
+            });
+            Err(())
+        }
+        Some(_) => Ok(()),
+        None => {
+            open_warning(cx, output, "anchors", errors);
+            Ok(())
+        }
+    }
+}
+
+fn ceil_div(size: u32, stride: i64) -> i64 {
+    let stride = stride.max(1);
+    i64::from(size) / stride + i64::from(i64::from(size) % stride != 0)
+}
+
+/// Σ ⌈h/s⌉·⌈w/s⌉·k: the anchors of one grid per stride (the runtime's `engine::ssd`
+/// and `engine::yolov5` generate them in this order).
+pub fn grid_anchors(w: u32, h: u32, strides: &[i64], per_cell: &[i64]) -> i64 {
+    strides
+        .iter()
+        .zip(per_cell)
+        .map(|(s, k)| {
+            ceil_div(h, *s)
+                .saturating_mul(ceil_div(w, *s))
+                .saturating_mul(*k)
+        })
+        .fold(0, i64::saturating_add)
+}
+
+fn read_anchors(
+    cx: &Context,
+    file: &str,
+    span: Span,
+    errors: &mut Vec<TypeError>,
+) -> Result<Vec<[f64; 4]>, ()> {
+    let path = normalize(&cx.dir.join(file));
+    let lines = match cx.host.read_labels(&path) {
+        Ok(lines) => lines,
+        Err(e) => {
+            let why = match e {
+                crate::facts::FactError::NotFound => "there is no such file".to_string(),
+                crate::facts::FactError::Unreadable(r) | crate::facts::FactError::Invalid(r) => r,
+                crate::facts::FactError::Unavailable(r) => r,
+            };
+            errors.push(TypeError::BadAnchors {
+                span,
+                reason: format!("`{file}` cannot be read: {why}"),
+            });
+            return Err(());
+        }
+    };
+    let mut anchors = Vec::with_capacity(lines.len());
+    for (i, line) in lines.iter().enumerate() {
+        let values: Vec<f64> = line
+            .split([' ', ',', '\t'])
+            .filter(|t| !t.is_empty())
+            .filter_map(|t| t.parse::<f64>().ok())
+            .filter(|v| v.is_finite())
+            .collect();
+        let Ok(anchor) = <[f64; 4]>::try_from(values) else {
+            errors.push(TypeError::BadAnchors {
+                span,
+                reason: format!(
+                    "anchor {} of `{file}` is `{line}`; each line is four numbers: centre x, centre y, width, height",
+                    i + 1
+                ),
+            });
+            return Err(());
+        };
+        anchors.push(anchor);
+    }
+    if anchors.is_empty() {
+        errors.push(TypeError::BadAnchors {
+            span,
+            reason: format!("`{file}` has no anchors"),
+        });
+        return Err(());
+    }
+    Ok(anchors)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grid_anchors_count_each_stride_grid() {
+        // YOLOX at 640: 80² + 40² + 20².
+        assert_eq!(grid_anchors(640, 640, &[8, 16, 32], &[1, 1, 1]), 8400);
+        // BlazeFace at 128: 16²×2 + 8²×6.
+        assert_eq!(grid_anchors(128, 128, &[8, 16], &[2, 6]), 896);
+        // Sizes that do not divide: partial cells count.
+        assert_eq!(grid_anchors(100, 50, &[32], &[1]), 4 * 2);
+        // Nothing overflows, whatever the numbers.
+        assert_eq!(
+            grid_anchors(u32::MAX, u32::MAX, &[i64::MAX], &[i64::MAX]),
+            i64::MAX
+        );
+        assert_eq!(
+            grid_anchors(u32::MAX, u32::MAX, &[1], &[i64::MAX]),
+            i64::MAX
+        );
+    }
+}
