@@ -937,6 +937,27 @@ impl Lowerer<'_> {
                     ("async", Prop::Bool(false)),
                 ],
             )],
+            SinkKind::Broker {
+                url,
+                topic,
+                buffer,
+                stream,
+                source,
+                ..
+            } => vec![self.element(
+                id,
+                "",
+                "vplrecords",
+                vec![
+                    ("location", Prop::Str(url.clone())),
+                    ("topic", Prop::Str(topic.clone())),
+                    ("buffer", Prop::UInt(*buffer)),
+                    ("pipeline", Prop::Str(self.g.pipeline.clone())),
+                    ("source", Prop::Str(source.clone())),
+                    ("stream", Prop::UInt(*stream as u64)),
+                    ("async", Prop::Bool(false)),
+                ],
+            )],
             SinkKind::Discard => vec![self.element(
                 id,
                 "",

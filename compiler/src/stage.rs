@@ -48,6 +48,9 @@ pub enum Sink {
     Discard,
     Display,
     RtspOut,
+    /// Records to a broker: `mqtt(url, topic)`, `redis(url, stream)`.
+    Mqtt,
+    Redis,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -89,6 +92,8 @@ impl StageKind {
             (Role::Sink, "discard") => StageKind::Sink(Sink::Discard),
             (Role::Sink, "display") => StageKind::Sink(Sink::Display),
             (Role::Sink, "rtsp_out") => StageKind::Sink(Sink::RtspOut),
+            (Role::Sink, "mqtt") => StageKind::Sink(Sink::Mqtt),
+            (Role::Sink, "redis") => StageKind::Sink(Sink::Redis),
             (Role::Model, "onnx") => StageKind::Model(Model::Onnx),
             (Role::Decoder, "yolov8") => StageKind::Decoder(Decoder::Yolov8),
             (Role::Decoder, "classify") => StageKind::Decoder(Decoder::Classify),

@@ -3,6 +3,7 @@
 //! through the `Host`. Reports E02xx, E03xx and their warnings; never panics.
 
 mod batching;
+mod brokers;
 pub mod errors;
 pub mod model;
 pub mod outputs;

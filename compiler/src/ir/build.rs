@@ -348,6 +348,25 @@ impl Builder<'_> {
                     source: self.source_name(*input),
                 },
                 Sink::Discard => SinkKind::Discard,
+                Sink::Mqtt | Sink::Redis => SinkKind::Broker {
+                    protocol: if sink == Sink::Mqtt {
+                        crate::brokers::Protocol::Mqtt
+                    } else {
+                        crate::brokers::Protocol::Redis
+                    },
+                    url: call.string("url").unwrap_or_default().to_string(),
+                    topic: call
+                        .string(if sink == Sink::Mqtt {
+                            "topic"
+                        } else {
+                            "stream"
+                        })
+                        .unwrap_or_default()
+                        .to_string(),
+                    buffer: call.int("buffer").unwrap_or(1).max(1) as u64,
+                    stream: i as u32,
+                    source: self.source_name(*input),
+                },
                 Sink::Display => SinkKind::Display,
                 Sink::RtspOut => SinkKind::RtspOut {
                     port: call.int("port").unwrap_or(0),

@@ -92,6 +92,15 @@ pub enum SinkKind {
         port: i64,
         path: String,
     },
+    /// Records as messages to a broker: `topic` is the MQTT topic or the Redis stream.
+    Broker {
+        protocol: crate::brokers::Protocol,
+        url: String,
+        topic: String,
+        buffer: u64,
+        stream: u32,
+        source: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -170,6 +179,7 @@ impl NodeKind {
             NodeKind::Sink(SinkKind::Discard) => "discard",
             NodeKind::Sink(SinkKind::Display) => "display",
             NodeKind::Sink(SinkKind::RtspOut { .. }) => "rtsp_out",
+            NodeKind::Sink(SinkKind::Broker { protocol, .. }) => protocol.name(),
             NodeKind::Tee => "tee",
             NodeKind::Queue { .. } => "queue",
         }
@@ -427,6 +437,16 @@ fn detail(kind: &NodeKind) -> String {
         NodeKind::Sink(SinkKind::RtspOut { port, path }) => {
             format!("sink rtsp_out({port}, {path:?})")
         }
+        NodeKind::Sink(SinkKind::Broker {
+            protocol,
+            url,
+            topic,
+            stream,
+            ..
+        }) => format!(
+            "sink {}({url:?}, {topic:?}) stream {stream}",
+            protocol.name()
+        ),
         NodeKind::Sink(s) => format!("sink {}", kind_name_of_sink(s)),
         NodeKind::Queue {
             max_buffers,
