@@ -114,15 +114,25 @@ impl Outbox {
 
     fn acknowledged(&self, seq: u64, rejected: bool) {
         let mut q = lock(&self.queue);
-        if let Some(at) = q.items.iter().position(|(s, _)| *s == seq) {
-            q.items.remove(at);
-            let counter = if rejected {
-                &self.stats.rejected
-            } else {
-                &self.stats.delivered
-            };
-            counter.fetch_add(1, Ordering::Relaxed);
+        match q.items.iter().position(|(s, _)| *s == seq) {
+            Some(at) => {
+                q.items.remove(at);
+            }
+            // Dropped from the full queue while in flight, and it arrived after all: not
+            // lost, so not counted as dropped.
+            None => {
+                let _ =
+                    self.stats
+                        .dropped
+                        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |d| d.checked_sub(1));
+            }
         }
+        let counter = if rejected {
+            &self.stats.rejected
+        } else {
+            &self.stats.delivered
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
         self.stats
             .buffered
             .store(q.items.len() as u64, Ordering::Relaxed);
