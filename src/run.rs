@@ -307,6 +307,17 @@ pub fn run(args: &RunArgs) -> u8 {
         },
         None => None,
     };
+    // Likewise the metrics address: a port in use is said before anything runs.
+    let metrics_text = match args.metrics {
+        Some(addr) => match crate::metrics::serve(addr) {
+            Ok(text) => Some(text),
+            Err(e) => {
+                eprintln!("vplc: cannot serve the metrics at {addr}: {e}");
+                return CANNOT_RUN;
+            }
+        },
+        None => None,
+    };
     let chosen =
         crate::backend::choose(args.backend, &crate::backend::Machine::probe(args.backend));
     let (graph, lowered) = match c.lower_for(index, &chosen.target) {
@@ -359,6 +370,11 @@ pub fn run(args: &RunArgs) -> u8 {
         eprintln!("vplc: warning: {warning}");
     }
     let found = running.count_objects();
+    let mut metrics =
+        metrics_text.map(|text| crate::metrics::Metrics::new(text, &running, &counters));
+    if let Some(m) = metrics.as_mut() {
+        m.update(&plan.pipeline, &running, &counters, &found);
+    }
 
     if let Ok(mut names) = interrupt.outputs.lock() {
         *names = output_names(&graph);
@@ -383,6 +399,9 @@ pub fn run(args: &RunArgs) -> u8 {
         })
         .collect();
     let result = running.run(&interrupted, |elapsed| {
+        if let Some(m) = metrics.as_mut() {
+            m.update(&plan.pipeline, &running, &counters, &found);
+        }
         let Some(bar) = &bar else {
             return;
         };

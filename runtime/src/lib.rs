@@ -9,6 +9,7 @@ pub mod engine;
 pub mod gpu;
 pub mod machine;
 pub mod meta;
+pub mod metrics;
 pub mod pipeline;
 pub mod probe;
 pub mod tile;
