@@ -6,7 +6,8 @@
 #      gst-discoverer-1.0, RTSP server),
 #      pkg-config, python3-venv, neovim, hyperfine, fonts-dejavu-core (overlay text),
 #      libssl-dev (TLS of the broker sinks), mosquitto, mosquitto-clients and
-#      redis-server (the broker tests start their own on free ports; coreutils' stdbuf).
+#      redis-server (the broker tests start their own on free ports; coreutils' stdbuf),
+#      openssl (the TLS test makes its own certificate authority).
 #   2. Python venv .venv with scripts/requirements.txt (onnxruntime, onnx,
 #      numpy, nvidia-cuda-nvrtc); the path of libonnxruntime.so goes to
 #      assets/onnxruntime.path, that of libnvrtc.so to assets/nvrtc.path.
@@ -60,6 +61,7 @@ APT_PACKAGES=(
   hyperfine
   fonts-dejavu-core
   libssl-dev
+  openssl
   mosquitto
   mosquitto-clients
   redis-server

@@ -215,3 +215,120 @@ fn a_full_buffer_drops_the_oldest_and_counts_them() {
         (dropped..60).collect::<Vec<_>>()
     );
 }
+
+/// `mqtts://` and `rediss://` with credentials from the environment: a mosquitto that
+/// wants TLS and a password, a redis-server that wants TLS and `AUTH`; the certificate
+/// authority is the test's own (`VPL_MQTT_CA_FILE`, `VPL_REDIS_CA_FILE`).
+#[test]
+fn tls_and_credentials_come_from_the_environment() {
+    let dir = temp_dir("brokers-tls");
+    let (ca, cert, key) = common::servers::certificates(&dir);
+    let (mqtt_port, redis_port) = (free_port(), free_port());
+    let passwords = dir.join("passwords");
+    let made = Command::new("mosquitto_passwd")
+        .args(["-c", "-b"])
+        .arg(&passwords)
+        .args(["vpl", "s3cret"])
+        .status()
+        .expect("mosquitto_passwd runs");
+    assert!(made.success());
+    let conf = dir.join("mosquitto.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "listener {mqtt_port} 127.0.0.1\nallow_anonymous false\npassword_file {}\n\
+             cafile {ca}\ncertfile {cert}\nkeyfile {key}\nuser root\n",
+            passwords.display()
+        ),
+    )
+    .expect("config written");
+    let _broker = Server(common::servers::spawn(
+        "mosquitto",
+        &["-c", &conf.display().to_string()],
+    ));
+    let _cache = Server(common::servers::spawn(
+        "redis-server",
+        &[
+            "--port",
+            "0",
+            "--tls-port",
+            &redis_port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--tls-cert-file",
+            &cert,
+            "--tls-key-file",
+            &key,
+            "--tls-ca-cert-file",
+            &ca,
+            "--tls-auth-clients",
+            "no",
+            "--requirepass",
+            "s3cret",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
+    ));
+    common::servers::wait_for_port(mqtt_port);
+    common::servers::wait_for_port(redis_port);
+    let program = dir.join("p.vpl");
+    std::fs::write(
+        &program,
+        format!(
+            "pipeline p {{\n    let r = test(frames: 25, resolution: 64x48) | json;\n    \
+             r | mqtt(\"mqtts://localhost:{mqtt_port}\", \"vpl/tls\");\n    \
+             r | redis(\"rediss://localhost:{redis_port}\", \"tls\");\n}}\n"
+        ),
+    )
+    .expect("program written");
+    let run = |password: &str| {
+        let stats_file = dir.join(format!("stats-{password}.json"));
+        let out = Command::new(env!("CARGO_BIN_EXE_vplc"))
+            .args(["run", "--quiet", "--stats"])
+            .arg(&stats_file)
+            .arg(&program)
+            .env("VPL_CACHE_DIR", "off")
+            .env("VPL_MQTT_USERNAME", "vpl")
+            .env("VPL_MQTT_PASSWORD", password)
+            .env("VPL_REDIS_PASSWORD", password)
+            .env("VPL_MQTT_CA_FILE", &ca)
+            .env("VPL_REDIS_CA_FILE", &ca)
+            .output()
+            .expect("vplc runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        common::stats(&stats_file)
+    };
+    let stats = run("s3cret");
+    for protocol in ["mqtt", "redis"] {
+        let b = broker_stats(&stats, protocol);
+        assert_eq!(b["delivered"], 25, "{b}");
+    }
+    let out = Command::new("redis-cli")
+        .args([
+            "--tls",
+            "--cacert",
+            &ca,
+            "-h",
+            "localhost",
+            "-p",
+            &redis_port.to_string(),
+        ])
+        .args(["-a", "s3cret", "--no-auth-warning", "XLEN", "tls"])
+        .output()
+        .expect("redis-cli runs");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "25");
+    // A wrong password: nothing is delivered, and the run says so in its figures (after
+    // waiting its 10 s for the broker).
+    let stats = run("wrong");
+    for protocol in ["mqtt", "redis"] {
+        let b = broker_stats(&stats, protocol);
+        assert_eq!(b["delivered"], 0, "{b}");
+        assert_eq!(b["undelivered"], 25, "{b}");
+    }
+}

@@ -111,3 +111,74 @@ pub fn redis_frames(port: u16, key: &str) -> Vec<u64> {
         })
         .collect()
 }
+
+/// A certificate authority and a server certificate it signed for `localhost` and
+/// 127.0.0.1, made with the `openssl` command in `dir`: (ca.crt, server.crt, server.key).
+pub fn certificates(dir: &Path) -> (String, String, String) {
+    let path = |name: &str| dir.join(name).display().to_string();
+    let run = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .output()
+            .expect("openssl runs (Debian's openssl)");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let (ca_key, ca, key, csr, cert, ext) = (
+        path("ca.key"),
+        path("ca.crt"),
+        path("server.key"),
+        path("server.csr"),
+        path("server.crt"),
+        path("server.ext"),
+    );
+    std::fs::write(&ext, "subjectAltName=DNS:localhost,IP:127.0.0.1\n").expect("ext written");
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=vpl test CA",
+        "-keyout",
+        &ca_key,
+        "-out",
+        &ca,
+    ]);
+    run(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=localhost",
+        "-keyout",
+        &key,
+        "-out",
+        &csr,
+    ]);
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        &csr,
+        "-CA",
+        &ca,
+        "-CAkey",
+        &ca_key,
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        &ext,
+        "-out",
+        &cert,
+    ]);
+    (ca, cert, key)
+}

@@ -348,6 +348,11 @@ pub fn open(url: &str, topic: &str, capacity: usize) -> io::Result<BrokerOut> {
     })?;
     let address = address::parse(protocol, url)
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, format!("{url}: {e}")))?;
+    // A certificate authority that cannot be read is said when the run starts, not
+    // retried for ever.
+    if address.tls {
+        wire::extra_root(&address)?;
+    }
     let stats = Arc::new(BrokerStats {
         protocol,
         url: url.to_string(),

@@ -11,6 +11,35 @@ use vpl_compiler::brokers::Address;
 /// How long to wait for a connection, and for an answer once something is in flight.
 pub const TIMEOUT: Duration = Duration::from_secs(5);
 
+/// The variable naming a PEM file of one more certificate authority to trust (a private
+/// broker's), besides the system's: `VPL_MQTT_CA_FILE`, `VPL_REDIS_CA_FILE`.
+pub fn ca_variable(address: &Address) -> String {
+    format!("{}_CA_FILE", address.protocol.env_prefix())
+}
+
+/// The certificate authority named by [`ca_variable`], if set; an unreadable or invalid
+/// file is an error.
+pub fn extra_root(address: &Address) -> io::Result<Option<native_tls::Certificate>> {
+    let variable = ca_variable(address);
+    let Some(path) = std::env::var_os(&variable) else {
+        return Ok(None);
+    };
+    let pem = std::fs::read(&path).map_err(|e| {
+        io::Error::new(
+            e.kind(),
+            format!("{variable}={}: {e}", path.to_string_lossy()),
+        )
+    })?;
+    native_tls::Certificate::from_pem(&pem)
+        .map(Some)
+        .map_err(|e| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("{variable}={}: {e}", path.to_string_lossy()),
+            )
+        })
+}
+
 trait Stream: Read + Write + Send {}
 impl<T: Read + Write + Send> Stream for T {}
 
@@ -39,7 +68,11 @@ impl Wire {
         tcp.set_read_timeout(Some(TIMEOUT))?;
         tcp.set_write_timeout(Some(TIMEOUT))?;
         let stream: Box<dyn Stream> = if address.tls {
-            let connector = native_tls::TlsConnector::new().map_err(io::Error::other)?;
+            let mut builder = native_tls::TlsConnector::builder();
+            if let Some(ca) = extra_root(address)? {
+                builder.add_root_certificate(ca);
+            }
+            let connector = builder.build().map_err(io::Error::other)?;
             Box::new(
                 connector
                     .connect(&address.host, tcp)
