@@ -123,6 +123,7 @@ fn sink_fits(name: &str, s: Stream) -> bool {
         // They need a broker to run against, and wait for it at the end of a run:
         // tests/brokers.rs runs them against real servers.
         "mqtt" | "redis" => false,
+        "record" => s.kind == Kind::Encoded("h264") && s.objects,
         _ => true,
     }
 }
@@ -229,6 +230,16 @@ impl Gen<'_> {
                 format!("[{}]", chosen.join(", "))
             }
             ("rtsp_out", "port") => (20_000 + rng.below(40_000)).to_string(),
+            ("record", "path") => "\"out/clips/{stream}_{n}.mp4\"".to_string(),
+            ("record", "when") => {
+                let mut known: Vec<String> = self
+                    .models
+                    .iter()
+                    .flat_map(|(_, labels)| labels.iter().cloned())
+                    .collect();
+                known.push("person".into());
+                format!("{:?}", rng.pick(&known))
+            }
             ("test", "resolution") => resolution(rng, true),
             _ => self.typed(b, p, &p.ty)?,
         })

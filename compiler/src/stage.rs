@@ -51,6 +51,8 @@ pub enum Sink {
     /// Records to a broker: `mqtt(url, topic)`, `redis(url, stream)`.
     Mqtt,
     Redis,
+    /// Clips of encoded video around the frames that meet a condition.
+    Record,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -94,6 +96,7 @@ impl StageKind {
             (Role::Sink, "rtsp_out") => StageKind::Sink(Sink::RtspOut),
             (Role::Sink, "mqtt") => StageKind::Sink(Sink::Mqtt),
             (Role::Sink, "redis") => StageKind::Sink(Sink::Redis),
+            (Role::Sink, "record") => StageKind::Sink(Sink::Record),
             (Role::Model, "onnx") => StageKind::Model(Model::Onnx),
             (Role::Decoder, "yolov8") => StageKind::Decoder(Decoder::Yolov8),
             (Role::Decoder, "classify") => StageKind::Decoder(Decoder::Classify),

@@ -7,6 +7,7 @@ mod brokers;
 pub mod errors;
 pub mod model;
 pub mod outputs;
+mod record;
 mod sinks;
 mod sources;
 mod stages;
