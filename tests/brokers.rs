@@ -194,16 +194,27 @@ fn a_full_buffer_drops_the_oldest_and_counts_them() {
     )
     .expect("program written");
     let stats_file = dir.join("stats.json");
-    let mut run = Command::new(env!("CARGO_BIN_EXE_vplc"))
+    let run = Command::new(env!("CARGO_BIN_EXE_vplc"))
         .args(["run", "--quiet", "--realtime", "--stats"])
         .arg(&stats_file)
         .arg(&program)
         .env("VPL_CACHE_DIR", "off")
+        .stderr(Stdio::piped())
         .spawn()
         .expect("vplc runs");
     sleep(Duration::from_millis(1000));
     let _cache = redis(redis_port, &dir);
-    assert!(run.wait().expect("vplc ends").success());
+    let out = run.wait_with_output().expect("vplc ends");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    // Said once each, never silently.
+    let lost = format!("cannot reach redis://127.0.0.1:{redis_port}");
+    assert_eq!(stderr.matches(&lost).count(), 1, "{stderr}");
+    assert_eq!(
+        stderr.matches("is full: dropping the oldest").count(),
+        1,
+        "{stderr}"
+    );
     let b = broker_stats(&common::stats(&stats_file), "redis");
     let dropped = b["dropped"].as_u64().expect("a count");
     assert!(dropped >= 10, "{b}");

@@ -82,6 +82,10 @@ struct Queue {
     closed: bool,
 }
 
+/// Says something the user should know (a broker lost, messages dropped): the element
+/// posts it as a warning on the bus, which `vplc run` prints.
+pub type Reporter = Box<dyn Fn(&str) + Send + Sync>;
+
 /// The queue of one broker sink and what its sender thread needs.
 pub struct Outbox {
     address: Address,
@@ -93,6 +97,9 @@ pub struct Outbox {
     /// Signalled when messages are acknowledged.
     less: Condvar,
     stats: Arc<BrokerStats>,
+    report: Reporter,
+    /// Dropping was reported since the last connection.
+    drop_reported: AtomicBool,
 }
 
 impl Outbox {
@@ -101,6 +108,12 @@ impl Outbox {
         if q.items.len() >= self.capacity {
             q.items.pop_front();
             self.stats.dropped.fetch_add(1, Ordering::Relaxed);
+            if !self.drop_reported.swap(true, Ordering::Relaxed) {
+                (self.report)(&format!(
+                    "the buffer of {} messages for {} ({}) is full: dropping the oldest (counted in the statistics)",
+                    self.capacity, self.stats.url, self.topic
+                ));
+            }
         }
         let seq = q.next_seq;
         q.next_seq += 1;
@@ -234,13 +247,24 @@ fn open_session(address: &Address, topic: &str) -> io::Result<(Wire, Box<dyn Ses
 /// gives up, which empties it).
 fn sender(outbox: Arc<Outbox>) {
     let mut connections = 0u64;
+    // Said once an outage, not at each attempt.
+    let mut outage_reported = false;
     loop {
         if outbox.closed() && lock(&outbox.queue).items.is_empty() {
             return;
         }
         let (mut wire, mut session) = match open_session(&outbox.address, &outbox.topic) {
             Ok(s) => s,
-            Err(_) => {
+            Err(e) => {
+                if !outage_reported {
+                    outage_reported = true;
+                    (outbox.report)(&format!(
+                        "cannot reach {}: {e}; trying again every {} s, holding up to {} messages",
+                        outbox.stats.url,
+                        RETRY.as_secs(),
+                        outbox.capacity
+                    ));
+                }
                 outbox.stats.connected.store(false, Ordering::Relaxed);
                 let q = lock(&outbox.queue);
                 if q.closed && q.items.is_empty() {
@@ -255,6 +279,8 @@ fn sender(outbox: Arc<Outbox>) {
             outbox.stats.reconnects.fetch_add(1, Ordering::Relaxed);
         }
         connections += 1;
+        outage_reported = false;
+        outbox.drop_reported.store(false, Ordering::Relaxed);
         outbox.stats.connected.store(true, Ordering::Relaxed);
         if serve(&outbox, &mut wire, session.as_mut()).is_ok() {
             outbox.stats.connected.store(false, Ordering::Relaxed);
@@ -339,7 +365,7 @@ impl Drop for BrokerOut {
 /// A new outbox and its sender thread for the broker sink at `url`, `topic`; the streams
 /// of one sink share it through `records::writer`'s table. Fails only on an address
 /// that is not a broker's (the checker rejects those first).
-pub fn open(url: &str, topic: &str, capacity: usize) -> io::Result<BrokerOut> {
+pub fn open(url: &str, topic: &str, capacity: usize, report: Reporter) -> io::Result<BrokerOut> {
     let protocol = protocol_of(url).ok_or_else(|| {
         io::Error::new(
             io::ErrorKind::InvalidInput,
@@ -379,6 +405,8 @@ pub fn open(url: &str, topic: &str, capacity: usize) -> io::Result<BrokerOut> {
         more: Condvar::new(),
         less: Condvar::new(),
         stats,
+        report,
+        drop_reported: AtomicBool::new(false),
     });
     let thread_outbox = outbox.clone();
     std::thread::Builder::new()

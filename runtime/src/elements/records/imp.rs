@@ -232,10 +232,21 @@ impl BaseSinkImpl for VplRecords {
     fn start(&self) -> Result<(), gst::ErrorMessage> {
         let settings = self.settings().clone();
         let writer = if crate::brokers::protocol_of(&settings.location).is_some() {
+            // Broker trouble is a warning on the bus, from the sink of the first stream.
+            let element = self.obj().downgrade();
+            let report: crate::brokers::Reporter = Box::new(move |text: &str| {
+                if let Some(element) = element.upgrade() {
+                    let message = gst::message::Warning::builder(gst::ResourceError::Write, text)
+                        .src(&element)
+                        .build();
+                    let _ = element.post_message(message);
+                }
+            });
             broker_writer_for(
                 &settings.location,
                 &settings.topic,
                 settings.buffer as usize,
+                report,
             )
         } else {
             writer_for(&settings.location)

@@ -53,9 +53,14 @@ pub fn writer_for(location: &str) -> io::Result<Arc<SharedWriter>> {
 
 /// The writer of the broker sink at `url`, `topic` (`crate::brokers`), created when
 /// nobody holds it: the streams of one sink share its queue.
-pub fn broker_writer_for(url: &str, topic: &str, buffer: usize) -> io::Result<Arc<SharedWriter>> {
+pub fn broker_writer_for(
+    url: &str,
+    topic: &str,
+    buffer: usize,
+    report: crate::brokers::Reporter,
+) -> io::Result<Arc<SharedWriter>> {
     shared(&format!("\0broker {url} {topic}"), || {
-        Ok(Box::new(crate::brokers::open(url, topic, buffer)?))
+        Ok(Box::new(crate::brokers::open(url, topic, buffer, report)?))
     })
 }
 
