@@ -40,6 +40,8 @@ fn subscriber(port: u16, topic: &str, id: &str) -> (Server, std::sync::mpsc::Rec
         .spawn()
         .expect("mosquitto_sub runs (scripts/setup.sh installs mosquitto-clients)");
     let out = BufReader::new(child.stdout.take().expect("piped"));
+    // Killed however the test ends, the wait below included.
+    let server = Server(child);
     let (tx, rx) = std::sync::mpsc::channel();
     let (ready_tx, ready_rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -54,7 +56,7 @@ fn subscriber(port: u16, topic: &str, id: &str) -> (Server, std::sync::mpsc::Rec
     ready_rx
         .recv_timeout(Duration::from_secs(10))
         .expect("the subscriber subscribed");
-    (Server(child), rx)
+    (server, rx)
 }
 
 /// The frame numbers of the records received, waiting until `want` distinct ones came or
