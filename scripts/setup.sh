@@ -4,7 +4,10 @@
 #
 #   1. Debian packages: GStreamer (dev files, plugins, tools incl.
 #      gst-discoverer-1.0, RTSP server),
-#      pkg-config, python3-venv, neovim, hyperfine, fonts-dejavu-core (overlay text).
+#      pkg-config, python3-venv, neovim, hyperfine, fonts-dejavu-core (overlay text),
+#      libssl-dev (TLS of the broker sinks), mosquitto, mosquitto-clients and
+#      redis-server (the broker tests start their own on free ports; coreutils' stdbuf),
+#      openssl (the TLS test makes its own certificate authority).
 #   2. Python venv .venv with scripts/requirements.txt (onnxruntime, onnx,
 #      numpy, nvidia-cuda-nvrtc); the path of libonnxruntime.so goes to
 #      assets/onnxruntime.path, that of libnvrtc.so to assets/nvrtc.path.
@@ -57,6 +60,11 @@ APT_PACKAGES=(
   neovim
   hyperfine
   fonts-dejavu-core
+  libssl-dev
+  openssl
+  mosquitto
+  mosquitto-clients
+  redis-server
 )
 GST_ELEMENTS=(x264enc avdec_h264 mp4mux qtdemux avidemux)
 

@@ -109,6 +109,10 @@ pub struct RunArgs {
     /// Write run statistics as JSON to this file.
     #[arg(long)]
     pub stats: Option<PathBuf>,
+    /// Serve the run's figures (fps, latency, dropped frames, queue fill, inference time,
+    /// broker buffers) as Prometheus text at http://ADDR/metrics, e.g. 127.0.0.1:9100.
+    #[arg(long, value_name = "ADDR")]
+    pub metrics: Option<std::net::SocketAddr>,
     /// No progress and no summary.
     #[arg(long)]
     pub quiet: bool,

@@ -8,6 +8,7 @@ pub mod engines;
 pub mod github;
 pub mod host;
 pub mod lsp;
+pub mod metrics;
 pub mod output;
 pub mod pages;
 pub mod run;

@@ -33,7 +33,43 @@ struct Stats<'a> {
     inferred: u64,
     /// Frames live sources dropped because the pipeline fell behind them (vpl's extension).
     dropped: u64,
+    /// Each broker sink's messages (vpl's extension; absent without broker sinks).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    brokers: Vec<BrokerStat>,
     exit: &'a str,
+}
+
+/// One broker sink's figures in the statistics.
+#[derive(Serialize)]
+struct BrokerStat {
+    protocol: &'static str,
+    url: String,
+    topic: String,
+    buffer: u64,
+    delivered: u64,
+    /// Oldest messages dropped because the buffer was full.
+    dropped: u64,
+    rejected: u64,
+    /// Messages still buffered when the run ended and the broker stayed away.
+    undelivered: u64,
+    reconnects: u64,
+}
+
+fn broker_stats() -> Vec<BrokerStat> {
+    vpl_runtime::brokers::stats()
+        .iter()
+        .map(|b| BrokerStat {
+            protocol: b.protocol.name(),
+            url: b.url.clone(),
+            topic: b.topic.clone(),
+            buffer: b.capacity,
+            delivered: b.delivered.load(Ordering::Relaxed),
+            dropped: b.dropped.load(Ordering::Relaxed),
+            rejected: b.rejected.load(Ordering::Relaxed),
+            undelivered: b.undelivered.load(Ordering::Relaxed),
+            reconnects: b.reconnects.load(Ordering::Relaxed),
+        })
+        .collect()
 }
 
 /// The run-time error as a diagnostic at the span of the stage that made the element.
@@ -271,6 +307,17 @@ pub fn run(args: &RunArgs) -> u8 {
         },
         None => None,
     };
+    // Likewise the metrics address: a port in use is said before anything runs.
+    let metrics_text = match args.metrics {
+        Some(addr) => match crate::metrics::serve(addr) {
+            Ok(text) => Some(text),
+            Err(e) => {
+                eprintln!("vplc: cannot serve the metrics at {addr}: {e}");
+                return CANNOT_RUN;
+            }
+        },
+        None => None,
+    };
     let chosen =
         crate::backend::choose(args.backend, &crate::backend::Machine::probe(args.backend));
     let (graph, lowered) = match c.lower_for(index, &chosen.target) {
@@ -323,6 +370,11 @@ pub fn run(args: &RunArgs) -> u8 {
         eprintln!("vplc: warning: {warning}");
     }
     let found = running.count_objects();
+    let mut metrics =
+        metrics_text.map(|text| crate::metrics::Metrics::new(text, &running, &counters));
+    if let Some(m) = metrics.as_mut() {
+        m.update(&plan.pipeline, &running, &counters, &found);
+    }
 
     if let Ok(mut names) = interrupt.outputs.lock() {
         *names = output_names(&graph);
@@ -347,6 +399,9 @@ pub fn run(args: &RunArgs) -> u8 {
         })
         .collect();
     let result = running.run(&interrupted, |elapsed| {
+        if let Some(m) = metrics.as_mut() {
+            m.update(&plan.pipeline, &running, &counters, &found);
+        }
         let Some(bar) = &bar else {
             return;
         };
@@ -421,6 +476,7 @@ pub fn run(args: &RunArgs) -> u8 {
             objects: found.objects.load(Ordering::Relaxed),
             inferred: found.inferred.load(Ordering::Relaxed),
             dropped: running.dropped_frames(),
+            brokers: broker_stats(),
             exit,
         };
         let text = serde_json::to_string(&stats).unwrap_or_default() + "\n";

@@ -123,6 +123,10 @@ fn sink_fits(name: &str, s: Stream) -> bool {
         "display" => s.kind == Kind::Raw && s.list.is_none(),
         "rtsp_out" => s.kind == Kind::Encoded("h264") && s.list.is_none(),
         "file" => matches!(s.kind, Kind::Records | Kind::Encoded(_)),
+        // They need a broker to run against, and wait for it at the end of a run:
+        // tests/brokers.rs runs them against real servers.
+        "mqtt" | "redis" => false,
+        "record" => s.kind == Kind::Encoded("h264") && s.objects,
         _ => true,
     }
 }
@@ -233,6 +237,16 @@ impl Gen<'_> {
             // one is E0304, E0309 or E0310: tests/ui, tests/decoders.rs): the defaults.
             ("yolov5" | "ssd", "strides" | "per_cell" | "anchors") | ("detr" | "ssd", "boxes") => {
                 return None;
+            }
+            ("record", "path") => "\"out/clips/{stream}_{n}.mp4\"".to_string(),
+            ("record", "when") => {
+                let mut known: Vec<String> = self
+                    .models
+                    .iter()
+                    .flat_map(|(_, labels)| labels.iter().cloned())
+                    .collect();
+                known.push("person".into());
+                format!("{:?}", rng.pick(&known))
             }
             ("test", "resolution") => resolution(rng, true),
             _ => self.typed(b, p, &p.ty)?,

@@ -260,3 +260,30 @@ fn pose_keypoints_in_records_and_video() {
         }
     }
 }
+
+#[test]
+fn smart_record_writes_a_playable_clip_when_two_people_are_seen() {
+    // vtest.avi has two people or more in view from its first frames: one clip, begun
+    // at once (no pre-roll yet) and finished when the run ends.
+    let (dir, out) = run_example("smart_record.vpl", &["--quiet", "--max-frames", "12"]);
+    ok(&out);
+    let clips: Vec<PathBuf> = std::fs::read_dir(dir.join("out/clips"))
+        .expect("the clips folder")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert_eq!(clips.len(), 1, "{clips:?}");
+    let name = clips[0].file_name().and_then(|n| n.to_str()).unwrap_or("");
+    // `{stream}_{time}`: 0_YYYYMMDDTHHMMSS.mmmZ.mp4
+    assert!(
+        name.starts_with("0_")
+            && name.ends_with("Z.mp4")
+            && name.len() == "0_20261130T194512.123Z.mp4".len(),
+        "{name}"
+    );
+    assert_eq!(video_size(&clips[0]), ("h264".into(), Some(768), Some(576)));
+    let facts = vpl_runtime::probe::probe_media(&clips[0]).expect("a playable clip");
+    let seconds = facts.duration_ns.expect("a duration") as f64 / 1e9;
+    // 12 frames of a 10 fps file.
+    assert!((1.0..=1.3).contains(&seconds), "{seconds} s");
+}

@@ -937,6 +937,57 @@ impl Lowerer<'_> {
                     ("async", Prop::Bool(false)),
                 ],
             )],
+            SinkKind::Record {
+                path,
+                when,
+                count,
+                before_ns,
+                after_ns,
+                stream,
+            } => vec![
+                // Key frames carry their parameter sets, so a clip can start at any of them.
+                self.element(
+                    id,
+                    "parse",
+                    "h264parse",
+                    vec![("config-interval", Prop::Int(-1))],
+                ),
+                self.element(
+                    id,
+                    "",
+                    "vplrecord",
+                    vec![
+                        ("location", Prop::Str(path.clone())),
+                        ("when", Prop::Str(when.clone())),
+                        ("count", Prop::UInt(u64::from(*count))),
+                        ("before", Prop::UInt(*before_ns)),
+                        ("after", Prop::UInt(*after_ns)),
+                        ("stream", Prop::UInt(u64::from(*stream))),
+                        ("async", Prop::Bool(false)),
+                    ],
+                ),
+            ],
+            SinkKind::Broker {
+                url,
+                topic,
+                buffer,
+                stream,
+                source,
+                ..
+            } => vec![self.element(
+                id,
+                "",
+                "vplrecords",
+                vec![
+                    ("location", Prop::Str(url.clone())),
+                    ("topic", Prop::Str(topic.clone())),
+                    ("buffer", Prop::UInt(*buffer)),
+                    ("pipeline", Prop::Str(self.g.pipeline.clone())),
+                    ("source", Prop::Str(source.clone())),
+                    ("stream", Prop::UInt(*stream as u64)),
+                    ("async", Prop::Bool(false)),
+                ],
+            )],
             SinkKind::Discard => vec![self.element(
                 id,
                 "",

@@ -48,6 +48,11 @@ pub enum Sink {
     Discard,
     Display,
     RtspOut,
+    /// Records to a broker: `mqtt(url, topic)`, `redis(url, stream)`.
+    Mqtt,
+    Redis,
+    /// Clips of encoded video around the frames that meet a condition.
+    Record,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -105,6 +110,9 @@ impl StageKind {
             (Role::Sink, "discard") => StageKind::Sink(Sink::Discard),
             (Role::Sink, "display") => StageKind::Sink(Sink::Display),
             (Role::Sink, "rtsp_out") => StageKind::Sink(Sink::RtspOut),
+            (Role::Sink, "mqtt") => StageKind::Sink(Sink::Mqtt),
+            (Role::Sink, "redis") => StageKind::Sink(Sink::Redis),
+            (Role::Sink, "record") => StageKind::Sink(Sink::Record),
             (Role::Model, "onnx") => StageKind::Model(Model::Onnx),
             (Role::Decoder, "yolov8") => StageKind::Decoder(Decoder::Yolov8),
             (Role::Decoder, "yolov5") => StageKind::Decoder(Decoder::Yolov5),

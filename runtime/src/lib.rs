@@ -3,12 +3,14 @@
 //! vpl's own GStreamer elements (`elements`), and builds and runs plans (`pipeline`, with
 //! `tile` carrying objects through the compositor).
 
+pub mod brokers;
 pub mod elements;
 pub mod engine;
 pub mod gpu;
 pub mod machine;
 pub mod masks;
 pub mod meta;
+pub mod metrics;
 pub mod pipeline;
 pub mod probe;
 pub mod tile;

@@ -2,6 +2,8 @@
 //! fetched assets, records and boxes.
 #![allow(dead_code)]
 
+pub mod servers;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

@@ -1,5 +1,5 @@
-//! Type errors as data, and the one place that words them (E0201–E0210, E0301–E0308,
-//! E0309, E0310, W0101, W0201, W0202, W0301, W0302).
+//! Type errors as data, and the one place that words them (E0201–E0212, E0301–E0316,
+//! W0101, W0201, W0202, W0301, W0302).
 
 use crate::diagnostics::{Code, Diagnostic};
 use crate::source::FileId;
@@ -180,6 +180,20 @@ pub enum TypeError {
         path: String,
         /// What the other use is: "read by this source", "written by this sink", …
         other_is: &'static str,
+    },
+    /// A broker sink's `url` that is not an address of its protocol (E0211).
+    BrokerAddress {
+        span: Span,
+        sink: String,
+        url: String,
+        problem: crate::brokers::AddressError,
+        schemes: (&'static str, &'static str),
+    },
+    /// `user:password@` in a broker address (E0212).
+    BrokerCredentials {
+        span: Span,
+        without: String,
+        env_prefix: &'static str,
     },
     UnknownObjectLabel {
         span: Span,
@@ -559,6 +573,36 @@ impl TypeError {
             .with_primary_label(format!("writes `{path}`"))
             .with_label(file, *other, *other_is)
             .with_help("give this output a path of its own"),
+            TypeError::BrokerAddress {
+                span,
+                sink,
+                url,
+                problem,
+                schemes: (plain, secure),
+            } => Diagnostic::new(
+                Code::E0211,
+                file,
+                *span,
+                format!("`{url}` is not an address `{sink}` can connect to: {problem}"),
+            )
+            .with_primary_label("not a broker address")
+            .with_help(format!(
+                "write `{plain}://HOST[:PORT]`, or `{secure}://HOST[:PORT]` for TLS"
+            )),
+            TypeError::BrokerCredentials {
+                span,
+                without,
+                env_prefix,
+            } => Diagnostic::new(
+                Code::E0212,
+                file,
+                *span,
+                "credentials do not belong in the program text",
+            )
+            .with_primary_label("user name or password written here")
+            .with_help(format!(
+                "set {env_prefix}_USERNAME and {env_prefix}_PASSWORD in the environment of `vplc run`, and write `{without}`"
+            )),
             TypeError::UnknownObjectLabel {
                 span,
                 label,

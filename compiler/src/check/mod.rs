@@ -3,11 +3,13 @@
 //! through the `Host`. Reports E02xx, E03xx and their warnings; never panics.
 
 mod batching;
+mod brokers;
 pub mod decoders;
 pub mod errors;
 pub mod metadata;
 pub mod model;
 pub mod outputs;
+mod record;
 pub mod segpose;
 mod sinks;
 mod sources;

@@ -1,5 +1,5 @@
 //! Sinks: records to `stdout` and `.jsonl`, video to containers (E0202: extension and
-//! codec), `display` and `rtsp_out` (E0204: one stream).
+//! codec), `display` and `rtsp_out` (E0204: one stream); broker sinks in `brokers.rs`.
 
 use std::path::Path;
 
@@ -56,6 +56,9 @@ impl Checker<'_> {
                 }
             }
             Sink::File => self.file_sink(input, call),
+            Sink::Mqtt => self.broker_sink(input, call, crate::brokers::Protocol::Mqtt),
+            Sink::Redis => self.broker_sink(input, call, crate::brokers::Protocol::Redis),
+            Sink::Record => self.record_sink(input, call),
         }
     }
 

@@ -135,11 +135,13 @@ impl Checker<'_> {
                             max,
                         });
                     }
+                    // The encoder copies the frames' metadata onto its output (the meta
+                    // has no tags): `record` reads the objects of encoded frames.
                     Ty::Video(Video {
                         format: Format::Encoded(codec.clone()),
                         resolution: v.resolution,
                         rate: v.rate,
-                        meta: Meta::default(),
+                        meta: v.meta.clone(),
                     })
                 })
             }

@@ -56,6 +56,8 @@ codes! {
     E0208: Error, "invalid stream type in an ascription";
     E0209: Error, "two outputs at one address: the same `rtsp_out` port and path twice";
     E0210: Error, "an output overwrites a file the program reads or another output writes";
+    E0211: Error, "a broker sink's `url` is not an address of its protocol";
+    E0212: Error, "credentials written in a broker address";
     E0301: Error, "batch size incompatible with the model's fixed batch dimension";
     E0302: Error, "model input incompatible with the frames: rank, layout, or channel count";
     E0303: Error, "model input or output element type not supported";

@@ -410,6 +410,33 @@ impl Builder<'_> {
                     source: self.source_name(*input),
                 },
                 Sink::Discard => SinkKind::Discard,
+                Sink::Record => SinkKind::Record {
+                    path: resolved.replace("{stream}", &i.to_string()),
+                    when: call.string("when").unwrap_or_default().to_string(),
+                    count: call.int("count").unwrap_or(1).max(1) as u32,
+                    before_ns: call.int("before").unwrap_or(0).max(0) as u64,
+                    after_ns: call.int("after").unwrap_or(0).max(0) as u64,
+                    stream: i as u32,
+                },
+                Sink::Mqtt | Sink::Redis => SinkKind::Broker {
+                    protocol: if sink == Sink::Mqtt {
+                        crate::brokers::Protocol::Mqtt
+                    } else {
+                        crate::brokers::Protocol::Redis
+                    },
+                    url: call.string("url").unwrap_or_default().to_string(),
+                    topic: call
+                        .string(if sink == Sink::Mqtt {
+                            "topic"
+                        } else {
+                            "stream"
+                        })
+                        .unwrap_or_default()
+                        .to_string(),
+                    buffer: call.int("buffer").unwrap_or(1).max(1) as u64,
+                    stream: i as u32,
+                    source: self.source_name(*input),
+                },
                 Sink::Display => SinkKind::Display,
                 Sink::RtspOut => SinkKind::RtspOut {
                     port: call.int("port").unwrap_or(0),

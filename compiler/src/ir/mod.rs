@@ -155,6 +155,25 @@ pub enum SinkKind {
         port: i64,
         path: String,
     },
+    /// Clips of encoded video around the frames with `count` objects labelled `when`;
+    /// `path` may hold `{time}` and `{n}`, filled in at run time.
+    Record {
+        path: String,
+        when: String,
+        count: u32,
+        before_ns: u64,
+        after_ns: u64,
+        stream: u32,
+    },
+    /// Records as messages to a broker: `topic` is the MQTT topic or the Redis stream.
+    Broker {
+        protocol: crate::brokers::Protocol,
+        url: String,
+        topic: String,
+        buffer: u64,
+        stream: u32,
+        source: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -233,6 +252,8 @@ impl NodeKind {
             NodeKind::Sink(SinkKind::Discard) => "discard",
             NodeKind::Sink(SinkKind::Display) => "display",
             NodeKind::Sink(SinkKind::RtspOut { .. }) => "rtsp_out",
+            NodeKind::Sink(SinkKind::Broker { protocol, .. }) => protocol.name(),
+            NodeKind::Sink(SinkKind::Record { .. }) => "record",
             NodeKind::Tee => "tee",
             NodeKind::Queue { .. } => "queue",
         }
@@ -490,6 +511,28 @@ fn detail(kind: &NodeKind) -> String {
         NodeKind::Sink(SinkKind::RtspOut { port, path }) => {
             format!("sink rtsp_out({port}, {path:?})")
         }
+        NodeKind::Sink(SinkKind::Broker {
+            protocol,
+            url,
+            topic,
+            stream,
+            ..
+        }) => format!(
+            "sink {}({url:?}, {topic:?}) stream {stream}",
+            protocol.name()
+        ),
+        NodeKind::Sink(SinkKind::Record {
+            path,
+            when,
+            count,
+            before_ns,
+            after_ns,
+            ..
+        }) => format!(
+            "sink record({path:?} when {count}× {when:?}, {} ms before, {} ms after)",
+            before_ns / 1_000_000,
+            after_ns / 1_000_000
+        ),
         NodeKind::Sink(s) => format!("sink {}", kind_name_of_sink(s)),
         NodeKind::Queue {
             max_buffers,

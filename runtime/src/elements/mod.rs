@@ -1,7 +1,8 @@
 //! vpl's own GStreamer elements, registered in-process: `vplinfer` (frames → frames with
 //! object metadata), `vpltrack` (track ids), `vploverlay` (boxes drawn), `vplrecords`
 //! (frames with metadata → JSON lines), `vplrtspsrc` (an RTSP stream that reconnects),
-//! `vplrtspout` (an RTSP server) and `vplfileloop` (a file played again and again).
+//! `vplrtspout` (an RTSP server), `vplfileloop` (a file played again and again) and
+//! `vplrecord` (clips around the frames that meet a condition).
 
 use std::sync::OnceLock;
 
@@ -13,6 +14,7 @@ pub mod fileloop;
 pub mod filter;
 pub mod infer;
 pub mod overlay;
+pub mod record;
 pub mod records;
 pub mod rtsp;
 pub mod track;
@@ -31,6 +33,7 @@ pub fn register() -> Result<(), glib::BoolError> {
             overlay::register()?;
             rtsp::register()?;
             fileloop::register()?;
+            record::register()?;
             records::register()
         })
         .clone()

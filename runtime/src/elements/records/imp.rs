@@ -11,7 +11,7 @@ use gstreamer_base::prelude::*;
 use gstreamer_base::subclass::prelude::*;
 
 use super::line::{Frame, record_line};
-use super::writer::{SharedWriter, writer_for};
+use super::writer::{SharedWriter, broker_writer_for, writer_for};
 use crate::meta::VplObjectsMeta;
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
@@ -24,6 +24,7 @@ static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
 
 const DEFAULT_LOCATION: &str = "-";
 const DEFAULT_STREAM: u32 = 0;
+const DEFAULT_BUFFER: u32 = 10_000;
 
 #[derive(Debug, Clone)]
 struct Settings {
@@ -31,6 +32,9 @@ struct Settings {
     pipeline: String,
     source: String,
     stream: u32,
+    /// With a broker's URL as `location`: the MQTT topic or Redis stream, and the queue.
+    topic: String,
+    buffer: u32,
 }
 
 impl Default for Settings {
@@ -40,6 +44,8 @@ impl Default for Settings {
             pipeline: String::new(),
             source: String::new(),
             stream: DEFAULT_STREAM,
+            topic: String::new(),
+            buffer: DEFAULT_BUFFER,
         }
     }
 }
@@ -97,7 +103,7 @@ impl ObjectImpl for VplRecords {
             vec![
                 glib::ParamSpecString::builder("location")
                     .nick("Location")
-                    .blurb("File to write the records to, \"-\" for standard output")
+                    .blurb("File to write the records to, \"-\" for standard output, or a broker (mqtt[s]://, redis[s]://)")
                     .default_value(Some(DEFAULT_LOCATION))
                     .mutable_ready()
                     .build(),
@@ -109,6 +115,18 @@ impl ObjectImpl for VplRecords {
                 glib::ParamSpecString::builder("source")
                     .nick("Source")
                     .blurb("Name of the stream's source (a file name), written in every record")
+                    .mutable_ready()
+                    .build(),
+                glib::ParamSpecString::builder("topic")
+                    .nick("Topic")
+                    .blurb("With a broker location: the MQTT topic or Redis stream key")
+                    .mutable_ready()
+                    .build(),
+                glib::ParamSpecUInt::builder("buffer")
+                    .nick("Buffer")
+                    .blurb("With a broker location: messages held until acknowledged; the oldest is dropped when full")
+                    .minimum(1)
+                    .default_value(DEFAULT_BUFFER)
                     .mutable_ready()
                     .build(),
                 glib::ParamSpecUInt::builder("stream")
@@ -147,6 +165,14 @@ impl ObjectImpl for VplRecords {
                     .unwrap_or_default()
             }
             "stream" => settings.stream = value.get().unwrap_or(DEFAULT_STREAM),
+            "topic" => {
+                settings.topic = value
+                    .get::<Option<String>>()
+                    .ok()
+                    .flatten()
+                    .unwrap_or_default()
+            }
+            "buffer" => settings.buffer = value.get().unwrap_or(DEFAULT_BUFFER),
             other => gst::warning!(CAT, imp = self, "no property {other}"),
         }
     }
@@ -158,6 +184,8 @@ impl ObjectImpl for VplRecords {
             "pipeline" => settings.pipeline.to_value(),
             "source" => settings.source.to_value(),
             "stream" => settings.stream.to_value(),
+            "topic" => settings.topic.to_value(),
+            "buffer" => settings.buffer.to_value(),
             // GLib only asks for properties listed above.
             _ => glib::Value::from_type(pspec.value_type()),
         }
@@ -203,7 +231,27 @@ impl ElementImpl for VplRecords {
 impl BaseSinkImpl for VplRecords {
     fn start(&self) -> Result<(), gst::ErrorMessage> {
         let settings = self.settings().clone();
-        let writer = writer_for(&settings.location).map_err(|e| {
+        let writer = if crate::brokers::protocol_of(&settings.location).is_some() {
+            // Broker trouble is a warning on the bus, from the sink of the first stream.
+            let element = self.obj().downgrade();
+            let report: crate::brokers::Reporter = Box::new(move |text: &str| {
+                if let Some(element) = element.upgrade() {
+                    let message = gst::message::Warning::builder(gst::ResourceError::Write, text)
+                        .src(&element)
+                        .build();
+                    let _ = element.post_message(message);
+                }
+            });
+            broker_writer_for(
+                &settings.location,
+                &settings.topic,
+                settings.buffer as usize,
+                report,
+            )
+        } else {
+            writer_for(&settings.location)
+        };
+        let writer = writer.map_err(|e| {
             gst::error_msg!(
                 gst::ResourceError::OpenWrite,
                 ("Could not create records file {}: {}", settings.location, e)

@@ -42,19 +42,40 @@ static OPEN: LazyLock<Mutex<HashMap<String, Weak<SharedWriter>>>> =
 
 /// The writer of `location`, created (truncating the file) when nobody holds it.
 pub fn writer_for(location: &str) -> io::Result<Arc<SharedWriter>> {
+    shared(location, || {
+        Ok(if location == "-" {
+            Box::new(io::stdout())
+        } else {
+            Box::new(BufWriter::new(File::create(location)?))
+        })
+    })
+}
+
+/// The writer of the broker sink at `url`, `topic` (`crate::brokers`), created when
+/// nobody holds it: the streams of one sink share its queue.
+pub fn broker_writer_for(
+    url: &str,
+    topic: &str,
+    buffer: usize,
+    report: crate::brokers::Reporter,
+) -> io::Result<Arc<SharedWriter>> {
+    shared(&format!("\0broker {url} {topic}"), || {
+        Ok(Box::new(crate::brokers::open(url, topic, buffer, report)?))
+    })
+}
+
+fn shared(
+    key: &str,
+    make: impl FnOnce() -> io::Result<Box<dyn Write + Send>>,
+) -> io::Result<Arc<SharedWriter>> {
     let mut open = OPEN.lock().unwrap_or_else(|p| p.into_inner());
     open.retain(|_, w| w.strong_count() > 0);
-    if let Some(writer) = open.get(location).and_then(Weak::upgrade) {
+    if let Some(writer) = open.get(key).and_then(Weak::upgrade) {
         return Ok(writer);
     }
-    let out: Box<dyn Write + Send> = if location == "-" {
-        Box::new(io::stdout())
-    } else {
-        Box::new(BufWriter::new(File::create(location)?))
-    };
     let writer = Arc::new(SharedWriter {
-        out: Mutex::new(out),
+        out: Mutex::new(make()?),
     });
-    open.insert(location.to_string(), Arc::downgrade(&writer));
+    open.insert(key.to_string(), Arc::downgrade(&writer));
     Ok(writer)
 }

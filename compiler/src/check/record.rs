@@ -1,0 +1,94 @@
+//! `record(when, …, path)`: triggered clips. H.264 in (E0201 with `encode(h264)`), objects
+//! upstream whose labels include `when` (E0207), a container that holds H.264 (E0202), one
+//! stream unless the path has `{stream}` (E0204).
+
+use std::path::Path;
+
+use super::errors::{Fix, TypeError, Want};
+use super::types::Format;
+use super::{Checker, Ty};
+use crate::hir::BoundCall;
+use crate::media;
+
+impl Checker<'_> {
+    pub(super) fn record_sink(&mut self, input: &Ty, call: &BoundCall) {
+        let path = call.string("path").unwrap_or_default().to_string();
+        let ext = Path::new(&path)
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .unwrap_or_default();
+        match media::container_for_extension(&ext).map(|c| c.codecs) {
+            None => {
+                self.errors.push(TypeError::UnknownExtension {
+                    span: call.span,
+                    path: path.clone(),
+                });
+                return;
+            }
+            Some(codecs) if !codecs.contains(&"h264") => {
+                self.errors.push(TypeError::ContainerCodec {
+                    span: call.span,
+                    container: ext,
+                    codec: "h264".into(),
+                    allowed: codecs.to_vec(),
+                });
+                return;
+            }
+            Some(_) => {}
+        }
+        let when = call.string("when").unwrap_or_default().to_string();
+        let when_span = call.bound("when").map_or(call.span, |a| a.span);
+        let one = |c: &mut Self, t: &Ty| match t {
+            Ty::Video(v) => {
+                match &v.format {
+                    Format::Encoded(codec) if codec == "h264" => {}
+                    Format::Unknown => {}
+                    _ => {
+                        c.mismatch(
+                            call,
+                            Want::H264,
+                            t,
+                            Some(Fix::InsertBefore("encode(h264)".into())),
+                        );
+                        return;
+                    }
+                }
+                let Some(objects) = &v.meta.objects else {
+                    c.errors.push(TypeError::NeedsObjects {
+                        span: call.span,
+                        stage: call.name.clone(),
+                    });
+                    return;
+                };
+                c.labels_known(std::slice::from_ref(&when), objects, when_span);
+            }
+            Ty::Records => {
+                c.mismatch(call, Want::H264, t, None);
+            }
+            Ty::Batch { .. } => {
+                c.mismatch(
+                    call,
+                    Want::H264,
+                    t,
+                    Some(Fix::InsertBefore("unbatch | encode(h264)".into())),
+                );
+            }
+            Ty::List(_) | Ty::Error => {}
+        };
+        match input {
+            Ty::List(items) if path.contains("{stream}") => {
+                for t in items {
+                    one(self, t);
+                }
+            }
+            Ty::List(items) => self.errors.push(TypeError::SeveralStreams {
+                span: call.span,
+                stage: call.name.clone(),
+                streams: items.len(),
+                file_sink: true,
+            }),
+            other => one(self, other),
+        }
+    }
+}

@@ -1,0 +1,419 @@
+//! Broker sinks: records (JSON lines) → messages to an MQTT broker or a Redis stream.
+//!
+//! Each `(url, topic)` has one [`Outbox`]: a bounded queue of messages shared by every
+//! `vplrecords` writing there, and one thread that connects, sends and reconnects. A
+//! message leaves the queue only when the broker has acknowledged it (MQTT's PUBACK at
+//! QoS 1, Redis's reply to `XADD`), so a broker that goes away loses nothing the queue
+//! still holds: after the reconnection everything unacknowledged is sent again (at least
+//! once: a message whose acknowledgement was lost with the connection may arrive twice).
+//! When the queue is full the oldest message is dropped and counted ([`BrokerStats`]).
+//! Credentials and TLS come from the environment and the URL's scheme, never the program.
+
+mod mqtt;
+mod redis;
+mod wire;
+
+use std::collections::VecDeque;
+use std::io::{self, Write};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, LazyLock, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use vpl_compiler::brokers::{self as address, Address, Protocol};
+
+use wire::Wire;
+
+/// How long to wait between connection attempts.
+pub const RETRY: Duration = Duration::from_secs(1);
+/// How long the last writer of a broker waits, when the run ends, for the queue to be
+/// acknowledged; what is left then is counted as undelivered.
+pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+/// Messages sent and not yet acknowledged, at most.
+const WINDOW: usize = 512;
+/// An idle connection is checked (MQTT PINGREQ, Redis PING) this often.
+const IDLE_CHECK: Duration = Duration::from_secs(15);
+
+/// The figures of one broker sink, read by `--stats` and `--metrics` while it runs and
+/// after.
+#[derive(Debug)]
+pub struct BrokerStats {
+    pub protocol: Protocol,
+    pub url: String,
+    pub topic: String,
+    pub capacity: u64,
+    /// Messages in the queue now (sent or not, not yet acknowledged).
+    pub buffered: AtomicU64,
+    /// Messages the broker acknowledged.
+    pub delivered: AtomicU64,
+    /// Oldest messages dropped because the queue was full.
+    pub dropped: AtomicU64,
+    /// Messages the broker refused (a Redis error reply: a key of another type).
+    pub rejected: AtomicU64,
+    /// Messages still queued when the run ended and the broker stayed away.
+    pub undelivered: AtomicU64,
+    /// Connections made after the first.
+    pub reconnects: AtomicU64,
+    pub connected: AtomicBool,
+}
+
+static STATS: LazyLock<Mutex<Vec<Arc<BrokerStats>>>> = LazyLock::new(|| Mutex::new(Vec::new()));
+
+/// Every broker sink this process has opened, in the order they were opened.
+pub fn stats() -> Vec<Arc<BrokerStats>> {
+    lock(&STATS).clone()
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Whether `location` (a `vplrecords` location) is a broker's address.
+pub fn protocol_of(location: &str) -> Option<Protocol> {
+    let scheme = location.split_once("://")?.0.to_ascii_lowercase();
+    [Protocol::Mqtt, Protocol::Redis].into_iter().find(|p| {
+        let (plain, secure) = p.schemes();
+        scheme == plain || scheme == secure
+    })
+}
+
+struct Queue {
+    items: VecDeque<(u64, Arc<str>)>,
+    next_seq: u64,
+    closed: bool,
+}
+
+/// Says something the user should know (a broker lost, messages dropped): the element
+/// posts it as a warning on the bus, which `vplc run` prints.
+pub type Reporter = Box<dyn Fn(&str) + Send + Sync>;
+
+/// The queue of one broker sink and what its sender thread needs.
+pub struct Outbox {
+    address: Address,
+    topic: String,
+    capacity: usize,
+    queue: Mutex<Queue>,
+    /// Signalled when a message is queued or the outbox closes.
+    more: Condvar,
+    /// Signalled when messages are acknowledged.
+    less: Condvar,
+    stats: Arc<BrokerStats>,
+    report: Reporter,
+    /// Dropping was reported since the last connection.
+    drop_reported: AtomicBool,
+}
+
+impl Outbox {
+    fn push(&self, message: &str) {
+        let mut q = lock(&self.queue);
+        if q.items.len() >= self.capacity {
+            q.items.pop_front();
+            self.stats.dropped.fetch_add(1, Ordering::Relaxed);
+            if !self.drop_reported.swap(true, Ordering::Relaxed) {
+                (self.report)(&format!(
+                    "the buffer of {} messages for {} ({}) is full: dropping the oldest (counted in the statistics)",
+                    self.capacity, self.stats.url, self.topic
+                ));
+            }
+        }
+        let seq = q.next_seq;
+        q.next_seq += 1;
+        q.items.push_back((seq, Arc::from(message)));
+        self.stats
+            .buffered
+            .store(q.items.len() as u64, Ordering::Relaxed);
+        drop(q);
+        self.more.notify_one();
+    }
+
+    fn acknowledged(&self, seq: u64, rejected: bool) {
+        let mut q = lock(&self.queue);
+        match q.items.iter().position(|(s, _)| *s == seq) {
+            Some(at) => {
+                q.items.remove(at);
+            }
+            // Dropped from the full queue while in flight, and it arrived after all: not
+            // lost, so not counted as dropped.
+            None => {
+                let _ =
+                    self.stats
+                        .dropped
+                        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |d| d.checked_sub(1));
+            }
+        }
+        let counter = if rejected {
+            &self.stats.rejected
+        } else {
+            &self.stats.delivered
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        self.stats
+            .buffered
+            .store(q.items.len() as u64, Ordering::Relaxed);
+        drop(q);
+        self.less.notify_all();
+    }
+
+    /// Messages after `after` not yet sent on this connection, at most `room`; `None` when
+    /// the outbox is closed and empty. Waits up to `idle` for one.
+    fn next_batch(&self, after: u64, room: usize, idle: Duration) -> Option<Vec<(u64, Arc<str>)>> {
+        let mut q = lock(&self.queue);
+        let deadline = Instant::now() + idle;
+        loop {
+            if q.closed && q.items.is_empty() {
+                return None;
+            }
+            let batch: Vec<_> = q
+                .items
+                .iter()
+                .filter(|(s, _)| *s > after)
+                .take(room)
+                .cloned()
+                .collect();
+            let now = Instant::now();
+            if !batch.is_empty() || room == 0 || now >= deadline || q.closed {
+                return Some(batch);
+            }
+            q = self
+                .more
+                .wait_timeout(q, deadline - now)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+    }
+
+    fn closed(&self) -> bool {
+        lock(&self.queue).closed
+    }
+
+    /// Closes the outbox and waits up to [`DRAIN_TIMEOUT`] for its queue to be delivered.
+    fn close_and_drain(&self) {
+        let mut q = lock(&self.queue);
+        q.closed = true;
+        self.more.notify_all();
+        let deadline = Instant::now() + DRAIN_TIMEOUT;
+        while !q.items.is_empty() {
+            let now = Instant::now();
+            if now >= deadline {
+                break;
+            }
+            q = self
+                .less
+                .wait_timeout(q, deadline - now)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+        let left = q.items.len() as u64;
+        q.items.clear();
+        self.stats.undelivered.fetch_add(left, Ordering::Relaxed);
+        self.stats.buffered.store(0, Ordering::Relaxed);
+        drop(q);
+        self.more.notify_all();
+    }
+}
+
+/// One connection's protocol: MQTT or Redis.
+trait Session {
+    /// Queues message `seq` for sending; returns the id its acknowledgement will carry.
+    fn send(&mut self, wire: &mut Wire, seq: u64, message: &str) -> io::Result<Ack>;
+    /// Checks an idle connection: a ping, and the answer that will come for it.
+    fn ping(&mut self, wire: &mut Wire) -> io::Result<Ack>;
+    /// Reads the broker's next answer.
+    fn read_ack(&mut self, wire: &mut Wire) -> io::Result<Ack>;
+}
+
+/// An answer of the broker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ack {
+    /// The message with this id (MQTT packet id) was stored.
+    Id(u16),
+    /// The oldest message in flight was stored (Redis answers in order).
+    Next,
+    /// The oldest message in flight was refused.
+    RefusedNext,
+    /// MQTT's answer to a ping.
+    Pong,
+}
+
+fn open_session(address: &Address, topic: &str) -> io::Result<(Wire, Box<dyn Session + Send>)> {
+    let mut wire = Wire::connect(address)?;
+    let session: Box<dyn Session + Send> = match address.protocol {
+        Protocol::Mqtt => Box::new(mqtt::Mqtt::start(&mut wire, topic)?),
+        Protocol::Redis => Box::new(redis::Redis::start(&mut wire, address, topic)?),
+    };
+    Ok((wire, session))
+}
+
+/// Connects, sends and reconnects until the outbox is closed and empty (or the drain
+/// gives up, which empties it).
+fn sender(outbox: Arc<Outbox>) {
+    let mut connections = 0u64;
+    // Said once an outage, not at each attempt.
+    let mut outage_reported = false;
+    loop {
+        if outbox.closed() && lock(&outbox.queue).items.is_empty() {
+            return;
+        }
+        let (mut wire, mut session) = match open_session(&outbox.address, &outbox.topic) {
+            Ok(s) => s,
+            Err(e) => {
+                if !outage_reported {
+                    outage_reported = true;
+                    (outbox.report)(&format!(
+                        "cannot reach {}: {e}; trying again every {} s, holding up to {} messages",
+                        outbox.stats.url,
+                        RETRY.as_secs(),
+                        outbox.capacity
+                    ));
+                }
+                outbox.stats.connected.store(false, Ordering::Relaxed);
+                let q = lock(&outbox.queue);
+                if q.closed && q.items.is_empty() {
+                    return;
+                }
+                // Woken early only by the drain giving up (the queue emptied).
+                let _ = outbox.less.wait_timeout(q, RETRY);
+                continue;
+            }
+        };
+        if connections > 0 {
+            outbox.stats.reconnects.fetch_add(1, Ordering::Relaxed);
+        }
+        connections += 1;
+        outage_reported = false;
+        outbox.drop_reported.store(false, Ordering::Relaxed);
+        outbox.stats.connected.store(true, Ordering::Relaxed);
+        if serve(&outbox, &mut wire, session.as_mut()).is_ok() {
+            outbox.stats.connected.store(false, Ordering::Relaxed);
+            return;
+        }
+        outbox.stats.connected.store(false, Ordering::Relaxed);
+    }
+}
+
+/// Sends on one connection until it fails (`Err`) or the outbox is done (`Ok`).
+fn serve(outbox: &Outbox, wire: &mut Wire, session: &mut dyn Session) -> io::Result<()> {
+    // Sent and not yet answered, in order: a message's seq (`None` for a ping) and the
+    // answer that will acknowledge it.
+    let mut in_flight: VecDeque<(Option<u64>, Ack)> = VecDeque::new();
+    let mut sent_after = 0u64;
+    loop {
+        let idle = if in_flight.is_empty() {
+            IDLE_CHECK
+        } else {
+            Duration::ZERO
+        };
+        let Some(batch) = outbox.next_batch(sent_after, WINDOW - in_flight.len(), idle) else {
+            let _ = wire.flush();
+            return Ok(());
+        };
+        for (seq, message) in &batch {
+            let answer = session.send(wire, *seq, message)?;
+            in_flight.push_back((Some(*seq), answer));
+            sent_after = *seq;
+        }
+        if in_flight.is_empty() {
+            // Idle: make sure the connection is still there.
+            let answer = session.ping(wire)?;
+            in_flight.push_back((None, answer));
+        }
+        wire.flush()?;
+        // One answer, then look for more to send: the window stays full.
+        let answer = session.read_ack(wire)?;
+        let at = match answer {
+            Ack::Next | Ack::RefusedNext => Some(0),
+            other => in_flight.iter().position(|(_, a)| *a == other),
+        };
+        if let Some((Some(seq), _)) = at.and_then(|at| in_flight.remove(at)) {
+            // A message dropped from a full queue while in flight is not found there.
+            outbox.acknowledged(seq, answer == Ack::RefusedNext);
+        }
+    }
+}
+
+/// The [`Write`] end a `vplrecords` writes its lines to: each line is one message.
+pub struct BrokerOut {
+    outbox: Arc<Outbox>,
+    partial: Vec<u8>,
+}
+
+impl Write for BrokerOut {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.partial.extend_from_slice(buf);
+        while let Some(end) = self.partial.iter().position(|b| *b == b'\n') {
+            let line: Vec<u8> = self.partial.drain(..=end).collect();
+            let text = String::from_utf8_lossy(&line[..end]);
+            if !text.is_empty() {
+                self.outbox.push(&text);
+            }
+        }
+        Ok(buf.len())
+    }
+
+    /// Lines are queued as they are written; delivery is the sender thread's.
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for BrokerOut {
+    fn drop(&mut self) {
+        // The last stream of the sink has stopped: deliver what is left.
+        self.outbox.close_and_drain();
+    }
+}
+
+/// A new outbox and its sender thread for the broker sink at `url`, `topic`; the streams
+/// of one sink share it through `records::writer`'s table. Fails only on an address
+/// that is not a broker's (the checker rejects those first).
+pub fn open(url: &str, topic: &str, capacity: usize, report: Reporter) -> io::Result<BrokerOut> {
+    let protocol = protocol_of(url).ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{url} is not a broker address"),
+        )
+    })?;
+    let address = address::parse(protocol, url)
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, format!("{url}: {e}")))?;
+    // A certificate authority that cannot be read is said when the run starts, not
+    // retried for ever.
+    if address.tls {
+        wire::extra_root(&address)?;
+    }
+    let stats = Arc::new(BrokerStats {
+        protocol,
+        url: url.to_string(),
+        topic: topic.to_string(),
+        capacity: capacity.max(1) as u64,
+        buffered: AtomicU64::new(0),
+        delivered: AtomicU64::new(0),
+        dropped: AtomicU64::new(0),
+        rejected: AtomicU64::new(0),
+        undelivered: AtomicU64::new(0),
+        reconnects: AtomicU64::new(0),
+        connected: AtomicBool::new(false),
+    });
+    lock(&STATS).push(stats.clone());
+    let outbox = Arc::new(Outbox {
+        address,
+        topic: topic.to_string(),
+        capacity: capacity.max(1),
+        queue: Mutex::new(Queue {
+            items: VecDeque::new(),
+            next_seq: 1,
+            closed: false,
+        }),
+        more: Condvar::new(),
+        less: Condvar::new(),
+        stats,
+        report,
+        drop_reported: AtomicBool::new(false),
+    });
+    let thread_outbox = outbox.clone();
+    std::thread::Builder::new()
+        .name(format!("vpl-{}", protocol.name()))
+        .spawn(move || sender(thread_outbox))?;
+    Ok(BrokerOut {
+        outbox,
+        partial: Vec::new(),
+    })
+}

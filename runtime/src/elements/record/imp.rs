@@ -1,0 +1,381 @@
+//! `vplrecord`: encoded H.264 frames with `VplObjectsMeta` → clips around the frames that
+//! meet the condition (`trigger.rs` decides; `clip.rs` writes).
+
+use std::collections::{HashSet, VecDeque};
+use std::path::{Path, PathBuf};
+use std::sync::{LazyLock, Mutex, MutexGuard};
+
+use gstreamer as gst;
+use gstreamer::glib;
+use gstreamer::prelude::*;
+use gstreamer::subclass::prelude::*;
+use gstreamer_base as gst_base;
+use gstreamer_base::prelude::*;
+use gstreamer_base::subclass::prelude::*;
+
+use super::clip::Clip;
+use super::trigger::{Action, Frame, Recorder, Timing};
+use crate::meta::VplObjectsMeta;
+
+static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
+    gst::DebugCategory::new(
+        "vplrecord",
+        gst::DebugColorFlags::empty(),
+        Some("vpl triggered recording"),
+    )
+});
+
+const DEFAULT_LOCATION: &str = "clips/{stream}_{time}.mp4";
+const DEFAULT_COUNT: u32 = 1;
+const DEFAULT_BEFORE: u64 = 5_000_000_000;
+const DEFAULT_AFTER: u64 = 10_000_000_000;
+
+#[derive(Debug, Clone)]
+struct Settings {
+    location: String,
+    when: String,
+    count: u32,
+    before: u64,
+    after: u64,
+    stream: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            location: DEFAULT_LOCATION.into(),
+            when: String::new(),
+            count: DEFAULT_COUNT,
+            before: DEFAULT_BEFORE,
+            after: DEFAULT_AFTER,
+            stream: 0,
+        }
+    }
+}
+
+struct State {
+    settings: Settings,
+    caps: Option<gst::Caps>,
+    recorder: Recorder,
+    ring: VecDeque<gst::Buffer>,
+    clip: Option<Clip>,
+    clips: u32,
+    written: HashSet<PathBuf>,
+}
+
+#[derive(Default)]
+pub struct VplRecord {
+    settings: Mutex<Settings>,
+    state: Mutex<Option<State>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// `YYYYMMDDTHHMMSS.mmmZ` for the wall-clock time now (UTC).
+fn utc_now() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let secs = now.as_secs();
+    let (days, rest) = (secs / 86_400, secs % 86_400);
+    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}{month:02}{day:02}T{:02}{:02}{:02}.{:03}Z",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60,
+        now.subsec_millis()
+    )
+}
+
+/// The muxer for a clip's extension (the checker allowed only containers of H.264).
+fn muxer_for(path: &Path) -> &'static str {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default();
+    vpl_compiler::media::container_for_extension(&ext)
+        .and_then(|c| c.muxer)
+        .unwrap_or("mp4mux")
+}
+
+impl State {
+    /// The path of the next clip: placeholders filled, and `_2`, `_3`… after a name this
+    /// element already wrote or that exists.
+    fn next_path(&mut self) -> PathBuf {
+        self.clips += 1;
+        let s = &self.settings;
+        let base = s
+            .location
+            .replace("{stream}", &s.stream.to_string())
+            .replace("{time}", &utc_now())
+            .replace("{n}", &self.clips.to_string());
+        let base = PathBuf::from(base);
+        let mut path = base.clone();
+        let mut k = 1;
+        while self.written.contains(&path) || path.exists() {
+            k += 1;
+            let stem = base
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let name = match base.extension() {
+                Some(ext) => format!("{stem}_{k}.{}", ext.to_string_lossy()),
+                None => format!("{stem}_{k}"),
+            };
+            path = base.with_file_name(name);
+        }
+        self.written.insert(path.clone());
+        path
+    }
+}
+
+impl VplRecord {
+    fn finish_clip(&self, clip: Clip) -> Result<(), gst::ErrorMessage> {
+        let path = clip
+            .finish()
+            .map_err(|e| gst::error_msg!(gst::ResourceError::Write, ("{}", e)))?;
+        gst::info!(CAT, imp = self, "clip {} written", path.display());
+        Ok(())
+    }
+}
+
+#[glib::object_subclass]
+impl ObjectSubclass for VplRecord {
+    const NAME: &'static str = "VplRecord";
+    type Type = super::VplRecord;
+    type ParentType = gst_base::BaseSink;
+}
+
+impl ObjectImpl for VplRecord {
+    fn properties() -> &'static [glib::ParamSpec] {
+        static PROPERTIES: LazyLock<Vec<glib::ParamSpec>> = LazyLock::new(|| {
+            vec![
+                glib::ParamSpecString::builder("location")
+                    .nick("Location")
+                    .blurb("Path of each clip: {stream}, {time} (UTC) and {n} are filled in")
+                    .default_value(Some(DEFAULT_LOCATION))
+                    .mutable_ready()
+                    .build(),
+                glib::ParamSpecString::builder("when")
+                    .nick("When")
+                    .blurb("Label of the objects that trigger a clip")
+                    .mutable_ready()
+                    .build(),
+                glib::ParamSpecUInt::builder("count")
+                    .nick("Count")
+                    .blurb("Objects with the label a frame needs to trigger")
+                    .minimum(1)
+                    .default_value(DEFAULT_COUNT)
+                    .mutable_ready()
+                    .build(),
+                glib::ParamSpecUInt64::builder("before")
+                    .nick("Before")
+                    .blurb("Nanoseconds of video kept before a trigger")
+                    .default_value(DEFAULT_BEFORE)
+                    .mutable_ready()
+                    .build(),
+                glib::ParamSpecUInt64::builder("after")
+                    .nick("After")
+                    .blurb("Nanoseconds of video kept after the last triggering frame")
+                    .default_value(DEFAULT_AFTER)
+                    .mutable_ready()
+                    .build(),
+                glib::ParamSpecUInt::builder("stream")
+                    .nick("Stream")
+                    .blurb("Stream index, for {stream} in the location")
+                    .mutable_ready()
+                    .build(),
+            ]
+        });
+        PROPERTIES.as_ref()
+    }
+
+    fn set_property(&self, _id: usize, value: &glib::Value, pspec: &glib::ParamSpec) {
+        let mut s = lock(&self.settings);
+        let text = || {
+            value
+                .get::<Option<String>>()
+                .ok()
+                .flatten()
+                .unwrap_or_default()
+        };
+        match pspec.name() {
+            "location" => s.location = text(),
+            "when" => s.when = text(),
+            "count" => s.count = value.get().unwrap_or(DEFAULT_COUNT),
+            "before" => s.before = value.get().unwrap_or(DEFAULT_BEFORE),
+            "after" => s.after = value.get().unwrap_or(DEFAULT_AFTER),
+            "stream" => s.stream = value.get().unwrap_or(0),
+            other => gst::warning!(CAT, imp = self, "no property {other}"),
+        }
+    }
+
+    fn property(&self, _id: usize, pspec: &glib::ParamSpec) -> glib::Value {
+        let s = lock(&self.settings);
+        match pspec.name() {
+            "location" => s.location.to_value(),
+            "when" => s.when.to_value(),
+            "count" => s.count.to_value(),
+            "before" => s.before.to_value(),
+            "after" => s.after.to_value(),
+            "stream" => s.stream.to_value(),
+            _ => glib::Value::from_type(pspec.value_type()),
+        }
+    }
+
+    fn constructed(&self) {
+        self.parent_constructed();
+        self.obj().set_sync(false);
+    }
+}
+
+impl GstObjectImpl for VplRecord {}
+
+impl ElementImpl for VplRecord {
+    fn metadata() -> Option<&'static gst::subclass::ElementMetadata> {
+        static METADATA: LazyLock<gst::subclass::ElementMetadata> = LazyLock::new(|| {
+            gst::subclass::ElementMetadata::new(
+                "vpl triggered recording",
+                "Sink/Video",
+                "Writes clips of H.264 video around the frames whose objects meet a condition",
+                "vpl",
+            )
+        });
+        Some(&*METADATA)
+    }
+
+    fn pad_templates() -> &'static [gst::PadTemplate] {
+        static TEMPLATES: LazyLock<Vec<gst::PadTemplate>> = LazyLock::new(|| {
+            let caps = gst::Caps::builder("video/x-h264")
+                .field("alignment", "au")
+                .build();
+            gst::PadTemplate::new(
+                "sink",
+                gst::PadDirection::Sink,
+                gst::PadPresence::Always,
+                &caps,
+            )
+            .into_iter()
+            .collect()
+        });
+        TEMPLATES.as_ref()
+    }
+}
+
+impl BaseSinkImpl for VplRecord {
+    fn start(&self) -> Result<(), gst::ErrorMessage> {
+        *lock(&self.state) = Some(State {
+            settings: lock(&self.settings).clone(),
+            caps: None,
+            recorder: Recorder::default(),
+            ring: VecDeque::new(),
+            clip: None,
+            clips: 0,
+            written: HashSet::new(),
+        });
+        Ok(())
+    }
+
+    fn stop(&self) -> Result<(), gst::ErrorMessage> {
+        let clip = lock(&self.state).take().and_then(|mut s| s.clip.take());
+        match clip {
+            Some(clip) => self.finish_clip(clip),
+            None => Ok(()),
+        }
+    }
+
+    fn set_caps(&self, caps: &gst::Caps) -> Result<(), gst::LoggableError> {
+        if let Some(state) = lock(&self.state).as_mut() {
+            state.caps = Some(caps.clone());
+        }
+        Ok(())
+    }
+
+    fn render(&self, buffer: &gst::Buffer) -> Result<gst::FlowSuccess, gst::FlowError> {
+        let mut guard = lock(&self.state);
+        let Some(state) = guard.as_mut() else {
+            return Err(gst::FlowError::Flushing);
+        };
+        let Some(time) = buffer.pts().or(buffer.dts()) else {
+            return Ok(gst::FlowSuccess::Ok);
+        };
+        let hit = VplObjectsMeta::get(buffer).is_some_and(|data| {
+            let n = data
+                .objects
+                .iter()
+                .filter(|o| o.label == state.settings.when)
+                .count();
+            n >= state.settings.count as usize
+        });
+        let frame = Frame {
+            time_ns: time.nseconds(),
+            key: !buffer.flags().contains(gst::BufferFlags::DELTA_UNIT),
+            hit,
+        };
+        let timing = Timing {
+            before_ns: state.settings.before,
+            after_ns: state.settings.after,
+        };
+        state.ring.push_back(buffer.clone());
+        let (dropped, action) = state.recorder.push(timing, frame);
+        state.ring.drain(..dropped.min(state.ring.len()));
+        let fail = |e: String| {
+            gst::element_imp_error!(self, gst::ResourceError::Write, ("{}", e));
+            gst::FlowError::Error
+        };
+        match action {
+            Action::Keep => {}
+            Action::Start { .. } => {
+                let caps = state.caps.clone().ok_or(gst::FlowError::NotNegotiated)?;
+                let path = state.next_path();
+                let mut clip = Clip::open(&path, muxer_for(&path), &caps).map_err(fail)?;
+                for b in &state.ring {
+                    clip.write(b).map_err(fail)?;
+                }
+                gst::info!(CAT, imp = self, "clip {} started", path.display());
+                state.clip = Some(clip);
+            }
+            Action::Write | Action::WriteAndFinish => {
+                if let Some(clip) = state.clip.as_mut() {
+                    clip.write(buffer).map_err(fail)?;
+                }
+                if action == Action::WriteAndFinish
+                    && let Some(clip) = state.clip.take()
+                {
+                    drop(guard);
+                    self.finish_clip(clip).map_err(|e| {
+                        self.post_error_message(e);
+                        gst::FlowError::Error
+                    })?;
+                }
+            }
+        }
+        Ok(gst::FlowSuccess::Ok)
+    }
+
+    fn event(&self, event: gst::Event) -> bool {
+        if let gst::EventView::Eos(_) = event.view() {
+            let clip = lock(&self.state).as_mut().and_then(|s| s.clip.take());
+            if let Some(clip) = clip
+                && let Err(e) = self.finish_clip(clip)
+            {
+                self.post_error_message(e);
+                return false;
+            }
+        }
+        self.parent_event(event)
+    }
+}

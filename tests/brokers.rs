@@ -1,0 +1,347 @@
+//! Broker sinks against real servers started here on free ports (Debian's `mosquitto` and
+//! `redis-server`, installed by scripts/setup.sh): round trips, a broker stopped mid-run and
+//! restarted (nothing the buffer held is lost), and a full buffer (the oldest dropped,
+//! counted).
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+use common::servers::{Server, free_port, mosquitto, redis, redis_frames};
+use common::{run_ok, temp_dir};
+
+/// A subscriber to `topic` with a persistent session (`-c`, QoS 1): what the broker holds
+/// for it while it reconnects is not lost. Returns once it is subscribed.
+fn subscriber(port: u16, topic: &str, id: &str) -> (Server, std::sync::mpsc::Receiver<String>) {
+    // Line-buffered: mosquitto_sub holds a pipe's output in a block otherwise.
+    let mut child = Command::new("stdbuf")
+        .args([
+            "-oL",
+            "mosquitto_sub",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+            "-t",
+            topic,
+            "-q",
+            "1",
+            "-c",
+            "-i",
+            id,
+            "-d",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("mosquitto_sub runs (scripts/setup.sh installs mosquitto-clients)");
+    let out = BufReader::new(child.stdout.take().expect("piped"));
+    // Killed however the test ends, the wait below included.
+    let server = Server(child);
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in out.lines().map_while(Result::ok) {
+            if line.contains("SUBACK") {
+                let _ = ready_tx.send(());
+            } else if line.starts_with('{') {
+                let _ = tx.send(line);
+            }
+        }
+    });
+    ready_rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the subscriber subscribed");
+    (server, rx)
+}
+
+/// The frame numbers of the records received, waiting until `want` distinct ones came or
+/// 10 s passed.
+fn frames_received(rx: &std::sync::mpsc::Receiver<String>, want: usize) -> BTreeSet<u64> {
+    let mut seen = BTreeSet::new();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while seen.len() < want {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let Ok(line) = rx.recv_timeout(left) else {
+            break;
+        };
+        let record: serde_json::Value = serde_json::from_str(&line).expect("a JSON record");
+        seen.insert(record["frame"].as_u64().expect("a frame number"));
+    }
+    seen
+}
+
+fn broker_stats(stats: &serde_json::Value, protocol: &str) -> serde_json::Value {
+    stats["brokers"]
+        .as_array()
+        .expect("broker figures in the statistics")
+        .iter()
+        .find(|b| b["protocol"] == protocol)
+        .expect("this broker's figures")
+        .clone()
+}
+
+#[test]
+fn mqtt_and_redis_get_every_record() {
+    let dir = temp_dir("brokers-round-trip");
+    let (mqtt_port, redis_port) = (free_port(), free_port());
+    let _broker = mosquitto(mqtt_port, &dir);
+    let _cache = redis(redis_port, &dir);
+    let (_sub, rx) = subscriber(mqtt_port, "vpl/records", "round-trip");
+    let program = dir.join("p.vpl");
+    std::fs::write(
+        &program,
+        format!(
+            "pipeline p {{\n    let r = test(frames: 40, resolution: 64x48) | json;\n    \
+             r | mqtt(\"mqtt://127.0.0.1:{mqtt_port}\", \"vpl/records\");\n    \
+             r | redis(\"redis://127.0.0.1:{redis_port}\", \"vpl:records\");\n    \
+             r | file(\"records.jsonl\");\n}}\n"
+        ),
+    )
+    .expect("program written");
+    let stats = run_ok(&program, &[]);
+    let written: Vec<String> = std::fs::read_to_string(dir.join("records.jsonl"))
+        .expect("records written")
+        .lines()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(written.len(), 40);
+    // The messages are the records, byte for byte, in order.
+    let mut received = Vec::new();
+    while received.len() < 40 {
+        match rx.recv_timeout(Duration::from_secs(10)) {
+            Ok(line) => received.push(line),
+            Err(_) => break,
+        }
+    }
+    assert_eq!(received, written);
+    assert_eq!(
+        redis_frames(redis_port, "vpl:records"),
+        (0..40).collect::<Vec<_>>()
+    );
+    for protocol in ["mqtt", "redis"] {
+        let b = broker_stats(&stats, protocol);
+        assert_eq!(b["delivered"], 40, "{b}");
+        assert_eq!(b["dropped"], 0, "{b}");
+        assert_eq!(b["undelivered"], 0, "{b}");
+    }
+}
+
+/// The run is paced (`--realtime`, 30 fps for 3 s); the broker is stopped after about a
+/// second and started again a second later, on the same port. Records made meanwhile wait
+/// in the buffer and every one arrives (at least once).
+#[test]
+fn a_broker_stopped_mid_run_loses_nothing_the_buffer_held() {
+    let dir = temp_dir("brokers-restart");
+    let (mqtt_port, redis_port) = (free_port(), free_port());
+    let mut broker = mosquitto(mqtt_port, &dir);
+    let mut cache = redis(redis_port, &dir);
+    let (_sub, rx) = subscriber(mqtt_port, "vpl/restart", "restart");
+    let program = dir.join("p.vpl");
+    std::fs::write(
+        &program,
+        format!(
+            "pipeline p {{\n    let r = test(frames: 90, rate: 30fps, resolution: 64x48) | json;\n    \
+             r | mqtt(\"mqtt://127.0.0.1:{mqtt_port}\", \"vpl/restart\");\n    \
+             r | redis(\"redis://127.0.0.1:{redis_port}\", \"restart\");\n}}\n"
+        ),
+    )
+    .expect("program written");
+    let stats_file = dir.join("stats.json");
+    let mut run = Command::new(env!("CARGO_BIN_EXE_vplc"))
+        .args(["run", "--quiet", "--realtime", "--stats"])
+        .arg(&stats_file)
+        .arg(&program)
+        .env("VPL_CACHE_DIR", "off")
+        .spawn()
+        .expect("vplc runs");
+    sleep(Duration::from_millis(1000));
+    broker.stop();
+    cache.stop();
+    sleep(Duration::from_millis(1000));
+    let _broker = mosquitto(mqtt_port, &dir);
+    let _cache = redis(redis_port, &dir);
+    let status = run.wait().expect("vplc ends");
+    assert!(status.success());
+    let stats = common::stats(&stats_file);
+    let all: BTreeSet<u64> = (0..90).collect();
+    assert_eq!(frames_received(&rx, 90), all, "{stats}");
+    let stored: BTreeSet<u64> = redis_frames(redis_port, "restart").into_iter().collect();
+    assert_eq!(stored, all, "{stats}");
+    for protocol in ["mqtt", "redis"] {
+        let b = broker_stats(&stats, protocol);
+        assert!(b["reconnects"].as_u64() >= Some(1), "{b}");
+        assert_eq!(b["dropped"], 0, "{b}");
+        assert_eq!(b["undelivered"], 0, "{b}");
+    }
+}
+
+/// No server for the first second of a paced run, and a buffer of 10: the oldest records
+/// are dropped and counted, and the 10 newest of that time arrive once the server is up.
+#[test]
+fn a_full_buffer_drops_the_oldest_and_counts_them() {
+    let dir = temp_dir("brokers-full");
+    let redis_port = free_port();
+    let program = dir.join("p.vpl");
+    std::fs::write(
+        &program,
+        format!(
+            "pipeline p {{\n    test(frames: 60, rate: 30fps, resolution: 64x48) | json\n        \
+             | redis(\"redis://127.0.0.1:{redis_port}\", \"full\", buffer: 10);\n}}\n"
+        ),
+    )
+    .expect("program written");
+    let stats_file = dir.join("stats.json");
+    let run = Command::new(env!("CARGO_BIN_EXE_vplc"))
+        .args(["run", "--quiet", "--realtime", "--stats"])
+        .arg(&stats_file)
+        .arg(&program)
+        .env("VPL_CACHE_DIR", "off")
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("vplc runs");
+    sleep(Duration::from_millis(1000));
+    let _cache = redis(redis_port, &dir);
+    let out = run.wait_with_output().expect("vplc ends");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    // Said once each, never silently.
+    let lost = format!("cannot reach redis://127.0.0.1:{redis_port}");
+    assert_eq!(stderr.matches(&lost).count(), 1, "{stderr}");
+    assert_eq!(
+        stderr.matches("is full: dropping the oldest").count(),
+        1,
+        "{stderr}"
+    );
+    let b = broker_stats(&common::stats(&stats_file), "redis");
+    let dropped = b["dropped"].as_u64().expect("a count");
+    assert!(dropped >= 10, "{b}");
+    assert_eq!(b["delivered"].as_u64(), Some(60 - dropped), "{b}");
+    assert_eq!(b["undelivered"], 0, "{b}");
+    // The dropped ones are the oldest: what arrived is every frame from `dropped` on.
+    assert_eq!(
+        redis_frames(redis_port, "full"),
+        (dropped..60).collect::<Vec<_>>()
+    );
+}
+
+/// `mqtts://` and `rediss://` with credentials from the environment: a mosquitto that
+/// wants TLS and a password, a redis-server that wants TLS and `AUTH`; the certificate
+/// authority is the test's own (`VPL_MQTT_CA_FILE`, `VPL_REDIS_CA_FILE`).
+#[test]
+fn tls_and_credentials_come_from_the_environment() {
+    let dir = temp_dir("brokers-tls");
+    let (ca, cert, key) = common::servers::certificates(&dir);
+    let (mqtt_port, redis_port) = (free_port(), free_port());
+    let passwords = dir.join("passwords");
+    let made = Command::new("mosquitto_passwd")
+        .args(["-c", "-b"])
+        .arg(&passwords)
+        .args(["vpl", "s3cret"])
+        .status()
+        .expect("mosquitto_passwd runs");
+    assert!(made.success());
+    let conf = dir.join("mosquitto.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "listener {mqtt_port} 127.0.0.1\nallow_anonymous false\npassword_file {}\n\
+             cafile {ca}\ncertfile {cert}\nkeyfile {key}\nuser root\n",
+            passwords.display()
+        ),
+    )
+    .expect("config written");
+    let _broker = Server(common::servers::spawn(
+        "mosquitto",
+        &["-c", &conf.display().to_string()],
+    ));
+    let _cache = Server(common::servers::spawn(
+        "redis-server",
+        &[
+            "--port",
+            "0",
+            "--tls-port",
+            &redis_port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--tls-cert-file",
+            &cert,
+            "--tls-key-file",
+            &key,
+            "--tls-ca-cert-file",
+            &ca,
+            "--tls-auth-clients",
+            "no",
+            "--requirepass",
+            "s3cret",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
+    ));
+    common::servers::wait_for_port(mqtt_port);
+    common::servers::wait_for_port(redis_port);
+    let program = dir.join("p.vpl");
+    std::fs::write(
+        &program,
+        format!(
+            "pipeline p {{\n    let r = test(frames: 25, resolution: 64x48) | json;\n    \
+             r | mqtt(\"mqtts://localhost:{mqtt_port}\", \"vpl/tls\");\n    \
+             r | redis(\"rediss://localhost:{redis_port}\", \"tls\");\n}}\n"
+        ),
+    )
+    .expect("program written");
+    let run = |password: &str| {
+        let stats_file = dir.join(format!("stats-{password}.json"));
+        let out = Command::new(env!("CARGO_BIN_EXE_vplc"))
+            .args(["run", "--quiet", "--stats"])
+            .arg(&stats_file)
+            .arg(&program)
+            .env("VPL_CACHE_DIR", "off")
+            .env("VPL_MQTT_USERNAME", "vpl")
+            .env("VPL_MQTT_PASSWORD", password)
+            .env("VPL_REDIS_PASSWORD", password)
+            .env("VPL_MQTT_CA_FILE", &ca)
+            .env("VPL_REDIS_CA_FILE", &ca)
+            .output()
+            .expect("vplc runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        common::stats(&stats_file)
+    };
+    let stats = run("s3cret");
+    for protocol in ["mqtt", "redis"] {
+        let b = broker_stats(&stats, protocol);
+        assert_eq!(b["delivered"], 25, "{b}");
+    }
+    let out = Command::new("redis-cli")
+        .args([
+            "--tls",
+            "--cacert",
+            &ca,
+            "-h",
+            "localhost",
+            "-p",
+            &redis_port.to_string(),
+        ])
+        .args(["-a", "s3cret", "--no-auth-warning", "XLEN", "tls"])
+        .output()
+        .expect("redis-cli runs");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "25");
+    // A wrong password: nothing is delivered, and the run says so in its figures (after
+    // waiting its 10 s for the broker).
+    let stats = run("wrong");
+    for protocol in ["mqtt", "redis"] {
+        let b = broker_stats(&stats, protocol);
+        assert_eq!(b["delivered"], 0, "{b}");
+        assert_eq!(b["undelivered"], 25, "{b}");
+    }
+}
