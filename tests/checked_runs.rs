@@ -60,6 +60,9 @@ const MODELS: &[(&str, usize)] = &[
     ("tests/fixtures/models/box_yolov5.onnx", 2),
     ("tests/fixtures/models/box_detr.onnx", 2),
     ("tests/fixtures/models/box_detr2.onnx", 3),
+    ("tests/fixtures/models/seg_fixture.onnx", 2),
+    ("tests/fixtures/models/pose_fixture.onnx", 1),
+    ("tests/fixtures/models/sem_fixture.onnx", 3),
 ];
 
 /// Label files and how many labels each holds.
@@ -384,6 +387,12 @@ impl Gen<'_> {
                         "yolov5"
                     } else if path.contains("box_detr") {
                         "detr"
+                    } else if path.contains("seg_fixture") {
+                        "yolov8_seg"
+                    } else if path.contains("pose_fixture") {
+                        "yolov8_pose"
+                    } else if path.contains("sem_fixture") {
+                        "semantic"
                     } else if detector {
                         "yolov8"
                     } else {
@@ -403,6 +412,9 @@ impl Gen<'_> {
                     };
                     self.call(d)
                 }
+                // A standard deviation of 0 is E0107 (tests/ui): one value for every
+                // channel, so that it fits gray and 4-channel models too.
+                "std" => format!("[{}]", self.rng.pick(&["1.0", "0.5", "58.4", "255.0"])),
                 // The output a decoder reads: one of the file's own output names (a
                 // made-up name is E0304, checked by the compiler's own tests).
                 "output" => {
@@ -455,10 +467,12 @@ impl Gen<'_> {
     fn stages(&mut self, mut s: Stream, n: usize, text: &mut String) -> Stream {
         let all = Self::builtins(Role::Stage);
         for _ in 0..n {
+            // `infer` with no model declared is E0105 (tests/ui): not generated.
             let fitting: Vec<&Builtin> = all
                 .iter()
                 .copied()
                 .filter(|b| stage_fits(&b.name, s))
+                .filter(|b| b.name != "infer" || !self.models.is_empty())
                 .collect();
             let b = if self.rng.chance(0.03) {
                 *self.rng.pick(&all)
