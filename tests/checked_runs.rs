@@ -316,6 +316,9 @@ impl Gen<'_> {
             // Chosen by `value`, or left to the default (a declared input tensor is checked
             // against the file by the compiler's own tests).
             ParamType::Model | ParamType::Tensor => return None,
+            // Left to the default (no zones, no lines): shapes are checked by the ui cases
+            // (tests/ui/zones) and run by tests/analytics.rs.
+            ParamType::Zone | ParamType::Line => return None,
         })
     }
 

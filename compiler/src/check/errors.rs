@@ -252,11 +252,14 @@ pub enum TypeError {
         size: u32,
         streams: usize,
     },
+    /// Zones, lines, `analyze` and `events` (worded in `check/zones.rs`).
+    Zones(super::zones::ZoneError),
 }
 
 impl TypeError {
     pub fn to_diagnostic(&self, file: FileId) -> Diagnostic {
         match self {
+            TypeError::Zones(e) => e.to_diagnostic(file),
             TypeError::Mismatch {
                 span,
                 stage,

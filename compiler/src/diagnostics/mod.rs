@@ -64,6 +64,13 @@ codes! {
     E0306: Error, "model file is not a valid ONNX model";
     E0307: Error, "the declared `input:` tensor disagrees with the model file";
     E0308: Error, "the model leaves its input size open and no `input:` declaration fixes it";
+    E0401: Error, "a zone or line that cannot be drawn: too few points, or not `[x, y]`";
+    E0402: Error, "a zone whose edges cross";
+    E0403: Error, "a zone or line point outside the frame it was drawn for";
+    E0404: Error, "a zone or line used on a stream of another size than it was drawn for";
+    E0405: Error, "line crossings, dwell times or entry/exit events need tracks and none are made upstream";
+    E0406: Error, "`events` needs analytics and no `analyze` runs upstream";
+    E0407: Error, "the same zone or line twice in one `analyze`";
     E0501: Error, "a stage needs a GStreamer element that is not installed";
     E0502: Error, "an element property could not be set";
     E0503: Error, "two elements could not be linked at run time";
@@ -73,6 +80,7 @@ codes! {
     W0201: Warning, "`overlay` with no object metadata upstream";
     W0202: Warning, "streams batched or tiled together have different frame rates";
     W0301: Warning, "batch size differs from the number of streams";
+    W0401: Warning, "zones analysed without tracks: counts only, no dwell times, entries or exits";
 }
 
 impl Code {
