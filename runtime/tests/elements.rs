@@ -39,6 +39,7 @@ fn person() -> Object {
         tensors: vec![],
         predicted: false,
         stream: None,
+        ..Object::default()
     }
 }
 
@@ -60,6 +61,7 @@ fn sample_data() -> ObjectsData {
         labels: vec![label("daytime", "day", 0.5)],
         tensors: vec![],
         repeated: false,
+        ..ObjectsData::default()
     }
 }
 

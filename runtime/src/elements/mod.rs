@@ -1,14 +1,17 @@
 //! vpl's own GStreamer elements, registered in-process: `vplinfer` (frames → frames with
 //! object metadata), `vpltrack` (track ids), `vploverlay` (boxes drawn), `vplrecords`
 //! (frames with metadata → JSON lines), `vplrtspsrc` (an RTSP stream that reconnects),
-//! `vplrtspout` (an RTSP server) and `vplfileloop` (a file played again and again).
+//! `vplrtspout` (an RTSP server), `vplfileloop` (a file played again and again),
+//! `vplanalyze` (zones and lines) and `vplevents` (analytics → event messages).
 
 use std::sync::OnceLock;
 
 use gstreamer as gst;
 use gstreamer::glib;
 
+pub mod analyze;
 pub mod batcher;
+pub mod events;
 pub mod fileloop;
 pub mod filter;
 pub mod infer;
@@ -31,6 +34,8 @@ pub fn register() -> Result<(), glib::BoolError> {
             overlay::register()?;
             rtsp::register()?;
             fileloop::register()?;
+            analyze::register()?;
+            events::register()?;
             records::register()
         })
         .clone()

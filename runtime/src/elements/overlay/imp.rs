@@ -268,6 +268,9 @@ impl BaseTransformImpl for VplOverlay {
                 })
             })
             .collect();
+        let shapes = data.analytics.as_ref().map_or_else(Vec::new, |a| {
+            super::shapes::shapes(a, (sx, sy), [fw, fh], font, px)
+        });
         drop(state);
 
         let nv12 = info.format() == gst_video::VideoFormat::Nv12;
@@ -292,6 +295,7 @@ impl BaseTransformImpl for VplOverlay {
                 step,
                 offset,
             };
+            super::shapes::draw(&mut plane, &shapes, component, sub);
             for drawing in &drawings {
                 let c = colour(drawing.class_id);
                 let value = c.yuv[component];

@@ -7,6 +7,7 @@ use gstreamer_base as gst_base;
 
 mod draw;
 mod imp;
+mod shapes;
 mod text;
 
 glib::wrapper! {

@@ -35,6 +35,9 @@ struct Record<'a> {
     /// The objects are the last inference's, repeated on a frame `every` skipped.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     repeated: bool,
+    /// After `analyze`: counts per zone and line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    analytics: Option<&'a crate::analytics::FrameAnalytics>,
 }
 
 #[derive(Serialize)]
@@ -55,6 +58,13 @@ struct ObjectRecord<'a> {
     /// After `tile`: the stream whose cell the object is in.
     #[serde(skip_serializing_if = "Option::is_none")]
     stream: Option<u32>,
+    /// After `analyze`: the zones the object is in, the lines it crossed, its heading.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    zones: &'a [crate::analytics::InZone],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    crossed: &'a [crate::analytics::Crossing],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    heading_deg: Option<f32>,
 }
 
 #[derive(Serialize)]
@@ -73,7 +83,22 @@ struct Label<'a> {
 }
 
 /// The JSON line for one frame, ending in `\n`.
+///
+/// After `events`, the frame's event messages instead (docs/records.md), one a line, or
+/// nothing for a frame without events.
 pub fn record_line(frame: &Frame, meta: Option<&ObjectsData>) -> String {
+    if let Some(m) = meta
+        && let Some(events) = &m.events
+    {
+        let origin = crate::analytics::message::Origin {
+            pipeline: frame.pipeline,
+            source: frame.source,
+            stream: m.stream,
+            frame: m.frame,
+            pts_ns: frame.pts_ns,
+        };
+        return crate::analytics::message::event_lines(&origin, events);
+    }
     let meta_size = meta
         .filter(|m| m.source_width > 0 && m.source_height > 0)
         .map(|m| (m.source_width, m.source_height));
@@ -90,6 +115,7 @@ pub fn record_line(frame: &Frame, meta: Option<&ObjectsData>) -> String {
         labels: meta.map_or_else(Vec::new, |m| labels(&m.labels)),
         tensors: meta.map_or(&[], |m| &m.tensors),
         repeated: meta.is_some_and(|m| m.repeated),
+        analytics: meta.and_then(|m| m.analytics.as_ref()),
     };
     // Serialising these plain structs cannot fail: every key is a string.
     let mut line = serde_json::to_string(&record).unwrap_or_default();
@@ -113,6 +139,9 @@ fn object(o: &Object) -> ObjectRecord<'_> {
         tensors: &o.tensors,
         predicted: o.predicted,
         stream: o.stream,
+        zones: &o.zones,
+        crossed: &o.crossed,
+        heading_deg: o.heading_deg,
     }
 }
 
