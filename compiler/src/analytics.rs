@@ -268,6 +268,56 @@ pub fn inside(points: &[Point], p: Point) -> bool {
     inside
 }
 
+/// A shape in words, for the language server's hover: what it is, in which coordinates,
+/// where it lies.
+pub fn describe(call: &BoundCall) -> Option<String> {
+    let shape = Shape::of(call)?;
+    let coords = match shape.size {
+        Some((w, h)) => format!("pixels of {w}x{h} frames"),
+        None => "fractions of the frame (0 to 1), any size".to_string(),
+    };
+    let n = |v: f64| {
+        let s = format!("{v:.3}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    };
+    let (xs, ys): (Vec<f64>, Vec<f64>) = shape.points.iter().map(|p| (p[0], p[1])).unzip();
+    let span = |v: &[f64]| {
+        let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        format!("{} to {}", n(lo), n(hi))
+    };
+    Some(match shape.kind {
+        Geometry::Zone => {
+            let mut text = format!(
+                "Zone of {} points in {coords}: x {}, y {}.",
+                shape.points.len(),
+                span(&xs),
+                span(&ys)
+            );
+            if shape.crowd > 0 {
+                text.push_str(&format!(" Overcrowded above {} objects.", shape.crowd));
+            }
+            text
+        }
+        Geometry::Line => {
+            let ends: Vec<String> = shape
+                .points
+                .iter()
+                .map(|p| format!("[{}, {}]", n(p[0]), n(p[1])))
+                .collect();
+            let counts = match shape.direction {
+                Direction::Both => "both directions",
+                Direction::Forward => "forward crossings only",
+                Direction::Backward => "backward crossings only",
+            };
+            format!(
+                "Line from {} in {coords}; counts {counts} (forward: from its left to its right, looking from the first point to the second).",
+                ends.join(" to ")
+            )
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
