@@ -67,12 +67,13 @@ impl Analyzer {
 
     /// Shapes in pixels of a `width` x `height` frame: normalised points are multiplied by
     /// the size, points drawn on another size scaled to it (the checker refuses a known
-    /// different size; this covers sizes only known at run time).
-    fn shapes(&mut self, width: u32, height: u32) -> (Vec<Vec<Point>>, Vec<[Point; 2]>) {
-        if let Some((size, zones, lines)) = &self.scaled
-            && *size == (width, height)
+    /// different size; this covers sizes only known at run time). Kept while the size
+    /// stays.
+    fn shapes(&mut self, width: u32, height: u32) -> Scaled {
+        if let Some(scaled) = self.scaled.take()
+            && scaled.0 == (width, height)
         {
-            return (zones.clone(), lines.clone());
+            return scaled;
         }
         let fit = |p: Point, size: Option<(u32, u32)>| -> Point {
             let (sw, sh) = size.map_or((1.0, 1.0), |(w, h)| (w.max(1) as f64, h.max(1) as f64));
@@ -90,18 +91,18 @@ impl Analyzer {
             .iter()
             .map(|l| [fit(l.a, l.size), fit(l.b, l.size)])
             .collect();
-        self.scaled = Some(((width, height), zones.clone(), lines.clone()));
-        (zones, lines)
+        ((width, height), zones, lines)
     }
 
     /// Measures one frame at stream time `pts_ns` and writes the results into it.
     pub fn process(&mut self, data: &mut ObjectsData, pts_ns: u64) {
-        let (zones, lines) = self.shapes(data.source_width, data.source_height);
+        let scaled = self.shapes(data.source_width, data.source_height);
+        let (zones, lines) = (&scaled.1, &scaled.2);
         let mut counts: Vec<ZoneCount> = self
             .config
             .zones
             .iter()
-            .zip(&zones)
+            .zip(zones)
             .map(|(z, points)| ZoneCount {
                 zone: z.name.clone(),
                 points: points.clone(),
@@ -203,7 +204,7 @@ impl Analyzer {
         let lines = self
             .lines
             .iter()
-            .zip(&lines)
+            .zip(lines)
             .map(|(l, ends)| LineCount {
                 ends: *ends,
                 ..l.clone()
@@ -213,6 +214,7 @@ impl Analyzer {
             zones: counts,
             lines,
         });
+        self.scaled = Some(scaled);
     }
 
     /// Crossings counted so far, by line, in `lines:` order.
