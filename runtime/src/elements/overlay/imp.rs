@@ -268,8 +268,8 @@ impl BaseTransformImpl for VplOverlay {
                 })
             })
             .collect();
-        let shapes = data.analytics.as_ref().map_or_else(Vec::new, |a| {
-            super::shapes::shapes(a, (sx, sy), [fw, fh], font, px)
+        let zone_drawings = data.analytics.as_ref().map_or_else(Vec::new, |a| {
+            super::zones::shapes(a, (sx, sy), [fw, fh], font, px)
         });
         drop(state);
 
@@ -295,7 +295,7 @@ impl BaseTransformImpl for VplOverlay {
                 step,
                 offset,
             };
-            super::shapes::draw(&mut plane, &shapes, component, sub);
+            super::zones::draw(&mut plane, &zone_drawings, component, sub);
             for drawing in &drawings {
                 let c = colour(drawing.class_id);
                 let value = c.yuv[component];

@@ -7,8 +7,8 @@ use gstreamer_base as gst_base;
 
 mod draw;
 mod imp;
-mod shapes;
 mod text;
+mod zones;
 
 glib::wrapper! {
     /// Draws the boxes of the objects in each frame's
