@@ -141,13 +141,14 @@ impl Checker<'_> {
             let Value::List(items) = &arg.value else {
                 continue;
             };
-            for item in items {
+            for (i, item) in items.iter().enumerate() {
                 if let Value::Shape { name, call: shape } = item {
                     if name.is_none() && !self.shape(shape) {
                         continue;
                     }
-                    let name = name.clone().unwrap_or_default();
-                    if !name.is_empty() && shapes.iter().any(|(n, _, _)| *n == name) {
+                    // Written in place: named after its place, as the runtime names it.
+                    let name = name.clone().unwrap_or_else(|| format!("{param}[{i}]"));
+                    if shapes.iter().any(|(n, _, _)| *n == name) {
                         self.zone_error(ZoneError::Repeated {
                             span: arg.span,
                             name: name.clone(),
