@@ -115,6 +115,9 @@ fn stage_fits(name: &str, s: Stream) -> bool {
         "unbatch" => s.kind == Kind::Batch,
         "tile" => (raw && s.list.is_some()) || s.kind == Kind::Batch,
         "json" => raw || matches!(s.kind, Kind::Encoded(_)),
+        "analyze" => raw && s.objects,
+        // Needs `analyze` and, for its default events, `track` upstream: only by chance.
+        "events" => false,
         _ => raw,
     }
 }
@@ -341,6 +344,19 @@ impl Gen<'_> {
             // Chosen by `value`, or left to the default (a declared input tensor is checked
             // against the file by the compiler's own tests).
             ParamType::Model | ParamType::Tensor => return None,
+            // A `zone(...)` or `line(...)` written in place, points and all: mostly refused
+            // (E0401-E0404), which exercises the checker; tests/analytics.rs runs real ones.
+            ParamType::Zone | ParamType::Line => {
+                let name = if *ty == ParamType::Zone {
+                    "zone"
+                } else {
+                    "line"
+                };
+                let shape = *Self::builtins(Role::Geometry)
+                    .iter()
+                    .find(|b| b.name == name)?;
+                self.call(shape)
+            }
         })
     }
 

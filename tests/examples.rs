@@ -287,3 +287,35 @@ fn smart_record_writes_a_playable_clip_when_two_people_are_seen() {
     // 12 frames of a 10 fps file.
     assert!((1.0..=1.3).contains(&seconds), "{seconds} s");
 }
+
+#[test]
+fn zones_counts_a_zone_and_a_line_with_events() {
+    let (dir, out) = run_example("zones.vpl", &["--quiet", "--max-frames", "5"]);
+    ok(&out);
+    assert_eq!(
+        video_size(&dir.join("out/zones.mp4")),
+        ("h264".into(), Some(768), Some(576))
+    );
+    let records = lines(&dir.join("out/zones.jsonl"));
+    assert_eq!(records.len(), 5);
+    for r in &records {
+        let analytics = &r["analytics"];
+        assert_eq!(analytics["zones"][0]["zone"], "square", "{r}");
+        assert!(analytics["zones"][0]["count"].is_u64(), "{r}");
+        assert_eq!(analytics["lines"][0]["line"], "post", "{r}");
+    }
+    // Frame 0 has two people in the square (tests/analytics.rs says how it was read): the
+    // first events are the first person seen, then their entries.
+    let events = lines(&dir.join("out/events.jsonl"));
+    let kinds: Vec<&str> = events
+        .iter()
+        .take(3)
+        .filter_map(|e| e["event"]["type"].as_str())
+        .collect();
+    assert_eq!(kinds, ["appeared", "entry", "entry"], "{events:?}");
+    assert!(
+        events
+            .iter()
+            .all(|e| e["mdsversion"] == "1.0" && e["frame"].is_u64())
+    );
+}

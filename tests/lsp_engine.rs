@@ -584,3 +584,33 @@ fn one_compilation_per_version() {
     let _ = e.diagnostics(URI);
     assert_eq!(e.host().models.get(), 2);
 }
+
+/// A zone's or a line's hover says where it lies, at its declaration and where `analyze`
+/// uses it.
+#[test]
+fn zones_and_lines_hover_with_where_they_lie() {
+    let text = "/// The paved square.\n\
+                const square = zone([[480, 200], [768, 200], [768, 420], [480, 420]], size: 768x576, crowd: 3);\n\
+                const post = line([[0.5, 0.9], [0.5, 0.2]], direction: forward);\n\
+                pipeline p { test() | analyze(zones: [square], lines: [post]) | json | stdout; }\n";
+    let mut e = Engine::new(host());
+    e.open(URI, PathBuf::from("/work/demo.vpl"), 1, text.to_string());
+    let declared = e.hover(URI, at(text, "const squ‸are")).expect("a hover");
+    assert!(
+        declared.markdown.contains(
+            "Zone of 4 points in pixels of 768x576 frames: x 480 to 768, y 200 to 420. Overcrowded above 3 objects."
+        ) && declared.markdown.contains("The paved square."),
+        "{}",
+        declared.markdown
+    );
+    let used = e.hover(URI, at(text, "zones: [squ‸are]")).expect("a hover");
+    assert_eq!(used.markdown, declared.markdown);
+    let line = e.hover(URI, at(text, "lines: [po‸st]")).expect("a hover");
+    assert!(
+        line.markdown.contains(
+            "Line from [0.5, 0.9] to [0.5, 0.2] in fractions of the frame (0 to 1), any size; counts forward crossings only"
+        ),
+        "{}",
+        line.markdown
+    );
+}

@@ -37,6 +37,12 @@ pub enum Value {
     Model(ModelId),
     Decoder(Box<BoundCall>),
     Tensor(TypeExpr),
+    /// A `zone(...)` or `line(...)`; `name` is the constant's that holds it (`None` when
+    /// written in place).
+    Shape {
+        name: Option<String>,
+        call: Box<BoundCall>,
+    },
     /// `_`, or a parameter whose default is "chosen later".
     Unset,
 }

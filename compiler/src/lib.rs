@@ -4,6 +4,7 @@
 //! [`Host`] trait, so the command line, the language server and the tests all drive the
 //! same compiler. See docs/architecture.md for the stages and their invariants.
 
+pub mod analytics;
 pub mod brokers;
 pub mod check;
 pub mod diagnostics;

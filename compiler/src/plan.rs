@@ -384,6 +384,16 @@ impl Lowerer<'_> {
                 );
                 return;
             }
+            NodeKind::Analyze(config) => {
+                let config = serde_json::to_string(config).unwrap_or_default();
+                let name = self.element(id, "", "vplanalyze", vec![("config", Prop::Str(config))]);
+                self.ends_of(vec![name])
+            }
+            NodeKind::Events(config) => {
+                let config = serde_json::to_string(config).unwrap_or_default();
+                let name = self.element(id, "", "vplevents", vec![("config", Prop::Str(config))]);
+                self.ends_of(vec![name])
+            }
             NodeKind::Json => {
                 // Records are made by the sink from the metadata: no element.
                 if let Some(input) = node.inputs.first().and_then(|i| self.ends.get(i).cloned()) {

@@ -13,6 +13,7 @@ pub enum StageKind {
     Sink(Sink),
     Model(Model),
     Decoder(Decoder),
+    Geometry(Geometry),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -38,6 +39,10 @@ pub enum Stage {
     Filter,
     Overlay,
     Json,
+    /// Zones and lines: counts, crossings, dwell (`compiler/src/check/zones.rs`).
+    Analyze,
+    /// Analytics → event messages (records).
+    Events,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -58,6 +63,15 @@ pub enum Sink {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Model {
     Onnx,
+}
+
+/// Shapes declared as constants for `analyze`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Geometry {
+    /// A polygon.
+    Zone,
+    /// A segment with a direction.
+    Line,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -105,6 +119,10 @@ impl StageKind {
             (Role::Stage, "filter") => StageKind::Stage(Stage::Filter),
             (Role::Stage, "overlay") => StageKind::Stage(Stage::Overlay),
             (Role::Stage, "json") => StageKind::Stage(Stage::Json),
+            (Role::Stage, "analyze") => StageKind::Stage(Stage::Analyze),
+            (Role::Stage, "events") => StageKind::Stage(Stage::Events),
+            (Role::Geometry, "zone") => StageKind::Geometry(Geometry::Zone),
+            (Role::Geometry, "line") => StageKind::Geometry(Geometry::Line),
             (Role::Sink, "file") => StageKind::Sink(Sink::File),
             (Role::Sink, "stdout") => StageKind::Sink(Sink::Stdout),
             (Role::Sink, "discard") => StageKind::Sink(Sink::Discard),
@@ -136,6 +154,7 @@ impl StageKind {
             StageKind::Sink(_) => Role::Sink,
             StageKind::Model(_) => Role::Model,
             StageKind::Decoder(_) => Role::Decoder,
+            StageKind::Geometry(_) => Role::Geometry,
         }
     }
 }

@@ -15,6 +15,7 @@ pub const MODULES: &[(&str, &str)] = &[
     ("io", include_str!("../../stdlib/io.vpl")),
     ("video", include_str!("../../stdlib/video.vpl")),
     ("detect", include_str!("../../stdlib/detect.vpl")),
+    ("analytics", include_str!("../../stdlib/analytics.vpl")),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -104,6 +105,10 @@ pub enum ParamType {
     Model,
     Decoder,
     Tensor,
+    /// A `zone(...)`, usually a constant.
+    Zone,
+    /// A `line(...)`, usually a constant.
+    Line,
     List(Box<ParamType>),
     /// One of these words: `iou | sort`.
     Enum(Vec<String>),
@@ -127,6 +132,8 @@ impl ParamType {
                 "a decoder such as `yolov8(...)`, `classify(...)` or `raw`".into()
             }
             ParamType::Tensor => "a tensor type such as `tensor<f32, [1, 3, 640, 640]>`".into(),
+            ParamType::Zone => "a zone such as `zone([[0, 0], [10, 0], [10, 10]])`".into(),
+            ParamType::Line => "a line such as `line([[0, 5], [10, 5]])`".into(),
             ParamType::List(t) => format!("a list of {}", plural(&t.describe())),
             ParamType::Enum(words) => one_of(words),
             ParamType::Union(ts) => {
@@ -308,6 +315,8 @@ fn param_type(ty: &ast::TypeExpr) -> ParamType {
             "model" => ParamType::Model,
             "decoder" => ParamType::Decoder,
             "tensor" => ParamType::Tensor,
+            "zone" => ParamType::Zone,
+            "line" => ParamType::Line,
             word => ParamType::Enum(vec![word.to_string()]),
         },
     }
@@ -400,6 +409,10 @@ mod tests {
             ("yolov8_seg", Role::Decoder),
             ("yolov8_pose", Role::Decoder),
             ("semantic", Role::Decoder),
+            ("analyze", Role::Stage),
+            ("events", Role::Stage),
+            ("zone", Role::Geometry),
+            ("line", Role::Geometry),
         ] {
             let (_, b) = lib
                 .lookup_role(name, role)

@@ -74,6 +74,8 @@ pub struct Meta {
     pub object_labels: Option<Labels>,
     /// Raw output tensors (`decoder: raw`).
     pub tensors: bool,
+    /// Zone and line analytics (`analyze`).
+    pub analytics: bool,
 }
 
 impl Meta {
@@ -103,6 +105,7 @@ impl Meta {
             labels: merge(&|m| &m.labels),
             object_labels: merge(&|m| &m.object_labels),
             tensors: metas.iter().any(|m| m.tensors),
+            analytics: metas.iter().any(|m| m.analytics),
         }
     }
 }
@@ -170,6 +173,9 @@ impl fmt::Display for Video {
         }
         if m.tensors {
             f.write_str(" + tensors")?;
+        }
+        if m.analytics {
+            f.write_str(" + analytics")?;
         }
         Ok(())
     }

@@ -3,6 +3,7 @@
 //! vpl's own GStreamer elements (`elements`), and builds and runs plans (`pipeline`, with
 //! `tile` carrying objects through the compositor).
 
+pub mod analytics;
 pub mod brokers;
 pub mod elements;
 pub mod engine;

@@ -44,6 +44,12 @@ pub struct Object {
     pub keypoints: Vec<crate::masks::Keypoint>,
     /// `yolov8_pose`: the bones `overlay` draws, as pairs of keypoint indices.
     pub skeleton: Vec<[u8; 2]>,
+    /// Set by `analyze`: the zones the object is in.
+    pub zones: Vec<crate::analytics::InZone>,
+    /// Set by `analyze`: the lines its track crossed since the last frame.
+    pub crossed: Vec<crate::analytics::Crossing>,
+    /// Set by `analyze`: its track's direction of travel, degrees (0 right, 90 down).
+    pub heading_deg: Option<f32>,
 }
 
 /// One label a classifier gave, with the model (its name in the `.vpl`) that gave it, so
@@ -83,6 +89,11 @@ pub struct ObjectsData {
     /// `infer(every: N)` skipped this frame and the objects are the last inference's,
     /// repeated. A tracker downstream replaces them with its predictions and clears this.
     pub repeated: bool,
+    /// Set by `analyze`: counts per zone and line.
+    pub analytics: Option<crate::analytics::FrameAnalytics>,
+    /// Set by `events`: the frame's events. Records sinks write these (one line each)
+    /// instead of the frame's record.
+    pub events: Option<Vec<crate::analytics::Event>>,
 }
 
 /// The buffer meta holding an [`ObjectsData`]. It has no tags, so GStreamer treats it as

@@ -61,6 +61,7 @@ fn sample_data() -> ObjectsData {
         labels: vec![label("daytime", "day", 0.5)],
         tensors: vec![],
         repeated: false,
+        ..ObjectsData::default()
     }
 }
 

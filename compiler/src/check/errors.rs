@@ -362,11 +362,14 @@ pub enum TypeError {
         /// "anchors", "queries"
         what: &'static str,
     },
+    /// Zones, lines, `analyze` and `events` (worded in `check/zones.rs`).
+    Zones(super::zones::ZoneError),
 }
 
 impl TypeError {
     pub fn to_diagnostic(&self, file: FileId) -> Diagnostic {
         match self {
+            TypeError::Zones(e) => e.to_diagnostic(file),
             TypeError::Mismatch {
                 span,
                 stage,

@@ -15,6 +15,7 @@ mod sinks;
 mod sources;
 mod stages;
 pub mod text;
+mod zones;
 /// The type vocabulary lives in `crate::types`; this path is kept for its users.
 pub use crate::types;
 
@@ -88,6 +89,7 @@ pub fn check(program: &hir::Program, host: &dyn Host, dir: &Path) -> (Typed, Vec
         sites: Vec::new(),
         pending_infer: None,
     };
+    c.shape_consts(&program.consts);
     let pipelines = program
         .pipelines
         .iter()

@@ -226,6 +226,8 @@ impl Checker<'_> {
                 })
             }
             Stage::Json => self.per_stream(input, call, &mut |_, _| Ty::Records),
+            Stage::Analyze => self.analyze(input, call),
+            Stage::Events => self.events(input, call),
             Stage::Infer => self.infer(input, call),
             Stage::Batch => self.batch(input, call),
             Stage::Unbatch => match input {

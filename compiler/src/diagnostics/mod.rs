@@ -73,6 +73,13 @@ codes! {
     E0309: Error, "the decoder's anchors are not as many as the model's output has";
     E0310: Error, "the decoder's anchors cannot be made: a bad anchors file or anchor parameters";
     E0311: Error, "the labels in the model's metadata are not as many as its classes";
+    E0401: Error, "a zone or line that cannot be drawn: too few points, or not `[x, y]`";
+    E0402: Error, "a zone whose edges cross";
+    E0403: Error, "a zone or line point outside the frame it was drawn for";
+    E0404: Error, "a zone or line used on a stream of another size than it was drawn for";
+    E0405: Error, "line crossings, dwell times or entry/exit events need tracks and none are made upstream";
+    E0406: Error, "`events` needs analytics and no `analyze` runs upstream";
+    E0407: Error, "the same zone or line twice in one `analyze`";
     E0501: Error, "a stage needs a GStreamer element that is not installed";
     E0502: Error, "an element property could not be set";
     E0503: Error, "two elements could not be linked at run time";
@@ -83,6 +90,7 @@ codes! {
     W0202: Warning, "streams batched or tiled together have different frame rates";
     W0301: Warning, "batch size differs from the number of streams";
     W0302: Warning, "a dimension the decoder needs is open in the model: the fit is checked at run time";
+    W0401: Warning, "zones analysed without tracks: counts only, no dwell times, entries or exits";
 }
 
 impl Code {

@@ -211,6 +211,16 @@ impl Builder<'_> {
                 self.per_stream(call, inputs, |_| NodeKind::Overlay { labels, tracks })
             }
             Stage::Json => self.per_stream(call, inputs, |_| NodeKind::Json),
+            Stage::Analyze => {
+                let config = crate::analytics::analyze_config(call);
+                self.per_stream(call, inputs, |_| {
+                    NodeKind::Analyze(Box::new(config.clone()))
+                })
+            }
+            Stage::Events => {
+                let config = crate::analytics::events_config(call);
+                self.per_stream(call, inputs, |_| NodeKind::Events(config.clone()))
+            }
             Stage::Batch => {
                 let size = call.int("size").unwrap_or(0).max(1) as u32;
                 let timeout = call.int("timeout").unwrap_or(0);
@@ -329,7 +339,8 @@ impl Builder<'_> {
                 StageKind::Source(_)
                 | StageKind::Stage(_)
                 | StageKind::Sink(_)
-                | StageKind::Model(_) => Decoder::Raw,
+                | StageKind::Model(_)
+                | StageKind::Geometry(_) => Decoder::Raw,
             },
             _ => Decoder::Raw,
         };

@@ -218,6 +218,10 @@ pub enum NodeKind {
     },
     /// `json`: records are made by the sink from the frames' metadata.
     Json,
+    /// `analyze(...)`: zones and lines (`vplanalyze`).
+    Analyze(Box<crate::analytics::AnalyzeConfig>),
+    /// `events(...)`: analytics → event messages (`vplevents`), written by the records sink.
+    Events(crate::analytics::EventsConfig),
     Sink(SinkKind),
     /// Several consumers of one stream.
     Tee,
@@ -246,6 +250,8 @@ impl NodeKind {
             NodeKind::Overlay { .. } => "overlay",
             NodeKind::Tile { .. } => "tile",
             NodeKind::Json => "json",
+            NodeKind::Analyze(_) => "analyze",
+            NodeKind::Events(_) => "events",
             NodeKind::Sink(SinkKind::Video { .. }) => "file",
             NodeKind::Sink(SinkKind::Records { path: Some(_), .. }) => "file",
             NodeKind::Sink(SinkKind::Records { path: None, .. }) => "stdout",

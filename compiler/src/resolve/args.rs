@@ -3,6 +3,7 @@
 
 use super::{ItemKind, ResolveError, Resolver, model_id};
 use crate::hir::{BoundArg, BoundCall, Value};
+use crate::stage::{Geometry, StageKind};
 use crate::stdlib::{Builtin, BuiltinId, ParamSpec, ParamType, ValueRange, literal_type};
 use crate::suggest::did_you_mean;
 use crate::syntax::Span;
@@ -65,6 +66,7 @@ fn fits(value: &Value, ty: &ParamType) -> Option<Value> {
         Value::Symbol(s) if ty.words().contains(&s.as_str()) => Some(value.clone()),
         Value::Decoder(_) if ok(ParamType::Decoder) => Some(value.clone()),
         Value::Tensor(_) if ok(ParamType::Tensor) => Some(value.clone()),
+        Value::Shape { call, .. } if ok(shape_type(call)) => Some(value.clone()),
         Value::List(items) => {
             let elem = ty.list_element()?;
             items
@@ -74,6 +76,14 @@ fn fits(value: &Value, ty: &ParamType) -> Option<Value> {
                 .map(Value::List)
         }
         _ => None,
+    }
+}
+
+/// The parameter type a `zone(...)` or `line(...)` value has.
+fn shape_type(call: &BoundCall) -> ParamType {
+    match call.kind {
+        StageKind::Geometry(Geometry::Line) => ParamType::Line,
+        _ => ParamType::Zone,
     }
 }
 
@@ -92,6 +102,7 @@ fn describe_value(value: &Value) -> String {
         Value::Model(_) => "a model".into(),
         Value::Decoder(_) => "a decoder".into(),
         Value::Tensor(_) => "a tensor type".into(),
+        Value::Shape { call, .. } => format!("a {}", call.name),
         Value::Unset => "`_`".into(),
     }
 }
@@ -293,7 +304,13 @@ impl<'a> Resolver<'a> {
             ExprKind::List(items) => {
                 Value::List(items.iter().map(|e| self.plain_value(e)).collect())
             }
-            ExprKind::Call(c) => self.decoder_call(c),
+            ExprKind::Call(c) => match self.lib.lookup_role(&c.name.name, Role::Geometry) {
+                Some((id, _)) => Value::Shape {
+                    name: None,
+                    call: Box::new(self.bind_call(c, id)),
+                },
+                None => self.decoder_call(c),
+            },
             _ => self.literal_expr(expr),
         }
     }
@@ -409,6 +426,18 @@ impl<'a> Resolver<'a> {
                 }
             }
             ExprKind::Call(c) => {
+                if (ty.accepts(&ParamType::Zone) || ty.accepts(&ParamType::Line))
+                    && let Some((id, _)) = self.lib.lookup_role(&c.name.name, Role::Geometry)
+                {
+                    let value = Value::Shape {
+                        name: None,
+                        call: Box::new(self.bind_call(c, id)),
+                    };
+                    return match fits(&value, ty) {
+                        Some(v) => v,
+                        None => self.wrong_type(span, site, ty, describe_value(&value), None),
+                    };
+                }
                 if !ty.accepts(&ParamType::Decoder) {
                     return self.wrong_type(
                         span,
@@ -455,6 +484,10 @@ impl<'a> Resolver<'a> {
                 return Value::Unset;
             };
             return match fits(&value, ty) {
+                Some(Value::Shape { call, .. }) => Value::Shape {
+                    name: Some(n.name.clone()),
+                    call,
+                },
                 Some(v) => self.check_range(v, span, &n.name, site),
                 None => {
                     let found = format!("the constant `{}` ({})", n.name, describe_value(&value));

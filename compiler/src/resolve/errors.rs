@@ -128,6 +128,7 @@ fn roles_words(roles: &[Role]) -> String {
             Role::Sink => "a sink",
             Role::Model => "a model format",
             Role::Decoder => "a decoder",
+            Role::Geometry => "a shape",
         })
         .collect();
     words.join(" and ")
@@ -183,6 +184,7 @@ impl ResolveError {
                     Role::Sink => "sink",
                     Role::Model => "model format",
                     Role::Decoder => "decoder",
+                    Role::Geometry => "shape",
                     Role::Stage => "stage",
                 };
                 let d =

@@ -229,6 +229,8 @@ pub enum Role {
     Sink,
     Model,
     Decoder,
+    /// `zone(...)` and `line(...)`: shapes declared as constants, read by `analyze`.
+    Geometry,
 }
 
 impl Role {
@@ -239,6 +241,7 @@ impl Role {
             Role::Sink => "sink",
             Role::Model => "model",
             Role::Decoder => "decoder",
+            Role::Geometry => "geometry",
         }
     }
 }

@@ -575,6 +575,7 @@ impl<'t> Driver<'t> {
                     "stage" => Role::Stage,
                     "sink" => Role::Sink,
                     "model" => Role::Model,
+                    "geometry" => Role::Geometry,
                     _ => Role::Decoder,
                 };
                 let role_span = self.span(&role_pair, base);

@@ -1,15 +1,18 @@
 //! vpl's own GStreamer elements, registered in-process: `vplinfer` (frames → frames with
 //! object metadata), `vpltrack` (track ids), `vploverlay` (boxes drawn), `vplrecords`
 //! (frames with metadata → JSON lines), `vplrtspsrc` (an RTSP stream that reconnects),
-//! `vplrtspout` (an RTSP server), `vplfileloop` (a file played again and again) and
-//! `vplrecord` (clips around the frames that meet a condition).
+//! `vplrtspout` (an RTSP server), `vplfileloop` (a file played again and again),
+//! `vplrecord` (clips around the frames that meet a condition), `vplanalyze` (zones and
+//! lines) and `vplevents` (analytics → event messages).
 
 use std::sync::OnceLock;
 
 use gstreamer as gst;
 use gstreamer::glib;
 
+pub mod analyze;
 pub mod batcher;
+pub mod events;
 pub mod fileloop;
 pub mod filter;
 pub mod infer;
@@ -34,6 +37,8 @@ pub fn register() -> Result<(), glib::BoolError> {
             rtsp::register()?;
             fileloop::register()?;
             record::register()?;
+            analyze::register()?;
+            events::register()?;
             records::register()
         })
         .clone()

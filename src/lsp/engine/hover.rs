@@ -24,12 +24,12 @@ pub fn hover(file: &SourceFile, analysis: &Analysis, offset: usize) -> Option<Ho
             let markdown = if let Some(m) = locate::model(ast, &ident.name) {
                 model(file, analysis, m)
             } else {
-                constant(file, locate::constant(ast, &ident.name)?)
+                constant(file, analysis, locate::constant(ast, &ident.name)?)
             };
             (ident, markdown)
         }
         Found::ModelName(m) => (&m.name, model(file, analysis, m)),
-        Found::ConstName(c) => (&c.name, constant(file, c)),
+        Found::ConstName(c) => (&c.name, constant(file, analysis, c)),
     };
     Some(Hover {
         range: text::range(file, ident.span),
@@ -143,8 +143,24 @@ fn model(file: &SourceFile, analysis: &Analysis, m: &ModelItem) -> String {
     with_doc(head, m.doc.as_deref())
 }
 
-fn constant(file: &SourceFile, c: &ConstItem) -> String {
-    with_doc(code(&collapse(file.slice(c.span))), c.doc.as_deref())
+/// Its declaration; for a zone or a line, also where it lies, in words.
+fn constant(file: &SourceFile, analysis: &Analysis, c: &ConstItem) -> String {
+    let mut head = code(&collapse(file.slice(c.span)));
+    let shape = analysis
+        .compilation
+        .program
+        .consts
+        .iter()
+        .find(|k| k.name.name == c.name.name)
+        .and_then(|k| match &k.value {
+            vpl_compiler::hir::Value::Shape { call, .. } => vpl_compiler::analytics::describe(call),
+            _ => None,
+        });
+    if let Some(words) = shape {
+        head.push_str("\n\n");
+        head.push_str(&words);
+    }
+    with_doc(head, c.doc.as_deref())
 }
 
 /// A declaration on one line: `model det = onnx("m.onnx", labels: [...]);`

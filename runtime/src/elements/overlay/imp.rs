@@ -269,6 +269,9 @@ impl BaseTransformImpl for VplOverlay {
                 })
             })
             .collect();
+        let zone_drawings = data.analytics.as_ref().map_or_else(Vec::new, |a| {
+            super::zones::shapes(a, (sx, sy), [fw, fh], font, px)
+        });
         drop(state);
 
         let objects = &data.objects;
@@ -295,6 +298,7 @@ impl BaseTransformImpl for VplOverlay {
                 offset,
             };
             shapes::masks(&mut plane, objects, (sx, sy), sub, component);
+            super::zones::draw(&mut plane, &zone_drawings, component, sub);
             for drawing in &drawings {
                 let c = colour(drawing.class_id);
                 let value = c.yuv[component];

@@ -9,6 +9,7 @@ mod draw;
 mod imp;
 mod shapes;
 mod text;
+mod zones;
 
 glib::wrapper! {
     /// Draws the boxes of the objects in each frame's

@@ -35,6 +35,9 @@ struct Record<'a> {
     /// The objects are the last inference's, repeated on a frame `every` skipped.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     repeated: bool,
+    /// After `analyze`: counts per zone and line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    analytics: Option<&'a crate::analytics::FrameAnalytics>,
 }
 
 #[derive(Serialize)]
@@ -64,6 +67,13 @@ struct ObjectRecord<'a> {
     /// `yolov8_pose`: `[x, y, visibility]` each.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     keypoints: Vec<[f32; 3]>,
+    /// After `analyze`: the zones the object is in, the lines it crossed, its heading.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    zones: &'a [crate::analytics::InZone],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    crossed: &'a [crate::analytics::Crossing],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    heading_deg: Option<f32>,
 }
 
 #[derive(Serialize)]
@@ -82,7 +92,22 @@ struct Label<'a> {
 }
 
 /// The JSON line for one frame, ending in `\n`.
+///
+/// After `events`, the frame's event messages instead (docs/records.md), one a line, or
+/// nothing for a frame without events.
 pub fn record_line(frame: &Frame, meta: Option<&ObjectsData>) -> String {
+    if let Some(m) = meta
+        && let Some(events) = &m.events
+    {
+        let origin = crate::analytics::message::Origin {
+            pipeline: frame.pipeline,
+            source: frame.source,
+            stream: m.stream,
+            frame: m.frame,
+            pts_ns: frame.pts_ns,
+        };
+        return crate::analytics::message::event_lines(&origin, events);
+    }
     let meta_size = meta
         .filter(|m| m.source_width > 0 && m.source_height > 0)
         .map(|m| (m.source_width, m.source_height));
@@ -99,6 +124,7 @@ pub fn record_line(frame: &Frame, meta: Option<&ObjectsData>) -> String {
         labels: meta.map_or_else(Vec::new, |m| labels(&m.labels)),
         tensors: meta.map_or(&[], |m| &m.tensors),
         repeated: meta.is_some_and(|m| m.repeated),
+        analytics: meta.and_then(|m| m.analytics.as_ref()),
     };
     // Serialising these plain structs cannot fail: every key is a string.
     let mut line = serde_json::to_string(&record).unwrap_or_default();
@@ -125,6 +151,9 @@ fn object(o: &Object) -> ObjectRecord<'_> {
         text: o.text.as_deref(),
         mask: o.mask.as_ref().map(crate::masks::Mask::record),
         keypoints: crate::masks::keypoints_record(&o.keypoints),
+        zones: &o.zones,
+        crossed: &o.crossed,
+        heading_deg: o.heading_deg,
     }
 }
 

@@ -1,0 +1,316 @@
+//! One stream's events: each frame's analytics (from `analyze`) → the events of
+//! docs/records.md (entry, exit, crossing, overcrowding, appeared, count), rate-limited in
+//! stream time so a file gives the same events at any speed.
+
+use std::collections::{HashMap, HashSet};
+
+use vpl_compiler::analytics::{EventKind, EventsConfig};
+
+use super::{Event, EventObject};
+use crate::meta::{Object, ObjectsData};
+
+/// A track unseen this long has left the zones it was in (its track ended).
+pub const EXIT_AFTER_NS: u64 = 1_000_000_000;
+
+#[derive(Debug)]
+struct Inside {
+    zones: Vec<String>,
+    last_seen_ns: u64,
+    object: EventObject,
+}
+
+pub struct EventMaker {
+    config: EventsConfig,
+    seq: u64,
+    /// The wall clock (ms since 1970) at stream time 0, fixed on the first frame.
+    start_ms: Option<i64>,
+    seen_labels: HashSet<String>,
+    inside: HashMap<u64, Inside>,
+    overcrowded: HashMap<String, bool>,
+    sent_counts: HashMap<String, u32>,
+    last_sent: HashMap<(EventKind, String), u64>,
+}
+
+fn event_object(o: &Object) -> EventObject {
+    EventObject {
+        track_id: o.track_id,
+        label: o.label.clone(),
+        class_id: o.class_id,
+        confidence: o.confidence,
+        bbox: [o.x, o.y, o.w, o.h],
+    }
+}
+
+impl EventMaker {
+    pub fn new(config: EventsConfig) -> EventMaker {
+        EventMaker {
+            config,
+            seq: 0,
+            start_ms: None,
+            seen_labels: HashSet::new(),
+            inside: HashMap::new(),
+            overcrowded: HashMap::new(),
+            sent_counts: HashMap::new(),
+            last_sent: HashMap::new(),
+        }
+    }
+
+    fn wants(&self, kind: EventKind) -> bool {
+        self.config.on.contains(&kind)
+    }
+
+    /// Whether an event of `kind` about `key` may go out at `pts_ns` (and if so, notes it).
+    fn allow(&mut self, kind: EventKind, key: &str, pts_ns: u64) -> bool {
+        if !self.wants(kind) {
+            return false;
+        }
+        let every = self.config.every_ns;
+        let slot = (kind, key.to_string());
+        if every > 0
+            && let Some(last) = self.last_sent.get(&slot)
+            && pts_ns.saturating_sub(*last) < every
+        {
+            return false;
+        }
+        self.last_sent.insert(slot, pts_ns);
+        true
+    }
+
+    /// The events of one frame at stream time `pts_ns`; `now_ms` is the wall clock, read
+    /// once (the first frame's) to date the stream.
+    pub fn process(&mut self, data: &ObjectsData, pts_ns: u64, now_ms: i64) -> Vec<Event> {
+        let start = *self
+            .start_ms
+            .get_or_insert(now_ms - (pts_ns / 1_000_000) as i64);
+        let timestamp_ms = start + (pts_ns / 1_000_000) as i64;
+        let mut out: Vec<Event> = Vec::new();
+        let push = |out: &mut Vec<Event>, kind, fill: &dyn Fn(&mut Event)| {
+            let mut e = Event {
+                kind,
+                seq: 0,
+                timestamp_ms,
+                zone: None,
+                line: None,
+                direction: None,
+                count: None,
+                classes: None,
+                label: None,
+                object: None,
+            };
+            fill(&mut e);
+            out.push(e);
+        };
+        for o in &data.objects {
+            if !self.seen_labels.contains(&o.label) {
+                self.seen_labels.insert(o.label.clone());
+                if self.allow(EventKind::Appeared, &o.label, pts_ns) {
+                    push(&mut out, EventKind::Appeared, &|e| {
+                        e.label = Some(o.label.clone());
+                        e.object = Some(event_object(o));
+                    });
+                }
+            }
+            let Some(id) = o.track_id else { continue };
+            let now: Vec<String> = o.zones.iter().map(|z| z.zone.clone()).collect();
+            let before = self.inside.remove(&id).map(|i| i.zones).unwrap_or_default();
+            for zone in now.iter().filter(|z| !before.contains(z)) {
+                if self.allow(EventKind::Entry, zone, pts_ns) {
+                    push(&mut out, EventKind::Entry, &|e| {
+                        e.zone = Some(zone.clone());
+                        e.object = Some(event_object(o));
+                    });
+                }
+            }
+            for zone in before.iter().filter(|z| !now.contains(z)) {
+                if self.allow(EventKind::Exit, zone, pts_ns) {
+                    push(&mut out, EventKind::Exit, &|e| {
+                        e.zone = Some(zone.clone());
+                        e.object = Some(event_object(o));
+                    });
+                }
+            }
+            for c in &o.crossed {
+                if self.allow(EventKind::Crossing, &c.line, pts_ns) {
+                    push(&mut out, EventKind::Crossing, &|e| {
+                        e.line = Some(c.line.clone());
+                        e.direction = Some(c.direction);
+                        e.object = Some(event_object(o));
+                    });
+                }
+            }
+            if !now.is_empty() {
+                self.inside.insert(
+                    id,
+                    Inside {
+                        zones: now,
+                        last_seen_ns: pts_ns,
+                        object: event_object(o),
+                    },
+                );
+            }
+        }
+        // Tracks gone for a while have left their zones.
+        let gone: Vec<u64> = self
+            .inside
+            .iter()
+            .filter(|(_, i)| pts_ns.saturating_sub(i.last_seen_ns) >= EXIT_AFTER_NS)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in gone {
+            if let Some(i) = self.inside.remove(&id) {
+                for zone in &i.zones {
+                    if self.allow(EventKind::Exit, zone, pts_ns) {
+                        push(&mut out, EventKind::Exit, &|e| {
+                            e.zone = Some(zone.clone());
+                            e.object = Some(i.object.clone());
+                        });
+                    }
+                }
+            }
+        }
+        if let Some(analytics) = &data.analytics {
+            for z in &analytics.zones {
+                let was = self.overcrowded.insert(z.zone.clone(), z.overcrowded);
+                if z.overcrowded
+                    && was != Some(true)
+                    && self.allow(EventKind::Overcrowding, &z.zone, pts_ns)
+                {
+                    push(&mut out, EventKind::Overcrowding, &|e| {
+                        e.zone = Some(z.zone.clone());
+                        e.count = Some(z.count);
+                    });
+                }
+                if self.wants(EventKind::Count)
+                    && self.sent_counts.get(&z.zone) != Some(&z.count)
+                    && self.allow(EventKind::Count, &z.zone, pts_ns)
+                {
+                    self.sent_counts.insert(z.zone.clone(), z.count);
+                    push(&mut out, EventKind::Count, &|e| {
+                        e.zone = Some(z.zone.clone());
+                        e.count = Some(z.count);
+                        e.classes = Some(z.classes.clone());
+                    });
+                }
+            }
+        }
+        for e in &mut out {
+            e.seq = self.seq;
+            self.seq += 1;
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use vpl_compiler::analytics::{AnalyzeConfig, Direction, Line, Zone};
+
+    use super::*;
+    use crate::analytics::Analyzer;
+
+    const FRAME_NS: u64 = 100_000_000;
+
+    fn person(track: u64, cx: f32, bottom: f32) -> Object {
+        Object {
+            label: "person".into(),
+            x: cx - 10.0,
+            y: bottom - 40.0,
+            w: 20.0,
+            h: 40.0,
+            track_id: Some(track),
+            ..Object::default()
+        }
+    }
+
+    fn analyze_config() -> AnalyzeConfig {
+        AnalyzeConfig {
+            zones: vec![Zone {
+                name: "door".into(),
+                points: vec![[0.0, 0.0], [50.0, 0.0], [50.0, 100.0], [0.0, 100.0]],
+                size: Some((100, 100)),
+                crowd: 1,
+            }],
+            lines: vec![Line {
+                name: "gate".into(),
+                a: [0.0, 50.0],
+                b: [100.0, 50.0],
+                size: Some((100, 100)),
+                direction: Direction::Both,
+            }],
+        }
+    }
+
+    /// Track 1 walks right through the door zone (enters, leaves), track 2 walks down
+    /// across the gate inside the zone and then vanishes (its track ends inside).
+    fn run(on: &[EventKind], every_ns: u64) -> Vec<(u64, EventKind, Option<String>)> {
+        let mut analyzer = Analyzer::new(analyze_config());
+        let mut events = EventMaker::new(EventsConfig {
+            on: on.to_vec(),
+            every_ns,
+        });
+        let mut out = Vec::new();
+        for step in 0..30u64 {
+            let mut objects = vec![person(1, 30.0 + step as f32 * 2.0, 90.0)];
+            if step < 10 {
+                objects.push(person(2, 20.0, 30.0 + step as f32 * 5.0));
+            }
+            let mut data = ObjectsData {
+                source_width: 100,
+                source_height: 100,
+                objects,
+                ..ObjectsData::default()
+            };
+            analyzer.process(&mut data, step * FRAME_NS);
+            for e in events.process(&data, step * FRAME_NS, 1_000_000) {
+                let what = e.zone.clone().or(e.line.clone()).or(e.label.clone());
+                out.push((step, e.kind, what));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn entries_exits_crossings_and_the_first_of_a_label() {
+        let all = [
+            EventKind::Entry,
+            EventKind::Exit,
+            EventKind::Crossing,
+            EventKind::Overcrowding,
+            EventKind::Appeared,
+        ];
+        let door = || Some("door".to_string());
+        assert_eq!(
+            run(&all, 0),
+            [
+                (0, EventKind::Appeared, Some("person".to_string())),
+                (0, EventKind::Entry, door()),
+                (0, EventKind::Entry, door()),
+                (0, EventKind::Overcrowding, door()),
+                // Track 2's anchor: 30 + 5 * step crosses 50 between steps 4 and 5.
+                (5, EventKind::Crossing, Some("gate".to_string())),
+                // Track 1's anchor: 30 + 2 * step leaves x < 50 at step 10.
+                (10, EventKind::Exit, door()),
+                // Track 2, last seen at step 9, is gone 1 s later.
+                (19, EventKind::Exit, door()),
+            ]
+        );
+    }
+
+    #[test]
+    fn counts_on_change_at_most_once_a_second() {
+        // The door holds 2 on steps 0-9, then 0 from step 10 (track 1 walked out, track 2
+        // is no longer detected): two counts sent.
+        let counts = run(&[EventKind::Count], 0);
+        assert_eq!(
+            counts.iter().map(|e| e.0).collect::<Vec<_>>(),
+            [0, 10],
+            "{counts:?}"
+        );
+        // Every 1.5 s: the change at step 10 (1.0 s) is held back to step 15.
+        let limited = run(&[EventKind::Count], 1_500_000_000);
+        assert_eq!(limited.iter().map(|e| e.0).collect::<Vec<_>>(), [0, 15]);
+        // Entries of one zone at most every second: the second entry at step 0 is dropped.
+        let entries = run(&[EventKind::Entry], 1_000_000_000);
+        assert_eq!(entries.len(), 1);
+    }
+}

@@ -1,0 +1,195 @@
+//! Events → the JSON messages of docs/records.md, close to DeepStream's nvmsgconv schema
+//! (`messageid`, `mdsversion`, `@timestamp`, `sensorId`, `object`, `event`), one a line.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::Event;
+
+/// What the sink knows about the frame an event came from.
+pub struct Origin<'a> {
+    pub pipeline: &'a str,
+    pub source: &'a str,
+    pub stream: u32,
+    pub frame: u64,
+    pub pts_ns: Option<u64>,
+}
+
+#[derive(Serialize)]
+struct Message<'a> {
+    messageid: &'a str,
+    mdsversion: &'static str,
+    #[serde(rename = "@timestamp")]
+    timestamp: String,
+    #[serde(rename = "sensorId")]
+    sensor_id: &'a str,
+    pipeline: &'a str,
+    stream: u32,
+    frame: u64,
+    pts_ns: Option<u64>,
+    event: EventPart<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    object: Option<ObjectPart<'a>>,
+}
+
+#[derive(Serialize)]
+struct EventPart<'a> {
+    id: &'a str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    zone: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    line: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    direction: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    count: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    classes: Option<&'a BTreeMap<String, u32>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    label: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct ObjectPart<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<String>,
+    label: &'a str,
+    class_id: u32,
+    confidence: f32,
+    bbox: Corners,
+}
+
+/// DeepStream's box: corners in whole pixels.
+#[derive(Serialize)]
+struct Corners {
+    topleftx: i64,
+    toplefty: i64,
+    bottomrightx: i64,
+    bottomrighty: i64,
+}
+
+/// The JSON lines (each ending in `\n`) of a frame's events.
+pub fn event_lines(origin: &Origin, events: &[Event]) -> String {
+    let mut out = String::new();
+    for e in events {
+        let id = format!("{}-{}-{}", origin.pipeline, origin.stream, e.seq);
+        let object = e.object.as_ref().map(|o| ObjectPart {
+            id: o.track_id.map(|t| t.to_string()),
+            label: &o.label,
+            class_id: o.class_id,
+            confidence: o.confidence,
+            bbox: Corners {
+                topleftx: o.bbox[0].round() as i64,
+                toplefty: o.bbox[1].round() as i64,
+                bottomrightx: (o.bbox[0] + o.bbox[2]).round() as i64,
+                bottomrighty: (o.bbox[1] + o.bbox[3]).round() as i64,
+            },
+        });
+        let message = Message {
+            messageid: &id,
+            mdsversion: "1.0",
+            timestamp: iso8601(e.timestamp_ms),
+            sensor_id: origin.source,
+            pipeline: origin.pipeline,
+            stream: origin.stream,
+            frame: origin.frame,
+            pts_ns: origin.pts_ns,
+            event: EventPart {
+                id: &id,
+                kind: e.kind.as_str(),
+                zone: e.zone.as_deref(),
+                line: e.line.as_deref(),
+                direction: e.direction,
+                count: e.count,
+                classes: e.classes.as_ref(),
+                label: e.label.as_deref(),
+            },
+            object,
+        };
+        // Plain structs with string keys: serialising cannot fail.
+        out.push_str(&serde_json::to_string(&message).unwrap_or_default());
+        out.push('\n');
+    }
+    out
+}
+
+/// `2026-11-30T19:30:04.000Z` for milliseconds since 1970 (UTC).
+pub fn iso8601(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let millis = ms.rem_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{millis:03}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analytics::EventObject;
+    use vpl_compiler::analytics::EventKind;
+
+    #[test]
+    fn dates_are_utc_iso8601() {
+        assert_eq!(iso8601(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(iso8601(951_782_400_123), "2000-02-29T00:00:00.123Z");
+        assert_eq!(iso8601(1_796_067_004_000), "2026-11-30T19:30:04.000Z");
+    }
+
+    #[test]
+    fn an_entry_reads_as_docs_records_md_shows_it() {
+        let event = Event {
+            kind: EventKind::Entry,
+            seq: 17,
+            timestamp_ms: 1_796_067_004_000,
+            zone: Some("door".into()),
+            line: None,
+            direction: None,
+            count: None,
+            classes: None,
+            label: None,
+            object: Some(EventObject {
+                track_id: Some(3),
+                label: "person".into(),
+                class_id: 0,
+                confidence: 0.8,
+                bbox: [412.0, 140.4, 30.0, 80.0],
+            }),
+        };
+        let origin = Origin {
+            pipeline: "zones",
+            source: "vtest.avi",
+            stream: 0,
+            frame: 40,
+            pts_ns: Some(4_000_000_000),
+        };
+        assert_eq!(
+            event_lines(&origin, &[event]),
+            concat!(
+                r#"{"messageid":"zones-0-17","mdsversion":"1.0","@timestamp":"2026-11-30T19:30:04.000Z","#,
+                r#""sensorId":"vtest.avi","pipeline":"zones","stream":0,"frame":40,"pts_ns":4000000000,"#,
+                r#""event":{"id":"zones-0-17","type":"entry","zone":"door"},"#,
+                r#""object":{"id":"3","label":"person","class_id":0,"confidence":0.8,"#,
+                r#""bbox":{"topleftx":412,"toplefty":140,"bottomrightx":442,"bottomrighty":220}}}"#,
+                "\n"
+            )
+        );
+    }
+}

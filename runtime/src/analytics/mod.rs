@@ -1,0 +1,100 @@
+//! Zone and line analytics and events, in plain Rust: what `vplanalyze` and `vplevents`
+//! run on each frame's [`ObjectsData`](crate::meta::ObjectsData). `analyzer` counts objects
+//! in zones, crossings of lines, dwell times and headings; `events` turns the results into
+//! event messages, rate-limited in stream time; `message` writes them as docs/records.md's
+//! JSON. No GStreamer here: the elements only hand frames over, so the logic is tested on
+//! synthetic tracks.
+
+pub mod analyzer;
+pub mod events;
+pub mod message;
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+pub use analyzer::Analyzer;
+pub use events::EventMaker;
+
+/// A zone an object is in (`"zones"` on objects).
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct InZone {
+    pub zone: String,
+    /// Seconds of stream time its track has been inside; `None` without a track.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dwell_s: Option<f64>,
+}
+
+/// A line an object's track crossed on this frame (`"crossed"` on objects).
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct Crossing {
+    pub line: String,
+    /// `forward` or `backward`.
+    pub direction: &'static str,
+}
+
+/// One zone on one frame (`"analytics": {"zones": [...]}`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct ZoneCount {
+    pub zone: String,
+    pub count: u32,
+    pub classes: BTreeMap<String, u32>,
+    pub overcrowded: bool,
+    /// The corners in the frame's pixels, for `overlay`.
+    #[serde(skip)]
+    pub points: Vec<[f64; 2]>,
+}
+
+/// Crossings in each direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct Both {
+    pub forward: u64,
+    pub backward: u64,
+}
+
+/// One line on one frame: crossings since the stream began (`"analytics": {"lines": [...]}`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct LineCount {
+    pub line: String,
+    pub forward: u64,
+    pub backward: u64,
+    pub classes: BTreeMap<String, Both>,
+    /// The ends in the frame's pixels, for `overlay`.
+    #[serde(skip)]
+    pub ends: [[f64; 2]; 2],
+}
+
+/// What `analyze` measured on a frame.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct FrameAnalytics {
+    pub zones: Vec<ZoneCount>,
+    pub lines: Vec<LineCount>,
+}
+
+/// The object an event is about, as it was on the event's frame.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct EventObject {
+    pub track_id: Option<u64>,
+    pub label: String,
+    pub class_id: u32,
+    pub confidence: f32,
+    pub bbox: [f32; 4],
+}
+
+/// One event `events` made on a frame; written by the records sinks as docs/records.md's
+/// message (`message::event_line`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    pub kind: vpl_compiler::analytics::EventKind,
+    /// Counts the stream's events from 0: the message id's last part.
+    pub seq: u64,
+    /// The frame's time on the wall clock, in milliseconds since 1970.
+    pub timestamp_ms: i64,
+    pub zone: Option<String>,
+    pub line: Option<String>,
+    pub direction: Option<&'static str>,
+    pub count: Option<u32>,
+    pub classes: Option<BTreeMap<String, u32>>,
+    pub label: Option<String>,
+    pub object: Option<EventObject>,
+}
