@@ -10,12 +10,35 @@ mod common;
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
+use common::servers::{Server, free_port, mosquitto};
 use common::{lines, root, temp_dir};
+
+/// Waits up to 10 s for `done`.
+fn wait_until(done: impl Fn() -> bool, what: &str) {
+    let start = std::time::Instant::now();
+    while !done() {
+        assert!(
+            start.elapsed().as_secs() < 10,
+            "timed out waiting until {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
 
 /// Copies `examples/NAME` into a fresh directory (asset paths absolute) and runs it.
 fn run_example(name: &str, args: &[&str]) -> (PathBuf, Output) {
+    run_example_with(name, args, |text| text)
+}
+
+/// [`run_example`] with the example's text changed by `edit` first (a broker's port).
+fn run_example_with(
+    name: &str,
+    args: &[&str],
+    edit: impl FnOnce(String) -> String,
+) -> (PathBuf, Output) {
     let dir = temp_dir(&format!("example-{name}"));
     let text = std::fs::read_to_string(root().join("examples").join(name)).expect("example");
+    let text = edit(text);
     let assets = format!("\"{}/assets/", root().display());
     let fixtures = format!("\"{}/tests/", root().display());
     let program = dir.join(name);
@@ -290,7 +313,32 @@ fn smart_record_writes_a_playable_clip_when_two_people_are_seen() {
 
 #[test]
 fn zones_counts_a_zone_and_a_line_with_events() {
-    let (dir, out) = run_example("zones.vpl", &["--quiet", "--max-frames", "5"]);
+    // The events go to a real mosquitto on a free port, read back by a subscriber.
+    let broker_dir = temp_dir("example-zones-broker");
+    let port = free_port();
+    let _broker = mosquitto(port, &broker_dir);
+    let received = broker_dir.join("received.txt");
+    let _subscriber = Server(
+        // Line-buffered: mosquitto_sub holds a file's output in a block otherwise.
+        Command::new("stdbuf")
+            .args([
+                "-oL",
+                "mosquitto_sub",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &port.to_string(),
+            ])
+            .args(["-t", "vpl/events", "-q", "1", "-d"])
+            .stdout(std::fs::File::create(&received).expect("subscriber output"))
+            .spawn()
+            .expect("mosquitto_sub runs (scripts/setup.sh installs mosquitto-clients)"),
+    );
+    let read = || std::fs::read_to_string(&received).unwrap_or_default();
+    wait_until(|| read().contains("SUBACK"), "the subscriber subscribed");
+    let (dir, out) = run_example_with("zones.vpl", &["--quiet", "--max-frames", "5"], |t| {
+        t.replace("mqtt://127.0.0.1:1883", &format!("mqtt://127.0.0.1:{port}"))
+    });
     ok(&out);
     assert_eq!(
         video_size(&dir.join("out/zones.mp4")),
@@ -313,6 +361,24 @@ fn zones_counts_a_zone_and_a_line_with_events() {
         .filter_map(|e| e["event"]["type"].as_str())
         .collect();
     assert_eq!(kinds, ["appeared", "entry", "entry"], "{events:?}");
+    // Every event written to the file reached the broker, as the same line.
+    let messages = || -> Vec<String> {
+        read()
+            .lines()
+            .filter(|l| l.starts_with('{'))
+            .map(str::to_string)
+            .collect()
+    };
+    wait_until(
+        || messages().len() >= events.len(),
+        "every event reached mosquitto",
+    );
+    let sent: Vec<String> = std::fs::read_to_string(dir.join("out/events.jsonl"))
+        .expect("events")
+        .lines()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(messages(), sent);
     assert!(
         events
             .iter()
