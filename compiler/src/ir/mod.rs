@@ -161,6 +161,9 @@ pub enum SinkKind {
         path: String,
         when: String,
         count: u32,
+        /// `when: EVENT`: the event kind (`crossing`), and the zone or line it must be
+        /// about (`""`: any). `None`: `when` is a label.
+        event: Option<(String, String)>,
         before_ns: u64,
         after_ns: u64,
         stream: u32,
