@@ -534,11 +534,17 @@ fn detail(kind: &NodeKind) -> String {
             path,
             when,
             count,
+            event,
             before_ns,
             after_ns,
             ..
         }) => format!(
-            "sink record({path:?} when {count}× {when:?}, {} ms before, {} ms after)",
+            "sink record({path:?} when {}, {} ms before, {} ms after)",
+            match event {
+                None => format!("{count}× {when:?}"),
+                Some((kind, at)) if at.is_empty() => kind.clone(),
+                Some((kind, at)) => format!("{kind} at {at:?}"),
+            },
             before_ns / 1_000_000,
             after_ns / 1_000_000
         ),
