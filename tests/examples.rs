@@ -285,10 +285,19 @@ fn pose_keypoints_in_records_and_video() {
 }
 
 #[test]
-fn smart_record_writes_a_playable_clip_when_two_people_are_seen() {
-    // vtest.avi has two people or more in view from its first frames: one clip, begun
-    // at once (no pre-roll yet) and finished when the run ends.
-    let (dir, out) = run_example("smart_record.vpl", &["--quiet", "--max-frames", "12"]);
+fn smart_record_writes_a_playable_clip_when_someone_crosses_the_line() {
+    // On vtest.avi a man in a black coat walks left across `post` around frame 6
+    // (tests/analytics.rs reads it by hand): one clip, begun at the crossing with the
+    // frames before it (back to the file's first, its only key frame) and finished when
+    // the run ends, before `after` is over. Nobody crosses in the frames before.
+    // Before the crossing, two people are in view but nobody has crossed: no clip.
+    let (early, out) = run_example("smart_record.vpl", &["--quiet", "--max-frames", "5"]);
+    ok(&out);
+    let early_clips = std::fs::read_dir(early.join("out/clips"))
+        .map(|d| d.count())
+        .unwrap_or(0);
+    assert_eq!(early_clips, 0, "a clip before anyone crossed");
+    let (dir, out) = run_example("smart_record.vpl", &["--quiet", "--max-frames", "20"]);
     ok(&out);
     let clips: Vec<PathBuf> = std::fs::read_dir(dir.join("out/clips"))
         .expect("the clips folder")
@@ -307,8 +316,8 @@ fn smart_record_writes_a_playable_clip_when_two_people_are_seen() {
     assert_eq!(video_size(&clips[0]), ("h264".into(), Some(768), Some(576)));
     let facts = vpl_runtime::probe::probe_media(&clips[0]).expect("a playable clip");
     let seconds = facts.duration_ns.expect("a duration") as f64 / 1e9;
-    // 12 frames of a 10 fps file.
-    assert!((1.0..=1.3).contains(&seconds), "{seconds} s");
+    // 20 frames of a 10 fps file.
+    assert!((1.8..=2.1).contains(&seconds), "{seconds} s");
 }
 
 #[test]

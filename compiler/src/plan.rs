@@ -951,32 +951,41 @@ impl Lowerer<'_> {
                 path,
                 when,
                 count,
+                event,
                 before_ns,
                 after_ns,
                 stream,
-            } => vec![
-                // Key frames carry their parameter sets, so a clip can start at any of them.
-                self.element(
-                    id,
-                    "parse",
-                    "h264parse",
-                    vec![("config-interval", Prop::Int(-1))],
-                ),
-                self.element(
-                    id,
-                    "",
-                    "vplrecord",
-                    vec![
-                        ("location", Prop::Str(path.clone())),
+            } => {
+                // A label and its count, or an analytics event and its zone or line.
+                let trigger = match event {
+                    None => vec![
                         ("when", Prop::Str(when.clone())),
                         ("count", Prop::UInt(u64::from(*count))),
-                        ("before", Prop::UInt(*before_ns)),
-                        ("after", Prop::UInt(*after_ns)),
-                        ("stream", Prop::UInt(u64::from(*stream))),
-                        ("async", Prop::Bool(false)),
                     ],
-                ),
-            ],
+                    Some((kind, at)) => vec![
+                        ("event", Prop::Str(kind.clone())),
+                        ("at", Prop::Str(at.clone())),
+                    ],
+                };
+                let mut props = vec![("location", Prop::Str(path.clone()))];
+                props.extend(trigger);
+                props.extend([
+                    ("before", Prop::UInt(*before_ns)),
+                    ("after", Prop::UInt(*after_ns)),
+                    ("stream", Prop::UInt(u64::from(*stream))),
+                    ("async", Prop::Bool(false)),
+                ]);
+                vec![
+                    // Key frames carry their parameter sets, so a clip can start at any of them.
+                    self.element(
+                        id,
+                        "parse",
+                        "h264parse",
+                        vec![("config-interval", Prop::Int(-1))],
+                    ),
+                    self.element(id, "", "vplrecord", props),
+                ]
+            }
             SinkKind::Broker {
                 url,
                 topic,

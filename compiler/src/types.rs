@@ -76,6 +76,9 @@ pub struct Meta {
     pub tensors: bool,
     /// Zone and line analytics (`analyze`).
     pub analytics: bool,
+    /// The zones and lines `analyze` measures, by name (what `record(when: EVENT, at:)`
+    /// may name). Not shown in the type.
+    pub shapes: Vec<(crate::stage::Geometry, String)>,
 }
 
 impl Meta {
@@ -106,6 +109,15 @@ impl Meta {
             object_labels: merge(&|m| &m.object_labels),
             tensors: metas.iter().any(|m| m.tensors),
             analytics: metas.iter().any(|m| m.analytics),
+            shapes: metas.iter().flat_map(|m| m.shapes.iter().cloned()).fold(
+                Vec::new(),
+                |mut all, s| {
+                    if !all.contains(&s) {
+                        all.push(s);
+                    }
+                    all
+                },
+            ),
         }
     }
 }

@@ -364,12 +364,15 @@ pub enum TypeError {
     },
     /// Zones, lines, `analyze` and `events` (worded in `check/zones.rs`).
     Zones(super::zones::ZoneError),
+    /// `record(when: EVENT)` (worded in `check/record_event.rs`).
+    RecordEvent(super::record_event::RecordEventError),
 }
 
 impl TypeError {
     pub fn to_diagnostic(&self, file: FileId) -> Diagnostic {
         match self {
             TypeError::Zones(e) => e.to_diagnostic(file),
+            TypeError::RecordEvent(e) => e.to_diagnostic(file),
             TypeError::Mismatch {
                 span,
                 stage,

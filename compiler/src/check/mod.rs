@@ -10,6 +10,7 @@ pub mod metadata;
 pub mod model;
 pub mod outputs;
 mod record;
+mod record_event;
 pub mod segpose;
 mod sinks;
 mod sources;

@@ -1,13 +1,15 @@
 //! `record(when, …, path)`: triggered clips. H.264 in (E0201 with `encode(h264)`), objects
 //! upstream whose labels include `when` (E0207), a container that holds H.264 (E0202), one
-//! stream unless the path has `{stream}` (E0204).
+//! stream unless the path has `{stream}` (E0204). `when: EVENT` is checked in
+//! `record_event.rs` (E0408, E0409, E0405).
 
 use std::path::Path;
 
 use super::errors::{Fix, TypeError, Want};
 use super::types::Format;
 use super::{Checker, Ty};
-use crate::hir::BoundCall;
+use crate::analytics::EventKind;
+use crate::hir::{BoundCall, Value};
 use crate::media;
 
 impl Checker<'_> {
@@ -39,6 +41,11 @@ impl Checker<'_> {
         }
         let when = call.string("when").unwrap_or_default().to_string();
         let when_span = call.bound("when").map_or(call.span, |a| a.span);
+        // A bare word is an analytics event (`when: crossing`); a string is a label.
+        let event = match call.value("when") {
+            Some(Value::Symbol(word)) => EventKind::from_word(word),
+            _ => None,
+        };
         let one = |c: &mut Self, t: &Ty| match t {
             Ty::Video(v) => {
                 match &v.format {
@@ -53,6 +60,10 @@ impl Checker<'_> {
                         );
                         return;
                     }
+                }
+                if let Some(kind) = event {
+                    c.record_event(call, v, kind, when_span);
+                    return;
                 }
                 let Some(objects) = &v.meta.objects else {
                     c.errors.push(TypeError::NeedsObjects {

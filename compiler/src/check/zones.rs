@@ -221,6 +221,10 @@ impl Checker<'_> {
             }
             let mut v = v.clone();
             v.meta.analytics = true;
+            v.meta.shapes = shapes
+                .iter()
+                .filter_map(|(name, shape, _)| Shape::of(shape).map(|s| (s.kind, name.clone())))
+                .collect();
             Ty::Video(v)
         })
     }

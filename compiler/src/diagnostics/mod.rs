@@ -80,6 +80,8 @@ codes! {
     E0405: Error, "line crossings, dwell times or entry/exit events need tracks and none are made upstream";
     E0406: Error, "`events` needs analytics and no `analyze` runs upstream";
     E0407: Error, "the same zone or line twice in one `analyze`";
+    E0408: Error, "`record(when: EVENT)` needs analytics and no `analyze` runs upstream";
+    E0409: Error, "`record(at:)` names no zone or line of the `analyze` upstream that the event is about";
     E0501: Error, "a stage needs a GStreamer element that is not installed";
     E0502: Error, "an element property could not be set";
     E0503: Error, "two elements could not be linked at run time";

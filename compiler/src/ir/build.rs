@@ -425,6 +425,13 @@ impl Builder<'_> {
                     path: resolved.replace("{stream}", &i.to_string()),
                     when: call.string("when").unwrap_or_default().to_string(),
                     count: call.int("count").unwrap_or(1).max(1) as u32,
+                    event: match call.value("when") {
+                        Some(crate::hir::Value::Symbol(kind)) => Some((
+                            kind.clone(),
+                            call.string("at").unwrap_or_default().to_string(),
+                        )),
+                        _ => None,
+                    },
                     before_ns: call.int("before").unwrap_or(0).max(0) as u64,
                     after_ns: call.int("after").unwrap_or(0).max(0) as u64,
                     stream: i as u32,

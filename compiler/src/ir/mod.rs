@@ -161,6 +161,9 @@ pub enum SinkKind {
         path: String,
         when: String,
         count: u32,
+        /// `when: EVENT`: the event kind (`crossing`), and the zone or line it must be
+        /// about (`""`: any). `None`: `when` is a label.
+        event: Option<(String, String)>,
         before_ns: u64,
         after_ns: u64,
         stream: u32,
@@ -531,11 +534,17 @@ fn detail(kind: &NodeKind) -> String {
             path,
             when,
             count,
+            event,
             before_ns,
             after_ns,
             ..
         }) => format!(
-            "sink record({path:?} when {count}× {when:?}, {} ms before, {} ms after)",
+            "sink record({path:?} when {}, {} ms before, {} ms after)",
+            match event {
+                None => format!("{count}× {when:?}"),
+                Some((kind, at)) if at.is_empty() => kind.clone(),
+                Some((kind, at)) => format!("{kind} at {at:?}"),
+            },
             before_ns / 1_000_000,
             after_ns / 1_000_000
         ),

@@ -12,10 +12,12 @@ use gstreamer::subclass::prelude::*;
 use gstreamer_base as gst_base;
 use gstreamer_base::prelude::*;
 use gstreamer_base::subclass::prelude::*;
+use vpl_compiler::analytics::EventKind;
 
 use super::clip::Clip;
+use super::event_trigger::EventTrigger;
 use super::trigger::{Action, Frame, Recorder, Timing};
-use crate::meta::VplObjectsMeta;
+use crate::meta::{ObjectsData, VplObjectsMeta};
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     gst::DebugCategory::new(
@@ -35,6 +37,10 @@ struct Settings {
     location: String,
     when: String,
     count: u32,
+    /// An analytics event (`crossing`) instead of a label; empty: `when` is a label.
+    event: String,
+    /// The zone or line the event must be about; empty: any.
+    at: String,
     before: u64,
     after: u64,
     stream: u32,
@@ -46,6 +52,8 @@ impl Default for Settings {
             location: DEFAULT_LOCATION.into(),
             when: String::new(),
             count: DEFAULT_COUNT,
+            event: String::new(),
+            at: String::new(),
             before: DEFAULT_BEFORE,
             after: DEFAULT_AFTER,
             stream: 0,
@@ -57,6 +65,8 @@ struct State {
     settings: Settings,
     caps: Option<gst::Caps>,
     recorder: Recorder,
+    /// `event` set: the events maker that decides each frame.
+    events: Option<EventTrigger>,
     ring: VecDeque<gst::Buffer>,
     clip: Option<Clip>,
     clips: u32,
@@ -181,6 +191,16 @@ impl ObjectImpl for VplRecord {
                     .default_value(DEFAULT_COUNT)
                     .mutable_ready()
                     .build(),
+                glib::ParamSpecString::builder("event")
+                    .nick("Event")
+                    .blurb("Analytics event that triggers a clip (entry, exit, crossing, overcrowding, appeared) instead of a label")
+                    .mutable_ready()
+                    .build(),
+                glib::ParamSpecString::builder("at")
+                    .nick("At")
+                    .blurb("Zone or line the event must be about; empty: any")
+                    .mutable_ready()
+                    .build(),
                 glib::ParamSpecUInt64::builder("before")
                     .nick("Before")
                     .blurb("Nanoseconds of video kept before a trigger")
@@ -216,6 +236,8 @@ impl ObjectImpl for VplRecord {
             "location" => s.location = text(),
             "when" => s.when = text(),
             "count" => s.count = value.get().unwrap_or(DEFAULT_COUNT),
+            "event" => s.event = text(),
+            "at" => s.at = text(),
             "before" => s.before = value.get().unwrap_or(DEFAULT_BEFORE),
             "after" => s.after = value.get().unwrap_or(DEFAULT_AFTER),
             "stream" => s.stream = value.get().unwrap_or(0),
@@ -229,6 +251,8 @@ impl ObjectImpl for VplRecord {
             "location" => s.location.to_value(),
             "when" => s.when.to_value(),
             "count" => s.count.to_value(),
+            "event" => s.event.to_value(),
+            "at" => s.at.to_value(),
             "before" => s.before.to_value(),
             "after" => s.after.to_value(),
             "stream" => s.stream.to_value(),
@@ -277,10 +301,23 @@ impl ElementImpl for VplRecord {
 
 impl BaseSinkImpl for VplRecord {
     fn start(&self) -> Result<(), gst::ErrorMessage> {
+        let settings = lock(&self.settings).clone();
+        let events = if settings.event.is_empty() {
+            None
+        } else {
+            let kind = EventKind::from_word(&settings.event).ok_or_else(|| {
+                gst::error_msg!(
+                    gst::LibraryError::Settings,
+                    ("no analytics event `{}`", settings.event)
+                )
+            })?;
+            Some(EventTrigger::new(kind, &settings.at))
+        };
         *lock(&self.state) = Some(State {
-            settings: lock(&self.settings).clone(),
+            settings,
             caps: None,
             recorder: Recorder::default(),
+            events,
             ring: VecDeque::new(),
             clip: None,
             clips: 0,
@@ -312,14 +349,23 @@ impl BaseSinkImpl for VplRecord {
         let Some(time) = buffer.pts().or(buffer.dts()) else {
             return Ok(gst::FlowSuccess::Ok);
         };
-        let hit = VplObjectsMeta::get(buffer).is_some_and(|data| {
-            let n = data
-                .objects
-                .iter()
-                .filter(|o| o.label == state.settings.when)
-                .count();
-            n >= state.settings.count as usize
-        });
+        let meta = VplObjectsMeta::get(buffer);
+        let hit = match state.events.as_mut() {
+            // Every frame goes to the events maker, as `events` sees every frame: a track
+            // unseen for a while leaves its zones even on frames with no objects.
+            Some(events) => {
+                let empty = ObjectsData::default();
+                events.hit(meta.unwrap_or(&empty), time.nseconds())
+            }
+            None => meta.is_some_and(|data| {
+                let n = data
+                    .objects
+                    .iter()
+                    .filter(|o| o.label == state.settings.when)
+                    .count();
+                n >= state.settings.count as usize
+            }),
+        };
         let frame = Frame {
             time_ns: time.nseconds(),
             key: !buffer.flags().contains(gst::BufferFlags::DELTA_UNIT),

@@ -6,6 +6,7 @@ use gstreamer::prelude::*;
 use gstreamer_base as gst_base;
 
 mod clip;
+pub mod event_trigger;
 mod imp;
 pub mod trigger;
 
