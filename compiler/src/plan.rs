@@ -642,18 +642,34 @@ impl Lowerer<'_> {
         if codec == "h264" && self.feeds_rtsp_out(id) {
             props.extend(rtsp_out_encoding(&self.g.node(id).ty));
         }
+        // `record` starts a clip's pre-roll at a key frame: one a second, so a clip begins
+        // within a second of `before` (x264's default is one in 250 frames).
+        if codec == "h264"
+            && !self.feeds_rtsp_out(id)
+            && self.feeds(id, &|k| matches!(k, SinkKind::Record { .. }))
+        {
+            props.push((
+                "key-int-max",
+                Prop::UInt(key_interval(&self.g.node(id).ty).div_ceil(2)),
+            ));
+        }
         Encoder { factory, props }
     }
 
     /// Whether the stream of `id` is served by `rtsp_out` (directly, or through tees and
     /// queues).
     fn feeds_rtsp_out(&self, id: NodeId) -> bool {
+        self.feeds(id, &|k| matches!(k, SinkKind::RtspOut { .. }))
+    }
+
+    /// Whether `id`'s output reaches a sink `is` accepts, through tees and queues only.
+    fn feeds(&self, id: NodeId, is: &dyn Fn(&SinkKind) -> bool) -> bool {
         self.g
             .consumers(id)
             .into_iter()
             .any(|c| match &self.g.node(c).kind {
-                NodeKind::Sink(SinkKind::RtspOut { .. }) => true,
-                NodeKind::Tee | NodeKind::Queue { .. } => self.feeds_rtsp_out(c),
+                NodeKind::Sink(k) => is(k),
+                NodeKind::Tee | NodeKind::Queue { .. } => self.feeds(c, is),
                 _ => false,
             })
     }
