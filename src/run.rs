@@ -467,6 +467,17 @@ pub fn run(args: &RunArgs) -> u8 {
             found.objects.load(Ordering::Relaxed)
         );
     }
+    // Messages a broker never acknowledged are output lost: said even with --quiet.
+    for b in broker_stats() {
+        if b.undelivered > 0 || b.dropped > 0 {
+            eprintln!(
+                "vplc: warning: {} {} ({}): {} messages not delivered (still buffered when the \
+                 run ended and the broker stayed away), {} dropped when the buffer was full; \
+                 {} delivered",
+                b.protocol, b.url, b.topic, b.undelivered, b.dropped, b.delivered
+            );
+        }
+    }
     if let Some(path) = &args.stats {
         let stats = Stats {
             pipeline: &plan.pipeline,

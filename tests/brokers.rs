@@ -229,6 +229,34 @@ fn a_full_buffer_drops_the_oldest_and_counts_them() {
     );
 }
 
+#[test]
+fn messages_a_broker_never_got_are_said_at_the_end() {
+    // Nothing listens on the port: the run ends, waits for the broker, and says what it
+    // could not deliver, even with --quiet.
+    let dir = temp_dir("brokers-away");
+    let port = free_port();
+    let program = dir.join("p.vpl");
+    std::fs::write(
+        &program,
+        format!(
+            "pipeline p {{\n    test(frames: 3, resolution: 64x48) | json\n        \
+             | mqtt(\"mqtt://127.0.0.1:{port}\", \"away\");\n}}\n"
+        ),
+    )
+    .expect("program written");
+    let out = Command::new(env!("CARGO_BIN_EXE_vplc"))
+        .args(["run", "--quiet"])
+        .arg(&program)
+        .env("VPL_CACHE_DIR", "off")
+        .output()
+        .expect("vplc runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let line =
+        format!("vplc: warning: mqtt mqtt://127.0.0.1:{port} (away): 3 messages not delivered");
+    assert!(stderr.contains(&line), "{stderr}");
+}
+
 /// `mqtts://` and `rediss://` with credentials from the environment: a mosquitto that
 /// wants TLS and a password, a redis-server that wants TLS and `AUTH`; the certificate
 /// authority is the test's own (`VPL_MQTT_CA_FILE`, `VPL_REDIS_CA_FILE`).
