@@ -130,8 +130,9 @@ fn sink_fits(name: &str, s: Stream) -> bool {
         "rtsp_out" => s.kind == Kind::Encoded("h264") && s.list.is_none(),
         "file" => matches!(s.kind, Kind::Records | Kind::Encoded(_)),
         // They need a broker to run against, and wait for it at the end of a run:
-        // tests/brokers.rs runs them against real servers.
-        "mqtt" | "redis" => false,
+        // tests/brokers.rs runs them against real servers, tests/kafka.rs against
+        // librdkafka's mock cluster.
+        "mqtt" | "redis" | "kafka" => false,
         "record" => s.kind == Kind::Encoded("h264") && s.objects,
         _ => true,
     }

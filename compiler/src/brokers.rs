@@ -5,10 +5,14 @@
 
 use std::fmt;
 
+pub mod kafka;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Protocol {
     Mqtt,
     Redis,
+    /// A list of bootstrap brokers, not one URL: [`kafka::parse`].
+    Kafka,
 }
 
 impl Protocol {
@@ -17,6 +21,7 @@ impl Protocol {
         match self {
             Protocol::Mqtt => ("mqtt", "mqtts"),
             Protocol::Redis => ("redis", "rediss"),
+            Protocol::Kafka => ("kafka", "kafkas"),
         }
     }
 
@@ -25,6 +30,7 @@ impl Protocol {
             (Protocol::Mqtt, false) => 1883,
             (Protocol::Mqtt, true) => 8883,
             (Protocol::Redis, _) => 6379,
+            (Protocol::Kafka, _) => 9092,
         }
     }
 
@@ -33,6 +39,7 @@ impl Protocol {
         match self {
             Protocol::Mqtt => "VPL_MQTT",
             Protocol::Redis => "VPL_REDIS",
+            Protocol::Kafka => "VPL_KAFKA",
         }
     }
 
@@ -40,6 +47,7 @@ impl Protocol {
         match self {
             Protocol::Mqtt => "mqtt",
             Protocol::Redis => "redis",
+            Protocol::Kafka => "kafka",
         }
     }
 }

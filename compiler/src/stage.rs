@@ -56,6 +56,8 @@ pub enum Sink {
     /// Records to a broker: `mqtt(url, topic)`, `redis(url, stream)`.
     Mqtt,
     Redis,
+    /// `kafka(brokers, topic)`: `compiler/src/brokers/kafka.rs`.
+    Kafka,
     /// Clips of encoded video around the frames that meet a condition.
     Record,
 }
@@ -130,6 +132,7 @@ impl StageKind {
             (Role::Sink, "rtsp_out") => StageKind::Sink(Sink::RtspOut),
             (Role::Sink, "mqtt") => StageKind::Sink(Sink::Mqtt),
             (Role::Sink, "redis") => StageKind::Sink(Sink::Redis),
+            (Role::Sink, "kafka") => StageKind::Sink(Sink::Kafka),
             (Role::Sink, "record") => StageKind::Sink(Sink::Record),
             (Role::Model, "onnx") => StageKind::Model(Model::Onnx),
             (Role::Decoder, "yolov8") => StageKind::Decoder(Decoder::Yolov8),

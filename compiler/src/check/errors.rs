@@ -592,9 +592,11 @@ impl TypeError {
                 format!("`{url}` is not an address `{sink}` can connect to: {problem}"),
             )
             .with_primary_label("not a broker address")
-            .with_help(format!(
-                "write `{plain}://HOST[:PORT]`, or `{secure}://HOST[:PORT]` for TLS"
-            )),
+            .with_help(if *plain == "kafka" {
+                "write `HOST:PORT[,HOST:PORT…]` (port 9092 when left out), or prefix it with `kafkas://` for TLS".to_string()
+            } else {
+                format!("write `{plain}://HOST[:PORT]`, or `{secure}://HOST[:PORT]` for TLS")
+            }),
             TypeError::BrokerCredentials {
                 span,
                 without,

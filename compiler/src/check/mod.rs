@@ -6,6 +6,7 @@ mod batching;
 mod brokers;
 pub mod decoders;
 pub mod errors;
+mod kafka;
 pub mod metadata;
 pub mod model;
 pub mod outputs;

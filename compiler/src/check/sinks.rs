@@ -58,6 +58,7 @@ impl Checker<'_> {
             Sink::File => self.file_sink(input, call),
             Sink::Mqtt => self.broker_sink(input, call, crate::brokers::Protocol::Mqtt),
             Sink::Redis => self.broker_sink(input, call, crate::brokers::Protocol::Redis),
+            Sink::Kafka => self.kafka_sink(input, call),
             Sink::Record => self.record_sink(input, call),
         }
     }

@@ -455,6 +455,16 @@ impl Builder<'_> {
                     stream: i as u32,
                     source: self.source_name(*input),
                 },
+                Sink::Kafka => SinkKind::Broker {
+                    protocol: crate::brokers::Protocol::Kafka,
+                    url: crate::brokers::kafka::location(
+                        call.string("brokers").unwrap_or_default(),
+                    ),
+                    topic: call.string("topic").unwrap_or_default().to_string(),
+                    buffer: call.int("buffer").unwrap_or(1).max(1) as u64,
+                    stream: i as u32,
+                    source: self.source_name(*input),
+                },
                 Sink::Display => SinkKind::Display,
                 Sink::RtspOut => SinkKind::RtspOut {
                     port: call.int("port").unwrap_or(0),

@@ -9,6 +9,7 @@
 //! When the queue is full the oldest message is dropped and counted ([`BrokerStats`]).
 //! Credentials and TLS come from the environment and the URL's scheme, never the program.
 
+mod kafka;
 mod mqtt;
 mod redis;
 mod wire;
@@ -70,10 +71,12 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 /// Whether `location` (a `vplrecords` location) is a broker's address.
 pub fn protocol_of(location: &str) -> Option<Protocol> {
     let scheme = location.split_once("://")?.0.to_ascii_lowercase();
-    [Protocol::Mqtt, Protocol::Redis].into_iter().find(|p| {
-        let (plain, secure) = p.schemes();
-        scheme == plain || scheme == secure
-    })
+    [Protocol::Mqtt, Protocol::Redis, Protocol::Kafka]
+        .into_iter()
+        .find(|p| {
+            let (plain, secure) = p.schemes();
+            scheme == plain || scheme == secure
+        })
 }
 
 struct Queue {
@@ -239,6 +242,10 @@ fn open_session(address: &Address, topic: &str) -> io::Result<(Wire, Box<dyn Ses
     let session: Box<dyn Session + Send> = match address.protocol {
         Protocol::Mqtt => Box::new(mqtt::Mqtt::start(&mut wire, topic)?),
         Protocol::Redis => Box::new(redis::Redis::start(&mut wire, address, topic)?),
+        // librdkafka keeps its own connections: `kafka::sender`.
+        Protocol::Kafka => {
+            return Err(io::Error::other("Kafka has its own sender"));
+        }
     };
     Ok((wire, session))
 }
@@ -372,8 +379,22 @@ pub fn open(url: &str, topic: &str, capacity: usize, report: Reporter) -> io::Re
             format!("{url} is not a broker address"),
         )
     })?;
-    let address = address::parse(protocol, url)
-        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, format!("{url}: {e}")))?;
+    let address = match protocol {
+        // A list of brokers: the first stands for them all here (TLS, the CA file);
+        // `kafka::config` reads the whole list.
+        Protocol::Kafka => vpl_compiler::brokers::kafka::parse(url).map(|b| {
+            let (host, port) = b.servers[0].clone();
+            Address {
+                protocol,
+                tls: b.tls,
+                host,
+                port,
+                database: None,
+            }
+        }),
+        _ => address::parse(protocol, url),
+    }
+    .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, format!("{url}: {e}")))?;
     // A certificate authority that cannot be read is said when the run starts, not
     // retried for ever.
     if address.tls {
@@ -411,7 +432,10 @@ pub fn open(url: &str, topic: &str, capacity: usize, report: Reporter) -> io::Re
     let thread_outbox = outbox.clone();
     std::thread::Builder::new()
         .name(format!("vpl-{}", protocol.name()))
-        .spawn(move || sender(thread_outbox))?;
+        .spawn(move || match protocol {
+            Protocol::Kafka => kafka::sender(thread_outbox),
+            _ => sender(thread_outbox),
+        })?;
     Ok(BrokerOut {
         outbox,
         partial: Vec::new(),

@@ -1,0 +1,37 @@
+//! The broker sink `kafka(brokers, topic)`: records in (E0201 with the fix), a list of
+//! `host:port` bootstrap brokers (E0211), no credentials in it (E0212).
+
+use super::Checker;
+use super::Ty;
+use super::errors::TypeError;
+use crate::brokers::{AddressError, Protocol, kafka};
+use crate::hir::BoundCall;
+
+impl Checker<'_> {
+    pub(super) fn kafka_sink(&mut self, input: &Ty, call: &BoundCall) {
+        self.per_stream_records(input, call);
+        let Some(brokers) = call.bound("brokers") else {
+            return;
+        };
+        let crate::hir::Value::String(text) = &brokers.value else {
+            return;
+        };
+        match kafka::parse(text) {
+            Ok(_) => {}
+            Err(AddressError::Credentials { without }) => {
+                self.errors.push(TypeError::BrokerCredentials {
+                    span: brokers.span,
+                    without,
+                    env_prefix: Protocol::Kafka.env_prefix(),
+                });
+            }
+            Err(problem) => self.errors.push(TypeError::BrokerAddress {
+                span: brokers.span,
+                sink: call.name.clone(),
+                url: text.clone(),
+                problem,
+                schemes: Protocol::Kafka.schemes(),
+            }),
+        }
+    }
+}

@@ -1,0 +1,226 @@
+//! Kafka through librdkafka (the `rdkafka` crate): one producer per outbox, `acks=all`, no
+//! delivery deadline (`message.timeout.ms=0`: librdkafka reconnects and retries while the
+//! brokers are away). Up to [`super::WINDOW`] messages of the outbox are handed to librdkafka
+//! at a time; a message leaves the outbox only when its delivery report says it was stored,
+//! so what librdkafka has not yet delivered is still counted in the buffer (and dropped from
+//! it, the oldest first, when it is full; a dropped message librdkafka delivers after all is
+//! not counted as lost, as for MQTT). A delivery the brokers refused for good (a topic the
+//! user may not write, a message too large) is counted as `rejected`; any other failure is
+//! produced again. TLS and SASL credentials come from the environment only.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rdkafka::ClientContext;
+use rdkafka::config::ClientConfig;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::producer::{
+    BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext, PurgeConfig,
+};
+use vpl_compiler::brokers::kafka as list;
+
+use super::{Outbox, WINDOW, lock};
+
+/// How long one poll of librdkafka waits for delivery reports when nothing new is queued.
+const POLL: Duration = Duration::from_millis(50);
+
+/// The configuration of the producer for the broker list in `url` (`kafka://…`,
+/// `kafkas://…`): TLS from the scheme, SASL when `VPL_KAFKA_USERNAME`/`VPL_KAFKA_PASSWORD`
+/// are set, an extra certificate authority from `VPL_KAFKA_CA_FILE`.
+pub(super) fn config(url: &str) -> Result<ClientConfig, String> {
+    let brokers = list::parse(url).map_err(|e| format!("{url}: {e}"))?;
+    let mut config = ClientConfig::new();
+    config
+        .set("bootstrap.servers", brokers.bootstrap())
+        .set("acks", "all")
+        .set("message.timeout.ms", "0")
+        .set("reconnect.backoff.ms", "100")
+        .set("reconnect.backoff.max.ms", "1000")
+        .set("linger.ms", "5");
+    let user = std::env::var("VPL_KAFKA_USERNAME").ok();
+    let password = std::env::var("VPL_KAFKA_PASSWORD").ok();
+    let sasl = user.is_some() || password.is_some();
+    let protocol = match (brokers.tls, sasl) {
+        (false, false) => "plaintext",
+        (true, false) => "ssl",
+        (false, true) => "sasl_plaintext",
+        (true, true) => "sasl_ssl",
+    };
+    config.set("security.protocol", protocol);
+    if sasl {
+        let mechanism =
+            std::env::var("VPL_KAFKA_SASL_MECHANISM").unwrap_or_else(|_| "PLAIN".to_string());
+        config
+            .set("sasl.mechanism", mechanism)
+            .set("sasl.username", user.unwrap_or_default())
+            .set("sasl.password", password.unwrap_or_default());
+    }
+    if let Some(ca) = std::env::var_os("VPL_KAFKA_CA_FILE") {
+        config.set("ssl.ca.location", ca.to_string_lossy());
+    }
+    Ok(config)
+}
+
+/// What librdkafka's callbacks (run by `poll` on the sender thread) report to the outbox.
+struct Context {
+    outbox: Arc<Outbox>,
+    /// Messages handed to librdkafka whose delivery report has not come.
+    in_flight: AtomicUsize,
+    /// Messages whose delivery failed for a reason that may pass, or taken back from
+    /// librdkafka's queue (purged): handed again if the buffer still holds them.
+    again: Mutex<Vec<u64>>,
+    /// A delivery succeeded once: a later outage's end counts as a reconnection.
+    delivered_once: AtomicBool,
+    /// The outage was said (once an outage).
+    outage_reported: AtomicBool,
+}
+
+impl ClientContext for Context {
+    fn error(&self, error: KafkaError, reason: &str) {
+        if error.rdkafka_error_code() == Some(RDKafkaErrorCode::AllBrokersDown) {
+            self.outbox.stats.connected.store(false, Ordering::Relaxed);
+            if !self.outage_reported.swap(true, Ordering::Relaxed) {
+                (self.outbox.report)(&format!(
+                    "cannot reach {}: {reason}; librdkafka keeps trying, holding up to {} messages",
+                    self.outbox.stats.url, self.outbox.capacity
+                ));
+            }
+        }
+    }
+
+    // librdkafka's own log lines (each failed connection) stay out of the run's output:
+    // an outage is said once, above.
+    fn log(&self, _level: rdkafka::config::RDKafkaLogLevel, _fac: &str, _message: &str) {}
+}
+
+impl ProducerContext for Context {
+    type DeliveryOpaque = usize;
+
+    fn delivery(&self, result: &DeliveryResult<'_>, seq: usize) {
+        self.in_flight.fetch_sub(1, Ordering::Relaxed);
+        let stats = &self.outbox.stats;
+        match result {
+            Ok(_) => {
+                if !stats.connected.swap(true, Ordering::Relaxed)
+                    && self.delivered_once.swap(true, Ordering::Relaxed)
+                {
+                    stats.reconnects.fetch_add(1, Ordering::Relaxed);
+                }
+                if self.outage_reported.swap(false, Ordering::Relaxed) {
+                    self.outbox.drop_reported.store(false, Ordering::Relaxed);
+                }
+                self.outbox.acknowledged(seq as u64, false);
+            }
+            Err((KafkaError::MessageProduction(code), _)) if refused(*code) => {
+                self.outbox.acknowledged(seq as u64, true);
+            }
+            Err(_) => lock(&self.again).push(seq as u64),
+        }
+    }
+}
+
+/// Failures that producing again would not cure.
+fn refused(code: RDKafkaErrorCode) -> bool {
+    matches!(
+        code,
+        RDKafkaErrorCode::MessageSizeTooLarge
+            | RDKafkaErrorCode::InvalidMessage
+            | RDKafkaErrorCode::InvalidMessageSize
+            | RDKafkaErrorCode::TopicAuthorizationFailed
+            | RDKafkaErrorCode::ClusterAuthorizationFailed
+            | RDKafkaErrorCode::InvalidTopic
+    )
+}
+
+/// The sender thread of a Kafka outbox: hands messages to librdkafka and serves its
+/// callbacks until the outbox is closed and empty (or the drain gave up and emptied it).
+pub(super) fn sender(outbox: Arc<Outbox>) {
+    let context = Context {
+        outbox: outbox.clone(),
+        in_flight: AtomicUsize::new(0),
+        again: Mutex::new(Vec::new()),
+        delivered_once: AtomicBool::new(false),
+        outage_reported: AtomicBool::new(false),
+    };
+    let producer: BaseProducer<Context> = match config(&outbox.stats.url).and_then(|c| {
+        c.create_with_context(context)
+            .map_err(|e| format!("{}: {e}", outbox.stats.url))
+    }) {
+        Ok(p) => p,
+        Err(e) => {
+            (outbox.report)(&format!("cannot start the Kafka client: {e}"));
+            // Nothing can be delivered: let the drain count what is left.
+            while outbox.next_batch(u64::MAX, 1, POLL).is_some() {
+                std::thread::sleep(POLL);
+            }
+            return;
+        }
+    };
+    let topic = outbox.topic.clone();
+    // Messages after this one in the buffer have not been handed to librdkafka.
+    let mut sent_after = 0u64;
+    let mut last_dropped = 0u64;
+    loop {
+        // Failed or taken-back deliveries: hand the buffer from the first of them again
+        // (a message after it that librdkafka still held may then arrive twice).
+        let again = std::mem::take(&mut *lock(&producer.context().again));
+        if let Some(first) = again.iter().min() {
+            sent_after = sent_after.min(first - 1);
+        }
+        let in_flight = producer.context().in_flight.load(Ordering::Relaxed);
+        let connected = outbox.stats.connected.load(Ordering::Relaxed);
+        // The messages a full buffer dropped must not reach the brokers later, from
+        // librdkafka's queue: while the brokers are away it is given one message at a time
+        // (the oldest of the buffer, to learn when they are back), taken back when dropped.
+        let dropped = outbox.stats.dropped.load(Ordering::Relaxed);
+        if dropped > last_dropped && !connected && in_flight > 0 {
+            producer.purge(PurgeConfig::default().queue());
+        }
+        last_dropped = dropped;
+        let room = match (connected, in_flight) {
+            (true, n) => WINDOW.saturating_sub(n),
+            (false, 0) => 1,
+            (false, _) => 0,
+        };
+        let idle = if in_flight == 0 { POLL } else { Duration::ZERO };
+        let Some(batch) = outbox.next_batch(sent_after, room, idle) else {
+            break;
+        };
+        for (seq, message) in &batch {
+            produce(&producer, &topic, *seq, message);
+            sent_after = *seq;
+        }
+        producer.poll(if batch.is_empty() {
+            POLL
+        } else {
+            Duration::ZERO
+        });
+    }
+    outbox.stats.connected.store(false, Ordering::Relaxed);
+    // Dropping the producer purges what it still holds (already counted as undelivered).
+    drop(producer);
+}
+
+/// Hands one message to librdkafka, waiting while its own queue is full.
+fn produce(producer: &BaseProducer<Context>, topic: &str, seq: u64, message: &str) {
+    producer.context().in_flight.fetch_add(1, Ordering::Relaxed);
+    let mut record =
+        BaseRecord::<(), str, usize>::with_opaque_to(topic, seq as usize).payload(message);
+    loop {
+        match producer.send(record) {
+            Ok(()) => return,
+            Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), r)) => {
+                record = r;
+                producer.poll(POLL);
+            }
+            Err((_, _)) => {
+                // Not accepted at all (a topic name librdkafka refuses): produced again
+                // later would fail the same way.
+                producer.context().in_flight.fetch_sub(1, Ordering::Relaxed);
+                producer.context().outbox.acknowledged(seq, true);
+                return;
+            }
+        }
+    }
+}

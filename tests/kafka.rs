@@ -1,0 +1,203 @@
+//! The `kafka` broker sink against librdkafka's mock cluster: a Kafka-protocol broker that
+//! librdkafka runs inside this test process (no Kafka broker installs from the registries
+//! this project may use), listening on a real TCP port that `vplc run` connects to, with
+//! controls to take the broker down and up again. A round trip (read back by a consumer),
+//! a broker down mid-run and up again (nothing the buffer held is lost), and a full buffer
+//! (the oldest dropped, counted).
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+use common::{run_ok, temp_dir};
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::Message;
+use rdkafka::mocking::MockCluster;
+use rdkafka::producer::DefaultProducerContext;
+use rdkafka::{Offset, TopicPartitionList};
+
+/// A one-broker mock cluster with `topic` (one partition, so the order is kept).
+fn cluster(topic: &str) -> MockCluster<'static, DefaultProducerContext> {
+    let cluster = MockCluster::new(1).expect("librdkafka's mock cluster starts");
+    cluster
+        .create_topic(topic, 1, 1)
+        .expect("the topic is created");
+    cluster
+}
+
+/// Every message of `topic` from the beginning, waiting until `want` came or 15 s passed.
+fn consume(bootstrap: &str, topic: &str, want: usize) -> Vec<String> {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", "vpl-test")
+        .set("enable.auto.commit", "false")
+        .create()
+        .expect("a consumer");
+    let mut partitions = TopicPartitionList::new();
+    partitions
+        .add_partition_offset(topic, 0, Offset::Beginning)
+        .expect("partition added");
+    consumer.assign(&partitions).expect("partition assigned");
+    let mut lines = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while lines.len() < want && Instant::now() < deadline {
+        if let Some(Ok(message)) = consumer.poll(Duration::from_millis(200)) {
+            let payload = message.payload().expect("a payload");
+            lines.push(String::from_utf8_lossy(payload).into_owned());
+        }
+    }
+    lines
+}
+
+fn frames(lines: &[String]) -> BTreeSet<u64> {
+    lines
+        .iter()
+        .map(|l| {
+            let record: serde_json::Value = serde_json::from_str(l).expect("a JSON record");
+            record["frame"].as_u64().expect("a frame number")
+        })
+        .collect()
+}
+
+fn kafka_stats(stats: &serde_json::Value) -> serde_json::Value {
+    stats["brokers"]
+        .as_array()
+        .expect("broker figures in the statistics")
+        .iter()
+        .find(|b| b["protocol"] == "kafka")
+        .expect("the kafka sink's figures")
+        .clone()
+}
+
+/// `vplc run --quiet --realtime --stats FILE PROGRAM`, started and left running.
+fn paced_run(program: &Path, stats: &Path) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_vplc"))
+        .args(["run", "--quiet", "--realtime", "--stats"])
+        .arg(stats)
+        .arg(program)
+        .env("VPL_CACHE_DIR", "off")
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("vplc runs")
+}
+
+#[test]
+fn kafka_gets_every_record_in_order() {
+    let dir = temp_dir("kafka-round-trip");
+    let cluster = cluster("vpl.records");
+    let bootstrap = cluster.bootstrap_servers();
+    let program = dir.join("p.vpl");
+    std::fs::write(
+        &program,
+        format!(
+            "pipeline p {{\n    let r = test(frames: 40, resolution: 64x48) | json;\n    \
+             r | kafka(\"{bootstrap}\", \"vpl.records\");\n    \
+             r | file(\"records.jsonl\");\n}}\n"
+        ),
+    )
+    .expect("program written");
+    let stats = run_ok(&program, &[]);
+    let written: Vec<String> = std::fs::read_to_string(dir.join("records.jsonl"))
+        .expect("records written")
+        .lines()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(written.len(), 40);
+    // The messages are the records, byte for byte, in order.
+    assert_eq!(consume(&bootstrap, "vpl.records", 40), written);
+    let b = kafka_stats(&stats);
+    assert_eq!(b["delivered"], 40, "{b}");
+    assert_eq!(b["dropped"], 0, "{b}");
+    assert_eq!(b["undelivered"], 0, "{b}");
+    assert_eq!(b["url"], format!("kafka://{bootstrap}"), "{b}");
+}
+
+/// The run is paced (30 fps for 3 s); the broker goes down after about a second and comes
+/// back a second later. Records made meanwhile wait in the buffer and every one arrives.
+#[test]
+fn a_kafka_broker_down_mid_run_loses_nothing_the_buffer_held() {
+    let dir = temp_dir("kafka-restart");
+    let cluster = cluster("restart");
+    let bootstrap = cluster.bootstrap_servers();
+    let program = dir.join("p.vpl");
+    std::fs::write(
+        &program,
+        format!(
+            "pipeline p {{\n    test(frames: 90, rate: 30fps, resolution: 64x48) | json\n        \
+             | kafka(\"{bootstrap}\", \"restart\");\n}}\n"
+        ),
+    )
+    .expect("program written");
+    let stats_file = dir.join("stats.json");
+    let run = paced_run(&program, &stats_file);
+    sleep(Duration::from_millis(1000));
+    cluster.broker_down(1).expect("broker down");
+    sleep(Duration::from_millis(1000));
+    cluster.broker_up(1).expect("broker up");
+    let out = run.wait_with_output().expect("vplc ends");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let stats = common::stats(&stats_file);
+    let all: BTreeSet<u64> = (0..90).collect();
+    assert_eq!(frames(&consume(&bootstrap, "restart", 90)), all, "{stats}");
+    let b = kafka_stats(&stats);
+    assert!(b["reconnects"].as_u64() >= Some(1), "{b}");
+    assert_eq!(b["delivered"], 90, "{b}");
+    assert_eq!(b["dropped"], 0, "{b}");
+    assert_eq!(b["undelivered"], 0, "{b}");
+    // The outage was said once.
+    assert_eq!(
+        stderr.matches("cannot reach kafka://").count(),
+        1,
+        "{stderr}"
+    );
+}
+
+/// The broker is down for the first second of a paced run, with a buffer of 10: the oldest
+/// records are dropped and counted, and the 10 newest of that time arrive once it is up.
+#[test]
+fn a_full_kafka_buffer_drops_the_oldest_and_counts_them() {
+    let dir = temp_dir("kafka-full");
+    let cluster = cluster("full");
+    let bootstrap = cluster.bootstrap_servers();
+    cluster.broker_down(1).expect("broker down");
+    let program = dir.join("p.vpl");
+    std::fs::write(
+        &program,
+        format!(
+            "pipeline p {{\n    test(frames: 60, rate: 30fps, resolution: 64x48) | json\n        \
+             | kafka(\"{bootstrap}\", \"full\", buffer: 10);\n}}\n"
+        ),
+    )
+    .expect("program written");
+    let stats_file = dir.join("stats.json");
+    let run = paced_run(&program, &stats_file);
+    sleep(Duration::from_millis(1000));
+    cluster.broker_up(1).expect("broker up");
+    let out = run.wait_with_output().expect("vplc ends");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(
+        stderr.matches("is full: dropping the oldest").count(),
+        1,
+        "{stderr}"
+    );
+    let b = kafka_stats(&common::stats(&stats_file));
+    let dropped = b["dropped"].as_u64().expect("a count");
+    assert!(dropped >= 10, "{b}");
+    assert_eq!(b["delivered"].as_u64(), Some(60 - dropped), "{b}");
+    assert_eq!(b["undelivered"], 0, "{b}");
+    // The dropped ones are the oldest: what arrived is every frame from `dropped` on.
+    let received = consume(&bootstrap, "full", (60 - dropped) as usize);
+    assert_eq!(
+        frames(&received),
+        (dropped..60).collect::<BTreeSet<_>>(),
+        "{b}"
+    );
+    assert_eq!(received.len() as u64, 60 - dropped, "{b}");
+}
