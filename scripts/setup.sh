@@ -7,7 +7,9 @@
 #      pkg-config, python3-venv, neovim, hyperfine, fonts-dejavu-core (overlay text),
 #      libssl-dev (TLS of the broker sinks), mosquitto, mosquitto-clients and
 #      redis-server (the broker tests start their own on free ports; coreutils' stdbuf),
-#      openssl (the TLS test makes its own certificate authority).
+#      openssl (the TLS test makes its own certificate authority),
+#      build-essential (a C/C++ compiler and make: the rdkafka crate builds librdkafka
+#      from its bundled sources for the `kafka` sink).
 #   2. Python venv .venv with scripts/requirements.txt (onnxruntime, onnx,
 #      numpy, nvidia-cuda-nvrtc); the path of libonnxruntime.so goes to
 #      assets/onnxruntime.path, that of libnvrtc.so to assets/nvrtc.path.
@@ -62,6 +64,7 @@ APT_PACKAGES=(
   fonts-dejavu-core
   libssl-dev
   openssl
+  build-essential
   mosquitto
   mosquitto-clients
   redis-server

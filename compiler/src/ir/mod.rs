@@ -168,7 +168,8 @@ pub enum SinkKind {
         after_ns: u64,
         stream: u32,
     },
-    /// Records as messages to a broker: `topic` is the MQTT topic or the Redis stream.
+    /// Records as messages to a broker: `topic` is the MQTT or Kafka topic or the Redis
+    /// stream; for Kafka `url` is `kafka[s]://HOST:PORT,…` (`brokers::kafka::location`).
     Broker {
         protocol: crate::brokers::Protocol,
         url: String,

@@ -1,4 +1,5 @@
-//! Broker sinks: records (JSON lines) → messages to an MQTT broker or a Redis stream.
+//! Broker sinks: records (JSON lines) → messages to an MQTT broker, a Redis stream or a
+//! Kafka topic (`kafka.rs`, through librdkafka).
 //!
 //! Each `(url, topic)` has one [`Outbox`]: a bounded queue of messages shared by every
 //! `vplrecords` writing there, and one thread that connects, sends and reconnects. A

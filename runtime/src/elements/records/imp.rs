@@ -103,7 +103,7 @@ impl ObjectImpl for VplRecords {
             vec![
                 glib::ParamSpecString::builder("location")
                     .nick("Location")
-                    .blurb("File to write the records to, \"-\" for standard output, or a broker (mqtt[s]://, redis[s]://)")
+                    .blurb("File to write the records to, \"-\" for standard output, or a broker (mqtt[s]://, redis[s]://, kafka[s]://LIST)")
                     .default_value(Some(DEFAULT_LOCATION))
                     .mutable_ready()
                     .build(),
@@ -119,7 +119,7 @@ impl ObjectImpl for VplRecords {
                     .build(),
                 glib::ParamSpecString::builder("topic")
                     .nick("Topic")
-                    .blurb("With a broker location: the MQTT topic or Redis stream key")
+                    .blurb("With a broker location: the MQTT or Kafka topic or the Redis stream key")
                     .mutable_ready()
                     .build(),
                 glib::ParamSpecUInt::builder("buffer")
