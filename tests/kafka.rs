@@ -201,3 +201,34 @@ fn a_full_kafka_buffer_drops_the_oldest_and_counts_them() {
     );
     assert_eq!(received.len() as u64, 60 - dropped, "{b}");
 }
+
+#[test]
+fn kafka_messages_never_delivered_are_said_at_the_end() {
+    // Nothing listens on the port: the run ends, waits its 10 s for the broker, and says
+    // what it could not deliver, even with --quiet.
+    let dir = temp_dir("kafka-away");
+    let port = common::servers::free_port();
+    let program = dir.join("p.vpl");
+    std::fs::write(
+        &program,
+        format!(
+            "pipeline p {{\n    test(frames: 3, resolution: 64x48) | json\n        \
+             | kafka(\"127.0.0.1:{port}\", \"away\");\n}}\n"
+        ),
+    )
+    .expect("program written");
+    let started = Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_vplc"))
+        .args(["run", "--quiet"])
+        .arg(&program)
+        .env("VPL_CACHE_DIR", "off")
+        .output()
+        .expect("vplc runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let line =
+        format!("vplc: warning: kafka kafka://127.0.0.1:{port} (away): 3 messages not delivered");
+    assert!(stderr.contains(&line), "{stderr}");
+    // librdkafka's queue is purged, not waited for: the run ends soon after the 10 s.
+    assert!(started.elapsed() < Duration::from_secs(20), "{stderr}");
+}

@@ -27,8 +27,12 @@ const POLL: Duration = Duration::from_millis(50);
 
 /// The configuration of the producer for the broker list in `url` (`kafka://…`,
 /// `kafkas://…`): TLS from the scheme, SASL when `VPL_KAFKA_USERNAME`/`VPL_KAFKA_PASSWORD`
-/// are set, an extra certificate authority from `VPL_KAFKA_CA_FILE`.
-pub(super) fn config(url: &str) -> Result<ClientConfig, String> {
+/// are set, an extra certificate authority from `VPL_KAFKA_CA_FILE`. `env` reads the
+/// environment (a table in the tests).
+pub(super) fn config(
+    url: &str,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<ClientConfig, String> {
     let brokers = list::parse(url).map_err(|e| format!("{url}: {e}"))?;
     let mut config = ClientConfig::new();
     config
@@ -38,8 +42,8 @@ pub(super) fn config(url: &str) -> Result<ClientConfig, String> {
         .set("reconnect.backoff.ms", "100")
         .set("reconnect.backoff.max.ms", "1000")
         .set("linger.ms", "5");
-    let user = std::env::var("VPL_KAFKA_USERNAME").ok();
-    let password = std::env::var("VPL_KAFKA_PASSWORD").ok();
+    let user = env("VPL_KAFKA_USERNAME");
+    let password = env("VPL_KAFKA_PASSWORD");
     let sasl = user.is_some() || password.is_some();
     let protocol = match (brokers.tls, sasl) {
         (false, false) => "plaintext",
@@ -49,15 +53,14 @@ pub(super) fn config(url: &str) -> Result<ClientConfig, String> {
     };
     config.set("security.protocol", protocol);
     if sasl {
-        let mechanism =
-            std::env::var("VPL_KAFKA_SASL_MECHANISM").unwrap_or_else(|_| "PLAIN".to_string());
+        let mechanism = env("VPL_KAFKA_SASL_MECHANISM").unwrap_or_else(|| "PLAIN".to_string());
         config
             .set("sasl.mechanism", mechanism)
             .set("sasl.username", user.unwrap_or_default())
             .set("sasl.password", password.unwrap_or_default());
     }
-    if let Some(ca) = std::env::var_os("VPL_KAFKA_CA_FILE") {
-        config.set("ssl.ca.location", ca.to_string_lossy());
+    if let Some(ca) = env("VPL_KAFKA_CA_FILE").filter(|_| brokers.tls) {
+        config.set("ssl.ca.location", ca);
     }
     Ok(config)
 }
@@ -143,20 +146,21 @@ pub(super) fn sender(outbox: Arc<Outbox>) {
         delivered_once: AtomicBool::new(false),
         outage_reported: AtomicBool::new(false),
     };
-    let producer: BaseProducer<Context> = match config(&outbox.stats.url).and_then(|c| {
-        c.create_with_context(context)
-            .map_err(|e| format!("{}: {e}", outbox.stats.url))
-    }) {
-        Ok(p) => p,
-        Err(e) => {
-            (outbox.report)(&format!("cannot start the Kafka client: {e}"));
-            // Nothing can be delivered: let the drain count what is left.
-            while outbox.next_batch(u64::MAX, 1, POLL).is_some() {
-                std::thread::sleep(POLL);
+    let producer: BaseProducer<Context> =
+        match config(&outbox.stats.url, |name| std::env::var(name).ok()).and_then(|c| {
+            c.create_with_context(context)
+                .map_err(|e| format!("{}: {e}", outbox.stats.url))
+        }) {
+            Ok(p) => p,
+            Err(e) => {
+                (outbox.report)(&format!("cannot start the Kafka client: {e}"));
+                // Nothing can be delivered: let the drain count what is left.
+                while outbox.next_batch(u64::MAX, 1, POLL).is_some() {
+                    std::thread::sleep(POLL);
+                }
+                return;
             }
-            return;
-        }
-    };
+        };
     let topic = outbox.topic.clone();
     // Messages after this one in the buffer have not been handed to librdkafka.
     let mut sent_after = 0u64;
@@ -222,5 +226,86 @@ fn produce(producer: &BaseProducer<Context>, topic: &str, seq: u64, message: &st
                 return;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::config;
+
+    fn with(url: &str, vars: &[(&str, &str)]) -> Vec<(String, String)> {
+        let c = config(url, |name| {
+            vars.iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v.to_string())
+        })
+        .expect("a configuration");
+        let mut keys: Vec<(String, String)> = [
+            "bootstrap.servers",
+            "acks",
+            "security.protocol",
+            "sasl.mechanism",
+            "sasl.username",
+            "sasl.password",
+            "ssl.ca.location",
+        ]
+        .iter()
+        .filter_map(|k| c.get(k).map(|v| (k.to_string(), v.to_string())))
+        .collect();
+        keys.sort();
+        keys
+    }
+
+    fn pairs(p: &[(&str, &str)]) -> Vec<(String, String)> {
+        let mut v: Vec<(String, String)> = p
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn security_comes_from_the_scheme_and_the_environment() {
+        assert_eq!(
+            with("kafka://a:9092,b:9093", &[("VPL_KAFKA_CA_FILE", "/ca.pem")]),
+            pairs(&[
+                ("bootstrap.servers", "a:9092,b:9093"),
+                ("acks", "all"),
+                ("security.protocol", "plaintext"),
+            ])
+        );
+        assert_eq!(
+            with("kafkas://a:9093", &[("VPL_KAFKA_CA_FILE", "/ca.pem")]),
+            pairs(&[
+                ("bootstrap.servers", "a:9093"),
+                ("acks", "all"),
+                ("security.protocol", "ssl"),
+                ("ssl.ca.location", "/ca.pem"),
+            ])
+        );
+        let sasl = [
+            ("VPL_KAFKA_USERNAME", "vpl"),
+            ("VPL_KAFKA_PASSWORD", "s3cret"),
+        ];
+        assert_eq!(
+            with("kafka://a:9092", &sasl),
+            pairs(&[
+                ("bootstrap.servers", "a:9092"),
+                ("acks", "all"),
+                ("security.protocol", "sasl_plaintext"),
+                ("sasl.mechanism", "PLAIN"),
+                ("sasl.username", "vpl"),
+                ("sasl.password", "s3cret"),
+            ])
+        );
+        let scram = [
+            ("VPL_KAFKA_USERNAME", "vpl"),
+            ("VPL_KAFKA_PASSWORD", "s3cret"),
+            ("VPL_KAFKA_SASL_MECHANISM", "SCRAM-SHA-512"),
+        ];
+        let c = with("kafkas://a:9093", &scram);
+        assert!(c.contains(&("security.protocol".into(), "sasl_ssl".into())));
+        assert!(c.contains(&("sasl.mechanism".into(), "SCRAM-SHA-512".into())));
     }
 }
