@@ -21,6 +21,17 @@ use rdkafka::mocking::MockCluster;
 use rdkafka::producer::DefaultProducerContext;
 use rdkafka::{Offset, TopicPartitionList};
 
+/// One test at a time. Taking a mock broker down closes its listener and binds the same
+/// port again at once; a connection another test opens in between can be given that port
+/// as its own (an ephemeral port), and librdkafka aborts the process when the bind fails.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// A one-broker mock cluster with `topic` (one partition, so the order is kept).
 fn cluster(topic: &str) -> MockCluster<'static, DefaultProducerContext> {
     let cluster = MockCluster::new(1).expect("librdkafka's mock cluster starts");
@@ -88,6 +99,7 @@ fn paced_run(program: &Path, stats: &Path) -> Child {
 
 #[test]
 fn kafka_gets_every_record_in_order() {
+    let _serial = one_at_a_time();
     let dir = temp_dir("kafka-round-trip");
     let cluster = cluster("vpl.records");
     let bootstrap = cluster.bootstrap_servers();
@@ -121,6 +133,7 @@ fn kafka_gets_every_record_in_order() {
 /// back a second later. Records made meanwhile wait in the buffer and every one arrives.
 #[test]
 fn a_kafka_broker_down_mid_run_loses_nothing_the_buffer_held() {
+    let _serial = one_at_a_time();
     let dir = temp_dir("kafka-restart");
     let cluster = cluster("restart");
     let bootstrap = cluster.bootstrap_servers();
@@ -162,6 +175,7 @@ fn a_kafka_broker_down_mid_run_loses_nothing_the_buffer_held() {
 /// records are dropped and counted, and the 10 newest of that time arrive once it is up.
 #[test]
 fn a_full_kafka_buffer_drops_the_oldest_and_counts_them() {
+    let _serial = one_at_a_time();
     let dir = temp_dir("kafka-full");
     let cluster = cluster("full");
     let bootstrap = cluster.bootstrap_servers();
@@ -204,6 +218,7 @@ fn a_full_kafka_buffer_drops_the_oldest_and_counts_them() {
 
 #[test]
 fn kafka_messages_never_delivered_are_said_at_the_end() {
+    let _serial = one_at_a_time();
     // Nothing listens on the port: the run ends, waits its 10 s for the broker, and says
     // what it could not deliver, even with --quiet.
     let dir = temp_dir("kafka-away");
