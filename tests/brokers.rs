@@ -11,7 +11,7 @@ use std::process::{Command, Stdio};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-use common::servers::{Server, free_port, mosquitto, redis, redis_frames};
+use common::servers::{Server, broker_stats, free_port, mosquitto, redis, redis_frames};
 use common::{run_ok, temp_dir};
 
 /// A subscriber to `topic` with a persistent session (`-c`, QoS 1): what the broker holds
@@ -73,16 +73,6 @@ fn frames_received(rx: &std::sync::mpsc::Receiver<String>, want: usize) -> BTree
         seen.insert(record["frame"].as_u64().expect("a frame number"));
     }
     seen
-}
-
-fn broker_stats(stats: &serde_json::Value, protocol: &str) -> serde_json::Value {
-    stats["brokers"]
-        .as_array()
-        .expect("broker figures in the statistics")
-        .iter()
-        .find(|b| b["protocol"] == protocol)
-        .expect("this broker's figures")
-        .clone()
 }
 
 #[test]

@@ -13,6 +13,7 @@ use std::process::{Child, Command, Stdio};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
+use common::servers::broker_stats;
 use common::{run_ok, temp_dir};
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
@@ -75,16 +76,6 @@ fn frames(lines: &[String]) -> BTreeSet<u64> {
         .collect()
 }
 
-fn kafka_stats(stats: &serde_json::Value) -> serde_json::Value {
-    stats["brokers"]
-        .as_array()
-        .expect("broker figures in the statistics")
-        .iter()
-        .find(|b| b["protocol"] == "kafka")
-        .expect("the kafka sink's figures")
-        .clone()
-}
-
 /// `vplc run --quiet --realtime --stats FILE PROGRAM`, started and left running.
 fn paced_run(program: &Path, stats: &Path) -> Child {
     Command::new(env!("CARGO_BIN_EXE_vplc"))
@@ -122,7 +113,7 @@ fn kafka_gets_every_record_in_order() {
     assert_eq!(written.len(), 40);
     // The messages are the records, byte for byte, in order.
     assert_eq!(consume(&bootstrap, "vpl.records", 40), written);
-    let b = kafka_stats(&stats);
+    let b = broker_stats(&stats, "kafka");
     assert_eq!(b["delivered"], 40, "{b}");
     assert_eq!(b["dropped"], 0, "{b}");
     assert_eq!(b["undelivered"], 0, "{b}");
@@ -158,7 +149,7 @@ fn a_kafka_broker_down_mid_run_loses_nothing_the_buffer_held() {
     let stats = common::stats(&stats_file);
     let all: BTreeSet<u64> = (0..90).collect();
     assert_eq!(frames(&consume(&bootstrap, "restart", 90)), all, "{stats}");
-    let b = kafka_stats(&stats);
+    let b = broker_stats(&stats, "kafka");
     assert!(b["reconnects"].as_u64() >= Some(1), "{b}");
     assert_eq!(b["delivered"], 90, "{b}");
     assert_eq!(b["dropped"], 0, "{b}");
@@ -201,7 +192,7 @@ fn a_full_kafka_buffer_drops_the_oldest_and_counts_them() {
         1,
         "{stderr}"
     );
-    let b = kafka_stats(&common::stats(&stats_file));
+    let b = broker_stats(&common::stats(&stats_file), "kafka");
     let dropped = b["dropped"].as_u64().expect("a count");
     assert!(dropped >= 10, "{b}");
     assert_eq!(b["delivered"].as_u64(), Some(60 - dropped), "{b}");

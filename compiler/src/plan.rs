@@ -1075,6 +1075,23 @@ fn rtsp_out_encoding(ty: &Ty) -> Vec<(&'static str, Prop)> {
     ]
 }
 
+/// What every box decoder is told: its name, the confidence threshold, the IoU of its
+/// non-maximum suppression (none for decoders without it) and the most detections a frame.
+fn box_decoder(
+    props: &mut Vec<(&'static str, Prop)>,
+    name: &str,
+    confidence: f64,
+    iou: Option<f64>,
+    max: i64,
+) {
+    props.push(("decoder", Prop::Str(name.into())));
+    props.push(("confidence", Prop::Float(confidence)));
+    if let Some(iou) = iou {
+        props.push(("iou", Prop::Float(iou)));
+    }
+    props.push(("max-detections", Prop::UInt(max as u64)));
+}
+
 fn infer_props(i: &InferNode) -> Vec<(&'static str, Prop)> {
     let p = &i.preprocess;
     let (w, h) = p.size.unwrap_or((0, 0));
@@ -1148,10 +1165,7 @@ fn infer_props(i: &InferNode) -> Vec<(&'static str, Prop)> {
             iou,
             max,
         } => {
-            props.push(("decoder", Prop::Str("yolov8".into())));
-            props.push(("confidence", Prop::Float(*confidence)));
-            props.push(("iou", Prop::Float(*iou)));
-            props.push(("max-detections", Prop::UInt(*max as u64)));
+            box_decoder(&mut props, "yolov8", *confidence, Some(*iou), *max);
         }
         Decoder::Yolov5 {
             confidence,
@@ -1159,10 +1173,7 @@ fn infer_props(i: &InferNode) -> Vec<(&'static str, Prop)> {
             max,
             strides,
         } => {
-            props.push(("decoder", Prop::Str("yolov5".into())));
-            props.push(("confidence", Prop::Float(*confidence)));
-            props.push(("iou", Prop::Float(*iou)));
-            props.push(("max-detections", Prop::UInt(*max as u64)));
+            box_decoder(&mut props, "yolov5", *confidence, Some(*iou), *max);
             if !strides.is_empty() {
                 props.push(("grid-strides", Prop::Str(join(strides))));
             }
@@ -1173,9 +1184,7 @@ fn infer_props(i: &InferNode) -> Vec<(&'static str, Prop)> {
             activation,
             boxes,
         } => {
-            props.push(("decoder", Prop::Str("detr".into())));
-            props.push(("confidence", Prop::Float(*confidence)));
-            props.push(("max-detections", Prop::UInt(*max as u64)));
+            box_decoder(&mut props, "detr", *confidence, None, *max);
             props.push(("activation", Prop::Str(activation.clone())));
             props.push(("boxes-output", Prop::Str(boxes.clone())));
         }
@@ -1189,10 +1198,7 @@ fn infer_props(i: &InferNode) -> Vec<(&'static str, Prop)> {
             strides,
             per_cell,
         } => {
-            props.push(("decoder", Prop::Str("ssd".into())));
-            props.push(("confidence", Prop::Float(*confidence)));
-            props.push(("iou", Prop::Float(*iou)));
-            props.push(("max-detections", Prop::UInt(*max as u64)));
+            box_decoder(&mut props, "ssd", *confidence, Some(*iou), *max);
             props.push(("activation", Prop::Str(activation.clone())));
             props.push(("boxes-output", Prop::Str(boxes.clone())));
             if anchors.is_empty() {
@@ -1234,10 +1240,7 @@ fn infer_props(i: &InferNode) -> Vec<(&'static str, Prop)> {
             protos,
             masks,
         } => {
-            props.push(("decoder", Prop::Str("yolov8_seg".into())));
-            props.push(("confidence", Prop::Float(*confidence)));
-            props.push(("iou", Prop::Float(*iou)));
-            props.push(("max-detections", Prop::UInt(*max as u64)));
+            box_decoder(&mut props, "yolov8_seg", *confidence, Some(*iou), *max);
             props.push(("protos", Prop::Str(protos.clone())));
             props.push(("masks", Prop::Str(masks.clone())));
         }
@@ -1247,10 +1250,7 @@ fn infer_props(i: &InferNode) -> Vec<(&'static str, Prop)> {
             max,
             skeleton,
         } => {
-            props.push(("decoder", Prop::Str("yolov8_pose".into())));
-            props.push(("confidence", Prop::Float(*confidence)));
-            props.push(("iou", Prop::Float(*iou)));
-            props.push(("max-detections", Prop::UInt(*max as u64)));
+            box_decoder(&mut props, "yolov8_pose", *confidence, Some(*iou), *max);
             props.push(("skeleton", Prop::Str(skeleton.clone())));
         }
         Decoder::Semantic { masks, min_area } => {

@@ -182,3 +182,14 @@ pub fn certificates(dir: &Path) -> (String, String, String) {
     ]);
     (ca, cert, key)
 }
+
+/// One broker sink's figures in the `--stats` file, found by its protocol.
+pub fn broker_stats(stats: &serde_json::Value, protocol: &str) -> serde_json::Value {
+    stats["brokers"]
+        .as_array()
+        .expect("broker figures in the statistics")
+        .iter()
+        .find(|b| b["protocol"] == protocol)
+        .expect("this broker's figures")
+        .clone()
+}

@@ -162,7 +162,10 @@ fn reference(
     let views: Vec<Frame<'_>> = frames.iter().map(HostFrame::view).collect();
     let values = config.values();
     let fail = |e| format!("cannot preprocess the frames: {e}");
-    let (data, shape) = (values * frames.len(), batch_shape(config, batch));
+    let (data, shape) = (
+        values * frames.len(),
+        std::iter::once(batch).chain(config.image_dims()).collect(),
+    );
     let data = match engine.input().element {
         InputType::U8 => {
             let mut out = vec![0u8; data];
@@ -180,19 +183,6 @@ fn reference(
     engine
         .run(InputTensor { shape, data })
         .map_err(|e| e.to_string())
-}
-
-/// `[batch, C, H, W]` or `[batch, H, W, C]` for `config`.
-fn batch_shape(config: &PreprocessConfig, batch: usize) -> Vec<usize> {
-    let (h, w, c) = (
-        config.height as usize,
-        config.width as usize,
-        config.order.channels(),
-    );
-    match config.layout {
-        crate::engine::preprocess::Layout::Nchw => vec![batch, c, h, w],
-        crate::engine::preprocess::Layout::Nhwc => vec![batch, h, w, c],
-    }
 }
 
 /// The kernel loaded on the GPU ONNX Runtime runs on, and the element type it writes.

@@ -12,7 +12,7 @@ use crate::engine::boxes::Rows;
 use crate::engine::decode::text::{decode_ctc, decode_text_boxes};
 use crate::engine::decode::{Detection, classify, decode_yolov8};
 use crate::engine::detr::decode_detr;
-use crate::engine::preprocess::{Frame, Layout, Letterbox, try_preprocess, try_preprocess_u8};
+use crate::engine::preprocess::{Frame, Letterbox, try_preprocess, try_preprocess_u8};
 use crate::engine::ssd::decode_ssd;
 use crate::engine::yolov5::decode_yolov5;
 use crate::engine::{Engine, EngineError, InputTensor, OutputTensor, TensorData};
@@ -149,7 +149,7 @@ impl ModelGroup {
             };
             let image = Image {
                 pixels: Pixels::Frame(Box::new(host)),
-                dims: dims(config),
+                dims: config.preprocess.image_dims(),
                 count: 1,
             };
             return Ok((image, placement));
@@ -406,11 +406,7 @@ pub fn prepare(frame: &Frame, config: &Config) -> Result<(Image, Placement), Str
     };
     let (pixels, letterbox) =
         preprocessed.map_err(|e| format!("cannot preprocess the frame: {e}"))?;
-    let (h, w, c) = (p.height as usize, p.width as usize, p.order.channels());
-    let dims = match p.layout {
-        Layout::Nchw => vec![c, h, w],
-        Layout::Nhwc => vec![h, w, c],
-    };
+    let dims = p.image_dims();
     let placement = Placement {
         letterbox,
         source: (frame.width, frame.height),
@@ -450,19 +446,10 @@ pub fn prepare_crops(crops: &[Frame], config: &Config) -> Result<(Image, Vec<Let
     };
     let image = Image {
         pixels,
-        dims: dims(config),
+        dims: config.preprocess.image_dims(),
         count: crops.len(),
     };
     Ok((image, placements))
-}
-
-fn dims(config: &Config) -> Vec<usize> {
-    let p = &config.preprocess;
-    let (h, w, c) = (p.height as usize, p.width as usize, p.order.channels());
-    match p.layout {
-        Layout::Nchw => vec![c, h, w],
-        Layout::Nhwc => vec![h, w, c],
-    }
 }
 
 /// The output a decoder reads: the one named by the `output` property (checked against

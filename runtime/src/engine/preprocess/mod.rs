@@ -97,6 +97,19 @@ impl PreprocessConfig {
             .saturating_mul(self.height as usize)
             .saturating_mul(self.order.channels())
     }
+
+    /// The shape of one image in the tensor, without the batch: `[C, H, W]` or `[H, W, C]`.
+    pub fn image_dims(&self) -> Vec<usize> {
+        let (h, w, c) = (
+            self.height as usize,
+            self.width as usize,
+            self.order.channels(),
+        );
+        match self.layout {
+            Layout::Nchw => vec![c, h, w],
+            Layout::Nhwc => vec![h, w, c],
+        }
+    }
 }
 
 /// How source-frame pixels map into the model input: `model = source * scale + pad`
