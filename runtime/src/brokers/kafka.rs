@@ -110,9 +110,7 @@ impl ProducerContext for Context {
                 {
                     stats.reconnects.fetch_add(1, Ordering::Relaxed);
                 }
-                if self.outage_reported.swap(false, Ordering::Relaxed) {
-                    self.outbox.drop_reported.store(false, Ordering::Relaxed);
-                }
+                self.outage_reported.store(false, Ordering::Relaxed);
                 self.outbox.acknowledged(seq as u64, false);
             }
             Err((KafkaError::MessageProduction(code), _)) if refused(*code) => {

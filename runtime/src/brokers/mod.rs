@@ -102,7 +102,8 @@ pub struct Outbox {
     less: Condvar,
     stats: Arc<BrokerStats>,
     report: Reporter,
-    /// Dropping was reported since the last connection.
+    /// Dropping was reported since the buffer last emptied: one warning an episode of a full
+    /// buffer, however many reconnections it spans.
     drop_reported: AtomicBool,
 }
 
@@ -153,6 +154,9 @@ impl Outbox {
         self.stats
             .buffered
             .store(q.items.len() as u64, Ordering::Relaxed);
+        if q.items.is_empty() {
+            self.drop_reported.store(false, Ordering::Relaxed);
+        }
         drop(q);
         self.less.notify_all();
     }
@@ -288,7 +292,6 @@ fn sender(outbox: Arc<Outbox>) {
         }
         connections += 1;
         outage_reported = false;
-        outbox.drop_reported.store(false, Ordering::Relaxed);
         outbox.stats.connected.store(true, Ordering::Relaxed);
         if serve(&outbox, &mut wire, session.as_mut()).is_ok() {
             outbox.stats.connected.store(false, Ordering::Relaxed);
