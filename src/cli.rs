@@ -51,7 +51,7 @@ pub struct CheckArgs {
 pub enum Format {
     /// Source excerpts with labels, for people.
     Human,
-    /// One JSON object on standard output (spec section 7).
+    /// One JSON object on standard output (docs/language.md §7).
     Json,
     /// A SARIF 2.1.0 log on standard output, for code-scanning services.
     Sarif,

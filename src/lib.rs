@@ -11,6 +11,7 @@ pub mod lsp;
 pub mod metrics;
 pub mod output;
 pub mod pages;
+pub mod reference;
 pub mod run;
 pub mod sarif;
 pub mod signals;

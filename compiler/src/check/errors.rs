@@ -463,7 +463,7 @@ impl TypeError {
                 format!("cannot tell what to write to `{path}` from its extension"),
             )
             .with_primary_label("unknown file extension")
-            .with_help("use `.mp4`, `.mkv`, `.webm` or `.ts` for video, `.jsonl` for records"),
+            .with_help("use `.mp4`, `.mov`, `.mkv`, `.webm` or `.ts` for video, `.jsonl` for records"),
             TypeError::SeveralStreams {
                 span,
                 stage,

@@ -77,7 +77,7 @@ codes! {
     E0402: Error, "a zone whose edges cross";
     E0403: Error, "a zone or line point outside the frame it was drawn for";
     E0404: Error, "a zone or line used on a stream of another size than it was drawn for";
-    E0405: Error, "line crossings, dwell times or entry/exit events need tracks and none are made upstream";
+    E0405: Error, "line crossings or `entry`, `exit` and `crossing` events need tracks and none are made upstream";
     E0406: Error, "`events` needs analytics and no `analyze` runs upstream";
     E0407: Error, "the same zone or line twice in one `analyze`";
     E0408: Error, "`record(when: EVENT)` needs analytics and no `analyze` runs upstream";

@@ -1,4 +1,4 @@
-//! `vplrecords`: frames with `VplObjectsMeta` → JSON lines (spec §7) in a file or stdout.
+//! `vplrecords`: frames with `VplObjectsMeta` → JSON lines (spec §8, docs/records.md) in a file or stdout.
 
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
 

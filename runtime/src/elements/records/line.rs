@@ -1,4 +1,4 @@
-//! One frame's metadata → one line of spec §7's records (`{"pipeline", "stream", …}`).
+//! One frame's metadata → one line of spec §8's records (`{"pipeline", "stream", …}`).
 
 use serde::Serialize;
 

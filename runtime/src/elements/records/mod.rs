@@ -10,7 +10,7 @@ pub mod line;
 mod writer;
 
 glib::wrapper! {
-    /// Writes one JSON line per buffer (spec §7's records) from the buffer's
+    /// Writes one JSON line per buffer (spec §8's records) from the buffer's
     /// [`VplObjectsMeta`](crate::meta::VplObjectsMeta), to `location` ("-": stdout).
     /// Sinks with the same `location` share one file; lines never interleave; the file is
     /// flushed on EOS and when the element stops. Accepts any caps; `width`/`height` come
