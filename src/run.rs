@@ -402,10 +402,10 @@ pub fn run(args: &RunArgs) -> u8 {
         crate::log::warn(format!("vplc: warning: {warning}"));
     }
     let found = running.count_objects();
-    let mut metrics =
-        metrics_text.map(|text| crate::metrics::Metrics::new(text, &running, &counters));
+    let mut metrics = metrics_text
+        .map(|text| crate::metrics::Metrics::new(text, &running, &counters, &graph, &plan));
     if let Some(m) = metrics.as_mut() {
-        m.update(&plan.pipeline, &running, &counters, &found);
+        m.update(&running, &counters, &found);
     }
 
     if let Ok(mut names) = interrupt.outputs.lock() {
@@ -437,7 +437,7 @@ pub fn run(args: &RunArgs) -> u8 {
     // Progress lines where no bar is drawn (a container's log, a file), every interval.
     let progress_every = (!args.quiet
         && bar.is_none()
-        && !std::io::stderr().is_terminal()
+        && (!std::io::stderr().is_terminal() || crate::log::json())
         && args.progress_interval > 0)
         .then(|| std::time::Duration::from_secs(args.progress_interval));
     let mut next_progress = progress_every;
@@ -455,7 +455,7 @@ pub fn run(args: &RunArgs) -> u8 {
             }
         }
         if let Some(m) = metrics.as_mut() {
-            m.update(&plan.pipeline, &running, &counters, &found);
+            m.update(&running, &counters, &found);
         }
         let due = next_progress.is_some_and(|t| elapsed >= t);
         if bar.is_none() && !due {
