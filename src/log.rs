@@ -30,13 +30,11 @@ pub fn init(level: LogLevel, format: LogFormat, timestamps: bool) {
         timestamps,
     });
     // The run's own warnings and notes (GStreamer's bus) come here too.
-    vpl_runtime::pipeline::set_reporter(|warning, text| {
-        if warning {
-            warn(text)
-        } else {
-            info(text)
-        }
-    });
+    vpl_runtime::pipeline::set_reporter(
+        |warning, text| {
+            if warning { warn(text) } else { info(text) }
+        },
+    );
 }
 
 fn config() -> &'static Config {
@@ -123,7 +121,13 @@ pub fn diagnostics(sources: &SourceMap, diagnostics: &[Diagnostic]) {
     if !json() {
         let shown: Vec<Diagnostic> = diagnostics
             .iter()
-            .filter(|d| enabled(if d.is_error() { LogLevel::Error } else { LogLevel::Warn }))
+            .filter(|d| {
+                enabled(if d.is_error() {
+                    LogLevel::Error
+                } else {
+                    LogLevel::Warn
+                })
+            })
             .cloned()
             .collect();
         let _ = render::human(&mut crate::commands::stderr_stream(), sources, &shown);

@@ -11,6 +11,7 @@
 use std::collections::{HashMap, HashSet};
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -203,12 +204,12 @@ impl Metrics {
         counters: &[String],
         graph: &Graph,
         plan: &Plan,
+        program: &Path,
     ) -> Metrics {
         let probes = metrics::attach(running, counters);
-        let names = ProgramNames::new(graph, plan);
-        let mut registry = Registry::with_labels(
-            [("pipeline".into(), plan.pipeline.clone().into())].into_iter(),
-        );
+        let names = ProgramNames::new(graph, plan, program.parent().unwrap_or(Path::new("")));
+        let mut registry =
+            Registry::with_labels([("pipeline".into(), plan.pipeline.clone().into())].into_iter());
         let f = Families::default();
         let r = &mut registry;
         r.register(
@@ -398,9 +399,7 @@ impl Metrics {
         }
         for q in metrics::queue_fill(running) {
             let l = self.names.queue(&q.element);
-            f.queue_buffers
-                .get_or_create(&l)
-                .set(i64::from(q.buffers));
+            f.queue_buffers.get_or_create(&l).set(i64::from(q.buffers));
             let ratio = if q.max_buffers == 0 {
                 0.0
             } else {
@@ -418,9 +417,7 @@ impl Metrics {
             f.broker_buffered
                 .get_or_create(&l)
                 .set(load(&b.buffered) as i64);
-            f.broker_capacity
-                .get_or_create(&l)
-                .set(b.capacity as i64);
+            f.broker_capacity.get_or_create(&l).set(b.capacity as i64);
             f.broker_connected
                 .get_or_create(&l)
                 .set(i64::from(b.connected.load(Ordering::Relaxed)));
@@ -437,8 +434,7 @@ impl Metrics {
             }
         }
         let mut text = String::new();
-        if prometheus_client::encoding::prometheus_text::encode(&mut text, &self.registry).is_ok()
-        {
+        if prometheus_client::encoding::prometheus_text::encode(&mut text, &self.registry).is_ok() {
             *self.text.lock().unwrap_or_else(|p| p.into_inner()) = text;
         }
     }
@@ -585,7 +581,10 @@ struct ProgramNames {
 }
 
 impl ProgramNames {
-    fn new(graph: &Graph, plan: &Plan) -> ProgramNames {
+    /// `dir`: the program's directory, which the paths of its sinks are relative to.
+    fn new(graph: &Graph, plan: &Plan, dir: &Path) -> ProgramNames {
+        let sink_name = |kind: &SinkKind| relative(&sink_name(kind), dir);
+        let stage_name = |kind: &NodeKind| relative(&stage_name(kind), dir);
         let sources = stream_sources(graph);
         let streams = |id: NodeId| -> String {
             let from = ancestors(graph, id);
@@ -627,7 +626,9 @@ impl ProgramNames {
                         name = format!("{name} (stream {})", streams(e.node));
                     }
                     let name = unique("sink", name);
-                    names.sinks.insert(e.name.clone(), labels(&[("sink", &name)]));
+                    names
+                        .sinks
+                        .insert(e.name.clone(), labels(&[("sink", &name)]));
                 }
                 NodeKind::Infer(infer) if e.factory == "vplinfer" => {
                     let stream = streams(e.node);
@@ -673,6 +674,22 @@ impl ProgramNames {
             .get(element)
             .cloned()
             .unwrap_or_else(|| labels(&[("queue", element)]))
+    }
+}
+
+/// `name` (`file:/abs/dir/out.mp4`) with the program's directory taken off the path, as
+/// the program wrote it (`file:out.mp4`).
+fn relative(name: &str, dir: &Path) -> String {
+    let dir = dir.display().to_string();
+    if dir.is_empty() {
+        return name.to_string();
+    }
+    match name.split_once(':') {
+        Some((kind, path)) => match path.strip_prefix(&dir).and_then(|p| p.strip_prefix('/')) {
+            Some(rest) => format!("{kind}:{rest}"),
+            None => name.to_string(),
+        },
+        None => name.to_string(),
     }
 }
 

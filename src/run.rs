@@ -402,8 +402,9 @@ pub fn run(args: &RunArgs) -> u8 {
         crate::log::warn(format!("vplc: warning: {warning}"));
     }
     let found = running.count_objects();
-    let mut metrics = metrics_text
-        .map(|text| crate::metrics::Metrics::new(text, &running, &counters, &graph, &plan));
+    let mut metrics = metrics_text.map(|text| {
+        crate::metrics::Metrics::new(text, &running, &counters, &graph, &plan, &args.file)
+    });
     if let Some(m) = metrics.as_mut() {
         m.update(&running, &counters, &found);
     }

@@ -24,7 +24,20 @@ fn now_ns() -> u64 {
 /// The upper bounds, in seconds, of the buckets durations are counted in (Prometheus
 /// histograms): from a millisecond to ten seconds; longer ones fall in the last, unbounded one.
 pub const BUCKETS_S: [f64; 14] = [
-    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, f64::INFINITY,
+    0.001,
+    0.0025,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1.0,
+    2.5,
+    5.0,
+    10.0,
+    f64::INFINITY,
 ];
 
 /// Durations measured at one place: how many, their sum, the last one, and how many fell

@@ -506,7 +506,10 @@ impl Running {
                     }
                     MessageView::Warning(w) => {
                         let (element, _) = self.span_of(msg.src());
-                        report(true, &format!("vplc: warning from {element}: {}", w.error()));
+                        report(
+                            true,
+                            &format!("vplc: warning from {element}: {}", w.error()),
+                        );
                     }
                     // Notes from the stages (a lost stream that came back).
                     MessageView::Info(i) => {
@@ -652,8 +655,7 @@ impl Running {
                         .objects
                         .fetch_add(data.objects.len() as u64, Ordering::Relaxed);
                     if !data.objects.is_empty() {
-                        let mut by_label =
-                            found.by_label.lock().unwrap_or_else(|p| p.into_inner());
+                        let mut by_label = found.by_label.lock().unwrap_or_else(|p| p.into_inner());
                         for o in &data.objects {
                             match by_label.get_mut(&o.label) {
                                 Some(n) => *n += 1,
