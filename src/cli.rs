@@ -116,6 +116,40 @@ pub struct RunArgs {
     /// No progress and no summary.
     #[arg(long)]
     pub quiet: bool,
+    /// The least important lines shown on standard error.
+    #[arg(long, value_enum, default_value_t = LogLevel::Info)]
+    pub log_level: LogLevel,
+    /// `text` for people; `json`: one object a line (`ts`, `level`, `msg` and fields).
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// Start each text line with the time (RFC 3339, UTC); JSON lines always have `ts`.
+    #[arg(long)]
+    pub log_timestamps: bool,
+    /// Seconds between progress lines when standard error is not a terminal (a container's
+    /// log, a file); 0: none. On a terminal the progress is one line kept up to date.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    pub progress_interval: u64,
+}
+
+/// `--log-level`, from the most important.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
+pub enum LogLevel {
+    /// Only what failed.
+    Error,
+    /// Also warnings.
+    Warn,
+    /// Also notes, progress and the summary.
+    Info,
+    /// Also how the run was set up.
+    Debug,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Lines for people.
+    Text,
+    /// One JSON object a line.
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -197,7 +197,7 @@ pub fn compile_one(
     pipeline: Option<&str>,
 ) -> Result<(SourceMap, vpl_compiler::Compilation, usize), u8> {
     let text = read(path).map_err(|e| {
-        eprintln!("{e}");
+        crate::log::error(e);
         CANNOT_RUN
     })?;
     let host = FsHost::new();
@@ -210,18 +210,18 @@ pub fn compile_one(
         &host,
     );
     host.save();
-    let _ = render::human(&mut stderr_stream(), &sources, &c.diagnostics);
+    crate::log::diagnostics(&sources, &c.diagnostics);
     if c.has_errors() {
         let errors = c.diagnostics.iter().filter(|d| d.is_error()).count();
-        eprintln!(
+        crate::log::error(format!(
             "vplc: {} in {}: nothing built",
             plural(errors, "error"),
             path.display()
-        );
+        ));
         return Err(FAILED);
     }
     let index = c.select_pipeline(pipeline).map_err(|e| {
-        eprintln!("vplc: {}: {e}", path.display());
+        crate::log::error(format!("vplc: {}: {e}", path.display()));
         CANNOT_RUN
     })?;
     Ok((sources, c, index))

@@ -7,6 +7,7 @@ pub mod commands;
 pub mod engines;
 pub mod github;
 pub mod host;
+pub mod log;
 pub mod lsp;
 pub mod metrics;
 pub mod output;

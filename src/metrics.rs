@@ -1,337 +1,754 @@
-//! `vplc run --metrics ADDR`: the run's figures as Prometheus text at
-//! `http://ADDR/metrics`, from a thread of its own. The run loop renders the text about
-//! ten times a second ([`Metrics::update`]); a scrape gets the latest rendering.
+//! `vplc run --metrics ADDR`: the run's figures as Prometheus text (exposition format
+//! 0.0.4, written by the `prometheus-client` crate) at `http://ADDR/metrics`, from threads
+//! of their own. The run loop renders the text about ten times a second
+//! ([`Metrics::update`]); a scrape gets the latest rendering.
+//!
+//! Labels are what the program names: the pipeline, the stream's id (the order of the
+//! source calls), a model's name (`model det = onnx(…)`), a sink as its kind and where it
+//! writes (`file:out/people.mp4`, `mqtt:vpl/events`), never the elements' internal names
+//! (`n12_mqtt`), which change with any edit of the program.
 
-use std::fmt::Write as _;
+use std::collections::{HashMap, HashSet};
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::Ordering;
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use vpl_runtime::metrics::{self, Probes};
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric, MetricEncoder, NoLabelSet};
+use prometheus_client::metrics::MetricType;
+use prometheus_client::metrics::counter::{ConstCounter, Counter};
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::{ConstGauge, Gauge};
+use prometheus_client::registry::{Registry, Unit};
+use vpl_compiler::ir::{Graph, NodeId, NodeKind, SinkKind};
+use vpl_compiler::plan::Plan;
+use vpl_runtime::metrics::{self, BUCKETS_S, Probes, Timing};
 use vpl_runtime::pipeline::{Found, Running};
 
-/// The figures served, and what the next rendering needs.
-pub struct Metrics {
-    text: Arc<Mutex<String>>,
-    probes: Probes,
-    /// Per stream: frames and time at the start of the current fps window.
-    windows: Vec<(u64, Instant)>,
-    /// Per stream: frames per second over the last full window (≥ 1 s).
-    fps: Vec<f64>,
-}
+/// Connections answered at once; more are refused (503) at once, never kept waiting.
+pub const MAX_CONNECTIONS: usize = 16;
+/// The most time a client has to send its whole request.
+pub const REQUEST_DEADLINE: Duration = Duration::from_secs(5);
 
 /// Binds `addr` now (a port in use is said before the run starts) and serves from a
-/// thread that lives as long as the process.
+/// thread that lives as long as the process: each connection on a thread of its own, up
+/// to [`MAX_CONNECTIONS`] at once, each given [`REQUEST_DEADLINE`] for its whole request,
+/// so a slow client never holds up a scrape.
 pub fn serve(addr: SocketAddr) -> std::io::Result<Arc<Mutex<String>>> {
     let listener = TcpListener::bind(addr)?;
     let text = Arc::new(Mutex::new(String::new()));
     let shared = text.clone();
+    let active = Arc::new(AtomicUsize::new(0));
     std::thread::Builder::new()
         .name("vpl-metrics".into())
         .spawn(move || {
             for stream in listener.incoming().flatten() {
-                let _ = answer(stream, &shared);
+                if active.fetch_add(1, Ordering::SeqCst) >= MAX_CONNECTIONS {
+                    active.fetch_sub(1, Ordering::SeqCst);
+                    refuse(stream);
+                    continue;
+                }
+                let (text, done) = (shared.clone(), active.clone());
+                let spawned = std::thread::Builder::new()
+                    .name("vpl-metrics-conn".into())
+                    .spawn(move || {
+                        let _ = answer(stream, &text);
+                        done.fetch_sub(1, Ordering::SeqCst);
+                    });
+                if spawned.is_err() {
+                    active.fetch_sub(1, Ordering::SeqCst);
+                }
             }
         })?;
     Ok(text)
 }
 
-/// One HTTP/1.1 request, answered and closed.
-fn answer(mut stream: TcpStream, text: &Mutex<String>) -> std::io::Result<()> {
-    stream.set_read_timeout(Some(Duration::from_secs(2)))?;
+/// Too many connections: 503 and close, without reading the request.
+fn refuse(mut stream: TcpStream) {
+    let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
+    let body = "too many connections to the metrics; try again\n";
+    let _ = write!(
+        stream,
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\nRetry-After: 1\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = stream.flush();
+    let _ = stream.shutdown(Shutdown::Write);
+}
+
+/// How a request's reading ended.
+enum Request {
+    /// The head, complete (or as much as came before the client closed).
+    Head(Vec<u8>),
+    /// Not complete within the deadline.
+    TooSlow,
+}
+
+/// Reads the request's head, all of it within [`REQUEST_DEADLINE`] of the connection.
+fn read_request(stream: &mut TcpStream) -> std::io::Result<Request> {
+    let deadline = Instant::now() + REQUEST_DEADLINE;
     let mut request = Vec::new();
     let mut chunk = [0u8; 1024];
     while !request.windows(4).any(|w| w == b"\r\n\r\n") && request.len() < 16 * 1024 {
-        let n = stream.read(&mut chunk)?;
-        if n == 0 {
-            break;
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Ok(Request::TooSlow);
         }
-        request.extend_from_slice(&chunk[..n]);
+        stream.set_read_timeout(Some(left))?;
+        match stream.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => request.extend_from_slice(&chunk[..n]),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                return Ok(Request::TooSlow);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
     }
-    let line = String::from_utf8_lossy(&request);
-    let path = line.split_whitespace().nth(1).unwrap_or("");
-    let (status, body) = if path == "/metrics" || path.starts_with("/metrics?") {
-        (
-            "200 OK",
-            text.lock().unwrap_or_else(|p| p.into_inner()).clone(),
-        )
-    } else {
-        ("404 Not Found", "the metrics are at /metrics\n".to_string())
+    Ok(Request::Head(request))
+}
+
+/// One HTTP/1.1 request, answered and closed.
+fn answer(mut stream: TcpStream, text: &Mutex<String>) -> std::io::Result<()> {
+    stream.set_write_timeout(Some(REQUEST_DEADLINE))?;
+    let (status, body) = match read_request(&mut stream)? {
+        Request::TooSlow => (
+            "408 Request Timeout",
+            "the request did not arrive in time\n".to_string(),
+        ),
+        Request::Head(request) => {
+            let line = String::from_utf8_lossy(&request);
+            let path = line.split_whitespace().nth(1).unwrap_or("");
+            if path == "/metrics" || path.starts_with("/metrics?") {
+                (
+                    "200 OK",
+                    text.lock().unwrap_or_else(|p| p.into_inner()).clone(),
+                )
+            } else {
+                ("404 Not Found", "the metrics are at /metrics\n".to_string())
+            }
+        }
     };
     write!(
         stream,
-        "HTTP/1.1 {status}\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "HTTP/1.1 {status}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        prometheus_client::encoding::prometheus_text::CONTENT_TYPE,
         body.len()
     )?;
-    stream.flush()
+    stream.flush()?;
+    let _ = stream.shutdown(Shutdown::Write);
+    Ok(())
+}
+
+/// A sample's labels (beside `pipeline`, which every sample has).
+type Labels = Vec<(String, String)>;
+
+fn labels(pairs: &[(&str, &str)]) -> Labels {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+type FloatGauge = Gauge<f64, std::sync::atomic::AtomicU64>;
+
+/// The families served; values are set at each [`Metrics::update`].
+#[derive(Default)]
+struct Families {
+    frames: Family<Labels, Counter>,
+    fps: Family<Labels, FloatGauge>,
+    up: Family<Labels, Gauge>,
+    dropped: Counter,
+    objects: Family<Labels, Counter>,
+    inferred: Counter,
+    latency_last: Family<Labels, FloatGauge>,
+    inference_last: Family<Labels, FloatGauge>,
+    queue_buffers: Family<Labels, Gauge>,
+    queue_fill: Family<Labels, FloatGauge>,
+    broker_buffered: Family<Labels, Gauge>,
+    broker_capacity: Family<Labels, Gauge>,
+    broker_connected: Family<Labels, Gauge>,
+    broker_delivered: Family<Labels, Counter>,
+    broker_dropped: Family<Labels, Counter>,
+    broker_rejected: Family<Labels, Counter>,
+    broker_reconnects: Family<Labels, Counter>,
+}
+
+/// The figures served, and what the next rendering needs.
+pub struct Metrics {
+    text: Arc<Mutex<String>>,
+    registry: Registry,
+    families: Families,
+    probes: Probes,
+    names: ProgramNames,
+    /// Per stream: frames and time at the start of the current fps window.
+    windows: Vec<(u64, Instant)>,
+    /// Per stream: frames per second over the last full window (≥ 1 s).
+    fps: Vec<f64>,
+    /// Per stream: frames at the last update, and when that count last went up.
+    last_frame: Vec<(u64, Option<Instant>)>,
 }
 
 impl Metrics {
-    pub fn new(text: Arc<Mutex<String>>, running: &Running, counters: &[String]) -> Metrics {
+    pub fn new(
+        text: Arc<Mutex<String>>,
+        running: &Running,
+        counters: &[String],
+        graph: &Graph,
+        plan: &Plan,
+        program: &Path,
+    ) -> Metrics {
+        let probes = metrics::attach(running, counters);
+        let names = ProgramNames::new(graph, plan, program.parent().unwrap_or(Path::new("")));
+        let mut registry =
+            Registry::with_labels([("pipeline".into(), plan.pipeline.clone().into())].into_iter());
+        let f = Families::default();
+        let r = &mut registry;
+        r.register(
+            "vpl_frames",
+            "Frames that left each stream's source",
+            f.frames.clone(),
+        );
+        r.register(
+            "vpl_fps",
+            "Frames per second of each stream over the last second",
+            f.fps.clone(),
+        );
+        r.register(
+            "vpl_stream_up",
+            "1 while the stream's frames flow: from its first frame to its end, 0 when none came for 2 s (or 3 frame intervals of a slower stream)",
+            f.up.clone(),
+        );
+        r.register(
+            "vpl_dropped_frames",
+            "Frames live sources dropped because the pipeline fell behind",
+            f.dropped.clone(),
+        );
+        r.register(
+            "vpl_objects",
+            "Objects found by detectors, summed over frames, by label",
+            f.objects.clone(),
+        );
+        r.register(
+            "vpl_inferred_frames",
+            "Frames a model ran on",
+            f.inferred.clone(),
+        );
+        r.register_with_unit(
+            "vpl_latency",
+            "Time from a frame leaving its source to reaching this sink",
+            Unit::Seconds,
+            Timings(
+                probes
+                    .latency
+                    .iter()
+                    .map(|t| (names.sink(&t.element), t.clone()))
+                    .collect(),
+            ),
+        );
+        r.register(
+            "vpl_latency_seconds_last",
+            "The last frame's time from its source to this sink, in seconds",
+            f.latency_last.clone(),
+        );
+        r.register_with_unit(
+            "vpl_inference",
+            "Time a frame spends in this inference, waiting for its batch included",
+            Unit::Seconds,
+            Timings(
+                probes
+                    .inference
+                    .iter()
+                    .map(|t| (names.infer(&t.element), t.clone()))
+                    .collect(),
+            ),
+        );
+        r.register(
+            "vpl_inference_seconds_last",
+            "The last frame's time in this inference, in seconds",
+            f.inference_last.clone(),
+        );
+        r.register(
+            "vpl_queue_buffers",
+            "Frames held in each queue now",
+            f.queue_buffers.clone(),
+        );
+        r.register(
+            "vpl_queue_fill_ratio",
+            "Frames held in each queue over the most it holds (0 when unbounded in frames)",
+            f.queue_fill.clone(),
+        );
+        r.register(
+            "vpl_broker_buffered",
+            "Messages held for the broker, not yet acknowledged",
+            f.broker_buffered.clone(),
+        );
+        r.register(
+            "vpl_broker_buffer_capacity",
+            "The most messages the buffer holds (`buffer:`)",
+            f.broker_capacity.clone(),
+        );
+        r.register(
+            "vpl_broker_connected",
+            "1 while connected to the broker",
+            f.broker_connected.clone(),
+        );
+        r.register(
+            "vpl_broker_delivered",
+            "Messages the broker acknowledged",
+            f.broker_delivered.clone(),
+        );
+        r.register(
+            "vpl_broker_dropped",
+            "Oldest messages dropped because the buffer was full",
+            f.broker_dropped.clone(),
+        );
+        r.register(
+            "vpl_broker_rejected",
+            "Messages the broker refused",
+            f.broker_rejected.clone(),
+        );
+        r.register(
+            "vpl_broker_reconnects",
+            "Connections made after the first",
+            f.broker_reconnects.clone(),
+        );
+        r.register_collector(Box::new(Process));
+        let now = Instant::now();
         Metrics {
             text,
-            probes: metrics::attach(running, counters),
-            windows: vec![(0, Instant::now()); counters.len()],
+            registry,
+            families: f,
+            probes,
+            names,
+            windows: vec![(0, now); counters.len()],
             fps: vec![0.0; counters.len()],
+            last_frame: vec![(0, None); counters.len()],
         }
     }
 
     /// Renders the figures now.
-    pub fn update(
-        &mut self,
-        pipeline: &str,
-        running: &Running,
-        counters: &[String],
-        found: &Found,
-    ) {
+    pub fn update(&mut self, running: &Running, counters: &[String], found: &Found) {
         let now = Instant::now();
-        let frames: Vec<u64> = counters.iter().map(|c| running.frames_of(c)).collect();
-        for (i, n) in frames.iter().enumerate() {
+        let f = &self.families;
+        for (i, counter) in counters.iter().enumerate() {
+            let n = running.frames_of(counter);
             let (start_frames, start) = self.windows[i];
             let dt = now.duration_since(start).as_secs_f64();
             if dt >= 1.0 {
                 self.fps[i] = n.saturating_sub(start_frames) as f64 / dt;
-                self.windows[i] = (*n, now);
+                self.windows[i] = (n, now);
+            }
+            if n > self.last_frame[i].0 {
+                self.last_frame[i] = (n, Some(now));
+            }
+            // Down after 2 s without a frame, or 3 frame intervals of a slower stream.
+            let stale = Duration::from_secs_f64(if self.fps[i] > 0.0 {
+                (3.0 / self.fps[i]).max(2.0)
+            } else {
+                2.0
+            });
+            let ended = self
+                .probes
+                .ended
+                .get(counter)
+                .is_some_and(|e| e.load(Ordering::Relaxed));
+            let up = !ended && self.last_frame[i].1.is_some_and(|t| now - t <= stale);
+            let stream = labels(&[("stream", &i.to_string())]);
+            f.frames
+                .get_or_create(&stream)
+                .inner()
+                .store(n, Ordering::Relaxed);
+            f.fps.get_or_create(&stream).set(self.fps[i]);
+            f.up.get_or_create(&stream).set(i64::from(up));
+        }
+        f.dropped
+            .inner()
+            .store(running.dropped_frames(), Ordering::Relaxed);
+        f.inferred
+            .inner()
+            .store(found.inferred.load(Ordering::Relaxed), Ordering::Relaxed);
+        let by_label: Vec<(String, u64)> = found
+            .by_label
+            .lock()
+            .map(|m| m.iter().map(|(k, v)| (k.clone(), *v)).collect())
+            .unwrap_or_default();
+        for (label, n) in by_label {
+            f.objects
+                .get_or_create(&labels(&[("label", &label)]))
+                .inner()
+                .store(n, Ordering::Relaxed);
+        }
+        for t in &self.probes.latency {
+            f.latency_last
+                .get_or_create(&self.names.sink(&t.element))
+                .set(t.last_ns.load(Ordering::Relaxed) as f64 / 1e9);
+        }
+        for t in &self.probes.inference {
+            f.inference_last
+                .get_or_create(&self.names.infer(&t.element))
+                .set(t.last_ns.load(Ordering::Relaxed) as f64 / 1e9);
+        }
+        for q in metrics::queue_fill(running) {
+            let l = self.names.queue(&q.element);
+            f.queue_buffers.get_or_create(&l).set(i64::from(q.buffers));
+            let ratio = if q.max_buffers == 0 {
+                0.0
+            } else {
+                f64::from(q.buffers) / f64::from(q.max_buffers)
+            };
+            f.queue_fill.get_or_create(&l).set(ratio);
+        }
+        for b in vpl_runtime::brokers::stats() {
+            let l = labels(&[
+                ("protocol", b.protocol.name()),
+                ("url", &b.url),
+                ("topic", &b.topic),
+            ]);
+            let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
+            f.broker_buffered
+                .get_or_create(&l)
+                .set(load(&b.buffered) as i64);
+            f.broker_capacity.get_or_create(&l).set(b.capacity as i64);
+            f.broker_connected
+                .get_or_create(&l)
+                .set(i64::from(b.connected.load(Ordering::Relaxed)));
+            for (family, value) in [
+                (&f.broker_delivered, &b.delivered),
+                (&f.broker_dropped, &b.dropped),
+                (&f.broker_rejected, &b.rejected),
+                (&f.broker_reconnects, &b.reconnects),
+            ] {
+                family
+                    .get_or_create(&l)
+                    .inner()
+                    .store(load(value), Ordering::Relaxed);
             }
         }
-        let text = render(&Figures {
-            pipeline,
-            frames: &frames,
-            fps: &self.fps,
-            dropped: running.dropped_frames(),
-            objects: found.objects.load(Ordering::Relaxed),
-            inferred: found.inferred.load(Ordering::Relaxed),
-            probes: &self.probes,
-            queues: &metrics::queue_fill(running),
-            brokers: &vpl_runtime::brokers::stats(),
-        });
-        *self.text.lock().unwrap_or_else(|p| p.into_inner()) = text;
-    }
-}
-
-/// A broker metric: name, type, help, and how to read it.
-type BrokerFamily = (
-    &'static str,
-    &'static str,
-    &'static str,
-    fn(&vpl_runtime::brokers::BrokerStats) -> u64,
-);
-
-struct Figures<'a> {
-    pipeline: &'a str,
-    frames: &'a [u64],
-    fps: &'a [f64],
-    dropped: u64,
-    objects: u64,
-    inferred: u64,
-    probes: &'a Probes,
-    queues: &'a [metrics::QueueFill],
-    brokers: &'a [Arc<vpl_runtime::brokers::BrokerStats>],
-}
-
-/// A label value, escaped as the exposition format wants.
-fn label(value: &str) -> String {
-    value
-        .replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
-}
-
-fn family(out: &mut String, name: &str, kind: &str, help: &str) {
-    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
-}
-
-fn render(f: &Figures) -> String {
-    let p = label(f.pipeline);
-    let mut out = String::new();
-    family(
-        &mut out,
-        "vpl_frames_total",
-        "counter",
-        "Frames that left each stream's source.",
-    );
-    for (i, n) in f.frames.iter().enumerate() {
-        let _ = writeln!(
-            out,
-            "vpl_frames_total{{pipeline=\"{p}\",stream=\"{i}\"}} {n}"
-        );
-    }
-    family(
-        &mut out,
-        "vpl_fps",
-        "gauge",
-        "Frames per second of each stream over the last second.",
-    );
-    for (i, v) in f.fps.iter().enumerate() {
-        let _ = writeln!(out, "vpl_fps{{pipeline=\"{p}\",stream=\"{i}\"}} {v:.3}");
-    }
-    family(
-        &mut out,
-        "vpl_dropped_frames_total",
-        "counter",
-        "Frames live sources dropped because the pipeline fell behind.",
-    );
-    let _ = writeln!(
-        out,
-        "vpl_dropped_frames_total{{pipeline=\"{p}\"}} {}",
-        f.dropped
-    );
-    family(
-        &mut out,
-        "vpl_objects_total",
-        "counter",
-        "Objects found by detectors, summed over frames.",
-    );
-    let _ = writeln!(out, "vpl_objects_total{{pipeline=\"{p}\"}} {}", f.objects);
-    family(
-        &mut out,
-        "vpl_inferred_frames_total",
-        "counter",
-        "Frames a model ran on.",
-    );
-    let _ = writeln!(
-        out,
-        "vpl_inferred_frames_total{{pipeline=\"{p}\"}} {}",
-        f.inferred
-    );
-    let timings = [
-        (
-            "vpl_latency_seconds",
-            "Time from a frame leaving its source to reaching this sink.",
-            &f.probes.latency,
-            "sink",
-        ),
-        (
-            "vpl_inference_seconds",
-            "Time a frame spends in this inference element, waiting for its batch included.",
-            &f.probes.inference,
-            "element",
-        ),
-    ];
-    for (name, help, list, key) in timings {
-        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} summary");
-        for t in list.iter() {
-            let e = label(&t.element);
-            let (count, sum) = (
-                t.count.load(Ordering::Relaxed),
-                t.sum_ns.load(Ordering::Relaxed),
-            );
-            let _ = writeln!(
-                out,
-                "{name}_sum{{pipeline=\"{p}\",{key}=\"{e}\"}} {:.9}",
-                sum as f64 / 1e9
-            );
-            let _ = writeln!(
-                out,
-                "{name}_count{{pipeline=\"{p}\",{key}=\"{e}\"}} {count}"
-            );
-        }
-        let last = format!("{name}_last");
-        family(
-            &mut out,
-            &last,
-            "gauge",
-            "The last frame's time, in seconds.",
-        );
-        for t in list.iter() {
-            let e = label(&t.element);
-            let _ = writeln!(
-                out,
-                "{last}{{pipeline=\"{p}\",{key}=\"{e}\"}} {:.9}",
-                t.last_ns.load(Ordering::Relaxed) as f64 / 1e9
-            );
+        let mut text = String::new();
+        if prometheus_client::encoding::prometheus_text::encode(&mut text, &self.registry).is_ok() {
+            *self.text.lock().unwrap_or_else(|p| p.into_inner()) = text;
         }
     }
-    family(
-        &mut out,
-        "vpl_queue_buffers",
-        "gauge",
-        "Frames held in each queue now.",
-    );
-    for q in f.queues {
-        let _ = writeln!(
-            out,
-            "vpl_queue_buffers{{pipeline=\"{p}\",queue=\"{}\"}} {}",
-            label(&q.element),
-            q.buffers
-        );
+}
+
+/// Durations measured at several places, as one histogram family.
+#[derive(Debug)]
+struct Timings(Vec<(Labels, Arc<Timing>)>);
+
+impl EncodeMetric for Timings {
+    fn encode(&self, mut encoder: MetricEncoder) -> Result<(), std::fmt::Error> {
+        for (labels, t) in &self.0 {
+            let buckets: Vec<(f64, u64)> = BUCKETS_S
+                .iter()
+                .zip(&t.buckets)
+                .map(|(bound, n)| (*bound, n.load(Ordering::Relaxed)))
+                .collect();
+            // The count from the buckets, so the two always agree.
+            let count = buckets.iter().map(|(_, n)| n).sum();
+            let sum = t.sum_ns.load(Ordering::Relaxed) as f64 / 1e9;
+            encoder
+                .encode_family(labels)?
+                .encode_histogram::<NoLabelSet>(sum, count, &buckets, None)?;
+        }
+        Ok(())
     }
-    family(
-        &mut out,
-        "vpl_queue_fill_ratio",
-        "gauge",
-        "Frames held in each queue over the most it holds (0 when unbounded in frames).",
-    );
-    for q in f.queues {
-        let ratio = if q.max_buffers == 0 {
-            0.0
-        } else {
-            f64::from(q.buffers) / f64::from(q.max_buffers)
+
+    fn metric_type(&self) -> MetricType {
+        MetricType::Histogram
+    }
+}
+
+/// The process's own figures, read from `/proc/self` at each rendering, named as
+/// Prometheus's client libraries name them.
+#[derive(Debug)]
+struct Process;
+
+/// The kernel's unit of CPU time in `/proc` (`USER_HZ`, 100 on Linux's architectures).
+const TICKS_PER_SECOND: f64 = 100.0;
+
+impl Collector for Process {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+        // The fields after the command's name, which is in parentheses: state is field 3.
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .map(|(_, rest)| rest.split_whitespace().collect())
+            .unwrap_or_default();
+        let field = |n: usize| fields.get(n - 3).and_then(|v| v.parse::<u64>().ok());
+        if let (Some(user), Some(system)) = (field(14), field(15)) {
+            let cpu = ConstCounter::new((user + system) as f64 / TICKS_PER_SECOND);
+            let e = encoder.encode_descriptor(
+                "process_cpu",
+                "Total user and system CPU time spent in seconds",
+                Some(&Unit::Seconds),
+                cpu.metric_type(),
+            )?;
+            cpu.encode(e)?;
+        }
+        let boot = std::fs::read_to_string("/proc/stat")
+            .unwrap_or_default()
+            .lines()
+            .find_map(|l| l.strip_prefix("btime ")?.trim().parse::<u64>().ok());
+        if let (Some(boot), Some(start)) = (boot, field(22)) {
+            let started = ConstGauge::new(boot as f64 + start as f64 / TICKS_PER_SECOND);
+            let e = encoder.encode_descriptor(
+                "process_start_time",
+                "Start time of the process since unix epoch in seconds",
+                Some(&Unit::Seconds),
+                started.metric_type(),
+            )?;
+            started.encode(e)?;
+        }
+        let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+        let kib = |key: &str| {
+            status.lines().find_map(|l| {
+                let v = l.strip_prefix(key)?.trim().strip_suffix("kB")?;
+                v.trim().parse::<i64>().ok().map(|k| k * 1024)
+            })
         };
-        let _ = writeln!(
-            out,
-            "vpl_queue_fill_ratio{{pipeline=\"{p}\",queue=\"{}\"}} {ratio:.3}",
-            label(&q.element)
-        );
+        for (name, key, help) in [
+            (
+                "process_resident_memory",
+                "VmRSS:",
+                "Resident memory size in bytes",
+            ),
+            (
+                "process_virtual_memory",
+                "VmSize:",
+                "Virtual memory size in bytes",
+            ),
+        ] {
+            if let Some(bytes) = kib(key) {
+                let g = ConstGauge::new(bytes);
+                let e =
+                    encoder.encode_descriptor(name, help, Some(&Unit::Bytes), g.metric_type())?;
+                g.encode(e)?;
+            }
+        }
+        if let Ok(dir) = std::fs::read_dir("/proc/self/fd") {
+            // The directory being read holds one descriptor of its own.
+            let open = ConstGauge::new(dir.count().saturating_sub(1) as i64);
+            let e = encoder.encode_descriptor(
+                "process_open_fds",
+                "Number of open file descriptors",
+                None,
+                open.metric_type(),
+            )?;
+            open.encode(e)?;
+        }
+        let max_fds = std::fs::read_to_string("/proc/self/limits")
+            .unwrap_or_default()
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix("Max open files")?
+                    .split_whitespace()
+                    .next()?
+                    .parse::<i64>()
+                    .ok()
+            });
+        if let Some(max) = max_fds {
+            let g = ConstGauge::new(max);
+            let e = encoder.encode_descriptor(
+                "process_max_fds",
+                "Maximum number of open file descriptors",
+                None,
+                g.metric_type(),
+            )?;
+            g.encode(e)?;
+        }
+        Ok(())
     }
-    let broker_families: [BrokerFamily; 7] = [
-        (
-            "vpl_broker_buffered",
-            "gauge",
-            "Messages held for the broker, not yet acknowledged.",
-            |b| b.buffered.load(Ordering::Relaxed),
+}
+
+/// What the program calls the elements metrics are measured at.
+#[derive(Debug, Default)]
+struct ProgramNames {
+    /// A sink element → `sink`.
+    sinks: HashMap<String, Labels>,
+    /// A `vplinfer` element → `model`, `stream`.
+    infers: HashMap<String, Labels>,
+    /// A queue element → `queue`.
+    queues: HashMap<String, Labels>,
+}
+
+impl ProgramNames {
+    /// `dir`: the program's directory, which the paths of its sinks are relative to.
+    fn new(graph: &Graph, plan: &Plan, dir: &Path) -> ProgramNames {
+        let sink_name = |kind: &SinkKind| relative(&sink_name(kind), dir);
+        let stage_name = |kind: &NodeKind| relative(&stage_name(kind), dir);
+        let sources = stream_sources(graph);
+        let streams = |id: NodeId| -> String {
+            let from = ancestors(graph, id);
+            let ids: Vec<String> = sources
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| from.contains(s))
+                .map(|(i, _)| i.to_string())
+                .collect();
+            ids.join(",")
+        };
+        let mut names = ProgramNames::default();
+        let mut taken: HashSet<(String, String)> = HashSet::new();
+        // Unique within `scope`: a name met twice gets ` #2`, ` #3`, …
+        let mut unique = |scope: &str, name: String| -> String {
+            let mut candidate = name.clone();
+            let mut k = 2;
+            while !taken.insert((scope.to_string(), candidate.clone())) {
+                candidate = format!("{name} #{k}");
+                k += 1;
+            }
+            candidate
+        };
+        let mut sink_names: HashMap<String, usize> = HashMap::new();
+        for (_, n) in graph.live() {
+            if let NodeKind::Sink(kind) = &n.kind {
+                *sink_names.entry(sink_name(kind)).or_default() += 1;
+            }
+        }
+        let mut elements: Vec<_> = plan.elements.iter().collect();
+        elements.sort_by_key(|e| e.node.0);
+        for e in elements {
+            let node = graph.node(e.node);
+            match &node.kind {
+                NodeKind::Sink(kind) => {
+                    // Two sinks of one name (`stdout` of two streams): which stream each.
+                    let mut name = sink_name(kind);
+                    if sink_names.get(&name).is_some_and(|n| *n > 1) {
+                        name = format!("{name} (stream {})", streams(e.node));
+                    }
+                    let name = unique("sink", name);
+                    names
+                        .sinks
+                        .insert(e.name.clone(), labels(&[("sink", &name)]));
+                }
+                NodeKind::Infer(infer) if e.factory == "vplinfer" => {
+                    let stream = streams(e.node);
+                    let model = unique(&format!("infer {stream}"), infer.model_name.clone());
+                    names.infers.insert(
+                        e.name.clone(),
+                        labels(&[("model", &model), ("stream", &stream)]),
+                    );
+                }
+                NodeKind::Queue { .. } if e.factory == "queue" => {
+                    let consumer = graph
+                        .live()
+                        .find(|(_, n)| n.inputs.contains(&e.node))
+                        .map(|(id, n)| (id, stage_name(&n.kind)));
+                    let into = consumer.map(|(_, n)| n).unwrap_or_else(|| "?".into());
+                    let name = unique("queue", format!("stream {} → {into}", streams(e.node)));
+                    names
+                        .queues
+                        .insert(e.name.clone(), labels(&[("queue", &name)]));
+                }
+                _ => {}
+            }
+        }
+        names
+    }
+
+    fn sink(&self, element: &str) -> Labels {
+        self.sinks
+            .get(element)
+            .cloned()
+            .unwrap_or_else(|| labels(&[("sink", element)]))
+    }
+
+    fn infer(&self, element: &str) -> Labels {
+        self.infers
+            .get(element)
+            .cloned()
+            .unwrap_or_else(|| labels(&[("model", element), ("stream", "")]))
+    }
+
+    fn queue(&self, element: &str) -> Labels {
+        self.queues
+            .get(element)
+            .cloned()
+            .unwrap_or_else(|| labels(&[("queue", element)]))
+    }
+}
+
+/// `name` (`file:/abs/dir/out.mp4`) with the program's directory taken off the path, as
+/// the program wrote it (`file:out.mp4`).
+fn relative(name: &str, dir: &Path) -> String {
+    let dir = dir.display().to_string();
+    if dir.is_empty() {
+        return name.to_string();
+    }
+    match name.split_once(':') {
+        Some((kind, path)) => match path.strip_prefix(&dir).and_then(|p| p.strip_prefix('/')) {
+            Some(rest) => format!("{kind}:{rest}"),
+            None => name.to_string(),
+        },
+        None => name.to_string(),
+    }
+}
+
+/// A sink as the program writes it: its kind and where it writes.
+fn sink_name(kind: &SinkKind) -> String {
+    match kind {
+        SinkKind::Video { path, .. }
+        | SinkKind::Records {
+            path: Some(path), ..
+        } => format!("file:{path}"),
+        SinkKind::Records { path: None, .. } => "stdout".into(),
+        SinkKind::Discard => "discard".into(),
+        SinkKind::Display => "display".into(),
+        SinkKind::RtspOut { port, path } => format!(
+            "rtsp_out:{port}{}{path}",
+            if path.starts_with('/') { "" } else { "/" }
         ),
-        (
-            "vpl_broker_buffer_capacity",
-            "gauge",
-            "The most messages the buffer holds (`buffer:`).",
-            |b| b.capacity,
-        ),
-        (
-            "vpl_broker_delivered_total",
-            "counter",
-            "Messages the broker acknowledged.",
-            |b| b.delivered.load(Ordering::Relaxed),
-        ),
-        (
-            "vpl_broker_dropped_total",
-            "counter",
-            "Oldest messages dropped because the buffer was full.",
-            |b| b.dropped.load(Ordering::Relaxed),
-        ),
-        (
-            "vpl_broker_rejected_total",
-            "counter",
-            "Messages the broker refused.",
-            |b| b.rejected.load(Ordering::Relaxed),
-        ),
-        (
-            "vpl_broker_reconnects_total",
-            "counter",
-            "Connections made after the first.",
-            |b| b.reconnects.load(Ordering::Relaxed),
-        ),
-        (
-            "vpl_broker_connected",
-            "gauge",
-            "1 while connected to the broker.",
-            |b| u64::from(b.connected.load(Ordering::Relaxed)),
-        ),
-    ];
-    for (name, kind, help, value) in broker_families {
-        family(&mut out, name, kind, help);
-        for b in f.brokers {
-            let _ = writeln!(
-                out,
-                "{name}{{pipeline=\"{p}\",protocol=\"{}\",url=\"{}\",topic=\"{}\"}} {}",
-                b.protocol.name(),
-                label(&b.url),
-                label(&b.topic),
-                value(b)
-            );
+        SinkKind::Record { path, .. } => format!("record:{path}"),
+        SinkKind::Broker {
+            protocol, topic, ..
+        } => format!("{}:{topic}", protocol.name()),
+    }
+}
+
+/// A stage as the program calls it, for the queue in front of it.
+fn stage_name(kind: &NodeKind) -> String {
+    match kind {
+        NodeKind::Sink(k) => sink_name(k),
+        NodeKind::Infer(i) => format!("infer:{}", i.model_name),
+        other => other.name().to_string(),
+    }
+}
+
+/// Each stream's live source, in the order of the streams' ids (the order of the source
+/// calls; a source merged into another by the optimiser stands for it).
+fn stream_sources(graph: &Graph) -> Vec<NodeId> {
+    graph
+        .nodes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, n)| match &n.kind {
+            NodeKind::Source(kind) if n.dead => graph
+                .live()
+                .find(|(_, l)| l.kind == NodeKind::Source(kind.clone()))
+                .map(|(id, _)| id),
+            NodeKind::Source(_) => Some(NodeId(i as u32)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// `id` and every node it reads from.
+fn ancestors(graph: &Graph, id: NodeId) -> HashSet<NodeId> {
+    let mut seen = HashSet::new();
+    let mut todo = vec![id];
+    while let Some(n) = todo.pop() {
+        if seen.insert(n) {
+            todo.extend(graph.node(n).inputs.iter().copied());
         }
     }
-    out
+    seen
 }

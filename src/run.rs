@@ -8,14 +8,13 @@ use std::sync::atomic::Ordering;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
-use vpl_compiler::diagnostics::render;
 use vpl_compiler::ir::{Graph, NodeId, NodeKind, SinkKind, SourceKind};
 use vpl_compiler::plan::{Plan, Prop};
 use vpl_compiler::{Code, Diagnostic, FileId, SourceMap};
 use vpl_runtime::pipeline::{Ending, RunError, Running};
 
-use crate::cli::{Backend, RunArgs};
-use crate::commands::{CANNOT_RUN, FAILED, OK, compile_one, stderr_stream};
+use crate::cli::{Backend, LogLevel, RunArgs};
+use crate::commands::{CANNOT_RUN, FAILED, OK, compile_one};
 use crate::signals::Interrupt;
 
 /// Exit statuses of `vplc run` (spec section 8).
@@ -136,9 +135,7 @@ fn is_location(line: &str) -> bool {
 
 fn report(sources: &SourceMap, file: FileId, error: &RunError) {
     match diagnostic(file, error) {
-        Some(d) => {
-            let _ = render::human(&mut stderr_stream(), sources, &[d]);
-        }
+        Some(d) => crate::log::diagnostics(sources, &[d]),
         None => match error {
             RunError::Element {
                 element,
@@ -146,11 +143,11 @@ fn report(sources: &SourceMap, file: FileId, error: &RunError) {
                 debug,
                 ..
             } => match debug_help(debug) {
-                Some(help) => eprintln!("vplc: {message} (in {element})\n{help}"),
-                None => eprintln!("vplc: {message} (in {element})"),
+                Some(help) => crate::log::error(format!("vplc: {message} (in {element})\n{help}")),
+                None => crate::log::error(format!("vplc: {message} (in {element})")),
             },
             RunError::Init(reason) | RunError::Start(reason) => {
-                eprintln!("vplc: the pipeline cannot run: {reason}")
+                crate::log::error(format!("vplc: the pipeline cannot run: {reason}"))
             }
             _ => {}
         },
@@ -224,6 +221,29 @@ fn decoder_of(graph: &Graph, id: NodeId) -> Option<NodeId> {
         })
 }
 
+/// The addresses `rtsp_out` sinks serve at. The server listens on every interface; the
+/// address shown is this machine's own name for them, `localhost`.
+fn rtsp_urls(graph: &Graph) -> Vec<String> {
+    graph
+        .live()
+        .filter_map(|(_, n)| match &n.kind {
+            NodeKind::Sink(SinkKind::RtspOut { port, path }) => Some(format!(
+                "rtsp://localhost:{port}{}{path}",
+                if path.starts_with('/') { "" } else { "/" }
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A JSON object's members, as a log line's fields.
+fn fields(value: serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
+    match value {
+        serde_json::Value::Object(m) => m,
+        _ => serde_json::Map::new(),
+    }
+}
+
 /// The files the run writes, for the message of a second signal.
 fn output_names(graph: &Graph) -> Vec<String> {
     graph
@@ -286,6 +306,7 @@ fn onnxruntime_library(file: &Path) -> Option<PathBuf> {
 }
 
 pub fn run(args: &RunArgs) -> u8 {
+    crate::log::init(args.log_level, args.log_format, args.log_timestamps);
     // Listen first: a signal while compiling or starting ends the run as one while playing.
     let interrupt = Interrupt::listen();
     let (sources, c, index) = match compile_one(&args.file, args.pipeline.as_deref()) {
@@ -298,10 +319,10 @@ pub fn run(args: &RunArgs) -> u8 {
         Some(path) => match std::fs::File::create(path) {
             Ok(f) => Some(f),
             Err(e) => {
-                eprintln!(
+                crate::log::error(format!(
                     "vplc: cannot write the statistics to {}: {e}",
                     path.display()
-                );
+                ));
                 return CANNOT_RUN;
             }
         },
@@ -310,9 +331,12 @@ pub fn run(args: &RunArgs) -> u8 {
     // Likewise the metrics address: a port in use is said before anything runs.
     let metrics_text = match args.metrics {
         Some(addr) => match crate::metrics::serve(addr) {
-            Ok(text) => Some(text),
+            Ok(text) => {
+                crate::log::debug(format!("vplc: metrics at http://{addr}/metrics"));
+                Some(text)
+            }
             Err(e) => {
-                eprintln!("vplc: cannot serve the metrics at {addr}: {e}");
+                crate::log::error(format!("vplc: cannot serve the metrics at {addr}: {e}"));
                 return CANNOT_RUN;
             }
         },
@@ -323,35 +347,43 @@ pub fn run(args: &RunArgs) -> u8 {
     let (graph, lowered) = match c.lower_for(index, &chosen.target) {
         Ok(lowered) => lowered,
         Err(e) => {
-            eprintln!("vplc: internal error while lowering (please report it): {e}");
+            crate::log::error(format!(
+                "vplc: internal error while lowering (please report it): {e}"
+            ));
             return CANNOT_RUN;
         }
     };
     let mut plan = lowered.plan;
     if !args.quiet {
         if let Some(note) = &chosen.note {
-            eprintln!("{note}");
+            crate::log::info(note);
         }
         if let Some(gpu) = &chosen.gpu {
-            eprintln!("{}", crate::backend::using_line(gpu, &plan));
+            crate::log::info(crate::backend::using_line(gpu, &plan));
         }
     }
     if let Some(warning) = crate::backend::cpu_decoding_warning(&lowered.cpu_decoding) {
-        eprintln!("{warning}");
+        crate::log::warn(warning);
     }
     if plan.elements.iter().any(|e| e.factory == "vplinfer") {
         let Some(library) = onnxruntime_library(&args.file) else {
-            eprintln!(
-                "vplc: ONNX Runtime was not found: run scripts/setup.sh, or set VPL_ONNXRUNTIME to the path of libonnxruntime.so"
+            crate::log::error(
+                "vplc: ONNX Runtime was not found: run scripts/setup.sh, or set VPL_ONNXRUNTIME to the path of libonnxruntime.so",
             );
             return RUNTIME_ERROR;
         };
         configure_inference(&mut plan, chosen.backend, args.threads, &library);
     }
     if let Err(e) = prepare_outputs(&graph) {
-        eprintln!("vplc: {e}");
+        crate::log::error(format!("vplc: {e}"));
         return RUNTIME_ERROR;
     }
+    crate::log::debug(format!(
+        "vplc: pipeline {}: {} elements, {} links",
+        plan.pipeline,
+        plan.elements.len(),
+        plan.links.len()
+    ));
     let counters = stream_counters(&graph, &plan);
     let mut counting = counters.clone();
     counting.sort();
@@ -367,13 +399,14 @@ pub fn run(args: &RunArgs) -> u8 {
         running.pace_sinks();
     }
     for warning in &running.warnings {
-        eprintln!("vplc: warning: {warning}");
+        crate::log::warn(format!("vplc: warning: {warning}"));
     }
     let found = running.count_objects();
-    let mut metrics =
-        metrics_text.map(|text| crate::metrics::Metrics::new(text, &running, &counters));
+    let mut metrics = metrics_text.map(|text| {
+        crate::metrics::Metrics::new(text, &running, &counters, &graph, &plan, &args.file)
+    });
     if let Some(m) = metrics.as_mut() {
-        m.update(&plan.pipeline, &running, &counters, &found);
+        m.update(&running, &counters, &found);
     }
 
     if let Ok(mut names) = interrupt.outputs.lock() {
@@ -381,7 +414,11 @@ pub fn run(args: &RunArgs) -> u8 {
     }
     let interrupted = interrupt.requested.clone();
 
-    let bar = (!args.quiet && std::io::stderr().is_terminal()).then(|| {
+    let bar = (!args.quiet
+        && std::io::stderr().is_terminal()
+        && !crate::log::json()
+        && crate::log::enabled(LogLevel::Info))
+    .then(|| {
         let bar = ProgressBar::new_spinner();
         bar.set_style(
             ProgressStyle::with_template("{spinner} {elapsed_precise} {msg}")
@@ -398,32 +435,75 @@ pub fn run(args: &RunArgs) -> u8 {
             _ => None,
         })
         .collect();
+    // Progress lines where no bar is drawn (a container's log, a file), every interval.
+    let progress_every = (!args.quiet
+        && bar.is_none()
+        && (!std::io::stderr().is_terminal() || crate::log::json())
+        && args.progress_interval > 0)
+        .then(|| std::time::Duration::from_secs(args.progress_interval));
+    let mut next_progress = progress_every;
+    let mut started = false;
     let result = running.run(&interrupted, |elapsed| {
-        if let Some(m) = metrics.as_mut() {
-            m.update(&plan.pipeline, &running, &counters, &found);
+        if !started {
+            // Playing: the RTSP servers listen now.
+            started = true;
+            for url in rtsp_urls(&graph) {
+                crate::log::line(
+                    LogLevel::Info,
+                    &format!("vplc: serving {url}"),
+                    fields(serde_json::json!({ "url": url })),
+                );
+            }
         }
-        let Some(bar) = &bar else {
+        if let Some(m) = metrics.as_mut() {
+            m.update(&running, &counters, &found);
+        }
+        let due = next_progress.is_some_and(|t| elapsed >= t);
+        if bar.is_none() && !due {
             return;
-        };
+        }
         let secs = elapsed.as_secs_f64().max(1e-3);
-        let mut parts: Vec<String> = counters
+        let frames: Vec<u64> = counters.iter().map(|c| running.frames_of(c)).collect();
+        let mut parts: Vec<String> = frames
             .iter()
             .enumerate()
-            .map(|(i, name)| {
-                let n = running.frames_of(name);
-                format!("stream {i}: {n} frames, {:.1} fps", n as f64 / secs)
-            })
+            .map(|(i, n)| format!("stream {i}: {n} frames, {:.1} fps", *n as f64 / secs))
             .collect();
+        let mut share = None;
         if let (Some(Some(total)), Some(position)) = (durations.first(), running.position_ns())
             && *total > 0
         {
-            parts.push(format!(
-                "{:.0}% of the file",
-                100.0 * position as f64 / *total as f64
-            ));
+            let pct = 100.0 * position as f64 / *total as f64;
+            share = Some(pct);
+            parts.push(format!("{pct:.0}% of the file"));
         }
-        bar.set_message(parts.join(" · "));
-        bar.tick();
+        if let Some(bar) = &bar {
+            bar.set_message(parts.join(" · "));
+            bar.tick();
+            return;
+        }
+        if let (Some(at), Some(every)) = (next_progress.as_mut(), progress_every) {
+            while *at <= elapsed {
+                *at += every;
+            }
+        }
+        let objects = found.objects.load(Ordering::Relaxed);
+        crate::log::line(
+            LogLevel::Info,
+            &format!(
+                "vplc: progress {:.0} s: {}; {objects} objects",
+                elapsed.as_secs_f64(),
+                parts.join(", ")
+            ),
+            fields(serde_json::json!({
+                "progress": true,
+                "elapsed_s": (elapsed.as_secs_f64() * 10.0).round() / 10.0,
+                "frames": frames,
+                "fps": frames.iter().map(|n| ((*n as f64 / secs) * 10.0).round() / 10.0).collect::<Vec<_>>(),
+                "objects": objects,
+                "file_percent": share.map(|p| p.round()),
+            })),
+        );
     });
     if let Some(bar) = &bar {
         bar.finish_and_clear();
@@ -459,23 +539,33 @@ pub fn run(args: &RunArgs) -> u8 {
             0 => String::new(),
             n => format!("; {n} frames of live streams dropped (the pipeline fell behind)"),
         };
-        eprintln!(
-            "vplc: pipeline {} finished ({exit}) in {:.1} s: {}; {} objects{dropped}",
-            plan.pipeline,
-            wall.as_secs_f64(),
-            per_stream.join(", "),
-            found.objects.load(Ordering::Relaxed)
+        crate::log::line(
+            LogLevel::Info,
+            &format!(
+                "vplc: pipeline {} finished ({exit}) in {:.1} s: {}; {} objects{dropped}",
+                plan.pipeline,
+                wall.as_secs_f64(),
+                per_stream.join(", "),
+                found.objects.load(Ordering::Relaxed)
+            ),
+            fields(serde_json::json!({
+                "pipeline": plan.pipeline,
+                "exit": exit,
+                "wall_s": wall.as_secs_f64(),
+                "frames": frames,
+                "objects": found.objects.load(Ordering::Relaxed),
+            })),
         );
     }
     // Messages a broker never acknowledged are output lost: said even with --quiet.
     for b in broker_stats() {
         if b.undelivered > 0 || b.dropped > 0 {
-            eprintln!(
+            crate::log::warn(format!(
                 "vplc: warning: {} {} ({}): {} messages not delivered (still buffered when the \
                  run ended and the broker stayed away), {} dropped when the buffer was full; \
                  {} delivered",
                 b.protocol, b.url, b.topic, b.undelivered, b.dropped, b.delivered
-            );
+            ));
         }
     }
     if let Some(path) = &args.stats {
@@ -496,10 +586,10 @@ pub fn run(args: &RunArgs) -> u8 {
             None => std::fs::write(path, text),
         };
         if let Err(e) = written {
-            eprintln!(
+            crate::log::error(format!(
                 "vplc: cannot write the statistics to {}: {e}",
                 path.display()
-            );
+            ));
             return status.max(FAILED);
         }
     }

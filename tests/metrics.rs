@@ -1,12 +1,13 @@
 //! `vplc run --metrics ADDR`: Prometheus text scraped while a paced run goes on, its values
-//! parsed and checked against what the run does; an address in use is refused before the
-//! run starts.
+//! parsed and checked against what the run does (every line of the exposition format's
+//! form, labels named as the program names things); an address in use is refused before the
+//! run starts; slow and too many clients never keep a scrape waiting.
 
 mod common;
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::{Shutdown, TcpListener, TcpStream};
 use std::process::Command;
 use std::thread::sleep;
 use std::time::{Duration, Instant};
@@ -14,10 +15,13 @@ use std::time::{Duration, Instant};
 use common::servers::{free_port, redis};
 use common::{asset, temp_dir};
 
-/// `GET /metrics` at `port`: each sample's name with its labels → its value. `None` while
-/// nothing answers.
-fn scrape(port: u16) -> Option<HashMap<String, f64>> {
+/// `GET /metrics` at `port`: the response's body. `None` while nothing answers.
+fn scrape_text(port: u16) -> Option<String> {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    // A stalled server fails the test instead of hanging it.
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout set");
     stream
         .write_all(b"GET /metrics HTTP/1.1\r\nHost: vpl\r\n\r\n")
         .ok()?;
@@ -26,15 +30,122 @@ fn scrape(port: u16) -> Option<HashMap<String, f64>> {
     let (head, body) = response.split_once("\r\n\r\n")?;
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
     assert!(head.contains("text/plain; version=0.0.4"), "{head}");
-    Some(
-        body.lines()
-            .filter(|l| !l.starts_with('#') && !l.is_empty())
-            .map(|l| {
-                let (sample, value) = l.rsplit_once(' ').expect("`name{labels} value`");
-                (sample.to_string(), value.parse().expect("a number"))
+    Some(body.to_string())
+}
+
+/// Each sample's name with its labels → its value.
+fn samples(body: &str) -> HashMap<String, f64> {
+    body.lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .map(|l| {
+            let (sample, value) = l.rsplit_once(' ').expect("`name{labels} value`");
+            let value = match value {
+                "+Inf" => f64::INFINITY,
+                v => v.parse().expect("a number"),
+            };
+            (sample.to_string(), value)
+        })
+        .collect()
+}
+
+fn scrape(port: u16) -> Option<HashMap<String, f64>> {
+    scrape_text(port).map(|body| samples(&body))
+}
+
+fn is_name(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_' || c == ':')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
+}
+
+/// Checks that every line of `body` has one of the forms of the Prometheus text format
+/// 0.0.4 (`# HELP name text`, `# TYPE name kind`, `name{label="value",…} number`), that
+/// every sample belongs to the family declared before it, and returns each sample's
+/// labels as (name, value) pairs.
+fn check_exposition(body: &str) -> Vec<(String, Vec<(String, String)>)> {
+    let mut family: Option<(String, String)> = None;
+    let mut out = Vec::new();
+    for line in body.lines() {
+        if let Some(help) = line.strip_prefix("# HELP ") {
+            let (name, _) = help.split_once(' ').expect("`# HELP name text`");
+            assert!(is_name(name), "{line}");
+        } else if let Some(ty) = line.strip_prefix("# TYPE ") {
+            let (name, kind) = ty.split_once(' ').expect("`# TYPE name kind`");
+            assert!(is_name(name), "{line}");
+            assert!(
+                ["counter", "gauge", "histogram", "summary", "untyped"].contains(&kind),
+                "{line}"
+            );
+            if kind == "counter" {
+                assert!(
+                    name.ends_with("_total"),
+                    "a counter's name ends in _total: {line}"
+                );
+            }
+            family = Some((name.to_string(), kind.to_string()));
+        } else {
+            assert!(!line.starts_with('#') && !line.is_empty(), "{line:?}");
+            let (sample, value) = line.rsplit_once(' ').expect("`name{labels} value`");
+            assert!(
+                value == "+Inf"
+                    || value == "-Inf"
+                    || value == "NaN"
+                    || value.parse::<f64>().is_ok(),
+                "{line}"
+            );
+            let (name, rest) = sample.split_once('{').expect("every sample has labels");
+            assert!(is_name(name), "{line}");
+            let (fam, kind) = family.as_ref().expect("a TYPE line first");
+            let suffixes: &[&str] = match kind.as_str() {
+                "histogram" => &["_bucket", "_sum", "_count"],
+                _ => &[""],
+            };
+            assert!(
+                suffixes.iter().any(|s| name == format!("{fam}{s}")),
+                "{name} is not of the family {fam}"
+            );
+            let inner = rest.strip_suffix('}').expect("labels end with }");
+            let mut labels = Vec::new();
+            let mut chars = inner.chars().peekable();
+            while chars.peek().is_some() {
+                let key: String = chars.by_ref().take_while(|c| *c != '=').collect();
+                assert!(is_name(&key), "label {key:?} in {line}");
+                assert_eq!(chars.next(), Some('"'), "{line}");
+                let mut value = String::new();
+                loop {
+                    match chars.next().expect("a closed label value") {
+                        '\\' => match chars.next() {
+                            Some('n') => value.push('\n'),
+                            Some(c @ ('\\' | '"')) => value.push(c),
+                            other => panic!("escape {other:?} in {line}"),
+                        },
+                        '"' => break,
+                        c => value.push(c),
+                    }
+                }
+                labels.push((key, value));
+                match chars.next() {
+                    Some(',') | None => {}
+                    other => panic!("{other:?} after a label in {line}"),
+                }
+            }
+            out.push((name.to_string(), labels));
+        }
+    }
+    out
+}
+
+/// Whether `value` holds an element's internal name (`n12_mqtt`).
+fn internal_name(value: &str) -> bool {
+    value
+        .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+        .any(|w| {
+            w.strip_prefix('n').is_some_and(|rest| {
+                let digits = rest.chars().take_while(char::is_ascii_digit).count();
+                digits > 0 && rest[digits..].starts_with('_')
             })
-            .collect(),
-    )
+        })
 }
 
 /// The value of the one sample whose name is `name` and whose labels contain `labels`.
@@ -75,21 +186,113 @@ fn metrics_are_served_while_the_run_goes_on() {
     // Scrape once 20 frames went by, and at least a second (the run lasts 2 s or more:
     // paced at 30 fps, slower where the model cannot keep up).
     let start = Instant::now();
-    let samples = loop {
+    let body = loop {
         assert!(
             start.elapsed() < Duration::from_secs(30),
             "no metrics with 20 frames done"
         );
-        if let Some(s) = scrape(port)
-            && s.get("vpl_frames_total{pipeline=\"watch\",stream=\"0\"}")
+        if let Some(body) = scrape_text(port)
+            && samples(&body)
+                .get("vpl_frames_total{pipeline=\"watch\",stream=\"0\"}")
                 .is_some_and(|n| *n >= 20.0)
             && start.elapsed() >= Duration::from_millis(1200)
         {
-            break s;
+            break body;
         }
         sleep(Duration::from_millis(100));
     };
     assert!(run.wait().expect("vplc ends").success());
+    let samples = samples(&body);
+    // Every line in the exposition format; every sample has the pipeline's label, and no
+    // label names an element (`n12_mqtt`): what the program names, instead.
+    let parsed = check_exposition(&body);
+    for (name, labels) in &parsed {
+        assert!(
+            labels.iter().any(|(k, v)| k == "pipeline" && v == "watch"),
+            "{name} {labels:?}"
+        );
+        for (k, v) in labels {
+            assert!(!internal_name(v), "{name}: {k}={v:?}");
+        }
+    }
+    let sinks: std::collections::BTreeSet<&str> = parsed
+        .iter()
+        .filter(|(n, _)| n == "vpl_latency_seconds_count")
+        .flat_map(|(_, l)| {
+            l.iter()
+                .filter(|(k, _)| k == "sink")
+                .map(|(_, v)| v.as_str())
+        })
+        .collect();
+    assert_eq!(
+        sinks,
+        ["file:m.jsonl", "redis:m"].into_iter().collect(),
+        "{body}"
+    );
+    // The stream flows; the model is named as in the program.
+    assert_eq!(value(&samples, "vpl_stream_up", "stream=\"0\""), 1.0);
+    assert_eq!(
+        value(
+            &samples,
+            "vpl_inference_seconds_count",
+            "model=\"det\",stream=\"0\""
+        ),
+        value(&samples, "vpl_inference_seconds_count", "")
+    );
+    // Latency and inference are histograms: cumulative buckets up to +Inf, which is the count.
+    for (name, labels) in [
+        ("vpl_latency_seconds", "sink=\"redis:m\""),
+        ("vpl_inference_seconds", "model=\"det\""),
+    ] {
+        let mut buckets: Vec<(f64, f64)> = samples
+            .iter()
+            .filter(|(k, _)| k.starts_with(&format!("{name}_bucket{{")) && k.contains(labels))
+            .map(|(k, v)| {
+                let le = k
+                    .split("le=\"")
+                    .nth(1)
+                    .expect("le")
+                    .split('"')
+                    .next()
+                    .expect("le");
+                let le = if le == "+Inf" {
+                    f64::INFINITY
+                } else {
+                    le.parse().expect("le")
+                };
+                (le, *v)
+            })
+            .collect();
+        buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
+        assert!(buckets.len() >= 5, "{name}: {buckets:?}");
+        assert!(buckets.windows(2).all(|w| w[0].1 <= w[1].1), "{buckets:?}");
+        let last = buckets.last().expect("buckets");
+        assert_eq!(last.0, f64::INFINITY, "{buckets:?}");
+        assert_eq!(last.1, value(&samples, &format!("{name}_count"), labels));
+    }
+    // Objects by class: only the model's labels, together as many as the frames held.
+    let by_class: Vec<(&String, &f64)> = samples
+        .iter()
+        .filter(|(k, _)| k.starts_with("vpl_objects_total{"))
+        .collect();
+    assert!(!by_class.is_empty(), "{body}");
+    for (k, n) in &by_class {
+        assert!(
+            k.contains("label=\"person\"") || k.contains("label=\"fallen\""),
+            "{k}"
+        );
+        assert!(**n >= 1.0, "{k} {n}");
+    }
+    // The process's own figures.
+    assert!(value(&samples, "process_cpu_seconds_total", "") > 0.0);
+    assert!(value(&samples, "process_resident_memory_bytes", "") > 1e6);
+    assert!(value(&samples, "process_open_fds", "") >= 3.0);
+    let started = value(&samples, "process_start_time_seconds", "");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("time")
+        .as_secs_f64();
+    assert!(started > now - 3600.0 && started <= now, "{started} {now}");
     let frames = value(&samples, "vpl_frames_total", "stream=\"0\"");
     assert!((20.0..60.0).contains(&frames), "scraped mid-run: {frames}");
     // At most the pace of 30 fps (a loaded machine's model may be slower).
@@ -155,4 +358,118 @@ fn a_metrics_address_in_use_is_refused_before_the_run() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("cannot serve the metrics at"), "{stderr}");
     assert!(!dir.join("out.jsonl").exists());
+}
+
+/// A long paced run with metrics: two streams, the first ending after half a second.
+fn long_run(dir: &std::path::Path, port: u16) -> std::process::Child {
+    let program = dir.join("long.vpl");
+    std::fs::write(
+        &program,
+        "pipeline long {\n    test(frames: 15, rate: 30fps, resolution: 64x48) | json | file(\"a.jsonl\");\n    \
+         test(frames: 3000, rate: 30fps, resolution: 96x64) | json | file(\"b.jsonl\");\n}\n",
+    )
+    .expect("program written");
+    Command::new(env!("CARGO_BIN_EXE_vplc"))
+        .args(["run", "--quiet", "--realtime", "--metrics"])
+        .arg(format!("127.0.0.1:{port}"))
+        .arg(&program)
+        .env("VPL_CACHE_DIR", "off")
+        .spawn()
+        .expect("vplc runs")
+}
+
+/// Waits until a scrape shows `ready`.
+fn wait_for_scrape(port: u16, ready: impl Fn(&HashMap<String, f64>) -> bool) {
+    let start = Instant::now();
+    loop {
+        assert!(start.elapsed() < Duration::from_secs(30), "no metrics");
+        if scrape(port).is_some_and(|s| ready(&s)) {
+            return;
+        }
+        sleep(Duration::from_millis(100));
+    }
+}
+
+/// Kills the run when the test ends, passed or failed.
+struct Kill(std::process::Child);
+impl Drop for Kill {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn a_slow_client_never_holds_up_a_scrape() {
+    let dir = temp_dir("metrics-slow");
+    let port = free_port();
+    let _run = Kill(long_run(&dir, port));
+    wait_for_scrape(port, |s| {
+        s.get("vpl_frames_total{pipeline=\"long\",stream=\"1\"}")
+            .is_some_and(|n| *n >= 1.0)
+    });
+    // A client that sends its request a byte every 1.5 s: each read of the server is quick,
+    // the whole request never comes.
+    let mut slow = TcpStream::connect(("127.0.0.1", port)).expect("connects");
+    let mut writer = slow.try_clone().expect("clone");
+    let drip = std::thread::spawn(move || {
+        for byte in b"GET /metrics HTTP/1.1\r\n" {
+            if writer.write_all(&[*byte]).is_err() {
+                return;
+            }
+            sleep(Duration::from_millis(1500));
+        }
+    });
+    // Scrapes while it drips: each answered (a stalled one fails in `scrape_text`).
+    for _ in 0..6 {
+        sleep(Duration::from_millis(500));
+        let s = scrape(port).expect("a scrape while a slow client is connected");
+        // The first stream ended: down; the second flows: up.
+        assert_eq!(value(&s, "vpl_stream_up", "stream=\"1\""), 1.0);
+    }
+    let s = scrape(port).expect("a scrape");
+    assert_eq!(value(&s, "vpl_stream_up", "stream=\"0\""), 0.0);
+    // The slow client is answered 408 and closed once its time for the request is out.
+    slow.set_read_timeout(Some(Duration::from_secs(20)))
+        .expect("timeout set");
+    let mut response = String::new();
+    let _ = slow.read_to_string(&mut response);
+    assert!(
+        response.starts_with("HTTP/1.1 408"),
+        "the slow client got {response:?}"
+    );
+    drip.join().expect("the drip ends");
+}
+
+#[test]
+fn connections_beyond_the_bound_are_refused_at_once() {
+    let dir = temp_dir("metrics-many");
+    let port = free_port();
+    let _run = Kill(long_run(&dir, port));
+    wait_for_scrape(port, |s| {
+        s.get("vpl_frames_total{pipeline=\"long\",stream=\"1\"}")
+            .is_some_and(|n| *n >= 1.0)
+    });
+    // As many idle connections as the server answers at once (16), then one more.
+    let idle: Vec<TcpStream> = (0..16)
+        .map(|_| TcpStream::connect(("127.0.0.1", port)).expect("connects"))
+        .collect();
+    let mut extra = TcpStream::connect(("127.0.0.1", port)).expect("connects");
+    extra
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout set");
+    let mut response = String::new();
+    let _ = extra.read_to_string(&mut response);
+    assert!(
+        response.starts_with("HTTP/1.1 503"),
+        "the connection beyond the bound got {response:?}"
+    );
+    // Once the idle ones go, scrapes are answered again.
+    for mut c in idle {
+        let _ = c.shutdown(Shutdown::Both);
+        let _ = c.flush();
+    }
+    wait_for_scrape(port, |s| {
+        s.contains_key("vpl_frames_total{pipeline=\"long\",stream=\"1\"}")
+    });
 }

@@ -5,7 +5,8 @@
 //! two streams; a frame the compositor made (`tile`) starts without one and is not timed.
 //! Nothing is attached unless asked for: a run without `--metrics` pays nothing.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock};
 use std::time::Instant;
 
@@ -20,7 +21,27 @@ fn now_ns() -> u64 {
     EPOCH.elapsed().as_nanos() as u64
 }
 
-/// Durations measured at one place: how many, their sum, the last one.
+/// The upper bounds, in seconds, of the buckets durations are counted in (Prometheus
+/// histograms): from a millisecond to ten seconds; longer ones fall in the last, unbounded one.
+pub const BUCKETS_S: [f64; 14] = [
+    0.001,
+    0.0025,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1.0,
+    2.5,
+    5.0,
+    10.0,
+    f64::INFINITY,
+];
+
+/// Durations measured at one place: how many, their sum, the last one, and how many fell
+/// in each of [`BUCKETS_S`] (not cumulative: each duration counts in one bucket).
 #[derive(Debug, Default)]
 pub struct Timing {
     /// The sink or inference element measured.
@@ -28,6 +49,7 @@ pub struct Timing {
     pub count: AtomicU64,
     pub sum_ns: AtomicU64,
     pub last_ns: AtomicU64,
+    pub buckets: [AtomicU64; BUCKETS_S.len()],
 }
 
 impl Timing {
@@ -42,6 +64,12 @@ impl Timing {
         self.count.fetch_add(1, Ordering::Relaxed);
         self.sum_ns.fetch_add(ns, Ordering::Relaxed);
         self.last_ns.store(ns, Ordering::Relaxed);
+        let s = ns as f64 / 1e9;
+        let i = BUCKETS_S
+            .iter()
+            .position(|b| s <= *b)
+            .unwrap_or(BUCKETS_S.len() - 1);
+        self.buckets[i].fetch_add(1, Ordering::Relaxed);
     }
 }
 
@@ -52,6 +80,8 @@ pub struct Probes {
     pub latency: Vec<Arc<Timing>>,
     /// One per `vplinfer` element.
     pub inference: Vec<Arc<Timing>>,
+    /// Per stream counter (as given to [`attach`]): set when end-of-stream passed it.
+    pub ended: HashMap<String, Arc<AtomicBool>>,
 }
 
 /// A queue's fill: buffers held and the most it holds (0: no limit in buffers).
@@ -99,13 +129,27 @@ fn measure(pad: &gst::Pad, reference: gst::Caps, timing: Arc<Timing>) {
     });
 }
 
+/// Sets `ended` when end-of-stream passes `pad`.
+fn mark_end(pad: &gst::Pad, ended: Arc<AtomicBool>) {
+    pad.add_probe(gst::PadProbeType::EVENT_DOWNSTREAM, move |_, info| {
+        if let Some(event) = info.event()
+            && event.type_() == gst::EventType::Eos
+        {
+            ended.store(true, Ordering::Relaxed);
+        }
+        gst::PadProbeReturn::Ok
+    });
+}
+
 /// Attaches the timing probes: stamps where each stream's frames are counted (`counters`,
 /// as given to [`Running::build`]; a demuxer's pad that appears at run time is stamped
 /// when it appears), measures at every sink and around every `vplinfer`.
 pub fn attach(running: &Running, counters: &[String]) -> Probes {
     LazyLock::force(&EPOCH);
     let entered = reference("timestamp/x-vpl-entered");
+    let mut probes = Probes::default();
     for name in counters {
+        let ended = probes.ended.entry(name.clone()).or_default().clone();
         let (element, dynamic) = match name.strip_suffix(".dynamic") {
             Some(element) => (element, true),
             None => (name.as_str(), false),
@@ -118,13 +162,14 @@ pub fn attach(running: &Running, counters: &[String]) -> Probes {
             element.connect_pad_added(move |_, pad| {
                 if pad.direction() == gst::PadDirection::Src && pad.name().starts_with("video") {
                     stamp(pad, entered.clone());
+                    mark_end(pad, ended.clone());
                 }
             });
         } else if let Some(pad) = element.static_pad("src") {
             stamp(&pad, entered.clone());
+            mark_end(&pad, ended);
         }
     }
-    let mut probes = Probes::default();
     for sink in running.pipeline.iterate_sinks().into_iter().flatten() {
         let Some(pad) = sink.static_pad("sink") else {
             continue;

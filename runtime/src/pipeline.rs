@@ -76,6 +76,8 @@ pub struct Found {
     pub objects: AtomicU64,
     /// Frames a model ran on: `infer(every: N)` runs on one frame in N.
     pub inferred: AtomicU64,
+    /// `objects` by label.
+    pub by_label: std::sync::Mutex<HashMap<String, u64>>,
 }
 
 pub struct Running {
@@ -91,6 +93,23 @@ pub struct Running {
     /// Frames that reached a sink: after end-of-stream the run waits while these go up
     /// (frames queued behind a slow model on a loaded machine), not a fixed time.
     delivered: Arc<AtomicU64>,
+}
+
+/// Where the run's warnings (`true`) and notes go: the command line's log, once it sets
+/// one ([`set_reporter`]); standard error until then.
+static REPORTER: std::sync::OnceLock<fn(bool, &str)> = std::sync::OnceLock::new();
+
+/// Sends the run's warnings and notes (lines as `vplc: warning from ELEMENT: …`) to
+/// `report` instead of standard error. The first call wins.
+pub fn set_reporter(report: fn(warning: bool, text: &str)) {
+    let _ = REPORTER.set(report);
+}
+
+fn report(warning: bool, text: &str) {
+    match REPORTER.get() {
+        Some(f) => f(warning, text),
+        None => eprintln!("{text}"),
+    }
 }
 
 /// After end-of-stream, how long the pipeline may go without delivering a frame to any
@@ -487,12 +506,15 @@ impl Running {
                     }
                     MessageView::Warning(w) => {
                         let (element, _) = self.span_of(msg.src());
-                        eprintln!("vplc: warning from {element}: {}", w.error());
+                        report(
+                            true,
+                            &format!("vplc: warning from {element}: {}", w.error()),
+                        );
                     }
                     // Notes from the stages (a lost stream that came back).
                     MessageView::Info(i) => {
                         if let (element, Some(_)) = self.span_of(msg.src()) {
-                            eprintln!("vplc: {element}: {}", i.error());
+                            report(false, &format!("vplc: {element}: {}", i.error()));
                         }
                     }
                     _ => {}
@@ -632,6 +654,17 @@ impl Running {
                     found
                         .objects
                         .fetch_add(data.objects.len() as u64, Ordering::Relaxed);
+                    if !data.objects.is_empty() {
+                        let mut by_label = found.by_label.lock().unwrap_or_else(|p| p.into_inner());
+                        for o in &data.objects {
+                            match by_label.get_mut(&o.label) {
+                                Some(n) => *n += 1,
+                                None => {
+                                    by_label.insert(o.label.clone(), 1);
+                                }
+                            }
+                        }
+                    }
                     if !data.repeated {
                         found.inferred.fetch_add(1, Ordering::Relaxed);
                     }
