@@ -167,7 +167,8 @@ struct Families {
     fps: Family<Labels, FloatGauge>,
     up: Family<Labels, Gauge>,
     dropped: Counter,
-    objects: Family<Labels, Counter>,
+    objects: Counter,
+    objects_by_label: Family<Labels, Counter>,
     inferred: Counter,
     latency_last: Family<Labels, FloatGauge>,
     inference_last: Family<Labels, FloatGauge>,
@@ -234,8 +235,13 @@ impl Metrics {
         );
         r.register(
             "vpl_objects",
-            "Objects found by detectors, summed over frames, by label",
+            "Objects found by detectors, summed over frames",
             f.objects.clone(),
+        );
+        r.register(
+            "vpl_label_objects",
+            "Objects found by detectors, summed over frames, by label",
+            f.objects_by_label.clone(),
         );
         r.register(
             "vpl_inferred_frames",
@@ -381,8 +387,11 @@ impl Metrics {
             .lock()
             .map(|m| m.iter().map(|(k, v)| (k.clone(), *v)).collect())
             .unwrap_or_default();
+        f.objects
+            .inner()
+            .store(found.objects.load(Ordering::Relaxed), Ordering::Relaxed);
         for (label, n) in by_label {
-            f.objects
+            f.objects_by_label
                 .get_or_create(&labels(&[("label", &label)]))
                 .inner()
                 .store(n, Ordering::Relaxed);
@@ -635,7 +644,11 @@ impl ProgramNames {
                     let model = unique(&format!("infer {stream}"), infer.model_name.clone());
                     names.infers.insert(
                         e.name.clone(),
-                        labels(&[("model", &model), ("stream", &stream)]),
+                        labels(&[
+                            ("element", &format!("infer:{model}")),
+                            ("model", &model),
+                            ("stream", &stream),
+                        ]),
                     );
                 }
                 NodeKind::Queue { .. } if e.factory == "queue" => {
@@ -666,7 +679,7 @@ impl ProgramNames {
         self.infers
             .get(element)
             .cloned()
-            .unwrap_or_else(|| labels(&[("model", element), ("stream", "")]))
+            .unwrap_or_else(|| labels(&[("element", element), ("model", element), ("stream", "")]))
     }
 
     fn queue(&self, element: &str) -> Labels {
