@@ -91,8 +91,12 @@ pub struct EventsConfig {
     /// The id of the stream the events are about (its source's place in the pipeline, as
     /// in records): the events of one stream are numbered together, whichever `events`
     /// stage makes them, so message ids stay unique in the run.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_first")]
     pub stream: u32,
+}
+
+fn is_first(stream: &u32) -> bool {
+    *stream == 0
 }
 
 /// A `zone(...)` or `line(...)` value as written, before any check: points that are not
