@@ -68,7 +68,15 @@ pipeline counted {{
     let events = lines(&dir.join("events.jsonl"));
     assert_eq!(events.len(), 3, "{events:?}");
     for (i, e) in events.iter().enumerate() {
-        assert_eq!(e["messageid"], format!("counted-0-{i}"));
+        // `PIPELINE-STREAM-RUN-N`: the run's id is 16 hex digits (docs/records.md).
+        let id = e["messageid"].as_str().expect("a message id");
+        let run = &id["counted-0-".len()..id.len() - format!("-{i}").len()];
+        assert_eq!(id, format!("counted-0-{run}-{i}"));
+        assert!(
+            run.len() == 16 && run.chars().all(|c| c.is_ascii_hexdigit()),
+            "{id}"
+        );
+        assert_eq!(e["event"]["id"], id);
         assert_eq!(e["event"]["type"], "crossing");
         assert_eq!(e["event"]["line"], "post");
         assert_eq!(e["event"]["direction"], "backward");
@@ -77,6 +85,10 @@ pipeline counted {{
             "{e}"
         );
         assert_eq!(e["sensorId"], "vtest.avi");
+        assert_eq!(
+            e["sensor"]["id"], "vtest.avi",
+            "DeepStream's full schema's name"
+        );
     }
     // The objects that crossed say so on the frame they did.
     let crossed: usize = records
@@ -85,4 +97,88 @@ pipeline counted {{
         .filter(|o| o["crossed"].is_array())
         .count();
     assert_eq!(crossed, 3);
+}
+
+/// Streams made in flows of their own, each with its own `infer`, then listed in another
+/// order: every record names the stream of its source (the sources' order, as `--stats`
+/// counts them), not its place in the list nor the `infer` it went through.
+#[test]
+fn streams_listed_from_separate_flows_keep_their_ids() {
+    let dir = temp_dir("analytics-stream-ids");
+    let program = dir.join("ids.vpl");
+    let text = format!(
+        r#"model people = onnx("{model}", labels: ["person", "fallen"], decoder: yolov8());
+pipeline ids {{
+    let a = file("{video}") | decode | infer(people);
+    let b = test(pattern: ball, resolution: 320x240, frames: 8) | infer(people);
+    [b, a] | json | file("records.jsonl");
+}}
+"#,
+        model = asset("assets/models/person_yolov8s.onnx"),
+        video = asset("assets/media/vtest.avi"),
+    );
+    std::fs::write(&program, text).expect("write program");
+    let stats = run_ok(&program, &["--max-frames", "8"]);
+    assert_eq!(stats["frames"].as_array().map(Vec::len), Some(2), "{stats}");
+    let records = lines(&dir.join("records.jsonl"));
+    assert_eq!(records.len(), 16, "{records:?}");
+    for r in &records {
+        let want = match r["source"].as_str() {
+            Some("vtest.avi") => 0,
+            Some("test:ball") => 1,
+            other => panic!("a record of an unknown source {other:?}"),
+        };
+        assert_eq!(r["stream"], want, "{r}");
+    }
+}
+
+/// Two `events` stages on one stream in one run, and the same program run twice: no two
+/// messages share an id, and each stage's messages count the stream's events together.
+#[test]
+fn message_ids_are_unique_across_stages_and_runs() {
+    let dir = temp_dir("analytics-message-ids");
+    let program = dir.join("ids.vpl");
+    let text = format!(
+        r#"model people = onnx("{model}", labels: ["person", "fallen"], decoder: yolov8());
+const square = zone([[480, 200], [768, 200], [768, 420], [480, 420]], size: 768x576);
+pipeline ids {{
+    let c = file("{video}") | decode | infer(people) | analyze(zones: [square]);
+    c | events(on: [count]) | file("one.jsonl");
+    c | events(on: [count, appeared]) | file("two.jsonl");
+}}
+"#,
+        model = asset("assets/models/person_yolov8s.onnx"),
+        video = asset("assets/media/vtest.avi"),
+    );
+    std::fs::write(&program, text).expect("write program");
+    let mut ids = Vec::new();
+    for run in 0..2 {
+        run_ok(&program, &["--max-frames", "12"]);
+        let mut this_run = Vec::new();
+        for file in ["one.jsonl", "two.jsonl"] {
+            let events = lines(&dir.join(file));
+            assert!(!events.is_empty(), "run {run}: no events in {file}");
+            for e in events {
+                let id = e["messageid"].as_str().expect("a message id").to_string();
+                assert!(id.starts_with("ids-0-"), "{id}");
+                assert_eq!(e["event"]["id"], id.as_str());
+                this_run.push(id);
+            }
+        }
+        // Numbered together: N runs from 0 with no gap over both stages.
+        let mut numbers: Vec<u64> = this_run
+            .iter()
+            .map(|id| {
+                id.rsplit('-')
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .expect("N")
+            })
+            .collect();
+        numbers.sort_unstable();
+        assert_eq!(numbers, (0..this_run.len() as u64).collect::<Vec<_>>());
+        ids.extend(this_run);
+    }
+    let distinct: std::collections::BTreeSet<&String> = ids.iter().collect();
+    assert_eq!(distinct.len(), ids.len(), "a message id repeats: {ids:?}");
 }

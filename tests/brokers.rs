@@ -363,3 +363,71 @@ fn tls_and_credentials_come_from_the_environment() {
         assert_eq!(b["undelivered"], 25, "{b}");
     }
 }
+
+/// `{stream}` in an MQTT topic and a Redis stream: each stream of the list reaches a topic of
+/// its own, named by the id its records carry (the sources' order, not the list's).
+#[test]
+fn stream_in_a_topic_gives_each_stream_its_own() {
+    let dir = temp_dir("brokers-topic-per-stream");
+    let (mqtt_port, redis_port) = (free_port(), free_port());
+    let _broker = mosquitto(mqtt_port, &dir);
+    let _cache = redis(redis_port, &dir);
+    let (_sub0, rx0) = subscriber(mqtt_port, "cams/0/records", "per-stream-0");
+    let (_sub1, rx1) = subscriber(mqtt_port, "cams/1/records", "per-stream-1");
+    let program = dir.join("p.vpl");
+    std::fs::write(
+        &program,
+        format!(
+            "pipeline p {{\n    let a = test(pattern: ball, frames: 20, resolution: 64x48) | json;\n    \
+             let b = test(pattern: snow, frames: 30, resolution: 64x48) | json;\n    \
+             [b, a] | mqtt(\"mqtt://127.0.0.1:{mqtt_port}\", \"cams/{{stream}}/records\");\n    \
+             [b, a] | redis(\"redis://127.0.0.1:{redis_port}\", \"cams:{{stream}}\");\n}}\n"
+        ),
+    )
+    .expect("program written");
+    let stats = run_ok(&program, &[]);
+    for (rx, stream, source, frames) in [(&rx0, 0, "test:ball", 20), (&rx1, 1, "test:snow", 30)] {
+        let mut received = Vec::new();
+        while received.len() < frames {
+            match rx.recv_timeout(Duration::from_secs(10)) {
+                Ok(line) => received.push(line),
+                Err(_) => break,
+            }
+        }
+        assert_eq!(received.len(), frames, "cams/{stream}/records");
+        for line in &received {
+            let record: serde_json::Value = serde_json::from_str(line).expect("a JSON record");
+            assert_eq!(record["stream"], stream, "{record}");
+            assert_eq!(record["source"], source, "{record}");
+        }
+        assert_eq!(
+            redis_frames(redis_port, &format!("cams:{stream}")),
+            (0..frames as u64).collect::<Vec<_>>()
+        );
+    }
+    // One buffer (and one entry in the statistics) a topic.
+    let topics: BTreeSet<String> = stats["brokers"]
+        .as_array()
+        .expect("brokers in the statistics")
+        .iter()
+        .map(|b| {
+            format!(
+                "{} {}",
+                b["protocol"],
+                b["topic"].as_str().unwrap_or_default()
+            )
+        })
+        .collect();
+    assert_eq!(
+        topics,
+        [
+            "\"mqtt\" cams/0/records",
+            "\"mqtt\" cams/1/records",
+            "\"redis\" cams:0",
+            "\"redis\" cams:1"
+        ]
+        .into_iter()
+        .map(String::from)
+        .collect()
+    );
+}

@@ -31,7 +31,11 @@ fn the_language_reference_lists_the_stdlib_and_the_codes_as_they_are() {
 
 #[test]
 fn every_builtin_and_parameter_is_in_the_reference() {
-    let doc = std::fs::read_to_string(doc_path()).expect("docs/language.md");
+    let mut doc = std::fs::read_to_string(doc_path()).expect("docs/language.md");
+    if std::env::var_os("VPL_BLESS").is_some() {
+        // The other test may be rewriting the file at this moment: read what it writes.
+        doc = reference::renew(&doc).unwrap_or(doc);
+    }
     for b in &vpl_compiler::stdlib::stdlib().builtins {
         let heading = format!("#### `{}` ({})", b.name, b.role.as_str());
         let at = doc

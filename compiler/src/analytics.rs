@@ -88,6 +88,15 @@ pub struct EventsConfig {
     pub on: Vec<EventKind>,
     /// The least stream time between two events of one kind and zone or line; 0: no limit.
     pub every_ns: u64,
+    /// The id of the stream the events are about (its source's place in the pipeline, as
+    /// in records): the events of one stream are numbered together, whichever `events`
+    /// stage makes them, so message ids stay unique in the run.
+    #[serde(default, skip_serializing_if = "is_first")]
+    pub stream: u32,
+}
+
+fn is_first(stream: &u32) -> bool {
+    *stream == 0
 }
 
 /// A `zone(...)` or `line(...)` value as written, before any check: points that are not
@@ -196,6 +205,7 @@ pub fn events_config(call: &BoundCall) -> EventsConfig {
     EventsConfig {
         on,
         every_ns: call.int("every").unwrap_or(0).max(0) as u64,
+        stream: 0,
     }
 }
 

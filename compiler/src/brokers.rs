@@ -168,6 +168,104 @@ pub fn parse(protocol: Protocol, url: &str) -> Result<Address, AddressError> {
     })
 }
 
+/// The longest MQTT topic: its length is a 16-bit count of UTF-8 bytes (MQTT 3.1.1, 1.5.3).
+pub const MQTT_TOPIC_MAX: usize = 65_535;
+/// The longest Kafka topic name.
+pub const KAFKA_TOPIC_MAX: usize = 249;
+
+/// Why a broker refuses a topic (MQTT, Kafka) for publishing; a Redis stream key may be
+/// any string.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TopicError {
+    Empty,
+    /// MQTT's wildcards `+` and `#`: for subscribing, never in a published topic.
+    Wildcard(char),
+    /// U+0000, which MQTT forbids in every string.
+    Nul,
+    /// Longer than the protocol allows, in UTF-8 bytes, once `{stream}` is filled in.
+    TooLong {
+        bytes: usize,
+        max: usize,
+    },
+    /// A character Kafka does not allow in topic names (only `a-z A-Z 0-9 . _ -`).
+    KafkaChar(char),
+    /// `.` and `..` are not Kafka topic names.
+    Dots,
+}
+
+impl fmt::Display for TopicError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TopicError::Empty => write!(f, "the topic is empty"),
+            TopicError::Wildcard(c) => write!(
+                f,
+                "`{c}` is a wildcard, for subscribing: MQTT refuses a message published to it"
+            ),
+            TopicError::Nul => write!(f, "MQTT forbids the NUL character in topics"),
+            TopicError::TooLong { bytes, max } => write!(
+                f,
+                "the topic is {bytes} bytes long with `{{stream}}` filled in, over the {max} the protocol allows"
+            ),
+            TopicError::KafkaChar(c) => write!(
+                f,
+                "`{}` is not allowed in a Kafka topic name (only letters, digits, `.`, `_` and `-`)",
+                c.escape_debug()
+            ),
+            TopicError::Dots => write!(f, "`.` and `..` are not Kafka topic names"),
+        }
+    }
+}
+
+/// Checks the topic (MQTT, Kafka) a sink publishes to, as written: `{stream}` is filled in
+/// with ids of up to `stream_digits` digits.
+pub fn check_topic(
+    protocol: Protocol,
+    topic: &str,
+    stream_digits: usize,
+) -> Result<(), TopicError> {
+    let filled = topic.replace("{stream}", "0");
+    let bytes = topic.len() + topic.matches("{stream}").count() * stream_digits.max(1)
+        - topic.matches("{stream}").count() * "{stream}".len();
+    match protocol {
+        Protocol::Redis => Ok(()),
+        Protocol::Mqtt => {
+            if filled.is_empty() {
+                Err(TopicError::Empty)
+            } else if let Some(c) = filled.chars().find(|c| matches!(c, '+' | '#')) {
+                Err(TopicError::Wildcard(c))
+            } else if filled.contains('\0') {
+                Err(TopicError::Nul)
+            } else if bytes > MQTT_TOPIC_MAX {
+                Err(TopicError::TooLong {
+                    bytes,
+                    max: MQTT_TOPIC_MAX,
+                })
+            } else {
+                Ok(())
+            }
+        }
+        Protocol::Kafka => {
+            if filled.is_empty() {
+                Err(TopicError::Empty)
+            } else if filled == "." || filled == ".." {
+                Err(TopicError::Dots)
+            } else if let Some(c) = filled
+                .chars()
+                .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
+            {
+                Err(TopicError::KafkaChar(c))
+            } else if bytes > KAFKA_TOPIC_MAX {
+                Err(TopicError::TooLong {
+                    bytes,
+                    max: KAFKA_TOPIC_MAX,
+                })
+            } else {
+                Ok(())
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -215,5 +313,35 @@ mod tests {
                 without: "rediss://h:6380/1".into()
             })
         );
+    }
+
+    #[test]
+    fn topics_brokers_refuse_are_found() {
+        use super::TopicError as T;
+        let mqtt = |t: &str| check_topic(Protocol::Mqtt, t, 1);
+        assert_eq!(mqtt("vpl/events"), Ok(()));
+        assert_eq!(mqtt("cams/{stream}/events"), Ok(()));
+        assert_eq!(mqtt(""), Err(T::Empty));
+        assert_eq!(mqtt("cams/+/events"), Err(T::Wildcard('+')));
+        assert_eq!(mqtt("cams/#"), Err(T::Wildcard('#')));
+        assert_eq!(mqtt("a\0b"), Err(T::Nul));
+        assert_eq!(
+            mqtt(&"é".repeat(32_768)),
+            Err(T::TooLong {
+                bytes: 65_536,
+                max: 65_535
+            })
+        );
+        assert_eq!(mqtt(&"a".repeat(65_535)), Ok(()));
+        // `{stream}` counts as the digits of the largest stream id.
+        let long = format!("{}{{stream}}", "a".repeat(65_533));
+        assert_eq!(check_topic(Protocol::Mqtt, &long, 2), Ok(()));
+        assert!(check_topic(Protocol::Mqtt, &long, 3).is_err());
+        let kafka = |t: &str| check_topic(Protocol::Kafka, t, 1);
+        assert_eq!(kafka("vpl.events_{stream}-x"), Ok(()));
+        assert_eq!(kafka("vpl/events"), Err(T::KafkaChar('/')));
+        assert_eq!(kafka(".."), Err(T::Dots));
+        assert!(kafka(&"a".repeat(250)).is_err());
+        assert_eq!(check_topic(Protocol::Redis, "", 1), Ok(()));
     }
 }

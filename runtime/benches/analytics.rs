@@ -98,6 +98,7 @@ fn main() {
                 EventMaker::new(EventsConfig {
                     on: all.clone(),
                     every_ns: 0,
+                    stream: 0,
                 })
             })
             .collect();

@@ -189,6 +189,13 @@ pub enum TypeError {
         problem: crate::brokers::AddressError,
         schemes: (&'static str, &'static str),
     },
+    /// A topic the broker refuses for publishing (E0213).
+    BrokerTopic {
+        span: Span,
+        sink: String,
+        topic: String,
+        problem: crate::brokers::TopicError,
+    },
     /// `user:password@` in a broker address (E0212).
     BrokerCredentials {
         span: Span,
@@ -597,6 +604,30 @@ impl TypeError {
             } else {
                 format!("write `{plain}://HOST[:PORT]`, or `{secure}://HOST[:PORT]` for TLS")
             }),
+            TypeError::BrokerTopic {
+                span,
+                sink,
+                topic,
+                problem,
+            } => {
+                let shown: String = if topic.len() > 60 {
+                    format!("{}…", topic.chars().take(40).collect::<String>())
+                } else {
+                    topic.clone()
+                };
+                Diagnostic::new(
+                    Code::E0213,
+                    file,
+                    *span,
+                    format!("`{sink}` cannot publish to topic {shown:?}: {problem}"),
+                )
+                .with_primary_label("refused by the broker")
+                .with_help(if *sink == "kafka" {
+                    "name the topic with letters, digits, `.`, `_` and `-` (at most 249), e.g. `vpl.events`; `{stream}` gives each stream its own".to_string()
+                } else {
+                    "name one topic, levels separated by `/`, e.g. `vpl/events`; `{stream}` puts each stream in a topic of its own (`cams/{stream}/events`)".to_string()
+                })
+            }
             TypeError::BrokerCredentials {
                 span,
                 without,

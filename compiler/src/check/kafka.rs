@@ -1,5 +1,6 @@
 //! The broker sink `kafka(brokers, topic)`: records in (E0201 with the fix), a list of
-//! `host:port` bootstrap brokers (E0211), no credentials in it (E0212).
+//! `host:port` bootstrap brokers (E0211), no credentials in it (E0212), a topic name Kafka
+//! takes (E0213).
 
 use super::Checker;
 use super::Ty;
@@ -10,6 +11,7 @@ use crate::hir::BoundCall;
 impl Checker<'_> {
     pub(super) fn kafka_sink(&mut self, input: &Ty, call: &BoundCall) {
         self.per_stream_records(input, call);
+        self.broker_topic(call, Protocol::Kafka);
         let Some(brokers) = call.bound("brokers") else {
             return;
         };

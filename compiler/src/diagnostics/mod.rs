@@ -58,6 +58,7 @@ codes! {
     E0210: Error, "an output overwrites a file the program reads or another output writes";
     E0211: Error, "a broker sink's `url` is not an address of its protocol";
     E0212: Error, "credentials written in a broker address";
+    E0213: Error, "a broker sink's topic is one its broker refuses for publishing";
     E0301: Error, "batch size incompatible with the model's fixed batch dimension";
     E0302: Error, "model input incompatible with the frames: rank, layout, or channel count";
     E0303: Error, "model input or output element type not supported";

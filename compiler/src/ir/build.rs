@@ -36,7 +36,55 @@ pub fn build(program: &hir::Program, typed: &Typed, index: usize) -> Graph {
         b.flow(&f.flow);
     }
     drop_unused(&mut b.g);
+    number_streams(&mut b.g);
     b.g
+}
+
+/// Gives every node that names its stream (inference, events, records and broker sinks)
+/// the id of the stream it carries: its source's place among the pipeline's sources, in
+/// the order `--stats` counts them, whichever list the stream later travels in. `{stream}`
+/// in a broker's topic (or Redis stream) becomes that id, so each stream of a list has a
+/// topic of its own, named as its records name their stream.
+fn number_streams(g: &mut Graph) {
+    let ids: HashMap<NodeId, u32> = g
+        .nodes
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| !n.dead && matches!(n.kind, NodeKind::Source(_)))
+        .enumerate()
+        .map(|(k, (i, _))| (NodeId(i as u32), k as u32))
+        .collect();
+    for i in 0..g.nodes.len() {
+        if g.nodes[i].dead {
+            continue;
+        }
+        // The source upstream: through the first input of each node (a tiled picture is
+        // counted as the stream of its first cell).
+        let mut at = NodeId(i as u32);
+        let stream = loop {
+            let node = g.node(at);
+            match (&node.kind, node.inputs.first()) {
+                (NodeKind::Source(_), _) => break ids.get(&at).copied(),
+                (_, Some(input)) => at = *input,
+                (_, None) => break None,
+            }
+        };
+        let Some(stream) = stream else {
+            continue;
+        };
+        match &mut g.nodes[i].kind {
+            NodeKind::Infer(infer) => infer.stream = stream,
+            NodeKind::Events(config) => config.stream = stream,
+            NodeKind::Sink(SinkKind::Records { stream: s, .. }) => *s = stream,
+            NodeKind::Sink(SinkKind::Broker {
+                stream: s, topic, ..
+            }) => {
+                *s = stream;
+                *topic = topic.replace("{stream}", &stream.to_string());
+            }
+            _ => {}
+        }
+    }
 }
 
 /// Removes the nodes whose stream reaches no sink: a `let` no flow reads (W0001 at

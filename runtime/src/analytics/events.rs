@@ -3,6 +3,8 @@
 //! stream time so a file gives the same events at any speed.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use vpl_compiler::analytics::{EventKind, EventsConfig};
 
@@ -21,7 +23,9 @@ struct Inside {
 
 pub struct EventMaker {
     config: EventsConfig,
-    seq: u64,
+    /// Numbers the events: this maker's own, or the stream's, shared by every `events`
+    /// stage on it ([`super::stream_counter`]).
+    seq: Arc<AtomicU64>,
     /// The wall clock (ms since 1970) at stream time 0, fixed on the first frame.
     start_ms: Option<i64>,
     seen_labels: HashSet<String>,
@@ -45,7 +49,7 @@ impl EventMaker {
     pub fn new(config: EventsConfig) -> EventMaker {
         EventMaker {
             config,
-            seq: 0,
+            seq: Arc::new(AtomicU64::new(0)),
             start_ms: None,
             seen_labels: HashSet::new(),
             inside: HashMap::new(),
@@ -53,6 +57,12 @@ impl EventMaker {
             sent_counts: HashMap::new(),
             last_sent: HashMap::new(),
         }
+    }
+
+    /// Numbers the events with `counter` (shared with other makers of the same stream).
+    pub fn numbered_by(mut self, counter: Arc<AtomicU64>) -> EventMaker {
+        self.seq = counter;
+        self
     }
 
     fn wants(&self, kind: EventKind) -> bool {
@@ -194,8 +204,7 @@ impl EventMaker {
             }
         }
         for e in &mut out {
-            e.seq = self.seq;
-            self.seq += 1;
+            e.seq = self.seq.fetch_add(1, Ordering::Relaxed);
         }
         out
     }
@@ -247,6 +256,7 @@ mod tests {
         let mut events = EventMaker::new(EventsConfig {
             on: on.to_vec(),
             every_ns,
+            stream: 0,
         });
         let mut out = Vec::new();
         for step in 0..30u64 {

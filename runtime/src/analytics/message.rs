@@ -2,6 +2,8 @@
 //! (`messageid`, `mdsversion`, `@timestamp`, `sensorId`, `object`, `event`), one a line.
 
 use std::collections::BTreeMap;
+use std::hash::{BuildHasher, RandomState};
+use std::sync::LazyLock;
 
 use serde::Serialize;
 
@@ -14,6 +16,8 @@ pub struct Origin<'a> {
     pub stream: u32,
     pub frame: u64,
     pub pts_ns: Option<u64>,
+    /// The run's id in message ids ([`run_id`]).
+    pub run: &'a str,
 }
 
 #[derive(Serialize)]
@@ -24,6 +28,8 @@ struct Message<'a> {
     timestamp: String,
     #[serde(rename = "sensorId")]
     sensor_id: &'a str,
+    /// DeepStream's full schema names the source `sensor.id`; both are written.
+    sensor: Sensor<'a>,
     pipeline: &'a str,
     stream: u32,
     frame: u64,
@@ -31,6 +37,11 @@ struct Message<'a> {
     event: EventPart<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     object: Option<ObjectPart<'a>>,
+}
+
+#[derive(Serialize)]
+struct Sensor<'a> {
+    id: &'a str,
 }
 
 #[derive(Serialize)]
@@ -71,11 +82,31 @@ struct Corners {
     bottomrighty: i64,
 }
 
+/// This run's id: 16 hex digits, drawn when the first event is written, from the clock,
+/// the process id and the system's randomness (std's hasher keys), so two runs (restarts,
+/// or processes on two machines) do not share one.
+pub fn run_id() -> &'static str {
+    static RUN: LazyLock<String> = LazyLock::new(|| {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let id = RandomState::new().hash_one((nanos, std::process::id()));
+        format!("{id:016x}")
+    });
+    &RUN
+}
+
+/// A message's id, `PIPELINE-STREAM-RUN-N` (docs/records.md): unique across the `events`
+/// stages of a run (they share the stream's numbering) and across runs (`RUN`).
+pub fn message_id(pipeline: &str, stream: u32, run: &str, seq: u64) -> String {
+    format!("{pipeline}-{stream}-{run}-{seq}")
+}
+
 /// The JSON lines (each ending in `\n`) of a frame's events.
 pub fn event_lines(origin: &Origin, events: &[Event]) -> String {
     let mut out = String::new();
     for e in events {
-        let id = format!("{}-{}-{}", origin.pipeline, origin.stream, e.seq);
+        let id = message_id(origin.pipeline, origin.stream, origin.run, e.seq);
         let object = e.object.as_ref().map(|o| ObjectPart {
             id: o.track_id.map(|t| t.to_string()),
             label: &o.label,
@@ -93,6 +124,7 @@ pub fn event_lines(origin: &Origin, events: &[Event]) -> String {
             mdsversion: "1.0",
             timestamp: iso8601(e.timestamp_ms),
             sensor_id: origin.source,
+            sensor: Sensor { id: origin.source },
             pipeline: origin.pipeline,
             stream: origin.stream,
             frame: origin.frame,
@@ -147,6 +179,15 @@ mod tests {
     use vpl_compiler::analytics::EventKind;
 
     #[test]
+    fn the_run_id_is_sixteen_hex_digits_and_the_same_all_run() {
+        let run = run_id();
+        assert_eq!(run.len(), 16);
+        assert!(run.chars().all(|c| c.is_ascii_hexdigit()), "{run}");
+        assert_eq!(run, run_id());
+        assert_eq!(message_id("zones", 1, run, 7), format!("zones-1-{run}-7"));
+    }
+
+    #[test]
     fn dates_are_utc_iso8601() {
         assert_eq!(iso8601(0), "1970-01-01T00:00:00.000Z");
         assert_eq!(iso8601(951_782_400_123), "2000-02-29T00:00:00.123Z");
@@ -179,13 +220,16 @@ mod tests {
             stream: 0,
             frame: 40,
             pts_ns: Some(4_000_000_000),
+            run: "0f1e2d3c4b5a6978",
         };
         assert_eq!(
             event_lines(&origin, &[event]),
             concat!(
-                r#"{"messageid":"zones-0-17","mdsversion":"1.0","@timestamp":"2026-11-30T19:30:04.000Z","#,
-                r#""sensorId":"vtest.avi","pipeline":"zones","stream":0,"frame":40,"pts_ns":4000000000,"#,
-                r#""event":{"id":"zones-0-17","type":"entry","zone":"door"},"#,
+                r#"{"messageid":"zones-0-0f1e2d3c4b5a6978-17","mdsversion":"1.0","#,
+                r#""@timestamp":"2026-11-30T19:30:04.000Z","sensorId":"vtest.avi","#,
+                r#""sensor":{"id":"vtest.avi"},"pipeline":"zones","stream":0,"frame":40,"#,
+                r#""pts_ns":4000000000,"event":{"id":"zones-0-0f1e2d3c4b5a6978-17","#,
+                r#""type":"entry","zone":"door"},"#,
                 r#""object":{"id":"3","label":"person","class_id":0,"confidence":0.8,"#,
                 r#""bbox":{"topleftx":412,"toplefty":140,"bottomrightx":442,"bottomrighty":220}}}"#,
                 "\n"

@@ -16,6 +16,17 @@ use serde::Serialize;
 pub use analyzer::Analyzer;
 pub use events::EventMaker;
 
+/// The counter that numbers the events of stream `stream` in this run, shared by every
+/// `events` stage on that stream, so two stages never give two events one number.
+pub fn stream_counter(stream: u32) -> std::sync::Arc<std::sync::atomic::AtomicU64> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, LazyLock, Mutex, atomic::AtomicU64};
+    static COUNTERS: LazyLock<Mutex<HashMap<u32, Arc<AtomicU64>>>> =
+        LazyLock::new(|| Mutex::new(HashMap::new()));
+    let mut counters = COUNTERS.lock().unwrap_or_else(|p| p.into_inner());
+    counters.entry(stream).or_default().clone()
+}
+
 /// A zone an object is in (`"zones"` on objects).
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct InZone {
@@ -86,7 +97,8 @@ pub struct EventObject {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event {
     pub kind: vpl_compiler::analytics::EventKind,
-    /// Counts the stream's events from 0: the message id's last part.
+    /// Counts the stream's events in the run from 0 (over all its `events` stages): the
+    /// message id's last part.
     pub seq: u64,
     /// The frame's time on the wall clock, in milliseconds since 1970.
     pub timestamp_ms: i64,

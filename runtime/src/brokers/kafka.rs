@@ -77,6 +77,39 @@ struct Context {
     delivered_once: AtomicBool,
     /// The outage was said (once an outage).
     outage_reported: AtomicBool,
+    /// The reasons for rejections already said (each once a sink).
+    said: Mutex<Vec<RDKafkaErrorCode>>,
+}
+
+/// librdkafka's default `message.max.bytes`: the largest message the producer sends.
+const MESSAGE_MAX_BYTES: usize = 1_000_000;
+
+impl Context {
+    /// A message refused for good (by librdkafka or by the brokers): counted as rejected,
+    /// and the reason said the first time it comes, so nothing is lost without a word.
+    fn reject(&self, seq: u64, code: RDKafkaErrorCode, bytes: usize) {
+        self.outbox.acknowledged(seq, true);
+        let mut said = lock(&self.said);
+        if said.contains(&code) {
+            return;
+        }
+        said.push(code);
+        let why = match code {
+            RDKafkaErrorCode::MessageSizeTooLarge | RDKafkaErrorCode::InvalidMessageSize => {
+                format!(
+                    "a record of {bytes} bytes is larger than a Kafka message may be \
+                     ({MESSAGE_MAX_BYTES} bytes, librdkafka's message.max.bytes, or less where \
+                     the topic's max.message.bytes says so)"
+                )
+            }
+            other => format!("a record was refused: {other}"),
+        };
+        (self.outbox.report)(&format!(
+            "{} topic {}: {why}; it is not sent and is counted as rejected (so are the next \
+             ones refused for this reason, without another warning)",
+            self.outbox.stats.url, self.outbox.topic
+        ));
+    }
 }
 
 impl ClientContext for Context {
@@ -113,8 +146,8 @@ impl ProducerContext for Context {
                 self.outage_reported.store(false, Ordering::Relaxed);
                 self.outbox.acknowledged(seq as u64, false);
             }
-            Err((KafkaError::MessageProduction(code), _)) if refused(*code) => {
-                self.outbox.acknowledged(seq as u64, true);
+            Err((KafkaError::MessageProduction(code), message)) if refused(*code) => {
+                self.reject(seq as u64, *code, message.payload_len());
             }
             Err(_) => lock(&self.again).push(seq as u64),
         }
@@ -143,6 +176,7 @@ pub(super) fn sender(outbox: Arc<Outbox>) {
         again: Mutex::new(Vec::new()),
         delivered_once: AtomicBool::new(false),
         outage_reported: AtomicBool::new(false),
+        said: Mutex::new(Vec::new()),
     };
     let producer: BaseProducer<Context> =
         match config(&outbox.stats.url, |name| std::env::var(name).ok()).and_then(|c| {
@@ -216,11 +250,14 @@ fn produce(producer: &BaseProducer<Context>, topic: &str, seq: u64, message: &st
                 record = r;
                 producer.poll(POLL);
             }
-            Err((_, _)) => {
-                // Not accepted at all (a topic name librdkafka refuses): produced again
-                // later would fail the same way.
+            Err((e, _)) => {
+                // Not accepted at all (a message over message.max.bytes, a topic name
+                // librdkafka refuses): produced again later would fail the same way.
                 producer.context().in_flight.fetch_sub(1, Ordering::Relaxed);
-                producer.context().outbox.acknowledged(seq, true);
+                let code = e
+                    .rdkafka_error_code()
+                    .unwrap_or(RDKafkaErrorCode::InvalidMessage);
+                producer.context().reject(seq, code, message.len());
                 return;
             }
         }
@@ -230,6 +267,47 @@ fn produce(producer: &BaseProducer<Context>, topic: &str, seq: u64, message: &st
 #[cfg(test)]
 mod tests {
     use super::config;
+    use std::io::Write;
+    use std::sync::atomic::Ordering;
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, Instant};
+
+    /// A record over librdkafka's message.max.bytes is refused before it leaves: it is
+    /// counted as rejected and said once, the records around it are unaffected (no broker
+    /// is needed: nothing reaches one).
+    #[test]
+    fn a_record_too_large_for_kafka_is_said_and_counted() {
+        let said = Arc::new(Mutex::new(Vec::<String>::new()));
+        let into = said.clone();
+        let report: crate::brokers::Reporter =
+            Box::new(move |text: &str| into.lock().expect("not poisoned").push(text.into()));
+        // A port nothing listens on: the brokers stay away.
+        let mut out =
+            crate::brokers::open("kafka://127.0.0.1:9", "big", 10, report).expect("a Kafka outbox");
+        let big = format!("{{\"data\": \"{}\"}}\n", "x".repeat(1_200_000));
+        out.write_all(big.as_bytes()).expect("queued");
+        out.write_all(big.as_bytes()).expect("queued");
+        let stats = crate::brokers::stats()
+            .into_iter()
+            .rev()
+            .find(|s| s.topic == "big")
+            .expect("the sink's statistics");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while stats.rejected.load(Ordering::Relaxed) < 2 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert_eq!(stats.rejected.load(Ordering::Relaxed), 2);
+        let said = said.lock().expect("not poisoned").clone();
+        let about: Vec<&String> = said
+            .iter()
+            .filter(|t| t.contains("1200012 bytes"))
+            .collect();
+        assert_eq!(about.len(), 1, "said once: {said:?}");
+        assert!(about[0].contains("message.max.bytes") && about[0].contains("rejected"));
+        // Nothing is left to wait for at the end.
+        assert_eq!(stats.buffered.load(Ordering::Relaxed), 0);
+        drop(out);
+    }
 
     fn with(url: &str, vars: &[(&str, &str)]) -> Vec<(String, String)> {
         let c = config(url, |name| {

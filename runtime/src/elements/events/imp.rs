@@ -133,7 +133,8 @@ impl BaseTransformImpl for VplEvents {
         );
         if let Ok(mut slot) = self.state.lock() {
             *slot = Some(State {
-                events: EventMaker::new(config),
+                events: EventMaker::new(config.clone())
+                    .numbered_by(crate::analytics::stream_counter(config.stream)),
                 last_pts: 0,
             });
         }

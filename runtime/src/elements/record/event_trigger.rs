@@ -20,6 +20,7 @@ impl EventTrigger {
             maker: EventMaker::new(EventsConfig {
                 on: vec![kind],
                 every_ns: 0,
+                stream: 0,
             }),
             kind,
             at: at.to_string(),
@@ -127,6 +128,7 @@ mod tests {
         let mut maker = EventMaker::new(EventsConfig {
             on: vec![kind],
             every_ns: 0,
+            stream: 0,
         });
         let mut out = Vec::new();
         for (step, mut data) in frames().into_iter().enumerate() {

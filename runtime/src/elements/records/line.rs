@@ -102,9 +102,10 @@ pub fn record_line(frame: &Frame, meta: Option<&ObjectsData>) -> String {
         let origin = crate::analytics::message::Origin {
             pipeline: frame.pipeline,
             source: frame.source,
-            stream: m.stream,
+            stream: frame.stream,
             frame: m.frame,
             pts_ns: frame.pts_ns,
+            run: crate::analytics::message::run_id(),
         };
         return crate::analytics::message::event_lines(&origin, events);
     }
@@ -114,7 +115,9 @@ pub fn record_line(frame: &Frame, meta: Option<&ObjectsData>) -> String {
     let size = frame.size.or(meta_size);
     let record = Record {
         pipeline: frame.pipeline,
-        stream: meta.map_or(frame.stream, |m| m.stream),
+        // The sink's own: the id of the stream it was built for (the metadata's may have
+        // been made by an element that does not know it).
+        stream: frame.stream,
         source: frame.source,
         frame: meta.map_or(frame.frame, |m| m.frame),
         pts_ns: frame.pts_ns,
