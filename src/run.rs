@@ -75,8 +75,7 @@ fn broker_stats() -> Vec<BrokerStat> {
             delivered: b.delivered.load(Ordering::Relaxed),
             dropped: b.dropped.load(Ordering::Relaxed),
             rejected: b.rejected.load(Ordering::Relaxed),
-            undelivered: b.undelivered.load(Ordering::Relaxed)
-                + b.buffered.load(Ordering::Relaxed),
+            undelivered: b.undelivered.load(Ordering::Relaxed) + b.buffered.load(Ordering::Relaxed),
             reconnects: b.reconnects.load(Ordering::Relaxed),
         })
         .collect()

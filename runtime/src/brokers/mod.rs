@@ -65,10 +65,6 @@ static STATS: LazyLock<Mutex<Vec<Arc<BrokerStats>>>> = LazyLock::new(|| Mutex::n
 /// them.
 static CLOSED: LazyLock<Mutex<Vec<Arc<Outbox>>>> = LazyLock::new(|| Mutex::new(Vec::new()));
 
-/// Set while [`finish`] waits: the pipeline's bus is no longer read then, so the sinks'
-/// warnings go to the standard error directly.
-static FINISHING: AtomicBool = AtomicBool::new(false);
-
 /// Every broker sink this process has opened, in the order they were opened.
 pub fn stats() -> Vec<Arc<BrokerStats>> {
     lock(&STATS).clone()
@@ -120,9 +116,10 @@ pub struct Outbox {
 
 impl Outbox {
     /// Says `text` to the user: a warning of the sink's element while the pipeline runs,
-    /// a line on the standard error while [`finish`] waits.
+    /// a line on the standard error once the sink has stopped (nobody reads the
+    /// pipeline's messages then).
     fn say(&self, text: &str) {
-        if FINISHING.load(Ordering::Relaxed) {
+        if self.closed() {
             eprintln!("vplc: warning: {text}");
         } else {
             (self.report)(text);
@@ -276,7 +273,6 @@ pub fn finish(timeout: Duration, stop: &dyn Fn() -> bool, waiting: &mut dyn FnMu
     for o in &outboxes {
         o.close();
     }
-    FINISHING.store(true, Ordering::Relaxed);
     let deadline = Instant::now() + timeout;
     let mut told = false;
     let mut cut = false;
@@ -370,8 +366,15 @@ fn sender(outbox: Arc<Outbox>) {
                 // Accepted, then nothing acknowledged: a broker that closes the connection
                 // (a topic it forbids, a proxy with no server behind it), answers garbage
                 // or is busy. Said once, and tried again after a pause, not in a loop.
-                let e = if e.kind() == io::ErrorKind::UnexpectedEof {
-                    "it closed the connection before acknowledging anything".to_string()
+                let closed = matches!(
+                    e.kind(),
+                    io::ErrorKind::UnexpectedEof
+                        | io::ErrorKind::ConnectionReset
+                        | io::ErrorKind::ConnectionAborted
+                        | io::ErrorKind::BrokenPipe
+                );
+                let e = if closed {
+                    "it closed it before acknowledging anything".to_string()
                 } else {
                     e.to_string()
                 };
@@ -558,4 +561,235 @@ pub fn open(url: &str, topic: &str, capacity: usize, report: Reporter) -> io::Re
         outbox,
         partial: Vec::new(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    //! Broker sinks against fake brokers: a thread that accepts connections and answers
+    //! each Redis command as its test says.
+
+    use super::*;
+    use std::io::{BufRead, BufReader, Read};
+    use std::net::{TcpListener, TcpStream};
+    use std::sync::atomic::AtomicUsize;
+
+    /// What the fake broker answers: given the connection's number (from 0), the reply to
+    /// each command, or `None` to close the connection.
+    type Answer = fn(usize) -> Option<Vec<u8>>;
+
+    /// A fake Redis server on a free port; returns its URL and the connections accepted.
+    fn fake_redis(answer: Answer) -> (String, Arc<AtomicUsize>) {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
+        let url = format!("redis://{}", listener.local_addr().expect("bound"));
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let count = accepted.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().map_while(Result::ok) {
+                let n = count.fetch_add(1, Ordering::SeqCst);
+                std::thread::spawn(move || serve_commands(stream, n, answer));
+            }
+        });
+        (url, accepted)
+    }
+
+    fn serve_commands(mut stream: TcpStream, n: usize, answer: Answer) {
+        let mut reader = BufReader::new(stream.try_clone().expect("a clone"));
+        let mut line = String::new();
+        loop {
+            line.clear();
+            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                return;
+            }
+            let Some(args) = line.trim().strip_prefix('*') else {
+                continue;
+            };
+            for _ in 0..args.parse::<usize>().unwrap_or(0) {
+                line.clear();
+                let _ = reader.read_line(&mut line);
+                let len: usize = line.trim()[1..].parse().unwrap_or(0);
+                let mut arg = vec![0; len + 2];
+                let _ = reader.read_exact(&mut arg);
+            }
+            match answer(n) {
+                Some(reply) => {
+                    if stream.write_all(&reply).is_err() {
+                        return;
+                    }
+                }
+                None => return,
+            }
+        }
+    }
+
+    const STORED: &[u8] = b"$15\r\n1700000000000-0\r\n";
+
+    /// A sink of `count` messages to `url`: its stats and what it said.
+    fn send(url: &str, count: usize) -> (Arc<BrokerStats>, Arc<Mutex<Vec<String>>>, BrokerOut) {
+        let said = Arc::new(Mutex::new(Vec::new()));
+        let to = said.clone();
+        let mut out = open(
+            url,
+            "events",
+            100,
+            Box::new(move |t: &str| lock(&to).push(t.to_string())),
+        )
+        .expect("a broker address");
+        for i in 0..count {
+            writeln!(out, "{{\"frame\": {i}}}").expect("queued");
+        }
+        let stats = out.outbox.stats.clone();
+        (stats, said, out)
+    }
+
+    /// Waits (up to 20 s) until `done`.
+    fn wait_until(done: impl Fn() -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !done() {
+            assert!(Instant::now() < deadline, "not done after 20 s");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// The sink recovers from a first connection that answers `bad`: it reconnects, says
+    /// so once, and delivers everything.
+    fn recovers_from(bad: Answer, what: &str) {
+        let (url, accepted) = fake_redis(bad);
+        let (stats, said, _out) = send(&url, 5);
+        wait_until(|| stats.delivered.load(Ordering::Relaxed) == 5);
+        assert_eq!(stats.rejected.load(Ordering::Relaxed), 0);
+        assert!(stats.reconnects.load(Ordering::Relaxed) >= 1);
+        assert!(accepted.load(Ordering::SeqCst) >= 2);
+        let said = lock(&said).clone();
+        assert_eq!(said.len(), 1, "{said:?}");
+        assert!(said[0].contains(what), "{said:?}");
+    }
+
+    #[test]
+    fn garbage_from_redis_is_a_reconnection_and_a_warning_not_a_panic() {
+        recovers_from(
+            |n| {
+                Some(if n == 0 {
+                    b"\xc3\xa9t\xc3\xa9\r\n".to_vec()
+                } else {
+                    STORED.to_vec()
+                })
+            },
+            "is not a Redis reply (\"été\")",
+        );
+    }
+
+    #[test]
+    fn a_reply_nested_40000_deep_does_not_overflow_the_stack() {
+        recovers_from(
+            |n| {
+                Some(if n == 0 {
+                    let mut deep = b"*1\r\n".repeat(40_000);
+                    deep.extend_from_slice(b":1\r\n");
+                    deep
+                } else {
+                    STORED.to_vec()
+                })
+            },
+            "arrays nested over 8 deep",
+        );
+    }
+
+    #[test]
+    fn passing_redis_errors_are_retried_until_delivered() {
+        recovers_from(
+            |n| {
+                Some(if n == 0 {
+                    b"-OOM command not allowed when used memory > 'maxmemory'.\r\n".to_vec()
+                } else {
+                    STORED.to_vec()
+                })
+            },
+            "OOM command not allowed",
+        );
+        recovers_from(
+            |n| {
+                Some(if n == 0 {
+                    b"-LOADING Redis is loading the dataset in memory\r\n".to_vec()
+                } else {
+                    STORED.to_vec()
+                })
+            },
+            "LOADING",
+        );
+    }
+
+    /// Every message refused for good: counted as rejected, and the reply said once.
+    fn refused_for_good(reply: Answer, said_once: &[&str]) {
+        let (url, _) = fake_redis(reply);
+        let (stats, said, _out) = send(&url, 5);
+        wait_until(|| stats.rejected.load(Ordering::Relaxed) == 5);
+        assert_eq!(stats.delivered.load(Ordering::Relaxed), 0);
+        let said = lock(&said).clone();
+        assert_eq!(said.len(), 1, "{said:?}");
+        for part in said_once {
+            assert!(said[0].contains(part), "{part}: {said:?}");
+        }
+    }
+
+    #[test]
+    fn lasting_redis_errors_are_said_once_with_their_text() {
+        refused_for_good(
+            |_| Some(b"-NOAUTH Authentication required.\r\n".to_vec()),
+            &["`NOAUTH Authentication required.`", "counted as rejected"],
+        );
+    }
+
+    #[test]
+    fn a_cluster_redirect_is_named() {
+        refused_for_good(
+            |_| Some(b"-MOVED 3999 127.0.0.1:6381\r\n".to_vec()),
+            &[
+                "`MOVED 3999 127.0.0.1:6381`",
+                "does not follow cluster redirects",
+                "redis://127.0.0.1:6381",
+            ],
+        );
+    }
+
+    #[test]
+    fn a_broker_that_accepts_then_closes_is_not_reconnected_in_a_loop() {
+        // Redis: closed at the first command; MQTT: CONNACK, then closed at the PUBLISH
+        // (what mosquitto does for a topic it forbids).
+        let (redis_url, redis_accepted) = fake_redis(|_| None);
+        let mqtt = TcpListener::bind("127.0.0.1:0").expect("a free port");
+        let mqtt_url = format!("mqtt://{}", mqtt.local_addr().expect("bound"));
+        let mqtt_accepted = Arc::new(AtomicUsize::new(0));
+        let count = mqtt_accepted.clone();
+        std::thread::spawn(move || {
+            for mut stream in mqtt.incoming().map_while(Result::ok) {
+                count.fetch_add(1, Ordering::SeqCst);
+                let mut connect = [0u8; 2];
+                let _ = stream.read_exact(&mut connect);
+                let mut rest = vec![0u8; connect[1] as usize];
+                let _ = stream.read_exact(&mut rest);
+                let _ = stream.write_all(&[0x20, 2, 0, 0]);
+                let _ = stream.read(&mut [0u8; 64]);
+            }
+        });
+        let (redis_stats, redis_said, _r) = send(&redis_url, 5);
+        let (mqtt_stats, mqtt_said, _m) = send(&mqtt_url, 5);
+        std::thread::sleep(Duration::from_secs(2));
+        // About one connection a second, not thousands.
+        for (accepted, stats, said) in [
+            (&redis_accepted, &redis_stats, &redis_said),
+            (&mqtt_accepted, &mqtt_stats, &mqtt_said),
+        ] {
+            let n = accepted.load(Ordering::SeqCst);
+            assert!((1..=5).contains(&n), "{} connections in 2 s", n);
+            assert_eq!(stats.delivered.load(Ordering::Relaxed), 0);
+            let said = lock(said).clone();
+            assert_eq!(said.len(), 1, "{said:?}");
+            assert!(
+                said[0].contains(
+                    "accepted the connection but closed it before acknowledging anything"
+                ),
+                "{said:?}"
+            );
+        }
+    }
 }
