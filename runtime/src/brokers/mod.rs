@@ -157,15 +157,11 @@ impl Outbox {
 
     fn push(&self, message: &str) {
         let mut q = lock(&self.queue);
+        let mut full = false;
         if q.items.len() >= self.capacity {
             q.items.pop_front();
             self.stats.dropped.fetch_add(1, Ordering::Relaxed);
-            if !self.drop_reported.swap(true, Ordering::Relaxed) {
-                self.say(&format!(
-                    "the buffer of {} messages for {} ({}) is full: dropping the oldest (counted in the statistics)",
-                    self.capacity, self.stats.url, self.topic
-                ));
-            }
+            full = !self.drop_reported.swap(true, Ordering::Relaxed);
         }
         let seq = q.next_seq;
         q.next_seq += 1;
@@ -175,6 +171,13 @@ impl Outbox {
             .store(q.items.len() as u64, Ordering::Relaxed);
         drop(q);
         self.more.notify_one();
+        // Said with the queue unlocked: `say` looks at it.
+        if full {
+            self.say(&format!(
+                "the buffer of {} messages for {} ({}) is full: dropping the oldest (counted in the statistics)",
+                self.capacity, self.stats.url, self.topic
+            ));
+        }
     }
 
     fn acknowledged(&self, seq: u64, rejected: bool) {
@@ -729,6 +732,24 @@ mod tests {
         for part in said_once {
             assert!(said[0].contains(part), "{part}: {said:?}");
         }
+    }
+
+    #[test]
+    fn a_full_buffer_is_said_once_and_nothing_waits() {
+        // Nothing listens: the buffer of 100 fills, the oldest are dropped, said once.
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let (stats, said, _out) = send(&format!("redis://127.0.0.1:{port}"), 150);
+        assert_eq!(stats.dropped.load(Ordering::Relaxed), 50);
+        wait_until(|| lock(&said).len() == 2);
+        let said = lock(&said).clone();
+        assert_eq!(
+            said.iter().filter(|s| s.contains("is full")).count(),
+            1,
+            "{said:?}"
+        );
     }
 
     #[test]
