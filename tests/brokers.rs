@@ -384,7 +384,8 @@ fn tls_and_credentials_come_from_the_environment() {
         ),
     )
     .expect("program written");
-    let run = |password: &str| {
+    // The run's exit status must be `status` (4: a sink delivered nothing).
+    let run = |password: &str, status: i32| {
         let stats_file = dir.join(format!("stats-{password}.json"));
         let out = Command::new(env!("CARGO_BIN_EXE_vplc"))
             .args(["run", "--quiet", "--stats"])
@@ -398,14 +399,15 @@ fn tls_and_credentials_come_from_the_environment() {
             .env("VPL_REDIS_CA_FILE", &ca)
             .output()
             .expect("vplc runs");
-        assert!(
-            out.status.success(),
+        assert_eq!(
+            out.status.code(),
+            Some(status),
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
         common::stats(&stats_file)
     };
-    let stats = run("s3cret");
+    let stats = run("s3cret", 0);
     for protocol in ["mqtt", "redis"] {
         let b = broker_stats(&stats, protocol);
         assert_eq!(b["delivered"], 25, "{b}");
@@ -425,8 +427,8 @@ fn tls_and_credentials_come_from_the_environment() {
         .expect("redis-cli runs");
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "25");
     // A wrong password: nothing is delivered, and the run says so in its figures (after
-    // waiting its 10 s for the broker).
-    let stats = run("wrong");
+    // waiting its 10 s for the broker), and exits 4.
+    let stats = run("wrong", 4);
     for protocol in ["mqtt", "redis"] {
         let b = broker_stats(&stats, protocol);
         assert_eq!(b["delivered"], 0, "{b}");
