@@ -21,7 +21,9 @@ pub enum Command {
     Check(CheckArgs),
     /// Lower a pipeline and print its optimised plan, a gst-launch description, or a graph.
     Build(BuildArgs),
-    /// Compile a pipeline and run it.
+    /// Compile a pipeline and run it. Exit status: 0 finished; 1 compile errors; 2 could
+    /// not start; 3 run-time error; 4 finished, but a broker sink delivered none of its
+    /// messages; 130 interrupted (outputs finished); 128 + N a second signal N.
     Run(RunArgs),
     /// Rewrite .vpl files in the canonical layout.
     Fmt(FmtArgs),

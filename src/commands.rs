@@ -38,7 +38,18 @@ pub fn stderr_stream() -> StandardStream {
 }
 
 fn read(path: &Path) -> Result<String, String> {
-    std::fs::read_to_string(path).map_err(|e| format!("vplc: cannot read {}: {e}", path.display()))
+    let cannot = |why: String| format!("vplc: cannot read {}: {why}", path.display());
+    // A FIFO with no writer would block the read for ever, a device never end it.
+    if let Ok(meta) = std::fs::metadata(path)
+        && !meta.is_file()
+        && !meta.is_dir()
+    {
+        return Err(cannot(
+            "it is not a regular file (a FIFO, socket or device): vpl reads programs only from files"
+                .into(),
+        ));
+    }
+    std::fs::read_to_string(path).map_err(|e| cannot(e.to_string()))
 }
 
 /// The result of checking several files: their sources and all their diagnostics.

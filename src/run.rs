@@ -2,9 +2,13 @@
 //! finish cleanly (Ctrl-C sends end-of-stream so files are finalised). Run-time errors are
 //! printed as diagnostics at the `.vpl` span of the stage that made the failing element.
 
-use std::io::{IsTerminal, Write};
+use std::fs::{File, OpenOptions};
+use std::io::{IsTerminal, Seek, SeekFrom, Write};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
@@ -14,11 +18,14 @@ use vpl_compiler::{Code, Diagnostic, FileId, SourceMap};
 use vpl_runtime::pipeline::{Ending, RunError, Running};
 
 use crate::cli::{Backend, LogLevel, RunArgs};
-use crate::commands::{CANNOT_RUN, FAILED, OK, compile_one};
+use crate::commands::{CANNOT_RUN, OK, compile_one};
 use crate::signals::Interrupt;
 
 /// Exit statuses of `vplc run` (spec section 8).
 pub const RUNTIME_ERROR: u8 = 3;
+/// The run finished, but a broker sink delivered none of its messages (vpl's addition to
+/// spec section 8's statuses).
+pub const UNDELIVERED: u8 = 4;
 pub const INTERRUPTED: u8 = 130;
 
 #[derive(Serialize)]
@@ -54,6 +61,8 @@ struct BrokerStat {
     reconnects: u64,
 }
 
+/// Each broker sink's figures; before the end (a second signal), what is still buffered
+/// counts as undelivered.
 fn broker_stats() -> Vec<BrokerStat> {
     vpl_runtime::brokers::stats()
         .iter()
@@ -65,10 +74,177 @@ fn broker_stats() -> Vec<BrokerStat> {
             delivered: b.delivered.load(Ordering::Relaxed),
             dropped: b.dropped.load(Ordering::Relaxed),
             rejected: b.rejected.load(Ordering::Relaxed),
-            undelivered: b.undelivered.load(Ordering::Relaxed),
+            undelivered: b.undelivered.load(Ordering::Relaxed) + b.buffered.load(Ordering::Relaxed),
             reconnects: b.reconnects.load(Ordering::Relaxed),
         })
         .collect()
+}
+
+impl BrokerStat {
+    /// Messages that did not reach the broker, for whatever reason.
+    fn lost(&self) -> u64 {
+        self.dropped + self.rejected + self.undelivered
+    }
+}
+
+/// Messages a broker never acknowledged are output lost: said even with --quiet.
+fn say_undelivered(brokers: &[BrokerStat]) {
+    for b in brokers {
+        if b.undelivered > 0 || b.dropped > 0 || b.rejected > 0 {
+            crate::log::warn(format!(
+                "vplc: warning: {} {} ({}): {} messages not delivered (still buffered when the \
+                 run ended and the broker stayed away), {} dropped when the buffer was full, \
+                 {} refused by the broker; {} delivered",
+                b.protocol, b.url, b.topic, b.undelivered, b.dropped, b.rejected, b.delivered
+            ));
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The run's figures, for the statistics.
+#[derive(Clone, Default)]
+struct Figures {
+    wall: Duration,
+    frames: Vec<u64>,
+    objects: u64,
+    inferred: u64,
+    dropped: u64,
+}
+
+impl Figures {
+    fn fps(&self) -> Vec<f64> {
+        self.frames
+            .iter()
+            .map(|n| *n as f64 / self.wall.as_secs_f64().max(1e-9))
+            .collect()
+    }
+}
+
+fn stats_text(pipeline: &str, f: &Figures, brokers: Vec<BrokerStat>, exit: &str) -> String {
+    let stats = Stats {
+        pipeline,
+        wall_s: (f.wall.as_secs_f64() * 1000.0).round() / 1000.0,
+        frames: f.frames.clone(),
+        fps: f.fps().iter().map(|x| (x * 10.0).round() / 10.0).collect(),
+        objects: f.objects,
+        inferred: f.inferred,
+        dropped: f.dropped,
+        brokers,
+        exit,
+    };
+    serde_json::to_string(&stats).unwrap_or_default() + "\n"
+}
+
+/// The `--stats` file, opened (not emptied) when the run starts.
+struct StatsOut {
+    path: PathBuf,
+    file: File,
+}
+
+impl StatsOut {
+    /// Opens `path` for the statistics of a run of `program`: refused where it is the
+    /// program, a file the run reads or an output (the same file by device and inode, or
+    /// the same path), or cannot be written (a device that refuses writes, `/dev/full`, is
+    /// found by writing nothing to it; a FIFO nobody reads is refused rather than waited
+    /// for).
+    fn open(
+        path: &Path,
+        program: &Path,
+        plan: &Plan,
+        c: &vpl_compiler::Compilation,
+    ) -> Result<StatsOut, String> {
+        let dir = program.parent().unwrap_or(Path::new(""));
+        let mut taken: Vec<(PathBuf, &str)> = vec![(program.to_path_buf(), "the program")];
+        for e in &plan.elements {
+            for (name, value) in &e.props {
+                if let (Prop::Str(v), "location" | "path" | "model") = (value, name.as_str())
+                    && !v.contains("://")
+                {
+                    taken.push((PathBuf::from(v), "a file the program reads or writes"));
+                }
+            }
+        }
+        for m in &c.program.models {
+            for key in ["path", "labels"] {
+                if let Some(v) = m.call.string(key) {
+                    taken.push((dir.join(v), "a file the program reads"));
+                }
+            }
+        }
+        let here = identity(path);
+        let absolute = absolute(path);
+        for (other, what) in &taken {
+            let same = match (&here, identity(other)) {
+                (Some(a), Some(b)) => *a == b,
+                _ => absolute.is_some() && absolute == crate::run::absolute(other),
+            };
+            if same {
+                return Err(format!(
+                    "it is {what} ({}): nothing was written",
+                    other.display()
+                ));
+            }
+        }
+        let file = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .custom_flags(libc_o_nonblock())
+            .open(path)
+            .map_err(|e| match e.raw_os_error() {
+                Some(6) => "it is a FIFO that nobody reads".to_string(),
+                _ => e.to_string(),
+            })?;
+        let mut out = StatsOut {
+            path: path.to_path_buf(),
+            file,
+        };
+        if !out.regular() {
+            // Nothing written, but a device that refuses every write says so.
+            let _ = out.file.write(&[]).map_err(|e| e.to_string())?;
+        }
+        Ok(out)
+    }
+
+    fn regular(&self) -> bool {
+        self.file.metadata().is_ok_and(|m| m.is_file())
+    }
+
+    /// Replaces the file's content by `text`.
+    fn write(&mut self, text: &str) -> std::io::Result<()> {
+        if self.regular() {
+            self.file.set_len(0)?;
+            self.file.seek(SeekFrom::Start(0))?;
+            self.file.write_all(text.as_bytes())?;
+            self.file.sync_all()
+        } else {
+            self.file.write_all(text.as_bytes())?;
+            self.file.flush()
+        }
+    }
+}
+
+/// `O_NONBLOCK`: opening a FIFO for writing does not wait for a reader.
+fn libc_o_nonblock() -> i32 {
+    0o4000
+}
+
+/// A file's device and inode, where it exists.
+fn identity(path: &Path) -> Option<(u64, u64)> {
+    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+}
+
+/// `path` made absolute, its directory resolved (the file itself may not exist yet).
+fn absolute(path: &Path) -> Option<PathBuf> {
+    let name = path.file_name()?;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    Some(std::fs::canonicalize(dir).ok()?.join(name))
 }
 
 /// The run-time error as a diagnostic at the span of the stage that made the element.
@@ -313,21 +489,6 @@ pub fn run(args: &RunArgs) -> u8 {
         Ok(ok) => ok,
         Err(status) => return status,
     };
-    // The statistics file is opened before anything runs: a path that cannot be written
-    // is said now, not after a long run.
-    let mut stats_file = match &args.stats {
-        Some(path) => match std::fs::File::create(path) {
-            Ok(f) => Some(f),
-            Err(e) => {
-                crate::log::error(format!(
-                    "vplc: cannot write the statistics to {}: {e}",
-                    path.display()
-                ));
-                return CANNOT_RUN;
-            }
-        },
-        None => None,
-    };
     // Likewise the metrics address: a port in use is said before anything runs.
     let metrics_text = match args.metrics {
         Some(addr) => match crate::metrics::serve(addr) {
@@ -354,6 +515,23 @@ pub fn run(args: &RunArgs) -> u8 {
         }
     };
     let mut plan = lowered.plan;
+    // The statistics file is opened before anything runs, and not emptied until the
+    // statistics are written: a path that cannot be written, or that names a file the
+    // program reads or writes, is said now, not after a long run.
+    let stats_file = match &args.stats {
+        Some(path) => match StatsOut::open(path, &args.file, &plan, &c) {
+            Ok(out) => Some(out),
+            Err(e) => {
+                crate::log::error(format!(
+                    "vplc: cannot write the statistics to {}: {e}",
+                    path.display()
+                ));
+                return CANNOT_RUN;
+            }
+        },
+        None => None,
+    };
+    let stats_file = Arc::new(Mutex::new(stats_file));
     if !args.quiet {
         if let Some(note) = &chosen.note {
             crate::log::info(note);
@@ -413,6 +591,25 @@ pub fn run(args: &RunArgs) -> u8 {
         *names = output_names(&graph);
     }
     let interrupted = interrupt.requested.clone();
+    // What a second signal writes before the process ends: the figures so far.
+    let snapshot = Arc::new(Mutex::new(Figures::default()));
+    {
+        let (snapshot, stats_file) = (snapshot.clone(), stats_file.clone());
+        let pipeline = plan.pipeline.clone();
+        interrupt.set_last_words(move || {
+            let brokers = broker_stats();
+            say_undelivered(&brokers);
+            if let Some(out) = lock(&stats_file).as_mut() {
+                let text = stats_text(&pipeline, &lock(&snapshot), brokers, "interrupted");
+                if let Err(e) = out.write(&text) {
+                    crate::log::error(format!(
+                        "vplc: cannot write the statistics to {}: {e}",
+                        out.path.display()
+                    ));
+                }
+            }
+        });
+    }
 
     let bar = (!args.quiet
         && std::io::stderr().is_terminal()
@@ -457,6 +654,15 @@ pub fn run(args: &RunArgs) -> u8 {
         }
         if let Some(m) = metrics.as_mut() {
             m.update(&running, &counters, &found);
+        }
+        if args.stats.is_some() {
+            *lock(&snapshot) = Figures {
+                wall: elapsed,
+                frames: counters.iter().map(|n| running.frames_of(n)).collect(),
+                objects: found.objects.load(Ordering::Relaxed),
+                inferred: found.inferred.load(Ordering::Relaxed),
+                dropped: running.dropped_frames(),
+            };
         }
         let due = next_progress.is_some_and(|t| elapsed >= t);
         if bar.is_none() && !due {
@@ -508,15 +714,20 @@ pub fn run(args: &RunArgs) -> u8 {
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
-    let wall = running.wall();
-    let frames: Vec<u64> = counters
-        .iter()
-        .map(|name| {
-            let n = running.frames_of(name);
-            args.max_frames.map_or(n, |m| n.min(m))
-        })
-        .collect();
-    let (exit, status) = match &result {
+    let figures = Figures {
+        wall: running.wall(),
+        frames: counters
+            .iter()
+            .map(|name| {
+                let n = running.frames_of(name);
+                args.max_frames.map_or(n, |m| n.min(m))
+            })
+            .collect(),
+        objects: found.objects.load(Ordering::Relaxed),
+        inferred: found.inferred.load(Ordering::Relaxed),
+        dropped: running.dropped_frames(),
+    };
+    let (mut exit, mut status) = match &result {
         Ok(Ending::Eos) => ("eos", OK),
         Ok(Ending::MaxFrames) => ("max-frames", OK),
         Ok(Ending::Interrupted) => ("interrupted", INTERRUPTED),
@@ -525,17 +736,14 @@ pub fn run(args: &RunArgs) -> u8 {
     if let Err(e) = &result {
         report(&sources, c.file, e);
     }
-    let fps: Vec<f64> = frames
-        .iter()
-        .map(|n| *n as f64 / wall.as_secs_f64().max(1e-9))
-        .collect();
     if !args.quiet {
-        let per_stream: Vec<String> = frames
+        let per_stream: Vec<String> = figures
+            .frames
             .iter()
-            .zip(&fps)
+            .zip(figures.fps())
             .map(|(n, f)| format!("{n} frames at {f:.1} fps"))
             .collect();
-        let dropped = match running.dropped_frames() {
+        let dropped = match figures.dropped {
             0 => String::new(),
             n => format!("; {n} frames of live streams dropped (the pipeline fell behind)"),
         };
@@ -544,53 +752,65 @@ pub fn run(args: &RunArgs) -> u8 {
             &format!(
                 "vplc: pipeline {} finished ({exit}) in {:.1} s: {}; {} objects{dropped}",
                 plan.pipeline,
-                wall.as_secs_f64(),
+                figures.wall.as_secs_f64(),
                 per_stream.join(", "),
-                found.objects.load(Ordering::Relaxed)
+                figures.objects
             ),
             fields(serde_json::json!({
                 "pipeline": plan.pipeline,
                 "exit": exit,
-                "wall_s": wall.as_secs_f64(),
-                "frames": frames,
-                "objects": found.objects.load(Ordering::Relaxed),
+                "wall_s": figures.wall.as_secs_f64(),
+                "frames": figures.frames,
+                "objects": figures.objects,
             })),
         );
     }
-    // Messages a broker never acknowledged are output lost: said even with --quiet.
-    for b in broker_stats() {
-        if b.undelivered > 0 || b.dropped > 0 {
-            crate::log::warn(format!(
-                "vplc: warning: {} {} ({}): {} messages not delivered (still buffered when the \
-                 run ended and the broker stayed away), {} dropped when the buffer was full; \
-                 {} delivered",
-                b.protocol, b.url, b.topic, b.undelivered, b.dropped, b.delivered
+    // Every output is finished: what is left is the brokers' acknowledgements, waited for
+    // all sinks at once; a signal now only ends that wait.
+    interrupt.outputs_finished();
+    let signals = interrupt.received();
+    let quiet = args.quiet;
+    let cut = vpl_runtime::brokers::finish(
+        vpl_runtime::brokers::DRAIN_TIMEOUT,
+        &|| interrupt.received() > signals,
+        &mut |n| {
+            if !quiet {
+                crate::log::info(format!(
+                    "vplc: waiting up to {} s for the brokers to acknowledge {n} messages (Ctrl-C stops waiting)",
+                    vpl_runtime::brokers::DRAIN_TIMEOUT.as_secs()
+                ));
+            }
+        },
+    );
+    if cut && status == OK {
+        (exit, status) = ("interrupted", INTERRUPTED);
+    }
+    let brokers = broker_stats();
+    say_undelivered(&brokers);
+    if status == OK {
+        for b in brokers.iter().filter(|b| b.delivered == 0 && b.lost() > 0) {
+            crate::log::error(format!(
+                "vplc: {} {} ({}) delivered none of its {} messages: exit status {UNDELIVERED}",
+                b.protocol,
+                b.url,
+                b.topic,
+                b.lost()
             ));
+            status = UNDELIVERED;
         }
     }
     if let Some(path) = &args.stats {
-        let stats = Stats {
-            pipeline: &plan.pipeline,
-            wall_s: (wall.as_secs_f64() * 1000.0).round() / 1000.0,
-            frames,
-            fps: fps.iter().map(|f| (f * 10.0).round() / 10.0).collect(),
-            objects: found.objects.load(Ordering::Relaxed),
-            inferred: found.inferred.load(Ordering::Relaxed),
-            dropped: running.dropped_frames(),
-            brokers: broker_stats(),
-            exit,
-        };
-        let text = serde_json::to_string(&stats).unwrap_or_default() + "\n";
-        let written = match stats_file.as_mut() {
-            Some(f) => f.write_all(text.as_bytes()).and_then(|()| f.sync_all()),
-            None => std::fs::write(path, text),
+        let text = stats_text(&plan.pipeline, &figures, brokers, exit);
+        let written = match lock(&stats_file).as_mut() {
+            Some(out) => out.write(&text),
+            None => Ok(()),
         };
         if let Err(e) = written {
             crate::log::error(format!(
                 "vplc: cannot write the statistics to {}: {e}",
                 path.display()
             ));
-            return status.max(FAILED);
+            return status.max(CANNOT_RUN);
         }
     }
     status

@@ -1,9 +1,11 @@
 //! Signals during `vplc run`: the first SIGINT, SIGTERM or SIGHUP asks the run to end as
 //! Ctrl-C does (end-of-stream, every output finished, exit 130); a second one while the
 //! outputs are being finished stops at once, with the conventional status of that signal
-//! (128 + its number) and a line naming the outputs left unfinished.
+//! (128 + its number) and a line naming the outputs left unfinished, after the statistics
+//! are written (`last_words`). Once the outputs are finished, while the run waits for
+//! brokers to acknowledge what they were sent, any signal only ends that wait.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
@@ -16,6 +18,15 @@ pub struct Interrupt {
     pub requested: Arc<AtomicBool>,
     /// The outputs being written, named in the message of a second signal.
     pub outputs: Arc<Mutex<Vec<String>>>,
+    /// Signals received so far.
+    received: Arc<AtomicUsize>,
+    /// Set once every output is finished: a signal then ends the wait for the brokers,
+    /// never the process.
+    finished: Arc<AtomicBool>,
+    /// Said and written before a second signal ends the process (the statistics, what the
+    /// brokers were still to get).
+    #[allow(clippy::type_complexity)]
+    last_words: Arc<Mutex<Option<Box<dyn Fn() + Send>>>>,
 }
 
 impl Interrupt {
@@ -29,7 +40,10 @@ impl Interrupt {
                 .name("vplc-signals".into())
                 .spawn(move || {
                     for signal in signals.forever() {
-                        if shared.requested.swap(true, Ordering::SeqCst) {
+                        shared.received.fetch_add(1, Ordering::SeqCst);
+                        if shared.requested.swap(true, Ordering::SeqCst)
+                            && !shared.finished.load(Ordering::SeqCst)
+                        {
                             shared.stop_now(signal);
                         }
                     }
@@ -48,6 +62,11 @@ impl Interrupt {
             SIGHUP => "hung up (SIGHUP)",
             _ => "signalled",
         };
+        if let Ok(last) = self.last_words.lock()
+            && let Some(last) = last.as_ref()
+        {
+            last();
+        }
         if outputs.is_empty() {
             eprintln!("vplc: {name} again: stopped at once");
         } else {
@@ -61,5 +80,22 @@ impl Interrupt {
 
     pub fn requested(&self) -> bool {
         self.requested.load(Ordering::SeqCst)
+    }
+
+    /// The number of signals received so far.
+    pub fn received(&self) -> usize {
+        self.received.load(Ordering::SeqCst)
+    }
+
+    /// Every output is finished: from now on a signal does not end the process.
+    pub fn outputs_finished(&self) {
+        self.finished.store(true, Ordering::SeqCst);
+    }
+
+    /// What a second signal does before the process ends.
+    pub fn set_last_words(&self, last: impl Fn() + Send + 'static) {
+        if let Ok(mut slot) = self.last_words.lock() {
+            *slot = Some(Box::new(last));
+        }
     }
 }

@@ -241,10 +241,80 @@ fn messages_a_broker_never_got_are_said_at_the_end() {
         .output()
         .expect("vplc runs");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
+    // Every message lost: a status of its own (4), not success.
+    assert_eq!(out.status.code(), Some(4), "{stderr}");
     let line =
         format!("vplc: warning: mqtt mqtt://127.0.0.1:{port} (away): 3 messages not delivered");
     assert!(stderr.contains(&line), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "mqtt mqtt://127.0.0.1:{port} (away) delivered none of its 3 messages: exit status 4"
+        )),
+        "{stderr}"
+    );
+}
+
+/// Two sinks whose brokers are away: the end-of-run wait is one for both, a Ctrl-C during
+/// it ends it at once, and the statistics still say what each sink kept undelivered.
+#[test]
+fn a_signal_ends_the_wait_for_brokers_and_the_statistics_say_what_stayed() {
+    let dir = temp_dir("brokers-wait");
+    let (mqtt_port, redis_port) = (free_port(), free_port());
+    let program = dir.join("p.vpl");
+    std::fs::write(
+        &program,
+        format!(
+            "pipeline p {{\n    let s = test(frames: 3, resolution: 64x48);\n    \
+             s | json | mqtt(\"mqtt://127.0.0.1:{mqtt_port}\", \"away\");\n    \
+             s | json | redis(\"redis://127.0.0.1:{redis_port}\", \"away\");\n}}\n"
+        ),
+    )
+    .expect("program written");
+    let stats_file = dir.join("stats.json");
+    let mut run = Command::new(env!("CARGO_BIN_EXE_vplc"))
+        .args(["run", "--stats"])
+        .arg(&stats_file)
+        .arg(&program)
+        .env("VPL_CACHE_DIR", "off")
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("vplc runs");
+    let mut stderr = String::new();
+    let mut lines = BufReader::new(run.stderr.take().expect("piped")).lines();
+    for line in lines.by_ref().map_while(Result::ok) {
+        stderr.push_str(&line);
+        stderr.push('\n');
+        if line.contains("waiting up to 10 s for the brokers to acknowledge 6 messages") {
+            let killed = Command::new("kill")
+                .args(["-INT", &run.id().to_string()])
+                .status()
+                .expect("kill runs");
+            assert!(killed.success());
+            break;
+        }
+    }
+    for line in lines.map_while(Result::ok) {
+        stderr.push_str(&line);
+        stderr.push('\n');
+    }
+    let status = run.wait().expect("vplc ends");
+    assert_eq!(status.code(), Some(130), "{stderr}");
+    let stats = common::stats(&stats_file);
+    assert_eq!(stats["exit"], "interrupted", "{stats}");
+    for protocol in ["mqtt", "redis"] {
+        let b = broker_stats(&stats, protocol);
+        assert_eq!(b["undelivered"], 3, "{b}");
+        assert_eq!(b["delivered"], 0, "{b}");
+        assert!(
+            stderr.contains(&format!("{protocol}://127.0.0.1:")),
+            "{stderr}"
+        );
+    }
+    assert_eq!(
+        stderr.matches("3 messages not delivered").count(),
+        2,
+        "{stderr}"
+    );
 }
 
 /// `mqtts://` and `rediss://` with credentials from the environment: a mosquitto that
@@ -314,7 +384,8 @@ fn tls_and_credentials_come_from_the_environment() {
         ),
     )
     .expect("program written");
-    let run = |password: &str| {
+    // The run's exit status must be `status` (4: a sink delivered nothing).
+    let run = |password: &str, status: i32| {
         let stats_file = dir.join(format!("stats-{password}.json"));
         let out = Command::new(env!("CARGO_BIN_EXE_vplc"))
             .args(["run", "--quiet", "--stats"])
@@ -328,14 +399,15 @@ fn tls_and_credentials_come_from_the_environment() {
             .env("VPL_REDIS_CA_FILE", &ca)
             .output()
             .expect("vplc runs");
-        assert!(
-            out.status.success(),
+        assert_eq!(
+            out.status.code(),
+            Some(status),
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
         common::stats(&stats_file)
     };
-    let stats = run("s3cret");
+    let stats = run("s3cret", 0);
     for protocol in ["mqtt", "redis"] {
         let b = broker_stats(&stats, protocol);
         assert_eq!(b["delivered"], 25, "{b}");
@@ -355,8 +427,8 @@ fn tls_and_credentials_come_from_the_environment() {
         .expect("redis-cli runs");
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "25");
     // A wrong password: nothing is delivered, and the run says so in its figures (after
-    // waiting its 10 s for the broker).
-    let stats = run("wrong");
+    // waiting its 10 s for the broker), and exits 4.
+    let stats = run("wrong", 4);
     for protocol in ["mqtt", "redis"] {
         let b = broker_stats(&stats, protocol);
         assert_eq!(b["delivered"], 0, "{b}");

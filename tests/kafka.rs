@@ -231,7 +231,8 @@ fn kafka_messages_never_delivered_are_said_at_the_end() {
         .output()
         .expect("vplc runs");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
+    // Nothing delivered: exit status 4.
+    assert_eq!(out.status.code(), Some(4), "{stderr}");
     let line =
         format!("vplc: warning: kafka kafka://127.0.0.1:{port} (away): 3 messages not delivered");
     assert!(stderr.contains(&line), "{stderr}");

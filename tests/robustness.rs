@@ -260,6 +260,13 @@ fn a_second_signal_stops_at_once_and_names_what_is_unfinished() {
             && stderr.contains("out.jsonl"),
         "{stderr}"
     );
+    // The statistics are written all the same, saying the run was interrupted.
+    let stats = common::stats(&dir.join("stats.json"));
+    assert_eq!(stats["exit"], "interrupted", "{stats}");
+    assert!(
+        stats["frames"][0].as_u64().is_some_and(|n| n > 0),
+        "{stats}"
+    );
 }
 
 /// Runs vplc in `dir`, killing it after 20 s: a hang is a failure, not a stuck test.
@@ -770,4 +777,138 @@ fn one_file_tiled_twice_runs_and_counts_both_streams() {
         serde_json::json!([5, 5])
     );
     assert!(common::count_frames(&dir.join("t.mp4"), &dir) >= 1);
+}
+
+/// A signal a few tens of milliseconds after the start, while the program is compiled or
+/// the pipeline starts: the run ends as for any signal, exit 130, with an MP4 that plays
+/// (not a header alone, nor an error blaming the source).
+#[test]
+fn a_signal_just_after_the_start_leaves_a_playable_file() {
+    let dir = temp_dir("early-mp4");
+    std::fs::write(
+        dir.join("p.vpl"),
+        format!(
+            "pipeline p {{\n    file({:?}) | decode | encode(h264) | file(\"out.mp4\");\n}}\n",
+            common::asset("tests/fixtures/media/h264_640x360_25fps.mp4")
+        ),
+    )
+    .expect("write");
+    for delay_ms in [20, 40, 60, 80, 100, 120, 150, 40, 80, 120] {
+        let _ = std::fs::remove_file(dir.join("out.mp4"));
+        // --realtime: the file plays at its rate, so the signal comes before its end.
+        let child = Command::new(env!("CARGO_BIN_EXE_vplc"))
+            .args([
+                "run",
+                "--quiet",
+                "--realtime",
+                "--stats",
+                "stats.json",
+                "p.vpl",
+            ])
+            .current_dir(&dir)
+            .env("VPL_CACHE_DIR", "off")
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("vplc starts");
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        send(&child, "INT");
+        let out = child.wait_with_output().expect("vplc ends");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            out.status.code(),
+            Some(130),
+            "after {delay_ms} ms: {stderr}"
+        );
+        assert_eq!(
+            common::stats(&dir.join("stats.json"))["exit"],
+            "interrupted"
+        );
+        let discovered = Command::new("gst-discoverer-1.0")
+            .arg(dir.join("out.mp4"))
+            .output()
+            .expect("gst-discoverer-1.0 runs");
+        let said = String::from_utf8_lossy(&discovered.stdout);
+        assert!(
+            discovered.status.success() && said.contains("video #"),
+            "after {delay_ms} ms, out.mp4 does not play: {said}"
+        );
+    }
+}
+
+#[test]
+fn a_statistics_file_on_a_full_device_is_said_before_the_run() {
+    let dir = temp_dir("stats-full");
+    std::fs::write(
+        dir.join("p.vpl"),
+        "pipeline p {\n    test(frames: 0) | discard;\n}\n",
+    )
+    .expect("write");
+    let out = vplc_bounded(&dir, &["run", "--quiet", "--stats", "/dev/full", "p.vpl"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("cannot write the statistics to /dev/full"),
+        "{stderr}"
+    );
+}
+
+/// `--stats` naming the program, its source video or its output is refused before
+/// anything is written, and the file is left as it was.
+#[test]
+fn a_statistics_file_that_is_an_input_or_output_is_refused_untouched() {
+    let dir = temp_dir("stats-clash");
+    std::fs::copy(
+        common::asset("tests/fixtures/media/h264_640x360_25fps.mp4"),
+        dir.join("in.mp4"),
+    )
+    .expect("copy");
+    std::fs::write(dir.join("out.mp4"), b"an older output").expect("write");
+    let program =
+        "pipeline p {\n    file(\"in.mp4\") | decode | encode(h264) | file(\"out.mp4\");\n}\n";
+    std::fs::write(dir.join("p.vpl"), program).expect("write");
+    std::fs::create_dir_all(dir.join("sub")).expect("mkdir");
+    for (stats, what) in [
+        ("p.vpl", "the program"),
+        ("./sub/../p.vpl", "the program"),
+        ("in.mp4", "reads or writes"),
+        ("out.mp4", "reads or writes"),
+    ] {
+        let before: Vec<Vec<u8>> = ["p.vpl", "in.mp4", "out.mp4"]
+            .iter()
+            .map(|f| std::fs::read(dir.join(f)).expect("read"))
+            .collect();
+        let out = vplc_bounded(&dir, &["run", "--quiet", "--stats", stats, "p.vpl"]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "--stats {stats}: {stderr}");
+        assert!(
+            stderr.contains(&format!("cannot write the statistics to {stats}"))
+                && stderr.contains(what),
+            "--stats {stats}: {stderr}"
+        );
+        let after: Vec<Vec<u8>> = ["p.vpl", "in.mp4", "out.mp4"]
+            .iter()
+            .map(|f| std::fs::read(dir.join(f)).expect("read"))
+            .collect();
+        assert!(before == after, "--stats {stats} changed a file");
+    }
+}
+
+/// A program file that is a FIFO nobody writes: a clear error at once, not a run that
+/// waits for ever (where no signal could stop it).
+#[test]
+fn a_program_that_is_a_fifo_is_refused() {
+    let dir = temp_dir("fifo-program");
+    let status = Command::new("mkfifo")
+        .arg(dir.join("p.vpl"))
+        .status()
+        .expect("mkfifo");
+    assert!(status.success());
+    for command in [&["run", "--quiet"][..], &["check"]] {
+        let mut args = command.to_vec();
+        args.push("p.vpl");
+        let out = vplc_bounded(&dir, &args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("not a regular file"), "{args:?}: {stderr}");
+    }
 }

@@ -115,6 +115,8 @@ fn report(warning: bool, text: &str) {
 /// After end-of-stream, how long the pipeline may go without delivering a frame to any
 /// sink before the run is given up as stuck.
 const FINISH_STALL: Duration = Duration::from_secs(20);
+/// How long an interrupted run waits for a stream's first frame before ending it.
+const FIRST_FRAME_WAIT: Duration = Duration::from_secs(3);
 
 fn init() -> Result<(), RunError> {
     gst::init().map_err(|e| RunError::Init(e.to_string()))?;
@@ -478,6 +480,7 @@ impl Running {
         let start = Instant::now();
         let mut ending = Ending::Eos;
         let mut eos_sent: Option<Instant> = None;
+        let mut interrupted_at: Option<Instant> = None;
         let (mut last_delivered, mut last_progress) = (0u64, Instant::now());
         let result = loop {
             if let Some(msg) = bus.timed_pop(gst::ClockTime::from_mseconds(100)) {
@@ -525,7 +528,17 @@ impl Running {
                 if self.limit_reached() {
                     ending = Ending::MaxFrames;
                     eos_sent = Some(Instant::now());
-                } else if interrupted.load(Ordering::Relaxed) {
+                } else if interrupted.load(Ordering::Relaxed)
+                    && (self
+                        .streams
+                        .iter()
+                        .all(|s| s.frames.load(Ordering::Relaxed) > 0)
+                        || interrupted_at.get_or_insert_with(Instant::now).elapsed()
+                            > FIRST_FRAME_WAIT)
+                {
+                    // Not before every stream's first frame (waiting at most
+                    // FIRST_FRAME_WAIT): a signal just after the start still leaves outputs
+                    // that play, not a file with no frame (an MP4 of a header alone).
                     ending = Ending::Interrupted;
                     self.stop.store(true, Ordering::SeqCst);
                     // Live and push sources end on this; pulled files end in the probes.

@@ -27,8 +27,8 @@ use wire::Wire;
 
 /// How long to wait between connection attempts.
 pub const RETRY: Duration = Duration::from_secs(1);
-/// How long the last writer of a broker waits, when the run ends, for the queue to be
-/// acknowledged; what is left then is counted as undelivered.
+/// How long [`finish`] waits, when the run ends, for every broker sink's queue to be
+/// acknowledged (all sinks at once); what is left then is counted as undelivered.
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 /// Messages sent and not yet acknowledged, at most.
 const WINDOW: usize = 512;
@@ -49,7 +49,8 @@ pub struct BrokerStats {
     pub delivered: AtomicU64,
     /// Oldest messages dropped because the queue was full.
     pub dropped: AtomicU64,
-    /// Messages the broker refused (a Redis error reply: a key of another type).
+    /// Messages the broker refused for good (a Redis error reply: a key of another type, no
+    /// authentication, a cluster's redirect).
     pub rejected: AtomicU64,
     /// Messages still queued when the run ended and the broker stayed away.
     pub undelivered: AtomicU64,
@@ -59,6 +60,10 @@ pub struct BrokerStats {
 }
 
 static STATS: LazyLock<Mutex<Vec<Arc<BrokerStats>>>> = LazyLock::new(|| Mutex::new(Vec::new()));
+
+/// Outboxes whose sink has stopped, their queues still to deliver: [`finish`] waits for
+/// them.
+static CLOSED: LazyLock<Mutex<Vec<Arc<Outbox>>>> = LazyLock::new(|| Mutex::new(Vec::new()));
 
 /// Every broker sink this process has opened, in the order they were opened.
 pub fn stats() -> Vec<Arc<BrokerStats>> {
@@ -105,20 +110,58 @@ pub struct Outbox {
     /// Dropping was reported since the buffer last emptied: one warning an episode of a full
     /// buffer, however many reconnections it spans.
     drop_reported: AtomicBool,
+    /// The first words of the error replies said so far: each kind of refusal is said once.
+    refusals_said: Mutex<Vec<String>>,
 }
 
 impl Outbox {
+    /// Says `text` to the user: a warning of the sink's element while the pipeline runs,
+    /// a line on the standard error once the sink has stopped (nobody reads the
+    /// pipeline's messages then).
+    fn say(&self, text: &str) {
+        if self.closed() {
+            eprintln!("vplc: warning: {text}");
+        } else {
+            (self.report)(text);
+        }
+    }
+
+    /// A message refused for good, with the broker's reply: said once a kind of reply.
+    fn refused(&self, reply: &str) {
+        let code = reply.split_whitespace().next().unwrap_or("").to_string();
+        {
+            let mut said = lock(&self.refusals_said);
+            if said.contains(&code) {
+                return;
+            }
+            said.push(code.clone());
+        }
+        let url = &self.stats.url;
+        let text = if code == "MOVED" || code == "ASK" {
+            let node = reply.split_whitespace().nth(2).unwrap_or("another node");
+            format!(
+                "{url} answered `{reply}`: the stream {} is kept by another node of a Redis \
+                 Cluster, and vpl does not follow cluster redirects; point the sink at that \
+                 node (redis://{node}). Messages are discarded meanwhile (counted as rejected)",
+                self.topic
+            )
+        } else {
+            format!(
+                "{url} refused a message for {}: `{reply}`; messages it refuses so are \
+                 discarded (counted as rejected)",
+                self.topic
+            )
+        };
+        self.say(&text);
+    }
+
     fn push(&self, message: &str) {
         let mut q = lock(&self.queue);
+        let mut full = false;
         if q.items.len() >= self.capacity {
             q.items.pop_front();
             self.stats.dropped.fetch_add(1, Ordering::Relaxed);
-            if !self.drop_reported.swap(true, Ordering::Relaxed) {
-                (self.report)(&format!(
-                    "the buffer of {} messages for {} ({}) is full: dropping the oldest (counted in the statistics)",
-                    self.capacity, self.stats.url, self.topic
-                ));
-            }
+            full = !self.drop_reported.swap(true, Ordering::Relaxed);
         }
         let seq = q.next_seq;
         q.next_seq += 1;
@@ -128,6 +171,13 @@ impl Outbox {
             .store(q.items.len() as u64, Ordering::Relaxed);
         drop(q);
         self.more.notify_one();
+        // Said with the queue unlocked: `say` looks at it.
+        if full {
+            self.say(&format!(
+                "the buffer of {} messages for {} ({}) is full: dropping the oldest (counted in the statistics)",
+                self.capacity, self.stats.url, self.topic
+            ));
+        }
     }
 
     fn acknowledged(&self, seq: u64, rejected: bool) {
@@ -193,30 +243,61 @@ impl Outbox {
         lock(&self.queue).closed
     }
 
-    /// Closes the outbox and waits up to [`DRAIN_TIMEOUT`] for its queue to be delivered.
-    fn close_and_drain(&self) {
-        let mut q = lock(&self.queue);
-        q.closed = true;
+    /// Closes the outbox: no more messages come; the sender delivers what is queued.
+    fn close(&self) {
+        lock(&self.queue).closed = true;
         self.more.notify_all();
-        let deadline = Instant::now() + DRAIN_TIMEOUT;
-        while !q.items.is_empty() {
-            let now = Instant::now();
-            if now >= deadline {
-                break;
-            }
-            q = self
-                .less
-                .wait_timeout(q, deadline - now)
-                .unwrap_or_else(|p| p.into_inner())
-                .0;
-        }
+    }
+
+    /// Gives up on what is still queued: counted as undelivered; the sender then ends.
+    fn give_up(&self) {
+        let mut q = lock(&self.queue);
         let left = q.items.len() as u64;
         q.items.clear();
         self.stats.undelivered.fetch_add(left, Ordering::Relaxed);
         self.stats.buffered.store(0, Ordering::Relaxed);
         drop(q);
         self.more.notify_all();
+        self.less.notify_all();
     }
+
+    fn queued(&self) -> u64 {
+        lock(&self.queue).items.len() as u64
+    }
+}
+
+/// Waits for every stopped broker sink to deliver its queue, all at once: until they are
+/// empty, `timeout` passed, or `stop` (polled about 20 times a second: a signal) says to
+/// stop waiting. What is left is counted as undelivered. `waiting` is told, once and only
+/// when there is something to wait for, how many messages are queued. Returns whether
+/// `stop` cut the wait short.
+pub fn finish(timeout: Duration, stop: &dyn Fn() -> bool, waiting: &mut dyn FnMut(u64)) -> bool {
+    let outboxes: Vec<Arc<Outbox>> = std::mem::take(&mut *lock(&CLOSED));
+    for o in &outboxes {
+        o.close();
+    }
+    let deadline = Instant::now() + timeout;
+    let mut told = false;
+    let mut cut = false;
+    loop {
+        let queued: u64 = outboxes.iter().map(|o| o.queued()).sum();
+        if queued == 0 || Instant::now() >= deadline {
+            break;
+        }
+        if stop() {
+            cut = true;
+            break;
+        }
+        if !told {
+            told = true;
+            waiting(queued);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    for o in &outboxes {
+        o.give_up();
+    }
+    cut
 }
 
 /// One connection's protocol: MQTT or Redis.
@@ -230,14 +311,14 @@ trait Session {
 }
 
 /// An answer of the broker.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Ack {
     /// The message with this id (MQTT packet id) was stored.
     Id(u16),
     /// The oldest message in flight was stored (Redis answers in order).
     Next,
-    /// The oldest message in flight was refused.
-    RefusedNext,
+    /// The oldest message in flight was refused for good, with the broker's reply.
+    RefusedNext(String),
     /// MQTT's answer to a ping.
     Pong,
 }
@@ -261,48 +342,79 @@ fn sender(outbox: Arc<Outbox>) {
     let mut connections = 0u64;
     // Said once an outage, not at each attempt.
     let mut outage_reported = false;
+    let url = &outbox.stats.url;
     loop {
         if outbox.closed() && lock(&outbox.queue).items.is_empty() {
             return;
         }
-        let (mut wire, mut session) = match open_session(&outbox.address, &outbox.topic) {
-            Ok(s) => s,
-            Err(e) => {
-                if !outage_reported {
-                    outage_reported = true;
-                    (outbox.report)(&format!(
-                        "cannot reach {}: {e}; trying again every {} s, holding up to {} messages",
-                        outbox.stats.url,
-                        RETRY.as_secs(),
-                        outbox.capacity
-                    ));
+        let problem = match open_session(&outbox.address, &outbox.topic) {
+            Ok((mut wire, mut session)) => {
+                if connections > 0 {
+                    outbox.stats.reconnects.fetch_add(1, Ordering::Relaxed);
                 }
+                connections += 1;
+                outbox.stats.connected.store(true, Ordering::Relaxed);
+                let mut progress = false;
+                let served = serve(&outbox, &mut wire, session.as_mut(), &mut progress);
                 outbox.stats.connected.store(false, Ordering::Relaxed);
-                let q = lock(&outbox.queue);
-                if q.closed && q.items.is_empty() {
+                let Err(e) = served else {
                     return;
+                };
+                if progress {
+                    // It worked for a while: a broker restarting, a connection cut. Try
+                    // again at once; a failure to connect is said then.
+                    outage_reported = false;
+                    continue;
                 }
-                // Woken early only by the drain giving up (the queue emptied).
-                let _ = outbox.less.wait_timeout(q, RETRY);
-                continue;
+                // Accepted, then nothing acknowledged: a broker that closes the connection
+                // (a topic it forbids, a proxy with no server behind it), answers garbage
+                // or is busy. Said once, and tried again after a pause, not in a loop.
+                let closed = matches!(
+                    e.kind(),
+                    io::ErrorKind::UnexpectedEof
+                        | io::ErrorKind::ConnectionReset
+                        | io::ErrorKind::ConnectionAborted
+                        | io::ErrorKind::BrokenPipe
+                );
+                let e = if closed {
+                    "it closed it before acknowledging anything".to_string()
+                } else {
+                    e.to_string()
+                };
+                format!(
+                    "{url} accepted the connection but {}; reconnecting every {} s, holding up to {} messages",
+                    e.strip_prefix("it ").unwrap_or(&e),
+                    RETRY.as_secs(),
+                    outbox.capacity
+                )
             }
+            Err(e) => format!(
+                "cannot reach {url}: {e}; trying again every {} s, holding up to {} messages",
+                RETRY.as_secs(),
+                outbox.capacity
+            ),
         };
-        if connections > 0 {
-            outbox.stats.reconnects.fetch_add(1, Ordering::Relaxed);
+        if !outage_reported {
+            outage_reported = true;
+            outbox.say(&problem);
         }
-        connections += 1;
-        outage_reported = false;
-        outbox.stats.connected.store(true, Ordering::Relaxed);
-        if serve(&outbox, &mut wire, session.as_mut()).is_ok() {
-            outbox.stats.connected.store(false, Ordering::Relaxed);
+        let q = lock(&outbox.queue);
+        if q.closed && q.items.is_empty() {
             return;
         }
-        outbox.stats.connected.store(false, Ordering::Relaxed);
+        // Woken early only by the drain giving up (the queue emptied).
+        let _ = outbox.less.wait_timeout(q, RETRY);
     }
 }
 
-/// Sends on one connection until it fails (`Err`) or the outbox is done (`Ok`).
-fn serve(outbox: &Outbox, wire: &mut Wire, session: &mut dyn Session) -> io::Result<()> {
+/// Sends on one connection until it fails (`Err`) or the outbox is done (`Ok`); `progress`
+/// turns true when the broker acknowledges something.
+fn serve(
+    outbox: &Outbox,
+    wire: &mut Wire,
+    session: &mut dyn Session,
+    progress: &mut bool,
+) -> io::Result<()> {
     // Sent and not yet answered, in order: a message's seq (`None` for a ping) and the
     // answer that will acknowledge it.
     let mut in_flight: VecDeque<(Option<u64>, Ack)> = VecDeque::new();
@@ -330,13 +442,18 @@ fn serve(outbox: &Outbox, wire: &mut Wire, session: &mut dyn Session) -> io::Res
         wire.flush()?;
         // One answer, then look for more to send: the window stays full.
         let answer = session.read_ack(wire)?;
-        let at = match answer {
-            Ack::Next | Ack::RefusedNext => Some(0),
-            other => in_flight.iter().position(|(_, a)| *a == other),
+        *progress = true;
+        let at = match &answer {
+            Ack::Next | Ack::RefusedNext(_) => Some(0),
+            other => in_flight.iter().position(|(_, a)| a == other),
         };
-        if let Some((Some(seq), _)) = at.and_then(|at| in_flight.remove(at)) {
+        let found = at.and_then(|at| in_flight.remove(at));
+        if let Ack::RefusedNext(reply) = &answer {
+            outbox.refused(reply);
+        }
+        if let Some((Some(seq), _)) = found {
             // A message dropped from a full queue while in flight is not found there.
-            outbox.acknowledged(seq, answer == Ack::RefusedNext);
+            outbox.acknowledged(seq, matches!(answer, Ack::RefusedNext(_)));
         }
     }
 }
@@ -368,8 +485,10 @@ impl Write for BrokerOut {
 
 impl Drop for BrokerOut {
     fn drop(&mut self) {
-        // The last stream of the sink has stopped: deliver what is left.
-        self.outbox.close_and_drain();
+        // The last stream of the sink has stopped: the sender delivers what is left, and
+        // `finish` waits for it (for every sink at once).
+        self.outbox.close();
+        lock(&CLOSED).push(self.outbox.clone());
     }
 }
 
@@ -432,6 +551,7 @@ pub fn open(url: &str, topic: &str, capacity: usize, report: Reporter) -> io::Re
         stats,
         report,
         drop_reported: AtomicBool::new(false),
+        refusals_said: Mutex::new(Vec::new()),
     });
     let thread_outbox = outbox.clone();
     std::thread::Builder::new()
@@ -444,4 +564,253 @@ pub fn open(url: &str, topic: &str, capacity: usize, report: Reporter) -> io::Re
         outbox,
         partial: Vec::new(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    //! Broker sinks against fake brokers: a thread that accepts connections and answers
+    //! each Redis command as its test says.
+
+    use super::*;
+    use std::io::{BufRead, BufReader, Read};
+    use std::net::{TcpListener, TcpStream};
+    use std::sync::atomic::AtomicUsize;
+
+    /// What the fake broker answers: given the connection's number (from 0), the reply to
+    /// each command, or `None` to close the connection.
+    type Answer = fn(usize) -> Option<Vec<u8>>;
+
+    /// A fake Redis server on a free port; returns its URL and the connections accepted.
+    fn fake_redis(answer: Answer) -> (String, Arc<AtomicUsize>) {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
+        let url = format!("redis://{}", listener.local_addr().expect("bound"));
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let count = accepted.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().map_while(Result::ok) {
+                let n = count.fetch_add(1, Ordering::SeqCst);
+                std::thread::spawn(move || serve_commands(stream, n, answer));
+            }
+        });
+        (url, accepted)
+    }
+
+    fn serve_commands(mut stream: TcpStream, n: usize, answer: Answer) {
+        let mut reader = BufReader::new(stream.try_clone().expect("a clone"));
+        let mut line = String::new();
+        loop {
+            line.clear();
+            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                return;
+            }
+            let Some(args) = line.trim().strip_prefix('*') else {
+                continue;
+            };
+            for _ in 0..args.parse::<usize>().unwrap_or(0) {
+                line.clear();
+                let _ = reader.read_line(&mut line);
+                let len: usize = line.trim()[1..].parse().unwrap_or(0);
+                let mut arg = vec![0; len + 2];
+                let _ = reader.read_exact(&mut arg);
+            }
+            match answer(n) {
+                Some(reply) => {
+                    if stream.write_all(&reply).is_err() {
+                        return;
+                    }
+                }
+                None => return,
+            }
+        }
+    }
+
+    const STORED: &[u8] = b"$15\r\n1700000000000-0\r\n";
+
+    /// A sink of `count` messages to `url`: its stats and what it said.
+    fn send(url: &str, count: usize) -> (Arc<BrokerStats>, Arc<Mutex<Vec<String>>>, BrokerOut) {
+        let said = Arc::new(Mutex::new(Vec::new()));
+        let to = said.clone();
+        let mut out = open(
+            url,
+            "events",
+            100,
+            Box::new(move |t: &str| lock(&to).push(t.to_string())),
+        )
+        .expect("a broker address");
+        for i in 0..count {
+            writeln!(out, "{{\"frame\": {i}}}").expect("queued");
+        }
+        let stats = out.outbox.stats.clone();
+        (stats, said, out)
+    }
+
+    /// Waits (up to 20 s) until `done`.
+    fn wait_until(done: impl Fn() -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !done() {
+            assert!(Instant::now() < deadline, "not done after 20 s");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// The sink recovers from a first connection that answers `bad`: it reconnects, says
+    /// so once, and delivers everything.
+    fn recovers_from(bad: Answer, what: &str) {
+        let (url, accepted) = fake_redis(bad);
+        let (stats, said, _out) = send(&url, 5);
+        wait_until(|| stats.delivered.load(Ordering::Relaxed) == 5);
+        assert_eq!(stats.rejected.load(Ordering::Relaxed), 0);
+        assert!(stats.reconnects.load(Ordering::Relaxed) >= 1);
+        assert!(accepted.load(Ordering::SeqCst) >= 2);
+        let said = lock(&said).clone();
+        assert_eq!(said.len(), 1, "{said:?}");
+        assert!(said[0].contains(what), "{said:?}");
+    }
+
+    #[test]
+    fn garbage_from_redis_is_a_reconnection_and_a_warning_not_a_panic() {
+        recovers_from(
+            |n| {
+                Some(if n == 0 {
+                    b"\xc3\xa9t\xc3\xa9\r\n".to_vec()
+                } else {
+                    STORED.to_vec()
+                })
+            },
+            "is not a Redis reply (\"été\")",
+        );
+    }
+
+    #[test]
+    fn a_reply_nested_40000_deep_does_not_overflow_the_stack() {
+        recovers_from(
+            |n| {
+                Some(if n == 0 {
+                    let mut deep = b"*1\r\n".repeat(40_000);
+                    deep.extend_from_slice(b":1\r\n");
+                    deep
+                } else {
+                    STORED.to_vec()
+                })
+            },
+            "arrays nested over 8 deep",
+        );
+    }
+
+    #[test]
+    fn passing_redis_errors_are_retried_until_delivered() {
+        recovers_from(
+            |n| {
+                Some(if n == 0 {
+                    b"-OOM command not allowed when used memory > 'maxmemory'.\r\n".to_vec()
+                } else {
+                    STORED.to_vec()
+                })
+            },
+            "OOM command not allowed",
+        );
+        recovers_from(
+            |n| {
+                Some(if n == 0 {
+                    b"-LOADING Redis is loading the dataset in memory\r\n".to_vec()
+                } else {
+                    STORED.to_vec()
+                })
+            },
+            "LOADING",
+        );
+    }
+
+    /// Every message refused for good: counted as rejected, and the reply said once.
+    fn refused_for_good(reply: Answer, said_once: &[&str]) {
+        let (url, _) = fake_redis(reply);
+        let (stats, said, _out) = send(&url, 5);
+        wait_until(|| stats.rejected.load(Ordering::Relaxed) == 5);
+        assert_eq!(stats.delivered.load(Ordering::Relaxed), 0);
+        let said = lock(&said).clone();
+        assert_eq!(said.len(), 1, "{said:?}");
+        for part in said_once {
+            assert!(said[0].contains(part), "{part}: {said:?}");
+        }
+    }
+
+    #[test]
+    fn a_full_buffer_is_said_once_and_nothing_waits() {
+        // Nothing listens: the buffer of 100 fills, the oldest are dropped, said once.
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let (stats, said, _out) = send(&format!("redis://127.0.0.1:{port}"), 150);
+        assert_eq!(stats.dropped.load(Ordering::Relaxed), 50);
+        wait_until(|| lock(&said).len() == 2);
+        let said = lock(&said).clone();
+        assert_eq!(
+            said.iter().filter(|s| s.contains("is full")).count(),
+            1,
+            "{said:?}"
+        );
+    }
+
+    #[test]
+    fn lasting_redis_errors_are_said_once_with_their_text() {
+        refused_for_good(
+            |_| Some(b"-NOAUTH Authentication required.\r\n".to_vec()),
+            &["`NOAUTH Authentication required.`", "counted as rejected"],
+        );
+    }
+
+    #[test]
+    fn a_cluster_redirect_is_named() {
+        refused_for_good(
+            |_| Some(b"-MOVED 3999 127.0.0.1:6381\r\n".to_vec()),
+            &[
+                "`MOVED 3999 127.0.0.1:6381`",
+                "does not follow cluster redirects",
+                "redis://127.0.0.1:6381",
+            ],
+        );
+    }
+
+    #[test]
+    fn a_broker_that_accepts_then_closes_is_not_reconnected_in_a_loop() {
+        // Redis: closed at the first command; MQTT: CONNACK, then closed at the PUBLISH
+        // (what mosquitto does for a topic it forbids).
+        let (redis_url, redis_accepted) = fake_redis(|_| None);
+        let mqtt = TcpListener::bind("127.0.0.1:0").expect("a free port");
+        let mqtt_url = format!("mqtt://{}", mqtt.local_addr().expect("bound"));
+        let mqtt_accepted = Arc::new(AtomicUsize::new(0));
+        let count = mqtt_accepted.clone();
+        std::thread::spawn(move || {
+            for mut stream in mqtt.incoming().map_while(Result::ok) {
+                count.fetch_add(1, Ordering::SeqCst);
+                let mut connect = [0u8; 2];
+                let _ = stream.read_exact(&mut connect);
+                let mut rest = vec![0u8; connect[1] as usize];
+                let _ = stream.read_exact(&mut rest);
+                let _ = stream.write_all(&[0x20, 2, 0, 0]);
+                let _ = stream.read(&mut [0u8; 64]);
+            }
+        });
+        let (redis_stats, redis_said, _r) = send(&redis_url, 5);
+        let (mqtt_stats, mqtt_said, _m) = send(&mqtt_url, 5);
+        std::thread::sleep(Duration::from_secs(2));
+        // About one connection a second, not thousands.
+        for (accepted, stats, said) in [
+            (&redis_accepted, &redis_stats, &redis_said),
+            (&mqtt_accepted, &mqtt_stats, &mqtt_said),
+        ] {
+            let n = accepted.load(Ordering::SeqCst);
+            assert!((1..=5).contains(&n), "{} connections in 2 s", n);
+            assert_eq!(stats.delivered.load(Ordering::Relaxed), 0);
+            let said = lock(said).clone();
+            assert_eq!(said.len(), 1, "{said:?}");
+            assert!(
+                said[0].contains(
+                    "accepted the connection but closed it before acknowledging anything"
+                ),
+                "{said:?}"
+            );
+        }
+    }
 }

@@ -7,6 +7,8 @@ use super::wire::Wire;
 use super::{Ack, Session};
 
 const KEEP_ALIVE_S: u16 = 60;
+/// The largest packet read from the broker; anything larger is not an answer.
+const MAX_PACKET: usize = 64 * 1024;
 
 pub struct Mqtt {
     topic: Vec<u8>,
@@ -57,6 +59,13 @@ fn read_packet(wire: &mut Wire) -> io::Result<(u8, Vec<u8>)> {
                 "malformed MQTT length",
             ));
         }
+    }
+    // A broker's packets to a publisher (CONNACK, PUBACK, PINGRESP) are a few bytes.
+    if len > MAX_PACKET {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("an MQTT packet of {len} bytes from the broker"),
+        ));
     }
     Ok((header, wire.bytes(len)?))
 }

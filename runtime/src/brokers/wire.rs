@@ -10,6 +10,9 @@ use vpl_compiler::brokers::Address;
 
 /// How long to wait for a connection, and for an answer once something is in flight.
 pub const TIMEOUT: Duration = Duration::from_secs(5);
+/// A line of a broker's answer longer than this is not an answer (a Redis status line or
+/// an error's text is far shorter): the connection is given up rather than the memory.
+const MAX_LINE: usize = 64 * 1024;
 
 /// The variable naming a PEM file of one more certificate authority to trust (a private
 /// broker's), besides the system's: `VPL_MQTT_CA_FILE`, `VPL_REDIS_CA_FILE`.
@@ -139,6 +142,12 @@ impl Wire {
                 let text = String::from_utf8_lossy(&have[..end]).into_owned();
                 self.start += end + 2;
                 return Ok(text);
+            }
+            if have.len() > MAX_LINE {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("the server sent a line of over {MAX_LINE} bytes"),
+                ));
             }
             n = have.len() + 1;
         }
