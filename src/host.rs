@@ -198,6 +198,12 @@ impl Host for FsHost {
         }
     }
 
+    fn identity(&self, path: &Path) -> Option<(u64, u64)> {
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::metadata(path).ok()?;
+        Some((meta.dev(), meta.ino()))
+    }
+
     fn read_labels(&self, path: &Path) -> Result<Vec<String>, FactError> {
         regular_file(path)?;
         let bytes = std::fs::read(path).map_err(|e| io_problem(&e))?;

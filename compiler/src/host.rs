@@ -43,6 +43,14 @@ pub trait Host {
     fn canonical(&self, path: &Path) -> PathBuf {
         normalize(path)
     }
+
+    /// The file's identity where it exists: its device and inode, so two hard links to one
+    /// file compare equal whatever their names (E0210). `None` where the file does not
+    /// exist or the host cannot say: then names compare by [`Host::canonical`].
+    fn identity(&self, path: &Path) -> Option<(u64, u64)> {
+        let _ = path;
+        None
+    }
 }
 
 /// The characters in the text of an alphabet file: one a line, kept as written but for
