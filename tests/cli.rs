@@ -126,6 +126,27 @@ fn json_on_an_unreadable_file_states_the_failure() {
     assert!(json.get("unreadable").is_none(), "{json}");
 }
 
+/// Found by a hostile test round: a 5 MB name took 9 s to check (the "did you mean" edit
+/// distance against every candidate, and the rendering writing stderr a character at a
+/// time). It is reported as any unknown name, with no suggestion from a 5 MB comparison.
+#[test]
+fn a_five_megabyte_name_is_reported_like_any_other() {
+    let dir = temp_dir("long-name");
+    let long = "a".repeat(5_000_000);
+    let near = format!("{}b", &long[1..]);
+    let path = write(
+        &dir,
+        "long.vpl",
+        &format!("pipeline p {{\n    let {near} = test();\n    {long} | discard;\n}}\n"),
+    );
+    let out = vplc(&["check", &path]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("error[E0101]"), "{}", &stderr[..stderr.len().min(300)]);
+    assert!(!stderr.contains("did you mean"));
+    assert!(stderr.trim_end().ends_with("in 1 file"), "the summary is printed");
+}
+
 #[test]
 fn json_matches_the_spec() {
     let dir = temp_dir("json");
