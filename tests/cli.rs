@@ -111,13 +111,19 @@ fn json_on_an_unreadable_file_states_the_failure() {
         let out = vplc(&args);
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(stderr.contains("cannot read") && stderr.contains("missing.vpl"), "{stderr}");
+        assert!(
+            stderr.contains("cannot read") && stderr.contains("missing.vpl"),
+            "{stderr}"
+        );
         let json: serde_json::Value =
             serde_json::from_slice(&out.stdout).expect("stdout is one JSON object");
         let unreadable = json["unreadable"].as_array().expect("an `unreadable` list");
         assert_eq!(unreadable.len(), 1, "{json}");
         let reason = unreadable[0].as_str().expect("a reason");
-        assert!(reason.starts_with("cannot read") && reason.contains("missing.vpl"), "{json}");
+        assert!(
+            reason.starts_with("cannot read") && reason.contains("missing.vpl"),
+            "{json}"
+        );
     }
     // A clean check has no such field.
     let out = vplc(&["check", "--format", "json", &good]);
@@ -142,9 +148,16 @@ fn a_five_megabyte_name_is_reported_like_any_other() {
     let out = vplc(&["check", &path]);
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("error[E0101]"), "{}", &stderr[..stderr.len().min(300)]);
+    assert!(
+        stderr.contains("error[E0101]"),
+        "{}",
+        &stderr[..stderr.len().min(300)]
+    );
     assert!(!stderr.contains("did you mean"));
-    assert!(stderr.trim_end().ends_with("in 1 file"), "the summary is printed");
+    assert!(
+        stderr.trim_end().ends_with("in 1 file"),
+        "the summary is printed"
+    );
 }
 
 #[test]

@@ -497,9 +497,11 @@ fn a_request_with_an_object_id_gets_an_invalid_request_answer() {
     let dir = temp_dir("object-id");
     let mut client = Client::start(&dir);
     initialize(&mut client);
-    client.send(json!({"jsonrpc": "2.0", "id": {"n": 1}, "method": "textDocument/hover",
+    client.send(
+        json!({"jsonrpc": "2.0", "id": {"n": 1}, "method": "textDocument/hover",
                        "params": {"textDocument": {"uri": "untitled:x"},
-                                  "position": {"line": 0, "character": 0}}}));
+                                  "position": {"line": 0, "character": 0}}}),
+    );
     let answer = loop {
         let message = client.next();
         if message.get("method").is_none() {

@@ -618,8 +618,15 @@ fn outputs_over_inputs_through_stream_hard_links_and_nul_are_refused() {
         for command in [&["check", "p.vpl"][..], &["run", "--quiet", "p.vpl"]] {
             let out = vplc_bounded(&dir, command);
             let stderr = String::from_utf8_lossy(&out.stderr);
-            assert_eq!(out.status.code(), Some(1), "{command:?} {program:?}: {stderr}");
-            assert!(stderr.contains(expected), "{command:?} {program:?}: {stderr}");
+            assert_eq!(
+                out.status.code(),
+                Some(1),
+                "{command:?} {program:?}: {stderr}"
+            );
+            assert!(
+                stderr.contains(expected),
+                "{command:?} {program:?}: {stderr}"
+            );
             assert_eq!(
                 std::fs::read(&input).expect("read"),
                 before,

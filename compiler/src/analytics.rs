@@ -381,15 +381,32 @@ mod tests {
     fn degenerate_zones_are_found() {
         let ring = [[0.0, 0.0], [10.0, 0.0], [10.0, 10.0], [0.0, 0.0]];
         assert_eq!(repeated_point(&ring), Some((0, 3)));
-        let pinched = [[0.0, 0.0], [10.0, 0.0], [5.0, 5.0], [10.0, 10.0], [0.0, 10.0], [5.0, 5.0]];
+        let pinched = [
+            [0.0, 0.0],
+            [10.0, 0.0],
+            [5.0, 5.0],
+            [10.0, 10.0],
+            [0.0, 10.0],
+            [5.0, 5.0],
+        ];
         assert_eq!(repeated_point(&pinched), Some((2, 5)));
         assert_eq!(repeated_point(&[[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]]), None);
         assert!(collinear(&[[0.0, 0.0], [5.0, 5.0], [10.0, 10.0]]));
-        assert!(collinear(&[[10.0, 10.0], [0.0, 0.0], [5.0, 5.0], [2.0, 2.0]]));
+        assert!(collinear(&[
+            [10.0, 10.0],
+            [0.0, 0.0],
+            [5.0, 5.0],
+            [2.0, 2.0]
+        ]));
         assert!(collinear(&[[0.0, 0.0], [1.0, 1e-12], [2.0, 0.0]]));
         assert!(!collinear(&[[0.0, 0.0], [10.0, 0.0], [10.0, 1.0]]));
         // A bow tie encloses area on both sides: it crosses itself, it is not a line.
-        assert!(!collinear(&[[0.0, 0.0], [10.0, 10.0], [10.0, 0.0], [0.0, 10.0]]));
+        assert!(!collinear(&[
+            [0.0, 0.0],
+            [10.0, 10.0],
+            [10.0, 0.0],
+            [0.0, 10.0]
+        ]));
     }
 
     #[test]

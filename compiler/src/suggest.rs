@@ -56,6 +56,9 @@ mod tests {
         let candidates = [other.as_str(), "decode", upper.as_str()];
         assert_eq!(did_you_mean(&long, candidates), Some(upper.as_str()));
         assert_eq!(did_you_mean(&long, [other.as_str(), "decode"]), None);
-        assert_eq!(did_you_mean("decdoe", [long.as_str(), "decode"]), Some("decode"));
+        assert_eq!(
+            did_you_mean("decdoe", [long.as_str(), "decode"]),
+            Some("decode")
+        );
     }
 }

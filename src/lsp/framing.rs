@@ -141,7 +141,11 @@ pub fn parse_message(text: &str) -> Result<Message, (String, Option<String>)> {
     };
     let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
         let why = format!("it is not JSON: {e}");
-        let answer = refuse(-32700, format!("Parse error: {why}"), serde_json::Value::Null);
+        let answer = refuse(
+            -32700,
+            format!("Parse error: {why}"),
+            serde_json::Value::Null,
+        );
         (why, Some(answer))
     })?;
     let request_id = match (value.get("method"), value.get("id")) {
@@ -152,7 +156,11 @@ pub fn parse_message(text: &str) -> Result<Message, (String, Option<String>)> {
         let usable = id.is_string() || id.as_i64().is_some_and(|n| i32::try_from(n).is_ok());
         if !usable {
             let why = format!("a request's id must be a number or a string, not {id}");
-            let answer = refuse(-32600, format!("Invalid Request: {why}"), serde_json::Value::Null);
+            let answer = refuse(
+                -32600,
+                format!("Invalid Request: {why}"),
+                serde_json::Value::Null,
+            );
             return Err((why, Some(answer)));
         }
     }
@@ -187,22 +195,20 @@ pub fn stdio() -> (Connection, JoinHandle<()>) {
             let mut input = io::stdin().lock();
             loop {
                 match read_frame(&mut input) {
-                    Ok(Some(Frame::Message(text))) => {
-                        match parse_message(&text) {
-                            Ok(message) => {
-                                if sender.send(message).is_err() {
-                                    return;
-                                }
-                            }
-                            Err((why, answer)) => {
-                                eprintln!("vplc lsp: skipped a message that is not JSON-RPC: {why}");
-                                if let Some(answer) = answer {
-                                    let mut output = io::stdout().lock();
-                                    let _ = write_frame(&mut output, &answer);
-                                }
+                    Ok(Some(Frame::Message(text))) => match parse_message(&text) {
+                        Ok(message) => {
+                            if sender.send(message).is_err() {
+                                return;
                             }
                         }
-                    }
+                        Err((why, answer)) => {
+                            eprintln!("vplc lsp: skipped a message that is not JSON-RPC: {why}");
+                            if let Some(answer) = answer {
+                                let mut output = io::stdout().lock();
+                                let _ = write_frame(&mut output, &answer);
+                            }
+                        }
+                    },
                     Ok(Some(Frame::Skipped(why))) => eprintln!("vplc lsp: skipped {why}"),
                     Ok(None) => return,
                     Err(e) => {
