@@ -123,29 +123,37 @@ fn check(args: &CheckArgs) -> u8 {
     let errors = checked.diagnostics.iter().filter(|d| d.is_error()).count();
     let warnings = checked.diagnostics.len() - errors;
     let printed = match args.format {
-        Format::Json if args.types => {
+        Format::Json => {
             let mut report =
                 serde_json::to_value(render::json_report(&checked.sources, &checked.diagnostics))
                     .unwrap_or_default();
-            let types: Vec<serde_json::Value> = checked
-                .types
-                .iter()
-                .map(|t| {
-                    let file = checked.sources.get(t.file);
-                    let (line, column) = file.line_column(t.span.start as usize);
-                    serde_json::json!({
-                        "file": file.name, "pipeline": t.pipeline, "stream": t.stream,
-                        "line": line, "column": column, "type": t.ty,
+            if args.types {
+                let types: Vec<serde_json::Value> = checked
+                    .types
+                    .iter()
+                    .map(|t| {
+                        let file = checked.sources.get(t.file);
+                        let (line, column) = file.line_column(t.span.start as usize);
+                        serde_json::json!({
+                            "file": file.name, "pipeline": t.pipeline, "stream": t.stream,
+                            "line": line, "column": column, "type": t.ty,
+                        })
                     })
-                })
-                .collect();
-            report["types"] = serde_json::Value::Array(types);
+                    .collect();
+                report["types"] = serde_json::Value::Array(types);
+            }
+            // A file that could not be read was not checked: say so in the object too, so
+            // `"errors": 0` is never read as a pass (the exit status is 2).
+            if !checked.unreadable.is_empty() {
+                report["unreadable"] = checked
+                    .unreadable
+                    .iter()
+                    .map(|r| r.trim_start_matches("vplc: ").to_string())
+                    .collect::<Vec<_>>()
+                    .into();
+            }
             crate::output::stdout(&format!("{report}\n"))
         }
-        Format::Json => crate::output::stdout(&format!(
-            "{}\n",
-            render::json(&checked.sources, &checked.diagnostics)
-        )),
         Format::Sarif => crate::output::stdout(&format!("{}\n", crate::sarif::log(&checked))),
         Format::Github => crate::output::stdout(&crate::github::annotations(&checked)),
         Format::Human => {

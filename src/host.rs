@@ -198,20 +198,23 @@ impl Host for FsHost {
         }
     }
 
+    fn identity(&self, path: &Path) -> Option<(u64, u64)> {
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::metadata(path).ok()?;
+        Some((meta.dev(), meta.ino()))
+    }
+
     fn read_labels(&self, path: &Path) -> Result<Vec<String>, FactError> {
         regular_file(path)?;
         let bytes = std::fs::read(path).map_err(|e| io_problem(&e))?;
-        let text = String::from_utf8(bytes)
-            .map_err(|_| FactError::Invalid("it is not UTF-8 text (one label a line)".into()))?;
+        let text = vpl_compiler::host::text_file(&bytes, "one label a line")?;
         Ok(parse_labels(&text))
     }
 
     fn read_alphabet(&self, path: &Path) -> Result<Vec<String>, FactError> {
         regular_file(path)?;
         let bytes = std::fs::read(path).map_err(|e| io_problem(&e))?;
-        let text = String::from_utf8(bytes).map_err(|_| {
-            FactError::Invalid("it is not UTF-8 text (one character a line)".into())
-        })?;
+        let text = vpl_compiler::host::text_file(&bytes, "one character a line")?;
         Ok(vpl_compiler::host::parse_alphabet(&text))
     }
 }

@@ -95,6 +95,71 @@ fn exit_statuses() {
     assert_eq!(vplc(&["check"]).status.code(), Some(2));
 }
 
+/// Found by a hostile test round: `check --format json` on a file it could not read printed
+/// `{"diagnostics": [], "errors": 0, ...}`, which reads as a pass. It exits 2, says why on
+/// stderr, and the object names the files it could not read.
+#[test]
+fn json_on_an_unreadable_file_states_the_failure() {
+    let dir = temp_dir("json-unreadable");
+    let good = write(&dir, "good.vpl", "pipeline p {\n    test() | discard;\n}\n");
+    let missing = dir.join("missing.vpl").display().to_string();
+    for types in [false, true] {
+        let mut args = vec!["check", "--format", "json", &good, &missing];
+        if types {
+            args.push("--types");
+        }
+        let out = vplc(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("cannot read") && stderr.contains("missing.vpl"),
+            "{stderr}"
+        );
+        let json: serde_json::Value =
+            serde_json::from_slice(&out.stdout).expect("stdout is one JSON object");
+        let unreadable = json["unreadable"].as_array().expect("an `unreadable` list");
+        assert_eq!(unreadable.len(), 1, "{json}");
+        let reason = unreadable[0].as_str().expect("a reason");
+        assert!(
+            reason.starts_with("cannot read") && reason.contains("missing.vpl"),
+            "{json}"
+        );
+    }
+    // A clean check has no such field.
+    let out = vplc(&["check", "--format", "json", &good]);
+    assert_eq!(out.status.code(), Some(0));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert!(json.get("unreadable").is_none(), "{json}");
+}
+
+/// Found by a hostile test round: a 5 MB name took 9 s to check (the "did you mean" edit
+/// distance against every candidate, and the rendering writing stderr a character at a
+/// time). It is reported as any unknown name, with no suggestion from a 5 MB comparison.
+#[test]
+fn a_five_megabyte_name_is_reported_like_any_other() {
+    let dir = temp_dir("long-name");
+    let long = "a".repeat(5_000_000);
+    let near = format!("{}b", &long[1..]);
+    let path = write(
+        &dir,
+        "long.vpl",
+        &format!("pipeline p {{\n    let {near} = test();\n    {long} | discard;\n}}\n"),
+    );
+    let out = vplc(&["check", &path]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("error[E0101]"),
+        "{}",
+        &stderr[..stderr.len().min(300)]
+    );
+    assert!(!stderr.contains("did you mean"));
+    assert!(
+        stderr.trim_end().ends_with("in 1 file"),
+        "the summary is printed"
+    );
+}
+
 #[test]
 fn json_matches_the_spec() {
     let dir = temp_dir("json");

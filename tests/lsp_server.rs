@@ -489,6 +489,36 @@ fn garbage_on_stdin_ends_the_server_without_a_panic() {
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
 
+/// Found by a hostile test round: a request whose id is an object got no answer (it was
+/// read as a notification). JSON-RPC ids are numbers or strings: the server answers an
+/// Invalid Request with `"id": null`, and the session goes on.
+#[test]
+fn a_request_with_an_object_id_gets_an_invalid_request_answer() {
+    let dir = temp_dir("object-id");
+    let mut client = Client::start(&dir);
+    initialize(&mut client);
+    client.send(
+        json!({"jsonrpc": "2.0", "id": {"n": 1}, "method": "textDocument/hover",
+                       "params": {"textDocument": {"uri": "untitled:x"},
+                                  "position": {"line": 0, "character": 0}}}),
+    );
+    let answer = loop {
+        let message = client.next();
+        if message.get("method").is_none() {
+            break message;
+        }
+    };
+    assert_eq!(answer["id"], Value::Null, "{answer}");
+    assert_eq!(answer["error"]["code"], -32600, "{answer}");
+    // The session goes on.
+    let shutdown = client.request("shutdown", Value::Null);
+    assert!(shutdown.get("error").is_none(), "{shutdown}");
+    client.notify("exit", Value::Null);
+    let (status, stderr) = client.wait();
+    assert_eq!(status, Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
 #[test]
 fn oversized_frames_and_lone_surrogates_do_not_end_the_session() {
     let dir = temp_dir("framing");

@@ -591,6 +591,58 @@ fn an_output_over_its_own_source_is_refused_before_it_destroys_it() {
     }
 }
 
+/// Found by a hostile test round: `{stream}` hid an output over a source (`cam{stream}.mp4`
+/// with the second stream writing `cam1.mp4`), a hard link is the same file under another
+/// name, and a NUL byte cut the sink's path so that `in.mp4<NUL>.mp4` wrote `in.mp4`.
+/// Each is refused before anything runs, and the source is left byte for byte.
+#[test]
+fn outputs_over_inputs_through_stream_hard_links_and_nul_are_refused() {
+    let dir = temp_dir("overwrite-hidden");
+    let input = dir.join("cam1.mp4");
+    std::fs::copy(
+        common::root().join("tests/fixtures/media/h264_640x360_25fps.mp4"),
+        &input,
+    )
+    .expect("copy");
+    std::fs::hard_link(&input, dir.join("other-name.mp4")).expect("hard link");
+    let before = std::fs::read(&input).expect("read");
+    let cases = [
+        (
+            "pipeline p {\n    [test(frames: 5) | encode(h264), file(\"cam1.mp4\")] | file(\"cam{stream}.mp4\");\n}\n",
+            "error[E0210]",
+        ),
+        (
+            "pipeline p {\n    file(\"cam1.mp4\") | decode | encode(h264) | file(\"other-name.mp4\");\n}\n",
+            "error[E0210]",
+        ),
+        (
+            "pipeline p {\n    file(\"cam1.mp4\") | decode | encode(h264) | file(\"cam1.mp4\0.mp4\");\n}\n",
+            "error[E0107]",
+        ),
+    ];
+    for (program, expected) in cases {
+        std::fs::write(dir.join("p.vpl"), program).expect("write");
+        for command in [&["check", "p.vpl"][..], &["run", "--quiet", "p.vpl"]] {
+            let out = vplc_bounded(&dir, command);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(
+                out.status.code(),
+                Some(1),
+                "{command:?} {program:?}: {stderr}"
+            );
+            assert!(
+                stderr.contains(expected),
+                "{command:?} {program:?}: {stderr}"
+            );
+            assert_eq!(
+                std::fs::read(&input).expect("read"),
+                before,
+                "{command:?} {program:?}"
+            );
+        }
+    }
+}
+
 #[test]
 fn labels_that_are_not_text_and_models_that_cannot_be_read_are_errors() {
     let dir = temp_dir("unreadable-inputs");

@@ -260,6 +260,38 @@ pub fn self_intersection(points: &[Point]) -> Option<(usize, usize)> {
     None
 }
 
+/// The first point that repeats an earlier one, as (earlier, later): a polygon visits each
+/// corner once (a closed ring repeats its first point last; a repeated corner pinches it).
+pub fn repeated_point(points: &[Point]) -> Option<(usize, usize)> {
+    (1..points.len()).find_map(|j| (0..j).find(|&i| points[i] == points[j]).map(|i| (i, j)))
+}
+
+/// Whether all the points lie on one straight line: such a zone encloses nothing, and
+/// nothing is ever inside it. Distances from the line are compared with the points' extent
+/// (so `[0, 0], [1, 1e-12], [2, 0]` is a line too).
+pub fn collinear(points: &[Point]) -> bool {
+    let Some(&a) = points.first() else {
+        return true;
+    };
+    let extent = points
+        .iter()
+        .map(|p| (p[0] - a[0]).abs().max((p[1] - a[1]).abs()))
+        .fold(0.0, f64::max);
+    let Some(&b) = points
+        .iter()
+        .find(|p| (p[0] - a[0]).abs().max((p[1] - a[1]).abs()) == extent)
+    else {
+        return true;
+    };
+    if extent == 0.0 {
+        return true;
+    }
+    // `side` is the distance from the line `a b` times the length of `a b` (≥ extent).
+    points
+        .iter()
+        .all(|&p| side(a, b, p).abs() <= 1e-9 * extent * extent)
+}
+
 /// Whether `p` is inside the polygon (even-odd rule; points on an edge may go either way).
 pub fn inside(points: &[Point], p: Point) -> bool {
     let mut inside = false;
@@ -353,6 +385,38 @@ mod tests {
         assert!(inside(&l, [2.0, 2.0]));
         assert!(!inside(&l, [8.0, 2.0]));
         assert!(inside(&l, [8.0, 8.0]));
+    }
+
+    #[test]
+    fn degenerate_zones_are_found() {
+        let ring = [[0.0, 0.0], [10.0, 0.0], [10.0, 10.0], [0.0, 0.0]];
+        assert_eq!(repeated_point(&ring), Some((0, 3)));
+        let pinched = [
+            [0.0, 0.0],
+            [10.0, 0.0],
+            [5.0, 5.0],
+            [10.0, 10.0],
+            [0.0, 10.0],
+            [5.0, 5.0],
+        ];
+        assert_eq!(repeated_point(&pinched), Some((2, 5)));
+        assert_eq!(repeated_point(&[[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]]), None);
+        assert!(collinear(&[[0.0, 0.0], [5.0, 5.0], [10.0, 10.0]]));
+        assert!(collinear(&[
+            [10.0, 10.0],
+            [0.0, 0.0],
+            [5.0, 5.0],
+            [2.0, 2.0]
+        ]));
+        assert!(collinear(&[[0.0, 0.0], [1.0, 1e-12], [2.0, 0.0]]));
+        assert!(!collinear(&[[0.0, 0.0], [10.0, 0.0], [10.0, 1.0]]));
+        // A bow tie encloses area on both sides: it crosses itself, it is not a line.
+        assert!(!collinear(&[
+            [0.0, 0.0],
+            [10.0, 10.0],
+            [10.0, 0.0],
+            [0.0, 10.0]
+        ]));
     }
 
     #[test]

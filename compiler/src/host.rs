@@ -43,21 +43,51 @@ pub trait Host {
     fn canonical(&self, path: &Path) -> PathBuf {
         normalize(path)
     }
+
+    /// The file's identity where it exists: its device and inode, so two hard links to one
+    /// file compare equal whatever their names (E0210). `None` where the file does not
+    /// exist or the host cannot say: then names compare by [`Host::canonical`].
+    fn identity(&self, path: &Path) -> Option<(u64, u64)> {
+        let _ = path;
+        None
+    }
 }
 
 /// The characters in the text of an alphabet file: one a line, kept as written but for
 /// the line end (PaddleOCR's dictionaries hold a space, U+3000, that trimming would drop,
 /// shifting every class after it); empty lines skipped.
 pub fn parse_alphabet(text: &str) -> Vec<String> {
-    text.lines()
+    without_bom(text)
+        .lines()
         .filter(|l| !l.is_empty())
         .map(str::to_string)
         .collect()
 }
 
+/// The text after a leading byte-order mark, which editors on Windows write and which is no
+/// part of the first line's label or character.
+fn without_bom(text: &str) -> &str {
+    text.strip_prefix('\u{feff}').unwrap_or(text)
+}
+
+/// The text of a labels or alphabet file (`what`: "one label a line"): UTF-8 with no NUL
+/// byte (a binary file, or UTF-16, is not read as labels), a leading byte-order mark left
+/// out (else it would be part of the first label).
+pub fn text_file(bytes: &[u8], what: &str) -> Result<String, FactError> {
+    let text = std::str::from_utf8(bytes)
+        .map_err(|_| FactError::Invalid(format!("it is not UTF-8 text ({what})")))?;
+    if text.contains('\0') {
+        return Err(FactError::Invalid(format!(
+            "it holds a NUL byte, so it is not a text file ({what})"
+        )));
+    }
+    Ok(without_bom(text).to_string())
+}
+
 /// The labels in the text of a labels file.
 pub fn parse_labels(text: &str) -> Vec<String> {
-    text.lines()
+    without_bom(text)
+        .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty())
         .map(str::to_string)
@@ -119,16 +149,13 @@ impl Host for MemoryHost {
     }
 
     fn read_labels(&self, path: &Path) -> Result<Vec<String>, FactError> {
-        let text = std::str::from_utf8(self.bytes(path)?)
-            .map_err(|_| FactError::Invalid("it is not UTF-8 text (one label a line)".into()))?;
-        Ok(parse_labels(text))
+        let text = text_file(self.bytes(path)?, "one label a line")?;
+        Ok(parse_labels(&text))
     }
 
     fn read_alphabet(&self, path: &Path) -> Result<Vec<String>, FactError> {
-        let text = std::str::from_utf8(self.bytes(path)?).map_err(|_| {
-            FactError::Invalid("it is not UTF-8 text (one character a line)".into())
-        })?;
-        Ok(parse_alphabet(text))
+        let text = text_file(self.bytes(path)?, "one character a line")?;
+        Ok(parse_alphabet(&text))
     }
 }
 
@@ -156,8 +183,29 @@ pub fn normalize(path: &Path) -> PathBuf {
 
 #[cfg(test)]
 mod tests {
-    use super::normalize;
+    use super::{Host, MemoryHost, normalize};
+    use crate::facts::FactError;
     use std::path::Path;
+
+    #[test]
+    fn labels_lose_a_byte_order_mark_and_a_nul_byte_is_not_text() {
+        let host = MemoryHost::new()
+            .with_file("/bom.labels", "\u{feff}person\ncar\n")
+            .with_file("/nul.labels", "person\n\0\0car\n")
+            .with_file("/bom.txt", "\u{feff}a\nb\n");
+        assert_eq!(
+            host.read_labels(Path::new("/bom.labels")),
+            Ok(vec!["person".to_string(), "car".to_string()])
+        );
+        assert_eq!(
+            host.read_alphabet(Path::new("/bom.txt")),
+            Ok(vec!["a".to_string(), "b".to_string()])
+        );
+        match host.read_labels(Path::new("/nul.labels")) {
+            Err(FactError::Invalid(reason)) => assert!(reason.contains("NUL"), "{reason}"),
+            other => panic!("a NUL byte read as labels: {other:?}"),
+        }
+    }
 
     fn n(p: &str) -> String {
         normalize(Path::new(p)).display().to_string()

@@ -183,6 +183,19 @@ pub fn encoder_sides(codec: &str) -> (u32, u32) {
     }
 }
 
+/// The smallest side a container's muxer takes for video (its sink templates: mp4mux,
+/// qtmux and webmmux from 16 for every codec; matroskamux and mpegtsmux any size). A
+/// smaller frame fails to link at run time ("not-negotiated").
+pub fn container_min_side(container: &Container) -> u32 {
+    match container.muxer {
+        Some("mp4mux" | "qtmux" | "webmmux") => 16,
+        _ => 1,
+    }
+}
+
+/// The largest side `scale` makes (videoscale's templates: 1 to 32767).
+pub const SCALE_MAX_SIDE: u32 = 32767;
+
 const ALL_CODECS: &[&str] = &[
     "h264", "h265", "vp8", "vp9", "av1", "mpeg2", "mpeg4", "msmpeg4", "jpeg", "theora",
 ];

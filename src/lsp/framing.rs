@@ -124,6 +124,66 @@ pub fn replace_lone_surrogates(json: &str) -> std::borrow::Cow<'_, str> {
     out.into()
 }
 
+/// A frame's text as a JSON-RPC message, or why it is not one with the answer JSON-RPC 2.0
+/// requires (§5.1): text that is not JSON is a Parse error (-32700); a request whose `id`
+/// is not a number or a string (an object, a list, a fraction), or that is otherwise
+/// malformed, is an Invalid Request (-32600), answered with `"id": null` where the id
+/// cannot be told. A malformed notification or response needs no answer. (Read leniently,
+/// a request with an object id passed for a notification and was never answered.)
+pub fn parse_message(text: &str) -> Result<Message, (String, Option<String>)> {
+    let refuse = |code: i32, message: String, id: serde_json::Value| {
+        serde_json::json!({
+            "jsonrpc": "2.0",
+            "id": id,
+            "error": {"code": code, "message": message},
+        })
+        .to_string()
+    };
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+        let why = format!("it is not JSON: {e}");
+        let answer = refuse(
+            -32700,
+            format!("Parse error: {why}"),
+            serde_json::Value::Null,
+        );
+        (why, Some(answer))
+    })?;
+    let request_id = match (value.get("method"), value.get("id")) {
+        (Some(_), Some(id)) => Some(id.clone()),
+        _ => None,
+    };
+    if let Some(id) = &request_id {
+        let usable = id.is_string() || id.as_i64().is_some_and(|n| i32::try_from(n).is_ok());
+        if !usable {
+            let why = format!("a request's id must be a number or a string, not {id}");
+            let answer = refuse(
+                -32600,
+                format!("Invalid Request: {why}"),
+                serde_json::Value::Null,
+            );
+            return Err((why, Some(answer)));
+        }
+    }
+    let has_method = value.get("method").is_some();
+    let message = serde_json::from_value::<Message>(value).map_err(|e| e.to_string());
+    // Read leniently, `{"id": 7, "method": 5}` passes for a response: a message with a
+    // method is a request or a notification, or nothing.
+    let message = match message {
+        Ok(Message::Response(_)) if has_method => Err("its `method` is not a string".to_string()),
+        other => other,
+    };
+    message.map_err(|why| {
+        let answer = request_id.map(|id| refuse(-32600, format!("Invalid Request: {why}"), id));
+        (why, answer)
+    })
+}
+
+/// Writes one Content-Length framed message.
+fn write_frame(output: &mut impl Write, body: &str) -> io::Result<()> {
+    write!(output, "Content-Length: {}\r\n\r\n{body}", body.len())?;
+    output.flush()
+}
+
 /// Like `Connection::stdio`, with the reading above. The returned threads end when the
 /// input ends (reader) and when the server's connection is dropped (writer).
 pub fn stdio() -> (Connection, JoinHandle<()>) {
@@ -135,18 +195,20 @@ pub fn stdio() -> (Connection, JoinHandle<()>) {
             let mut input = io::stdin().lock();
             loop {
                 match read_frame(&mut input) {
-                    Ok(Some(Frame::Message(text))) => {
-                        match serde_json::from_str::<Message>(&text) {
-                            Ok(message) => {
-                                if sender.send(message).is_err() {
-                                    return;
-                                }
-                            }
-                            Err(e) => {
-                                eprintln!("vplc lsp: skipped a message that is not JSON-RPC: {e}")
+                    Ok(Some(Frame::Message(text))) => match parse_message(&text) {
+                        Ok(message) => {
+                            if sender.send(message).is_err() {
+                                return;
                             }
                         }
-                    }
+                        Err((why, answer)) => {
+                            eprintln!("vplc lsp: skipped a message that is not JSON-RPC: {why}");
+                            if let Some(answer) = answer {
+                                let mut output = io::stdout().lock();
+                                let _ = write_frame(&mut output, &answer);
+                            }
+                        }
+                    },
                     Ok(Some(Frame::Skipped(why))) => eprintln!("vplc lsp: skipped {why}"),
                     Ok(None) => return,
                     Err(e) => {
@@ -158,8 +220,10 @@ pub fn stdio() -> (Connection, JoinHandle<()>) {
         })
         .ok();
     let writer = std::thread::spawn(move || {
-        let mut output = io::stdout().lock();
         for message in receiver {
+            // Locked a message at a time: the reader answers messages that are not
+            // JSON-RPC itself (`parse_message`), between the server's.
+            let mut output = io::stdout().lock();
             if message
                 .write(&mut output)
                 .and_then(|()| output.flush())
@@ -191,6 +255,36 @@ mod tests {
         );
         let fixed = replace_lone_surrogates(r#"{"t": "x\ud800"}"#);
         assert!(serde_json::from_str::<serde_json::Value>(&fixed).is_ok());
+    }
+
+    #[test]
+    fn messages_that_are_not_json_rpc_get_the_answers_json_rpc_requires() {
+        let answer = |text: &str| -> Option<serde_json::Value> {
+            let (_, answer) = parse_message(text).expect_err("not a message");
+            answer.map(|a| serde_json::from_str(&a).expect("JSON"))
+        };
+        for text in [
+            r#"{"jsonrpc": "2.0", "id": {"a": 1}, "method": "shutdown"}"#,
+            r#"{"jsonrpc": "2.0", "id": [1], "method": "x"}"#,
+            r#"{"jsonrpc": "2.0", "id": 1.5, "method": "x"}"#,
+            r#"{"jsonrpc": "2.0", "id": null, "method": "x"}"#,
+        ] {
+            let refused = answer(text).expect("an answer");
+            assert_eq!(refused["id"], serde_json::Value::Null, "{text}");
+            assert_eq!(refused["error"]["code"], -32600, "{text}");
+        }
+        // A request malformed otherwise keeps its id.
+        let bad_method = answer(r#"{"jsonrpc": "2.0", "id": 7, "method": 5}"#).expect("answer");
+        assert_eq!(bad_method["id"], 7);
+        assert_eq!(bad_method["error"]["code"], -32600);
+        let garbage = answer("{this is not json").expect("an answer");
+        assert_eq!(garbage["id"], serde_json::Value::Null);
+        assert_eq!(garbage["error"]["code"], -32700);
+        // A notification that is not one is skipped in silence: nothing to answer.
+        assert_eq!(answer(r#"{"jsonrpc": "2.0", "method": 5}"#), None);
+        // Messages that are ones still are.
+        assert!(parse_message(r#"{"jsonrpc": "2.0", "id": "a", "method": "x"}"#).is_ok());
+        assert!(parse_message(r#"{"jsonrpc": "2.0", "method": "exit"}"#).is_ok());
     }
 
     #[test]

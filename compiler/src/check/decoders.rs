@@ -624,6 +624,10 @@ fn read_anchors(
     span: Span,
     errors: &mut Vec<TypeError>,
 ) -> Result<Vec<[f64; 4]>, ()> {
+    if file.contains('\0') {
+        // E0107 from name resolution: nothing is opened.
+        return Err(());
+    }
     let path = normalize(&cx.dir.join(file));
     let lines = match cx.host.read_labels(&path) {
         Ok(lines) => lines,

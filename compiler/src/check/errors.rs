@@ -155,6 +155,22 @@ pub enum TypeError {
         span: Span,
         stage: String,
     },
+    /// Frames smaller than a container's muxer takes (`media::container_min_side`).
+    ContainerSize {
+        span: Span,
+        /// The file's extension: `mp4`, `mov`, `webm`.
+        ext: String,
+        width: u32,
+        height: u32,
+        min: u32,
+    },
+    /// `scale` to a side larger than videoscale makes (`media::SCALE_MAX_SIDE`).
+    ScaleSize {
+        span: Span,
+        width: u32,
+        height: u32,
+        max: u32,
+    },
     TileTooSmall {
         span: Span,
         cols: i64,
@@ -529,6 +545,40 @@ impl TypeError {
                 .with_primary_label(format!("{width}x{height} reaches the {codec} encoder"))
                 .with_help(format!("insert `scale({fit})` before `encode`, or pick another codec"))
             }
+            TypeError::ContainerSize {
+                span,
+                ext,
+                width,
+                height,
+                min,
+            } => {
+                let fit = format!("{}x{}", (*width).max(*min), (*height).max(*min));
+                Diagnostic::new(
+                    Code::E0205,
+                    file,
+                    *span,
+                    format!("a `.{ext}` file cannot hold frames of {width}x{height}: each side must be at least {min} pixels"),
+                )
+                .with_primary_label(format!("{width}x{height} reaches the `.{ext}` muxer"))
+                .with_help(format!("insert `scale({fit})` before `encode`, or write a `.mkv` file (Matroska takes any size)"))
+            }
+            TypeError::ScaleSize {
+                span,
+                width,
+                height,
+                max,
+            } => Diagnostic::new(
+                Code::E0205,
+                file,
+                *span,
+                format!("`scale` cannot make frames of {width}x{height}: each side must be at most {max} pixels"),
+            )
+            .with_primary_label(format!("{width}x{height} is larger than GStreamer scales to"))
+            .with_help(format!(
+                "scale to at most {}x{}",
+                (*width).min(*max),
+                (*height).min(*max)
+            )),
             TypeError::ZeroSize { span, stage } => {
                 Diagnostic::new(Code::E0205, file, *span, format!("`{stage}` is given a size of zero"))
                     .with_primary_label("width and height must be above zero")

@@ -116,8 +116,8 @@ pub fn check(program: &hir::Program, host: &dyn Host, dir: &Path) -> (Typed, Vec
                 sites: std::mem::take(&mut c.sites),
             }
         })
-        .collect();
-    outputs::check(program, host, dir, &mut c.errors);
+        .collect::<Vec<_>>();
+    outputs::check(program, &pipelines, host, dir, &mut c.errors);
     (
         Typed {
             models: c.models,

@@ -1,12 +1,17 @@
 //! Rules about where outputs go: two `rtsp_out` of one pipeline on the same port share one
 //! server, each at its own path; the same port and path twice would serve two streams at one
 //! address (E0209). A file sink may not write a file the program reads (a source, a model,
-//! labels) nor one another sink writes (E0210), compared on canonical paths.
+//! labels, a CTC alphabet, SSD anchors) nor one another sink writes (E0210), compared on
+//! canonical paths and, where the file exists, on its device and inode (a hard link is the
+//! same file under another name). A sink's `{stream}` is expanded for each stream it takes,
+//! as lowering does, so `file("cam{stream}.mp4")` over a source `cam0.mp4` is caught.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use super::TypedPipeline;
 use super::errors::TypeError;
+use super::types::Ty;
 use crate::hir::{self, Flow, Value};
 use crate::host::{Host, normalize};
 use crate::span::Span;
@@ -14,31 +19,91 @@ use crate::stage::{Sink, Source, StageKind};
 use crate::syntax::ast::Role;
 
 /// Checks every pipeline's outputs; errors are pushed to `errors`.
-pub fn check(program: &hir::Program, host: &dyn Host, dir: &Path, errors: &mut Vec<TypeError>) {
+pub fn check(
+    program: &hir::Program,
+    typed: &[TypedPipeline],
+    host: &dyn Host,
+    dir: &Path,
+    errors: &mut Vec<TypeError>,
+) {
     rtsp_addresses(program, errors);
-    overwrites(program, host, dir, errors);
+    overwrites(program, typed, host, dir, errors);
 }
 
-/// Files the models read: every pipeline may read them.
+/// A string argument of a call, with its span, when it is given as a string.
+fn string_arg<'c>(call: &'c hir::BoundCall, name: &str) -> Option<(&'c str, Span)> {
+    match call.bound(name) {
+        Some(hir::BoundArg {
+            value: Value::String(path),
+            span,
+            ..
+        }) if !path.is_empty() => Some((path, *span)),
+        _ => None,
+    }
+}
+
+/// Files the models read: every pipeline may read them. The model file, its labels file,
+/// and its decoder's files (`ctc(alphabet:)`, `ssd(anchors:)`).
 fn model_inputs(program: &hir::Program) -> Vec<(String, Span)> {
     let mut inputs = Vec::new();
     for m in &program.models {
         if let Some(path) = m.call.string("path") {
             inputs.push((path.to_string(), m.call.span));
         }
-        if let Some(arg) = m.call.bound("labels")
-            && let Value::String(path) = &arg.value
-        {
-            inputs.push((path.clone(), arg.span));
+        if let Some((path, span)) = string_arg(&m.call, "labels") {
+            inputs.push((path.to_string(), span));
+        }
+        if let Some(Value::Decoder(decoder)) = m.call.value("decoder") {
+            for param in ["alphabet", "anchors"] {
+                if let Some((path, span)) = string_arg(decoder, param) {
+                    inputs.push((path.to_string(), span));
+                }
+            }
         }
     }
     inputs
 }
 
-fn overwrites(program: &hir::Program, host: &dyn Host, dir: &Path, errors: &mut Vec<TypeError>) {
-    let canonical = |path: &str| -> PathBuf { host.canonical(&normalize(&dir.join(path))) };
+/// How a file is known: by device and inode where it exists (hard links are one file),
+/// else by its canonical path (an output that does not exist yet).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum FileKey {
+    Inode(u64, u64),
+    Path(PathBuf),
+}
+
+/// The paths a file sink writes: one, or one a stream with `{stream}` filled in as
+/// lowering fills it (the index of the stream in the list the sink takes; 0 for one).
+fn sink_paths(path: &str, input: Option<&Ty>) -> Vec<String> {
+    if !path.contains("{stream}") {
+        return vec![path.to_string()];
+    }
+    let streams = match input {
+        Some(Ty::List(items)) => items.len(),
+        _ => 1,
+    };
+    (0..streams)
+        .map(|i| path.replace("{stream}", &i.to_string()))
+        .collect()
+}
+
+fn overwrites(
+    program: &hir::Program,
+    typed: &[TypedPipeline],
+    host: &dyn Host,
+    dir: &Path,
+    errors: &mut Vec<TypeError>,
+) {
+    let key = |path: &str| -> FileKey {
+        let resolved = normalize(&dir.join(path));
+        match host.identity(&resolved) {
+            Some((dev, ino)) => FileKey::Inode(dev, ino),
+            None => FileKey::Path(host.canonical(&resolved)),
+        }
+    };
     let models = model_inputs(program);
-    for pipeline in &program.pipelines {
+    for (index, pipeline) in program.pipelines.iter().enumerate() {
+        let sites = typed.get(index).map_or(&[][..], |t| t.sites.as_slice());
         let mut calls = Vec::new();
         for flow in pipeline
             .lets
@@ -48,42 +113,54 @@ fn overwrites(program: &hir::Program, host: &dyn Host, dir: &Path, errors: &mut 
         {
             calls_of(flow, &mut calls);
         }
-        let mut read: Vec<(PathBuf, Span)> = models
+        // A path with a NUL byte was refused by name resolution (E0107).
+        let usable = |path: &str| !path.contains('\0');
+        let mut read: Vec<(FileKey, Span)> = models
             .iter()
-            .map(|(path, span)| (canonical(path), *span))
+            .filter(|(path, _)| usable(path))
+            .map(|(path, span)| (key(path), *span))
             .collect();
         for call in &calls {
             if call.kind == StageKind::Source(Source::File)
                 && let Some(path) = call.string("path")
+                && usable(path)
             {
-                read.push((canonical(path), call.span));
+                read.push((key(path), call.span));
             }
         }
-        let mut written: HashMap<PathBuf, Span> = HashMap::new();
+        let mut written: HashMap<FileKey, Span> = HashMap::new();
         for call in &calls {
             if call.kind != StageKind::Sink(Sink::File) {
                 continue;
             }
-            let Some(path) = call.string("path") else {
+            let Some(written_as) = call.string("path").filter(|p| usable(p)) else {
                 continue;
             };
-            let target = canonical(path);
-            if let Some((_, other)) = read.iter().find(|(p, _)| *p == target) {
-                errors.push(TypeError::OutputOverwrites {
-                    span: call.span,
-                    other: *other,
-                    path: path.to_string(),
-                    other_is: "read here",
-                });
-            } else if let Some(other) = written.get(&target) {
-                errors.push(TypeError::OutputOverwrites {
-                    span: call.span,
-                    other: *other,
-                    path: path.to_string(),
-                    other_is: "written by this sink",
-                });
-            } else {
-                written.insert(target, call.span);
+            let input = sites
+                .iter()
+                .find(|s| s.span == call.span && s.role == Role::Sink)
+                .map(|s| &s.input);
+            for path in sink_paths(written_as, input) {
+                let target = key(&path);
+                if let Some((_, other)) = read.iter().find(|(p, _)| *p == target) {
+                    errors.push(TypeError::OutputOverwrites {
+                        span: call.span,
+                        other: *other,
+                        path,
+                        other_is: "read here",
+                    });
+                    break;
+                } else if let Some(other) = written.get(&target) {
+                    errors.push(TypeError::OutputOverwrites {
+                        span: call.span,
+                        other: *other,
+                        path,
+                        other_is: "written by this sink",
+                    });
+                    break;
+                } else {
+                    written.insert(target, call.span);
+                }
             }
         }
     }

@@ -20,7 +20,8 @@ impl Checker<'_> {
             .and_then(|e| e.to_str())
             .map(str::to_ascii_lowercase)
             .unwrap_or_default();
-        match media::container_for_extension(&ext).map(|c| c.codecs) {
+        let container = media::container_for_extension(&ext);
+        match container.map(|c| c.codecs) {
             None => {
                 self.errors.push(TypeError::UnknownExtension {
                     span: call.span,
@@ -49,7 +50,11 @@ impl Checker<'_> {
         let one = |c: &mut Self, t: &Ty| match t {
             Ty::Video(v) => {
                 match &v.format {
-                    Format::Encoded(codec) if codec == "h264" => {}
+                    Format::Encoded(codec) if codec == "h264" => {
+                        if let Some(container) = container {
+                            c.container_size(call, container, &ext, v.resolution);
+                        }
+                    }
                     Format::Unknown => {}
                     _ => {
                         c.mismatch(

@@ -90,6 +90,31 @@ impl Checker<'_> {
         }
     }
 
+    /// Frames smaller than the container's muxer takes (`media::container_min_side`:
+    /// `.mp4`, `.mov` and `.webm` from 16 pixels a side) fail to link at run time: E0205.
+    pub(super) fn container_size(
+        &mut self,
+        call: &BoundCall,
+        container: &media::Container,
+        ext: &str,
+        size: Option<(u32, u32)>,
+    ) {
+        let min = media::container_min_side(container);
+        if let Some((width, height)) = size
+            && width > 0
+            && height > 0
+            && width.min(height) < min
+        {
+            self.errors.push(TypeError::ContainerSize {
+                span: call.span,
+                ext: ext.to_string(),
+                width,
+                height,
+                min,
+            });
+        }
+    }
+
     pub(super) fn file_sink(&mut self, input: &Ty, call: &BoundCall) {
         let path = call.string("path").map(str::to_string).unwrap_or_default();
         let ext = Path::new(&path)
@@ -101,13 +126,14 @@ impl Checker<'_> {
             self.per_stream_records(input, call);
             return;
         }
-        let Some(allowed) = media::container_for_extension(&ext).map(|c| c.codecs) else {
+        let Some(container) = media::container_for_extension(&ext) else {
             self.errors.push(TypeError::UnknownExtension {
                 span: call.span,
                 path,
             });
             return;
         };
+        let allowed = container.codecs;
         let one = |c: &mut Self, t: &Ty| match t {
             Ty::Video(v) => match &v.format {
                 Format::Encoded(codec) => {
@@ -118,6 +144,8 @@ impl Checker<'_> {
                             codec: codec.clone(),
                             allowed: allowed.to_vec(),
                         });
+                    } else {
+                        c.container_size(call, container, &ext, v.resolution);
                     }
                 }
                 Format::Unknown => {}

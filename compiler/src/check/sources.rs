@@ -119,6 +119,10 @@ impl Checker<'_> {
 
     pub(super) fn probe(&mut self, call: &BoundCall) -> Option<Result<MediaFacts, FactError>> {
         let path = call.resolved_path.clone()?;
+        if path.as_os_str().as_encoded_bytes().contains(&0) {
+            // A NUL byte in the path: E0107 from name resolution; nothing is opened.
+            return Some(Err(FactError::NotFound));
+        }
         if let Some(found) = self.media.get(&path) {
             return Some(found.clone());
         }

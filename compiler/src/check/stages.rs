@@ -160,6 +160,16 @@ impl Checker<'_> {
             Stage::Scale => {
                 let size = call.resolution("resolution");
                 self.check_size(call, size);
+                if let Some((width, height)) = size
+                    && width.max(height) > media::SCALE_MAX_SIDE
+                {
+                    self.errors.push(TypeError::ScaleSize {
+                        span: call.bound("resolution").map_or(call.span, |a| a.span),
+                        width,
+                        height,
+                        max: media::SCALE_MAX_SIDE,
+                    });
+                }
                 self.per_stream(input, call, &mut |c, v| {
                     if !c.need_raw(call, v) {
                         return Ty::Error;

@@ -446,3 +446,32 @@ fn a_dynamic_dimension_is_not_a_number_of_classes() {
         Some((320, 48))
     );
 }
+
+/// A NUL byte in any parameter that names a file is E0107, once, and nothing is opened
+/// under the name cut at the NUL (no E0109, no E0210 from the shortened name).
+#[test]
+fn a_nul_byte_in_a_path_is_refused_once() {
+    let cases = [
+        "pipeline p { file(\"/v/cam.mp4\\0.mp4\") | discard; }",
+        "pipeline p { file(\"/v/cam.mp4\") | file(\"/v/cam.mp4\\0.mp4\"); }",
+        "pipeline p { test() | encode(h264) | record(when: crossing, path: \"c\\0.mp4\"); }",
+        "pipeline p { camera(\"/dev/video0\\0\") | discard; }",
+        "model d = onnx(\"/m/det.onnx\\0\", decoder: yolov8());\npipeline p { test() | infer(d) | json | stdout; }",
+        "model d = onnx(\"/m/det.onnx\", labels: \"/m/two.labels\\0\", decoder: yolov8());\npipeline p { test() | infer(d) | json | stdout; }",
+        "model d = onnx(\"/m/det.onnx\", decoder: ssd(anchors: \"/m/a\\0\"));\npipeline p { test() | infer(d) | json | stdout; }",
+        "model d = onnx(\"/m/det.onnx\", decoder: ctc(alphabet: \"/m/a\\0\"));\npipeline p { test() | infer(d) | json | stdout; }",
+    ];
+    for text in cases {
+        let text = text.replace("\\0", "\0");
+        let (codes, _) = check(&text);
+        assert_eq!(
+            codes.iter().filter(|c| *c == "E0107").count(),
+            1,
+            "{text:?}: {codes:?}"
+        );
+        assert!(
+            !codes.iter().any(|c| c == "E0109" || c == "E0210"),
+            "{text:?}: {codes:?}"
+        );
+    }
+}

@@ -77,6 +77,8 @@ pub(super) fn alphabet(
         _ => None,
     });
     let (characters, origin, span) = match given {
+        // A NUL byte in the path: E0107 from name resolution; nothing is opened.
+        Some((file, _)) if file.contains('\0') => return None,
         Some((file, span)) => {
             let path = normalize(&dir.join(&file));
             match host.read_alphabet(&path) {

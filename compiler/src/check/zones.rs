@@ -16,7 +16,8 @@ use crate::syntax::Span;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum ZoneError {
-    /// E0401: too few points, or an item of `points:` that is not `[x, y]`.
+    /// E0401: too few points, an item of `points:` that is not `[x, y]`, a point given
+    /// twice (a closed ring, a repeated corner), or a zone whose points are on one line.
     BadShape {
         span: Span,
         kind: Geometry,
@@ -94,6 +95,21 @@ impl Checker<'_> {
             Geometry::Line if shape.points[0] == shape.points[1] => {
                 Some("the two ends of the line are the same point".to_string())
             }
+            Geometry::Zone => match analytics::repeated_point(&shape.points) {
+                Some((0, last)) if last == n - 1 => Some(format!(
+                    "the last point repeats the first, {}: leave it out, a zone closes by itself",
+                    point_text(&shape.points[0])
+                )),
+                Some((first, again)) => Some(format!(
+                    "point {again} repeats point {first}, {}: each corner is given once",
+                    point_text(&shape.points[first])
+                )),
+                None if analytics::collinear(&shape.points) => Some(
+                    "its points lie on one straight line, so it encloses nothing and nothing would ever be counted in it"
+                        .to_string(),
+                ),
+                None => None,
+            },
             _ => None,
         };
         if let Some(problem) = problem {

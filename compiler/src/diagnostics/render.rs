@@ -73,11 +73,19 @@ pub fn human(
     diagnostics: &[Diagnostic],
 ) -> std::io::Result<()> {
     let config = Config::default();
+    // Rendered into memory, then written at once: the renderer writes a character at a
+    // time, and on an unbuffered stderr a 5 MB line took a system call for each.
+    let mut buffer = if out.supports_color() {
+        term::termcolor::Buffer::ansi()
+    } else {
+        term::termcolor::Buffer::no_color()
+    };
     for d in diagnostics {
-        term::emit_to_write_style(out, &config, sources, &to_codespan(d))
+        term::emit_to_write_style(&mut buffer, &config, sources, &to_codespan(d))
             .map_err(std::io::Error::other)?;
     }
-    Ok(())
+    out.write_all(buffer.as_slice())?;
+    out.flush()
 }
 
 /// Renders without colour into a string (tests, snapshots, the language server's hover).

@@ -26,6 +26,9 @@ impl ValueRange {
     }
 }
 
+/// The parameters that name a file or a device: a NUL byte in them is E0107.
+const PATH_PARAMS: [&str; 5] = ["path", "labels", "alphabet", "anchors", "device"];
+
 fn lit_value(value: &LitValue) -> Value {
     match *value {
         LitValue::Int(v) => Value::Int(v),
@@ -201,6 +204,7 @@ impl<'a> Resolver<'a> {
                 })
             })
             .collect::<Vec<_>>();
+        self.nul_in_paths(b, &args);
         let resolved_path = self.call_paths(b, &args);
         BoundCall {
             builtin: id,
@@ -211,6 +215,26 @@ impl<'a> Resolver<'a> {
             name_span: call.name.span,
             args,
             resolved_path,
+        }
+    }
+
+    /// A NUL byte in a parameter that names a file or a device (E0107): the operating
+    /// system takes a name only up to its first NUL, so `"in.mp4\0.mp4"` would read or
+    /// write `in.mp4`, not the file the program names.
+    fn nul_in_paths(&mut self, b: &Builtin, args: &[BoundArg]) {
+        for (param, arg) in b.params.iter().zip(args) {
+            if !PATH_PARAMS.contains(&param.name.as_str()) {
+                continue;
+            }
+            if let Value::String(path) = &arg.value
+                && path.contains('\0')
+            {
+                self.errors.push(ResolveError::NulInPath {
+                    span: arg.span,
+                    callee: b.name.clone(),
+                    param: param.name.clone(),
+                });
+            }
         }
     }
 
@@ -229,7 +253,8 @@ impl<'a> Resolver<'a> {
             (b.role, b.name.as_str()),
             (Role::Source, "file") | (Role::Model, _)
         );
-        if !reads {
+        // A NUL byte in the path is E0107 (`nul_in_paths`): no file is looked for.
+        if !reads || path.contains('\0') {
             return Some(crate::host::normalize(&self.dir.join(path)));
         }
         let what = if b.role == Role::Model {
@@ -244,6 +269,7 @@ impl<'a> Resolver<'a> {
                 span,
                 given: true,
             } = &args[i]
+            && !labels.contains('\0')
         {
             self.check_file(*span, labels, "labels file");
         }

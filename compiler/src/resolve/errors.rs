@@ -85,6 +85,12 @@ pub enum ResolveError {
         value: String,
         range: String,
     },
+    /// A NUL byte in a path (E0107).
+    NulInPath {
+        span: Span,
+        callee: String,
+        param: String,
+    },
     UnknownModule {
         span: Span,
         path: String,
@@ -315,6 +321,18 @@ impl ResolveError {
             )
             .with_primary_label(format!("allowed: {range}"))
             .with_help(format!("`{param}` must be {range}")),
+            ResolveError::NulInPath {
+                span,
+                callee,
+                param,
+            } => Diagnostic::new(
+                Code::E0107,
+                file,
+                *span,
+                format!("`{param}` of `{callee}` holds a NUL byte"),
+            )
+            .with_primary_label("a file name cannot hold a NUL byte")
+            .with_help("the system would cut the name at the NUL and use another file: remove the NUL byte from the string"),
             ResolveError::UnknownModule {
                 span,
                 path,
