@@ -182,3 +182,61 @@ pipeline ids {{
     let distinct: std::collections::BTreeSet<&String> = ids.iter().collect();
     assert_eq!(distinct.len(), ids.len(), "a message id repeats: {ids:?}");
 }
+
+/// Found by a hostile test (issue 19): after `tile`, the analytics keyed tracks by their id
+/// alone, and each stream's tracker counts from 1, so one track seemed to jump between the
+/// cells: hundreds of crossings where there were none. vtest.avi twice side by side, the
+/// line `post` drawn in each cell: each cell counts its own 3 backward crossings, as the
+/// stream alone does (`vtest_zone_counts_and_line_crossings_match_the_frames`).
+#[test]
+fn vtest_tiled_twice_counts_each_cells_crossings_once() {
+    let dir = temp_dir("analytics-tiled");
+    let program = dir.join("tiled.vpl");
+    let text = format!(
+        r#"model people = onnx("{model}", labels: ["person", "fallen"], decoder: yolov8());
+const left = line([[620, 420], [620, 250]], size: 1536x576);
+const right = line([[1388, 420], [1388, 250]], size: 1536x576);
+pipeline tiled {{
+    [file("{video}"), file("{video}")] | decode | infer(people) | track(iou, max_age: 30)
+        | tile(2, 1, resolution: 1536x576) | analyze(lines: [left, right])
+        | json | file("records.jsonl");
+}}
+"#,
+        model = asset("assets/models/person_yolov8s.onnx"),
+        video = asset("assets/media/vtest.avi"),
+    );
+    std::fs::write(&program, text).expect("write program");
+    run_ok(&program, &["--max-frames", "51"]);
+    let records = lines(&dir.join("records.jsonl"));
+    assert!(records.len() >= 50, "{} frames", records.len());
+    let last = records.last().expect("a record");
+    let ids: Vec<u64> = last["objects"]
+        .as_array()
+        .expect("objects")
+        .iter()
+        .filter_map(|o| o["track_id"].as_u64())
+        .collect();
+    assert!(
+        ids.iter()
+            .any(|id| ids.iter().filter(|i| *i == id).count() == 2),
+        "both cells use the same track ids: {ids:?}"
+    );
+    let counts: Vec<(String, u64, u64)> = last["analytics"]["lines"]
+        .as_array()
+        .expect("lines")
+        .iter()
+        .map(|l| {
+            (
+                l["line"].as_str().unwrap_or_default().to_string(),
+                l["forward"].as_u64().unwrap_or(u64::MAX),
+                l["backward"].as_u64().unwrap_or(u64::MAX),
+            )
+        })
+        .collect();
+    assert_eq!(
+        counts,
+        [("left".to_string(), 0, 3), ("right".to_string(), 0, 3)],
+        "{}",
+        last["analytics"]
+    );
+}

@@ -435,3 +435,38 @@ fn a_camera_of_unknown_format_is_converted_before_overlay_and_infer() {
         );
     }
 }
+
+/// Found by a user (issue 19): two `test()` sources that differ only in resolution or rate
+/// were merged by one-decoder-per-source, so both streams came out at the first's size.
+/// Sources are one only when their parameters and their stream types are.
+#[test]
+fn test_sources_of_different_sizes_or_rates_stay_apart() {
+    let dir = std::env::temp_dir().join(format!("vpl-plans-tests-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("sizes.vpl");
+    std::fs::write(
+        &path,
+        "pipeline p {\n    \
+         [test(resolution: 320x240), test(resolution: 640x480), test(resolution: 320x240, rate: 15fps), test(resolution: 320x240)]\n        \
+         | json\n        | file(\"out/s{stream}.jsonl\");\n}\n",
+    )
+    .expect("write");
+    let (sources, c) = compile_file(&path);
+    let (graph, plan) = c.lower(0).expect("lowers");
+    let caps: Vec<String> = plan
+        .elements
+        .iter()
+        .filter(|e| e.name.ends_with("_test_caps"))
+        .flat_map(|e| e.props.iter().map(|(_, v)| format!("{v:?}")))
+        .collect();
+    assert_eq!(
+        caps.len(),
+        3,
+        "the last source is the first again: {caps:?}"
+    );
+    let mut out = graph.describe(&sources, c.file);
+    out.push_str("----- gst-launch-1.0 -----\n");
+    out.push_str(&plan.launch_text().replace("  ", "\n"));
+    let out = out.replace(&dir.display().to_string(), "[dir]");
+    insta::assert_snapshot!("test_sources_of_different_sizes", out);
+}

@@ -460,3 +460,36 @@ fn a_file_copied_to_two_sinks_is_parsed_on_each_branch() {
         assert!(count_frames(&dir.join(out), &dir) >= 5, "{out}");
     }
 }
+
+/// Found by a user (issue 19): two `test()` sources that differ only in resolution or rate
+/// were merged into one, and both streams came out at the first one's size and rate.
+#[test]
+fn test_sources_that_differ_in_size_or_rate_are_two_streams() {
+    let dir = temp_dir("test-sizes");
+    let program = dir.join("p.vpl");
+    std::fs::write(
+        &program,
+        "pipeline p {\n    \
+         [test(resolution: 320x240, frames: 4), test(resolution: 640x480, frames: 4), \
+         test(resolution: 320x240, rate: 10fps, frames: 4)]\n        \
+         | json | file(\"out/s{stream}.jsonl\");\n}\n",
+    )
+    .expect("write");
+    let stats = run_ok(&program, &[]);
+    assert_eq!(stats["frames"], serde_json::json!([4, 4, 4]), "{stats}");
+    let sizes: Vec<(u64, u64)> = (0..3)
+        .map(|i| {
+            let r = lines(&dir.join(format!("out/s{i}.jsonl")));
+            assert_eq!(r.len(), 4, "stream {i}");
+            (
+                r[0]["width"].as_u64().expect("width"),
+                r[0]["height"].as_u64().expect("height"),
+            )
+        })
+        .collect();
+    assert_eq!(sizes, [(320, 240), (640, 480), (320, 240)]);
+    // 30 fps and 10 fps: the last frame's timestamp tells the rate apart.
+    let last_pts = |i: usize| lines(&dir.join(format!("out/s{i}.jsonl")))[3]["pts_ns"].as_u64();
+    assert_eq!(last_pts(0), Some(100_000_000));
+    assert_eq!(last_pts(2), Some(300_000_000));
+}

@@ -91,6 +91,9 @@ pub struct ObjectsData {
     pub repeated: bool,
     /// Set by `analyze`: counts per zone and line.
     pub analytics: Option<crate::analytics::FrameAnalytics>,
+    /// Set by `tile`: each cell's analytics (from an `analyze` before the tile), its zones
+    /// and lines moved into the cell, for `overlay` to draw in each cell.
+    pub cells: Vec<crate::analytics::FrameAnalytics>,
     /// Set by `events`: the frame's events. Records sinks write these (one line each)
     /// instead of the frame's record.
     pub events: Option<Vec<crate::analytics::Event>>,

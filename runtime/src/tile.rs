@@ -38,13 +38,32 @@ struct Inputs {
 }
 
 /// Moves the objects of one input frame (sized `source_width` x `source_height`) into
-/// `cell`, appending them to `out`; frame-level labels are kept on the tile.
+/// `cell`, appending them to `out`; frame-level labels are kept on the tile. The input's
+/// analytics (zones, lines and their counts), and those of the cells of a tile before this
+/// one, are moved into the cell too, for `overlay` (`ObjectsData::cells`).
 pub fn place(input: &ObjectsData, cell: Cell, out: &mut ObjectsData) {
     let (sw, sh) = (
         input.source_width.max(1) as f32,
         input.source_height.max(1) as f32,
     );
     let (fx, fy) = (cell.w / sw, cell.h / sh);
+    let at = |p: [f64; 2]| {
+        [
+            f64::from(cell.x) + p[0] * f64::from(fx),
+            f64::from(cell.y) + p[1] * f64::from(fy),
+        ]
+    };
+    out.cells
+        .extend(input.analytics.iter().chain(&input.cells).map(|a| {
+            let mut a = a.clone();
+            for z in &mut a.zones {
+                z.points = z.points.iter().map(|p| at(*p)).collect();
+            }
+            for l in &mut a.lines {
+                l.ends = l.ends.map(at);
+            }
+            a
+        }));
     out.objects.extend(input.objects.iter().map(|o| {
         let mut o = o.clone();
         o.x = cell.x + o.x * fx;

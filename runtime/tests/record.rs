@@ -171,3 +171,78 @@ fn no_trigger_no_clip_and_count_is_a_minimum() {
     });
     assert_eq!(clips.len(), 1, "{clips:?}");
 }
+
+/// Found by a hostile test (issue 19): two `record` sinks that trigger on the same frame
+/// could pick the same clip name, and one clip overwrote the other. Three recorders behind
+/// one tee, with the same location, trigger on the same frames twice: six clips, each
+/// playable and as long as asked.
+#[test]
+fn recorders_triggered_on_the_same_frames_write_every_clip() {
+    vpl_runtime::elements::register().expect("vpl elements register");
+    let dir = std::env::temp_dir().join(format!("vpl-record-{}-same", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let recorders = 3;
+    let branches: String = (0..recorders)
+        .map(|_| {
+            format!(
+                " t. ! queue ! vplrecord location={}/{{stream}}_{{time}}.mp4 when=person \
+                 before=500000000 after=500000000",
+                dir.display()
+            )
+        })
+        .collect();
+    let pipeline = gst::parse::launch(&format!(
+        "videotestsrc num-buffers=150 ! video/x-raw,width=160,height=120,framerate={FPS}/1 \
+         ! x264enc key-int-max={GOP} tune=zerolatency ! h264parse config-interval=-1 name=parse \
+         ! tee name=t{branches}"
+    ))
+    .expect("pipeline")
+    .downcast::<gst::Pipeline>()
+    .expect("a pipeline");
+    let parse = pipeline.by_name("parse").expect("parse");
+    let n = Arc::new(AtomicU64::new(0));
+    parse.static_pad("src").expect("src pad").add_probe(
+        gst::PadProbeType::BUFFER,
+        move |_, info| {
+            let i = n.fetch_add(1, Ordering::SeqCst);
+            if let Some(buffer) = info.buffer_mut() {
+                let people = usize::from(i == 45 || i == 120);
+                VplObjectsMeta::set(
+                    buffer.make_mut(),
+                    ObjectsData {
+                        frame: i,
+                        objects: (0..people).map(|_| person()).collect(),
+                        ..ObjectsData::default()
+                    },
+                );
+            }
+            gst::PadProbeReturn::Ok
+        },
+    );
+    pipeline.set_state(gst::State::Playing).expect("plays");
+    let bus = pipeline.bus().expect("bus");
+    let msg = bus
+        .timed_pop_filtered(
+            gst::ClockTime::from_seconds(60),
+            &[gst::MessageType::Eos, gst::MessageType::Error],
+        )
+        .expect("the run ends");
+    if let gst::MessageView::Error(e) = msg.view() {
+        panic!("{} ({:?})", e.error(), e.debug());
+    }
+    pipeline.set_state(gst::State::Null).expect("stops");
+    let clips: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    assert_eq!(clips.len(), 2 * recorders, "{clips:?}");
+    // 0.5 s before and after one frame: 31 frames asked, up to a GOP more for the key frame.
+    for clip in &clips {
+        let got = frames_of(clip);
+        assert!(
+            (30.0..=31.0 + GOP as f64 + 1.0).contains(&got),
+            "{}: {got} frames",
+            clip.display()
+        );
+        assert!(starts_with_key_frame(clip), "{}", clip.display());
+    }
+}

@@ -199,3 +199,76 @@ fn crop_mode_refuses_an_unknown_decoder() {
     assert!(infer.set_state(gst::State::Paused).is_err());
     let _ = infer.set_state(gst::State::Null);
 }
+
+/// Found by a user (issue 19): with `every: N`, a tracked object that was missing from one
+/// frame (the detector missed it) came back on a skipped frame without its label: the
+/// labels of a track are kept while it is away, and given back when it returns.
+#[test]
+fn a_track_missing_for_a_frame_gets_its_label_back_on_a_skipped_frame() {
+    init();
+    let infer = gst::ElementFactory::make("vplinfer")
+        .property("library", onnxruntime())
+        .property("model", classifier())
+        .property("model-name", "colours")
+        .property("decoder", "classify")
+        .property("top", 1u32)
+        .property("labels", "red\ngreen\nblue")
+        .property("on-labels", "person")
+        .property("every", 3u32)
+        .property("group", "secondary-missing-track")
+        .property("input-width", 64u32)
+        .property("input-height", 64u32)
+        .property("resize", "stretch")
+        .property("scale", 1.0f64 / 255.0)
+        .property("mean", "0")
+        .property("std", "1")
+        .build()
+        .unwrap();
+    let mut h = Harness::with_element(&infer, Some("sink"), Some("src"));
+    h.set_src_caps_str("video/x-raw,format=I420,width=320,height=240,framerate=10/1");
+    let tracked = |id| Object {
+        track_id: Some(id),
+        ..object("person", 21.0, 33.0, 50.0, 101.0)
+    };
+    let mut labels = Vec::new();
+    for (frame, objects) in [
+        vec![tracked(7)],
+        Vec::new(),
+        vec![tracked(7)],
+        vec![tracked(7)],
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut buffer = gst::Buffer::from_mut_slice(red_blue_frame());
+        VplObjectsMeta::set(
+            buffer.get_mut().unwrap(),
+            ObjectsData {
+                frame: frame as u64,
+                source_width: WIDTH as u32,
+                source_height: HEIGHT as u32,
+                objects,
+                ..ObjectsData::default()
+            },
+        );
+        h.push(buffer).unwrap();
+        let out = h.pull().unwrap();
+        let data = VplObjectsMeta::get(&out).expect("the meta is kept");
+        labels.push(
+            data.objects
+                .iter()
+                .map(|o| o.labels.iter().map(|l| l.label.clone()).collect::<Vec<_>>())
+                .collect::<Vec<_>>(),
+        );
+    }
+    assert_eq!(
+        labels,
+        [
+            vec![vec!["red".to_string()]],
+            vec![],
+            vec![vec!["red".to_string()]],
+            vec![vec!["red".to_string()]],
+        ],
+        "frames 0 and 3 inferred, 1 without the person, 2 skipped"
+    );
+}

@@ -213,3 +213,51 @@ fn an_unknown_tracker_kind_refuses_to_start() {
     assert!(element.set_state(gst::State::Paused).is_err());
     let _ = element.set_state(gst::State::Null);
 }
+
+/// Found by a user (issue 19): an object the detector missed for one frame came back from
+/// the tracker without the labels a classifier had given it. Both trackers keep them,
+/// also on the frames `infer(every: N)` skipped, where the objects are predictions.
+#[test]
+fn a_track_missed_for_a_frame_keeps_its_classifier_labels() {
+    init();
+    for kind in ["iou", "sort"] {
+        let element = gst::ElementFactory::make("vpltrack")
+            .property("kind", kind)
+            .build()
+            .expect("vpltrack is registered");
+        let mut h = harness(&element);
+        let mut person = object("person", 0.9, 100.0, 100.0);
+        person.labels.push(vpl_runtime::meta::Label {
+            model: "colours".into(),
+            label: "red".into(),
+            confidence: 0.75,
+        });
+        let out = through(&mut h, frame(0, Some(vec![person.clone()]))).expect("meta");
+        let id = out.objects[0].track_id;
+        assert!(id.is_some(), "{kind}");
+        // The detector misses the person on the next frame ...
+        through(&mut h, frame(1, Some(Vec::new())));
+        // ... and finds it again, the classifier (every: N) skipping this frame.
+        let out = through(
+            &mut h,
+            frame(2, Some(vec![object("person", 0.9, 102.0, 100.0)])),
+        )
+        .expect("meta");
+        assert_eq!(out.objects[0].track_id, id, "{kind}");
+        assert_eq!(out.objects[0].labels, person.labels, "{kind}: labels kept");
+        // A frame inference skipped: the prediction has them too.
+        let mut skipped = frame(3, Some(Vec::new()));
+        VplObjectsMeta::update(
+            skipped.get_mut().expect("writable"),
+            ObjectsData::default,
+            |d| d.repeated = true,
+        );
+        let out = through(&mut h, skipped).expect("meta");
+        assert_eq!(out.objects.len(), 1, "{kind}");
+        assert!(out.objects[0].predicted, "{kind}");
+        assert_eq!(
+            out.objects[0].labels, person.labels,
+            "{kind}: while predicted"
+        );
+    }
+}

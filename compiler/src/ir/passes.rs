@@ -40,6 +40,8 @@ fn replace(g: &mut Graph, from: NodeId, to: NodeId) {
 
 /// One source and one decoder per distinct file even when several flows read it:
 /// identical sources, and decoders of one source, are merged (a tee is added later).
+/// Identical means the same parameters and the same stream type: two `test()` sources
+/// that differ only in `resolution` or `rate` (which their kind does not hold) are two.
 pub fn dedupe(g: &mut Graph) {
     let mut merged = Vec::new();
     let ids: Vec<NodeId> = g.live().map(|(id, _)| id).collect();
@@ -49,7 +51,7 @@ pub fn dedupe(g: &mut Graph) {
         }
         for b in &ids[i + 1..] {
             let (na, nb) = (g.node(*a), g.node(*b));
-            if !nb.dead && na.kind == nb.kind && na.inputs == nb.inputs {
+            if !nb.dead && na.kind == nb.kind && na.inputs == nb.inputs && na.ty == nb.ty {
                 merged.push(format!("n{} into n{}", b.0, a.0));
                 replace(g, *b, *a);
             }

@@ -36,7 +36,9 @@ type Scaled = ((u32, u32), Vec<Vec<Point>>, Vec<[Point; 2]>);
 /// The analytics of one stream, frame after frame.
 pub struct Analyzer {
     config: AnalyzeConfig,
-    tracks: HashMap<u64, TrackState>,
+    /// By track: after `tile`, each cell's tracker counts its ids from 1, so a track is
+    /// its stream and its id ([`super::track_key`]).
+    tracks: HashMap<super::TrackKey, TrackState>,
     lines: Vec<LineCount>,
     /// The shapes in pixels of the frames last seen, and that size.
     scaled: Option<Scaled>,
@@ -94,7 +96,9 @@ impl Analyzer {
         ((width, height), zones, lines)
     }
 
-    /// Measures one frame at stream time `pts_ns` and writes the results into it.
+    /// Measures one frame at stream time `pts_ns` and writes the results into it, beside
+    /// those of another `analyze` before it: the zones and lines of this one replace only
+    /// results of the same names.
     pub fn process(&mut self, data: &mut ObjectsData, pts_ns: u64) {
         let scaled = self.shapes(data.source_width, data.source_height);
         let (zones, lines) = (&scaled.1, &scaled.2);
@@ -112,15 +116,20 @@ impl Analyzer {
         let (n_zones, n_lines) = (zones.len(), lines.len());
         for object in &mut data.objects {
             let at = anchor(object.x, object.y, object.w, object.h);
-            let mut track = object.track_id.map(|id| {
-                let t = self.tracks.entry(id).or_default();
+            let mut track = super::track_key(object).map(|key| {
+                let t = self.tracks.entry(key).or_default();
                 t.entered.resize(n_zones, None);
                 t.sides.resize(n_lines, None);
                 t.last_seen_ns = pts_ns;
                 t
             });
-            object.zones.clear();
-            object.crossed.clear();
+            let config = &self.config;
+            object
+                .zones
+                .retain(|z| !config.zones.iter().any(|mine| mine.name == z.zone));
+            object
+                .crossed
+                .retain(|c| !config.lines.iter().any(|mine| mine.name == c.line));
             for (i, points) in zones.iter().enumerate() {
                 let inside = analytics::inside(points, at);
                 let dwell_s = match track.as_deref_mut() {
@@ -201,7 +210,7 @@ impl Analyzer {
         }
         self.tracks
             .retain(|_, t| pts_ns.saturating_sub(t.last_seen_ns) <= FORGET_NS);
-        let lines = self
+        let lines: Vec<LineCount> = self
             .lines
             .iter()
             .zip(lines)
@@ -210,9 +219,22 @@ impl Analyzer {
                 ..l.clone()
             })
             .collect();
+        let before = data.analytics.take().unwrap_or_default();
+        let mut zones: Vec<ZoneCount> = before
+            .zones
+            .into_iter()
+            .filter(|z| !counts.iter().any(|mine| mine.zone == z.zone))
+            .collect();
+        zones.extend(counts);
+        let mut all_lines: Vec<LineCount> = before
+            .lines
+            .into_iter()
+            .filter(|l| !lines.iter().any(|mine| mine.line == l.line))
+            .collect();
+        all_lines.extend(lines);
         data.analytics = Some(FrameAnalytics {
-            zones: counts,
-            lines,
+            zones,
+            lines: all_lines,
         });
         self.scaled = Some(scaled);
     }
@@ -433,5 +455,93 @@ mod tests {
         assert_eq!(analytics.zones[0].points[1], [100.0, 0.0]);
         // The line drawn on 100x100 is at y = 100 of the 200x200 frame.
         assert_eq!(analytics.lines[0].ends, [[0.0, 100.0], [200.0, 100.0]]);
+    }
+
+    /// Found by a hostile test (issue 19): after `tile`, the objects of two streams share
+    /// track ids (each stream's tracker counts from 1), and the analyser took them for one
+    /// object jumping between cells: a crossing every frame. Tracks are keyed by stream and
+    /// id: two people who stay on their side of the line cross nothing.
+    #[test]
+    fn equal_track_ids_of_two_streams_are_two_tracks() {
+        let mut a = Analyzer::new(config(Direction::Both));
+        for step in 0..20u64 {
+            // Stream 0's track 1 stays above the gate (y 50), stream 1's track 1 below it.
+            let mut above = person(1, 20.0 + step as f32, 30.0);
+            above.stream = Some(0);
+            let mut below = person(1, 80.0 - step as f32, 70.0);
+            below.stream = Some(1);
+            let mut data = frame(vec![above, below]);
+            a.process(&mut data, step * FRAME_NS);
+            assert!(
+                data.objects.iter().all(|o| o.crossed.is_empty()),
+                "step {step}: {:?}",
+                data.objects
+            );
+            // Only `above` is in the door (the left half), inside since the first frame.
+            let dwell = (step * FRAME_NS) as f64 / 1e9;
+            assert_eq!(data.objects[0].zones[0].dwell_s, Some(dwell));
+            assert!(data.objects[1].zones.is_empty());
+        }
+        assert_eq!(a.crossings()[0].1, Both::default());
+    }
+
+    /// Found by a user (issue 19): a second `analyze` replaced the first one's results.
+    /// Each adds its own: the zones and lines of both are on the frame and on the objects.
+    #[test]
+    fn a_second_analyze_adds_its_results_to_the_first() {
+        let mut first = Analyzer::new(config(Direction::Both));
+        let mut second = Analyzer::new(AnalyzeConfig {
+            zones: vec![Zone {
+                name: "shelf".into(),
+                // The bottom half of the picture.
+                points: vec![[0.0, 0.5], [1.0, 0.5], [1.0, 1.0], [0.0, 1.0]],
+                size: None,
+                crowd: 0,
+            }],
+            lines: Vec::new(),
+        });
+        let mut last = ObjectsData::default();
+        for step in 0..10u64 {
+            let down = 23.0 + step as f32 * 6.0; // crosses the gate between steps 4 and 5
+            let mut data = frame(vec![person(1, 10.0, down)]);
+            first.process(&mut data, step * FRAME_NS);
+            second.process(&mut data, step * FRAME_NS);
+            if step == 5 {
+                assert_eq!(data.objects[0].crossed.len(), 1, "{:?}", data.objects[0]);
+            }
+            last = data;
+        }
+        let analytics = last.analytics.clone().expect("analytics");
+        let zones: Vec<(&str, u32)> = analytics
+            .zones
+            .iter()
+            .map(|z| (z.zone.as_str(), z.count))
+            .collect();
+        assert_eq!(zones, [("door", 1), ("shelf", 1)]);
+        let lines: Vec<(&str, u64)> = analytics
+            .lines
+            .iter()
+            .map(|l| (l.line.as_str(), l.forward))
+            .collect();
+        assert_eq!(lines, [("gate", 1)]);
+        let inside: Vec<&str> = last.objects[0]
+            .zones
+            .iter()
+            .map(|z| z.zone.as_str())
+            .collect();
+        assert_eq!(inside, ["door", "shelf"]);
+        // The same analyze again replaces its own results, and adds nothing twice.
+        let mut again = last.clone();
+        again.analytics = Some(analytics.clone());
+        second.process(&mut again, 10 * FRAME_NS);
+        let analytics = again.analytics.expect("analytics");
+        let zones: Vec<&str> = analytics.zones.iter().map(|z| z.zone.as_str()).collect();
+        assert_eq!(zones, ["door", "shelf"]);
+        let inside: Vec<&str> = again.objects[0]
+            .zones
+            .iter()
+            .map(|z| z.zone.as_str())
+            .collect();
+        assert_eq!(inside, ["door", "shelf"]);
     }
 }

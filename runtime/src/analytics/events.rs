@@ -29,7 +29,8 @@ pub struct EventMaker {
     /// The wall clock (ms since 1970) at stream time 0, fixed on the first frame.
     start_ms: Option<i64>,
     seen_labels: HashSet<String>,
-    inside: HashMap<u64, Inside>,
+    /// By track ([`super::track_key`]: after `tile`, the stream and the id).
+    inside: HashMap<super::TrackKey, Inside>,
     overcrowded: HashMap<String, bool>,
     sent_counts: HashMap<String, u32>,
     last_sent: HashMap<(EventKind, String), u64>,
@@ -120,7 +121,9 @@ impl EventMaker {
                     });
                 }
             }
-            let Some(id) = o.track_id else { continue };
+            let Some(id) = super::track_key(o) else {
+                continue;
+            };
             let now: Vec<String> = o.zones.iter().map(|z| z.zone.clone()).collect();
             let before = self.inside.remove(&id).map(|i| i.zones).unwrap_or_default();
             for zone in now.iter().filter(|z| !before.contains(z)) {
@@ -160,7 +163,7 @@ impl EventMaker {
             }
         }
         // Tracks gone for a while have left their zones.
-        let gone: Vec<u64> = self
+        let gone: Vec<super::TrackKey> = self
             .inside
             .iter()
             .filter(|(_, i)| pts_ns.saturating_sub(i.last_seen_ns) >= EXIT_AFTER_NS)
@@ -322,5 +325,35 @@ mod tests {
         // Entries of one zone at most every second: the second entry at step 0 is dropped.
         let entries = run(&[EventKind::Entry], 1_000_000_000);
         assert_eq!(entries.len(), 1);
+    }
+
+    /// Found by a hostile test (issue 19): after `tile`, two streams' objects with the
+    /// same track id were one track to the events: one in the door and one outside gave an
+    /// entry and an exit every frame. Keyed by stream and id, there is one entry.
+    #[test]
+    fn equal_track_ids_of_two_streams_are_two_tracks() {
+        let mut analyzer = Analyzer::new(analyze_config());
+        let mut events = EventMaker::new(EventsConfig {
+            on: vec![EventKind::Entry, EventKind::Exit],
+            every_ns: 0,
+        });
+        let mut out = Vec::new();
+        for step in 0..10u64 {
+            let mut inside = person(1, 20.0, 90.0);
+            inside.stream = Some(0);
+            let mut outside = person(1, 80.0, 90.0);
+            outside.stream = Some(1);
+            let mut data = ObjectsData {
+                source_width: 100,
+                source_height: 100,
+                objects: vec![inside, outside],
+                ..ObjectsData::default()
+            };
+            analyzer.process(&mut data, step * FRAME_NS);
+            for e in events.process(&data, step * FRAME_NS, 1_000_000) {
+                out.push((step, e.kind, e.object.and_then(|o| o.track_id)));
+            }
+        }
+        assert_eq!(out, [(0, EventKind::Entry, Some(1))]);
     }
 }

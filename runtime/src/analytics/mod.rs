@@ -27,6 +27,16 @@ pub fn stream_counter(stream: u32) -> std::sync::Arc<std::sync::atomic::AtomicU6
     counters.entry(stream).or_default().clone()
 }
 
+/// What names a track for the analytics: the stream its object came from and its id. After
+/// `tile` one frame holds the objects of several streams, whose trackers each count ids
+/// from 1; before it, `stream` is `None` and the id alone names the track.
+pub type TrackKey = (Option<u32>, u64);
+
+/// The track an object belongs to, if it is tracked.
+pub fn track_key(object: &crate::meta::Object) -> Option<TrackKey> {
+    object.track_id.map(|id| (object.stream, id))
+}
+
 /// A zone an object is in (`"zones"` on objects).
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct InZone {

@@ -159,6 +159,10 @@ impl Default for Settings {
     }
 }
 
+/// Crop mode with `every`: how many tracks' labels are remembered (those seen last), so a
+/// track that is missing for a while keeps its labels and a long run does not grow.
+const REMEMBERED_TRACKS: usize = 4096;
+
 struct State {
     config: Arc<Config>,
     group: Arc<ModelGroup>,
@@ -168,8 +172,9 @@ struct State {
     /// What the last inference found, carried by the frames `every` skips.
     last: Found,
     /// Crop mode: the labels this element's model gave each tracked object at the last
-    /// inference, carried by the frames `every` skips.
-    track_labels: HashMap<u64, Vec<Label>>,
+    /// inference, carried by the frames `every` skips, and the frame its track was last
+    /// seen on.
+    track_labels: HashMap<u64, (u64, Vec<Label>)>,
 }
 
 #[derive(Default)]
@@ -240,7 +245,9 @@ impl VplInfer {
     /// adds the labels it gives to each of them. Frames without such objects pass as they are.
     /// Crop mode with tracked objects: remembers each track's labels on a frame the model
     /// ran on (`inferred`), and gives them back to the same tracks on the frames `every`
-    /// skips. Tracks no longer in the frame are forgotten.
+    /// skips. A track missing from a few frames (the detector missed it, the tracker coasts)
+    /// keeps its labels for when it is back; only the [`REMEMBERED_TRACKS`] most recently
+    /// seen tracks are remembered.
     /// Only this element's model's labels are remembered and given back: another
     /// classifier on the same objects keeps its own.
     fn carry_track_labels(&self, buffer: &mut gst::BufferRef, inferred: bool) {
@@ -249,13 +256,12 @@ impl VplInfer {
             return;
         };
         let Some(mut meta) = buffer.meta_mut::<VplObjectsMeta>() else {
-            state.track_labels.clear();
             return;
         };
         let data = meta.data_mut();
         let model = &state.config.model_name;
+        let now = state.frames;
         let cache = &mut state.track_labels;
-        cache.retain(|id, _| data.objects.iter().any(|o| o.track_id == Some(*id)));
         for object in &mut data.objects {
             let Some(id) = object.track_id else {
                 continue;
@@ -264,13 +270,23 @@ impl VplInfer {
             if inferred {
                 let labels: Vec<Label> = object.labels.iter().filter(mine).cloned().collect();
                 if !labels.is_empty() {
-                    cache.insert(id, labels);
+                    cache.insert(id, (now, labels));
+                    continue;
                 }
-            } else if !object.labels.iter().any(|l| mine(&l))
-                && let Some(labels) = cache.get(&id)
-            {
-                object.labels.extend(labels.iter().cloned());
             }
+            if let Some((seen, labels)) = cache.get_mut(&id) {
+                *seen = now;
+                if !inferred && !object.labels.iter().any(|l| mine(&l)) {
+                    object.labels.extend(labels.iter().cloned());
+                }
+            }
+        }
+        if cache.len() > REMEMBERED_TRACKS {
+            let mut seen: Vec<u64> = cache.values().map(|(seen, _)| *seen).collect();
+            let cut = seen.len() - REMEMBERED_TRACKS;
+            let (_, oldest_kept, _) = seen.select_nth_unstable(cut);
+            let oldest_kept = *oldest_kept;
+            cache.retain(|_, (seen, _)| *seen >= oldest_kept);
         }
     }
 

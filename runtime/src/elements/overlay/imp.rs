@@ -269,9 +269,13 @@ impl BaseTransformImpl for VplOverlay {
                 })
             })
             .collect();
-        let zone_drawings = data.analytics.as_ref().map_or_else(Vec::new, |a| {
-            super::zones::shapes(a, (sx, sy), [fw, fh], font, px)
-        });
+        // The frame's own analytics, and after `tile` those of each cell.
+        let zone_drawings: Vec<_> = data
+            .analytics
+            .iter()
+            .chain(&data.cells)
+            .flat_map(|a| super::zones::shapes(a, (sx, sy), [fw, fh], font, px))
+            .collect();
         drop(state);
 
         let objects = &data.objects;

@@ -1,7 +1,7 @@
 //! `vplrecord`: encoded H.264 frames with `VplObjectsMeta` → clips around the frames that
 //! meet the condition (`trigger.rs` decides; `clip.rs` writes).
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::sync::{LazyLock, Mutex, MutexGuard};
 
@@ -70,7 +70,6 @@ struct State {
     ring: VecDeque<gst::Buffer>,
     clip: Option<Clip>,
     clips: u32,
-    written: HashSet<PathBuf>,
 }
 
 #[derive(Default)]
@@ -122,9 +121,11 @@ fn muxer_for(path: &Path) -> &'static str {
 }
 
 impl State {
-    /// The path of the next clip: placeholders filled, and `_2`, `_3`… after a name this
-    /// element already wrote or that exists.
-    fn next_path(&mut self) -> PathBuf {
+    /// The path of the next clip: placeholders filled, and `_2`, `_3`… after a name that
+    /// exists. The file is created here, exclusively (`create_new`), so two recorders that
+    /// start a clip at the same moment under the same name never share it: the second
+    /// takes the next name.
+    fn next_path(&mut self) -> Result<PathBuf, String> {
         self.clips += 1;
         let s = &self.settings;
         let base = s
@@ -133,22 +134,32 @@ impl State {
             .replace("{time}", &utc_now())
             .replace("{n}", &self.clips.to_string());
         let base = PathBuf::from(base);
+        if let Some(dir) = base.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        }
+        let stem = base
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let mut path = base.clone();
-        let mut k = 1;
-        while self.written.contains(&path) || path.exists() {
-            k += 1;
-            let stem = base
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default();
+        for k in 2u64.. {
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+            {
+                Ok(_) => return Ok(path),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(format!("cannot create {}: {e}", path.display())),
+            }
             let name = match base.extension() {
                 Some(ext) => format!("{stem}_{k}.{}", ext.to_string_lossy()),
                 None => format!("{stem}_{k}"),
             };
             path = base.with_file_name(name);
         }
-        self.written.insert(path.clone());
-        path
+        Err(format!("no free name for a clip like {}", base.display()))
     }
 }
 
@@ -321,7 +332,6 @@ impl BaseSinkImpl for VplRecord {
             ring: VecDeque::new(),
             clip: None,
             clips: 0,
-            written: HashSet::new(),
         });
         Ok(())
     }
@@ -386,8 +396,12 @@ impl BaseSinkImpl for VplRecord {
             Action::Keep => {}
             Action::Start { .. } => {
                 let caps = state.caps.clone().ok_or(gst::FlowError::NotNegotiated)?;
-                let path = state.next_path();
-                let mut clip = Clip::open(&path, muxer_for(&path), &caps).map_err(fail)?;
+                let path = state.next_path().map_err(fail)?;
+                let mut clip = Clip::open(&path, muxer_for(&path), &caps)
+                    .inspect_err(|_| {
+                        let _ = std::fs::remove_file(&path);
+                    })
+                    .map_err(fail)?;
                 for b in &state.ring {
                     clip.write(b).map_err(fail)?;
                 }
@@ -423,5 +437,56 @@ impl BaseSinkImpl for VplRecord {
             }
         }
         self.parent_event(event)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(location: &str) -> State {
+        State {
+            settings: Settings {
+                location: location.into(),
+                ..Settings::default()
+            },
+            caps: None,
+            recorder: Recorder::default(),
+            events: None,
+            ring: VecDeque::new(),
+            clip: None,
+            clips: 0,
+        }
+    }
+
+    /// Found by a hostile test (issue 19): two recorders that started a clip at the same
+    /// moment both found the name free and one clip overwrote the other. The name is taken
+    /// by creating the file, so the second recorder gets the next one.
+    #[test]
+    fn two_recorders_starting_at_once_never_share_a_clip_name() {
+        let dir = std::env::temp_dir().join(format!("vpl-record-names-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        for location in ["{stream}_{n}.mp4", "{stream}_{time}.mp4"] {
+            let location = dir.join(location).display().to_string();
+            let (mut a, mut b) = (state(&location), state(&location));
+            let paths: Vec<PathBuf> = [a.next_path(), b.next_path(), a.next_path(), b.next_path()]
+                .into_iter()
+                .map(|p| p.expect("a name"))
+                .collect();
+            for (i, p) in paths.iter().enumerate() {
+                assert!(p.exists(), "{} is taken", p.display());
+                assert!(!paths[..i].contains(p), "{} twice: {paths:?}", p.display());
+            }
+        }
+        let names: Vec<String> = std::fs::read_dir(&dir)
+            .expect("dir")
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with("0_") && !n.contains('T'))
+            .collect();
+        let mut names = names;
+        names.sort();
+        assert_eq!(names, ["0_1.mp4", "0_1_2.mp4", "0_2.mp4", "0_2_2.mp4"]);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -1,5 +1,7 @@
 //! This frame's objects matched to existing tracks, the same way for every tracker.
 
+use crate::meta::{Label, Object};
+
 /// Overlap of two `[x, y, w, h]` boxes: intersection over union, 0 when they do not touch.
 pub fn iou(a: &[f32; 4], b: &[f32; 4]) -> f32 {
     let x1 = a[0].max(b[0]);
@@ -43,4 +45,18 @@ pub fn greedy(tracks: &[Candidate], objects: &[Candidate], min_iou: f32) -> Vec<
         }
     }
     matches
+}
+
+/// An object that continues a track keeps the classifier labels its track had: each
+/// classifier (by model) whose labels the object lacks gives the ones the track last had.
+/// A classifier upstream that skipped this frame (`every`), or a frame the tracker missed
+/// the object on, does not take its labels away.
+pub fn keep_labels(last: &Object, object: &mut Object) {
+    let missing: Vec<Label> = last
+        .labels
+        .iter()
+        .filter(|l| !object.labels.iter().any(|o| o.model == l.model))
+        .cloned()
+        .collect();
+    object.labels.extend(missing);
 }

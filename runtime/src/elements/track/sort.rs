@@ -12,7 +12,7 @@
 //! - every detection gets an id from its first frame (`min_hits` = 1), and the objects
 //!   keep their detected boxes: the filter decides the matching, not the reported box.
 
-use super::matching::{Candidate, greedy};
+use super::matching::{Candidate, greedy, keep_labels};
 use crate::meta::Object;
 
 type Matrix<const R: usize, const C: usize> = [[f64; C]; R];
@@ -260,6 +260,7 @@ impl SortTracker {
             track.kalman.update(measurement(&boxes[o]));
             track.missed = 0;
             objects[o].track_id = Some(track.id);
+            keep_labels(&track.last, &mut objects[o]);
             track.last = objects[o].clone();
         }
         for (t, track) in self.tracks.iter_mut().enumerate() {
@@ -509,5 +510,32 @@ mod tests {
             }
         }
         assert!(invert(&[[1.0, 2.0], [2.0, 4.0]]).is_none());
+    }
+
+    /// Found by a user (issue 19): a track the detector missed for a frame came back
+    /// without the labels a classifier had given it; it keeps them, also while predicted.
+    #[test]
+    fn a_coasting_track_keeps_its_classifier_labels() {
+        let mut t = SortTracker::new(30, 0.3);
+        let mut first = object(0.0, 50.0);
+        first.labels.push(crate::meta::Label {
+            model: "colours".into(),
+            label: "red".into(),
+            confidence: 0.7,
+        });
+        let mut objects = [first];
+        t.update(&mut objects);
+        let labels = objects[0].labels.clone();
+        for step in 1..4 {
+            t.update(&mut [object(10.0 * step as f32, 50.0)]);
+        }
+        t.update(&mut []);
+        let mut back = [object(50.0, 50.0)];
+        t.update(&mut back);
+        assert_eq!(back[0].track_id, Some(1));
+        assert_eq!(back[0].labels, labels, "labels kept after a miss");
+        let predicted = t.predict();
+        assert_eq!(predicted.len(), 1);
+        assert_eq!(predicted[0].labels, labels, "and while predicted");
     }
 }

@@ -1,6 +1,6 @@
 //! Objects of successive frames → stable track ids, by overlap (IoU) of their boxes.
 
-use super::matching::{Candidate, greedy};
+use super::matching::{Candidate, greedy, keep_labels};
 use crate::meta::Object;
 
 #[derive(Debug, Clone)]
@@ -66,6 +66,7 @@ impl IouTracker {
             track.missed = 0;
             track.seen = self.frame;
             objects[o].track_id = Some(track.id);
+            keep_labels(&track.last, &mut objects[o]);
             track.last = objects[o].clone();
         }
         for (t, track) in self.tracks.iter_mut().enumerate() {
@@ -215,5 +216,49 @@ mod tests {
             Some(2),
             "three missed frames end the track"
         );
+    }
+
+    fn labelled(mut o: Object, model: &str, label: &str) -> Object {
+        o.labels.push(crate::meta::Label {
+            model: model.into(),
+            label: label.into(),
+            confidence: 0.8,
+        });
+        o
+    }
+
+    /// Found by a user (issue 19): a track missed for one frame came back without the
+    /// labels a classifier had given it.
+    #[test]
+    fn a_track_missed_for_a_frame_keeps_its_classifier_labels() {
+        let mut t = IouTracker::new(30, 0.3);
+        let mut first = [labelled(object(0, 100.0, 50.0), "colours", "red")];
+        t.update(&mut first);
+        t.update(&mut []);
+        let mut back = [object(0, 102.0, 50.0)];
+        t.update(&mut back);
+        assert_eq!(back[0].track_id, first[0].track_id);
+        assert_eq!(back[0].labels, first[0].labels, "labels kept after a miss");
+        // And while predicted, on a frame inference skipped.
+        let predicted = t.predict();
+        assert_eq!(predicted.len(), 1);
+        assert_eq!(predicted[0].labels, first[0].labels);
+        // A classifier's new label replaces its old one; another's is added beside it.
+        let mut relabelled = [labelled(object(0, 104.0, 50.0), "colours", "blue")];
+        t.update(&mut relabelled);
+        let labels: Vec<&str> = relabelled[0]
+            .labels
+            .iter()
+            .map(|l| l.label.as_str())
+            .collect();
+        assert_eq!(labels, ["blue"]);
+        let mut other = [labelled(object(0, 106.0, 50.0), "age", "adult")];
+        t.update(&mut other);
+        let labels: Vec<&str> = other[0].labels.iter().map(|l| l.label.as_str()).collect();
+        assert_eq!(labels, ["adult", "blue"]);
+        // A new track starts with no labels but its own.
+        let mut new = [object(0, 400.0, 300.0)];
+        t.update(&mut new);
+        assert!(new[0].labels.is_empty());
     }
 }
