@@ -76,15 +76,70 @@ pub(super) fn shape_text(t: &TensorFacts) -> String {
 
 /// The decoder whose layout this output has, for E0304's suggestion: `[1, 84, 8400]` is
 /// yolov8, `[1, 25200, 85]` yolov5, `[1, 300, 84]` (few rows: queries) detr, `[1, 10]`
-/// classify.
+/// classify. Six values a row are not suggested: a one-class YOLOv5 and a DeepStream-Yolo
+/// export (x1, y1, x2, y2, score, class) look the same ([`unrecognised`]).
 pub fn suggest(output: &TensorFacts) -> Option<&'static str> {
     match dims(output).as_slice() {
         [_, Some(c), Some(a)] if *c > 4 && a > c => Some("yolov8"),
-        [_, Some(q), Some(c)] if q > c && *c > 5 && *q <= 1000 => Some("detr"),
-        [_, Some(a), Some(c)] if a > c && *c > 5 => Some("yolov5"),
+        [_, Some(q), Some(c)] if q > c && *c > 6 && *q <= 1000 => Some("detr"),
+        [_, Some(a), Some(c)] if a > c && *c > 6 => Some("yolov5"),
         [_, Some(_)] | [_, Some(_), Some(1), Some(1)] => Some("classify"),
         _ => None,
     }
+}
+
+/// A layout no vpl decoder reads, though some decoder's shape rule would take it: what the
+/// model is, for E0304 (which then suggests nothing). `one_class`: the declaration or the
+/// model's metadata names exactly one class, which makes `[N, anchors, 6]` a one-class
+/// YOLOv5.
+///
+/// - DetectNet_v2 (TrafficCamNet, PeopleNet, DashCamNet): a coverage grid `[N, C, H, W]`
+///   and a boxes grid `[N, 4 C, H, W]` of the same size.
+/// - DeepStream-Yolo (marcoslucianops): boxes already decoded, one output `[N, anchors, 6]`
+///   (x1, y1, x2, y2, score, class), or three, `boxes` `[N, anchors, 4]`, `scores` and
+///   `classes` `[N, anchors, 1]`.
+pub fn unrecognised(facts: &ModelFacts, one_class: bool) -> Option<String> {
+    let outputs = &facts.outputs;
+    for cov in outputs {
+        let [_, Some(c), Some(h), Some(w)] = dims(cov)[..] else {
+            continue;
+        };
+        let bbox = outputs.iter().find(|o| {
+            o.name != cov.name && matches!(dims(o)[..], [_, Some(b), Some(bh), Some(bw)] if b == 4 * c && bh == h && bw == w)
+        });
+        if let Some(bbox) = bbox {
+            return Some(format!(
+                "this is a DetectNet_v2 grid detector (TrafficCamNet, PeopleNet): `{}` {} holds a coverage score for each of {c} classes in each cell of a {h} x {w} grid, and `{}` {} a box for each",
+                cov.name,
+                shape_text(cov),
+                bbox.name,
+                shape_text(bbox)
+            ));
+        }
+    }
+    let named = |name: &str, width: i64| {
+        outputs
+            .iter()
+            .any(|o| o.name == name && matches!(dims(o)[..], [_, _, Some(k)] if k == width))
+    };
+    if named("boxes", 4) && named("scores", 1) && named("classes", 1) {
+        return Some(format!(
+            "this is a DeepStream-Yolo export: its outputs {} are boxes already decoded (x1, y1, x2, y2), a score and a class for each",
+            super::model::outputs_text(outputs)
+        ));
+    }
+    if !one_class
+        && let Some(six) = outputs
+            .iter()
+            .find(|o| matches!(dims(o)[..], [_, Some(a), Some(6)] if a > 6))
+    {
+        return Some(format!(
+            "`{}` {} has six values a row: a DeepStream-Yolo export (x1, y1, x2, y2, score, class), or a one-class YOLOv5 (centre x, centre y, width, height, objectness, score), and nothing in the file says which (a one-class YOLOv5 is read by `yolov5` when its one label is given: `labels: [\"NAME\"]`)",
+            six.name,
+            shape_text(six)
+        ));
+    }
+    None
 }
 
 /// The named output (`output:` for the scores, `boxes:` for the boxes).

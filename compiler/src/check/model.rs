@@ -355,6 +355,25 @@ pub(super) fn analyse(
         }) => Some((name.as_str(), *span)),
         _ => None,
     };
+    // A layout no decoder reads (DetectNet_v2's grids, DeepStream-Yolo's decoded boxes) is
+    // said as such before any decoder's shape rule can take it and decode garbage.
+    let one_class = labels.as_ref().map(Vec::len) == Some(1)
+        || super::metadata::ultralytics_names(&facts).is_some_and(|n| n.len() == 1);
+    if decoder_name != "raw"
+        && let Some(what) = super::decoders::unrecognised(&facts, one_class)
+    {
+        let output = facts.outputs.iter().find(|o| named.is_some_and(|(n, _)| o.name == n));
+        let output = output.unwrap_or(&facts.outputs[0]);
+        errors.push(TypeError::DecoderShape {
+            span: decoder_span,
+            decoder: decoder_name.into(),
+            output: shape_text(output),
+            outputs: (facts.outputs.len() > 1).then(|| outputs_text(&facts.outputs)),
+            problem: ShapeProblem::NoDecoderFits { what },
+            suggest: None,
+        });
+        return None;
+    }
     let mut boxes_output = None;
     let chosen = match box_decoder {
         Some((kind, d)) => {
@@ -679,10 +698,18 @@ pub(super) fn analyse(
         });
     }
     // Without `labels:`, the model's own names, if they are one per class.
-    let metadata = if labels.is_none() {
-        super::metadata::ultralytics_names(&facts)
-    } else {
-        None
+    let metadata = match super::metadata::names_entry(&facts) {
+        Some(Ok(names)) if labels.is_none() => Some(names),
+        // A `names` entry that does not parse would leave `class0, class1, …` in silence.
+        Some(Err(text)) if labels.is_none() && classes.is_some() => {
+            errors.push(TypeError::MetadataNamesUnread {
+                span: path_arg.span,
+                text,
+                classes: classes.unwrap_or(0),
+            });
+            None
+        }
+        _ => None,
     };
     if let (Some(names), Some(classes)) = (&metadata, classes)
         && names.len() as i64 != classes
