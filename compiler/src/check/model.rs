@@ -92,6 +92,19 @@ pub struct ModelInfo {
     /// What a box decoder reads besides `output` (`check/decoders.rs`).
     pub fit: super::decoders::Fit,
     pub labels_from: LabelsFrom,
+    /// The axis of each output that carries the batch (0 but for time-major outputs such
+    /// as a CRNN's `[T, N, C]`: `check/open_outputs.rs`).
+    pub batch_axes: Vec<(String, usize)>,
+}
+
+impl ModelInfo {
+    /// The axis of output `name` that carries the batch.
+    pub fn batch_axis(&self, name: &str) -> usize {
+        self.batch_axes
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or(0, |(_, a)| *a)
+    }
 }
 
 impl ModelInfo {
@@ -286,6 +299,35 @@ pub(super) fn analyse(
             return None;
         }
     };
+
+    // Output dimensions the file leaves open, from a run of the model on the input it
+    // will be fed (`check/open_outputs.rs`).
+    let mut facts = facts;
+    let declared_early = match call.bound("input") {
+        Some(BoundArg {
+            value: Value::Tensor(declared),
+            given: true,
+            ..
+        }) if facts
+            .inputs
+            .first()
+            .is_some_and(|i| declared_mismatch(declared, i).is_none()) =>
+        {
+            declared_dims(declared)
+        }
+        _ => None,
+    };
+    let run_axes = super::open_outputs::resolve(&mut facts, path, host, declared_early);
+    let batch_axes: Vec<(String, usize)> = facts
+        .outputs
+        .iter()
+        .map(|o| {
+            (
+                o.name.clone(),
+                super::open_outputs::batch_axis(&facts, o, &run_axes),
+            )
+        })
+        .collect();
 
     let decoder = match &call.bound("decoder")?.value {
         Value::Decoder(d) => Some(d.as_ref()),
@@ -628,6 +670,18 @@ pub(super) fn analyse(
             fitted.map_err(|problem| shape_error(problem, errors))
         }
     };
+    if decoder_name == "text_boxes"
+        && read.is_ok()
+        && output.shape.len() == 4
+        && output.shape[1].fixed().is_none()
+    {
+        errors.push(TypeError::OpenDimension {
+            span: decoder_span,
+            decoder: decoder_name.into(),
+            output: format!("`{}` {}", output.name, shape_text(output)),
+            what: "channels",
+        });
+    }
     let classes = read.unwrap_or_else(|()| {
         ok = false;
         None
@@ -759,6 +813,7 @@ pub(super) fn analyse(
         extras,
         fit,
         labels_from,
+        batch_axes,
         facts,
     })
 }
