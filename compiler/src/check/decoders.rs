@@ -728,6 +728,51 @@ fn read_anchors(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::facts::DType;
+
+    fn tensor(name: &str, shape: &[i64]) -> TensorFacts {
+        TensorFacts {
+            name: name.into(),
+            dtype: DType::F32,
+            shape: shape.iter().map(|d| Dim::Fixed(*d)).collect(),
+        }
+    }
+
+    fn facts(outputs: Vec<TensorFacts>) -> ModelFacts {
+        ModelFacts {
+            inputs: vec![tensor("input", &[1, 3, 640, 640])],
+            outputs,
+            ..ModelFacts::default()
+        }
+    }
+
+    #[test]
+    fn layouts_no_decoder_reads_are_named_and_suggest_nothing() {
+        // DetectNet_v2 (TrafficCamNet): coverage and boxes grids.
+        let grids = facts(vec![
+            tensor("output_cov/Sigmoid", &[1, 3, 34, 60]),
+            tensor("output_bbox/BiasAdd", &[1, 12, 34, 60]),
+        ]);
+        assert!(unrecognised(&grids, false).is_some_and(|w| w.contains("DetectNet_v2")));
+        // DeepStream-Yolo's three outputs, and its one output of six columns.
+        let three = facts(vec![
+            tensor("boxes", &[1, 8400, 4]),
+            tensor("scores", &[1, 8400, 1]),
+            tensor("classes", &[1, 8400, 1]),
+        ]);
+        assert!(unrecognised(&three, false).is_some_and(|w| w.contains("DeepStream-Yolo")));
+        let six = facts(vec![tensor("output", &[1, 8400, 6])]);
+        assert!(unrecognised(&six, false).is_some());
+        assert_eq!(suggest(&six.outputs[0]), None);
+        // One class named: a one-class YOLOv5.
+        assert_eq!(unrecognised(&six, true), None);
+        // A class map and a YOLOv5 head are what they look like.
+        let map = facts(vec![tensor("logits", &[1, 19, 160, 160])]);
+        assert_eq!(unrecognised(&map, false), None);
+        let v5 = facts(vec![tensor("output0", &[1, 25200, 85])]);
+        assert_eq!(unrecognised(&v5, false), None);
+        assert_eq!(suggest(&v5.outputs[0]), Some("yolov5"));
+    }
 
     #[test]
     fn grid_anchors_count_each_stride_grid() {

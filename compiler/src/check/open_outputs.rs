@@ -132,8 +132,8 @@ pub(super) fn resolve(
                 continue;
             }
             if batch_axes.contains(&i) {
-                // Follows the batch: keep it open, under the input's batch symbol.
-                if *dim == Dim::Unknown {
+                // Follows the batch: kept open, under the input's batch symbol.
+                if matches!(batch, Dim::Named(_)) || *dim == Dim::Unknown {
                     *dim = batch.clone();
                 }
             } else if one[i] > 0 {
@@ -172,5 +172,177 @@ pub fn batch_axis(facts: &ModelFacts, output: &TensorFacts, runs: &RunAxes) -> u
     match same[..] {
         [axis] => axis,
         _ => 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::check::ModelKind;
+    use crate::facts::{DType, Dim, ModelFacts, TensorFacts};
+    use crate::host::MemoryHost;
+    use crate::onnx::model_bytes;
+    use crate::{SourceMap, compile};
+
+    fn tensor(name: &str, shape: &[Dim]) -> TensorFacts {
+        TensorFacts {
+            name: name.into(),
+            dtype: DType::F32,
+            shape: shape.to_vec(),
+        }
+    }
+
+    fn named(n: &str) -> Dim {
+        Dim::Named(n.into())
+    }
+
+    /// A PaddleOCR-style detector: input [n, 3, h, w], output [o0, o1, o2, o3].
+    fn text_model() -> Vec<u8> {
+        model_bytes(&ModelFacts {
+            inputs: vec![tensor(
+                "x",
+                &[named("n"), Dim::Fixed(3), named("h"), named("w")],
+            )],
+            outputs: vec![tensor(
+                "maps",
+                &[named("o0"), named("o1"), named("o2"), named("o3")],
+            )],
+            ..ModelFacts::default()
+        })
+    }
+
+    /// A CRNN whose symbols say nothing: input [b, 3, 32, 80], output [t, m, 37].
+    fn crnn_model() -> Vec<u8> {
+        model_bytes(&ModelFacts {
+            inputs: vec![tensor(
+                "x",
+                &[named("b"), Dim::Fixed(3), Dim::Fixed(32), Dim::Fixed(80)],
+            )],
+            outputs: vec![tensor("logits", &[named("t"), named("m"), Dim::Fixed(37)])],
+            ..ModelFacts::default()
+        })
+    }
+
+    fn compile_with(host: &MemoryHost, model: &str) -> (Vec<String>, Option<crate::check::ModelInfo>) {
+        let text = format!(
+            "model m = onnx({model});\npipeline p {{ test() | infer(m) | json | stdout; }}"
+        );
+        let mut sources = SourceMap::default();
+        let c = compile(&mut sources, "t.vpl", Path::new("/p/t.vpl"), &text, host);
+        let codes = c.diagnostics.iter().map(|d| d.code.to_string()).collect();
+        (codes, c.typed.models.first().cloned().flatten())
+    }
+
+    const TEXT: &str =
+        "\"/m/det.onnx\", decoder: text_boxes(), input: tensor<f32, [1, 3, 576, 768]>";
+
+    #[test]
+    fn open_outputs_take_the_sizes_of_a_run_on_the_declared_input() {
+        let host = MemoryHost::new()
+            .with_file("/m/det.onnx", text_model())
+            .with_output_shapes("/m/det.onnx", &[1, 3, 576, 768], &[("maps", &[1, 1, 576, 768])])
+            .with_output_shapes("/m/det.onnx", &[2, 3, 576, 768], &[("maps", &[2, 1, 576, 768])]);
+        let (codes, info) = compile_with(&host, TEXT);
+        assert!(codes.is_empty(), "{codes:?}");
+        let info = info.expect("the model is read");
+        // The batch stays open (the input's own symbol): `infer` may batch streams.
+        assert_eq!(
+            info.facts.outputs[0].signature(),
+            "tensor<f32, [n, 1, 576, 768]>"
+        );
+        assert_eq!(info.kind, ModelKind::Detector { classes: Some(1) });
+        assert_eq!(info.batch_axis("maps"), 0);
+    }
+
+    #[test]
+    fn without_a_run_an_open_channel_is_a_warning_not_an_error() {
+        let host = MemoryHost::new().with_file("/m/det.onnx", text_model());
+        let (codes, info) = compile_with(&host, TEXT);
+        assert_eq!(codes, ["W0302"]);
+        assert!(info.is_some());
+    }
+
+    #[test]
+    fn the_batch_axis_is_the_one_that_follows_the_input_batch() {
+        // The runs tell it where the symbols cannot: T stays 20, the batch is axis 1.
+        let host = MemoryHost::new()
+            .with_file("/m/rec.onnx", crnn_model())
+            .with_output_shapes("/m/rec.onnx", &[1, 3, 32, 80], &[("logits", &[20, 1, 37])])
+            .with_output_shapes("/m/rec.onnx", &[2, 3, 32, 80], &[("logits", &[20, 2, 37])]);
+        let (codes, info) = compile_with(&host, "\"/m/rec.onnx\"");
+        assert!(codes.is_empty(), "{codes:?}");
+        let info = info.expect("the model is read");
+        assert_eq!(info.batch_axis("logits"), 1);
+        assert_eq!(
+            info.facts.outputs[0].signature(),
+            "tensor<f32, [20, b, 37]>"
+        );
+        // The input's batch symbol on an output axis says it without a run.
+        let symbolic = model_bytes(&ModelFacts {
+            inputs: vec![tensor(
+                "x",
+                &[named("batch"), Dim::Fixed(3), Dim::Fixed(32), Dim::Fixed(80)],
+            )],
+            outputs: vec![tensor(
+                "logits",
+                &[Dim::Fixed(20), named("batch"), Dim::Fixed(37)],
+            )],
+            ..ModelFacts::default()
+        });
+        let host = MemoryHost::new().with_file("/m/rec.onnx", symbolic);
+        let (codes, info) = compile_with(&host, "\"/m/rec.onnx\"");
+        assert!(codes.is_empty(), "{codes:?}");
+        assert_eq!(info.expect("read").batch_axis("logits"), 1);
+    }
+
+    #[test]
+    fn a_run_is_asked_only_where_an_output_is_open_beyond_the_batch() {
+        /// A host that fails the test when asked to run a model.
+        struct NoRuns(MemoryHost);
+        impl crate::Host for NoRuns {
+            fn check_file(&self, path: &Path) -> Result<(), crate::host::FileProblem> {
+                self.0.check_file(path)
+            }
+            fn probe_media(
+                &self,
+                path: &Path,
+            ) -> Result<crate::facts::MediaFacts, crate::facts::FactError> {
+                self.0.probe_media(path)
+            }
+            fn model_signature(
+                &self,
+                path: &Path,
+            ) -> Result<ModelFacts, crate::facts::FactError> {
+                self.0.model_signature(path)
+            }
+            fn read_labels(&self, path: &Path) -> Result<Vec<String>, crate::facts::FactError> {
+                self.0.read_labels(path)
+            }
+            fn output_shapes(
+                &self,
+                path: &Path,
+                _: &[Vec<i64>],
+            ) -> Result<Vec<crate::host::OutputShapes>, crate::facts::FactError> {
+                panic!("{} was run", path.display())
+            }
+        }
+        let yolo = model_bytes(&ModelFacts {
+            inputs: vec![tensor(
+                "images",
+                &[named("batch"), Dim::Fixed(3), Dim::Fixed(640), Dim::Fixed(640)],
+            )],
+            outputs: vec![tensor(
+                "output0",
+                &[named("batch"), Dim::Fixed(84), Dim::Fixed(8400)],
+            )],
+            ..ModelFacts::default()
+        });
+        let host = NoRuns(MemoryHost::new().with_file("/m/yolo.onnx", yolo));
+        let text = "model m = onnx(\"/m/yolo.onnx\", decoder: yolov8());\n\
+                    pipeline p { test() | infer(m) | json | stdout; }";
+        let mut sources = SourceMap::default();
+        let c = compile(&mut sources, "t.vpl", Path::new("/p/t.vpl"), text, &host);
+        assert!(c.diagnostics.is_empty(), "{:?}", c.diagnostics);
     }
 }
