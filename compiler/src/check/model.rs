@@ -317,6 +317,7 @@ pub(super) fn analyse(
         }
         _ => None,
     };
+    let file_outputs = facts.outputs.clone();
     let run_axes = super::open_outputs::resolve(&mut facts, path, host, declared_early);
     let batch_axes: Vec<(String, usize)> = facts
         .outputs
@@ -629,7 +630,42 @@ pub(super) fn analyse(
             suggest: super::decoders::suggest(output).filter(|s| *s != decoder_name),
         });
     };
+    // A run fixes sizes that follow the input (anchors, steps, a map's size), never the
+    // number of classes: a decoder whose classes are open in the file stays refused
+    // (a recogniser's steps resolved to 40 are no `4 + classes`).
+    let file_output = file_outputs
+        .iter()
+        .find(|o| o.name == output.name && o.shape != output.shape);
+    let classes_open = file_output.is_some_and(|o| match box_decoder {
+        Some(_) => o.shape.last().is_some_and(|d| d.fixed().is_none()),
+        None => matches!(
+            read_shape(decoder_name, o),
+            Err(ShapeProblem::DynamicClasses)
+        ),
+    });
     let read = match box_decoder {
+        _ if classes_open => {
+            let shown = file_output.unwrap_or(output);
+            match box_decoder {
+                Some(_) => errors.push(TypeError::BoxDecoderShape {
+                    span: decoder_span,
+                    decoder: decoder_name.into(),
+                    output: format!("`{}` {}", shown.name, shape_text(shown)),
+                    outputs: all_outputs.clone(),
+                    problem: super::decoders::BoxProblem::DynamicClasses,
+                    suggest: None,
+                }),
+                None => errors.push(TypeError::DecoderShape {
+                    span: decoder_span,
+                    decoder: decoder_name.into(),
+                    output: shape_text(shown),
+                    outputs: all_outputs.clone(),
+                    problem: ShapeProblem::DynamicClasses,
+                    suggest: None,
+                }),
+            }
+            Err(())
+        }
         Some((kind, d)) => {
             let cx = super::decoders::Context {
                 kind,
