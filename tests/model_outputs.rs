@@ -48,7 +48,10 @@ fn a_text_detector_with_every_output_dimension_open_checks_clean_and_runs() {
     let text = text_detector();
     let (code, stderr) = check("open-text-check", &text);
     assert_eq!(code, Some(0), "{stderr}");
-    assert!(!stderr.contains("E0304") && !stderr.contains("W0302"), "{stderr}");
+    assert!(
+        !stderr.contains("E0304") && !stderr.contains("W0302"),
+        "{stderr}"
+    );
     let records = run("open-text-run", &text, 2, "out/t.jsonl");
     assert_eq!(records.len(), 2);
     // The map is bright where the test pattern is: text boxes are found.
@@ -71,7 +74,10 @@ fn without_onnx_runtime_an_open_channel_is_left_to_the_run() {
         .expect("vplc runs");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
-    assert!(stderr.contains("W0302") && !stderr.contains("E0304"), "{stderr}");
+    assert!(
+        stderr.contains("W0302") && !stderr.contains("E0304"),
+        "{stderr}"
+    );
 }
 
 fn crnn(decoder: &str, streams: usize, out: &str) -> String {
@@ -119,7 +125,12 @@ fn ctc_with_the_blank_first_reads_the_last_class_as_a_character() {
 
 #[test]
 fn raw_keeps_a_time_major_output_split_along_its_batch_axis() {
-    let records = run("crnn-raw", &crnn("raw", 2, "out/raw.jsonl"), 2, "out/raw.jsonl");
+    let records = run(
+        "crnn-raw",
+        &crnn("raw", 2, "out/raw.jsonl"),
+        2,
+        "out/raw.jsonl",
+    );
     assert_eq!(records.len(), 4);
     let alphabet: Vec<char> = "0123456789abcdefghijklmnopqrstuvwxyz".chars().collect();
     for r in &records {

@@ -46,7 +46,11 @@ pub trait Host {
     /// asks where the file leaves output dimensions open and the input's are known. A host
     /// that cannot run models (or has no ONNX Runtime) says `Unavailable`, and the
     /// dimensions stay open.
-    fn output_shapes(&self, path: &Path, inputs: &[Vec<i64>]) -> Result<Vec<OutputShapes>, FactError> {
+    fn output_shapes(
+        &self,
+        path: &Path,
+        inputs: &[Vec<i64>],
+    ) -> Result<Vec<OutputShapes>, FactError> {
         let _ = (path, inputs);
         Err(FactError::Unavailable(
             "this host does not run models".into(),
@@ -151,7 +155,11 @@ impl Host for MemoryHost {
         crate::onnx::signature(self.bytes(path)?)
     }
 
-    fn output_shapes(&self, path: &Path, inputs: &[Vec<i64>]) -> Result<Vec<OutputShapes>, FactError> {
+    fn output_shapes(
+        &self,
+        path: &Path,
+        inputs: &[Vec<i64>],
+    ) -> Result<Vec<OutputShapes>, FactError> {
         self.bytes(path)?;
         inputs
             .iter()

@@ -405,7 +405,10 @@ pub(super) fn analyse(
     if decoder_name != "raw"
         && let Some(what) = super::decoders::unrecognised(&facts, one_class)
     {
-        let output = facts.outputs.iter().find(|o| named.is_some_and(|(n, _)| o.name == n));
+        let output = facts
+            .outputs
+            .iter()
+            .find(|o| named.is_some_and(|(n, _)| o.name == n));
         let output = output.unwrap_or(&facts.outputs[0]);
         errors.push(TypeError::DecoderShape {
             span: decoder_span,

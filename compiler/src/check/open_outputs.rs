@@ -224,7 +224,10 @@ mod tests {
         })
     }
 
-    fn compile_with(host: &MemoryHost, model: &str) -> (Vec<String>, Option<crate::check::ModelInfo>) {
+    fn compile_with(
+        host: &MemoryHost,
+        model: &str,
+    ) -> (Vec<String>, Option<crate::check::ModelInfo>) {
         let text = format!(
             "model m = onnx({model});\npipeline p {{ test() | infer(m) | json | stdout; }}"
         );
@@ -241,8 +244,16 @@ mod tests {
     fn open_outputs_take_the_sizes_of_a_run_on_the_declared_input() {
         let host = MemoryHost::new()
             .with_file("/m/det.onnx", text_model())
-            .with_output_shapes("/m/det.onnx", &[1, 3, 576, 768], &[("maps", &[1, 1, 576, 768])])
-            .with_output_shapes("/m/det.onnx", &[2, 3, 576, 768], &[("maps", &[2, 1, 576, 768])]);
+            .with_output_shapes(
+                "/m/det.onnx",
+                &[1, 3, 576, 768],
+                &[("maps", &[1, 1, 576, 768])],
+            )
+            .with_output_shapes(
+                "/m/det.onnx",
+                &[2, 3, 576, 768],
+                &[("maps", &[2, 1, 576, 768])],
+            );
         let (codes, info) = compile_with(&host, TEXT);
         assert!(codes.is_empty(), "{codes:?}");
         let info = info.expect("the model is read");
@@ -282,7 +293,12 @@ mod tests {
         let symbolic = model_bytes(&ModelFacts {
             inputs: vec![tensor(
                 "x",
-                &[named("batch"), Dim::Fixed(3), Dim::Fixed(32), Dim::Fixed(80)],
+                &[
+                    named("batch"),
+                    Dim::Fixed(3),
+                    Dim::Fixed(32),
+                    Dim::Fixed(80),
+                ],
             )],
             outputs: vec![tensor(
                 "logits",
@@ -310,10 +326,7 @@ mod tests {
             ) -> Result<crate::facts::MediaFacts, crate::facts::FactError> {
                 self.0.probe_media(path)
             }
-            fn model_signature(
-                &self,
-                path: &Path,
-            ) -> Result<ModelFacts, crate::facts::FactError> {
+            fn model_signature(&self, path: &Path) -> Result<ModelFacts, crate::facts::FactError> {
                 self.0.model_signature(path)
             }
             fn read_labels(&self, path: &Path) -> Result<Vec<String>, crate::facts::FactError> {
@@ -330,7 +343,12 @@ mod tests {
         let yolo = model_bytes(&ModelFacts {
             inputs: vec![tensor(
                 "images",
-                &[named("batch"), Dim::Fixed(3), Dim::Fixed(640), Dim::Fixed(640)],
+                &[
+                    named("batch"),
+                    Dim::Fixed(3),
+                    Dim::Fixed(640),
+                    Dim::Fixed(640),
+                ],
             )],
             outputs: vec![tensor(
                 "output0",

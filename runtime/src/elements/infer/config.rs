@@ -304,9 +304,7 @@ fn batch_axes(text: &str) -> Result<Vec<(String, usize)>, String> {
         .map(|line| {
             line.rsplit_once('=')
                 .and_then(|(name, axis)| Some((name.to_string(), axis.trim().parse().ok()?)))
-                .ok_or_else(|| {
-                    format!("property `batch-axes`: \"{line}\" is not NAME=AXIS")
-                })
+                .ok_or_else(|| format!("property `batch-axes`: \"{line}\" is not NAME=AXIS"))
         })
         .collect()
 }

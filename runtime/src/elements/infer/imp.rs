@@ -947,15 +947,14 @@ impl BaseTransformImpl for VplInfer {
         let key = format!("{}\u{0}{}", config.group, config.engine.model.display());
         let group = shared_for(&key, || {
             gst::info!(CAT, imp = self, "loading {}", config.engine.model.display());
-            Engine::load(&config.engine)
-                .map(|engine| {
-                    ModelGroup::new(
-                        engine,
-                        config.batch_size,
-                        config.batch_timeout,
-                        config.batch_axes.clone(),
-                    )
-                })
+            Engine::load(&config.engine).map(|engine| {
+                ModelGroup::new(
+                    engine,
+                    config.batch_size,
+                    config.batch_timeout,
+                    config.batch_axes.clone(),
+                )
+            })
         })
         .map_err(|e| match e {
             BatcherForError::Make(e) => load_error(&e),

@@ -386,7 +386,10 @@ fn split(
     let mut per_image = vec![Vec::with_capacity(outputs.len()); keep];
     for output in outputs {
         let axis = axis_of(axes, &output.name);
-        let counted = output.shape.iter().try_fold(1usize, |n, d| n.checked_mul(*d));
+        let counted = output
+            .shape
+            .iter()
+            .try_fold(1usize, |n, d| n.checked_mul(*d));
         if output.shape.get(axis) != Some(&batch) || counted != Some(output.data.len()) {
             let which = if axis == 0 {
                 String::new()
