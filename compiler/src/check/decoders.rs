@@ -89,16 +89,16 @@ pub fn suggest(output: &TensorFacts) -> Option<&'static str> {
 }
 
 /// A layout no vpl decoder reads, though some decoder's shape rule would take it: what the
-/// model is, for E0304 (which then suggests nothing). `one_class`: the declaration or the
-/// model's metadata names exactly one class, which makes `[N, anchors, 6]` a one-class
-/// YOLOv5.
+/// model is, for E0304 (which then suggests nothing). `six_named`: the labels (declared, or
+/// the model's metadata) are as many as the decoder reads from six values a row (one for
+/// `yolov5`, two for `detr`), which makes `[N, anchors, 6]` that decoder's.
 ///
 /// - DetectNet_v2 (TrafficCamNet, PeopleNet, DashCamNet): a coverage grid `[N, C, H, W]`
 ///   and a boxes grid `[N, 4 C, H, W]` of the same size.
 /// - DeepStream-Yolo (marcoslucianops): boxes already decoded, one output `[N, anchors, 6]`
 ///   (x1, y1, x2, y2, score, class), or three, `boxes` `[N, anchors, 4]`, `scores` and
 ///   `classes` `[N, anchors, 1]`.
-pub fn unrecognised(facts: &ModelFacts, one_class: bool) -> Option<String> {
+pub fn unrecognised(facts: &ModelFacts, six_named: bool) -> Option<String> {
     let outputs = &facts.outputs;
     for cov in outputs {
         let [_, Some(c), Some(h), Some(w)] = dims(cov)[..] else {
@@ -128,13 +128,13 @@ pub fn unrecognised(facts: &ModelFacts, one_class: bool) -> Option<String> {
             super::model::outputs_text(outputs)
         ));
     }
-    if !one_class
+    if !six_named
         && let Some(six) = outputs
             .iter()
             .find(|o| matches!(dims(o)[..], [_, Some(a), Some(6)] if a > 6))
     {
         return Some(format!(
-            "`{}` {} has six values a row: a DeepStream-Yolo export (x1, y1, x2, y2, score, class), or a one-class YOLOv5 (centre x, centre y, width, height, objectness, score), and nothing in the file says which (a one-class YOLOv5 is read by `yolov5` when its one label is given: `labels: [\"NAME\"]`)",
+            "`{}` {} has six values a row: a DeepStream-Yolo export (x1, y1, x2, y2, score, class), or a one-class YOLOv5 (centre x, centre y, width, height, objectness, score), and nothing in the file says which (a one-class YOLOv5 is read by `yolov5` when its one label is given, `labels: [\"NAME\"]`; a two-class DETR by `detr` with its two labels)",
             six.name,
             shape_text(six)
         ));
@@ -764,7 +764,7 @@ mod tests {
         let six = facts(vec![tensor("output", &[1, 8400, 6])]);
         assert!(unrecognised(&six, false).is_some());
         assert_eq!(suggest(&six.outputs[0]), None);
-        // One class named: a one-class YOLOv5.
+        // Its classes named: a one-class YOLOv5 (or a two-class DETR).
         assert_eq!(unrecognised(&six, true), None);
         // A class map and a YOLOv5 head are what they look like.
         let map = facts(vec![tensor("logits", &[1, 19, 160, 160])]);

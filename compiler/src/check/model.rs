@@ -400,10 +400,21 @@ pub(super) fn analyse(
     };
     // A layout no decoder reads (DetectNet_v2's grids, DeepStream-Yolo's decoded boxes) is
     // said as such before any decoder's shape rule can take it and decode garbage.
-    let one_class = labels.as_ref().map(Vec::len) == Some(1)
-        || super::metadata::ultralytics_names(&facts).is_some_and(|n| n.len() == 1);
+    // Six values a row are a one-class YOLOv5's or a two-class DETR's (one with `softmax`)
+    // only where the labels say that many classes.
+    let six_classes = match decoder_name {
+        "yolov5" => Some(1),
+        "detr" if decoder.and_then(|d| d.string("activation")) == Some("softmax") => Some(1),
+        "detr" => Some(2),
+        _ => None,
+    };
+    let named_classes = labels
+        .as_ref()
+        .map(Vec::len)
+        .or_else(|| super::metadata::ultralytics_names(&facts).map(|n| n.len()));
+    let six_named = six_classes.is_some() && named_classes == six_classes;
     if decoder_name != "raw"
-        && let Some(what) = super::decoders::unrecognised(&facts, one_class)
+        && let Some(what) = super::decoders::unrecognised(&facts, six_named)
     {
         let output = facts
             .outputs
