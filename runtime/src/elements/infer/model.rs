@@ -870,3 +870,53 @@ fn shape_error(decoder: &str, expected: &str, output: &OutputTensor) -> String {
         output.name, output.shape
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tensor(name: &str, shape: &[usize], data: Vec<f32>) -> OutputTensor {
+        OutputTensor {
+            name: name.into(),
+            dtype: "f32",
+            shape: shape.to_vec(),
+            data,
+        }
+    }
+
+    #[test]
+    fn a_time_major_output_is_split_along_its_batch_axis() {
+        // [T = 3, N = 2, C = 2]: image i's value at step t, class c is 100 i + 10 t + c.
+        let mut data = Vec::new();
+        for t in 0..3 {
+            for i in 0..2 {
+                for c in 0..2 {
+                    data.push((100 * i + 10 * t + c) as f32);
+                }
+            }
+        }
+        let axes = vec![("logits".to_string(), 1)];
+        let images = split(vec![tensor("logits", &[3, 2, 2], data)], 2, 2, &axes)
+            .expect("a batch of 2 on axis 1");
+        assert_eq!(images[1][0].shape, [1, 3, 2]);
+        assert_eq!(
+            images[1][0].data,
+            [100.0, 101.0, 110.0, 111.0, 120.0, 121.0]
+        );
+        // `raw` gives each image its values in the model's layout, [T, 1, C].
+        let row = raw_row(&images[1], "", 0, 1, &axes).expect("a row");
+        assert_eq!(row[0].shape, [3, 1, 2]);
+        assert_eq!(row[0].data, images[1][0].data);
+        // Split along the first axis, the same output is no batch of 2.
+        let wrong = split(vec![tensor("logits", &[3, 2, 2], vec![0.0; 12])], 2, 2, &[]);
+        assert!(wrong.is_err());
+        // A padded batch keeps only the images asked for.
+        let kept = split(
+            vec![tensor("logits", &[3, 2, 2], vec![0.0; 12])],
+            2,
+            1,
+            &axes,
+        );
+        assert_eq!(kept.map(|k| k.len()), Ok(1));
+    }
+}
