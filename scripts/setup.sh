@@ -348,6 +348,10 @@ fi
 # The segmentation and pose decoders' fixtures: models with known constant outputs.
 "$VENV/bin/python" "$ROOT/scripts/make_segpose_models.py" "$ROOT/tests/fixtures/models" ||
   die "could not write the segmentation and pose fixtures with scripts/make_segpose_models.py (see above)"
+# The decoder checks' fixtures (open output sizes, a time-major CRNN, DetectNet_v2 and
+# DeepStream-Yolo layouts, unreadable `names` metadata).
+"$VENV/bin/python" "$ROOT/scripts/make_decoder_models.py" "$ROOT/tests/fixtures/models" ||
+  die "could not write the decoder fixtures with scripts/make_decoder_models.py (see above)"
 bash "$ROOT/scripts/make_media.sh" "$ROOT/tests/fixtures/media" ||
   die "could not make the fixture media with scripts/make_media.sh (see above)"
 

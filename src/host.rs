@@ -11,7 +11,7 @@ use std::time::UNIX_EPOCH;
 use serde::{Deserialize, Serialize};
 use vpl_compiler::Host;
 use vpl_compiler::facts::{FactError, MediaFacts, ModelFacts};
-use vpl_compiler::host::{FileProblem, parse_labels};
+use vpl_compiler::host::{FileProblem, OutputShapes, parse_labels};
 
 /// Bump when the cached facts change shape or meaning.
 const CACHE_FORMAT: &str = "vpl-facts-1";
@@ -23,6 +23,12 @@ struct FactCache {
     format: String,
     media: BTreeMap<String, MediaFacts>,
     models: BTreeMap<String, ModelFacts>,
+    /// A model file's SHA-256 by its `path|size|mtime`.
+    #[serde(default)]
+    digests: BTreeMap<String, String>,
+    /// A model's output shapes by `digest|input shape` (one run on zeros).
+    #[serde(default)]
+    runs: BTreeMap<String, OutputShapes>,
 }
 
 #[derive(Debug, Default)]
@@ -116,6 +122,12 @@ impl FsHost {
                 cache.models.pop_first();
             }
         }
+        while cache.digests.len() > CACHE_LIMIT {
+            cache.digests.pop_first();
+        }
+        while cache.runs.len() > CACHE_LIMIT {
+            cache.runs.pop_first();
+        }
         if let Some(dir) = file.parent() {
             let _ = std::fs::create_dir_all(dir);
         }
@@ -181,6 +193,69 @@ impl Host for FsHost {
         Ok(facts)
     }
 
+    fn output_shapes(
+        &self,
+        path: &Path,
+        inputs: &[Vec<i64>],
+    ) -> Result<Vec<OutputShapes>, FactError> {
+        regular_file(path)?;
+        let key = cache_key(path);
+        let known = key.as_ref().and_then(|k| {
+            let cache = self.cache.lock().ok()?;
+            cache.digests.get(k).cloned()
+        });
+        let digest = match known {
+            Some(digest) => digest,
+            None => {
+                let bytes = std::fs::read(path).map_err(|e| io_problem(&e))?;
+                let digest = vpl_runtime::engine::shapes::model_digest(&bytes);
+                if let (Some(k), Ok(mut cache)) = (key, self.cache.lock()) {
+                    cache.digests.insert(k, digest.clone());
+                    self.remember();
+                }
+                digest
+            }
+        };
+        let run_key = |shape: &Vec<i64>| format!("{digest}|{shape:?}");
+        if let Ok(cache) = self.cache.lock()
+            && let Some(all) = inputs
+                .iter()
+                .map(|s| cache.runs.get(&run_key(s)).cloned())
+                .collect::<Option<Vec<_>>>()
+        {
+            return Ok(all);
+        }
+        let unavailable = |reason: String| FactError::Unavailable(reason);
+        let shapes: Vec<Vec<usize>> = inputs
+            .iter()
+            .map(|s| s.iter().map(|d| usize::try_from(*d).ok()).collect())
+            .collect::<Option<_>>()
+            .ok_or_else(|| unavailable("a negative dimension".into()))?;
+        let library = onnxruntime_library(path)
+            .ok_or_else(|| unavailable("ONNX Runtime's library was not found".into()))?;
+        let runs = vpl_runtime::engine::shapes::output_shapes(path, &library, &shapes)
+            .map_err(|e| unavailable(e.to_string()))?;
+        let runs: Vec<OutputShapes> = runs
+            .into_iter()
+            .map(|outputs| {
+                outputs
+                    .into_iter()
+                    .map(|(name, shape)| {
+                        let shape = shape.into_iter().map(|d| d as i64).collect();
+                        (name, shape)
+                    })
+                    .collect()
+            })
+            .collect();
+        if let Ok(mut cache) = self.cache.lock() {
+            for (shape, outputs) in inputs.iter().zip(&runs) {
+                cache.runs.insert(run_key(shape), outputs.clone());
+            }
+            self.remember();
+        }
+        Ok(runs)
+    }
+
     fn canonical(&self, path: &Path) -> PathBuf {
         // An output may not exist yet: its directory is canonical, its name kept.
         if let Ok(p) = std::fs::canonicalize(path) {
@@ -217,4 +292,16 @@ impl Host for FsHost {
         let text = vpl_compiler::host::text_file(&bytes, "one character a line")?;
         Ok(vpl_compiler::host::parse_alphabet(&text))
     }
+}
+
+/// ONNX Runtime's library for running a model at check time: as `vplc run` finds it, from
+/// the model's folder, the working directory or the executable's.
+fn onnxruntime_library(model: &Path) -> Option<PathBuf> {
+    let dir = model.parent().map(Path::to_path_buf).unwrap_or_default();
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let exe = std::env::current_exe()
+        .ok()
+        .and_then(|e| e.parent().map(Path::to_path_buf))
+        .unwrap_or_default();
+    vpl_runtime::engine::find_library(&[dir.as_path(), cwd.as_path(), exe.as_path()])
 }

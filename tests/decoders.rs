@@ -167,7 +167,7 @@ fn ssd_decodes_offsets_from_generated_or_given_anchors() {
 }
 
 #[test]
-fn an_open_anchor_count_is_a_warning_then_a_run_time_error_naming_both_counts() {
+fn an_open_anchor_count_is_counted_by_a_run_at_check_time_and_is_a_warning_without_one() {
     let dir = temp_dir("yolox-open");
     let file = dir.join("p.vpl");
     let text = format!(
@@ -177,17 +177,26 @@ fn an_open_anchor_count_is_a_warning_then_a_run_time_error_naming_both_counts() 
     );
     std::fs::write(&file, text).expect("write");
     let path = file.display().to_string();
+    // The file leaves the anchors open; a run of the model on the declared input counts
+    // them (issue 19): the mismatch is E0309 at check time, not a failed run.
     let check = vplc(&["check", &path]);
     let said = String::from_utf8_lossy(&check.stderr).to_string();
-    assert_eq!(check.status.code(), Some(0), "{said}");
-    assert!(said.contains("W0302"), "{said}");
-    let out = vplc(&["run", &path]);
-    let said = String::from_utf8_lossy(&out.stderr).to_string();
-    assert_ne!(out.status.code(), Some(0), "{said}");
+    assert_eq!(check.status.code(), Some(1), "{said}");
     assert!(
-        said.contains("16 cells but the output has 5 anchors") && !said.contains("panick"),
+        said.contains("E0309") && said.contains("makes 16 anchors") && said.contains("has 5"),
         "{said}"
     );
+    // Where the model cannot be run (no ONNX Runtime), the fit is left to the run: W0302.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_vplc"))
+        .args(["check", &path])
+        .env("NO_COLOR", "1")
+        .env("VPL_CACHE_DIR", "off")
+        .env("VPL_ONNXRUNTIME", dir.join("no-such-library.so"))
+        .output()
+        .expect("vplc runs");
+    let said = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    assert!(said.contains("W0302") && !said.contains("E0309"), "{said}");
 }
 
 /// The first record's tensor `data` of `model m = onnx(DECL, decoder: raw)` on one frame

@@ -7,6 +7,9 @@ use std::path::{Path, PathBuf};
 
 use crate::facts::{FactError, MediaFacts, ModelFacts};
 
+/// Each output's name and shape after one run of a model (`Host::output_shapes`).
+pub type OutputShapes = Vec<(String, Vec<i64>)>;
+
 /// Why a file named by a program cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FileProblem {
@@ -35,6 +38,22 @@ pub trait Host {
         let _ = path;
         Err(FactError::Unavailable(
             "this host does not read alphabet files".into(),
+        ))
+    }
+
+    /// The shapes of the model's outputs when it runs on an input of each of `inputs`'
+    /// shapes (on zeros): for each input shape, each output's name and shape. The checker
+    /// asks where the file leaves output dimensions open and the input's are known. A host
+    /// that cannot run models (or has no ONNX Runtime) says `Unavailable`, and the
+    /// dimensions stay open.
+    fn output_shapes(
+        &self,
+        path: &Path,
+        inputs: &[Vec<i64>],
+    ) -> Result<Vec<OutputShapes>, FactError> {
+        let _ = (path, inputs);
+        Err(FactError::Unavailable(
+            "this host does not run models".into(),
         ))
     }
 
@@ -99,6 +118,7 @@ pub fn parse_labels(text: &str) -> Vec<String> {
 pub struct MemoryHost {
     files: BTreeMap<PathBuf, Vec<u8>>,
     media: BTreeMap<PathBuf, MediaFacts>,
+    runs: BTreeMap<(PathBuf, Vec<i64>), OutputShapes>,
 }
 
 impl MemoryHost {
@@ -116,6 +136,23 @@ impl MemoryHost {
         let path = normalize(&path.into());
         self.files.insert(path.clone(), Vec::new());
         self.media.insert(path, facts);
+        self
+    }
+
+    /// What a run of the model at `path` on an input of shape `input` outputs
+    /// (`Host::output_shapes`); a shape not given is a run this host cannot make.
+    pub fn with_output_shapes(
+        mut self,
+        path: impl Into<PathBuf>,
+        input: &[i64],
+        outputs: &[(&str, &[i64])],
+    ) -> Self {
+        let outputs = outputs
+            .iter()
+            .map(|(name, shape)| (name.to_string(), shape.to_vec()))
+            .collect();
+        self.runs
+            .insert((normalize(&path.into()), input.to_vec()), outputs);
         self
     }
 
@@ -146,6 +183,23 @@ impl Host for MemoryHost {
 
     fn model_signature(&self, path: &Path) -> Result<ModelFacts, FactError> {
         crate::onnx::signature(self.bytes(path)?)
+    }
+
+    fn output_shapes(
+        &self,
+        path: &Path,
+        inputs: &[Vec<i64>],
+    ) -> Result<Vec<OutputShapes>, FactError> {
+        self.bytes(path)?;
+        inputs
+            .iter()
+            .map(|input| {
+                self.runs
+                    .get(&(normalize(path), input.clone()))
+                    .cloned()
+                    .ok_or_else(|| FactError::Unavailable("no run of this model".into()))
+            })
+            .collect()
     }
 
     fn read_labels(&self, path: &Path) -> Result<Vec<String>, FactError> {

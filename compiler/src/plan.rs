@@ -1228,9 +1228,15 @@ fn infer_props(i: &InferNode) -> Vec<(&'static str, Prop)> {
             props.push(("unclip-ratio", Prop::Float(*unclip_ratio)));
             props.push(("max-detections", Prop::UInt(*max as u64)));
         }
-        Decoder::Ctc { alphabet } => {
+        Decoder::Ctc {
+            alphabet,
+            blank_last,
+        } => {
             props.push(("decoder", Prop::Str("ctc".into())));
             props.push(("alphabet", Prop::Str(alphabet.clone())));
+            if *blank_last {
+                props.push(("blank", Prop::Str("last".into())));
+            }
         }
         Decoder::Raw => props.push(("decoder", Prop::Str("raw".into()))),
         Decoder::Yolov8Seg {
@@ -1258,6 +1264,14 @@ fn infer_props(i: &InferNode) -> Vec<(&'static str, Prop)> {
             props.push(("masks", Prop::Str(masks.clone())));
             props.push(("min-area", Prop::UInt(*min_area as u64)));
         }
+    }
+    if !i.batch_axes.is_empty() {
+        let lines: Vec<String> = i
+            .batch_axes
+            .iter()
+            .map(|(name, axis)| format!("{name}={axis}"))
+            .collect();
+        props.push(("batch-axes", Prop::Str(lines.join("\n"))));
     }
     props
 }

@@ -76,15 +76,70 @@ pub(super) fn shape_text(t: &TensorFacts) -> String {
 
 /// The decoder whose layout this output has, for E0304's suggestion: `[1, 84, 8400]` is
 /// yolov8, `[1, 25200, 85]` yolov5, `[1, 300, 84]` (few rows: queries) detr, `[1, 10]`
-/// classify.
+/// classify. Six values a row are not suggested: a one-class YOLOv5 and a DeepStream-Yolo
+/// export (x1, y1, x2, y2, score, class) look the same ([`unrecognised`]).
 pub fn suggest(output: &TensorFacts) -> Option<&'static str> {
     match dims(output).as_slice() {
         [_, Some(c), Some(a)] if *c > 4 && a > c => Some("yolov8"),
-        [_, Some(q), Some(c)] if q > c && *c > 5 && *q <= 1000 => Some("detr"),
-        [_, Some(a), Some(c)] if a > c && *c > 5 => Some("yolov5"),
+        [_, Some(q), Some(c)] if q > c && *c > 6 && *q <= 1000 => Some("detr"),
+        [_, Some(a), Some(c)] if a > c && *c > 6 => Some("yolov5"),
         [_, Some(_)] | [_, Some(_), Some(1), Some(1)] => Some("classify"),
         _ => None,
     }
+}
+
+/// A layout no vpl decoder reads, though some decoder's shape rule would take it: what the
+/// model is, for E0304 (which then suggests nothing). `six_named`: the labels (declared, or
+/// the model's metadata) are as many as the decoder reads from six values a row (one for
+/// `yolov5`, two for `detr`), which makes `[N, anchors, 6]` that decoder's.
+///
+/// - DetectNet_v2 (TrafficCamNet, PeopleNet, DashCamNet): a coverage grid `[N, C, H, W]`
+///   and a boxes grid `[N, 4 C, H, W]` of the same size.
+/// - DeepStream-Yolo (marcoslucianops): boxes already decoded, one output `[N, anchors, 6]`
+///   (x1, y1, x2, y2, score, class), or three, `boxes` `[N, anchors, 4]`, `scores` and
+///   `classes` `[N, anchors, 1]`.
+pub fn unrecognised(facts: &ModelFacts, six_named: bool) -> Option<String> {
+    let outputs = &facts.outputs;
+    for cov in outputs {
+        let [_, Some(c), Some(h), Some(w)] = dims(cov)[..] else {
+            continue;
+        };
+        let bbox = outputs.iter().find(|o| {
+            o.name != cov.name && matches!(dims(o)[..], [_, Some(b), Some(bh), Some(bw)] if b == 4 * c && bh == h && bw == w)
+        });
+        if let Some(bbox) = bbox {
+            return Some(format!(
+                "this is a DetectNet_v2 grid detector (TrafficCamNet, PeopleNet): `{}` {} holds a coverage score for each of {c} classes in each cell of a {h} x {w} grid, and `{}` {} a box for each",
+                cov.name,
+                shape_text(cov),
+                bbox.name,
+                shape_text(bbox)
+            ));
+        }
+    }
+    let named = |name: &str, width: i64| {
+        outputs
+            .iter()
+            .any(|o| o.name == name && matches!(dims(o)[..], [_, _, Some(k)] if k == width))
+    };
+    if named("boxes", 4) && named("scores", 1) && named("classes", 1) {
+        return Some(format!(
+            "this is a DeepStream-Yolo export: its outputs {} are boxes already decoded (x1, y1, x2, y2), a score and a class for each",
+            super::model::outputs_text(outputs)
+        ));
+    }
+    if !six_named
+        && let Some(six) = outputs
+            .iter()
+            .find(|o| matches!(dims(o)[..], [_, Some(a), Some(6)] if a > 6))
+    {
+        return Some(format!(
+            "`{}` {} has six values a row: a DeepStream-Yolo export (x1, y1, x2, y2, score, class), or a one-class YOLOv5 (centre x, centre y, width, height, objectness, score), and nothing in the file says which (a one-class YOLOv5 is read by `yolov5` when its one label is given, `labels: [\"NAME\"]`; a two-class DETR by `detr` with its two labels)",
+            six.name,
+            shape_text(six)
+        ));
+    }
+    None
 }
 
 /// The named output (`output:` for the scores, `boxes:` for the boxes).
@@ -677,6 +732,51 @@ fn read_anchors(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::facts::DType;
+
+    fn tensor(name: &str, shape: &[i64]) -> TensorFacts {
+        TensorFacts {
+            name: name.into(),
+            dtype: DType::F32,
+            shape: shape.iter().map(|d| Dim::Fixed(*d)).collect(),
+        }
+    }
+
+    fn facts(outputs: Vec<TensorFacts>) -> ModelFacts {
+        ModelFacts {
+            inputs: vec![tensor("input", &[1, 3, 640, 640])],
+            outputs,
+            ..ModelFacts::default()
+        }
+    }
+
+    #[test]
+    fn layouts_no_decoder_reads_are_named_and_suggest_nothing() {
+        // DetectNet_v2 (TrafficCamNet): coverage and boxes grids.
+        let grids = facts(vec![
+            tensor("output_cov/Sigmoid", &[1, 3, 34, 60]),
+            tensor("output_bbox/BiasAdd", &[1, 12, 34, 60]),
+        ]);
+        assert!(unrecognised(&grids, false).is_some_and(|w| w.contains("DetectNet_v2")));
+        // DeepStream-Yolo's three outputs, and its one output of six columns.
+        let three = facts(vec![
+            tensor("boxes", &[1, 8400, 4]),
+            tensor("scores", &[1, 8400, 1]),
+            tensor("classes", &[1, 8400, 1]),
+        ]);
+        assert!(unrecognised(&three, false).is_some_and(|w| w.contains("DeepStream-Yolo")));
+        let six = facts(vec![tensor("output", &[1, 8400, 6])]);
+        assert!(unrecognised(&six, false).is_some());
+        assert_eq!(suggest(&six.outputs[0]), None);
+        // Its classes named: a one-class YOLOv5 (or a two-class DETR).
+        assert_eq!(unrecognised(&six, true), None);
+        // A class map and a YOLOv5 head are what they look like.
+        let map = facts(vec![tensor("logits", &[1, 19, 160, 160])]);
+        assert_eq!(unrecognised(&map, false), None);
+        let v5 = facts(vec![tensor("output0", &[1, 25200, 85])]);
+        assert_eq!(unrecognised(&v5, false), None);
+        assert_eq!(suggest(&v5.outputs[0]), Some("yolov5"));
+    }
 
     #[test]
     fn grid_anchors_count_each_stride_grid() {

@@ -83,6 +83,11 @@ pub enum ShapeProblem {
         decoder: &'static str,
         why: String,
     },
+    /// The model's outputs have a layout no vpl decoder reads (`decoders::unrecognised`):
+    /// what the model is.
+    NoDecoderFits {
+        what: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -376,6 +381,13 @@ pub enum TypeError {
         names: usize,
         classes: i64,
         output: String,
+    },
+    /// The model's `names` metadata does not parse as Ultralytics' dict of names (W0303).
+    MetadataNamesUnread {
+        span: Span,
+        /// The entry as the file has it.
+        text: String,
+        classes: i64,
     },
     /// A dimension the decoder needs is open in the file: checked at run time.
     OpenDimension {
@@ -824,6 +836,9 @@ impl TypeError {
                     ShapeProblem::NotSemantic => d
                         .with_primary_label("expects [N, classes, H, W]")
                         .with_help("semantic reads one output of shape [N, classes, H, W]: a score for each class at each position of the map"),
+                    ShapeProblem::NoDecoderFits { what } => d
+                        .with_primary_label("no vpl decoder reads this model's outputs")
+                        .with_help(format!("{what}. vpl cannot decode this layout as it is, and another decoder would read garbage from it: use `decoder: raw` to keep the outputs as tensors, or export the model in a layout a vpl decoder reads (docs/decoders.md)")),
                     ShapeProblem::Suggest { decoder: better, why } => d
                         .with_primary_label(format!("this model needs `{better}`"))
                         .with_suggestion(better.to_string())
@@ -845,7 +860,7 @@ impl TypeError {
                 };
                 let d = match outputs {
                     // Another output would not help: the model needs another decoder.
-                    Some(_) if matches!(problem, ShapeProblem::Suggest { .. }) => d,
+                    Some(_) if matches!(problem, ShapeProblem::Suggest { .. } | ShapeProblem::NoDecoderFits { .. }) => d,
                     Some(all) => {
                         let help = d.help.clone().unwrap_or_default();
                         d.with_help(format!("{help} (the model's outputs: {all}; choose one with `output: \"NAME\"`)"))
@@ -995,6 +1010,14 @@ impl TypeError {
             )
             .with_primary_label(format!("{names} names in the file's metadata"))
             .with_help(format!("vpl takes a model's labels from its metadata when `labels:` is not given, but these do not fit; give the {classes} labels with `labels:`, in class order")),
+            TypeError::MetadataNamesUnread { span, text, classes } => Diagnostic::new(
+                Code::W0303,
+                file,
+                *span,
+                format!("the model's `names` metadata cannot be read as class names: {}", metadata_excerpt(text)),
+            )
+            .with_primary_label(format!("its {classes} classes are named `class0` to `class{}`", classes - 1))
+            .with_help("vpl reads `names` as Ultralytics writes it, a dict of the classes 0 to n - 1 in order to quoted names (`{0: 'person', 1: 'car'}`); give the labels with `labels:`, in class order, or fix the metadata"),
             TypeError::OpenDimension {
                 span,
                 decoder,
@@ -1135,4 +1158,19 @@ impl TypeError {
             }),
         }
     }
+}
+
+/// A metadata entry as it is shown in a message: quoted, on one line, at most 120
+/// characters (an entry may be long, or hold line ends).
+fn metadata_excerpt(text: &str) -> String {
+    const MOST: usize = 120;
+    let one_line: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let mut shown: String = one_line.chars().take(MOST).collect();
+    if one_line.chars().count() > MOST {
+        shown.push('…');
+    }
+    format!("`{shown}`")
 }

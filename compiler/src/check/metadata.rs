@@ -7,8 +7,15 @@ use crate::facts::ModelFacts;
 /// The class names of the model's `names` metadata; `None` when it has none, or when it
 /// is not a dict of the classes 0..n (each once) to quoted names.
 pub fn ultralytics_names(facts: &ModelFacts) -> Option<Vec<String>> {
+    names_entry(facts)?.ok()
+}
+
+/// The model's `names` metadata: `None` when it has none, `Err(text)` (the entry as
+/// written) when it does not parse as names (W0303: the classes would be numbered
+/// without a word).
+pub fn names_entry(facts: &ModelFacts) -> Option<Result<Vec<String>, String>> {
     let (_, text) = facts.metadata.iter().find(|(k, _)| k == "names")?;
-    parse_names(text)
+    Some(parse_names(text).ok_or_else(|| text.clone()))
 }
 
 /// `{0: 'person', 1: "it's", 2: 'a, b'}` → `["person", "it's", "a, b"]`.

@@ -9,6 +9,7 @@ pub mod errors;
 mod kafka;
 pub mod metadata;
 pub mod model;
+pub mod open_outputs;
 pub mod outputs;
 mod record;
 mod record_event;

@@ -92,6 +92,19 @@ pub struct ModelInfo {
     /// What a box decoder reads besides `output` (`check/decoders.rs`).
     pub fit: super::decoders::Fit,
     pub labels_from: LabelsFrom,
+    /// The axis of each output that carries the batch (0 but for time-major outputs such
+    /// as a CRNN's `[T, N, C]`: `check/open_outputs.rs`).
+    pub batch_axes: Vec<(String, usize)>,
+}
+
+impl ModelInfo {
+    /// The axis of output `name` that carries the batch.
+    pub fn batch_axis(&self, name: &str) -> usize {
+        self.batch_axes
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or(0, |(_, a)| *a)
+    }
 }
 
 impl ModelInfo {
@@ -287,6 +300,36 @@ pub(super) fn analyse(
         }
     };
 
+    // Output dimensions the file leaves open, from a run of the model on the input it
+    // will be fed (`check/open_outputs.rs`).
+    let mut facts = facts;
+    let declared_early = match call.bound("input") {
+        Some(BoundArg {
+            value: Value::Tensor(declared),
+            given: true,
+            ..
+        }) if facts
+            .inputs
+            .first()
+            .is_some_and(|i| declared_mismatch(declared, i).is_none()) =>
+        {
+            declared_dims(declared)
+        }
+        _ => None,
+    };
+    let file_outputs = facts.outputs.clone();
+    let run_axes = super::open_outputs::resolve(&mut facts, path, host, declared_early);
+    let batch_axes: Vec<(String, usize)> = facts
+        .outputs
+        .iter()
+        .map(|o| {
+            (
+                o.name.clone(),
+                super::open_outputs::batch_axis(&facts, o, &run_axes),
+            )
+        })
+        .collect();
+
     let decoder = match &call.bound("decoder")?.value {
         Value::Decoder(d) => Some(d.as_ref()),
         _ => None,
@@ -355,6 +398,39 @@ pub(super) fn analyse(
         }) => Some((name.as_str(), *span)),
         _ => None,
     };
+    // A layout no decoder reads (DetectNet_v2's grids, DeepStream-Yolo's decoded boxes) is
+    // said as such before any decoder's shape rule can take it and decode garbage.
+    // Six values a row are a one-class YOLOv5's or a two-class DETR's (one with `softmax`)
+    // only where the labels say that many classes.
+    let six_classes = match decoder_name {
+        "yolov5" => Some(1),
+        "detr" if decoder.and_then(|d| d.string("activation")) == Some("softmax") => Some(1),
+        "detr" => Some(2),
+        _ => None,
+    };
+    let named_classes = labels
+        .as_ref()
+        .map(Vec::len)
+        .or_else(|| super::metadata::ultralytics_names(&facts).map(|n| n.len()));
+    let six_named = six_classes.is_some() && named_classes == six_classes;
+    if decoder_name != "raw"
+        && let Some(what) = super::decoders::unrecognised(&facts, six_named)
+    {
+        let output = facts
+            .outputs
+            .iter()
+            .find(|o| named.is_some_and(|(n, _)| o.name == n));
+        let output = output.unwrap_or(&facts.outputs[0]);
+        errors.push(TypeError::DecoderShape {
+            span: decoder_span,
+            decoder: decoder_name.into(),
+            output: shape_text(output),
+            outputs: (facts.outputs.len() > 1).then(|| outputs_text(&facts.outputs)),
+            problem: ShapeProblem::NoDecoderFits { what },
+            suggest: None,
+        });
+        return None;
+    }
     let mut boxes_output = None;
     let chosen = match box_decoder {
         Some((kind, d)) => {
@@ -568,7 +644,42 @@ pub(super) fn analyse(
             suggest: super::decoders::suggest(output).filter(|s| *s != decoder_name),
         });
     };
+    // A run fixes sizes that follow the input (anchors, steps, a map's size), never the
+    // number of classes: a decoder whose classes are open in the file stays refused
+    // (a recogniser's steps resolved to 40 are no `4 + classes`).
+    let file_output = file_outputs
+        .iter()
+        .find(|o| o.name == output.name && o.shape != output.shape);
+    let classes_open = file_output.is_some_and(|o| match box_decoder {
+        Some(_) => o.shape.last().is_some_and(|d| d.fixed().is_none()),
+        None => matches!(
+            read_shape(decoder_name, o),
+            Err(ShapeProblem::DynamicClasses)
+        ),
+    });
     let read = match box_decoder {
+        _ if classes_open => {
+            let shown = file_output.unwrap_or(output);
+            match box_decoder {
+                Some(_) => errors.push(TypeError::BoxDecoderShape {
+                    span: decoder_span,
+                    decoder: decoder_name.into(),
+                    output: format!("`{}` {}", shown.name, shape_text(shown)),
+                    outputs: all_outputs.clone(),
+                    problem: super::decoders::BoxProblem::DynamicClasses,
+                    suggest: None,
+                }),
+                None => errors.push(TypeError::DecoderShape {
+                    span: decoder_span,
+                    decoder: decoder_name.into(),
+                    output: shape_text(shown),
+                    outputs: all_outputs.clone(),
+                    problem: ShapeProblem::DynamicClasses,
+                    suggest: None,
+                }),
+            }
+            Err(())
+        }
         Some((kind, d)) => {
             let cx = super::decoders::Context {
                 kind,
@@ -609,6 +720,18 @@ pub(super) fn analyse(
             fitted.map_err(|problem| shape_error(problem, errors))
         }
     };
+    if decoder_name == "text_boxes"
+        && read.is_ok()
+        && output.shape.len() == 4
+        && output.shape[1].fixed().is_none()
+    {
+        errors.push(TypeError::OpenDimension {
+            span: decoder_span,
+            decoder: decoder_name.into(),
+            output: format!("`{}` {}", output.name, shape_text(output)),
+            what: "channels",
+        });
+    }
     let classes = read.unwrap_or_else(|()| {
         ok = false;
         None
@@ -679,10 +802,18 @@ pub(super) fn analyse(
         });
     }
     // Without `labels:`, the model's own names, if they are one per class.
-    let metadata = if labels.is_none() {
-        super::metadata::ultralytics_names(&facts)
-    } else {
-        None
+    let metadata = match super::metadata::names_entry(&facts) {
+        Some(Ok(names)) if labels.is_none() => Some(names),
+        // A `names` entry that does not parse would leave `class0, class1, …` in silence.
+        Some(Err(text)) if labels.is_none() && classes.is_some() => {
+            errors.push(TypeError::MetadataNamesUnread {
+                span: path_arg.span,
+                text,
+                classes: classes.unwrap_or(0),
+            });
+            None
+        }
+        _ => None,
     };
     if let (Some(names), Some(classes)) = (&metadata, classes)
         && names.len() as i64 != classes
@@ -732,6 +863,7 @@ pub(super) fn analyse(
         extras,
         fit,
         labels_from,
+        batch_axes,
         facts,
     })
 }

@@ -93,6 +93,7 @@ codes! {
     W0202: Warning, "streams batched or tiled together have different frame rates";
     W0301: Warning, "batch size differs from the number of streams";
     W0302: Warning, "a dimension the decoder needs is open in the model: the fit is checked at run time";
+    W0303: Warning, "the model's `names` metadata cannot be read: its classes are numbered";
     W0401: Warning, "zones analysed without tracks: counts only, no dwell times, entries or exits";
 }
 

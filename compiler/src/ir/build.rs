@@ -360,6 +360,7 @@ impl Builder<'_> {
                         } => file.display().to_string(),
                         _ => String::new(),
                     },
+                    blank_last: d.string("blank") == Some("last"),
                 },
                 StageKind::Decoder(stage::Decoder::Raw) => Decoder::Raw,
                 StageKind::Decoder(stage::Decoder::Yolov8Seg) => Decoder::Yolov8Seg {
@@ -404,6 +405,13 @@ impl Builder<'_> {
         let labels = info.labels.to_vec();
         let preprocess = info.preprocess.clone();
         let output = info.output.clone().unwrap_or_default();
+        // Only the outputs whose batch is not their first axis.
+        let batch_axes: Vec<(String, usize)> = info
+            .batch_axes
+            .iter()
+            .filter(|(_, axis)| *axis != 0)
+            .cloned()
+            .collect();
         let name = model.name.name.clone();
         let timeouts: Vec<i64> = inputs
             .iter()
@@ -426,6 +434,7 @@ impl Builder<'_> {
                 labels: labels.clone(),
                 on: on.clone(),
                 min_size,
+                batch_axes: batch_axes.clone(),
                 fused: false,
             }))
         })

@@ -60,6 +60,8 @@ pub enum Decoder {
     /// metadata. The runtime reads it once, when the element starts.
     Ctc {
         alphabet: String,
+        /// `ctc(blank: last)`: the blank is the last class, not the first.
+        blank_last: bool,
     },
     /// `strides` non-empty: YOLOX raw output, decoded on grids of these strides.
     Yolov5 {
@@ -131,6 +133,8 @@ pub struct InferNode {
     pub on: Vec<String>,
     /// With `on`: crops smaller than this (source pixels) are not classified.
     pub min_size: Option<(u32, u32)>,
+    /// The outputs whose batch is another axis than the first (a CRNN's `[T, N, C]`: 1).
+    pub batch_axes: Vec<(String, usize)>,
     /// Set by the `fuse-preprocess` pass: conversion, scaling and normalisation happen in
     /// the inference element in one pass over the frame.
     pub fused: bool,

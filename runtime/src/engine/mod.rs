@@ -22,6 +22,7 @@ pub mod pose;
 pub mod preprocess;
 pub mod segment;
 mod session;
+pub mod shapes;
 pub mod ssd;
 pub mod yolov5;
 

@@ -39,9 +39,11 @@ pub enum Decoder {
     },
     /// A DB text detector's probability map → objects labelled "text".
     TextBoxes(TextBoxesConfig),
-    /// A CTC recogniser: `alphabet[k - 1]` is class `k` (class 0 the blank).
+    /// A CTC recogniser: `alphabet[k - 1]` is class `k` (class 0 the blank), or, with
+    /// `blank_last`, `alphabet[k]` is class `k` and the last class the blank.
     Ctc {
         alphabet: Vec<String>,
+        blank_last: bool,
     },
     /// Keeps nothing but the frame's meta: the output is not interpreted.
     Raw,
@@ -81,6 +83,8 @@ pub struct Config {
     pub labels: Vec<String>,
     /// The model's name in the `.vpl`, given to each label it makes.
     pub model_name: String,
+    /// The outputs whose batch is another axis than the first (`[T, N, C]`: 1).
+    pub batch_axes: Vec<(String, usize)>,
     /// The output the decoder reads; empty: the only one (`raw`: every one).
     pub output: String,
     /// Crop mode: the labels of the upstream objects the model runs on; empty: whole frames.
@@ -111,6 +115,15 @@ impl Config {
             }),
             "ctc" => Decoder::Ctc {
                 alphabet: alphabet(&s.alphabet, &s.model)?,
+                blank_last: match s.blank.as_str() {
+                    "first" | "" => false,
+                    "last" => true,
+                    other => {
+                        return Err(format!(
+                            "property `blank` is \"{other}\": give `first` or `last`"
+                        ));
+                    }
+                },
             },
             "raw" => Decoder::Raw,
             "yolov8_seg" | "yolov8_pose" | "semantic" => segpose_decoder(s)?,
@@ -267,6 +280,7 @@ impl Config {
             dtype,
             decoder,
             labels: vpl_compiler::host::parse_labels(&s.labels),
+            batch_axes: batch_axes(&s.batch_axes)?,
             model_name: if s.model_name.is_empty() {
                 Path::new(&s.model)
                     .file_stem()
@@ -282,6 +296,19 @@ impl Config {
 
 /// The `ctc` decoder's characters: the `alphabet` file's (one a line, untrimmed, as the
 /// checker reads it), or with no file, the model's `character` metadata.
+/// `NAME=AXIS` lines → each output's batch axis. An output name may hold `=`: the
+/// axis is after the last one.
+fn batch_axes(text: &str) -> Result<Vec<(String, usize)>, String> {
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|line| {
+            line.rsplit_once('=')
+                .and_then(|(name, axis)| Some((name.to_string(), axis.trim().parse().ok()?)))
+                .ok_or_else(|| format!("property `batch-axes`: \"{line}\" is not NAME=AXIS"))
+        })
+        .collect()
+}
+
 fn alphabet(file: &str, model: &str) -> Result<Vec<String>, String> {
     if !file.is_empty() {
         let text = std::fs::read_to_string(file)

@@ -100,6 +100,10 @@ pub struct Settings {
     pub box_thresh: f64,
     pub unclip_ratio: f64,
     pub alphabet: String,
+    /// ctc: `first` or `last`, the class that is the blank.
+    pub blank: String,
+    /// The outputs whose batch is not their first axis: `NAME=AXIS`, one a line.
+    pub batch_axes: String,
     /// yolov8_seg: the prototypes output.
     pub protos: String,
     /// yolov8_seg, semantic: how records write masks.
@@ -150,6 +154,8 @@ impl Default for Settings {
             box_thresh: DEFAULT_BOX_THRESH,
             unclip_ratio: DEFAULT_UNCLIP_RATIO,
             alphabet: String::new(),
+            blank: "first".into(),
+            batch_axes: String::new(),
             protos: String::new(),
             masks: "rle".into(),
             skeleton: "coco17".into(),
@@ -363,7 +369,7 @@ impl VplInfer {
         for (row, ((index, rect), letterbox)) in objects.into_iter().zip(placements).enumerate() {
             let mut text = None;
             let result = match config.decoder {
-                Decoder::Raw => raw_row(&outputs, &config.output, row, count)
+                Decoder::Raw => raw_row(&outputs, &config.output, row, count, &config.batch_axes)
                     .map(|tensors| (Vec::new(), tensors)),
                 Decoder::Classify { top } => {
                     classify_row(&outputs, config, row, count, top).map(|l| (l, Vec::new()))
@@ -630,6 +636,16 @@ impl ObjectImpl for VplInfer {
                     "ctc: a file of the characters of classes 1.., one a line; empty: the model's character metadata",
                     "",
                 ),
+                string(
+                    "blank",
+                    "ctc: the class that is the blank, first or last",
+                    "first",
+                ),
+                string(
+                    "batch-axes",
+                    "the outputs whose batch is not their first axis, NAME=AXIS one a line (a CRNN's [T, N, C]: 1)",
+                    "",
+                ),
                 double(
                     "confidence",
                     "yolov8: minimum class score kept",
@@ -807,6 +823,8 @@ impl ObjectImpl for VplInfer {
             "box-thresh" => s.box_thresh = double(),
             "unclip-ratio" => s.unclip_ratio = double(),
             "alphabet" => s.alphabet = text(),
+            "blank" => s.blank = text(),
+            "batch-axes" => s.batch_axes = text(),
             "grid-strides" => s.boxes.grid_strides = text(),
             "activation" => s.boxes.activation = text(),
             "boxes-output" => s.boxes.boxes_output = text(),
@@ -878,6 +896,8 @@ impl ObjectImpl for VplInfer {
             "box-thresh" => s.box_thresh.to_value(),
             "unclip-ratio" => s.unclip_ratio.to_value(),
             "alphabet" => s.alphabet.to_value(),
+            "blank" => s.blank.to_value(),
+            "batch-axes" => s.batch_axes.to_value(),
             "grid-strides" => s.boxes.grid_strides.to_value(),
             "activation" => s.boxes.activation.to_value(),
             "boxes-output" => s.boxes.boxes_output.to_value(),
@@ -943,8 +963,14 @@ impl BaseTransformImpl for VplInfer {
         let key = format!("{}\u{0}{}", config.group, config.engine.model.display());
         let group = shared_for(&key, || {
             gst::info!(CAT, imp = self, "loading {}", config.engine.model.display());
-            Engine::load(&config.engine)
-                .map(|engine| ModelGroup::new(engine, config.batch_size, config.batch_timeout))
+            Engine::load(&config.engine).map(|engine| {
+                ModelGroup::new(
+                    engine,
+                    config.batch_size,
+                    config.batch_timeout,
+                    config.batch_axes.clone(),
+                )
+            })
         })
         .map_err(|e| match e {
             BatcherForError::Make(e) => load_error(&e),

@@ -76,15 +76,19 @@ pub type Outputs = Result<Vec<OutputTensor>, String>;
 /// The batcher a group of `vplinfer`s shares; it owns the group's engine.
 pub type ModelBatcher = Batcher<Image, Outputs>;
 
+/// Each output's batch axis where it is not the first (`Config::batch_axes`).
+pub type BatchAxes = Vec<(String, usize)>;
+
 fn model_batcher(
     engine: Arc<Engine>,
     device: Option<Arc<Device>>,
     size: usize,
     timeout: Duration,
+    axes: BatchAxes,
 ) -> ModelBatcher {
     Batcher::new(size, timeout, move |items| {
         let n = items.len();
-        match run(&engine, device.as_deref(), items) {
+        match run(&engine, device.as_deref(), items, &axes) {
             Ok(per_item) => per_item.into_iter().map(Ok).collect(),
             Err(why) => vec![Err(why); n],
         }
@@ -105,12 +109,12 @@ pub struct ModelGroup {
 }
 
 impl ModelGroup {
-    pub fn new(engine: Engine, size: usize, timeout: Duration) -> ModelGroup {
+    pub fn new(engine: Engine, size: usize, timeout: Duration, axes: BatchAxes) -> ModelGroup {
         let engine = Arc::new(engine);
         let (device, note) = start_device(&engine);
         let device = device.map(Arc::new);
         ModelGroup {
-            batcher: model_batcher(engine.clone(), device.clone(), size, timeout),
+            batcher: model_batcher(engine.clone(), device.clone(), size, timeout, axes),
             engine,
             device,
             note: std::sync::Mutex::new(note),
@@ -177,10 +181,11 @@ fn run(
     engine: &Engine,
     device: Option<&Device>,
     items: Vec<Item<Image>>,
+    axes: &[(String, usize)],
 ) -> Result<Vec<Vec<OutputTensor>>, String> {
     if let (Some(device), Some(Pixels::Frame(_))) = (device, items.first().map(|i| &i.value.pixels))
     {
-        return run_frames(engine, device, items);
+        return run_frames(engine, device, items, axes);
     }
     let began = Instant::now();
     let mut model_time = Duration::ZERO;
@@ -265,7 +270,7 @@ fn run(
             })
             .map_err(|e| e.to_string())?;
         model_time += model_start.elapsed();
-        per_image_outputs.extend(split(outputs, batch, n)?);
+        per_image_outputs.extend(split(outputs, batch, n, axes)?);
         start += n;
     }
     let mut images = per_image_outputs.into_iter();
@@ -290,6 +295,7 @@ fn run_frames(
     engine: &Engine,
     device: &Device,
     items: Vec<Item<Image>>,
+    axes: &[(String, usize)],
 ) -> Result<Vec<Vec<OutputTensor>>, String> {
     let began = Instant::now();
     let frames = items
@@ -311,7 +317,7 @@ fn run_frames(
     for part in frames.chunks(chunk) {
         let batch = fixed.unwrap_or(part.len()).max(part.len());
         let outputs = device.run(engine, part, batch)?;
-        results.extend(split(outputs, batch, part.len())?);
+        results.extend(split(outputs, batch, part.len(), axes)?);
     }
     gst::debug!(
         CAT,
@@ -362,29 +368,56 @@ fn join(images: Vec<Vec<OutputTensor>>, count: usize) -> Vec<OutputTensor> {
         .collect()
 }
 
-/// Cuts each `[batch, ...]` output into the first `keep` images' `[1, ...]` outputs.
+/// The batch axis of output `name` (`axes` lists those that are not the first).
+fn axis_of(axes: &[(String, usize)], name: &str) -> usize {
+    axes.iter().find(|(n, _)| n == name).map_or(0, |(_, a)| *a)
+}
+
+/// Cuts each output into the first `keep` images' `[1, ...]` outputs, along its batch
+/// axis (`axes`; the first where not listed). An image's output is batch-first whatever
+/// the model's layout (a CRNN's `[T, N, C]` gives `[1, T, C]`): its values are the same,
+/// and what reads it after has one layout to read.
 fn split(
     outputs: Vec<OutputTensor>,
     batch: usize,
     keep: usize,
+    axes: &[(String, usize)],
 ) -> Result<Vec<Vec<OutputTensor>>, String> {
     let mut per_image = vec![Vec::with_capacity(outputs.len()); keep];
     for output in outputs {
-        if output.shape.first() != Some(&batch) || output.data.len() % batch != 0 {
+        let axis = axis_of(axes, &output.name);
+        let counted = output
+            .shape
+            .iter()
+            .try_fold(1usize, |n, d| n.checked_mul(*d));
+        if output.shape.get(axis) != Some(&batch) || counted != Some(output.data.len()) {
+            let which = if axis == 0 {
+                String::new()
+            } else {
+                format!(" along axis {axis}")
+            };
             return Err(format!(
-                "output `{}` has shape {:?}, which is not a batch of {batch}",
+                "output `{}` has shape {:?}, which is not a batch of {batch}{which}",
                 output.name, output.shape
             ));
         }
-        let len = output.data.len() / batch;
+        // `outer` blocks of `batch` images of `inner` values each.
+        let outer: usize = output.shape[..axis].iter().product();
+        let inner: usize = output.shape[axis + 1..].iter().product();
         let mut shape = output.shape.clone();
-        shape[0] = 1;
+        shape.remove(axis);
+        shape.insert(0, 1);
         for (i, outputs) in per_image.iter_mut().enumerate() {
+            let mut data = Vec::with_capacity(outer * inner);
+            for o in 0..outer {
+                let start = (o * batch + i) * inner;
+                data.extend_from_slice(&output.data[start..start + inner]);
+            }
             outputs.push(OutputTensor {
                 name: output.name.clone(),
                 dtype: output.dtype,
                 shape: shape.clone(),
-                data: output.data[i * len..(i + 1) * len].to_vec(),
+                data,
             });
         }
     }
@@ -478,12 +511,15 @@ fn kept<'a>(outputs: &'a [OutputTensor], name: &str) -> Result<Vec<&'a OutputTen
     }
 }
 
-/// Row `index` of `count` rows of each kept output, as metadata tensors `[1, ...]`.
+/// Row `index` of `count` rows of each kept output, as metadata tensors in the model's
+/// layout: `[1, ...]`, or the batch of 1 on its own axis (`axes`: a `[T, N, C]` output
+/// gives `[T, 1, C]`).
 pub fn raw_row(
     outputs: &[OutputTensor],
     name: &str,
     index: usize,
     count: usize,
+    axes: &[(String, usize)],
 ) -> Result<Vec<Tensor>, String> {
     kept(outputs, name)?
         .into_iter()
@@ -498,6 +534,12 @@ pub fn raw_row(
             let mut shape = o.shape.clone();
             if let Some(b) = shape.first_mut() {
                 *b = 1;
+            }
+            // One image's values are the same with its batch of 1 on any axis.
+            let axis = axis_of(axes, &o.name);
+            if axis > 0 && axis < shape.len() {
+                let one = shape.remove(0);
+                shape.insert(axis, one);
             }
             Ok(Tensor {
                 name: o.name.clone(),
@@ -571,10 +613,14 @@ pub fn ctc_row(
     index: usize,
     count: usize,
 ) -> Result<(String, f32), String> {
-    let Decoder::Ctc { alphabet } = &config.decoder else {
+    let Decoder::Ctc {
+        alphabet,
+        blank_last,
+    } = &config.decoder
+    else {
         return Err("not a ctc decoder".into());
     };
-    let row = raw_row(outputs, &config.output, index, count)?;
+    let row = raw_row(outputs, &config.output, index, count, &[])?;
     let output = row.first().ok_or("the model gave no output")?;
     let [1, steps, classes] = output.shape[..] else {
         return Err(format!(
@@ -590,7 +636,8 @@ pub fn ctc_row(
             alphabet.len()
         ));
     }
-    Ok(decode_ctc(&output.data, steps, classes, alphabet))
+    let blank = if *blank_last { classes - 1 } else { 0 };
+    Ok(decode_ctc(&output.data, steps, classes, blank, alphabet))
 }
 
 /// A detector run on crops: the objects it found in crop `index` of `count`, in the
@@ -603,7 +650,7 @@ pub fn detect_row(
     placement: &Placement,
 ) -> Result<Vec<Object>, String> {
     // Every output, for decoders that read two (detr, ssd); their names are kept.
-    let rows: Vec<OutputTensor> = raw_row(outputs, "", index, count)?
+    let rows: Vec<OutputTensor> = raw_row(outputs, "", index, count, &[])?
         .into_iter()
         .map(|t| OutputTensor {
             name: t.name,
@@ -808,7 +855,7 @@ pub fn decode(
             })
         }
         Decoder::Raw => Ok(Found {
-            tensors: raw_row(outputs, &config.output, 0, 1)?,
+            tensors: raw_row(outputs, &config.output, 0, 1, &config.batch_axes)?,
             ..Found::default()
         }),
         Decoder::Yolov8Seg { .. } | Decoder::Yolov8Pose { .. } | Decoder::Semantic { .. } => {
@@ -822,4 +869,54 @@ fn shape_error(decoder: &str, expected: &str, output: &OutputTensor) -> String {
         "the {decoder} decoder needs an output of shape {expected}; `{}` has {:?}",
         output.name, output.shape
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tensor(name: &str, shape: &[usize], data: Vec<f32>) -> OutputTensor {
+        OutputTensor {
+            name: name.into(),
+            dtype: "f32",
+            shape: shape.to_vec(),
+            data,
+        }
+    }
+
+    #[test]
+    fn a_time_major_output_is_split_along_its_batch_axis() {
+        // [T = 3, N = 2, C = 2]: image i's value at step t, class c is 100 i + 10 t + c.
+        let mut data = Vec::new();
+        for t in 0..3 {
+            for i in 0..2 {
+                for c in 0..2 {
+                    data.push((100 * i + 10 * t + c) as f32);
+                }
+            }
+        }
+        let axes = vec![("logits".to_string(), 1)];
+        let images = split(vec![tensor("logits", &[3, 2, 2], data)], 2, 2, &axes)
+            .expect("a batch of 2 on axis 1");
+        assert_eq!(images[1][0].shape, [1, 3, 2]);
+        assert_eq!(
+            images[1][0].data,
+            [100.0, 101.0, 110.0, 111.0, 120.0, 121.0]
+        );
+        // `raw` gives each image its values in the model's layout, [T, 1, C].
+        let row = raw_row(&images[1], "", 0, 1, &axes).expect("a row");
+        assert_eq!(row[0].shape, [3, 1, 2]);
+        assert_eq!(row[0].data, images[1][0].data);
+        // Split along the first axis, the same output is no batch of 2.
+        let wrong = split(vec![tensor("logits", &[3, 2, 2], vec![0.0; 12])], 2, 2, &[]);
+        assert!(wrong.is_err());
+        // A padded batch keeps only the images asked for.
+        let kept = split(
+            vec![tensor("logits", &[3, 2, 2], vec![0.0; 12])],
+            2,
+            1,
+            &axes,
+        );
+        assert_eq!(kept.map(|k| k.len()), Ok(1));
+    }
 }

@@ -138,14 +138,17 @@ fn mean(map: &[f32], width: usize, [x0, y0, x1, y1]: [usize; 4]) -> f32 {
 }
 
 /// Greedy CTC decoding of one image's `[steps, classes]` scores: the best class at each
-/// step; class 0 (the blank) and repeats of the previous step's class are dropped; class
-/// `k` is `alphabet[k - 1]`, the class after the alphabet a space (PaddleOCR's
+/// step; the blank (class `blank`: 0, PaddleOCR's, or the last, a CRNN's) and repeats of
+/// the previous step's class are dropped; the other classes are the alphabet's
+/// characters in order (class `k` is `alphabet[k - 1]` after a first blank, `alphabet[k]`
+/// before a last one), the class after the alphabet a space (PaddleOCR's
 /// `use_space_char`), any later one U+FFFD. Returns the string and the mean score of the
 /// steps kept (0 when none is).
 pub fn decode_ctc(
     scores: &[f32],
     steps: usize,
     classes: usize,
+    blank: usize,
     alphabet: &[String],
 ) -> (String, f32) {
     if classes == 0 || steps.checked_mul(classes).is_none_or(|n| scores.len() < n) {
@@ -161,10 +164,11 @@ pub fn decode_ctc(
                 (best, score) = (k, *s);
             }
         }
-        if best != 0 && previous != Some(best) {
-            let character = match alphabet.get(best - 1) {
+        if best != blank && previous != Some(best) {
+            let index = if best > blank { best - 1 } else { best };
+            let character = match alphabet.get(index) {
                 Some(c) => c.as_str(),
-                None if best - 1 == alphabet.len() => " ",
+                None if index == alphabet.len() => " ",
                 None => "\u{FFFD}",
             };
             text.push_str(character);
@@ -292,15 +296,29 @@ mod tests {
             scores[t * 4..t * 4 + 4].fill(0.1);
             scores[t * 4 + k] = if *k == 3 { 0.5 } else { 0.7 };
         }
-        let (text, confidence) = decode_ctc(&scores, best.len(), 4, &alphabet);
+        let (text, confidence) = decode_ctc(&scores, best.len(), 4, 0, &alphabet);
         assert_eq!(text, "aab b");
         assert!((confidence - (0.7 * 4.0 + 0.5) / 5.0).abs() < 1e-6);
         assert_eq!(
-            decode_ctc(&scores[..5], 9, 4, &alphabet),
+            decode_ctc(&scores[..5], 9, 4, 0, &alphabet),
             (String::new(), 0.0)
         );
-        assert_eq!(decode_ctc(&[0.9, 0.1], 1, 2, &[]), (String::new(), 0.0));
-        assert_eq!(decode_ctc(&[0.1, 0.9], 1, 2, &[]).0, " ");
-        assert_eq!(decode_ctc(&[0.1, 0.0, 0.9], 1, 3, &[]).0, "\u{FFFD}");
+        assert_eq!(decode_ctc(&[0.9, 0.1], 1, 2, 0, &[]), (String::new(), 0.0));
+        assert_eq!(decode_ctc(&[0.1, 0.9], 1, 2, 0, &[]).0, " ");
+        assert_eq!(decode_ctc(&[0.1, 0.0, 0.9], 1, 3, 0, &[]).0, "\u{FFFD}");
+    }
+
+    #[test]
+    fn ctc_with_the_blank_last() {
+        // Classes a, b, space, blank (a CRNN's order): a blank a b b space → "aab ".
+        let alphabet: Vec<String> = ["a", "b"].iter().map(|s| s.to_string()).collect();
+        let best = [0, 3, 0, 1, 1, 2];
+        let mut scores = vec![0.1f32; best.len() * 4];
+        for (t, k) in best.iter().enumerate() {
+            scores[t * 4 + k] = 0.8;
+        }
+        assert_eq!(decode_ctc(&scores, best.len(), 4, 3, &alphabet).0, "aab ");
+        // Read with the blank first, the same scores are other text.
+        assert_ne!(decode_ctc(&scores, best.len(), 4, 0, &alphabet).0, "aab ");
     }
 }

@@ -1,0 +1,183 @@
+"""Writes the fixture models of the decoder checks (issue 19, part B), with the `onnx`
+package.
+
+    .venv/bin/python scripts/make_decoder_models.py OUT_DIR
+
+Each model computes its outputs from its input like a real one (constants plus 0 x the
+input's mean, or a 1 x 1 convolution), so ONNX Runtime runs it; the values are known, so
+tests can state what vpl must read from them.
+
+- dec_text_open.onnx: a DB text detector whose outputs are all open, the channel too, as a
+  newer PaddleOCR export declares them: input `x` [n, 3, h, w], output `maps`
+  [o0, o1, o2, o3] (it is [n, 1, h, w]: a sigmoid of the pixels' mean, text where bright).
+- dec_crnn_tnc.onnx: a CRNN recogniser with a time-major output: input `x` [batch, 3, 32,
+  80], output `logits` [20, batch, 37] (T, N, C), the blank the last class; every image
+  reads CRNN_TEXT with the alphabet `dec_crnn_tnc.txt` (0-9, a-z).
+- dec_detectnet.onnx: DetectNet_v2's grids (TrafficCamNet): input `input_1` [1, 3, 544,
+  960], outputs `output_cov/Sigmoid` [1, 3, 34, 60] and `output_bbox/BiasAdd` [1, 12, 34, 60].
+- dec_ds_yolo.onnx: a DeepStream-Yolo export: input `input` [1, 3, 640, 640], output
+  `output` [1, 8400, 6] (x1, y1, x2, y2, score, class).
+- dec_names_list.onnx: a YOLOv8-shaped detector, output [1, 6, 2100] (2 classes), whose
+  `names` metadata is a list, `['person', 'car']`, not Ultralytics' dict.
+
+Nothing is written when every file exists and is newer than this script.
+"""
+
+import os
+import sys
+
+FILES = ["dec_text_open.onnx", "dec_crnn_tnc.onnx", "dec_crnn_tnc.txt", "dec_detectnet.onnx",
+         "dec_ds_yolo.onnx", "dec_names_list.onnx"]
+
+ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
+CRNN_TEXT = "vpl2024"
+# The best class at each of the 20 steps: characters, `-` the blank (the last class).
+CRNN_STEPS = "vv-pll20-24---------"
+
+
+def fresh(out):
+    script = os.stat(os.path.abspath(__file__)).st_mtime_ns
+    try:
+        return all(os.stat(os.path.join(out, f)).st_mtime_ns > script for f in FILES)
+    except FileNotFoundError:
+        return False
+
+
+def save(model, path, metadata=None):
+    import onnx
+    from onnx import helper
+
+    model.ir_version = 8
+    if metadata:
+        helper.set_model_props(model, metadata)
+    onnx.checker.check_model(model, full_check=True)
+    tmp = path + ".tmp"
+    onnx.save(model, tmp)
+    os.replace(tmp, path)
+    return model.SerializeToString()
+
+
+def make(name, nodes, inputs, outputs, inits):
+    from onnx import helper
+
+    graph = helper.make_graph(nodes, name, inputs, outputs, inits)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)],
+                             producer_name="vpl scripts/make_decoder_models.py")
+
+
+def constants(name, input_name, in_shape, outputs):
+    """Outputs `outputs` ({name: array}) + 0 x mean(input)."""
+    import numpy as np
+    from onnx import TensorProto, helper, numpy_helper
+
+    nodes = [
+        helper.make_node("ReduceMean", [input_name], ["mean"], axes=[1, 2, 3], keepdims=0),
+        helper.make_node("Mul", ["mean", "zero"], ["nothing"]),
+    ]
+    inits = [numpy_helper.from_array(np.zeros((1,), dtype=np.float32), "zero")]
+    values = []
+    for i, (out, array) in enumerate(outputs.items()):
+        inits.append(numpy_helper.from_array(array.astype(np.float32), f"value{i}"))
+        nodes.append(helper.make_node("Add", [f"value{i}", "nothing"], [out]))
+        values.append(helper.make_tensor_value_info(out, TensorProto.FLOAT, list(array.shape)))
+    return make(name, nodes,
+                [helper.make_tensor_value_info(input_name, TensorProto.FLOAT, in_shape)],
+                values, inits)
+
+
+def text_open():
+    import numpy as np
+    from onnx import TensorProto, helper, numpy_helper
+
+    w = np.full((1, 3, 1, 1), 20.0 / 3.0, dtype=np.float32)
+    b = np.array([-10.0], dtype=np.float32)
+    nodes = [
+        helper.make_node("Conv", ["x", "w", "b"], ["logit"], kernel_shape=[1, 1]),
+        helper.make_node("Sigmoid", ["logit"], ["maps"]),
+    ]
+    return make("dec_text_open", nodes,
+                [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", 3, "h", "w"])],
+                [helper.make_tensor_value_info("maps", TensorProto.FLOAT,
+                                               ["o0", "o1", "o2", "o3"])],
+                [numpy_helper.from_array(w, "w"), numpy_helper.from_array(b, "b")])
+
+
+def crnn_scores():
+    import numpy as np
+
+    classes = len(ALPHABET) + 1
+    scores = np.full((len(CRNN_STEPS), 1, classes), 0.1 / (classes - 1), dtype=np.float32)
+    for t, c in enumerate(CRNN_STEPS):
+        k = classes - 1 if c == "-" else ALPHABET.index(c)
+        scores[t, 0, k] = 0.9
+    return scores
+
+
+def crnn_tnc():
+    import numpy as np
+    from onnx import TensorProto, helper, numpy_helper
+
+    nodes = [
+        helper.make_node("ReduceMean", ["x"], ["mean"], axes=[1, 2, 3], keepdims=0),
+        helper.make_node("Unsqueeze", ["mean", "axes"], ["per_image"]),
+        helper.make_node("Mul", ["per_image", "zero"], ["nothing"]),
+        helper.make_node("Add", ["scores", "nothing"], ["logits"]),
+    ]
+    inits = [
+        numpy_helper.from_array(np.array([0, 2], dtype=np.int64), "axes"),
+        numpy_helper.from_array(np.zeros((1,), dtype=np.float32), "zero"),
+        numpy_helper.from_array(crnn_scores(), "scores"),
+    ]
+    return make("dec_crnn_tnc", nodes,
+                [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 3, 32, 80])],
+                [helper.make_tensor_value_info("logits", TensorProto.FLOAT,
+                                               [len(CRNN_STEPS), "batch", len(ALPHABET) + 1])],
+                inits)
+
+
+def run(data, input_name, shape):
+    import numpy as np
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.log_severity_level = 3
+    sess = ort.InferenceSession(data, opts, providers=["CPUExecutionProvider"])
+    return sess.run(None, {input_name: np.zeros(shape, dtype=np.float32)})
+
+
+def main(argv):
+    if len(argv) != 1:
+        print("usage: make_decoder_models.py OUT_DIR", file=sys.stderr)
+        return 2
+    out = argv[0]
+    if fresh(out):
+        return 0
+    import numpy as np
+
+    os.makedirs(out, exist_ok=True)
+    data = save(text_open(), os.path.join(out, "dec_text_open.onnx"))
+    (maps,) = run(data, "x", (1, 3, 576, 768))
+    assert maps.shape == (1, 1, 576, 768), maps.shape
+
+    data = save(crnn_tnc(), os.path.join(out, "dec_crnn_tnc.onnx"))
+    (logits,) = run(data, "x", (2, 3, 32, 80))
+    assert logits.shape == (20, 2, 37), logits.shape
+    with open(os.path.join(out, "dec_crnn_tnc.txt"), "w", encoding="utf-8") as f:
+        f.write("".join(c + "\n" for c in ALPHABET))
+
+    grid = np.zeros((1, 3, 34, 60), dtype=np.float32)
+    save(constants("dec_detectnet", "input_1", [1, 3, 544, 960],
+                   {"output_cov/Sigmoid": grid,
+                    "output_bbox/BiasAdd": np.zeros((1, 12, 34, 60), dtype=np.float32)}),
+         os.path.join(out, "dec_detectnet.onnx"))
+    save(constants("dec_ds_yolo", "input", [1, 3, 640, 640],
+                   {"output": np.zeros((1, 8400, 6), dtype=np.float32)}),
+         os.path.join(out, "dec_ds_yolo.onnx"))
+    save(constants("dec_names_list", "images", [1, 3, 320, 320],
+                   {"output0": np.zeros((1, 6, 2100), dtype=np.float32)}),
+         os.path.join(out, "dec_names_list.onnx"), {"names": "['person', 'car']"})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
