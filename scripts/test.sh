@@ -12,4 +12,4 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "vpl test: cargo clippy -D warnings, GPU feature on (GPU code must not rot)"
 cargo clippy --workspace --all-targets --locked --features vpl-runtime/gpu -- -D warnings
 echo "vpl test: cargo test"
-cargo test --workspace --locked
+cargo test --workspace --locked --no-fail-fast

@@ -470,3 +470,69 @@ fn test_sources_of_different_sizes_or_rates_stay_apart() {
     let out = out.replace(&dir.display().to_string(), "[dir]");
     insta::assert_snapshot!("test_sources_of_different_sizes", out);
 }
+
+/// The key frames an encoder makes for the sinks it feeds, on the CPU (x264enc's
+/// `key-int-max`) and with NVENC (nvh264enc's `gop-size`): `record` needs one a second (its
+/// pre-roll starts at one), `rtsp_out` one every 2 s; an encoder feeding both makes the
+/// smaller, one a second.
+#[test]
+fn encoders_make_key_frames_as_often_as_their_sinks_need() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = std::env::temp_dir().join(format!("vpl-plans-keys-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let model = root.join("tests/fixtures/models/det_dynamic.onnx");
+    let path = dir.join("keys.vpl");
+    std::fs::write(
+        &path,
+        format!(
+            "model people = onnx({model:?}, labels: [\"person\", \"fallen\"], decoder: yolov8());\n\
+             pipeline p {{\n    \
+             let seen = test(pattern: ball, rate: 30fps) | infer(people);\n    \
+             let both = seen | encode(h264);\n    \
+             both | record(when: \"person\", before: 2s, after: 3s, path: \"clips/{{time}}.mp4\");\n    \
+             both | rtsp_out(path: \"/both\");\n    \
+             test(pattern: snow, rate: 30fps) | infer(people) | encode(h264) \
+             | record(when: \"person\", before: 2s, after: 3s, path: \"other/{{time}}.mp4\");\n    \
+             test(pattern: smpte, rate: 30fps) | encode(h264) | rtsp_out(path: \"/served\", port: 8555);\n}}\n"
+        ),
+    )
+    .expect("write");
+    let (_, c) = compile_file(&path);
+    let interval = |plan: &vpl_compiler::plan::Plan, factory: &str, key: &str| {
+        let mut found: Vec<Option<Prop>> = plan
+            .elements
+            .iter()
+            .filter(|e| e.factory == factory)
+            .map(|e| {
+                e.props
+                    .iter()
+                    .find(|(k, _)| k == key)
+                    .map(|(_, v)| v.clone())
+            })
+            .collect();
+        found.sort_by_key(|p| format!("{p:?}"));
+        found
+    };
+    let (_, cpu) = c.lower(0).expect("lowers");
+    assert_eq!(
+        interval(&cpu, "x264enc", "key-int-max"),
+        [
+            Some(Prop::UInt(30)),
+            Some(Prop::UInt(30)),
+            Some(Prop::UInt(60))
+        ],
+        "{cpu:#?}"
+    );
+    let [(_, nvenc), ..] = gpu_targets();
+    let (_, gpu) = c.lower_for(0, &nvenc).expect("lowers");
+    assert_eq!(
+        interval(&gpu.plan, "nvh264enc", "gop-size"),
+        [
+            Some(Prop::Int(30)),
+            Some(Prop::Int(30)),
+            Some(Prop::Int(60))
+        ],
+        "{:#?}",
+        gpu.plan
+    );
+}

@@ -440,10 +440,6 @@ fn two_rtsp_outs_on_one_port_share_its_server() {
         assert!(Instant::now() < deadline, "nothing listens on {port}");
         std::thread::sleep(Duration::from_millis(50));
     }
-    // The port opens with the first `rtsp_out`; give the second a moment to mount its path
-    // (a reader arriving in between fails intermittently: a start-up race left open, see
-    // the session note).
-    std::thread::sleep(Duration::from_secs(1));
     std::fs::write(
         dir.join("read.vpl"),
         format!(

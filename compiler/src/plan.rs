@@ -582,10 +582,9 @@ impl Lowerer<'_> {
         if self.feeds_rtsp_out(id) {
             // nvh264enc makes no B-frames by default; `zerolatency` drops its look-ahead.
             props.push(("zerolatency", Prop::Bool(true)));
-            props.push((
-                "gop-size",
-                Prop::Int(key_interval(&self.g.node(id).ty) as i64),
-            ));
+        }
+        if let Some(frames) = self.key_frames_every(id) {
+            props.push(("gop-size", Prop::Int(frames as i64)));
         }
         Some(Encoder {
             factory: nvenc,
@@ -640,20 +639,29 @@ impl Lowerer<'_> {
             _ => vec![],
         };
         if codec == "h264" && self.feeds_rtsp_out(id) {
-            props.extend(rtsp_out_encoding(&self.g.node(id).ty));
+            // No frame reordering or look-ahead for RTSP clients.
+            props.push(("tune", Prop::Enum("zerolatency".into())));
         }
-        // `record` starts a clip's pre-roll at a key frame: one a second, so a clip begins
-        // within a second of `before` (x264's default is one in 250 frames).
         if codec == "h264"
-            && !self.feeds_rtsp_out(id)
-            && self.feeds(id, &|k| matches!(k, SinkKind::Record { .. }))
+            && let Some(frames) = self.key_frames_every(id)
         {
-            props.push((
-                "key-int-max",
-                Prop::UInt(key_interval(&self.g.node(id).ty).div_ceil(2)),
-            ));
+            props.push(("key-int-max", Prop::UInt(frames)));
         }
         Encoder { factory, props }
+    }
+
+    /// The most frames between two key frames the encoder of `id` may make, where a sink
+    /// it feeds needs them often; the smallest any of its sinks needs: `rtsp_out` one at
+    /// least every 2 s, so that a client that connects, or reconnects, soon has a picture;
+    /// `record` one a second, so a clip's pre-roll begins within a second of `before`
+    /// (x264's default is one in 250 frames, NVENC's one in 75). `None`: the encoder's own.
+    fn key_frames_every(&self, id: NodeId) -> Option<u64> {
+        let two_seconds = key_interval(&self.g.node(id).ty);
+        let rtsp = self.feeds_rtsp_out(id).then_some(two_seconds);
+        let record = self
+            .feeds(id, &|k| matches!(k, SinkKind::Record { .. }))
+            .then_some(two_seconds.div_ceil(2));
+        rtsp.into_iter().chain(record).min()
     }
 
     /// Whether the stream of `id` is served by `rtsp_out` (directly, or through tees and
@@ -1065,15 +1073,6 @@ fn key_interval(ty: &Ty) -> u64 {
 
 /// The highest bitrate x265enc accepts, in kbit/s.
 const X265_MAX_KBPS: u64 = 102_400;
-
-/// x264enc settings for a stream served over RTSP: no frame reordering or look-ahead
-/// (`zerolatency`), and a key frame at least every 2 s ([`key_interval`]).
-fn rtsp_out_encoding(ty: &Ty) -> Vec<(&'static str, Prop)> {
-    vec![
-        ("tune", Prop::Enum("zerolatency".into())),
-        ("key-int-max", Prop::UInt(key_interval(ty))),
-    ]
-}
 
 /// What every box decoder is told: its name, the confidence threshold, the IoU of its
 /// non-maximum suppression (none for decoders without it) and the most detections a frame.

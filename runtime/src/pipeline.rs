@@ -245,6 +245,13 @@ fn link_dynamic(pad: &gst::Pad, to: &gst::Element) {
 /// the run is stopped) the stream is ended here, in its own streaming thread: an
 /// end-of-stream event sent to the pipeline never reaches a demuxer that pulls from its
 /// source.
+///
+/// The end-of-stream goes to the element downstream of `pad`, not out of `pad` itself:
+/// upstream goes on until it is refused, and an event it sends meanwhile (a parser's
+/// bitrate tags) would be refused by an ended `pad` as an error of the element forwarding
+/// it, failing a run that was ending well ("Internal data stream error"). Downstream,
+/// such an event is only too late; the frames after the limit are refused there with
+/// end-of-stream, which stops upstream as a source's own end does.
 fn count_frames(
     pad: &gst::Pad,
     c: Arc<StreamCounter>,
@@ -255,9 +262,25 @@ fn count_frames(
         let past_limit = max_frames.is_some_and(|max| c.frames.load(Ordering::Relaxed) >= max);
         if past_limit || stop.load(Ordering::Relaxed) {
             if !c.ended.swap(true, Ordering::SeqCst) {
-                pad.push_event(gst::event::Eos::new());
+                match pad.peer() {
+                    Some(peer) => {
+                        peer.send_event(gst::event::Eos::new());
+                    }
+                    None => {
+                        pad.push_event(gst::event::Eos::new());
+                    }
+                }
             }
-            return gst::PadProbeReturn::Drop;
+            // An ended peer refuses the frame with end-of-stream, which upstream obeys (a
+            // demuxer stops reading); otherwise the frame is dropped here.
+            let refused = pad
+                .peer()
+                .is_some_and(|peer| peer.pad_flags().contains(gst::PadFlags::EOS));
+            return if refused {
+                gst::PadProbeReturn::Ok
+            } else {
+                gst::PadProbeReturn::Drop
+            };
         }
         c.frames.fetch_add(1, Ordering::Relaxed);
         gst::PadProbeReturn::Ok

@@ -475,3 +475,68 @@ fn a_reader_slower_than_the_stream_drops_frames_and_says_so() {
     reader.stop();
     server.set_state(gst::State::Null).expect("stops");
 }
+
+/// The status line of the server's answer to a DESCRIBE of `path`, read from `stream`.
+fn status_line(stream: &mut std::net::TcpStream) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut answer = Vec::new();
+    let mut byte = [0u8; 1];
+    while !answer.ends_with(b"\r\n") {
+        if stream.read(&mut byte)? == 0 {
+            break;
+        }
+        answer.push(byte[0]);
+    }
+    Ok(String::from_utf8_lossy(&answer).trim_end().to_string())
+}
+
+#[test]
+fn a_client_that_connects_before_every_path_is_mounted_gets_its_path() {
+    // Two streams of one pipeline on one port: the server's port is bound when the first
+    // is started, before the second has mounted its path. A client that asks for the
+    // second path at once is answered once the pipeline plays, with its stream; never
+    // with a 404 for the path about to be mounted (the reader of an `rtsp_out` started
+    // beside its server failed so on a loaded machine).
+    use std::io::Write;
+    init();
+    let port = free_port();
+    let pipeline = launch(&format!(
+        "videotestsrc is-live=true pattern=ball \
+         ! video/x-raw,format=I420,width=320,height=240,framerate=30/1 \
+         ! x264enc tune=zerolatency key-int-max=30 speed-preset=ultrafast bitrate=500 \
+         ! h264parse ! vplrtspout name=a port={port} address=127.0.0.1 path=/a \
+         videotestsrc is-live=true pattern=smpte \
+         ! video/x-raw,format=I420,width=320,height=240,framerate=30/1 \
+         ! x264enc tune=zerolatency key-int-max=30 speed-preset=ultrafast bitrate=500 \
+         ! h264parse ! vplrtspout name=b port={port} address=127.0.0.1 path=/b"
+    ));
+    pipeline.set_state(gst::State::Ready).expect("ready");
+    let first = pipeline.by_name("a").expect("the first rtsp_out");
+    first
+        .set_state(gst::State::Paused)
+        .expect("the port is bound");
+
+    let mut client = std::net::TcpStream::connect(("127.0.0.1", port)).expect("the port is open");
+    write!(
+        client,
+        "DESCRIBE rtsp://127.0.0.1:{port}/b RTSP/1.0\r\nCSeq: 1\r\nAccept: application/sdp\r\n\r\n"
+    )
+    .expect("the request is sent");
+    // Long enough for an answer to come, had the server answered before the pipeline plays.
+    client
+        .set_read_timeout(Some(Duration::from_millis(500)))
+        .expect("a read timeout");
+    let early = status_line(&mut client);
+    assert!(
+        early.is_err(),
+        "answered before the pipeline played: {early:?}"
+    );
+
+    pipeline.set_state(gst::State::Playing).expect("serving");
+    client
+        .set_read_timeout(Some(LIMIT))
+        .expect("a read timeout");
+    let answer = status_line(&mut client).expect("an answer");
+    assert_eq!(answer, "RTSP/1.0 200 OK");
+    pipeline.set_state(gst::State::Null).expect("stops");
+}

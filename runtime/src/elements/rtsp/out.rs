@@ -1,10 +1,16 @@
 //! `vplrtspout`: encoded H.264 frames → an RTSP server (gst-rtsp-server) at
 //! `rtsp://address:port/path`. The element is a bin holding an `appsink`; each client's
 //! media is a small pipeline `appsrc ! h264parse ! rtph264pay` fed from it. The server runs
-//! on a main loop of its own thread; it listens from `READY → PAUSED` (a port in use is an
-//! error there) and is shut down, its port freed, at `PAUSED → READY`. Elements of this
+//! on a main loop of its own thread; it binds its port at `READY → PAUSED` (a port in use is
+//! an error there) and is shut down, its port freed, at `PAUSED → READY`. Elements of this
 //! process on the same address and port share one server, each mounting its own path; the
 //! server ends with the last of them.
+//!
+//! The server answers nobody before `PAUSED → PLAYING`: a pipeline brings every element to
+//! `PAUSED` before any goes on to `PLAYING`, so by then every `rtsp_out` of the pipeline has
+//! mounted its path. A client that connects as soon as the port is open waits in the
+//! port's queue until then, and is answered with every path there (never a 404 for a path
+//! about to be mounted), and its media is fed from a playing pipeline.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -176,16 +182,48 @@ fn request_key_frame(pad: &glib::WeakRef<gst::GhostPad>) {
     }
 }
 
-/// A listening server and the thread running its main loop.
+/// A server bound to its port, and, once it serves, the thread running its main loop.
 struct Server {
     server: rtsp_server::RTSPServer,
     context: glib::MainContext,
     listening: glib::Source,
     main_loop: glib::MainLoop,
-    thread: JoinHandle<()>,
+    /// `None` until the server answers clients ([`Server::serve`]).
+    thread: Option<JoinHandle<()>>,
 }
 
 impl Server {
+    /// Starts answering clients, on a thread of its own named `name`; those that connected
+    /// since the port was bound are answered first. Does nothing when already serving.
+    fn serve(&mut self, name: &str) -> std::io::Result<()> {
+        if self.thread.is_some() {
+            return Ok(());
+        }
+        self.listening.attach(Some(&self.context));
+        let (running, thread_context) = (self.main_loop.clone(), self.context.clone());
+        let thread = std::thread::Builder::new()
+            .name(format!("{name}-server"))
+            .spawn(move || {
+                // Clients are attached to the thread-default context of this thread.
+                if thread_context
+                    .with_thread_default(|| running.run())
+                    .is_err()
+                {
+                    gst::error!(CAT, "the RTSP server's main context is in use");
+                }
+            });
+        match thread {
+            Ok(thread) => {
+                self.thread = Some(thread);
+                Ok(())
+            }
+            Err(e) => {
+                self.listening.destroy();
+                Err(e)
+            }
+        }
+    }
+
     /// Closes every client's connection, stops listening (the port is free when this
     /// returns) and ends the loop, all on the server's own thread.
     fn shut_down(self) {
@@ -196,6 +234,11 @@ impl Server {
             main_loop,
             thread,
         } = self;
+        let Some(thread) = thread else {
+            // Never served: dropping the source closes its socket.
+            drop(listening);
+            return;
+        };
         context.invoke(move || {
             server.client_filter(Some(&mut |_, _| rtsp_server::RTSPFilterResult::Remove));
             listening.destroy();
@@ -324,7 +367,8 @@ impl VplRtspOut {
         Ok(())
     }
 
-    /// A new server on the settings' address and port, listening, with `factory` at `path`.
+    /// A new server on the settings' address and port, bound but not yet answering, with
+    /// `factory` at `path`.
     fn listen(
         &self,
         settings: &Settings,
@@ -375,38 +419,34 @@ impl VplRtspOut {
                 );
                 gst::StateChangeError
             })?;
-        listening.attach(Some(&context));
         let main_loop = glib::MainLoop::new(Some(&context), false);
-        let (running, thread_context) = (main_loop.clone(), context.clone());
-        let thread = std::thread::Builder::new()
-            .name(format!("{}-server", self.obj().name()))
-            .spawn(move || {
-                // Clients are attached to the thread-default context of this thread.
-                if thread_context
-                    .with_thread_default(|| running.run())
-                    .is_err()
-                {
-                    gst::error!(CAT, "the RTSP server's main context is in use");
-                }
-            });
-        let thread = match thread {
-            Ok(thread) => thread,
-            Err(e) => {
-                listening.destroy();
-                gst::element_imp_error!(
-                    self,
-                    gst::CoreError::Failed,
-                    ("Cannot start the RTSP server thread: {}", e)
-                );
-                return Err(gst::StateChangeError);
-            }
-        };
         Ok(Server {
             server,
             context,
             listening,
             main_loop,
-            thread,
+            thread: None,
+        })
+    }
+
+    /// Makes the server of this element answer clients (every element of the pipeline has
+    /// mounted its path by now).
+    fn serve(&self) -> Result<(), gst::StateChangeError> {
+        let Some((key, _)) = self.server().clone() else {
+            return Ok(());
+        };
+        let name = self.obj().name();
+        let mut servers = servers();
+        let Some(shared) = servers.get_mut(&key) else {
+            return Ok(());
+        };
+        shared.server.serve(&name).map_err(|e| {
+            gst::element_imp_error!(
+                self,
+                gst::CoreError::Failed,
+                ("Cannot start the RTSP server thread: {}", e)
+            );
+            gst::StateChangeError
         })
     }
 
@@ -587,6 +627,9 @@ impl ElementImpl for VplRtspOut {
     ) -> Result<gst::StateChangeSuccess, gst::StateChangeError> {
         if transition == gst::StateChange::ReadyToPaused {
             self.start()?;
+        }
+        if transition == gst::StateChange::PausedToPlaying {
+            self.serve()?;
         }
         let result = self.parent_change_state(transition);
         if transition == gst::StateChange::PausedToReady
