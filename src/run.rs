@@ -599,7 +599,8 @@ pub fn run(args: &RunArgs) -> u8 {
         interrupt.set_last_words(move || {
             let brokers = broker_stats();
             say_undelivered(&brokers);
-            if let Some(out) = lock(&stats_file).as_mut() {
+            let mut stats = lock(&stats_file);
+            if let Some(out) = stats.as_mut() {
                 let text = stats_text(&pipeline, &lock(&snapshot), brokers, "interrupted");
                 if let Err(e) = out.write(&text) {
                     crate::log::error(format!(
@@ -608,6 +609,9 @@ pub fn run(args: &RunArgs) -> u8 {
                     ));
                 }
             }
+            // Held until the process ends: the run's own last write (which empties the file
+            // before writing it) must not start between these statistics and the exit.
+            std::mem::forget(stats);
         });
     }
 

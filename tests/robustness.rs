@@ -172,6 +172,30 @@ fn endless_run(dir: &Path) -> std::process::Child {
         .expect("vplc starts")
 }
 
+/// Waits until vplc catches `signo` (its handler is installed: bit `signo - 1` of
+/// `SigCgt` in /proc/PID/status), at most 30 s. Before that, at the very start of the
+/// process, a signal has its default action, as for any program: the early-signal tests
+/// measure their delay from this moment, so a loaded machine's slow start does not make
+/// them send the signal before vplc can hear it.
+fn wait_until_it_catches(child: &std::process::Child, signo: u32) {
+    let status = format!("/proc/{}/status", child.id());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while std::time::Instant::now() < deadline {
+        let caught = std::fs::read_to_string(&status)
+            .ok()
+            .and_then(|text| {
+                let mask = text.lines().find_map(|l| l.strip_prefix("SigCgt:"))?;
+                u64::from_str_radix(mask.trim(), 16).ok()
+            })
+            .is_some_and(|mask| mask & (1 << (signo - 1)) != 0);
+        if caught {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    panic!("vplc never caught signal {signo}");
+}
+
 fn send(child: &std::process::Child, signal: &str) {
     let status = Command::new("kill")
         .args([&format!("-{signal}"), &child.id().to_string()])
@@ -225,6 +249,7 @@ fn a_signal_while_starting_ends_the_run_as_asked() {
     for delay_ms in [30, 100, 200, 300] {
         let dir = temp_dir(&format!("early-{delay_ms}"));
         let child = endless_run(&dir);
+        wait_until_it_catches(&child, 2);
         std::thread::sleep(std::time::Duration::from_millis(delay_ms));
         send(&child, "INT");
         let out = child.wait_with_output().expect("vplc ends");
@@ -862,6 +887,7 @@ fn a_signal_just_after_the_start_leaves_a_playable_file() {
             .stderr(std::process::Stdio::piped())
             .spawn()
             .expect("vplc starts");
+        wait_until_it_catches(&child, 2);
         std::thread::sleep(std::time::Duration::from_millis(delay_ms));
         send(&child, "INT");
         let out = child.wait_with_output().expect("vplc ends");
