@@ -209,25 +209,43 @@ fn fuzz_config(default_cases: u32) -> ProptestConfig {
     }
 }
 
+/// Edits `text` by `edits`; after each, the incremental compilation must equal the full one.
+fn check_edits(path: &Path, mut text: String, edits: &[Edit]) -> Result<(), TestCaseError> {
+    let mut previous = compile(&mut SourceMap::default(), "t.vpl", path, &text, &*HOST);
+    if let Some(d) = difference(&previous, &whole(path, &text)) {
+        return Err(TestCaseError::fail(format!("first compilation of\n{text}\n{d}")));
+    }
+    for e in edits {
+        text = apply(&text, e);
+        let next = compile_incremental(previous, &mut SourceMap::default(), "t.vpl", path, &text, &*HOST);
+        if let Some(d) = difference(&next, &whole(path, &text)) {
+            return Err(TestCaseError::fail(format!("after {e:?}, text\n{text}\n{d}")));
+        }
+        previous = next;
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(fuzz_config(300))]
 
     #[test]
     fn every_edit_compiles_as_a_fresh_full_check(file in any::<usize>(), edits in prop::collection::vec(edit(), 1..12)) {
         let corpus = corpus();
-        let (path, mut text) = corpus[file % corpus.len()].clone();
-        let mut previous = compile(&mut SourceMap::default(), "t.vpl", &path, &text, &*HOST);
-        if let Some(d) = difference(&previous, &whole(&path, &text)) {
-            return Err(TestCaseError::fail(format!("first compilation of\n{text}\n{d}")));
-        }
-        for e in &edits {
-            text = apply(&text, e);
-            let next = compile_incremental(previous, &mut SourceMap::default(), "t.vpl", &path, &text, &*HOST);
-            if let Some(d) = difference(&next, &whole(&path, &text)) {
-                return Err(TestCaseError::fail(format!("after {e:?}, text\n{text}\n{d}")));
-            }
-            previous = next;
-        }
+        let (path, text) = corpus[file % corpus.len()].clone();
+        check_edits(&path, text, &edits)?;
+    }
+
+    /// The file with the most to reuse, edited mostly a character at a time: values of
+    /// constants and models change while every name stays.
+    #[test]
+    fn small_edits_of_many_items_compile_as_a_fresh_full_check(edits in prop::collection::vec(edit().prop_map(|e| Edit {
+        // Half of them in the constants and models at the top.
+        at: if e.insert % 2 == 0 { e.at / 4 } else { e.at },
+        delete: e.delete % 3,
+        ..e
+    }), 1..16)) {
+        check_edits(&root().join("tests/generated.vpl"), generated(), &edits)?;
     }
 }
 
@@ -283,4 +301,44 @@ fn the_language_server_publishes_what_a_fresh_document_would() {
         let (_, expected) = fresh.diagnostics(uri).expect("open");
         assert_eq!(problems, expected, "after typing {token:?}:\n{text}");
     }
+}
+
+/// What an edit leaves alone is reused: typing in one pipeline checks that pipeline (and
+/// the turn of margin the parser takes on each side, found unchanged), and an edit to a
+/// model checks again the pipelines that name it. Each result equals a full check.
+#[test]
+fn an_edit_checks_again_only_what_depends_on_it() {
+    let path = root().join("tests/generated.vpl");
+    let text = generated();
+    let mut previous = compile(&mut SourceMap::default(), "t.vpl", &path, &text, &*HOST);
+    assert_eq!(previous.program.pipelines.len(), 4);
+    let mut edit = |previous: Compilation, from: &str, to: &str, text: &mut String| {
+        assert!(text.contains(from), "{from}");
+        *text = text.replacen(from, to, 1);
+        let next = compile_incremental(previous, &mut SourceMap::default(), "t.vpl", &path, text, &*HOST);
+        assert_eq!(difference(&next, &whole(&path, text)), None, "after {from:?} → {to:?}");
+        next
+    };
+    let mut text = text;
+    // Typing inside camera_2 (the middle): the other three pipelines are kept.
+    previous = edit(previous, "out/c2.mp4", "out/c2x.mp4", &mut text);
+    assert_eq!(previous.reused().1, 3);
+    // An inserted line above everything moves every span; nothing is checked again but
+    // the first pipeline's neighbour turns (which are equal, so reused too).
+    previous = edit(previous, "// several items\n", "// several items\n\n// more\n", &mut text);
+    assert_eq!(previous.reused().1, 4);
+    // det1's labels: camera_1 and camera_3 name det1 and are checked again.
+    previous = edit(previous, "model det1 = onnx(", "model det1 = onnx(", &mut text);
+    let at = text.find("model det1").expect("det1");
+    let labels = text[at..].find("\"fallen\"").expect("labels") + at;
+    text.replace_range(labels..labels + 8, "\"down\"");
+    previous = compile_incremental(previous, &mut SourceMap::default(), "t.vpl", &path, &text, &*HOST);
+    assert_eq!(difference(&previous, &whole(&path, &text)), None);
+    assert_eq!(previous.reused().1, 2, "camera_0 and camera_2 name det0 only");
+    // A constant's value: every pipeline names SIZE.
+    previous = edit(previous, "SIZE = 640x640", "SIZE = 320x320", &mut text);
+    assert_eq!(previous.reused().1, 0);
+    // An error typed in camera_3 is reported as a full check reports it.
+    previous = edit(previous, "| json | file(\"out/c.jsonl\"); // records\n}\n\n", "| jsn | file(\"out/c.jsonl\");\n}\n\n", &mut text);
+    assert!(previous.has_errors());
 }

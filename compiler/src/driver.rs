@@ -29,6 +29,12 @@ impl Compilation {
         self.diagnostics.iter().any(Diagnostic::is_error)
     }
 
+    /// How many parser turns and pipelines this compilation took over from the previous
+    /// version's (`compile_incremental`) instead of making them again.
+    pub fn reused(&self) -> (usize, usize) {
+        self.memo.as_ref().map_or((0, 0), |m| m.reused)
+    }
+
     /// The index of the pipeline to build: the only one, or the one named.
     pub fn select_pipeline(&self, name: Option<&str>) -> Result<usize, SelectError> {
         let names: Vec<String> = self

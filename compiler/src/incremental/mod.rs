@@ -36,7 +36,7 @@ use crate::host::Host;
 use crate::resolve;
 use crate::source::{FileId, SourceFile, SourceMap};
 use crate::syntax::ast::{self, Item};
-use crate::syntax::parse::{plain_text, step, too_deep_error};
+use crate::syntax::parse::{self, plain_text, step, too_deep_error};
 use crate::syntax::{Mode, comments};
 
 /// What a compilation keeps for the next version of its file.
@@ -53,6 +53,8 @@ pub(crate) struct Memo {
     models: Vec<String>,
     /// By index in `program.pipelines`.
     pipelines: Vec<PipelineMemo>,
+    /// What this compilation took from the previous one: parser turns, pipelines.
+    pub(crate) reused: (usize, usize),
 }
 
 #[derive(Debug, Clone)]
@@ -117,9 +119,32 @@ impl Old {
             next: edit.offset(s.next),
             diagnostics,
             kept: true,
+            same: true,
             old_pipeline: s.pipeline,
         };
         (step, item)
+    }
+}
+
+impl Old {
+    /// An item parsed again (a turn of margin around the edit) that came out as it was:
+    /// `Some` with the index its pipeline had (if it is one), so that what was made from
+    /// it is reused.
+    fn same_item(&mut self, new: &parse::Step) -> Option<Option<usize>> {
+        let item = new.item.as_ref()?;
+        let edit = self.edit;
+        let steps = &self.memo.steps;
+        let j = steps.partition_point(|s| edit.offset(s.start) < new.start);
+        let s = steps.get(j)?;
+        if edit.offset(s.start) != new.start
+            || edit.offset(s.next) != new.next
+            || !edit.clear_of(s.start, s.next)
+        {
+            return None;
+        }
+        let mut old = self.items[s.item?].take()?;
+        old.rebase(&edit);
+        (old == *item).then_some(s.pipeline)
     }
 }
 
@@ -130,6 +155,8 @@ struct Step {
     diagnostics: Vec<Diagnostic>,
     /// Kept from the old version (not parsed again).
     kept: bool,
+    /// Its item is as it was in the old version (kept, or parsed again to the same).
+    same: bool,
     /// Kept from the old version: the index its pipeline had there.
     old_pipeline: Option<usize>,
 }
@@ -215,12 +242,14 @@ pub fn compile(
             break;
         };
         pos = s.next;
+        let same = old.as_mut().and_then(|o| o.same_item(&s));
         let fresh = Step {
             start: s.start,
             next: s.next,
             diagnostics: s.errors.iter().map(|e| e.to_diagnostic(file)).collect(),
             kept: false,
-            old_pipeline: None,
+            same: same.is_some(),
+            old_pipeline: same.flatten(),
         };
         push(&mut steps, &mut items, &mut item_of_step, fresh, s.item);
     }
@@ -242,12 +271,12 @@ pub fn compile(
     let same_names = old
         .as_ref()
         .is_some_and(|o| o.memo.names == names && o.memo.models == models);
-    // Constants and models parsed again, and those naming them.
+    // Constants and models that are new or changed, and those naming them.
     let mut changed: HashSet<&str> = HashSet::new();
     let mut models_changed = false;
     for (s, item) in steps.iter().zip(&item_of_step) {
         if let Some(i) = item
-            && !s.kept
+            && !s.same
             && let Item::Const(_) | Item::Model(_) | Item::Builtin(_) = &tree.items[*i]
             && let Some(n) = tree.items[*i].name()
         {
@@ -384,6 +413,10 @@ pub fn compile(
     all.extend(memos.iter().flat_map(|m| m.outputs.iter().cloned()));
     diagnostics::sort(&mut all);
 
+    let reused = (
+        steps.iter().filter(|s| s.kept).count(),
+        kept.iter().flatten().count(),
+    );
     let mut index = 0;
     let steps = steps
         .into_iter()
@@ -406,6 +439,7 @@ pub fn compile(
         })
         .collect();
     let memo = Memo {
+        reused,
         text: plain.to_string(),
         file,
         dir,

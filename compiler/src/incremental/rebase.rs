@@ -35,9 +35,10 @@ impl Edit {
         self.new_end as i64 - self.old_end as i64
     }
 
-    /// Whether `start..end` of the old text lies wholly before or after the edit.
+    /// Whether `start..end` of the old text lies wholly before or after the edit (text
+    /// inserted right at its start or end leaves it whole).
     pub fn clear_of(&self, start: usize, end: usize) -> bool {
-        end < self.start || start > self.old_end
+        end <= self.start || start >= self.old_end
     }
 
     fn start(&self, p: u32) -> u32 {
