@@ -213,13 +213,24 @@ fn fuzz_config(default_cases: u32) -> ProptestConfig {
 fn check_edits(path: &Path, mut text: String, edits: &[Edit]) -> Result<(), TestCaseError> {
     let mut previous = compile(&mut SourceMap::default(), "t.vpl", path, &text, &*HOST);
     if let Some(d) = difference(&previous, &whole(path, &text)) {
-        return Err(TestCaseError::fail(format!("first compilation of\n{text}\n{d}")));
+        return Err(TestCaseError::fail(format!(
+            "first compilation of\n{text}\n{d}"
+        )));
     }
     for e in edits {
         text = apply(&text, e);
-        let next = compile_incremental(previous, &mut SourceMap::default(), "t.vpl", path, &text, &*HOST);
+        let next = compile_incremental(
+            previous,
+            &mut SourceMap::default(),
+            "t.vpl",
+            path,
+            &text,
+            &*HOST,
+        );
         if let Some(d) = difference(&next, &whole(path, &text)) {
-            return Err(TestCaseError::fail(format!("after {e:?}, text\n{text}\n{d}")));
+            return Err(TestCaseError::fail(format!(
+                "after {e:?}, text\n{text}\n{d}"
+            )));
         }
         previous = next;
     }
@@ -315,8 +326,19 @@ fn an_edit_checks_again_only_what_depends_on_it() {
     let mut edit = |previous: Compilation, from: &str, to: &str, text: &mut String| {
         assert!(text.contains(from), "{from}");
         *text = text.replacen(from, to, 1);
-        let next = compile_incremental(previous, &mut SourceMap::default(), "t.vpl", &path, text, &*HOST);
-        assert_eq!(difference(&next, &whole(&path, text)), None, "after {from:?} → {to:?}");
+        let next = compile_incremental(
+            previous,
+            &mut SourceMap::default(),
+            "t.vpl",
+            &path,
+            text,
+            &*HOST,
+        );
+        assert_eq!(
+            difference(&next, &whole(&path, text)),
+            None,
+            "after {from:?} → {to:?}"
+        );
         next
     };
     let mut text = text;
@@ -325,20 +347,79 @@ fn an_edit_checks_again_only_what_depends_on_it() {
     assert_eq!(previous.reused().1, 3);
     // An inserted line above everything moves every span; nothing is checked again but
     // the first pipeline's neighbour turns (which are equal, so reused too).
-    previous = edit(previous, "// several items\n", "// several items\n\n// more\n", &mut text);
+    previous = edit(
+        previous,
+        "// several items\n",
+        "// several items\n\n// more\n",
+        &mut text,
+    );
     assert_eq!(previous.reused().1, 4);
     // det1's labels: camera_1 and camera_3 name det1 and are checked again.
-    previous = edit(previous, "model det1 = onnx(", "model det1 = onnx(", &mut text);
+    previous = edit(
+        previous,
+        "model det1 = onnx(",
+        "model det1 = onnx(",
+        &mut text,
+    );
     let at = text.find("model det1").expect("det1");
     let labels = text[at..].find("\"fallen\"").expect("labels") + at;
     text.replace_range(labels..labels + 8, "\"down\"");
-    previous = compile_incremental(previous, &mut SourceMap::default(), "t.vpl", &path, &text, &*HOST);
+    previous = compile_incremental(
+        previous,
+        &mut SourceMap::default(),
+        "t.vpl",
+        &path,
+        &text,
+        &*HOST,
+    );
     assert_eq!(difference(&previous, &whole(&path, &text)), None);
-    assert_eq!(previous.reused().1, 2, "camera_0 and camera_2 name det0 only");
+    assert_eq!(
+        previous.reused().1,
+        2,
+        "camera_0 and camera_2 name det0 only"
+    );
     // A constant's value: every pipeline names SIZE.
     previous = edit(previous, "SIZE = 640x640", "SIZE = 320x320", &mut text);
     assert_eq!(previous.reused().1, 0);
     // An error typed in camera_3 is reported as a full check reports it.
-    previous = edit(previous, "| json | file(\"out/c.jsonl\"); // records\n}\n\n", "| jsn | file(\"out/c.jsonl\");\n}\n\n", &mut text);
+    previous = edit(
+        previous,
+        "| json | file(\"out/c.jsonl\"); // records\n}\n\n",
+        "| jsn | file(\"out/c.jsonl\");\n}\n\n",
+        &mut text,
+    );
     assert!(previous.has_errors());
+}
+
+/// Of two names as close to a misspelt one, the suggestion does not depend on the order a
+/// hash table gives them in (a full check and an incremental one must agree).
+#[test]
+fn a_suggestion_among_equals_is_the_same_every_time() {
+    let text = "const ab1 = 1;\nconst ab2 = 2;\npipeline p {\n    let s1 = test;\n    let s2 = test;\n    s3 | tile(ab3, 1) | discard;\n}\n";
+    let suggestions = |c: &Compilation| -> Vec<Option<String>> {
+        c.diagnostics.iter().map(|d| d.suggestion.clone()).collect()
+    };
+    let host = vpl_compiler::MemoryHost::new();
+    let first = compile_whole(
+        &mut SourceMap::default(),
+        "t.vpl",
+        Path::new("t.vpl"),
+        text,
+        &host,
+    );
+    assert!(
+        suggestions(&first).iter().flatten().count() >= 2,
+        "{:?}",
+        first.diagnostics
+    );
+    for _ in 0..20 {
+        let again = compile_whole(
+            &mut SourceMap::default(),
+            "t.vpl",
+            Path::new("t.vpl"),
+            text,
+            &host,
+        );
+        assert_eq!(suggestions(&again), suggestions(&first));
+    }
 }

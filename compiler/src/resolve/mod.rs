@@ -476,7 +476,9 @@ impl<'a> Resolver<'a> {
             .iter()
             .find(|(n, s)| *n == name.name && s.start > name.span.start)
             .map(|(_, s)| *s);
-        let candidates = scope.by_name.keys().map(String::as_str);
+        // Sorted: of two names as close, the suggestion is the same every run.
+        let mut candidates: Vec<&str> = scope.by_name.keys().map(String::as_str).collect();
+        candidates.sort_unstable();
         let suggestion = did_you_mean(&name.name, candidates).map(str::to_string);
         self.errors.push(ResolveError::UnknownName {
             span: name.span,
