@@ -323,7 +323,7 @@ fn an_edit_checks_again_only_what_depends_on_it() {
     let text = generated();
     let mut previous = compile(&mut SourceMap::default(), "t.vpl", &path, &text, &*HOST);
     assert_eq!(previous.program.pipelines.len(), 4);
-    let mut edit = |previous: Compilation, from: &str, to: &str, text: &mut String| {
+    let edit = |previous: Compilation, from: &str, to: &str, text: &mut String| {
         assert!(text.contains(from), "{from}");
         *text = text.replacen(from, to, 1);
         let next = compile_incremental(
