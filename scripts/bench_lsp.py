@@ -26,7 +26,7 @@ def generate():
         p += 1
     return "\n".join(out) + "\n"
 
-text = generate()
+text = open(sys.argv[3]).read() if len(sys.argv) > 3 else generate()
 lines = text.split("\n")
 cache = tempfile.mkdtemp()
 proc = subprocess.Popen([vplc, "lsp"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,

@@ -20,11 +20,19 @@ pub struct Compilation {
     pub typed: Typed,
     /// Sorted by position.
     pub diagnostics: Vec<Diagnostic>,
+    /// What the next version of the file can reuse (`crate::incremental`).
+    pub(crate) memo: Option<Box<crate::incremental::Memo>>,
 }
 
 impl Compilation {
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
+    /// How many parser turns and pipelines this compilation took over from the previous
+    /// version's (`compile_incremental`) instead of making them again.
+    pub fn reused(&self) -> (usize, usize) {
+        self.memo.as_ref().map_or((0, 0), |m| m.reused)
     }
 
     /// The index of the pipeline to build: the only one, or the one named.
@@ -98,7 +106,34 @@ impl std::fmt::Display for SelectError {
 
 /// Compiles the text of one `.vpl` file. `name` is shown to users; `path` locates the file
 /// so that the paths it names can be resolved. The text is added to `sources`.
+/// Item by item (`crate::incremental`), so that the next version of the file can be
+/// compiled from this one with `compile_incremental`.
 pub fn compile(
+    sources: &mut SourceMap,
+    name: &str,
+    path: &Path,
+    text: &str,
+    host: &dyn Host,
+) -> Compilation {
+    crate::incremental::compile(None, sources, name, path, text, host)
+}
+
+/// Compiles `text`, a new version of the file `previous` was compiled from (with the same
+/// host), reusing what the edit left alone. Same result as `compile`.
+pub fn compile_incremental(
+    previous: Compilation,
+    sources: &mut SourceMap,
+    name: &str,
+    path: &Path,
+    text: &str,
+    host: &dyn Host,
+) -> Compilation {
+    crate::incremental::compile(Some(previous), sources, name, path, text, host)
+}
+
+/// Compiles the whole file in one pass per phase: the reference the item-by-item path is
+/// tested against (`tests/incremental.rs`).
+pub fn compile_whole(
     sources: &mut SourceMap,
     name: &str,
     path: &Path,
@@ -124,5 +159,6 @@ pub fn compile(
         program: resolved.program,
         typed,
         diagnostics,
+        memo: None,
     }
 }

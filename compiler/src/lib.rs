@@ -12,6 +12,7 @@ pub mod facts;
 pub mod fmt;
 pub mod hir;
 pub mod host;
+pub mod incremental;
 pub mod ir;
 pub mod media;
 pub mod onnx;
@@ -29,7 +30,7 @@ pub mod types;
 mod driver;
 
 pub use diagnostics::{Code, Diagnostic, Severity};
-pub use driver::{Compilation, SelectError, compile};
+pub use driver::{Compilation, SelectError, compile, compile_incremental, compile_whole};
 pub use host::{Host, MemoryHost};
 pub use source::{FileId, SourceFile, SourceMap};
 pub use target::Target;

@@ -77,55 +77,97 @@ pub struct InferSite {
 }
 
 pub fn check(program: &hir::Program, host: &dyn Host, dir: &Path) -> (Typed, Vec<TypeError>) {
-    let mut errors = Vec::new();
-    let models = program
-        .models
-        .iter()
-        .map(|m| model::analyse(m, host, dir, &mut errors))
-        .collect();
-    let mut c = Checker {
-        host,
-        program,
-        models,
-        errors,
-        media: HashMap::new(),
-        sites: Vec::new(),
-        pending_infer: None,
-    };
-    c.shape_consts(&program.consts);
+    let mut session = Session::new(program, host, dir);
     let pipelines = program
         .pipelines
         .iter()
-        .map(|p| {
-            let mut lets: Vec<(String, Span, Ty)> = Vec::new();
-            let mut let_types: Vec<Ty> = Vec::new();
-            for l in &p.lets {
-                let ty = if l.broken {
-                    Ty::Error
-                } else {
-                    c.flow(&l.flow, &let_types)
-                };
-                let_types.push(ty.clone());
-                lets.push((l.name.name.clone(), l.name.span, ty));
-            }
-            for f in &p.flows {
-                c.flow(&f.flow, &let_types);
-            }
-            TypedPipeline {
-                name: p.name.name.clone(),
-                lets,
-                sites: std::mem::take(&mut c.sites),
-            }
-        })
+        .map(|p| session.c.pipeline(p))
         .collect::<Vec<_>>();
-    outputs::check(program, &pipelines, host, dir, &mut c.errors);
+    outputs::check(program, &pipelines, host, dir, &mut session.c.errors);
     (
         Typed {
-            models: c.models,
+            models: session.c.models,
             pipelines,
         },
-        c.errors,
+        session.c.errors,
     )
+}
+
+/// The checker with the program's models and constants checked, ready to check its
+/// pipelines one at a time (`crate::incremental`) in the order `check` takes them. A
+/// pipeline's check reads the models and constants of `program`, never its other pipelines.
+pub struct Session<'a> {
+    c: Checker<'a>,
+}
+
+impl<'a> Session<'a> {
+    pub fn new(program: &'a hir::Program, host: &'a dyn Host, dir: &Path) -> Session<'a> {
+        let mut errors = Vec::new();
+        let models = program
+            .models
+            .iter()
+            .map(|m| model::analyse(m, host, dir, &mut errors))
+            .collect();
+        let mut c = Checker {
+            host,
+            program,
+            models,
+            errors,
+            media: HashMap::new(),
+            sites: Vec::new(),
+            pending_infer: None,
+        };
+        c.shape_consts(&program.consts);
+        Session { c }
+    }
+
+    /// The errors found so far, taken.
+    pub fn take_errors(&mut self) -> Vec<TypeError> {
+        std::mem::take(&mut self.c.errors)
+    }
+
+    /// One pipeline, with the errors found in it and, apart (`check` finds them after
+    /// every pipeline's), those of the `outputs` rules.
+    pub fn pipeline(
+        &mut self,
+        pipeline: &hir::Pipeline,
+        dir: &Path,
+    ) -> (TypedPipeline, Vec<TypeError>, Vec<TypeError>) {
+        let before = std::mem::take(&mut self.c.errors);
+        let typed = self.c.pipeline(pipeline);
+        let errors = std::mem::replace(&mut self.c.errors, before);
+        let outputs_errors = self.outputs(pipeline, &typed, dir);
+        (typed, errors, outputs_errors)
+    }
+
+    /// The errors of the `outputs` rules in one pipeline. They look at one pipeline at a
+    /// time (and the files every model reads): the pipeline alone in a program of its own.
+    pub fn outputs(
+        &self,
+        pipeline: &hir::Pipeline,
+        typed: &TypedPipeline,
+        dir: &Path,
+    ) -> Vec<TypeError> {
+        let alone = hir::Program {
+            consts: Vec::new(),
+            models: self.c.program.models.clone(),
+            pipelines: vec![pipeline.clone()],
+        };
+        let mut errors = Vec::new();
+        outputs::check(
+            &alone,
+            std::slice::from_ref(typed),
+            self.c.host,
+            dir,
+            &mut errors,
+        );
+        errors
+    }
+
+    /// The models' facts, by `ModelId`.
+    pub fn finish(self) -> Vec<Option<ModelInfo>> {
+        self.c.models
+    }
 }
 
 struct Checker<'a> {
@@ -141,6 +183,28 @@ struct Checker<'a> {
 }
 
 impl Checker<'_> {
+    fn pipeline(&mut self, p: &hir::Pipeline) -> TypedPipeline {
+        let mut lets: Vec<(String, Span, Ty)> = Vec::new();
+        let mut let_types: Vec<Ty> = Vec::new();
+        for l in &p.lets {
+            let ty = if l.broken {
+                Ty::Error
+            } else {
+                self.flow(&l.flow, &let_types)
+            };
+            let_types.push(ty.clone());
+            lets.push((l.name.name.clone(), l.name.span, ty));
+        }
+        for f in &p.flows {
+            self.flow(&f.flow, &let_types);
+        }
+        TypedPipeline {
+            name: p.name.name.clone(),
+            lets,
+            sites: std::mem::take(&mut self.sites),
+        }
+    }
+
     fn flow(&mut self, flow: &Flow, lets: &[Ty]) -> Ty {
         match flow {
             Flow::Source { call, ascription } => self.source(call, ascription.as_ref()),

@@ -531,10 +531,12 @@ impl<'a> Resolver<'a> {
                 self.models.iter().map(|m| m.name.name.as_str()).collect(),
             )
         } else {
-            (
-                super::NameKind::Value,
-                self.const_values.keys().map(String::as_str).collect(),
-            )
+            (super::NameKind::Value, {
+                // Sorted: of two names as close, the suggestion is the same every run.
+                let mut names: Vec<&str> = self.const_values.keys().map(String::as_str).collect();
+                names.sort_unstable();
+                names
+            })
         };
         let suggestion = did_you_mean(&n.name, candidates).map(str::to_string);
         self.errors.push(ResolveError::UnknownName {

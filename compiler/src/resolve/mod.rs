@@ -23,56 +23,99 @@ pub struct Resolved {
 
 /// Resolves one parsed file. `dir` is the directory relative paths are resolved against.
 pub fn resolve(file: &ast::SourceFile, dir: &Path, host: &dyn Host) -> Resolved {
-    let mut r = Resolver {
-        lib: stdlib(),
-        host,
-        dir,
-        errors: Vec::new(),
-        items: HashMap::new(),
-        consts: Vec::new(),
-        models: Vec::new(),
-        const_values: HashMap::new(),
-    };
-    r.collect_items(file);
-    for item in &file.items {
-        match item {
-            Item::Use(u) => r.check_use(u),
-            Item::Const(c) => {
-                let value = r.const_value(c);
-                r.consts.push(hir::Const {
-                    name: c.name.clone(),
-                    value,
-                    span: c.span,
-                });
-            }
-            Item::Model(m) => {
-                if let Some(call) = r.bind_model(m) {
-                    r.models.push(hir::Model {
-                        name: m.name.clone(),
-                        call,
-                        doc: m.doc.clone(),
-                        span: m.span,
-                    });
-                }
-            }
-            Item::Pipeline(_) | Item::Builtin(_) => {}
-        }
-    }
+    let mut env = Env::new(file, dir, host);
     let pipelines = file
         .items
         .iter()
         .filter_map(|i| match i {
-            Item::Pipeline(p) => Some(r.pipeline(p)),
+            Item::Pipeline(p) => Some(env.r.pipeline(p)),
             _ => None,
         })
         .collect();
+    let (consts, models, errors) = env.finish();
     Resolved {
         program: hir::Program {
-            consts: std::mem::take(&mut r.consts),
-            models: std::mem::take(&mut r.models),
+            consts,
+            models,
             pipelines,
         },
-        errors: r.errors,
+        errors,
+    }
+}
+
+/// A file's items other than its pipelines, resolved: what every pipeline may name. A
+/// pipeline reads nothing else of the file, so pipelines can be resolved one at a time
+/// (`crate::incremental`), in the order `resolve` takes them.
+pub struct Env<'a> {
+    r: Resolver<'a>,
+}
+
+impl<'a> Env<'a> {
+    /// Names every item, then resolves the `use`s, constants and models in file order.
+    pub fn new(file: &'a ast::SourceFile, dir: &'a Path, host: &'a dyn Host) -> Env<'a> {
+        let mut r = Resolver {
+            lib: stdlib(),
+            host,
+            dir,
+            errors: Vec::new(),
+            items: HashMap::new(),
+            consts: Vec::new(),
+            models: Vec::new(),
+            const_values: HashMap::new(),
+        };
+        r.collect_items(file);
+        for item in &file.items {
+            match item {
+                Item::Use(u) => r.check_use(u),
+                Item::Const(c) => {
+                    let value = r.const_value(c);
+                    r.consts.push(hir::Const {
+                        name: c.name.clone(),
+                        value,
+                        span: c.span,
+                    });
+                }
+                Item::Model(m) => {
+                    if let Some(call) = r.bind_model(m) {
+                        r.models.push(hir::Model {
+                            name: m.name.clone(),
+                            call,
+                            doc: m.doc.clone(),
+                            span: m.span,
+                        });
+                    }
+                }
+                Item::Pipeline(_) | Item::Builtin(_) => {}
+            }
+        }
+        Env { r }
+    }
+
+    /// The errors found so far, taken.
+    pub fn take_errors(&mut self) -> Vec<ResolveError> {
+        std::mem::take(&mut self.r.errors)
+    }
+
+    /// The models bound so far, by `ModelId`.
+    pub fn models(&self) -> &[hir::Model] {
+        &self.r.models
+    }
+
+    pub fn consts(&self) -> &[hir::Const] {
+        &self.r.consts
+    }
+
+    /// One pipeline of the file, with the errors found in it.
+    pub fn pipeline(&mut self, p: &ast::Pipeline) -> (hir::Pipeline, Vec<ResolveError>) {
+        let before = std::mem::take(&mut self.r.errors);
+        let pipeline = self.r.pipeline(p);
+        let errors = std::mem::replace(&mut self.r.errors, before);
+        (pipeline, errors)
+    }
+
+    /// The constants, the models and the errors not yet taken.
+    pub fn finish(self) -> (Vec<hir::Const>, Vec<hir::Model>, Vec<ResolveError>) {
+        (self.r.consts, self.r.models, self.r.errors)
     }
 }
 
@@ -433,7 +476,9 @@ impl<'a> Resolver<'a> {
             .iter()
             .find(|(n, s)| *n == name.name && s.start > name.span.start)
             .map(|(_, s)| *s);
-        let candidates = scope.by_name.keys().map(String::as_str);
+        // Sorted: of two names as close, the suggestion is the same every run.
+        let mut candidates: Vec<&str> = scope.by_name.keys().map(String::as_str).collect();
+        candidates.sort_unstable();
         let suggestion = did_you_mean(&name.name, candidates).map(str::to_string);
         self.errors.push(ResolveError::UnknownName {
             span: name.span,

@@ -80,65 +80,82 @@ pub fn parse(text: &str, mode: Mode) -> Parsed {
     let plain = plain_text(text);
     let text: &str = &plain;
     let comments = comments::scan(text);
-    if let Some(at) = too_deep(text) {
+    if let Some(error) = too_deep_error(text) {
         return Parsed {
             file: SourceFile {
                 items: Vec::new(),
                 comments,
             },
-            errors: vec![SyntaxError::TooDeep {
-                span: Span::new(at, at + 1),
-                limit: MAX_NESTING,
-            }],
+            errors: vec![error],
         };
     }
+    let mut items = Vec::new();
+    let mut errors = Vec::new();
+    let mut pos = 0;
+    while let Some(step) = step(text, &comments, mode, pos) {
+        items.extend(step.item);
+        errors.extend(step.errors);
+        pos = step.next;
+    }
+    Parsed {
+        file: SourceFile { items, comments },
+        errors,
+    }
+}
+
+/// E0001 for brackets nested deeper than `MAX_NESTING`, if any.
+pub(crate) fn too_deep_error(text: &str) -> Option<SyntaxError> {
+    too_deep(text).map(|at| SyntaxError::TooDeep {
+        span: Span::new(at, at + 1),
+        limit: MAX_NESTING,
+    })
+}
+
+/// One turn of the driver's loop: from `pos` (the end of the previous turn), past trivia,
+/// one item (or what recovery skipped). What a turn builds depends only on the text from
+/// the start of the previous turn to the end of the next one (`incremental` relies on it).
+pub(crate) struct Step {
+    /// Where the item starts, after the trivia.
+    pub start: usize,
+    /// Where the next turn starts.
+    pub next: usize,
+    pub item: Option<Item>,
+    pub errors: Vec<SyntaxError>,
+}
+
+/// The turn of the driver at `pos` of the plain text; `None` at the end of the text.
+pub(crate) fn step(text: &str, comments: &[Comment], mode: Mode, pos: usize) -> Option<Step> {
     let mut p = Driver {
         text,
-        comments: &comments,
+        comments,
         errors: Vec::new(),
         mode,
     };
-    let mut items = Vec::new();
-    let mut pos = 0;
-    loop {
-        pos = p.skip_trivia(pos);
-        if pos >= text.len() {
-            break;
-        }
-        if word_at(text, pos) == Some("pipeline") {
-            match p.pipeline(pos) {
-                (Some(pipeline), next) => {
-                    items.push(Item::Pipeline(pipeline));
-                    pos = next;
-                }
-                (None, next) => pos = next,
-            }
-            continue;
-        }
-        match p.entry(Rule::item_one, pos, Context::Item) {
-            Ok((pair, end)) => {
-                if let Some(item) = p.item(pair, pos) {
-                    items.push(item);
-                }
-                pos = end;
-            }
+    let start = p.skip_trivia(pos);
+    if start >= text.len() {
+        return None;
+    }
+    let (item, next) = if word_at(text, start) == Some("pipeline") {
+        let (pipeline, next) = p.pipeline(start);
+        (pipeline.map(Item::Pipeline), next)
+    } else {
+        match p.entry(Rule::item_one, start, Context::Item) {
+            Ok((pair, end)) => (p.item(pair, start), end),
             Err(next) => {
-                if let Some(Recovered::Item(item)) =
-                    p.reparse_without_semi(Rule::item_one, pos, next)
-                {
-                    items.push(item);
-                }
-                pos = next;
+                let item = match p.reparse_without_semi(Rule::item_one, start, next) {
+                    Some(Recovered::Item(item)) => Some(item),
+                    _ => None,
+                };
+                (item, next)
             }
         }
-    }
-    Parsed {
-        file: SourceFile {
-            items,
-            comments: comments.clone(),
-        },
+    };
+    Some(Step {
+        start,
+        next,
+        item,
         errors: p.errors,
-    }
+    })
 }
 
 /// The offset of the first bracket nested deeper than `MAX_NESTING`, if any.

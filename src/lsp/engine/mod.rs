@@ -13,7 +13,7 @@ mod text;
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use vpl_compiler::{Compilation, Host, SourceFile, SourceMap, compile};
+use vpl_compiler::{Compilation, Host, SourceFile, SourceMap, compile, compile_incremental};
 
 pub use complete::{Completion, CompletionKind};
 pub use goto::{Target, TargetFile};
@@ -67,12 +67,16 @@ struct Document {
     file: SourceFile,
     /// `None` until asked for after an edit: typing does not compile, reading results does.
     analysis: Option<Analysis>,
+    /// The compilation of an earlier text, from which the next is made.
+    previous: Option<Compilation>,
 }
 
 impl Document {
     fn set_text(&mut self, text: String) {
         self.file = SourceFile::new(self.file.name.clone(), self.path.clone(), text);
-        self.analysis = None;
+        if let Some(analysis) = self.analysis.take() {
+            self.previous = Some(analysis.compilation);
+        }
     }
 }
 
@@ -107,6 +111,7 @@ impl<H: Host> Engine<H> {
                 version,
                 file,
                 analysis: None,
+                previous: None,
             },
         );
     }
@@ -150,6 +155,7 @@ impl<H: Host> Engine<H> {
     pub fn invalidate(&mut self) {
         for doc in self.docs.values_mut() {
             doc.analysis = None;
+            doc.previous = None;
         }
     }
 
@@ -165,14 +171,21 @@ impl<H: Host> Engine<H> {
             .as_ref()
             .is_none_or(|a| a.version != doc.version)
         {
+            // The last version's compilation is the memo of this one: what the edits left
+            // alone is moved over, not parsed and checked again (`vpl_compiler::incremental`).
             let mut sources = SourceMap::default();
-            let compilation = compile(
-                &mut sources,
-                &doc.file.name,
-                &doc.path,
-                &doc.file.text,
-                &self.host,
-            );
+            let (name, path, text) = (&doc.file.name, &doc.path, &doc.file.text);
+            let previous = doc
+                .analysis
+                .take()
+                .map(|a| a.compilation)
+                .or(doc.previous.take());
+            let compilation = match previous {
+                Some(previous) => {
+                    compile_incremental(previous, &mut sources, name, path, text, &self.host)
+                }
+                None => compile(&mut sources, name, path, text, &self.host),
+            };
             doc.analysis = Some(Analysis {
                 version: doc.version,
                 sources,
