@@ -185,6 +185,9 @@ fn frame(pts_ms: u64, meta: Option<ObjectsData>) -> gst::Buffer {
     buffer
 }
 
+/// Every line names the sink's own stream (its `stream` property, the id of the source the
+/// plan built it for), whatever the metadata says: an `infer` of its own upstream numbers
+/// its frames' metadata as its stream 0.
 #[test]
 fn records_are_the_spec_json_lines() {
     init();
@@ -225,8 +228,8 @@ fn records_are_the_spec_json_lines() {
     assert_eq!(
         lines,
         [
-            r#"{"pipeline":"watch","stream":0,"source":"vtest.avi","frame":12,"pts_ns":1200000000,"width":768,"height":576,"objects":[{"label":"person","class_id":0,"confidence":0.83,"bbox":{"x":412.0,"y":140.5,"w":30.0,"h":80.0},"track_id":3}]}"#,
-            r#"{"pipeline":"watch","stream":2,"source":"vtest.avi","frame":7,"pts_ns":40000000,"width":768,"height":576,"objects":[{"label":"person","class_id":0,"confidence":0.83,"bbox":{"x":412.0,"y":140.5,"w":30.0,"h":80.0},"labels":[{"model":"colours","label":"red","confidence":0.25}]}],"labels":[{"model":"pets","label":"cat","confidence":0.75}],"tensors":[{"name":"scores","dtype":"f32","shape":[1,2],"data":[0.25,0.75]}]}"#,
+            r#"{"pipeline":"watch","stream":4,"source":"vtest.avi","frame":12,"pts_ns":1200000000,"width":768,"height":576,"objects":[{"label":"person","class_id":0,"confidence":0.83,"bbox":{"x":412.0,"y":140.5,"w":30.0,"h":80.0},"track_id":3}]}"#,
+            r#"{"pipeline":"watch","stream":4,"source":"vtest.avi","frame":7,"pts_ns":40000000,"width":768,"height":576,"objects":[{"label":"person","class_id":0,"confidence":0.83,"bbox":{"x":412.0,"y":140.5,"w":30.0,"h":80.0},"labels":[{"model":"colours","label":"red","confidence":0.25}]}],"labels":[{"model":"pets","label":"cat","confidence":0.75}],"tensors":[{"name":"scores","dtype":"f32","shape":[1,2],"data":[0.25,0.75]}]}"#,
             // No meta: the `stream` property and the sink's own frame count.
             r#"{"pipeline":"watch","stream":4,"source":"vtest.avi","frame":2,"pts_ns":80000000,"width":768,"height":576,"objects":[]}"#,
         ]
@@ -443,10 +446,13 @@ fn batcher_keeps_late_streams_in_step_instead_of_running_partial_batches_side_by
         most_at_once, 1,
         "partial batches ran side by side: {sizes:?}"
     );
-    // The late stream is in every other batch (then a full one), not alone beside them;
-    // at the end it is left with its last frames, each alone.
+    // The late stream joins the others' batches instead of running alone beside them: the
+    // streams split for good would make 12 batches of 3 and 1 for these 24 frames. On an
+    // idle machine about every other batch is full ([4, 3, 4, 3, ...]); how many exactly
+    // depends on how the machine schedules the threads' sleeps, so only the split is
+    // refused here (a loaded CI machine gave [4, 3, 2, 3, 4, 3, 3, 1, 1]).
     let full = sizes.iter().filter(|n| **n == 4).count();
-    assert!(full >= 3, "batches of {sizes:?}");
+    assert!(full >= 1 && sizes.len() < 12, "batches of {sizes:?}");
 }
 
 #[test]
