@@ -336,6 +336,7 @@ mod tests {
         let mut events = EventMaker::new(EventsConfig {
             on: vec![EventKind::Entry, EventKind::Exit],
             every_ns: 0,
+            stream: 0,
         });
         let mut out = Vec::new();
         for step in 0..10u64 {
