@@ -320,7 +320,12 @@ impl Pocs {
         self.sps.values().find_map(|s| s.rate)
     }
 
-    fn slice(&mut self, nal: &[u8], idr: bool, reference: bool) -> Option<Result<Picture, Unsupported>> {
+    fn slice(
+        &mut self,
+        nal: &[u8],
+        idr: bool,
+        reference: bool,
+    ) -> Option<Result<Picture, Unsupported>> {
         let data = unescape(nal.get(1..nal.len().min(48))?);
         let mut r = Bits::new(&data);
         r.ue()?;

@@ -167,7 +167,10 @@ impl BaseTransformImpl for VplStamp {
         Ok(())
     }
 
-    fn transform_ip(&self, buffer: &mut gst::BufferRef) -> Result<gst::FlowSuccess, gst::FlowError> {
+    fn transform_ip(
+        &self,
+        buffer: &mut gst::BufferRef,
+    ) -> Result<gst::FlowSuccess, gst::FlowError> {
         let Ok(mut state) = self.state.lock() else {
             return Err(gst::FlowError::Error);
         };
@@ -223,14 +226,21 @@ impl BaseTransformImpl for VplStamp {
             }
             // No slice with known parameter sets: nothing to reorder against.
             None => {
-                gst::debug!(CAT, imp = self, "no picture in {} bytes at {dts}", buffer.size());
+                gst::debug!(
+                    CAT,
+                    imp = self,
+                    "no picture in {} bytes at {dts}",
+                    buffer.size()
+                );
                 buffer.set_pts(dts);
                 return Ok(gst::FlowSuccess::Ok);
             }
         };
-        let delay = *state
-            .delay
-            .get_or_insert(if picture.in_order { 0 } else { u64::from(picture.reorder) });
+        let delay = *state.delay.get_or_insert(if picture.in_order {
+            0
+        } else {
+            u64::from(picture.reorder)
+        });
         if picture.idr || state.anchor.is_none() {
             state.anchor = Some((dts, picture.poc));
         }
