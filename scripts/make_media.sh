@@ -68,6 +68,11 @@ make_file raw_i420_160x120_10fps.mkv \
 make_file h264_320x240_25fps.h264 \
   $SRC ! video/x-raw,format=I420,width=320,height=240,framerate=25/1 \
   ! x264enc ! h264parse ! video/x-h264,stream-format=byte-stream
+# With B-frames: pictures are decoded out of the order they are shown in (tests/run.rs
+# copies it into .mp4, whose times vpl reads from each picture's order count).
+make_file h264_bframes_320x240_25fps.h264 \
+  $SRC ! video/x-raw,format=I420,width=320,height=240,framerate=25/1 \
+  ! x264enc bframes=2 ! h264parse ! video/x-h264,stream-format=byte-stream
 make_file h265_320x240_25fps.265 \
   $SRC ! video/x-raw,format=I420,width=320,height=240,framerate=25/1 \
   ! x265enc ! h265parse ! video/x-h265,stream-format=byte-stream

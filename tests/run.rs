@@ -303,6 +303,87 @@ fn elementary_h264_and_h265_streams_check_and_decode() {
     }
 }
 
+/// A raw H.264 stream carries no presentation times and its parser gives decoding times
+/// only: copied into `.mp4` as it is, it once failed to mux ("Buffer has no PTS"; issue
+/// 19). The copy plays every frame, once each, at the stream's rate: with B-frames too,
+/// whose pictures are decoded out of the order they are shown in.
+#[test]
+fn elementary_h264_copied_into_mp4_plays_every_frame_in_order() {
+    let dir = temp_dir("elementary-mux");
+    for name in ["h264_320x240_25fps.h264", "h264_bframes_320x240_25fps.h264"] {
+        let video = root().join("tests/fixtures/media").join(name);
+        let copy = dir.join(format!("{name}.mp4"));
+        let program = dir.join("copy.vpl");
+        std::fs::write(
+            &program,
+            format!(
+                "pipeline copy {{\n    file({:?}) | file({:?});\n}}\n",
+                video.display().to_string(),
+                copy.display().to_string()
+            ),
+        )
+        .expect("write");
+        run_ok(&program, &[]);
+        let discovered = Command::new("gst-discoverer-1.0")
+            .arg(&copy)
+            .output()
+            .expect("gst-discoverer-1.0 runs");
+        let said = String::from_utf8_lossy(&discovered.stdout);
+        assert!(
+            discovered.status.success() && said.contains("Duration: 0:00:00.800000000"),
+            "{name}: 20 frames at 25 fps should last 0.8 s: {said}"
+        );
+        // Decoded, the copy's frames are 40 ms apart, none shown twice.
+        let read = dir.join("read.vpl");
+        let records = dir.join(format!("{name}.jsonl"));
+        std::fs::write(
+            &read,
+            format!(
+                "pipeline read {{\n    file({:?}) | decode | json | file({:?});\n}}\n",
+                copy.display().to_string(),
+                records.display().to_string()
+            ),
+        )
+        .expect("write");
+        run_ok(&read, &[]);
+        let pts: Vec<i64> = lines(&records)
+            .iter()
+            .map(|r| r["pts_ns"].as_i64().expect("pts_ns"))
+            .collect();
+        assert_eq!(pts.len(), 20, "{name}: {pts:?}");
+        for pair in pts.windows(2) {
+            assert_eq!(pair[1] - pair[0], 40_000_000, "{name}: {pts:?}");
+        }
+    }
+}
+
+/// A raw H.264 stream through a model with `--max-frames` ends cleanly with as many
+/// records as frames counted (issue 19 saw it exit 3): with B-frames too.
+#[test]
+fn elementary_h264_through_a_model_stops_at_max_frames() {
+    let dir = temp_dir("elementary-infer");
+    let model = root().join("tests/fixtures/models/det_fixed1.onnx");
+    for name in ["h264_320x240_25fps.h264", "h264_bframes_320x240_25fps.h264"] {
+        let video = root().join("tests/fixtures/media").join(name);
+        let records = dir.join(format!("{name}.jsonl"));
+        let program = dir.join("infer.vpl");
+        std::fs::write(
+            &program,
+            format!(
+                "model det = onnx({:?}, decoder: yolov8());\npipeline p {{\n    \
+                 file({:?}) | decode | infer(det) | json | file({:?});\n}}\n",
+                model.display().to_string(),
+                video.display().to_string(),
+                records.display().to_string()
+            ),
+        )
+        .expect("write");
+        let stats = run_ok(&program, &["--max-frames", "10"]);
+        assert_eq!(stats["frames"][0], 10, "{name}: {stats}");
+        assert_eq!(lines(&records).len(), 10, "{name}");
+    }
+}
+
 /// `--stats` holds one entry a stream (spec §8): four streams of one file, which share
 /// one source and one decoder after optimisation, are four entries; so is a stream that is
 /// copied without being decoded.

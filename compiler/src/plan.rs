@@ -805,9 +805,27 @@ impl Lowerer<'_> {
                 if let (true, Some(factory)) = (elementary, format.codec().and_then(parser)) {
                     let parse = self.element(id, "parse", factory, vec![]);
                     self.link(&src, &parse, false);
+                    if format.codec() != Some("h264") {
+                        return Ends {
+                            first: None,
+                            last: parse,
+                            dynamic: false,
+                        };
+                    }
+                    // The parser gives decoding times only: `vplstamp` reads each
+                    // picture's place in output order, so that a muxer can take the
+                    // stream copied as it is.
+                    let (num, den) = rate.unwrap_or((0, 0));
+                    let stamp = self.element(
+                        id,
+                        "stamp",
+                        "vplstamp",
+                        vec![("rate-num", Prop::UInt(num)), ("rate-den", Prop::UInt(den))],
+                    );
+                    self.link(&parse, &stamp, false);
                     return Ends {
                         first: None,
-                        last: parse,
+                        last: stamp,
                         dynamic: false,
                     };
                 }

@@ -3,7 +3,8 @@
 //! (frames with metadata → JSON lines), `vplrtspsrc` (an RTSP stream that reconnects),
 //! `vplrtspout` (an RTSP server), `vplfileloop` (a file played again and again),
 //! `vplrecord` (clips around the frames that meet a condition), `vplanalyze` (zones and
-//! lines) and `vplevents` (analytics → event messages).
+//! lines), `vplevents` (analytics → event messages) and `vplstamp` (presentation times
+//! for an H.264 elementary stream).
 
 use std::sync::OnceLock;
 
@@ -20,6 +21,7 @@ pub mod overlay;
 pub mod record;
 pub mod records;
 pub mod rtsp;
+pub mod stamp;
 pub mod track;
 
 /// Registers vpl's elements with this process's GStreamer registry, so that
@@ -37,6 +39,7 @@ pub fn register() -> Result<(), glib::BoolError> {
             rtsp::register()?;
             fileloop::register()?;
             record::register()?;
+            stamp::register()?;
             analyze::register()?;
             events::register()?;
             records::register()
