@@ -131,6 +131,15 @@ impl Feed {
         self.state().frames
     }
 
+    /// Downstream ended this stream: the next element refused a frame with end-of-stream
+    /// (`--max-frames` reached while the run goes on for other streams). Frames that come
+    /// after are nobody's. A new start of the pipeline (a flush, a state change) clears it.
+    fn ended_downstream(&self) -> bool {
+        self.appsrc
+            .static_pad("src")
+            .is_some_and(|pad| pad.last_flow_result() == Err(gst::FlowError::Eos))
+    }
+
     /// One frame from the inner pipeline's appsink, timestamped in this pipeline's running
     /// time. Frames before this pipeline plays, and before a connection's first key frame,
     /// are dropped. Never fails the inner pipeline because of the outer one's state.
@@ -138,6 +147,11 @@ impl Feed {
         let Some(buffer) = sample.buffer() else {
             return;
         };
+        // Not queued (nothing would take them out again), and not counted as dropped for a
+        // slow pipeline: the supervisor closes the connection.
+        if self.ended_downstream() {
+            return;
+        }
         let mut st = self.state();
         st.last_data = Some(Instant::now());
         if st.need_key && buffer.flags().contains(gst::BufferFlags::DELTA_UNIT) {
@@ -561,6 +575,12 @@ impl Supervisor {
         let mut last_warning: Option<String> = None;
         loop {
             if self.stop.is_set() {
+                return Ending::Stopped;
+            }
+            // Nothing downstream wants this stream any more: the connection is closed and
+            // not made again (the next start of the element starts a new supervisor).
+            if self.feed.ended_downstream() {
+                gst::debug!(CAT, "{}: ended downstream", self.settings.location);
                 return Ending::Stopped;
             }
             if let Some((message, hint)) = take_fatal() {
