@@ -80,7 +80,7 @@ struct FeedState {
     need_key: bool,
     /// The next frame follows a gap (a new connection).
     discont: bool,
-    /// When the current connection last delivered a frame.
+    /// When the current connection last delivered a frame (or set its stream up).
     last_data: Option<Instant>,
     /// Frames the current connection delivered.
     frames: u64,
@@ -116,6 +116,11 @@ impl Feed {
         st.discont = true;
         st.last_data = None;
         st.frames = 0;
+    }
+
+    /// The connection's stream is set up: its silence is counted from now.
+    fn stream_set_up(&self) {
+        self.state().last_data = Some(Instant::now());
     }
 
     /// The user was told `url` is lost; its next frame tells them it is back.
@@ -499,6 +504,7 @@ impl Supervisor {
         let url = s.location.clone();
         let fatal = fatal.clone();
         let sink = appsink.clone();
+        let set_up = self.feed.clone();
         rtspsrc.connect_pad_added(move |src, pad| {
             let caps = pad.current_caps().unwrap_or_else(|| pad.query_caps(None));
             let Some(structure) = caps.structure(0) else {
@@ -545,6 +551,10 @@ impl Supervisor {
             if !linked {
                 gst::warning!(CAT, "cannot link {encoding} from {url}");
             }
+            // The silence `timeout` counts from here: the time a loaded server (or machine)
+            // takes to answer DESCRIBE and SETUP is not a stream that fell silent (rtspsrc's
+            // own TCP timeout ends a server that never answers).
+            set_up.stream_set_up();
         });
         Ok(inner)
     }
