@@ -512,7 +512,7 @@ fn a_stream_ended_downstream_is_not_taken_for_a_slow_pipeline() {
     let mut reference = Reader::playing(port, "codec=h264 reconnect=0");
     let bus = ended.bus().expect("a bus");
     let mut messages = Vec::new();
-    let mut drain = |messages: &mut Vec<String>| {
+    let drain = |messages: &mut Vec<String>| {
         while let Some(msg) = bus.pop() {
             match msg.view() {
                 gst::MessageView::Warning(w) => messages.push(w.error().to_string()),
@@ -521,9 +521,11 @@ fn a_stream_ended_downstream_is_not_taken_for_a_slow_pipeline() {
             }
         }
     };
+    let took_ten = reference.until(|_| taken.load(Ordering::SeqCst) >= 10);
+    drain(&mut messages);
     assert!(
-        reference.until(|_| taken.load(Ordering::SeqCst) >= 10),
-        "the first reader took {} frames",
+        took_ten,
+        "the first reader took {} frames: {messages:?}",
         taken.load(Ordering::SeqCst)
     );
     let at_end = reference.frames();
