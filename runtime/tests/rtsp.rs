@@ -476,6 +476,74 @@ fn a_reader_slower_than_the_stream_drops_frames_and_says_so() {
     server.set_state(gst::State::Null).expect("stops");
 }
 
+#[test]
+fn a_stream_ended_downstream_is_not_taken_for_a_slow_pipeline() {
+    // `--max-frames` ends a stream downstream of its source (the frames after the limit are
+    // refused with end-of-stream) while the run goes on for its other streams. What the
+    // camera still sends then is nobody's: it must not pile up in the source and be reported
+    // as "the pipeline is slower" once 2 s of it wait. A second reader of the same server
+    // measures how much the camera sent meanwhile: 4 s of video, twice the threshold.
+    init();
+    let port = free_port();
+    let server = server(port, 0);
+    server.set_state(gst::State::Playing).expect("serving");
+    let ended = launch(&format!(
+        "vplrtspsrc name=src location=rtsp://127.0.0.1:{port}/t latency=100 codec=h264 \
+         reconnect=0 ! h264parse ! avdec_h264 ! appsink name=out sync=false"
+    ));
+    let taken = Arc::new(AtomicU64::new(0));
+    let counter = taken.clone();
+    ended
+        .by_name("out")
+        .and_then(|e| e.downcast::<gst_app::AppSink>().ok())
+        .expect("the appsink")
+        .set_callbacks(
+            gst_app::AppSinkCallbacks::builder()
+                .new_sample(move |sink| {
+                    let _ = sink.pull_sample();
+                    if counter.fetch_add(1, Ordering::SeqCst) + 1 >= 10 {
+                        return Err(gst::FlowError::Eos);
+                    }
+                    Ok(gst::FlowSuccess::Ok)
+                })
+                .build(),
+        );
+    ended.set_state(gst::State::Playing).expect("reading");
+    let mut reference = Reader::playing(port, "codec=h264 reconnect=0");
+    let bus = ended.bus().expect("a bus");
+    let mut messages = Vec::new();
+    let drain = |messages: &mut Vec<String>| {
+        while let Some(msg) = bus.pop() {
+            match msg.view() {
+                gst::MessageView::Warning(w) => messages.push(w.error().to_string()),
+                gst::MessageView::Error(e) => messages.push(e.error().to_string()),
+                _ => {}
+            }
+        }
+    };
+    let took_ten = reference.until(|_| taken.load(Ordering::SeqCst) >= 10);
+    drain(&mut messages);
+    assert!(
+        took_ten,
+        "the first reader took {} frames: {messages:?}",
+        taken.load(Ordering::SeqCst)
+    );
+    let at_end = reference.frames();
+    assert!(
+        reference.until(|r| r.frames() >= at_end + 120),
+        "{at_end} frames, then {}",
+        reference.frames()
+    );
+    drain(&mut messages);
+    assert!(messages.is_empty(), "{messages:?}");
+    let src = ended.by_name("src").expect("the source");
+    assert_eq!(src.property::<u64>("dropped"), 0);
+    assert!(reference.errors.is_empty(), "{:?}", reference.errors);
+    reference.stop();
+    ended.set_state(gst::State::Null).expect("stops");
+    server.set_state(gst::State::Null).expect("stops");
+}
+
 /// The status line of the server's answer to a DESCRIBE of `path`, read from `stream`.
 fn status_line(stream: &mut std::net::TcpStream) -> std::io::Result<String> {
     use std::io::Read;

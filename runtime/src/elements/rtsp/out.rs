@@ -16,6 +16,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use gstreamer as gst;
 use gstreamer::glib;
@@ -38,6 +39,8 @@ static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
 
 const DEFAULT_PORT: u32 = 8554;
 const DEFAULT_PATH: &str = "/live";
+/// While a client's media waits for its first key frame, one is asked for at most this often.
+const ASK_KEY_AGAIN: Duration = Duration::from_millis(500);
 const DEFAULT_ADDRESS: &str = "0.0.0.0";
 /// Each client's media. The payloader sends the parameter sets with every key frame, so a
 /// client joining mid-stream can decode from the next one.
@@ -67,22 +70,36 @@ struct Output {
     rebase: Rebase,
     /// A media starts at a key frame.
     need_key: bool,
+    /// When a key frame was last asked for on this media's behalf.
+    asked_key: Option<Instant>,
     caps: Option<gst::Caps>,
 }
 
 impl Output {
+    /// Feeds one frame; true when the media still waits for a key frame and one should be
+    /// asked for again: the one asked for when the client said PLAY can come before the
+    /// media plays and be dropped, and the next regular one may be seconds away.
     fn push(
         &mut self,
         buffer: &gst::BufferRef,
         caps: Option<&gst::Caps>,
         running: (Option<u64>, Option<u64>),
-    ) {
+    ) -> bool {
+        let mut ask = || {
+            let again = self
+                .asked_key
+                .is_none_or(|at| at.elapsed() >= ASK_KEY_AGAIN);
+            if again {
+                self.asked_key = Some(Instant::now());
+            }
+            again
+        };
         if self.need_key && buffer.flags().contains(gst::BufferFlags::DELTA_UNIT) {
-            return;
+            return ask();
         }
         // Before the media plays there is no clock to place the frame on.
         let Some(now) = self.appsrc.current_running_time() else {
-            return;
+            return self.need_key && ask();
         };
         let (pts, dts) = self.rebase.map(now.nseconds(), running.0, running.1);
         let mut out = buffer.copy();
@@ -104,6 +121,7 @@ impl Output {
         if let Err(err) = self.appsrc.push_buffer(out) {
             gst::debug!(CAT, obj = self.appsrc, "frame not taken: {err:?}");
         }
+        false
     }
 }
 
@@ -120,9 +138,10 @@ impl Outputs {
         self.medias.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn push(&self, sample: &gst::Sample) {
+    /// Feeds a frame to every media; true when one of them asks for a key frame.
+    fn push(&self, sample: &gst::Sample) -> bool {
         let Some(buffer) = sample.buffer() else {
-            return;
+            return false;
         };
         let segment = sample
             .segment()
@@ -136,9 +155,11 @@ impl Outputs {
         };
         let times = (running(buffer.pts()), running(buffer.dts()));
         let caps = sample.caps_owned();
+        let mut wants_key = false;
         for output in self.medias().iter_mut() {
-            output.push(buffer, caps.as_ref(), times);
+            wants_key |= output.push(buffer, caps.as_ref(), times);
         }
+        wants_key
     }
 
     fn add(&self, appsrc: gst_app::AppSrc) {
@@ -149,6 +170,7 @@ impl Outputs {
             appsrc,
             rebase: Rebase::default(),
             need_key: true,
+            asked_key: None,
             caps: None,
         });
     }
@@ -487,8 +509,14 @@ impl ObjectSubclass for VplRtspOut {
         appsink.set_callbacks(
             gst_app::AppSinkCallbacks::builder()
                 .new_sample(move |sink| {
-                    if let Ok(sample) = sink.pull_sample() {
-                        samples.push(&sample);
+                    if let Ok(sample) = sink.pull_sample()
+                        && samples.push(&sample)
+                        && let Some(pad) = sink.static_pad("sink")
+                    {
+                        let event = gst_video::UpstreamForceKeyUnitEvent::builder()
+                            .all_headers(true)
+                            .build();
+                        let _ = pad.push_event(event);
                     }
                     Ok(gst::FlowSuccess::Ok)
                 })

@@ -80,7 +80,7 @@ struct FeedState {
     need_key: bool,
     /// The next frame follows a gap (a new connection).
     discont: bool,
-    /// When the current connection last delivered a frame.
+    /// When the current connection last delivered a frame (or set its stream up).
     last_data: Option<Instant>,
     /// Frames the current connection delivered.
     frames: u64,
@@ -118,6 +118,11 @@ impl Feed {
         st.frames = 0;
     }
 
+    /// The connection's stream is set up: its silence is counted from now.
+    fn stream_set_up(&self) {
+        self.state().last_data = Some(Instant::now());
+    }
+
     /// The user was told `url` is lost; its next frame tells them it is back.
     fn loss_reported(&self, url: &str) {
         self.state().reported_loss = Some(url.to_string());
@@ -131,6 +136,15 @@ impl Feed {
         self.state().frames
     }
 
+    /// Downstream ended this stream: the next element refused a frame with end-of-stream
+    /// (`--max-frames` reached while the run goes on for other streams). Frames that come
+    /// after are nobody's. A new start of the pipeline (a flush, a state change) clears it.
+    fn ended_downstream(&self) -> bool {
+        self.appsrc
+            .static_pad("src")
+            .is_some_and(|pad| pad.last_flow_result() == Err(gst::FlowError::Eos))
+    }
+
     /// One frame from the inner pipeline's appsink, timestamped in this pipeline's running
     /// time. Frames before this pipeline plays, and before a connection's first key frame,
     /// are dropped. Never fails the inner pipeline because of the outer one's state.
@@ -138,6 +152,11 @@ impl Feed {
         let Some(buffer) = sample.buffer() else {
             return;
         };
+        // Not queued (nothing would take them out again), and not counted as dropped for a
+        // slow pipeline: the supervisor closes the connection.
+        if self.ended_downstream() {
+            return;
+        }
         let mut st = self.state();
         st.last_data = Some(Instant::now());
         if st.need_key && buffer.flags().contains(gst::BufferFlags::DELTA_UNIT) {
@@ -485,6 +504,7 @@ impl Supervisor {
         let url = s.location.clone();
         let fatal = fatal.clone();
         let sink = appsink.clone();
+        let set_up = self.feed.clone();
         rtspsrc.connect_pad_added(move |src, pad| {
             let caps = pad.current_caps().unwrap_or_else(|| pad.query_caps(None));
             let Some(structure) = caps.structure(0) else {
@@ -531,6 +551,10 @@ impl Supervisor {
             if !linked {
                 gst::warning!(CAT, "cannot link {encoding} from {url}");
             }
+            // The silence `timeout` counts from here: the time a loaded server (or machine)
+            // takes to answer DESCRIBE and SETUP is not a stream that fell silent (rtspsrc's
+            // own TCP timeout ends a server that never answers).
+            set_up.stream_set_up();
         });
         Ok(inner)
     }
@@ -561,6 +585,12 @@ impl Supervisor {
         let mut last_warning: Option<String> = None;
         loop {
             if self.stop.is_set() {
+                return Ending::Stopped;
+            }
+            // Nothing downstream wants this stream any more: the connection is closed and
+            // not made again (the next start of the element starts a new supervisor).
+            if self.feed.ended_downstream() {
+                gst::debug!(CAT, "{}: ended downstream", self.settings.location);
                 return Ending::Stopped;
             }
             if let Some((message, hint)) = take_fatal() {
