@@ -224,26 +224,7 @@ impl Lowerer<'_> {
                 width,
                 height,
                 letterbox,
-            } => {
-                let caps = if *letterbox {
-                    format!(
-                        "{},pixel-aspect-ratio=1/1",
-                        video_caps(None, Some((*width, *height)), None)
-                    )
-                } else {
-                    video_caps(None, Some((*width, *height)), None)
-                };
-                let names = vec![
-                    self.element(
-                        id,
-                        "",
-                        "videoscale",
-                        vec![("add-borders", Prop::Bool(*letterbox))],
-                    ),
-                    self.element(id, "caps", "capsfilter", vec![("caps", Prop::Caps(caps))]),
-                ];
-                self.ends_of(names)
-            }
+            } => self.scale(id, (*width, *height), *letterbox),
             NodeKind::Rate { num, den } => {
                 let names = vec![
                     self.element(id, "", "videorate", vec![]),
@@ -305,50 +286,7 @@ impl Lowerer<'_> {
                 rows,
                 width,
                 height,
-            } => {
-                let comp = self.element(
-                    id,
-                    "",
-                    "compositor",
-                    vec![("background", Prop::Enum("black".into()))],
-                );
-                let caps = self.element(
-                    id,
-                    "caps",
-                    "capsfilter",
-                    vec![(
-                        "caps",
-                        Prop::Caps(video_caps(Some("i420"), Some((*width, *height)), None)),
-                    )],
-                );
-                self.link(&comp, &caps, false);
-                let (cw, ch) = (*width as i64 / cols.max(&1), *height as i64 / rows.max(&1));
-                for (i, input) in node.inputs.iter().enumerate() {
-                    let Some(ends) = self.ends.get(input).cloned() else {
-                        continue;
-                    };
-                    let (col, row) = (i as i64 % cols.max(&1), i as i64 / cols.max(&1));
-                    let pads = vec![
-                        ("xpos".to_string(), Prop::Int(col * cw)),
-                        ("ypos".to_string(), Prop::Int(row * ch)),
-                        ("width".to_string(), Prop::Int(cw)),
-                        ("height".to_string(), Prop::Int(ch)),
-                    ];
-                    if let Some(e) = self.plan.elements.iter_mut().find(|e| e.name == ends.last) {
-                        e.pad_props = pads;
-                    }
-                    self.link(&ends.last, &comp, ends.dynamic);
-                }
-                self.ends.insert(
-                    id,
-                    Ends {
-                        first: None,
-                        last: caps,
-                        dynamic: false,
-                    },
-                );
-                return;
-            }
+            } => self.tile(id, &node.inputs, (*cols, *rows), (*width, *height)),
             NodeKind::Analyze(config) => {
                 let config = serde_json::to_string(config).unwrap_or_default();
                 let name = self.element(id, "", "vplanalyze", vec![("config", Prop::Str(config))]);
@@ -397,6 +335,78 @@ impl Lowerer<'_> {
             self.link(&from.last, first, from.dynamic);
         }
         self.ends.insert(id, ends);
+    }
+
+    /// `videoscale` to `size`; with `letterbox`, the picture keeps its aspect and the rest
+    /// is filled with borders.
+    fn scale(&mut self, id: NodeId, (width, height): (u32, u32), letterbox: bool) -> Ends {
+        let caps = if letterbox {
+            format!(
+                "{},pixel-aspect-ratio=1/1",
+                video_caps(None, Some((width, height)), None)
+            )
+        } else {
+            video_caps(None, Some((width, height)), None)
+        };
+        let names = vec![
+            self.element(
+                id,
+                "",
+                "videoscale",
+                vec![("add-borders", Prop::Bool(letterbox))],
+            ),
+            self.element(id, "caps", "capsfilter", vec![("caps", Prop::Caps(caps))]),
+        ];
+        self.ends_of(names)
+    }
+
+    /// A compositor whose request pads each place one input in its cell of the grid.
+    fn tile(
+        &mut self,
+        id: NodeId,
+        inputs: &[NodeId],
+        (cols, rows): (i64, i64),
+        (width, height): (u32, u32),
+    ) -> Ends {
+        let comp = self.element(
+            id,
+            "",
+            "compositor",
+            vec![("background", Prop::Enum("black".into()))],
+        );
+        let caps = self.element(
+            id,
+            "caps",
+            "capsfilter",
+            vec![(
+                "caps",
+                Prop::Caps(video_caps(Some("i420"), Some((width, height)), None)),
+            )],
+        );
+        self.link(&comp, &caps, false);
+        let (cw, ch) = (width as i64 / cols.max(1), height as i64 / rows.max(1));
+        for (i, input) in inputs.iter().enumerate() {
+            let Some(ends) = self.ends.get(input).cloned() else {
+                continue;
+            };
+            let (col, row) = (i as i64 % cols.max(1), i as i64 / cols.max(1));
+            let pads = vec![
+                ("xpos".to_string(), Prop::Int(col * cw)),
+                ("ypos".to_string(), Prop::Int(row * ch)),
+                ("width".to_string(), Prop::Int(cw)),
+                ("height".to_string(), Prop::Int(ch)),
+            ];
+            if let Some(e) = self.plan.elements.iter_mut().find(|e| e.name == ends.last) {
+                e.pad_props = pads;
+            }
+            self.link(&ends.last, &comp, ends.dynamic);
+        }
+        // The inputs are linked here: the compositor is no chain's first element.
+        Ends {
+            first: None,
+            last: caps,
+            dynamic: false,
+        }
     }
 
     /// The element `make` gives, for a stage whose element takes only the raw formats

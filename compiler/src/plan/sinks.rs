@@ -6,8 +6,6 @@ use crate::ir::{NodeId, NodeKind, SinkKind, SourceKind};
 use crate::media;
 
 impl Lowerer<'_> {
-    /// Whether the stream into `id` comes from an `rtsp` source as received (through tees
-    /// and queues only): the depayloader's output, which a muxer needs parsed.
     /// Whether `id` reads a demuxer's pad, directly or through tees and queues (a file
     /// copied to two sinks): such a stream has not been parsed yet.
     fn received_from_demuxer(&self, id: NodeId) -> bool {
@@ -21,6 +19,8 @@ impl Lowerer<'_> {
             })
     }
 
+    /// Whether the stream into `id` comes from an `rtsp` source as received (through tees
+    /// and queues only): the depayloader's output, which a muxer needs parsed.
     fn received_from_rtsp(&self, id: NodeId) -> bool {
         self.g
             .node(id)

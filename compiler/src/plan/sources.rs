@@ -3,6 +3,7 @@
 use super::codecs::parser;
 use super::{Ends, Lowerer, Prop, video_caps};
 use crate::check::{Format, Ty};
+use crate::facts::MediaFacts;
 use crate::ir::{NodeId, SourceKind};
 use crate::media;
 
@@ -37,66 +38,7 @@ impl Lowerer<'_> {
                 }
             }
             SourceKind::File { path, media, .. } => {
-                let src = self.element(
-                    id,
-                    "",
-                    "filesrc",
-                    vec![("location", Prop::Str(path.clone()))],
-                );
-                let container = media
-                    .as_ref()
-                    .and_then(|m| m.container.clone())
-                    .unwrap_or_default();
-                // An elementary stream (`.h264`, `.265`) has no container: its parser
-                // frames it for the decoder or a muxer.
-                let elementary = media.as_ref().is_some_and(|m| m.container.is_none());
-                if let (true, Some(factory)) = (elementary, format.codec().and_then(parser)) {
-                    let parse = self.element(id, "parse", factory, vec![]);
-                    self.link(&src, &parse, false);
-                    if format.codec() != Some("h264") {
-                        return Ends {
-                            first: None,
-                            last: parse,
-                            dynamic: false,
-                        };
-                    }
-                    // The parser gives decoding times only: `vplstamp` reads each
-                    // picture's place in output order, so that a muxer can take the
-                    // stream copied as it is.
-                    let (num, den) = rate.unwrap_or((0, 0));
-                    let stamp = self.element(
-                        id,
-                        "stamp",
-                        "vplstamp",
-                        vec![("rate-num", Prop::UInt(num)), ("rate-den", Prop::UInt(den))],
-                    );
-                    self.link(&parse, &stamp, false);
-                    return Ends {
-                        first: None,
-                        last: stamp,
-                        dynamic: false,
-                    };
-                }
-                match demuxer(&container) {
-                    Some(factory) => {
-                        let demux = self.element(id, "demux", factory, vec![]);
-                        self.link(&src, &demux, false);
-                        Ends {
-                            first: None,
-                            last: demux,
-                            dynamic: true,
-                        }
-                    }
-                    None => {
-                        let bin = self.element(id, "decodebin", "decodebin", vec![]);
-                        self.link(&src, &bin, false);
-                        Ends {
-                            first: None,
-                            last: bin,
-                            dynamic: true,
-                        }
-                    }
-                }
+                self.file_source(id, path, media.as_ref(), &format, rate)
             }
             SourceKind::Rtsp {
                 url,
@@ -184,6 +126,75 @@ impl Lowerer<'_> {
                     first: None,
                     last: caps,
                     dynamic: false,
+                }
+            }
+        }
+    }
+
+    /// A file: demuxed (its pads appear at run time), parsed where it is an elementary
+    /// stream, or given to decodebin where its container is not known.
+    fn file_source(
+        &mut self,
+        id: NodeId,
+        path: &str,
+        media: Option<&MediaFacts>,
+        format: &Format,
+        rate: Option<(u64, u64)>,
+    ) -> Ends {
+        let src = self.element(
+            id,
+            "",
+            "filesrc",
+            vec![("location", Prop::Str(path.to_string()))],
+        );
+        let container = media.and_then(|m| m.container.clone()).unwrap_or_default();
+        // An elementary stream (`.h264`, `.265`) has no container: its parser
+        // frames it for the decoder or a muxer.
+        let elementary = media.is_some_and(|m| m.container.is_none());
+        if let (true, Some(factory)) = (elementary, format.codec().and_then(parser)) {
+            let parse = self.element(id, "parse", factory, vec![]);
+            self.link(&src, &parse, false);
+            if format.codec() != Some("h264") {
+                return Ends {
+                    first: None,
+                    last: parse,
+                    dynamic: false,
+                };
+            }
+            // The parser gives decoding times only: `vplstamp` reads each
+            // picture's place in output order, so that a muxer can take the
+            // stream copied as it is.
+            let (num, den) = rate.unwrap_or((0, 0));
+            let stamp = self.element(
+                id,
+                "stamp",
+                "vplstamp",
+                vec![("rate-num", Prop::UInt(num)), ("rate-den", Prop::UInt(den))],
+            );
+            self.link(&parse, &stamp, false);
+            return Ends {
+                first: None,
+                last: stamp,
+                dynamic: false,
+            };
+        }
+        match demuxer(&container) {
+            Some(factory) => {
+                let demux = self.element(id, "demux", factory, vec![]);
+                self.link(&src, &demux, false);
+                Ends {
+                    first: None,
+                    last: demux,
+                    dynamic: true,
+                }
+            }
+            None => {
+                let bin = self.element(id, "decodebin", "decodebin", vec![]);
+                self.link(&src, &bin, false);
+                Ends {
+                    first: None,
+                    last: bin,
+                    dynamic: true,
                 }
             }
         }
