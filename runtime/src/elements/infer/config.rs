@@ -318,7 +318,7 @@ fn alphabet(file: &str, model: &str) -> Result<Vec<String>, String> {
     let bytes = std::fs::read(model).map_err(|e| format!("cannot read the model {model}: {e}"))?;
     let facts = vpl_compiler::onnx::signature(&bytes)
         .map_err(|e| format!("cannot read the model {model}: {e:?}"))?;
-    vpl_compiler::check::text::metadata_alphabet(&facts).ok_or_else(|| {
+    vpl_compiler::facts::metadata_alphabet(&facts).ok_or_else(|| {
         format!(
             "the model {model} has no `character` metadata for the ctc decoder; give \
              `ctc(alphabet: FILE)`"
