@@ -1,215 +1,258 @@
-//! Lowering `infer`: the properties of `vplinfer`.
+//! Lowering `infer`: the one typed spec a `vplinfer` runs, written as JSON into its `spec`
+//! property (as `vplanalyze` gets its zones in `config`) and read back by the element when
+//! it starts. Every value in it was checked and every default filled in (by resolve, from
+//! `stdlib/detect.vpl`) before it is written: nothing downstream chooses one.
 
-use super::Prop;
-use crate::check::model::{Layout, PixelOrder, Resize};
-use crate::ir::{Decoder, InferNode};
+use serde::{Deserialize, Serialize};
 
-/// What every box decoder is told: its name, the confidence threshold, the IoU of its
-/// non-maximum suppression (none for decoders without it) and the most detections a frame.
-fn box_decoder(
-    props: &mut Vec<(&'static str, Prop)>,
-    name: &str,
-    confidence: f64,
-    iou: Option<f64>,
-    max: i64,
-) {
-    props.push(("decoder", Prop::Str(name.into())));
-    props.push(("confidence", Prop::Float(confidence)));
-    if let Some(iou) = iou {
-        props.push(("iou", Prop::Float(iou)));
-    }
-    props.push(("max-detections", Prop::UInt(max as u64)));
+use super::{Element, Prop};
+use crate::ir::InferNode;
+
+pub use crate::check::model::{Layout, PixelOrder, Resize};
+pub use crate::facts::DType;
+pub use crate::ir::{Activation, Decoder, MaskFormat, Skeleton};
+
+/// What one `vplinfer` runs, and how: the model, its group and batching, how frames become
+/// its input, how its outputs are read and where the results go.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InferenceSpec {
+    /// The ONNX model's path.
+    pub model: String,
+    /// The model's name in the `.vpl`, given to each label it makes.
+    pub model_name: String,
+    /// Elements of one group (and model) share the loaded model and batch their frames
+    /// together.
+    pub group: String,
+    /// The stream index written into the metadata.
+    pub stream: u32,
+    /// Frames per model run, across the group's streams.
+    pub batch: u32,
+    /// How long the oldest waiting frame waits for its batch to fill, in nanoseconds.
+    pub batch_timeout_ns: u64,
+    /// The model runs on one frame in `every`; the others carry its last results.
+    pub every: u64,
+    pub preprocess: PreprocessSpec,
+    pub decoder: Decoder,
+    /// The output the decoder reads; empty: the only one (`raw`: every one).
+    pub output: String,
+    /// Class names, by class number.
+    pub labels: Vec<String>,
+    /// `infer(m, on: [...])`: the model runs on crops of upstream objects; `None`: on whole
+    /// frames.
+    pub crops: Option<CropSpec>,
+    /// The outputs whose batch is another axis than the first (a CRNN's `[T, N, C]`: 1).
+    pub batch_axes: Vec<(String, usize)>,
 }
 
-pub(super) fn infer_props(i: &InferNode) -> Vec<(&'static str, Prop)> {
-    let p = &i.preprocess;
-    let (w, h) = p.size.unwrap_or((0, 0));
-    let list = |v: &[f64]| {
-        v.iter()
-            .map(|x| x.to_string())
-            .collect::<Vec<_>>()
-            .join(",")
-    };
-    let mut props = vec![
-        ("model", Prop::Str(i.model_path.clone())),
-        ("group", Prop::Str(i.group.clone())),
-        ("stream", Prop::UInt(i.stream as u64)),
-        ("batch-size", Prop::UInt(i.batch as u64)),
-        ("batch-timeout", Prop::UInt(i.timeout_ns.max(0) as u64)),
-        ("every", Prop::UInt(i.every as u64)),
-        ("input-width", Prop::UInt(w as u64)),
-        ("input-height", Prop::UInt(h as u64)),
-        (
-            "layout",
-            Prop::Str(
-                match p.layout {
-                    Layout::Nchw => "nchw",
-                    Layout::Nhwc => "nhwc",
-                }
-                .into(),
-            ),
-        ),
-        (
-            "order",
-            Prop::Str(
-                match p.order {
-                    PixelOrder::Rgb => "rgb",
-                    PixelOrder::Bgr => "bgr",
-                    PixelOrder::Gray => "gray",
-                    PixelOrder::Rgbx => "rgbx",
-                    PixelOrder::Bgrx => "bgrx",
-                }
-                .into(),
-            ),
-        ),
-        (
-            "resize",
-            Prop::Str(
-                match p.resize {
-                    Resize::Letterbox => "letterbox",
-                    Resize::Stretch => "stretch",
-                    Resize::FixedHeight => "fixed_height",
-                }
-                .into(),
-            ),
-        ),
-        ("dtype", Prop::Str(p.dtype.name())),
-        ("scale", Prop::Float(p.scale)),
-        ("mean", Prop::Str(list(&p.mean))),
-        ("std", Prop::Str(list(&p.std))),
-        ("labels", Prop::Str(i.labels.join("\n"))),
-        ("model-name", Prop::Str(i.model_name.clone())),
-        ("output", Prop::Str(i.output.clone())),
-    ];
-    // Crop mode: the model runs on the crops of the upstream objects with these labels.
-    if !i.on.is_empty() {
-        let (w, h) = i.min_size.unwrap_or((0, 0));
-        props.push(("on-labels", Prop::Str(i.on.join("\n"))));
-        props.push(("min-width", Prop::UInt(w as u64)));
-        props.push(("min-height", Prop::UInt(h as u64)));
-    }
-    match &i.decoder {
-        Decoder::Yolov8 {
-            confidence,
-            iou,
-            max,
-        } => {
-            box_decoder(&mut props, "yolov8", *confidence, Some(*iou), *max);
-        }
-        Decoder::Yolov5 {
-            confidence,
-            iou,
-            max,
-            strides,
-        } => {
-            box_decoder(&mut props, "yolov5", *confidence, Some(*iou), *max);
-            if !strides.is_empty() {
-                props.push(("grid-strides", Prop::Str(join(strides))));
-            }
-        }
-        Decoder::Detr {
-            confidence,
-            max,
-            activation,
-            boxes,
-        } => {
-            box_decoder(&mut props, "detr", *confidence, None, *max);
-            props.push(("activation", Prop::Str(activation.clone())));
-            props.push(("boxes-output", Prop::Str(boxes.clone())));
-        }
-        Decoder::Ssd {
-            confidence,
-            iou,
-            max,
-            activation,
-            boxes,
-            anchors,
-            strides,
-            per_cell,
-        } => {
-            box_decoder(&mut props, "ssd", *confidence, Some(*iou), *max);
-            props.push(("activation", Prop::Str(activation.clone())));
-            props.push(("boxes-output", Prop::Str(boxes.clone())));
-            if anchors.is_empty() {
-                props.push(("anchor-strides", Prop::Str(join(strides))));
-                props.push(("anchor-per-cell", Prop::Str(join(per_cell))));
-            } else {
-                let lines: Vec<String> = anchors
-                    .iter()
-                    .map(|a| a.map(|v| v.to_string()).join(" "))
-                    .collect();
-                props.push(("anchors", Prop::Str(lines.join("\n"))));
-            }
-        }
-        Decoder::Classify { top } => {
-            props.push(("decoder", Prop::Str("classify".into())));
-            props.push(("top", Prop::UInt(*top as u64)));
-        }
-        Decoder::TextBoxes {
-            thresh,
-            box_thresh,
-            unclip_ratio,
-            max,
-        } => {
-            props.push(("decoder", Prop::Str("text_boxes".into())));
-            props.push(("thresh", Prop::Float(*thresh)));
-            props.push(("box-thresh", Prop::Float(*box_thresh)));
-            props.push(("unclip-ratio", Prop::Float(*unclip_ratio)));
-            props.push(("max-detections", Prop::UInt(*max as u64)));
-        }
-        Decoder::Ctc {
-            alphabet,
-            blank_last,
-        } => {
-            props.push(("decoder", Prop::Str("ctc".into())));
-            props.push(("alphabet", Prop::Str(alphabet.clone())));
-            if *blank_last {
-                props.push(("blank", Prop::Str("last".into())));
-            }
-        }
-        Decoder::Raw => props.push(("decoder", Prop::Str("raw".into()))),
-        Decoder::Yolov8Seg {
-            confidence,
-            iou,
-            max,
-            protos,
-            masks,
-        } => {
-            box_decoder(&mut props, "yolov8_seg", *confidence, Some(*iou), *max);
-            props.push(("protos", Prop::Str(protos.clone())));
-            props.push(("masks", Prop::Str(masks.clone())));
-        }
-        Decoder::Yolov8Pose {
-            confidence,
-            iou,
-            max,
-            skeleton,
-        } => {
-            box_decoder(&mut props, "yolov8_pose", *confidence, Some(*iou), *max);
-            props.push(("skeleton", Prop::Str(skeleton.clone())));
-        }
-        Decoder::Semantic { masks, min_area } => {
-            props.push(("decoder", Prop::Str("semantic".into())));
-            props.push(("masks", Prop::Str(masks.clone())));
-            props.push(("min-area", Prop::UInt(*min_area as u64)));
-        }
-    }
-    if !i.batch_axes.is_empty() {
-        let lines: Vec<String> = i
-            .batch_axes
-            .iter()
-            .map(|(name, axis)| format!("{name}={axis}"))
-            .collect();
-        props.push(("batch-axes", Prop::Str(lines.join("\n"))));
-    }
-    props
+/// How a frame (or a crop) becomes the model's input: scaled to `width` x `height` as
+/// `resize` says, its channels in `order`, each value `(pixel * scale - mean) / std`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PreprocessSpec {
+    pub width: u32,
+    pub height: u32,
+    #[serde(with = "LayoutName")]
+    pub layout: Layout,
+    #[serde(with = "OrderName")]
+    pub order: PixelOrder,
+    #[serde(with = "ResizeName")]
+    pub resize: Resize,
+    /// The element type of the model's input.
+    pub dtype: DType,
+    pub scale: f64,
+    /// One value a channel, or one for all.
+    pub mean: Vec<f64>,
+    pub std: Vec<f64>,
 }
 
-/// "8,16,32": a list of integers as a property value.
-fn join(values: &[i64]) -> String {
-    values
-        .iter()
-        .map(i64::to_string)
-        .collect::<Vec<_>>()
-        .join(",")
+/// Crop mode: the labels of the upstream objects the model runs on, and the smallest box
+/// (source pixels) it runs on; `None`: any size.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CropSpec {
+    pub labels: Vec<String>,
+    pub min_size: Option<(u32, u32)>,
+}
+
+// The checker's preprocessing enums, as the spec writes them (`"nchw"`, `"letterbox"`):
+// serde's remote derives match every variant, so a new one must be named here too.
+#[derive(Serialize, Deserialize)]
+#[serde(remote = "Layout", rename_all = "snake_case")]
+enum LayoutName {
+    Nchw,
+    Nhwc,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(remote = "PixelOrder", rename_all = "snake_case")]
+enum OrderName {
+    Rgb,
+    Bgr,
+    Gray,
+    Rgbx,
+    Bgrx,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(remote = "Resize", rename_all = "snake_case")]
+enum ResizeName {
+    Letterbox,
+    Stretch,
+    FixedHeight,
+}
+
+impl InferenceSpec {
+    /// The `vplinfer` property that carries the spec.
+    pub const PROPERTY: &str = "spec";
+
+    /// The spec of one checked `infer` node.
+    pub fn of(i: &InferNode) -> InferenceSpec {
+        let p = &i.preprocess;
+        let (width, height) = p.size.unwrap_or((0, 0));
+        InferenceSpec {
+            model: i.model_path.clone(),
+            model_name: i.model_name.clone(),
+            group: i.group.clone(),
+            stream: i.stream,
+            batch: i.batch,
+            batch_timeout_ns: u64::try_from(i.timeout_ns).unwrap_or(0),
+            every: u64::try_from(i.every).unwrap_or(1),
+            preprocess: PreprocessSpec {
+                width,
+                height,
+                layout: p.layout,
+                order: p.order,
+                resize: p.resize,
+                dtype: p.dtype,
+                scale: p.scale,
+                mean: p.mean.clone(),
+                std: p.std.clone(),
+            },
+            decoder: i.decoder.clone(),
+            output: i.output.clone(),
+            labels: i.labels.clone(),
+            crops: (!i.on.is_empty()).then(|| CropSpec {
+                labels: i.on.clone(),
+                min_size: i.min_size,
+            }),
+            batch_axes: i.batch_axes.clone(),
+        }
+    }
+
+    /// The property's value: the spec as one line of JSON.
+    pub fn to_property(&self) -> String {
+        // Plain data of strings, numbers and lists: serialising it cannot fail.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// The spec a property value holds, or why it holds none.
+    pub fn from_property(text: &str) -> Result<InferenceSpec, String> {
+        if text.trim().is_empty() {
+            return Err(format!(
+                "property `{}` is not set: give the inference spec vplc writes from the \
+                 .vpl (`vplc run --emit gst` shows it)",
+                Self::PROPERTY
+            ));
+        }
+        serde_json::from_str(text).map_err(|e| {
+            format!(
+                "property `{}` is not an inference spec: {e}",
+                Self::PROPERTY
+            )
+        })
+    }
+}
+
+impl Element {
+    /// The inference spec of a `vplinfer` element, as the plan wrote it.
+    pub fn inference_spec(&self) -> Option<InferenceSpec> {
+        self.props.iter().find_map(|(name, value)| match value {
+            Prop::Str(text) if name == InferenceSpec::PROPERTY => {
+                InferenceSpec::from_property(text).ok()
+            }
+            _ => None,
+        })
+    }
+}
+
+/// `vplinfer`'s properties for `infer`: its spec, alone. What is the machine's to choose
+/// (the backend, ONNX Runtime's library and threads) `vplc run` adds.
+pub(super) fn props(i: &InferNode) -> Vec<(&'static str, Prop)> {
+    vec![(
+        InferenceSpec::PROPERTY,
+        Prop::Str(InferenceSpec::of(i).to_property()),
+    )]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(decoder: Decoder) -> InferenceSpec {
+        InferenceSpec {
+            model: "models/det \"v2\".onnx".into(),
+            model_name: "det".into(),
+            group: "det@12".into(),
+            stream: 2,
+            batch: 4,
+            batch_timeout_ns: 40_000_000,
+            every: 3,
+            preprocess: PreprocessSpec {
+                width: 640,
+                height: 480,
+                layout: Layout::Nhwc,
+                order: PixelOrder::Bgr,
+                resize: Resize::FixedHeight,
+                dtype: DType::U8,
+                scale: 1.0 / 255.0,
+                mean: vec![0.485, 0.456, 0.406],
+                std: vec![0.229, 0.224, 0.225],
+            },
+            decoder,
+            output: "output0".into(),
+            labels: vec!["person".into(), "two words".into(), "é\n".into()],
+            crops: Some(CropSpec {
+                labels: vec!["car".into()],
+                min_size: Some((16, 8)),
+            }),
+            batch_axes: vec![("logits".into(), 1)],
+        }
+    }
+
+    // Every decoder goes through the property and the element: runtime/tests/elements.rs.
+    #[test]
+    fn the_property_names_the_decoder_and_its_parameters_and_gives_them_back() {
+        let spec = spec(Decoder::Yolov8Seg {
+            confidence: 0.35,
+            iou: 0.55,
+            max: 40,
+            protos: "output1".into(),
+            masks: MaskFormat::Polygons,
+        });
+        let text = spec.to_property();
+        assert!(!text.contains('\n'), "one line: {text}");
+        assert_eq!(InferenceSpec::from_property(&text).as_ref(), Ok(&spec));
+        for part in [
+            r#""decoder":{"kind":"yolov8_seg","confidence":0.35,"iou":0.55,"max":40,"protos":"output1","masks":"polygons"}"#,
+            r#""layout":"nhwc","order":"bgr","resize":"fixed_height""#,
+            r#""crops":{"labels":["car"],"min_size":[16,8]}"#,
+        ] {
+            assert!(text.contains(part), "{part} in {text}");
+        }
+    }
+
+    #[test]
+    fn a_property_that_is_no_spec_says_why() {
+        let unset = InferenceSpec::from_property("").unwrap_err();
+        assert!(unset.contains("`spec` is not set"), "{unset}");
+        let mut value: serde_json::Value =
+            serde_json::from_str(&spec(Decoder::Raw).to_property()).unwrap();
+        value["decoder"] = serde_json::json!({"kind": "yolov9"});
+        let unknown = InferenceSpec::from_property(&value.to_string()).unwrap_err();
+        assert!(unknown.contains("unknown variant `yolov9`"), "{unknown}");
+        value["decoder"] = serde_json::json!({"kind": "classify", "top": 1, "tpo": 2});
+        let typo = InferenceSpec::from_property(&value.to_string()).unwrap_err();
+        assert!(typo.contains("unknown field `tpo`"), "{typo}");
+    }
 }

@@ -12,6 +12,11 @@ mod sources;
 use std::collections::HashMap;
 use std::fmt::Write;
 
+pub use inference::{
+    Activation, CropSpec, DType, Decoder, InferenceSpec, Layout, MaskFormat, PixelOrder,
+    PreprocessSpec, Resize, Skeleton,
+};
+
 use crate::check::{Format, Ty};
 use crate::ir::{Graph, NodeId, NodeKind};
 use crate::media;
@@ -241,7 +246,7 @@ impl Lowerer<'_> {
                 self.ends_of(names)
             }
             NodeKind::Infer(infer) => {
-                let props = inference::infer_props(infer);
+                let props = inference::props(infer);
                 self.in_formats(id, INFER_FORMATS, |l| l.element(id, "", "vplinfer", props))
             }
             NodeKind::Track { kind, max_age, iou } => {
