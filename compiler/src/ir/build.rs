@@ -350,10 +350,10 @@ impl Builder<'_> {
                     top: d.int("top").unwrap_or(0),
                 },
                 StageKind::Decoder(stage::Decoder::TextBoxes) => Decoder::TextBoxes {
-                    thresh: d.float("thresh").unwrap_or(0.3),
-                    box_thresh: d.float("box_thresh").unwrap_or(0.6),
-                    unclip_ratio: d.float("unclip_ratio").unwrap_or(1.5),
-                    max: d.int("max").unwrap_or(1000),
+                    thresh: d.float("thresh").unwrap_or(0.0),
+                    box_thresh: d.float("box_thresh").unwrap_or(0.0),
+                    unclip_ratio: d.float("unclip_ratio").unwrap_or(0.0),
+                    max: d.int("max").unwrap_or(0),
                 },
                 StageKind::Decoder(stage::Decoder::Ctc) => Decoder::Ctc {
                     alphabet: match &info.kind {
@@ -385,7 +385,7 @@ impl Builder<'_> {
                 },
                 StageKind::Decoder(stage::Decoder::Semantic) => Decoder::Semantic {
                     masks: mask_format(d),
-                    min_area: d.int("min_area").unwrap_or(1),
+                    min_area: d.int("min_area").unwrap_or(0),
                 },
                 // A `decoder:` argument binds to a decoder only.
                 StageKind::Source(_)
