@@ -30,7 +30,7 @@ plugin_dir=$arch_lib/gstreamer-1.0
 scanner=$(ls "$arch_lib"/gstreamer1.0/gstreamer-1.0/gst-plugin-scanner \
   /usr/libexec/gstreamer-1.0/gst-plugin-scanner 2>/dev/null | head -1 || true)
 
-# The plugins of every element a plan can name (compiler/src/plan.rs, compiler/src/media.rs)
+# The plugins of every element a plan can name (compiler/src/plan/, compiler/src/media.rs)
 # and of what decodebin and autovideosink may pick.
 plugins="coreelements typefindfunctions playback app pbtypes
   matroska isomp4 avi ogg videoparsersbad jpegformat jpeg libav x264 x265 vpx aom dav1d theora

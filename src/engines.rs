@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
-use vpl_compiler::plan::{Plan, Prop};
+use vpl_compiler::plan::Plan;
 use vpl_runtime::engine::{
     Backend, EngineConfig, EngineError, build_engine, default_cache_dir, find_library,
 };
@@ -27,18 +27,12 @@ pub struct ModelUse {
 pub fn models(plan: &Plan) -> Vec<ModelUse> {
     let mut found: Vec<ModelUse> = Vec::new();
     for e in plan.elements.iter().filter(|e| e.factory == "vplinfer") {
-        let prop = |name: &str| e.props.iter().find(|(n, _)| n == name).map(|(_, v)| v);
-        let Some(Prop::Str(model)) = prop("model") else {
+        let Some(spec) = e.inference_spec() else {
             continue;
         };
-        let batch = match prop("batch-size") {
-            Some(Prop::UInt(n)) => usize::try_from(*n).unwrap_or(1),
-            Some(Prop::Int(n)) => usize::try_from(*n).unwrap_or(1),
-            _ => 1,
-        };
         let model = ModelUse {
-            model: PathBuf::from(model),
-            max_batch: batch.max(1),
+            model: PathBuf::from(spec.model),
+            max_batch: usize::try_from(spec.batch).unwrap_or(1).max(1),
         };
         if !found.contains(&model) {
             found.push(model);

@@ -198,3 +198,21 @@ pub enum FactError {
     /// This host cannot find out (no media prober): checks are deferred to run time.
     Unavailable(String),
 }
+
+/// The metadata key PaddleOCR's exporters write the recogniser's characters under, one a
+/// line.
+pub const CHARACTER_METADATA: &str = "character";
+
+/// The characters in PaddleOCR's `character` metadata: one a line, kept as they are (a
+/// line may be a space: trimming would shift every class after it).
+pub fn metadata_alphabet(facts: &ModelFacts) -> Option<Vec<String>> {
+    let (_, value) = facts
+        .metadata
+        .iter()
+        .find(|(k, _)| k == CHARACTER_METADATA)?;
+    let characters: Vec<String> = value
+        .split('\n')
+        .map(|l| l.strip_suffix('\r').unwrap_or(l).to_string())
+        .collect();
+    (!characters.is_empty() && value.chars().any(|c| c != '\n')).then_some(characters)
+}

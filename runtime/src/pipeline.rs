@@ -675,7 +675,7 @@ impl Running {
         let found = Arc::new(Found::default());
         for element in self.pipeline.iterate_elements().into_iter().flatten() {
             if element.factory().is_none_or(|f| f.name() != "vplinfer")
-                || !element.property::<String>("on-labels").is_empty()
+                || crate::elements::infer::runs_on_crops(&element)
             {
                 continue;
             }
@@ -779,13 +779,10 @@ mod tests {
         ));
         assert_eq!(property, "num-buffers");
         assert!(reason.contains("-1..=2147483647"), "{reason}");
-        // yolov8(max: 200000): vplinfer keeps at most 100000 objects a frame.
-        let (property, _, reason) = refused(&one(
-            "vplinfer",
-            vec![("max-detections", Prop::UInt(200_000))],
-        ));
-        assert_eq!(property, "max-detections");
-        assert!(reason.contains("1..=100000"), "{reason}");
+        // vplinfer runs at most 64 sessions of a model.
+        let (property, _, reason) = refused(&one("vplinfer", vec![("sessions", Prop::UInt(200))]));
+        assert_eq!(property, "sessions");
+        assert!(reason.contains("0..=64"), "{reason}");
         // A float where a whole number is needed, an unknown enum nick, a negative unsigned.
         refused(&one("x264enc", vec![("bitrate", Prop::Float(1.5))]));
         refused(&one(

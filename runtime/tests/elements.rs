@@ -11,6 +11,10 @@ use gstreamer as gst;
 use gstreamer::prelude::*;
 use gstreamer_app as gst_app;
 use gstreamer_check::Harness;
+use vpl_compiler::plan::{
+    Activation, DType, Decoder, InferenceSpec, Layout, MaskFormat, PixelOrder, PreprocessSpec,
+    Resize, Skeleton,
+};
 use vpl_runtime::elements::batcher::{BatchError, BatchStats, Batcher, Item, batcher_for};
 use vpl_runtime::meta::{Label, Object, ObjectsData, Tensor, VplObjectsMeta};
 
@@ -511,29 +515,83 @@ fn onnxruntime() -> String {
     text.trim().to_string()
 }
 
-/// Property names and values for one `vplinfer`.
-type Properties<'a> = Vec<(&'a str, &'a dyn ToValue)>;
-
-/// `videotestsrc num-buffers=N ! I420 320x240 ! vplinfer (properties) ! appsink` per stream
-/// in one pipeline; the sinks in stream order.
-fn infer_pipeline(
-    frames: u32,
-    streams: &[&[(&str, &dyn ToValue)]],
-) -> (gst::Pipeline, Vec<gst::Element>, Vec<gst_app::AppSink>) {
-    infer_pipeline_in("I420", frames, streams)
+/// The spec the plan writes for `infer(m)` with `model m = onnx(PATH, decoder: yolov8())`
+/// and stdlib's values, on a 640x640 letterboxed RGB input; its group is the model's path.
+fn spec(model: &str) -> InferenceSpec {
+    InferenceSpec {
+        model: model.to_string(),
+        model_name: "m".into(),
+        group: model.to_string(),
+        stream: 0,
+        batch: 1,
+        batch_timeout_ns: 40_000_000,
+        every: 1,
+        preprocess: PreprocessSpec {
+            width: 640,
+            height: 640,
+            layout: Layout::Nchw,
+            order: PixelOrder::Rgb,
+            resize: Resize::Letterbox,
+            dtype: DType::F32,
+            scale: 1.0 / 255.0,
+            mean: vec![0.0],
+            std: vec![1.0],
+        },
+        decoder: Decoder::Yolov8 {
+            confidence: 0.25,
+            iou: 0.45,
+            max: 300,
+        },
+        output: String::new(),
+        labels: Vec::new(),
+        crops: None,
+        batch_axes: Vec::new(),
+    }
 }
 
-/// [`infer_pipeline`] with frames in `format`.
+/// [`spec`] with a `size` x `size` input.
+fn sized(model: &str, size: u32) -> InferenceSpec {
+    let spec = spec(model);
+    InferenceSpec {
+        preprocess: PreprocessSpec {
+            width: size,
+            height: size,
+            ..spec.preprocess.clone()
+        },
+        ..spec
+    }
+}
+
+/// `vplinfer` with the spec `text`, its ONNX Runtime from `assets/onnxruntime.path`.
+fn infer_element(text: &str) -> gst::Element {
+    gst::ElementFactory::make("vplinfer")
+        .property("library", onnxruntime())
+        .property(InferenceSpec::PROPERTY, text)
+        .build()
+        .unwrap()
+}
+
+/// `videotestsrc num-buffers=N ! I420 320x240 ! vplinfer spec=... ! appsink` per spec in
+/// one pipeline; the sinks in stream order.
+fn infer_pipeline(
+    frames: u32,
+    specs: &[InferenceSpec],
+) -> (gst::Pipeline, Vec<gst::Element>, Vec<gst_app::AppSink>) {
+    let texts: Vec<String> = specs.iter().map(InferenceSpec::to_property).collect();
+    infer_pipeline_in("I420", frames, &texts)
+}
+
+/// [`infer_pipeline`] with frames in `format`, each `vplinfer`'s spec as text.
 fn infer_pipeline_in(
     format: &str,
     frames: u32,
-    streams: &[&[(&str, &dyn ToValue)]],
+    specs: &[String],
 ) -> (gst::Pipeline, Vec<gst::Element>, Vec<gst_app::AppSink>) {
     init();
     let pipeline = gst::Pipeline::new();
     let mut infers = Vec::new();
     let mut sinks = Vec::new();
-    for properties in streams {
+    for spec in specs {
         let src = gst::ElementFactory::make("videotestsrc")
             .property("num-buffers", frames as i32)
             .build()
@@ -547,13 +605,7 @@ fn infer_pipeline_in(
             .property("caps", caps)
             .build()
             .unwrap();
-        let infer = gst::ElementFactory::make("vplinfer")
-            .property("library", onnxruntime())
-            .build()
-            .unwrap();
-        for (name, value) in properties.iter() {
-            infer.set_property(name, value.to_value());
-        }
+        let infer = infer_element(spec);
         // Samples are pulled after EOS: appsink must not wait for them to be taken.
         let sink = gst_app::AppSink::builder()
             .sync(false)
@@ -595,14 +647,12 @@ fn metas(sink: &gst_app::AppSink) -> Vec<ObjectsData> {
 
 #[test]
 fn infer_attaches_a_meta_to_every_frame() {
-    let (pipeline, _, sinks) = infer_pipeline(
-        5,
-        &[&[
-            ("model", &model("det_dynamic.onnx")),
-            ("stream", &3u32),
-            ("labels", &"person\nball"),
-        ]],
-    );
+    let spec = InferenceSpec {
+        stream: 3,
+        labels: vec!["person".into(), "ball".into()],
+        ..spec(&model("det_dynamic.onnx"))
+    };
+    let (pipeline, _, sinks) = infer_pipeline(5, &[spec]);
     assert_eq!(play(&pipeline), Ok(()));
     let metas = metas(&sinks[0]);
     pipeline.set_state(gst::State::Null).unwrap();
@@ -622,15 +672,16 @@ fn infer_attaches_a_meta_to_every_frame() {
 
 #[test]
 fn infer_with_zero_confidence_keeps_boxes_in_the_frame() {
-    let (pipeline, _, sinks) = infer_pipeline(
-        2,
-        &[&[
-            ("model", &model("det_dynamic.onnx")),
-            ("confidence", &0.0f64),
-            ("max-detections", &7u32),
-            ("labels", &"person\nball"),
-        ]],
-    );
+    let spec = InferenceSpec {
+        decoder: Decoder::Yolov8 {
+            confidence: 0.0,
+            iou: 0.45,
+            max: 7,
+        },
+        labels: vec!["person".into(), "ball".into()],
+        ..spec(&model("det_dynamic.onnx"))
+    };
+    let (pipeline, _, sinks) = infer_pipeline(2, &[spec]);
     assert_eq!(play(&pipeline), Ok(()));
     let metas = metas(&sinks[0]);
     pipeline.set_state(gst::State::Null).unwrap();
@@ -652,17 +703,18 @@ fn infer_with_zero_confidence_keeps_boxes_in_the_frame() {
 
 #[test]
 fn infer_streams_of_one_group_share_batches() {
-    let path = model("det_dynamic.onnx");
-    let common: [(&str, &dyn ToValue); 4] = [
-        ("model", &path),
-        ("group", &"pair"),
-        ("batch-size", &2u32),
+    let common = InferenceSpec {
+        group: "pair".into(),
+        batch: 2,
         // Long enough that only full batches run: the two streams always pair up.
-        ("batch-timeout", &20_000_000_000u64),
-    ];
-    let a = [common.as_slice(), &[("stream", &0u32)]].concat();
-    let b = [common.as_slice(), &[("stream", &1u32)]].concat();
-    let (pipeline, infers, sinks) = infer_pipeline(5, &[&a, &b]);
+        batch_timeout_ns: 20_000_000_000,
+        ..spec(&model("det_dynamic.onnx"))
+    };
+    let streams = [0, 1].map(|stream| InferenceSpec {
+        stream,
+        ..common.clone()
+    });
+    let (pipeline, infers, sinks) = infer_pipeline(5, &streams);
     assert_eq!(play(&pipeline), Ok(()));
     let batches: u64 = infers[0].property("batches");
     let frames: u64 = infers[1].property("batched-frames");
@@ -679,20 +731,23 @@ fn infer_streams_of_one_group_share_batches() {
 /// Three streams into a model whose batch is fixed at 1, with `sessions` as given: the
 /// sessions the group loaded, and each stream's metas.
 fn fixed_batch_streams(sessions: u32) -> (u64, Vec<Vec<ObjectsData>>) {
-    let path = model("det_fixed1.onnx");
-    let common: [(&str, &dyn ToValue); 5] = [
-        ("model", &path),
-        ("group", &format!("sessions-{sessions}")),
-        ("sessions", &sessions),
-        ("confidence", &0.0f64),
-        ("max-detections", &5u32),
-    ];
-    let streams: Vec<Vec<(&str, &dyn ToValue)>> = [0u32, 1, 2]
-        .iter()
-        .map(|s| [common.as_slice(), &[("stream", s as &dyn ToValue)]].concat())
-        .collect();
-    let streams: Vec<&[(&str, &dyn ToValue)]> = streams.iter().map(Vec::as_slice).collect();
+    let common = InferenceSpec {
+        group: format!("sessions-{sessions}"),
+        decoder: Decoder::Yolov8 {
+            confidence: 0.0,
+            iou: 0.45,
+            max: 5,
+        },
+        ..spec(&model("det_fixed1.onnx"))
+    };
+    let streams = [0, 1, 2].map(|stream| InferenceSpec {
+        stream,
+        ..common.clone()
+    });
     let (pipeline, infers, sinks) = infer_pipeline(4, &streams);
+    for infer in &infers {
+        infer.set_property("sessions", sessions);
+    }
     assert_eq!(play(&pipeline), Ok(()));
     let loaded: u64 = infers[0].property("sessions-loaded");
     let metas = sinks.iter().map(metas).collect();
@@ -725,18 +780,20 @@ fn a_fixed_batch_model_fed_by_several_streams_gets_a_session_each_up_to_the_limi
 #[test]
 fn infer_as_a_classifier_labels_the_frame() {
     let labels = std::fs::read_to_string(model("cls_dynamic.labels")).unwrap();
-    let (pipeline, _, sinks) = infer_pipeline(
-        3,
-        &[&[
-            ("model", &model("cls_dynamic.onnx")),
-            ("decoder", &"classify"),
-            ("input-width", &224u32),
-            ("input-height", &224u32),
-            ("top", &2u32),
-            ("labels", &labels),
-            ("every", &2u32),
-        ]],
-    );
+    let base = spec(&model("cls_dynamic.onnx"));
+    let spec = InferenceSpec {
+        decoder: Decoder::Classify { top: 2 },
+        preprocess: PreprocessSpec {
+            width: 224,
+            height: 224,
+            resize: Resize::Stretch,
+            ..base.preprocess.clone()
+        },
+        labels: labels.lines().map(str::to_string).collect(),
+        every: 2,
+        ..base
+    };
+    let (pipeline, _, sinks) = infer_pipeline(3, &[spec]);
     assert_eq!(play(&pipeline), Ok(()));
     let metas = metas(&sinks[0]);
     pipeline.set_state(gst::State::Null).unwrap();
@@ -761,14 +818,7 @@ fn infer_as_a_classifier_labels_the_frame() {
 
 #[test]
 fn infer_pads_a_short_batch_for_a_fixed_batch_model() {
-    let (pipeline, infers, sinks) = infer_pipeline(
-        2,
-        &[&[
-            ("model", &model("det_fixed4.onnx")),
-            ("input-width", &320u32),
-            ("input-height", &320u32),
-        ]],
-    );
+    let (pipeline, infers, sinks) = infer_pipeline(2, &[sized(&model("det_fixed4.onnx"), 320)]);
     assert_eq!(play(&pipeline), Ok(()));
     let batches: u64 = infers[0].property("batches");
     assert_eq!(metas(&sinks[0]).len(), 2);
@@ -778,7 +828,7 @@ fn infer_pads_a_short_batch_for_a_fixed_batch_model() {
 
 #[test]
 fn infer_reports_a_missing_model_on_the_bus() {
-    let (pipeline, _, _) = infer_pipeline(1, &[&[("model", &"/nonexistent/model.onnx")]]);
+    let (pipeline, _, _) = infer_pipeline(1, &[spec("/nonexistent/model.onnx")]);
     let error = play(&pipeline).expect_err("a missing model is an error");
     pipeline.set_state(gst::State::Null).unwrap();
     assert!(error.matches(gst::ResourceError::OpenRead), "{error:?}");
@@ -790,24 +840,24 @@ fn infer_reports_a_missing_model_on_the_bus() {
 
 #[test]
 fn infer_reports_a_bad_property_value_on_the_bus() {
-    let (pipeline, _, _) = infer_pipeline(
-        1,
-        &[&[("model", &model("det_dynamic.onnx")), ("layout", &"chwn")]],
-    );
+    let mut spec: serde_json::Value =
+        serde_json::from_str(&spec(&model("det_dynamic.onnx")).to_property()).unwrap();
+    spec["preprocess"]["layout"] = "chwn".into();
+    let (pipeline, _, _) = infer_pipeline_in("I420", 1, &[spec.to_string()]);
     let error = play(&pipeline).expect_err("a bad layout is an error");
     pipeline.set_state(gst::State::Null).unwrap();
     assert!(error.matches(gst::ResourceError::Settings), "{error:?}");
-    assert!(error.message().contains("layout"), "{error}");
+    let message = error.message();
+    assert!(
+        message.contains("`spec`") && message.contains("chwn"),
+        "{error}"
+    );
 }
 
 #[test]
 fn infer_refuses_a_frame_smaller_than_its_caps() {
     init();
-    let infer = gst::ElementFactory::make("vplinfer")
-        .property("library", onnxruntime())
-        .property("model", model("det_dynamic.onnx"))
-        .build()
-        .unwrap();
+    let infer = infer_element(&spec(&model("det_dynamic.onnx")).to_property());
     let mut h = Harness::with_element(&infer, Some("sink"), Some("src"));
     h.set_src_caps_str("video/x-raw,format=I420,width=320,height=240,framerate=10/1");
     assert_eq!(
@@ -825,40 +875,160 @@ fn infer_reads_every_accepted_format_and_feeds_every_input_type() {
         model("det_nhwc.onnx"),
         model("det_gray.onnx"),
     );
-    let cases: [(&str, Properties); 7] = [
-        ("I420", vec![("model", &f16), ("dtype", &"f16")]),
-        ("NV12", vec![("model", &u8_), ("dtype", &"u8")]),
-        ("RGB", vec![("model", &nhwc), ("layout", &"nhwc")]),
+    let with = |model: &str, change: &dyn Fn(&mut PreprocessSpec)| {
+        let mut spec = spec(model);
+        change(&mut spec.preprocess);
+        spec
+    };
+    let cases: [(&str, InferenceSpec); 7] = [
+        ("I420", with(&f16, &|p| p.dtype = DType::F16)),
+        ("NV12", with(&u8_, &|p| p.dtype = DType::U8)),
+        ("RGB", with(&nhwc, &|p| p.layout = Layout::Nhwc)),
         (
             "BGR",
-            vec![("model", &det), ("order", &"bgr"), ("resize", &"stretch")],
+            with(&det, &|p| {
+                p.order = PixelOrder::Bgr;
+                p.resize = Resize::Stretch;
+            }),
         ),
         (
             "RGBx",
-            vec![
-                ("model", &det),
-                ("mean", &"0.485,0.456,0.406"),
-                ("std", &"0.229,0.224,0.225"),
-            ],
+            with(&det, &|p| {
+                p.mean = vec![0.485, 0.456, 0.406];
+                p.std = vec![0.229, 0.224, 0.225];
+            }),
         ),
-        ("BGRx", vec![("model", &det), ("every", &3u32)]),
+        (
+            "BGRx",
+            InferenceSpec {
+                every: 3,
+                ..spec(&det)
+            },
+        ),
         (
             "GRAY8",
-            vec![
-                ("model", &gray),
-                ("order", &"gray"),
-                ("input-width", &320u32),
-                ("input-height", &320u32),
-            ],
+            InferenceSpec {
+                preprocess: PreprocessSpec {
+                    order: PixelOrder::Gray,
+                    ..sized(&gray, 320).preprocess
+                },
+                ..sized(&gray, 320)
+            },
         ),
     ];
-    for (format, properties) in cases {
-        let (pipeline, _, sinks) = infer_pipeline_in(format, 2, &[&properties]);
+    for (format, spec) in cases {
+        let (pipeline, _, sinks) = infer_pipeline_in(format, 2, &[spec.to_property()]);
         let played = play(&pipeline);
         let metas = metas(&sinks[0]);
         pipeline.set_state(gst::State::Null).unwrap();
         assert_eq!(played, Ok(()), "{format}");
         let frames: Vec<u64> = metas.iter().map(|m| m.frame).collect();
         assert_eq!(frames, [0, 1], "{format}");
+    }
+}
+
+/// One decoder of each kind, every parameter away from stdlib's defaults; `alphabet` is
+/// the `ctc` decoder's file.
+fn every_decoder(alphabet: &str) -> Vec<Decoder> {
+    let all = vec![
+        Decoder::Yolov8 {
+            confidence: 0.4,
+            iou: 0.5,
+            max: 7,
+        },
+        Decoder::Classify { top: 3 },
+        Decoder::TextBoxes {
+            thresh: 0.2,
+            box_thresh: 0.7,
+            unclip_ratio: 2.0,
+            max: 50,
+        },
+        Decoder::Ctc {
+            alphabet: alphabet.to_string(),
+            blank_last: true,
+        },
+        Decoder::Yolov5 {
+            confidence: 0.3,
+            iou: 0.6,
+            max: 9,
+            strides: vec![8, 16, 32],
+        },
+        Decoder::Detr {
+            confidence: 0.7,
+            max: 20,
+            activation: Activation::Softmax,
+            boxes: "pred_boxes".into(),
+        },
+        Decoder::Ssd {
+            confidence: 0.6,
+            iou: 0.2,
+            max: 30,
+            activation: Activation::None,
+            boxes: "regressors".into(),
+            anchors: vec![[0.5, 0.5, 1.0, 1.0], [0.25, 0.75, 0.125, 0.0625]],
+            strides: vec![8, 16],
+            per_cell: vec![2, 6],
+        },
+        Decoder::Raw,
+        Decoder::Yolov8Seg {
+            confidence: 0.35,
+            iou: 0.55,
+            max: 40,
+            protos: "output1".into(),
+            masks: MaskFormat::Polygons,
+        },
+        Decoder::Yolov8Pose {
+            confidence: 0.45,
+            iou: 0.65,
+            max: 11,
+            skeleton: Skeleton::None,
+        },
+        Decoder::Semantic {
+            masks: MaskFormat::Polygons,
+            min_area: 12,
+        },
+    ];
+    // rustc stops here at a new decoder: give it a case above.
+    for d in &all {
+        match d {
+            Decoder::Yolov8 { .. }
+            | Decoder::Classify { .. }
+            | Decoder::TextBoxes { .. }
+            | Decoder::Ctc { .. }
+            | Decoder::Yolov5 { .. }
+            | Decoder::Detr { .. }
+            | Decoder::Ssd { .. }
+            | Decoder::Raw
+            | Decoder::Yolov8Seg { .. }
+            | Decoder::Yolov8Pose { .. }
+            | Decoder::Semantic { .. } => {}
+        }
+    }
+    all
+}
+
+/// Every decoder the plan can write goes through `vplinfer`'s `spec` property as it was
+/// written (spec → property text → the element → property text → spec), and the element
+/// starts with it: its one `match` makes the engine's decoding of each.
+#[test]
+fn every_decoder_reaches_the_element_through_its_spec_property() {
+    init();
+    let alphabet = temp_path("alphabet.txt");
+    std::fs::write(&alphabet, "a\nb\nc\n").unwrap();
+    let decoders = every_decoder(alphabet.to_str().unwrap());
+    let kinds: std::collections::HashSet<_> = decoders.iter().map(std::mem::discriminant).collect();
+    assert_eq!(kinds.len(), decoders.len(), "one case a decoder");
+    for decoder in decoders {
+        let spec = InferenceSpec {
+            group: "every-decoder".into(),
+            decoder,
+            ..spec(&model("det_dynamic.onnx"))
+        };
+        let infer = infer_element(&spec.to_property());
+        let held: String = infer.property(InferenceSpec::PROPERTY);
+        assert_eq!(InferenceSpec::from_property(&held), Ok(spec.clone()));
+        let started = infer.set_state(gst::State::Paused);
+        infer.set_state(gst::State::Null).unwrap();
+        assert!(started.is_ok(), "{:?} does not start", spec.decoder);
     }
 }

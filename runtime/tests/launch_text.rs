@@ -6,6 +6,7 @@ use std::path::Path;
 use gstreamer as gst;
 use gstreamer::prelude::*;
 use vpl_compiler::host::MemoryHost;
+use vpl_compiler::plan::InferenceSpec;
 use vpl_compiler::{SourceMap, compile};
 
 /// The launch line of the only pipeline of `text`.
@@ -73,4 +74,49 @@ fn tile_positions_survive_the_launch_line() {
         .expect("ends");
     pipeline.set_state(gst::State::Null).expect("stops");
     assert!(matches!(msg.view(), gst::MessageView::Eos(_)), "{msg:?}");
+}
+
+/// `infer`'s spec is JSON inside the launch line: quoted and escaped so that gst-launch
+/// gives `vplinfer` the spec the plan wrote, labels with spaces, quotes and newlines
+/// included.
+#[test]
+fn an_inference_spec_survives_the_launch_line() {
+    gst::init().expect("gstreamer");
+    vpl_runtime::elements::register().expect("vpl elements register");
+    let model = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/models/cls_dynamic.onnx"),
+    )
+    .expect("the fixture model");
+    let labels = (0..10)
+        .map(|i| format!("class \\\"{i}\\\" = {i}; a, b!"))
+        .collect::<Vec<_>>()
+        .join("\", \"");
+    let text = format!(
+        "model m = onnx(\"m.onnx\", decoder: classify(top: 2), labels: [\"{labels}\"]);\n\
+         pipeline p {{\n  test(ball, 320x240, frames: 1) | infer(m) | json | stdout;\n}}\n"
+    );
+    let mut sources = SourceMap::default();
+    let host = MemoryHost::new().with_file("m.onnx", model);
+    let c = compile(&mut sources, "t.vpl", Path::new("t.vpl"), &text, &host);
+    assert!(!c.has_errors(), "{:?}", c.diagnostics);
+    let (_, plan) = c.lower(0).expect("lowers");
+    let planned = plan
+        .elements
+        .iter()
+        .find_map(vpl_compiler::plan::Element::inference_spec)
+        .expect("a vplinfer");
+    assert_eq!(planned.labels[3], "class \"3\" = 3; a, b!");
+    let line = plan.launch_text();
+    let pipeline = gst::parse::launch(&line)
+        .unwrap_or_else(|e| panic!("{line}: {e}"))
+        .downcast::<gst::Pipeline>()
+        .expect("a pipeline");
+    let infer = pipeline
+        .iterate_elements()
+        .into_iter()
+        .flatten()
+        .find(|e| e.factory().is_some_and(|f| f.name() == "vplinfer"))
+        .expect("a vplinfer");
+    let held: String = infer.property(InferenceSpec::PROPERTY);
+    assert_eq!(InferenceSpec::from_property(&held), Ok(planned), "{line}");
 }

@@ -1,4 +1,4 @@
-//! `vplinfer` in crop mode (`on-labels`): a secondary classifier on the crops of the
+//! `vplinfer` in crop mode (its spec's `crops`): a secondary classifier on the crops of the
 //! upstream objects, one label per object.
 
 use std::path::PathBuf;
@@ -6,6 +6,9 @@ use std::path::PathBuf;
 use gstreamer as gst;
 use gstreamer::prelude::*;
 use gstreamer_check::Harness;
+use vpl_compiler::plan::{
+    CropSpec, DType, Decoder, InferenceSpec, Layout, PixelOrder, PreprocessSpec, Resize,
+};
 use vpl_runtime::meta::{Object, ObjectsData, VplObjectsMeta};
 
 const WIDTH: usize = 320;
@@ -28,6 +31,49 @@ fn classifier() -> String {
         .join("../assets/models/colour_classifier.onnx")
         .display()
         .to_string()
+}
+
+/// The spec the plan writes for `infer(colours, on: ["person"])` with `model colours =
+/// onnx(PATH, decoder: classify(), labels: ["red", "green", "blue"])`: a 64x64 input,
+/// stretched; its group is the model's path.
+fn classifier_spec(model: &str) -> InferenceSpec {
+    InferenceSpec {
+        model: model.to_string(),
+        model_name: "colours".into(),
+        group: model.to_string(),
+        stream: 0,
+        batch: 1,
+        batch_timeout_ns: 40_000_000,
+        every: 1,
+        preprocess: PreprocessSpec {
+            width: 64,
+            height: 64,
+            layout: Layout::Nchw,
+            order: PixelOrder::Rgb,
+            resize: Resize::Stretch,
+            dtype: DType::F32,
+            scale: 1.0 / 255.0,
+            mean: vec![0.0],
+            std: vec![1.0],
+        },
+        decoder: Decoder::Classify { top: 1 },
+        output: String::new(),
+        labels: vec!["red".into(), "green".into(), "blue".into()],
+        crops: Some(CropSpec {
+            labels: vec!["person".into()],
+            min_size: None,
+        }),
+        batch_axes: Vec::new(),
+    }
+}
+
+/// `vplinfer` with the spec `text`.
+fn infer_element(text: &str) -> gst::Element {
+    gst::ElementFactory::make("vplinfer")
+        .property("library", onnxruntime())
+        .property(InferenceSpec::PROPERTY, text)
+        .build()
+        .unwrap()
 }
 
 /// A 320x240 I420 frame: pure red on the left half, pure blue on the right.
@@ -70,24 +116,16 @@ fn classify_objects(min_width: u32) -> Vec<Object> {
 
 fn classify_objects_with(model: &str, min_width: u32) -> Vec<Object> {
     init();
-    let infer = gst::ElementFactory::make("vplinfer")
-        .property("library", onnxruntime())
-        .property("model", model)
-        .property("decoder", "classify")
-        .property("top", 1u32)
-        .property("labels", "red\ngreen\nblue")
-        .property("on-labels", "person")
-        .property("min-width", min_width)
+    let spec = InferenceSpec {
+        crops: Some(CropSpec {
+            labels: vec!["person".into()],
+            min_size: Some((min_width, 0)),
+        }),
         // A group of its own, so the batch counts are this element's alone.
-        .property("group", format!("secondary-{model}-{min_width}"))
-        .property("input-width", 64u32)
-        .property("input-height", 64u32)
-        .property("resize", "stretch")
-        .property("scale", 1.0f64 / 255.0)
-        .property("mean", "0")
-        .property("std", "1")
-        .build()
-        .unwrap();
+        group: format!("secondary-{model}-{min_width}"),
+        ..classifier_spec(model)
+    };
+    let infer = infer_element(&spec.to_property());
     let mut h = Harness::with_element(&infer, Some("sink"), Some("src"));
     h.set_src_caps_str("video/x-raw,format=I420,width=320,height=240,framerate=10/1");
     let mut buffer = gst::Buffer::from_mut_slice(red_blue_frame());
@@ -162,16 +200,7 @@ fn boxes_smaller_than_min_size_are_not_classified() {
 #[test]
 fn a_frame_without_matching_objects_passes_untouched() {
     init();
-    let infer = gst::ElementFactory::make("vplinfer")
-        .property("library", onnxruntime())
-        .property("model", classifier())
-        .property("decoder", "classify")
-        .property("labels", "red\ngreen\nblue")
-        .property("on-labels", "person")
-        .property("input-width", 64u32)
-        .property("input-height", 64u32)
-        .build()
-        .unwrap();
+    let infer = infer_element(&classifier_spec(&classifier()).to_property());
     let mut h = Harness::with_element(&infer, Some("sink"), Some("src"));
     h.set_src_caps_str("video/x-raw,format=I420,width=320,height=240,framerate=10/1");
     h.push(gst::Buffer::from_mut_slice(red_blue_frame()))
@@ -189,13 +218,10 @@ fn a_frame_without_matching_objects_passes_untouched() {
 #[test]
 fn crop_mode_refuses_an_unknown_decoder() {
     init();
-    let infer = gst::ElementFactory::make("vplinfer")
-        .property("library", onnxruntime())
-        .property("model", classifier())
-        .property("on-labels", "person")
-        .property("decoder", "no-such-decoder")
-        .build()
-        .unwrap();
+    let mut spec: serde_json::Value =
+        serde_json::from_str(&classifier_spec(&classifier()).to_property()).unwrap();
+    spec["decoder"] = serde_json::json!({"kind": "no-such-decoder"});
+    let infer = infer_element(&spec.to_string());
     assert!(infer.set_state(gst::State::Paused).is_err());
     let _ = infer.set_state(gst::State::Null);
 }
@@ -206,24 +232,12 @@ fn crop_mode_refuses_an_unknown_decoder() {
 #[test]
 fn a_track_missing_for_a_frame_gets_its_label_back_on_a_skipped_frame() {
     init();
-    let infer = gst::ElementFactory::make("vplinfer")
-        .property("library", onnxruntime())
-        .property("model", classifier())
-        .property("model-name", "colours")
-        .property("decoder", "classify")
-        .property("top", 1u32)
-        .property("labels", "red\ngreen\nblue")
-        .property("on-labels", "person")
-        .property("every", 3u32)
-        .property("group", "secondary-missing-track")
-        .property("input-width", 64u32)
-        .property("input-height", 64u32)
-        .property("resize", "stretch")
-        .property("scale", 1.0f64 / 255.0)
-        .property("mean", "0")
-        .property("std", "1")
-        .build()
-        .unwrap();
+    let spec = InferenceSpec {
+        every: 3,
+        group: "secondary-missing-track".into(),
+        ..classifier_spec(&classifier())
+    };
+    let infer = infer_element(&spec.to_property());
     let mut h = Harness::with_element(&infer, Some("sink"), Some("src"));
     h.set_src_caps_str("video/x-raw,format=I420,width=320,height=240,framerate=10/1");
     let tracked = |id| Object {

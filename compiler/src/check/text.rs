@@ -10,9 +10,8 @@ use crate::hir::{BoundCall, Value};
 use crate::host::{Host, normalize};
 use crate::syntax::Span;
 
-/// The metadata key PaddleOCR's exporters write the recogniser's characters under, one a
-/// line.
-pub const CHARACTER_METADATA: &str = "character";
+// Read by the checker here and by `vplinfer` when it starts: a fact of the model file.
+pub use crate::facts::{CHARACTER_METADATA, metadata_alphabet};
 
 /// `text_boxes`: a `[N, 1, H, W]` probability map (H and W may be open: they follow the
 /// input). One class, "text".
@@ -32,20 +31,6 @@ pub(super) fn ctc_shape(dims: &[Option<i64>]) -> Result<Option<i64>, ShapeProble
         [_, _, None] => Err(ShapeProblem::DynamicClasses),
         _ => Err(ShapeProblem::NotCtc),
     }
-}
-
-/// The characters in PaddleOCR's `character` metadata: one a line, kept as they are (a
-/// line may be a space: trimming would shift every class after it).
-pub fn metadata_alphabet(facts: &ModelFacts) -> Option<Vec<String>> {
-    let (_, value) = facts
-        .metadata
-        .iter()
-        .find(|(k, _)| k == CHARACTER_METADATA)?;
-    let characters: Vec<String> = value
-        .split('\n')
-        .map(|l| l.strip_suffix('\r').unwrap_or(l).to_string())
-        .collect();
-    (!characters.is_empty() && value.chars().any(|c| c != '\n')).then_some(characters)
 }
 
 /// The `alphabet:` file a `ctc` decoder names, resolved against the `.vpl` file's folder;

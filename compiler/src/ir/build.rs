@@ -2,7 +2,10 @@
 
 use std::collections::HashMap;
 
-use super::{Decoder, Graph, InferNode, NodeId, NodeKind, SinkKind, SourceKind};
+use super::{
+    Activation, Decoder, Graph, InferNode, MaskFormat, NodeId, NodeKind, SinkKind, Skeleton,
+    SourceKind,
+};
 use crate::check::{Site, Ty, Typed, TypedPipeline};
 use crate::hir::{self, BoundCall, Flow, Value};
 use crate::stage::{self, Sink, Source, Stage, StageKind};
@@ -330,14 +333,14 @@ impl Builder<'_> {
                 StageKind::Decoder(stage::Decoder::Detr) => Decoder::Detr {
                     confidence: d.float("confidence").unwrap_or(0.0),
                     max: d.int("max").unwrap_or(0),
-                    activation: d.string("activation").unwrap_or("sigmoid").to_string(),
+                    activation: activation(d),
                     boxes: info.fit.boxes.clone().unwrap_or_default(),
                 },
                 StageKind::Decoder(stage::Decoder::Ssd) => Decoder::Ssd {
                     confidence: d.float("confidence").unwrap_or(0.0),
                     iou: d.float("iou").unwrap_or(0.0),
                     max: d.int("max").unwrap_or(0),
-                    activation: d.string("activation").unwrap_or("sigmoid").to_string(),
+                    activation: activation(d),
                     boxes: info.fit.boxes.clone().unwrap_or_default(),
                     anchors: info.fit.anchors.clone(),
                     strides: ints(d, "strides"),
@@ -347,10 +350,10 @@ impl Builder<'_> {
                     top: d.int("top").unwrap_or(0),
                 },
                 StageKind::Decoder(stage::Decoder::TextBoxes) => Decoder::TextBoxes {
-                    thresh: d.float("thresh").unwrap_or(0.3),
-                    box_thresh: d.float("box_thresh").unwrap_or(0.6),
-                    unclip_ratio: d.float("unclip_ratio").unwrap_or(1.5),
-                    max: d.int("max").unwrap_or(1000),
+                    thresh: d.float("thresh").unwrap_or(0.0),
+                    box_thresh: d.float("box_thresh").unwrap_or(0.0),
+                    unclip_ratio: d.float("unclip_ratio").unwrap_or(0.0),
+                    max: d.int("max").unwrap_or(0),
                 },
                 StageKind::Decoder(stage::Decoder::Ctc) => Decoder::Ctc {
                     alphabet: match &info.kind {
@@ -372,17 +375,17 @@ impl Builder<'_> {
                         .as_ref()
                         .and_then(|e| e.protos.clone())
                         .unwrap_or_default(),
-                    masks: d.string("masks").unwrap_or("rle").to_string(),
+                    masks: mask_format(d),
                 },
                 StageKind::Decoder(stage::Decoder::Yolov8Pose) => Decoder::Yolov8Pose {
                     confidence: d.float("confidence").unwrap_or(0.0),
                     iou: d.float("iou").unwrap_or(0.0),
                     max: d.int("max").unwrap_or(0),
-                    skeleton: d.string("skeleton").unwrap_or("coco17").to_string(),
+                    skeleton: skeleton(d),
                 },
                 StageKind::Decoder(stage::Decoder::Semantic) => Decoder::Semantic {
-                    masks: d.string("masks").unwrap_or("rle").to_string(),
-                    min_area: d.int("min_area").unwrap_or(1),
+                    masks: mask_format(d),
+                    min_area: d.int("min_area").unwrap_or(0),
                 },
                 // A `decoder:` argument binds to a decoder only.
                 StageKind::Source(_)
@@ -551,6 +554,32 @@ impl Builder<'_> {
             self.g
                 .add(NodeKind::Sink(kind), vec![*input], Ty::Error, call.span);
         }
+    }
+}
+
+/// A box decoder's `activation:`, one of the symbols `stdlib/detect.vpl` declares (resolve
+/// fills in its default, `sigmoid`).
+fn activation(decoder: &BoundCall) -> Activation {
+    match decoder.string("activation") {
+        Some("softmax") => Activation::Softmax,
+        Some("none") => Activation::None,
+        _ => Activation::Sigmoid,
+    }
+}
+
+/// `masks:` of `yolov8_seg` and `semantic` (default `rle`).
+fn mask_format(decoder: &BoundCall) -> MaskFormat {
+    match decoder.string("masks") {
+        Some("polygons") => MaskFormat::Polygons,
+        _ => MaskFormat::Rle,
+    }
+}
+
+/// `skeleton:` of `yolov8_pose` (default `coco17`).
+fn skeleton(decoder: &BoundCall) -> Skeleton {
+    match decoder.string("skeleton") {
+        Some("none") => Skeleton::None,
+        _ => Skeleton::Coco17,
     }
 }
 

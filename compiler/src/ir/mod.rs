@@ -7,6 +7,8 @@ pub mod passes;
 
 use std::fmt::Write;
 
+use serde::{Deserialize, Serialize};
+
 pub use build::build;
 
 use crate::check::{Preprocess, Ty};
@@ -40,7 +42,13 @@ pub enum SourceKind {
     },
 }
 
-#[derive(Debug, Clone, PartialEq)]
+/// How `infer` reads a model's outputs: the decoder with every one of its parameters (each
+/// filled in by resolve, from the `.vpl` or from `stdlib/detect.vpl`'s defaults). The plan
+/// hands it to `vplinfer` inside the inference spec (`plan::InferenceSpec`), as JSON whose
+/// `kind` names the decoder (`{"kind": "yolov8", "confidence": 0.25, ...}`); the element maps
+/// each one to the engine's decoding in one `match`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Decoder {
     Yolov8 {
         confidence: f64,
@@ -74,7 +82,7 @@ pub enum Decoder {
     Detr {
         confidence: f64,
         max: i64,
-        activation: String,
+        activation: Activation,
         boxes: String,
     },
     /// `anchors` from a file, else generated from `strides` and `per_cell`.
@@ -82,7 +90,7 @@ pub enum Decoder {
         confidence: f64,
         iou: f64,
         max: i64,
-        activation: String,
+        activation: Activation,
         boxes: String,
         anchors: Vec<[f64; 4]>,
         strides: Vec<i64>,
@@ -90,26 +98,57 @@ pub enum Decoder {
     },
     Raw,
     /// Boxes with masks: `protos` names the prototypes output; `masks` is how records
-    /// write them (`rle` or `polygons`).
+    /// write them.
     Yolov8Seg {
         confidence: f64,
         iou: f64,
         max: i64,
         protos: String,
-        masks: String,
+        masks: MaskFormat,
     },
-    /// Boxes with keypoints; `skeleton` is `coco17` or `none`.
+    /// Boxes with keypoints, and the bones `overlay` draws between them.
     Yolov8Pose {
         confidence: f64,
         iou: f64,
         max: i64,
-        skeleton: String,
+        skeleton: Skeleton,
     },
     /// A class map → one masked object a class.
     Semantic {
-        masks: String,
+        masks: MaskFormat,
         min_area: i64,
     },
+}
+
+/// How `detr` and `ssd` make class scores from the output (`activation:`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Activation {
+    Sigmoid,
+    /// Over the classes; for `detr`, the last class is "no object".
+    Softmax,
+    /// The output holds probabilities already.
+    None,
+}
+
+/// How records write a mask (`masks:` of `yolov8_seg` and `semantic`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MaskFormat {
+    /// COCO's run lengths, column by column, on the object's box.
+    Rle,
+    /// The outlines of the mask's regions, in frame pixels.
+    Polygons,
+}
+
+/// The bones `overlay` draws between a pose's keypoints (`skeleton:` of `yolov8_pose`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Skeleton {
+    /// COCO's 17 keypoints and 19 bones.
+    Coco17,
+    /// The keypoints only.
+    None,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -14,7 +14,7 @@ glib::wrapper! {
     /// `min-confidence`. Frames pass through untouched.
     ///
     /// ```text
-    /// … ! vplinfer model=det.onnx decoder=yolov8 … ! vplfilter classes="person\ncar" min-confidence=0.5 ! …
+    /// … ! vplinfer spec=… ! vplfilter classes="person\ncar" min-confidence=0.5 ! …
     /// ```
     pub struct VplFilter(ObjectSubclass<imp::VplFilter>)
         @extends gst_base::BaseTransform, gst::Element, gst::Object;

@@ -1,21 +1,29 @@
-//! `vplinfer`'s property values (strings as gst-launch writes them) → the typed
-//! configuration of one run, checked once in `start()` so a bad value is an element error
-//! naming the property, not a surprise per frame.
+//! `vplinfer`'s inference spec (the plan's [`InferenceSpec`], JSON in its `spec` property)
+//! and the machine's settings → the configuration of one run, made once in `start()`: a
+//! spec the engine cannot run is an element error saying why, not a surprise per frame.
+//! The spec's decoder becomes the engine's in one `match`, the one place at run time that
+//! lists the decoders.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::engine::boxes::Activation;
+use vpl_compiler::plan::{
+    Activation, DType as InputType, Decoder, InferenceSpec, Layout, MaskFormat, PixelOrder, Resize,
+    Skeleton,
+};
+
+use crate::engine::boxes;
 use crate::engine::decode::Yolov8Config;
 use crate::engine::decode::text::TextBoxesConfig;
 use crate::engine::detr::DetrConfig;
-use crate::engine::preprocess::{ChannelOrder, Layout, PreprocessConfig, Resize};
+use crate::engine::preprocess::{self, ChannelOrder, PreprocessConfig};
 use crate::engine::ssd::{SsdConfig, generate_anchors};
 use crate::engine::yolov5::Yolov5Config;
 use crate::engine::{Backend, EngineConfig, find_library};
-use crate::masks::{COCO17, MaskFormat};
+use crate::masks::{self, COCO17};
 
-use super::imp::Settings;
+use super::decoders::{self, Decode};
+use super::segpose;
 
 /// The element type the model's input takes. f16 models are fed f32, which the engine
 /// converts.
@@ -26,289 +34,338 @@ pub enum DType {
     U8,
 }
 
-#[derive(Debug, Clone, PartialEq)]
-pub enum Decoder {
-    Yolov8(Yolov8Config),
-    Yolov5(Yolov5Config),
-    /// `boxes`: the boxes output; empty: one output `[1, queries, 4 + classes]`.
-    Detr(DetrConfig, String),
-    /// `boxes`: the boxes output (the scores are `output`).
-    Ssd(SsdConfig, String),
-    Classify {
-        top: usize,
-    },
-    /// A DB text detector's probability map → objects labelled "text".
-    TextBoxes(TextBoxesConfig),
-    /// A CTC recogniser: `alphabet[k - 1]` is class `k` (class 0 the blank), or, with
-    /// `blank_last`, `alphabet[k]` is class `k` and the last class the blank.
-    Ctc {
-        alphabet: Vec<String>,
-        blank_last: bool,
-    },
-    /// Keeps nothing but the frame's meta: the output is not interpreted.
-    Raw,
-    /// Boxes with masks; `protos` names the prototypes output.
-    Yolov8Seg {
-        config: Yolov8Config,
-        protos: String,
-        format: MaskFormat,
-    },
-    /// Boxes with keypoints; `skeleton`: the bones overlay draws.
-    Yolov8Pose {
-        config: Yolov8Config,
-        skeleton: Vec<[u8; 2]>,
-    },
-    /// A class map → one masked object a class.
-    Semantic {
-        format: MaskFormat,
-        min_area: usize,
-    },
+/// Where and how the model runs on this machine: the element's properties besides the
+/// spec, which `vplc run` sets from its command line.
+#[derive(Debug, Clone, Default)]
+pub struct Machine {
+    /// libonnxruntime.so; empty: found from the working directory.
+    pub library: String,
+    /// `cpu`, `cuda` or `tensorrt`.
+    pub backend: String,
+    /// ONNX Runtime's intra-op threads; 0: one per core.
+    pub threads: u32,
+    /// Most sessions for a fixed-batch model; 0: chosen by backend.
+    pub sessions: u32,
+    /// tensorrt: the engine cache directory; empty: the default.
+    pub engine_cache: String,
 }
 
 /// Everything one `vplinfer` needs to run, checked.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Config {
+    /// What runs, as the plan wrote it.
+    pub spec: InferenceSpec,
     pub engine: EngineConfig,
-    /// Elements with the same group share one model and batch their frames together.
-    pub group: String,
-    pub stream: u32,
     /// Most sessions for a fixed-batch model; 0: chosen by backend.
     pub sessions: usize,
     pub batch_size: usize,
     pub batch_timeout: Duration,
-    pub every: u64,
     pub preprocess: PreprocessConfig,
     pub dtype: DType,
-    pub decoder: Decoder,
-    pub labels: Vec<String>,
-    /// The model's name in the `.vpl`, given to each label it makes.
-    pub model_name: String,
-    /// The outputs whose batch is another axis than the first (`[T, N, C]`: 1).
-    pub batch_axes: Vec<(String, usize)>,
-    /// The output the decoder reads; empty: the only one (`raw`: every one).
-    pub output: String,
-    /// Crop mode: the labels of the upstream objects the model runs on; empty: whole frames.
-    pub on_labels: Vec<String>,
-    /// Crop mode: the smallest box (in frame pixels) the model runs on.
-    pub min_size: (u32, u32),
+    pub decoder: Box<dyn Decode>,
 }
 
 impl Config {
-    pub fn from_settings(s: &Settings) -> Result<Config, String> {
-        if s.model.is_empty() {
-            return Err("property `model` is not set: give the path of an ONNX model".into());
+    /// The configuration of the spec `text` on `machine`, or why it cannot run.
+    pub fn new(text: &str, machine: &Machine) -> Result<Config, String> {
+        let spec = InferenceSpec::from_property(text)?;
+        if spec.model.is_empty() {
+            return Err("the spec names no model: give the path of an ONNX model".into());
         }
-        let decoder = match s.decoder.as_str() {
-            "yolov8" => Decoder::Yolov8(Yolov8Config {
-                confidence: s.confidence as f32,
-                iou: s.iou as f32,
-                max: s.max_detections as usize,
-            }),
-            "classify" => Decoder::Classify {
-                top: s.top as usize,
-            },
-            "text_boxes" => Decoder::TextBoxes(TextBoxesConfig {
-                thresh: s.thresh as f32,
-                box_thresh: s.box_thresh as f32,
-                unclip_ratio: s.unclip_ratio as f32,
-                max: s.max_detections as usize,
-            }),
-            "ctc" => Decoder::Ctc {
-                alphabet: alphabet(&s.alphabet, &s.model)?,
-                blank_last: match s.blank.as_str() {
-                    "first" | "" => false,
-                    "last" => true,
-                    other => {
-                        return Err(format!(
-                            "property `blank` is \"{other}\": give `first` or `last`"
-                        ));
-                    }
-                },
-            },
-            "raw" => Decoder::Raw,
-            "yolov8_seg" | "yolov8_pose" | "semantic" => segpose_decoder(s)?,
-            "yolov5" => Decoder::Yolov5(Yolov5Config {
-                confidence: s.confidence as f32,
-                iou: s.iou as f32,
-                max: s.max_detections as usize,
-                grid: unsigned("grid-strides", &s.boxes.grid_strides)?,
-            }),
-            "detr" => Decoder::Detr(
-                DetrConfig {
-                    confidence: s.confidence as f32,
-                    max: s.max_detections as usize,
-                    activation: activation(&s.boxes.activation, true)?,
-                },
-                s.boxes.boxes_output.clone(),
-            ),
-            "ssd" => {
-                let b = &s.boxes;
-                let anchors = if b.anchors.trim().is_empty() {
-                    let strides = unsigned("anchor-strides", &b.anchor_strides)?;
-                    let per_cell = unsigned("anchor-per-cell", &b.anchor_per_cell)?;
-                    if strides.len() != per_cell.len() || strides.contains(&0) {
-                        return Err(format!(
-                            "properties `anchor-strides` (\"{}\") and `anchor-per-cell` (\"{}\") need one positive value each per grid",
-                            b.anchor_strides, b.anchor_per_cell
-                        ));
-                    }
-                    let count = strides.iter().zip(&per_cell).try_fold(0u64, |n, (st, k)| {
-                        let (gw, gh) = (s.input_width.div_ceil(*st), s.input_height.div_ceil(*st));
-                        n.checked_add(u64::from(gw) * u64::from(gh) * u64::from(*k))
-                    });
-                    if count.is_none_or(|n| n > MAX_ANCHORS) {
-                        return Err(format!(
-                            "properties `anchor-strides` and `anchor-per-cell` make more than {MAX_ANCHORS} anchors"
-                        ));
-                    }
-                    generate_anchors(&strides, &per_cell, (s.input_width, s.input_height))
-                } else {
-                    anchors(&b.anchors)?
-                };
-                if b.boxes_output.is_empty() {
-                    return Err("property `boxes-output` is not set: ssd reads a boxes output and a scores output".into());
-                }
-                Decoder::Ssd(
-                    SsdConfig {
-                        confidence: s.confidence as f32,
-                        iou: s.iou as f32,
-                        max: s.max_detections as usize,
-                        activation: activation(&b.activation, false)?,
-                        anchors,
-                    },
-                    b.boxes_output.clone(),
-                )
-            }
-            other => {
-                return Err(bad(
-                    "decoder",
-                    other,
-                    "yolov8, yolov5, detr, ssd, yolov8_seg, yolov8_pose, semantic, classify, text_boxes, ctc or raw",
-                ));
-            }
-        };
-        let resize = match s.resize.as_str() {
-            "letterbox" => Resize::Letterbox,
-            "stretch" => Resize::Stretch,
-            "fixed_height" => Resize::FixedHeight,
-            "" if matches!(
-                decoder,
-                Decoder::Yolov8(_)
-                    | Decoder::Yolov5(_)
-                    | Decoder::Yolov8Seg { .. }
-                    | Decoder::Yolov8Pose { .. }
-            ) =>
-            {
-                Resize::Letterbox
-            }
-            "" => Resize::Stretch,
-            other => {
-                return Err(bad("resize", other, "letterbox, stretch or fixed_height"));
-            }
-        };
-        let preprocess = PreprocessConfig {
-            width: s.input_width,
-            height: s.input_height,
-            layout: match s.layout.as_str() {
-                "nchw" => Layout::Nchw,
-                "nhwc" => Layout::Nhwc,
-                other => return Err(bad("layout", other, "nchw or nhwc")),
-            },
-            order: match s.order.as_str() {
-                "rgb" => ChannelOrder::Rgb,
-                "bgr" => ChannelOrder::Bgr,
-                "gray" => ChannelOrder::Gray,
-                "rgbx" => ChannelOrder::Rgbx,
-                "bgrx" => ChannelOrder::Bgrx,
-                other => return Err(bad("order", other, "rgb, bgr, gray, rgbx or bgrx")),
-            },
-            resize,
-            scale: s.scale as f32,
-            mean: numbers("mean", &s.mean)?,
-            std: numbers("std", &s.std)?,
-        };
-        let channels = preprocess.order.channels();
-        for (property, values) in [("mean", &preprocess.mean), ("std", &preprocess.std)] {
-            if values.len() > 1 && values.len() != channels {
-                return Err(format!(
-                    "property `{property}` has {} values but order `{}` has {channels} channels",
-                    values.len(),
-                    s.order
-                ));
-            }
-        }
-        if let Some(zero) = preprocess.std.iter().find(|v| **v == 0.0) {
+        if spec.batch == 0 || spec.every == 0 {
             return Err(format!(
-                "property `std` has a {zero}: it divides, so it cannot be 0"
+                "the spec's batch ({}) and every ({}) must be 1 or more",
+                spec.batch, spec.every
             ));
         }
-        let dtype = match s.dtype.as_str() {
-            "f32" => DType::F32,
-            "f16" => DType::F16,
-            "u8" => DType::U8,
-            other => return Err(bad("dtype", other, "f32, f16 or u8")),
+        let preprocess = preprocess_config(&spec)?;
+        let dtype = match spec.preprocess.dtype {
+            InputType::F32 => DType::F32,
+            InputType::F16 => DType::F16,
+            InputType::U8 => DType::U8,
+            other => {
+                return Err(format!(
+                    "the model's input is {}: vplinfer feeds f32, f16 or u8",
+                    other.name()
+                ));
+            }
         };
-        let backend = match s.backend.as_str() {
+        let backend = match machine.backend.as_str() {
             "cpu" => Backend::Cpu,
             "cuda" => Backend::Cuda,
             "tensorrt" => Backend::TensorRt,
             other => return Err(bad("backend", other, "cpu, cuda or tensorrt")),
         };
+        let batch_size = spec.batch as usize;
         let engine = EngineConfig {
-            model: PathBuf::from(&s.model),
-            library: library(&s.library)?,
+            model: PathBuf::from(&spec.model),
+            library: library(&machine.library)?,
             backend,
-            threads: s.threads as usize,
-            engine_cache: (!s.engine_cache.is_empty()).then(|| PathBuf::from(&s.engine_cache)),
-            max_batch: s.batch_size.max(1) as usize,
+            threads: machine.threads as usize,
+            engine_cache: (!machine.engine_cache.is_empty())
+                .then(|| PathBuf::from(&machine.engine_cache)),
+            max_batch: batch_size,
         };
-        let on_labels = vpl_compiler::host::parse_labels(&s.on_labels);
         Ok(Config {
-            on_labels,
-            min_size: (s.min_width, s.min_height),
-            group: if s.group.is_empty() {
-                s.model.clone()
-            } else {
-                s.group.clone()
-            },
-            stream: s.stream,
-            sessions: s.sessions as usize,
-            batch_size: s.batch_size.max(1) as usize,
-            batch_timeout: Duration::from_nanos(s.batch_timeout),
-            every: u64::from(s.every.max(1)),
+            decoder: decoder(&spec)?,
+            engine,
+            sessions: machine.sessions as usize,
+            batch_size,
+            batch_timeout: Duration::from_nanos(spec.batch_timeout_ns),
             preprocess,
             dtype,
-            decoder,
-            labels: vpl_compiler::host::parse_labels(&s.labels),
-            batch_axes: batch_axes(&s.batch_axes)?,
-            model_name: if s.model_name.is_empty() {
-                Path::new(&s.model)
-                    .file_stem()
-                    .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
-            } else {
-                s.model_name.clone()
-            },
-            output: s.output.clone(),
-            engine,
+            spec,
         })
     }
 }
 
-/// The `ctc` decoder's characters: the `alphabet` file's (one a line, untrimmed, as the
-/// checker reads it), or with no file, the model's `character` metadata.
-/// `NAME=AXIS` lines → each output's batch axis. An output name may hold `=`: the
-/// axis is after the last one.
-fn batch_axes(text: &str) -> Result<Vec<(String, usize)>, String> {
-    text.lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|line| {
-            line.rsplit_once('=')
-                .and_then(|(name, axis)| Some((name.to_string(), axis.trim().parse().ok()?)))
-                .ok_or_else(|| format!("property `batch-axes`: \"{line}\" is not NAME=AXIS"))
+/// The spec's preprocessing → the engine's, its values checked.
+fn preprocess_config(spec: &InferenceSpec) -> Result<PreprocessConfig, String> {
+    let p = &spec.preprocess;
+    if p.width == 0 || p.height == 0 {
+        return Err(format!(
+            "the spec's input size is {}x{}: the model's input needs a width and a height",
+            p.width, p.height
+        ));
+    }
+    let order = match p.order {
+        PixelOrder::Rgb => ChannelOrder::Rgb,
+        PixelOrder::Bgr => ChannelOrder::Bgr,
+        PixelOrder::Gray => ChannelOrder::Gray,
+        PixelOrder::Rgbx => ChannelOrder::Rgbx,
+        PixelOrder::Bgrx => ChannelOrder::Bgrx,
+    };
+    let channels = order.channels();
+    for (name, values) in [("mean", &p.mean), ("std", &p.std)] {
+        if values.len() > 1 && values.len() != channels {
+            return Err(format!(
+                "the spec's {name} has {} values but the input has {channels} channels",
+                values.len()
+            ));
+        }
+        if let Some(v) = values.iter().find(|v| !v.is_finite()) {
+            return Err(format!("the spec's {name} holds {v}"));
+        }
+    }
+    if p.std.contains(&0.0) {
+        return Err("the spec's std has a 0: it divides, so it cannot be 0".into());
+    }
+    let floats = |values: &[f64]| values.iter().map(|v| *v as f32).collect();
+    Ok(PreprocessConfig {
+        width: p.width,
+        height: p.height,
+        layout: match p.layout {
+            Layout::Nchw => preprocess::Layout::Nchw,
+            Layout::Nhwc => preprocess::Layout::Nhwc,
+        },
+        order,
+        resize: match p.resize {
+            Resize::Letterbox => preprocess::Resize::Letterbox,
+            Resize::Stretch => preprocess::Resize::Stretch,
+            Resize::FixedHeight => preprocess::Resize::FixedHeight,
+        },
+        scale: p.scale as f32,
+        mean: floats(&p.mean),
+        std: floats(&p.std),
+    })
+}
+
+/// The spec's decoder → the engine's decoding with its parameters: every decoder, once.
+fn decoder(spec: &InferenceSpec) -> Result<Box<dyn Decode>, String> {
+    let nms = |confidence: f64, iou: f64, max: i64| Yolov8Config {
+        confidence: confidence as f32,
+        iou: iou as f32,
+        max: count(max),
+    };
+    let whole_frames = |kind: &str| match &spec.crops {
+        Some(_) => Err(format!(
+            "the masks and keypoints of {kind} are found on whole frames, not on crops"
+        )),
+        None => Ok(()),
+    };
+    Ok(match &spec.decoder {
+        Decoder::Yolov8 {
+            confidence,
+            iou,
+            max,
+        } => Box::new(decoders::Yolov8(nms(*confidence, *iou, *max))),
+        Decoder::Yolov5 {
+            confidence,
+            iou,
+            max,
+            strides,
+        } => Box::new(decoders::Yolov5(Yolov5Config {
+            confidence: *confidence as f32,
+            iou: *iou as f32,
+            max: count(*max),
+            grid: unsigned("yolov5 strides", strides)?,
+        })),
+        Decoder::Detr {
+            confidence,
+            max,
+            activation: a,
+            boxes,
+        } => Box::new(decoders::Detr {
+            config: DetrConfig {
+                confidence: *confidence as f32,
+                max: count(*max),
+                activation: activation(*a, true),
+            },
+            boxes: boxes.clone(),
+        }),
+        Decoder::Ssd {
+            confidence,
+            iou,
+            max,
+            activation: a,
+            boxes,
+            anchors,
+            strides,
+            per_cell,
+        } => {
+            if boxes.is_empty() {
+                return Err(
+                    "ssd reads a boxes output and a scores output: the spec names no boxes output"
+                        .into(),
+                );
+            }
+            Box::new(decoders::Ssd {
+                config: SsdConfig {
+                    confidence: *confidence as f32,
+                    iou: *iou as f32,
+                    max: count(*max),
+                    activation: activation(*a, false),
+                    anchors: ssd_anchors(spec, anchors, strides, per_cell)?,
+                },
+                boxes: boxes.clone(),
+            })
+        }
+        Decoder::Classify { top } => Box::new(decoders::Classify { top: count(*top) }),
+        Decoder::TextBoxes {
+            thresh,
+            box_thresh,
+            unclip_ratio,
+            max,
+        } => Box::new(decoders::TextBoxes(TextBoxesConfig {
+            thresh: *thresh as f32,
+            box_thresh: *box_thresh as f32,
+            unclip_ratio: *unclip_ratio as f32,
+            max: count(*max),
+        })),
+        Decoder::Ctc {
+            alphabet: file,
+            blank_last,
+        } => Box::new(decoders::Ctc {
+            alphabet: alphabet(file, &spec.model)?,
+            blank_last: *blank_last,
+        }),
+        Decoder::Raw => Box::new(decoders::Raw),
+        Decoder::Yolov8Seg {
+            confidence,
+            iou,
+            max,
+            protos,
+            masks,
+        } => {
+            whole_frames("yolov8_seg")?;
+            Box::new(segpose::Yolov8Seg {
+                config: nms(*confidence, *iou, *max),
+                protos: protos.clone(),
+                format: mask_format(*masks),
+            })
+        }
+        Decoder::Yolov8Pose {
+            confidence,
+            iou,
+            max,
+            skeleton,
+        } => {
+            whole_frames("yolov8_pose")?;
+            Box::new(segpose::Yolov8Pose {
+                config: nms(*confidence, *iou, *max),
+                skeleton: match skeleton {
+                    Skeleton::Coco17 => COCO17.to_vec(),
+                    Skeleton::None => Vec::new(),
+                },
+            })
+        }
+        Decoder::Semantic { masks, min_area } => {
+            whole_frames("semantic")?;
+            Box::new(segpose::Semantic {
+                format: mask_format(*masks),
+                min_area: count(*min_area),
+            })
+        }
+    })
+}
+
+/// A count the checker kept in range; at least 1.
+fn count(n: i64) -> usize {
+    usize::try_from(n).unwrap_or(0).max(1)
+}
+
+/// `softmax` for detr drops the last class ("no object"), as the original DETR does.
+fn activation(activation: Activation, detr: bool) -> boxes::Activation {
+    match activation {
+        Activation::Sigmoid => boxes::Activation::Sigmoid,
+        Activation::Softmax => boxes::Activation::Softmax { no_object: detr },
+        Activation::None => boxes::Activation::None,
+    }
+}
+
+fn mask_format(format: MaskFormat) -> masks::MaskFormat {
+    match format {
+        MaskFormat::Rle => masks::MaskFormat::Rle,
+        MaskFormat::Polygons => masks::MaskFormat::Polygons,
+    }
+}
+
+/// More anchors than any model outputs (BlazeFace: 896, YOLOX at 1280: 33,600).
+const MAX_ANCHORS: u64 = 10_000_000;
+
+/// The ssd decoder's anchors: the file's, read by the checker, or generated on the grids
+/// of `strides`, `per_cell` anchors a cell.
+fn ssd_anchors(
+    spec: &InferenceSpec,
+    anchors: &[[f64; 4]],
+    strides: &[i64],
+    per_cell: &[i64],
+) -> Result<Vec<[f32; 4]>, String> {
+    if !anchors.is_empty() {
+        return Ok(anchors.iter().map(|a| a.map(|v| v as f32)).collect());
+    }
+    let strides = unsigned("ssd strides", strides)?;
+    let per_cell = unsigned("ssd per_cell", per_cell)?;
+    if strides.len() != per_cell.len() || strides.contains(&0) {
+        return Err(format!(
+            "the ssd decoder's strides ({strides:?}) and per_cell ({per_cell:?}) need one positive value each per grid"
+        ));
+    }
+    let input = (spec.preprocess.width, spec.preprocess.height);
+    let count = strides.iter().zip(&per_cell).try_fold(0u64, |n, (st, k)| {
+        let (gw, gh) = (input.0.div_ceil(*st), input.1.div_ceil(*st));
+        n.checked_add(u64::from(gw) * u64::from(gh) * u64::from(*k))
+    });
+    if count.is_none_or(|n| n > MAX_ANCHORS) {
+        return Err(format!(
+            "the ssd decoder's strides and per_cell make more than {MAX_ANCHORS} anchors"
+        ));
+    }
+    Ok(generate_anchors(&strides, &per_cell, input))
+}
+
+fn unsigned(what: &str, values: &[i64]) -> Result<Vec<u32>, String> {
+    values
+        .iter()
+        .map(|v| {
+            u32::try_from(*v)
+                .map_err(|_| format!("the {what} hold {v}: give whole numbers 0 or more"))
         })
         .collect()
 }
 
+/// The `ctc` decoder's characters: the `alphabet` file's (one a line, untrimmed, as the
+/// checker reads it), or with no file, the model's `character` metadata.
 fn alphabet(file: &str, model: &str) -> Result<Vec<String>, String> {
     if !file.is_empty() {
         let text = std::fs::read_to_string(file)
@@ -318,7 +375,7 @@ fn alphabet(file: &str, model: &str) -> Result<Vec<String>, String> {
     let bytes = std::fs::read(model).map_err(|e| format!("cannot read the model {model}: {e}"))?;
     let facts = vpl_compiler::onnx::signature(&bytes)
         .map_err(|e| format!("cannot read the model {model}: {e:?}"))?;
-    vpl_compiler::check::text::metadata_alphabet(&facts).ok_or_else(|| {
+    vpl_compiler::facts::metadata_alphabet(&facts).ok_or_else(|| {
         format!(
             "the model {model} has no `character` metadata for the ctc decoder; give \
              `ctc(alphabet: FILE)`"
@@ -326,134 +383,8 @@ fn alphabet(file: &str, model: &str) -> Result<Vec<String>, String> {
     })
 }
 
-/// The `yolov8_seg`, `yolov8_pose` and `semantic` decoders from their properties.
-fn segpose_decoder(s: &Settings) -> Result<Decoder, String> {
-    let config = Yolov8Config {
-        confidence: s.confidence as f32,
-        iou: s.iou as f32,
-        max: s.max_detections as usize,
-    };
-    let format =
-        || MaskFormat::parse(&s.masks).ok_or_else(|| bad("masks", &s.masks, "rle or polygons"));
-    Ok(match s.decoder.as_str() {
-        "yolov8_seg" => Decoder::Yolov8Seg {
-            config,
-            protos: s.protos.clone(),
-            format: format()?,
-        },
-        "yolov8_pose" => Decoder::Yolov8Pose {
-            config,
-            skeleton: match s.skeleton.as_str() {
-                "coco17" | "" => COCO17.to_vec(),
-                "none" => Vec::new(),
-                other => return Err(bad("skeleton", other, "coco17 or none")),
-            },
-        },
-        _ => Decoder::Semantic {
-            format: format()?,
-            min_area: s.min_area.max(1) as usize,
-        },
-    })
-}
-
-pub const DEFAULT_ACTIVATION: &str = "sigmoid";
-/// More anchors than any model outputs (BlazeFace: 896, YOLOX at 1280: 33,600).
-const MAX_ANCHORS: u64 = 10_000_000;
-pub const DEFAULT_ANCHOR_STRIDES: &str = "8,16";
-pub const DEFAULT_ANCHOR_PER_CELL: &str = "2,6";
-
-/// The properties of the box decoders `yolov5`, `detr` and `ssd`, as set.
-#[derive(Debug, Clone)]
-pub struct BoxSettings {
-    pub grid_strides: String,
-    pub activation: String,
-    pub boxes_output: String,
-    pub anchors: String,
-    pub anchor_strides: String,
-    pub anchor_per_cell: String,
-}
-
-impl Default for BoxSettings {
-    fn default() -> Self {
-        BoxSettings {
-            grid_strides: String::new(),
-            activation: DEFAULT_ACTIVATION.into(),
-            boxes_output: String::new(),
-            anchors: String::new(),
-            anchor_strides: DEFAULT_ANCHOR_STRIDES.into(),
-            anchor_per_cell: DEFAULT_ANCHOR_PER_CELL.into(),
-        }
-    }
-}
-
-/// `softmax` for detr drops the last class ("no object"), as the original DETR does.
-fn activation(text: &str, detr: bool) -> Result<Activation, String> {
-    match text {
-        "sigmoid" => Ok(Activation::Sigmoid),
-        "softmax" => Ok(Activation::Softmax { no_object: detr }),
-        "none" => Ok(Activation::None),
-        other => Err(bad("activation", other, "sigmoid, softmax or none")),
-    }
-}
-
-/// "8,16,32" → the numbers; empty text → none.
-fn unsigned(property: &str, text: &str) -> Result<Vec<u32>, String> {
-    text.split(',')
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .map(|t| {
-            t.parse::<u32>().map_err(|_| {
-                bad(
-                    property,
-                    text,
-                    "whole numbers separated by commas, like \"8,16\"",
-                )
-            })
-        })
-        .collect()
-}
-
-/// Lines of "cx cy w h" → anchors.
-fn anchors(text: &str) -> Result<Vec<[f32; 4]>, String> {
-    text.lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|line| {
-            let values: Vec<f32> = line
-                .split([' ', ',', '\t'])
-                .filter(|t| !t.is_empty())
-                .filter_map(|t| t.parse::<f32>().ok())
-                .collect();
-            <[f32; 4]>::try_from(values).map_err(|_| {
-                format!(
-                    "property `anchors` has the line \"{line}\"; expected four numbers: cx cy w h"
-                )
-            })
-        })
-        .collect()
-}
-
 fn bad(property: &str, value: &str, expected: &str) -> String {
     format!("property `{property}` is \"{value}\"; expected {expected}")
-}
-
-/// "0.485, 0.456,0.406" → the numbers; empty text → none (the engine's default).
-fn numbers(property: &str, text: &str) -> Result<Vec<f32>, String> {
-    text.split(',')
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .map(|t| {
-            t.parse::<f32>()
-                .ok()
-                .filter(|v| v.is_finite())
-                .ok_or_else(|| {
-                    bad(
-                        property,
-                        text,
-                        "numbers separated by commas, like \"0,0,0\"",
-                    )
-                })
-        })
-        .collect()
 }
 
 /// The library property, or where `find_library` finds it from the working directory.
@@ -467,4 +398,208 @@ fn library(property: &str) -> Result<PathBuf, String> {
          path of libonnxruntime.so (scripts/setup.sh writes it into assets/onnxruntime.path)"
             .to_string()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use vpl_compiler::plan::{CropSpec, PreprocessSpec};
+
+    use super::*;
+
+    fn spec(decoder: Decoder) -> InferenceSpec {
+        InferenceSpec {
+            model: "det.onnx".into(),
+            model_name: "det".into(),
+            group: "det@0".into(),
+            stream: 0,
+            batch: 1,
+            batch_timeout_ns: 40_000_000,
+            every: 1,
+            preprocess: PreprocessSpec {
+                width: 64,
+                height: 32,
+                layout: Layout::Nchw,
+                order: PixelOrder::Rgb,
+                resize: Resize::Letterbox,
+                dtype: InputType::F32,
+                scale: 0.5,
+                mean: vec![0.0],
+                std: vec![1.0],
+            },
+            decoder,
+            output: String::new(),
+            labels: Vec::new(),
+            crops: None,
+            batch_axes: Vec::new(),
+        }
+    }
+
+    fn engine(decoder: Decoder) -> String {
+        match super::decoder(&spec(decoder)) {
+            Ok(decoder) => format!("{decoder:?}"),
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn each_decoder_becomes_the_engines_with_its_parameters() {
+        let alphabet = std::env::temp_dir().join(format!("vpl-config-{}.txt", std::process::id()));
+        std::fs::write(&alphabet, "a\nb\n").unwrap();
+        let cases = [
+            (
+                Decoder::Yolov8 {
+                    confidence: 0.5,
+                    iou: 0.25,
+                    max: 7,
+                },
+                "Yolov8(Yolov8Config { confidence: 0.5, iou: 0.25, max: 7 })",
+            ),
+            (
+                Decoder::Yolov5 {
+                    confidence: 0.5,
+                    iou: 0.25,
+                    max: 7,
+                    strides: vec![8, 16],
+                },
+                "Yolov5(Yolov5Config { confidence: 0.5, iou: 0.25, max: 7, grid: [8, 16] })",
+            ),
+            (
+                Decoder::Detr {
+                    confidence: 0.75,
+                    max: 9,
+                    activation: Activation::Softmax,
+                    boxes: "b".into(),
+                },
+                "Detr { config: DetrConfig { confidence: 0.75, max: 9, activation: Softmax { no_object: true } }, boxes: \"b\" }",
+            ),
+            (
+                Decoder::Ssd {
+                    confidence: 0.75,
+                    iou: 0.5,
+                    max: 9,
+                    activation: Activation::Softmax,
+                    boxes: "b".into(),
+                    anchors: vec![[0.5, 0.25, 1.0, 2.0]],
+                    strides: vec![8],
+                    per_cell: vec![2],
+                },
+                "Ssd { config: SsdConfig { confidence: 0.75, iou: 0.5, max: 9, activation: Softmax { no_object: false }, anchors: [[0.5, 0.25, 1.0, 2.0]] }, boxes: \"b\" }",
+            ),
+            (Decoder::Classify { top: 3 }, "Classify { top: 3 }"),
+            (
+                Decoder::TextBoxes {
+                    thresh: 0.25,
+                    box_thresh: 0.5,
+                    unclip_ratio: 2.0,
+                    max: 5,
+                },
+                "TextBoxes(TextBoxesConfig { thresh: 0.25, box_thresh: 0.5, unclip_ratio: 2.0, max: 5 })",
+            ),
+            (
+                Decoder::Ctc {
+                    alphabet: alphabet.display().to_string(),
+                    blank_last: true,
+                },
+                "Ctc { alphabet: [\"a\", \"b\"], blank_last: true }",
+            ),
+            (Decoder::Raw, "Raw"),
+            (
+                Decoder::Yolov8Seg {
+                    confidence: 0.5,
+                    iou: 0.25,
+                    max: 7,
+                    protos: "p".into(),
+                    masks: MaskFormat::Polygons,
+                },
+                "Yolov8Seg { config: Yolov8Config { confidence: 0.5, iou: 0.25, max: 7 }, protos: \"p\", format: Polygons }",
+            ),
+            (
+                Decoder::Yolov8Pose {
+                    confidence: 0.5,
+                    iou: 0.25,
+                    max: 7,
+                    skeleton: Skeleton::None,
+                },
+                "Yolov8Pose { config: Yolov8Config { confidence: 0.5, iou: 0.25, max: 7 }, skeleton: [] }",
+            ),
+            (
+                Decoder::Semantic {
+                    masks: MaskFormat::Rle,
+                    min_area: 4,
+                },
+                "Semantic { format: Rle, min_area: 4 }",
+            ),
+        ];
+        for (decoder, want) in cases {
+            assert_eq!(engine(decoder), want);
+        }
+    }
+
+    #[test]
+    fn ssd_anchors_are_generated_on_the_input_s_grids() {
+        let generated = super::decoder(&spec(Decoder::Ssd {
+            confidence: 0.5,
+            iou: 0.5,
+            max: 9,
+            activation: Activation::Sigmoid,
+            boxes: "b".into(),
+            anchors: Vec::new(),
+            strides: vec![16, 32],
+            per_cell: vec![2, 1],
+        }))
+        .map(|d| format!("{d:?}"))
+        .unwrap();
+        // 64x32 input: 4x2 cells of 2 anchors at stride 16, 2x1 cells of 1 at stride 32.
+        let anchors = generated.matches("], [").count() + 1;
+        assert_eq!(anchors, 4 * 2 * 2 + 2, "{generated}");
+    }
+
+    #[test]
+    fn a_spec_the_engine_cannot_run_says_why() {
+        let machine = Machine {
+            library: "libonnxruntime.so".into(),
+            backend: "cpu".into(),
+            ..Machine::default()
+        };
+        let why = |spec: InferenceSpec| {
+            Config::new(&spec.to_property(), &machine)
+                .map(|_| ())
+                .unwrap_err()
+        };
+        let masks_on_crops = InferenceSpec {
+            crops: Some(CropSpec {
+                labels: vec!["person".into()],
+                min_size: None,
+            }),
+            ..spec(Decoder::Semantic {
+                masks: MaskFormat::Rle,
+                min_area: 1,
+            })
+        };
+        assert!(why(masks_on_crops).contains("whole frames, not on crops"));
+        let mut zero_std = spec(Decoder::Raw);
+        zero_std.preprocess.std = vec![1.0, 0.0, 1.0];
+        assert!(why(zero_std).contains("cannot be 0"));
+        let mut two_means = spec(Decoder::Raw);
+        two_means.preprocess.mean = vec![0.5, 0.5];
+        assert!(why(two_means).contains("2 values but the input has 3 channels"));
+        let never = InferenceSpec {
+            every: 0,
+            ..spec(Decoder::Raw)
+        };
+        assert!(why(never).contains("1 or more"));
+        let ssd = spec(Decoder::Ssd {
+            confidence: 0.5,
+            iou: 0.5,
+            max: 9,
+            activation: Activation::Sigmoid,
+            boxes: "b".into(),
+            anchors: Vec::new(),
+            strides: vec![8, 16],
+            per_cell: vec![2],
+        });
+        assert!(why(ssd).contains("one positive value each per grid"));
+        let unset = Config::new("", &machine).map(|_| ()).unwrap_err();
+        assert!(unset.contains("`spec` is not set"), "{unset}");
+    }
 }

@@ -8,17 +8,11 @@ use std::time::{Duration, Instant};
 use gstreamer as gst;
 
 use crate::elements::batcher::{Batcher, Item};
-use crate::engine::boxes::Rows;
-use crate::engine::decode::text::{decode_ctc, decode_text_boxes};
-use crate::engine::decode::{Detection, classify, decode_yolov8};
-use crate::engine::detr::decode_detr;
 use crate::engine::preprocess::{Frame, Letterbox, try_preprocess, try_preprocess_u8};
-use crate::engine::ssd::decode_ssd;
-use crate::engine::yolov5::decode_yolov5;
 use crate::engine::{Engine, EngineError, InputTensor, OutputTensor, TensorData};
 use crate::meta::{Label, Object, Tensor};
 
-use super::config::{Config, DType, Decoder};
+use super::config::{Config, DType};
 use super::device::{FramePath, HostFrame};
 
 /// `GST_DEBUG=vplbatch:5`: each batch's size and where its time went (assembling the
@@ -76,7 +70,7 @@ pub type Outputs = Result<Vec<OutputTensor>, String>;
 /// The batcher a group of `vplinfer`s shares; it owns the group's engine.
 pub type ModelBatcher = Batcher<Image, Outputs>;
 
-/// Each output's batch axis where it is not the first (`Config::batch_axes`).
+/// Each output's batch axis where it is not the first (the spec's `batch_axes`).
 pub type BatchAxes = Vec<(String, usize)>;
 
 fn model_batcher(
@@ -551,106 +545,15 @@ pub fn raw_row(
         .collect()
 }
 
-/// Row `index` of a `[count, classes]` classifier output → its `top` labels.
-pub fn classify_row(
+/// Image `index` of `count` images in an item's outputs (`[count, ...]` each) → that
+/// image's `[1, ...]` outputs, every one, their names kept: what a decoder reads for one
+/// crop.
+pub fn rows(
     outputs: &[OutputTensor],
-    config: &Config,
     index: usize,
     count: usize,
-    top: usize,
-) -> Result<Vec<Label>, String> {
-    let labels = &config.labels;
-    let output = pick(outputs, &config.output)?;
-    if count == 0 || output.data.len() % count != 0 {
-        return Err(format!(
-            "output `{}` has shape {:?}, which is not a batch of {count} crops",
-            output.name, output.shape
-        ));
-    }
-    let len = output.data.len() / count;
-    let scores = output
-        .data
-        .get(index * len..(index + 1) * len)
-        .ok_or_else(|| format!("no output row for crop {index} of {count}"))?;
-    Ok(classify(scores, top)
-        .into_iter()
-        .map(|(class, score)| {
-            let label = labels
-                .get(class)
-                .cloned()
-                .unwrap_or_else(|| class.to_string());
-            Label {
-                model: config.model_name.clone(),
-                label,
-                confidence: score,
-            }
-        })
-        .collect())
-}
-
-/// Detections → the meta's objects, named by `label`.
-fn objects(detections: Vec<Detection>, label: impl Fn(usize) -> String) -> Vec<Object> {
-    detections
-        .into_iter()
-        .map(|d| Object {
-            class_id: u32::try_from(d.class_id).unwrap_or(u32::MAX),
-            label: label(d.class_id),
-            confidence: d.confidence,
-            x: d.x,
-            y: d.y,
-            w: d.w,
-            h: d.h,
-            ..Object::default()
-        })
-        .collect()
-}
-
-/// Row `index` of `count` rows of a `[count, steps, classes]` CTC output → the string
-/// read and its confidence.
-pub fn ctc_row(
-    outputs: &[OutputTensor],
-    config: &Config,
-    index: usize,
-    count: usize,
-) -> Result<(String, f32), String> {
-    let Decoder::Ctc {
-        alphabet,
-        blank_last,
-    } = &config.decoder
-    else {
-        return Err("not a ctc decoder".into());
-    };
-    let row = raw_row(outputs, &config.output, index, count, &[])?;
-    let output = row.first().ok_or("the model gave no output")?;
-    let [1, steps, classes] = output.shape[..] else {
-        return Err(format!(
-            "the ctc decoder needs an output of shape [batch, steps, classes]; `{}` has {:?}",
-            output.name, output.shape
-        ));
-    };
-    if classes != alphabet.len() + 1 && classes != alphabet.len() + 2 {
-        return Err(format!(
-            "output `{}` has {classes} classes but the alphabet has {} characters (was a \
-             file replaced after the check?)",
-            output.name,
-            alphabet.len()
-        ));
-    }
-    let blank = if *blank_last { classes - 1 } else { 0 };
-    Ok(decode_ctc(&output.data, steps, classes, blank, alphabet))
-}
-
-/// A detector run on crops: the objects it found in crop `index` of `count`, in the
-/// crop's pixels (`placement.source` is the crop's size).
-pub fn detect_row(
-    outputs: &[OutputTensor],
-    config: &Config,
-    index: usize,
-    count: usize,
-    placement: &Placement,
-) -> Result<Vec<Object>, String> {
-    // Every output, for decoders that read two (detr, ssd); their names are kept.
-    let rows: Vec<OutputTensor> = raw_row(outputs, "", index, count, &[])?
+) -> Result<Vec<OutputTensor>, String> {
+    Ok(raw_row(outputs, "", index, count, &[])?
         .into_iter()
         .map(|t| OutputTensor {
             name: t.name,
@@ -658,217 +561,24 @@ pub fn detect_row(
             shape: t.shape,
             data: t.data,
         })
-        .collect();
-    decode(config, &rows, placement).map(|found| found.objects)
+        .collect())
 }
 
-/// What one inference found in one frame.
+/// What one inference found in one image.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Found {
     pub objects: Vec<Object>,
     pub labels: Vec<Label>,
     pub tensors: Vec<Tensor>,
+    /// The text a recogniser read, and its confidence: a crop's object gets it as its
+    /// `text`, a whole frame as a label naming the model.
+    pub text: Option<(String, f32)>,
 }
 
 /// Where a frame sat in the model input, for bringing boxes back to it.
 pub struct Placement {
     pub letterbox: Letterbox,
     pub source: (u32, u32),
-}
-
-pub fn decode(
-    config: &Config,
-    outputs: &[OutputTensor],
-    placement: &Placement,
-) -> Result<Found, String> {
-    let (decoder, labels) = (&config.decoder, &config.labels);
-    let label = |class: usize| {
-        labels
-            .get(class)
-            .cloned()
-            .unwrap_or_else(|| class.to_string())
-    };
-    let first = || pick(outputs, &config.output);
-    match decoder {
-        Decoder::Yolov8(config) => {
-            let output = first()?;
-            let [1, rows, anchors] = output.shape[..] else {
-                return Err(format!(
-                    "the yolov8 decoder needs an output of shape [batch, 4 + classes, anchors]; \
-                     `{}` has {:?}",
-                    output.name, output.shape
-                ));
-            };
-            let detections = decode_yolov8(
-                &output.data,
-                rows,
-                anchors,
-                config,
-                &placement.letterbox,
-                placement.source,
-            );
-            Ok(Found {
-                objects: objects(detections, label),
-                ..Found::default()
-            })
-        }
-        Decoder::TextBoxes(boxes) => {
-            let output = first()?;
-            let [1, 1, height, width] = output.shape[..] else {
-                return Err(format!(
-                    "the text_boxes decoder needs an output of shape [batch, 1, height, width]; \
-                     `{}` has {:?}",
-                    output.name, output.shape
-                ));
-            };
-            let p = &config.preprocess;
-            let detections = decode_text_boxes(
-                &output.data,
-                (width, height),
-                (p.width, p.height),
-                boxes,
-                &placement.letterbox,
-                placement.source,
-            );
-            Ok(Found {
-                objects: objects(detections, label),
-                ..Found::default()
-            })
-        }
-        Decoder::Ctc { .. } => {
-            let (text, confidence) = ctc_row(outputs, config, 0, 1)?;
-            Ok(Found {
-                labels: vec![Label {
-                    model: config.model_name.clone(),
-                    label: text,
-                    confidence,
-                }],
-                ..Found::default()
-            })
-        }
-        Decoder::Yolov5(yolo) => {
-            let output = first()?;
-            let [1, _, width] = output.shape[..] else {
-                return Err(format!(
-                    "the yolov5 decoder needs an output of shape [batch, anchors, 5 + classes]; \
-                     `{}` has {:?}",
-                    output.name, output.shape
-                ));
-            };
-            let rows = Rows::whole(&output.data, width);
-            let input = (config.preprocess.width, config.preprocess.height);
-            let found = decode_yolov5(rows, yolo, input, &placement.letterbox, placement.source)?;
-            Ok(Found {
-                objects: objects(found, label),
-                ..Found::default()
-            })
-        }
-        Decoder::Detr(detr, boxes_name) => {
-            let scores = first()?;
-            let input = (config.preprocess.width, config.preprocess.height);
-            let (boxes, logits) = if boxes_name.is_empty() {
-                let [1, _, width] = scores.shape[..] else {
-                    return Err(shape_error("detr", "[batch, queries, 4 + classes]", scores));
-                };
-                if width <= 4 {
-                    return Err(shape_error("detr", "[batch, queries, 4 + classes]", scores));
-                }
-                let rows = Rows::whole(&scores.data, width);
-                (
-                    Rows { len: 4, ..rows },
-                    Rows {
-                        offset: 4,
-                        len: width - 4,
-                        ..rows
-                    },
-                )
-            } else {
-                let boxes = pick(outputs, boxes_name)?;
-                let ([1, _, 4], [1, _, width]) = (&boxes.shape[..], &scores.shape[..]) else {
-                    return Err(format!(
-                        "the detr decoder needs boxes [batch, queries, 4] and logits [batch, queries, classes]; \
-                         `{}` has {:?} and `{}` {:?}",
-                        boxes.name, boxes.shape, scores.name, scores.shape
-                    ));
-                };
-                (
-                    Rows::whole(&boxes.data, 4),
-                    Rows::whole(&scores.data, *width),
-                )
-            };
-            let found = decode_detr(
-                boxes,
-                logits,
-                detr,
-                input,
-                &placement.letterbox,
-                placement.source,
-            )?;
-            Ok(Found {
-                objects: objects(found, label),
-                ..Found::default()
-            })
-        }
-        Decoder::Ssd(ssd, boxes_name) => {
-            let scores = first()?;
-            let boxes = pick(outputs, boxes_name)?;
-            let ([1, _, bw], [1, _, sw]) = (&boxes.shape[..], &scores.shape[..]) else {
-                return Err(format!(
-                    "the ssd decoder needs boxes [batch, anchors, 4 + extra] and scores [batch, anchors, classes]; \
-                     `{}` has {:?} and `{}` {:?}",
-                    boxes.name, boxes.shape, scores.name, scores.shape
-                ));
-            };
-            if *bw < 4 {
-                return Err(shape_error("ssd", "[batch, anchors, 4 + extra]", boxes));
-            }
-            let input = (config.preprocess.width, config.preprocess.height);
-            let found = decode_ssd(
-                Rows {
-                    len: 4,
-                    ..Rows::whole(&boxes.data, *bw)
-                },
-                Rows::whole(&scores.data, *sw),
-                ssd,
-                input,
-                &placement.letterbox,
-                placement.source,
-            )?;
-            Ok(Found {
-                objects: objects(found, label),
-                ..Found::default()
-            })
-        }
-        Decoder::Classify { top } => {
-            let scores = &first()?.data;
-            let labels = classify(scores, *top)
-                .into_iter()
-                .map(|(class, score)| Label {
-                    model: config.model_name.clone(),
-                    label: label(class),
-                    confidence: score,
-                })
-                .collect();
-            Ok(Found {
-                labels,
-                ..Found::default()
-            })
-        }
-        Decoder::Raw => Ok(Found {
-            tensors: raw_row(outputs, &config.output, 0, 1, &config.batch_axes)?,
-            ..Found::default()
-        }),
-        Decoder::Yolov8Seg { .. } | Decoder::Yolov8Pose { .. } | Decoder::Semantic { .. } => {
-            super::segpose::decode(config, outputs, placement)
-        }
-    }
-}
-
-fn shape_error(decoder: &str, expected: &str, output: &OutputTensor) -> String {
-    format!(
-        "the {decoder} decoder needs an output of shape {expected}; `{}` has {:?}",
-        output.name, output.shape
-    )
 }
 
 #[cfg(test)]

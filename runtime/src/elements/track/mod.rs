@@ -17,7 +17,7 @@ glib::wrapper! {
     /// Frames pass through untouched.
     ///
     /// ```text
-    /// … ! vplinfer model=det.onnx decoder=yolov8 … ! vpltrack kind=sort max-age=30 iou=0.3 ! …
+    /// … ! vplinfer spec=… ! vpltrack kind=sort max-age=30 iou=0.3 ! …
     /// ```
     pub struct VplTrack(ObjectSubclass<imp::VplTrack>)
         @extends gst_base::BaseTransform, gst::Element, gst::Object;

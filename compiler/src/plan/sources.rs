@@ -1,0 +1,202 @@
+//! Lowering sources: files (demuxed or parsed), RTSP, test patterns and cameras.
+
+use super::codecs::parser;
+use super::{Ends, Lowerer, Prop, video_caps};
+use crate::check::{Format, Ty};
+use crate::facts::MediaFacts;
+use crate::ir::{NodeId, SourceKind};
+use crate::media;
+
+/// Demuxer for a probed container.
+fn demuxer(container: &str) -> Option<&'static str> {
+    media::container_named(container).map(|c| c.demuxer)
+}
+
+impl Lowerer<'_> {
+    pub(super) fn source(&mut self, id: NodeId, source: &SourceKind, ty: &Ty) -> Ends {
+        let (format, size, rate) = match ty {
+            Ty::Video(v) => (v.format.clone(), v.resolution, v.rate),
+            _ => (Format::Unknown, None, None),
+        };
+        match source {
+            SourceKind::File {
+                path,
+                looping: true,
+                ..
+            } => {
+                // Played again from its start at each end, timestamps going on forward.
+                let src = self.element(
+                    id,
+                    "",
+                    "vplfileloop",
+                    vec![("location", Prop::Str(path.clone()))],
+                );
+                Ends {
+                    first: None,
+                    last: src,
+                    dynamic: false,
+                }
+            }
+            SourceKind::File { path, media, .. } => {
+                self.file_source(id, path, media.as_ref(), &format, rate)
+            }
+            SourceKind::Rtsp {
+                url,
+                latency_ns,
+                tcp,
+                reconnect_ns,
+            } => {
+                // The connection runs in a pipeline of its own inside `vplrtspsrc`, which
+                // reconnects; this pipeline only sees its encoded frames.
+                let src = self.element(
+                    id,
+                    "",
+                    "vplrtspsrc",
+                    vec![
+                        ("location", Prop::Str(url.clone())),
+                        (
+                            "latency",
+                            Prop::UInt((*latency_ns).max(0) as u64 / 1_000_000),
+                        ),
+                        (
+                            "protocols",
+                            Prop::Str(if *tcp { "tcp".into() } else { "udp".into() }),
+                        ),
+                        ("reconnect", Prop::UInt((*reconnect_ns).max(0) as u64)),
+                        (
+                            "codec",
+                            Prop::Str(format.codec().unwrap_or_default().to_string()),
+                        ),
+                    ],
+                );
+                Ends {
+                    first: None,
+                    last: src,
+                    dynamic: false,
+                }
+            }
+            SourceKind::Test { pattern, frames } => {
+                let src = self.element(
+                    id,
+                    "",
+                    "videotestsrc",
+                    vec![
+                        (
+                            "pattern",
+                            Prop::Enum(pattern.replace("checkers", "checkers-1")),
+                        ),
+                        (
+                            "num-buffers",
+                            Prop::Int(if *frames == 0 { -1 } else { *frames }),
+                        ),
+                    ],
+                );
+                let caps = self.element(
+                    id,
+                    "caps",
+                    "capsfilter",
+                    vec![("caps", Prop::Caps(video_caps(Some("i420"), size, rate)))],
+                );
+                self.link(&src, &caps, false);
+                Ends {
+                    first: None,
+                    last: caps,
+                    dynamic: false,
+                }
+            }
+            SourceKind::Camera { device } => {
+                let src = self.element(
+                    id,
+                    "",
+                    "v4l2src",
+                    vec![("device", Prop::Str(device.clone()))],
+                );
+                let raw = match &format {
+                    Format::Raw(f) => Some(f.as_str()),
+                    _ => None,
+                };
+                let caps = self.element(
+                    id,
+                    "caps",
+                    "capsfilter",
+                    vec![("caps", Prop::Caps(video_caps(raw, size, rate)))],
+                );
+                self.link(&src, &caps, false);
+                Ends {
+                    first: None,
+                    last: caps,
+                    dynamic: false,
+                }
+            }
+        }
+    }
+
+    /// A file: demuxed (its pads appear at run time), parsed where it is an elementary
+    /// stream, or given to decodebin where its container is not known.
+    fn file_source(
+        &mut self,
+        id: NodeId,
+        path: &str,
+        media: Option<&MediaFacts>,
+        format: &Format,
+        rate: Option<(u64, u64)>,
+    ) -> Ends {
+        let src = self.element(
+            id,
+            "",
+            "filesrc",
+            vec![("location", Prop::Str(path.to_string()))],
+        );
+        let container = media.and_then(|m| m.container.clone()).unwrap_or_default();
+        // An elementary stream (`.h264`, `.265`) has no container: its parser
+        // frames it for the decoder or a muxer.
+        let elementary = media.is_some_and(|m| m.container.is_none());
+        if let (true, Some(factory)) = (elementary, format.codec().and_then(parser)) {
+            let parse = self.element(id, "parse", factory, vec![]);
+            self.link(&src, &parse, false);
+            if format.codec() != Some("h264") {
+                return Ends {
+                    first: None,
+                    last: parse,
+                    dynamic: false,
+                };
+            }
+            // The parser gives decoding times only: `vplstamp` reads each
+            // picture's place in output order, so that a muxer can take the
+            // stream copied as it is.
+            let (num, den) = rate.unwrap_or((0, 0));
+            let stamp = self.element(
+                id,
+                "stamp",
+                "vplstamp",
+                vec![("rate-num", Prop::UInt(num)), ("rate-den", Prop::UInt(den))],
+            );
+            self.link(&parse, &stamp, false);
+            return Ends {
+                first: None,
+                last: stamp,
+                dynamic: false,
+            };
+        }
+        match demuxer(&container) {
+            Some(factory) => {
+                let demux = self.element(id, "demux", factory, vec![]);
+                self.link(&src, &demux, false);
+                Ends {
+                    first: None,
+                    last: demux,
+                    dynamic: true,
+                }
+            }
+            None => {
+                let bin = self.element(id, "decodebin", "decodebin", vec![]);
+                self.link(&src, &bin, false);
+                Ends {
+                    first: None,
+                    last: bin,
+                    dynamic: true,
+                }
+            }
+        }
+    }
+}
