@@ -11,6 +11,7 @@ use gstreamer_base as gst_base;
 use gstreamer_base::subclass::prelude::*;
 
 use super::h264::{self, Pocs, Unsupported};
+use super::nal::{byte_stream_nals, length_prefixed_nals};
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     gst::DebugCategory::new(
@@ -181,8 +182,8 @@ impl BaseTransformImpl for VplStamp {
         let picture = {
             let map = buffer.map_readable().map_err(|_| gst::FlowError::Error)?;
             let nals = match state.length_size {
-                Some(size) => h264::length_prefixed_nals(&map, size),
-                None => h264::byte_stream_nals(&map),
+                Some(size) => length_prefixed_nals(&map, size),
+                None => byte_stream_nals(&map),
             };
             let mut picture = None;
             for nal in nals {

@@ -8,6 +8,7 @@ use gstreamer_base as gst_base;
 
 pub mod h264;
 mod imp;
+pub mod nal;
 
 glib::wrapper! {
     /// Gives each access unit of a parsed H.264 elementary stream its presentation time:
