@@ -154,7 +154,7 @@ impl Lowerer<'_> {
         if let (true, Some(factory)) = (elementary, format.codec().and_then(parser)) {
             let parse = self.element(id, "parse", factory, vec![]);
             self.link(&src, &parse, false);
-            if format.codec() != Some("h264") {
+            if !matches!(format.codec(), Some("h264" | "h265")) {
                 return Ends {
                     first: None,
                     last: parse,

@@ -1,6 +1,7 @@
-//! The `vplstamp` element: caps (byte-stream or length-prefixed), and the time it gives
-//! each access unit.
+//! The `vplstamp` element: caps (H.264 or H.265, byte-stream or length-prefixed), and the
+//! time it gives each access unit.
 
+use std::collections::VecDeque;
 use std::sync::{LazyLock, Mutex};
 
 use gstreamer as gst;
@@ -8,15 +9,18 @@ use gstreamer::glib;
 use gstreamer::prelude::*;
 use gstreamer::subclass::prelude::*;
 use gstreamer_base as gst_base;
+use gstreamer_base::prelude::*;
+use gstreamer_base::subclass::base_transform::GenerateOutputSuccess;
 use gstreamer_base::subclass::prelude::*;
 
-use super::h264::{self, Pocs, Unsupported};
+use super::nal::{byte_stream_nals, length_prefixed_nals};
+use super::{h264, h265};
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     gst::DebugCategory::new(
         "vplstamp",
         gst::DebugColorFlags::empty(),
-        Some("vpl H.264 presentation times"),
+        Some("vpl H.264/H.265 presentation times"),
     )
 });
 
@@ -26,17 +30,66 @@ struct Settings {
     rate_den: u64,
 }
 
+/// What is read of an H.264 stream, and where its times start.
 #[derive(Default)]
-struct State {
-    pocs: Pocs,
-    /// `None`: byte-stream (start codes); `Some(n)`: NAL units prefixed by n-byte lengths.
-    length_size: Option<usize>,
-    /// Access units seen, for a decoding time where the parser gave none.
-    count: u64,
+struct H264 {
+    pocs: h264::Pocs,
     /// The decoding time and order count of the last IDR picture.
     anchor: Option<(gst::ClockTime, i64)>,
     /// The depth of reordering, fixed at the first picture so times never go back.
     delay: Option<u64>,
+}
+
+/// What is read of an H.265 stream, and the access units waiting for their time.
+#[derive(Default)]
+struct H265 {
+    pocs: h265::Pocs,
+    timeline: h265::Timeline<gst::Buffer>,
+}
+
+/// The stream, by the codec of the sink caps.
+enum Reader {
+    H264(H264),
+    H265(Box<H265>),
+}
+
+impl Default for Reader {
+    fn default() -> Self {
+        Reader::H264(H264::default())
+    }
+}
+
+impl Reader {
+    fn codec(&self) -> &'static str {
+        match self {
+            Reader::H264(_) => "H.264",
+            Reader::H265(_) => "H.265",
+        }
+    }
+
+    fn rate(&self) -> Option<(u32, u32)> {
+        match self {
+            Reader::H264(r) => r.pocs.rate(),
+            Reader::H265(r) => r.pocs.rate(),
+        }
+    }
+}
+
+/// The first picture an access unit holds, read by its codec.
+enum Picture {
+    H264(Option<Result<h264::Picture, h264::Unsupported>>),
+    H265(Option<Result<h265::Picture, h265::Unsupported>>),
+}
+
+#[derive(Default)]
+struct State {
+    reader: Reader,
+    /// `None`: byte-stream (start codes); `Some(n)`: NAL units prefixed by n-byte lengths.
+    length_size: Option<usize>,
+    /// Access units seen, for a decoding time where the parser gave none.
+    count: u64,
+    /// Access units with their times, in decoding order, for `generate_output`.
+    ready: VecDeque<gst::Buffer>,
 }
 
 #[derive(Default)]
@@ -95,9 +148,9 @@ impl ElementImpl for VplStamp {
     fn metadata() -> Option<&'static gst::subclass::ElementMetadata> {
         static META: LazyLock<gst::subclass::ElementMetadata> = LazyLock::new(|| {
             gst::subclass::ElementMetadata::new(
-                "vpl H.264 presentation times",
+                "vpl H.264/H.265 presentation times",
                 "Codec/Video",
-                "Gives the access units of an H.264 elementary stream their presentation times",
+                "Gives the access units of an H.264 or H.265 elementary stream their presentation times",
                 "vpl",
             )
         });
@@ -106,9 +159,14 @@ impl ElementImpl for VplStamp {
 
     fn pad_templates() -> &'static [gst::PadTemplate] {
         static TEMPLATES: LazyLock<Vec<gst::PadTemplate>> = LazyLock::new(|| {
-            let caps = gst::Caps::builder("video/x-h264")
-                .field("alignment", "au")
-                .build();
+            let caps = ["video/x-h264", "video/x-h265"]
+                .into_iter()
+                .map(|name| {
+                    gst::Structure::builder(name)
+                        .field("alignment", "au")
+                        .build()
+                })
+                .collect::<gst::Caps>();
             crate::elements::passthrough_templates(&caps)
         });
         TEMPLATES.as_ref()
@@ -118,17 +176,100 @@ impl ElementImpl for VplStamp {
 impl VplStamp {
     /// The frame duration: the parser's, else the stream's declared rate, else the probed
     /// rate vpl passed in.
-    fn duration(&self, buffer: &gst::BufferRef, state: &State) -> Option<gst::ClockTime> {
+    fn duration(
+        &self,
+        buffer: &gst::BufferRef,
+        rate: Option<(u32, u32)>,
+    ) -> Option<gst::ClockTime> {
         if let Some(d) = buffer.duration().filter(|d| !d.is_zero()) {
             return Some(d);
         }
         let s = self.settings.lock().map(|s| *s).unwrap_or_default();
-        let (num, den) = state
-            .pocs
-            .rate()
+        let (num, den) = rate
             .map(|(n, d)| (u64::from(n), u64::from(d)))
             .or((s.rate_num > 0 && s.rate_den > 0).then_some((s.rate_num, s.rate_den)))?;
         gst::ClockTime::SECOND.mul_div_round(den, num)
+    }
+
+    /// Posts why the stream's times cannot be read, and what to do instead.
+    fn unsupported(&self, codec: &str, encode: &str, what: &str) -> gst::FlowError {
+        gst::element_imp_error!(
+            self,
+            gst::StreamError::Format,
+            [
+                "this {codec} stream's presentation times cannot be read ({what}): \
+                 decode and encode it (`| decode | encode({encode}) |`) to write it to a file"
+            ]
+        );
+        gst::FlowError::Error
+    }
+
+    /// An H.264 access unit's presentation time: its decoding time moved by its order
+    /// count from the last IDR picture's, plus the reorder depth.
+    fn h264_pts(
+        &self,
+        r: &mut H264,
+        picture: Option<Result<h264::Picture, h264::Unsupported>>,
+        dts: gst::ClockTime,
+        duration: gst::ClockTime,
+    ) -> Result<gst::ClockTime, gst::FlowError> {
+        let picture = match picture {
+            Some(Ok(p)) => p,
+            Some(Err(why)) => {
+                let what = match why {
+                    h264::Unsupported::PocType1 => "picture order count type 1",
+                    h264::Unsupported::Fields => "pictures coded as separate fields (interlaced)",
+                };
+                return Err(self.unsupported("H.264", "h264", what));
+            }
+            // No slice with known parameter sets: nothing to reorder against.
+            None => return Ok(dts),
+        };
+        let delay = *r.delay.get_or_insert(if picture.in_order {
+            0
+        } else {
+            u64::from(picture.reorder)
+        });
+        if picture.idr || r.anchor.is_none() {
+            r.anchor = Some((dts, picture.poc));
+        }
+        let (anchor_dts, anchor_poc) = r.anchor.unwrap_or((dts, picture.poc));
+        // Frames' order counts step by 2 (a frame is two fields).
+        let steps = (picture.poc - anchor_poc).div_euclid(2) + delay as i64;
+        let pts = if picture.in_order {
+            dts
+        } else if steps >= 0 {
+            anchor_dts + duration * steps as u64
+        } else {
+            anchor_dts.saturating_sub(duration * steps.unsigned_abs())
+        };
+        gst::trace!(CAT, imp = self, "poc {} dts {dts} pts {pts}", picture.poc);
+        Ok(pts.max(dts))
+    }
+
+    /// Pushes the access units still held (the end of the stream or of its segment).
+    fn drain(&self) {
+        let rest: Vec<gst::Buffer> = {
+            let Ok(mut state) = self.state.lock() else {
+                return;
+            };
+            let state = &mut *state;
+            if let Reader::H265(r) = &mut state.reader {
+                for (mut buffer, pts) in r.timeline.finish() {
+                    buffer
+                        .make_mut()
+                        .set_pts(gst::ClockTime::from_nseconds(pts));
+                    state.ready.push_back(buffer);
+                }
+            }
+            state.ready.drain(..).collect()
+        };
+        for buffer in rest {
+            if let Err(e) = self.obj().src_pad().push(buffer) {
+                gst::debug!(CAT, imp = self, "held access units not pushed: {e:?}");
+                break;
+            }
+        }
     }
 }
 
@@ -145,6 +286,13 @@ impl BaseTransformImpl for VplStamp {
         Ok(())
     }
 
+    fn stop(&self) -> Result<(), gst::ErrorMessage> {
+        if let Ok(mut state) = self.state.lock() {
+            *state = State::default();
+        }
+        Ok(())
+    }
+
     fn set_caps(&self, incaps: &gst::Caps, _outcaps: &gst::Caps) -> Result<(), gst::LoggableError> {
         let Ok(mut state) = self.state.lock() else {
             return Err(gst::loggable_error!(CAT, "state poisoned"));
@@ -153,109 +301,159 @@ impl BaseTransformImpl for VplStamp {
             .structure(0)
             .ok_or_else(|| gst::loggable_error!(CAT, "empty caps"))?;
         gst::debug!(CAT, imp = self, "caps {incaps}");
+        // The codec chosen by the caps; new caps of the same codec keep what was read.
+        match (&state.reader, s.name().as_str()) {
+            (Reader::H264(_), "video/x-h265") => state.reader = Reader::H265(Box::default()),
+            (Reader::H265(_), "video/x-h264") => state.reader = Reader::H264(H264::default()),
+            _ => {}
+        }
         state.length_size = None;
-        if matches!(s.get::<&str>("stream-format"), Ok("avc" | "avc3"))
-            && let Ok(config) = s.get::<gst::Buffer>("codec_data")
-            && let Ok(map) = config.map_readable()
-            && let Some((size, sets)) = h264::avc_config(&map)
-        {
-            state.length_size = Some(size);
-            for nal in sets {
-                state.pocs.nal(nal);
+        let format = s.get::<&str>("stream-format").unwrap_or_default();
+        let Ok(config) = s.get::<gst::Buffer>("codec_data") else {
+            return Ok(());
+        };
+        let Ok(map) = config.map_readable() else {
+            return Ok(());
+        };
+        match &mut state.reader {
+            Reader::H264(r) if matches!(format, "avc" | "avc3") => {
+                if let Some((size, sets)) = h264::avc_config(&map) {
+                    for nal in sets {
+                        r.pocs.nal(nal);
+                    }
+                    state.length_size = Some(size);
+                }
             }
+            Reader::H265(r) if matches!(format, "hvc1" | "hev1") => {
+                if let Some((size, sets)) = h265::hvc_config(&map) {
+                    for nal in sets {
+                        r.pocs.nal(nal);
+                    }
+                    state.length_size = Some(size);
+                }
+            }
+            _ => {}
         }
         Ok(())
     }
 
-    fn transform_ip(
+    fn sink_event(&self, event: gst::Event) -> bool {
+        match event.view() {
+            gst::EventView::Eos(_) | gst::EventView::Segment(_) => self.drain(),
+            gst::EventView::FlushStop(_) => {
+                if let Ok(mut state) = self.state.lock() {
+                    state.ready.clear();
+                    if let Reader::H265(r) = &mut state.reader {
+                        r.timeline.reset();
+                    }
+                }
+            }
+            _ => {}
+        }
+        self.parent_sink_event(event)
+    }
+
+    fn submit_input_buffer(
         &self,
-        buffer: &mut gst::BufferRef,
+        is_discont: bool,
+        inbuf: gst::Buffer,
     ) -> Result<gst::FlowSuccess, gst::FlowError> {
+        // The base class negotiates and keeps the buffer; it is taken back at once.
+        self.parent_submit_input_buffer(is_discont, inbuf)?;
+        let Some(mut buffer) = self.take_queued_buffer() else {
+            return Ok(gst::FlowSuccess::Ok);
+        };
         let Ok(mut state) = self.state.lock() else {
             return Err(gst::FlowError::Error);
         };
+        let state = &mut *state;
         let index = state.count;
         state.count += 1;
-        // A parser may guess the first frame's time (its segment's start): a guess that
-        // is wrong wherever frames are reordered, so every time is set here.
         let picture = {
             let map = buffer.map_readable().map_err(|_| gst::FlowError::Error)?;
             let nals = match state.length_size {
-                Some(size) => h264::length_prefixed_nals(&map, size),
-                None => h264::byte_stream_nals(&map),
+                Some(size) => length_prefixed_nals(&map, size),
+                None => byte_stream_nals(&map),
             };
-            let mut picture = None;
-            for nal in nals {
-                if let Some(p) = state.pocs.nal(nal) {
-                    picture = Some(p);
-                    break;
-                }
+            match &mut state.reader {
+                Reader::H264(r) => Picture::H264(nals.into_iter().find_map(|nal| r.pocs.nal(nal))),
+                Reader::H265(r) => Picture::H265(nals.into_iter().find_map(|nal| r.pocs.nal(nal))),
             }
-            picture
         };
-        let duration = self.duration(buffer, &state);
-        let Some(duration) = duration else {
+        let codec = state.reader.codec();
+        let Some(duration) = self.duration(&buffer, state.reader.rate()) else {
             gst::element_imp_error!(
                 self,
                 gst::StreamError::Format,
-                ["the H.264 stream declares no frame rate and none was given"]
+                ["the {codec} stream declares no frame rate and none was given"]
             );
             return Err(gst::FlowError::Error);
         };
+        // A parser may guess the first frame's time (its segment's start): a guess that
+        // is wrong wherever frames are reordered, so every time is set here.
         let dts = buffer.dts().unwrap_or(duration * index);
-        buffer.set_dts(dts);
-        if buffer.duration().is_none() {
-            buffer.set_duration(duration);
+        {
+            let b = buffer.make_mut();
+            b.set_dts(dts);
+            if b.duration().is_none() {
+                b.set_duration(duration);
+            }
         }
-        let picture = match picture {
-            Some(Ok(p)) => p,
-            Some(Err(why)) => {
-                let what = match why {
-                    Unsupported::PocType1 => "picture order count type 1",
-                    Unsupported::Fields => "pictures coded as separate fields (interlaced)",
+        match (&mut state.reader, picture) {
+            (Reader::H264(r), Picture::H264(picture)) => {
+                if picture.is_none() {
+                    gst::debug!(
+                        CAT,
+                        imp = self,
+                        "no picture in {} bytes at {dts}",
+                        buffer.size()
+                    );
+                }
+                let pts = self.h264_pts(r, picture, dts, duration)?;
+                buffer.make_mut().set_pts(pts);
+                state.ready.push_back(buffer);
+            }
+            (Reader::H265(r), Picture::H265(picture)) => {
+                let picture = match picture {
+                    Some(Err(h265::Unsupported::Fields)) => {
+                        let what = "pictures coded as separate fields (interlaced)";
+                        return Err(self.unsupported("H.265", "h265", what));
+                    }
+                    Some(Ok(p)) => {
+                        gst::trace!(CAT, imp = self, "poc {} dts {dts}", p.poc);
+                        Some(p)
+                    }
+                    None => None,
                 };
-                gst::element_imp_error!(
-                    self,
-                    gst::StreamError::Format,
-                    [
-                        "this H.264 stream's presentation times cannot be read ({what}): \
-                         decode and encode it (`| decode | encode(h264) |`) to write it to a file"
-                    ]
-                );
-                return Err(gst::FlowError::Error);
+                let unit = h265::Unit {
+                    item: buffer,
+                    dts: dts.nseconds(),
+                    duration: duration.nseconds(),
+                    picture,
+                };
+                for (mut buffer, pts) in r.timeline.push(unit) {
+                    buffer
+                        .make_mut()
+                        .set_pts(gst::ClockTime::from_nseconds(pts));
+                    state.ready.push_back(buffer);
+                }
             }
-            // No slice with known parameter sets: nothing to reorder against.
-            None => {
-                gst::debug!(
-                    CAT,
-                    imp = self,
-                    "no picture in {} bytes at {dts}",
-                    buffer.size()
-                );
-                buffer.set_pts(dts);
-                return Ok(gst::FlowSuccess::Ok);
-            }
-        };
-        let delay = *state.delay.get_or_insert(if picture.in_order {
-            0
-        } else {
-            u64::from(picture.reorder)
-        });
-        if picture.idr || state.anchor.is_none() {
-            state.anchor = Some((dts, picture.poc));
+            // The reader was chosen with the picture, under the same lock.
+            _ => return Err(gst::FlowError::Error),
         }
-        let (anchor_dts, anchor_poc) = state.anchor.unwrap_or((dts, picture.poc));
-        // Frames' order counts step by 2 (a frame is two fields).
-        let steps = (picture.poc - anchor_poc).div_euclid(2) + delay as i64;
-        let pts = if picture.in_order {
-            dts
-        } else if steps >= 0 {
-            anchor_dts + duration * steps as u64
-        } else {
-            anchor_dts.saturating_sub(duration * steps.unsigned_abs())
-        };
-        gst::trace!(CAT, imp = self, "poc {} dts {dts} pts {pts}", picture.poc);
-        buffer.set_pts(pts.max(dts));
         Ok(gst::FlowSuccess::Ok)
+    }
+
+    fn generate_output(&self) -> Result<GenerateOutputSuccess, gst::FlowError> {
+        let next = self
+            .state
+            .lock()
+            .map_err(|_| gst::FlowError::Error)?
+            .ready
+            .pop_front();
+        Ok(next.map_or(
+            GenerateOutputSuccess::NoOutput,
+            GenerateOutputSuccess::Buffer,
+        ))
     }
 }
