@@ -12,6 +12,9 @@ use crate::media;
 use crate::syntax::Span;
 use crate::target::{CUDA_DOWNLOAD, Target};
 
+mod roles;
+pub use roles::{Reader, Role};
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Prop {
     Str(String),
@@ -61,6 +64,8 @@ pub struct Element {
     pub node: NodeId,
     /// The `.vpl` span of the stage that made the element, for run-time diagnostics.
     pub span: Span,
+    /// What the element is to the command line that runs the plan, where it matters.
+    pub role: Option<Role>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -122,6 +127,7 @@ pub fn lower_for(g: &Graph, target: &Target) -> Lowered {
         l.node(id);
     }
     l.cpu_decoding.dedup();
+    roles::assign(g, &l.ends, &mut l.plan);
     Lowered {
         plan: l.plan,
         log: l.log,
@@ -201,6 +207,7 @@ impl Lowerer<'_> {
             pad_props: Vec::new(),
             node: id,
             span: self.g.spans[id.0 as usize],
+            role: None,
         });
         name
     }

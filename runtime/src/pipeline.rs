@@ -747,6 +747,7 @@ mod tests {
                 pad_props: Vec::new(),
                 node: NodeId(1),
                 span: Span::new(10, 20),
+                role: None,
             }],
             links: Vec::new(),
         }

@@ -21,6 +21,7 @@ fn element(name: &str, factory: &str, props: &[(&str, Prop)]) -> Element {
         pad_props: vec![],
         node: NodeId(0),
         span: Span::default(),
+        role: None,
     }
 }
 
