@@ -15,7 +15,7 @@ use serde::Serialize;
 use vpl_compiler::ir::{Graph, NodeId, NodeKind, SinkKind, SourceKind};
 use vpl_compiler::plan::{Plan, Prop};
 use vpl_compiler::{Code, Diagnostic, FileId, SourceMap};
-use vpl_runtime::pipeline::{Ending, RunError, Running};
+use vpl_runtime::pipeline::{Ending, RunError, RunEvent, Running};
 
 use crate::cli::{Backend, LogLevel, RunArgs};
 use crate::commands::{CANNOT_RUN, OK, compile_one};
@@ -643,19 +643,22 @@ pub fn run(args: &RunArgs) -> u8 {
         && args.progress_interval > 0)
         .then(|| std::time::Duration::from_secs(args.progress_interval));
     let mut next_progress = progress_every;
-    let mut started = false;
-    let result = running.run(&interrupted, |elapsed| {
-        if !started {
+    let result = running.run(&interrupted, |event| {
+        let elapsed = match event {
             // Playing: the RTSP servers listen now.
-            started = true;
-            for url in rtsp_urls(&graph) {
-                crate::log::line(
-                    LogLevel::Info,
-                    &format!("vplc: serving {url}"),
-                    fields(serde_json::json!({ "url": url })),
-                );
+            RunEvent::Playing => {
+                for url in rtsp_urls(&graph) {
+                    crate::log::line(
+                        LogLevel::Info,
+                        &format!("vplc: serving {url}"),
+                        fields(serde_json::json!({ "url": url })),
+                    );
+                }
+                return;
             }
-        }
+            RunEvent::Tick(elapsed) => elapsed,
+            other => return say(other, args.quiet),
+        };
         if let Some(m) = metrics.as_mut() {
             m.update(&running, &counters, &found);
         }
@@ -773,18 +776,10 @@ pub fn run(args: &RunArgs) -> u8 {
     // all sinks at once; a signal now only ends that wait.
     interrupt.outputs_finished();
     let signals = interrupt.received();
-    let quiet = args.quiet;
     let cut = vpl_runtime::brokers::finish(
         vpl_runtime::brokers::DRAIN_TIMEOUT,
         &|| interrupt.received() > signals,
-        &mut |n| {
-            if !quiet {
-                crate::log::info(format!(
-                    "vplc: waiting up to {} s for the brokers to acknowledge {n} messages (Ctrl-C stops waiting)",
-                    vpl_runtime::brokers::DRAIN_TIMEOUT.as_secs()
-                ));
-            }
-        },
+        &mut |event| say(event, args.quiet),
     );
     if cut && status == OK {
         (exit, status) = ("interrupted", INTERRUPTED);
@@ -818,6 +813,22 @@ pub fn run(args: &RunArgs) -> u8 {
         }
     }
     status
+}
+
+/// Says what the run tells as it goes (warnings, notes, the wait for the brokers).
+fn say(event: RunEvent, quiet: bool) {
+    match event {
+        RunEvent::Warning { element, text } => {
+            crate::log::warn(format!("vplc: warning from {element}: {text}"))
+        }
+        RunEvent::Note { element, text } => crate::log::info(format!("vplc: {element}: {text}")),
+        RunEvent::Broker(text) => crate::log::warn(format!("vplc: warning: {text}")),
+        RunEvent::WaitingForBrokers(n) if !quiet => crate::log::info(format!(
+            "vplc: waiting up to {} s for the brokers to acknowledge {n} messages (Ctrl-C stops waiting)",
+            vpl_runtime::brokers::DRAIN_TIMEOUT.as_secs()
+        )),
+        RunEvent::WaitingForBrokers(_) | RunEvent::Playing | RunEvent::Tick(_) => {}
+    }
 }
 
 #[cfg(test)]
