@@ -209,6 +209,7 @@ mod tests {
                     pad_props: vec![],
                     node: vpl_compiler::ir::NodeId(0),
                     span: vpl_compiler::span::Span::new(0, 0),
+                    role: None,
                 })
                 .collect(),
             ..Plan::default()

@@ -16,6 +16,7 @@ pub mod reference;
 pub mod run;
 pub mod sarif;
 pub mod signals;
+pub mod stats;
 
 use std::process::ExitCode;
 

@@ -29,12 +29,6 @@ pub fn init(level: LogLevel, format: LogFormat, timestamps: bool) {
         format,
         timestamps,
     });
-    // The run's own warnings and notes (GStreamer's bus) come here too.
-    vpl_runtime::pipeline::set_reporter(
-        |warning, text| {
-            if warning { warn(text) } else { info(text) }
-        },
-    );
 }
 
 fn config() -> &'static Config {

@@ -23,8 +23,8 @@ use prometheus_client::metrics::counter::{ConstCounter, Counter};
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::{ConstGauge, Gauge};
 use prometheus_client::registry::{Registry, Unit};
-use vpl_compiler::ir::{Graph, NodeId, NodeKind, SinkKind};
-use vpl_compiler::plan::Plan;
+use vpl_compiler::ir::SinkKind;
+use vpl_compiler::plan::{Plan, Reader, Role};
 use vpl_runtime::metrics::{self, BUCKETS_S, Probes, Timing};
 use vpl_runtime::pipeline::{Found, Running};
 
@@ -183,6 +183,135 @@ struct Families {
     broker_reconnects: Family<Labels, Counter>,
 }
 
+impl Families {
+    /// The streams' frames and what the models found.
+    fn register_streams(&self, r: &mut Registry) {
+        r.register(
+            "vpl_frames",
+            "Frames that left each stream's source",
+            self.frames.clone(),
+        );
+        r.register(
+            "vpl_fps",
+            "Frames per second of each stream over the last second",
+            self.fps.clone(),
+        );
+        r.register(
+            "vpl_stream_up",
+            "1 while the stream's frames flow: from its first frame to its end, 0 when none came for 2 s (or 3 frame intervals of a slower stream)",
+            self.up.clone(),
+        );
+        r.register(
+            "vpl_dropped_frames",
+            "Frames live sources dropped because the pipeline fell behind",
+            self.dropped.clone(),
+        );
+        r.register(
+            "vpl_objects",
+            "Objects found by detectors, summed over frames",
+            self.objects.clone(),
+        );
+        r.register(
+            "vpl_label_objects",
+            "Objects found by detectors, summed over frames, by label",
+            self.objects_by_label.clone(),
+        );
+        r.register(
+            "vpl_inferred_frames",
+            "Frames a model ran on",
+            self.inferred.clone(),
+        );
+    }
+
+    /// The broker sinks' queues and connections.
+    fn register_brokers(&self, r: &mut Registry) {
+        r.register(
+            "vpl_broker_buffered",
+            "Messages held for the broker, not yet acknowledged",
+            self.broker_buffered.clone(),
+        );
+        r.register(
+            "vpl_broker_buffer_capacity",
+            "The most messages the buffer holds (`buffer:`)",
+            self.broker_capacity.clone(),
+        );
+        r.register(
+            "vpl_broker_connected",
+            "1 while connected to the broker",
+            self.broker_connected.clone(),
+        );
+        r.register(
+            "vpl_broker_delivered",
+            "Messages the broker acknowledged",
+            self.broker_delivered.clone(),
+        );
+        r.register(
+            "vpl_broker_dropped",
+            "Oldest messages dropped because the buffer was full",
+            self.broker_dropped.clone(),
+        );
+        r.register(
+            "vpl_broker_rejected",
+            "Messages the broker refused",
+            self.broker_rejected.clone(),
+        );
+        r.register(
+            "vpl_broker_reconnects",
+            "Connections made after the first",
+            self.broker_reconnects.clone(),
+        );
+    }
+}
+
+/// How long frames take to the sinks and through the inferences, and how full the queues
+/// are.
+fn register_timings(r: &mut Registry, f: &Families, probes: &Probes, names: &ProgramNames) {
+    r.register_with_unit(
+        "vpl_latency",
+        "Time from a frame leaving its source to reaching this sink",
+        Unit::Seconds,
+        Timings(
+            probes
+                .latency
+                .iter()
+                .map(|t| (names.sink(&t.element), t.clone()))
+                .collect(),
+        ),
+    );
+    r.register(
+        "vpl_latency_seconds_last",
+        "The last frame's time from its source to this sink, in seconds",
+        f.latency_last.clone(),
+    );
+    r.register_with_unit(
+        "vpl_inference",
+        "Time a frame spends in this inference, waiting for its batch included",
+        Unit::Seconds,
+        Timings(
+            probes
+                .inference
+                .iter()
+                .map(|t| (names.infer(&t.element), t.clone()))
+                .collect(),
+        ),
+    );
+    r.register(
+        "vpl_inference_seconds_last",
+        "The last frame's time in this inference, in seconds",
+        f.inference_last.clone(),
+    );
+    r.register(
+        "vpl_queue_buffers",
+        "Frames held in each queue now",
+        f.queue_buffers.clone(),
+    );
+    r.register(
+        "vpl_queue_fill_ratio",
+        "Frames held in each queue over the most it holds (0 when unbounded in frames)",
+        f.queue_fill.clone(),
+    );
+}
+
 /// The figures served, and what the next rendering needs.
 pub struct Metrics {
     text: Arc<Mutex<String>>,
@@ -199,140 +328,29 @@ pub struct Metrics {
 }
 
 impl Metrics {
+    /// The metrics of `running`, the pipeline of `plan`, whose streams are counted at
+    /// `counters`; `program` is the program's file, which sinks' paths are named relative to.
     pub fn new(
         text: Arc<Mutex<String>>,
         running: &Running,
         counters: &[String],
-        graph: &Graph,
         plan: &Plan,
         program: &Path,
     ) -> Metrics {
         let probes = metrics::attach(running, counters);
-        let names = ProgramNames::new(graph, plan, program.parent().unwrap_or(Path::new("")));
+        let names = ProgramNames::new(plan, program.parent().unwrap_or(Path::new("")));
         let mut registry =
             Registry::with_labels([("pipeline".into(), plan.pipeline.clone().into())].into_iter());
-        let f = Families::default();
-        let r = &mut registry;
-        r.register(
-            "vpl_frames",
-            "Frames that left each stream's source",
-            f.frames.clone(),
-        );
-        r.register(
-            "vpl_fps",
-            "Frames per second of each stream over the last second",
-            f.fps.clone(),
-        );
-        r.register(
-            "vpl_stream_up",
-            "1 while the stream's frames flow: from its first frame to its end, 0 when none came for 2 s (or 3 frame intervals of a slower stream)",
-            f.up.clone(),
-        );
-        r.register(
-            "vpl_dropped_frames",
-            "Frames live sources dropped because the pipeline fell behind",
-            f.dropped.clone(),
-        );
-        r.register(
-            "vpl_objects",
-            "Objects found by detectors, summed over frames",
-            f.objects.clone(),
-        );
-        r.register(
-            "vpl_label_objects",
-            "Objects found by detectors, summed over frames, by label",
-            f.objects_by_label.clone(),
-        );
-        r.register(
-            "vpl_inferred_frames",
-            "Frames a model ran on",
-            f.inferred.clone(),
-        );
-        r.register_with_unit(
-            "vpl_latency",
-            "Time from a frame leaving its source to reaching this sink",
-            Unit::Seconds,
-            Timings(
-                probes
-                    .latency
-                    .iter()
-                    .map(|t| (names.sink(&t.element), t.clone()))
-                    .collect(),
-            ),
-        );
-        r.register(
-            "vpl_latency_seconds_last",
-            "The last frame's time from its source to this sink, in seconds",
-            f.latency_last.clone(),
-        );
-        r.register_with_unit(
-            "vpl_inference",
-            "Time a frame spends in this inference, waiting for its batch included",
-            Unit::Seconds,
-            Timings(
-                probes
-                    .inference
-                    .iter()
-                    .map(|t| (names.infer(&t.element), t.clone()))
-                    .collect(),
-            ),
-        );
-        r.register(
-            "vpl_inference_seconds_last",
-            "The last frame's time in this inference, in seconds",
-            f.inference_last.clone(),
-        );
-        r.register(
-            "vpl_queue_buffers",
-            "Frames held in each queue now",
-            f.queue_buffers.clone(),
-        );
-        r.register(
-            "vpl_queue_fill_ratio",
-            "Frames held in each queue over the most it holds (0 when unbounded in frames)",
-            f.queue_fill.clone(),
-        );
-        r.register(
-            "vpl_broker_buffered",
-            "Messages held for the broker, not yet acknowledged",
-            f.broker_buffered.clone(),
-        );
-        r.register(
-            "vpl_broker_buffer_capacity",
-            "The most messages the buffer holds (`buffer:`)",
-            f.broker_capacity.clone(),
-        );
-        r.register(
-            "vpl_broker_connected",
-            "1 while connected to the broker",
-            f.broker_connected.clone(),
-        );
-        r.register(
-            "vpl_broker_delivered",
-            "Messages the broker acknowledged",
-            f.broker_delivered.clone(),
-        );
-        r.register(
-            "vpl_broker_dropped",
-            "Oldest messages dropped because the buffer was full",
-            f.broker_dropped.clone(),
-        );
-        r.register(
-            "vpl_broker_rejected",
-            "Messages the broker refused",
-            f.broker_rejected.clone(),
-        );
-        r.register(
-            "vpl_broker_reconnects",
-            "Connections made after the first",
-            f.broker_reconnects.clone(),
-        );
-        r.register_collector(Box::new(Process));
+        let families = Families::default();
+        families.register_streams(&mut registry);
+        register_timings(&mut registry, &families, &probes, &names);
+        families.register_brokers(&mut registry);
+        registry.register_collector(Box::new(Process));
         let now = Instant::now();
         Metrics {
             text,
             registry,
-            families: f,
+            families,
             probes,
             names,
             windows: vec![(0, now); counters.len()],
@@ -590,21 +608,10 @@ struct ProgramNames {
 }
 
 impl ProgramNames {
-    /// `dir`: the program's directory, which the paths of its sinks are relative to.
-    fn new(graph: &Graph, plan: &Plan, dir: &Path) -> ProgramNames {
+    /// The names of the plan's sinks, inferences and queues (their roles). `dir`: the
+    /// program's directory, which the paths of its sinks are relative to.
+    fn new(plan: &Plan, dir: &Path) -> ProgramNames {
         let sink_name = |kind: &SinkKind| relative(&sink_name(kind), dir);
-        let stage_name = |kind: &NodeKind| relative(&stage_name(kind), dir);
-        let sources = stream_sources(graph);
-        let streams = |id: NodeId| -> String {
-            let from = ancestors(graph, id);
-            let ids: Vec<String> = sources
-                .iter()
-                .enumerate()
-                .filter(|(_, s)| from.contains(s))
-                .map(|(i, _)| i.to_string())
-                .collect();
-            ids.join(",")
-        };
         let mut names = ProgramNames::default();
         let mut taken: HashSet<(String, String)> = HashSet::new();
         // Unique within `scope`: a name met twice gets ` #2`, ` #3`, …
@@ -617,33 +624,36 @@ impl ProgramNames {
             }
             candidate
         };
+        // In the order of the stages that made them.
+        let mut elements: Vec<(u32, &str, &Role)> = plan
+            .elements
+            .iter()
+            .filter_map(|e| Some((e.node.0, e.name.as_str(), e.role.as_ref()?)))
+            .collect();
+        elements.sort_by_key(|(node, _, _)| *node);
         let mut sink_names: HashMap<String, usize> = HashMap::new();
-        for (_, n) in graph.live() {
-            if let NodeKind::Sink(kind) = &n.kind {
-                *sink_names.entry(sink_name(kind)).or_default() += 1;
+        for (_, _, role) in &elements {
+            if let Role::Sink { sink, .. } = role {
+                *sink_names.entry(sink_name(sink)).or_default() += 1;
             }
         }
-        let mut elements: Vec<_> = plan.elements.iter().collect();
-        elements.sort_by_key(|e| e.node.0);
-        for e in elements {
-            let node = graph.node(e.node);
-            match &node.kind {
-                NodeKind::Sink(kind) => {
+        for (_, element, role) in elements {
+            let element = element.to_string();
+            match role {
+                Role::Sink { sink, streams } => {
                     // Two sinks of one name (`stdout` of two streams): which stream each.
-                    let mut name = sink_name(kind);
+                    let mut name = sink_name(sink);
                     if sink_names.get(&name).is_some_and(|n| *n > 1) {
-                        name = format!("{name} (stream {})", streams(e.node));
+                        name = format!("{name} (stream {})", joined(streams));
                     }
                     let name = unique("sink", name);
-                    names
-                        .sinks
-                        .insert(e.name.clone(), labels(&[("sink", &name)]));
+                    names.sinks.insert(element, labels(&[("sink", &name)]));
                 }
-                NodeKind::Infer(infer) if e.factory == "vplinfer" => {
-                    let stream = streams(e.node);
-                    let model = unique(&format!("infer {stream}"), infer.model_name.clone());
+                Role::Inference { model, streams } => {
+                    let stream = joined(streams);
+                    let model = unique(&format!("infer {stream}"), model.clone());
                     names.infers.insert(
-                        e.name.clone(),
+                        element,
                         labels(&[
                             ("element", &format!("infer:{model}")),
                             ("model", &model),
@@ -651,18 +661,12 @@ impl ProgramNames {
                         ]),
                     );
                 }
-                NodeKind::Queue { .. } if e.factory == "queue" => {
-                    let consumer = graph
-                        .live()
-                        .find(|(_, n)| n.inputs.contains(&e.node))
-                        .map(|(id, n)| (id, stage_name(&n.kind)));
-                    let into = consumer.map(|(_, n)| n).unwrap_or_else(|| "?".into());
-                    let name = unique("queue", format!("stream {} → {into}", streams(e.node)));
-                    names
-                        .queues
-                        .insert(e.name.clone(), labels(&[("queue", &name)]));
+                Role::Queue { into, streams } => {
+                    let into = relative(&reader_name(into), dir);
+                    let name = unique("queue", format!("stream {} → {into}", joined(streams)));
+                    names.queues.insert(element, labels(&[("queue", &name)]));
                 }
-                _ => {}
+                Role::Progress { .. } => {}
             }
         }
         names
@@ -728,40 +732,64 @@ fn sink_name(kind: &SinkKind) -> String {
 }
 
 /// A stage as the program calls it, for the queue in front of it.
-fn stage_name(kind: &NodeKind) -> String {
-    match kind {
-        NodeKind::Sink(k) => sink_name(k),
-        NodeKind::Infer(i) => format!("infer:{}", i.model_name),
-        other => other.name().to_string(),
+fn reader_name(reader: &Reader) -> String {
+    match reader {
+        Reader::Sink(k) => sink_name(k),
+        Reader::Infer { model } => format!("infer:{model}"),
+        Reader::Stage(kind) => kind.to_string(),
     }
 }
 
-/// Each stream's live source, in the order of the streams' ids (the order of the source
-/// calls; a source merged into another by the optimiser stands for it).
-fn stream_sources(graph: &Graph) -> Vec<NodeId> {
-    graph
-        .nodes
+/// Stream ids as a label's value: `0`, or `0,1` for a picture tiled from two.
+fn joined(streams: &[usize]) -> String {
+    streams
         .iter()
-        .enumerate()
-        .filter_map(|(i, n)| match &n.kind {
-            NodeKind::Source(kind) if n.dead => graph
-                .live()
-                .find(|(_, l)| l.kind == NodeKind::Source(kind.clone()))
-                .map(|(id, _)| id),
-            NodeKind::Source(_) => Some(NodeId(i as u32)),
-            _ => None,
-        })
-        .collect()
+        .map(usize::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
-/// `id` and every node it reads from.
-fn ancestors(graph: &Graph, id: NodeId) -> HashSet<NodeId> {
-    let mut seen = HashSet::new();
-    let mut todo = vec![id];
-    while let Some(n) = todo.pop() {
-        if seen.insert(n) {
-            todo.extend(graph.node(n).inputs.iter().copied());
-        }
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use vpl_compiler::{MemoryHost, SourceMap, compile};
+
+    use super::{ProgramNames, labels};
+
+    /// A sink made of several elements (a muxer and a file sink, a converter and a
+    /// display) is named once, on the element that takes its frames, where its latency is
+    /// measured: it was `file:out.mp4 #2`, the muxer having taken the name first.
+    #[test]
+    fn a_sink_of_several_elements_is_named_once() {
+        let text = "pipeline p {\n    let t = test(frames: 3);\n    \
+                    t | encode(h264) | file(\"out.mp4\");\n    t | display;\n}\n";
+        let mut sources = SourceMap::default();
+        let c = compile(
+            &mut sources,
+            "p.vpl",
+            Path::new("/p/p.vpl"),
+            text,
+            &MemoryHost::new(),
+        );
+        assert!(!c.has_errors(), "{:?}", c.diagnostics);
+        let (_, plan) = c.lower(0).expect("lowers");
+        let names = ProgramNames::new(&plan, Path::new("/p"));
+        let element = |factory: &str| {
+            plan.elements
+                .iter()
+                .find(|e| e.factory == factory)
+                .map(|e| e.name.clone())
+                .expect("the sink's element")
+        };
+        assert_eq!(
+            names.sink(&element("filesink")),
+            labels(&[("sink", "file:out.mp4")])
+        );
+        assert_eq!(
+            names.sink(&element("autovideosink")),
+            labels(&[("sink", "display")])
+        );
+        assert_eq!(names.sinks.len(), 2, "{:?}", names.sinks);
     }
-    seen
 }

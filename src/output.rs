@@ -1,10 +1,31 @@
 //! Writing what vplc produces without losing it: files are replaced atomically (a full
 //! disk leaves the old file, never a truncated one) and standard output that cannot be
 //! written (a closed pipe, `/dev/full`) is a message and an exit status, not a panic.
+//! Before a run, the directories of the files its plan writes are made.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+
+use vpl_compiler::plan::Plan;
+
+/// Makes the directory of every file the plan writes (its elements' output roles), so
+/// that `file("out/a.mp4")` runs without an `out/` made first.
+pub fn make_directories(plan: &Plan) -> Result<(), String> {
+    for path in plan
+        .elements
+        .iter()
+        .filter_map(|e| e.role.as_ref()?.output())
+    {
+        if let Some(dir) = Path::new(path).parent()
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        }
+    }
+    Ok(())
+}
 
 /// Replaces `path` with `bytes`: writes a temporary file in the same directory, syncs
 /// it, gives it the old file's permissions and renames it over the old one. On any

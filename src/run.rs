@@ -2,24 +2,24 @@
 //! finish cleanly (Ctrl-C sends end-of-stream so files are finalised). Run-time errors are
 //! printed as diagnostics at the `.vpl` span of the stage that made the failing element.
 
-use std::fs::{File, OpenOptions};
-use std::io::{IsTerminal, Seek, SeekFrom, Write};
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use serde::Serialize;
-use vpl_compiler::ir::{Graph, NodeId, NodeKind, SinkKind, SourceKind};
-use vpl_compiler::plan::{Plan, Prop};
+use vpl_compiler::ir::{Graph, NodeKind, SinkKind};
+use vpl_compiler::plan::{Element, Plan, Prop, Role};
 use vpl_compiler::{Code, Diagnostic, FileId, SourceMap};
-use vpl_runtime::pipeline::{Ending, RunError, Running};
+use vpl_runtime::pipeline::{self, Ending, Found, RunError, RunEvent, Running};
 
 use crate::cli::{Backend, LogLevel, RunArgs};
 use crate::commands::{CANNOT_RUN, OK, compile_one};
 use crate::signals::Interrupt;
+use crate::stats::{
+    Figures, StatsOut, all_delivered, broker_stats, lock, say_undelivered, stats_text,
+};
 
 /// Exit statuses of `vplc run` (spec section 8).
 pub const RUNTIME_ERROR: u8 = 3;
@@ -27,225 +27,6 @@ pub const RUNTIME_ERROR: u8 = 3;
 /// spec section 8's statuses).
 pub const UNDELIVERED: u8 = 4;
 pub const INTERRUPTED: u8 = 130;
-
-#[derive(Serialize)]
-struct Stats<'a> {
-    pipeline: &'a str,
-    wall_s: f64,
-    frames: Vec<u64>,
-    fps: Vec<f64>,
-    objects: u64,
-    /// Frames a model ran on (vpl's extension of spec §8's statistics).
-    inferred: u64,
-    /// Frames live sources dropped because the pipeline fell behind them (vpl's extension).
-    dropped: u64,
-    /// Each broker sink's messages (vpl's extension; absent without broker sinks).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    brokers: Vec<BrokerStat>,
-    exit: &'a str,
-}
-
-/// One broker sink's figures in the statistics.
-#[derive(Serialize)]
-struct BrokerStat {
-    protocol: &'static str,
-    url: String,
-    topic: String,
-    buffer: u64,
-    delivered: u64,
-    /// Oldest messages dropped because the buffer was full.
-    dropped: u64,
-    rejected: u64,
-    /// Messages still buffered when the run ended and the broker stayed away.
-    undelivered: u64,
-    reconnects: u64,
-}
-
-/// Each broker sink's figures; before the end (a second signal), what is still buffered
-/// counts as undelivered.
-fn broker_stats() -> Vec<BrokerStat> {
-    vpl_runtime::brokers::stats()
-        .iter()
-        .map(|b| BrokerStat {
-            protocol: b.protocol.name(),
-            url: b.url.clone(),
-            topic: b.topic.clone(),
-            buffer: b.capacity,
-            delivered: b.delivered.load(Ordering::Relaxed),
-            dropped: b.dropped.load(Ordering::Relaxed),
-            rejected: b.rejected.load(Ordering::Relaxed),
-            undelivered: b.undelivered.load(Ordering::Relaxed) + b.buffered.load(Ordering::Relaxed),
-            reconnects: b.reconnects.load(Ordering::Relaxed),
-        })
-        .collect()
-}
-
-impl BrokerStat {
-    /// Messages that did not reach the broker, for whatever reason.
-    fn lost(&self) -> u64 {
-        self.dropped + self.rejected + self.undelivered
-    }
-}
-
-/// Messages a broker never acknowledged are output lost: said even with --quiet.
-fn say_undelivered(brokers: &[BrokerStat]) {
-    for b in brokers {
-        if b.undelivered > 0 || b.dropped > 0 || b.rejected > 0 {
-            crate::log::warn(format!(
-                "vplc: warning: {} {} ({}): {} messages not delivered (still buffered when the \
-                 run ended and the broker stayed away), {} dropped when the buffer was full, \
-                 {} refused by the broker; {} delivered",
-                b.protocol, b.url, b.topic, b.undelivered, b.dropped, b.rejected, b.delivered
-            ));
-        }
-    }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-/// The run's figures, for the statistics.
-#[derive(Clone, Default)]
-struct Figures {
-    wall: Duration,
-    frames: Vec<u64>,
-    objects: u64,
-    inferred: u64,
-    dropped: u64,
-}
-
-impl Figures {
-    fn fps(&self) -> Vec<f64> {
-        self.frames
-            .iter()
-            .map(|n| *n as f64 / self.wall.as_secs_f64().max(1e-9))
-            .collect()
-    }
-}
-
-fn stats_text(pipeline: &str, f: &Figures, brokers: Vec<BrokerStat>, exit: &str) -> String {
-    let stats = Stats {
-        pipeline,
-        wall_s: (f.wall.as_secs_f64() * 1000.0).round() / 1000.0,
-        frames: f.frames.clone(),
-        fps: f.fps().iter().map(|x| (x * 10.0).round() / 10.0).collect(),
-        objects: f.objects,
-        inferred: f.inferred,
-        dropped: f.dropped,
-        brokers,
-        exit,
-    };
-    serde_json::to_string(&stats).unwrap_or_default() + "\n"
-}
-
-/// The `--stats` file, opened (not emptied) when the run starts.
-struct StatsOut {
-    path: PathBuf,
-    file: File,
-}
-
-impl StatsOut {
-    /// Opens `path` for the statistics of a run of `program`: refused where it is the
-    /// program, a file the run reads or an output (the same file by device and inode, or
-    /// the same path), or cannot be written (a device that refuses writes, `/dev/full`, is
-    /// found by writing nothing to it; a FIFO nobody reads is refused rather than waited
-    /// for).
-    fn open(
-        path: &Path,
-        program: &Path,
-        plan: &Plan,
-        c: &vpl_compiler::Compilation,
-    ) -> Result<StatsOut, String> {
-        let dir = program.parent().unwrap_or(Path::new(""));
-        let mut taken: Vec<(PathBuf, &str)> = vec![(program.to_path_buf(), "the program")];
-        for e in &plan.elements {
-            for (name, value) in &e.props {
-                if let (Prop::Str(v), "location" | "path" | "model") = (value, name.as_str())
-                    && !v.contains("://")
-                {
-                    taken.push((PathBuf::from(v), "a file the program reads or writes"));
-                }
-            }
-        }
-        for m in &c.program.models {
-            for key in ["path", "labels"] {
-                if let Some(v) = m.call.string(key) {
-                    taken.push((dir.join(v), "a file the program reads"));
-                }
-            }
-        }
-        let here = identity(path);
-        let absolute = absolute(path);
-        for (other, what) in &taken {
-            let same = match (&here, identity(other)) {
-                (Some(a), Some(b)) => *a == b,
-                _ => absolute.is_some() && absolute == crate::run::absolute(other),
-            };
-            if same {
-                return Err(format!(
-                    "it is {what} ({}): nothing was written",
-                    other.display()
-                ));
-            }
-        }
-        let file = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .custom_flags(libc_o_nonblock())
-            .open(path)
-            .map_err(|e| match e.raw_os_error() {
-                Some(6) => "it is a FIFO that nobody reads".to_string(),
-                _ => e.to_string(),
-            })?;
-        let mut out = StatsOut {
-            path: path.to_path_buf(),
-            file,
-        };
-        if !out.regular() {
-            // Nothing written, but a device that refuses every write says so.
-            let _ = out.file.write(&[]).map_err(|e| e.to_string())?;
-        }
-        Ok(out)
-    }
-
-    fn regular(&self) -> bool {
-        self.file.metadata().is_ok_and(|m| m.is_file())
-    }
-
-    /// Replaces the file's content by `text`.
-    fn write(&mut self, text: &str) -> std::io::Result<()> {
-        if self.regular() {
-            self.file.set_len(0)?;
-            self.file.seek(SeekFrom::Start(0))?;
-            self.file.write_all(text.as_bytes())?;
-            self.file.sync_all()
-        } else {
-            self.file.write_all(text.as_bytes())?;
-            self.file.flush()
-        }
-    }
-}
-
-/// `O_NONBLOCK`: opening a FIFO for writing does not wait for a reader.
-fn libc_o_nonblock() -> i32 {
-    0o4000
-}
-
-/// A file's device and inode, where it exists.
-fn identity(path: &Path) -> Option<(u64, u64)> {
-    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
-}
-
-/// `path` made absolute, its directory resolved (the file itself may not exist yet).
-fn absolute(path: &Path) -> Option<PathBuf> {
-    let name = path.file_name()?;
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    Some(std::fs::canonicalize(dir).ok()?.join(name))
-}
 
 /// The run-time error as a diagnostic at the span of the stage that made the element.
 fn diagnostic(file: FileId, error: &RunError) -> Option<Diagnostic> {
@@ -331,84 +112,99 @@ fn report(sources: &SourceMap, file: FileId, error: &RunError) {
 }
 
 /// For each stream of the pipeline, in the order of the streams' ids (the order of the
-/// source calls), the element whose output frames are its progress: its decoder, the caps
-/// of a raw source, or for a stream never decoded (a relay, a copy) the first element that
-/// carries its frames. Streams merged into one source by the optimiser (the same file read
-/// twice) share that source's element, and each still has its entry.
+/// source calls), the element whose output frames are its progress (the plan's
+/// [`Role::Progress`]), as [`Running::build`] counts it. Streams merged into one source by
+/// the optimiser (the same file read twice) share that source's element, and each still
+/// has its entry. `graph` is the one the plan was lowered from: in debug builds, each of
+/// its streams must have found its element.
 pub fn stream_counters(graph: &Graph, plan: &Plan) -> Vec<String> {
-    graph
-        .nodes
+    let counters = counters(plan);
+    debug_assert_eq!(
+        counters.len(),
+        graph
+            .nodes
+            .iter()
+            .filter(|n| matches!(n.kind, NodeKind::Source(_))
+                && (!n.dead || graph.live().any(|(_, l)| l.kind == n.kind)))
+            .count(),
+        "a stream without the element of its progress: {counters:?}"
+    );
+    counters
+}
+
+/// [`stream_counters`], from the plan alone.
+fn counters(plan: &Plan) -> Vec<String> {
+    let mut counters: Vec<(usize, String)> = plan
+        .elements
         .iter()
-        .enumerate()
-        .filter_map(|(i, n)| match &n.kind {
-            NodeKind::Source(kind) => Some((NodeId(i as u32), n.dead, kind)),
+        .filter_map(|e| match &e.role {
+            Some(Role::Progress {
+                streams, dynamic, ..
+            }) => Some(
+                streams
+                    .iter()
+                    .map(|s| (*s, pipeline::counter(&e.name, *dynamic))),
+            ),
             _ => None,
         })
-        .filter_map(|(id, dead, kind)| {
-            // A merged source was merged into the live one of the same kind.
-            let live = if dead {
-                graph
-                    .live()
-                    .find(|(_, l)| l.kind == NodeKind::Source(kind.clone()))?
-                    .0
-            } else {
-                id
-            };
-            Some(counter_of(graph, plan, live))
-        })
-        .collect()
+        .flatten()
+        .collect();
+    counters.sort();
+    counters.into_iter().map(|(_, name)| name).collect()
 }
 
-fn counter_of(graph: &Graph, plan: &Plan, source: NodeId) -> String {
-    let s = source.0;
-    match &graph.node(source).kind {
-        NodeKind::Source(SourceKind::Test { .. }) => return format!("n{s}_test_caps"),
-        NodeKind::Source(SourceKind::Camera { .. }) => return format!("n{s}_camera_caps"),
-        _ => {}
-    }
-    if let Some(decoder) = decoder_of(graph, source) {
-        return format!("n{}_decode_caps", decoder.0);
-    }
-    // Not decoded: where the source's frames leave its own elements.
-    let own = format!("n{s}_");
-    plan.links
-        .iter()
-        .find(|l| l.from.starts_with(&own) && !l.to.starts_with(&own))
-        .map(|l| {
-            if l.dynamic {
-                // A demuxer's video pad appears at run time: count on it then.
-                format!("{}.dynamic", l.from)
-            } else {
-                l.from.clone()
-            }
-        })
-        .unwrap_or_default()
-}
-
-/// The decoder reading `id`'s stream, directly or through tees and queues.
-fn decoder_of(graph: &Graph, id: NodeId) -> Option<NodeId> {
-    graph
-        .consumers(id)
+/// The plan's elements that have a role, with it, in the order of the stages that made
+/// them.
+fn roles(plan: &Plan) -> Vec<&Role> {
+    let mut elements: Vec<_> = plan.elements.iter().filter(|e| e.role.is_some()).collect();
+    elements.sort_by_key(|e| e.node.0);
+    elements
         .into_iter()
-        .find_map(|c| match graph.node(c).kind {
-            NodeKind::Decode => Some(c),
-            NodeKind::Tee | NodeKind::Queue { .. } => decoder_of(graph, c),
-            _ => None,
-        })
+        .filter_map(|e| e.role.as_ref())
+        .collect()
 }
 
 /// The addresses `rtsp_out` sinks serve at. The server listens on every interface; the
 /// address shown is this machine's own name for them, `localhost`.
-fn rtsp_urls(graph: &Graph) -> Vec<String> {
-    graph
-        .live()
-        .filter_map(|(_, n)| match &n.kind {
-            NodeKind::Sink(SinkKind::RtspOut { port, path }) => Some(format!(
+fn rtsp_urls(plan: &Plan) -> Vec<String> {
+    roles(plan)
+        .into_iter()
+        .filter_map(|role| match role {
+            Role::Sink {
+                sink: SinkKind::RtspOut { port, path },
+                ..
+            } => Some(format!(
                 "rtsp://localhost:{port}{}{path}",
                 if path.starts_with('/') { "" } else { "/" }
             )),
             _ => None,
         })
+        .collect()
+}
+
+/// The duration of the first stream read from a file, where the probe found one: the
+/// progress line gives the share of it played.
+fn file_duration(plan: &Plan) -> Option<u64> {
+    plan.elements
+        .iter()
+        .filter_map(|e| match &e.role {
+            Some(Role::Progress {
+                streams,
+                from_file: true,
+                duration_ns,
+                ..
+            }) => Some((streams.first().copied().unwrap_or(usize::MAX), *duration_ns)),
+            _ => None,
+        })
+        .min_by_key(|(stream, _)| *stream)
+        .and_then(|(_, duration)| duration)
+}
+
+/// The files the run writes, for the message of a second signal.
+fn output_names(plan: &Plan) -> Vec<String> {
+    roles(plan)
+        .into_iter()
+        .filter_map(|role| role.output().map(str::to_string))
         .collect()
 }
 
@@ -420,39 +216,6 @@ fn fields(value: serde_json::Value) -> serde_json::Map<String, serde_json::Value
     }
 }
 
-/// The files the run writes, for the message of a second signal.
-fn output_names(graph: &Graph) -> Vec<String> {
-    graph
-        .live()
-        .filter_map(|(_, n)| match &n.kind {
-            NodeKind::Sink(SinkKind::Video { path, .. })
-            | NodeKind::Sink(SinkKind::Records {
-                path: Some(path), ..
-            }) => Some(path.clone()),
-            _ => None,
-        })
-        .collect()
-}
-
-fn prepare_outputs(graph: &Graph) -> Result<(), String> {
-    for (_, n) in graph.live() {
-        let path = match &n.kind {
-            NodeKind::Sink(SinkKind::Video { path, .. })
-            | NodeKind::Sink(SinkKind::Records {
-                path: Some(path), ..
-            }) => path,
-            _ => continue,
-        };
-        if let Some(dir) = Path::new(path).parent()
-            && !dir.as_os_str().is_empty()
-        {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-        }
-    }
-    Ok(())
-}
-
 /// Engine settings for every inference element of the plan. `backend` is resolved first
 /// (`backend::choose`); an unresolved `Auto` runs on the CPU.
 pub fn configure_inference(plan: &mut Plan, backend: Backend, threads: usize, library: &Path) {
@@ -461,12 +224,16 @@ pub fn configure_inference(plan: &mut Plan, backend: Backend, threads: usize, li
         Backend::Cuda => "cuda",
         Backend::Tensorrt => "tensorrt",
     };
-    for e in plan.elements.iter_mut().filter(|e| e.factory == "vplinfer") {
+    for e in plan.elements.iter_mut().filter(|e| is_inference(e)) {
         e.props.push(("backend".into(), Prop::Str(backend.into())));
         e.props.push(("threads".into(), Prop::UInt(threads as u64)));
         e.props
             .push(("library".into(), Prop::Str(library.display().to_string())));
     }
+}
+
+fn is_inference(e: &Element) -> bool {
+    matches!(e.role, Some(Role::Inference { .. }))
 }
 
 /// The ONNX Runtime library: `VPL_ONNXRUNTIME`, else the set-up's `assets/onnxruntime.path`
@@ -481,57 +248,92 @@ fn onnxruntime_library(file: &Path) -> Option<PathBuf> {
     vpl_runtime::engine::find_library(&[dir.as_path(), cwd.as_path(), exe.as_path()])
 }
 
+/// `vplc run`: compile and lower, build the pipeline, play it with progress, then wait for
+/// the brokers and write the statistics. Returns the exit status.
 pub fn run(args: &RunArgs) -> u8 {
     crate::log::init(args.log_level, args.log_format, args.log_timestamps);
     // Listen first: a signal while compiling or starting ends the run as one while playing.
     let interrupt = Interrupt::listen();
-    let (sources, c, index) = match compile_one(&args.file, args.pipeline.as_deref()) {
-        Ok(ok) => ok,
+    let ready = match prepare(args) {
+        Ok(ready) => ready,
         Err(status) => return status,
     };
-    // Likewise the metrics address: a port in use is said before anything runs.
-    let metrics_text = match args.metrics {
-        Some(addr) => match crate::metrics::serve(addr) {
-            Ok(text) => {
-                crate::log::debug(format!("vplc: metrics at http://{addr}/metrics"));
-                Some(text)
-            }
-            Err(e) => {
-                crate::log::error(format!("vplc: cannot serve the metrics at {addr}: {e}"));
-                return CANNOT_RUN;
-            }
-        },
-        None => None,
+    let mut session = match Session::build(args, &ready) {
+        Ok(session) => session,
+        Err(status) => return status,
     };
+    if let Ok(mut names) = interrupt.outputs.lock() {
+        *names = output_names(&ready.plan);
+    }
+    let snapshot = last_words(&interrupt, &ready);
+    let result = session.play(args, &ready.plan, &interrupt, &snapshot);
+    let figures = session.figures(args.max_frames);
+    let (mut exit, mut status) = match &result {
+        Ok(Ending::Eos) => ("eos", OK),
+        Ok(Ending::MaxFrames) => ("max-frames", OK),
+        Ok(Ending::Interrupted) => ("interrupted", INTERRUPTED),
+        Err(_) => ("error", RUNTIME_ERROR),
+    };
+    if let Err(e) = &result {
+        report(&ready.sources, ready.file, e);
+    }
+    if !args.quiet {
+        say_finished(&ready.plan.pipeline, exit, &figures);
+    }
+    if wait_for_brokers(args, &interrupt) && status == OK {
+        (exit, status) = ("interrupted", INTERRUPTED);
+    }
+    let brokers = broker_stats();
+    say_undelivered(&brokers);
+    if status == OK && !all_delivered(&brokers) {
+        status = UNDELIVERED;
+    }
+    let Some(path) = &args.stats else {
+        return status;
+    };
+    let text = stats_text(&ready.plan.pipeline, &figures, brokers, exit);
+    let written = match lock(&ready.stats).as_mut() {
+        Some(out) => out.write(&text),
+        None => Ok(()),
+    };
+    if let Err(e) = written {
+        crate::log::error(format!(
+            "vplc: cannot write the statistics to {}: {e}",
+            path.display()
+        ));
+        return status.max(CANNOT_RUN);
+    }
+    status
+}
+
+/// A program compiled and lowered for this machine, its outputs' directories made: what
+/// the run needs before its pipeline is built.
+struct Ready {
+    sources: SourceMap,
+    file: FileId,
+    plan: Plan,
+    /// The text the metrics server serves, when `--metrics` asks for one.
+    metrics: Option<Arc<Mutex<String>>>,
+    /// The `--stats` file, shared with the last words of a second signal.
+    stats: Arc<Mutex<Option<StatsOut>>>,
+}
+
+/// Compiles, lowers and readies everything that can be refused before anything runs;
+/// `Err` is the exit status, the reason said.
+fn prepare(args: &RunArgs) -> Result<Ready, u8> {
+    let (sources, c, index) = compile_one(&args.file, args.pipeline.as_deref())?;
+    // Likewise the metrics address: a port in use is said before anything runs.
+    let metrics = serve_metrics(args)?;
     let chosen =
         crate::backend::choose(args.backend, &crate::backend::Machine::probe(args.backend));
-    let (graph, lowered) = match c.lower_for(index, &chosen.target) {
-        Ok(lowered) => lowered,
-        Err(e) => {
-            crate::log::error(format!(
-                "vplc: internal error while lowering (please report it): {e}"
-            ));
-            return CANNOT_RUN;
-        }
-    };
+    let (_, lowered) = c.lower_for(index, &chosen.target).map_err(|e| {
+        crate::log::error(format!(
+            "vplc: internal error while lowering (please report it): {e}"
+        ));
+        CANNOT_RUN
+    })?;
     let mut plan = lowered.plan;
-    // The statistics file is opened before anything runs, and not emptied until the
-    // statistics are written: a path that cannot be written, or that names a file the
-    // program reads or writes, is said now, not after a long run.
-    let stats_file = match &args.stats {
-        Some(path) => match StatsOut::open(path, &args.file, &plan, &c) {
-            Ok(out) => Some(out),
-            Err(e) => {
-                crate::log::error(format!(
-                    "vplc: cannot write the statistics to {}: {e}",
-                    path.display()
-                ));
-                return CANNOT_RUN;
-            }
-        },
-        None => None,
-    };
-    let stats_file = Arc::new(Mutex::new(stats_file));
+    let stats = open_stats(args, &plan, &c)?;
     if !args.quiet {
         if let Some(note) = &chosen.note {
             crate::log::info(note);
@@ -543,18 +345,18 @@ pub fn run(args: &RunArgs) -> u8 {
     if let Some(warning) = crate::backend::cpu_decoding_warning(&lowered.cpu_decoding) {
         crate::log::warn(warning);
     }
-    if plan.elements.iter().any(|e| e.factory == "vplinfer") {
+    if plan.elements.iter().any(is_inference) {
         let Some(library) = onnxruntime_library(&args.file) else {
             crate::log::error(
                 "vplc: ONNX Runtime was not found: run scripts/setup.sh, or set VPL_ONNXRUNTIME to the path of libonnxruntime.so",
             );
-            return RUNTIME_ERROR;
+            return Err(RUNTIME_ERROR);
         };
         configure_inference(&mut plan, chosen.backend, args.threads, &library);
     }
-    if let Err(e) = prepare_outputs(&graph) {
+    if let Err(e) = crate::output::make_directories(&plan) {
         crate::log::error(format!("vplc: {e}"));
-        return RUNTIME_ERROR;
+        return Err(RUNTIME_ERROR);
     }
     crate::log::debug(format!(
         "vplc: pipeline {}: {} elements, {} links",
@@ -562,114 +364,248 @@ pub fn run(args: &RunArgs) -> u8 {
         plan.elements.len(),
         plan.links.len()
     ));
-    let counters = stream_counters(&graph, &plan);
-    let mut counting = counters.clone();
-    counting.sort();
-    counting.dedup();
-    let running = match Running::build(&plan, &counting, args.max_frames) {
-        Ok(r) => r,
-        Err(e) => {
-            report(&sources, c.file, &e);
-            return RUNTIME_ERROR;
-        }
+    Ok(Ready {
+        sources,
+        file: c.file,
+        plan,
+        metrics,
+        stats: Arc::new(Mutex::new(stats)),
+    })
+}
+
+/// The metrics server of `--metrics`, listening from now on.
+fn serve_metrics(args: &RunArgs) -> Result<Option<Arc<Mutex<String>>>, u8> {
+    let Some(addr) = args.metrics else {
+        return Ok(None);
     };
-    if args.realtime {
-        running.pace_sinks();
+    match crate::metrics::serve(addr) {
+        Ok(text) => {
+            crate::log::debug(format!("vplc: metrics at http://{addr}/metrics"));
+            Ok(Some(text))
+        }
+        Err(e) => {
+            crate::log::error(format!("vplc: cannot serve the metrics at {addr}: {e}"));
+            Err(CANNOT_RUN)
+        }
     }
-    for warning in &running.warnings {
-        crate::log::warn(format!("vplc: warning: {warning}"));
-    }
-    let found = running.count_objects();
-    let mut metrics = metrics_text.map(|text| {
-        crate::metrics::Metrics::new(text, &running, &counters, &graph, &plan, &args.file)
-    });
-    if let Some(m) = metrics.as_mut() {
-        m.update(&running, &counters, &found);
-    }
+}
 
-    if let Ok(mut names) = interrupt.outputs.lock() {
-        *names = output_names(&graph);
-    }
-    let interrupted = interrupt.requested.clone();
-    // What a second signal writes before the process ends: the figures so far.
-    let snapshot = Arc::new(Mutex::new(Figures::default()));
-    {
-        let (snapshot, stats_file) = (snapshot.clone(), stats_file.clone());
-        let pipeline = plan.pipeline.clone();
-        interrupt.set_last_words(move || {
-            let brokers = broker_stats();
-            say_undelivered(&brokers);
-            let mut stats = lock(&stats_file);
-            if let Some(out) = stats.as_mut() {
-                let text = stats_text(&pipeline, &lock(&snapshot), brokers, "interrupted");
-                if let Err(e) = out.write(&text) {
-                    crate::log::error(format!(
-                        "vplc: cannot write the statistics to {}: {e}",
-                        out.path.display()
-                    ));
-                }
-            }
-            // Held until the process ends: the run's own last write (which empties the file
-            // before writing it) must not start between these statistics and the exit.
-            std::mem::forget(stats);
-        });
-    }
-
-    let bar = (!args.quiet
-        && std::io::stderr().is_terminal()
-        && !crate::log::json()
-        && crate::log::enabled(LogLevel::Info))
-    .then(|| {
-        let bar = ProgressBar::new_spinner();
-        bar.set_style(
-            ProgressStyle::with_template("{spinner} {elapsed_precise} {msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-        );
-        bar
-    });
-    let durations: Vec<Option<u64>> = graph
-        .live()
-        .filter_map(|(_, n)| match &n.kind {
-            NodeKind::Source(SourceKind::File { media, .. }) => {
-                Some(media.as_ref().and_then(|m| m.duration_ns))
-            }
-            _ => None,
+/// The statistics file is opened before anything runs, and not emptied until the
+/// statistics are written: a path that cannot be written, or that names a file the program
+/// reads or writes, is said now, not after a long run.
+fn open_stats(
+    args: &RunArgs,
+    plan: &Plan,
+    c: &vpl_compiler::Compilation,
+) -> Result<Option<StatsOut>, u8> {
+    let Some(path) = &args.stats else {
+        return Ok(None);
+    };
+    StatsOut::open(path, &args.file, plan, c)
+        .map(Some)
+        .map_err(|e| {
+            crate::log::error(format!(
+                "vplc: cannot write the statistics to {}: {e}",
+                path.display()
+            ));
+            CANNOT_RUN
         })
-        .collect();
-    // Progress lines where no bar is drawn (a container's log, a file), every interval.
-    let progress_every = (!args.quiet
-        && bar.is_none()
-        && (!std::io::stderr().is_terminal() || crate::log::json())
-        && args.progress_interval > 0)
-        .then(|| std::time::Duration::from_secs(args.progress_interval));
-    let mut next_progress = progress_every;
-    let mut started = false;
-    let result = running.run(&interrupted, |elapsed| {
-        if !started {
-            // Playing: the RTSP servers listen now.
-            started = true;
-            for url in rtsp_urls(&graph) {
-                crate::log::line(
-                    LogLevel::Info,
-                    &format!("vplc: serving {url}"),
-                    fields(serde_json::json!({ "url": url })),
-                );
+}
+
+/// What a second signal writes before the process ends: the figures so far, kept up to
+/// date in the returned snapshot.
+fn last_words(interrupt: &Interrupt, ready: &Ready) -> Arc<Mutex<Figures>> {
+    let snapshot = Arc::new(Mutex::new(Figures::default()));
+    let (figures, stats_file) = (snapshot.clone(), ready.stats.clone());
+    let pipeline = ready.plan.pipeline.clone();
+    interrupt.set_last_words(move || {
+        let brokers = broker_stats();
+        say_undelivered(&brokers);
+        let mut stats = lock(&stats_file);
+        if let Some(out) = stats.as_mut() {
+            let text = stats_text(&pipeline, &lock(&figures), brokers, "interrupted");
+            if let Err(e) = out.write(&text) {
+                crate::log::error(format!(
+                    "vplc: cannot write the statistics to {}: {e}",
+                    out.path.display()
+                ));
             }
         }
+        // Held until the process ends: the run's own last write (which empties the file
+        // before writing it) must not start between these statistics and the exit.
+        std::mem::forget(stats);
+    });
+    snapshot
+}
+
+/// The pipeline built, and what watches it while it runs.
+struct Session {
+    running: Running,
+    /// Each stream's counter ([`stream_counters`]).
+    counters: Vec<String>,
+    found: Arc<Found>,
+    metrics: Option<crate::metrics::Metrics>,
+}
+
+impl Session {
+    /// Builds the plan's pipeline; `Err` is the exit status, the error said.
+    fn build(args: &RunArgs, ready: &Ready) -> Result<Session, u8> {
+        let counters = counters(&ready.plan);
+        let mut counting = counters.clone();
+        counting.sort();
+        counting.dedup();
+        let running = Running::build(&ready.plan, &counting, args.max_frames).map_err(|e| {
+            report(&ready.sources, ready.file, &e);
+            RUNTIME_ERROR
+        })?;
+        if args.realtime {
+            running.pace_sinks();
+        }
+        for warning in &running.warnings {
+            crate::log::warn(format!("vplc: warning: {warning}"));
+        }
+        let found = running.count_objects();
+        let mut metrics = ready.metrics.clone().map(|text| {
+            crate::metrics::Metrics::new(text, &running, &counters, &ready.plan, &args.file)
+        });
         if let Some(m) = metrics.as_mut() {
             m.update(&running, &counters, &found);
         }
-        if args.stats.is_some() {
-            *lock(&snapshot) = Figures {
-                wall: elapsed,
-                frames: counters.iter().map(|n| running.frames_of(n)).collect(),
-                objects: found.objects.load(Ordering::Relaxed),
-                inferred: found.inferred.load(Ordering::Relaxed),
-                dropped: running.dropped_frames(),
-            };
+        Ok(Session {
+            running,
+            counters,
+            found,
+            metrics,
+        })
+    }
+
+    /// Plays the pipeline to its end, saying what it tells and showing its progress;
+    /// `snapshot` is kept up to date for `--stats`.
+    fn play(
+        &mut self,
+        args: &RunArgs,
+        plan: &Plan,
+        interrupt: &Interrupt,
+        snapshot: &Mutex<Figures>,
+    ) -> Result<Ending, RunError> {
+        let mut progress = ProgressView::new(args, file_duration(plan));
+        let interrupted = interrupt.requested.clone();
+        let Session {
+            running,
+            counters,
+            found,
+            metrics,
+        } = self;
+        let result = running.run(&interrupted, |event| match event {
+            // Playing: the RTSP servers listen now.
+            RunEvent::Playing => {
+                for url in rtsp_urls(plan) {
+                    crate::log::line(
+                        LogLevel::Info,
+                        &format!("vplc: serving {url}"),
+                        fields(serde_json::json!({ "url": url })),
+                    );
+                }
+            }
+            RunEvent::Tick(elapsed) => {
+                if let Some(m) = metrics.as_mut() {
+                    m.update(running, counters, found);
+                }
+                if args.stats.is_some() {
+                    *lock(snapshot) = Figures {
+                        wall: elapsed,
+                        ..figures_of(running, counters, found)
+                    };
+                }
+                progress.show(elapsed, running, counters, found);
+            }
+            other => say(other, args.quiet),
+        });
+        progress.finish();
+        result
+    }
+
+    /// The run's figures once it has ended; no stream counts more than `max_frames`.
+    fn figures(&self, max_frames: Option<u64>) -> Figures {
+        let mut figures = figures_of(&self.running, &self.counters, &self.found);
+        figures.wall = self.running.wall();
+        if let Some(max) = max_frames {
+            for n in &mut figures.frames {
+                *n = (*n).min(max);
+            }
         }
-        let due = next_progress.is_some_and(|t| elapsed >= t);
-        if bar.is_none() && !due {
+        figures
+    }
+}
+
+/// The figures of `running` now, but its time.
+fn figures_of(running: &Running, counters: &[String], found: &Found) -> Figures {
+    Figures {
+        wall: Duration::ZERO,
+        frames: counters.iter().map(|n| running.frames_of(n)).collect(),
+        objects: found.objects.load(Ordering::Relaxed),
+        inferred: found.inferred.load(Ordering::Relaxed),
+        dropped: running.dropped_frames(),
+    }
+}
+
+/// Says what the run tells as it goes (warnings, notes, the wait for the brokers).
+fn say(event: RunEvent, quiet: bool) {
+    match event {
+        RunEvent::Warning { element, text } => {
+            crate::log::warn(format!("vplc: warning from {element}: {text}"))
+        }
+        RunEvent::Note { element, text } => crate::log::info(format!("vplc: {element}: {text}")),
+        RunEvent::Broker(text) => crate::log::warn(format!("vplc: warning: {text}")),
+        RunEvent::WaitingForBrokers(n) if !quiet => crate::log::info(format!(
+            "vplc: waiting up to {} s for the brokers to acknowledge {n} messages (Ctrl-C stops waiting)",
+            vpl_runtime::brokers::DRAIN_TIMEOUT.as_secs()
+        )),
+        RunEvent::WaitingForBrokers(_) | RunEvent::Playing | RunEvent::Tick(_) => {}
+    }
+}
+
+/// How the progress is shown: a spinner on a terminal; where no bar is drawn (a
+/// container's log, a file), a line every `--progress-interval`; nothing with `--quiet`.
+struct ProgressView {
+    bar: Option<ProgressBar>,
+    every: Option<Duration>,
+    next: Option<Duration>,
+    /// The first file's duration: the progress gives the share of it played.
+    file_ns: Option<u64>,
+}
+
+impl ProgressView {
+    fn new(args: &RunArgs, file_ns: Option<u64>) -> ProgressView {
+        let bar = (!args.quiet
+            && std::io::stderr().is_terminal()
+            && !crate::log::json()
+            && crate::log::enabled(LogLevel::Info))
+        .then(|| {
+            let bar = ProgressBar::new_spinner();
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} {elapsed_precise} {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
+            bar
+        });
+        let every = (!args.quiet
+            && bar.is_none()
+            && (!std::io::stderr().is_terminal() || crate::log::json())
+            && args.progress_interval > 0)
+            .then(|| Duration::from_secs(args.progress_interval));
+        ProgressView {
+            bar,
+            every,
+            next: every,
+            file_ns,
+        }
+    }
+
+    /// At each tick: the bar redrawn, or a line when one is due.
+    fn show(&mut self, elapsed: Duration, running: &Running, counters: &[String], found: &Found) {
+        let due = self.next.is_some_and(|t| elapsed >= t);
+        if self.bar.is_none() && !due {
             return;
         }
         let secs = elapsed.as_secs_f64().max(1e-3);
@@ -680,19 +616,19 @@ pub fn run(args: &RunArgs) -> u8 {
             .map(|(i, n)| format!("stream {i}: {n} frames, {:.1} fps", *n as f64 / secs))
             .collect();
         let mut share = None;
-        if let (Some(Some(total)), Some(position)) = (durations.first(), running.position_ns())
-            && *total > 0
+        if let (Some(total), Some(position)) = (self.file_ns, running.position_ns())
+            && total > 0
         {
-            let pct = 100.0 * position as f64 / *total as f64;
+            let pct = 100.0 * position as f64 / total as f64;
             share = Some(pct);
             parts.push(format!("{pct:.0}% of the file"));
         }
-        if let Some(bar) = &bar {
+        if let Some(bar) = &self.bar {
             bar.set_message(parts.join(" · "));
             bar.tick();
             return;
         }
-        if let (Some(at), Some(every)) = (next_progress.as_mut(), progress_every) {
+        if let (Some(at), Some(every)) = (self.next.as_mut(), self.every) {
             while *at <= elapsed {
                 *at += every;
             }
@@ -714,110 +650,55 @@ pub fn run(args: &RunArgs) -> u8 {
                 "file_percent": share.map(|p| p.round()),
             })),
         );
-    });
-    if let Some(bar) = &bar {
-        bar.finish_and_clear();
     }
-    let figures = Figures {
-        wall: running.wall(),
-        frames: counters
-            .iter()
-            .map(|name| {
-                let n = running.frames_of(name);
-                args.max_frames.map_or(n, |m| n.min(m))
-            })
-            .collect(),
-        objects: found.objects.load(Ordering::Relaxed),
-        inferred: found.inferred.load(Ordering::Relaxed),
-        dropped: running.dropped_frames(),
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// The line that says how the run ended and what it did.
+fn say_finished(pipeline: &str, exit: &str, figures: &Figures) {
+    let per_stream: Vec<String> = figures
+        .frames
+        .iter()
+        .zip(figures.fps())
+        .map(|(n, f)| format!("{n} frames at {f:.1} fps"))
+        .collect();
+    let dropped = match figures.dropped {
+        0 => String::new(),
+        n => format!("; {n} frames of live streams dropped (the pipeline fell behind)"),
     };
-    let (mut exit, mut status) = match &result {
-        Ok(Ending::Eos) => ("eos", OK),
-        Ok(Ending::MaxFrames) => ("max-frames", OK),
-        Ok(Ending::Interrupted) => ("interrupted", INTERRUPTED),
-        Err(_) => ("error", RUNTIME_ERROR),
-    };
-    if let Err(e) = &result {
-        report(&sources, c.file, e);
-    }
-    if !args.quiet {
-        let per_stream: Vec<String> = figures
-            .frames
-            .iter()
-            .zip(figures.fps())
-            .map(|(n, f)| format!("{n} frames at {f:.1} fps"))
-            .collect();
-        let dropped = match figures.dropped {
-            0 => String::new(),
-            n => format!("; {n} frames of live streams dropped (the pipeline fell behind)"),
-        };
-        crate::log::line(
-            LogLevel::Info,
-            &format!(
-                "vplc: pipeline {} finished ({exit}) in {:.1} s: {}; {} objects{dropped}",
-                plan.pipeline,
-                figures.wall.as_secs_f64(),
-                per_stream.join(", "),
-                figures.objects
-            ),
-            fields(serde_json::json!({
-                "pipeline": plan.pipeline,
-                "exit": exit,
-                "wall_s": figures.wall.as_secs_f64(),
-                "frames": figures.frames,
-                "objects": figures.objects,
-            })),
-        );
-    }
-    // Every output is finished: what is left is the brokers' acknowledgements, waited for
-    // all sinks at once; a signal now only ends that wait.
+    crate::log::line(
+        LogLevel::Info,
+        &format!(
+            "vplc: pipeline {pipeline} finished ({exit}) in {:.1} s: {}; {} objects{dropped}",
+            figures.wall.as_secs_f64(),
+            per_stream.join(", "),
+            figures.objects
+        ),
+        fields(serde_json::json!({
+            "pipeline": pipeline,
+            "exit": exit,
+            "wall_s": figures.wall.as_secs_f64(),
+            "frames": figures.frames,
+            "objects": figures.objects,
+        })),
+    );
+}
+
+/// Every output is finished: what is left is the brokers' acknowledgements, waited for
+/// all sinks at once; a signal now only ends that wait. Whether a signal cut it short.
+fn wait_for_brokers(args: &RunArgs, interrupt: &Interrupt) -> bool {
     interrupt.outputs_finished();
     let signals = interrupt.received();
-    let quiet = args.quiet;
-    let cut = vpl_runtime::brokers::finish(
+    vpl_runtime::brokers::finish(
         vpl_runtime::brokers::DRAIN_TIMEOUT,
         &|| interrupt.received() > signals,
-        &mut |n| {
-            if !quiet {
-                crate::log::info(format!(
-                    "vplc: waiting up to {} s for the brokers to acknowledge {n} messages (Ctrl-C stops waiting)",
-                    vpl_runtime::brokers::DRAIN_TIMEOUT.as_secs()
-                ));
-            }
-        },
-    );
-    if cut && status == OK {
-        (exit, status) = ("interrupted", INTERRUPTED);
-    }
-    let brokers = broker_stats();
-    say_undelivered(&brokers);
-    if status == OK {
-        for b in brokers.iter().filter(|b| b.delivered == 0 && b.lost() > 0) {
-            crate::log::error(format!(
-                "vplc: {} {} ({}) delivered none of its {} messages: exit status {UNDELIVERED}",
-                b.protocol,
-                b.url,
-                b.topic,
-                b.lost()
-            ));
-            status = UNDELIVERED;
-        }
-    }
-    if let Some(path) = &args.stats {
-        let text = stats_text(&plan.pipeline, &figures, brokers, exit);
-        let written = match lock(&stats_file).as_mut() {
-            Some(out) => out.write(&text),
-            None => Ok(()),
-        };
-        if let Err(e) = written {
-            crate::log::error(format!(
-                "vplc: cannot write the statistics to {}: {e}",
-                path.display()
-            ));
-            return status.max(CANNOT_RUN);
-        }
-    }
-    status
+        &mut |event| say(event, args.quiet),
+    )
 }
 
 #[cfg(test)]

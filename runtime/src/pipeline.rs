@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use gstreamer as gst;
 use gstreamer::glib;
 use gstreamer::prelude::*;
-use vpl_compiler::plan::{Plan, Prop};
+use vpl_compiler::plan::{Element, Plan, Prop};
 use vpl_compiler::syntax::Span;
 
 /// Why a plan could not become a pipeline, or a pipeline failed while running.
@@ -95,20 +95,49 @@ pub struct Running {
     delivered: Arc<AtomicU64>,
 }
 
-/// Where the run's warnings (`true`) and notes go: the command line's log, once it sets
-/// one ([`set_reporter`]); standard error until then.
-static REPORTER: std::sync::OnceLock<fn(bool, &str)> = std::sync::OnceLock::new();
-
-/// Sends the run's warnings and notes (lines as `vplc: warning from ELEMENT: …`) to
-/// `report` instead of standard error. The first call wins.
-pub fn set_reporter(report: fn(warning: bool, text: &str)) {
-    let _ = REPORTER.set(report);
+/// What a run tells the user as it goes, as data: the runtime hands these to the callback
+/// the command line gives [`Running::run`] (and [`crate::brokers::finish`]), which says
+/// them; the runtime itself prints nothing.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RunEvent {
+    /// The pipeline plays: said once, just before the first [`RunEvent::Tick`] (the RTSP
+    /// servers listen now).
+    Playing,
+    /// About ten times a second while the pipeline plays: the time since it started.
+    Tick(Duration),
+    /// An element warned (a live source fell behind, a broker is away, ...).
+    Warning { element: String, text: String },
+    /// A note of one of vpl's stages (a lost stream that came back).
+    Note { element: String, text: String },
+    /// A broker sink whose streams have stopped says something while its messages are
+    /// still being delivered (no element's warning reaches the user then).
+    Broker(String),
+    /// The run waits for the brokers to acknowledge this many messages.
+    WaitingForBrokers(u64),
 }
 
-fn report(warning: bool, text: &str) {
-    match REPORTER.get() {
-        Some(f) => f(warning, text),
-        None => eprintln!("{text}"),
+/// Where a run stands on its way to its end.
+struct Finishing {
+    /// How it ends once the pipeline's end-of-stream comes.
+    ending: Ending,
+    /// When the streams were ended (`--max-frames`, Ctrl-C).
+    eos_sent: Option<Instant>,
+    /// When the interruption was first seen, while waiting for every stream's first frame.
+    interrupted_at: Option<Instant>,
+    /// Frames delivered to the sinks at the last look, and when that count last went up.
+    last_delivered: u64,
+    last_progress: Instant,
+}
+
+impl Finishing {
+    fn new() -> Finishing {
+        Finishing {
+            ending: Ending::Eos,
+            eos_sent: None,
+            interrupted_at: None,
+            last_delivered: 0,
+            last_progress: Instant::now(),
+        }
     }
 }
 
@@ -287,9 +316,192 @@ fn count_frames(
     });
 }
 
+/// The element `e` of the plan, its properties set. A display without a screen is made a
+/// `fakesink` that keeps real time, and `warnings` says so.
+fn make_element(e: &Element, warnings: &mut Vec<String>) -> Result<gst::Element, RunError> {
+    let factory = match headless_substitute(&e.factory) {
+        Some(substitute) => {
+            warnings.push(format!(
+                "no display here (neither DISPLAY nor WAYLAND_DISPLAY is set): the \
+                 frames `display` would show are dropped ({})",
+                e.name
+            ));
+            substitute
+        }
+        None => e.factory.as_str(),
+    };
+    let element = gst::ElementFactory::make(factory)
+        .name(&e.name)
+        .build()
+        .map_err(|_| RunError::MissingElement {
+            element: e.name.clone(),
+            factory: e.factory.clone(),
+            span: e.span,
+        })?;
+    // A display keeps real time but does not hold the pipeline in preroll: with a tee, a
+    // sink waiting for its first frame (an encoder's look-ahead in front of it) while
+    // another branch's sink blocks in PAUSED would never get it.
+    if factory != e.factory {
+        element.set_property("sync", true);
+        element.set_property("async", false);
+    } else if factory == "autovideosink"
+        && let Some(bin) = element.downcast_ref::<gst::Bin>()
+    {
+        bin.connect_deep_element_added(|_, _, child| {
+            if child.is::<gstreamer_base::BaseSink>() {
+                child.set_property("async", false);
+            }
+        });
+    }
+    for (key, value) in &e.props {
+        let value =
+            checked_value(&element, factory, key, value).map_err(|reason| RunError::Property {
+                element: e.name.clone(),
+                span: e.span,
+                property: key.clone(),
+                reason,
+            })?;
+        element.set_property_from_value(key, &value);
+    }
+    Ok(element)
+}
+
+/// Makes the plan's links: static ones now (with the properties of the request pads they
+/// take), dynamic ones when their pad appears.
+fn link_all(
+    plan: &Plan,
+    elements: &HashMap<&str, gst::Element>,
+    spans: &HashMap<String, Span>,
+) -> Result<(), RunError> {
+    for l in &plan.links {
+        let (Some(from), Some(to)) = (elements.get(l.from.as_str()), elements.get(l.to.as_str()))
+        else {
+            continue;
+        };
+        let span = spans.get(&l.to).copied().unwrap_or_default();
+        if l.dynamic {
+            let to = to.clone();
+            from.connect_pad_added(move |_, pad| link_dynamic(pad, &to));
+            continue;
+        }
+        from.link(to).map_err(|err| RunError::Link {
+            from: l.from.clone(),
+            to: l.to.clone(),
+            span,
+            reason: err.to_string(),
+        })?;
+        let pad_props = plan
+            .elements
+            .iter()
+            .find(|e| e.name == l.from)
+            .map(|e| e.pad_props.as_slice())
+            .unwrap_or_default();
+        if !pad_props.is_empty()
+            && let Some(peer) = from.static_pad("src").and_then(|p| p.peer())
+        {
+            set_pad_props(&peer, pad_props, &l.to, span)?;
+        }
+    }
+    Ok(())
+}
+
+/// Sets the properties the plan gives the request pad `peer` of element `to` (a
+/// compositor's cell); those the pad does not have are left.
+fn set_pad_props(
+    peer: &gst::Pad,
+    pad_props: &[(String, Prop)],
+    to: &str,
+    span: Span,
+) -> Result<(), RunError> {
+    for (key, value) in pad_props {
+        if peer.find_property(key).is_none() {
+            continue;
+        }
+        let value = checked_value(peer, "its input pad", key, value).map_err(|reason| {
+            RunError::Property {
+                element: to.to_string(),
+                span,
+                property: key.clone(),
+                reason,
+            }
+        })?;
+        peer.set_property_from_value(key, &value);
+    }
+    Ok(())
+}
+
+/// The name [`Running::build`] is given to count the frames leaving `element`: its own,
+/// or with `dynamic`, `element.dynamic` for the video pad it adds at run time (a
+/// demuxer's).
+pub fn counter(element: &str, dynamic: bool) -> String {
+    if dynamic {
+        format!("{element}.dynamic")
+    } else {
+        element.to_string()
+    }
+}
+
+/// A counter for each element of `counting` (named as [`counter`] names them), counting
+/// the frames that leave it.
+fn count_streams(
+    counting: &[String],
+    elements: &HashMap<&str, gst::Element>,
+    stop: &Arc<AtomicBool>,
+    max_frames: Option<u64>,
+) -> Vec<Arc<StreamCounter>> {
+    let mut streams = Vec::new();
+    for name in counting {
+        let (element, dynamic) = match name.strip_suffix(".dynamic") {
+            Some(element) => (element, true),
+            None => (name.as_str(), false),
+        };
+        let Some(element) = elements.get(element) else {
+            continue;
+        };
+        let counter = Arc::new(StreamCounter {
+            name: name.clone(),
+            frames: AtomicU64::new(0),
+            ended: AtomicBool::new(false),
+        });
+        if dynamic {
+            let (c, stop) = (counter.clone(), stop.clone());
+            element.connect_pad_added(move |_, pad| {
+                if pad.direction() == gst::PadDirection::Src && pad.name().starts_with("video") {
+                    count_frames(pad, c.clone(), stop.clone(), max_frames);
+                }
+            });
+        } else {
+            let Some(pad) = element.static_pad("src") else {
+                continue;
+            };
+            count_frames(&pad, counter.clone(), stop.clone(), max_frames);
+        }
+        streams.push(counter);
+    }
+    streams
+}
+
+/// Counts the frames reaching any sink: progress while the pipeline finishes.
+fn count_delivered(pipeline: &gst::Pipeline) -> Arc<AtomicU64> {
+    let delivered = Arc::new(AtomicU64::new(0));
+    for sink in pipeline
+        .iterate_sinks()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.static_pad("sink"))
+    {
+        let delivered = delivered.clone();
+        sink.add_probe(gst::PadProbeType::BUFFER, move |_, _| {
+            delivered.fetch_add(1, Ordering::Relaxed);
+            gst::PadProbeReturn::Ok
+        });
+    }
+    delivered
+}
+
 impl Running {
     /// Builds the pipeline of a plan. `counting` names the elements whose output frames
-    /// count as a stream's progress (decoders, raw sources).
+    /// count as a stream's progress (decoders, raw sources), as [`counter`] names them.
     pub fn build(
         plan: &Plan,
         counting: &[String],
@@ -298,165 +510,35 @@ impl Running {
         init()?;
         let pipeline = gst::Pipeline::with_name(&plan.pipeline);
         let mut elements: HashMap<&str, gst::Element> = HashMap::new();
-        let mut spans = HashMap::new();
         let mut warnings = Vec::new();
         for e in &plan.elements {
-            let factory = match headless_substitute(&e.factory) {
-                Some(substitute) => {
-                    warnings.push(format!(
-                        "no display here (neither DISPLAY nor WAYLAND_DISPLAY is set): the \
-                         frames `display` would show are dropped ({})",
-                        e.name
-                    ));
-                    substitute
-                }
-                None => e.factory.as_str(),
-            };
-            let element = gst::ElementFactory::make(factory)
-                .name(&e.name)
-                .build()
-                .map_err(|_| RunError::MissingElement {
-                    element: e.name.clone(),
-                    factory: e.factory.clone(),
-                    span: e.span,
-                })?;
-            // A display keeps real time but does not hold the pipeline in preroll: with a
-            // tee, a sink waiting for its first frame (an encoder's look-ahead in front of
-            // it) while another branch's sink blocks in PAUSED would never get it.
-            if factory != e.factory {
-                element.set_property("sync", true);
-                element.set_property("async", false);
-            } else if factory == "autovideosink"
-                && let Some(bin) = element.downcast_ref::<gst::Bin>()
-            {
-                bin.connect_deep_element_added(|_, _, child| {
-                    if child.is::<gstreamer_base::BaseSink>() {
-                        child.set_property("async", false);
-                    }
-                });
-            }
-            for (key, value) in &e.props {
-                let value = checked_value(&element, factory, key, value).map_err(|reason| {
-                    RunError::Property {
-                        element: e.name.clone(),
-                        span: e.span,
-                        property: key.clone(),
-                        reason,
-                    }
-                })?;
-                element.set_property_from_value(key, &value);
-            }
+            let element = make_element(e, &mut warnings)?;
             pipeline
                 .add(&element)
                 .map_err(|err| RunError::Start(err.to_string()))?;
-            spans.insert(e.name.clone(), e.span);
             elements.insert(e.name.as_str(), element);
         }
-        for l in &plan.links {
-            let (Some(from), Some(to)) =
-                (elements.get(l.from.as_str()), elements.get(l.to.as_str()))
-            else {
-                continue;
-            };
-            let span = spans.get(&l.to).copied().unwrap_or_default();
-            if l.dynamic {
-                let to = to.clone();
-                from.connect_pad_added(move |_, pad| link_dynamic(pad, &to));
-                continue;
-            }
-            from.link(to).map_err(|err| RunError::Link {
-                from: l.from.clone(),
-                to: l.to.clone(),
-                span,
-                reason: err.to_string(),
-            })?;
-            let pad_props = &plan
-                .elements
-                .iter()
-                .find(|e| e.name == l.from)
-                .map(|e| e.pad_props.clone())
-                .unwrap_or_default();
-            if !pad_props.is_empty()
-                && let Some(peer) = from.static_pad("src").and_then(|p| p.peer())
-            {
-                for (key, value) in pad_props {
-                    if peer.find_property(key).is_none() {
-                        continue;
-                    }
-                    let value =
-                        checked_value(&peer, "its input pad", key, value).map_err(|reason| {
-                            RunError::Property {
-                                element: l.to.clone(),
-                                span,
-                                property: key.clone(),
-                                reason,
-                            }
-                        })?;
-                    peer.set_property_from_value(key, &value);
-                }
-            }
-        }
+        let spans: HashMap<String, Span> = plan
+            .elements
+            .iter()
+            .map(|e| (e.name.clone(), e.span))
+            .collect();
+        link_all(plan, &elements, &spans)?;
         for e in plan.elements.iter().filter(|e| e.factory == "compositor") {
             if let Some(compositor) = elements.get(e.name.as_str()) {
                 crate::tile::carry_objects(compositor);
             }
         }
-        let mut streams = Vec::new();
         let stop = Arc::new(AtomicBool::new(false));
-        for name in counting {
-            // `element` counts what leaves its source pad; `element.dynamic` what leaves the
-            // video pad it adds at run time (a demuxer's).
-            let (element, dynamic) = match name.strip_suffix(".dynamic") {
-                Some(element) => (element, true),
-                None => (name.as_str(), false),
-            };
-            let Some(element) = elements.get(element) else {
-                continue;
-            };
-            let counter = Arc::new(StreamCounter {
-                name: name.clone(),
-                frames: AtomicU64::new(0),
-                ended: AtomicBool::new(false),
-            });
-            if dynamic {
-                let (c, stop) = (counter.clone(), stop.clone());
-                element.connect_pad_added(move |_, pad| {
-                    if pad.direction() == gst::PadDirection::Src && pad.name().starts_with("video")
-                    {
-                        count_frames(pad, c.clone(), stop.clone(), max_frames);
-                    }
-                });
-            } else {
-                let Some(pad) = element.static_pad("src") else {
-                    continue;
-                };
-                count_frames(&pad, counter.clone(), stop.clone(), max_frames);
-            }
-            streams.push(counter);
-        }
-        // Frames reaching any sink: progress while the pipeline finishes.
-        let delivered = Arc::new(AtomicU64::new(0));
-        for sink in pipeline
-            .iterate_sinks()
-            .into_iter()
-            .flatten()
-            .filter_map(|e| e.static_pad("sink"))
-        {
-            let delivered = delivered.clone();
-            sink.add_probe(gst::PadProbeType::BUFFER, move |_, _| {
-                delivered.fetch_add(1, Ordering::Relaxed);
-                gst::PadProbeReturn::Ok
-            });
-        }
         Ok(Running {
             warnings,
+            streams: count_streams(counting, &elements, &stop, max_frames),
+            delivered: count_delivered(&pipeline),
             pipeline,
             spans,
-            streams,
             max_frames,
             stop,
             wall: std::sync::Mutex::new(Duration::ZERO),
-            delivered,
         })
     }
 
@@ -478,110 +560,37 @@ impl Running {
     }
 
     /// Runs to the end. `interrupted` is polled; when it turns true, end-of-stream is sent
-    /// and the run waits for every output to be finalised. `tick` is called about ten times
-    /// a second with the elapsed time, for progress.
+    /// and the run waits for every output to be finalised. `on_event` is told what the
+    /// user should know as it happens, and ticks about ten times a second, for progress.
     pub fn run(
         &self,
         interrupted: &AtomicBool,
-        mut tick: impl FnMut(Duration),
+        mut on_event: impl FnMut(RunEvent),
     ) -> Result<Ending, RunError> {
         let bus = self
             .pipeline
             .bus()
             .ok_or_else(|| RunError::Start("the pipeline has no bus".into()))?;
-        if let Err(err) = self.pipeline.set_state(gst::State::Playing) {
-            // The reason is on the bus as an error message; prefer it.
-            let reason = bus
-                .timed_pop_filtered(
-                    gst::ClockTime::from_mseconds(500),
-                    &[gst::MessageType::Error],
-                )
-                .map(|m| self.error_of(&m));
-            let _ = self.pipeline.set_state(gst::State::Null);
-            return Err(reason.unwrap_or_else(|| RunError::Start(err.to_string())));
-        }
+        self.play(&bus)?;
         let start = Instant::now();
-        let mut ending = Ending::Eos;
-        let mut eos_sent: Option<Instant> = None;
-        let mut interrupted_at: Option<Instant> = None;
-        let (mut last_delivered, mut last_progress) = (0u64, Instant::now());
+        let mut state = Finishing::new();
+        let mut playing = false;
         let result = loop {
-            if let Some(msg) = bus.timed_pop(gst::ClockTime::from_mseconds(100)) {
-                use gst::MessageView;
-                match msg.view() {
-                    // The last stream may reach the limit, and end, between two looks
-                    // at the counters below (a live stream's frames come every few ms).
-                    MessageView::Eos(_) if ending == Ending::Eos && self.limit_reached() => {
-                        break Ok(Ending::MaxFrames);
-                    }
-                    MessageView::Eos(_) => break Ok(ending),
-                    // Ended (Ctrl-C, --max-frames) before a stream of unknown type sent any
-                    // data: its type finder has nothing to find. That is the end asked
-                    // for, not a failure.
-                    MessageView::Error(e)
-                        if eos_sent.is_some()
-                            && e.error().matches(gst::StreamError::TypeNotFound) =>
-                    {
-                        self.finish_outputs();
-                        break Ok(ending);
-                    }
-                    MessageView::Error(_) => {
-                        let error = self.error_of(&msg);
-                        self.finish_outputs();
-                        break Err(error);
-                    }
-                    MessageView::Warning(w) => {
-                        let (element, _) = self.span_of(msg.src());
-                        report(
-                            true,
-                            &format!("vplc: warning from {element}: {}", w.error()),
-                        );
-                    }
-                    // Notes from the stages (a lost stream that came back).
-                    MessageView::Info(i) => {
-                        if let (element, Some(_)) = self.span_of(msg.src()) {
-                            report(false, &format!("vplc: {element}: {}", i.error()));
-                        }
-                    }
-                    _ => {}
-                }
+            if let Some(msg) = bus.timed_pop(gst::ClockTime::from_mseconds(100))
+                && let Some(end) = self.on_message(&msg, &state, &mut on_event)
+            {
+                break end;
             }
-            tick(start.elapsed());
-            if eos_sent.is_none() {
-                if self.limit_reached() {
-                    ending = Ending::MaxFrames;
-                    eos_sent = Some(Instant::now());
-                } else if interrupted.load(Ordering::Relaxed)
-                    && (self
-                        .streams
-                        .iter()
-                        .all(|s| s.frames.load(Ordering::Relaxed) > 0)
-                        || interrupted_at.get_or_insert_with(Instant::now).elapsed()
-                            > FIRST_FRAME_WAIT)
-                {
-                    // Not before every stream's first frame (waiting at most
-                    // FIRST_FRAME_WAIT): a signal just after the start still leaves outputs
-                    // that play, not a file with no frame (an MP4 of a header alone).
-                    ending = Ending::Interrupted;
-                    self.stop.store(true, Ordering::SeqCst);
-                    // Live and push sources end on this; pulled files end in the probes.
-                    self.pipeline.send_event(gst::event::Eos::new());
-                    eos_sent = Some(Instant::now());
-                }
-            } else {
-                let delivered = self.delivered.load(Ordering::Relaxed);
-                if delivered != last_delivered {
-                    last_delivered = delivered;
-                    last_progress = Instant::now();
-                }
-                if eos_sent.is_some_and(|t| t.elapsed() > FINISH_STALL)
-                    && last_progress.elapsed() > FINISH_STALL
-                {
-                    break Err(RunError::Start(format!(
-                        "the pipeline did not finish: no frame reached an output for {} s after end-of-stream",
-                        FINISH_STALL.as_secs()
-                    )));
-                }
+            for text in crate::brokers::said() {
+                on_event(RunEvent::Broker(text));
+            }
+            if !playing {
+                playing = true;
+                on_event(RunEvent::Playing);
+            }
+            on_event(RunEvent::Tick(start.elapsed()));
+            if let Err(e) = self.step(interrupted, &mut state) {
+                break Err(e);
             }
         };
         if let Ok(mut wall) = self.wall.lock() {
@@ -589,6 +598,117 @@ impl Running {
         }
         let _ = self.pipeline.set_state(gst::State::Null);
         result
+    }
+
+    /// Sets the pipeline playing; where it refuses, the error it put on the bus.
+    fn play(&self, bus: &gst::Bus) -> Result<(), RunError> {
+        let Err(err) = self.pipeline.set_state(gst::State::Playing) else {
+            return Ok(());
+        };
+        // The reason is on the bus as an error message; prefer it.
+        let reason = bus
+            .timed_pop_filtered(
+                gst::ClockTime::from_mseconds(500),
+                &[gst::MessageType::Error],
+            )
+            .map(|m| self.error_of(&m));
+        let _ = self.pipeline.set_state(gst::State::Null);
+        Err(reason.unwrap_or_else(|| RunError::Start(err.to_string())))
+    }
+
+    /// A message of the bus: the run's end (`Some`), or something to tell the user.
+    fn on_message(
+        &self,
+        msg: &gst::Message,
+        state: &Finishing,
+        on_event: &mut impl FnMut(RunEvent),
+    ) -> Option<Result<Ending, RunError>> {
+        use gst::MessageView;
+        match msg.view() {
+            // The last stream may reach the limit, and end, between two looks at the
+            // counters (a live stream's frames come every few ms).
+            MessageView::Eos(_) if state.ending == Ending::Eos && self.limit_reached() => {
+                Some(Ok(Ending::MaxFrames))
+            }
+            MessageView::Eos(_) => Some(Ok(state.ending)),
+            // Ended (Ctrl-C, --max-frames) before a stream of unknown type sent any data:
+            // its type finder has nothing to find. That is the end asked for, not a failure.
+            MessageView::Error(e)
+                if state.eos_sent.is_some()
+                    && e.error().matches(gst::StreamError::TypeNotFound) =>
+            {
+                self.finish_outputs();
+                Some(Ok(state.ending))
+            }
+            MessageView::Error(_) => {
+                let error = self.error_of(msg);
+                self.finish_outputs();
+                Some(Err(error))
+            }
+            MessageView::Warning(w) => {
+                let (element, _) = self.span_of(msg.src());
+                on_event(RunEvent::Warning {
+                    element,
+                    text: w.error().to_string(),
+                });
+                None
+            }
+            // Notes from the stages (a lost stream that came back).
+            MessageView::Info(i) => {
+                if let (element, Some(_)) = self.span_of(msg.src()) {
+                    on_event(RunEvent::Note {
+                        element,
+                        text: i.error().to_string(),
+                    });
+                }
+                None
+            }
+            _ => None,
+        }
+    }
+
+    /// Between two looks at the bus: ends the streams at `--max-frames` or once
+    /// interrupted; after that, gives the run up when no frame reaches an output for
+    /// [`FINISH_STALL`].
+    fn step(&self, interrupted: &AtomicBool, state: &mut Finishing) -> Result<(), RunError> {
+        let Some(eos_sent) = state.eos_sent else {
+            if self.limit_reached() {
+                state.ending = Ending::MaxFrames;
+                state.eos_sent = Some(Instant::now());
+            } else if interrupted.load(Ordering::Relaxed)
+                && (self
+                    .streams
+                    .iter()
+                    .all(|s| s.frames.load(Ordering::Relaxed) > 0)
+                    || state
+                        .interrupted_at
+                        .get_or_insert_with(Instant::now)
+                        .elapsed()
+                        > FIRST_FRAME_WAIT)
+            {
+                // Not before every stream's first frame (waiting at most FIRST_FRAME_WAIT):
+                // a signal just after the start still leaves outputs that play, not a file
+                // with no frame (an MP4 of a header alone).
+                state.ending = Ending::Interrupted;
+                self.stop.store(true, Ordering::SeqCst);
+                // Live and push sources end on this; pulled files end in the probes.
+                self.pipeline.send_event(gst::event::Eos::new());
+                state.eos_sent = Some(Instant::now());
+            }
+            return Ok(());
+        };
+        let delivered = self.delivered.load(Ordering::Relaxed);
+        if delivered != state.last_delivered {
+            state.last_delivered = delivered;
+            state.last_progress = Instant::now();
+        }
+        if eos_sent.elapsed() > FINISH_STALL && state.last_progress.elapsed() > FINISH_STALL {
+            return Err(RunError::Start(format!(
+                "the pipeline did not finish: no frame reached an output for {} s after end-of-stream",
+                FINISH_STALL.as_secs()
+            )));
+        }
+        Ok(())
     }
 
     /// The frames counted so far on the output of element `name` (0 when it counts none).
@@ -734,7 +854,6 @@ impl Running {
 mod tests {
     use super::*;
     use vpl_compiler::ir::NodeId;
-    use vpl_compiler::plan::Element;
 
     /// A plan of one element with these properties.
     fn one(factory: &str, props: Vec<(&str, Prop)>) -> Plan {
@@ -747,6 +866,7 @@ mod tests {
                 pad_props: Vec::new(),
                 node: NodeId(1),
                 span: Span::new(10, 20),
+                role: None,
             }],
             links: Vec::new(),
         }

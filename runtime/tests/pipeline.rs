@@ -1,4 +1,5 @@
-//! `Running`, the pipeline of a plan, at its edges: how a stream is ended at `--max-frames`.
+//! `Running`, the pipeline of a plan, at its edges: how a stream is ended at `--max-frames`,
+//! and what a run tells its caller.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -8,7 +9,7 @@ use gstreamer::prelude::*;
 use vpl_compiler::ir::NodeId;
 use vpl_compiler::plan::{Element, Link, Plan, Prop};
 use vpl_compiler::span::Span;
-use vpl_runtime::pipeline::{Ending, Running};
+use vpl_runtime::pipeline::{Ending, RunEvent, Running};
 
 fn element(name: &str, factory: &str, props: &[(&str, Prop)]) -> Element {
     Element {
@@ -21,6 +22,7 @@ fn element(name: &str, factory: &str, props: &[(&str, Prop)]) -> Element {
         pad_props: vec![],
         node: NodeId(0),
         span: Span::default(),
+        role: None,
     }
 }
 
@@ -111,4 +113,60 @@ fn an_event_after_max_frames_does_not_fail_the_run() {
         LIMIT + 1,
         "the source stops at the frame after the limit"
     );
+}
+
+/// What the pipeline tells comes to the caller's callback as events (the runtime prints
+/// nothing): an element's warning with its name, `Playing` once before the first tick,
+/// ticks with the time going forward.
+#[test]
+fn a_run_tells_its_caller_what_happens() {
+    let plan = Plan {
+        pipeline: "p".into(),
+        elements: vec![
+            element("n0_test", "videotestsrc", &[("num-buffers", Prop::Int(5))]),
+            element("n1_discard", "fakesink", &[]),
+        ],
+        links: chain(&["n0_test", "n1_discard"]),
+    };
+    let running = Running::build(&plan, &[], None).expect("the pipeline builds");
+    let pad = running
+        .pipeline
+        .by_name("n0_test")
+        .and_then(|e| e.static_pad("src"))
+        .expect("the source's pad");
+    pad.add_probe(gst::PadProbeType::BUFFER, |pad, _| {
+        if let Some(element) = pad.parent_element() {
+            let warning = gst::message::Warning::builder(gst::CoreError::Failed, "slow")
+                .src(&element)
+                .build();
+            let _ = element.post_message(warning);
+        }
+        gst::PadProbeReturn::Remove
+    });
+    let mut events = Vec::new();
+    let ending = running.run(&AtomicBool::new(false), |e| events.push(e));
+    assert_eq!(ending, Ok(Ending::Eos));
+    assert!(
+        events.contains(&RunEvent::Warning {
+            element: "n0_test".into(),
+            text: "slow".into()
+        }),
+        "{events:?}"
+    );
+    let playing: Vec<usize> = (0..events.len())
+        .filter(|i| events[*i] == RunEvent::Playing)
+        .collect();
+    let first_tick = events.iter().position(|e| matches!(e, RunEvent::Tick(_)));
+    assert!(
+        playing.len() == 1 && first_tick.is_some_and(|t| playing[0] < t),
+        "{events:?}"
+    );
+    let ticks: Vec<std::time::Duration> = events
+        .iter()
+        .filter_map(|e| match e {
+            RunEvent::Tick(t) => Some(*t),
+            _ => None,
+        })
+        .collect();
+    assert!(ticks.windows(2).all(|w| w[0] <= w[1]), "{ticks:?}");
 }

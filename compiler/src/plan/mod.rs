@@ -6,6 +6,7 @@ mod codecs;
 mod dot;
 mod inference;
 mod launch;
+mod roles;
 mod sinks;
 mod sources;
 
@@ -22,6 +23,8 @@ use crate::ir::{Graph, NodeId, NodeKind};
 use crate::media;
 use crate::syntax::Span;
 use crate::target::Target;
+
+pub use roles::{Reader, Role};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Prop {
@@ -48,6 +51,8 @@ pub struct Element {
     pub node: NodeId,
     /// The `.vpl` span of the stage that made the element, for run-time diagnostics.
     pub span: Span,
+    /// What the element is to the command line that runs the plan, where it matters.
+    pub role: Option<Role>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -109,6 +114,7 @@ pub fn lower_for(g: &Graph, target: &Target) -> Lowered {
         l.node(id);
     }
     l.cpu_decoding.dedup();
+    roles::assign(g, &l.ends, &mut l.plan);
     Lowered {
         plan: l.plan,
         log: l.log,
@@ -171,6 +177,7 @@ impl Lowerer<'_> {
             pad_props: Vec::new(),
             node: id,
             span: self.g.spans[id.0 as usize],
+            role: None,
         });
         name
     }

@@ -23,6 +23,7 @@ use std::time::{Duration, Instant};
 
 use vpl_compiler::brokers::{self as address, Address, Protocol};
 
+use crate::pipeline::RunEvent;
 use wire::Wire;
 
 /// How long to wait between connection attempts.
@@ -64,6 +65,16 @@ static STATS: LazyLock<Mutex<Vec<Arc<BrokerStats>>>> = LazyLock::new(|| Mutex::n
 /// Outboxes whose sink has stopped, their queues still to deliver: [`finish`] waits for
 /// them.
 static CLOSED: LazyLock<Mutex<Vec<Arc<Outbox>>>> = LazyLock::new(|| Mutex::new(Vec::new()));
+
+/// What stopped sinks said (a broker lost while their messages are delivered), for the
+/// command line to say: taken by [`said`] and by [`finish`].
+static SAID: LazyLock<Mutex<Vec<String>>> = LazyLock::new(|| Mutex::new(Vec::new()));
+
+/// What stopped broker sinks said since the last call, oldest first. [`crate::pipeline`]'s
+/// run hands these on as [`RunEvent::Broker`] while the pipeline runs, [`finish`] after.
+pub fn said() -> Vec<String> {
+    std::mem::take(&mut *lock(&SAID))
+}
 
 /// Every broker sink this process has opened, in the order they were opened.
 pub fn stats() -> Vec<Arc<BrokerStats>> {
@@ -115,12 +126,12 @@ pub struct Outbox {
 }
 
 impl Outbox {
-    /// Says `text` to the user: a warning of the sink's element while the pipeline runs,
-    /// a line on the standard error once the sink has stopped (nobody reads the
-    /// pipeline's messages then).
+    /// Says `text` to the user: a warning of the sink's element while the pipeline runs;
+    /// once the sink has stopped (nobody reads the pipeline's messages then), kept for
+    /// [`said`].
     fn say(&self, text: &str) {
         if self.closed() {
-            eprintln!("vplc: warning: {text}");
+            lock(&SAID).push(text.to_string());
         } else {
             (self.report)(text);
         }
@@ -268,10 +279,15 @@ impl Outbox {
 
 /// Waits for every stopped broker sink to deliver its queue, all at once: until they are
 /// empty, `timeout` passed, or `stop` (polled about 20 times a second: a signal) says to
-/// stop waiting. What is left is counted as undelivered. `waiting` is told, once and only
-/// when there is something to wait for, how many messages are queued. Returns whether
-/// `stop` cut the wait short.
-pub fn finish(timeout: Duration, stop: &dyn Fn() -> bool, waiting: &mut dyn FnMut(u64)) -> bool {
+/// stop waiting. What is left is counted as undelivered. `on_event` is told, once and only
+/// when there is something to wait for, how many messages are queued
+/// ([`RunEvent::WaitingForBrokers`]), and what the sinks say meanwhile
+/// ([`RunEvent::Broker`]). Returns whether `stop` cut the wait short.
+pub fn finish(
+    timeout: Duration,
+    stop: &dyn Fn() -> bool,
+    on_event: &mut dyn FnMut(RunEvent),
+) -> bool {
     let outboxes: Vec<Arc<Outbox>> = std::mem::take(&mut *lock(&CLOSED));
     for o in &outboxes {
         o.close();
@@ -279,7 +295,13 @@ pub fn finish(timeout: Duration, stop: &dyn Fn() -> bool, waiting: &mut dyn FnMu
     let deadline = Instant::now() + timeout;
     let mut told = false;
     let mut cut = false;
+    let say = |on_event: &mut dyn FnMut(RunEvent)| {
+        for text in said() {
+            on_event(RunEvent::Broker(text));
+        }
+    };
     loop {
+        say(on_event);
         let queued: u64 = outboxes.iter().map(|o| o.queued()).sum();
         if queued == 0 || Instant::now() >= deadline {
             break;
@@ -290,13 +312,14 @@ pub fn finish(timeout: Duration, stop: &dyn Fn() -> bool, waiting: &mut dyn FnMu
         }
         if !told {
             told = true;
-            waiting(queued);
+            on_event(RunEvent::WaitingForBrokers(queued));
         }
         std::thread::sleep(Duration::from_millis(50));
     }
     for o in &outboxes {
         o.give_up();
     }
+    say(on_event);
     cut
 }
 
