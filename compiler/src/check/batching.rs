@@ -155,7 +155,7 @@ impl Checker<'_> {
                 }
             }
             if !on.is_empty()
-                && let Some(decoder) = super::segpose::crops_refused(&info)
+                && let Some(decoder) = super::model::segpose::crops_refused(&info)
             {
                 self.errors.push(TypeError::DecoderOnCrops {
                     span: on_span,

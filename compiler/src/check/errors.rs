@@ -349,7 +349,7 @@ pub enum TypeError {
         /// "`output0` [1, 6, 8400]"
         output: String,
         outputs: Option<String>,
-        problem: super::decoders::BoxProblem,
+        problem: super::model::boxes::BoxProblem,
         /// The decoder this shape looks like.
         suggest: Option<&'static str>,
     },
@@ -931,7 +931,7 @@ impl TypeError {
                 problem,
                 suggest,
             } => {
-                use super::decoders::BoxProblem;
+                use super::model::boxes::BoxProblem;
                 let (label, help) = match problem {
                     BoxProblem::NotYolov5 => ("expects [N, anchors, 5 + classes]".to_string(), "yolov5 reads one output of shape [N, anchors, 5 + classes]: centre x, centre y, width, height, objectness, then one score per class for each anchor".to_string()),
                     BoxProblem::NotDetr => ("expects [N, queries, 4 + classes], or boxes [N, queries, 4] and logits [N, queries, classes]".to_string(), "detr reads one output [N, queries, 4 + classes], or two: boxes [N, queries, 4] (centre x, centre y, width, height, fractions of the input) and class logits [N, queries, classes]".to_string()),

@@ -4,20 +4,15 @@
 
 mod batching;
 mod brokers;
-pub mod decoders;
 pub mod errors;
 mod kafka;
-pub mod metadata;
 pub mod model;
-pub mod open_outputs;
 pub mod outputs;
 mod record;
 mod record_event;
-pub mod segpose;
 mod sinks;
 mod sources;
 mod stages;
-pub mod text;
 mod zones;
 /// The type vocabulary lives in `crate::types`; this path is kept for its users.
 pub use crate::types;
@@ -29,6 +24,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 pub use errors::TypeError;
+/// `check::text::metadata_alphabet` is read by the runtime.
+pub use model::text;
 pub use model::{ModelInfo, ModelKind, Preprocess};
 pub use types::{Format, Meta, Ty, Video};
 

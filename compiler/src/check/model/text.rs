@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use super::errors::{ShapeProblem, TypeError};
+use crate::check::errors::{ShapeProblem, TypeError};
 use crate::facts::{FactError, ModelFacts};
 use crate::hir::{BoundCall, Value};
 use crate::host::{Host, normalize};

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use super::errors::TypeError;
+use crate::check::errors::TypeError;
 use crate::facts::{Dim, ModelFacts, TensorFacts};
 use crate::hir::{BoundCall, Value};
 use crate::host::{Host, normalize};
@@ -125,7 +125,7 @@ pub fn unrecognised(facts: &ModelFacts, six_named: bool) -> Option<String> {
     if named("boxes", 4) && named("scores", 1) && named("classes", 1) {
         return Some(format!(
             "this is a DeepStream-Yolo export: its outputs {} are boxes already decoded (x1, y1, x2, y2), a score and a class for each",
-            super::model::outputs_text(outputs)
+            super::outputs_text(outputs)
         ));
     }
     if !six_named
@@ -157,7 +157,7 @@ fn by_name<'a>(
             errors.push(TypeError::UnknownOutput {
                 span,
                 name: name.to_string(),
-                outputs: super::model::outputs_text(&facts.outputs),
+                outputs: super::outputs_text(&facts.outputs),
             });
         })
 }
@@ -188,7 +188,7 @@ pub(super) fn choose<'a>(
             span: decoder.span,
             decoder: decoder.name.clone(),
             candidates: candidates.iter().map(|o| o.name.clone()).collect(),
-            outputs: super::model::outputs_text(candidates),
+            outputs: super::outputs_text(candidates),
         });
     };
     let ambiguous_boxes = |errors: &mut Vec<TypeError>, candidates: Vec<&TensorFacts>| {
@@ -196,7 +196,7 @@ pub(super) fn choose<'a>(
             span: decoder.span,
             decoder: decoder.name.clone(),
             candidates: candidates.iter().map(|o| o.name.clone()).collect(),
-            outputs: super::model::outputs_text(candidates),
+            outputs: super::outputs_text(candidates),
         });
     };
     match kind {
@@ -342,7 +342,7 @@ fn pairs_check(
         span: decoder.span,
         decoder: decoder.name.clone(),
         output: format!("`{}` {}", chosen.name, shape_text(chosen)),
-        outputs: Some(super::model::outputs_text(&facts.outputs)),
+        outputs: Some(super::outputs_text(&facts.outputs)),
         problem: match kind {
             Decoder::Yolov5 => BoxProblem::NotYolov5,
             _ => BoxProblem::NotDetr,

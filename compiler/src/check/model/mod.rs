@@ -2,9 +2,15 @@
 //! classifier, raw), its labels, and the preprocessing that turns frames into its input
 //! tensor. Reports what is wrong with the model itself (E0303–E0308).
 
+pub mod boxes;
+pub mod metadata;
+pub mod open_outputs;
+pub mod segpose;
+pub mod text;
+
 use std::path::Path;
 
-use super::errors::{InputProblem, ShapeProblem, TypeError};
+use crate::check::errors::{InputProblem, ShapeProblem, TypeError};
 use crate::facts::{DType, Dim, FactError, ModelFacts, TensorFacts};
 use crate::hir::{self, BoundArg, Value};
 use crate::host::{Host, normalize};
@@ -79,7 +85,7 @@ pub struct ModelInfo {
     pub span: Span,
     pub facts: ModelFacts,
     pub kind: ModelKind,
-    pub labels: super::types::Labels,
+    pub labels: crate::types::Labels,
     pub preprocess: Preprocess,
     /// The fixed batch dimension, or `None` when it is dynamic.
     pub batch: Option<i64>,
@@ -88,9 +94,9 @@ pub struct ModelInfo {
     /// The output the decoder reads; `None` for `raw` without `output:` (every output).
     pub output: Option<String>,
     /// `yolov8_seg`, `yolov8_pose`, `semantic`: what else they read (`check/segpose.rs`).
-    pub extras: Option<super::segpose::Extras>,
+    pub extras: Option<segpose::Extras>,
     /// What a box decoder reads besides `output` (`check/decoders.rs`).
-    pub fit: super::decoders::Fit,
+    pub fit: boxes::Fit,
     pub labels_from: LabelsFrom,
     /// The axis of each output that carries the batch (0 but for time-major outputs such
     /// as a CRNN's `[T, N, C]`: `check/open_outputs.rs`).
@@ -175,8 +181,8 @@ pub(super) fn outputs_text<'a>(outputs: impl IntoIterator<Item = &'a TensorFacts
 /// the decoder does not need it), or why it cannot read it. A dynamic dimension never
 /// stands in for the classes: what a model outputs per class must be fixed in the file.
 fn read_shape(decoder: &str, output: &TensorFacts) -> Result<Option<i64>, ShapeProblem> {
-    if super::segpose::is_mine(decoder) {
-        return super::segpose::read_shape(decoder, output);
+    if segpose::is_mine(decoder) {
+        return segpose::read_shape(decoder, output);
     }
     let dims: Vec<Option<i64>> = output.shape.iter().map(Dim::fixed).collect();
     match decoder {
@@ -187,8 +193,8 @@ fn read_shape(decoder: &str, output: &TensorFacts) -> Result<Option<i64>, ShapeP
             [_, None, _] => Err(ShapeProblem::DynamicClasses),
             _ => Err(ShapeProblem::NotYolov8),
         },
-        "text_boxes" => super::text::text_map_shape(&dims),
-        "ctc" => super::text::ctc_shape(&dims),
+        "text_boxes" => text::text_map_shape(&dims),
+        "ctc" => text::ctc_shape(&dims),
         "classify" => match dims.as_slice() {
             [_, Some(k)] | [_, Some(k), Some(1), Some(1)] => Ok(Some(*k)),
             [_, None] | [_, None, Some(1), Some(1)] => Err(ShapeProblem::DynamicClasses),
@@ -318,14 +324,14 @@ pub(super) fn analyse(
         _ => None,
     };
     let file_outputs = facts.outputs.clone();
-    let run_axes = super::open_outputs::resolve(&mut facts, path, host, declared_early);
+    let run_axes = open_outputs::resolve(&mut facts, path, host, declared_early);
     let batch_axes: Vec<(String, usize)> = facts
         .outputs
         .iter()
         .map(|o| {
             (
                 o.name.clone(),
-                super::open_outputs::batch_axis(&facts, o, &run_axes),
+                open_outputs::batch_axis(&facts, o, &run_axes),
             )
         })
         .collect();
@@ -337,7 +343,7 @@ pub(super) fn analyse(
     let decoder_name = decoder.map_or("raw", |d| d.name.as_str());
     // yolov5, detr and ssd: their outputs are chosen and read by `check/decoders.rs`.
     let box_decoder = decoder.and_then(|d| match d.kind {
-        crate::stage::StageKind::Decoder(k) if super::decoders::is_box_decoder(k) => Some((k, d)),
+        crate::stage::StageKind::Decoder(k) if boxes::is_box_decoder(k) => Some((k, d)),
         _ => None,
     });
     let decoder_span = call.bound("decoder").map_or(call.span, |a| a.span);
@@ -411,10 +417,10 @@ pub(super) fn analyse(
     let named_classes = labels
         .as_ref()
         .map(Vec::len)
-        .or_else(|| super::metadata::ultralytics_names(&facts).map(|n| n.len()));
+        .or_else(|| metadata::ultralytics_names(&facts).map(|n| n.len()));
     let six_named = six_classes.is_some() && named_classes == six_classes;
     if decoder_name != "raw"
-        && let Some(what) = super::decoders::unrecognised(&facts, six_named)
+        && let Some(what) = boxes::unrecognised(&facts, six_named)
     {
         let output = facts
             .outputs
@@ -434,7 +440,7 @@ pub(super) fn analyse(
     let mut boxes_output = None;
     let chosen = match box_decoder {
         Some((kind, d)) => {
-            let Ok(c) = super::decoders::choose(kind, d, &facts, named, errors) else {
+            let Ok(c) = boxes::choose(kind, d, &facts, named, errors) else {
                 return None;
             };
             boxes_output = c.boxes;
@@ -632,7 +638,7 @@ pub(super) fn analyse(
     }
 
     // The decoder against the output's shape.
-    let mut fit = super::decoders::Fit::default();
+    let mut fit = boxes::Fit::default();
     let mut extras = None;
     let shape_error = |problem, errors: &mut Vec<TypeError>| {
         errors.push(TypeError::DecoderShape {
@@ -641,7 +647,7 @@ pub(super) fn analyse(
             output: shape_text(output),
             outputs: all_outputs.clone(),
             problem,
-            suggest: super::decoders::suggest(output).filter(|s| *s != decoder_name),
+            suggest: boxes::suggest(output).filter(|s| *s != decoder_name),
         });
     };
     // A run fixes sizes that follow the input (anchors, steps, a map's size), never the
@@ -666,7 +672,7 @@ pub(super) fn analyse(
                     decoder: decoder_name.into(),
                     output: format!("`{}` {}", shown.name, shape_text(shown)),
                     outputs: all_outputs.clone(),
-                    problem: super::decoders::BoxProblem::DynamicClasses,
+                    problem: boxes::BoxProblem::DynamicClasses,
                     suggest: None,
                 }),
                 None => errors.push(TypeError::DecoderShape {
@@ -681,7 +687,7 @@ pub(super) fn analyse(
             Err(())
         }
         Some((kind, d)) => {
-            let cx = super::decoders::Context {
+            let cx = boxes::Context {
                 kind,
                 decoder: d,
                 decoder_span,
@@ -690,11 +696,11 @@ pub(super) fn analyse(
                 host,
                 dir,
             };
-            let chosen = super::decoders::Chosen {
+            let chosen = boxes::Chosen {
                 scores: output,
                 boxes: boxes_output,
             };
-            super::decoders::read(&cx, &chosen, errors).map(|(classes, f)| {
+            boxes::read(&cx, &chosen, errors).map(|(classes, f)| {
                 fit = f;
                 classes
             })
@@ -703,10 +709,10 @@ pub(super) fn analyse(
             let fitted = match read_shape(decoder_name, output) {
                 // A shape the decoder reads may still be another decoder's (mask
                 // coefficients are not classes).
-                Ok(classes) => match super::segpose::better(decoder_name, &facts, output) {
+                Ok(classes) => match segpose::better(decoder_name, &facts, output) {
                     Some(problem) => Err(problem),
-                    None if super::segpose::is_mine(decoder_name) => {
-                        super::segpose::fit(decoder_name, &facts, output, classes).map(|(c, e)| {
+                    None if segpose::is_mine(decoder_name) => {
+                        segpose::fit(decoder_name, &facts, output, classes).map(|(c, e)| {
                             extras = Some(e);
                             c
                         })
@@ -714,7 +720,7 @@ pub(super) fn analyse(
                     None => Ok(classes),
                 },
                 Err(problem) => {
-                    Err(super::segpose::better(decoder_name, &facts, output).unwrap_or(problem))
+                    Err(segpose::better(decoder_name, &facts, output).unwrap_or(problem))
                 }
             };
             fitted.map_err(|problem| shape_error(problem, errors))
@@ -758,7 +764,7 @@ pub(super) fn analyse(
         "classify" => ModelKind::Classifier { classes },
         "ctc" => {
             let alphabet = match (decoder, classes) {
-                (Some(d), Some(c)) => super::text::alphabet(
+                (Some(d), Some(c)) => text::alphabet(
                     d,
                     decoder_span,
                     &facts,
@@ -774,7 +780,7 @@ pub(super) fn analyse(
             ModelKind::Recognizer {
                 classes,
                 alphabet: alphabet.unwrap_or_default(),
-                alphabet_file: decoder.and_then(|d| super::text::alphabet_file(d, dir)),
+                alphabet_file: decoder.and_then(|d| text::alphabet_file(d, dir)),
             }
         }
         _ => ModelKind::Raw,
@@ -802,7 +808,7 @@ pub(super) fn analyse(
         });
     }
     // Without `labels:`, the model's own names, if they are one per class.
-    let metadata = match super::metadata::names_entry(&facts) {
+    let metadata = match metadata::names_entry(&facts) {
         Some(Ok(names)) if labels.is_none() => Some(names),
         // A `names` entry that does not parse would leave `class0, class1, …` in silence.
         Some(Err(text)) if labels.is_none() && classes.is_some() => {
@@ -840,7 +846,7 @@ pub(super) fn analyse(
     if !ok {
         return None;
     }
-    let labels = super::types::Labels::from(labels);
+    let labels = crate::types::Labels::from(labels);
     Some(ModelInfo {
         name: model.name.name.clone(),
         span: model.name.span,

@@ -3,7 +3,7 @@
 //! mask prototypes), and the decoder a model's shapes call for when another was chosen
 //! (E0304's suggestion).
 
-use super::errors::ShapeProblem;
+use crate::check::errors::ShapeProblem;
 use crate::facts::{Dim, ModelFacts, TensorFacts};
 
 /// What `infer` and lowering need to know besides the classes.
@@ -166,7 +166,7 @@ pub(super) fn better(
 
 /// The decoder, when the model's decoder makes masks or keypoints, which are found on
 /// whole frames only (E0313 on `infer(on: ...)`).
-pub(super) fn crops_refused(info: &super::ModelInfo) -> Option<String> {
+pub(in crate::check) fn crops_refused(info: &super::ModelInfo) -> Option<String> {
     info.extras.as_ref().map(|e| e.decoder.to_string())
 }
 
@@ -258,10 +258,7 @@ mod tests {
         assert!(codes.is_empty(), "{codes:?}");
         let info = info.expect("the model is read");
         assert_eq!(info.extras.and_then(|e| e.keypoints), Some(17));
-        assert_eq!(
-            info.preprocess.resize,
-            super::super::model::Resize::Letterbox
-        );
+        assert_eq!(info.preprocess.resize, super::super::Resize::Letterbox);
         let (codes, info) = check("\"/m/sem.onnx\", decoder: semantic()");
         assert!(codes.is_empty(), "{codes:?}");
         let info = info.expect("the model is read");
@@ -269,7 +266,7 @@ mod tests {
             info.kind,
             super::super::ModelKind::Detector { classes: Some(19) }
         );
-        assert_eq!(info.preprocess.resize, super::super::model::Resize::Stretch);
+        assert_eq!(info.preprocess.resize, super::super::Resize::Stretch);
         assert_eq!(info.labels.len(), 19);
     }
 }
