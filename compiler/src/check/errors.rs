@@ -3,6 +3,7 @@
 
 use crate::diagnostics::{Code, Diagnostic};
 use crate::source::FileId;
+use crate::stage::{Decoder, Family};
 use crate::syntax::Span;
 
 /// What a stage or sink needed.
@@ -80,7 +81,7 @@ pub enum ShapeProblem {
     NotSemantic,
     /// The model's shapes (or metadata) say it needs another decoder.
     Suggest {
-        decoder: &'static str,
+        decoder: Decoder,
         why: String,
     },
     /// The model's outputs have a layout no vpl decoder reads (`decoders::unrecognised`):
@@ -251,13 +252,13 @@ pub enum TypeError {
     },
     DecoderShape {
         span: Span,
-        decoder: String,
+        decoder: Decoder,
         output: String,
         /// Every output with its shape, when the model has several.
         outputs: Option<String>,
         problem: ShapeProblem,
         /// The decoder this output's shape looks like (`decoders::suggest`).
-        suggest: Option<&'static str>,
+        suggest: Option<Decoder>,
     },
     LabelCount {
         span: Span,
@@ -276,7 +277,7 @@ pub enum TypeError {
     /// A decoder that makes masks or keypoints used on crops (`infer(on: ...)`, E0313).
     DecoderOnCrops {
         span: Span,
-        decoder: String,
+        decoder: Decoder,
     },
     /// `output:` names no output of the file.
     UnknownOutput {
@@ -287,7 +288,7 @@ pub enum TypeError {
     /// Several outputs fit the decoder and nothing says which it reads.
     AmbiguousOutput {
         span: Span,
-        decoder: String,
+        decoder: Decoder,
         candidates: Vec<String>,
         outputs: String,
     },
@@ -345,18 +346,18 @@ pub enum TypeError {
     /// A box decoder (`yolov5`, `detr`, `ssd`) cannot read the output (`check/decoders.rs`).
     BoxDecoderShape {
         span: Span,
-        decoder: String,
+        decoder: Decoder,
         /// "`output0` [1, 6, 8400]"
         output: String,
         outputs: Option<String>,
         problem: super::model::boxes::BoxProblem,
         /// The decoder this shape looks like.
-        suggest: Option<&'static str>,
+        suggest: Option<Decoder>,
     },
     /// The anchors the decoder makes or reads are not as many as the output's.
     AnchorCount {
         span: Span,
-        decoder: String,
+        decoder: Decoder,
         expected: i64,
         /// How `expected` is made: "80×80 + 40×40 + 20×20 for a 640×640 input".
         how: String,
@@ -371,7 +372,7 @@ pub enum TypeError {
     /// Several outputs could be a box decoder's boxes and `boxes:` does not say which.
     AmbiguousBoxes {
         span: Span,
-        decoder: String,
+        decoder: Decoder,
         candidates: Vec<String>,
         outputs: String,
     },
@@ -392,7 +393,7 @@ pub enum TypeError {
     /// A dimension the decoder needs is open in the file: checked at run time.
     OpenDimension {
         span: Span,
-        decoder: String,
+        decoder: Decoder,
         output: String,
         /// "anchors", "queries"
         what: &'static str,
@@ -844,15 +845,20 @@ impl TypeError {
                         .with_suggestion(better.to_string())
                         .with_help(format!("{why}; use `decoder: {better}(...)`")),
                     ShapeProblem::DynamicClasses => d
-                        .with_primary_label(match decoder.as_str() {
-                            "yolov8" => "expects [N, 4 + classes, anchors] with `4 + classes` fixed",
-                            "yolov8_seg" => "expects [N, 4 + classes + masks, anchors] with its rows fixed",
-                            "yolov8_pose" => "expects [N, 4 + 1 + 3 × keypoints, anchors] with its rows fixed",
-                            "semantic" => "expects [N, classes, H, W] with `classes` fixed",
-                            "ctc" => "expects [N, T, C] with `C` fixed",
-                            _ => "expects [N, classes] with `classes` fixed",
+                        .with_primary_label(match decoder {
+                            Decoder::Yolov8 => "expects [N, 4 + classes, anchors] with `4 + classes` fixed",
+                            Decoder::Yolov8Seg => "expects [N, 4 + classes + masks, anchors] with its rows fixed",
+                            Decoder::Yolov8Pose => "expects [N, 4 + 1 + 3 × keypoints, anchors] with its rows fixed",
+                            Decoder::Semantic => "expects [N, classes, H, W] with `classes` fixed",
+                            Decoder::Ctc => "expects [N, T, C] with `C` fixed",
+                            Decoder::Classify
+                            | Decoder::TextBoxes
+                            | Decoder::Yolov5
+                            | Decoder::Detr
+                            | Decoder::Ssd
+                            | Decoder::Raw => "expects [N, classes] with `classes` fixed",
                         })
-                        .with_help(if decoder == "ctc" {
+                        .with_help(if *decoder == Decoder::Ctc {
                             "a dynamic dimension cannot stand for the classes: `ctc` needs their number (blank, characters, and a space if the model has one) fixed in the file".to_string()
                         } else {
                             format!("a dynamic dimension cannot stand for the classes: `{decoder}` needs their number fixed in the file; a model with an output like this (a sequence, a CTC recogniser) needs `decoder: ctc(...)` or `decoder: raw`")
@@ -1046,7 +1052,7 @@ impl TypeError {
             .with_help(format!(
                 "name the output the decoder reads, e.g. `output: \"{}\"`{}",
                 candidates.last().map_or("", String::as_str),
-                if decoder == "classify" { ", or give as many labels as it has classes" } else { "" }
+                if decoder.family() == Family::Classify { ", or give as many labels as it has classes" } else { "" }
             )),
             TypeError::OpenInputSize {
                 span,

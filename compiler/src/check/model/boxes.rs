@@ -53,8 +53,41 @@ const MAX_PER_CELL: i64 = 1024;
 /// this, with fewer rows, is a YOLOv8 output's anchors.
 const MOST_CLASSES: i64 = 1300;
 
-pub(super) fn is_box_decoder(kind: Decoder) -> bool {
-    matches!(kind, Decoder::Yolov5 | Decoder::Detr | Decoder::Ssd)
+/// Whether the decoder's outputs are chosen and read here: a row for each candidate box
+/// (`[N, anchors, values]`), the boxes apart for some. The others are read by their
+/// output's shape (`read_shape` in `mod.rs`).
+pub(super) fn reads_rows(decoder: Decoder) -> bool {
+    match decoder {
+        Decoder::Yolov5 | Decoder::Detr | Decoder::Ssd => true,
+        Decoder::Yolov8
+        | Decoder::Classify
+        | Decoder::TextBoxes
+        | Decoder::Ctc
+        | Decoder::Raw
+        | Decoder::Yolov8Seg
+        | Decoder::Yolov8Pose
+        | Decoder::Semantic => false,
+    }
+}
+
+/// The classes a decoder reads from six values a row, `[N, anchors, 6]`: a one-class
+/// YOLOv5's, or a DETR's two (one with `softmax`, whose last is "no object"). `None` for
+/// the decoders that do not read such rows.
+pub(super) fn six_values_classes(decoder: Decoder, call: Option<&BoundCall>) -> Option<usize> {
+    match decoder {
+        Decoder::Yolov5 => Some(1),
+        Decoder::Detr if call.and_then(|d| d.string("activation")) == Some("softmax") => Some(1),
+        Decoder::Detr => Some(2),
+        Decoder::Yolov8
+        | Decoder::Ssd
+        | Decoder::Classify
+        | Decoder::TextBoxes
+        | Decoder::Ctc
+        | Decoder::Raw
+        | Decoder::Yolov8Seg
+        | Decoder::Yolov8Pose
+        | Decoder::Semantic => None,
+    }
 }
 
 fn dims(t: &TensorFacts) -> Vec<Option<i64>> {
@@ -78,12 +111,12 @@ pub(super) fn shape_text(t: &TensorFacts) -> String {
 /// yolov8, `[1, 25200, 85]` yolov5, `[1, 300, 84]` (few rows: queries) detr, `[1, 10]`
 /// classify. Six values a row are not suggested: a one-class YOLOv5 and a DeepStream-Yolo
 /// export (x1, y1, x2, y2, score, class) look the same ([`unrecognised`]).
-pub fn suggest(output: &TensorFacts) -> Option<&'static str> {
+pub fn suggest(output: &TensorFacts) -> Option<Decoder> {
     match dims(output).as_slice() {
-        [_, Some(c), Some(a)] if *c > 4 && a > c => Some("yolov8"),
-        [_, Some(q), Some(c)] if q > c && *c > 6 && *q <= 1000 => Some("detr"),
-        [_, Some(a), Some(c)] if a > c && *c > 6 => Some("yolov5"),
-        [_, Some(_)] | [_, Some(_), Some(1), Some(1)] => Some("classify"),
+        [_, Some(c), Some(a)] if *c > 4 && a > c => Some(Decoder::Yolov8),
+        [_, Some(q), Some(c)] if q > c && *c > 6 && *q <= 1000 => Some(Decoder::Detr),
+        [_, Some(a), Some(c)] if a > c && *c > 6 => Some(Decoder::Yolov5),
+        [_, Some(_)] | [_, Some(_), Some(1), Some(1)] => Some(Decoder::Classify),
         _ => None,
     }
 }
@@ -186,7 +219,7 @@ pub(super) fn choose<'a>(
     let ambiguous = |errors: &mut Vec<TypeError>, candidates: Vec<&TensorFacts>| {
         errors.push(TypeError::AmbiguousOutput {
             span: decoder.span,
-            decoder: decoder.name.clone(),
+            decoder: kind,
             candidates: candidates.iter().map(|o| o.name.clone()).collect(),
             outputs: super::outputs_text(candidates),
         });
@@ -194,7 +227,7 @@ pub(super) fn choose<'a>(
     let ambiguous_boxes = |errors: &mut Vec<TypeError>, candidates: Vec<&TensorFacts>| {
         errors.push(TypeError::AmbiguousBoxes {
             span: decoder.span,
-            decoder: decoder.name.clone(),
+            decoder: kind,
             candidates: candidates.iter().map(|o| o.name.clone()).collect(),
             outputs: super::outputs_text(candidates),
         });
@@ -214,7 +247,14 @@ pub(super) fn choose<'a>(
                 .collect();
             match fits.as_slice() {
                 [only] => {
-                    pairs_check(kind, decoder, facts, only, errors)?;
+                    pairs_check(
+                        kind,
+                        decoder.span,
+                        facts,
+                        only,
+                        BoxProblem::NotYolov5,
+                        errors,
+                    )?;
                     Ok(Chosen {
                         scores: only,
                         boxes: None,
@@ -304,7 +344,14 @@ pub(super) fn choose<'a>(
                 }
             };
             if kind == Decoder::Detr && boxes.is_none() && named_scores.is_none() {
-                pairs_check(kind, decoder, facts, scores, errors)?;
+                pairs_check(
+                    kind,
+                    decoder.span,
+                    facts,
+                    scores,
+                    BoxProblem::NotDetr,
+                    errors,
+                )?;
             }
             Ok(Chosen { scores, boxes })
         }
@@ -326,10 +373,11 @@ pub(super) fn choose<'a>(
 /// (`[1, 896, 16]` and `[1, 896, 1]`): boxes and scores apart, an SSD-style head. Refused
 /// (E0304, suggesting `ssd`) unless `output:` names the output to read.
 fn pairs_check(
-    kind: Decoder,
-    decoder: &BoundCall,
+    decoder: Decoder,
+    span: Span,
     facts: &ModelFacts,
     chosen: &TensorFacts,
+    problem: BoxProblem,
     errors: &mut Vec<TypeError>,
 ) -> Result<(), ()> {
     let sibling = facts.outputs.iter().any(|o| {
@@ -339,15 +387,12 @@ fn pairs_check(
         return Ok(());
     }
     errors.push(TypeError::BoxDecoderShape {
-        span: decoder.span,
-        decoder: decoder.name.clone(),
+        span,
+        decoder,
         output: format!("`{}` {}", chosen.name, shape_text(chosen)),
         outputs: Some(super::outputs_text(&facts.outputs)),
-        problem: match kind {
-            Decoder::Yolov5 => BoxProblem::NotYolov5,
-            _ => BoxProblem::NotDetr,
-        },
-        suggest: Some("ssd"),
+        problem,
+        suggest: Some(Decoder::Ssd),
     });
     Err(())
 }
@@ -374,11 +419,11 @@ pub(super) fn read(
     let shape_error = |errors: &mut Vec<TypeError>, output: &TensorFacts, problem| {
         errors.push(TypeError::BoxDecoderShape {
             span: cx.decoder_span,
-            decoder: cx.decoder.name.clone(),
+            decoder: cx.kind,
             output: format!("`{}` {}", output.name, shape_text(output)),
             outputs: cx.all_outputs.clone(),
             problem,
-            suggest: suggest(output).filter(|s| *s != cx.decoder.name),
+            suggest: suggest(output).filter(|s| *s != cx.kind),
         });
     };
     let mut fit = Fit {
@@ -489,7 +534,7 @@ pub(super) fn read(
                         Some(n) if n != expected => {
                             errors.push(TypeError::AnchorCount {
                                 span,
-                                decoder: "ssd".into(),
+                                decoder: Decoder::Ssd,
                                 expected,
                                 how: format!("{expected} lines of `{file}`"),
                                 output: format!("`{}` {}", boxes.name, shape_text(boxes)),
@@ -565,7 +610,7 @@ fn same_count(
         (Some(a), Some(b)) if a != b => {
             errors.push(TypeError::BoxDecoderShape {
                 span: cx.decoder_span,
-                decoder: cx.decoder.name.clone(),
+                decoder: cx.kind,
                 output: format!("`{}` {}", scores.name, shape_text(scores)),
                 outputs: cx.all_outputs.clone(),
                 problem: BoxProblem::CountsDiffer {
@@ -597,7 +642,7 @@ fn open_warning(
 ) {
     errors.push(TypeError::OpenDimension {
         span: cx.decoder_span,
-        decoder: cx.decoder.name.clone(),
+        decoder: cx.kind,
         output: format!("`{}` {}", output.name, shape_text(output)),
         what,
     });
@@ -635,7 +680,7 @@ fn anchors_fit(
                 .collect();
             errors.push(TypeError::AnchorCount {
                 span: arg_span(cx.decoder, param),
-                decoder: cx.decoder.name.clone(),
+                decoder: cx.kind,
                 expected,
                 how: format!(
                     "{} for a {w}×{h} input with strides {strides:?}",
@@ -775,7 +820,7 @@ mod tests {
         assert_eq!(unrecognised(&map, false), None);
         let v5 = facts(vec![tensor("output0", &[1, 25200, 85])]);
         assert_eq!(unrecognised(&v5, false), None);
-        assert_eq!(suggest(&v5.outputs[0]), Some("yolov5"));
+        assert_eq!(suggest(&v5.outputs[0]), Some(Decoder::Yolov5));
     }
 
     #[test]

@@ -14,6 +14,7 @@ use crate::check::errors::{InputProblem, ShapeProblem, TypeError};
 use crate::facts::{DType, Dim, FactError, ModelFacts, TensorFacts};
 use crate::hir::{self, BoundArg, Value};
 use crate::host::{Host, normalize};
+use crate::stage::{Decoder, Family, Reads};
 use crate::syntax::Span;
 use crate::syntax::ast::{self, TypeArg, TypeKind};
 use crate::syntax::literal::LitValue;
@@ -180,27 +181,28 @@ pub(super) fn outputs_text<'a>(outputs: impl IntoIterator<Item = &'a TensorFacts
 /// What a decoder reads from an output of this shape: the number of classes (`None` when
 /// the decoder does not need it), or why it cannot read it. A dynamic dimension never
 /// stands in for the classes: what a model outputs per class must be fixed in the file.
-fn read_shape(decoder: &str, output: &TensorFacts) -> Result<Option<i64>, ShapeProblem> {
-    if segpose::is_mine(decoder) {
-        return segpose::read_shape(decoder, output);
-    }
+fn read_shape(decoder: Decoder, output: &TensorFacts) -> Result<Option<i64>, ShapeProblem> {
     let dims: Vec<Option<i64>> = output.shape.iter().map(Dim::fixed).collect();
     match decoder {
-        "yolov8" => match dims.as_slice() {
+        Decoder::Yolov8 => match dims.as_slice() {
             [_, Some(c), Some(a)] if *c > 4 && a > c => Ok(Some(c - 4)),
             [_, Some(a), Some(c)] if a > c && *c > 5 => Err(ShapeProblem::LooksLikeYolov5),
             [_, Some(c), None] if *c > 4 => Ok(Some(c - 4)),
             [_, None, _] => Err(ShapeProblem::DynamicClasses),
             _ => Err(ShapeProblem::NotYolov8),
         },
-        "text_boxes" => text::text_map_shape(&dims),
-        "ctc" => text::ctc_shape(&dims),
-        "classify" => match dims.as_slice() {
+        Decoder::TextBoxes => text::text_map_shape(&dims),
+        Decoder::Ctc => text::ctc_shape(&dims),
+        Decoder::Classify => match dims.as_slice() {
             [_, Some(k)] | [_, Some(k), Some(1), Some(1)] => Ok(Some(*k)),
             [_, None] | [_, None, Some(1), Some(1)] => Err(ShapeProblem::DynamicClasses),
             _ => Err(ShapeProblem::NotClassifier),
         },
-        _ => Ok(None),
+        Decoder::Yolov8Seg => segpose::seg_shape(&dims),
+        Decoder::Yolov8Pose => segpose::pose_shape(&dims),
+        Decoder::Semantic => segpose::semantic_shape(&dims),
+        // Read by `boxes.rs` (a row a candidate box), or not read at all.
+        Decoder::Yolov5 | Decoder::Detr | Decoder::Ssd | Decoder::Raw => Ok(None),
     }
 }
 
@@ -208,7 +210,7 @@ fn read_shape(decoder: &str, output: &TensorFacts) -> Result<Option<i64>, ShapeP
 /// whose shape the decoder can read (with labels, the only one with that many classes).
 fn choose_output<'a>(
     facts: &'a ModelFacts,
-    decoder: &str,
+    decoder: Decoder,
     named: Option<(&str, Span)>,
     labels: Option<usize>,
     decoder_span: Span,
@@ -230,7 +232,7 @@ fn choose_output<'a>(
     match facts.outputs.as_slice() {
         [] => return Err(()),
         [only] => return Ok(Some(only)),
-        _ if decoder == "raw" => return Ok(None),
+        _ if decoder.reads() == Reads::Every => return Ok(None),
         _ => {}
     }
     let readable: Vec<(&TensorFacts, Option<i64>)> = facts
@@ -250,7 +252,7 @@ fn choose_output<'a>(
         (several, _) => {
             errors.push(TypeError::AmbiguousOutput {
                 span: decoder_span,
-                decoder: decoder.to_string(),
+                decoder,
                 candidates: several.iter().map(|(o, _)| o.name.clone()).collect(),
                 outputs: outputs_text(several.iter().map(|(o, _)| *o)),
             });
@@ -340,12 +342,13 @@ pub(super) fn analyse(
         Value::Decoder(d) => Some(d.as_ref()),
         _ => None,
     };
-    let decoder_name = decoder.map_or("raw", |d| d.name.as_str());
-    // yolov5, detr and ssd: their outputs are chosen and read by `check/decoders.rs`.
-    let box_decoder = decoder.and_then(|d| match d.kind {
-        crate::stage::StageKind::Decoder(k) if boxes::is_box_decoder(k) => Some((k, d)),
-        _ => None,
-    });
+    let decoder_kind = decoder
+        .and_then(|d| d.kind.decoder())
+        .unwrap_or(Decoder::Raw);
+    // yolov5, detr and ssd: their outputs are chosen and read by `boxes.rs`.
+    let box_decoder = decoder
+        .filter(|_| boxes::reads_rows(decoder_kind))
+        .map(|d| (decoder_kind, d));
     let decoder_span = call.bound("decoder").map_or(call.span, |a| a.span);
 
     let mut ok = true;
@@ -408,18 +411,13 @@ pub(super) fn analyse(
     // said as such before any decoder's shape rule can take it and decode garbage.
     // Six values a row are a one-class YOLOv5's or a two-class DETR's (one with `softmax`)
     // only where the labels say that many classes.
-    let six_classes = match decoder_name {
-        "yolov5" => Some(1),
-        "detr" if decoder.and_then(|d| d.string("activation")) == Some("softmax") => Some(1),
-        "detr" => Some(2),
-        _ => None,
-    };
+    let six_classes = boxes::six_values_classes(decoder_kind, decoder);
     let named_classes = labels
         .as_ref()
         .map(Vec::len)
         .or_else(|| metadata::ultralytics_names(&facts).map(|n| n.len()));
     let six_named = six_classes.is_some() && named_classes == six_classes;
-    if decoder_name != "raw"
+    if decoder_kind.family() != Family::Raw
         && let Some(what) = boxes::unrecognised(&facts, six_named)
     {
         let output = facts
@@ -429,7 +427,7 @@ pub(super) fn analyse(
         let output = output.unwrap_or(&facts.outputs[0]);
         errors.push(TypeError::DecoderShape {
             span: decoder_span,
-            decoder: decoder_name.into(),
+            decoder: decoder_kind,
             output: shape_text(output),
             outputs: (facts.outputs.len() > 1).then(|| outputs_text(&facts.outputs)),
             problem: ShapeProblem::NoDecoderFits { what },
@@ -449,7 +447,7 @@ pub(super) fn analyse(
         None => {
             let Ok(chosen) = choose_output(
                 &facts,
-                decoder_name,
+                decoder_kind,
                 named,
                 labels.as_ref().map(Vec::len),
                 decoder_span,
@@ -464,7 +462,7 @@ pub(super) fn analyse(
     let all_outputs = (facts.outputs.len() > 1).then(|| outputs_text(&facts.outputs));
     let output = chosen.unwrap_or(&facts.outputs[0]);
     for read in std::iter::once(output).chain(boxes_output) {
-        if decoder_name != "raw" && !is_supported_output(read.dtype) {
+        if decoder_kind.family() != Family::Raw && !is_supported_output(read.dtype) {
             errors.push(TypeError::UnsupportedDType {
                 span: path_arg.span,
                 tensor: read.name.clone(),
@@ -589,13 +587,7 @@ pub(super) fn analyse(
         Value::Symbol(s) if s == "letterbox" => Resize::Letterbox,
         Value::Symbol(s) if s == "stretch" => Resize::Stretch,
         Value::Symbol(s) if s == "fixed_height" => Resize::FixedHeight,
-        _ if matches!(
-            decoder_name,
-            "yolov8" | "yolov5" | "yolov8_seg" | "yolov8_pose"
-        ) =>
-        {
-            Resize::Letterbox
-        }
+        _ if decoder_kind.letterboxes() => Resize::Letterbox,
         _ => Resize::Stretch,
     };
     let scale = match &call.bound("scale")?.value {
@@ -643,11 +635,11 @@ pub(super) fn analyse(
     let shape_error = |problem, errors: &mut Vec<TypeError>| {
         errors.push(TypeError::DecoderShape {
             span: decoder_span,
-            decoder: decoder_name.into(),
+            decoder: decoder_kind,
             output: shape_text(output),
             outputs: all_outputs.clone(),
             problem,
-            suggest: boxes::suggest(output).filter(|s| *s != decoder_name),
+            suggest: boxes::suggest(output).filter(|s| *s != decoder_kind),
         });
     };
     // A run fixes sizes that follow the input (anchors, steps, a map's size), never the
@@ -659,7 +651,7 @@ pub(super) fn analyse(
     let classes_open = file_output.is_some_and(|o| match box_decoder {
         Some(_) => o.shape.last().is_some_and(|d| d.fixed().is_none()),
         None => matches!(
-            read_shape(decoder_name, o),
+            read_shape(decoder_kind, o),
             Err(ShapeProblem::DynamicClasses)
         ),
     });
@@ -669,7 +661,7 @@ pub(super) fn analyse(
             match box_decoder {
                 Some(_) => errors.push(TypeError::BoxDecoderShape {
                     span: decoder_span,
-                    decoder: decoder_name.into(),
+                    decoder: decoder_kind,
                     output: format!("`{}` {}", shown.name, shape_text(shown)),
                     outputs: all_outputs.clone(),
                     problem: boxes::BoxProblem::DynamicClasses,
@@ -677,7 +669,7 @@ pub(super) fn analyse(
                 }),
                 None => errors.push(TypeError::DecoderShape {
                     span: decoder_span,
-                    decoder: decoder_name.into(),
+                    decoder: decoder_kind,
                     output: shape_text(shown),
                     outputs: all_outputs.clone(),
                     problem: ShapeProblem::DynamicClasses,
@@ -706,34 +698,31 @@ pub(super) fn analyse(
             })
         }
         None => {
-            let fitted = match read_shape(decoder_name, output) {
+            let fitted = match read_shape(decoder_kind, output) {
                 // A shape the decoder reads may still be another decoder's (mask
                 // coefficients are not classes).
-                Ok(classes) => match segpose::better(decoder_name, &facts, output) {
+                Ok(classes) => match segpose::better(decoder_kind, &facts, output) {
                     Some(problem) => Err(problem),
-                    None if segpose::is_mine(decoder_name) => {
-                        segpose::fit(decoder_name, &facts, output, classes).map(|(c, e)| {
-                            extras = Some(e);
-                            c
-                        })
-                    }
-                    None => Ok(classes),
+                    None => segpose::fit(decoder_kind, &facts, output, classes).map(|(c, e)| {
+                        extras = e;
+                        c
+                    }),
                 },
                 Err(problem) => {
-                    Err(segpose::better(decoder_name, &facts, output).unwrap_or(problem))
+                    Err(segpose::better(decoder_kind, &facts, output).unwrap_or(problem))
                 }
             };
             fitted.map_err(|problem| shape_error(problem, errors))
         }
     };
-    if decoder_name == "text_boxes"
+    if decoder_kind == Decoder::TextBoxes
         && read.is_ok()
         && output.shape.len() == 4
         && output.shape[1].fixed().is_none()
     {
         errors.push(TypeError::OpenDimension {
             span: decoder_span,
-            decoder: decoder_name.into(),
+            decoder: decoder_kind,
             output: format!("`{}` {}", output.name, shape_text(output)),
             what: "channels",
         });
@@ -756,13 +745,17 @@ pub(super) fn analyse(
         });
         ok = false;
     }
-    let kind = match decoder_name {
-        _ if box_decoder.is_some() => ModelKind::Detector { classes },
-        "yolov8" | "text_boxes" | "yolov8_seg" | "yolov8_pose" | "semantic" => {
-            ModelKind::Detector { classes }
-        }
-        "classify" => ModelKind::Classifier { classes },
-        "ctc" => {
+    let kind = match decoder_kind {
+        Decoder::Yolov8
+        | Decoder::Yolov5
+        | Decoder::Detr
+        | Decoder::Ssd
+        | Decoder::TextBoxes
+        | Decoder::Yolov8Seg
+        | Decoder::Yolov8Pose
+        | Decoder::Semantic => ModelKind::Detector { classes },
+        Decoder::Classify => ModelKind::Classifier { classes },
+        Decoder::Ctc => {
             let alphabet = match (decoder, classes) {
                 (Some(d), Some(c)) => text::alphabet(
                     d,
@@ -783,7 +776,7 @@ pub(super) fn analyse(
                 alphabet_file: decoder.and_then(|d| text::alphabet_file(d, dir)),
             }
         }
-        _ => ModelKind::Raw,
+        Decoder::Raw => ModelKind::Raw,
     };
 
     // Labels against the number of classes (a recogniser's classes are its alphabet's).
@@ -793,7 +786,7 @@ pub(super) fn analyse(
     };
     // A text detector's one class is "text" unless labels say otherwise.
     let labels = match labels {
-        None if decoder_name == "text_boxes" => Some(vec!["text".to_string()]),
+        None if decoder_kind == Decoder::TextBoxes => Some(vec!["text".to_string()]),
         labels => labels,
     };
     if let (Some(labels), Some(classes)) = (&labels, classes)
