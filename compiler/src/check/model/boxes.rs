@@ -4,11 +4,12 @@
 
 use std::path::Path;
 
-use crate::check::errors::TypeError;
+use super::{Decl, shape_text};
+use crate::check::errors::{ShapeProblem, TypeError};
 use crate::facts::{Dim, ModelFacts, TensorFacts};
 use crate::hir::{BoundCall, Value};
 use crate::host::{Host, normalize};
-use crate::stage::Decoder;
+use crate::stage::{Decoder, Family};
 use crate::syntax::Span;
 
 /// What a box decoder found wrong with an output's shape (E0304).
@@ -102,9 +103,15 @@ fn last(t: &TensorFacts) -> Option<i64> {
     }
 }
 
-pub(super) fn shape_text(t: &TensorFacts) -> String {
-    let dims: Vec<String> = t.shape.iter().map(Dim::to_string).collect();
-    format!("[{}]", dims.join(", "))
+/// `yolov8`: `[N, 4 + classes, anchors]`, a column a candidate box.
+pub(super) fn yolov8_shape(dims: &[Option<i64>]) -> Result<Option<i64>, ShapeProblem> {
+    match dims {
+        [_, Some(c), Some(a)] if *c > 4 && a > c => Ok(Some(c - 4)),
+        [_, Some(a), Some(c)] if a > c && *c > 5 => Err(ShapeProblem::LooksLikeYolov5),
+        [_, Some(c), None] if *c > 4 => Ok(Some(c - 4)),
+        [_, None, _] => Err(ShapeProblem::DynamicClasses),
+        _ => Err(ShapeProblem::NotYolov8),
+    }
 }
 
 /// The decoder whose layout this output has, for E0304's suggestion: `[1, 84, 8400]` is
@@ -173,6 +180,44 @@ pub fn unrecognised(facts: &ModelFacts, six_named: bool) -> Option<String> {
         ));
     }
     None
+}
+
+/// E0304 for a layout no decoder reads (DetectNet_v2's grids, DeepStream-Yolo's decoded
+/// boxes), said as such before any decoder's shape rule can take it and decode garbage.
+/// Six values a row are a one-class YOLOv5's or a two-class DETR's (one with `softmax`)
+/// only where the labels (declared, or the model's metadata) say that many classes.
+pub(super) fn unread_layout(
+    d: &Decl,
+    facts: &ModelFacts,
+    named: Option<(&str, Span)>,
+    labels: Option<&[String]>,
+    errors: &mut Vec<TypeError>,
+) -> Result<(), ()> {
+    if d.kind.family() == Family::Raw {
+        return Ok(());
+    }
+    let six_classes = six_values_classes(d.kind, d.decoder);
+    let named_classes = labels
+        .map(<[String]>::len)
+        .or_else(|| super::metadata::ultralytics_names(facts).map(|n| n.len()));
+    let six_named = six_classes.is_some() && named_classes == six_classes;
+    let Some(what) = unrecognised(facts, six_named) else {
+        return Ok(());
+    };
+    let output = facts
+        .outputs
+        .iter()
+        .find(|o| named.is_some_and(|(n, _)| o.name == n));
+    let output = output.unwrap_or(&facts.outputs[0]);
+    errors.push(TypeError::DecoderShape {
+        span: d.decoder_span,
+        decoder: d.kind,
+        output: shape_text(output),
+        outputs: super::all_outputs(facts),
+        problem: ShapeProblem::NoDecoderFits { what },
+        suggest: None,
+    });
+    Err(())
 }
 
 /// The named output (`output:` for the scores, `boxes:` for the boxes).

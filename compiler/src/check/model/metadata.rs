@@ -1,8 +1,136 @@
-//! Labels a model carries in its ONNX metadata: Ultralytics writes `names` as a Python
-//! dict literal, `{0: 'person', 1: 'car'}`. Read here into the class names, in class
-//! order, for a model declared without `labels:` (checked against its classes: E0311).
+//! A model's labels: those the declaration gives (`labels: [...]` or a labels file), else
+//! those the model carries in its ONNX metadata (Ultralytics writes `names` as a Python
+//! dict literal, `{0: 'person', 1: 'car'}`, read here into the class names in class
+//! order), else `class0, class1, …`; checked against the classes the decoder read (E0305,
+//! E0311, W0303).
 
-use crate::facts::ModelFacts;
+use super::{Decl, LabelsFrom, ModelKind, all_outputs, shape_text};
+use crate::check::errors::TypeError;
+use crate::facts::{FactError, ModelFacts, TensorFacts};
+use crate::hir::Value;
+use crate::host::normalize;
+use crate::stage::Decoder;
+use crate::syntax::Span;
+use crate::types::Labels;
+
+/// The labels the declaration gives, and the `labels:` argument's span.
+pub(super) struct Declared {
+    pub labels: Option<Vec<String>>,
+    pub span: Span,
+}
+
+/// The labels `labels:` gives: a list, or a file of one label a line. A labels file that
+/// cannot be read (not UTF-8 text, say) is E0109: it must not turn silently into
+/// `class0, class1, …`.
+pub(super) fn declared(d: &Decl, errors: &mut Vec<TypeError>) -> Option<Declared> {
+    let arg = d.call.bound("labels")?;
+    let labels = match &arg.value {
+        Value::List(items) if arg.given => Some(
+            items
+                .iter()
+                .filter_map(|v| match v {
+                    Value::String(s) => Some(s.clone()),
+                    _ => None,
+                })
+                .collect(),
+        ),
+        Value::String(file) => {
+            let labels_path = normalize(&d.dir.join(file));
+            match d.host.read_labels(&labels_path) {
+                Ok(labels) => Some(labels),
+                Err(FactError::Unavailable(_)) => None,
+                // Not there when names were resolved: E0109 already.
+                Err(_) if d.host.check_file(&labels_path).is_err() => None,
+                Err(e) => {
+                    errors.push(TypeError::InputUnreadable {
+                        span: arg.span,
+                        path: file.clone(),
+                        what: "labels file",
+                        reason: match e {
+                            FactError::Unreadable(r) | FactError::Invalid(r) => r,
+                            _ => "it is gone".into(),
+                        },
+                    });
+                    None
+                }
+            }
+        }
+        _ => None,
+    };
+    Some(Declared {
+        labels,
+        span: arg.span,
+    })
+}
+
+/// The model's labels and where they come from, checked against the classes of `kind`
+/// (a recogniser's classes are its alphabet's: not checked here). Without `labels:`, the
+/// model's own names, if they are one a class; a text detector's one class is "text".
+pub(super) fn labels(
+    d: &Decl,
+    facts: &ModelFacts,
+    declared: Declared,
+    kind: &ModelKind,
+    output: &TensorFacts,
+    ok: &mut bool,
+    errors: &mut Vec<TypeError>,
+) -> (Labels, LabelsFrom) {
+    let classes = match kind {
+        ModelKind::Detector { classes } | ModelKind::Classifier { classes } => *classes,
+        ModelKind::Recognizer { .. } | ModelKind::Raw => None,
+    };
+    let output_text = format!("`{}` {}", output.name, shape_text(output));
+    let labels = match declared.labels {
+        None if d.kind == Decoder::TextBoxes => Some(vec!["text".to_string()]),
+        labels => labels,
+    };
+    if let (Some(labels), Some(classes)) = (&labels, classes)
+        && labels.len() as i64 != classes
+    {
+        errors.push(TypeError::LabelCount {
+            span: declared.span,
+            labels: labels.len(),
+            classes,
+            output: output_text.clone(),
+            outputs: all_outputs(facts),
+        });
+    }
+    let metadata = match names_entry(facts) {
+        Some(Ok(names)) if labels.is_none() => Some(names),
+        // A `names` entry that does not parse would leave `class0, class1, …` in silence.
+        Some(Err(text)) if labels.is_none() && classes.is_some() => {
+            errors.push(TypeError::MetadataNamesUnread {
+                span: d.path_span,
+                text,
+                classes: classes.unwrap_or(0),
+            });
+            None
+        }
+        _ => None,
+    };
+    if let (Some(names), Some(classes)) = (&metadata, classes)
+        && names.len() as i64 != classes
+    {
+        errors.push(TypeError::MetadataLabelCount {
+            span: d.path_span,
+            names: names.len(),
+            classes,
+            output: output_text,
+        });
+        *ok = false;
+    }
+    let labels_from = match (&labels, &metadata) {
+        (Some(_), _) => LabelsFrom::Declared,
+        (None, Some(_)) => LabelsFrom::Metadata,
+        (None, None) => LabelsFrom::Numbered,
+    };
+    let labels = labels.or(metadata).unwrap_or_else(|| {
+        (0..classes.unwrap_or(0))
+            .map(|i| format!("class{i}"))
+            .collect()
+    });
+    (Labels::from(labels), labels_from)
+}
 
 /// The class names of the model's `names` metadata; `None` when it has none, or when it
 /// is not a dict of the classes 0..n (each once) to quoted names.

@@ -1,64 +1,29 @@
 //! A model declaration + the model file's signature → what the model is (detector,
-//! classifier, raw), its labels, and the preprocessing that turns frames into its input
-//! tensor. Reports what is wrong with the model itself (E0303–E0308).
+//! classifier, recogniser, raw), its labels, and the preprocessing that turns frames into
+//! its input tensor. Reports what is wrong with the model itself (E0303–E0316, W0302,
+//! W0303), each family of rules in a file of its own: the file and its input (`input.rs`),
+//! the preprocessing (`preprocess.rs`), the decoders by family (`boxes.rs`, `segpose.rs`,
+//! `text.rs`), the labels (`metadata.rs`), the output dimensions a run fixes
+//! (`open_outputs.rs`). `analyse` runs them in turn.
 
 pub mod boxes;
+mod input;
 pub mod metadata;
 pub mod open_outputs;
+mod preprocess;
 pub mod segpose;
 pub mod text;
 
 use std::path::Path;
 
+pub use preprocess::{Layout, PixelOrder, Preprocess, Resize};
+
 use crate::check::errors::{InputProblem, ShapeProblem, TypeError};
-use crate::facts::{DType, Dim, FactError, ModelFacts, TensorFacts};
-use crate::hir::{self, BoundArg, Value};
-use crate::host::{Host, normalize};
+use crate::facts::{DType, Dim, ModelFacts, TensorFacts};
+use crate::hir::{self, BoundArg, BoundCall, Value};
+use crate::host::Host;
 use crate::stage::{Decoder, Family, Reads};
 use crate::syntax::Span;
-use crate::syntax::ast::{self, TypeArg, TypeKind};
-use crate::syntax::literal::LitValue;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Layout {
-    Nchw,
-    Nhwc,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PixelOrder {
-    Rgb,
-    Bgr,
-    Gray,
-    /// Four channels, the fourth opaque: models for RGBA/RGBX frames.
-    Rgbx,
-    Bgrx,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Resize {
-    Letterbox,
-    Stretch,
-    /// Aspect kept at the input's height, padded right with 0 after normalisation
-    /// (text recognisers).
-    FixedHeight,
-}
-
-/// How frames become the model's input tensor; derived from the model, ready for lowering.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Preprocess {
-    pub layout: Layout,
-    pub channels: u32,
-    pub order: PixelOrder,
-    /// The input's width and height: fixed by the file or by the declared `input:`
-    /// (a model whose size stays open is E0308, so a checked model always has one).
-    pub size: Option<(u32, u32)>,
-    pub resize: Resize,
-    pub dtype: DType,
-    pub scale: f64,
-    pub mean: Vec<f64>,
-    pub std: Vec<f64>,
-}
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModelKind {
@@ -94,13 +59,13 @@ pub struct ModelInfo {
     pub input_problem: Option<InputProblem>,
     /// The output the decoder reads; `None` for `raw` without `output:` (every output).
     pub output: Option<String>,
-    /// `yolov8_seg`, `yolov8_pose`, `semantic`: what else they read (`check/segpose.rs`).
+    /// `yolov8_seg`, `yolov8_pose`, `semantic`: what else they read (`segpose.rs`).
     pub extras: Option<segpose::Extras>,
-    /// What a box decoder reads besides `output` (`check/decoders.rs`).
+    /// What a box decoder reads besides `output` (`boxes.rs`).
     pub fit: boxes::Fit,
     pub labels_from: LabelsFrom,
     /// The axis of each output that carries the batch (0 but for time-major outputs such
-    /// as a CRNN's `[T, N, C]`: `check/open_outputs.rs`).
+    /// as a CRNN's `[T, N, C]`: `open_outputs.rs`).
     pub batch_axes: Vec<(String, usize)>,
 }
 
@@ -131,33 +96,15 @@ impl ModelInfo {
     }
 }
 
-fn floats(value: &Value) -> Option<Vec<f64>> {
-    match value {
-        Value::List(items) => items
-            .iter()
-            .map(|v| match v {
-                Value::Float(f) => Some(*f),
-                Value::Int(i) => Some(*i as f64),
-                _ => None,
-            })
-            .collect(),
-        _ => None,
-    }
-}
-
 /// Where a model's labels come from, for hover.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LabelsFrom {
     /// `labels:` in the declaration.
     Declared,
-    /// The model's Ultralytics `names` metadata (`check/metadata.rs`).
+    /// The model's Ultralytics `names` metadata (`metadata.rs`).
     Metadata,
     /// Neither: `class0, class1, …`.
     Numbered,
-}
-
-fn is_supported_input(dtype: DType) -> bool {
-    matches!(dtype, DType::F32 | DType::F16 | DType::U8)
 }
 
 fn is_supported_output(dtype: DType) -> bool {
@@ -184,20 +131,10 @@ pub(super) fn outputs_text<'a>(outputs: impl IntoIterator<Item = &'a TensorFacts
 fn read_shape(decoder: Decoder, output: &TensorFacts) -> Result<Option<i64>, ShapeProblem> {
     let dims: Vec<Option<i64>> = output.shape.iter().map(Dim::fixed).collect();
     match decoder {
-        Decoder::Yolov8 => match dims.as_slice() {
-            [_, Some(c), Some(a)] if *c > 4 && a > c => Ok(Some(c - 4)),
-            [_, Some(a), Some(c)] if a > c && *c > 5 => Err(ShapeProblem::LooksLikeYolov5),
-            [_, Some(c), None] if *c > 4 => Ok(Some(c - 4)),
-            [_, None, _] => Err(ShapeProblem::DynamicClasses),
-            _ => Err(ShapeProblem::NotYolov8),
-        },
+        Decoder::Yolov8 => boxes::yolov8_shape(&dims),
         Decoder::TextBoxes => text::text_map_shape(&dims),
         Decoder::Ctc => text::ctc_shape(&dims),
-        Decoder::Classify => match dims.as_slice() {
-            [_, Some(k)] | [_, Some(k), Some(1), Some(1)] => Ok(Some(*k)),
-            [_, None] | [_, None, Some(1), Some(1)] => Err(ShapeProblem::DynamicClasses),
-            _ => Err(ShapeProblem::NotClassifier),
-        },
+        Decoder::Classify => classify_shape(&dims),
         Decoder::Yolov8Seg => segpose::seg_shape(&dims),
         Decoder::Yolov8Pose => segpose::pose_shape(&dims),
         Decoder::Semantic => segpose::semantic_shape(&dims),
@@ -206,8 +143,18 @@ fn read_shape(decoder: Decoder, output: &TensorFacts) -> Result<Option<i64>, Sha
     }
 }
 
-/// The output the decoder reads: the one `output:` names, the only one, or the only one
-/// whose shape the decoder can read (with labels, the only one with that many classes).
+/// `classify`: `[N, classes]` scores (or `[N, classes, 1, 1]`).
+fn classify_shape(dims: &[Option<i64>]) -> Result<Option<i64>, ShapeProblem> {
+    match dims {
+        [_, Some(k)] | [_, Some(k), Some(1), Some(1)] => Ok(Some(*k)),
+        [_, None] | [_, None, Some(1), Some(1)] => Err(ShapeProblem::DynamicClasses),
+        _ => Err(ShapeProblem::NotClassifier),
+    }
+}
+
+/// The output a decoder read by its shape reads: the one `output:` names, the only one, or
+/// the only one whose shape the decoder can read (with labels, the only one with that many
+/// classes).
 fn choose_output<'a>(
     facts: &'a ModelFacts,
     decoder: Decoder,
@@ -261,603 +208,110 @@ fn choose_output<'a>(
     }
 }
 
+/// A model declaration as the steps of `analyse` read it.
+struct Decl<'a> {
+    model: &'a hir::Model,
+    call: &'a BoundCall,
+    /// The model file, resolved.
+    path: &'a Path,
+    /// The `path` argument's span: where the file's problems are reported.
+    path_span: Span,
+    /// The decoder's call; `None` for the default, `raw`.
+    decoder: Option<&'a BoundCall>,
+    kind: Decoder,
+    /// The `decoder:` argument's span (the model's call when it is not given).
+    decoder_span: Span,
+    host: &'a dyn Host,
+    /// The `.vpl` file's folder, which the files the declaration names are relative to.
+    dir: &'a Path,
+}
+
+impl<'a> Decl<'a> {
+    fn new(model: &'a hir::Model, host: &'a dyn Host, dir: &'a Path) -> Option<Decl<'a>> {
+        let call = &model.call;
+        let decoder_arg = call.bound("decoder")?;
+        let decoder = match &decoder_arg.value {
+            Value::Decoder(d) => Some(d.as_ref()),
+            _ => None,
+        };
+        Some(Decl {
+            model,
+            call,
+            path: call.resolved_path.as_ref()?,
+            path_span: call.bound("path")?.span,
+            decoder,
+            kind: decoder
+                .and_then(|d| d.kind.decoder())
+                .unwrap_or(Decoder::Raw),
+            decoder_span: decoder_arg.span,
+            host,
+            dir,
+        })
+    }
+
+    /// The box decoder's call, for the decoders whose outputs `boxes.rs` reads.
+    fn rows(&self) -> Option<&'a BoundCall> {
+        self.decoder.filter(|_| boxes::reads_rows(self.kind))
+    }
+}
+
+/// The outputs, listed in messages when the model has several.
+fn all_outputs(facts: &ModelFacts) -> Option<String> {
+    (facts.outputs.len() > 1).then(|| outputs_text(&facts.outputs))
+}
+
+/// What the model is, read from its declaration and its file in steps, each reporting
+/// what it finds wrong; `None` when the model cannot be run (every problem reported).
 pub(super) fn analyse(
     model: &hir::Model,
     host: &dyn Host,
     dir: &Path,
     errors: &mut Vec<TypeError>,
 ) -> Option<ModelInfo> {
-    let call = &model.call;
-    let path_arg = call.bound("path")?;
-    let Value::String(path_text) = &path_arg.value else {
-        return None;
-    };
-    let path = call.resolved_path.as_ref()?;
-    let facts = match host.model_signature(path) {
-        Ok(facts) => facts,
-        Err(FactError::Invalid(reason)) => {
-            errors.push(TypeError::NotOnnx {
-                span: path_arg.span,
-                path: path_text.clone(),
-                reason,
-            });
-            return None;
-        }
-        // Unavailable: this host cannot read models; nothing to check.
-        Err(FactError::Unavailable(_)) => return None,
-        // Not found or unreadable when names were resolved: E0109 already.
-        Err(_) if host.check_file(path).is_err() => return None,
-        // It opened then but cannot be read now: say so, or `infer` would lose its model.
-        Err(FactError::NotFound) => {
-            errors.push(TypeError::InputUnreadable {
-                span: path_arg.span,
-                path: path_text.clone(),
-                what: "model",
-                reason: "it is gone".into(),
-            });
-            return None;
-        }
-        Err(FactError::Unreadable(reason)) => {
-            errors.push(TypeError::InputUnreadable {
-                span: path_arg.span,
-                path: path_text.clone(),
-                what: "model",
-                reason,
-            });
-            return None;
-        }
-    };
-
-    // Output dimensions the file leaves open, from a run of the model on the input it
-    // will be fed (`check/open_outputs.rs`).
-    let mut facts = facts;
-    let declared_early = match call.bound("input") {
-        Some(BoundArg {
-            value: Value::Tensor(declared),
-            given: true,
-            ..
-        }) if facts
-            .inputs
-            .first()
-            .is_some_and(|i| declared_mismatch(declared, i).is_none()) =>
-        {
-            declared_dims(declared)
-        }
-        _ => None,
-    };
+    let d = Decl::new(model, host, dir)?;
+    let mut facts = input::read_file(&d, errors)?;
     let file_outputs = facts.outputs.clone();
-    let run_axes = open_outputs::resolve(&mut facts, path, host, declared_early);
-    let batch_axes: Vec<(String, usize)> = facts
-        .outputs
-        .iter()
-        .map(|o| {
-            (
-                o.name.clone(),
-                open_outputs::batch_axis(&facts, o, &run_axes),
-            )
-        })
-        .collect();
-
-    let decoder = match &call.bound("decoder")?.value {
-        Value::Decoder(d) => Some(d.as_ref()),
-        _ => None,
-    };
-    let decoder_kind = decoder
-        .and_then(|d| d.kind.decoder())
-        .unwrap_or(Decoder::Raw);
-    // yolov5, detr and ssd: their outputs are chosen and read by `boxes.rs`.
-    let box_decoder = decoder
-        .filter(|_| boxes::reads_rows(decoder_kind))
-        .map(|d| (decoder_kind, d));
-    let decoder_span = call.bound("decoder").map_or(call.span, |a| a.span);
-
-    let mut ok = true;
-    let input = &facts.inputs[0];
-    if !is_supported_input(input.dtype) {
-        errors.push(TypeError::UnsupportedDType {
-            span: path_arg.span,
-            tensor: input.name.clone(),
-            dtype: input.dtype.name(),
-            output: false,
-        });
-        ok = false;
-    }
+    let batch_axes = fix_open_outputs(&d, &mut facts);
+    let mut ok = input::dtype_supported(&d, &facts.inputs[0], errors);
     // Labels, from the declaration: they choose among a classifier's outputs.
-    let labels_arg = call.bound("labels")?;
-    let labels: Option<Vec<String>> = match &labels_arg.value {
-        Value::List(items) if labels_arg.given => Some(
-            items
-                .iter()
-                .filter_map(|v| match v {
-                    Value::String(s) => Some(s.clone()),
-                    _ => None,
-                })
-                .collect(),
-        ),
-        Value::String(file) => {
-            let labels_path = normalize(&dir.join(file));
-            match host.read_labels(&labels_path) {
-                Ok(labels) => Some(labels),
-                Err(FactError::Unavailable(_)) => None,
-                // Not there when names were resolved: E0109 already.
-                Err(_) if host.check_file(&labels_path).is_err() => None,
-                // A labels file that cannot be read (not UTF-8 text, say) must not turn
-                // silently into `class0, class1, …`.
-                Err(e) => {
-                    errors.push(TypeError::InputUnreadable {
-                        span: labels_arg.span,
-                        path: file.clone(),
-                        what: "labels file",
-                        reason: match e {
-                            FactError::Unreadable(r) | FactError::Invalid(r) => r,
-                            _ => "it is gone".into(),
-                        },
-                    });
-                    None
-                }
-            }
-        }
-        _ => None,
-    };
-    let named = match call.bound("output") {
-        Some(BoundArg {
-            value: Value::String(name),
-            span,
-            ..
-        }) => Some((name.as_str(), *span)),
-        _ => None,
-    };
-    // A layout no decoder reads (DetectNet_v2's grids, DeepStream-Yolo's decoded boxes) is
-    // said as such before any decoder's shape rule can take it and decode garbage.
-    // Six values a row are a one-class YOLOv5's or a two-class DETR's (one with `softmax`)
-    // only where the labels say that many classes.
-    let six_classes = boxes::six_values_classes(decoder_kind, decoder);
-    let named_classes = labels
-        .as_ref()
-        .map(Vec::len)
-        .or_else(|| metadata::ultralytics_names(&facts).map(|n| n.len()));
-    let six_named = six_classes.is_some() && named_classes == six_classes;
-    if decoder_kind.family() != Family::Raw
-        && let Some(what) = boxes::unrecognised(&facts, six_named)
-    {
-        let output = facts
-            .outputs
-            .iter()
-            .find(|o| named.is_some_and(|(n, _)| o.name == n));
-        let output = output.unwrap_or(&facts.outputs[0]);
-        errors.push(TypeError::DecoderShape {
-            span: decoder_span,
-            decoder: decoder_kind,
-            output: shape_text(output),
-            outputs: (facts.outputs.len() > 1).then(|| outputs_text(&facts.outputs)),
-            problem: ShapeProblem::NoDecoderFits { what },
-            suggest: None,
-        });
-        return None;
-    }
-    let mut boxes_output = None;
-    let chosen = match box_decoder {
-        Some((kind, d)) => {
-            let Ok(c) = boxes::choose(kind, d, &facts, named, errors) else {
-                return None;
-            };
-            boxes_output = c.boxes;
-            Some(c.scores)
-        }
-        None => {
-            let Ok(chosen) = choose_output(
-                &facts,
-                decoder_kind,
-                named,
-                labels.as_ref().map(Vec::len),
-                decoder_span,
-                errors,
-            ) else {
-                return None;
-            };
-            chosen
-        }
-    };
-    // Listed in messages when the model has several outputs.
-    let all_outputs = (facts.outputs.len() > 1).then(|| outputs_text(&facts.outputs));
+    let declared = metadata::declared(&d, errors)?;
+    let named = named_output(&d);
+    boxes::unread_layout(&d, &facts, named, declared.labels.as_deref(), errors).ok()?;
+    let labels = declared.labels.as_ref().map(Vec::len);
+    let (chosen, boxes_output) = choose(&d, &facts, named, labels, errors)?;
     let output = chosen.unwrap_or(&facts.outputs[0]);
-    for read in std::iter::once(output).chain(boxes_output) {
-        if decoder_kind.family() != Family::Raw && !is_supported_output(read.dtype) {
-            errors.push(TypeError::UnsupportedDType {
-                span: path_arg.span,
-                tensor: read.name.clone(),
-                dtype: read.dtype.name(),
-                output: true,
-            });
-            ok = false;
-        }
-    }
-
-    // The declared `input:` is checked against the file.
-    let mut declared_input = None;
-    if let Some(BoundArg {
-        value: Value::Tensor(declared),
-        span,
-        given: true,
-    }) = call.bound("input")
-    {
-        match declared_mismatch(declared, input) {
-            Some(declared_text) => {
-                errors.push(TypeError::InputDeclared {
-                    span: *span,
-                    declared: declared_text,
-                    actual: input.signature(),
-                });
-                ok = false;
-            }
-            None => declared_input = Some((declared, *span)),
-        }
-    }
-
-    // Layout, channels and size of the input.
-    let mut input_problem = None;
-    if facts.inputs.len() > 1 {
-        input_problem = Some(InputProblem::Inputs {
-            count: facts.inputs.len(),
-        });
-    }
-    let channel_dim = |i: usize| {
-        input
-            .shape
-            .get(i)
-            .and_then(Dim::fixed)
-            .filter(|c| matches!(*c, 1 | 3 | 4))
-    };
-    let (layout, channels) = if input.shape.len() != 4 {
-        input_problem.get_or_insert(InputProblem::Rank {
-            shape: shape_text(input),
-        });
-        (Layout::Nchw, 3)
-    } else if let Some(c) = channel_dim(1) {
-        (Layout::Nchw, c as u32)
-    } else if let Some(c) = channel_dim(3) {
-        (Layout::Nhwc, c as u32)
-    } else {
-        input_problem.get_or_insert(InputProblem::Channels {
-            shape: shape_text(input),
-        });
-        (Layout::Nchw, 3)
-    };
-    let (h_dim, w_dim) = match layout {
-        Layout::Nchw => (2, 3),
-        Layout::Nhwc => (1, 2),
-    };
-    let dim_u32 = |i: usize| {
-        input
-            .shape
-            .get(i)
-            .and_then(Dim::fixed)
-            .and_then(|v| u32::try_from(v).ok())
-    };
-    // A dimension the file leaves open is fixed by the declared `input:`.
-    let declared_u32 = |i: usize| {
-        let (declared, _) = declared_input?;
-        declared_dims(declared)?.get(i).and_then(|d| match d {
-            ast::Dim::Number(lit, _) => match lit.value {
-                LitValue::Int(v) => u32::try_from(v).ok().filter(|v| *v > 0),
-                _ => None,
-            },
-            _ => None,
-        })
-    };
-    let size_dim = |i: usize| dim_u32(i).or_else(|| declared_u32(i));
-    let size = match (size_dim(w_dim), size_dim(h_dim)) {
-        (Some(w), Some(h)) if input.shape.len() == 4 => Some((w, h)),
-        _ => None,
-    };
-    if size.is_none() && input_problem.is_none() && ok {
-        let suggested: Vec<String> = input
-            .shape
-            .iter()
-            .enumerate()
-            .map(|(i, d)| match d.fixed() {
-                Some(n) => n.to_string(),
-                None if i == h_dim || i == w_dim => "640".to_string(),
-                None => "_".to_string(),
-            })
-            .collect();
-        errors.push(TypeError::OpenInputSize {
-            span: declared_input.map_or(path_arg.span, |(_, span)| span),
-            model: model.name.name.clone(),
-            input: input.signature(),
-            declared: declared_input.is_some(),
-            suggestion: format!(
-                "input: tensor<{}, [{}]>",
-                input.dtype.name(),
-                suggested.join(", ")
-            ),
-        });
+    ok &= outputs_supported(&d, std::iter::once(output).chain(boxes_output), errors);
+    let mut shape = input::shape(&d, &facts, &mut ok, errors);
+    let preprocess = preprocess::derive(&d, &facts.inputs[0], &mut shape, &mut ok, errors)?;
+    let read = fit_decoder(
+        &d,
+        &facts,
+        &file_outputs,
+        output,
+        boxes_output,
+        shape.size,
+        errors,
+    );
+    text::open_channels(&d, read.is_ok(), output, errors);
+    let (classes, fit, extras) = read.unwrap_or_else(|()| {
         ok = false;
-    }
-    let batch = input.shape.first().and_then(Dim::fixed);
-
-    let order = match (&call.bound("color")?.value, channels) {
-        (_, 1) => PixelOrder::Gray,
-        (Value::Symbol(s), 4) if s == "bgr" => PixelOrder::Bgrx,
-        (_, 4) => PixelOrder::Rgbx,
-        (Value::Symbol(s), _) if s == "bgr" => PixelOrder::Bgr,
-        _ => PixelOrder::Rgb,
-    };
-    let resize = match &call.bound("resize")?.value {
-        Value::Symbol(s) if s == "letterbox" => Resize::Letterbox,
-        Value::Symbol(s) if s == "stretch" => Resize::Stretch,
-        Value::Symbol(s) if s == "fixed_height" => Resize::FixedHeight,
-        _ if decoder_kind.letterboxes() => Resize::Letterbox,
-        _ => Resize::Stretch,
-    };
-    let scale = match &call.bound("scale")?.value {
-        Value::Float(f) => *f,
-        Value::Int(i) => *i as f64,
-        _ => 1.0 / 255.0,
-    };
-    let mut per_channel = |param: &'static str, default: f64| -> Vec<f64> {
-        let a = call.bound(param);
-        let values = a
-            .and_then(|a| floats(&a.value))
-            .unwrap_or_else(|| vec![default; 3]);
-        let given = a.is_some_and(|a| a.given);
-        match values.len() {
-            n if n == channels as usize => values,
-            1 => vec![values[0]; channels as usize],
-            // The defaults (3 zeros, 3 ones) suit gray and RGBX models too.
-            3 if (channels == 1 || channels == 4) && !given => vec![values[0]; channels as usize],
-            n => {
-                if input_problem.is_none() {
-                    input_problem = Some(InputProblem::PerChannel {
-                        param,
-                        given: n,
-                        channels,
-                    });
-                }
-                vec![default; channels as usize]
-            }
-        }
-    };
-    let mean = per_channel("mean", 0.0);
-    let std = per_channel("std", 1.0);
-    // Frames are divided by `std`: a zero would make every input value infinite.
-    if let Some(arg) = call.bound("std")
-        && arg.given
-        && floats(&arg.value).is_some_and(|v| v.contains(&0.0))
-    {
-        errors.push(TypeError::ZeroStd { span: arg.span });
-        ok = false;
-    }
-
-    // The decoder against the output's shape.
-    let mut fit = boxes::Fit::default();
-    let mut extras = None;
-    let shape_error = |problem, errors: &mut Vec<TypeError>| {
-        errors.push(TypeError::DecoderShape {
-            span: decoder_span,
-            decoder: decoder_kind,
-            output: shape_text(output),
-            outputs: all_outputs.clone(),
-            problem,
-            suggest: boxes::suggest(output).filter(|s| *s != decoder_kind),
-        });
-    };
-    // A run fixes sizes that follow the input (anchors, steps, a map's size), never the
-    // number of classes: a decoder whose classes are open in the file stays refused
-    // (a recogniser's steps resolved to 40 are no `4 + classes`).
-    let file_output = file_outputs
-        .iter()
-        .find(|o| o.name == output.name && o.shape != output.shape);
-    let classes_open = file_output.is_some_and(|o| match box_decoder {
-        Some(_) => o.shape.last().is_some_and(|d| d.fixed().is_none()),
-        None => matches!(
-            read_shape(decoder_kind, o),
-            Err(ShapeProblem::DynamicClasses)
-        ),
+        (None, boxes::Fit::default(), None)
     });
-    let read = match box_decoder {
-        _ if classes_open => {
-            let shown = file_output.unwrap_or(output);
-            match box_decoder {
-                Some(_) => errors.push(TypeError::BoxDecoderShape {
-                    span: decoder_span,
-                    decoder: decoder_kind,
-                    output: format!("`{}` {}", shown.name, shape_text(shown)),
-                    outputs: all_outputs.clone(),
-                    problem: boxes::BoxProblem::DynamicClasses,
-                    suggest: None,
-                }),
-                None => errors.push(TypeError::DecoderShape {
-                    span: decoder_span,
-                    decoder: decoder_kind,
-                    output: shape_text(shown),
-                    outputs: all_outputs.clone(),
-                    problem: ShapeProblem::DynamicClasses,
-                    suggest: None,
-                }),
-            }
-            Err(())
-        }
-        Some((kind, d)) => {
-            let cx = boxes::Context {
-                kind,
-                decoder: d,
-                decoder_span,
-                size,
-                all_outputs: all_outputs.clone(),
-                host,
-                dir,
-            };
-            let chosen = boxes::Chosen {
-                scores: output,
-                boxes: boxes_output,
-            };
-            boxes::read(&cx, &chosen, errors).map(|(classes, f)| {
-                fit = f;
-                classes
-            })
-        }
-        None => {
-            let fitted = match read_shape(decoder_kind, output) {
-                // A shape the decoder reads may still be another decoder's (mask
-                // coefficients are not classes).
-                Ok(classes) => match segpose::better(decoder_kind, &facts, output) {
-                    Some(problem) => Err(problem),
-                    None => segpose::fit(decoder_kind, &facts, output, classes).map(|(c, e)| {
-                        extras = e;
-                        c
-                    }),
-                },
-                Err(problem) => {
-                    Err(segpose::better(decoder_kind, &facts, output).unwrap_or(problem))
-                }
-            };
-            fitted.map_err(|problem| shape_error(problem, errors))
-        }
-    };
-    if decoder_kind == Decoder::TextBoxes
-        && read.is_ok()
-        && output.shape.len() == 4
-        && output.shape[1].fixed().is_none()
-    {
-        errors.push(TypeError::OpenDimension {
-            span: decoder_span,
-            decoder: decoder_kind,
-            output: format!("`{}` {}", output.name, shape_text(output)),
-            what: "channels",
-        });
-    }
-    let classes = read.unwrap_or_else(|()| {
-        ok = false;
-        None
-    });
-    if let Some(keypoints) = extras.as_ref().and_then(|e| e.keypoints)
-        && let Some(d) = decoder
-        && d.string("skeleton") == Some("coco17")
-        && keypoints != 17
-    {
-        errors.push(TypeError::SkeletonKeypoints {
-            span: d.bound("skeleton").map_or(decoder_span, |a| {
-                if a.given { a.span } else { decoder_span }
-            }),
-            keypoints,
-            output: format!("`{}` {}", output.name, shape_text(output)),
-        });
-        ok = false;
-    }
-    let kind = match decoder_kind {
-        Decoder::Yolov8
-        | Decoder::Yolov5
-        | Decoder::Detr
-        | Decoder::Ssd
-        | Decoder::TextBoxes
-        | Decoder::Yolov8Seg
-        | Decoder::Yolov8Pose
-        | Decoder::Semantic => ModelKind::Detector { classes },
-        Decoder::Classify => ModelKind::Classifier { classes },
-        Decoder::Ctc => {
-            let alphabet = match (decoder, classes) {
-                (Some(d), Some(c)) => text::alphabet(
-                    d,
-                    decoder_span,
-                    &facts,
-                    c,
-                    format!("`{}` {}", output.name, shape_text(output)),
-                    host,
-                    dir,
-                    errors,
-                ),
-                _ => None,
-            };
-            ok &= alphabet.is_some() || classes.is_none();
-            ModelKind::Recognizer {
-                classes,
-                alphabet: alphabet.unwrap_or_default(),
-                alphabet_file: decoder.and_then(|d| text::alphabet_file(d, dir)),
-            }
-        }
-        Decoder::Raw => ModelKind::Raw,
-    };
-
-    // Labels against the number of classes (a recogniser's classes are its alphabet's).
-    let classes = match kind {
-        ModelKind::Detector { classes } | ModelKind::Classifier { classes } => classes,
-        ModelKind::Recognizer { .. } | ModelKind::Raw => None,
-    };
-    // A text detector's one class is "text" unless labels say otherwise.
-    let labels = match labels {
-        None if decoder_kind == Decoder::TextBoxes => Some(vec!["text".to_string()]),
-        labels => labels,
-    };
-    if let (Some(labels), Some(classes)) = (&labels, classes)
-        && labels.len() as i64 != classes
-    {
-        errors.push(TypeError::LabelCount {
-            span: labels_arg.span,
-            labels: labels.len(),
-            classes,
-            output: format!("`{}` {}", output.name, shape_text(output)),
-            outputs: all_outputs.clone(),
-        });
-    }
-    // Without `labels:`, the model's own names, if they are one per class.
-    let metadata = match metadata::names_entry(&facts) {
-        Some(Ok(names)) if labels.is_none() => Some(names),
-        // A `names` entry that does not parse would leave `class0, class1, …` in silence.
-        Some(Err(text)) if labels.is_none() && classes.is_some() => {
-            errors.push(TypeError::MetadataNamesUnread {
-                span: path_arg.span,
-                text,
-                classes: classes.unwrap_or(0),
-            });
-            None
-        }
-        _ => None,
-    };
-    if let (Some(names), Some(classes)) = (&metadata, classes)
-        && names.len() as i64 != classes
-    {
-        errors.push(TypeError::MetadataLabelCount {
-            span: path_arg.span,
-            names: names.len(),
-            classes,
-            output: format!("`{}` {}", output.name, shape_text(output)),
-        });
-        ok = false;
-    }
-    let labels_from = match (&labels, &metadata) {
-        (Some(_), _) => LabelsFrom::Declared,
-        (None, Some(_)) => LabelsFrom::Metadata,
-        (None, None) => LabelsFrom::Numbered,
-    };
-    let labels = labels.or(metadata).unwrap_or_else(|| {
-        (0..classes.unwrap_or(0))
-            .map(|i| format!("class{i}"))
-            .collect()
-    });
-
+    ok &= segpose::skeleton_fits(&d, extras.as_ref(), output, errors);
+    let kind = model_kind(&d, &facts, classes, output, &mut ok, errors);
+    let (labels, labels_from) =
+        metadata::labels(&d, &facts, declared, &kind, output, &mut ok, errors);
     if !ok {
         return None;
     }
-    let labels = crate::types::Labels::from(labels);
     Some(ModelInfo {
         name: model.name.name.clone(),
         span: model.name.span,
-        preprocess: Preprocess {
-            layout,
-            channels,
-            order,
-            size,
-            resize,
-            dtype: input.dtype,
-            scale,
-            mean,
-            std,
-        },
+        preprocess,
         kind,
         labels,
-        batch,
-        input_problem,
+        batch: facts.inputs[0].shape.first().and_then(Dim::fixed),
+        input_problem: shape.problem,
         output: chosen.map(|o| o.name.clone()),
         extras,
         fit,
@@ -867,51 +321,201 @@ pub(super) fn analyse(
     })
 }
 
-/// The dimensions of a declared `tensor<DTYPE, [DIMS]>`.
-fn declared_dims(declared: &ast::TypeExpr) -> Option<&[ast::Dim]> {
-    match &declared.kind {
-        TypeKind::Named { name, args } if name.name == "tensor" && args.len() == 2 => {
-            match &args[1] {
-                TypeArg::Dims(dims, _) => Some(dims),
-                _ => None,
-            }
-        }
+/// Output dimensions the file leaves open, from a run of the model on the input it will
+/// be fed (`open_outputs.rs`); each output's batch axis.
+fn fix_open_outputs(d: &Decl, facts: &mut ModelFacts) -> Vec<(String, usize)> {
+    let declared = input::declared_fit(d, facts);
+    let run_axes = open_outputs::resolve(facts, d.path, d.host, declared);
+    facts
+        .outputs
+        .iter()
+        .map(|o| {
+            (
+                o.name.clone(),
+                open_outputs::batch_axis(facts, o, &run_axes),
+            )
+        })
+        .collect()
+}
+
+/// The output `output:` names, and where.
+fn named_output<'a>(d: &Decl<'a>) -> Option<(&'a str, Span)> {
+    match d.call.bound("output") {
+        Some(BoundArg {
+            value: Value::String(name),
+            span,
+            ..
+        }) => Some((name.as_str(), *span)),
         _ => None,
     }
 }
 
-/// The declared tensor's text when it disagrees with the file's input.
-fn declared_mismatch(declared: &ast::TypeExpr, actual: &TensorFacts) -> Option<String> {
-    let mut text = String::new();
-    crate::syntax::dump::type_to(&mut text, declared);
-    let TypeKind::Named { name, args } = &declared.kind else {
-        return Some(text);
-    };
-    if name.name != "tensor" || args.len() != 2 {
-        return Some(text);
-    }
-    let dtype_ok = match &args[0] {
-        TypeArg::Type(ast::TypeExpr {
-            kind: TypeKind::Named { name, .. },
-            ..
-        }) => DType::parse(&name.name) == Some(actual.dtype),
-        TypeArg::Type(ast::TypeExpr {
-            kind: TypeKind::Wildcard,
-            ..
-        }) => true,
-        _ => false,
-    };
-    let dims_ok = match &args[1] {
-        TypeArg::Dims(dims, _) => {
-            dims.len() == actual.shape.len()
-                && dims.iter().zip(&actual.shape).all(|(d, a)| match (d, a) {
-                    (ast::Dim::Number(lit, _), Dim::Fixed(n)) => {
-                        matches!(lit.value, LitValue::Int(v) if v == *n)
-                    }
-                    _ => true,
-                })
+/// The outputs the decoder reads: the one it decodes (`None` for `raw` without `output:`:
+/// every output) and, apart, a box decoder's boxes. `None` when they cannot be told
+/// (reported).
+#[allow(clippy::type_complexity)]
+fn choose<'f>(
+    d: &Decl,
+    facts: &'f ModelFacts,
+    named: Option<(&str, Span)>,
+    labels: Option<usize>,
+    errors: &mut Vec<TypeError>,
+) -> Option<(Option<&'f TensorFacts>, Option<&'f TensorFacts>)> {
+    match d.rows() {
+        Some(call) => {
+            let c = boxes::choose(d.kind, call, facts, named, errors).ok()?;
+            Some((Some(c.scores), c.boxes))
         }
-        _ => false,
+        None => {
+            let chosen = choose_output(facts, d.kind, named, labels, d.decoder_span, errors);
+            Some((chosen.ok()?, None))
+        }
+    }
+}
+
+/// E0303 for each output the decoder reads whose element type it cannot decode (`raw`
+/// decodes nothing).
+fn outputs_supported<'f>(
+    d: &Decl,
+    reads: impl Iterator<Item = &'f TensorFacts>,
+    errors: &mut Vec<TypeError>,
+) -> bool {
+    let mut ok = true;
+    for read in reads {
+        if d.kind.family() != Family::Raw && !is_supported_output(read.dtype) {
+            errors.push(TypeError::UnsupportedDType {
+                span: d.path_span,
+                tensor: read.name.clone(),
+                dtype: read.dtype.name(),
+                output: true,
+            });
+            ok = false;
+        }
+    }
+    ok
+}
+
+/// What the decoder reads, fitted to the model.
+type Fitted = (Option<i64>, boxes::Fit, Option<segpose::Extras>);
+
+/// The decoder against the outputs it reads: the number of classes (`None` where the
+/// decoder has none) and what lowering needs besides the output (a box decoder's boxes
+/// and anchors, the prototypes or keypoints of `segpose.rs`'s decoders). Every problem is
+/// reported (a warning too: W0302 does not fail the model).
+fn fit_decoder(
+    d: &Decl,
+    facts: &ModelFacts,
+    file_outputs: &[TensorFacts],
+    output: &TensorFacts,
+    boxes_output: Option<&TensorFacts>,
+    size: Option<(u32, u32)>,
+    errors: &mut Vec<TypeError>,
+) -> Result<Fitted, ()> {
+    let all_outputs = all_outputs(facts);
+    if let Some(shown) = classes_open(d, file_outputs, output) {
+        errors.push(match d.rows() {
+            Some(_) => TypeError::BoxDecoderShape {
+                span: d.decoder_span,
+                decoder: d.kind,
+                output: format!("`{}` {}", shown.name, shape_text(shown)),
+                outputs: all_outputs,
+                problem: boxes::BoxProblem::DynamicClasses,
+                suggest: None,
+            },
+            None => TypeError::DecoderShape {
+                span: d.decoder_span,
+                decoder: d.kind,
+                output: shape_text(shown),
+                outputs: all_outputs,
+                problem: ShapeProblem::DynamicClasses,
+                suggest: None,
+            },
+        });
+        return Err(());
+    }
+    if let Some(call) = d.rows() {
+        let cx = boxes::Context {
+            kind: d.kind,
+            decoder: call,
+            decoder_span: d.decoder_span,
+            size,
+            all_outputs,
+            host: d.host,
+            dir: d.dir,
+        };
+        let chosen = boxes::Chosen {
+            scores: output,
+            boxes: boxes_output,
+        };
+        return boxes::read(&cx, &chosen, errors).map(|(classes, fit)| (classes, fit, None));
+    }
+    let fitted = match read_shape(d.kind, output) {
+        // A shape the decoder reads may still be another decoder's (mask coefficients
+        // are not classes).
+        Ok(classes) => match segpose::better(d.kind, facts, output) {
+            Some(problem) => Err(problem),
+            None => segpose::fit(d.kind, facts, output, classes),
+        },
+        Err(problem) => Err(segpose::better(d.kind, facts, output).unwrap_or(problem)),
     };
-    (!(dtype_ok && dims_ok)).then_some(text)
+    let (classes, extras) = fitted.map_err(|problem| {
+        errors.push(TypeError::DecoderShape {
+            span: d.decoder_span,
+            decoder: d.kind,
+            output: shape_text(output),
+            outputs: all_outputs,
+            problem,
+            suggest: boxes::suggest(output).filter(|s| *s != d.kind),
+        });
+    })?;
+    Ok((classes, boxes::Fit::default(), extras))
+}
+
+/// The output as the file has it, where a run fixed its dimensions and the file leaves
+/// the number of classes open. A run fixes sizes that follow the input (anchors, steps,
+/// a map's size), never the number of classes: a decoder whose classes are open in the
+/// file stays refused (a recogniser's steps resolved to 40 are no `4 + classes`).
+fn classes_open<'f>(
+    d: &Decl,
+    file_outputs: &'f [TensorFacts],
+    output: &TensorFacts,
+) -> Option<&'f TensorFacts> {
+    let file_output = file_outputs
+        .iter()
+        .find(|o| o.name == output.name && o.shape != output.shape)?;
+    let open = match d.rows() {
+        Some(_) => file_output
+            .shape
+            .last()
+            .is_some_and(|dim| dim.fixed().is_none()),
+        None => matches!(
+            read_shape(d.kind, file_output),
+            Err(ShapeProblem::DynamicClasses)
+        ),
+    };
+    open.then_some(file_output)
+}
+
+/// What the model is, by its decoder, with the classes it read.
+fn model_kind(
+    d: &Decl,
+    facts: &ModelFacts,
+    classes: Option<i64>,
+    output: &TensorFacts,
+    ok: &mut bool,
+    errors: &mut Vec<TypeError>,
+) -> ModelKind {
+    match d.kind {
+        Decoder::Yolov8
+        | Decoder::Yolov5
+        | Decoder::Detr
+        | Decoder::Ssd
+        | Decoder::TextBoxes
+        | Decoder::Yolov8Seg
+        | Decoder::Yolov8Pose
+        | Decoder::Semantic => ModelKind::Detector { classes },
+        Decoder::Classify => ModelKind::Classifier { classes },
+        Decoder::Ctc => text::recognizer(d, facts, classes, output, ok, errors),
+        Decoder::Raw => ModelKind::Raw,
+    }
 }

@@ -3,7 +3,7 @@
 //! mask prototypes), and the decoder a model's shapes call for when another was chosen
 //! (E0304's suggestion).
 
-use crate::check::errors::ShapeProblem;
+use crate::check::errors::{ShapeProblem, TypeError};
 use crate::facts::{Dim, ModelFacts, TensorFacts};
 use crate::stage::Decoder;
 
@@ -176,6 +176,32 @@ pub(super) fn better(
         | Decoder::Ctc
         | Decoder::Raw => None,
     }
+}
+
+/// E0312: `skeleton: coco17` on a pose model whose keypoints are not COCO's 17.
+pub(super) fn skeleton_fits(
+    d: &super::Decl,
+    extras: Option<&Extras>,
+    output: &TensorFacts,
+    errors: &mut Vec<TypeError>,
+) -> bool {
+    if let Some(keypoints) = extras.and_then(|e| e.keypoints)
+        && let Some(call) = d.decoder
+        && call.string("skeleton") == Some("coco17")
+        && keypoints != 17
+    {
+        let span = match call.bound("skeleton") {
+            Some(a) if a.given => a.span,
+            _ => d.decoder_span,
+        };
+        errors.push(TypeError::SkeletonKeypoints {
+            span,
+            keypoints,
+            output: format!("`{}` {}", output.name, super::shape_text(output)),
+        });
+        return false;
+    }
+    true
 }
 
 /// The decoder, when the model's decoder makes masks or keypoints, which are found on

@@ -4,11 +4,12 @@
 
 use std::path::Path;
 
+use super::{Decl, ModelKind, shape_text};
 use crate::check::errors::{ShapeProblem, TypeError};
-use crate::facts::{FactError, ModelFacts};
+use crate::facts::{FactError, ModelFacts, TensorFacts};
 use crate::hir::{BoundCall, Value};
-use crate::host::{Host, normalize};
-use crate::syntax::Span;
+use crate::host::normalize;
+use crate::stage::Decoder;
 
 /// The metadata key PaddleOCR's exporters write the recogniser's characters under, one a
 /// line.
@@ -50,7 +51,7 @@ pub fn metadata_alphabet(facts: &ModelFacts) -> Option<Vec<String>> {
 
 /// The `alphabet:` file a `ctc` decoder names, resolved against the `.vpl` file's folder;
 /// `None` when the alphabet is the model's metadata.
-pub(super) fn alphabet_file(decoder: &BoundCall, dir: &Path) -> Option<std::path::PathBuf> {
+fn alphabet_file(decoder: &BoundCall, dir: &Path) -> Option<std::path::PathBuf> {
     match decoder.bound("alphabet") {
         Some(a) if a.given => match &a.value {
             Value::String(file) => Some(normalize(&dir.join(file))),
@@ -60,20 +61,68 @@ pub(super) fn alphabet_file(decoder: &BoundCall, dir: &Path) -> Option<std::path
     }
 }
 
+/// W0302: a text map whose channels the file leaves open (and no run fixed) is checked
+/// at run time.
+pub(super) fn open_channels(
+    d: &Decl,
+    read: bool,
+    output: &TensorFacts,
+    errors: &mut Vec<TypeError>,
+) {
+    if d.kind == Decoder::TextBoxes
+        && read
+        && output.shape.len() == 4
+        && output.shape[1].fixed().is_none()
+    {
+        errors.push(TypeError::OpenDimension {
+            span: d.decoder_span,
+            decoder: d.kind,
+            output: format!("`{}` {}", output.name, shape_text(output)),
+            what: "channels",
+        });
+    }
+}
+
+/// A `ctc` model: its classes and the alphabet they stand for (E0315, E0316 clear `ok`).
+pub(super) fn recognizer(
+    d: &Decl,
+    facts: &ModelFacts,
+    classes: Option<i64>,
+    output: &TensorFacts,
+    ok: &mut bool,
+    errors: &mut Vec<TypeError>,
+) -> ModelKind {
+    let alphabet = match (d.decoder, classes) {
+        (Some(call), Some(c)) => alphabet(
+            d,
+            call,
+            facts,
+            c,
+            format!("`{}` {}", output.name, shape_text(output)),
+            errors,
+        ),
+        _ => None,
+    };
+    *ok &= alphabet.is_some() || classes.is_none();
+    ModelKind::Recognizer {
+        classes,
+        alphabet: alphabet.unwrap_or_default(),
+        alphabet_file: d.decoder.and_then(|call| alphabet_file(call, d.dir)),
+    }
+}
+
 /// The alphabet a `ctc` decoder reads with `classes` classes, space last where the model
 /// has one class more than the characters (PaddleOCR's `use_space_char`). `None` after
 /// an error is reported (or when the host cannot read files).
-#[allow(clippy::too_many_arguments)]
-pub(super) fn alphabet(
+fn alphabet(
+    d: &Decl,
     decoder: &BoundCall,
-    decoder_span: Span,
     facts: &ModelFacts,
     classes: i64,
     output: String,
-    host: &dyn Host,
-    dir: &Path,
     errors: &mut Vec<TypeError>,
 ) -> Option<Vec<String>> {
+    let (host, dir, decoder_span) = (d.host, d.dir, d.decoder_span);
     let given = decoder.bound("alphabet").and_then(|a| match &a.value {
         Value::String(file) if a.given => Some((file.clone(), a.span)),
         _ => None,
