@@ -16,6 +16,7 @@ mod stages;
 mod zones;
 /// The type vocabulary lives in `crate::types`; this path is kept for its users.
 pub use crate::types;
+use sources::SourceError;
 
 #[cfg(test)]
 mod tests;
@@ -242,10 +243,11 @@ impl Checker<'_> {
                 Ty::Video(v) => Ty::Video(self.ascribe(ascription, v, *span)),
                 Ty::Error => Ty::Error,
                 other => {
-                    self.errors.push(TypeError::BadAscription {
-                        span: *span,
-                        reason: format!("this flow carries {other}, not one video stream"),
-                    });
+                    self.errors
+                        .push(TypeError::Source(SourceError::BadAscription {
+                            span: *span,
+                            reason: format!("this flow carries {other}, not one video stream"),
+                        }));
                     Ty::Error
                 }
             },

@@ -4,13 +4,51 @@
 
 use std::path::Path;
 
+use super::errors::{DecoderError, ShapeProblem};
 use super::{Decl, shape_text};
-use crate::check::errors::{ShapeProblem, TypeError};
+use crate::check::errors::TypeError;
+use crate::diagnostics::{Code, Diagnostic};
 use crate::facts::{Dim, ModelFacts, TensorFacts};
 use crate::hir::{BoundCall, Value};
 use crate::host::{Host, normalize};
+use crate::source::FileId;
 use crate::stage::{Decoder, Family};
 use crate::syntax::Span;
+
+/// What a box decoder finds wrong with its outputs and anchors (E0304, E0309, E0310).
+#[derive(Debug, Clone, PartialEq)]
+pub enum BoxError {
+    /// A box decoder (`yolov5`, `detr`, `ssd`) cannot read the output (`check/decoders.rs`).
+    Shape {
+        span: Span,
+        decoder: Decoder,
+        /// "`output0` [1, 6, 8400]"
+        output: String,
+        outputs: Option<String>,
+        problem: BoxProblem,
+        /// The decoder this shape looks like.
+        suggest: Option<Decoder>,
+    },
+    /// The anchors the decoder makes or reads are not as many as the output's.
+    AnchorCount {
+        span: Span,
+        decoder: Decoder,
+        expected: i64,
+        /// How `expected` is made: "80×80 + 40×40 + 20×20 for a 640×640 input".
+        how: String,
+        output: String,
+        found: i64,
+    },
+    /// The decoder's anchor parameters or file cannot make anchors.
+    BadAnchors { span: Span, reason: String },
+    /// Several outputs could be a box decoder's boxes and `boxes:` does not say which.
+    AmbiguousBoxes {
+        span: Span,
+        decoder: Decoder,
+        candidates: Vec<String>,
+        outputs: String,
+    },
+}
 
 /// What a box decoder found wrong with an output's shape (E0304).
 #[derive(Debug, Clone, PartialEq)]
@@ -209,14 +247,14 @@ pub(super) fn unread_layout(
         .iter()
         .find(|o| named.is_some_and(|(n, _)| o.name == n));
     let output = output.unwrap_or(&facts.outputs[0]);
-    errors.push(TypeError::DecoderShape {
+    errors.push(TypeError::Decoder(DecoderError::Shape {
         span: d.decoder_span,
         decoder: d.kind,
         output: shape_text(output),
         outputs: super::all_outputs(facts),
         problem: ShapeProblem::NoDecoderFits { what },
         suggest: None,
-    });
+    }));
     Err(())
 }
 
@@ -232,11 +270,11 @@ fn by_name<'a>(
         .iter()
         .find(|o| o.name == name)
         .ok_or_else(|| {
-            errors.push(TypeError::UnknownOutput {
+            errors.push(TypeError::Decoder(DecoderError::UnknownOutput {
                 span,
                 name: name.to_string(),
                 outputs: super::outputs_text(&facts.outputs),
-            });
+            }));
         })
 }
 
@@ -262,20 +300,20 @@ pub(super) fn choose<'a>(
     };
     let first = facts.outputs.first().ok_or(())?;
     let ambiguous = |errors: &mut Vec<TypeError>, candidates: Vec<&TensorFacts>| {
-        errors.push(TypeError::AmbiguousOutput {
+        errors.push(TypeError::Decoder(DecoderError::AmbiguousOutput {
             span: decoder.span,
             decoder: kind,
             candidates: candidates.iter().map(|o| o.name.clone()).collect(),
             outputs: super::outputs_text(candidates),
-        });
+        }));
     };
     let ambiguous_boxes = |errors: &mut Vec<TypeError>, candidates: Vec<&TensorFacts>| {
-        errors.push(TypeError::AmbiguousBoxes {
+        errors.push(TypeError::Boxes(BoxError::AmbiguousBoxes {
             span: decoder.span,
             decoder: kind,
             candidates: candidates.iter().map(|o| o.name.clone()).collect(),
             outputs: super::outputs_text(candidates),
-        });
+        }));
     };
     match kind {
         Decoder::Yolov5 => {
@@ -431,14 +469,14 @@ fn pairs_check(
     if !sibling {
         return Ok(());
     }
-    errors.push(TypeError::BoxDecoderShape {
+    errors.push(TypeError::Boxes(BoxError::Shape {
         span,
         decoder,
         output: format!("`{}` {}", chosen.name, shape_text(chosen)),
         outputs: Some(super::outputs_text(&facts.outputs)),
         problem,
         suggest: Some(Decoder::Ssd),
-    });
+    }));
     Err(())
 }
 
@@ -462,14 +500,14 @@ pub(super) fn read(
     errors: &mut Vec<TypeError>,
 ) -> Result<(Option<i64>, Fit), ()> {
     let shape_error = |errors: &mut Vec<TypeError>, output: &TensorFacts, problem| {
-        errors.push(TypeError::BoxDecoderShape {
+        errors.push(TypeError::Boxes(BoxError::Shape {
             span: cx.decoder_span,
             decoder: cx.kind,
             output: format!("`{}` {}", output.name, shape_text(output)),
             outputs: cx.all_outputs.clone(),
             problem,
             suggest: suggest(output).filter(|s| *s != cx.kind),
-        });
+        }));
     };
     let mut fit = Fit {
         boxes: chosen.boxes.map(|b| b.name.clone()),
@@ -499,12 +537,12 @@ pub(super) fn read(
             if cx.decoder.boolean("grid") == Some(true) {
                 let strides = ints(cx.decoder, "strides");
                 if strides.is_empty() || strides.iter().any(|s| !(1..=MAX_STRIDE).contains(s)) {
-                    errors.push(TypeError::BadAnchors {
+                    errors.push(TypeError::Boxes(BoxError::BadAnchors {
                         span: arg_span(cx.decoder, "strides"),
                         reason: format!(
                             "`strides` needs at least one stride, each from 1 to {MAX_STRIDE}"
                         ),
-                    });
+                    }));
                     return Err(());
                 }
                 let per_cell = vec![1; strides.len()];
@@ -577,14 +615,14 @@ pub(super) fn read(
                     let expected = fit.anchors.len() as i64;
                     match count {
                         Some(n) if n != expected => {
-                            errors.push(TypeError::AnchorCount {
+                            errors.push(TypeError::Boxes(BoxError::AnchorCount {
                                 span,
                                 decoder: Decoder::Ssd,
                                 expected,
                                 how: format!("{expected} lines of `{file}`"),
                                 output: format!("`{}` {}", boxes.name, shape_text(boxes)),
                                 found: n,
-                            });
+                            }));
                             return Err(());
                         }
                         Some(_) => {}
@@ -599,14 +637,14 @@ pub(super) fn read(
                         || strides.iter().any(|v| !(1..=MAX_STRIDE).contains(v))
                         || per_cell.iter().any(|v| !(1..=MAX_PER_CELL).contains(v))
                     {
-                        errors.push(TypeError::BadAnchors {
+                        errors.push(TypeError::Boxes(BoxError::BadAnchors {
                             span: cx.decoder_span,
                             reason: format!(
                                 "`strides` ({} values, each 1 to {MAX_STRIDE}) and `per_cell` ({} values, each 1 to {MAX_PER_CELL}) must have one value each per grid",
                                 strides.len(),
                                 per_cell.len()
                             ),
-                        });
+                        }));
                         return Err(());
                     }
                     anchors_fit(cx, boxes, count, &strides, &per_cell, "strides", errors)?;
@@ -653,7 +691,7 @@ fn same_count(
 ) -> Result<(), ()> {
     match (boxes.shape[1].fixed(), scores.shape[1].fixed()) {
         (Some(a), Some(b)) if a != b => {
-            errors.push(TypeError::BoxDecoderShape {
+            errors.push(TypeError::Boxes(BoxError::Shape {
                 span: cx.decoder_span,
                 decoder: cx.kind,
                 output: format!("`{}` {}", scores.name, shape_text(scores)),
@@ -663,7 +701,7 @@ fn same_count(
                     scores: format!("`{}` {}", scores.name, shape_text(scores)),
                 },
                 suggest: None,
-            });
+            }));
             Err(())
         }
         (Some(_), Some(_)) => Ok(()),
@@ -685,12 +723,12 @@ fn open_warning(
     what: &'static str,
     errors: &mut Vec<TypeError>,
 ) {
-    errors.push(TypeError::OpenDimension {
+    errors.push(TypeError::Decoder(DecoderError::OpenDimension {
         span: cx.decoder_span,
         decoder: cx.kind,
         output: format!("`{}` {}", output.name, shape_text(output)),
         what,
-    });
+    }));
 }
 
 /// The number of anchors grids of `strides` over the input make, `per_cell` in each cell,
@@ -723,7 +761,7 @@ fn anchors_fit(
                     }
                 })
                 .collect();
-            errors.push(TypeError::AnchorCount {
+            errors.push(TypeError::Boxes(BoxError::AnchorCount {
                 span: arg_span(cx.decoder, param),
                 decoder: cx.kind,
                 expected,
@@ -733,7 +771,7 @@ fn anchors_fit(
                 ),
                 output: format!("`{}` {}", output.name, shape_text(output)),
                 found: n,
-            });
+            }));
             Err(())
         }
         Some(_) => Ok(()),
@@ -782,10 +820,10 @@ fn read_anchors(
                 crate::facts::FactError::Unreadable(r) | crate::facts::FactError::Invalid(r) => r,
                 crate::facts::FactError::Unavailable(r) => r,
             };
-            errors.push(TypeError::BadAnchors {
+            errors.push(TypeError::Boxes(BoxError::BadAnchors {
                 span,
                 reason: format!("`{file}` cannot be read: {why}"),
-            });
+            }));
             return Err(());
         }
     };
@@ -798,25 +836,105 @@ fn read_anchors(
             .filter(|v| v.is_finite())
             .collect();
         let Ok(anchor) = <[f64; 4]>::try_from(values) else {
-            errors.push(TypeError::BadAnchors {
+            errors.push(TypeError::Boxes(BoxError::BadAnchors {
                 span,
                 reason: format!(
                     "anchor {} of `{file}` is `{line}`; each line is four numbers: centre x, centre y, width, height",
                     i + 1
                 ),
-            });
+            }));
             return Err(());
         };
         anchors.push(anchor);
     }
     if anchors.is_empty() {
-        errors.push(TypeError::BadAnchors {
+        errors.push(TypeError::Boxes(BoxError::BadAnchors {
             span,
             reason: format!("`{file}` has no anchors"),
-        });
+        }));
         return Err(());
     }
     Ok(anchors)
+}
+
+impl BoxError {
+    pub fn to_diagnostic(&self, file: FileId) -> Diagnostic {
+        match self {
+            BoxError::Shape {
+                span,
+                decoder,
+                output,
+                outputs,
+                problem,
+                suggest,
+            } => {
+                let (label, help) = match problem {
+                    BoxProblem::NotYolov5 => ("expects [N, anchors, 5 + classes]".to_string(), "yolov5 reads one output of shape [N, anchors, 5 + classes]: centre x, centre y, width, height, objectness, then one score per class for each anchor".to_string()),
+                    BoxProblem::NotDetr => ("expects [N, queries, 4 + classes], or boxes [N, queries, 4] and logits [N, queries, classes]".to_string(), "detr reads one output [N, queries, 4 + classes], or two: boxes [N, queries, 4] (centre x, centre y, width, height, fractions of the input) and class logits [N, queries, classes]".to_string()),
+                    BoxProblem::NoObjectClassOnly => ("one logit is only the \"no object\" class".to_string(), "with `activation: softmax` the last logit is \"no object\" and is dropped: the model must output at least two; use `activation: sigmoid` if it has no such class".to_string()),
+                    BoxProblem::NotSsd => ("expects boxes [N, anchors, 4 + extra] and scores [N, anchors, classes]".to_string(), "ssd reads two outputs: box offsets [N, anchors, 4 + extra] and class scores [N, anchors, classes]; name them with `boxes: \"NAME\"` and the model's `output: \"NAME\"` if vpl cannot tell them apart".to_string()),
+                    BoxProblem::DynamicClasses => ("the classes' dimension is open".to_string(), format!("a dynamic dimension cannot stand for the classes: `{decoder}` needs their number fixed in the file")),
+                    BoxProblem::CountsDiffer { boxes, scores } => (format!("boxes {boxes}, scores {scores}"), format!("the boxes {boxes} and the scores {scores} must be for the same number of anchors (queries): are these the outputs of one head?")),
+                };
+                let d = Diagnostic::new(
+                    Code::E0304,
+                    file,
+                    *span,
+                    format!("decoder `{decoder}` cannot read the model's output {output}"),
+                )
+                .with_primary_label(label);
+                let help = match outputs {
+                    Some(all) => format!("{help} (the model's outputs: {all})"),
+                    None => help,
+                };
+                match suggest {
+                    Some(other) => d
+                        .with_suggestion(format!("{other}()"))
+                        .with_help(format!("{help}; this looks like what `{other}` reads: try `decoder: {other}()`")),
+                    None => d.with_help(help),
+                }
+            }
+            BoxError::AnchorCount {
+                span,
+                decoder,
+                expected,
+                how,
+                output,
+                found,
+            } => Diagnostic::new(
+                Code::E0309,
+                file,
+                *span,
+                format!("decoder `{decoder}` makes {expected} anchors but the model's output {output} has {found}"),
+            )
+            .with_primary_label(format!("{expected} anchors: {how}"))
+            .with_help(format!("the decoder needs one anchor for each of the output's {found} rows, in the order the model makes them: check the strides (and anchors per cell) against the model's heads, or the model's input size")),
+            BoxError::BadAnchors { span, reason } => Diagnostic::new(
+                Code::E0310,
+                file,
+                *span,
+                format!("the decoder's anchors cannot be made: {reason}"),
+            )
+            .with_primary_label("no anchors from this")
+            .with_help("give an anchors file of lines `centre_x centre_y width height` (fractions of the input), or `strides` and `per_cell` with one positive value per grid"),
+            BoxError::AmbiguousBoxes {
+                span,
+                decoder,
+                candidates,
+                outputs,
+            } => Diagnostic::new(
+                Code::E0304,
+                file,
+                *span,
+                format!("decoder `{decoder}` could read its boxes from {} of the model's outputs: {outputs}", candidates.len()),
+            )
+            .with_primary_label("which output holds the boxes?")
+            .with_help(format!(
+                "name the boxes output in the decoder, e.g. `{decoder}(boxes: \"{}\")`, and the scores with the model's `output:` if needed",
+                candidates.first().map_or("", String::as_str)
+            )),
+        }
+    }
 }
 
 #[cfg(test)]

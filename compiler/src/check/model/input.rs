@@ -5,12 +5,95 @@
 
 use super::preprocess::Layout;
 use super::{Decl, shape_text};
-use crate::check::errors::{InputProblem, TypeError};
+use crate::check::errors::TypeError;
+use crate::diagnostics::{Code, Diagnostic};
 use crate::facts::{DType, Dim, FactError, ModelFacts, TensorFacts};
 use crate::hir::{BoundArg, Value};
+use crate::source::FileId;
 use crate::syntax::Span;
 use crate::syntax::ast::{self, TypeArg, TypeKind};
 use crate::syntax::literal::LitValue;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InputProblem {
+    Rank {
+        shape: String,
+    },
+    Channels {
+        shape: String,
+    },
+    Inputs {
+        count: usize,
+    },
+    PerChannel {
+        param: &'static str,
+        given: usize,
+        channels: u32,
+    },
+}
+
+impl InputProblem {
+    /// E0302's message and help for `model`.
+    pub(in crate::check) fn words(&self, model: &str) -> (String, String) {
+        match self {
+            InputProblem::Rank { shape } => (
+                format!("`{model}` takes an input of shape {shape}, not an image batch"),
+                "vpl feeds images as [N, C, H, W] (NCHW) or [N, H, W, C] (NHWC) tensors".to_string(),
+            ),
+            InputProblem::Channels { shape } => (
+                format!("`{model}` takes {shape}: no dimension holds 1, 3 or 4 colour channels"),
+                "vpl feeds 3 channels (rgb or bgr), 4 (rgb or bgr and an opaque 4th) or 1 (gray) in NCHW or NHWC layout".to_string(),
+            ),
+            InputProblem::Inputs { count } => (
+                format!("`{model}` has {count} inputs; vpl feeds one image tensor"),
+                "export the model with a single image input".to_string(),
+            ),
+            InputProblem::PerChannel { param, given, channels } => (
+                format!("`{param}` of `{model}` has {given} values for {channels} channel(s)"),
+                format!("give one `{param}` value per channel"),
+            ),
+        }
+    }
+}
+
+/// What is wrong with the model file, a file the declaration names, or the input
+/// (E0109, E0303, E0306–E0308).
+#[derive(Debug, Clone, PartialEq)]
+pub enum InputError {
+    NotOnnx {
+        span: Span,
+        path: String,
+        reason: String,
+    },
+    /// A model or labels file that opened when names were resolved but could not be read
+    /// (E0109): `what` is "model" or "labels file".
+    Unreadable {
+        span: Span,
+        path: String,
+        what: &'static str,
+        reason: String,
+    },
+    Declared {
+        span: Span,
+        declared: String,
+        actual: String,
+    },
+    /// The input's height or width is open in the file and not fixed by `input:`.
+    OpenSize {
+        span: Span,
+        model: String,
+        input: String,
+        /// An `input:` is given but leaves the size open too.
+        declared: bool,
+        suggestion: String,
+    },
+    UnsupportedDType {
+        span: Span,
+        tensor: String,
+        dtype: String,
+        output: bool,
+    },
+}
 
 /// The model file's signature; `None` when it cannot be read (reported here, or by name
 /// resolution already) or this host reads no models.
@@ -20,20 +103,22 @@ pub(super) fn read_file(d: &Decl, errors: &mut Vec<TypeError>) -> Option<ModelFa
         return None;
     };
     let path = d.call.resolved_path.as_ref()?;
-    let unreadable = |reason| TypeError::InputUnreadable {
-        span: path_arg.span,
-        path: path_text.clone(),
-        what: "model",
-        reason,
+    let unreadable = |reason| {
+        TypeError::Input(InputError::Unreadable {
+            span: path_arg.span,
+            path: path_text.clone(),
+            what: "model",
+            reason,
+        })
     };
     match d.host.model_signature(path) {
         Ok(facts) => Some(facts),
         Err(FactError::Invalid(reason)) => {
-            errors.push(TypeError::NotOnnx {
+            errors.push(TypeError::Input(InputError::NotOnnx {
                 span: path_arg.span,
                 path: path_text.clone(),
                 reason,
-            });
+            }));
             None
         }
         // Unavailable: this host cannot read models; nothing to check.
@@ -61,12 +146,12 @@ pub(super) fn dtype_supported(d: &Decl, input: &TensorFacts, errors: &mut Vec<Ty
     if is_supported_input(input.dtype) {
         return true;
     }
-    errors.push(TypeError::UnsupportedDType {
+    errors.push(TypeError::Input(InputError::UnsupportedDType {
         span: d.path_span,
         tensor: input.name.clone(),
         dtype: input.dtype.name(),
         output: false,
-    });
+    }));
     false
 }
 
@@ -164,11 +249,11 @@ pub(super) fn shape(
         let Some(declared_text) = declared_mismatch(declared, input) else {
             return true;
         };
-        errors.push(TypeError::InputDeclared {
+        errors.push(TypeError::Input(InputError::Declared {
             span: *span,
             declared: declared_text,
             actual: input.signature(),
-        });
+        }));
         *ok = false;
         false
     });
@@ -260,7 +345,7 @@ fn open_size(
             None => "_".to_string(),
         })
         .collect();
-    TypeError::OpenInputSize {
+    TypeError::Input(InputError::OpenSize {
         span: declared.unwrap_or(d.path_span),
         model: d.model.name.name.clone(),
         input: input.signature(),
@@ -270,5 +355,79 @@ fn open_size(
             input.dtype.name(),
             suggested.join(", ")
         ),
+    })
+}
+
+impl InputError {
+    pub fn to_diagnostic(&self, file: FileId) -> Diagnostic {
+        match self {
+            InputError::NotOnnx { span, path, reason } => {
+                Diagnostic::new(Code::E0306, file, *span, format!("`{path}` is not a valid ONNX model"))
+                    .with_primary_label(reason.clone())
+                    .with_help("export the model to ONNX (e.g. `yolo export format=onnx`), and check the file was copied whole")
+            }
+            InputError::Unreadable {
+                span,
+                path,
+                what,
+                reason,
+            } => Diagnostic::new(
+                Code::E0109,
+                file,
+                *span,
+                format!("the {what} `{path}` cannot be read: {reason}"),
+            )
+            .with_primary_label(format!("this {what} is needed to check and run the program")),
+            InputError::Declared {
+                span,
+                declared,
+                actual,
+            } => Diagnostic::new(
+                Code::E0307,
+                file,
+                *span,
+                format!("the declared input {declared} disagrees with the model file's {actual}"),
+            )
+            .with_primary_label(format!("the file says {actual}"))
+            .with_help("correct `input:`, or remove it to take the file's signature"),
+            InputError::OpenSize {
+                span,
+                model,
+                input,
+                declared,
+                suggestion,
+            } => Diagnostic::new(
+                Code::E0308,
+                file,
+                *span,
+                format!("`{model}` leaves the height and width of its input {input} open, so vpl does not know what size to prepare frames at"),
+            )
+            .with_primary_label(if *declared {
+                "this `input:` leaves the size open too"
+            } else {
+                "the input size is open in this file"
+            })
+            .with_help(format!("declare the size the model runs at, e.g. `{suggestion}` (use the size it was trained at)")),
+            InputError::UnsupportedDType {
+                span,
+                tensor,
+                dtype,
+                output,
+            } => {
+                let (role, supported) = if *output {
+                    ("output", "f32 or f16")
+                } else {
+                    ("input", "f32, f16 or u8")
+                };
+                Diagnostic::new(
+                    Code::E0303,
+                    file,
+                    *span,
+                    format!("the model's {role} `{tensor}` has element type {dtype}, which vpl cannot {}", if *output { "decode" } else { "feed" }),
+                )
+                .with_primary_label(format!("{role} `{tensor}`: {dtype}"))
+                .with_help(format!("vpl supports {supported} {role}s; convert the model (or use `decoder: raw` to keep the output undecoded)"))
+            }
+        }
     }
 }

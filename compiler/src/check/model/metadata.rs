@@ -4,14 +4,44 @@
 //! order), else `class0, class1, …`; checked against the classes the decoder read (E0305,
 //! E0311, W0303).
 
+use super::input::InputError;
 use super::{Decl, LabelsFrom, ModelKind, all_outputs, shape_text};
 use crate::check::errors::TypeError;
+use crate::diagnostics::{Code, Diagnostic};
 use crate::facts::{FactError, ModelFacts, TensorFacts};
 use crate::hir::Value;
 use crate::host::normalize;
+use crate::source::FileId;
 use crate::stage::Decoder;
 use crate::syntax::Span;
 use crate::types::Labels;
+
+/// What is wrong with a model's labels (E0305, E0311, W0303).
+#[derive(Debug, Clone, PartialEq)]
+pub enum LabelError {
+    LabelCount {
+        span: Span,
+        labels: usize,
+        classes: i64,
+        output: String,
+        /// Every output with its shape, when the model has several.
+        outputs: Option<String>,
+    },
+    /// The model's `names` metadata does not name each of its classes once.
+    MetadataLabelCount {
+        span: Span,
+        names: usize,
+        classes: i64,
+        output: String,
+    },
+    /// The model's `names` metadata does not parse as Ultralytics' dict of names (W0303).
+    MetadataNamesUnread {
+        span: Span,
+        /// The entry as the file has it.
+        text: String,
+        classes: i64,
+    },
+}
 
 /// The labels the declaration gives, and the `labels:` argument's span.
 pub(super) struct Declared {
@@ -42,7 +72,7 @@ pub(super) fn declared(d: &Decl, errors: &mut Vec<TypeError>) -> Option<Declared
                 // Not there when names were resolved: E0109 already.
                 Err(_) if d.host.check_file(&labels_path).is_err() => None,
                 Err(e) => {
-                    errors.push(TypeError::InputUnreadable {
+                    errors.push(TypeError::Input(InputError::Unreadable {
                         span: arg.span,
                         path: file.clone(),
                         what: "labels file",
@@ -50,7 +80,7 @@ pub(super) fn declared(d: &Decl, errors: &mut Vec<TypeError>) -> Option<Declared
                             FactError::Unreadable(r) | FactError::Invalid(r) => r,
                             _ => "it is gone".into(),
                         },
-                    });
+                    }));
                     None
                 }
             }
@@ -87,23 +117,23 @@ pub(super) fn labels(
     if let (Some(labels), Some(classes)) = (&labels, classes)
         && labels.len() as i64 != classes
     {
-        errors.push(TypeError::LabelCount {
+        errors.push(TypeError::Labels(LabelError::LabelCount {
             span: declared.span,
             labels: labels.len(),
             classes,
             output: output_text.clone(),
             outputs: all_outputs(facts),
-        });
+        }));
     }
     let metadata = match names_entry(facts) {
         Some(Ok(names)) if labels.is_none() => Some(names),
         // A `names` entry that does not parse would leave `class0, class1, …` in silence.
         Some(Err(text)) if labels.is_none() && classes.is_some() => {
-            errors.push(TypeError::MetadataNamesUnread {
+            errors.push(TypeError::Labels(LabelError::MetadataNamesUnread {
                 span: d.path_span,
                 text,
                 classes: classes.unwrap_or(0),
-            });
+            }));
             None
         }
         _ => None,
@@ -111,12 +141,12 @@ pub(super) fn labels(
     if let (Some(names), Some(classes)) = (&metadata, classes)
         && names.len() as i64 != classes
     {
-        errors.push(TypeError::MetadataLabelCount {
+        errors.push(TypeError::Labels(LabelError::MetadataLabelCount {
             span: d.path_span,
             names: names.len(),
             classes,
             output: output_text,
-        });
+        }));
         *ok = false;
     }
     let labels_from = match (&labels, &metadata) {
@@ -187,6 +217,68 @@ fn quoted(text: &str) -> Option<(String, &str)> {
         }
     }
     None
+}
+
+impl LabelError {
+    pub fn to_diagnostic(&self, file: FileId) -> Diagnostic {
+        match self {
+            LabelError::LabelCount {
+                span,
+                labels,
+                classes,
+                output,
+                outputs,
+            } => {
+                let d = Diagnostic::new(
+                    Code::E0305,
+                    file,
+                    *span,
+                    format!("{labels} labels for a model that outputs {classes} classes"),
+                )
+                .with_primary_label(format!("{labels} labels"));
+                match outputs {
+                    None => d.with_help(format!("the output {output} has {classes} classes: give exactly {classes} labels, in class order")),
+                    Some(all) => d.with_help(format!("the decoder reads the output {output}, which has {classes} classes: give exactly {classes} labels, in class order, or choose another output with `output: \"NAME\"` (the model's outputs: {all})")),
+                }
+            }
+            LabelError::MetadataLabelCount {
+                span,
+                names,
+                classes,
+                output,
+            } => Diagnostic::new(
+                Code::E0311,
+                file,
+                *span,
+                format!("the model's `names` metadata has {names} labels but its output {output} has {classes} classes"),
+            )
+            .with_primary_label(format!("{names} names in the file's metadata"))
+            .with_help(format!("vpl takes a model's labels from its metadata when `labels:` is not given, but these do not fit; give the {classes} labels with `labels:`, in class order")),
+            LabelError::MetadataNamesUnread { span, text, classes } => Diagnostic::new(
+                Code::W0303,
+                file,
+                *span,
+                format!("the model's `names` metadata cannot be read as class names: {}", metadata_excerpt(text)),
+            )
+            .with_primary_label(format!("its {classes} classes are named `class0` to `class{}`", classes - 1))
+            .with_help("vpl reads `names` as Ultralytics writes it, a dict of the classes 0 to n - 1 in order to quoted names (`{0: 'person', 1: 'car'}`); give the labels with `labels:`, in class order, or fix the metadata"),
+        }
+    }
+}
+
+/// A metadata entry as it is shown in a message: quoted, on one line, at most 120
+/// characters (an entry may be long, or hold line ends).
+fn metadata_excerpt(text: &str) -> String {
+    const MOST: usize = 120;
+    let one_line: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let mut shown: String = one_line.chars().take(MOST).collect();
+    if one_line.chars().count() > MOST {
+        shown.push('…');
+    }
+    format!("`{shown}`")
 }
 
 #[cfg(test)]

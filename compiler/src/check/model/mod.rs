@@ -7,10 +7,11 @@
 //! (`open_outputs.rs`). `analyse` runs them in turn.
 
 pub mod boxes;
-mod input;
+pub(super) mod errors;
+pub(super) mod input;
 pub mod metadata;
 pub mod open_outputs;
-mod preprocess;
+pub(super) mod preprocess;
 pub mod segpose;
 pub mod text;
 
@@ -18,12 +19,15 @@ use std::path::Path;
 
 pub use preprocess::{Layout, PixelOrder, Preprocess, Resize};
 
-use crate::check::errors::{InputProblem, ShapeProblem, TypeError};
+use crate::check::errors::TypeError;
 use crate::facts::{DType, Dim, ModelFacts, TensorFacts};
 use crate::hir::{self, BoundArg, BoundCall, Value};
 use crate::host::Host;
 use crate::stage::{Decoder, Family, Reads};
 use crate::syntax::Span;
+use boxes::BoxError;
+use errors::{DecoderError, ShapeProblem};
+use input::{InputError, InputProblem};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModelKind {
@@ -167,11 +171,11 @@ fn choose_output<'a>(
         return match facts.outputs.iter().find(|o| o.name == name) {
             Some(o) => Ok(Some(o)),
             None => {
-                errors.push(TypeError::UnknownOutput {
+                errors.push(TypeError::Decoder(DecoderError::UnknownOutput {
                     span,
                     name: name.to_string(),
                     outputs: outputs_text(&facts.outputs),
-                });
+                }));
                 Err(())
             }
         };
@@ -197,12 +201,12 @@ fn choose_output<'a>(
         // None fits: the diagnostic names the first and lists them all.
         ([], _) => Ok(facts.outputs.first()),
         (several, _) => {
-            errors.push(TypeError::AmbiguousOutput {
+            errors.push(TypeError::Decoder(DecoderError::AmbiguousOutput {
                 span: decoder_span,
                 decoder,
                 candidates: several.iter().map(|(o, _)| o.name.clone()).collect(),
                 outputs: outputs_text(several.iter().map(|(o, _)| *o)),
-            });
+            }));
             Err(())
         }
     }
@@ -383,12 +387,12 @@ fn outputs_supported<'f>(
     let mut ok = true;
     for read in reads {
         if d.kind.family() != Family::Raw && !is_supported_output(read.dtype) {
-            errors.push(TypeError::UnsupportedDType {
+            errors.push(TypeError::Input(InputError::UnsupportedDType {
                 span: d.path_span,
                 tensor: read.name.clone(),
                 dtype: read.dtype.name(),
                 output: true,
-            });
+            }));
             ok = false;
         }
     }
@@ -414,22 +418,22 @@ fn fit_decoder(
     let all_outputs = all_outputs(facts);
     if let Some(shown) = classes_open(d, file_outputs, output) {
         errors.push(match d.rows() {
-            Some(_) => TypeError::BoxDecoderShape {
+            Some(_) => TypeError::Boxes(BoxError::Shape {
                 span: d.decoder_span,
                 decoder: d.kind,
                 output: format!("`{}` {}", shown.name, shape_text(shown)),
                 outputs: all_outputs,
                 problem: boxes::BoxProblem::DynamicClasses,
                 suggest: None,
-            },
-            None => TypeError::DecoderShape {
+            }),
+            None => TypeError::Decoder(DecoderError::Shape {
                 span: d.decoder_span,
                 decoder: d.kind,
                 output: shape_text(shown),
                 outputs: all_outputs,
                 problem: ShapeProblem::DynamicClasses,
                 suggest: None,
-            },
+            }),
         });
         return Err(());
     }
@@ -459,14 +463,14 @@ fn fit_decoder(
         Err(problem) => Err(segpose::better(d.kind, facts, output).unwrap_or(problem)),
     };
     let (classes, extras) = fitted.map_err(|problem| {
-        errors.push(TypeError::DecoderShape {
+        errors.push(TypeError::Decoder(DecoderError::Shape {
             span: d.decoder_span,
             decoder: d.kind,
             output: shape_text(output),
             outputs: all_outputs,
             problem,
             suggest: boxes::suggest(output).filter(|s| *s != d.kind),
-        });
+        }));
     })?;
     Ok((classes, boxes::Fit::default(), extras))
 }

@@ -3,10 +3,21 @@
 //! (E0302 when they are not one a channel, E0107 for a zero `std`).
 
 use super::Decl;
+use super::input::InputProblem;
 use super::input::Shape;
-use crate::check::errors::{InputProblem, TypeError};
+use crate::check::errors::TypeError;
+use crate::diagnostics::{Code, Diagnostic};
 use crate::facts::{DType, TensorFacts};
 use crate::hir::Value;
+use crate::source::FileId;
+use crate::syntax::Span;
+
+/// What is wrong with the preprocessing the declaration asks for (E0107).
+#[derive(Debug, Clone, PartialEq)]
+pub enum PreprocessError {
+    /// `std:` with a zero in it (E0107): pixels are divided by it.
+    ZeroStd { span: Span },
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Layout {
@@ -101,7 +112,9 @@ pub(super) fn derive(
         && arg.given
         && floats(&arg.value).is_some_and(|v| v.contains(&0.0))
     {
-        errors.push(TypeError::ZeroStd { span: arg.span });
+        errors.push(TypeError::Preprocess(PreprocessError::ZeroStd {
+            span: arg.span,
+        }));
         *ok = false;
     }
     Some(Preprocess {
@@ -137,6 +150,21 @@ fn per_channel(d: &Decl, param: &'static str, default: f64, shape: &mut Shape) -
                 channels,
             });
             vec![default; channels as usize]
+        }
+    }
+}
+
+impl PreprocessError {
+    pub fn to_diagnostic(&self, file: FileId) -> Diagnostic {
+        match self {
+            PreprocessError::ZeroStd { span } => Diagnostic::new(
+                Code::E0107,
+                file,
+                *span,
+                "`std` of `onnx` is out of range: a channel's std is 0",
+            )
+            .with_primary_label("frames are divided by these values")
+            .with_help("every `std` value must be non-zero (1.0 leaves a channel unscaled)"),
         }
     }
 }

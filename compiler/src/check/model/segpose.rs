@@ -3,9 +3,26 @@
 //! mask prototypes), and the decoder a model's shapes call for when another was chosen
 //! (E0304's suggestion).
 
-use crate::check::errors::{ShapeProblem, TypeError};
+use super::errors::ShapeProblem;
+use crate::check::errors::TypeError;
+use crate::diagnostics::{Code, Diagnostic};
 use crate::facts::{Dim, ModelFacts, TensorFacts};
+use crate::source::FileId;
 use crate::stage::Decoder;
+use crate::syntax::Span;
+
+/// What is wrong with a masks or keypoints decoder's use (E0312, E0313).
+#[derive(Debug, Clone, PartialEq)]
+pub enum SegposeError {
+    /// `yolov8_pose(skeleton: coco17)` on a model whose keypoints are not COCO's 17 (E0312).
+    SkeletonKeypoints {
+        span: Span,
+        keypoints: i64,
+        output: String,
+    },
+    /// A decoder that makes masks or keypoints used on crops (`infer(on: ...)`, E0313).
+    OnCrops { span: Span, decoder: Decoder },
+}
 
 /// What `infer` and lowering need to know besides the classes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -194,11 +211,11 @@ pub(super) fn skeleton_fits(
             Some(a) if a.given => a.span,
             _ => d.decoder_span,
         };
-        errors.push(TypeError::SkeletonKeypoints {
+        errors.push(TypeError::Segpose(SegposeError::SkeletonKeypoints {
             span,
             keypoints,
             output: format!("`{}` {}", output.name, super::shape_text(output)),
-        });
+        }));
         return false;
     }
     true
@@ -208,6 +225,33 @@ pub(super) fn skeleton_fits(
 /// whole frames only (E0313 on `infer(on: ...)`).
 pub(in crate::check) fn crops_refused(info: &super::ModelInfo) -> Option<Decoder> {
     info.extras.as_ref().map(|e| e.decoder)
+}
+
+impl SegposeError {
+    pub fn to_diagnostic(&self, file: FileId) -> Diagnostic {
+        match self {
+            SegposeError::SkeletonKeypoints {
+                span,
+                keypoints,
+                output,
+            } => Diagnostic::new(
+                Code::E0312,
+                file,
+                *span,
+                format!("skeleton `coco17` joins COCO's 17 keypoints, but the model has {keypoints}"),
+            )
+            .with_primary_label("17 keypoints expected")
+            .with_help(format!("the output {output} holds 4 + 1 + 3 × {keypoints} rows: {keypoints} keypoints; use `skeleton: none` to draw the keypoints without bones")),
+            SegposeError::OnCrops { span, decoder } => Diagnostic::new(
+                Code::E0313,
+                file,
+                *span,
+                format!("`{decoder}` cannot run on crops"),
+            )
+            .with_primary_label("runs on the objects' crops")
+            .with_help(format!("the masks and keypoints of `{decoder}` are found on whole frames: remove `on:` and run the model on the frames")),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -4,12 +4,33 @@
 
 use std::path::Path;
 
+use super::errors::{DecoderError, ShapeProblem};
+use super::input::InputError;
 use super::{Decl, ModelKind, shape_text};
-use crate::check::errors::{ShapeProblem, TypeError};
+use crate::check::errors::TypeError;
+use crate::diagnostics::{Code, Diagnostic};
 use crate::facts::{FactError, ModelFacts, TensorFacts};
 use crate::hir::{BoundCall, Value};
 use crate::host::normalize;
+use crate::source::FileId;
 use crate::stage::Decoder;
+use crate::syntax::Span;
+
+/// What is wrong with a recogniser's alphabet (E0315, E0316).
+#[derive(Debug, Clone, PartialEq)]
+pub enum TextError {
+    /// The CTC alphabet has neither `C - 1` nor `C - 2` characters.
+    AlphabetLength {
+        span: Span,
+        characters: usize,
+        classes: i64,
+        /// Where it came from: "the file `dict.txt`", "the model's `character` metadata".
+        origin: String,
+        output: String,
+    },
+    /// `ctc` without `alphabet:` on a model with no `character` metadata.
+    NoAlphabet { span: Span, classes: i64 },
+}
 
 /// The metadata key PaddleOCR's exporters write the recogniser's characters under, one a
 /// line.
@@ -74,12 +95,12 @@ pub(super) fn open_channels(
         && output.shape.len() == 4
         && output.shape[1].fixed().is_none()
     {
-        errors.push(TypeError::OpenDimension {
+        errors.push(TypeError::Decoder(DecoderError::OpenDimension {
             span: d.decoder_span,
             decoder: d.kind,
             output: format!("`{}` {}", output.name, shape_text(output)),
             what: "channels",
-        });
+        }));
     }
 }
 
@@ -136,7 +157,7 @@ fn alphabet(
                 Ok(characters) => (characters, format!("the file `{file}`"), span),
                 Err(FactError::Unavailable(_)) => return None,
                 Err(e) => {
-                    errors.push(TypeError::InputUnreadable {
+                    errors.push(TypeError::Input(InputError::Unreadable {
                         span,
                         path: file,
                         what: "alphabet file",
@@ -145,7 +166,7 @@ fn alphabet(
                             FactError::NotFound => "it does not exist".into(),
                             FactError::Unavailable(r) => r,
                         },
-                    });
+                    }));
                     return None;
                 }
             }
@@ -157,10 +178,10 @@ fn alphabet(
                 decoder_span,
             ),
             None => {
-                errors.push(TypeError::NoAlphabet {
+                errors.push(TypeError::Text(TextError::NoAlphabet {
                     span: decoder_span,
                     classes,
-                });
+                }));
                 return None;
             }
         },
@@ -173,13 +194,48 @@ fn alphabet(
         characters.push(" ".into());
         Some(characters)
     } else {
-        errors.push(TypeError::AlphabetLength {
+        errors.push(TypeError::Text(TextError::AlphabetLength {
             span,
             characters: characters.len(),
             classes,
             origin,
             output,
-        });
+        }));
         None
+    }
+}
+
+impl TextError {
+    pub fn to_diagnostic(&self, file: FileId) -> Diagnostic {
+        match self {
+            TextError::AlphabetLength {
+                span,
+                characters,
+                classes,
+                origin,
+                output,
+            } => Diagnostic::new(
+                Code::E0315,
+                file,
+                *span,
+                format!("an alphabet of {characters} characters cannot read a recogniser with {classes} classes"),
+            )
+            .with_primary_label(format!("{characters} characters, from {origin}"))
+            .with_help(format!(
+                "the output {output} has {classes} classes: class 0 is the blank, then one class a character, and PaddleOCR models add a space as the last class; give an alphabet of {} characters (or {} with the space), in class order",
+                classes - 2,
+                classes - 1
+            )),
+            TextError::NoAlphabet { span, classes } => Diagnostic::new(
+                Code::E0316,
+                file,
+                *span,
+                "`ctc` needs an alphabet, and the model carries none",
+            )
+            .with_primary_label("no `alphabet:`, and no `character` in the model's metadata")
+            .with_help(format!(
+                "give the characters the recogniser's {classes} classes stand for: `ctc(alphabet: \"dict.txt\")`, a file with one character a line in class order (class 0, the blank, is not listed)"
+            )),
+        }
     }
 }
