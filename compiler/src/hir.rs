@@ -131,6 +131,20 @@ impl BoundCall {
         }
     }
 
+    /// A list of integers (empty when not given): `strides: [8, 16, 32]`.
+    pub fn ints(&self, name: &str) -> Vec<i64> {
+        match self.value(name) {
+            Some(Value::List(items)) => items
+                .iter()
+                .filter_map(|v| match v {
+                    Value::Int(i) => Some(*i),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// A list of strings (empty when not given).
     pub fn strings(&self, name: &str) -> Vec<String> {
         match self.value(name) {

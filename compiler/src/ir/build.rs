@@ -322,7 +322,7 @@ impl Builder<'_> {
                     iou: d.float("iou").unwrap_or(0.0),
                     max: d.int("max").unwrap_or(0),
                     strides: if d.boolean("grid") == Some(true) {
-                        ints(d, "strides")
+                        d.ints("strides")
                     } else {
                         Vec::new()
                     },
@@ -340,8 +340,8 @@ impl Builder<'_> {
                     activation: d.string("activation").unwrap_or("sigmoid").to_string(),
                     boxes: info.fit.boxes.clone().unwrap_or_default(),
                     anchors: info.fit.anchors.clone(),
-                    strides: ints(d, "strides"),
-                    per_cell: ints(d, "per_cell"),
+                    strides: d.ints("strides"),
+                    per_cell: d.ints("per_cell"),
                 },
                 StageKind::Decoder(stage::Decoder::Classify) => Decoder::Classify {
                     top: d.int("top").unwrap_or(0),
@@ -551,19 +551,5 @@ impl Builder<'_> {
             self.g
                 .add(NodeKind::Sink(kind), vec![*input], Ty::Error, call.span);
         }
-    }
-}
-
-/// A list of integers argument (`strides: [8, 16, 32]`).
-fn ints(call: &BoundCall, name: &str) -> Vec<i64> {
-    match call.value(name) {
-        Some(Value::List(items)) => items
-            .iter()
-            .filter_map(|v| match v {
-                Value::Int(i) => Some(*i),
-                _ => None,
-            })
-            .collect(),
-        _ => Vec::new(),
     }
 }

@@ -535,7 +535,7 @@ pub(super) fn read(
                 }
             };
             if cx.decoder.boolean("grid") == Some(true) {
-                let strides = ints(cx.decoder, "strides");
+                let strides = cx.decoder.ints("strides");
                 if strides.is_empty() || strides.iter().any(|s| !(1..=MAX_STRIDE).contains(s)) {
                     errors.push(TypeError::Boxes(BoxError::BadAnchors {
                         span: arg_span(cx.decoder, "strides"),
@@ -630,8 +630,8 @@ pub(super) fn read(
                     }
                 }
                 _ => {
-                    let strides = ints(cx.decoder, "strides");
-                    let per_cell = ints(cx.decoder, "per_cell");
+                    let strides = cx.decoder.ints("strides");
+                    let per_cell = cx.decoder.ints("per_cell");
                     if strides.is_empty()
                         || strides.len() != per_cell.len()
                         || strides.iter().any(|v| !(1..=MAX_STRIDE).contains(v))
@@ -665,19 +665,6 @@ pub(super) fn read(
 
 fn arg_span(call: &BoundCall, name: &str) -> Span {
     call.bound(name).map_or(call.span, |a| a.span)
-}
-
-fn ints(call: &BoundCall, name: &str) -> Vec<i64> {
-    match call.value(name) {
-        Some(Value::List(items)) => items
-            .iter()
-            .filter_map(|v| match v {
-                Value::Int(i) => Some(*i),
-                _ => None,
-            })
-            .collect(),
-        _ => Vec::new(),
-    }
 }
 
 /// The boxes and the scores are for the same anchors: equal when both are fixed, W0302
