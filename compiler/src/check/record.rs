@@ -95,19 +95,6 @@ impl Checker<'_> {
             }
             Ty::List(_) | Ty::Error => {}
         };
-        match input {
-            Ty::List(items) if path.contains("{stream}") => {
-                for t in items {
-                    one(self, t);
-                }
-            }
-            Ty::List(items) => self.errors.push(TypeError::Sink(SinkError::SeveralStreams {
-                span: call.span,
-                stage: call.name.clone(),
-                streams: items.len(),
-                file_sink: true,
-            })),
-            other => one(self, other),
-        }
+        self.file_per_stream(input, call, &path, one);
     }
 }

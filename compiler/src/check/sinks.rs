@@ -149,6 +149,31 @@ impl Checker<'_> {
         }
     }
 
+    /// A sink that writes a file: `one` on each stream of a list when its path has
+    /// `{stream}` (a file each), E0204 for a list otherwise.
+    pub(super) fn file_per_stream(
+        &mut self,
+        input: &Ty,
+        call: &BoundCall,
+        path: &str,
+        one: impl Fn(&mut Self, &Ty),
+    ) {
+        match input {
+            Ty::List(items) if path.contains("{stream}") => {
+                for t in items {
+                    one(self, t);
+                }
+            }
+            Ty::List(items) => self.errors.push(TypeError::Sink(SinkError::SeveralStreams {
+                span: call.span,
+                stage: call.name.clone(),
+                streams: items.len(),
+                file_sink: true,
+            })),
+            other => one(self, other),
+        }
+    }
+
     pub(super) fn file_sink(&mut self, input: &Ty, call: &BoundCall) {
         let path = call.string("path").map(str::to_string).unwrap_or_default();
         let ext = Path::new(&path)
@@ -207,20 +232,7 @@ impl Checker<'_> {
             }
             Ty::List(_) | Ty::Error => {}
         };
-        match input {
-            Ty::List(items) if path.contains("{stream}") => {
-                for t in items {
-                    one(self, t);
-                }
-            }
-            Ty::List(items) => self.errors.push(TypeError::Sink(SinkError::SeveralStreams {
-                span: call.span,
-                stage: call.name.clone(),
-                streams: items.len(),
-                file_sink: true,
-            })),
-            other => one(self, other),
-        }
+        self.file_per_stream(input, call, &path, one);
     }
 }
 
