@@ -1,16 +1,19 @@
-//! The box decoders `yolov5`, `detr` and `ssd` against a model's outputs: which outputs
-//! each reads (boxes and scores), how many classes they give, and whether the anchors the
-//! decoder expects are the anchors the model outputs (E0304, E0309, E0310, W0302).
+//! The box decoders: `yolov8`'s shape rule, and `yolov5`, `detr` and `ssd` against a
+//! model's outputs: which outputs each reads (boxes and scores, chosen here), how many
+//! classes they give, and the anchors they expect (`anchors.rs`) against the model's
+//! (E0304, E0309, E0310, W0302). Also what a shape looks like (E0304's suggestion) and
+//! the layouts no decoder reads.
 
 use std::path::Path;
 
+use super::anchors;
 use super::errors::{DecoderError, ShapeProblem};
 use super::{Decl, shape_text};
 use crate::check::errors::TypeError;
 use crate::diagnostics::{Code, Diagnostic};
 use crate::facts::{Dim, ModelFacts, TensorFacts};
 use crate::hir::{BoundCall, Value};
-use crate::host::{Host, normalize};
+use crate::host::Host;
 use crate::source::FileId;
 use crate::stage::{Decoder, Family};
 use crate::syntax::Span;
@@ -18,7 +21,7 @@ use crate::syntax::Span;
 /// What a box decoder finds wrong with its outputs and anchors (E0304, E0309, E0310).
 #[derive(Debug, Clone, PartialEq)]
 pub enum BoxError {
-    /// A box decoder (`yolov5`, `detr`, `ssd`) cannot read the output (`check/decoders.rs`).
+    /// A box decoder (`yolov5`, `detr`, `ssd`) cannot read the output.
     Shape {
         span: Span,
         decoder: Decoder,
@@ -82,11 +85,6 @@ pub struct Fit {
     /// height, fractions of the input).
     pub anchors: Vec<[f64; 4]>,
 }
-
-/// The largest stride and anchors per cell the anchor parameters take (the runtime reads
-/// them as 32-bit numbers; real heads use strides up to 128 and a few anchors a cell).
-const MAX_STRIDE: i64 = 65536;
-const MAX_PER_CELL: i64 = 1024;
 
 /// More classes than a detector is trained on (LVIS has 1203): a last dimension above
 /// this, with fewer rows, is a YOLOv8 output's anchors.
@@ -278,6 +276,40 @@ fn by_name<'a>(
         })
 }
 
+/// Where a box decoder's outputs are chosen from: the model's, with those the
+/// declaration names.
+struct Choice<'a> {
+    kind: Decoder,
+    /// The decoder's call, where the outputs it cannot tell apart are reported.
+    span: Span,
+    facts: &'a ModelFacts,
+    /// The output `output:` names: the scores.
+    scores: Option<&'a TensorFacts>,
+    first: &'a TensorFacts,
+}
+
+impl Choice<'_> {
+    /// Several outputs could be the scores (the only output of `yolov5`).
+    fn ambiguous(&self, candidates: Vec<&TensorFacts>, errors: &mut Vec<TypeError>) {
+        errors.push(TypeError::Decoder(DecoderError::AmbiguousOutput {
+            span: self.span,
+            decoder: self.kind,
+            candidates: candidates.iter().map(|o| o.name.clone()).collect(),
+            outputs: super::outputs_text(candidates),
+        }));
+    }
+
+    /// Several outputs could be the boxes.
+    fn ambiguous_boxes(&self, candidates: Vec<&TensorFacts>, errors: &mut Vec<TypeError>) {
+        errors.push(TypeError::Boxes(BoxError::AmbiguousBoxes {
+            span: self.span,
+            decoder: self.kind,
+            candidates: candidates.iter().map(|o| o.name.clone()).collect(),
+            outputs: super::outputs_text(candidates),
+        }));
+    }
+}
+
 /// The outputs the decoder reads: named by `output:` (scores) and the decoder's
 /// `boxes:`, or recognised by their shapes.
 pub(super) fn choose<'a>(
@@ -294,147 +326,30 @@ pub(super) fn choose<'a>(
         },
         None => None,
     };
-    let named_scores = match named {
-        Some((name, span)) => Some(by_name(facts, name, span, errors)?),
-        None => None,
-    };
-    let first = facts.outputs.first().ok_or(())?;
-    let ambiguous = |errors: &mut Vec<TypeError>, candidates: Vec<&TensorFacts>| {
-        errors.push(TypeError::Decoder(DecoderError::AmbiguousOutput {
-            span: decoder.span,
-            decoder: kind,
-            candidates: candidates.iter().map(|o| o.name.clone()).collect(),
-            outputs: super::outputs_text(candidates),
-        }));
-    };
-    let ambiguous_boxes = |errors: &mut Vec<TypeError>, candidates: Vec<&TensorFacts>| {
-        errors.push(TypeError::Boxes(BoxError::AmbiguousBoxes {
-            span: decoder.span,
-            decoder: kind,
-            candidates: candidates.iter().map(|o| o.name.clone()).collect(),
-            outputs: super::outputs_text(candidates),
-        }));
+    let c = Choice {
+        kind,
+        span: decoder.span,
+        facts,
+        scores: match named {
+            Some((name, span)) => Some(by_name(facts, name, span, errors)?),
+            None => None,
+        },
+        first: facts.outputs.first().ok_or(())?,
     };
     match kind {
-        Decoder::Yolov5 => {
-            if let Some(scores) = named_scores {
-                return Ok(Chosen {
-                    scores,
-                    boxes: None,
-                });
-            }
-            let fits: Vec<&TensorFacts> = facts
-                .outputs
-                .iter()
-                .filter(|o| o.shape.len() == 3 && last(o).is_some_and(|k| k > 5))
-                .collect();
-            match fits.as_slice() {
-                [only] => {
-                    pairs_check(
-                        kind,
-                        decoder.span,
-                        facts,
-                        only,
-                        BoxProblem::NotYolov5,
-                        errors,
-                    )?;
-                    Ok(Chosen {
-                        scores: only,
-                        boxes: None,
-                    })
-                }
-                [] => Ok(Chosen {
-                    scores: first,
-                    boxes: None,
-                }),
-                _ => {
-                    ambiguous(errors, fits);
-                    Err(())
-                }
-            }
-        }
+        Decoder::Yolov5 => choose_yolov5(&c, errors),
         Decoder::Detr | Decoder::Ssd => {
             let boxes = match named_boxes {
                 Some(b) => Some(b),
-                None if facts.outputs.len() < 2 => None,
-                None => {
-                    let rank3: Vec<&TensorFacts> = facts
-                        .outputs
-                        .iter()
-                        .filter(|o| o.shape.len() == 3)
-                        .filter(|o| named_scores.is_none_or(|s| s.name != o.name))
-                        .collect();
-                    let fours: Vec<&TensorFacts> = rank3
-                        .iter()
-                        .copied()
-                        .filter(|o| last(o) == Some(4))
-                        .collect();
-                    match (kind, fours.as_slice()) {
-                        (_, [only]) => Some(*only),
-                        (Decoder::Ssd, []) => {
-                            // BlazeFace: [N, 896, 16] boxes and keypoints, [N, 896, 1] scores.
-                            let wide: Vec<&TensorFacts> = rank3
-                                .iter()
-                                .copied()
-                                .filter(|o| last(o).is_some_and(|k| k > 4))
-                                .collect();
-                            let narrow = rank3.iter().any(|o| last(o).is_some_and(|k| k < 4));
-                            match wide.as_slice() {
-                                [only] if narrow => Some(*only),
-                                [] => None,
-                                _ => {
-                                    ambiguous_boxes(errors, wide);
-                                    return Err(());
-                                }
-                            }
-                        }
-                        (_, []) => None,
-                        _ => {
-                            ambiguous_boxes(errors, fours);
-                            return Err(());
-                        }
-                    }
-                }
+                None => find_boxes(&c, errors)?,
             };
-            let scores = match (named_scores, boxes) {
+            let scores = match (c.scores, boxes) {
                 (Some(s), _) => s,
-                (None, None) => first,
-                (None, Some(b)) => {
-                    let rest: Vec<&TensorFacts> = facts
-                        .outputs
-                        .iter()
-                        .filter(|o| o.name != b.name && o.shape.len() == 3)
-                        .collect();
-                    match rest.as_slice() {
-                        [only] => *only,
-                        [] => first,
-                        _ => {
-                            // The one with as many anchors as the boxes, if only one has.
-                            let same: Vec<&TensorFacts> = rest
-                                .iter()
-                                .copied()
-                                .filter(|o| o.shape[1] == b.shape[1])
-                                .collect();
-                            match same.as_slice() {
-                                [only] => *only,
-                                _ => {
-                                    ambiguous(errors, rest);
-                                    return Err(());
-                                }
-                            }
-                        }
-                    }
-                }
+                (None, None) => c.first,
+                (None, Some(b)) => find_scores(&c, b, errors)?,
             };
-            if kind == Decoder::Detr && boxes.is_none() && named_scores.is_none() {
-                pairs_check(
-                    kind,
-                    decoder.span,
-                    facts,
-                    scores,
-                    BoxProblem::NotDetr,
-                    errors,
-                )?;
+            if kind == Decoder::Detr && boxes.is_none() && c.scores.is_none() {
+                pairs_check(&c, scores, BoxProblem::NotDetr, errors)?;
             }
             Ok(Chosen { scores, boxes })
         }
@@ -446,9 +361,123 @@ pub(super) fn choose<'a>(
         | Decoder::Yolov8Seg
         | Decoder::Yolov8Pose
         | Decoder::Semantic => Ok(Chosen {
-            scores: named_scores.unwrap_or(first),
+            scores: c.scores.unwrap_or(c.first),
             boxes: None,
         }),
+    }
+}
+
+/// `yolov5`'s one output: the one named, or the only one `[N, anchors, 5 + classes]`.
+fn choose_yolov5<'a>(c: &Choice<'a>, errors: &mut Vec<TypeError>) -> Result<Chosen<'a>, ()> {
+    if let Some(scores) = c.scores {
+        return Ok(Chosen {
+            scores,
+            boxes: None,
+        });
+    }
+    let fits: Vec<&TensorFacts> = c
+        .facts
+        .outputs
+        .iter()
+        .filter(|o| o.shape.len() == 3 && last(o).is_some_and(|k| k > 5))
+        .collect();
+    match fits.as_slice() {
+        [only] => {
+            pairs_check(c, only, BoxProblem::NotYolov5, errors)?;
+            Ok(Chosen {
+                scores: only,
+                boxes: None,
+            })
+        }
+        [] => Ok(Chosen {
+            scores: c.first,
+            boxes: None,
+        }),
+        _ => {
+            c.ambiguous(fits, errors);
+            Err(())
+        }
+    }
+}
+
+/// The boxes output of `detr` or `ssd` not named by `boxes:`: the only `[N, anchors, 4]`
+/// (for `ssd`, else the only wider one beside narrow scores: BlazeFace's `[N, 896, 16]`
+/// boxes and keypoints); `None` when the model has one output, or none fits.
+fn find_boxes<'a>(
+    c: &Choice<'a>,
+    errors: &mut Vec<TypeError>,
+) -> Result<Option<&'a TensorFacts>, ()> {
+    if c.facts.outputs.len() < 2 {
+        return Ok(None);
+    }
+    let rank3: Vec<&TensorFacts> = c
+        .facts
+        .outputs
+        .iter()
+        .filter(|o| o.shape.len() == 3)
+        .filter(|o| c.scores.is_none_or(|s| s.name != o.name))
+        .collect();
+    let fours: Vec<&TensorFacts> = rank3
+        .iter()
+        .copied()
+        .filter(|o| last(o) == Some(4))
+        .collect();
+    match (c.kind, fours.as_slice()) {
+        (_, [only]) => Ok(Some(*only)),
+        (Decoder::Ssd, []) => {
+            let wide: Vec<&TensorFacts> = rank3
+                .iter()
+                .copied()
+                .filter(|o| last(o).is_some_and(|k| k > 4))
+                .collect();
+            let narrow = rank3.iter().any(|o| last(o).is_some_and(|k| k < 4));
+            match wide.as_slice() {
+                [only] if narrow => Ok(Some(*only)),
+                [] => Ok(None),
+                _ => {
+                    c.ambiguous_boxes(wide, errors);
+                    Err(())
+                }
+            }
+        }
+        (_, []) => Ok(None),
+        _ => {
+            c.ambiguous_boxes(fours, errors);
+            Err(())
+        }
+    }
+}
+
+/// The scores beside `boxes` not named by `output:`: the only other output of rank 3,
+/// else the only one with as many anchors as the boxes.
+fn find_scores<'a>(
+    c: &Choice<'a>,
+    boxes: &TensorFacts,
+    errors: &mut Vec<TypeError>,
+) -> Result<&'a TensorFacts, ()> {
+    let rest: Vec<&TensorFacts> = c
+        .facts
+        .outputs
+        .iter()
+        .filter(|o| o.name != boxes.name && o.shape.len() == 3)
+        .collect();
+    match rest.as_slice() {
+        [only] => Ok(*only),
+        [] => Ok(c.first),
+        _ => {
+            let same: Vec<&TensorFacts> = rest
+                .iter()
+                .copied()
+                .filter(|o| o.shape[1] == boxes.shape[1])
+                .collect();
+            match same.as_slice() {
+                [only] => Ok(*only),
+                _ => {
+                    c.ambiguous(rest, errors);
+                    Err(())
+                }
+            }
+        }
     }
 }
 
@@ -456,24 +485,22 @@ pub(super) fn choose<'a>(
 /// (`[1, 896, 16]` and `[1, 896, 1]`): boxes and scores apart, an SSD-style head. Refused
 /// (E0304, suggesting `ssd`) unless `output:` names the output to read.
 fn pairs_check(
-    decoder: Decoder,
-    span: Span,
-    facts: &ModelFacts,
+    c: &Choice,
     chosen: &TensorFacts,
     problem: BoxProblem,
     errors: &mut Vec<TypeError>,
 ) -> Result<(), ()> {
-    let sibling = facts.outputs.iter().any(|o| {
+    let sibling = c.facts.outputs.iter().any(|o| {
         o.name != chosen.name && o.shape.len() == 3 && o.shape.get(1) == chosen.shape.get(1)
     });
     if !sibling {
         return Ok(());
     }
     errors.push(TypeError::Boxes(BoxError::Shape {
-        span,
-        decoder,
+        span: c.span,
+        decoder: c.kind,
         output: format!("`{}` {}", chosen.name, shape_text(chosen)),
-        outputs: Some(super::outputs_text(&facts.outputs)),
+        outputs: Some(super::outputs_text(&c.facts.outputs)),
         problem,
         suggest: Some(Decoder::Ssd),
     }));
@@ -492,6 +519,41 @@ pub(super) struct Context<'a> {
     pub dir: &'a Path,
 }
 
+impl Context<'_> {
+    /// E0304 on `output`: the decoder cannot read it.
+    fn refuse<T>(
+        &self,
+        output: &TensorFacts,
+        problem: BoxProblem,
+        errors: &mut Vec<TypeError>,
+    ) -> Result<T, ()> {
+        errors.push(TypeError::Boxes(BoxError::Shape {
+            span: self.decoder_span,
+            decoder: self.kind,
+            output: format!("`{}` {}", output.name, shape_text(output)),
+            outputs: self.all_outputs.clone(),
+            problem,
+            suggest: suggest(output).filter(|s| *s != self.kind),
+        }));
+        Err(())
+    }
+
+    /// W0302: `what` is open in `output`, checked at run time.
+    pub(super) fn open_warning(
+        &self,
+        output: &TensorFacts,
+        what: &'static str,
+        errors: &mut Vec<TypeError>,
+    ) {
+        errors.push(TypeError::Decoder(DecoderError::OpenDimension {
+            span: self.decoder_span,
+            decoder: self.kind,
+            output: format!("`{}` {}", output.name, shape_text(output)),
+            what,
+        }));
+    }
+}
+
 /// The number of classes the chosen outputs give, and what lowering needs; every problem
 /// is pushed to `errors` (warnings too: W0302 does not fail the model).
 pub(super) fn read(
@@ -499,158 +561,17 @@ pub(super) fn read(
     chosen: &Chosen,
     errors: &mut Vec<TypeError>,
 ) -> Result<(Option<i64>, Fit), ()> {
-    let shape_error = |errors: &mut Vec<TypeError>, output: &TensorFacts, problem| {
-        errors.push(TypeError::Boxes(BoxError::Shape {
-            span: cx.decoder_span,
-            decoder: cx.kind,
-            output: format!("`{}` {}", output.name, shape_text(output)),
-            outputs: cx.all_outputs.clone(),
-            problem,
-            suggest: suggest(output).filter(|s| *s != cx.kind),
-        }));
-    };
     let mut fit = Fit {
         boxes: chosen.boxes.map(|b| b.name.clone()),
         ..Fit::default()
     };
-    let scores = chosen.scores;
-    let sd = dims(scores);
-    match cx.kind {
-        Decoder::Yolov5 => {
-            let classes = match sd.as_slice() {
-                // Fewer anchors than values an anchor, more than any dataset's classes:
-                // YOLOv8's [N, 4 + classes, anchors].
-                [_, Some(a), Some(k)] if a < k && *k > MOST_CLASSES => {
-                    shape_error(errors, scores, BoxProblem::NotYolov5);
-                    return Err(());
-                }
-                [_, _, Some(k)] if *k > 5 => k - 5,
-                [_, _, None] => {
-                    shape_error(errors, scores, BoxProblem::DynamicClasses);
-                    return Err(());
-                }
-                _ => {
-                    shape_error(errors, scores, BoxProblem::NotYolov5);
-                    return Err(());
-                }
-            };
-            if cx.decoder.boolean("grid") == Some(true) {
-                let strides = cx.decoder.ints("strides");
-                if strides.is_empty() || strides.iter().any(|s| !(1..=MAX_STRIDE).contains(s)) {
-                    errors.push(TypeError::Boxes(BoxError::BadAnchors {
-                        span: arg_span(cx.decoder, "strides"),
-                        reason: format!(
-                            "`strides` needs at least one stride, each from 1 to {MAX_STRIDE}"
-                        ),
-                    }));
-                    return Err(());
-                }
-                let per_cell = vec![1; strides.len()];
-                anchors_fit(cx, scores, sd[1], &strides, &per_cell, "strides", errors)?;
-            }
-            Ok((Some(classes), fit))
-        }
-        Decoder::Detr => {
-            let softmax = cx.decoder.string("activation") == Some("softmax");
-            let width = match (chosen.boxes, sd.as_slice()) {
-                // More values a query than any detection dataset has classes (LVIS: 1203),
-                // and more than queries: YOLOv8's [N, 4 + classes, anchors].
-                (_, [_, Some(q), Some(k)]) if k > q && *k > MOST_CLASSES => {
-                    shape_error(errors, scores, BoxProblem::NotDetr);
-                    return Err(());
-                }
-                (None, [_, _, Some(k)]) if *k > 4 => k - 4,
-                (Some(_), [_, _, Some(k)]) if *k > 0 => *k,
-                (_, [_, _, None]) => {
-                    shape_error(errors, scores, BoxProblem::DynamicClasses);
-                    return Err(());
-                }
-                _ => {
-                    shape_error(errors, scores, BoxProblem::NotDetr);
-                    return Err(());
-                }
-            };
-            if let Some(boxes) = chosen.boxes {
-                match dims(boxes).as_slice() {
-                    [_, _, Some(4)] => same_count(cx, boxes, scores, "queries", errors)?,
-                    _ => {
-                        shape_error(errors, boxes, BoxProblem::NotDetr);
-                        return Err(());
-                    }
-                }
-            }
-            let classes = if softmax { width - 1 } else { width };
-            if classes < 1 {
-                shape_error(errors, scores, BoxProblem::NoObjectClassOnly);
-                return Err(());
-            }
-            Ok((Some(classes), fit))
-        }
+    let classes = match cx.kind {
+        Decoder::Yolov5 => read_yolov5(cx, chosen.scores, errors)?,
+        Decoder::Detr => read_detr(cx, chosen, errors)?,
         Decoder::Ssd => {
-            let Some(boxes) = chosen.boxes else {
-                shape_error(errors, scores, BoxProblem::NotSsd);
-                return Err(());
-            };
-            let classes = match sd.as_slice() {
-                [_, _, Some(k)] if *k > 0 => *k,
-                [_, _, None] => {
-                    shape_error(errors, scores, BoxProblem::DynamicClasses);
-                    return Err(());
-                }
-                _ => {
-                    shape_error(errors, scores, BoxProblem::NotSsd);
-                    return Err(());
-                }
-            };
-            if !matches!(dims(boxes).as_slice(), [_, _, Some(k)] if *k >= 4) {
-                shape_error(errors, boxes, BoxProblem::NotSsd);
-                return Err(());
-            }
-            same_count(cx, boxes, scores, "anchors", errors)?;
-            let count = boxes.shape[1].fixed().or(sd[1]);
-            match cx.decoder.string("anchors") {
-                Some(file) if !file.is_empty() => {
-                    let span = arg_span(cx.decoder, "anchors");
-                    fit.anchors = read_anchors(cx, file, span, errors)?;
-                    let expected = fit.anchors.len() as i64;
-                    match count {
-                        Some(n) if n != expected => {
-                            errors.push(TypeError::Boxes(BoxError::AnchorCount {
-                                span,
-                                decoder: Decoder::Ssd,
-                                expected,
-                                how: format!("{expected} lines of `{file}`"),
-                                output: format!("`{}` {}", boxes.name, shape_text(boxes)),
-                                found: n,
-                            }));
-                            return Err(());
-                        }
-                        Some(_) => {}
-                        None => open_warning(cx, boxes, "anchors", errors),
-                    }
-                }
-                _ => {
-                    let strides = cx.decoder.ints("strides");
-                    let per_cell = cx.decoder.ints("per_cell");
-                    if strides.is_empty()
-                        || strides.len() != per_cell.len()
-                        || strides.iter().any(|v| !(1..=MAX_STRIDE).contains(v))
-                        || per_cell.iter().any(|v| !(1..=MAX_PER_CELL).contains(v))
-                    {
-                        errors.push(TypeError::Boxes(BoxError::BadAnchors {
-                            span: cx.decoder_span,
-                            reason: format!(
-                                "`strides` ({} values, each 1 to {MAX_STRIDE}) and `per_cell` ({} values, each 1 to {MAX_PER_CELL}) must have one value each per grid",
-                                strides.len(),
-                                per_cell.len()
-                            ),
-                        }));
-                        return Err(());
-                    }
-                    anchors_fit(cx, boxes, count, &strides, &per_cell, "strides", errors)?;
-                }
-            }
-            Ok((Some(classes), fit))
+            let (classes, anchors) = read_ssd(cx, chosen, errors)?;
+            fit.anchors = anchors;
+            classes
         }
         Decoder::Yolov8
         | Decoder::Classify
@@ -659,12 +580,84 @@ pub(super) fn read(
         | Decoder::Ctc
         | Decoder::Yolov8Seg
         | Decoder::Yolov8Pose
-        | Decoder::Semantic => Ok((None, fit)),
-    }
+        | Decoder::Semantic => return Ok((None, fit)),
+    };
+    Ok((Some(classes), fit))
 }
 
-fn arg_span(call: &BoundCall, name: &str) -> Span {
-    call.bound(name).map_or(call.span, |a| a.span)
+/// `yolov5`: `[N, anchors, 5 + classes]`, and with `grid: true` the anchors its strides
+/// make.
+fn read_yolov5(cx: &Context, scores: &TensorFacts, errors: &mut Vec<TypeError>) -> Result<i64, ()> {
+    let sd = dims(scores);
+    let classes = match sd.as_slice() {
+        // Fewer anchors than values an anchor, more than any dataset's classes:
+        // YOLOv8's [N, 4 + classes, anchors].
+        [_, Some(a), Some(k)] if a < k && *k > MOST_CLASSES => {
+            return cx.refuse(scores, BoxProblem::NotYolov5, errors);
+        }
+        [_, _, Some(k)] if *k > 5 => k - 5,
+        [_, _, None] => return cx.refuse(scores, BoxProblem::DynamicClasses, errors),
+        _ => return cx.refuse(scores, BoxProblem::NotYolov5, errors),
+    };
+    if cx.decoder.boolean("grid") == Some(true) {
+        anchors::yolov5_grid(cx, scores, sd[1], errors)?;
+    }
+    Ok(classes)
+}
+
+/// `detr`: `[N, queries, 4 + classes]`, or boxes `[N, queries, 4]` and logits apart; with
+/// `softmax` the last logit is "no object".
+fn read_detr(cx: &Context, chosen: &Chosen, errors: &mut Vec<TypeError>) -> Result<i64, ()> {
+    let scores = chosen.scores;
+    let softmax = cx.decoder.string("activation") == Some("softmax");
+    let width = match (chosen.boxes, dims(scores).as_slice()) {
+        // More values a query than any detection dataset has classes (LVIS: 1203),
+        // and more than queries: YOLOv8's [N, 4 + classes, anchors].
+        (_, [_, Some(q), Some(k)]) if k > q && *k > MOST_CLASSES => {
+            return cx.refuse(scores, BoxProblem::NotDetr, errors);
+        }
+        (None, [_, _, Some(k)]) if *k > 4 => k - 4,
+        (Some(_), [_, _, Some(k)]) if *k > 0 => *k,
+        (_, [_, _, None]) => return cx.refuse(scores, BoxProblem::DynamicClasses, errors),
+        _ => return cx.refuse(scores, BoxProblem::NotDetr, errors),
+    };
+    if let Some(boxes) = chosen.boxes {
+        match dims(boxes).as_slice() {
+            [_, _, Some(4)] => same_count(cx, boxes, scores, "queries", errors)?,
+            _ => return cx.refuse(boxes, BoxProblem::NotDetr, errors),
+        }
+    }
+    let classes = if softmax { width - 1 } else { width };
+    if classes < 1 {
+        return cx.refuse(scores, BoxProblem::NoObjectClassOnly, errors);
+    }
+    Ok(classes)
+}
+
+/// `ssd`: box offsets `[N, anchors, 4 + extra]` and scores `[N, anchors, classes]`, the
+/// anchors from a file or made by strides; the classes and the anchors read.
+fn read_ssd(
+    cx: &Context,
+    chosen: &Chosen,
+    errors: &mut Vec<TypeError>,
+) -> Result<(i64, Vec<[f64; 4]>), ()> {
+    let scores = chosen.scores;
+    let Some(boxes) = chosen.boxes else {
+        return cx.refuse(scores, BoxProblem::NotSsd, errors);
+    };
+    let sd = dims(scores);
+    let classes = match sd.as_slice() {
+        [_, _, Some(k)] if *k > 0 => *k,
+        [_, _, None] => return cx.refuse(scores, BoxProblem::DynamicClasses, errors),
+        _ => return cx.refuse(scores, BoxProblem::NotSsd, errors),
+    };
+    if !matches!(dims(boxes).as_slice(), [_, _, Some(k)] if *k >= 4) {
+        return cx.refuse(boxes, BoxProblem::NotSsd, errors);
+    }
+    same_count(cx, boxes, scores, "anchors", errors)?;
+    let count = boxes.shape[1].fixed().or(sd[1]);
+    let anchors = anchors::ssd(cx, boxes, count, errors)?;
+    Ok((classes, anchors))
 }
 
 /// The boxes and the scores are for the same anchors: equal when both are fixed, W0302
@@ -694,154 +687,14 @@ fn same_count(
         (Some(_), Some(_)) => Ok(()),
         (None, _) if boxes.shape[1] == scores.shape[1] => Ok(()),
         (None, _) => {
-            open_warning(cx, boxes, what, errors);
+            cx.open_warning(boxes, what, errors);
             Ok(())
         }
         (_, None) => {
-            open_warning(cx, scores, what, errors);
+            cx.open_warning(scores, what, errors);
             Ok(())
         }
     }
-}
-
-fn open_warning(
-    cx: &Context,
-    output: &TensorFacts,
-    what: &'static str,
-    errors: &mut Vec<TypeError>,
-) {
-    errors.push(TypeError::Decoder(DecoderError::OpenDimension {
-        span: cx.decoder_span,
-        decoder: cx.kind,
-        output: format!("`{}` {}", output.name, shape_text(output)),
-        what,
-    }));
-}
-
-/// The number of anchors grids of `strides` over the input make, `per_cell` in each cell,
-/// against the output's (`count`): E0309 when they differ, W0302 when the output's is open.
-fn anchors_fit(
-    cx: &Context,
-    output: &TensorFacts,
-    count: Option<i64>,
-    strides: &[i64],
-    per_cell: &[i64],
-    param: &str,
-    errors: &mut Vec<TypeError>,
-) -> Result<(), ()> {
-    // No size: E0308 is reported already.
-    let Some((w, h)) = cx.size else {
-        return Ok(());
-    };
-    let expected = grid_anchors(w, h, strides, per_cell);
-    match count {
-        Some(n) if n != expected => {
-            let terms: Vec<String> = strides
-                .iter()
-                .zip(per_cell)
-                .map(|(s, k)| {
-                    let cells = format!("{}×{}", ceil_div(h, *s), ceil_div(w, *s));
-                    if *k == 1 {
-                        cells
-                    } else {
-                        format!("{cells}×{k}")
-                    }
-                })
-                .collect();
-            errors.push(TypeError::Boxes(BoxError::AnchorCount {
-                span: arg_span(cx.decoder, param),
-                decoder: cx.kind,
-                expected,
-                how: format!(
-                    "{} for a {w}×{h} input with strides {strides:?}",
-                    terms.join(" + ")
-                ),
-                output: format!("`{}` {}", output.name, shape_text(output)),
-                found: n,
-            }));
-            Err(())
-        }
-        Some(_) => Ok(()),
-        None => {
-            open_warning(cx, output, "anchors", errors);
-            Ok(())
-        }
-    }
-}
-
-fn ceil_div(size: u32, stride: i64) -> i64 {
-    let stride = stride.max(1);
-    i64::from(size) / stride + i64::from(i64::from(size) % stride != 0)
-}
-
-/// Σ ⌈h/s⌉·⌈w/s⌉·k: the anchors of one grid per stride (the runtime's `engine::ssd`
-/// and `engine::yolov5` generate them in this order).
-pub fn grid_anchors(w: u32, h: u32, strides: &[i64], per_cell: &[i64]) -> i64 {
-    strides
-        .iter()
-        .zip(per_cell)
-        .map(|(s, k)| {
-            ceil_div(h, *s)
-                .saturating_mul(ceil_div(w, *s))
-                .saturating_mul(*k)
-        })
-        .fold(0, i64::saturating_add)
-}
-
-fn read_anchors(
-    cx: &Context,
-    file: &str,
-    span: Span,
-    errors: &mut Vec<TypeError>,
-) -> Result<Vec<[f64; 4]>, ()> {
-    if file.contains('\0') {
-        // E0107 from name resolution: nothing is opened.
-        return Err(());
-    }
-    let path = normalize(&cx.dir.join(file));
-    let lines = match cx.host.read_labels(&path) {
-        Ok(lines) => lines,
-        Err(e) => {
-            let why = match e {
-                crate::facts::FactError::NotFound => "there is no such file".to_string(),
-                crate::facts::FactError::Unreadable(r) | crate::facts::FactError::Invalid(r) => r,
-                crate::facts::FactError::Unavailable(r) => r,
-            };
-            errors.push(TypeError::Boxes(BoxError::BadAnchors {
-                span,
-                reason: format!("`{file}` cannot be read: {why}"),
-            }));
-            return Err(());
-        }
-    };
-    let mut anchors = Vec::with_capacity(lines.len());
-    for (i, line) in lines.iter().enumerate() {
-        let values: Vec<f64> = line
-            .split([' ', ',', '\t'])
-            .filter(|t| !t.is_empty())
-            .filter_map(|t| t.parse::<f64>().ok())
-            .filter(|v| v.is_finite())
-            .collect();
-        let Ok(anchor) = <[f64; 4]>::try_from(values) else {
-            errors.push(TypeError::Boxes(BoxError::BadAnchors {
-                span,
-                reason: format!(
-                    "anchor {} of `{file}` is `{line}`; each line is four numbers: centre x, centre y, width, height",
-                    i + 1
-                ),
-            }));
-            return Err(());
-        };
-        anchors.push(anchor);
-    }
-    if anchors.is_empty() {
-        errors.push(TypeError::Boxes(BoxError::BadAnchors {
-            span,
-            reason: format!("`{file}` has no anchors"),
-        }));
-        return Err(());
-    }
-    Ok(anchors)
 }
 
 impl BoxError {
@@ -971,24 +824,5 @@ mod tests {
         let v5 = facts(vec![tensor("output0", &[1, 25200, 85])]);
         assert_eq!(unrecognised(&v5, false), None);
         assert_eq!(suggest(&v5.outputs[0]), Some(Decoder::Yolov5));
-    }
-
-    #[test]
-    fn grid_anchors_count_each_stride_grid() {
-        // YOLOX at 640: 80² + 40² + 20².
-        assert_eq!(grid_anchors(640, 640, &[8, 16, 32], &[1, 1, 1]), 8400);
-        // BlazeFace at 128: 16²×2 + 8²×6.
-        assert_eq!(grid_anchors(128, 128, &[8, 16], &[2, 6]), 896);
-        // Sizes that do not divide: partial cells count.
-        assert_eq!(grid_anchors(100, 50, &[32], &[1]), 4 * 2);
-        // Nothing overflows, whatever the numbers.
-        assert_eq!(
-            grid_anchors(u32::MAX, u32::MAX, &[i64::MAX], &[i64::MAX]),
-            i64::MAX
-        );
-        assert_eq!(
-            grid_anchors(u32::MAX, u32::MAX, &[1], &[i64::MAX]),
-            i64::MAX
-        );
     }
 }

@@ -6,6 +6,7 @@
 //! `text.rs`), the labels (`metadata.rs`), the output dimensions a run fixes
 //! (`open_outputs.rs`). `analyse` runs them in turn.
 
+mod anchors;
 pub mod boxes;
 pub(super) mod errors;
 pub(super) mod input;
