@@ -191,51 +191,7 @@ impl Checker<'_> {
                     ..v.clone()
                 }),
             }),
-            Stage::Encode => {
-                let codec = call
-                    .string("codec")
-                    .map(str::to_string)
-                    .unwrap_or_else(|| "h264".into());
-                self.per_stream(input, call, &mut |c, v| {
-                    if !c.need_raw(call, v) {
-                        return Ty::Error;
-                    }
-                    if let Some((w, h)) = v.resolution
-                        && media::codec_named(&codec).is_some_and(|c| c.chroma_420)
-                        && (w % 2 == 1 || h % 2 == 1)
-                    {
-                        c.errors.push(TypeError::Stage(StageError::OddSize {
-                            span: call.span,
-                            codec: codec.clone(),
-                            width: w,
-                            height: h,
-                        }));
-                    }
-                    let (min, max) = media::encoder_sides(&codec);
-                    if let Some((w, h)) = v.resolution
-                        && w > 0
-                        && h > 0
-                        && (w.min(h) < min || w.max(h) > max)
-                    {
-                        c.errors.push(TypeError::Stage(StageError::EncoderSize {
-                            span: call.span,
-                            codec: codec.clone(),
-                            width: w,
-                            height: h,
-                            min,
-                            max,
-                        }));
-                    }
-                    // The encoder copies the frames' metadata onto its output (the meta
-                    // has no tags): `record` reads the objects of encoded frames.
-                    Ty::Video(Video {
-                        format: Format::Encoded(codec.clone()),
-                        resolution: v.resolution,
-                        rate: v.rate,
-                        meta: v.meta.clone(),
-                    })
-                })
-            }
+            Stage::Encode => self.encode(input, call),
             Stage::Convert => {
                 let format = call.string("format").map(str::to_string);
                 self.per_stream(input, call, &mut |c, v| {
@@ -248,29 +204,7 @@ impl Checker<'_> {
                     })
                 })
             }
-            Stage::Scale => {
-                let size = call.resolution("resolution");
-                self.check_size(call, size);
-                if let Some((width, height)) = size
-                    && width.max(height) > media::SCALE_MAX_SIDE
-                {
-                    self.errors.push(TypeError::Stage(StageError::ScaleSize {
-                        span: call.bound("resolution").map_or(call.span, |a| a.span),
-                        width,
-                        height,
-                        max: media::SCALE_MAX_SIDE,
-                    }));
-                }
-                self.per_stream(input, call, &mut |c, v| {
-                    if !c.need_raw(call, v) {
-                        return Ty::Error;
-                    }
-                    Ty::Video(Video {
-                        resolution: size.or(v.resolution),
-                        ..v.clone()
-                    })
-                })
-            }
+            Stage::Scale => self.scale(input, call),
             Stage::Rate => {
                 let rate = call.rate("fps");
                 self.per_stream(input, call, &mut |c, v| {
@@ -307,27 +241,7 @@ impl Checker<'_> {
                 v.meta.tracks = true;
                 Ty::Video(v)
             }),
-            Stage::Filter => {
-                let classes = call.strings("classes");
-                let classes_span = call.bound("classes").map_or(call.span, |a| a.span);
-                self.per_stream(input, call, &mut |c, v| {
-                    let Some(objects) = &v.meta.objects else {
-                        c.errors.push(TypeError::Stage(StageError::NeedsObjects {
-                            span: call.span,
-                            stage: call.name.clone(),
-                        }));
-                        return Ty::Error;
-                    };
-                    if !c.labels_known(&classes, objects, classes_span) {
-                        return Ty::Error;
-                    }
-                    let mut v = v.clone();
-                    if !classes.is_empty() {
-                        v.meta.objects = Some(types::Labels::from(classes.clone()));
-                    }
-                    Ty::Video(v)
-                })
-            }
+            Stage::Filter => self.filter(input, call),
             Stage::Json => self.per_stream(input, call, &mut |_, _| Ty::Records),
             Stage::Analyze => self.analyze(input, call),
             Stage::Events => self.events(input, call),
@@ -342,6 +256,102 @@ impl Checker<'_> {
             },
             Stage::Tile => self.tile(input, call),
         }
+    }
+
+    /// `encode`: raw video in, of a size the codec's encoder takes (E0205); the frames'
+    /// metadata goes along.
+    fn encode(&mut self, input: &Ty, call: &BoundCall) -> Ty {
+        let codec = call
+            .string("codec")
+            .map(str::to_string)
+            .unwrap_or_else(|| "h264".into());
+        self.per_stream(input, call, &mut |c, v| {
+            if !c.need_raw(call, v) {
+                return Ty::Error;
+            }
+            if let Some((w, h)) = v.resolution
+                && media::codec_named(&codec).is_some_and(|c| c.chroma_420)
+                && (w % 2 == 1 || h % 2 == 1)
+            {
+                c.errors.push(TypeError::Stage(StageError::OddSize {
+                    span: call.span,
+                    codec: codec.clone(),
+                    width: w,
+                    height: h,
+                }));
+            }
+            let (min, max) = media::encoder_sides(&codec);
+            if let Some((w, h)) = v.resolution
+                && w > 0
+                && h > 0
+                && (w.min(h) < min || w.max(h) > max)
+            {
+                c.errors.push(TypeError::Stage(StageError::EncoderSize {
+                    span: call.span,
+                    codec: codec.clone(),
+                    width: w,
+                    height: h,
+                    min,
+                    max,
+                }));
+            }
+            // The encoder copies the frames' metadata onto its output (the meta
+            // has no tags): `record` reads the objects of encoded frames.
+            Ty::Video(Video {
+                format: Format::Encoded(codec.clone()),
+                resolution: v.resolution,
+                rate: v.rate,
+                meta: v.meta.clone(),
+            })
+        })
+    }
+
+    /// `scale`: raw video in, to a size above zero that videoscale makes (E0205).
+    fn scale(&mut self, input: &Ty, call: &BoundCall) -> Ty {
+        let size = call.resolution("resolution");
+        self.check_size(call, size);
+        if let Some((width, height)) = size
+            && width.max(height) > media::SCALE_MAX_SIDE
+        {
+            self.errors.push(TypeError::Stage(StageError::ScaleSize {
+                span: call.bound("resolution").map_or(call.span, |a| a.span),
+                width,
+                height,
+                max: media::SCALE_MAX_SIDE,
+            }));
+        }
+        self.per_stream(input, call, &mut |c, v| {
+            if !c.need_raw(call, v) {
+                return Ty::Error;
+            }
+            Ty::Video(Video {
+                resolution: size.or(v.resolution),
+                ..v.clone()
+            })
+        })
+    }
+
+    /// `filter`: objects upstream (E0207), with the labels it keeps among theirs.
+    fn filter(&mut self, input: &Ty, call: &BoundCall) -> Ty {
+        let classes = call.strings("classes");
+        let classes_span = call.bound("classes").map_or(call.span, |a| a.span);
+        self.per_stream(input, call, &mut |c, v| {
+            let Some(objects) = &v.meta.objects else {
+                c.errors.push(TypeError::Stage(StageError::NeedsObjects {
+                    span: call.span,
+                    stage: call.name.clone(),
+                }));
+                return Ty::Error;
+            };
+            if !c.labels_known(&classes, objects, classes_span) {
+                return Ty::Error;
+            }
+            let mut v = v.clone();
+            if !classes.is_empty() {
+                v.meta.objects = Some(types::Labels::from(classes.clone()));
+            }
+            Ty::Video(v)
+        })
     }
 
     /// Checks that each of `wanted` is among the upstream objects' labels (E0207).
