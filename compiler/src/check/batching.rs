@@ -229,12 +229,15 @@ impl Checker<'_> {
             }
             outputs.push(Ty::Video(v));
         }
-        self.pending_infer = Some(InferSite {
-            model: id,
-            batch,
-            streams,
-            reason,
-        });
+        self.infers.insert(
+            call.id,
+            InferSite {
+                model: id,
+                batch,
+                streams,
+                reason,
+            },
+        );
         match (input, batch_in) {
             (_, Some((size, streams, site))) => match outputs.pop() {
                 Some(Ty::Video(frame)) => Ty::Batch {

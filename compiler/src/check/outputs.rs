@@ -126,7 +126,6 @@ fn overwrites(
     };
     let models = model_inputs(program);
     for (index, pipeline) in program.pipelines.iter().enumerate() {
-        let sites = typed.get(index).map_or(&[][..], |t| t.sites.as_slice());
         let mut calls = Vec::new();
         for flow in pipeline
             .lets
@@ -159,9 +158,9 @@ fn overwrites(
             let Some(written_as) = call.string("path").filter(|p| usable(p)) else {
                 continue;
             };
-            let input = sites
-                .iter()
-                .find(|s| s.span == call.span && s.role == Role::Sink)
+            let input = typed
+                .get(index)
+                .and_then(|t| t.site(call.id))
                 .map(|s| &s.input);
             for path in sink_paths(written_as, input) {
                 let target = key(&path);

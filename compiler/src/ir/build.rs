@@ -4,9 +4,8 @@ use std::collections::HashMap;
 
 use super::{Decoder, Graph, InferNode, NodeId, NodeKind, SinkKind, SourceKind};
 use crate::check::{Site, Ty, Typed, TypedPipeline};
-use crate::hir::{self, BoundCall, Flow, Value};
+use crate::hir::{self, BoundCall, CallId, Flow, Value};
 use crate::stage::{self, Sink, Source, Stage, StageKind};
-use crate::syntax::Span;
 use crate::syntax::ast::Role;
 
 /// Builds the graph of pipeline `index`. The program must have checked without errors.
@@ -20,11 +19,7 @@ pub fn build(program: &hir::Program, typed: &Typed, index: usize) -> Graph {
         },
         program,
         typed,
-        sites: tp
-            .sites
-            .iter()
-            .map(|s| ((s.span, s.name.as_str()), s))
-            .collect(),
+        sites: tp.sites.iter().map(|s| (s.call, s)).collect(),
         lets: Vec::new(),
         batch: HashMap::new(),
     };
@@ -103,7 +98,8 @@ struct Builder<'a> {
     g: Graph,
     program: &'a hir::Program,
     typed: &'a Typed,
-    sites: HashMap<(Span, &'a str), &'a Site>,
+    /// What the checker found at each call, by the call's id.
+    sites: HashMap<CallId, &'a Site>,
     lets: Vec<Vec<NodeId>>,
     /// Streams bundled by `batch(size, timeout)`: the batch's settings.
     batch: HashMap<NodeId, (u32, i64)>,
@@ -120,7 +116,7 @@ fn ty_at(ty: &Ty, i: usize) -> Ty {
 
 impl Builder<'_> {
     fn site(&self, call: &BoundCall) -> Option<&Site> {
-        self.sites.get(&(call.span, call.name.as_str())).copied()
+        self.sites.get(&call.id).copied()
     }
 
     fn flow(&mut self, flow: &Flow) -> Vec<NodeId> {
