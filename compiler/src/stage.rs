@@ -82,7 +82,7 @@ pub enum Geometry {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Decoder {
     Yolov8,
-    /// YOLOv5/v7/YOLOX: `[N, anchors, 5 + classes]` (`check/decoders.rs`).
+    /// YOLOv5/v7/YOLOX: `[N, anchors, 5 + classes]` (`check/model/boxes.rs`).
     Yolov5,
     /// DETR-style: one box per query, no NMS.
     Detr,
