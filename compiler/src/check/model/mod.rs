@@ -32,7 +32,8 @@ use input::{InputError, InputProblem};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModelKind {
-    /// A box detector: YOLOv8 `[N, 4 + classes, anchors]`, or yolov5, detr, ssd.
+    /// Objects: boxes (the box decoders, `text_boxes`), with masks or keypoints
+    /// (`yolov8_seg`, `yolov8_pose`, `semantic`).
     Detector {
         classes: Option<i64>,
     },
