@@ -8,6 +8,7 @@ use crate::source::FileId;
 use crate::stage::{Decoder, Family};
 use crate::syntax::Span;
 
+/// Why a decoder cannot read an output by its shape (E0304).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ShapeProblem {
     NotYolov8,
@@ -36,7 +37,7 @@ pub enum ShapeProblem {
         decoder: Decoder,
         why: String,
     },
-    /// The model's outputs have a layout no vpl decoder reads (`decoders::unrecognised`):
+    /// The model's outputs have a layout no vpl decoder reads (`boxes::unrecognised`):
     /// what the model is.
     NoDecoderFits {
         what: String,
@@ -46,6 +47,7 @@ pub enum ShapeProblem {
 /// What is wrong with the outputs a decoder reads, whatever its family (E0304, W0302).
 #[derive(Debug, Clone, PartialEq)]
 pub enum DecoderError {
+    /// The decoder cannot read the output it was given or chose.
     Shape {
         span: Span,
         decoder: Decoder,
@@ -53,7 +55,7 @@ pub enum DecoderError {
         /// Every output with its shape, when the model has several.
         outputs: Option<String>,
         problem: ShapeProblem,
-        /// The decoder this output's shape looks like (`decoders::suggest`).
+        /// The decoder this output's shape looks like (`boxes::suggest`).
         suggest: Option<Decoder>,
     },
     /// `output:` names no output of the file.
