@@ -15,6 +15,14 @@ pub struct ModelId(pub u32);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct LetId(pub u32);
 
+/// A call's number among the calls of its pipeline, in the order name resolution binds
+/// them (the file's constants and models number theirs apart). What the checker finds at
+/// each call of a pipeline is keyed by it (`check::TypedPipeline::sites`): a pipeline
+/// moved across an edit by the incremental checker keeps its numbers, as it keeps its
+/// resolved and typed forms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CallId(pub u32);
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     Int(i64),
@@ -58,6 +66,7 @@ pub struct BoundArg {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct BoundCall {
+    pub id: CallId,
     pub builtin: BuiltinId,
     /// What the built-in is; behaviour matches on this, never on `name`.
     pub kind: StageKind,
@@ -128,6 +137,20 @@ impl BoundCall {
         match self.value(name)? {
             Value::Rate { num, den } => Some((*num, *den)),
             _ => None,
+        }
+    }
+
+    /// A list of integers (empty when not given): `strides: [8, 16, 32]`.
+    pub fn ints(&self, name: &str) -> Vec<i64> {
+        match self.value(name) {
+            Some(Value::List(items)) => items
+                .iter()
+                .filter_map(|v| match v {
+                    Value::Int(i) => Some(*i),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
         }
     }
 

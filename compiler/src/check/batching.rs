@@ -4,9 +4,45 @@
 
 use super::errors::TypeError;
 use super::model::ModelKind;
+use super::model::input::InputProblem;
+use super::model::segpose::SegposeError;
+use super::stages::StageError;
 use super::types::{self, Format, Meta, Video};
 use super::{Checker, InferSite, Ty};
+use crate::diagnostics::{Code, Diagnostic};
 use crate::hir::{BoundCall, Value};
+use crate::source::FileId;
+use crate::syntax::Span;
+
+/// What is wrong with batches and the model `infer` runs on them (E0301, E0302, W0301,
+/// W0202).
+#[derive(Debug, Clone, PartialEq)]
+pub enum BatchError {
+    BatchMismatch {
+        site: Span,
+        infer: Span,
+        model: String,
+        model_span: Span,
+        batch: u32,
+        model_batch: i64,
+    },
+    InputIncompatible {
+        span: Span,
+        model: String,
+        model_span: Span,
+        problem: InputProblem,
+    },
+    BatchSizeStreams {
+        span: Span,
+        size: u32,
+        streams: usize,
+    },
+    RatesDiffer {
+        span: Span,
+        stage: String,
+        rates: Vec<String>,
+    },
+}
 
 pub(super) fn rates_of(videos: &[&Video]) -> Option<Vec<String>> {
     let rates: Vec<(u64, u64)> = videos.iter().filter_map(|v| v.rate).collect();
@@ -41,11 +77,11 @@ impl Checker<'_> {
     pub(super) fn warn_rates(&mut self, call: &BoundCall, videos: &[Video]) {
         let refs: Vec<&Video> = videos.iter().collect();
         if let Some(rates) = rates_of(&refs) {
-            self.errors.push(TypeError::RatesDiffer {
+            self.errors.push(TypeError::Batch(BatchError::RatesDiffer {
                 span: call.span,
                 stage: call.name.clone(),
                 rates,
-            });
+            }));
         }
     }
 
@@ -60,11 +96,12 @@ impl Checker<'_> {
         self.warn_rates(call, &videos);
         // An invalid size was reported already (E0107): no warning about it.
         if given.is_some() && size as usize != videos.len() {
-            self.errors.push(TypeError::BatchSizeStreams {
-                span: call.span,
-                size,
-                streams: videos.len(),
-            });
+            self.errors
+                .push(TypeError::Batch(BatchError::BatchSizeStreams {
+                    span: call.span,
+                    size,
+                    streams: videos.len(),
+                }));
         }
         Ty::Batch {
             size,
@@ -85,12 +122,13 @@ impl Checker<'_> {
         };
         let model_span = self.program.models[id.0 as usize].name.span;
         if let Some(problem) = &info.input_problem {
-            self.errors.push(TypeError::InputIncompatible {
-                span: call.span,
-                model: info.name.clone(),
-                model_span,
-                problem: problem.clone(),
-            });
+            self.errors
+                .push(TypeError::Batch(BatchError::InputIncompatible {
+                    span: call.span,
+                    model: info.name.clone(),
+                    model_span,
+                    problem: problem.clone(),
+                }));
             return Ty::Error;
         }
         let on = call.strings("on");
@@ -105,14 +143,15 @@ impl Checker<'_> {
                 if let Some(b) = info.batch
                     && b != *size as i64
                 {
-                    self.errors.push(TypeError::BatchMismatch {
-                        site: *site,
-                        infer: call.span,
-                        model: info.name.clone(),
-                        model_span,
-                        batch: *size,
-                        model_batch: b,
-                    });
+                    self.errors
+                        .push(TypeError::Batch(BatchError::BatchMismatch {
+                            site: *site,
+                            infer: call.span,
+                            model: info.name.clone(),
+                            model_span,
+                            batch: *size,
+                            model_batch: b,
+                        }));
                     return Ty::Error;
                 }
                 (vec![frame.clone()], Some((*size, *streams, *site)))
@@ -144,10 +183,10 @@ impl Checker<'_> {
             let mut v = v.clone();
             if !on.is_empty() {
                 let Some(objects) = &v.meta.objects else {
-                    self.errors.push(TypeError::NeedsObjects {
+                    self.errors.push(TypeError::Stage(StageError::NeedsObjects {
                         span: call.span,
                         stage: "infer(..., on: ...)".into(),
-                    });
+                    }));
                     return Ty::Error;
                 };
                 if !self.labels_known(&on, objects, on_span) {
@@ -155,12 +194,12 @@ impl Checker<'_> {
                 }
             }
             if !on.is_empty()
-                && let Some(decoder) = super::segpose::crops_refused(&info)
+                && let Some(decoder) = super::model::segpose::crops_refused(&info)
             {
-                self.errors.push(TypeError::DecoderOnCrops {
+                self.errors.push(TypeError::Segpose(SegposeError::OnCrops {
                     span: on_span,
                     decoder,
-                });
+                }));
                 return Ty::Error;
             }
             match (&info.kind, on.is_empty()) {
@@ -190,12 +229,15 @@ impl Checker<'_> {
             }
             outputs.push(Ty::Video(v));
         }
-        self.pending_infer = Some(InferSite {
-            model: id,
-            batch,
-            streams,
-            reason,
-        });
+        self.infers.insert(
+            call.id,
+            InferSite {
+                model: id,
+                batch,
+                streams,
+                reason,
+            },
+        );
         match (input, batch_in) {
             (_, Some((size, streams, site))) => match outputs.pop() {
                 Some(Ty::Video(frame)) => Ty::Batch {
@@ -208,6 +250,64 @@ impl Checker<'_> {
             },
             (Ty::List(_), None) => Ty::List(outputs),
             _ => outputs.pop().unwrap_or(Ty::Error),
+        }
+    }
+}
+
+impl BatchError {
+    pub fn to_diagnostic(&self, file: FileId) -> Diagnostic {
+        match self {
+            BatchError::BatchMismatch {
+                site,
+                infer,
+                model,
+                model_span,
+                batch,
+                model_batch,
+            } => Diagnostic::new(
+                Code::E0301,
+                file,
+                *site,
+                format!("batches of {batch} frames reach `{model}`, whose batch dimension is fixed at {model_batch}"),
+            )
+            .with_primary_label(format!("batches of {batch}"))
+            .with_label(file, *infer, format!("`{model}` runs here"))
+            .with_label(file, *model_span, format!("the model takes exactly {model_batch} frame(s) at a time"))
+            .with_help(format!(
+                "the model's batch dimension is fixed at {model_batch}: use `batch(size: {model_batch})` or export the model with a dynamic batch axis"
+            )),
+            BatchError::InputIncompatible {
+                span,
+                model,
+                model_span,
+                problem,
+            } => {
+                let (message, help) = problem.words(model);
+                Diagnostic::new(Code::E0302, file, *span, message)
+                    .with_primary_label("frames cannot be fed to this model")
+                    .with_label(file, *model_span, "model declared here")
+                    .with_help(help)
+            }
+            BatchError::BatchSizeStreams { span, size, streams } => Diagnostic::new(
+                Code::W0301,
+                file,
+                *span,
+                format!("batches of {size} frames from {streams} stream(s)"),
+            )
+            .with_primary_label(format!("size {size}, {streams} stream(s)"))
+            .with_help(if *size as usize > *streams {
+                "batches will wait for frames from the same streams (or the timeout); a size equal to the number of streams is usual"
+            } else {
+                "some streams' frames will wait for the next batch; a size equal to the number of streams is usual"
+            }),
+            BatchError::RatesDiffer { span, stage, rates } => Diagnostic::new(
+                Code::W0202,
+                file,
+                *span,
+                format!("streams of different frame rates ({}) meet in `{stage}`", rates.join(", ")),
+            )
+            .with_primary_label("the slower streams will repeat frames or hold batches back")
+            .with_help("insert `rate(...)` on the streams to give them one frame rate"),
         }
     }
 }

@@ -4,6 +4,7 @@
 
 use super::Checker;
 use super::Ty;
+use super::brokers::BrokerError;
 use super::errors::TypeError;
 use crate::brokers::{AddressError, Protocol, kafka};
 use crate::hir::BoundCall;
@@ -21,19 +22,20 @@ impl Checker<'_> {
         match kafka::parse(text) {
             Ok(_) => {}
             Err(AddressError::Credentials { without }) => {
-                self.errors.push(TypeError::BrokerCredentials {
-                    span: brokers.span,
-                    without,
-                    env_prefix: Protocol::Kafka.env_prefix(),
-                });
+                self.errors
+                    .push(TypeError::Broker(BrokerError::Credentials {
+                        span: brokers.span,
+                        without,
+                        env_prefix: Protocol::Kafka.env_prefix(),
+                    }));
             }
-            Err(problem) => self.errors.push(TypeError::BrokerAddress {
+            Err(problem) => self.errors.push(TypeError::Broker(BrokerError::Address {
                 span: brokers.span,
                 sink: call.name.clone(),
                 url: text.clone(),
                 problem,
                 schemes: Protocol::Kafka.schemes(),
-            }),
+            })),
         }
     }
 }

@@ -4,23 +4,19 @@
 
 mod batching;
 mod brokers;
-pub mod decoders;
 pub mod errors;
 mod kafka;
-pub mod metadata;
 pub mod model;
-pub mod open_outputs;
 pub mod outputs;
 mod record;
 mod record_event;
-pub mod segpose;
 mod sinks;
 mod sources;
 mod stages;
-pub mod text;
 mod zones;
 /// The type vocabulary lives in `crate::types`; this path is kept for its users.
 pub use crate::types;
+use sources::SourceError;
 
 #[cfg(test)]
 mod tests;
@@ -29,11 +25,13 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 pub use errors::TypeError;
+/// `check::text::metadata_alphabet` is read by the runtime.
+pub use model::text;
 pub use model::{ModelInfo, ModelKind, Preprocess};
 pub use types::{Format, Meta, Ty, Video};
 
 use crate::facts::{FactError, MediaFacts};
-use crate::hir::{self, BoundCall, Flow, ModelId};
+use crate::hir::{self, BoundCall, CallId, Flow, ModelId};
 use crate::host::Host;
 use crate::syntax::Span;
 use crate::syntax::ast::Role;
@@ -51,15 +49,23 @@ pub struct TypedPipeline {
     pub name: String,
     /// The type of each `let`, in order.
     pub lets: Vec<(String, Span, Ty)>,
-    /// Every call of the pipeline, with the types around it.
+    /// Every call of the pipeline that carries a stream (sources, stages, sinks), with
+    /// the types around it, in the order they were checked; found by the call's `CallId`.
     pub sites: Vec<Site>,
 }
 
+impl TypedPipeline {
+    /// What the checker found at call `call`; `None` for a call it did not check (in a
+    /// `let` with errors of its own).
+    pub fn site(&self, call: CallId) -> Option<&Site> {
+        self.sites.iter().find(|s| s.call == call)
+    }
+}
+
+/// What the checker found at one call.
 #[derive(Debug, Clone)]
 pub struct Site {
-    pub span: Span,
-    pub name: String,
-    pub role: Role,
+    pub call: CallId,
     pub input: Ty,
     pub output: Ty,
     /// For sources read from files: what the probe found.
@@ -115,7 +121,7 @@ impl<'a> Session<'a> {
             errors,
             media: HashMap::new(),
             sites: Vec::new(),
-            pending_infer: None,
+            infers: HashMap::new(),
         };
         c.shape_consts(&program.consts);
         Session { c }
@@ -178,8 +184,8 @@ struct Checker<'a> {
     /// Probes by file: each distinct file is probed once per compilation.
     media: HashMap<PathBuf, Result<MediaFacts, FactError>>,
     sites: Vec<Site>,
-    /// The batch decision of the `infer` being typed, recorded with its site.
-    pending_infer: Option<InferSite>,
+    /// The batch decision of each `infer` typed, recorded with its site.
+    infers: HashMap<CallId, InferSite>,
 }
 
 impl Checker<'_> {
@@ -245,10 +251,11 @@ impl Checker<'_> {
                 Ty::Video(v) => Ty::Video(self.ascribe(ascription, v, *span)),
                 Ty::Error => Ty::Error,
                 other => {
-                    self.errors.push(TypeError::BadAscription {
-                        span: *span,
-                        reason: format!("this flow carries {other}, not one video stream"),
-                    });
+                    self.errors
+                        .push(TypeError::Source(SourceError::BadAscription {
+                            span: *span,
+                            reason: format!("this flow carries {other}, not one video stream"),
+                        }));
                     Ty::Error
                 }
             },
@@ -262,15 +269,12 @@ impl Checker<'_> {
                     _ => self.stage(&input, call),
                 };
                 if !matches!(call.role, Role::Source) {
-                    let infer = self.pending_infer.take();
                     self.sites.push(Site {
-                        span: call.span,
-                        name: call.name.clone(),
-                        role: call.role,
+                        call: call.id,
                         input,
                         output: output.clone(),
                         media: None,
-                        infer,
+                        infer: self.infers.remove(&call.id),
                     });
                 }
                 output
@@ -288,9 +292,7 @@ impl Checker<'_> {
         media: Option<MediaFacts>,
     ) {
         self.sites.push(Site {
-            span: call.span,
-            name: call.name.clone(),
-            role: call.role,
+            call: call.id,
             input,
             output,
             media,

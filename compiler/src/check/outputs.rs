@@ -12,11 +12,34 @@ use std::path::{Path, PathBuf};
 use super::TypedPipeline;
 use super::errors::TypeError;
 use super::types::Ty;
+use crate::diagnostics::{Code, Diagnostic};
 use crate::hir::{self, Flow, Value};
 use crate::host::{Host, normalize};
+use crate::source::FileId;
 use crate::span::Span;
 use crate::stage::{Sink, Source, StageKind};
 use crate::syntax::ast::Role;
+
+/// Where outputs go: an address served twice (E0209), a file written over (E0210).
+#[derive(Debug, Clone, PartialEq)]
+pub enum OutputError {
+    /// Two `rtsp_out` of one pipeline at the same port and path.
+    SameRtspAddress {
+        span: Span,
+        first: Span,
+        port: i64,
+        path: String,
+    },
+    /// A sink writes a file the program reads (a source, a model, labels) or another sink
+    /// writes (E0210).
+    Overwrites {
+        span: Span,
+        other: Span,
+        path: String,
+        /// What the other use is: "read by this source", "written by this sink", …
+        other_is: &'static str,
+    },
+}
 
 /// Checks every pipeline's outputs; errors are pushed to `errors`.
 pub fn check(
@@ -103,7 +126,6 @@ fn overwrites(
     };
     let models = model_inputs(program);
     for (index, pipeline) in program.pipelines.iter().enumerate() {
-        let sites = typed.get(index).map_or(&[][..], |t| t.sites.as_slice());
         let mut calls = Vec::new();
         for flow in pipeline
             .lets
@@ -136,27 +158,27 @@ fn overwrites(
             let Some(written_as) = call.string("path").filter(|p| usable(p)) else {
                 continue;
             };
-            let input = sites
-                .iter()
-                .find(|s| s.span == call.span && s.role == Role::Sink)
+            let input = typed
+                .get(index)
+                .and_then(|t| t.site(call.id))
                 .map(|s| &s.input);
             for path in sink_paths(written_as, input) {
                 let target = key(&path);
                 if let Some((_, other)) = read.iter().find(|(p, _)| *p == target) {
-                    errors.push(TypeError::OutputOverwrites {
+                    errors.push(TypeError::Output(OutputError::Overwrites {
                         span: call.span,
                         other: *other,
                         path,
                         other_is: "read here",
-                    });
+                    }));
                     break;
                 } else if let Some(other) = written.get(&target) {
-                    errors.push(TypeError::OutputOverwrites {
+                    errors.push(TypeError::Output(OutputError::Overwrites {
                         span: call.span,
                         other: *other,
                         path,
                         other_is: "written by this sink",
-                    });
+                    }));
                     break;
                 } else {
                     written.insert(target, call.span);
@@ -199,12 +221,12 @@ fn rtsp_addresses(program: &hir::Program, errors: &mut Vec<TypeError>) {
             // `live` and `/live` are one mount path.
             let path = format!("/{}", path.trim_start_matches('/'));
             match served.get(&(port, path.clone())) {
-                Some(first) => errors.push(TypeError::SameRtspAddress {
+                Some(first) => errors.push(TypeError::Output(OutputError::SameRtspAddress {
                     span: call.span,
                     first: first.span,
                     port,
                     path,
-                }),
+                })),
                 None => {
                     served.insert((port, path), call.clone());
                 }
@@ -225,5 +247,44 @@ fn rtsp_outs<'f>(flow: &'f Flow, out: &mut Vec<&'f hir::BoundCall>) {
         Flow::List { items, .. } => items.iter().for_each(|i| rtsp_outs(i, out)),
         Flow::Ascribed { input, .. } => rtsp_outs(input, out),
         Flow::Source { .. } | Flow::Stream { .. } => {}
+    }
+}
+
+impl OutputError {
+    pub fn to_diagnostic(&self, file: FileId) -> Diagnostic {
+        match self {
+            OutputError::SameRtspAddress {
+                span,
+                first,
+                port,
+                path,
+            } => Diagnostic::new(
+                Code::E0209,
+                file,
+                *span,
+                format!("a second stream is served at port {port}, path `{path}`"),
+            )
+            .with_primary_label("served here again")
+            .with_label(file, *first, "the first stream served there")
+            .with_help("give each `rtsp_out` its own `path` (several paths share one port) or its own `port`"),
+            OutputError::Overwrites {
+                span,
+                other,
+                path,
+                other_is,
+            } => Diagnostic::new(
+                Code::E0210,
+                file,
+                *span,
+                if *other_is == "written by this sink" {
+                    format!("two outputs write `{path}`: one would be lost or both mixed")
+                } else {
+                    format!("this output overwrites `{path}`, which the program reads")
+                },
+            )
+            .with_primary_label(format!("writes `{path}`"))
+            .with_label(file, *other, *other_is)
+            .with_help("give this output a path of its own"),
+        }
     }
 }

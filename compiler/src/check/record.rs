@@ -5,7 +5,9 @@
 
 use std::path::Path;
 
-use super::errors::{Fix, TypeError, Want};
+use super::errors::TypeError;
+use super::sinks::SinkError;
+use super::stages::{Fix, StageError, Want};
 use super::types::Format;
 use super::{Checker, Ty};
 use crate::analytics::EventKind;
@@ -23,19 +25,20 @@ impl Checker<'_> {
         let container = media::container_for_extension(&ext);
         match container.map(|c| c.codecs) {
             None => {
-                self.errors.push(TypeError::UnknownExtension {
-                    span: call.span,
-                    path: path.clone(),
-                });
+                self.errors
+                    .push(TypeError::Sink(SinkError::UnknownExtension {
+                        span: call.span,
+                        path: path.clone(),
+                    }));
                 return;
             }
             Some(codecs) if !codecs.contains(&"h264") => {
-                self.errors.push(TypeError::ContainerCodec {
+                self.errors.push(TypeError::Sink(SinkError::ContainerCodec {
                     span: call.span,
                     container: ext,
                     codec: "h264".into(),
                     allowed: codecs.to_vec(),
-                });
+                }));
                 return;
             }
             Some(_) => {}
@@ -71,10 +74,10 @@ impl Checker<'_> {
                     return;
                 }
                 let Some(objects) = &v.meta.objects else {
-                    c.errors.push(TypeError::NeedsObjects {
+                    c.errors.push(TypeError::Stage(StageError::NeedsObjects {
                         span: call.span,
                         stage: call.name.clone(),
-                    });
+                    }));
                     return;
                 };
                 c.labels_known(std::slice::from_ref(&when), objects, when_span);
@@ -92,19 +95,6 @@ impl Checker<'_> {
             }
             Ty::List(_) | Ty::Error => {}
         };
-        match input {
-            Ty::List(items) if path.contains("{stream}") => {
-                for t in items {
-                    one(self, t);
-                }
-            }
-            Ty::List(items) => self.errors.push(TypeError::SeveralStreams {
-                span: call.span,
-                stage: call.name.clone(),
-                streams: items.len(),
-                file_sink: true,
-            }),
-            other => one(self, other),
-        }
+        self.file_per_stream(input, call, &path, one);
     }
 }

@@ -3,12 +3,46 @@
 
 use std::path::Path;
 
-use super::errors::{Fix, TypeError, Want};
+use super::errors::TypeError;
+use super::stages::{Fix, Want};
 use super::types::Format;
 use super::{Checker, Ty};
+use crate::diagnostics::{Code, Diagnostic};
 use crate::hir::BoundCall;
 use crate::media;
+use crate::source::FileId;
 use crate::stage::{Sink, StageKind};
+use crate::syntax::Span;
+
+/// What is wrong with a sink and the streams it gets (E0202, E0204, E0205).
+#[derive(Debug, Clone, PartialEq)]
+pub enum SinkError {
+    ContainerCodec {
+        span: Span,
+        container: String,
+        codec: String,
+        allowed: Vec<&'static str>,
+    },
+    UnknownExtension {
+        span: Span,
+        path: String,
+    },
+    SeveralStreams {
+        span: Span,
+        stage: String,
+        streams: usize,
+        file_sink: bool,
+    },
+    /// Frames smaller than a container's muxer takes (`media::container_min_side`).
+    ContainerSize {
+        span: Span,
+        /// The file's extension: `mp4`, `mov`, `webm`.
+        ext: String,
+        width: u32,
+        height: u32,
+        min: u32,
+    },
+}
 
 impl Checker<'_> {
     pub(super) fn sink(&mut self, input: &Ty, call: &BoundCall) {
@@ -22,12 +56,12 @@ impl Checker<'_> {
             }
             Sink::Display | Sink::RtspOut => {
                 if let Ty::List(items) = input {
-                    self.errors.push(TypeError::SeveralStreams {
+                    self.errors.push(TypeError::Sink(SinkError::SeveralStreams {
                         span: call.span,
                         stage: call.name.clone(),
                         streams: items.len(),
                         file_sink: false,
-                    });
+                    }));
                     return;
                 }
                 let Ty::Video(v) = input else {
@@ -105,13 +139,38 @@ impl Checker<'_> {
             && height > 0
             && width.min(height) < min
         {
-            self.errors.push(TypeError::ContainerSize {
+            self.errors.push(TypeError::Sink(SinkError::ContainerSize {
                 span: call.span,
                 ext: ext.to_string(),
                 width,
                 height,
                 min,
-            });
+            }));
+        }
+    }
+
+    /// A sink that writes a file: `one` on each stream of a list when its path has
+    /// `{stream}` (a file each), E0204 for a list otherwise.
+    pub(super) fn file_per_stream(
+        &mut self,
+        input: &Ty,
+        call: &BoundCall,
+        path: &str,
+        one: impl Fn(&mut Self, &Ty),
+    ) {
+        match input {
+            Ty::List(items) if path.contains("{stream}") => {
+                for t in items {
+                    one(self, t);
+                }
+            }
+            Ty::List(items) => self.errors.push(TypeError::Sink(SinkError::SeveralStreams {
+                span: call.span,
+                stage: call.name.clone(),
+                streams: items.len(),
+                file_sink: true,
+            })),
+            other => one(self, other),
         }
     }
 
@@ -127,10 +186,11 @@ impl Checker<'_> {
             return;
         }
         let Some(container) = media::container_for_extension(&ext) else {
-            self.errors.push(TypeError::UnknownExtension {
-                span: call.span,
-                path,
-            });
+            self.errors
+                .push(TypeError::Sink(SinkError::UnknownExtension {
+                    span: call.span,
+                    path,
+                }));
             return;
         };
         let allowed = container.codecs;
@@ -138,12 +198,12 @@ impl Checker<'_> {
             Ty::Video(v) => match &v.format {
                 Format::Encoded(codec) => {
                     if !allowed.contains(&codec.as_str()) {
-                        c.errors.push(TypeError::ContainerCodec {
+                        c.errors.push(TypeError::Sink(SinkError::ContainerCodec {
                             span: call.span,
                             container: ext.clone(),
                             codec: codec.clone(),
                             allowed: allowed.to_vec(),
-                        });
+                        }));
                     } else {
                         c.container_size(call, container, &ext, v.resolution);
                     }
@@ -172,19 +232,81 @@ impl Checker<'_> {
             }
             Ty::List(_) | Ty::Error => {}
         };
-        match input {
-            Ty::List(items) if path.contains("{stream}") => {
-                for t in items {
-                    one(self, t);
+        self.file_per_stream(input, call, &path, one);
+    }
+}
+
+impl SinkError {
+    pub fn to_diagnostic(&self, file: FileId) -> Diagnostic {
+        match self {
+            SinkError::ContainerCodec {
+                span,
+                container,
+                codec,
+                allowed,
+            } => Diagnostic::new(
+                Code::E0202,
+                file,
+                *span,
+                format!("a `.{container}` file cannot hold {codec} video"),
+            )
+            .with_primary_label(format!("{codec} does not fit in .{container}"))
+            .with_help(format!(
+                "encode as {} for .{container}, or write a `.mkv` file, which holds any codec",
+                allowed
+                    .iter()
+                    .map(|c| format!("`{c}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+            SinkError::UnknownExtension { span, path } => Diagnostic::new(
+                Code::E0202,
+                file,
+                *span,
+                format!("cannot tell what to write to `{path}` from its extension"),
+            )
+            .with_primary_label("unknown file extension")
+            .with_help(
+                "use `.mp4`, `.mov`, `.mkv`, `.webm` or `.ts` for video, `.jsonl` for records",
+            ),
+            SinkError::SeveralStreams {
+                span,
+                stage,
+                streams,
+                file_sink,
+            } => {
+                let d = Diagnostic::new(
+                    Code::E0204,
+                    file,
+                    *span,
+                    format!("{streams} streams reach `{stage}`, which takes one stream"),
+                )
+                .with_primary_label(format!("{streams} streams arrive here"));
+                if *file_sink {
+                    d.with_help("put `{stream}` in the path to write one file per stream, e.g. `file(\"out/cam_{stream}.mp4\")`, or `tile` the streams first")
+                } else {
+                    d.with_help(
+                        "`tile` the streams into one picture first, or pick one stream of the list",
+                    )
                 }
             }
-            Ty::List(items) => self.errors.push(TypeError::SeveralStreams {
-                span: call.span,
-                stage: call.name.clone(),
-                streams: items.len(),
-                file_sink: true,
-            }),
-            other => one(self, other),
+            SinkError::ContainerSize {
+                span,
+                ext,
+                width,
+                height,
+                min,
+            } => {
+                let fit = format!("{}x{}", (*width).max(*min), (*height).max(*min));
+                Diagnostic::new(
+                Code::E0205,
+                file,
+                *span,
+                format!("a `.{ext}` file cannot hold frames of {width}x{height}: each side must be at least {min} pixels"),
+            )
+            .with_primary_label(format!("{width}x{height} reaches the `.{ext}` muxer"))
+            .with_help(format!("insert `scale({fit})` before `encode`, or write a `.mkv` file (Matroska takes any size)"))
+            }
         }
     }
 }

@@ -4,14 +4,40 @@
 use super::errors::TypeError;
 use super::types::{Format, Meta, Video};
 use super::{Checker, Ty};
+use crate::diagnostics::{Code, Diagnostic};
 use crate::facts::{FactError, MediaFacts};
 use crate::hir::BoundCall;
 use crate::media;
+use crate::source::FileId;
 use crate::stage::{Source, StageKind};
 use crate::suggest::did_you_mean;
 use crate::syntax::Span;
 use crate::syntax::ast::{self, TypeArg, TypeKind};
 use crate::syntax::literal::LitValue;
+
+/// What is wrong with a source or an ascription (E0109, E0201, E0208, W0101).
+#[derive(Debug, Clone, PartialEq)]
+pub enum SourceError {
+    AscriptionConflict {
+        span: Span,
+        ascribed: String,
+        probed: String,
+    },
+    BadAscription {
+        span: Span,
+        reason: String,
+    },
+    MediaUnreadable {
+        span: Span,
+        path: String,
+        reason: String,
+    },
+    Unknown {
+        span: Span,
+        source: String,
+        missing: Vec<&'static str>,
+    },
+}
 
 impl Checker<'_> {
     pub(super) fn source(&mut self, call: &BoundCall, ascription: Option<&ast::TypeExpr>) -> Ty {
@@ -85,11 +111,11 @@ impl Checker<'_> {
                         missing.push("frame rate");
                     }
                     if !missing.is_empty() {
-                        self.errors.push(TypeError::Unknown {
+                        self.errors.push(TypeError::Source(SourceError::Unknown {
                             span: call.span,
                             source: source.to_string(),
                             missing,
-                        });
+                        }));
                     }
                 }
                 video
@@ -110,11 +136,12 @@ impl Checker<'_> {
 
     pub(super) fn media_unreadable(&mut self, call: &BoundCall, reason: String) {
         let span = call.bound("path").map_or(call.span, |a| a.span);
-        self.errors.push(TypeError::MediaUnreadable {
-            span,
-            path: call.string("path").map(str::to_string).unwrap_or_default(),
-            reason,
-        });
+        self.errors
+            .push(TypeError::Source(SourceError::MediaUnreadable {
+                span,
+                path: call.string("path").map(str::to_string).unwrap_or_default(),
+                reason,
+            }));
     }
 
     pub(super) fn probe(&mut self, call: &BoundCall) -> Option<Result<MediaFacts, FactError>> {
@@ -145,11 +172,12 @@ impl Checker<'_> {
             || matches!((ascribed.resolution, probed.resolution), (Some(a), Some(p)) if a != p)
             || matches!((ascribed.rate, probed.rate), (Some(a), Some(p)) if a.0 * p.1 != p.0 * a.1);
         if conflict {
-            self.errors.push(TypeError::AscriptionConflict {
-                span: ascription.span,
-                ascribed: ascribed.caps(),
-                probed: probed.caps(),
-            });
+            self.errors
+                .push(TypeError::Source(SourceError::AscriptionConflict {
+                    span: ascription.span,
+                    ascribed: ascribed.caps(),
+                    probed: probed.caps(),
+                }));
             let _ = span;
             return probed;
         }
@@ -166,9 +194,11 @@ impl Checker<'_> {
     }
 
     pub(super) fn parse_ascription(&mut self, ty: &ast::TypeExpr) -> Option<Video> {
-        let bad = |reason: String| TypeError::BadAscription {
-            span: ty.span,
-            reason,
+        let bad = |reason: String| {
+            TypeError::Source(SourceError::BadAscription {
+                span: ty.span,
+                reason,
+            })
         };
         let TypeKind::Named { name, args } = &ty.kind else {
             self.errors.push(bad("expected `video<...>`".into()));
@@ -277,5 +307,56 @@ impl Checker<'_> {
 impl Video {
     pub(super) fn is_raw_known(&self) -> bool {
         matches!(self.format, Format::Raw(_))
+    }
+}
+
+impl SourceError {
+    pub fn to_diagnostic(&self, file: FileId) -> Diagnostic {
+        match self {
+            SourceError::AscriptionConflict {
+                span,
+                ascribed,
+                probed,
+            } => Diagnostic::new(
+                Code::E0201,
+                file,
+                *span,
+                format!("the ascribed type {ascribed} disagrees with the file, which holds {probed}"),
+            )
+            .with_primary_label(format!("the file holds {probed}"))
+            .with_help("correct the ascription, or write `_` for the parts you do not want to fix"),
+            SourceError::BadAscription { span, reason } => {
+                Diagnostic::new(Code::E0208, file, *span, format!("invalid stream type: {reason}"))
+                    .with_primary_label("not a stream type")
+                    .with_help("write `video<FORMAT, WIDTHxHEIGHT, RATE>`, with `_` for unknown parts, e.g. `video<h264, 1280x720, 25fps>`")
+            }
+            SourceError::MediaUnreadable { span, path, reason } => Diagnostic::new(
+                Code::E0109,
+                file,
+                *span,
+                format!("`{path}` cannot be read as video: {reason}"),
+            )
+            .with_primary_label("not a video file GStreamer can read"),
+            SourceError::Unknown {
+                span,
+                source,
+                missing,
+            } => {
+                let parts = match missing.as_slice() {
+                    [one] => one.to_string(),
+                    [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+                    [] => "type".to_string(),
+                };
+                let verb = if missing.len() > 1 { "are" } else { "is" };
+                Diagnostic::new(
+                    Code::W0101,
+                    file,
+                    *span,
+                    format!("the {parts} of this {source} {verb} not known until it runs"),
+                )
+            .with_primary_label("checks that depend on it are deferred to run time")
+            .with_help("ascribe its type to check it now, e.g. `rtsp(url) : video<h264, 1280x720, 25fps>`")
+            }
+        }
     }
 }

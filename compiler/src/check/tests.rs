@@ -7,6 +7,8 @@ use crate::host::MemoryHost;
 use crate::onnx::model_bytes;
 use crate::{SourceMap, compile};
 
+use super::Ty;
+
 fn tensor(name: &str, dtype: DType, shape: &[Dim]) -> TensorFacts {
     TensorFacts {
         name: name.into(),
@@ -128,6 +130,65 @@ fn a_stage_on_a_list_maps_over_its_streams() {
     assert_eq!(
         t,
         "[video<i420, 320x240, 25fps>, video<i420, 320x240, 30fps>]"
+    );
+}
+
+/// The calls of a flow that carry a stream, in the order they are written.
+fn flow_calls<'f>(flow: &'f crate::hir::Flow, out: &mut Vec<&'f crate::hir::BoundCall>) {
+    use crate::hir::Flow;
+    match flow {
+        Flow::Source { call, .. } => out.push(call),
+        Flow::Apply { input, call } => {
+            flow_calls(input, out);
+            out.push(call);
+        }
+        Flow::List { items, .. } => items.iter().for_each(|f| flow_calls(f, out)),
+        Flow::Ascribed { input, .. } => flow_calls(input, out),
+        Flow::Stream { .. } => {}
+    }
+}
+
+#[test]
+fn each_call_finds_what_the_checker_found_there_by_its_id() {
+    // Two pipelines number their calls alike; the same text twice is two calls.
+    let text = "pipeline p { let a = test(); a | scale(320x240) | discard; [a, test()] | scale(320x240) | discard; }\n\
+        pipeline q { test() | scale(64x64) | discard; }";
+    let mut sources = SourceMap::default();
+    let c = compile(&mut sources, "t.vpl", Path::new("/p/t.vpl"), text, &host());
+    assert!(c.diagnostics.is_empty(), "{:?}", c.diagnostics);
+    for (pipeline, typed) in c.program.pipelines.iter().zip(&c.typed.pipelines) {
+        let mut calls = Vec::new();
+        for flow in pipeline
+            .lets
+            .iter()
+            .map(|l| &l.flow)
+            .chain(pipeline.flows.iter().map(|f| &f.flow))
+        {
+            flow_calls(flow, &mut calls);
+        }
+        let mut ids: Vec<_> = calls.iter().map(|c| c.id).collect();
+        ids.sort_by_key(|id| id.0);
+        ids.dedup();
+        assert_eq!(ids.len(), calls.len(), "ids shared in {}", typed.name);
+        assert_eq!(typed.sites.len(), calls.len());
+        for call in calls {
+            let found = typed.sites.iter().filter(|s| s.call == call.id).count();
+            assert_eq!(found, 1, "{} in {}", call.name, typed.name);
+        }
+    }
+    let scales: Vec<String> = c.typed.pipelines[0]
+        .sites
+        .iter()
+        .filter(|s| matches!(s.input, Ty::Video(_) | Ty::List(_)))
+        .filter(|s| !matches!(s.output, Ty::Error))
+        .map(|s| s.output.to_string())
+        .collect();
+    assert_eq!(
+        scales,
+        [
+            "video<i420, 320x240, 30fps>",
+            "[video<i420, 320x240, 30fps>, video<i420, 320x240, 30fps>]"
+        ]
     );
 }
 

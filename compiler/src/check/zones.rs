@@ -5,6 +5,7 @@
 //! same shape twice in one `analyze` (E0407). Wording is at the end of this file.
 
 use super::errors::TypeError;
+use super::stages::StageError;
 use super::types::Video;
 use super::{Checker, Ty};
 use crate::analytics::{self, EventKind, Shape};
@@ -185,10 +186,10 @@ impl Checker<'_> {
                 return Ty::Error;
             }
             if v.meta.objects.is_none() {
-                c.errors.push(TypeError::NeedsObjects {
+                c.errors.push(TypeError::Stage(StageError::NeedsObjects {
                     span: call.span,
                     stage: call.name.clone(),
-                });
+                }));
                 return Ty::Error;
             }
             if !v.meta.tracks {

@@ -405,6 +405,7 @@ impl Rebase for hir::Flow {
 impl Rebase for hir::BoundCall {
     fn rebase(&mut self, edit: &Edit) {
         let hir::BoundCall {
+            id: _,
             builtin: _,
             kind: _,
             name: _,
@@ -464,16 +465,13 @@ impl Rebase for TypedPipeline {
             ty.rebase(edit);
         }
         for Site {
-            span,
-            name: _,
-            role: _,
+            call: _,
             input,
             output,
             media: _,
             infer,
         } in sites
         {
-            span.rebase(edit);
             input.rebase(edit);
             output.rebase(edit);
             if let Some(InferSite {

@@ -7,9 +7,8 @@ use super::{
     SourceKind,
 };
 use crate::check::{Site, Ty, Typed, TypedPipeline};
-use crate::hir::{self, BoundCall, Flow, Value};
+use crate::hir::{self, BoundCall, CallId, Flow, Value};
 use crate::stage::{self, Sink, Source, Stage, StageKind};
-use crate::syntax::Span;
 use crate::syntax::ast::Role;
 
 /// Builds the graph of pipeline `index`. The program must have checked without errors.
@@ -23,11 +22,7 @@ pub fn build(program: &hir::Program, typed: &Typed, index: usize) -> Graph {
         },
         program,
         typed,
-        sites: tp
-            .sites
-            .iter()
-            .map(|s| ((s.span, s.name.as_str()), s))
-            .collect(),
+        sites: tp.sites.iter().map(|s| (s.call, s)).collect(),
         lets: Vec::new(),
         batch: HashMap::new(),
     };
@@ -106,7 +101,8 @@ struct Builder<'a> {
     g: Graph,
     program: &'a hir::Program,
     typed: &'a Typed,
-    sites: HashMap<(Span, &'a str), &'a Site>,
+    /// What the checker found at each call, by the call's id.
+    sites: HashMap<CallId, &'a Site>,
     lets: Vec<Vec<NodeId>>,
     /// Streams bundled by `batch(size, timeout)`: the batch's settings.
     batch: HashMap<NodeId, (u32, i64)>,
@@ -123,7 +119,7 @@ fn ty_at(ty: &Ty, i: usize) -> Ty {
 
 impl Builder<'_> {
     fn site(&self, call: &BoundCall) -> Option<&Site> {
-        self.sites.get(&(call.span, call.name.as_str())).copied()
+        self.sites.get(&call.id).copied()
     }
 
     fn flow(&mut self, flow: &Flow) -> Vec<NodeId> {
@@ -325,7 +321,7 @@ impl Builder<'_> {
                     iou: d.float("iou").unwrap_or(0.0),
                     max: d.int("max").unwrap_or(0),
                     strides: if d.boolean("grid") == Some(true) {
-                        ints(d, "strides")
+                        d.ints("strides")
                     } else {
                         Vec::new()
                     },
@@ -343,8 +339,8 @@ impl Builder<'_> {
                     activation: activation(d),
                     boxes: info.fit.boxes.clone().unwrap_or_default(),
                     anchors: info.fit.anchors.clone(),
-                    strides: ints(d, "strides"),
-                    per_cell: ints(d, "per_cell"),
+                    strides: d.ints("strides"),
+                    per_cell: d.ints("per_cell"),
                 },
                 StageKind::Decoder(stage::Decoder::Classify) => Decoder::Classify {
                     top: d.int("top").unwrap_or(0),
@@ -580,19 +576,5 @@ fn skeleton(decoder: &BoundCall) -> Skeleton {
     match decoder.string("skeleton") {
         Some("none") => Skeleton::None,
         _ => Skeleton::Coco17,
-    }
-}
-
-/// A list of integers argument (`strides: [8, 16, 32]`).
-fn ints(call: &BoundCall, name: &str) -> Vec<i64> {
-    match call.value(name) {
-        Some(Value::List(items)) => items
-            .iter()
-            .filter_map(|v| match v {
-                Value::Int(i) => Some(*i),
-                _ => None,
-            })
-            .collect(),
-        _ => Vec::new(),
     }
 }

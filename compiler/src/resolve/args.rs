@@ -2,7 +2,7 @@
 //! ranges and defaults. Part of `resolve`.
 
 use super::{ItemKind, ResolveError, Resolver, model_id};
-use crate::hir::{BoundArg, BoundCall, Value};
+use crate::hir::{BoundArg, BoundCall, CallId, Value};
 use crate::stage::{Geometry, StageKind};
 use crate::stdlib::{Builtin, BuiltinId, ParamSpec, ParamType, ValueRange, literal_type};
 use crate::suggest::did_you_mean;
@@ -206,7 +206,9 @@ impl<'a> Resolver<'a> {
             .collect::<Vec<_>>();
         self.nul_in_paths(b, &args);
         let resolved_path = self.call_paths(b, &args);
+        self.calls += 1;
         BoundCall {
+            id: CallId(self.calls - 1),
             builtin: id,
             kind: b.kind,
             name: b.name.clone(),

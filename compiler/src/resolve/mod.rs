@@ -62,6 +62,7 @@ impl<'a> Env<'a> {
             consts: Vec::new(),
             models: Vec::new(),
             const_values: HashMap::new(),
+            calls: 0,
         };
         r.collect_items(file);
         for item in &file.items {
@@ -148,6 +149,8 @@ struct Resolver<'a> {
     models: Vec<hir::Model>,
     /// Constants by name, with their syntax, resolved on demand (items come in any order).
     const_values: HashMap<String, ConstSlot<'a>>,
+    /// The calls bound so far: the next call's `CallId`, counted from 0 in each pipeline.
+    calls: u32,
 }
 
 enum ConstSlot<'a> {
@@ -254,6 +257,7 @@ impl<'a> Resolver<'a> {
     }
 
     fn pipeline(&mut self, p: &ast::Pipeline) -> hir::Pipeline {
+        self.calls = 0;
         let all: Vec<(String, Span)> = p
             .body
             .iter()

@@ -4,13 +4,31 @@
 //! (E0304's suggestion).
 
 use super::errors::ShapeProblem;
+use crate::check::errors::TypeError;
+use crate::diagnostics::{Code, Diagnostic};
 use crate::facts::{Dim, ModelFacts, TensorFacts};
+use crate::source::FileId;
+use crate::stage::Decoder;
+use crate::syntax::Span;
+
+/// What is wrong with a masks or keypoints decoder's use (E0312, E0313).
+#[derive(Debug, Clone, PartialEq)]
+pub enum SegposeError {
+    /// `yolov8_pose(skeleton: coco17)` on a model whose keypoints are not COCO's 17 (E0312).
+    SkeletonKeypoints {
+        span: Span,
+        keypoints: i64,
+        output: String,
+    },
+    /// A decoder that makes masks or keypoints used on crops (`infer(on: ...)`, E0313).
+    OnCrops { span: Span, decoder: Decoder },
+}
 
 /// What `infer` and lowering need to know besides the classes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Extras {
-    /// The decoder's name, for messages.
-    pub decoder: &'static str,
+    /// The decoder (for messages: it cannot run on crops).
+    pub decoder: Decoder,
     /// `yolov8_seg`: the prototypes output `[N, masks, H, W]`.
     pub protos: Option<String>,
     /// `yolov8_seg`: the number of mask coefficients (and prototypes).
@@ -19,40 +37,39 @@ pub struct Extras {
     pub keypoints: Option<i64>,
 }
 
-/// Whether `decoder` is one of this file's.
-pub(super) fn is_mine(decoder: &str) -> bool {
-    matches!(decoder, "yolov8_seg" | "yolov8_pose" | "semantic")
-}
-
 fn fixed(t: &TensorFacts) -> Vec<Option<i64>> {
     t.shape.iter().map(Dim::fixed).collect()
 }
 
-/// What `decoder` (one of this file's) reads from `output`: the number of classes when
-/// the output alone fixes it (`yolov8_seg`'s depends on its prototypes: `None` here).
-pub(super) fn read_shape(decoder: &str, output: &TensorFacts) -> Result<Option<i64>, ShapeProblem> {
-    let dims = fixed(output);
-    match decoder {
-        "yolov8_seg" => match dims.as_slice() {
-            [_, Some(r), Some(a)] if *r > 5 && a > r => Ok(None),
-            [_, Some(r), None] if *r > 5 => Ok(None),
-            [_, None, _] => Err(ShapeProblem::DynamicClasses),
-            _ => Err(ShapeProblem::NotSeg),
-        },
-        "yolov8_pose" => match dims.as_slice() {
-            [_, Some(r), Some(a)] if *r >= 8 && (r - 5) % 3 == 0 && a > r => Ok(Some(1)),
-            [_, Some(r), None] if *r >= 8 && (r - 5) % 3 == 0 => Ok(Some(1)),
-            [_, Some(r), _] if *r > 5 => Err(ShapeProblem::PoseRows { rows: *r }),
-            [_, None, _] => Err(ShapeProblem::DynamicClasses),
-            _ => Err(ShapeProblem::NotPose),
-        },
-        "semantic" => match dims.as_slice() {
-            [_, Some(1), Some(1)] | [_, _, Some(1), Some(1)] => Err(ShapeProblem::NotSemantic),
-            [_, Some(c), _, _] if *c >= 2 => Ok(Some(*c)),
-            [_, None, _, _] => Err(ShapeProblem::DynamicClasses),
-            _ => Err(ShapeProblem::NotSemantic),
-        },
-        _ => Ok(None),
+/// What `yolov8_seg` reads from an output of these dimensions: `None` classes, which
+/// depend on its prototypes (`fit`).
+pub(super) fn seg_shape(dims: &[Option<i64>]) -> Result<Option<i64>, ShapeProblem> {
+    match dims {
+        [_, Some(r), Some(a)] if *r > 5 && a > r => Ok(None),
+        [_, Some(r), None] if *r > 5 => Ok(None),
+        [_, None, _] => Err(ShapeProblem::DynamicClasses),
+        _ => Err(ShapeProblem::NotSeg),
+    }
+}
+
+/// `yolov8_pose`: one class, the person.
+pub(super) fn pose_shape(dims: &[Option<i64>]) -> Result<Option<i64>, ShapeProblem> {
+    match dims {
+        [_, Some(r), Some(a)] if *r >= 8 && (r - 5) % 3 == 0 && a > r => Ok(Some(1)),
+        [_, Some(r), None] if *r >= 8 && (r - 5) % 3 == 0 => Ok(Some(1)),
+        [_, Some(r), _] if *r > 5 => Err(ShapeProblem::PoseRows { rows: *r }),
+        [_, None, _] => Err(ShapeProblem::DynamicClasses),
+        _ => Err(ShapeProblem::NotPose),
+    }
+}
+
+/// `semantic`: a class map `[N, classes, H, W]`.
+pub(super) fn semantic_shape(dims: &[Option<i64>]) -> Result<Option<i64>, ShapeProblem> {
+    match dims {
+        [_, Some(1), Some(1)] | [_, _, Some(1), Some(1)] => Err(ShapeProblem::NotSemantic),
+        [_, Some(c), _, _] if *c >= 2 => Ok(Some(*c)),
+        [_, None, _, _] => Err(ShapeProblem::DynamicClasses),
+        _ => Err(ShapeProblem::NotSemantic),
     }
 }
 
@@ -72,59 +89,62 @@ fn protos_for<'a>(facts: &'a ModelFacts, output: &TensorFacts) -> Option<(&'a Te
         })
 }
 
-/// The fit of `decoder` (one of this file's) to the model, once `read_shape` accepted
-/// `output`: the classes and what lowering needs.
+/// The fit of `decoder` to the model, once its shape rule accepted `output` with
+/// `classes`: the classes and, for this file's decoders, what lowering needs.
 pub(super) fn fit(
-    decoder: &str,
+    decoder: Decoder,
     facts: &ModelFacts,
     output: &TensorFacts,
     classes: Option<i64>,
-) -> Result<(Option<i64>, Extras), ShapeProblem> {
+) -> Result<(Option<i64>, Option<Extras>), ShapeProblem> {
     let mut extras = Extras {
-        decoder: match decoder {
-            "yolov8_seg" => "yolov8_seg",
-            "yolov8_pose" => "yolov8_pose",
-            _ => "semantic",
-        },
+        decoder,
         protos: None,
         masks: None,
         keypoints: None,
     };
     match decoder {
-        "yolov8_seg" => {
+        Decoder::Yolov8Seg => {
             let Some((protos, masks)) = protos_for(facts, output) else {
                 return Err(ShapeProblem::NoPrototypes);
             };
             let rows = fixed(output)[1].unwrap_or(0);
             extras.protos = Some(protos.name.clone());
             extras.masks = Some(masks);
-            Ok((Some(rows - 4 - masks), extras))
+            Ok((Some(rows - 4 - masks), Some(extras)))
         }
-        "yolov8_pose" => {
+        Decoder::Yolov8Pose => {
             let rows = fixed(output)[1].unwrap_or(5);
             extras.keypoints = Some((rows - 5) / 3);
-            Ok((classes, extras))
+            Ok((classes, Some(extras)))
         }
-        _ => Ok((classes, extras)),
+        Decoder::Semantic => Ok((classes, Some(extras))),
+        Decoder::Yolov8
+        | Decoder::Yolov5
+        | Decoder::Detr
+        | Decoder::Ssd
+        | Decoder::Classify
+        | Decoder::TextBoxes
+        | Decoder::Ctc
+        | Decoder::Raw => Ok((classes, None)),
     }
 }
 
 /// The decoder the model's outputs call for when `decoder` was chosen and cannot be right
 /// (or reads the output wrongly): `Some(problem)` to report as E0304.
 pub(super) fn better(
-    decoder: &str,
+    decoder: Decoder,
     facts: &ModelFacts,
     output: &TensorFacts,
 ) -> Option<ShapeProblem> {
     let dims = fixed(output);
-    let suggest = |decoder: &'static str, why: String| Some(ShapeProblem::Suggest { decoder, why });
+    let suggest = |decoder: Decoder, why: String| Some(ShapeProblem::Suggest { decoder, why });
     // Detections and prototypes: instance segmentation.
-    if decoder != "yolov8_seg"
-        && decoder != "raw"
+    if !matches!(decoder, Decoder::Yolov8Seg | Decoder::Raw)
         && let Some((protos, m)) = protos_for(facts, output)
     {
         return suggest(
-            "yolov8_seg",
+            Decoder::Yolov8Seg,
             format!(
                 "the model has mask prototypes (`{}` [N, {m}, H, W]) beside its detections: it is an instance segmentation model",
                 protos.name
@@ -133,41 +153,105 @@ pub(super) fn better(
     }
     // Ultralytics writes `kpt_shape` into a pose model's metadata.
     let kpt_shape = facts.metadata.iter().find(|(k, _)| k == "kpt_shape");
-    if decoder != "yolov8_pose"
-        && decoder != "raw"
+    if !matches!(decoder, Decoder::Yolov8Pose | Decoder::Raw)
         && let Some((_, shape)) = kpt_shape
         && matches!(dims.as_slice(), [_, Some(_), _])
     {
         return suggest(
-            "yolov8_pose",
+            Decoder::Yolov8Pose,
             format!("the model's metadata says `kpt_shape: {shape}`: it is a pose model"),
         );
     }
-    match (decoder, dims.as_slice()) {
-        ("yolov8" | "yolov8_seg" | "yolov8_pose" | "classify", [_, Some(c), Some(h), Some(w)])
-            if *c >= 2 && (*h > 1 || *w > 1) =>
-        {
-            suggest(
-                "semantic",
-                format!("the output has {c} scores for each of {h} x {w} positions: a class map"),
-            )
+    match decoder {
+        // A class map read as boxes or one label.
+        Decoder::Yolov8 | Decoder::Yolov8Seg | Decoder::Yolov8Pose | Decoder::Classify => {
+            match dims.as_slice() {
+                [_, Some(c), Some(h), Some(w)] if *c >= 2 && (*h > 1 || *w > 1) => suggest(
+                    Decoder::Semantic,
+                    format!(
+                        "the output has {c} scores for each of {h} x {w} positions: a class map"
+                    ),
+                ),
+                _ => None,
+            }
         }
-        ("semantic", [_, Some(r), Some(a)]) if a > r && *r > 4 => suggest(
-            "yolov8",
-            format!("the output has {r} rows for each of {a} anchors: a YOLOv8-style detector"),
-        ),
-        ("semantic", [_, Some(_)] | [_, Some(_), Some(1), Some(1)]) => suggest(
-            "classify",
-            "the output has one score a class for the whole image: a classifier".to_string(),
-        ),
-        _ => None,
+        Decoder::Semantic => match dims.as_slice() {
+            [_, Some(r), Some(a)] if a > r && *r > 4 => suggest(
+                Decoder::Yolov8,
+                format!("the output has {r} rows for each of {a} anchors: a YOLOv8-style detector"),
+            ),
+            [_, Some(_)] | [_, Some(_), Some(1), Some(1)] => suggest(
+                Decoder::Classify,
+                "the output has one score a class for the whole image: a classifier".to_string(),
+            ),
+            _ => None,
+        },
+        Decoder::Yolov5
+        | Decoder::Detr
+        | Decoder::Ssd
+        | Decoder::TextBoxes
+        | Decoder::Ctc
+        | Decoder::Raw => None,
     }
+}
+
+/// E0312: `skeleton: coco17` on a pose model whose keypoints are not COCO's 17.
+pub(super) fn skeleton_fits(
+    d: &super::Decl,
+    extras: Option<&Extras>,
+    output: &TensorFacts,
+    errors: &mut Vec<TypeError>,
+) -> bool {
+    if let Some(keypoints) = extras.and_then(|e| e.keypoints)
+        && let Some(call) = d.decoder
+        && call.string("skeleton") == Some("coco17")
+        && keypoints != 17
+    {
+        let span = match call.bound("skeleton") {
+            Some(a) if a.given => a.span,
+            _ => d.decoder_span,
+        };
+        errors.push(TypeError::Segpose(SegposeError::SkeletonKeypoints {
+            span,
+            keypoints,
+            output: format!("`{}` {}", output.name, super::shape_text(output)),
+        }));
+        return false;
+    }
+    true
 }
 
 /// The decoder, when the model's decoder makes masks or keypoints, which are found on
 /// whole frames only (E0313 on `infer(on: ...)`).
-pub(super) fn crops_refused(info: &super::ModelInfo) -> Option<String> {
-    info.extras.as_ref().map(|e| e.decoder.to_string())
+pub(in crate::check) fn crops_refused(info: &super::ModelInfo) -> Option<Decoder> {
+    info.extras.as_ref().map(|e| e.decoder)
+}
+
+impl SegposeError {
+    pub fn to_diagnostic(&self, file: FileId) -> Diagnostic {
+        match self {
+            SegposeError::SkeletonKeypoints {
+                span,
+                keypoints,
+                output,
+            } => Diagnostic::new(
+                Code::E0312,
+                file,
+                *span,
+                format!("skeleton `coco17` joins COCO's 17 keypoints, but the model has {keypoints}"),
+            )
+            .with_primary_label("17 keypoints expected")
+            .with_help(format!("the output {output} holds 4 + 1 + 3 × {keypoints} rows: {keypoints} keypoints; use `skeleton: none` to draw the keypoints without bones")),
+            SegposeError::OnCrops { span, decoder } => Diagnostic::new(
+                Code::E0313,
+                file,
+                *span,
+                format!("`{decoder}` cannot run on crops"),
+            )
+            .with_primary_label("runs on the objects' crops")
+            .with_help(format!("the masks and keypoints of `{decoder}` are found on whole frames: remove `on:` and run the model on the frames")),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -258,10 +342,7 @@ mod tests {
         assert!(codes.is_empty(), "{codes:?}");
         let info = info.expect("the model is read");
         assert_eq!(info.extras.and_then(|e| e.keypoints), Some(17));
-        assert_eq!(
-            info.preprocess.resize,
-            super::super::model::Resize::Letterbox
-        );
+        assert_eq!(info.preprocess.resize, super::super::Resize::Letterbox);
         let (codes, info) = check("\"/m/sem.onnx\", decoder: semantic()");
         assert!(codes.is_empty(), "{codes:?}");
         let info = info.expect("the model is read");
@@ -269,7 +350,7 @@ mod tests {
             info.kind,
             super::super::ModelKind::Detector { classes: Some(19) }
         );
-        assert_eq!(info.preprocess.resize, super::super::model::Resize::Stretch);
+        assert_eq!(info.preprocess.resize, super::super::Resize::Stretch);
         assert_eq!(info.labels.len(), 19);
     }
 }
