@@ -9,7 +9,7 @@ use super::{Driver, Mode, Recovered, is_content};
 use crate::span::Span;
 use crate::syntax::ast::*;
 use crate::syntax::comments;
-use crate::syntax::errors::{Context, SyntaxError, Token};
+use crate::syntax::errors::{Context, Expected, SyntaxError, Token};
 use crate::syntax::grammar::Rule;
 
 impl<'t> Driver<'t> {
@@ -42,7 +42,7 @@ impl<'t> Driver<'t> {
             }
             if self.looks_like_item(pos) {
                 let (found, len) = found_at(self.text, pos);
-                self.errors.push(SyntaxError::Expected {
+                self.errors.push(SyntaxError::Expected(Expected {
                     expected: vec![Token::RBrace],
                     found,
                     at: Span::empty(self.prev_token_end(pos)),
@@ -50,7 +50,7 @@ impl<'t> Driver<'t> {
                     after_pipe: false,
                     found_on_later_line: true,
                     context: Context::Statement,
-                });
+                }));
                 break;
             }
             match self.entry(Rule::statement_one, pos, Context::Statement) {

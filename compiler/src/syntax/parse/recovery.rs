@@ -4,11 +4,11 @@
 
 use pest::Parser;
 
-use super::{Driver, Recovered, word_at};
+use super::{Driver, KEYWORDS, Recovered, word_at};
 use crate::span::Span;
 use crate::syntax::ast::*;
 use crate::syntax::comments;
-use crate::syntax::errors::{Context, Found, SyntaxError, Token};
+use crate::syntax::errors::{Context, Expected, Found, SyntaxError, Token};
 use crate::syntax::grammar::{Rule, VplGrammar};
 
 impl<'t> Driver<'t> {
@@ -38,7 +38,7 @@ impl<'t> Driver<'t> {
         let (found, found_len) = found_at(text, at);
         let after_pipe = text[..prev_end].ends_with('|');
         let found_on_later_line = text[prev_end..at].contains('\n');
-        SyntaxError::Expected {
+        SyntaxError::Expected(Expected {
             expected,
             found,
             at: Span::empty(prev_end),
@@ -46,7 +46,7 @@ impl<'t> Driver<'t> {
             after_pipe,
             found_on_later_line,
             context,
-        }
+        })
     }
 
     /// Where to go on after an error at `at` in an entry that started at `start`.
@@ -189,11 +189,9 @@ impl<'t> Driver<'t> {
     }
 }
 
-/// "expected `;`" where the next token is on a later line: the statement or declaration
-/// is complete but for its `;`.
+/// "expected `;`" where the statement or declaration is complete but for its `;`.
 pub(super) fn is_missing_semi(error: &SyntaxError) -> bool {
-    matches!(error, SyntaxError::Expected { expected, found, found_on_later_line, .. }
-        if expected.contains(&Token::Semi) && (*found_on_later_line || *found == Found::EndOfFile))
+    matches!(error, SyntaxError::Expected(e) if e.lacks_semi())
 }
 
 pub(super) fn token_of(rule: Rule) -> Option<Token> {
@@ -263,11 +261,7 @@ pub(super) fn found_at(text: &str, at: usize) -> (Found, usize) {
     }
     if c.is_ascii_alphabetic() || c == '_' {
         let word = word_at(text, at).unwrap_or("");
-        let keyword = matches!(
-            word,
-            "use" | "const" | "model" | "pipeline" | "let" | "true" | "false"
-        );
-        let found = if keyword {
+        let found = if KEYWORDS.contains(&word) {
             Found::Keyword(word.to_string())
         } else {
             Found::Name(word.to_string())
