@@ -393,6 +393,34 @@ fn an_edit_checks_again_only_what_depends_on_it() {
 
 /// Of two names as close to a misspelt one, the suggestion does not depend on the order a
 /// hash table gives them in (a full check and an incremental one must agree).
+/// The parser's turns are kept on both sides of an edit: typing inside camera_1 parses
+/// again its turn and the turn of margin on each side, and keeps the others (those after
+/// the edit once the parser is back where one of them began).
+#[test]
+fn an_edit_parses_again_only_its_turn_and_one_on_each_side() {
+    let path = root().join("tests/generated.vpl");
+    let text = generated();
+    let previous = compile(&mut SourceMap::default(), "t.vpl", &path, &text, &*HOST);
+    let text = text.replacen("out/c1.mp4", "out/c1x.mp4", 1);
+    let next = compile_incremental(
+        previous,
+        &mut SourceMap::default(),
+        "t.vpl",
+        &path,
+        &text,
+        &*HOST,
+    );
+    assert_eq!(difference(&next, &whole(&path, &text)), None);
+    let items = next.ast.items.len();
+    assert!(
+        next.ast.items[items - 3]
+            .name()
+            .is_some_and(|n| n.name == "camera_1"),
+        "camera_1 is the third item from the end, so turns are kept after the edit too"
+    );
+    assert_eq!(next.reused().0, items - 3);
+}
+
 #[test]
 fn a_suggestion_among_equals_is_the_same_every_time() {
     let text = "const ab1 = 1;\nconst ab2 = 2;\npipeline p {\n    let s1 = test;\n    let s2 = test;\n    s3 | tile(ab3, 1) | discard;\n}\n";

@@ -124,9 +124,7 @@ impl Old {
         };
         (step, item)
     }
-}
 
-impl Old {
     /// An item parsed again (a turn of margin around the edit) that came out as it was:
     /// `Some` with the index its pipeline had (if it is one), so that what was made from
     /// it is reused.
@@ -145,6 +143,84 @@ impl Old {
         let mut old = self.items[s.item?].take()?;
         old.rebase(&edit);
         (old == *item).then_some(s.pipeline)
+    }
+
+    /// Keeps the old turns that end before the edit (the turn after them reads up to it).
+    /// Returns where the driver goes on, and the old turn `k` from which the old turns after
+    /// the edit may follow: turn `k + 1` can follow the new turns once they end where turn
+    /// `k` ended, `k` starting after the edit (turn `k + 1` reads back into turn `k`). None
+    /// when the comments after the edit are not those of the old text.
+    fn keep_prefix(
+        &mut self,
+        file: FileId,
+        comments: &[ast::Comment],
+        turns: &mut Turns,
+    ) -> (usize, Option<usize>) {
+        let edit = self.edit;
+        let n = self.memo.steps.len();
+        let mut pos = 0;
+        let mut i = 0;
+        while i + 1 < n && self.memo.steps[i + 1].next < edit.start {
+            let (s, item) = self.take_step(i, file);
+            pos = s.next;
+            turns.push(s, item);
+            i += 1;
+        }
+        let suffix_from = if same_comments_after(&self.comments, comments, &edit) {
+            (i..n).find(|&k| self.memo.steps[k].start > edit.old_end)
+        } else {
+            None
+        };
+        (pos, suffix_from)
+    }
+
+    /// Whether the new turns, ending at `pos`, end where the old turn `k` ended (`k` first
+    /// moved past the old turns that end before `pos`).
+    fn back_in_step(&self, k: &mut usize, pos: usize) -> bool {
+        let steps = &self.memo.steps;
+        while *k < steps.len() && self.edit.offset(steps[*k].next) < pos {
+            *k += 1;
+        }
+        *k < steps.len() && self.edit.offset(steps[*k].next) == pos
+    }
+
+    /// Keeps the old turns from `from` to the end.
+    fn keep_suffix(&mut self, from: usize, file: FileId, turns: &mut Turns) {
+        for j in from..self.memo.steps.len() {
+            let (s, item) = self.take_step(j, file);
+            turns.push(s, item);
+        }
+    }
+
+    /// The old pipeline `index`, resolved, and its diagnostics, moved onto the new text.
+    fn take_pipeline(
+        &mut self,
+        index: usize,
+        file: FileId,
+    ) -> Option<(hir::Pipeline, PipelineMemo)> {
+        let mut h = self.hir[index].take()?;
+        let mut m = std::mem::take(&mut self.memo.pipelines[index]);
+        if self.edit.delta() != 0 {
+            h.rebase(&self.edit);
+        }
+        for d in m
+            .resolve
+            .iter_mut()
+            .chain(&mut m.check)
+            .chain(&mut m.outputs)
+        {
+            rebase_diagnostic(d, &self.edit, self.memo.file, file);
+        }
+        Some((h, m))
+    }
+
+    /// The old pipeline `index`, typed, moved onto the new text.
+    fn take_typed(&mut self, index: usize) -> Option<TypedPipeline> {
+        let mut t = self.typed[index].take()?;
+        if self.edit.delta() != 0 {
+            t.rebase(&self.edit);
+        }
+        Some(t)
     }
 }
 
@@ -198,62 +274,8 @@ pub fn compile(
     let file = sources.add(SourceFile::new(name, path, text));
     let dir = sources.get(file).dir().to_path_buf();
     let plain: &str = &plain;
-    let comments = comments::scan(plain);
     let mut old = previous.and_then(|p| Old::new(p, plain, &dir));
-
-    // ---- parse, turn by turn ----
-    let mut steps: Vec<Step> = Vec::new();
-    let mut items: Vec<Item> = Vec::new();
-    let mut item_of_step: Vec<Option<usize>> = Vec::new();
-    let mut pos = 0;
-    let mut suffix_from = None;
-    if let Some(o) = old.as_mut() {
-        let edit = o.edit;
-        let n = o.memo.steps.len();
-        let mut i = 0;
-        while i + 1 < n && o.memo.steps[i + 1].next < edit.start {
-            let (s, item) = o.take_step(i, file);
-            pos = s.next;
-            push(&mut steps, &mut items, &mut item_of_step, s, item);
-            i += 1;
-        }
-        if same_comments_after(&o.comments, &comments, &edit) {
-            // Old turn `k + 1` can follow the new turns once they end where turn `k`
-            // ended, `k` starting after the edit (turn `k + 1` reads back into turn `k`).
-            suffix_from = Some((i..n).find(|&k| o.memo.steps[k].start > edit.old_end));
-        }
-    }
-    loop {
-        if let (Some(o), Some(Some(k))) = (old.as_mut(), suffix_from.as_mut()) {
-            let edit = o.edit;
-            let n = o.memo.steps.len();
-            while *k < n && edit.offset(o.memo.steps[*k].next) < pos {
-                *k += 1;
-            }
-            if *k < n && edit.offset(o.memo.steps[*k].next) == pos {
-                for j in *k + 1..n {
-                    let (s, item) = o.take_step(j, file);
-                    push(&mut steps, &mut items, &mut item_of_step, s, item);
-                }
-                break;
-            }
-        }
-        let Some(s) = step(plain, &comments, Mode::Program, pos) else {
-            break;
-        };
-        pos = s.next;
-        let same = old.as_mut().and_then(|o| o.same_item(&s));
-        let fresh = Step {
-            start: s.start,
-            next: s.next,
-            diagnostics: s.errors.iter().map(|e| e.to_diagnostic(file)).collect(),
-            kept: false,
-            same: same.is_some(),
-            old_pipeline: same.flatten(),
-        };
-        push(&mut steps, &mut items, &mut item_of_step, fresh, s.item);
-    }
-    let tree = ast::SourceFile { items, comments };
+    let (turns, tree) = parse(old.as_mut(), plain, file);
 
     // ---- what pipelines may read of the other items ----
     let names: Vec<(&'static str, String)> = tree
@@ -271,179 +293,47 @@ pub fn compile(
     let same_names = old
         .as_ref()
         .is_some_and(|o| o.memo.names == names && o.memo.models == models);
-    // Constants and models that are new or changed, and those naming them.
-    let mut changed: HashSet<&str> = HashSet::new();
-    let mut models_changed = false;
-    for (s, item) in steps.iter().zip(&item_of_step) {
-        if let Some(i) = item
-            && !s.same
-            && let Item::Const(_) | Item::Model(_) | Item::Builtin(_) = &tree.items[*i]
-            && let Some(n) = tree.items[*i].name()
-        {
-            changed.insert(&n.name);
-        }
-    }
-    if old.is_some() && !changed.is_empty() {
-        loop {
-            let before = changed.len();
-            for item in &tree.items {
-                if let Item::Const(_) | Item::Model(_) = item
-                    && let Some(n) = item.name()
-                    && !changed.contains(n.name.as_str())
-                    && names_any(&plain[item.span().range()], &changed)
-                {
-                    changed.insert(&n.name);
-                }
-            }
-            if changed.len() == before {
-                break;
-            }
-        }
-        models_changed = tree
-            .items
-            .iter()
-            .any(|i| matches!(i, Item::Model(m) if changed.contains(m.name.name.as_str())));
-    }
+    let changed = Changed::find(&tree, &turns, plain, old.is_some());
     // Whether a step's pipeline can be moved over as it was.
     let reusable = |s: &Step, p: &ast::Pipeline| -> Option<usize> {
         let index = s.old_pipeline?;
-        (same_names && !names_any(&plain[p.span.range()], &changed)).then_some(index)
+        (same_names && !names_any(&plain[p.span.range()], &changed.names)).then_some(index)
     };
 
-    // ---- resolve the pipelines that need it ----
-    let mut pipelines: Vec<Option<hir::Pipeline>> = Vec::new();
-    let mut memos: Vec<PipelineMemo> = Vec::new();
-    let mut kept: Vec<Option<usize>> = Vec::new();
-    for (s, item) in steps.iter().zip(&item_of_step) {
-        let Some(Item::Pipeline(p)) = item.map(|i| &tree.items[i]) else {
-            continue;
-        };
-        match (reusable(s, p), old.as_mut()) {
-            (Some(index), Some(o)) if o.hir[index].is_some() => {
-                let mut h = o.hir[index].take();
-                let mut m = std::mem::take(&mut o.memo.pipelines[index]);
-                if o.edit.delta() != 0 {
-                    h.rebase(&o.edit);
-                }
-                for d in m
-                    .resolve
-                    .iter_mut()
-                    .chain(&mut m.check)
-                    .chain(&mut m.outputs)
-                {
-                    rebase_diagnostic(d, &o.edit, o.memo.file, file);
-                }
-                pipelines.push(h);
-                memos.push(m);
-                kept.push(Some(index));
-            }
-            _ => {
-                let (h, errors) = env.pipeline(p);
-                pipelines.push(Some(h));
-                memos.push(PipelineMemo {
-                    resolve: errors.iter().map(|e| e.to_diagnostic(file)).collect(),
-                    ..PipelineMemo::default()
-                });
-                kept.push(None);
-            }
-        }
-    }
+    let mut pipelines = resolve_pipelines(&mut env, &tree, &turns, old.as_mut(), file, reusable);
     let (consts, env_models, rest) = env.finish();
     debug_assert!(
         rest.is_empty(),
         "resolving a pipeline reports nothing of the others"
     );
-
-    // ---- check ----
     let mut program = hir::Program {
         consts,
         models: env_models,
         pipelines: Vec::new(),
     };
-    let mut typed_pipelines = Vec::new();
-    let (env_check, typed_models) = {
-        let mut session = check::Session::new(&program, host, &dir);
-        let env_check: Vec<Diagnostic> = session
-            .take_errors()
-            .iter()
-            .map(|e| e.to_diagnostic(file))
-            .collect();
-        for ((h, m), k) in pipelines.iter().zip(&mut memos).zip(&kept) {
-            let h = h.as_ref().expect("every pipeline was resolved or kept");
-            let typed = match (k, old.as_mut()) {
-                (Some(index), Some(o)) if o.typed[*index].is_some() => {
-                    let mut t = o.typed[*index].take().expect("checked above");
-                    if o.edit.delta() != 0 {
-                        t.rebase(&o.edit);
-                    }
-                    if models_changed {
-                        m.outputs = session
-                            .outputs(h, &t, &dir)
-                            .iter()
-                            .map(|e| e.to_diagnostic(file))
-                            .collect();
-                    }
-                    t
-                }
-                _ => {
-                    let (t, errors, outputs) = session.pipeline(h, &dir);
-                    m.check = errors.iter().map(|e| e.to_diagnostic(file)).collect();
-                    m.outputs = outputs.iter().map(|e| e.to_diagnostic(file)).collect();
-                    t
-                }
-            };
-            typed_pipelines.push(typed);
-        }
-        (env_check, session.finish())
-    };
-    program.pipelines = pipelines
+    let (typed, env_check) = check_pipelines(
+        &program,
+        &mut pipelines,
+        old.as_mut(),
+        (host, &dir, file),
+        changed.models,
+    );
+    let Pipelines { hir, memos, kept } = pipelines;
+    program.pipelines = hir
         .into_iter()
         .map(|p| p.expect("every pipeline was resolved or kept"))
         .collect();
-
-    // ---- the diagnostics, in the order `compile_whole` finds them ----
-    let mut all: Vec<Diagnostic> = Vec::new();
-    for s in &steps {
-        all.extend(s.diagnostics.iter().cloned());
-    }
-    all.extend(env_resolve);
-    all.extend(memos.iter().flat_map(|m| m.resolve.iter().cloned()));
-    all.extend(env_check);
-    all.extend(memos.iter().flat_map(|m| m.check.iter().cloned()));
-    all.extend(memos.iter().flat_map(|m| m.outputs.iter().cloned()));
-    diagnostics::sort(&mut all);
-
+    let diagnostics = all_diagnostics(&turns.steps, env_resolve, env_check, &memos);
     let reused = (
-        steps.iter().filter(|s| s.kept).count(),
+        turns.steps.iter().filter(|s| s.kept).count(),
         kept.iter().flatten().count(),
     );
-    let mut index = 0;
-    let steps = steps
-        .into_iter()
-        .zip(item_of_step)
-        .map(|(s, item)| {
-            let pipeline = match item.map(|i| &tree.items[i]) {
-                Some(Item::Pipeline(_)) => {
-                    index += 1;
-                    Some(index - 1)
-                }
-                _ => None,
-            };
-            StepMemo {
-                start: s.start,
-                next: s.next,
-                item,
-                pipeline,
-                diagnostics: s.diagnostics,
-            }
-        })
-        .collect();
     let memo = Memo {
         reused,
         text: plain.to_string(),
         file,
         dir,
-        steps,
+        steps: turns.memos(&tree),
         names,
         models,
         pipelines: memos,
@@ -452,27 +342,278 @@ pub fn compile(
         file,
         ast: tree,
         program,
-        typed: check::Typed {
-            models: typed_models,
-            pipelines: typed_pipelines,
-        },
-        diagnostics: all,
+        typed,
+        diagnostics,
         memo: Some(Box::new(memo)),
     }
 }
 
-fn push(
-    steps: &mut Vec<Step>,
-    items: &mut Vec<Item>,
-    item_of_step: &mut Vec<Option<usize>>,
-    step: Step,
-    item: Option<Item>,
-) {
-    item_of_step.push(item.map(|item| {
-        items.push(item);
-        items.len() - 1
-    }));
-    steps.push(step);
+/// The parser's turns in the new version.
+#[derive(Default)]
+struct Turns {
+    steps: Vec<Step>,
+    /// By step: the index of its item in the syntax tree.
+    item_of_step: Vec<Option<usize>>,
+    /// The items, while the turns are made; then the syntax tree's.
+    items: Vec<Item>,
+}
+
+impl Turns {
+    fn push(&mut self, step: Step, item: Option<Item>) {
+        self.item_of_step.push(item.map(|item| {
+            self.items.push(item);
+            self.items.len() - 1
+        }));
+        self.steps.push(step);
+    }
+
+    /// Each step with its item.
+    fn items<'t>(
+        &self,
+        tree: &'t ast::SourceFile,
+    ) -> impl Iterator<Item = (&Step, Option<&'t Item>)> {
+        self.steps
+            .iter()
+            .zip(&self.item_of_step)
+            .map(|(s, i)| (s, i.map(|i| &tree.items[i])))
+    }
+
+    /// What the next version keeps of the turns: each with the index of its pipeline in the
+    /// resolved program (the pipelines in the order of their turns).
+    fn memos(self, tree: &ast::SourceFile) -> Vec<StepMemo> {
+        let mut index = 0;
+        self.steps
+            .into_iter()
+            .zip(self.item_of_step)
+            .map(|(s, item)| {
+                let pipeline = match item.map(|i| &tree.items[i]) {
+                    Some(Item::Pipeline(_)) => {
+                        index += 1;
+                        Some(index - 1)
+                    }
+                    _ => None,
+                };
+                StepMemo {
+                    start: s.start,
+                    next: s.next,
+                    item,
+                    pipeline,
+                    diagnostics: s.diagnostics,
+                }
+            })
+            .collect()
+    }
+}
+
+/// Parses `plain` turn by turn: the old turns before the edit are kept, and so are those
+/// after it once the driver, parsing afresh from the edit, is back where one of them began.
+fn parse(mut old: Option<&mut Old>, plain: &str, file: FileId) -> (Turns, ast::SourceFile) {
+    let comments = comments::scan(plain);
+    let mut turns = Turns::default();
+    let (mut pos, mut suffix_from) = match old.as_deref_mut() {
+        Some(o) => o.keep_prefix(file, &comments, &mut turns),
+        None => (0, None),
+    };
+    loop {
+        if let (Some(o), Some(k)) = (old.as_deref_mut(), suffix_from.as_mut())
+            && o.back_in_step(k, pos)
+        {
+            o.keep_suffix(*k + 1, file, &mut turns);
+            break;
+        }
+        let Some(s) = step(plain, &comments, Mode::Program, pos) else {
+            break;
+        };
+        pos = s.next;
+        let same = old.as_deref_mut().and_then(|o| o.same_item(&s));
+        let fresh = Step {
+            start: s.start,
+            next: s.next,
+            diagnostics: s.errors.iter().map(|e| e.to_diagnostic(file)).collect(),
+            kept: false,
+            same: same.is_some(),
+            old_pipeline: same.flatten(),
+        };
+        turns.push(fresh, s.item);
+    }
+    let items = std::mem::take(&mut turns.items);
+    (turns, ast::SourceFile { items, comments })
+}
+
+/// The constants and models that are new or changed, and those naming them (one naming a
+/// changed one counts as changed).
+struct Changed<'t> {
+    names: HashSet<&'t str>,
+    /// Whether a model is among them: the `outputs` rules of every pipeline are checked
+    /// again.
+    models: bool,
+}
+
+impl<'t> Changed<'t> {
+    fn find(tree: &'t ast::SourceFile, turns: &Turns, plain: &str, has_old: bool) -> Changed<'t> {
+        let mut names: HashSet<&str> = HashSet::new();
+        for (s, item) in turns.items(tree) {
+            if let Some(item) = item
+                && !s.same
+                && let Item::Const(_) | Item::Model(_) | Item::Builtin(_) = item
+                && let Some(n) = item.name()
+            {
+                names.insert(&n.name);
+            }
+        }
+        if !has_old || names.is_empty() {
+            return Changed {
+                names,
+                models: false,
+            };
+        }
+        loop {
+            let before = names.len();
+            for item in &tree.items {
+                if let Item::Const(_) | Item::Model(_) = item
+                    && let Some(n) = item.name()
+                    && !names.contains(n.name.as_str())
+                    && names_any(&plain[item.span().range()], &names)
+                {
+                    names.insert(&n.name);
+                }
+            }
+            if names.len() == before {
+                break;
+            }
+        }
+        let models = tree
+            .items
+            .iter()
+            .any(|i| matches!(i, Item::Model(m) if names.contains(m.name.name.as_str())));
+        Changed { names, models }
+    }
+}
+
+/// The pipelines of the new version, in the order of the resolved program.
+struct Pipelines {
+    hir: Vec<Option<hir::Pipeline>>,
+    memos: Vec<PipelineMemo>,
+    /// Moved over from the old version: the index each had there.
+    kept: Vec<Option<usize>>,
+}
+
+/// Resolves the pipelines that need it; moves over, with their diagnostics, those that
+/// `reusable` says can be kept.
+fn resolve_pipelines(
+    env: &mut resolve::Env,
+    tree: &ast::SourceFile,
+    turns: &Turns,
+    mut old: Option<&mut Old>,
+    file: FileId,
+    reusable: impl Fn(&Step, &ast::Pipeline) -> Option<usize>,
+) -> Pipelines {
+    let mut out = Pipelines {
+        hir: Vec::new(),
+        memos: Vec::new(),
+        kept: Vec::new(),
+    };
+    for (s, item) in turns.items(tree) {
+        let Some(Item::Pipeline(p)) = item else {
+            continue;
+        };
+        let taken = match (reusable(s, p), old.as_deref_mut()) {
+            (Some(index), Some(o)) => o.take_pipeline(index, file).map(|kept| (index, kept)),
+            _ => None,
+        };
+        match taken {
+            Some((index, (h, m))) => {
+                out.hir.push(Some(h));
+                out.memos.push(m);
+                out.kept.push(Some(index));
+            }
+            None => {
+                let (h, errors) = env.pipeline(p);
+                out.hir.push(Some(h));
+                out.memos.push(PipelineMemo {
+                    resolve: errors.iter().map(|e| e.to_diagnostic(file)).collect(),
+                    ..PipelineMemo::default()
+                });
+                out.kept.push(None);
+            }
+        }
+    }
+    out
+}
+
+/// Checks the pipelines that were resolved again; the kept ones keep their typed form (and
+/// their `outputs` rules are checked again when a model changed). Returns the typed program
+/// and what checking the constants and models reported.
+fn check_pipelines(
+    program: &hir::Program,
+    pipelines: &mut Pipelines,
+    mut old: Option<&mut Old>,
+    (host, dir, file): (&dyn Host, &Path, FileId),
+    models_changed: bool,
+) -> (check::Typed, Vec<Diagnostic>) {
+    let mut session = check::Session::new(program, host, dir);
+    let env_check: Vec<Diagnostic> = session
+        .take_errors()
+        .iter()
+        .map(|e| e.to_diagnostic(file))
+        .collect();
+    let mut typed_pipelines = Vec::new();
+    for ((h, m), k) in pipelines
+        .hir
+        .iter()
+        .zip(&mut pipelines.memos)
+        .zip(&pipelines.kept)
+    {
+        let h = h.as_ref().expect("every pipeline was resolved or kept");
+        let taken = match (k, old.as_deref_mut()) {
+            (Some(index), Some(o)) => o.take_typed(*index),
+            _ => None,
+        };
+        let typed = match taken {
+            Some(t) => {
+                if models_changed {
+                    m.outputs = session
+                        .outputs(h, &t, dir)
+                        .iter()
+                        .map(|e| e.to_diagnostic(file))
+                        .collect();
+                }
+                t
+            }
+            None => {
+                let (t, errors, outputs) = session.pipeline(h, dir);
+                m.check = errors.iter().map(|e| e.to_diagnostic(file)).collect();
+                m.outputs = outputs.iter().map(|e| e.to_diagnostic(file)).collect();
+                t
+            }
+        };
+        typed_pipelines.push(typed);
+    }
+    let typed = check::Typed {
+        models: session.finish(),
+        pipelines: typed_pipelines,
+    };
+    (typed, env_check)
+}
+
+/// The diagnostics, in the order `compile_whole` finds them.
+fn all_diagnostics(
+    steps: &[Step],
+    env_resolve: Vec<Diagnostic>,
+    env_check: Vec<Diagnostic>,
+    memos: &[PipelineMemo],
+) -> Vec<Diagnostic> {
+    let mut all: Vec<Diagnostic> = Vec::new();
+    for s in steps {
+        all.extend(s.diagnostics.iter().cloned());
+    }
+    all.extend(env_resolve);
+    all.extend(memos.iter().flat_map(|m| m.resolve.iter().cloned()));
+    all.extend(env_check);
+    all.extend(memos.iter().flat_map(|m| m.check.iter().cloned()));
+    all.extend(memos.iter().flat_map(|m| m.outputs.iter().cloned()));
+    diagnostics::sort(&mut all);
+    all
 }
 
 fn kind_of(item: &Item) -> &'static str {

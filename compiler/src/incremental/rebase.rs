@@ -126,166 +126,80 @@ pub fn rebase_diagnostic(d: &mut Diagnostic, edit: &Edit, from: FileId, to: File
     }
 }
 
+/// `Rebase` for structs: `Type { fields, with, spans; fields, without }` moves the spans
+/// of the fields before the `;` and leaves those after it. Every field is named on one side
+/// or the other, so a field added to one of these types later does not compile until it is
+/// placed here too.
+macro_rules! rebase_fields {
+    ($($ty:path { $($moved:ident),* $(; $($kept:ident),*)? })*) => {
+        $(
+            impl Rebase for $ty {
+                fn rebase(&mut self, edit: &Edit) {
+                    let $ty { $($moved,)* $($($kept: _,)*)? } = self;
+                    $($moved.rebase(edit);)*
+                }
+            }
+        )*
+    };
+}
+
 // ---- the syntax tree ----
 
-impl Rebase for ast::Ident {
-    fn rebase(&mut self, edit: &Edit) {
-        let ast::Ident { name: _, span } = self;
-        span.rebase(edit);
-    }
+rebase_fields! {
+    ast::Ident { span; name }
+    ast::UseItem { path, span }
+    ast::ConstItem { name, value, span; doc }
+    ast::ModelItem { name, value, span; doc }
+    ast::BuiltinDecl { role_span, name, params, span; role, doc }
+    ast::Param { name, ty, range, default, span; doc }
+    ast::RangeDecl { span; min, max, inclusive }
+    ast::Pipeline { name, body, span; doc }
+    ast::LetStmt { name, flow, span }
+    ast::FlowStmt { flow, span }
+    ast::Flow { head, stages, span }
+    ast::Term { kind, ascription, span }
+    ast::Call { name, args, span; bare }
+    ast::Arg { name, value, span }
+    ast::Expr { kind, span }
+    ast::TypeExpr { kind, span }
 }
 
 impl Rebase for ast::Item {
     fn rebase(&mut self, edit: &Edit) {
         match self {
-            ast::Item::Use(ast::UseItem { path, span }) => {
-                path.rebase(edit);
-                span.rebase(edit);
-            }
-            ast::Item::Const(ast::ConstItem {
-                name,
-                value,
-                doc: _,
-                span,
-            }) => {
-                name.rebase(edit);
-                value.rebase(edit);
-                span.rebase(edit);
-            }
-            ast::Item::Model(ast::ModelItem {
-                name,
-                value,
-                doc: _,
-                span,
-            }) => {
-                name.rebase(edit);
-                value.rebase(edit);
-                span.rebase(edit);
-            }
+            ast::Item::Use(u) => u.rebase(edit),
+            ast::Item::Const(c) => c.rebase(edit),
+            ast::Item::Model(m) => m.rebase(edit),
             ast::Item::Pipeline(p) => p.rebase(edit),
-            ast::Item::Builtin(ast::BuiltinDecl {
-                role: _,
-                role_span,
-                name,
-                params,
-                doc: _,
-                span,
-            }) => {
-                role_span.rebase(edit);
-                name.rebase(edit);
-                params.rebase(edit);
-                span.rebase(edit);
-            }
+            ast::Item::Builtin(b) => b.rebase(edit),
         }
-    }
-}
-
-impl Rebase for ast::Param {
-    fn rebase(&mut self, edit: &Edit) {
-        let ast::Param {
-            name,
-            ty,
-            range,
-            default,
-            doc: _,
-            span,
-        } = self;
-        name.rebase(edit);
-        ty.rebase(edit);
-        if let Some(ast::RangeDecl {
-            min: _,
-            max: _,
-            inclusive: _,
-            span,
-        }) = range
-        {
-            span.rebase(edit);
-        }
-        default.rebase(edit);
-        span.rebase(edit);
-    }
-}
-
-impl Rebase for ast::Pipeline {
-    fn rebase(&mut self, edit: &Edit) {
-        let ast::Pipeline {
-            name,
-            body,
-            doc: _,
-            span,
-        } = self;
-        name.rebase(edit);
-        body.rebase(edit);
-        span.rebase(edit);
     }
 }
 
 impl Rebase for ast::Statement {
     fn rebase(&mut self, edit: &Edit) {
         match self {
-            ast::Statement::Let(ast::LetStmt { name, flow, span }) => {
-                name.rebase(edit);
-                flow.rebase(edit);
-                span.rebase(edit);
-            }
-            ast::Statement::Flow(ast::FlowStmt { flow, span }) => {
-                flow.rebase(edit);
-                span.rebase(edit);
-            }
+            ast::Statement::Let(l) => l.rebase(edit),
+            ast::Statement::Flow(f) => f.rebase(edit),
         }
     }
 }
 
-impl Rebase for ast::Flow {
+impl Rebase for ast::TermKind {
     fn rebase(&mut self, edit: &Edit) {
-        let ast::Flow { head, stages, span } = self;
-        head.rebase(edit);
-        stages.rebase(edit);
-        span.rebase(edit);
-    }
-}
-
-impl Rebase for ast::Term {
-    fn rebase(&mut self, edit: &Edit) {
-        let ast::Term {
-            kind,
-            ascription,
-            span,
-        } = self;
-        match kind {
+        match self {
             ast::TermKind::Call(c) => c.rebase(edit),
             ast::TermKind::Name(n) => n.rebase(edit),
             ast::TermKind::List(flows) => flows.rebase(edit),
             ast::TermKind::Paren(flow) => flow.rebase(edit),
             ast::TermKind::Error => {}
         }
-        ascription.rebase(edit);
-        span.rebase(edit);
     }
 }
 
-impl Rebase for ast::Call {
+impl Rebase for ast::ExprKind {
     fn rebase(&mut self, edit: &Edit) {
-        let ast::Call {
-            name,
-            args,
-            bare: _,
-            span,
-        } = self;
-        name.rebase(edit);
-        for ast::Arg { name, value, span } in args {
-            name.rebase(edit);
-            value.rebase(edit);
-            span.rebase(edit);
-        }
-        span.rebase(edit);
-    }
-}
-
-impl Rebase for ast::Expr {
-    fn rebase(&mut self, edit: &Edit) {
-        let ast::Expr { kind, span } = self;
-        match kind {
+        match self {
             ast::ExprKind::Number(_)
             | ast::ExprKind::String(_)
             | ast::ExprKind::Bool(_)
@@ -295,70 +209,53 @@ impl Rebase for ast::Expr {
             ast::ExprKind::List(items) => items.rebase(edit),
             ast::ExprKind::Type(t) => t.rebase(edit),
         }
-        span.rebase(edit);
     }
 }
 
-impl Rebase for ast::TypeExpr {
+impl Rebase for ast::TypeKind {
     fn rebase(&mut self, edit: &Edit) {
-        let ast::TypeExpr { kind, span } = self;
-        match kind {
+        match self {
             ast::TypeKind::Wildcard => {}
             ast::TypeKind::Named { name, args } => {
                 name.rebase(edit);
-                for arg in args {
-                    match arg {
-                        ast::TypeArg::Type(t) => t.rebase(edit),
-                        ast::TypeArg::Number(_, s) => s.rebase(edit),
-                        ast::TypeArg::Dims(dims, s) => {
-                            for d in dims {
-                                match d {
-                                    ast::Dim::Number(_, s) | ast::Dim::Wildcard(s) => {
-                                        s.rebase(edit)
-                                    }
-                                    ast::Dim::Name(n) => n.rebase(edit),
-                                }
-                            }
-                            s.rebase(edit);
-                        }
-                    }
-                }
+                args.rebase(edit);
             }
             ast::TypeKind::List(t) => t.rebase(edit),
             ast::TypeKind::Union(ts) => ts.rebase(edit),
         }
-        span.rebase(edit);
+    }
+}
+
+impl Rebase for ast::TypeArg {
+    fn rebase(&mut self, edit: &Edit) {
+        match self {
+            ast::TypeArg::Type(t) => t.rebase(edit),
+            ast::TypeArg::Number(_, s) => s.rebase(edit),
+            ast::TypeArg::Dims(dims, s) => {
+                dims.rebase(edit);
+                s.rebase(edit);
+            }
+        }
+    }
+}
+
+impl Rebase for ast::Dim {
+    fn rebase(&mut self, edit: &Edit) {
+        match self {
+            ast::Dim::Number(_, s) | ast::Dim::Wildcard(s) => s.rebase(edit),
+            ast::Dim::Name(n) => n.rebase(edit),
+        }
     }
 }
 
 // ---- the resolved program ----
 
-impl Rebase for hir::Pipeline {
-    fn rebase(&mut self, edit: &Edit) {
-        let hir::Pipeline {
-            name,
-            lets,
-            flows,
-            span,
-        } = self;
-        name.rebase(edit);
-        for hir::Let {
-            name,
-            flow,
-            uses,
-            broken: _,
-        } in lets
-        {
-            name.rebase(edit);
-            flow.rebase(edit);
-            uses.rebase(edit);
-        }
-        for hir::FlowStatement { flow, span } in flows {
-            flow.rebase(edit);
-            span.rebase(edit);
-        }
-        span.rebase(edit);
-    }
+rebase_fields! {
+    hir::Pipeline { name, lets, flows, span }
+    hir::Let { name, flow, uses; broken }
+    hir::FlowStatement { flow, span }
+    hir::BoundCall { span, name_span, args; id, builtin, kind, name, role, resolved_path }
+    hir::BoundArg { value, span; given }
 }
 
 impl Rebase for hir::Flow {
@@ -402,33 +299,6 @@ impl Rebase for hir::Flow {
     }
 }
 
-impl Rebase for hir::BoundCall {
-    fn rebase(&mut self, edit: &Edit) {
-        let hir::BoundCall {
-            id: _,
-            builtin: _,
-            kind: _,
-            name: _,
-            role: _,
-            span,
-            name_span,
-            args,
-            resolved_path: _,
-        } = self;
-        span.rebase(edit);
-        name_span.rebase(edit);
-        for hir::BoundArg {
-            value,
-            span,
-            given: _,
-        } in args
-        {
-            value.rebase(edit);
-            span.rebase(edit);
-        }
-    }
-}
-
 impl Rebase for hir::Value {
     fn rebase(&mut self, edit: &Edit) {
         match self {
@@ -453,6 +323,22 @@ impl Rebase for hir::Value {
 
 // ---- the typed program ----
 
+rebase_fields! {
+    Site { input, output, infer; call, media }
+}
+
+/// Holds no span, but names its fields all the same, so that one added later is seen here.
+impl Rebase for InferSite {
+    fn rebase(&mut self, _: &Edit) {
+        let InferSite {
+            model: _,
+            batch: _,
+            streams: _,
+            reason: _,
+        } = self;
+    }
+}
+
 impl Rebase for TypedPipeline {
     fn rebase(&mut self, edit: &Edit) {
         let TypedPipeline {
@@ -464,24 +350,7 @@ impl Rebase for TypedPipeline {
             span.rebase(edit);
             ty.rebase(edit);
         }
-        for Site {
-            call: _,
-            input,
-            output,
-            media: _,
-            infer,
-        } in sites
-        {
-            input.rebase(edit);
-            output.rebase(edit);
-            if let Some(InferSite {
-                model: _,
-                batch: _,
-                streams: _,
-                reason: _,
-            }) = infer
-            {}
-        }
+        sites.rebase(edit);
     }
 }
 

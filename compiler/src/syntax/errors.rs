@@ -107,18 +107,24 @@ impl Found {
     }
 }
 
+/// "expected X, found Y": what the parser would have accepted where it stopped, and what
+/// stood there instead.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expected {
+    pub expected: Vec<Token>,
+    pub found: Found,
+    /// Where the missing token belongs: the end of the token before.
+    pub at: Span,
+    /// What stood where the parser stopped.
+    pub found_span: Span,
+    pub after_pipe: bool,
+    pub found_on_later_line: bool,
+    pub context: Context,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum SyntaxError {
-    /// `at` is where the missing token belongs; `found_span` is what stood there instead.
-    Expected {
-        expected: Vec<Token>,
-        found: Found,
-        at: Span,
-        found_span: Span,
-        after_pipe: bool,
-        found_on_later_line: bool,
-        context: Context,
-    },
+    Expected(Expected),
     UnterminatedString {
         span: Span,
     },
@@ -166,93 +172,112 @@ fn list(items: &[Token]) -> String {
     }
 }
 
+impl Expected {
+    /// "expected `;`" where the next token is on a later line (or the file ends): the
+    /// statement or declaration is complete but for its `;`.
+    pub fn lacks_semi(&self) -> bool {
+        self.expected.contains(&Token::Semi)
+            && (self.found_on_later_line || self.found == Found::EndOfFile)
+    }
+
+    fn to_diagnostic(&self, file: FileId) -> Diagnostic {
+        if self.lacks_semi() {
+            return self.missing_semi(file);
+        }
+        let Expected {
+            expected,
+            found,
+            found_span,
+            ..
+        } = self;
+        if self.after_pipe && expected.contains(&Token::Stage) {
+            return Diagnostic::new(
+                Code::E0001,
+                file,
+                *found_span,
+                format!("expected a stage after `|`, found {}", found.words()),
+            )
+            .with_primary_label("expected a stage such as `decode`, `infer(model)` or a sink")
+            .with_help("remove the `|`, or name the stage that comes next");
+        }
+        if self.context == Context::Statement
+            && expected.contains(&Token::RBrace)
+            && matches!(found, Found::Keyword(k) if matches!(k.as_str(), "model" | "const" | "use" | "pipeline"))
+        {
+            return Diagnostic::new(
+                Code::E0001,
+                file,
+                *found_span,
+                format!(
+                    "expected `}}` to close the pipeline, found {}",
+                    found.words()
+                ),
+            );
+        }
+        self.other(file)
+    }
+
+    fn missing_semi(&self, file: FileId) -> Diagnostic {
+        let what = match self.context {
+            Context::Statement => "the statement",
+            _ => "the declaration",
+        };
+        Diagnostic::new(
+            Code::E0001,
+            file,
+            self.at,
+            format!("expected `;` after {what}"),
+        )
+        .with_primary_label("add `;` here")
+        .with_help(format!(
+            "every {} ends with `;`",
+            match self.context {
+                Context::Statement => "statement",
+                _ => "`use`, `const` and `model` declaration",
+            }
+        ))
+    }
+
+    /// The general wording, with a hint where one applies.
+    fn other(&self, file: FileId) -> Diagnostic {
+        let Expected {
+            expected,
+            found,
+            found_span,
+            ..
+        } = self;
+        let mut d = Diagnostic::new(
+            Code::E0001,
+            file,
+            *found_span,
+            format!("expected {}, found {}", list(expected), found.words()),
+        )
+        .with_primary_label(format!("expected {}", list(expected)));
+        if expected.contains(&Token::Pipe)
+            && expected.contains(&Token::Semi)
+            && matches!(found, Found::Name(_))
+        {
+            d = d.with_help("stages of a flow are joined with `|`");
+        }
+        if let Found::Keyword(k) = found
+            && expected.contains(&Token::Name)
+        {
+            d = d.with_help(format!("`{k}` is a keyword: choose another name"));
+        }
+        if let Found::Name(n) = found
+            && expected.contains(&Token::Item)
+            && let Some(s) = crate::suggest::did_you_mean(n, ["use", "const", "model", "pipeline"])
+        {
+            d = d.with_suggestion(s.to_string());
+        }
+        d
+    }
+}
+
 impl SyntaxError {
     pub fn to_diagnostic(&self, file: FileId) -> Diagnostic {
         match self {
-            SyntaxError::Expected {
-                expected,
-                found,
-                at,
-                found_span,
-                after_pipe,
-                found_on_later_line,
-                context,
-            } => {
-                if expected.contains(&Token::Semi)
-                    && (*found_on_later_line || *found == Found::EndOfFile)
-                {
-                    let what = match context {
-                        Context::Statement => "the statement",
-                        _ => "the declaration",
-                    };
-                    return Diagnostic::new(
-                        Code::E0001,
-                        file,
-                        *at,
-                        format!("expected `;` after {what}"),
-                    )
-                    .with_primary_label("add `;` here")
-                    .with_help(format!(
-                        "every {} ends with `;`",
-                        match context {
-                            Context::Statement => "statement",
-                            _ => "`use`, `const` and `model` declaration",
-                        }
-                    ));
-                }
-                if *after_pipe && expected.contains(&Token::Stage) {
-                    return Diagnostic::new(
-                        Code::E0001,
-                        file,
-                        *found_span,
-                        format!("expected a stage after `|`, found {}", found.words()),
-                    )
-                    .with_primary_label(
-                        "expected a stage such as `decode`, `infer(model)` or a sink",
-                    )
-                    .with_help("remove the `|`, or name the stage that comes next");
-                }
-                if *context == Context::Statement
-                    && expected.contains(&Token::RBrace)
-                    && matches!(found, Found::Keyword(k) if matches!(k.as_str(), "model" | "const" | "use" | "pipeline"))
-                {
-                    return Diagnostic::new(
-                        Code::E0001,
-                        file,
-                        *found_span,
-                        format!(
-                            "expected `}}` to close the pipeline, found {}",
-                            found.words()
-                        ),
-                    );
-                }
-                let mut d = Diagnostic::new(
-                    Code::E0001,
-                    file,
-                    *found_span,
-                    format!("expected {}, found {}", list(expected), found.words()),
-                )
-                .with_primary_label(format!("expected {}", list(expected)));
-                if expected.contains(&Token::Pipe)
-                    && expected.contains(&Token::Semi)
-                    && matches!(found, Found::Name(_))
-                {
-                    d = d.with_help("stages of a flow are joined with `|`");
-                }
-                if let Found::Keyword(k) = found
-                    && expected.contains(&Token::Name)
-                {
-                    d = d.with_help(format!("`{k}` is a keyword: choose another name"));
-                }
-                if let Found::Name(n) = found
-                    && expected.contains(&Token::Item)
-                    && let Some(s) =
-                        crate::suggest::did_you_mean(n, ["use", "const", "model", "pipeline"])
-                {
-                    d = d.with_suggestion(s.to_string());
-                }
-                d
-            }
+            SyntaxError::Expected(e) => e.to_diagnostic(file),
             SyntaxError::UnterminatedString { span } => Diagnostic::new(
                 Code::E0001,
                 file,
