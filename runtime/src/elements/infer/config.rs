@@ -5,13 +5,13 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::engine::boxes::Activation;
 use crate::engine::decode::Yolov8Config;
+use crate::engine::decode::boxes::Activation;
+use crate::engine::decode::detr::DetrConfig;
+use crate::engine::decode::ssd::{SsdConfig, generate_anchors};
 use crate::engine::decode::text::TextBoxesConfig;
-use crate::engine::detr::DetrConfig;
+use crate::engine::decode::yolov5::Yolov5Config;
 use crate::engine::preprocess::{ChannelOrder, Layout, PreprocessConfig, Resize};
-use crate::engine::ssd::{SsdConfig, generate_anchors};
-use crate::engine::yolov5::Yolov5Config;
 use crate::engine::{Backend, EngineConfig, find_library};
 use crate::masks::{COCO17, MaskFormat};
 

@@ -8,13 +8,13 @@ use std::time::{Duration, Instant};
 use gstreamer as gst;
 
 use crate::elements::batcher::{Batcher, Item};
-use crate::engine::boxes::Rows;
+use crate::engine::decode::boxes::Rows;
+use crate::engine::decode::detr::decode_detr;
+use crate::engine::decode::ssd::decode_ssd;
 use crate::engine::decode::text::{decode_ctc, decode_text_boxes};
+use crate::engine::decode::yolov5::decode_yolov5;
 use crate::engine::decode::{Detection, classify, decode_yolov8};
-use crate::engine::detr::decode_detr;
 use crate::engine::preprocess::{Frame, Letterbox, try_preprocess, try_preprocess_u8};
-use crate::engine::ssd::decode_ssd;
-use crate::engine::yolov5::decode_yolov5;
 use crate::engine::{Engine, EngineError, InputTensor, OutputTensor, TensorData};
 use crate::meta::{Label, Object, Tensor};
 

@@ -1,9 +1,9 @@
 //! One frame's outputs → objects with masks (`yolov8_seg`, `semantic`) or keypoints
-//! (`yolov8_pose`), through `engine::segment` and `engine::pose`.
+//! (`yolov8_pose`), through `engine::decode::segment` and `engine::decode::pose`.
 
 use crate::engine::OutputTensor;
-use crate::engine::segment::{self, Protos};
-use crate::engine::{decode::Detection, pose};
+use crate::engine::decode::segment::{self, Protos};
+use crate::engine::decode::{Detection, pose};
 use crate::meta::Object;
 
 use super::config::{Config, Decoder};

@@ -9,8 +9,8 @@
 //! decodes the same outputs independently.
 
 use super::anchored::detect;
-use super::decode::{Detection, Yolov8Config};
-use super::preprocess::Letterbox;
+use super::{Detection, Yolov8Config};
+use crate::engine::preprocess::Letterbox;
 use crate::masks::{Mask, MaskFormat};
 
 /// One image's prototypes `[masks, height, width]`, row-major.
@@ -269,8 +269,8 @@ pub fn decode_semantic(
 
 #[cfg(test)]
 mod tests {
-    use super::super::preprocess::Resize;
     use super::*;
+    use crate::engine::preprocess::Resize;
 
     fn frame(source: (u32, u32), input: (u32, u32), resize: Resize) -> Frame {
         Frame {

@@ -3,8 +3,8 @@
 //! its anchor's keypoints (x, y mapped back through the letterbox, visibility as given).
 
 use super::anchored::detect;
-use super::decode::{Detection, Yolov8Config};
-use super::preprocess::Letterbox;
+use super::{Detection, Yolov8Config};
+use crate::engine::preprocess::Letterbox;
 use crate::masks::Keypoint;
 
 /// Decodes one image's output (row-major `[rows, anchors]`): nothing when `rows` is not
@@ -42,8 +42,8 @@ pub fn decode_yolov8_pose(
 
 #[cfg(test)]
 mod tests {
-    use super::super::preprocess::Resize;
     use super::*;
+    use crate::engine::preprocess::Resize;
 
     #[test]
     fn keypoints_map_back_through_the_letterbox() {

@@ -4,9 +4,9 @@
 //! size) read it: `cx = anchor.cx + out[0] / width × anchor.w`,
 //! `w = out[2] / width × anchor.w` (heights and y likewise), all fractions of the input.
 
+use super::Detection;
 use super::boxes::{Activation, Rows, best_class, finish, to_source};
-use super::decode::Detection;
-use super::preprocess::Letterbox;
+use crate::engine::preprocess::Letterbox;
 
 /// The `ssd(...)` decoder's parameters, with its anchors made.
 #[derive(Debug, Clone, PartialEq)]

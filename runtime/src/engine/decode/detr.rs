@@ -3,9 +3,9 @@
 //! query's class and score come from its logits by the configured activation (the
 //! original DETR's softmax drops the last, "no object", class: its `PostProcess`).
 
+use super::Detection;
 use super::boxes::{Activation, Rows, best_class, finish, to_source};
-use super::decode::Detection;
-use super::preprocess::Letterbox;
+use crate::engine::preprocess::Letterbox;
 
 /// The `detr(confidence:, max:, activation:)` decoder's parameters.
 #[derive(Debug, Clone, PartialEq)]

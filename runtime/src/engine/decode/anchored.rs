@@ -3,8 +3,8 @@
 //! finds them (argmax class, per-class greedy NMS on unclipped boxes, clipped to the
 //! frame), each with the anchor it came from, so the decoder reads that anchor's extra rows.
 
-use super::decode::{Detection, Yolov8Config, iou};
-use super::preprocess::Letterbox;
+use super::{Detection, Yolov8Config, iou};
+use crate::engine::preprocess::Letterbox;
 
 /// Detections in source pixels of `output` (`[rows, anchors]`, row-major), whose class
 /// scores are rows `4..4 + classes`, by confidence, descending, at most `config.max`;

@@ -2,8 +2,8 @@
 //! with a stride, how class scores are made from a row (sigmoid, softmax, as they are),
 //! and boxes in model-input pixels → detections in the source frame.
 
-use super::decode::{Detection, clamp, nms};
-use super::preprocess::Letterbox;
+use super::{Detection, clamp, nms};
+use crate::engine::preprocess::Letterbox;
 
 /// Row `i` of an output is `data[i * stride + offset..][..len]`: `[1, rows, stride]`
 /// with the part a decoder reads at `offset`.

@@ -7,7 +7,14 @@
 
 use super::preprocess::Letterbox;
 
+pub mod anchored;
+pub mod boxes;
+pub mod detr;
+pub mod pose;
+pub mod segment;
+pub mod ssd;
 pub mod text;
+pub mod yolov5;
 
 /// One detected object. Top-left corner and size, in pixels of the source frame,
 /// clamped to the frame.
