@@ -11,7 +11,7 @@ use gstreamer as gst;
 use gstreamer::prelude::*;
 use gstreamer_app as gst_app;
 use gstreamer_check::Harness;
-use vpl_runtime::elements::batcher::{BatchError, BatchStats, Batcher, Item, batcher_for};
+use vpl_runtime::elements::infer::batcher::{BatchError, BatchStats, Batcher, Item, batcher_for};
 use vpl_runtime::meta::{Label, Object, ObjectsData, Tensor, VplObjectsMeta};
 
 fn init() {

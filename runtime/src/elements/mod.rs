@@ -12,7 +12,6 @@ use gstreamer as gst;
 use gstreamer::glib;
 
 pub mod analyze;
-pub mod batcher;
 pub mod events;
 pub mod fileloop;
 pub mod filter;

@@ -11,13 +11,13 @@ use gstreamer_base as gst_base;
 use gstreamer_base::subclass::prelude::*;
 use gstreamer_video as gst_video;
 
+use super::batcher::{BatcherForError, shared_for};
 use super::config::{Config, Decoder};
 use super::frame::{FORMATS, crop, crop_rect, engine_frame};
 use super::model::{
     Found, ModelBatcher, ModelGroup, Placement, classify_row, ctc_row, decode, detect_row,
     prepare_crops, raw_row,
 };
-use crate::elements::batcher::{BatcherForError, shared_for};
 use crate::engine::{Backend, Engine, EngineError};
 use crate::meta::{Label, ObjectsData, VplObjectsMeta};
 

@@ -5,6 +5,7 @@ use gstreamer::glib;
 use gstreamer::prelude::*;
 use gstreamer_base as gst_base;
 
+pub mod batcher;
 mod config;
 mod device;
 mod frame;

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use gstreamer as gst;
 
-use crate::elements::batcher::{Batcher, Item};
+use super::batcher::{Batcher, Item};
 use crate::engine::decode::boxes::Rows;
 use crate::engine::decode::detr::decode_detr;
 use crate::engine::decode::ssd::decode_ssd;
