@@ -12,12 +12,12 @@ use gstreamer as gst;
 use gstreamer::glib;
 
 pub mod analyze;
+pub mod clips;
 pub mod events;
 pub mod fileloop;
 pub mod filter;
 pub mod infer;
 pub mod overlay;
-pub mod record;
 pub mod records;
 pub mod rtsp;
 pub mod stamp;
@@ -37,7 +37,7 @@ pub fn register() -> Result<(), glib::BoolError> {
             overlay::register()?;
             rtsp::register()?;
             fileloop::register()?;
-            record::register()?;
+            clips::register()?;
             stamp::register()?;
             analyze::register()?;
             events::register()?;
