@@ -27,7 +27,7 @@ use gstreamer_rtsp_server as rtsp_server;
 use gstreamer_rtsp_server::prelude::*;
 use gstreamer_video as gst_video;
 
-use super::timing::Rebase;
+use crate::elements::rtsp::timing::Rebase;
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     gst::DebugCategory::new(

@@ -16,7 +16,7 @@ use gstreamer::subclass::prelude::*;
 use gstreamer_app as gst_app;
 use gstreamer_rtsp as gst_rtsp;
 
-use super::timing::Rebase;
+use crate::elements::rtsp::timing::Rebase;
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     gst::DebugCategory::new(
