@@ -1,9 +1,48 @@
-//! What the box decoders `yolov5`, `detr` and `ssd` share: rows of an output tensor read
-//! with a stride, how class scores are made from a row (sigmoid, softmax, as they are),
-//! and boxes in model-input pixels → detections in the source frame.
+//! What every box decoder shares (`yolov8`, `yolov5`, `detr`, `ssd`, and the boxes of
+//! `yolov8_seg`, `yolov8_pose` and `text_boxes`): the detection, rows of an output tensor
+//! read with a stride, how class scores are made from a row (sigmoid, softmax, as they
+//! are), boxes in model-input pixels → detections in the source frame, and per-class NMS.
+//!
+//! The definitions match Ultralytics' `non_max_suppression` + `scale_boxes` and
+//! `scripts/reference_detect.py`: greedy per-class NMS on the unclipped boxes, then boxes
+//! are clipped to the frame.
 
-use super::{Detection, clamp, nms};
 use crate::engine::preprocess::Letterbox;
+
+/// One detected object. Top-left corner and size, in pixels of the source frame,
+/// clamped to the frame.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Detection {
+    pub class_id: usize,
+    pub confidence: f32,
+    pub x: f32,
+    pub y: f32,
+    pub w: f32,
+    pub h: f32,
+}
+
+impl Detection {
+    /// The box from its top-left corner `(x0, y0)` to its bottom-right corner `(x1, y1)`.
+    pub fn from_corners(
+        class_id: usize,
+        confidence: f32,
+        (x0, y0): (f32, f32),
+        (x1, y1): (f32, f32),
+    ) -> Detection {
+        Detection {
+            class_id,
+            confidence,
+            x: x0,
+            y: y0,
+            w: x1 - x0,
+            h: y1 - y0,
+        }
+    }
+}
+
+/// A detection and the output row (anchor, query) it was read from, so that a decoder
+/// can read that row's other values (mask coefficients, keypoints).
+pub type Anchored = (Detection, usize);
 
 /// Row `i` of an output is `data[i * stride + offset..][..len]`: `[1, rows, stride]`
 /// with the part a decoder reads at `offset`.
@@ -86,38 +125,118 @@ pub fn to_source(
     (cx, cy, w, h): (f32, f32, f32, f32),
     letterbox: &Letterbox,
 ) -> Detection {
-    let (x0, y0) = letterbox.to_source(cx - w / 2.0, cy - h / 2.0);
-    let (x1, y1) = letterbox.to_source(cx + w / 2.0, cy + h / 2.0);
-    Detection {
-        class_id,
-        confidence,
-        x: x0,
-        y: y0,
-        w: x1 - x0,
-        h: y1 - y0,
+    let top_left = letterbox.to_source(cx - w / 2.0, cy - h / 2.0);
+    let bottom_right = letterbox.to_source(cx + w / 2.0, cy + h / 2.0);
+    Detection::from_corners(class_id, confidence, top_left, bottom_right)
+}
+
+/// The candidates of the rows of `scores` whose best class (by `activation`) scores at
+/// least `confidence`, each with its row and the box `centre` gives for that row (centre
+/// x, centre y, width, height in model-input pixels); the first row without one ends the
+/// candidates.
+pub fn scored_candidates(
+    scores: Rows,
+    activation: Activation,
+    confidence: f32,
+    letterbox: &Letterbox,
+    centre: impl Fn(usize) -> Option<(f32, f32, f32, f32)>,
+) -> Vec<Detection> {
+    let mut candidates = Vec::new();
+    for i in 0..scores.count() {
+        let (Some(b), Some(s)) = (centre(i), scores.row(i)) else {
+            break;
+        };
+        let Some((class_id, score)) = best_class(s, activation) else {
+            continue;
+        };
+        if score < confidence {
+            continue;
+        }
+        candidates.push(to_source(class_id, score, b, letterbox));
     }
+    candidates
 }
 
 /// Candidates → per-class NMS (when `iou` is given), clipped to the frame, at most `max`,
 /// by confidence descending.
 pub fn finish(
-    mut candidates: Vec<Detection>,
+    candidates: Vec<Detection>,
     iou: Option<f32>,
     max: usize,
     source: (u32, u32),
 ) -> Vec<Detection> {
+    let anchored = candidates.into_iter().map(|d| (d, 0)).collect();
+    finish_anchored(anchored, iou, max, source)
+        .into_iter()
+        .map(|(d, _)| d)
+        .collect()
+}
+
+/// [`finish`] for candidates that keep their row.
+pub fn finish_anchored(
+    mut candidates: Vec<Anchored>,
+    iou: Option<f32>,
+    max: usize,
+    source: (u32, u32),
+) -> Vec<Anchored> {
     let kept = match iou {
-        Some(iou) => nms(candidates, iou),
+        Some(iou) => nms_anchored(candidates, iou),
         None => {
-            candidates.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
+            candidates.sort_by(|a, b| b.0.confidence.total_cmp(&a.0.confidence));
             candidates
         }
     };
     let (width, height) = (source.0 as f32, source.1 as f32);
     kept.into_iter()
-        .filter_map(|d| clamp(d, width, height))
+        .filter_map(|(d, a)| Some((clamp(d, width, height)?, a)))
         .take(max)
         .collect()
+}
+
+/// `d` clipped to the `width` x `height` frame; `None` when nothing of it is inside.
+pub(crate) fn clamp(d: Detection, width: f32, height: f32) -> Option<Detection> {
+    let top_left = (d.x.clamp(0.0, width), d.y.clamp(0.0, height));
+    let bottom_right = (
+        (d.x + d.w).clamp(0.0, width),
+        (d.y + d.h).clamp(0.0, height),
+    );
+    (bottom_right.0 > top_left.0 && bottom_right.1 > top_left.1)
+        .then(|| Detection::from_corners(d.class_id, d.confidence, top_left, bottom_right))
+}
+
+/// Greedy non-maximum suppression within each class: the most confident box of a class
+/// stays, every box of the same class overlapping it by IoU > `iou` goes; repeat.
+/// Returns the kept boxes by confidence, descending (ties keep their input order).
+pub fn nms(detections: Vec<Detection>, iou: f32) -> Vec<Detection> {
+    let anchored = detections.into_iter().map(|d| (d, 0)).collect();
+    nms_anchored(anchored, iou)
+        .into_iter()
+        .map(|(d, _)| d)
+        .collect()
+}
+
+/// [`nms`] for candidates that keep their row.
+fn nms_anchored(mut candidates: Vec<Anchored>, iou: f32) -> Vec<Anchored> {
+    candidates.sort_by(|a, b| b.0.confidence.total_cmp(&a.0.confidence));
+    let mut kept: Vec<Anchored> = Vec::new();
+    for (d, a) in candidates {
+        let suppressed = kept
+            .iter()
+            .any(|(k, _)| k.class_id == d.class_id && self::iou(k, &d) > iou);
+        if !suppressed {
+            kept.push((d, a));
+        }
+    }
+    kept
+}
+
+/// Intersection over union of two boxes; 0 when they do not overlap or have no area.
+pub fn iou(a: &Detection, b: &Detection) -> f32 {
+    let w = ((a.x + a.w).min(b.x + b.w) - a.x.max(b.x)).max(0.0);
+    let h = ((a.y + a.h).min(b.y + b.h) - a.y.max(b.y)).max(0.0);
+    let inter = w * h;
+    let union = a.w * a.h + b.w * b.h - inter;
+    if union > 0.0 { inter / union } else { 0.0 }
 }
 
 #[cfg(test)]
@@ -154,5 +273,28 @@ mod tests {
         assert_eq!(c, 1);
         assert!((s - 0.25).abs() < 1e-6, "{s}");
         assert_eq!(best_class(&[], Activation::None), None);
+    }
+
+    #[test]
+    fn iou_of_known_boxes() {
+        let a = Detection {
+            class_id: 0,
+            confidence: 1.0,
+            x: 0.0,
+            y: 0.0,
+            w: 10.0,
+            h: 10.0,
+        };
+        let b = Detection { x: 5.0, ..a };
+        let far = Detection { x: 50.0, ..a };
+        assert!((iou(&a, &b) - 50.0 / 150.0).abs() < 1e-6);
+        assert_eq!(iou(&a, &far), 0.0);
+        assert_eq!(iou(&a, &a), 1.0);
+        let empty = Detection {
+            w: 0.0,
+            h: 0.0,
+            ..a
+        };
+        assert_eq!(iou(&empty, &empty), 0.0);
     }
 }

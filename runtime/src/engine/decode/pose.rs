@@ -1,8 +1,8 @@
 //! `yolov8_pose` outputs (`[4 + 1 + 3 × keypoints, anchors]`) → boxes with keypoints in
-//! source-frame pixels: detections as YOLOv8's (`anchored::detect`, one class), each with
+//! source-frame pixels: detections as YOLOv8's (`yolov8::detect`, one class), each with
 //! its anchor's keypoints (x, y mapped back through the letterbox, visibility as given).
 
-use super::anchored::detect;
+use super::yolov8::detect;
 use super::{Detection, Yolov8Config};
 use crate::engine::preprocess::Letterbox;
 use crate::masks::Keypoint;

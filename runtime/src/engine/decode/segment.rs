@@ -1,6 +1,6 @@
 //! Segmentation outputs → masks in source-frame pixels.
 //!
-//! `yolov8_seg`: detections as YOLOv8's (`anchored::detect`), then each object's mask is
+//! `yolov8_seg`: detections as YOLOv8's (`yolov8::detect`), then each object's mask is
 //! the sum of the prototypes weighted by its coefficients, sampled bilinearly at each
 //! source pixel's centre (mapped through the letterbox into the prototypes' grid), kept
 //! where the sigmoid is above 0.5 (the sum above 0) and the centre inside the box.
@@ -8,7 +8,7 @@
 //! centre falls in; each class present is one object. `scripts/reference_segpose.py`
 //! decodes the same outputs independently.
 
-use super::anchored::detect;
+use super::yolov8::detect;
 use super::{Detection, Yolov8Config};
 use crate::engine::preprocess::Letterbox;
 use crate::masks::{Mask, MaskFormat};

@@ -103,12 +103,7 @@ pub fn decode_yolov5(
 mod tests {
     use super::*;
 
-    const SAME: Letterbox = Letterbox {
-        scale_x: 1.0,
-        scale_y: 1.0,
-        pad_x: 0.0,
-        pad_y: 0.0,
-    };
+    const SAME: Letterbox = Letterbox::IDENTITY;
 
     fn config(grid: Vec<u32>) -> Yolov5Config {
         Yolov5Config {
