@@ -23,6 +23,7 @@ pub mod records;
 pub mod rtsp;
 pub mod stamp;
 pub mod track;
+mod transform;
 
 /// Registers vpl's elements with this process's GStreamer registry, so that
 /// `gst::ElementFactory::make("vplinfer")` and `gst::parse::launch` find them. Calling it

@@ -11,6 +11,7 @@ use gstreamer_base as gst_base;
 use gstreamer_base::subclass::prelude::*;
 
 use super::h264::{self, Pocs, Unsupported};
+use crate::elements::transform::in_place_transform;
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     gst::DebugCategory::new(
@@ -43,13 +44,6 @@ struct State {
 pub struct VplStamp {
     settings: Mutex<Settings>,
     state: Mutex<State>,
-}
-
-#[glib::object_subclass]
-impl ObjectSubclass for VplStamp {
-    const NAME: &'static str = "VplStamp";
-    type Type = super::VplStamp;
-    type ParentType = gst_base::BaseTransform;
 }
 
 impl ObjectImpl for VplStamp {
@@ -89,30 +83,17 @@ impl ObjectImpl for VplStamp {
     }
 }
 
-impl GstObjectImpl for VplStamp {}
-
-impl ElementImpl for VplStamp {
-    fn metadata() -> Option<&'static gst::subclass::ElementMetadata> {
-        static META: LazyLock<gst::subclass::ElementMetadata> = LazyLock::new(|| {
-            gst::subclass::ElementMetadata::new(
-                "vpl H.264 presentation times",
-                "Codec/Video",
-                "Gives the access units of an H.264 elementary stream their presentation times",
-                "vpl",
-            )
-        });
-        Some(&*META)
-    }
-
-    fn pad_templates() -> &'static [gst::PadTemplate] {
-        static TEMPLATES: LazyLock<Vec<gst::PadTemplate>> = LazyLock::new(|| {
-            let caps = gst::Caps::builder("video/x-h264")
-                .field("alignment", "au")
-                .build();
-            crate::elements::passthrough_templates(&caps)
-        });
-        TEMPLATES.as_ref()
-    }
+in_place_transform! {
+    VplStamp: super::VplStamp,
+    metadata: (
+        "vpl H.264 presentation times",
+        "Codec/Video",
+        "Gives the access units of an H.264 elementary stream their presentation times"
+    ),
+    caps: gst::Caps::builder("video/x-h264")
+        .field("alignment", "au")
+        .build(),
+    hands: [start, set_caps, transform_ip]
 }
 
 impl VplStamp {
@@ -130,22 +111,15 @@ impl VplStamp {
             .or((s.rate_num > 0 && s.rate_den > 0).then_some((s.rate_num, s.rate_den)))?;
         gst::ClockTime::SECOND.mul_div_round(den, num)
     }
-}
 
-impl BaseTransformImpl for VplStamp {
-    const MODE: gst_base::subclass::BaseTransformMode =
-        gst_base::subclass::BaseTransformMode::AlwaysInPlace;
-    const PASSTHROUGH_ON_SAME_CAPS: bool = false;
-    const TRANSFORM_IP_ON_PASSTHROUGH: bool = false;
-
-    fn start(&self) -> Result<(), gst::ErrorMessage> {
+    fn on_start(&self) -> Result<(), gst::ErrorMessage> {
         if let Ok(mut state) = self.state.lock() {
             *state = State::default();
         }
         Ok(())
     }
 
-    fn set_caps(&self, incaps: &gst::Caps, _outcaps: &gst::Caps) -> Result<(), gst::LoggableError> {
+    fn on_caps(&self, incaps: &gst::Caps, _outcaps: &gst::Caps) -> Result<(), gst::LoggableError> {
         let Ok(mut state) = self.state.lock() else {
             return Err(gst::loggable_error!(CAT, "state poisoned"));
         };
@@ -167,10 +141,7 @@ impl BaseTransformImpl for VplStamp {
         Ok(())
     }
 
-    fn transform_ip(
-        &self,
-        buffer: &mut gst::BufferRef,
-    ) -> Result<gst::FlowSuccess, gst::FlowError> {
+    fn on_buffer(&self, buffer: &mut gst::BufferRef) -> Result<gst::FlowSuccess, gst::FlowError> {
         let Ok(mut state) = self.state.lock() else {
             return Err(gst::FlowError::Error);
         };
