@@ -25,7 +25,7 @@ pub use cache::{
 #[cfg(feature = "gpu")]
 pub use device::DeviceInput;
 pub use error::EngineError;
-pub use library::{LIBRARY_VARIABLE, find_library};
+pub use library::{LIBRARY_VARIABLE, find_library, find_library_near};
 pub use session::{
     Backend, Engine, EngineConfig, InputInfo, InputTensor, InputType, OutputTensor, TensorData,
 };
