@@ -13,7 +13,6 @@ pub mod decode;
 #[cfg(feature = "gpu")]
 mod device;
 mod error;
-mod float16;
 pub(crate) mod library;
 pub mod preprocess;
 mod session;
