@@ -2,13 +2,13 @@
 //! built ahead of time into the engine cache, so `vplc run --backend tensorrt` starts
 //! without building them. Prints where each went.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use vpl_compiler::plan::Plan;
 use vpl_runtime::engine::{
-    Backend, EngineConfig, EngineError, build_engine, default_cache_dir, find_library,
+    Backend, EngineConfig, EngineError, build_engine, default_cache_dir, find_library_near,
 };
 
 use crate::cli::BuildArgs;
@@ -61,7 +61,7 @@ pub fn build(args: &BuildArgs) -> u8 {
         );
         return OK;
     }
-    let Some(library) = onnxruntime_library(&args.file) else {
+    let Some(library) = find_library_near(&args.file) else {
         eprintln!(
             "vplc: ONNX Runtime was not found: run scripts/setup.sh, or set VPL_ONNXRUNTIME to the path of libonnxruntime.so"
         );
@@ -135,16 +135,4 @@ fn spinner(message: String) -> ProgressBar {
     }
     bar.enable_steady_tick(Duration::from_millis(120));
     bar
-}
-
-/// The ONNX Runtime library, found as `vplc run` finds it: `VPL_ONNXRUNTIME`, else
-/// `assets/onnxruntime.path` above the program, the working directory or `vplc`.
-fn onnxruntime_library(file: &Path) -> Option<PathBuf> {
-    let cwd = std::env::current_dir().unwrap_or_default();
-    let dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
-    let exe = std::env::current_exe()
-        .ok()
-        .and_then(|e| e.parent().map(Path::to_path_buf))
-        .unwrap_or_default();
-    find_library(&[dir.as_path(), cwd.as_path(), exe.as_path()])
 }

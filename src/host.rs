@@ -231,7 +231,7 @@ impl Host for FsHost {
             .map(|s| s.iter().map(|d| usize::try_from(*d).ok()).collect())
             .collect::<Option<_>>()
             .ok_or_else(|| unavailable("a negative dimension".into()))?;
-        let library = onnxruntime_library(path)
+        let library = vpl_runtime::engine::find_library_near(path)
             .ok_or_else(|| unavailable("ONNX Runtime's library was not found".into()))?;
         let runs = vpl_runtime::engine::shapes::output_shapes(path, &library, &shapes)
             .map_err(|e| unavailable(e.to_string()))?;
@@ -292,16 +292,4 @@ impl Host for FsHost {
         let text = vpl_compiler::host::text_file(&bytes, "one character a line")?;
         Ok(vpl_compiler::host::parse_alphabet(&text))
     }
-}
-
-/// ONNX Runtime's library for running a model at check time: as `vplc run` finds it, from
-/// the model's folder, the working directory or the executable's.
-fn onnxruntime_library(model: &Path) -> Option<PathBuf> {
-    let dir = model.parent().map(Path::to_path_buf).unwrap_or_default();
-    let cwd = std::env::current_dir().unwrap_or_default();
-    let exe = std::env::current_exe()
-        .ok()
-        .and_then(|e| e.parent().map(Path::to_path_buf))
-        .unwrap_or_default();
-    vpl_runtime::engine::find_library(&[dir.as_path(), cwd.as_path(), exe.as_path()])
 }

@@ -15,3 +15,4 @@ pub mod metrics;
 pub mod pipeline;
 pub mod probe;
 pub mod tile;
+pub mod utc;

@@ -15,7 +15,7 @@ use vpl_compiler::plan::{
     Activation, DType, Decoder, InferenceSpec, Layout, MaskFormat, PixelOrder, PreprocessSpec,
     Resize, Skeleton,
 };
-use vpl_runtime::elements::batcher::{BatchError, BatchStats, Batcher, Item, batcher_for};
+use vpl_runtime::elements::infer::batcher::{BatchError, BatchStats, Batcher, Item, batcher_for};
 use vpl_runtime::meta::{Label, Object, ObjectsData, Tensor, VplObjectsMeta};
 
 fn init() {

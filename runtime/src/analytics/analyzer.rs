@@ -266,31 +266,7 @@ mod tests {
     use vpl_compiler::analytics::{Line, Zone};
 
     use super::*;
-    use crate::meta::Object;
-
-    const FRAME_NS: u64 = 100_000_000;
-
-    fn person(track: u64, cx: f32, bottom: f32) -> Object {
-        Object {
-            label: "person".into(),
-            x: cx - 10.0,
-            y: bottom - 40.0,
-            w: 20.0,
-            h: 40.0,
-            track_id: Some(track),
-            confidence: 0.9,
-            ..Object::default()
-        }
-    }
-
-    fn frame(objects: Vec<Object>) -> ObjectsData {
-        ObjectsData {
-            source_width: 100,
-            source_height: 100,
-            objects,
-            ..ObjectsData::default()
-        }
-    }
+    use crate::analytics::testing::{FRAME_NS, frame, person};
 
     fn config(direction: Direction) -> AnalyzeConfig {
         AnalyzeConfig {

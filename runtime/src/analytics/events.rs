@@ -215,40 +215,16 @@ impl EventMaker {
 
 #[cfg(test)]
 mod tests {
-    use vpl_compiler::analytics::{AnalyzeConfig, Direction, Line, Zone};
+    use vpl_compiler::analytics::AnalyzeConfig;
 
     use super::*;
     use crate::analytics::Analyzer;
-
-    const FRAME_NS: u64 = 100_000_000;
-
-    fn person(track: u64, cx: f32, bottom: f32) -> Object {
-        Object {
-            label: "person".into(),
-            x: cx - 10.0,
-            y: bottom - 40.0,
-            w: 20.0,
-            h: 40.0,
-            track_id: Some(track),
-            ..Object::default()
-        }
-    }
+    use crate::analytics::testing::{FRAME_NS, door, frame, line, person};
 
     fn analyze_config() -> AnalyzeConfig {
         AnalyzeConfig {
-            zones: vec![Zone {
-                name: "door".into(),
-                points: vec![[0.0, 0.0], [50.0, 0.0], [50.0, 100.0], [0.0, 100.0]],
-                size: Some((100, 100)),
-                crowd: 1,
-            }],
-            lines: vec![Line {
-                name: "gate".into(),
-                a: [0.0, 50.0],
-                b: [100.0, 50.0],
-                size: Some((100, 100)),
-                direction: Direction::Both,
-            }],
+            zones: vec![door(1)],
+            lines: vec![line("gate", [0.0, 50.0], [100.0, 50.0])],
         }
     }
 
@@ -267,12 +243,7 @@ mod tests {
             if step < 10 {
                 objects.push(person(2, 20.0, 30.0 + step as f32 * 5.0));
             }
-            let mut data = ObjectsData {
-                source_width: 100,
-                source_height: 100,
-                objects,
-                ..ObjectsData::default()
-            };
+            let mut data = frame(objects);
             analyzer.process(&mut data, step * FRAME_NS);
             for e in events.process(&data, step * FRAME_NS, 1_000_000) {
                 let what = e.zone.clone().or(e.line.clone()).or(e.label.clone());
@@ -344,12 +315,7 @@ mod tests {
             inside.stream = Some(0);
             let mut outside = person(1, 80.0, 90.0);
             outside.stream = Some(1);
-            let mut data = ObjectsData {
-                source_width: 100,
-                source_height: 100,
-                objects: vec![inside, outside],
-                ..ObjectsData::default()
-            };
+            let mut data = frame(vec![inside, outside]);
             analyzer.process(&mut data, step * FRAME_NS);
             for e in events.process(&data, step * FRAME_NS, 1_000_000) {
                 out.push((step, e.kind, e.object.and_then(|o| o.track_id)));

@@ -8,6 +8,8 @@ use std::sync::LazyLock;
 use serde::Serialize;
 
 use super::Event;
+/// `2026-11-30T19:30:04.000Z` for milliseconds since 1970 (UTC): events' `@timestamp`.
+pub use crate::utc::iso8601;
 
 /// What the sink knows about the frame an event came from.
 pub struct Origin<'a> {
@@ -148,30 +150,6 @@ pub fn event_lines(origin: &Origin, events: &[Event]) -> String {
     out
 }
 
-/// `2026-11-30T19:30:04.000Z` for milliseconds since 1970 (UTC).
-pub fn iso8601(ms: i64) -> String {
-    let secs = ms.div_euclid(1000);
-    let millis = ms.rem_euclid(1000);
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{millis:03}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -185,13 +163,6 @@ mod tests {
         assert!(run.chars().all(|c| c.is_ascii_hexdigit()), "{run}");
         assert_eq!(run, run_id());
         assert_eq!(message_id("zones", 1, run, 7), format!("zones-1-{run}-7"));
-    }
-
-    #[test]
-    fn dates_are_utc_iso8601() {
-        assert_eq!(iso8601(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(iso8601(951_782_400_123), "2000-02-29T00:00:00.123Z");
-        assert_eq!(iso8601(1_796_067_004_000), "2026-11-30T19:30:04.000Z");
     }
 
     #[test]

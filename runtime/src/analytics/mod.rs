@@ -8,6 +8,8 @@
 pub mod analyzer;
 pub mod events;
 pub mod message;
+#[cfg(test)]
+pub(crate) mod testing;
 
 use std::collections::BTreeMap;
 

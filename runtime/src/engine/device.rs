@@ -251,7 +251,7 @@ impl Engine {
             let outputs = state.session.run_binding(&binding).map_err(run_error)?;
             let mut tensors = Vec::with_capacity(outputs.len());
             for (name, value) in outputs {
-                tensors.push(output_tensor(name, &value, state.float16.as_mut())?);
+                tensors.push(output_tensor(name, &value)?);
             }
             Ok(tensors)
         })

@@ -25,6 +25,25 @@ pub fn find_library(start_dirs: &[&Path]) -> Option<PathBuf> {
     find_library_with(start_dirs, std::env::var_os(LIBRARY_VARIABLE))
 }
 
+/// Finds ONNX Runtime's shared library as `vplc` does for `file` (a program or a model):
+/// [`find_library`] from the folder of `file`, the working directory, then the folder of
+/// the running executable.
+pub fn find_library_near(file: &Path) -> Option<PathBuf> {
+    let dirs = dirs_near(file);
+    find_library(&dirs.each_ref().map(PathBuf::as_path))
+}
+
+/// Where [`find_library_near`] starts looking, in order.
+fn dirs_near(file: &Path) -> [PathBuf; 3] {
+    let dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let exe = std::env::current_exe()
+        .ok()
+        .and_then(|e| e.parent().map(Path::to_path_buf))
+        .unwrap_or_default();
+    [dir, cwd, exe]
+}
+
 /// [`find_library`] with the variable's value passed in, so tests need not touch the
 /// process environment.
 fn find_library_with(start_dirs: &[&Path], variable: Option<OsString>) -> Option<PathBuf> {
@@ -113,6 +132,15 @@ mod tests {
         let found = find_library_with(&[Path::new("/nonexistent/dir"), &deep], None);
         assert_eq!(found, Some(root.join("libfake.so")));
         let _ = std::fs::remove_dir_all(&root);
+    }
+
+    #[test]
+    fn near_a_file_means_its_folder_then_the_working_directory_then_vplc_s() {
+        let [dir, cwd, exe] = dirs_near(Path::new("/srv/pipelines/count.vpl"));
+        assert_eq!(dir, Path::new("/srv/pipelines"));
+        assert_eq!(cwd, std::env::current_dir().expect("a working directory"));
+        let running = std::env::current_exe().expect("this test's executable");
+        assert_eq!(Some(exe.as_path()), running.parent());
     }
 
     #[test]

@@ -8,23 +8,15 @@
 //! runs the model (ONNX Runtime, loaded at run time from the library `find_library`
 //! names), and `decode` turns the output tensor back into detections in frame pixels.
 
-pub mod anchored;
-pub mod boxes;
 pub mod cache;
 pub mod decode;
-pub mod detr;
 #[cfg(feature = "gpu")]
 mod device;
 mod error;
-mod float16;
 pub(crate) mod library;
-pub mod pose;
 pub mod preprocess;
-pub mod segment;
 mod session;
 pub mod shapes;
-pub mod ssd;
-pub mod yolov5;
 
 pub use cache::{
     BuiltEngine, CACHE_VARIABLE, EngineKey, build_engine, cache_root, default_cache_dir,
@@ -32,7 +24,7 @@ pub use cache::{
 #[cfg(feature = "gpu")]
 pub use device::DeviceInput;
 pub use error::EngineError;
-pub use library::{LIBRARY_VARIABLE, find_library};
+pub use library::{LIBRARY_VARIABLE, find_library, find_library_near};
 pub use session::{
     Backend, Engine, EngineConfig, InputInfo, InputTensor, InputType, OutputTensor, TensorData,
 };

@@ -13,7 +13,6 @@ use ort::session::builder::SessionBuilder;
 use ort::value::{DynValue, PrimitiveTensorElementType, Tensor, TensorElementType, ValueType};
 
 use super::error::EngineError;
-use super::float16::Float16;
 use super::library;
 
 /// Where inference runs. Chosen by `--backend`; an unavailable GPU backend is an error,
@@ -148,8 +147,6 @@ impl fmt::Debug for Engine {
 
 pub(super) struct State {
     pub(super) session: Session,
-    /// Present when the model takes or gives float16 tensors.
-    pub(super) float16: Option<Float16>,
 }
 
 impl Engine {
@@ -257,17 +254,17 @@ impl Engine {
     pub fn run(&self, input: InputTensor) -> Result<Vec<OutputTensor>, EngineError> {
         self.check_shape(&input)?;
         self.with_session(|state| {
-            let State { session, float16 } = state;
-            let run_error = |reason: String| EngineError::Run { reason };
-            let value = self.input_value(input, float16.as_mut())?;
-            let outputs = session
+            let value = self.input_value(input)?;
+            let outputs = state
+                .session
                 .run(ort::inputs![self.input.name.as_str() => value])
-                .map_err(|e| run_error(e.to_string()))?;
-            let mut tensors = Vec::with_capacity(outputs.len());
-            for (name, value) in outputs {
-                tensors.push(output_tensor(name, &value, float16.as_mut())?);
-            }
-            Ok(tensors)
+                .map_err(|e| EngineError::Run {
+                    reason: e.to_string(),
+                })?;
+            outputs
+                .iter()
+                .map(|(name, value)| output_tensor(name, &value))
+                .collect()
         })
     }
 
@@ -302,32 +299,30 @@ impl Engine {
         Ok(())
     }
 
-    /// The input as an ONNX Runtime value of the model's element type.
-    fn input_value(
-        &self,
-        input: InputTensor,
-        float16: Option<&mut Float16>,
-    ) -> Result<DynValue, EngineError> {
+    /// The input as an ONNX Runtime value of the model's element type (float16 rounded
+    /// to nearest even from f32, as ONNX Runtime's `Cast` does).
+    fn input_value(&self, input: InputTensor) -> Result<DynValue, EngineError> {
         let run_error = |reason: String| EngineError::Run { reason };
         let shape = input.shape;
         let tensor = |result: ort::Result<DynValue>| result.map_err(|e| run_error(e.to_string()));
-        let widen = |data: Vec<f16>| data.into_iter().map(f16::to_f32).collect::<Vec<f32>>();
-        let half = |converter: Option<&mut Float16>, shape: &[usize], data| match converter {
-            Some(converter) => converter.make_half(shape, data).map_err(run_error),
-            None => Err(run_error("no float16 converter".into())),
-        };
         match (self.input.element, input.data) {
             (InputType::F32, TensorData::F32(data)) => {
                 tensor(Tensor::from_array((shape, data)).map(Tensor::into_dyn))
             }
             (InputType::F32, TensorData::F16(data)) => {
-                tensor(Tensor::from_array((shape, widen(data))).map(Tensor::into_dyn))
+                let data: Vec<f32> = data.into_iter().map(f16::to_f32).collect();
+                tensor(Tensor::from_array((shape, data)).map(Tensor::into_dyn))
             }
             (InputType::U8, TensorData::U8(data)) => {
                 tensor(Tensor::from_array((shape, data)).map(Tensor::into_dyn))
             }
-            (InputType::F16, TensorData::F32(data)) => half(float16, &shape, data),
-            (InputType::F16, TensorData::F16(data)) => half(float16, &shape, widen(data)),
+            (InputType::F16, TensorData::F32(data)) => {
+                let data: Vec<f16> = data.into_iter().map(f16::from_f32).collect();
+                tensor(Tensor::from_array((shape, data)).map(Tensor::into_dyn))
+            }
+            (InputType::F16, TensorData::F16(data)) => {
+                tensor(Tensor::from_array((shape, data)).map(Tensor::into_dyn))
+            }
             (want, data) => Err(run_error(format!(
                 "the model's input `{}` takes {} values but was given {}",
                 self.input.name,
@@ -343,12 +338,8 @@ impl Engine {
 }
 
 /// One output value → vpl's f32 tensor.
-pub(super) fn output_tensor(
-    name: &str,
-    value: &DynValue,
-    float16: Option<&mut Float16>,
-) -> Result<OutputTensor, EngineError> {
-    let (shape, data) = extract(value, float16).map_err(|e| EngineError::Run {
+pub(super) fn output_tensor(name: &str, value: &DynValue) -> Result<OutputTensor, EngineError> {
+    let (shape, data) = extract(value).map_err(|e| EngineError::Run {
         reason: format!("output `{name}`: {e}"),
     })?;
     Ok(OutputTensor {
@@ -379,17 +370,7 @@ fn open(config: &EngineConfig) -> Result<(State, InputInfo), EngineError> {
         .commit_from_file(path)
         .map_err(|e| model_error(e.to_string()))?;
     let input = describe_input(&session).map_err(model_error)?;
-    let has_half = |ty: Option<&TensorElementType>| ty == Some(&TensorElementType::Float16);
-    let half_output = session
-        .outputs()
-        .iter()
-        .any(|o| has_half(element(o.dtype())));
-    let float16 = if input.element == InputType::F16 || half_output {
-        Some(Float16::new(&environment).map_err(model_error)?)
-    } else {
-        None
-    };
-    Ok((State { session, float16 }, input))
+    Ok((State { session }, input))
 }
 
 /// A missing model or a directory gets a plainer reason than ONNX Runtime would give.
@@ -478,19 +459,13 @@ fn element(ty: &ValueType) -> Option<&TensorElementType> {
 }
 
 /// An output value → its shape and values as f32.
-fn extract(
-    value: &DynValue,
-    float16: Option<&mut Float16>,
-) -> Result<(Vec<usize>, Vec<f32>), String> {
+fn extract(value: &DynValue) -> Result<(Vec<usize>, Vec<f32>), String> {
     let Some(ty) = element(value.dtype()) else {
         return Err("it is not a tensor".into());
     };
     match ty {
         TensorElementType::Float32 => convert(value, |v: f32| v),
-        TensorElementType::Float16 => match float16 {
-            Some(converter) => converter.read_half(value),
-            None => Err("no float16 converter".into()),
-        },
+        TensorElementType::Float16 => convert(value, f16::to_f32),
         TensorElementType::Float64 => convert(value, |v: f64| v as f32),
         TensorElementType::Int64 => convert(value, |v: i64| v as f32),
         TensorElementType::Int32 => convert(value, |v: i32| v as f32),

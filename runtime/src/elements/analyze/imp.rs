@@ -1,169 +1,44 @@
-//! The `vplanalyze` element: its `config` property and the analyzer run on each buffer.
+//! The `vplanalyze` element: the analyzer run on each buffer, configured by its `config`
+//! property (the element's GObject code is `transform::analytics_element!`).
 
-use std::sync::{LazyLock, Mutex};
+use std::sync::LazyLock;
 
 use gstreamer as gst;
 use gstreamer::glib;
-use gstreamer::prelude::*;
 use gstreamer::subclass::prelude::*;
 use gstreamer_base as gst_base;
 use gstreamer_base::subclass::prelude::*;
 use vpl_compiler::analytics::AnalyzeConfig;
 
 use crate::analytics::Analyzer;
-use crate::meta::{ObjectsData, VplObjectsMeta};
+use crate::elements::transform::{AnalyticsStage, analytics_element};
+use crate::meta::ObjectsData;
 
-const DEFAULT_CONFIG: &str = r#"{"zones":[],"lines":[]}"#;
+impl AnalyticsStage for Analyzer {
+    type Config = AnalyzeConfig;
+    const DEFAULT_CONFIG: &'static str = r#"{"zones":[],"lines":[]}"#;
+    const BLURB: &'static str = "Zones and lines, as JSON (vpl_compiler::analytics::AnalyzeConfig)";
+    const WHAT: &'static str = "analytics";
 
-static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
-    gst::DebugCategory::new(
-        "vplanalyze",
-        gst::DebugColorFlags::empty(),
-        Some("vpl zone and line analytics"),
+    fn new(config: AnalyzeConfig) -> Self {
+        Analyzer::new(config)
+    }
+
+    fn describe(config: &AnalyzeConfig) -> String {
+        format!("{} zones, {} lines", config.zones.len(), config.lines.len())
+    }
+
+    fn on_frame(&mut self, data: &mut ObjectsData, pts_ns: u64) {
+        self.process(data, pts_ns);
+    }
+}
+
+analytics_element! {
+    VplAnalyze: super::VplAnalyze, Analyzer,
+    category: ("vplanalyze", "vpl zone and line analytics"),
+    metadata: (
+        "vpl analytics",
+        "Filter/Analyzer/Video",
+        "Counts objects in zones and tracks crossing lines"
     )
-});
-
-#[derive(Debug, Clone)]
-struct Settings {
-    config: String,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Settings {
-            config: DEFAULT_CONFIG.into(),
-        }
-    }
-}
-
-struct State {
-    analyzer: Analyzer,
-    /// Stream time of the last buffer, for buffers without a timestamp.
-    last_pts: u64,
-}
-
-#[derive(Default)]
-pub struct VplAnalyze {
-    settings: Mutex<Settings>,
-    state: Mutex<Option<State>>,
-}
-
-#[glib::object_subclass]
-impl ObjectSubclass for VplAnalyze {
-    const NAME: &'static str = "VplAnalyze";
-    type Type = super::VplAnalyze;
-    type ParentType = gst_base::BaseTransform;
-}
-
-impl ObjectImpl for VplAnalyze {
-    fn properties() -> &'static [glib::ParamSpec] {
-        static PROPERTIES: LazyLock<Vec<glib::ParamSpec>> = LazyLock::new(|| {
-            vec![
-                glib::ParamSpecString::builder("config")
-                    .nick("Config")
-                    .blurb("Zones and lines, as JSON (vpl_compiler::analytics::AnalyzeConfig)")
-                    .default_value(Some(DEFAULT_CONFIG))
-                    .build(),
-            ]
-        });
-        PROPERTIES.as_ref()
-    }
-
-    fn set_property(&self, _id: usize, value: &glib::Value, pspec: &glib::ParamSpec) {
-        let Ok(mut s) = self.settings.lock() else {
-            return;
-        };
-        if pspec.name() == "config" {
-            s.config = value
-                .get::<Option<String>>()
-                .ok()
-                .flatten()
-                .unwrap_or_else(|| DEFAULT_CONFIG.into());
-        }
-    }
-
-    fn property(&self, _id: usize, _pspec: &glib::ParamSpec) -> glib::Value {
-        let s = self.settings.lock().map(|s| s.clone()).unwrap_or_default();
-        s.config.to_value()
-    }
-}
-
-impl GstObjectImpl for VplAnalyze {}
-
-impl ElementImpl for VplAnalyze {
-    fn metadata() -> Option<&'static gst::subclass::ElementMetadata> {
-        static META: LazyLock<gst::subclass::ElementMetadata> = LazyLock::new(|| {
-            gst::subclass::ElementMetadata::new(
-                "vpl analytics",
-                "Filter/Analyzer/Video",
-                "Counts objects in zones and tracks crossing lines",
-                "vpl",
-            )
-        });
-        Some(&*META)
-    }
-
-    fn pad_templates() -> &'static [gst::PadTemplate] {
-        static TEMPLATES: LazyLock<Vec<gst::PadTemplate>> =
-            LazyLock::new(|| crate::elements::passthrough_templates(&gst::Caps::new_any()));
-        TEMPLATES.as_ref()
-    }
-}
-
-impl BaseTransformImpl for VplAnalyze {
-    const MODE: gst_base::subclass::BaseTransformMode =
-        gst_base::subclass::BaseTransformMode::AlwaysInPlace;
-    const PASSTHROUGH_ON_SAME_CAPS: bool = false;
-    const TRANSFORM_IP_ON_PASSTHROUGH: bool = false;
-
-    fn start(&self) -> Result<(), gst::ErrorMessage> {
-        let s = self.settings.lock().map(|s| s.clone()).unwrap_or_default();
-        let config: AnalyzeConfig = serde_json::from_str(&s.config).map_err(|e| {
-            gst::error_msg!(
-                gst::LibraryError::Settings,
-                ["invalid analytics config {:?}: {}", s.config, e]
-            )
-        })?;
-        gst::debug!(
-            CAT,
-            imp = self,
-            "{} zones, {} lines",
-            config.zones.len(),
-            config.lines.len()
-        );
-        if let Ok(mut slot) = self.state.lock() {
-            *slot = Some(State {
-                analyzer: Analyzer::new(config),
-                last_pts: 0,
-            });
-        }
-        Ok(())
-    }
-
-    fn stop(&self) -> Result<(), gst::ErrorMessage> {
-        if let Ok(mut state) = self.state.lock() {
-            *state = None;
-        }
-        Ok(())
-    }
-
-    fn transform_ip(
-        &self,
-        buffer: &mut gst::BufferRef,
-    ) -> Result<gst::FlowSuccess, gst::FlowError> {
-        let Ok(mut state) = self.state.lock() else {
-            return Err(gst::FlowError::Error);
-        };
-        let Some(state) = state.as_mut() else {
-            return Err(gst::FlowError::Flushing);
-        };
-        let pts = buffer
-            .pts()
-            .map_or(state.last_pts, gst::ClockTime::nseconds);
-        state.last_pts = pts;
-        VplObjectsMeta::update(buffer, ObjectsData::default, |data| {
-            state.analyzer.process(data, pts)
-        });
-        Ok(gst::FlowSuccess::Ok)
-    }
 }

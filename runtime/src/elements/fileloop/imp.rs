@@ -8,6 +8,8 @@ use gstreamer::prelude::*;
 use gstreamer::subclass::prelude::*;
 use gstreamer_app as gst_app;
 
+use crate::elements::{add_with_ghost_pad, bin_templates};
+
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     gst::DebugCategory::new(
         "vplfileloop",
@@ -315,25 +317,8 @@ impl ObjectImpl for VplFileLoop {
     fn constructed(&self) {
         self.parent_constructed();
         let obj = self.obj();
-        if let Err(e) = obj.add(&self.appsrc) {
-            gst::error!(CAT, imp = self, "cannot add the appsrc: {e}");
-            return;
-        }
-        let Some(templ) = obj.pad_template("src") else {
-            return;
-        };
-        let ghost = self.appsrc.static_pad("src").and_then(|target| {
-            gst::GhostPad::builder_from_template_with_target(&templ, &target)
-                .ok()
-                .map(|b| b.name("src").build())
-        });
-        match ghost {
-            Some(ghost) => {
-                if let Err(e) = obj.add_pad(&ghost) {
-                    gst::error!(CAT, imp = self, "cannot add the src pad: {e}");
-                }
-            }
-            None => gst::error!(CAT, imp = self, "cannot make the src pad"),
+        if let Err(e) = add_with_ghost_pad(&*obj, &self.appsrc, "src") {
+            gst::error!(CAT, imp = self, "{e}");
         }
     }
 
@@ -358,16 +343,8 @@ impl ElementImpl for VplFileLoop {
     }
 
     fn pad_templates() -> &'static [gst::PadTemplate] {
-        static TEMPLATES: LazyLock<Vec<gst::PadTemplate>> = LazyLock::new(|| {
-            gst::PadTemplate::new(
-                "src",
-                gst::PadDirection::Src,
-                gst::PadPresence::Always,
-                &gst::Caps::new_any(),
-            )
-            .into_iter()
-            .collect()
-        });
+        static TEMPLATES: LazyLock<Vec<gst::PadTemplate>> =
+            LazyLock::new(|| bin_templates(gst::PadDirection::Src, &gst::Caps::new_any()));
         TEMPLATES.as_ref()
     }
 

@@ -9,6 +9,9 @@ use gstreamer::subclass::prelude::*;
 use gstreamer_base as gst_base;
 use gstreamer_base::subclass::prelude::*;
 
+use crate::elements::transform::{
+    in_place_transform, settings, start, stop, string_value, with_state,
+};
 use crate::meta::{Object, VplObjectsMeta};
 
 const DEFAULT_CLASSES: &str = "";
@@ -72,13 +75,6 @@ pub struct VplFilter {
     state: Mutex<Option<State>>,
 }
 
-#[glib::object_subclass]
-impl ObjectSubclass for VplFilter {
-    const NAME: &'static str = "VplFilter";
-    type Type = super::VplFilter;
-    type ParentType = gst_base::BaseTransform;
-}
-
 impl ObjectImpl for VplFilter {
     fn properties() -> &'static [glib::ParamSpec] {
         static PROPERTIES: LazyLock<Vec<glib::ParamSpec>> = LazyLock::new(|| {
@@ -105,20 +101,14 @@ impl ObjectImpl for VplFilter {
             return;
         };
         match pspec.name() {
-            "classes" => {
-                s.classes = value
-                    .get::<Option<String>>()
-                    .ok()
-                    .flatten()
-                    .unwrap_or_else(|| DEFAULT_CLASSES.into())
-            }
+            "classes" => s.classes = string_value(value, DEFAULT_CLASSES),
             "min-confidence" => s.min_confidence = value.get().unwrap_or(DEFAULT_MIN_CONFIDENCE),
             _ => {}
         }
     }
 
     fn property(&self, _id: usize, pspec: &glib::ParamSpec) -> glib::Value {
-        let s = self.settings.lock().map(|s| s.clone()).unwrap_or_default();
+        let s = settings(&self.settings);
         match pspec.name() {
             "classes" => s.classes.to_value(),
             _ => s.min_confidence.to_value(),
@@ -126,39 +116,20 @@ impl ObjectImpl for VplFilter {
     }
 }
 
-impl GstObjectImpl for VplFilter {}
-
-impl ElementImpl for VplFilter {
-    fn metadata() -> Option<&'static gst::subclass::ElementMetadata> {
-        static META: LazyLock<gst::subclass::ElementMetadata> = LazyLock::new(|| {
-            gst::subclass::ElementMetadata::new(
-                "vpl object filter",
-                "Filter/Analyzer/Video",
-                "Keeps the objects found upstream of some classes and confidence",
-                "vpl",
-            )
-        });
-        Some(&*META)
-    }
-
-    fn pad_templates() -> &'static [gst::PadTemplate] {
-        static TEMPLATES: LazyLock<Vec<gst::PadTemplate>> = LazyLock::new(|| {
-            let caps = gst::Caps::new_any();
-            crate::elements::passthrough_templates(&caps)
-        });
-        TEMPLATES.as_ref()
-    }
+in_place_transform! {
+    VplFilter: super::VplFilter,
+    metadata: (
+        "vpl object filter",
+        "Filter/Analyzer/Video",
+        "Keeps the objects found upstream of some classes and confidence"
+    ),
+    caps: gst::Caps::new_any(),
+    hands: [start, stop, transform_ip]
 }
 
-impl BaseTransformImpl for VplFilter {
-    const MODE: gst_base::subclass::BaseTransformMode =
-        gst_base::subclass::BaseTransformMode::AlwaysInPlace;
-    const PASSTHROUGH_ON_SAME_CAPS: bool = false;
-    const TRANSFORM_IP_ON_PASSTHROUGH: bool = false;
-
-    fn start(&self) -> Result<(), gst::ErrorMessage> {
-        let s = self.settings.lock().map(|s| s.clone()).unwrap_or_default();
-        let state = State::new(&s);
+impl VplFilter {
+    fn on_start(&self) -> Result<(), gst::ErrorMessage> {
+        let state = State::new(&settings(&self.settings));
         gst::debug!(
             CAT,
             imp = self,
@@ -166,42 +137,30 @@ impl BaseTransformImpl for VplFilter {
             state.classes,
             state.min_confidence
         );
-        if let Ok(mut slot) = self.state.lock() {
-            *slot = Some(state);
-        }
+        start(&self.state, state);
         Ok(())
     }
 
-    fn stop(&self) -> Result<(), gst::ErrorMessage> {
-        if let Ok(mut state) = self.state.lock() {
-            *state = None;
-        }
-        Ok(())
+    fn on_stop(&self) -> Result<(), gst::ErrorMessage> {
+        stop(&self.state)
     }
 
-    fn transform_ip(
-        &self,
-        buffer: &mut gst::BufferRef,
-    ) -> Result<gst::FlowSuccess, gst::FlowError> {
-        let Ok(state) = self.state.lock() else {
-            return Err(gst::FlowError::Error);
-        };
-        let Some(state) = state.as_ref() else {
-            return Err(gst::FlowError::Flushing);
-        };
-        if let Some(mut meta) = buffer.meta_mut::<VplObjectsMeta>() {
-            let objects = &mut meta.data_mut().objects;
-            let before = objects.len();
-            objects.retain(|o| state.keeps(o));
-            gst::trace!(
-                CAT,
-                imp = self,
-                "kept {} of {} objects",
-                objects.len(),
-                before
-            );
-        }
-        Ok(gst::FlowSuccess::Ok)
+    fn on_buffer(&self, buffer: &mut gst::BufferRef) -> Result<gst::FlowSuccess, gst::FlowError> {
+        with_state(&self.state, |state| {
+            if let Some(mut meta) = buffer.meta_mut::<VplObjectsMeta>() {
+                let objects = &mut meta.data_mut().objects;
+                let before = objects.len();
+                objects.retain(|o| state.keeps(o));
+                gst::trace!(
+                    CAT,
+                    imp = self,
+                    "kept {} of {} objects",
+                    objects.len(),
+                    before
+                );
+            }
+            gst::FlowSuccess::Ok
+        })
     }
 }
 

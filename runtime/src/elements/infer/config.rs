@@ -12,13 +12,13 @@ use vpl_compiler::plan::{
     Skeleton,
 };
 
-use crate::engine::boxes;
 use crate::engine::decode::Yolov8Config;
+use crate::engine::decode::boxes;
+use crate::engine::decode::detr::DetrConfig;
+use crate::engine::decode::ssd::{SsdConfig, generate_anchors};
 use crate::engine::decode::text::TextBoxesConfig;
-use crate::engine::detr::DetrConfig;
+use crate::engine::decode::yolov5::Yolov5Config;
 use crate::engine::preprocess::{self, ChannelOrder, PreprocessConfig};
-use crate::engine::ssd::{SsdConfig, generate_anchors};
-use crate::engine::yolov5::Yolov5Config;
 use crate::engine::{Backend, EngineConfig, find_library};
 use crate::masks::{self, COCO17};
 

@@ -8,12 +8,12 @@ use std::fmt;
 use vpl_compiler::plan::InferenceSpec;
 
 use crate::engine::OutputTensor;
-use crate::engine::boxes::Rows;
+use crate::engine::decode::boxes::Rows;
+use crate::engine::decode::detr::{DetrConfig, decode_detr};
+use crate::engine::decode::ssd::{SsdConfig, decode_ssd};
 use crate::engine::decode::text::{TextBoxesConfig, decode_ctc, decode_text_boxes};
+use crate::engine::decode::yolov5::{Yolov5Config, decode_yolov5};
 use crate::engine::decode::{Detection, Yolov8Config, classify, decode_yolov8};
-use crate::engine::detr::{DetrConfig, decode_detr};
-use crate::engine::ssd::{SsdConfig, decode_ssd};
-use crate::engine::yolov5::{Yolov5Config, decode_yolov5};
 use crate::meta::{Label, Object};
 
 use super::model::{Found, Placement, pick, raw_row};

@@ -12,11 +12,11 @@ use gstreamer_base::subclass::prelude::*;
 use gstreamer_video as gst_video;
 use vpl_compiler::plan::InferenceSpec;
 
+use super::batcher::{BatcherForError, shared_for};
 use super::config::{Config, Machine};
 use super::decoders::Outputs;
 use super::frame::{FORMATS, crop, crop_rect, engine_frame};
 use super::model::{Found, ModelBatcher, ModelGroup, Placement, prepare_crops, rows};
-use crate::elements::batcher::{BatcherForError, shared_for};
 use crate::engine::{Backend, Engine, EngineError};
 use crate::meta::{Label, Object, ObjectsData, VplObjectsMeta};
 

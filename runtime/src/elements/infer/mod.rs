@@ -6,6 +6,7 @@ use gstreamer::prelude::*;
 use gstreamer_base as gst_base;
 use vpl_compiler::plan::InferenceSpec;
 
+pub mod batcher;
 mod config;
 mod decoders;
 mod device;

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use gstreamer as gst;
 
-use crate::elements::batcher::{Batcher, Item};
+use super::batcher::{Batcher, Item};
 use crate::engine::preprocess::{Frame, Letterbox, try_preprocess, try_preprocess_u8};
 use crate::engine::{Engine, EngineError, InputTensor, OutputTensor, TensorData};
 use crate::meta::{Label, Object, Tensor};

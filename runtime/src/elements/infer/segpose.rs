@@ -1,10 +1,10 @@
 //! One frame's outputs → objects with masks (`yolov8_seg`, `semantic`) or keypoints
-//! (`yolov8_pose`), through `engine::segment` and `engine::pose`. Whole frames only: the
+//! (`yolov8_pose`), through `engine::decode::segment` and `engine::decode::pose`. Whole frames only: the
 //! element refuses them in crop mode when it starts.
 
 use crate::engine::decode::Yolov8Config;
-use crate::engine::pose;
-use crate::engine::segment::{self, Protos};
+use crate::engine::decode::pose;
+use crate::engine::decode::segment::{self, Protos};
 use crate::masks::MaskFormat;
 use crate::meta::Object;
 

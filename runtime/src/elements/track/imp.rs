@@ -11,6 +11,9 @@ use gstreamer_base::subclass::prelude::*;
 
 use super::sort::SortTracker;
 use super::tracker::IouTracker;
+use crate::elements::transform::{
+    in_place_transform, settings, start, stop, string_value, with_state,
+};
 use crate::meta::VplObjectsMeta;
 
 const DEFAULT_KIND: &str = "iou";
@@ -54,13 +57,6 @@ pub struct VplTrack {
     state: Mutex<Option<State>>,
 }
 
-#[glib::object_subclass]
-impl ObjectSubclass for VplTrack {
-    const NAME: &'static str = "VplTrack";
-    type Type = super::VplTrack;
-    type ParentType = gst_base::BaseTransform;
-}
-
 impl ObjectImpl for VplTrack {
     fn properties() -> &'static [glib::ParamSpec] {
         static PROPERTIES: LazyLock<Vec<glib::ParamSpec>> = LazyLock::new(|| {
@@ -93,13 +89,7 @@ impl ObjectImpl for VplTrack {
             return;
         };
         match pspec.name() {
-            "kind" => {
-                s.kind = value
-                    .get::<Option<String>>()
-                    .ok()
-                    .flatten()
-                    .unwrap_or_else(|| DEFAULT_KIND.into())
-            }
+            "kind" => s.kind = string_value(value, DEFAULT_KIND),
             "max-age" => s.max_age = value.get().unwrap_or(DEFAULT_MAX_AGE),
             "iou" => s.iou = value.get().unwrap_or(DEFAULT_IOU),
             _ => {}
@@ -107,7 +97,7 @@ impl ObjectImpl for VplTrack {
     }
 
     fn property(&self, _id: usize, pspec: &glib::ParamSpec) -> glib::Value {
-        let s = self.settings.lock().map(|s| s.clone()).unwrap_or_default();
+        let s = settings(&self.settings);
         match pspec.name() {
             "kind" => s.kind.to_value(),
             "max-age" => s.max_age.to_value(),
@@ -116,38 +106,20 @@ impl ObjectImpl for VplTrack {
     }
 }
 
-impl GstObjectImpl for VplTrack {}
-
-impl ElementImpl for VplTrack {
-    fn metadata() -> Option<&'static gst::subclass::ElementMetadata> {
-        static META: LazyLock<gst::subclass::ElementMetadata> = LazyLock::new(|| {
-            gst::subclass::ElementMetadata::new(
-                "vpl tracker",
-                "Filter/Analyzer/Video",
-                "Gives the objects found upstream stable track ids",
-                "vpl",
-            )
-        });
-        Some(&*META)
-    }
-
-    fn pad_templates() -> &'static [gst::PadTemplate] {
-        static TEMPLATES: LazyLock<Vec<gst::PadTemplate>> = LazyLock::new(|| {
-            let caps = gst::Caps::new_any();
-            crate::elements::passthrough_templates(&caps)
-        });
-        TEMPLATES.as_ref()
-    }
+in_place_transform! {
+    VplTrack: super::VplTrack,
+    metadata: (
+        "vpl tracker",
+        "Filter/Analyzer/Video",
+        "Gives the objects found upstream stable track ids"
+    ),
+    caps: gst::Caps::new_any(),
+    hands: [start, stop, transform_ip]
 }
 
-impl BaseTransformImpl for VplTrack {
-    const MODE: gst_base::subclass::BaseTransformMode =
-        gst_base::subclass::BaseTransformMode::AlwaysInPlace;
-    const PASSTHROUGH_ON_SAME_CAPS: bool = false;
-    const TRANSFORM_IP_ON_PASSTHROUGH: bool = false;
-
-    fn start(&self) -> Result<(), gst::ErrorMessage> {
-        let s = self.settings.lock().map(|s| s.clone()).unwrap_or_default();
+impl VplTrack {
+    fn on_start(&self) -> Result<(), gst::ErrorMessage> {
+        let s = settings(&self.settings);
         let state = match s.kind.as_str() {
             "iou" => State::Iou(IouTracker::new(s.max_age, s.iou as f32)),
             "sort" => State::Sort(SortTracker::new(s.max_age, s.iou as f32)),
@@ -158,9 +130,7 @@ impl BaseTransformImpl for VplTrack {
                 ));
             }
         };
-        if let Ok(mut slot) = self.state.lock() {
-            *slot = Some(state);
-        }
+        start(&self.state, state);
         gst::debug!(
             CAT,
             imp = self,
@@ -172,44 +142,34 @@ impl BaseTransformImpl for VplTrack {
         Ok(())
     }
 
-    fn stop(&self) -> Result<(), gst::ErrorMessage> {
-        if let Ok(mut state) = self.state.lock() {
-            *state = None;
-        }
-        Ok(())
+    fn on_stop(&self) -> Result<(), gst::ErrorMessage> {
+        stop(&self.state)
     }
 
-    fn transform_ip(
-        &self,
-        buffer: &mut gst::BufferRef,
-    ) -> Result<gst::FlowSuccess, gst::FlowError> {
-        let Ok(mut state) = self.state.lock() else {
-            return Err(gst::FlowError::Error);
-        };
-        let Some(tracker) = state.as_mut() else {
-            return Err(gst::FlowError::Flushing);
-        };
-        let mut meta = buffer.meta_mut::<VplObjectsMeta>();
-        match meta.as_mut().map(|m| m.data_mut()) {
-            // `infer(every: N)` skipped this frame: predicted boxes replace the repeated ones.
-            Some(data) if data.repeated => {
-                data.objects = match tracker {
-                    State::Iou(t) => t.predict(),
-                    State::Sort(t) => t.predict(),
-                };
-                data.repeated = false;
-            }
-            data => {
-                let objects = match data {
-                    Some(data) => data.objects.as_mut_slice(),
-                    None => &mut [],
-                };
-                match tracker {
-                    State::Iou(t) => t.update(objects),
-                    State::Sort(t) => t.update(objects),
+    fn on_buffer(&self, buffer: &mut gst::BufferRef) -> Result<gst::FlowSuccess, gst::FlowError> {
+        with_state(&self.state, |tracker| {
+            let mut meta = buffer.meta_mut::<VplObjectsMeta>();
+            match meta.as_mut().map(|m| m.data_mut()) {
+                // `infer(every: N)` skipped this frame: predicted boxes replace the repeated ones.
+                Some(data) if data.repeated => {
+                    data.objects = match tracker {
+                        State::Iou(t) => t.predict(),
+                        State::Sort(t) => t.predict(),
+                    };
+                    data.repeated = false;
+                }
+                data => {
+                    let objects = match data {
+                        Some(data) => data.objects.as_mut_slice(),
+                        None => &mut [],
+                    };
+                    match tracker {
+                        State::Iou(t) => t.update(objects),
+                        State::Sort(t) => t.update(objects),
+                    }
                 }
             }
-        }
-        Ok(gst::FlowSuccess::Ok)
+            gst::FlowSuccess::Ok
+        })
     }
 }

@@ -72,14 +72,7 @@ pub fn decode_text_boxes(
         let (sx0, sx1) = (sx0.clamp(0.0, frame_w), sx1.clamp(0.0, frame_w));
         let (sy0, sy1) = (sy0.clamp(0.0, frame_h), sy1.clamp(0.0, frame_h));
         if sx1 > sx0 && sy1 > sy0 {
-            found.push(Detection {
-                class_id: 0,
-                confidence: score,
-                x: sx0,
-                y: sy0,
-                w: sx1 - sx0,
-                h: sy1 - sy0,
-            });
+            found.push(Detection::from_corners(0, score, (sx0, sy0), (sx1, sy1)));
         }
     }
     found.sort_by(|a, b| a.y.total_cmp(&b.y).then(a.x.total_cmp(&b.x)));
@@ -188,12 +181,7 @@ pub fn decode_ctc(
 mod tests {
     use super::*;
 
-    const SAME: Letterbox = Letterbox {
-        scale_x: 1.0,
-        scale_y: 1.0,
-        pad_x: 0.0,
-        pad_y: 0.0,
-    };
+    const SAME: Letterbox = Letterbox::IDENTITY;
 
     fn config() -> TextBoxesConfig {
         TextBoxesConfig {

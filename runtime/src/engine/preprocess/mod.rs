@@ -124,6 +124,14 @@ pub struct Letterbox {
 }
 
 impl Letterbox {
+    /// No resize and no padding: model-input pixels are source-frame pixels.
+    pub const IDENTITY: Letterbox = Letterbox {
+        scale_x: 1.0,
+        scale_y: 1.0,
+        pad_x: 0.0,
+        pad_y: 0.0,
+    };
+
     /// The mapping `preprocess` uses for a `source` (width, height) frame fitted into a
     /// `target` (width, height) input.
     pub fn new(source: (u32, u32), target: (u32, u32), resize: Resize) -> Letterbox {

@@ -18,6 +18,7 @@ use super::clip::Clip;
 use super::event_trigger::EventTrigger;
 use super::trigger::{Action, Frame, Recorder, Timing};
 use crate::meta::{ObjectsData, VplObjectsMeta};
+use crate::utc::UtcTime;
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     gst::DebugCategory::new(
@@ -82,32 +83,6 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// `YYYYMMDDTHHMMSS.mmmZ` for the wall-clock time now (UTC).
-fn utc_now() -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    let secs = now.as_secs();
-    let (days, rest) = (secs / 86_400, secs % 86_400);
-    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}{month:02}{day:02}T{:02}{:02}{:02}.{:03}Z",
-        rest / 3600,
-        rest % 3600 / 60,
-        rest % 60,
-        now.subsec_millis()
-    )
-}
-
 /// The muxer for a clip's extension (the checker allowed only containers of H.264).
 fn muxer_for(path: &Path) -> &'static str {
     let ext = path
@@ -131,7 +106,7 @@ impl State {
         let base = s
             .location
             .replace("{stream}", &s.stream.to_string())
-            .replace("{time}", &utc_now())
+            .replace("{time}", &UtcTime::now().compact())
             .replace("{n}", &self.clips.to_string());
         let base = PathBuf::from(base);
         if let Some(dir) = base.parent().filter(|d| !d.as_os_str().is_empty()) {

@@ -41,25 +41,11 @@ impl EventTrigger {
 
 #[cfg(test)]
 mod tests {
-    use vpl_compiler::analytics::{AnalyzeConfig, Direction, Line, Zone};
+    use vpl_compiler::analytics::AnalyzeConfig;
 
     use super::*;
     use crate::analytics::Analyzer;
-    use crate::meta::Object;
-
-    const FRAME_NS: u64 = 100_000_000;
-
-    fn person(track: u64, cx: f32, bottom: f32) -> Object {
-        Object {
-            label: "person".into(),
-            x: cx - 10.0,
-            y: bottom - 40.0,
-            w: 20.0,
-            h: 40.0,
-            track_id: Some(track),
-            ..Object::default()
-        }
-    }
+    use crate::analytics::testing::{FRAME_NS, door, frame, line, person};
 
     /// A zone `door` (left half), lines `gate` (y = 50) and `fence` (x = 80); track 1 walks
     /// down across the gate (steps 4→5), track 2 walks right across the fence (steps
@@ -75,31 +61,14 @@ mod tests {
                 if step >= 20 {
                     objects.push(person(3, 10.0, 90.0));
                 }
-                ObjectsData {
-                    source_width: 100,
-                    source_height: 100,
-                    objects,
-                    ..ObjectsData::default()
-                }
+                frame(objects)
             })
             .collect()
     }
 
     fn config() -> AnalyzeConfig {
-        let line = |name: &str, a, b| Line {
-            name: name.into(),
-            a,
-            b,
-            size: Some((100, 100)),
-            direction: Direction::Both,
-        };
         AnalyzeConfig {
-            zones: vec![Zone {
-                name: "door".into(),
-                points: vec![[0.0, 0.0], [50.0, 0.0], [50.0, 100.0], [0.0, 100.0]],
-                size: Some((100, 100)),
-                crowd: 0,
-            }],
+            zones: vec![door(0)],
             lines: vec![
                 line("gate", [0.0, 50.0], [100.0, 50.0]),
                 line("fence", [80.0, 0.0], [80.0, 100.0]),

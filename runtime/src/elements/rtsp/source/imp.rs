@@ -16,7 +16,8 @@ use gstreamer::subclass::prelude::*;
 use gstreamer_app as gst_app;
 use gstreamer_rtsp as gst_rtsp;
 
-use super::timing::Rebase;
+use crate::elements::rtsp::timing::Rebase;
+use crate::elements::{add_with_ghost_pad, bin_templates};
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     gst::DebugCategory::new(
@@ -838,26 +839,8 @@ impl ObjectImpl for VplRtspSrc {
     fn constructed(&self) {
         self.parent_constructed();
         let obj = self.obj();
-        let appsrc = &self.feed.appsrc;
-        if let Err(e) = obj.add(appsrc) {
-            gst::error!(CAT, imp = self, "cannot add the appsrc: {e}");
-            return;
-        }
-        let Some(templ) = obj.pad_template("src") else {
-            return;
-        };
-        let ghost = appsrc.static_pad("src").and_then(|target| {
-            gst::GhostPad::builder_from_template_with_target(&templ, &target)
-                .ok()
-                .map(|b| b.name("src").build())
-        });
-        match ghost {
-            Some(ghost) => {
-                if let Err(e) = obj.add_pad(&ghost) {
-                    gst::error!(CAT, imp = self, "cannot add the src pad: {e}");
-                }
-            }
-            None => gst::error!(CAT, imp = self, "cannot make the src pad"),
+        if let Err(e) = add_with_ghost_pad(&*obj, &self.feed.appsrc, "src") {
+            gst::error!(CAT, imp = self, "{e}");
         }
         obj.set_element_flags(gst::ElementFlags::SOURCE);
     }
@@ -883,16 +866,8 @@ impl ElementImpl for VplRtspSrc {
     }
 
     fn pad_templates() -> &'static [gst::PadTemplate] {
-        static TEMPLATES: LazyLock<Vec<gst::PadTemplate>> = LazyLock::new(|| {
-            gst::PadTemplate::new(
-                "src",
-                gst::PadDirection::Src,
-                gst::PadPresence::Always,
-                &gst::Caps::new_any(),
-            )
-            .into_iter()
-            .collect()
-        });
+        static TEMPLATES: LazyLock<Vec<gst::PadTemplate>> =
+            LazyLock::new(|| bin_templates(gst::PadDirection::Src, &gst::Caps::new_any()));
         TEMPLATES.as_ref()
     }
 

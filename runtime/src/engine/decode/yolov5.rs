@@ -5,9 +5,9 @@
 //! NMS as for yolov8. With grid strides (YOLOX exported with `decode_in_inference=False`)
 //! the box is in grid cells: `x = (out + column) × stride`, `w = exp(out) × stride`.
 
+use super::Detection;
 use super::boxes::{Rows, finish, to_source};
-use super::decode::Detection;
-use super::preprocess::Letterbox;
+use crate::engine::preprocess::Letterbox;
 
 /// The `yolov5(confidence:, iou:, max:, grid:, strides:)` decoder's parameters.
 #[derive(Debug, Clone, PartialEq)]
@@ -103,12 +103,7 @@ pub fn decode_yolov5(
 mod tests {
     use super::*;
 
-    const SAME: Letterbox = Letterbox {
-        scale_x: 1.0,
-        scale_y: 1.0,
-        pad_x: 0.0,
-        pad_y: 0.0,
-    };
+    const SAME: Letterbox = Letterbox::IDENTITY;
 
     fn config(grid: Vec<u32>) -> Yolov5Config {
         Yolov5Config {

@@ -1,6 +1,6 @@
 //! Segmentation outputs → masks in source-frame pixels.
 //!
-//! `yolov8_seg`: detections as YOLOv8's (`anchored::detect`), then each object's mask is
+//! `yolov8_seg`: detections as YOLOv8's (`yolov8::detect`), then each object's mask is
 //! the sum of the prototypes weighted by its coefficients, sampled bilinearly at each
 //! source pixel's centre (mapped through the letterbox into the prototypes' grid), kept
 //! where the sigmoid is above 0.5 (the sum above 0) and the centre inside the box.
@@ -8,9 +8,9 @@
 //! centre falls in; each class present is one object. `scripts/reference_segpose.py`
 //! decodes the same outputs independently.
 
-use super::anchored::detect;
-use super::decode::{Detection, Yolov8Config};
-use super::preprocess::Letterbox;
+use super::yolov8::detect;
+use super::{Detection, Yolov8Config};
+use crate::engine::preprocess::Letterbox;
 use crate::masks::{Mask, MaskFormat};
 
 /// One image's prototypes `[masks, height, width]`, row-major.
@@ -269,8 +269,8 @@ pub fn decode_semantic(
 
 #[cfg(test)]
 mod tests {
-    use super::super::preprocess::Resize;
     use super::*;
+    use crate::engine::preprocess::Resize;
 
     fn frame(source: (u32, u32), input: (u32, u32), resize: Resize) -> Frame {
         Frame {

@@ -1,10 +1,10 @@
 //! `yolov8_pose` outputs (`[4 + 1 + 3 × keypoints, anchors]`) → boxes with keypoints in
-//! source-frame pixels: detections as YOLOv8's (`anchored::detect`, one class), each with
+//! source-frame pixels: detections as YOLOv8's (`yolov8::detect`, one class), each with
 //! its anchor's keypoints (x, y mapped back through the letterbox, visibility as given).
 
-use super::anchored::detect;
-use super::decode::{Detection, Yolov8Config};
-use super::preprocess::Letterbox;
+use super::yolov8::detect;
+use super::{Detection, Yolov8Config};
+use crate::engine::preprocess::Letterbox;
 use crate::masks::Keypoint;
 
 /// Decodes one image's output (row-major `[rows, anchors]`): nothing when `rows` is not
@@ -42,8 +42,8 @@ pub fn decode_yolov8_pose(
 
 #[cfg(test)]
 mod tests {
-    use super::super::preprocess::Resize;
     use super::*;
+    use crate::engine::preprocess::Resize;
 
     #[test]
     fn keypoints_map_back_through_the_letterbox() {

@@ -27,7 +27,8 @@ use gstreamer_rtsp_server as rtsp_server;
 use gstreamer_rtsp_server::prelude::*;
 use gstreamer_video as gst_video;
 
-use super::timing::Rebase;
+use crate::elements::rtsp::timing::Rebase;
+use crate::elements::{add_with_ghost_pad, bin_templates};
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     gst::DebugCategory::new(
@@ -593,25 +594,8 @@ impl ObjectImpl for VplRtspOut {
     fn constructed(&self) {
         self.parent_constructed();
         let obj = self.obj();
-        if let Err(e) = obj.add(&self.appsink) {
-            gst::error!(CAT, imp = self, "cannot add the appsink: {e}");
-            return;
-        }
-        let Some(templ) = obj.pad_template("sink") else {
-            return;
-        };
-        let ghost = self.appsink.static_pad("sink").and_then(|target| {
-            gst::GhostPad::builder_from_template_with_target(&templ, &target)
-                .ok()
-                .map(|b| b.name("sink").build())
-        });
-        match ghost {
-            Some(ghost) => {
-                if let Err(e) = obj.add_pad(&ghost) {
-                    gst::error!(CAT, imp = self, "cannot add the sink pad: {e}");
-                }
-            }
-            None => gst::error!(CAT, imp = self, "cannot make the sink pad"),
+        if let Err(e) = add_with_ghost_pad(&*obj, &self.appsink, "sink") {
+            gst::error!(CAT, imp = self, "{e}");
         }
     }
 
@@ -637,14 +621,10 @@ impl ElementImpl for VplRtspOut {
 
     fn pad_templates() -> &'static [gst::PadTemplate] {
         static TEMPLATES: LazyLock<Vec<gst::PadTemplate>> = LazyLock::new(|| {
-            gst::PadTemplate::new(
-                "sink",
+            bin_templates(
                 gst::PadDirection::Sink,
-                gst::PadPresence::Always,
                 &gst::Caps::builder("video/x-h264").build(),
             )
-            .into_iter()
-            .collect()
         });
         TEMPLATES.as_ref()
     }

@@ -4,9 +4,9 @@
 //! size) read it: `cx = anchor.cx + out[0] / width × anchor.w`,
 //! `w = out[2] / width × anchor.w` (heights and y likewise), all fractions of the input.
 
-use super::boxes::{Activation, Rows, best_class, finish, to_source};
-use super::decode::Detection;
-use super::preprocess::Letterbox;
+use super::Detection;
+use super::boxes::{Activation, Rows, finish, scored_candidates};
+use crate::engine::preprocess::Letterbox;
 
 /// The `ssd(...)` decoder's parameters, with its anchors made.
 #[derive(Debug, Clone, PartialEq)]
@@ -65,28 +65,21 @@ pub fn decode_ssd(
         ));
     }
     let (w, h) = (input.0 as f32, input.1 as f32);
-    let mut candidates = Vec::new();
-    for (i, a) in config.anchors.iter().enumerate() {
-        let (Some(b), Some(s)) = (boxes.row(i), scores.row(i)) else {
-            break;
-        };
-        let Some((class_id, confidence)) = best_class(s, config.activation) else {
-            continue;
-        };
-        if confidence < config.confidence {
-            continue;
-        }
+    let centre = |i: usize| {
+        let (b, a) = (boxes.row(i)?, config.anchors.get(i)?);
         let cx = a[0] + b[0] / w * a[2];
         let cy = a[1] + b[1] / h * a[3];
         let bw = b[2] / w * a[2];
         let bh = b[3] / h * a[3];
-        candidates.push(to_source(
-            class_id,
-            confidence,
-            (cx * w, cy * h, bw * w, bh * h),
-            letterbox,
-        ));
-    }
+        Some((cx * w, cy * h, bw * w, bh * h))
+    };
+    let candidates = scored_candidates(
+        scores,
+        config.activation,
+        config.confidence,
+        letterbox,
+        centre,
+    );
     Ok(finish(candidates, Some(config.iou), config.max, source))
 }
 
@@ -94,12 +87,7 @@ pub fn decode_ssd(
 mod tests {
     use super::*;
 
-    const SAME: Letterbox = Letterbox {
-        scale_x: 1.0,
-        scale_y: 1.0,
-        pad_x: 0.0,
-        pad_y: 0.0,
-    };
+    const SAME: Letterbox = Letterbox::IDENTITY;
 
     #[test]
     fn blazeface_anchors() {

@@ -3,9 +3,9 @@
 //! query's class and score come from its logits by the configured activation (the
 //! original DETR's softmax drops the last, "no object", class: its `PostProcess`).
 
-use super::boxes::{Activation, Rows, best_class, finish, to_source};
-use super::decode::Detection;
-use super::preprocess::Letterbox;
+use super::Detection;
+use super::boxes::{Activation, Rows, finish, scored_candidates};
+use crate::engine::preprocess::Letterbox;
 
 /// The `detr(confidence:, max:, activation:)` decoder's parameters.
 #[derive(Debug, Clone, PartialEq)]
@@ -33,20 +33,18 @@ pub fn decode_detr(
         ));
     }
     let (w, h) = (input.0 as f32, input.1 as f32);
-    let mut candidates = Vec::new();
-    for q in 0..boxes.count() {
-        let (Some(b), Some(l)) = (boxes.row(q), logits.row(q)) else {
-            break;
-        };
-        let Some((class_id, confidence)) = best_class(l, config.activation) else {
-            continue;
-        };
-        if confidence < config.confidence {
-            continue;
-        }
-        let centre = (b[0] * w, b[1] * h, b[2] * w, b[3] * h);
-        candidates.push(to_source(class_id, confidence, centre, letterbox));
-    }
+    let centre = |q: usize| {
+        boxes
+            .row(q)
+            .map(|b| (b[0] * w, b[1] * h, b[2] * w, b[3] * h))
+    };
+    let candidates = scored_candidates(
+        logits,
+        config.activation,
+        config.confidence,
+        letterbox,
+        centre,
+    );
     Ok(finish(candidates, None, config.max, source))
 }
 
@@ -54,12 +52,7 @@ pub fn decode_detr(
 mod tests {
     use super::*;
 
-    const SAME: Letterbox = Letterbox {
-        scale_x: 1.0,
-        scale_y: 1.0,
-        pad_x: 0.0,
-        pad_y: 0.0,
-    };
+    const SAME: Letterbox = Letterbox::IDENTITY;
 
     #[test]
     fn one_output_boxes_then_scores_no_nms() {
