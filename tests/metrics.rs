@@ -313,9 +313,13 @@ fn metrics_are_served_while_the_run_goes_on() {
     assert!(started > now - 3600.0 && started <= now, "{started} {now}");
     let frames = value(&samples, "vpl_frames_total", "stream=\"0\"");
     assert!((20.0..60.0).contains(&frames), "scraped mid-run: {frames}");
-    // At most the pace of 30 fps (a loaded machine's model may be slower).
+    // Paced at 30 fps: never more frames than 30 a second since vplc started (a loaded
+    // machine may be slower, and a window after a stall may catch up above 30, so the
+    // window's own `vpl_fps` is only said to be live).
     let fps = value(&samples, "vpl_fps", "stream=\"0\"");
-    assert!(fps > 0.0 && fps < 40.0, "fps {fps}");
+    assert!(fps > 0.0, "fps {fps}");
+    let paced = 30.0 * start.elapsed().as_secs_f64() + 1.0;
+    assert!(frames <= paced, "{frames} frames in {:?}", start.elapsed());
     assert_eq!(value(&samples, "vpl_dropped_frames_total", ""), 0.0);
     let inferred = value(&samples, "vpl_inferred_frames_total", "");
     // Frames wait for the model: fewer inferred than counted at the source, but some.
