@@ -193,6 +193,10 @@ fn a_full_kafka_buffer_drops_the_oldest_and_counts_them() {
         .expect("slow answers");
     cluster.broker_up(1).expect("broker up");
     let out = run.wait_with_output().expect("vplc ends");
+    // Prompt answers again for the consumer below.
+    cluster
+        .broker_round_trip_time(1, Duration::ZERO)
+        .expect("prompt answers");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert_eq!(
