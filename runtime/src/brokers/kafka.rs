@@ -4,9 +4,10 @@
 //! at a time; a message leaves the outbox only when its delivery report says it was stored,
 //! so what librdkafka has not yet delivered is still counted in the buffer (and dropped from
 //! it, the oldest first, when it is full; a dropped message librdkafka delivers after all is
-//! not counted as lost, as for MQTT). A delivery the brokers refused for good (a topic the
-//! user may not write, a message too large) is counted as `rejected`; any other failure is
-//! produced again. TLS and SASL credentials come from the environment only.
+//! not counted as lost, and nothing newer is dropped for good until librdkafka has either
+//! delivered it or given it back: see `Outbox::trim`). A delivery the brokers refused for
+//! good (a topic the user may not write, a message too large) is counted as `rejected`; any
+//! other failure is produced again. TLS and SASL credentials come from the environment only.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -116,6 +117,8 @@ impl ClientContext for Context {
     fn error(&self, error: KafkaError, reason: &str) {
         if error.rdkafka_error_code() == Some(RDKafkaErrorCode::AllBrokersDown) {
             self.outbox.stats.connected.store(false, Ordering::Relaxed);
+            // Drops held back while the brokers took messages can be made now.
+            self.outbox.settle();
             if !self.outage_reported.swap(true, Ordering::Relaxed) {
                 (self.outbox.report)(&format!(
                     "cannot reach {}: {reason}; librdkafka keeps trying, holding up to {} messages",
@@ -149,7 +152,10 @@ impl ProducerContext for Context {
             Err((KafkaError::MessageProduction(code), message)) if refused(*code) => {
                 self.reject(seq as u64, *code, message.payload_len());
             }
-            Err(_) => lock(&self.again).push(seq as u64),
+            Err(_) => {
+                self.outbox.given_back(seq as u64);
+                lock(&self.again).push(seq as u64);
+            }
         }
     }
 }
@@ -196,7 +202,6 @@ pub(super) fn sender(outbox: Arc<Outbox>) {
     let topic = outbox.topic.clone();
     // Messages after this one in the buffer have not been handed to librdkafka.
     let mut sent_after = 0u64;
-    let mut last_dropped = 0u64;
     loop {
         // Failed or taken-back deliveries: hand the buffer from the first of them again
         // (a message after it that librdkafka still held may then arrive twice).
@@ -206,14 +211,15 @@ pub(super) fn sender(outbox: Arc<Outbox>) {
         }
         let in_flight = producer.context().in_flight.load(Ordering::Relaxed);
         let connected = outbox.stats.connected.load(Ordering::Relaxed);
-        // The messages a full buffer dropped must not reach the brokers later, from
-        // librdkafka's queue: while the brokers are away it is given one message at a time
-        // (the oldest of the buffer, to learn when they are back), taken back when dropped.
-        let dropped = outbox.stats.dropped.load(Ordering::Relaxed);
-        if dropped > last_dropped && !connected && in_flight > 0 {
+        // While the brokers are away librdkafka is given one message at a time (the oldest
+        // of the buffer, to learn when they are back). When a full buffer drops it, it is
+        // taken back from librdkafka's queue: its delivery report (purged) says it is lost,
+        // and the drops waiting for it are made (`Outbox::given_back`). One already on its
+        // way to brokers that just came back is not in the queue: it is delivered, and
+        // nothing newer was dropped meanwhile.
+        if !connected && outbox.dropped_while_held() {
             producer.purge(PurgeConfig::default().queue());
         }
-        last_dropped = dropped;
         let room = match (connected, in_flight) {
             (true, n) => WINDOW.saturating_sub(n),
             (false, 0) => 1,

@@ -8,6 +8,9 @@
 //! still holds: after the reconnection everything unacknowledged is sent again (at least
 //! once: a message whose acknowledgement was lost with the connection may arrive twice).
 //! When the queue is full the oldest message is dropped and counted ([`BrokerStats`]).
+//! Kafka's queue also knows which of its messages librdkafka holds: one of those is only
+//! dropped for good once librdkafka gave it back, and nothing newer is dropped for good
+//! before that ([`Outbox::trim`]), so what a full buffer loses is exactly the oldest.
 //! Credentials and TLS come from the environment and the URL's scheme, never the program.
 
 mod kafka;
@@ -15,7 +18,7 @@ mod mqtt;
 mod redis;
 mod wire;
 
-use std::collections::VecDeque;
+use std::collections::{BTreeSet, VecDeque};
 use std::io::{self, Write};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, LazyLock, Mutex, MutexGuard};
@@ -100,6 +103,25 @@ struct Queue {
     items: VecDeque<(u64, Arc<str>)>,
     next_seq: u64,
     closed: bool,
+    /// Kafka: the messages of `items` handed to librdkafka whose delivery report has not
+    /// come (it may deliver them at any time).
+    held: BTreeSet<u64>,
+    /// Kafka: messages dropped from `items` while librdkafka held them, whose delivery
+    /// report has not come: each may still be delivered, or be given back (taken back from
+    /// librdkafka's queue while the brokers are away), and only then is it lost.
+    dropped_held: BTreeSet<u64>,
+}
+
+impl Queue {
+    fn new() -> Queue {
+        Queue {
+            items: VecDeque::new(),
+            next_seq: 1,
+            closed: false,
+            held: BTreeSet::new(),
+            dropped_held: BTreeSet::new(),
+        }
+    }
 }
 
 /// Says something the user should know (a broker lost, messages dropped): the element
@@ -111,6 +133,10 @@ pub struct Outbox {
     address: Address,
     topic: String,
     capacity: usize,
+    /// The sender says which messages its client holds ([`Outbox::next_batch`] hands them,
+    /// [`Outbox::given_back`] returns them): Kafka, whose librdkafka keeps messages it was
+    /// handed and delivers them when it can.
+    tracks_held: bool,
     queue: Mutex<Queue>,
     /// Signalled when a message is queued or the outbox closes.
     more: Condvar,
@@ -126,6 +152,30 @@ pub struct Outbox {
 }
 
 impl Outbox {
+    /// An outbox of `capacity` messages (at least 1) for `topic` at `address`, its figures
+    /// in `stats`; nothing sends from it until a sender thread is started for it.
+    fn new(
+        address: Address,
+        topic: &str,
+        capacity: usize,
+        stats: Arc<BrokerStats>,
+        report: Reporter,
+    ) -> Outbox {
+        Outbox {
+            tracks_held: address.protocol == Protocol::Kafka,
+            address,
+            topic: topic.to_string(),
+            capacity: capacity.max(1),
+            queue: Mutex::new(Queue::new()),
+            more: Condvar::new(),
+            less: Condvar::new(),
+            stats,
+            report,
+            drop_reported: AtomicBool::new(false),
+            refusals_said: Mutex::new(Vec::new()),
+        }
+    }
+
     /// Says `text` to the user: a warning of the sink's element while the pipeline runs;
     /// once the sink has stopped (nobody reads the pipeline's messages then), kept for
     /// [`said`].
@@ -168,22 +218,52 @@ impl Outbox {
 
     fn push(&self, message: &str) {
         let mut q = lock(&self.queue);
-        let mut full = false;
-        if q.items.len() >= self.capacity {
-            q.items.pop_front();
-            self.stats.dropped.fetch_add(1, Ordering::Relaxed);
-            full = !self.drop_reported.swap(true, Ordering::Relaxed);
-        }
         let seq = q.next_seq;
         q.next_seq += 1;
         q.items.push_back((seq, Arc::from(message)));
+        let dropped = self.trim(&mut q);
+        drop(q);
+        self.more.notify_one();
+        self.dropping(dropped);
+    }
+
+    /// Drops the oldest messages while the queue holds more than its capacity, and counts
+    /// them; returns how many. For Kafka, a message librdkafka holds leaves the queue at
+    /// once, counted as dropped, but it may still be delivered (then it is not counted,
+    /// [`Outbox::acknowledged`]) or given back ([`Outbox::given_back`]: the sender takes it
+    /// back from librdkafka while the brokers are away). Until then, and while the brokers
+    /// take messages (the sender is about to hand the next ones to librdkafka, which will
+    /// deliver them), no message librdkafka does not hold is dropped for good: that would
+    /// lose a message newer than one that arrives. The queue then holds more than its
+    /// capacity for a moment, [`WINDOW`] messages more at most.
+    fn trim(&self, q: &mut Queue) -> u64 {
+        let mut dropped = 0;
+        while q.items.len() > self.capacity {
+            let Some(&(seq, _)) = q.items.front() else {
+                break;
+            };
+            if q.held.remove(&seq) {
+                q.dropped_held.insert(seq);
+            } else if self.tracks_held
+                && q.items.len() <= self.capacity + WINDOW
+                && (!q.dropped_held.is_empty() || self.stats.connected.load(Ordering::Relaxed))
+            {
+                break;
+            }
+            q.items.pop_front();
+            dropped += 1;
+        }
+        self.stats.dropped.fetch_add(dropped, Ordering::Relaxed);
         self.stats
             .buffered
             .store(q.items.len() as u64, Ordering::Relaxed);
-        drop(q);
-        self.more.notify_one();
-        // Said with the queue unlocked: `say` looks at it.
-        if full {
+        dropped
+    }
+
+    /// Says, once an episode of a full buffer, that messages are being dropped; called
+    /// with the queue unlocked (`say` looks at it).
+    fn dropping(&self, dropped: u64) {
+        if dropped > 0 && !self.drop_reported.swap(true, Ordering::Relaxed) {
             self.say(&format!(
                 "the buffer of {} messages for {} ({}) is full: dropping the oldest (counted in the statistics)",
                 self.capacity, self.stats.url, self.topic
@@ -191,20 +271,47 @@ impl Outbox {
         }
     }
 
+    /// Drops what [`Outbox::trim`] can drop now: after the brokers went away.
+    fn settle(&self) {
+        let dropped = self.trim(&mut lock(&self.queue));
+        self.dropping(dropped);
+    }
+
+    /// Message `seq` came back from the client undelivered (taken back from librdkafka's
+    /// queue, or failed for a reason that may pass): it is no longer held. One the full
+    /// queue dropped meanwhile is lost now, and the drops it held back can be made.
+    fn given_back(&self, seq: u64) {
+        let mut q = lock(&self.queue);
+        q.held.remove(&seq);
+        q.dropped_held.remove(&seq);
+        let dropped = self.trim(&mut q);
+        drop(q);
+        self.dropping(dropped);
+    }
+
+    /// A message the full queue dropped while the client held it may still be delivered:
+    /// the sender takes it back from librdkafka while the brokers are away.
+    fn dropped_while_held(&self) -> bool {
+        !lock(&self.queue).dropped_held.is_empty()
+    }
+
     fn acknowledged(&self, seq: u64, rejected: bool) {
         let mut q = lock(&self.queue);
+        q.held.remove(&seq);
         match q.items.iter().position(|(s, _)| *s == seq) {
             Some(at) => {
                 q.items.remove(at);
             }
             // Dropped from the full queue while in flight, and it arrived after all: not
             // lost, so not counted as dropped.
-            None => {
+            None if !self.tracks_held || q.dropped_held.remove(&seq) => {
                 let _ =
                     self.stats
                         .dropped
                         .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |d| d.checked_sub(1));
             }
+            // Given up on at the end of the run (counted as undelivered).
+            None => {}
         }
         let counter = if rejected {
             &self.stats.rejected
@@ -218,12 +325,15 @@ impl Outbox {
         if q.items.is_empty() {
             self.drop_reported.store(false, Ordering::Relaxed);
         }
+        let dropped = self.trim(&mut q);
         drop(q);
         self.less.notify_all();
+        self.dropping(dropped);
     }
 
     /// Messages after `after` not yet sent on this connection, at most `room`; `None` when
-    /// the outbox is closed and empty. Waits up to `idle` for one.
+    /// the outbox is closed and empty. Waits up to `idle` for one. Kafka: the messages
+    /// returned are held by librdkafka from now on.
     fn next_batch(&self, after: u64, room: usize, idle: Duration) -> Option<Vec<(u64, Arc<str>)>> {
         let mut q = lock(&self.queue);
         let deadline = Instant::now() + idle;
@@ -240,6 +350,13 @@ impl Outbox {
                 .collect();
             let now = Instant::now();
             if !batch.is_empty() || room == 0 || now >= deadline || q.closed {
+                if self.tracks_held && !batch.is_empty() {
+                    q.held.extend(batch.iter().map(|(s, _)| *s));
+                    // Drops held back until librdkafka had these.
+                    let dropped = self.trim(&mut q);
+                    drop(q);
+                    self.dropping(dropped);
+                }
                 return Some(batch);
             }
             q = self
@@ -265,6 +382,8 @@ impl Outbox {
         let mut q = lock(&self.queue);
         let left = q.items.len() as u64;
         q.items.clear();
+        q.held.clear();
+        q.dropped_held.clear();
         self.stats.undelivered.fetch_add(left, Ordering::Relaxed);
         self.stats.buffered.store(0, Ordering::Relaxed);
         drop(q);
@@ -560,22 +679,7 @@ pub fn open(url: &str, topic: &str, capacity: usize, report: Reporter) -> io::Re
         connected: AtomicBool::new(false),
     });
     lock(&STATS).push(stats.clone());
-    let outbox = Arc::new(Outbox {
-        address,
-        topic: topic.to_string(),
-        capacity: capacity.max(1),
-        queue: Mutex::new(Queue {
-            items: VecDeque::new(),
-            next_seq: 1,
-            closed: false,
-        }),
-        more: Condvar::new(),
-        less: Condvar::new(),
-        stats,
-        report,
-        drop_reported: AtomicBool::new(false),
-        refusals_said: Mutex::new(Vec::new()),
-    });
+    let outbox = Arc::new(Outbox::new(address, topic, capacity, stats, report));
     let thread_outbox = outbox.clone();
     std::thread::Builder::new()
         .name(format!("vpl-{}", protocol.name()))
@@ -773,6 +877,133 @@ mod tests {
             1,
             "{said:?}"
         );
+    }
+
+    /// A Kafka outbox of `capacity` messages with no sender thread: the tests play the
+    /// sender (what it hands to librdkafka, the delivery reports). Returns it and what it
+    /// said.
+    fn kafka_outbox(capacity: usize) -> (Outbox, Arc<Mutex<Vec<String>>>) {
+        let said = Arc::new(Mutex::new(Vec::new()));
+        let to = said.clone();
+        let stats = Arc::new(BrokerStats {
+            protocol: Protocol::Kafka,
+            url: "kafka://127.0.0.1:9092".into(),
+            topic: "t".into(),
+            capacity: capacity as u64,
+            buffered: AtomicU64::new(0),
+            delivered: AtomicU64::new(0),
+            dropped: AtomicU64::new(0),
+            rejected: AtomicU64::new(0),
+            undelivered: AtomicU64::new(0),
+            reconnects: AtomicU64::new(0),
+            connected: AtomicBool::new(false),
+        });
+        let address = Address {
+            protocol: Protocol::Kafka,
+            tls: false,
+            host: "127.0.0.1".into(),
+            port: 9092,
+            database: None,
+        };
+        let report: Reporter = Box::new(move |t: &str| lock(&to).push(t.to_string()));
+        (Outbox::new(address, "t", capacity, stats, report), said)
+    }
+
+    /// The messages in the outbox, oldest first, and its dropped count.
+    fn queued_and_dropped(outbox: &Outbox) -> (Vec<u64>, u64) {
+        let seqs = lock(&outbox.queue).items.iter().map(|(s, _)| *s).collect();
+        (seqs, outbox.stats.dropped.load(Ordering::Relaxed))
+    }
+
+    fn seqs(batch: Option<Vec<(u64, Arc<str>)>>) -> Vec<u64> {
+        batch.expect("open").iter().map(|(s, _)| *s).collect()
+    }
+
+    /// The brokers are away: librdkafka holds message 1 (the oldest, to learn when they are
+    /// back). The full buffer drops it, and librdkafka delivers it after all (it was on its
+    /// way to brokers just back). Nothing newer was dropped for good meanwhile: everything
+    /// from message 1 on arrives, and nothing counts as dropped.
+    #[test]
+    fn a_message_librdkafka_delivers_after_the_full_buffer_dropped_it_costs_no_newer_one() {
+        let (outbox, said) = kafka_outbox(3);
+        for i in 1..=3 {
+            outbox.push(&format!("m{i}"));
+        }
+        assert_eq!(seqs(outbox.next_batch(0, 1, Duration::ZERO)), [1]);
+        outbox.push("m4");
+        // Dropped while librdkafka holds it: counted, until its delivery report says.
+        assert_eq!(queued_and_dropped(&outbox), (vec![2, 3, 4], 1));
+        outbox.push("m5");
+        // Message 2 is not dropped while message 1 may still arrive.
+        assert_eq!(queued_and_dropped(&outbox), (vec![2, 3, 4, 5], 1));
+        // The brokers are back: message 1 is delivered.
+        outbox.stats.connected.store(true, Ordering::Relaxed);
+        outbox.acknowledged(1, false);
+        assert_eq!(queued_and_dropped(&outbox), (vec![2, 3, 4, 5], 0));
+        // Made before the sender hands the rest to librdkafka: not dropped for good either.
+        outbox.push("m6");
+        assert_eq!(queued_and_dropped(&outbox), (vec![2, 3, 4, 5, 6], 0));
+        assert_eq!(
+            seqs(outbox.next_batch(1, WINDOW, Duration::ZERO)),
+            [2, 3, 4, 5, 6]
+        );
+        // librdkafka has them: the buffer is back to its size.
+        assert_eq!(queued_and_dropped(&outbox), (vec![4, 5, 6], 2));
+        for seq in 2..=6 {
+            outbox.acknowledged(seq, false);
+        }
+        let stats = &outbox.stats;
+        assert_eq!(stats.delivered.load(Ordering::Relaxed), 6);
+        assert_eq!(stats.dropped.load(Ordering::Relaxed), 0);
+        assert_eq!(stats.buffered.load(Ordering::Relaxed), 0);
+        let said = lock(&said).clone();
+        assert_eq!(said.len(), 1, "{said:?}");
+        assert!(said[0].contains("is full: dropping the oldest"), "{said:?}");
+    }
+
+    /// As above, but message 1 is taken back from librdkafka's queue (purged, the brokers
+    /// still away): it is lost, and so is message 2, whose drop waited for it. The newest
+    /// three arrive.
+    #[test]
+    fn a_message_taken_back_from_librdkafka_is_dropped_with_those_that_waited_for_it() {
+        let (outbox, _) = kafka_outbox(3);
+        for i in 1..=3 {
+            outbox.push(&format!("m{i}"));
+        }
+        assert_eq!(seqs(outbox.next_batch(0, 1, Duration::ZERO)), [1]);
+        outbox.push("m4");
+        outbox.push("m5");
+        assert_eq!(queued_and_dropped(&outbox), (vec![2, 3, 4, 5], 1));
+        outbox.given_back(1);
+        assert_eq!(queued_and_dropped(&outbox), (vec![3, 4, 5], 2));
+        // Nothing held: the oldest goes at once.
+        outbox.push("m6");
+        assert_eq!(queued_and_dropped(&outbox), (vec![4, 5, 6], 3));
+        outbox.stats.connected.store(true, Ordering::Relaxed);
+        assert_eq!(
+            seqs(outbox.next_batch(0, WINDOW, Duration::ZERO)),
+            [4, 5, 6]
+        );
+        for seq in 4..=6 {
+            outbox.acknowledged(seq, false);
+        }
+        assert_eq!(outbox.stats.delivered.load(Ordering::Relaxed), 3);
+        assert_eq!(outbox.stats.dropped.load(Ordering::Relaxed), 3);
+    }
+
+    /// While the brokers take messages, one librdkafka is about to be handed is not dropped
+    /// for good; once they are away (librdkafka said so), the oldest are.
+    #[test]
+    fn drops_waiting_for_librdkafka_are_made_once_the_brokers_are_away() {
+        let (outbox, _) = kafka_outbox(3);
+        outbox.stats.connected.store(true, Ordering::Relaxed);
+        for i in 1..=5 {
+            outbox.push(&format!("m{i}"));
+        }
+        assert_eq!(queued_and_dropped(&outbox), (vec![1, 2, 3, 4, 5], 0));
+        outbox.stats.connected.store(false, Ordering::Relaxed);
+        outbox.settle();
+        assert_eq!(queued_and_dropped(&outbox), (vec![3, 4, 5], 2));
     }
 
     #[test]

@@ -98,8 +98,14 @@ impl Output {
         if self.need_key && buffer.flags().contains(gst::BufferFlags::DELTA_UNIT) {
             return ask();
         }
-        // Before the media plays there is no clock to place the frame on.
-        let Some(now) = self.appsrc.current_running_time() else {
+        // Before the media plays there is no clock to place the frame on, nor while it starts
+        // to: its elements are given the clock before their base time, and the running time
+        // read then is the clock's own time (hours since boot). The first frame placed there,
+        // and every later one (they keep its offset), would be so far ahead of the media's
+        // running time that its sink, in step with the clock, would never send them: the
+        // client's first frame never came (a loaded machine, a frame arriving at that moment).
+        let playing = self.appsrc.current_state() == gst::State::Playing;
+        let Some(now) = self.appsrc.current_running_time().filter(|_| playing) else {
             return self.need_key && ask();
         };
         let (pts, dts) = self.rebase.map(now.nseconds(), running.0, running.1);
@@ -650,3 +656,93 @@ impl ElementImpl for VplRtspOut {
 }
 
 impl BinImpl for VplRtspOut {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `appsrc ! appsink` paused, its appsrc given the clock but not yet a base time: a
+    /// pipeline on its way to `PLAYING` hands its elements the clock first and each its base
+    /// time as it changes state. A frame can come in between.
+    fn starting_to_play() -> (gst::Pipeline, gst_app::AppSrc, gst_app::AppSink) {
+        gst::init().expect("GStreamer starts");
+        let appsrc = gst_app::AppSrc::builder()
+            .is_live(true)
+            .format(gst::Format::Time)
+            .build();
+        let appsink = gst_app::AppSink::builder().sync(false).build();
+        // Playing without a frame to preroll on.
+        appsink.set_async(false);
+        let pipeline = gst::Pipeline::new();
+        pipeline
+            .add_many([appsrc.upcast_ref(), appsink.upcast_ref::<gst::Element>()])
+            .expect("added");
+        appsrc.link(&appsink).expect("linked");
+        pipeline.set_state(gst::State::Paused).expect("paused");
+        appsrc
+            .set_clock(Some(&gst::SystemClock::obtain()))
+            .expect("the clock is taken");
+        (pipeline, appsrc, appsink)
+    }
+
+    fn frame(pts_ms: u64, key: bool) -> gst::Buffer {
+        let mut buffer = gst::Buffer::with_size(8).expect("a buffer");
+        let b = buffer.get_mut().expect("writable");
+        b.set_pts(gst::ClockTime::from_mseconds(pts_ms));
+        b.set_dts(gst::ClockTime::from_mseconds(pts_ms));
+        if !key {
+            b.set_flags(gst::BufferFlags::DELTA_UNIT);
+        }
+        buffer
+    }
+
+    fn ms(ms: u64) -> (Option<u64>, Option<u64>) {
+        let ns = ms * 1_000_000;
+        (Some(ns), Some(ns))
+    }
+
+    /// A key frame that reaches a client's media while the media starts to play waits for
+    /// the next (one is asked for): the frames the client gets are placed at the media's
+    /// running time, not hours ahead where its sink would hold them.
+    #[test]
+    fn a_media_starting_to_play_places_no_frame_at_the_clocks_own_time() {
+        let (pipeline, appsrc, appsink) = starting_to_play();
+        let mut output = Output {
+            appsrc: appsrc.clone(),
+            rebase: Rebase::default(),
+            need_key: true,
+            asked_key: None,
+            caps: None,
+        };
+        let asks = output.push(&frame(0, true), None, ms(0));
+        assert!(output.need_key, "a frame was taken before the media plays");
+        assert!(asks, "a key frame is asked for again");
+
+        pipeline.set_state(gst::State::Playing).expect("playing");
+        let (changed, state, _) = pipeline.state(gst::ClockTime::from_seconds(10));
+        assert!(changed.is_ok() && state == gst::State::Playing);
+        for (i, key) in [true, false, false].into_iter().enumerate() {
+            let at = 33 * (i as u64 + 1);
+            assert!(!output.push(&frame(at, key), None, ms(at)));
+        }
+        let pts: Vec<gst::ClockTime> = (0..3)
+            .map(|_| {
+                let sample = appsink
+                    .try_pull_sample(gst::ClockTime::from_seconds(10))
+                    .expect("a frame reaches the client");
+                sample.buffer().and_then(|b| b.pts()).expect("a timestamp")
+            })
+            .collect();
+        // The first at the running time it came at (not later than now), the others as far
+        // from it as the sender spaced them.
+        let now = appsrc.current_running_time().expect("a running time");
+        assert!(
+            pts[0] <= now,
+            "placed at {}, the running time is {now}",
+            pts[0]
+        );
+        let spacing: Vec<u64> = pts.iter().map(|t| (*t - pts[0]).mseconds()).collect();
+        assert_eq!(spacing, [0, 33, 66]);
+        pipeline.set_state(gst::State::Null).expect("stopped");
+    }
+}
