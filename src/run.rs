@@ -3,7 +3,7 @@
 //! printed as diagnostics at the `.vpl` span of the stage that made the failing element.
 
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -236,18 +236,6 @@ fn is_inference(e: &Element) -> bool {
     matches!(e.role, Some(Role::Inference { .. }))
 }
 
-/// The ONNX Runtime library: `VPL_ONNXRUNTIME`, else the set-up's `assets/onnxruntime.path`
-/// found above the program, the working directory or the `vplc` executable.
-fn onnxruntime_library(file: &Path) -> Option<PathBuf> {
-    let cwd = std::env::current_dir().unwrap_or_default();
-    let dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
-    let exe = std::env::current_exe()
-        .ok()
-        .and_then(|e| e.parent().map(Path::to_path_buf))
-        .unwrap_or_default();
-    vpl_runtime::engine::find_library(&[dir.as_path(), cwd.as_path(), exe.as_path()])
-}
-
 /// `vplc run`: compile and lower, build the pipeline, play it with progress, then wait for
 /// the brokers and write the statistics. Returns the exit status.
 pub fn run(args: &RunArgs) -> u8 {
@@ -346,7 +334,7 @@ fn prepare(args: &RunArgs) -> Result<Ready, u8> {
         crate::log::warn(warning);
     }
     if plan.elements.iter().any(is_inference) {
-        let Some(library) = onnxruntime_library(&args.file) else {
+        let Some(library) = vpl_runtime::engine::find_library_near(&args.file) else {
             crate::log::error(
                 "vplc: ONNX Runtime was not found: run scripts/setup.sh, or set VPL_ONNXRUNTIME to the path of libonnxruntime.so",
             );
