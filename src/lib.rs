@@ -4,6 +4,7 @@
 pub mod backend;
 pub mod cli;
 pub mod commands;
+pub mod control;
 pub mod engines;
 pub mod github;
 pub mod host;

@@ -17,6 +17,7 @@ pub mod ir;
 pub mod media;
 pub mod onnx;
 pub mod plan;
+pub mod pool;
 pub mod resolve;
 pub mod source;
 pub mod span;

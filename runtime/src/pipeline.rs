@@ -868,7 +868,7 @@ mod tests {
                 span: Span::new(10, 20),
                 role: None,
             }],
-            links: Vec::new(),
+            ..Plan::default()
         }
     }
 

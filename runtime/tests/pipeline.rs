@@ -79,6 +79,7 @@ fn an_event_after_max_frames_does_not_fail_the_run() {
             chain(&["n3_live", "n3_decode_caps", "n4_discard"]),
         ]
         .concat(),
+        ..Plan::default()
     };
     let counting = ["n1_decode_caps".to_string(), "n3_decode_caps".to_string()];
     let running = Running::build(&plan, &counting, Some(LIMIT)).expect("the pipeline builds");
@@ -127,6 +128,7 @@ fn a_run_tells_its_caller_what_happens() {
             element("n1_discard", "fakesink", &[]),
         ],
         links: chain(&["n0_test", "n1_discard"]),
+        ..Plan::default()
     };
     let running = Running::build(&plan, &[], None).expect("the pipeline builds");
     let pad = running

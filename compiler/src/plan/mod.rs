@@ -6,6 +6,7 @@ mod codecs;
 mod dot;
 mod inference;
 mod launch;
+mod pools;
 mod roles;
 mod sinks;
 mod sources;
@@ -24,6 +25,7 @@ use crate::media;
 use crate::syntax::Span;
 use crate::target::Target;
 
+pub use pools::{PoolPlan, PoolType, SlotPlan, Template};
 pub use roles::{Reader, Role};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -68,6 +70,8 @@ pub struct Plan {
     pub pipeline: String,
     pub elements: Vec<Element>,
     pub links: Vec<Link>,
+    /// The pipeline's pools, each lowered to its slots (empty without `pool`).
+    pub pools: Vec<PoolPlan>,
 }
 
 /// Where a node's chain of elements starts and ends.
