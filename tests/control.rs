@@ -257,6 +257,30 @@ fn chunked_or_unsized_bodies_are_411_and_bad_heads_400() {
     json_of(&body);
     let two_lengths = "POST /v1/stop HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}";
     assert_eq!(exchange(addr, two_lengths.as_bytes()).0, 400);
+    // A head over 16 KiB, or with over 64 headers: 431, without waiting for the rest.
+    let mut long = b"GET /v1/streams HTTP/1.1\r\nX-Padding: ".to_vec();
+    long.extend(std::iter::repeat_n(b'a', 20 * 1024));
+    let (status, _, body) = exchange(addr, &long);
+    assert_eq!(status, 431);
+    assert!(
+        json_of(&body)["error"]
+            .as_str()
+            .unwrap()
+            .contains("at most 16384 bytes")
+    );
+    let mut many = b"GET /v1/streams HTTP/1.1\r\n".to_vec();
+    for i in 0..100 {
+        many.extend(format!("X-Padding-{i}: a\r\n").bytes());
+    }
+    many.extend(b"\r\n");
+    let (status, _, body) = exchange(addr, &many);
+    assert_eq!(status, 431);
+    assert!(
+        json_of(&body)["error"]
+            .as_str()
+            .unwrap()
+            .contains("at most 64 headers")
+    );
 }
 
 /// 200 clients at once: the first [`MAX_CONNECTIONS`] are answered (their requests held

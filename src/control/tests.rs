@@ -531,6 +531,57 @@ fn deepstream_bodies_that_are_not_theirs_are_400() {
     assert!(run.removed.lock().unwrap().is_empty());
 }
 
+/// A run that is starting or stopping refuses changes: 503 with its reason.
+#[test]
+fn a_run_not_ready_for_a_change_is_503() {
+    struct Stopping;
+    impl Streams for Stopping {
+        fn pools(&self) -> Vec<String> {
+            vec!["cams".into()]
+        }
+        fn list(&self) -> Vec<StreamInfo> {
+            Vec::new()
+        }
+        fn add(&self, _: &str, _: StreamRequest) -> Result<Added, Refused> {
+            Err(Refused::Unavailable("the run is stopping".into()))
+        }
+        fn remove(&self, _: &str) -> Result<u64, Refused> {
+            Err(Refused::Unavailable("the run is stopping".into()))
+        }
+        fn ready(&self) -> bool {
+            false
+        }
+        fn stop(&self) {}
+    }
+    let answer = |method: &str, path: &str, body: Option<&str>| {
+        let response = Routes {
+            streams: &Stopping,
+            metrics: None,
+        }
+        .answer(&request(method, path, body));
+        (
+            response.status,
+            serde_json::from_str::<Value>(&response.body).unwrap(),
+        )
+    };
+    let body = r#"{"id": "a", "url": "a.mp4"}"#;
+    assert_eq!(
+        answer("POST", "/v1/pools/cams/streams", Some(body)),
+        (503, json!({"error": "the run is stopping"}))
+    );
+    assert_eq!(
+        answer("DELETE", "/v1/streams/a", None),
+        (503, json!({"error": "the run is stopping"}))
+    );
+    let (status, ds) = answer(
+        "POST",
+        "/api/v1/stream/add",
+        Some(&deepstream_body("a", "a.mp4", "camera_add", json!({}))),
+    );
+    assert_eq!((status, &ds["reason"]), (503, &json!("STREAM_ADD_FAIL")));
+    assert_eq!(ds["status"], "HTTP/1.1 503 Service Unavailable");
+}
+
 #[test]
 fn a_reachable_address_needs_a_token_compared_whole() {
     let loopback = "127.0.0.1:9000".parse().unwrap();
