@@ -462,7 +462,8 @@ fn looping_program(dir: &std::path::Path) -> std::path::PathBuf {
 
 /// `POST /v1/stop` (through scripts/live_client.py) ends a run of a program without pools as
 /// Ctrl-C does, but with exit 0: its MP4 finished and playable. Meanwhile the control API
-/// answers health, an empty list, a 404 for any pool, and the metrics on its own listener.
+/// answers health, an empty list, a 404 for any pool, and the metrics on its own listener;
+/// clients that misbehave meanwhile do not stop the frames.
 #[test]
 fn post_stop_ends_a_run_with_exit_0_and_its_outputs_finished() {
     let dir = temp_dir("control-stop");
@@ -525,21 +526,47 @@ fn post_stop_ends_a_run_with_exit_0_and_its_outputs_finished() {
         "no pool named `cams`: this program has no pool"
     );
     // The metrics on the control API's listener, counting frames.
-    let start = Instant::now();
-    loop {
+    let frames = || {
         let (status, _, body) = exchange(addr, &request("GET", "/metrics", None, None));
         assert_eq!(status, 200);
-        if body.contains("vpl_frames_total{pipeline=\"looping\",stream=\"0\"}")
-            && !body.contains("vpl_frames_total{pipeline=\"looping\",stream=\"0\"} 0\n")
-        {
-            break;
+        body.lines()
+            .find_map(|l| l.strip_prefix("vpl_frames_total{pipeline=\"looping\",stream=\"0\"} "))
+            .map(|n| n.parse::<u64>().expect("a count"))
+            .unwrap_or(0)
+    };
+    let wait_for_more_than = |n: u64| {
+        let start = Instant::now();
+        while frames() <= n {
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "no frames counted past {n}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
         }
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "no frames counted: {body}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
+    };
+    wait_for_more_than(0);
+    // Clients that misbehave hold up neither the API nor the pipeline: a request never
+    // finished, a 10 MB body, 100 connections at once; frames keep flowing.
+    let mut slow = TcpStream::connect(addr).unwrap();
+    slow.write_all(b"POST /v1/stop HTTP/1.1\r\nContent-Length: 2\r\n\r\n")
+        .unwrap();
+    let huge = "POST /v1/pools/cams/streams HTTP/1.1\r\nContent-Length: 10485760\r\n\r\n";
+    assert_eq!(exchange(addr, huge.as_bytes()).0, 413);
+    let many: Vec<_> = (0..100)
+        .map(|_| {
+            std::thread::spawn(move || exchange(addr, &request("GET", "/v1/streams", None, None)).0)
+        })
+        .collect();
+    for answer in many {
+        assert!(matches!(answer.join().unwrap(), 200 | 503));
     }
+    let before = frames();
+    wait_for_more_than(before);
+    assert_eq!(
+        exchange(addr, &request("GET", "/v1/health/ready", None, None)).0,
+        200
+    );
+    drop(slow);
     let (code, _, err) = client(addr, &["stop"]);
     assert_eq!(code, 0, "{err}");
     let exit = child.wait().expect("vplc ends");
