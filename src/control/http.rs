@@ -245,7 +245,7 @@ fn head(parsed: &httparse::Request, rest: Vec<u8>) -> Incoming {
 }
 
 /// Reads the body of `head` (its `Content-Length` bytes) before `deadline`: the request
-/// whole, or the answer to give (408 when too slow). `Ok(None)`: the client closed.
+/// whole, or the answer to give (408 when too slow, 400 when the client closed first).
 pub fn read_body(
     stream: &mut TcpStream,
     mut head: Head,
