@@ -36,6 +36,7 @@ fn example_plans() {
             for index in 0..c.program.pipelines.len() {
                 let (graph, plan) = c.lower(index).expect("lowering keeps the graph valid");
                 out.push_str(&graph.describe(&sources, c.file));
+                out.push_str(&plan.describe_pools());
                 out.push_str("----- gst-launch-1.0 -----\n");
                 out.push_str(&plan.launch_text().replace("  ", "\n"));
                 out.push('\n');
