@@ -613,6 +613,48 @@ mod tests {
         std::fs::remove_dir_all(&dir).ok();
     }
 
+    /// `vplc check`, the LSP and tests check a streams file through the `Host`: here in
+    /// memory, the file edited between two compilations of the same program.
+    #[test]
+    fn the_streams_file_is_read_through_the_host_at_each_compilation() {
+        let program = "pipeline p {\n    let cams = pool(max: 2, streams: \"cams.yaml\") : video<h264, 320x240, 25fps>;\n    cams | decode | json | stdout;\n}\n";
+        let compile = |yaml: &str| {
+            let host = crate::MemoryHost::new()
+                .with_file("/p/live.vpl", program)
+                .with_file("/p/cams.yaml", yaml)
+                .with_media("/p/front.mp4", video("h264", (320, 240), (25, 1)))
+                .with_media("/p/big.mp4", video("h264", (640, 480), (25, 1)));
+            let mut sources = SourceMap::default();
+            let c = crate::compile(
+                &mut sources,
+                "live.vpl",
+                Path::new("/p/live.vpl"),
+                program,
+                &host,
+            );
+            c.diagnostics
+                .iter()
+                .map(|d| {
+                    let file = sources.get(d.primary.file);
+                    let (line, _) = file.line_column(d.primary.span.start as usize);
+                    (d.code.as_str(), file.name.clone(), line)
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(compile("- {id: front, url: front.mp4}\n"), vec![]);
+        assert_eq!(
+            compile(
+                "- {id: front, url: front.mp4}\n- {id: big, url: big.mp4}\n- {id: x, url: nothing.mp4}\n"
+            ),
+            vec![
+                ("E0201", "/p/cams.yaml".to_string(), 2),
+                // One stream too many, and its file is missing too.
+                ("E0215", "/p/cams.yaml".to_string(), 3),
+                ("E0109", "/p/cams.yaml".to_string(), 3),
+            ]
+        );
+    }
+
     #[test]
     fn a_problem_points_at_the_line_of_the_request_it_is_on() {
         let (result, _) = admit_with(
