@@ -156,7 +156,7 @@ pub fn compile_whole(
         &resolved.program,
         &typed,
         host,
-        sources,
+        (sources, file),
     ));
     diagnostics::sort(&mut diagnostics);
     Compilation {

@@ -221,11 +221,13 @@ impl Host for NoFiles {
 /// The streams files of a program's pools, checked at their own lines: each file is added
 /// to `sources`, and its problems are diagnostics in it. File entries are probed through
 /// the `Host` as `file(...)` is; RTSP entries are not (no network when checking).
+/// Each problem also points at the pool's `streams:` argument in the program's `file`, so
+/// an editor showing the program shows them there.
 pub fn check_program(
     program: &crate::hir::Program,
     typed: &crate::check::Typed,
     host: &dyn Host,
-    sources: &mut SourceMap,
+    (sources, file): (&mut SourceMap, crate::source::FileId),
 ) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();
     for (p, pipeline) in program.pipelines.iter().enumerate() {
@@ -267,7 +269,7 @@ pub fn check_program(
                 max: items.len(),
                 ty: &ty,
             };
-            let file = sources.add(SourceFile::new(
+            let yaml = sources.add(SourceFile::new(
                 path.display().to_string(),
                 path,
                 text.clone(),
@@ -282,8 +284,11 @@ pub fn check_program(
                 },
                 StreamSource::Rtsp { .. } => None,
             };
-            let (_, mut found) = check_streams(&spec, &text, file, &base, host, &mut probe);
-            diagnostics.append(&mut found);
+            let (_, found) = check_streams(&spec, &text, yaml, &base, host, &mut probe);
+            let at = call.bound("streams").map_or(call.span, |a| a.span);
+            diagnostics.extend(found.into_iter().map(|d| {
+                d.with_label(file, at, format!("in the streams of pool `{}`", spec.name))
+            }));
         }
     }
     diagnostics

@@ -325,7 +325,7 @@ pub fn compile(
         .collect();
     let mut diagnostics = all_diagnostics(&turns.steps, env_resolve, env_check, &memos);
     // A pool's `streams:` file is read again at each version: it is not part of the text.
-    let streams = crate::pool::check_program(&program, &typed, host, sources);
+    let streams = crate::pool::check_program(&program, &typed, host, (sources, file));
     if !streams.is_empty() {
         diagnostics.extend(streams);
         crate::diagnostics::sort(&mut diagnostics);
