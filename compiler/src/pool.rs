@@ -123,19 +123,41 @@ pub fn admit(
     Err(serde_json::to_value(&report).unwrap_or_default())
 }
 
-/// The entries of a pool's `streams:` file, already checked by `vplc check`.
+/// The entries of a pool's `streams:` file, already checked by `vplc check`. The plan's
+/// `streams_file` is resolved as every path of the plan is (relative to the run's working
+/// directory, where the run opens it); where no file is there, it is looked for under
+/// `base`. A path `url` of an entry is relative to the streams file's folder: it is given
+/// back absolute, so that [`admit`] finds the same file whatever its `base`.
 pub fn initial_streams(pool: &PoolPlan, base: &Path) -> Result<Vec<Request>, String> {
     let Some(path) = &pool.streams_file else {
         return Ok(Vec::new());
     };
-    let path = if path.is_absolute() {
+    let path = if path.is_absolute() || path.exists() {
         path.clone()
     } else {
         base.join(path)
     };
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let docs = MarkedYaml::load_from_str(&text)
+    let folder = path.parent().unwrap_or(Path::new("")).to_path_buf();
+    let mut requests = requests_of(
+        &path,
+        &std::fs::read_to_string(&path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?,
+    )?;
+    for r in &mut requests {
+        if let Ok(entries::Target::File(file)) = entries::target_of(&r.url) {
+            let joined = crate::host::normalize(&folder.join(file));
+            r.url = std::path::absolute(&joined)
+                .unwrap_or(joined)
+                .display()
+                .to_string();
+        }
+    }
+    Ok(requests)
+}
+
+/// The requests of a streams file's text (`path` names it in errors).
+fn requests_of(path: &Path, text: &str) -> Result<Vec<Request>, String> {
+    let docs = MarkedYaml::load_from_str(text)
         .map_err(|e| format!("{} is not YAML: {}", path.display(), e.info()))?;
     let Some(doc) = docs.first() else {
         return Ok(Vec::new());
@@ -601,7 +623,14 @@ mod tests {
                     "rtsp://10.0.0.5/s",
                     serde_json::json!({"latency": "100ms", "tcp": false})
                 ),
-                request("b", "b.mp4", serde_json::json!({})),
+                request(
+                    "b",
+                    &std::path::absolute(dir.join("b.mp4"))
+                        .expect("absolute")
+                        .display()
+                        .to_string(),
+                    serde_json::json!({})
+                ),
             ]
         );
         // Each is admitted as the control API would admit it.

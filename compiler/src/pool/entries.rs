@@ -227,13 +227,13 @@ fn expr_of(node: &MarkedYaml, span: Span) -> Option<ast::Expr> {
 }
 
 /// Where a stream's url points.
-enum Target {
+pub(super) enum Target {
     Rtsp(String),
     File(String),
 }
 
 /// The target of `url`, or why it has none.
-fn target_of(url: &str) -> Result<Target, String> {
+pub(super) fn target_of(url: &str) -> Result<Target, String> {
     let lower = url.to_ascii_lowercase();
     if lower.starts_with("rtsp://") || lower.starts_with("rtsps://") {
         return Ok(Target::Rtsp(url.to_string()));
