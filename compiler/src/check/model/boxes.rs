@@ -10,6 +10,7 @@ use super::anchors;
 use super::errors::{DecoderError, ShapeProblem};
 use super::{Decl, shape_text};
 use crate::check::errors::TypeError;
+use crate::decoders::{Rows, Six};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::facts::{Dim, ModelFacts, TensorFacts};
 use crate::hir::{BoundCall, Value};
@@ -90,43 +91,6 @@ pub struct Fit {
 /// this, with fewer rows, is a YOLOv8 output's anchors.
 const MOST_CLASSES: i64 = 1300;
 
-/// Whether the decoder's outputs are chosen and read here: a row for each candidate box
-/// (`[N, anchors, values]`), the boxes apart for some. The others are read by their
-/// output's shape (`read_shape` in `mod.rs`).
-pub(super) fn reads_rows(decoder: Decoder) -> bool {
-    match decoder {
-        Decoder::Yolov5 | Decoder::Detr | Decoder::Ssd => true,
-        Decoder::Yolov8
-        | Decoder::Classify
-        | Decoder::TextBoxes
-        | Decoder::Ctc
-        | Decoder::Raw
-        | Decoder::Yolov8Seg
-        | Decoder::Yolov8Pose
-        | Decoder::Semantic => false,
-    }
-}
-
-/// The classes a decoder reads from six values a row, `[N, anchors, 6]`: a one-class
-/// YOLOv5's, or a DETR's two (one with `softmax`, whose last is "no object"). `None` for
-/// the decoders that do not read such rows.
-pub(super) fn six_values_classes(decoder: Decoder, call: Option<&BoundCall>) -> Option<usize> {
-    match decoder {
-        Decoder::Yolov5 => Some(1),
-        Decoder::Detr if call.and_then(|d| d.string("activation")) == Some("softmax") => Some(1),
-        Decoder::Detr => Some(2),
-        Decoder::Yolov8
-        | Decoder::Ssd
-        | Decoder::Classify
-        | Decoder::TextBoxes
-        | Decoder::Ctc
-        | Decoder::Raw
-        | Decoder::Yolov8Seg
-        | Decoder::Yolov8Pose
-        | Decoder::Semantic => None,
-    }
-}
-
 fn dims(t: &TensorFacts) -> Vec<Option<i64>> {
     t.shape.iter().map(Dim::fixed).collect()
 }
@@ -140,7 +104,7 @@ fn last(t: &TensorFacts) -> Option<i64> {
 }
 
 /// `yolov8`: `[N, 4 + classes, anchors]`, a column a candidate box.
-pub(super) fn yolov8_shape(dims: &[Option<i64>]) -> Result<Option<i64>, ShapeProblem> {
+pub(crate) fn yolov8_shape(dims: &[Option<i64>]) -> Result<Option<i64>, ShapeProblem> {
     match dims {
         [_, Some(c), Some(a)] if *c > 4 && a > c => Ok(Some(c - 4)),
         [_, Some(a), Some(c)] if a > c && *c > 5 => Err(ShapeProblem::LooksLikeYolov5),
@@ -150,18 +114,12 @@ pub(super) fn yolov8_shape(dims: &[Option<i64>]) -> Result<Option<i64>, ShapePro
     }
 }
 
-/// The decoder whose layout this output has, for E0304's suggestion: `[1, 84, 8400]` is
-/// yolov8, `[1, 25200, 85]` yolov5, `[1, 300, 84]` (few rows: queries) detr, `[1, 10]`
-/// classify. Six values a row are not suggested: a one-class YOLOv5 and a DeepStream-Yolo
-/// export (x1, y1, x2, y2, score, class) look the same ([`unrecognised`]).
+/// The decoder whose layout this output has, for E0304's suggestion
+/// ([`crate::decoders::suggest`]). Six values a row are not suggested: a one-class YOLOv5
+/// and a DeepStream-Yolo export (x1, y1, x2, y2, score, class) look the same
+/// ([`unrecognised`]).
 pub fn suggest(output: &TensorFacts) -> Option<Decoder> {
-    match dims(output).as_slice() {
-        [_, Some(c), Some(a)] if *c > 4 && a > c => Some(Decoder::Yolov8),
-        [_, Some(q), Some(c)] if q > c && *c > 6 && *q <= 1000 => Some(Decoder::Detr),
-        [_, Some(a), Some(c)] if a > c && *c > 6 => Some(Decoder::Yolov5),
-        [_, Some(_)] | [_, Some(_), Some(1), Some(1)] => Some(Decoder::Classify),
-        _ => None,
-    }
+    crate::decoders::suggest(&dims(output))
 }
 
 /// A layout no vpl decoder reads, though some decoder's shape rule would take it: what the
@@ -232,7 +190,10 @@ pub(super) fn unread_layout(
     if d.kind.family() == Family::Raw {
         return Ok(());
     }
-    let six_classes = six_values_classes(d.kind, d.decoder);
+    let six_classes = match d.kind.rules().six(d.decoder) {
+        Six::Classes(n) => Some(n),
+        Six::No | Six::Decoded => None,
+    };
     let named_classes = labels
         .map(<[String]>::len)
         .or_else(|| super::metadata::ultralytics_names(facts).map(|n| n.len()));
@@ -336,9 +297,9 @@ pub(super) fn choose<'a>(
         },
         first: facts.outputs.first().ok_or(())?,
     };
-    match kind {
-        Decoder::Yolov5 => choose_yolov5(&c, errors),
-        Decoder::Detr | Decoder::Ssd => {
+    match kind.rules().rows() {
+        Some(Rows::Yolov5) => choose_yolov5(&c, errors),
+        Some(Rows::Detr | Rows::Ssd) => {
             let boxes = match named_boxes {
                 Some(b) => Some(b),
                 None => find_boxes(&c, errors)?,
@@ -353,14 +314,7 @@ pub(super) fn choose<'a>(
             }
             Ok(Chosen { scores, boxes })
         }
-        Decoder::Yolov8
-        | Decoder::Classify
-        | Decoder::Raw
-        | Decoder::TextBoxes
-        | Decoder::Ctc
-        | Decoder::Yolov8Seg
-        | Decoder::Yolov8Pose
-        | Decoder::Semantic => Ok(Chosen {
+        None => Ok(Chosen {
             scores: c.scores.unwrap_or(c.first),
             boxes: None,
         }),
@@ -565,22 +519,15 @@ pub(super) fn read(
         boxes: chosen.boxes.map(|b| b.name.clone()),
         ..Fit::default()
     };
-    let classes = match cx.kind {
-        Decoder::Yolov5 => read_yolov5(cx, chosen.scores, errors)?,
-        Decoder::Detr => read_detr(cx, chosen, errors)?,
-        Decoder::Ssd => {
+    let classes = match cx.kind.rules().rows() {
+        Some(Rows::Yolov5) => read_yolov5(cx, chosen.scores, errors)?,
+        Some(Rows::Detr) => read_detr(cx, chosen, errors)?,
+        Some(Rows::Ssd) => {
             let (classes, anchors) = read_ssd(cx, chosen, errors)?;
             fit.anchors = anchors;
             classes
         }
-        Decoder::Yolov8
-        | Decoder::Classify
-        | Decoder::Raw
-        | Decoder::TextBoxes
-        | Decoder::Ctc
-        | Decoder::Yolov8Seg
-        | Decoder::Yolov8Pose
-        | Decoder::Semantic => return Ok((None, fit)),
+        None => return Ok((None, fit)),
     };
     Ok((Some(classes), fit))
 }

@@ -13,7 +13,12 @@ use crate::syntax::Span;
 pub enum ShapeProblem {
     NotYolov8,
     LooksLikeYolov5,
-    NotClassifier,
+    /// The output is not of the shape the decoder reads: what it expects (E0304's label)
+    /// and what it reads (the help), said in the decoder's file (`crate::decoders`).
+    Expects {
+        expects: &'static str,
+        help: &'static str,
+    },
     /// The dimension that holds the classes (`4 + classes` for yolov8) is dynamic.
     DynamicClasses,
     /// `text_boxes` reads a `[N, 1, H, W]` probability map.
@@ -106,9 +111,9 @@ impl DecoderError {
                     ShapeProblem::NotYolov8 => d
                         .with_primary_label("expects [N, 4 + classes, anchors]")
                         .with_help("yolov8 reads one output of shape [N, 4 + classes, anchors]: 4 box coordinates then one score per class for each anchor"),
-                    ShapeProblem::NotClassifier => d
-                        .with_primary_label("expects [N, classes]")
-                        .with_help("classify reads one output of shape [N, classes] (or [N, classes, 1, 1])"),
+                    ShapeProblem::Expects { expects, help } => d
+                        .with_primary_label(*expects)
+                        .with_help(*help),
                     ShapeProblem::NotTextMap => d
                         .with_primary_label("expects [N, 1, H, W]")
                         .with_help("text_boxes reads one probability map of shape [N, 1, H, W] (a DB text detector such as PaddleOCR's det model)"),
@@ -138,19 +143,7 @@ impl DecoderError {
                         .with_suggestion(better.to_string())
                         .with_help(format!("{why}; use `decoder: {better}(...)`")),
                     ShapeProblem::DynamicClasses => d
-                        .with_primary_label(match decoder {
-                            Decoder::Yolov8 => "expects [N, 4 + classes, anchors] with `4 + classes` fixed",
-                            Decoder::Yolov8Seg => "expects [N, 4 + classes + masks, anchors] with its rows fixed",
-                            Decoder::Yolov8Pose => "expects [N, 4 + 1 + 3 × keypoints, anchors] with its rows fixed",
-                            Decoder::Semantic => "expects [N, classes, H, W] with `classes` fixed",
-                            Decoder::Ctc => "expects [N, T, C] with `C` fixed",
-                            Decoder::Classify
-                            | Decoder::TextBoxes
-                            | Decoder::Yolov5
-                            | Decoder::Detr
-                            | Decoder::Ssd
-                            | Decoder::Raw => "expects [N, classes] with `classes` fixed",
-                        })
+                        .with_primary_label(decoder.rules().fixed_classes())
                         .with_help(if *decoder == Decoder::Ctc {
                             "a dynamic dimension cannot stand for the classes: `ctc` needs their number (blank, characters, and a space if the model has one) fixed in the file".to_string()
                         } else {
