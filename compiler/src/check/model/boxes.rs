@@ -133,6 +133,11 @@ pub fn suggest(output: &TensorFacts) -> Option<Decoder> {
 ///   (x1, y1, x2, y2, score, class), or three, `boxes` `[N, anchors, 4]`, `scores` and
 ///   `classes` `[N, anchors, 1]`.
 pub fn unrecognised(facts: &ModelFacts, six_named: bool) -> Option<String> {
+    no_decoder(facts).or_else(|| six_values(facts, six_named))
+}
+
+/// The layouts of [`unrecognised`] that no decoder reads whatever the labels.
+fn no_decoder(facts: &ModelFacts) -> Option<String> {
     let outputs = &facts.outputs;
     for cov in outputs {
         let [_, Some(c), Some(h), Some(w)] = dims(cov)[..] else {
@@ -162,18 +167,37 @@ pub fn unrecognised(facts: &ModelFacts, six_named: bool) -> Option<String> {
             super::outputs_text(outputs)
         ));
     }
-    if !six_named
-        && let Some(six) = outputs
-            .iter()
-            .find(|o| matches!(dims(o)[..], [_, Some(a), Some(6)] if a > 6))
-    {
-        return Some(format!(
-            "`{}` {} has six values a row: a DeepStream-Yolo export (x1, y1, x2, y2, score, class), or a one-class YOLOv5 (centre x, centre y, width, height, objectness, score), and nothing in the file says which (a one-class YOLOv5 is read by `yolov5` when its one label is given, `labels: [\"NAME\"]`; a two-class DETR by `detr` with its two labels)",
-            six.name,
-            shape_text(six)
-        ));
-    }
     None
+}
+
+/// The decoders that read six values a row as boxes already decoded ([`Six::Decoded`]).
+fn decoded_rows_readers() -> Vec<Decoder> {
+    Decoder::ALL
+        .iter()
+        .copied()
+        .filter(|d| d.rules().six(None) == Six::Decoded)
+        .collect()
+}
+
+/// `[N, anchors, 6]` where nothing says which export it is (`six_named`: the labels say
+/// the classes of the decoder given).
+fn six_values(facts: &ModelFacts, six_named: bool) -> Option<String> {
+    if six_named {
+        return None;
+    }
+    let six = facts
+        .outputs
+        .iter()
+        .find(|o| matches!(dims(o)[..], [_, Some(a), Some(6)] if a > 6))?;
+    let read_by: String = decoded_rows_readers()
+        .iter()
+        .map(|d| format!(", read by `{d}`"))
+        .collect();
+    Some(format!(
+        "`{}` {} has six values a row: a DeepStream-Yolo export (x1, y1, x2, y2, score, class){read_by}, or a one-class YOLOv5 (centre x, centre y, width, height, objectness, score), and nothing in the file says which (a one-class YOLOv5 is read by `yolov5` when its one label is given, `labels: [\"NAME\"]`; a two-class DETR by `detr` with its two labels)",
+        six.name,
+        shape_text(six)
+    ))
 }
 
 /// E0304 for a layout no decoder reads (DetectNet_v2's grids, DeepStream-Yolo's decoded
@@ -190,16 +214,21 @@ pub(super) fn unread_layout(
     if d.kind.family() == Family::Raw {
         return Ok(());
     }
-    let six_classes = match d.kind.rules().six(d.decoder) {
-        Six::Classes(n) => Some(n),
-        Six::No | Six::Decoded => None,
-    };
     let named_classes = labels
         .map(<[String]>::len)
         .or_else(|| super::metadata::ultralytics_names(facts).map(|n| n.len()));
-    let six_named = six_classes.is_some() && named_classes == six_classes;
-    let Some(what) = unrecognised(facts, six_named) else {
-        return Ok(());
+    // A decoder of decoded rows reads six values a row whatever the classes.
+    let six_named = match d.kind.rules().six(d.decoder) {
+        Six::Classes(n) => named_classes == Some(n),
+        Six::Decoded => true,
+        Six::No => false,
+    };
+    let problem = match (no_decoder(facts), six_values(facts, six_named)) {
+        (Some(what), _) => ShapeProblem::NoDecoderFits { what },
+        // Another decoder may read it: which one, the file does not say.
+        (None, Some(what)) if !decoded_rows_readers().is_empty() => ShapeProblem::Unclear { what },
+        (None, Some(what)) => ShapeProblem::NoDecoderFits { what },
+        (None, None) => return Ok(()),
     };
     let output = facts
         .outputs
@@ -211,7 +240,7 @@ pub(super) fn unread_layout(
         decoder: d.kind,
         output: shape_text(output),
         outputs: super::all_outputs(facts),
-        problem: ShapeProblem::NoDecoderFits { what },
+        problem,
         suggest: None,
     }));
     Err(())

@@ -47,6 +47,11 @@ pub enum ShapeProblem {
     NoDecoderFits {
         what: String,
     },
+    /// The output's layout is read by more than one decoder, each for another export, and
+    /// nothing in the file says which export it is (`boxes::unread_layout`): what it may be.
+    Unclear {
+        what: String,
+    },
 }
 
 /// What is wrong with the outputs a decoder reads, whatever its family (E0304, W0302).
@@ -138,6 +143,9 @@ impl DecoderError {
                     ShapeProblem::NoDecoderFits { what } => d
                         .with_primary_label("no vpl decoder reads this model's outputs")
                         .with_help(format!("{what}. vpl cannot decode this layout as it is, and another decoder would read garbage from it: use `decoder: raw` to keep the outputs as tensors, or export the model in a layout a vpl decoder reads (docs/decoders.md)")),
+                    ShapeProblem::Unclear { what } => d
+                        .with_primary_label("which decoder reads this output?")
+                        .with_help(format!("{what}. Give the decoder of the model's export: another would read garbage from it")),
                     ShapeProblem::Suggest { decoder: better, why } => d
                         .with_primary_label(format!("this model needs `{better}`"))
                         .with_suggestion(better.to_string())
@@ -152,7 +160,7 @@ impl DecoderError {
                 };
                 let d = match outputs {
                     // Another output would not help: the model needs another decoder.
-                    Some(_) if matches!(problem, ShapeProblem::Suggest { .. } | ShapeProblem::NoDecoderFits { .. }) => d,
+                    Some(_) if matches!(problem, ShapeProblem::Suggest { .. } | ShapeProblem::NoDecoderFits { .. } | ShapeProblem::Unclear { .. }) => d,
                     Some(all) => {
                         let help = d.help.clone().unwrap_or_default();
                         d.with_help(format!("{help} (the model's outputs: {all}; choose one with `output: \"NAME\"`)"))
