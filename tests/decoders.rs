@@ -373,13 +373,13 @@ fn a_two_output_decoder_runs_on_crops() {
     );
 }
 
-/// Each box decoder on real 768x576 frames (letterboxed for yolov5: 96 rows of padding;
-/// stretched for detr and ssd) against scripts/reference_boxes.py, numpy + onnxruntime
+/// Each box decoder on real 768x576 frames (letterboxed for yolov5 and ds_yolo: 96 rows of
+/// padding; stretched for detr and ssd) against scripts/reference_boxes.py, numpy + onnxruntime
 /// written from the models' own definitions: the same objects, IoU ≥ 0.999.
 #[test]
 fn box_decoders_match_the_numpy_reference_on_real_frames() {
     let video = common::asset("assets/media/vtest.avi");
-    let cases: [(&str, &str, &str, &[&str]); 4] = [
+    let cases: [(&str, &str, &str, &[&str]); 5] = [
         ("box_yolov5.onnx", "yolov5", "yolov5()", &[]),
         (
             "box_yolox.onnx",
@@ -406,6 +406,9 @@ fn box_decoders_match_the_numpy_reference_on_real_frames() {
                 "2,3",
             ],
         ),
+        // DeepStream-Yolo's decoded rows: overlapping, past the input's edge, in the
+        // padding, under a pixel (scripts/make_decoder_models.py, DS_YOLO_ROWS).
+        ("dec_ds_yolo_rows.onnx", "ds_yolo", "ds_yolo()", &[]),
     ];
     for (file, kind, decoder, reference_args) in cases {
         let dir = temp_dir(&format!("reference-{file}"));

@@ -987,6 +987,11 @@ fn every_decoder(alphabet: &str) -> Vec<Decoder> {
             masks: MaskFormat::Polygons,
             min_area: 12,
         },
+        Decoder::DsYolo {
+            confidence: 0.15,
+            iou: 0.35,
+            max: 13,
+        },
     ];
     // rustc stops here at a new decoder: give it a case above.
     for d in &all {
@@ -1001,7 +1006,8 @@ fn every_decoder(alphabet: &str) -> Vec<Decoder> {
             | Decoder::Raw
             | Decoder::Yolov8Seg { .. }
             | Decoder::Yolov8Pose { .. }
-            | Decoder::Semantic { .. } => {}
+            | Decoder::Semantic { .. }
+            | Decoder::DsYolo { .. } => {}
         }
     }
     all

@@ -201,6 +201,7 @@ macro_rules! decoders {
 mod classify;
 mod ctc;
 mod detr;
+mod ds_yolo;
 mod raw;
 mod semantic;
 mod ssd;
@@ -230,6 +231,9 @@ decoders! {
         strides: Vec<i64>,
         per_cell: Vec<i64>,
     };
+    /// DeepStream-Yolo's export: `[N, boxes, 6]`, boxes already decoded (x1, y1, x2, y2 in
+    /// input pixels, score, class); per-class NMS.
+    DsYolo = "ds_yolo", ds_yolo::DsYolo { confidence: f64, iou: f64, max: i64 };
     Classify = "classify", classify::Classify { top: i64 };
     /// DB-style text detector: a probability map → boxes labelled "text".
     TextBoxes = "text_boxes", text_boxes::TextBoxes {

@@ -11,6 +11,7 @@
 pub mod boxes;
 pub mod classify;
 pub mod detr;
+pub mod ds_yolo;
 pub mod pose;
 pub mod segment;
 pub mod ssd;
@@ -102,6 +103,11 @@ pub fn decoder(spec: &InferenceSpec) -> Result<Box<dyn Decode>, String> {
                 boxes: boxes.clone(),
             })
         }
+        Decoder::DsYolo {
+            confidence,
+            iou,
+            max,
+        } => Box::new(ds_yolo::DsYolo::new(*confidence, *iou, *max)),
         Decoder::Classify { top } => Box::new(decoders::Classify { top: count(*top) }),
         Decoder::TextBoxes {
             thresh,
