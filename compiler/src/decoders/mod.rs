@@ -122,11 +122,12 @@ pub trait Rules: Sync {
     fn spec(&self, call: &BoundCall, model: &ModelInfo) -> DecoderSpec;
 }
 
-/// The `confidence`, `iou` and `max` of a decoder that keeps the best boxes.
+/// A float parameter of the call (resolve filled in every one).
 fn float(call: &BoundCall, name: &str) -> f64 {
     call.float(name).unwrap_or(0.0)
 }
 
+/// An int parameter of the call.
 fn int(call: &BoundCall, name: &str) -> i64 {
     call.int(name).unwrap_or(0)
 }
@@ -166,7 +167,7 @@ macro_rules! decoders {
         }
 
         impl Decoder {
-            /// Every decoder, in the stdlib's order.
+            /// Every decoder, in the registry's order.
             pub const ALL: &'static [Decoder] = &[$(Decoder::$variant),*];
 
             /// The name the program calls it by (`decoder: yolov8_seg()`), and messages
@@ -306,4 +307,51 @@ pub fn suggest(dims: &[Option<i64>]) -> Option<Decoder> {
         .filter(|d| d.rules().looks_like(dims));
     let first = fitting.next()?;
     fitting.next().is_none().then_some(first)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stdlib::stdlib;
+    use crate::syntax::ast::Role;
+
+    #[test]
+    fn every_decoder_of_the_registry_is_declared_in_the_stdlib_and_back() {
+        let declared: Vec<&str> = stdlib().names_with_role(Role::Decoder).collect();
+        for d in Decoder::ALL {
+            assert!(declared.contains(&d.name()), "{d} has no `builtin decoder`");
+        }
+        for name in &declared {
+            assert!(
+                Decoder::named(name).is_some(),
+                "{name} is not in the registry"
+            );
+        }
+        assert_eq!(declared.len(), Decoder::ALL.len());
+    }
+
+    #[test]
+    fn a_shape_is_suggested_only_where_one_decoder_takes_it() {
+        assert_eq!(
+            suggest(&[Some(1), Some(84), Some(8400)]),
+            Some(Decoder::Yolov8)
+        );
+        assert_eq!(
+            suggest(&[Some(1), Some(25200), Some(85)]),
+            Some(Decoder::Yolov5)
+        );
+        assert_eq!(
+            suggest(&[Some(1), Some(300), Some(84)]),
+            Some(Decoder::Detr)
+        );
+        assert_eq!(suggest(&[Some(1), Some(1000)]), Some(Decoder::Classify));
+        // A one-class YOLOv5 or DeepStream-Yolo's decoded boxes: not told apart.
+        assert_eq!(suggest(&[Some(1), Some(8400), Some(6)]), None);
+        for d in Decoder::ALL {
+            assert!(
+                !d.rules().looks_like(&[Some(1), Some(8400), Some(6)]),
+                "{d} is suggested for six values a row"
+            );
+        }
+    }
 }
