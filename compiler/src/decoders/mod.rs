@@ -43,6 +43,9 @@ pub enum Reads {
     DetectionsAndPrototypes,
     /// Every output (or the one `output:` names), as tensors.
     Every,
+    /// A DetectNet_v2 head: a coverage grid `[N, C, H, W]` and beside it a boxes grid
+    /// `[N, 4 C, H, W]` of the same size (`check/model/boxes.rs`, `grids`).
+    CoverageAndBoxes,
 }
 
 /// What the model is, for the decoder (the checker's `ModelKind`).

@@ -10,7 +10,7 @@ use super::anchors;
 use super::errors::{DecoderError, ShapeProblem};
 use super::{Decl, shape_text};
 use crate::check::errors::TypeError;
-use crate::decoders::{Rows, Six};
+use crate::decoders::{Reads, Rows, Six};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::facts::{Dim, ModelFacts, TensorFacts};
 use crate::hir::{BoundCall, Value};
@@ -133,29 +133,46 @@ pub fn suggest(output: &TensorFacts) -> Option<Decoder> {
 ///   (x1, y1, x2, y2, score, class), or three, `boxes` `[N, anchors, 4]`, `scores` and
 ///   `classes` `[N, anchors, 1]`.
 pub fn unrecognised(facts: &ModelFacts, six_named: bool) -> Option<String> {
-    no_decoder(facts).or_else(|| six_values(facts, six_named))
+    grids_text(facts)
+        .or_else(|| no_decoder(facts))
+        .or_else(|| six_values(facts, six_named))
 }
 
-/// The layouts of [`unrecognised`] that no decoder reads whatever the labels.
-fn no_decoder(facts: &ModelFacts) -> Option<String> {
+/// DetectNet_v2's grids: a coverage grid `[N, C, H, W]` and, beside it, a boxes grid
+/// `[N, 4 C, H, W]` of the same size (TrafficCamNet, PeopleNet, DashCamNet).
+pub fn grids(facts: &ModelFacts) -> Option<(&TensorFacts, &TensorFacts)> {
     let outputs = &facts.outputs;
-    for cov in outputs {
+    outputs.iter().find_map(|cov| {
         let [_, Some(c), Some(h), Some(w)] = dims(cov)[..] else {
-            continue;
+            return None;
         };
         let bbox = outputs.iter().find(|o| {
             o.name != cov.name && matches!(dims(o)[..], [_, Some(b), Some(bh), Some(bw)] if b == 4 * c && bh == h && bw == w)
-        });
-        if let Some(bbox) = bbox {
-            return Some(format!(
-                "this is a DetectNet_v2 grid detector (TrafficCamNet, PeopleNet): `{}` {} holds a coverage score for each of {c} classes in each cell of a {h} x {w} grid, and `{}` {} a box for each",
-                cov.name,
-                shape_text(cov),
-                bbox.name,
-                shape_text(bbox)
-            ));
-        }
-    }
+        })?;
+        Some((cov, bbox))
+    })
+}
+
+/// What [`grids`] are, for E0304.
+fn grids_text(facts: &ModelFacts) -> Option<String> {
+    let (cov, bbox) = grids(facts)?;
+    let [_, c, h, w] = dims(cov)[..] else {
+        return None;
+    };
+    let (c, h, w) = (c.unwrap_or(0), h.unwrap_or(0), w.unwrap_or(0));
+    Some(format!(
+        "this is a DetectNet_v2 grid detector (TrafficCamNet, PeopleNet): `{}` {} holds a coverage score for each of {c} classes in each cell of a {h} x {w} grid, and `{}` {} a box for each",
+        cov.name,
+        shape_text(cov),
+        bbox.name,
+        shape_text(bbox)
+    ))
+}
+
+/// The layouts of [`unrecognised`] besides the grids that no decoder reads whatever the
+/// labels.
+fn no_decoder(facts: &ModelFacts) -> Option<String> {
+    let outputs = &facts.outputs;
     let named = |name: &str, width: i64| {
         outputs
             .iter()
@@ -168,6 +185,15 @@ fn no_decoder(facts: &ModelFacts) -> Option<String> {
         ));
     }
     None
+}
+
+/// The decoders that read DetectNet_v2's grids ([`Reads::CoverageAndBoxes`]).
+fn grids_readers() -> Vec<Decoder> {
+    Decoder::ALL
+        .iter()
+        .copied()
+        .filter(|d| d.reads() == Reads::CoverageAndBoxes)
+        .collect()
 }
 
 /// The decoders that read six values a row as boxes already decoded ([`Six::Decoded`]).
@@ -223,7 +249,18 @@ pub(super) fn unread_layout(
         Six::Decoded => true,
         Six::No => false,
     };
-    let problem = match (no_decoder(facts), six_values(facts, six_named)) {
+    let grids = grids_text(facts).filter(|_| d.kind.reads() != Reads::CoverageAndBoxes);
+    let problem = match (
+        grids.or_else(|| no_decoder(facts)),
+        six_values(facts, six_named),
+    ) {
+        // The grids are another decoder's: the one to use.
+        (Some(why), _) if grids_text(facts).is_some() && !grids_readers().is_empty() => {
+            ShapeProblem::Suggest {
+                decoder: grids_readers()[0],
+                why,
+            }
+        }
         (Some(what), _) => ShapeProblem::NoDecoderFits { what },
         // Another decoder may read it: which one, the file does not say.
         (None, Some(what)) if !decoded_rows_readers().is_empty() => ShapeProblem::Unclear { what },

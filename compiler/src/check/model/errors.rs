@@ -29,6 +29,9 @@ pub enum ShapeProblem {
     NotSeg,
     /// `yolov8_seg` on a model with no `[N, masks, H, W]` prototypes output.
     NoPrototypes,
+    /// A decoder of DetectNet_v2's grids on a model without a boxes grid `[N, 4 C, H, W]`
+    /// beside its coverage `[N, C, H, W]`.
+    NoBoxesGrid,
     /// `yolov8_pose` on an output that is not `[N, rows, anchors]`.
     NotPose,
     /// `yolov8_pose` on `[N, rows, anchors]` whose `rows - 5` is not 3 × keypoints.
@@ -131,6 +134,9 @@ impl DecoderError {
                     ShapeProblem::NoPrototypes => d
                         .with_primary_label("no mask prototypes beside this output")
                         .with_help(format!("yolov8_seg also reads the mask prototypes: another output of shape [N, masks, H, W] with `masks` fixed and less than {output}'s rows minus 4; this model has none (export the segmentation model with its two outputs, or use `decoder: yolov8` for the boxes only)")),
+                    ShapeProblem::NoBoxesGrid => d
+                        .with_primary_label("no boxes grid beside a coverage grid")
+                        .with_help(format!("`{decoder}` reads DetectNet_v2's two grids: a coverage score for each class in each cell, [N, classes, H, W], and beside it a box for each, [N, 4 × classes, H, W] of the same grid; this model's outputs are not those")),
                     ShapeProblem::NotPose => d
                         .with_primary_label("expects [N, 4 + 1 + 3 × keypoints, anchors]")
                         .with_help("yolov8_pose reads one output of shape [N, 4 + 1 + 3 × keypoints, anchors]: 4 box coordinates, the person score, then x, y and visibility of each keypoint, for each anchor"),
@@ -160,7 +166,7 @@ impl DecoderError {
                 };
                 let d = match outputs {
                     // Another output would not help: the model needs another decoder.
-                    Some(_) if matches!(problem, ShapeProblem::Suggest { .. } | ShapeProblem::NoDecoderFits { .. } | ShapeProblem::Unclear { .. }) => d,
+                    Some(_) if matches!(problem, ShapeProblem::Suggest { .. } | ShapeProblem::NoDecoderFits { .. } | ShapeProblem::Unclear { .. } | ShapeProblem::NoBoxesGrid) => d,
                     Some(all) => {
                         let help = d.help.clone().unwrap_or_default();
                         d.with_help(format!("{help} (the model's outputs: {all}; choose one with `output: \"NAME\"`)"))

@@ -354,6 +354,21 @@ fn choose<'f>(
             let c = boxes::choose(d.kind, call, facts, named, errors).ok()?;
             Some((Some(c.scores), c.boxes))
         }
+        // The coverage and the boxes of DetectNet_v2's grids, found by their shapes.
+        None if d.kind.reads() == Reads::CoverageAndBoxes => match boxes::grids(facts) {
+            Some((coverage, bbox)) => Some((Some(coverage), Some(bbox))),
+            None => {
+                errors.push(TypeError::Decoder(DecoderError::Shape {
+                    span: d.decoder_span,
+                    decoder: d.kind,
+                    output: facts.outputs.first().map(shape_text).unwrap_or_default(),
+                    outputs: all_outputs(facts),
+                    problem: ShapeProblem::NoBoxesGrid,
+                    suggest: None,
+                }));
+                None
+            }
+        },
         None => {
             let chosen = choose_output(facts, d.kind, named, labels, d.decoder_span, errors);
             Some((chosen.ok()?, None))
