@@ -374,12 +374,12 @@ fn a_two_output_decoder_runs_on_crops() {
 }
 
 /// Each box decoder on real 768x576 frames (letterboxed for yolov5 and ds_yolo: 96 rows of
-/// padding; stretched for detr and ssd) against scripts/reference_boxes.py, numpy + onnxruntime
+/// padding; stretched for detr, ssd and detectnet_v2) against scripts/reference_boxes.py, numpy + onnxruntime
 /// written from the models' own definitions: the same objects, IoU ≥ 0.999.
 #[test]
 fn box_decoders_match_the_numpy_reference_on_real_frames() {
     let video = common::asset("assets/media/vtest.avi");
-    let cases: [(&str, &str, &str, &[&str]); 5] = [
+    let cases: [(&str, &str, &str, &[&str]); 6] = [
         ("box_yolov5.onnx", "yolov5", "yolov5()", &[]),
         (
             "box_yolox.onnx",
@@ -409,6 +409,14 @@ fn box_decoders_match_the_numpy_reference_on_real_frames() {
         // DeepStream-Yolo's decoded rows: overlapping, past the input's edge, in the
         // padding, under a pixel (scripts/make_decoder_models.py, DS_YOLO_ROWS).
         ("dec_ds_yolo_rows.onnx", "ds_yolo", "ds_yolo()", &[]),
+        // DetectNet_v2's grids (TrafficCamNet's shapes), stretched: cells that overlap,
+        // cross the input's corners, score low (DETECTNET_CELLS).
+        (
+            "dec_detectnet_cells.onnx",
+            "detectnet_v2",
+            "detectnet_v2()",
+            &[],
+        ),
     ];
     for (file, kind, decoder, reference_args) in cases {
         let dir = temp_dir(&format!("reference-{file}"));

@@ -992,6 +992,12 @@ fn every_decoder(alphabet: &str) -> Vec<Decoder> {
             iou: 0.35,
             max: 13,
         },
+        Decoder::DetectnetV2 {
+            confidence: 0.25,
+            iou: 0.4,
+            max: 17,
+            boxes: "output_bbox/BiasAdd".into(),
+        },
     ];
     // rustc stops here at a new decoder: give it a case above.
     for d in &all {
@@ -1007,7 +1013,8 @@ fn every_decoder(alphabet: &str) -> Vec<Decoder> {
             | Decoder::Yolov8Seg { .. }
             | Decoder::Yolov8Pose { .. }
             | Decoder::Semantic { .. }
-            | Decoder::DsYolo { .. } => {}
+            | Decoder::DsYolo { .. }
+            | Decoder::DetectnetV2 { .. } => {}
         }
     }
     all

@@ -204,6 +204,7 @@ macro_rules! decoders {
 
 mod classify;
 mod ctc;
+mod detectnet_v2;
 mod detr;
 mod ds_yolo;
 mod raw;
@@ -238,6 +239,14 @@ decoders! {
     /// DeepStream-Yolo's export: `[N, boxes, 6]`, boxes already decoded (x1, y1, x2, y2 in
     /// input pixels, score, class); per-class NMS.
     DsYolo = "ds_yolo", ds_yolo::DsYolo { confidence: f64, iou: f64, max: i64 };
+    /// DetectNet_v2's grids (TrafficCamNet, PeopleNet): coverage and boxes; per-class NMS.
+    DetectnetV2 = "detectnet_v2", detectnet_v2::DetectnetV2 {
+        confidence: f64,
+        iou: f64,
+        max: i64,
+        /// The boxes grid output (the coverage is the spec's `output`).
+        boxes: String,
+    };
     Classify = "classify", classify::Classify { top: i64 };
     /// DB-style text detector: a probability map → boxes labelled "text".
     TextBoxes = "text_boxes", text_boxes::TextBoxes {

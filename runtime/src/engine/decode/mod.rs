@@ -1,7 +1,7 @@
 //! A model's output tensors → what vpl attaches to frames, one file per family of
 //! decoders: boxes (`yolov8.rs`; `yolov5.rs` for YOLOv5, YOLOv7 and YOLOX; `detr.rs`;
-//! `ssd.rs`; `ds_yolo.rs` for DeepStream-Yolo's boxes already decoded; what they share in
-//! `boxes.rs`), masks (`segment.rs`: `yolov8_seg`,
+//! `ssd.rs`; `ds_yolo.rs` for DeepStream-Yolo's boxes already decoded; `detectnet_v2.rs`
+//! for DetectNet_v2's grids; what they share in `boxes.rs`), masks (`segment.rs`: `yolov8_seg`,
 //! `semantic`), keypoints (`pose.rs`: `yolov8_pose`), text (`text.rs`: `text_boxes`,
 //! `ctc`) and classes (`classify.rs`). `raw` decodes nothing: the element attaches the
 //! output tensors as they are. docs/decoders.md describes each decoder.
@@ -11,6 +11,7 @@
 
 pub mod boxes;
 pub mod classify;
+pub mod detectnet_v2;
 pub mod detr;
 pub mod ds_yolo;
 pub mod pose;
@@ -109,6 +110,17 @@ pub fn decoder(spec: &InferenceSpec) -> Result<Box<dyn Decode>, String> {
             iou,
             max,
         } => Box::new(ds_yolo::DsYolo::new(*confidence, *iou, *max)),
+        Decoder::DetectnetV2 {
+            confidence,
+            iou,
+            max,
+            boxes,
+        } => Box::new(detectnet_v2::DetectnetV2::new(
+            *confidence,
+            *iou,
+            *max,
+            boxes,
+        )?),
         Decoder::Classify { top } => Box::new(decoders::Classify { top: count(*top) }),
         Decoder::TextBoxes {
             thresh,
