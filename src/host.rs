@@ -14,7 +14,9 @@ use vpl_compiler::facts::{FactError, MediaFacts, ModelFacts};
 use vpl_compiler::host::{FileProblem, OutputShapes, parse_labels};
 
 /// Bump when the cached facts change shape or meaning.
-const CACHE_FORMAT: &str = "vpl-facts-1";
+/// 2: media facts say whether an elementary stream is field-coded (cached probes of format 1
+/// would say it is not).
+const CACHE_FORMAT: &str = "vpl-facts-2";
 /// At most this many files are remembered on disk.
 const CACHE_LIMIT: usize = 2000;
 

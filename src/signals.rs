@@ -6,7 +6,7 @@
 //! brokers to acknowledge what they were sent, any signal only ends that wait.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
@@ -21,8 +21,10 @@ pub struct Interrupt {
     /// Signals received so far.
     received: Arc<AtomicUsize>,
     /// Set once every output is finished: a signal then ends the wait for the brokers,
-    /// never the process.
-    finished: Arc<AtomicBool>,
+    /// never the process. Locked by a second signal for as long as it takes to stop the
+    /// process (it never lets go), so the run cannot call its outputs finished, and exit as
+    /// if one signal had come, while a second one is stopping it.
+    finished: Arc<Mutex<bool>>,
     /// Said and written before a second signal ends the process (the statistics, what the
     /// brokers were still to get).
     #[allow(clippy::type_complexity)]
@@ -41,10 +43,11 @@ impl Interrupt {
                 .spawn(move || {
                     for signal in signals.forever() {
                         shared.received.fetch_add(1, Ordering::SeqCst);
-                        if shared.requested.swap(true, Ordering::SeqCst)
-                            && !shared.finished.load(Ordering::SeqCst)
-                        {
-                            shared.stop_now(signal);
+                        if shared.requested.swap(true, Ordering::SeqCst) {
+                            let finished = lock(&shared.finished);
+                            if !*finished {
+                                shared.stop_now(signal, finished);
+                            }
                         }
                     }
                 })
@@ -53,8 +56,9 @@ impl Interrupt {
         interrupt
     }
 
-    /// A second signal: the user does not want to wait for the outputs.
-    fn stop_now(&self, signal: i32) -> ! {
+    /// A second signal: the user does not want to wait for the outputs. `finished` is held
+    /// until the process ends.
+    fn stop_now(&self, signal: i32, finished: MutexGuard<'_, bool>) -> ! {
         let outputs = self.outputs.lock().map(|o| o.clone()).unwrap_or_default();
         let name = match signal {
             SIGINT => "interrupted (Ctrl-C)",
@@ -75,6 +79,9 @@ impl Interrupt {
                 outputs.join(", ")
             );
         }
+        // Kept locked to the end: the run, which may finish its outputs meanwhile, waits
+        // in `outputs_finished` rather than exit with the status of one signal.
+        std::mem::forget(finished);
         std::process::exit(128 + signal);
     }
 
@@ -87,9 +94,11 @@ impl Interrupt {
         self.received.load(Ordering::SeqCst)
     }
 
-    /// Every output is finished: from now on a signal does not end the process.
+    /// Every output is finished: from now on a signal does not end the process. Where a
+    /// second signal is stopping the process already, this waits for it to (it never
+    /// returns then).
     pub fn outputs_finished(&self) {
-        self.finished.store(true, Ordering::SeqCst);
+        *lock(&self.finished) = true;
     }
 
     /// What a second signal does before the process ends.
@@ -98,4 +107,9 @@ impl Interrupt {
             *slot = Some(Box::new(last));
         }
     }
+}
+
+/// A lock that a panic elsewhere does not poison for the signal thread.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
 }

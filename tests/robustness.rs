@@ -265,16 +265,73 @@ fn a_signal_while_starting_ends_the_run_as_asked() {
 #[test]
 fn a_second_signal_stops_at_once_and_names_what_is_unfinished() {
     let dir = temp_dir("signal-twice");
-    let child = endless_run(&dir);
-    wait_for_records(&dir);
+    // A run whose outputs cannot be finished until the test lets them: its records also go
+    // to standard output, a pipe nobody reads. Once the pipe is full every branch waits
+    // for it, and end-of-stream cannot reach the files. The first signal cannot finish
+    // the run then, however slow the machine is between the two signals.
+    std::fs::write(
+        dir.join("p.vpl"),
+        "pipeline p {\n    let s = test(resolution: 160x120, frames: 0);\n    s | encode(h264) | file(\"out.mp4\");\n    s | json | file(\"out.jsonl\");\n    s | json | stdout;\n}\n",
+    )
+    .expect("write");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vplc"))
+        .args([
+            "run",
+            "--progress-interval",
+            "1",
+            "--stats",
+            "stats.json",
+            "p.vpl",
+        ])
+        .current_dir(&dir)
+        .env("NO_COLOR", "1")
+        .env("VPL_CACHE_DIR", "off")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("vplc starts");
+    let _kill = KillPid(child.id());
+    // Held open and never read.
+    let _stdout = child.stdout.take().expect("stdout");
+    let (lines, stderr) = std::sync::mpsc::channel::<String>();
+    let pipe = child.stderr.take().expect("stderr");
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(pipe).lines().map_while(Result::ok) {
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    // A progress line that counts frames: the figures a second signal writes to the
+    // statistics are as recent as it (both are taken at the same tick).
+    let mut said = Vec::new();
+    let counted = |line: &str| {
+        line.strip_prefix("vplc: progress ")
+            .and_then(|rest| rest.split("stream 0: ").nth(1))
+            .and_then(|rest| rest.split(' ').next())
+            .and_then(|n| n.parse::<u64>().ok())
+            .is_some_and(|n| n > 0)
+    };
+    loop {
+        let line = stderr
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("no progress line with frames: {said:?}"));
+        let done = counted(&line);
+        said.push(line);
+        if done {
+            break;
+        }
+    }
     // Sent back to back, the two may reach vplc in either order (pending signals are
     // delivered lowest number first): whichever comes second stops the run.
     send(&child, "TERM");
     send(&child, "HUP");
-    let out = child.wait_with_output().expect("vplc ends");
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let status = child.wait().expect("vplc ends");
+    said.extend(stderr.iter());
+    let stderr = said.join("\n");
     // 128 + the second signal's number: not the clean 130, not death by the signal.
-    let second = match out.status.code() {
+    let second = match status.code() {
         Some(129) => "hung up (SIGHUP)",
         Some(143) => "terminated (SIGTERM)",
         other => panic!("exit status {other:?}: {stderr}"),

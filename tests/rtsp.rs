@@ -260,6 +260,67 @@ fn the_reader_reconnects_to_a_restarted_server_and_other_streams_go_on() {
     }
 }
 
+/// A reader held up just after it connects (what a loaded machine does to a process): the
+/// packets sent meanwhile come at once, `rtpjitterbuffer`'s clock skew estimate moves back
+/// by more than a frame a packet, and it gives a run of frames the time of the frame before
+/// them (vplc passed ~40 frames with one time on; `the_reader_reconnects...` saw two once).
+/// Each frame gets a time of its own, later than the one before, whatever the hold-up did.
+#[test]
+fn a_reader_held_up_after_connecting_still_gives_each_frame_a_later_time() {
+    let dir = temp_dir("held-up");
+    let port = free_port();
+    let cam = format!("rtsp://127.0.0.1:{port}/cam");
+    let mut children = Children::default();
+    children.0.push(serve(&dir, port, "/cam"));
+    std::fs::write(
+        dir.join("read.vpl"),
+        format!(
+            "pipeline read {{\n    rtsp({cam:?}) : video<h264, 320x240, 30fps> | decode | json | stdout;\n}}\n"
+        ),
+    )
+    .expect("write the reader");
+    let mut reader = vplc(
+        &dir,
+        &["run", "--max-frames", &FRAMES.to_string(), "read.vpl"],
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .expect("the reader starts");
+    let stdout = collect(reader.stdout.take().expect("stdout"));
+    let stderr = collect(reader.stderr.take().expect("stderr"));
+    wait_for("the first frame", || !stdout.lock().unwrap().is_empty());
+    let signal = |name: &str| {
+        let status = Command::new("kill")
+            .args([name, &reader.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+    };
+    // The hold-up: how long does not matter to what is asserted, only to how many frames
+    // come at once.
+    signal("-STOP");
+    std::thread::sleep(Duration::from_millis(1500));
+    signal("-CONT");
+    let deadline = Instant::now() + LIMIT;
+    let status = loop {
+        if let Some(status) = reader.try_wait().expect("the reader runs") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = reader.kill();
+            panic!("the reader did not finish: {:?}", stderr.lock().unwrap());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    std::thread::sleep(Duration::from_millis(100));
+    let err = stderr.lock().unwrap().join("\n");
+    assert_eq!(status.code(), Some(0), "{err}");
+    let lines = stdout.lock().unwrap().clone();
+    assert_complete(&records(&lines, &cam), u64::MAX, "the held-up stream");
+    interrupt(&mut children.0[0]);
+}
+
 #[test]
 fn rtsp_out_on_a_port_in_use_is_an_error_at_the_sink() {
     let dir = temp_dir("busy");

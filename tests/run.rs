@@ -600,3 +600,84 @@ fn test_sources_that_differ_in_size_or_rate_are_two_streams() {
     assert_eq!(last_pts(0), Some(100_000_000));
     assert_eq!(last_pts(2), Some(300_000_000));
 }
+
+/// Field-coded (interlaced) video in an elementary stream: `check` refuses what the run
+/// refuses. x265's `interlace` codes each picture as one field, whose presentation time
+/// `vplstamp` cannot read: the run stopped at the first picture, copied or decoded (E0504),
+/// and now `check` says so first (E0109 at the path, with what to do). x264's interlacing
+/// (MBAFF: each picture a frame of two fields) is interlaced too, and runs: clean, copied
+/// and decoded.
+#[test]
+fn field_coded_elementary_streams_are_refused_at_check_as_they_were_at_run() {
+    let dir = temp_dir("fields");
+    let encode = |name: &str, raw_caps: &str, encoder: &str, parsed: &str| {
+        let launch = format!(
+            "videotestsrc num-buffers=10 pattern=ball \
+             ! video/x-raw,format=I420,width=64,height=64,framerate=25/1{raw_caps} \
+             ! {encoder} ! {parsed},stream-format=byte-stream,alignment=au \
+             ! filesink location={}",
+            dir.join(name).display()
+        );
+        let status = Command::new("gst-launch-1.0")
+            .arg("-q")
+            .args(launch.split_whitespace())
+            .status()
+            .expect("gst-launch-1.0 runs");
+        assert!(status.success(), "{launch}");
+    };
+    encode(
+        "fields.265",
+        "",
+        "x265enc speed-preset=ultrafast option-string=interlace=tff ! h265parse",
+        "video/x-h265",
+    );
+    encode(
+        "mbaff.h264",
+        ",interlace-mode=interleaved",
+        "x264enc interlaced=true ! h264parse",
+        "video/x-h264",
+    );
+    for (name, refused) in [("fields.265", true), ("mbaff.h264", false)] {
+        let out = |file: &str| dir.join(file).display().to_string();
+        for (kind, flow) in [
+            ("copy", format!("file({:?})", out("copy.mp4"))),
+            (
+                "decode",
+                format!("decode | json | file({:?})", out("frames.jsonl")),
+            ),
+        ] {
+            let program = dir.join(format!("{kind}.vpl"));
+            let input = dir.join(name).display().to_string();
+            std::fs::write(
+                &program,
+                format!("pipeline p {{\n    file({input:?}) | {flow};\n}}\n"),
+            )
+            .expect("write");
+            let program = program.display().to_string();
+            let checked = vplc(&["check", &program]);
+            let said = String::from_utf8_lossy(&checked.stderr);
+            let ran = vplc(&["run", "--quiet", &program]);
+            let ran_said = String::from_utf8_lossy(&ran.stderr);
+            if refused {
+                assert!(
+                    !checked.status.success()
+                        && said.contains("error[E0109]")
+                        && said.contains("is field-coded (interlaced) H.265")
+                        && said.contains("decode and re-encode it as progressive video"),
+                    "{name} {kind}: {said}"
+                );
+                // The run is refused by the same check, before anything is written.
+                assert!(
+                    !ran.status.success() && ran_said.contains("error[E0109]"),
+                    "{name} {kind}: {ran_said}"
+                );
+            } else {
+                assert!(
+                    checked.status.success() && said.contains("1 file clean"),
+                    "{name} {kind}: {said}"
+                );
+                assert_eq!(ran.status.code(), Some(0), "{name} {kind}: {ran_said}");
+            }
+        }
+    }
+}

@@ -28,6 +28,16 @@ pub struct VideoFacts {
     pub rate: Option<(u64, u64)>,
     /// The caps as GStreamer printed them, for messages and for lowering.
     pub caps: String,
+    /// Interlaced, as GStreamer's discoverer tells (pictures coded as fields, as frames of
+    /// two fields (MBAFF), or both). Most interlaced video runs: see `field_coded`.
+    #[serde(default)]
+    pub interlaced: bool,
+    /// An H.264 or H.265 elementary stream (`.h264`, `.265`, no container) whose first
+    /// pictures are coded as separate fields. Such a stream's presentation times cannot be
+    /// read (`vplstamp`, which every elementary stream goes through, stops the run at its
+    /// first field), so `check` refuses it. False for a file with a container.
+    #[serde(default)]
+    pub field_coded: bool,
 }
 
 /// Element types of tensors (ONNX `TensorProto.DataType`).

@@ -17,8 +17,15 @@ use gstreamer_pbutils::{Discoverer, DiscovererContainerInfo, DiscovererResult};
 use vpl_compiler::facts::{FactError, MediaFacts, VideoFacts};
 use vpl_compiler::media;
 
+use crate::elements::stamp::nal::byte_stream_nals;
+use crate::elements::stamp::{h264, h265};
+
 /// How long the discoverer may take on one file.
 const TIMEOUT_SECONDS: u64 = 10;
+/// How much of an elementary stream is read for its first pictures.
+const FIELD_SCAN_BYTES: u64 = 4 << 20;
+/// Pictures read at most: the first ones tell how a stream is coded.
+const FIELD_SCAN_PICTURES: usize = 64;
 
 /// Probes the media file at `path`: its container, its duration and its first video stream.
 ///
@@ -79,12 +86,15 @@ pub fn probe_media(path: &Path) -> Result<MediaFacts, FactError> {
         None => return Err(FactError::Invalid("the video stream has empty caps".into())),
     };
     let rate = video.framerate();
+    let interlaced = video.is_interlaced();
     let container = info
         .stream_info()
         .filter(|top| top.is::<DiscovererContainerInfo>())
         .and_then(|top| top.caps())
         .and_then(|caps| caps.structure(0).map(container_name));
 
+    // Only an elementary stream goes through `vplstamp`, which refuses fields.
+    let field_coded = container.is_none() && field_coded(path, &format);
     Ok(MediaFacts {
         container,
         video: Some(VideoFacts {
@@ -94,9 +104,49 @@ pub fn probe_media(path: &Path) -> Result<MediaFacts, FactError> {
             height: nonzero(video.height()),
             rate: reduced(rate.numer(), rate.denom()),
             caps: caps.to_string(),
+            interlaced,
+            field_coded,
         }),
         duration_ns: info.duration().map(gst::ClockTime::nseconds),
     })
+}
+
+/// Whether the first pictures of the H.264 or H.265 elementary stream at `path` are coded
+/// as separate fields, read as `vplstamp` reads them at run time (the same parsers), so that
+/// `check` refuses what the run would. A stream that turns to fields after its first
+/// [`FIELD_SCAN_PICTURES`] pictures, or its first [`FIELD_SCAN_BYTES`], is found at run time.
+fn field_coded(path: &Path, codec: &str) -> bool {
+    use std::io::Read;
+    let mut data = Vec::new();
+    let read = std::fs::File::open(path)
+        .and_then(|file| file.take(FIELD_SCAN_BYTES).read_to_end(&mut data));
+    if read.is_err() {
+        return false;
+    }
+    let mut nals = byte_stream_nals(&data);
+    if data.len() as u64 == FIELD_SCAN_BYTES {
+        // Cut where the read ended.
+        nals.pop();
+    }
+    first_pictures_are_fields(codec, &nals)
+}
+
+/// Whether one of the first pictures of these NAL units is a field `vplstamp` refuses.
+fn first_pictures_are_fields(codec: &str, nals: &[&[u8]]) -> bool {
+    let (mut avc, mut hevc) = (h264::Pocs::default(), h265::Pocs::default());
+    let mut is_field = |nal: &[u8]| match codec {
+        "h264" => avc
+            .nal(nal)
+            .map(|p| matches!(p, Err(h264::Unsupported::Fields))),
+        "h265" => hevc
+            .nal(nal)
+            .map(|p| matches!(p, Err(h265::Unsupported::Fields))),
+        _ => None,
+    };
+    nals.iter()
+        .filter_map(|nal| is_field(nal))
+        .take(FIELD_SCAN_PICTURES)
+        .any(|field| field)
 }
 
 /// Initialises GStreamer the first time; later calls return the first call's outcome.

@@ -32,6 +32,12 @@ pub enum SourceError {
         path: String,
         reason: String,
     },
+    /// An elementary H.264/H.265 stream coded as separate fields: its times cannot be read.
+    FieldCoded {
+        span: Span,
+        path: String,
+        codec: String,
+    },
     Unknown {
         span: Span,
         source: String,
@@ -72,16 +78,21 @@ impl Checker<'_> {
             Source::Rtsp => (Video::unknown(), None, Some("RTSP stream")),
             Source::File => match self.probe(call) {
                 Some(Ok(facts)) => match &facts.video {
-                    Some(v) => (
-                        Video {
-                            format: Format::from_name(&v.format, v.raw),
-                            resolution: v.width.zip(v.height),
-                            rate: v.rate,
-                            meta: Meta::default(),
-                        },
-                        Some(facts.clone()),
-                        None,
-                    ),
+                    Some(v) => {
+                        if v.field_coded && facts.container.is_none() {
+                            self.field_coded(call, &v.format);
+                        }
+                        (
+                            Video {
+                                format: Format::from_name(&v.format, v.raw),
+                                resolution: v.width.zip(v.height),
+                                rate: v.rate,
+                                meta: Meta::default(),
+                            },
+                            Some(facts.clone()),
+                            None,
+                        )
+                    }
                     None => {
                         self.media_unreadable(call, "it has no video stream".into());
                         return self.source_site(call, Ty::Error, None);
@@ -143,6 +154,17 @@ impl Checker<'_> {
                 path: call.string("path").map(str::to_string).unwrap_or_default(),
                 reason,
             }));
+    }
+
+    /// A field-coded elementary stream: the run stops at its first picture, whatever the
+    /// program does with it (`vplstamp` reads every elementary stream's picture order).
+    fn field_coded(&mut self, call: &BoundCall, codec: &str) {
+        let span = call.bound("path").map_or(call.span, |a| a.span);
+        self.errors.push(TypeError::Source(SourceError::FieldCoded {
+            span,
+            path: call.string("path").map(str::to_string).unwrap_or_default(),
+            codec: codec.to_string(),
+        }));
     }
 
     pub(super) fn probe(&mut self, call: &BoundCall) -> Option<Result<MediaFacts, FactError>> {
@@ -338,6 +360,19 @@ impl SourceError {
                 format!("`{path}` cannot be read as video: {reason}"),
             )
             .with_primary_label("not a video file GStreamer can read"),
+            SourceError::FieldCoded { span, path, codec } => {
+                let name = if codec == "h265" { "H.265" } else { "H.264" };
+                Diagnostic::new(
+                    Code::E0109,
+                    file,
+                    *span,
+                    format!("`{path}` is field-coded (interlaced) {name}: the times of its pictures cannot be read"),
+                )
+                .with_primary_label("an elementary stream of pictures coded as separate fields")
+                .with_help(format!(
+                    "the run would stop at its first picture, decoded or copied; decode and re-encode it as progressive video with another tool first (e.g. `ffmpeg -i {path} -vf yadif progressive.mp4`) and read that"
+                ))
+            }
             SourceError::Unknown {
                 span,
                 source,

@@ -43,6 +43,7 @@ fn h264(width: u32, height: u32, fps: u64) -> MediaFacts {
             height: Some(height),
             rate: Some((fps, 1)),
             caps: "video/x-h264".into(),
+            ..VideoFacts::default()
         }),
         duration_ns: Some(10_000_000_000),
     }
@@ -534,5 +535,46 @@ fn a_nul_byte_in_a_path_is_refused_once() {
             !codes.iter().any(|c| c == "E0109" || c == "E0210"),
             "{text:?}: {codes:?}"
         );
+    }
+}
+
+/// An elementary H.264/H.265 stream whose pictures are coded as fields stops the run at its
+/// first picture (its presentation times cannot be read), decoded or copied: E0109 at the
+/// path. The same stream in a container, and interlaced video that is not field-coded
+/// (MBAFF), run: clean.
+#[test]
+fn a_field_coded_elementary_stream_is_refused_where_the_run_would_stop() {
+    let video = |container: Option<&str>, format: &str, field_coded: bool| MediaFacts {
+        container: container.map(str::to_string),
+        video: Some(VideoFacts {
+            format: format.into(),
+            width: Some(64),
+            height: Some(64),
+            rate: Some((25, 1)),
+            interlaced: true,
+            field_coded,
+            ..VideoFacts::default()
+        }),
+        duration_ns: None,
+    };
+    let host = host()
+        .with_media("/v/fields.265", video(None, "h265", true))
+        .with_media("/v/fields.h264", video(None, "h264", true))
+        .with_media("/v/mbaff.h264", video(None, "h264", false))
+        .with_media("/v/fields.mkv", video(Some("matroska"), "h265", false));
+    let codes = |text: &str| -> Vec<String> {
+        let mut sources = SourceMap::default();
+        let c = compile(&mut sources, "t.vpl", Path::new("/p/t.vpl"), text, &host);
+        c.diagnostics.iter().map(|d| d.code.to_string()).collect()
+    };
+    for path in ["/v/fields.265", "/v/fields.h264"] {
+        for flow in ["| file(\"/o/copy.mp4\")", "| decode | discard"] {
+            let text = format!("pipeline p {{ file({path:?}) {flow}; }}");
+            assert_eq!(codes(&text), ["E0109"], "{text}");
+        }
+    }
+    for path in ["/v/mbaff.h264", "/v/fields.mkv"] {
+        let text = format!("pipeline p {{ file({path:?}) | decode | discard; }}");
+        assert_eq!(codes(&text), Vec::<String>::new(), "{text}");
     }
 }

@@ -227,6 +227,7 @@ mod tests {
                 height: Some(360),
                 rate: Some((25, 1)),
                 caps: "video/x-h264".into(),
+                ..VideoFacts::default()
             }),
             duration_ns: Some(duration_s * 1_000_000_000),
         }
