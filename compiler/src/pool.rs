@@ -380,6 +380,7 @@ mod tests {
                 height: Some(height),
                 rate: Some(rate),
                 caps: String::new(),
+                ..VideoFacts::default()
             }),
             duration_ns: None,
         }
