@@ -84,8 +84,9 @@ const MEDIA: &[&str] = &[
     "tests/fixtures/media/not_media.mp4",
 ];
 
-/// Sources that need the world outside (a camera, a server) are not generated.
-const WORLD_SOURCES: &[&str] = &["rtsp", "camera"];
+/// Sources that need the world outside (a camera, a server, streams added through the
+/// control API) are not generated; `tests/live.rs` runs pools.
+const WORLD_SOURCES: &[&str] = &["rtsp", "camera", "pool"];
 
 /// What reaches a stage or a sink.
 #[derive(Debug, Clone, Copy, PartialEq)]
