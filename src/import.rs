@@ -24,6 +24,15 @@ pub struct Report {
 
 /// Imports and checks `config`; the program is meant for `out`.
 pub fn run_import(config: &Path, text: &str, out: &Path, host: &FsHost) -> Report {
+    // Paths in the program are made relative to its folder: the two must be named from the
+    // same place, so one absolute makes both absolute.
+    let (config, out) = match std::env::current_dir() {
+        Ok(here) if config.is_absolute() != out.is_absolute() => {
+            (here.join(config), here.join(out))
+        }
+        _ => (config.to_path_buf(), out.to_path_buf()),
+    };
+    let (config, out) = (config.as_path(), out.as_path());
     let out_dir = out.parent().unwrap_or(Path::new("")).to_path_buf();
     let read = |p: &Path| -> Result<String, String> {
         if std::fs::metadata(p).is_ok_and(|m| !m.is_file()) {

@@ -6,7 +6,10 @@
 use std::path::{Path, PathBuf};
 
 use vpl_compiler::Code;
+use vpl_compiler::analytics::{AnalyzeConfig, Direction, Line};
 use vpl_compiler::import::deepstream::How;
+use vpl_runtime::analytics::analyzer::Analyzer;
+use vpl_runtime::meta::{Object, ObjectsData};
 use vplc::host::FsHost;
 use vplc::import::{Report, run_import};
 
@@ -226,4 +229,216 @@ fn numbers() {
         "{}",
         report.imported.vpl
     );
+}
+
+/// The numbers of `line([[x, y], [x, y]], size: WxH, direction: D)` in the program.
+fn imported_line(vpl: &str, name: &str) -> (Line, Direction) {
+    let at = vpl
+        .find(&format!("const {name} = line("))
+        .expect("the line");
+    let text = &vpl[at..];
+    let text = &text[..text.find(';').expect("end")];
+    let numbers: Vec<f64> = text
+        .split(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .filter(|s| !s.is_empty())
+        .filter_map(|s| s.parse().ok())
+        .collect();
+    // x1 y1 x2 y2 W H (the `x` of the size splits it).
+    let direction = if text.contains("direction: forward") {
+        Direction::Forward
+    } else {
+        Direction::Both
+    };
+    let line = Line {
+        name: name.into(),
+        a: [numbers[0], numbers[1]],
+        b: [numbers[2], numbers[3]],
+        size: Some((numbers[4] as u32, numbers[5] as u32)),
+        direction: Direction::Both,
+    };
+    (line, direction)
+}
+
+/// Tracks walking along `from` → `to` (anchors in pixels of a 1280x720 frame), ten frames.
+fn walk(analyzer: &mut Analyzer, tracks: &[(u64, [f64; 2], [f64; 2])]) {
+    for step in 0..=10u64 {
+        let t = step as f64 / 10.0;
+        let objects = tracks
+            .iter()
+            .map(|(id, from, to)| {
+                let x = from[0] + (to[0] - from[0]) * t;
+                let y = from[1] + (to[1] - from[1]) * t;
+                Object {
+                    label: "person".into(),
+                    x: x as f32 - 10.0,
+                    y: y as f32 - 40.0,
+                    w: 20.0,
+                    h: 40.0,
+                    track_id: Some(*id),
+                    confidence: 0.9,
+                    ..Object::default()
+                }
+            })
+            .collect();
+        let mut data = ObjectsData {
+            source_width: 1280,
+            source_height: 720,
+            objects,
+            ..ObjectsData::default()
+        };
+        analyzer.process(&mut data, step * 100_000_000);
+    }
+}
+
+/// DeepStream's line `789;672;1084;900;851;773;1203;732` (config 1920x1080, streams
+/// 1280x720): a track crossing the line in DeepStream's direction (the first two points)
+/// counts `forward` once in vpl's analytics; one crossing the other way counts `backward`,
+/// and the imported `direction: forward` counts only the first; whichever way round
+/// DeepStream's config gives the line's ends.
+#[test]
+fn an_imported_line_counts_deepstreams_direction_forward() {
+    let report = import(&PathBuf::from(FIXTURES).join("analytics/analytics_app.txt"));
+    // `exit` is drawn with DeepStream's direction to its right, `entry` the other way round.
+    for name in ["exit", "entry"] {
+        crossing(&report.imported.vpl, name);
+    }
+}
+
+fn crossing(vpl: &str, name: &str) {
+    let (line, direction) = imported_line(vpl, name);
+    assert_eq!(direction, Direction::Forward);
+    let s = 1280.0 / 1920.0;
+    // Through the middle of the line, along DeepStream's direction (295, 228).
+    let mid = [(851.0 + 1203.0) / 2.0 * s, (773.0 + 732.0) / 2.0 * s];
+    let d = [295.0 * 0.3 * s, 228.0 * 0.3 * s];
+    let along = (
+        1,
+        [mid[0] - d[0], mid[1] - d[1]],
+        [mid[0] + d[0], mid[1] + d[1]],
+    );
+    let against = (
+        2,
+        [mid[0] + d[0], mid[1] + d[1]],
+        [mid[0] - d[0], mid[1] - d[1]],
+    );
+
+    let config = |direction| AnalyzeConfig {
+        zones: Vec::new(),
+        lines: vec![Line {
+            direction,
+            ..line.clone()
+        }],
+    };
+    let mut both = Analyzer::new(config(Direction::Both));
+    walk(&mut both, &[along, against]);
+    let (_, counts) = &both.crossings()[0];
+    assert_eq!((counts.forward, counts.backward), (1, 1), "{name}");
+
+    let mut forward = Analyzer::new(config(direction));
+    walk(&mut forward, &[along]);
+    let (_, counts) = &forward.crossings()[0];
+    assert_eq!((counts.forward, counts.backward), (1, 0), "{name}");
+}
+
+fn vplc(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_vplc"))
+        .args(args)
+        .output()
+        .expect("vplc runs")
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("vplc-import-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+/// A clean import exits 0 and writes a program that `vplc check` passes, its paths
+/// relative to where it was written.
+#[test]
+fn a_clean_import_writes_a_program_that_checks() {
+    let dir = temp_dir("clean");
+    let out = dir.join("clean.vpl");
+    let config = format!("{FIXTURES}/clean/app.txt");
+    let o = vplc(&["import", "deepstream", &config, "-o", out.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("W0601"), "{stderr}");
+    let text = std::fs::read_to_string(&out).expect("written");
+    assert!(text.contains("decoder: classify(top: 1)"), "{text}");
+    let o = vplc(&["check", out.to_str().unwrap()]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let o = vplc(&["fmt", "--check", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "not in vplc fmt layout");
+}
+
+/// Errors: exit 1, nothing written, diagnostics at the DeepStream files (JSON); with
+/// `--partial` the program is written, with what was not imported in a comment.
+#[test]
+fn errors_write_nothing_unless_partial() {
+    let dir = temp_dir("errors");
+    let out = dir.join("test4.vpl");
+    let config = format!("{FIXTURES}/test4/test4_app.txt");
+    let o = vplc(&[
+        "import",
+        "deepstream",
+        &config,
+        "-o",
+        out.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(!out.exists());
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert!(json["output"].is_null());
+    let amqp = json["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .find(|d| d["code"] == "E0601")
+        .expect("E0601");
+    assert!(
+        amqp["file"].as_str().unwrap().ends_with("test4_app.txt"),
+        "{amqp}"
+    );
+    assert_eq!(amqp["line"], 41);
+
+    let o = vplc(&[
+        "import",
+        "deepstream",
+        &config,
+        "-o",
+        out.to_str().unwrap(),
+        "--partial",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let text = std::fs::read_to_string(&out).expect("written with --partial");
+    assert!(text.contains("// Not imported:"), "{text}");
+    assert!(text.contains("libnvds_amqp_proto.so"), "{text}");
+
+    let o = vplc(&[
+        "import",
+        "deepstream",
+        &config,
+        "-o",
+        out.to_str().unwrap(),
+        "--format",
+        "sarif",
+    ]);
+    let sarif: serde_json::Value = serde_json::from_slice(&o.stdout).expect("sarif");
+    assert_eq!(sarif["version"], "2.1.0");
+}
+
+/// A config that cannot be read is exit status 2.
+#[test]
+fn an_unreadable_config_is_status_2() {
+    let o = vplc(&["import", "deepstream", "no/such/config.txt"]);
+    assert_eq!(o.status.code(), Some(2));
 }

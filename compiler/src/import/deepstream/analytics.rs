@@ -183,10 +183,11 @@ pub fn shapes(im: &mut Importer<'_>, file: usize, size: Option<(i64, i64)>) -> S
 /// `forward`: from the line's left to its right, looking from its first end to its second
 /// (picture coordinates, y down).
 pub fn line_points(n: Vec<i64>) -> ((i64, i64), (i64, i64)) {
-    let d = (n[2] - n[0], n[3] - n[1]);
+    let d = (n[2].saturating_sub(n[0]), n[3].saturating_sub(n[1]));
     let (p, q) = ((n[4], n[5]), (n[6], n[7]));
-    let cross = (q.0 - p.0) * d.1 - (q.1 - p.1) * d.0;
-    if cross >= 0 { (p, q) } else { (q, p) }
+    // In f64: the integers are the user's and may be anything.
+    let cross = (q.0 as f64 - p.0 as f64) * d.1 as f64 - (q.1 as f64 - p.1 as f64) * d.0 as f64;
+    if cross >= 0.0 { (p, q) } else { (q, p) }
 }
 
 fn ints(value: &str) -> Option<Vec<i64>> {
@@ -199,4 +200,30 @@ fn ints(value: &str) -> Option<Vec<i64>> {
 fn trim(v: f64) -> String {
     let r = (v * 1000.0).round() / 1000.0;
     super::emit::float(r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::line_points;
+
+    #[test]
+    fn deepstream_direction_is_forward() {
+        // Moving right (+x) across a vertical line: drawn upwards, so right is its right.
+        assert_eq!(
+            line_points(vec![0, 5, 10, 5, 5, 10, 5, 0]),
+            ((5, 10), (5, 0))
+        );
+        assert_eq!(
+            line_points(vec![0, 5, 10, 5, 5, 0, 5, 10]),
+            ((5, 10), (5, 0))
+        );
+        // Moving down (+y) across a horizontal line: drawn left to right.
+        assert_eq!(
+            line_points(vec![5, 0, 5, 10, 10, 5, 0, 5]),
+            ((0, 5), (10, 5))
+        );
+        // Integers at the ends of i64 do not overflow.
+        let m = i64::MAX / 2;
+        let _ = line_points(vec![-m, -m, m, m, m, -m, -m, m]);
+    }
 }

@@ -794,3 +794,14 @@ pub fn micros(us: i64) -> String {
         format!("{us}us")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn timeouts_in_the_largest_whole_unit() {
+        assert_eq!(super::micros(40_000), "40ms");
+        assert_eq!(super::micros(4_000_000), "4s");
+        assert_eq!(super::micros(33_333), "33333us");
+        assert_eq!(super::micros(0), "0ms");
+    }
+}

@@ -98,6 +98,18 @@ pub fn float(value: f64) -> String {
     }
 }
 
+/// A range of `from` in `to`, through [`realign`]'s offsets: its first and last
+/// characters are found, whatever the formatter put after them.
+pub fn moved(to: &[usize], span: Span) -> Span {
+    let (start, end) = (span.start as usize, span.end as usize);
+    let moved_end = if end > start {
+        to[end - 1] + 1
+    } else {
+        to[start]
+    };
+    Span::new(to[start], moved_end.max(to[start]))
+}
+
 /// Maps offsets of `from` onto `to`, a reformatting of it: the two differ in whitespace and
 /// in characters the formatter adds (a trailing comma), which are skipped.
 pub fn realign(from: &str, to: &str) -> Vec<usize> {
@@ -120,4 +132,28 @@ pub fn realign(from: &str, to: &str) -> Vec<usize> {
     }
     out[a.len()] = b.len();
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn realign_follows_whitespace_and_added_commas() {
+        let from = "f(a,  b)";
+        let to = "f(\n    a,\n    b,\n)";
+        let map = realign(from, to);
+        assert_eq!(&to[moved(&map, Span::new(2, 3)).range()], "a");
+        assert_eq!(&to[moved(&map, Span::new(6, 7)).range()], "b");
+        assert_eq!(&to[moved(&map, Span::new(0, 8)).range()], to);
+        assert_eq!(map[from.len()], to.len());
+    }
+
+    #[test]
+    fn literals() {
+        assert_eq!(float(1.0), "1.0");
+        assert_eq!(float(0.017), "0.017");
+        assert_eq!(float(1e-7), "0.0000001");
+        assert_eq!(string("a\"b\\"), "\"a\\\"b\\\\\"");
+    }
 }

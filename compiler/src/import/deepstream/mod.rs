@@ -464,7 +464,7 @@ impl Importer<'_> {
                 let map = frag
                     .map
                     .iter()
-                    .map(|(s, o)| (Span::new(to[s.start as usize], to[s.end as usize]), *o))
+                    .map(|(s, o)| (emit::moved(&to, *s), *o))
                     .collect();
                 (formatted, map)
             }

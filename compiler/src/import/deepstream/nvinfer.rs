@@ -358,7 +358,7 @@ pub fn model(
         }
     });
     let at = pick(im, "interval");
-    let every = int_of(im, at, "interval").map(|(n, f, e)| (n + 1, im.origin(f, e)));
+    let every = int_of(im, at, "interval").map(|(n, f, e)| (n.saturating_add(1), im.origin(f, e)));
     let at = pick(im, "batch-size");
     let batch = int_of(im, at, "batch-size").map(|(n, f, e)| (n, im.origin(f, e)));
     im.take(file, p, "process-mode");
