@@ -60,6 +60,20 @@ fn assert_accounted(report: &Report, what: &str) {
                 e.key
             );
         }
+        for (ei, e) in f.ini.entries.iter().enumerate() {
+            let findings = im
+                .findings
+                .iter()
+                .filter(|x| x.at.file == fi && x.at.span == e.span())
+                .count();
+            assert!(
+                findings <= 1,
+                "{what}: {}:{} `{}` reported {findings} times (entry {ei})",
+                f.path.display(),
+                e.line,
+                e.key
+            );
+        }
         for a in im.accounts.iter().filter(|a| a.file == fi) {
             if let How::Finding(code) = a.how {
                 let e = &f.ini.entries[a.entry];
