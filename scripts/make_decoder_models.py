@@ -17,6 +17,16 @@ tests can state what vpl must read from them.
   960], outputs `output_cov/Sigmoid` [1, 3, 34, 60] and `output_bbox/BiasAdd` [1, 12, 34, 60].
 - dec_ds_yolo.onnx: a DeepStream-Yolo export: input `input` [1, 3, 640, 640], output
   `output` [1, 8400, 6] (x1, y1, x2, y2, score, class).
+- dec_ds_yolo_rows.onnx: a DeepStream-Yolo export that finds boxes: input `input` [1, 3,
+  640, 640], output `output` [1, 9, 6], the rows of DS_YOLO_ROWS (x1, y1, x2, y2 in input
+  pixels, score, class), each score plus 0.05 x the input's mean, so each frame scores
+  its own; rows that overlap, cross the input's edge, are under a pixel wide, score low
+  or lie in the letterbox's padding (`ds_yolo`'s run test, scripts/reference_boxes.py).
+- dec_detectnet_cells.onnx: DetectNet_v2's grids that find boxes: input `input_1` [1, 3,
+  544, 960], outputs `output_cov/Sigmoid` [1, 3, 34, 60] and `output_bbox/BiasAdd`
+  [1, 12, 34, 60], the cells of DETECTNET_CELLS holding the values DeepStream decodes to
+  their boxes (bbox-norm 35, stride 16, centre offset 0.5), each coverage plus 0.05 x the
+  input's mean (`detectnet_v2`'s run test, scripts/reference_boxes.py).
 - dec_names_list.onnx: a YOLOv8-shaped detector, output [1, 6, 2100] (2 classes), whose
   `names` metadata is a list, `['person', 'car']`, not Ultralytics' dict.
 
@@ -27,12 +37,37 @@ import os
 import sys
 
 FILES = ["dec_text_open.onnx", "dec_crnn_tnc.onnx", "dec_crnn_tnc.txt", "dec_detectnet.onnx",
-         "dec_ds_yolo.onnx", "dec_names_list.onnx"]
+         "dec_ds_yolo.onnx", "dec_ds_yolo_rows.onnx", "dec_detectnet_cells.onnx",
+         "dec_names_list.onnx"]
 
 ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
 CRNN_TEXT = "vpl2024"
 # The best class at each of the 20 steps: characters, `-` the blank (the last class).
 CRNN_STEPS = "vv-pll20-24---------"
+
+# x1, y1, x2, y2 (pixels of the 640x640 input), score, class.
+DS_YOLO_ROWS = [
+    [100, 150, 300, 400, 0.85, 0],
+    [110, 160, 310, 410, 0.75, 0],   # overlaps the first, same class
+    [110, 160, 310, 410, 0.65, 1],   # the same box, another class
+    [500, 100, 700, 300, 0.55, 2],   # beyond the right edge
+    [300, 300, 300.5, 400, 0.9, 1],  # half a pixel wide
+    [50, 50, 150, 150, 0.1, 0],      # below the default confidence
+    [-20, 60, 100, 120, 0.5, 3],     # left of the input, partly in the padding
+    [200, 200, 260, 280, 0.4, 5],
+    [400, 0, 500, 70, 0.6, 4],       # in the padding above a 4:3 frame
+]
+
+# class, grid row, grid column, coverage, box (x1, y1, x2, y2 in pixels of the 960x544 input).
+DETECTNET_CELLS = [
+    (0, 10, 20, 0.85, (300, 140, 380, 200)),
+    (0, 10, 21, 0.75, (305, 142, 384, 204)),   # overlaps the first, same class
+    (1, 10, 21, 0.65, (305, 142, 384, 204)),   # the same box, another class
+    (2, 30, 55, 0.55, (850, 450, 1000, 560)),  # past the input's corner
+    (0, 5, 5, 0.1, (60, 60, 120, 120)),        # below the default confidence
+    (1, 0, 0, 0.5, (-10, -10, 40, 30)),        # past the input's top left
+    (2, 20, 40, 0.45, (600, 300, 700, 400)),
+]
 
 
 def fresh(out):
@@ -135,6 +170,60 @@ def crnn_tnc():
                 inits)
 
 
+def ds_yolo_rows():
+    """DS_YOLO_ROWS, each score + 0.05 x mean(input)."""
+    import numpy as np
+    from onnx import TensorProto, helper, numpy_helper
+
+    rows = np.array([DS_YOLO_ROWS], dtype=np.float32)
+    per_mean = np.zeros_like(rows)
+    per_mean[..., 4] = 0.05
+    nodes = [
+        helper.make_node("ReduceMean", ["input"], ["mean"], axes=[1, 2, 3], keepdims=0),
+        helper.make_node("Mul", ["mean", "per_mean"], ["delta"]),
+        helper.make_node("Add", ["rows", "delta"], ["output"]),
+    ]
+    inits = [numpy_helper.from_array(rows, "rows"), numpy_helper.from_array(per_mean, "per_mean")]
+    return make("dec_ds_yolo_rows", nodes,
+                [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 3, 640, 640])],
+                [helper.make_tensor_value_info("output", TensorProto.FLOAT, list(rows.shape))],
+                inits)
+
+
+def detectnet_cells():
+    """DETECTNET_CELLS as DetectNet_v2's grids, each coverage + 0.05 x mean(input)."""
+    import numpy as np
+    from onnx import TensorProto, helper, numpy_helper
+
+    classes, rows, columns, stride, norm = 3, 34, 60, 16, 35.0
+    coverage = np.zeros((1, classes, rows, columns), dtype=np.float32)
+    boxes = np.zeros((1, 4 * classes, rows, columns), dtype=np.float32)
+    for c, r, k, cov, (x1, y1, x2, y2) in DETECTNET_CELLS:
+        cx, cy = (k * stride + 0.5) / norm, (r * stride + 0.5) / norm
+        coverage[0, c, r, k] = cov
+        boxes[0, 4 * c:4 * c + 4, r, k] = [cx - x1 / norm, cy - y1 / norm,
+                                           x2 / norm - cx, y2 / norm - cy]
+    per_mean = (coverage > 0).astype(np.float32) * 0.05
+    nodes = [
+        helper.make_node("ReduceMean", ["input_1"], ["mean"], axes=[1, 2, 3], keepdims=0),
+        helper.make_node("Mul", ["mean", "per_mean"], ["delta"]),
+        helper.make_node("Add", ["coverage", "delta"], ["output_cov/Sigmoid"]),
+        helper.make_node("Mul", ["mean", "zero"], ["nothing"]),
+        helper.make_node("Add", ["boxes", "nothing"], ["output_bbox/BiasAdd"]),
+    ]
+    inits = [numpy_helper.from_array(coverage, "coverage"),
+             numpy_helper.from_array(per_mean, "per_mean"),
+             numpy_helper.from_array(boxes, "boxes"),
+             numpy_helper.from_array(np.zeros((1,), dtype=np.float32), "zero")]
+    return make("dec_detectnet_cells", nodes,
+                [helper.make_tensor_value_info("input_1", TensorProto.FLOAT, [1, 3, 544, 960])],
+                [helper.make_tensor_value_info("output_cov/Sigmoid", TensorProto.FLOAT,
+                                               list(coverage.shape)),
+                 helper.make_tensor_value_info("output_bbox/BiasAdd", TensorProto.FLOAT,
+                                               list(boxes.shape))],
+                inits)
+
+
 def run(data, input_name, shape):
     import numpy as np
     import onnxruntime as ort
@@ -173,6 +262,12 @@ def main(argv):
     save(constants("dec_ds_yolo", "input", [1, 3, 640, 640],
                    {"output": np.zeros((1, 8400, 6), dtype=np.float32)}),
          os.path.join(out, "dec_ds_yolo.onnx"))
+    data = save(ds_yolo_rows(), os.path.join(out, "dec_ds_yolo_rows.onnx"))
+    (rows,) = run(data, "input", (1, 3, 640, 640))
+    assert rows.shape == (1, len(DS_YOLO_ROWS), 6), rows.shape
+    data = save(detectnet_cells(), os.path.join(out, "dec_detectnet_cells.onnx"))
+    cov, bbox = run(data, "input_1", (1, 3, 544, 960))
+    assert cov.shape == (1, 3, 34, 60) and bbox.shape == (1, 12, 34, 60), (cov.shape, bbox.shape)
     save(constants("dec_names_list", "images", [1, 3, 320, 320],
                    {"output0": np.zeros((1, 6, 2100), dtype=np.float32)}),
          os.path.join(out, "dec_names_list.onnx"), {"names": "['person', 'car']"})

@@ -6,6 +6,8 @@ not from vpl's code.
     .venv/bin/python scripts/reference_boxes.py yolov5 MODEL VIDEO --grid 32,64 ...
     .venv/bin/python scripts/reference_boxes.py detr MODEL VIDEO --activation softmax ...
     .venv/bin/python scripts/reference_boxes.py ssd MODEL VIDEO --strides 32,64 --per-cell 2,3 ...
+    .venv/bin/python scripts/reference_boxes.py ds_yolo MODEL VIDEO ...
+    .venv/bin/python scripts/reference_boxes.py detectnet_v2 MODEL VIDEO ...
 
 Writes one JSON line per frame, {"frame": i, "objects": [{"class_id", "confidence",
 "bbox": {"x", "y", "w", "h"}}]}, boxes in source-frame pixels, best first, as
@@ -20,7 +22,18 @@ scripts/reference_detect.py does for YOLOv8 (whose frames and letterbox it reuse
   softmax without the last ("no object") class (DETR's PostProcess), or none; no NMS;
 - ssd: stretch; anchors (cx, cy, 1, 1) at cell centres, `per_cell` a cell, per stride
   (MediaPipe's SsdAnchorsCalculator, fixed_anchor_size); box = anchor + offsets / input
-  size x anchor size (TensorsToDetectionsCalculator); sigmoid scores; per-class NMS.
+  size x anchor size (TensorsToDetectionsCalculator); sigmoid scores; per-class NMS;
+- ds_yolo: letterbox; one output [1, boxes, 6]: x1, y1, x2, y2 in input pixels, score,
+  class id (DeepStream-Yolo's export); as its `NvDsInferParseYolo`: a score below the
+  confidence drops the row, the corners are clamped to the input, a box under one pixel
+  wide or high is dropped, the class id is truncated to an int; then nvinfer's
+  `cluster-mode=2`: greedy per-class NMS;
+- detectnet_v2: stretch; a coverage grid [1, C, H, W] and a boxes grid [1, 4C, H, W] (told
+  by their shapes); as DeepStream's DetectNet_v2 parsing (nvinfer's parseBoundingBox):
+  stride = ceil(input / grid), cell centre (column x stride + 0.5) / 35; a cell whose
+  coverage reaches the confidence is a box x1 = (out - cx) x -35, y1 = (out - cy) x -35,
+  x2 = (out + cx) x 35, y2 = (out + cy) x 35, clipped to [0, input - 1], its size the
+  clipped far corner - near corner + 1; then greedy per-class NMS (cluster-mode=2).
 """
 
 import argparse
@@ -145,13 +158,50 @@ def ssd(outputs, args, size, names):
     return found
 
 
+def ds_yolo(outputs, args, size):
+    found = []
+    for x1, y1, x2, y2, score, cls in outputs[0][0].astype(np.float64):
+        if not score >= args.confidence or not cls >= 0:
+            continue
+        x1, x2 = min(max(x1, 0.0), size[0]), min(max(x2, 0.0), size[0])
+        y1, y2 = min(max(y1, 0.0), size[1]), min(max(y2, 0.0), size[1])
+        if x2 - x1 < 1 or y2 - y1 < 1:
+            continue
+        found.append((int(cls), score, ((x1 + x2) / 2, (y1 + y2) / 2, x2 - x1, y2 - y1)))
+    return found
+
+
+def detectnet_v2(outputs, args, size):
+    grids = [o[0].astype(np.float64) for o in outputs]
+    cov = next(g for g in grids if any(b.shape[0] == 4 * g.shape[0] for b in grids))
+    bbox = next(b for b in grids if b.shape[0] == 4 * cov.shape[0])
+    classes, rows, columns = cov.shape
+    stride_x, stride_y = -(-size[0] // columns), -(-size[1] // rows)
+    found = []
+    for c in range(classes):
+        for r in range(rows):
+            for k in range(columns):
+                if not cov[c, r, k] >= args.confidence:
+                    continue
+                cx, cy = (k * stride_x + 0.5) / 35.0, (r * stride_y + 0.5) / 35.0
+                x1 = (bbox[4 * c, r, k] - cx) * -35.0
+                y1 = (bbox[4 * c + 1, r, k] - cy) * -35.0
+                x2 = (bbox[4 * c + 2, r, k] + cx) * 35.0
+                y2 = (bbox[4 * c + 3, r, k] + cy) * 35.0
+                left, top = min(max(x1, 0), size[0] - 1), min(max(y1, 0), size[1] - 1)
+                w = min(max(x2, 0), size[0] - 1) - left + 1
+                h = min(max(y2, 0), size[1] - 1) - top + 1
+                found.append((c, cov[c, r, k], (left + w / 2, top + h / 2, w, h)))
+    return found
+
+
 def ints(text):
     return [int(v) for v in text.split(",") if v]
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("decoder", choices=["yolov5", "detr", "ssd"])
+    parser.add_argument("decoder", choices=["yolov5", "detr", "ssd", "ds_yolo", "detectnet_v2"])
     parser.add_argument("model")
     parser.add_argument("video")
     parser.add_argument("--frames", type=int, default=5)
@@ -165,7 +215,8 @@ def main():
     parser.add_argument("--per-cell", type=ints, default=[2, 6])
     parser.add_argument("--out", default="reference.jsonl")
     args = parser.parse_args()
-    defaults = {"yolov5": (0.25, 0.45, 300), "detr": (0.5, None, 100), "ssd": (0.5, 0.3, 100)}
+    defaults = {"yolov5": (0.25, 0.45, 300), "detr": (0.5, None, 100), "ssd": (0.5, 0.3, 100),
+                "ds_yolo": (0.25, 0.45, 300), "detectnet_v2": (0.2, 0.5, 20)}
     conf, iou, limit = defaults[args.decoder]
     args.confidence = conf if args.confidence is None else args.confidence
     iou = iou if args.iou is None or args.decoder == "detr" else args.iou
@@ -178,13 +229,17 @@ def main():
     source = ref.video_size(args.video)
     with open(args.out, "w") as out:
         for i, image in enumerate(ref.frames(args.video, args.frames, "i420", *source)):
-            if args.decoder == "yolov5":
+            if args.decoder in ("yolov5", "ds_yolo"):
                 tensor, mapping = ref.letterbox(image, (width, height))
             else:
                 tensor, mapping = stretch(image, (width, height))
             outputs = session.run(None, {model_input.name: tensor})
             if args.decoder == "yolov5":
                 found = yolov5(outputs, args, (width, height))
+            elif args.decoder == "detectnet_v2":
+                found = detectnet_v2(outputs, args, (width, height))
+            elif args.decoder == "ds_yolo":
+                found = ds_yolo(outputs, args, (width, height))
             elif args.decoder == "detr":
                 found = detr(outputs, args, (width, height), names)
             else:

@@ -373,13 +373,13 @@ fn a_two_output_decoder_runs_on_crops() {
     );
 }
 
-/// Each box decoder on real 768x576 frames (letterboxed for yolov5: 96 rows of padding;
-/// stretched for detr and ssd) against scripts/reference_boxes.py, numpy + onnxruntime
+/// Each box decoder on real 768x576 frames (letterboxed for yolov5 and ds_yolo: 96 rows of
+/// padding; stretched for detr, ssd and detectnet_v2) against scripts/reference_boxes.py, numpy + onnxruntime
 /// written from the models' own definitions: the same objects, IoU ≥ 0.999.
 #[test]
 fn box_decoders_match_the_numpy_reference_on_real_frames() {
     let video = common::asset("assets/media/vtest.avi");
-    let cases: [(&str, &str, &str, &[&str]); 4] = [
+    let cases: [(&str, &str, &str, &[&str]); 6] = [
         ("box_yolov5.onnx", "yolov5", "yolov5()", &[]),
         (
             "box_yolox.onnx",
@@ -405,6 +405,17 @@ fn box_decoders_match_the_numpy_reference_on_real_frames() {
                 "--per-cell",
                 "2,3",
             ],
+        ),
+        // DeepStream-Yolo's decoded rows: overlapping, past the input's edge, in the
+        // padding, under a pixel (scripts/make_decoder_models.py, DS_YOLO_ROWS).
+        ("dec_ds_yolo_rows.onnx", "ds_yolo", "ds_yolo()", &[]),
+        // DetectNet_v2's grids (TrafficCamNet's shapes), stretched: cells that overlap,
+        // cross the input's corners, score low (DETECTNET_CELLS).
+        (
+            "dec_detectnet_cells.onnx",
+            "detectnet_v2",
+            "detectnet_v2()",
+            &[],
         ),
     ];
     for (file, kind, decoder, reference_args) in cases {

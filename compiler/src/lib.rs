@@ -7,6 +7,7 @@
 pub mod analytics;
 pub mod brokers;
 pub mod check;
+pub mod decoders;
 pub mod diagnostics;
 pub mod facts;
 pub mod fmt;

@@ -4,6 +4,7 @@
 //! a string. A built-in declared in `stdlib/*.vpl` with no kind here is not loaded, and
 //! `stdlib::tests::every_builtin_has_a_kind` fails.
 
+pub use crate::decoders::{Decoder, Family, Reads};
 use crate::syntax::ast::Role;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -76,32 +77,6 @@ pub enum Geometry {
     Line,
 }
 
-/// A model's decoder. What each one is (its name, family, outputs, whether frames are
-/// letterboxed for it) is said by the methods below, each an exhaustive `match`: a decoder
-/// added here makes rustc list every place that has to handle it, in the checker too.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Decoder {
-    Yolov8,
-    /// YOLOv5/v7/YOLOX: `[N, anchors, 5 + classes]` (`check/model/boxes.rs`).
-    Yolov5,
-    /// DETR-style: one box per query, no NMS.
-    Detr,
-    /// SSD-style: box offsets from anchors + class scores.
-    Ssd,
-    Classify,
-    /// DB-style text detector: a probability map → boxes labelled "text".
-    TextBoxes,
-    /// CTC text recogniser: `[N, T, C]` → a string.
-    Ctc,
-    Raw,
-    /// `yolov8_seg`: boxes + mask coefficients and prototypes → masks.
-    Yolov8Seg,
-    /// `yolov8_pose`: boxes + keypoints.
-    Yolov8Pose,
-    /// `semantic`: a class map → one masked object a class.
-    Semantic,
-}
-
 impl StageKind {
     /// The kind of the built-in `name` declared with `role`; `None` for one vpl has no
     /// behaviour for.
@@ -167,122 +142,6 @@ impl StageKind {
     }
 }
 
-/// What a decoder makes of a model's outputs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Family {
-    /// Boxes, each with a class and a score: `yolov8`, `yolov5`, `detr`, `ssd`.
-    Boxes,
-    /// Objects with a mask or keypoints: `yolov8_seg`, `yolov8_pose`, `semantic`.
-    MasksKeypoints,
-    /// Text: the boxes around it (`text_boxes`) or the string a crop reads (`ctc`).
-    Text,
-    /// Labels for the whole frame (or crop): `classify`.
-    Classify,
-    /// The output tensors, undecoded: `raw`.
-    Raw,
-}
-
-/// The outputs a decoder reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Reads {
-    /// One output: the one `output:` names, or the only one of a shape it reads.
-    One,
-    /// One output of boxes and scores, or the two apart (`boxes:` names the boxes).
-    OneOrBoxesApart,
-    /// The boxes and the scores, apart (`boxes:` names the boxes).
-    BoxesAndScores,
-    /// The detections and the mask prototypes, `[N, masks, H, W]`.
-    DetectionsAndPrototypes,
-    /// Every output (or the one `output:` names), as tensors.
-    Every,
-}
-
-impl Decoder {
-    /// Every decoder, in the stdlib's order.
-    pub const ALL: [Decoder; 11] = [
-        Decoder::Yolov8,
-        Decoder::Yolov5,
-        Decoder::Detr,
-        Decoder::Ssd,
-        Decoder::Classify,
-        Decoder::TextBoxes,
-        Decoder::Ctc,
-        Decoder::Raw,
-        Decoder::Yolov8Seg,
-        Decoder::Yolov8Pose,
-        Decoder::Semantic,
-    ];
-
-    /// The decoder the program calls `name`: the one place a decoder's name is read.
-    pub fn named(name: &str) -> Option<Decoder> {
-        Decoder::ALL.into_iter().find(|d| d.name() == name)
-    }
-
-    /// The name the program calls it by (`decoder: yolov8_seg()`), and messages show.
-    pub fn name(self) -> &'static str {
-        match self {
-            Decoder::Yolov8 => "yolov8",
-            Decoder::Yolov5 => "yolov5",
-            Decoder::Detr => "detr",
-            Decoder::Ssd => "ssd",
-            Decoder::Classify => "classify",
-            Decoder::TextBoxes => "text_boxes",
-            Decoder::Ctc => "ctc",
-            Decoder::Raw => "raw",
-            Decoder::Yolov8Seg => "yolov8_seg",
-            Decoder::Yolov8Pose => "yolov8_pose",
-            Decoder::Semantic => "semantic",
-        }
-    }
-
-    pub fn family(self) -> Family {
-        match self {
-            Decoder::Yolov8 | Decoder::Yolov5 | Decoder::Detr | Decoder::Ssd => Family::Boxes,
-            Decoder::Yolov8Seg | Decoder::Yolov8Pose | Decoder::Semantic => Family::MasksKeypoints,
-            Decoder::TextBoxes | Decoder::Ctc => Family::Text,
-            Decoder::Classify => Family::Classify,
-            Decoder::Raw => Family::Raw,
-        }
-    }
-
-    /// Whether frames are letterboxed for it when the model's `resize:` is not given
-    /// (the YOLO family is trained on letterboxed images); the others stretch.
-    pub fn letterboxes(self) -> bool {
-        match self {
-            Decoder::Yolov8 | Decoder::Yolov5 | Decoder::Yolov8Seg | Decoder::Yolov8Pose => true,
-            Decoder::Detr
-            | Decoder::Ssd
-            | Decoder::Classify
-            | Decoder::TextBoxes
-            | Decoder::Ctc
-            | Decoder::Raw
-            | Decoder::Semantic => false,
-        }
-    }
-
-    pub fn reads(self) -> Reads {
-        match self {
-            Decoder::Yolov8
-            | Decoder::Yolov5
-            | Decoder::Classify
-            | Decoder::TextBoxes
-            | Decoder::Ctc
-            | Decoder::Yolov8Pose
-            | Decoder::Semantic => Reads::One,
-            Decoder::Detr => Reads::OneOrBoxesApart,
-            Decoder::Ssd => Reads::BoxesAndScores,
-            Decoder::Yolov8Seg => Reads::DetectionsAndPrototypes,
-            Decoder::Raw => Reads::Every,
-        }
-    }
-}
-
-impl std::fmt::Display for Decoder {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -292,9 +151,9 @@ mod tests {
         for d in Decoder::ALL {
             assert_eq!(
                 StageKind::of(Role::Decoder, d.name()),
-                Some(StageKind::Decoder(d))
+                Some(StageKind::Decoder(*d))
             );
-            assert_eq!(Decoder::ALL.iter().filter(|o| **o == d).count(), 1);
+            assert_eq!(Decoder::ALL.iter().filter(|o| **o == *d).count(), 1);
         }
         assert_eq!(StageKind::of(Role::Decoder, "yolo"), None);
         assert_eq!(StageKind::of(Role::Stage, "yolov8"), None);

@@ -987,6 +987,17 @@ fn every_decoder(alphabet: &str) -> Vec<Decoder> {
             masks: MaskFormat::Polygons,
             min_area: 12,
         },
+        Decoder::DsYolo {
+            confidence: 0.15,
+            iou: 0.35,
+            max: 13,
+        },
+        Decoder::DetectnetV2 {
+            confidence: 0.25,
+            iou: 0.4,
+            max: 17,
+            boxes: "output_bbox/BiasAdd".into(),
+        },
     ];
     // rustc stops here at a new decoder: give it a case above.
     for d in &all {
@@ -1001,7 +1012,9 @@ fn every_decoder(alphabet: &str) -> Vec<Decoder> {
             | Decoder::Raw
             | Decoder::Yolov8Seg { .. }
             | Decoder::Yolov8Pose { .. }
-            | Decoder::Semantic { .. } => {}
+            | Decoder::Semantic { .. }
+            | Decoder::DsYolo { .. }
+            | Decoder::DetectnetV2 { .. } => {}
         }
     }
     all

@@ -2,13 +2,10 @@
 
 use std::collections::HashMap;
 
-use super::{
-    Activation, Decoder, Graph, InferNode, MaskFormat, NodeId, NodeKind, SinkKind, Skeleton,
-    SourceKind,
-};
+use super::{Decoder, Graph, InferNode, NodeId, NodeKind, SinkKind, SourceKind};
 use crate::check::{Site, Ty, Typed, TypedPipeline};
 use crate::hir::{self, BoundCall, CallId, Flow, Value};
-use crate::stage::{self, Sink, Source, Stage, StageKind};
+use crate::stage::{Sink, Source, Stage, StageKind};
 use crate::syntax::ast::Role;
 
 /// Builds the graph of pipeline `index`. The program must have checked without errors.
@@ -310,85 +307,10 @@ impl Builder<'_> {
         };
         let model = &self.program.models[plan.model.0 as usize];
         let decoder = match model.call.value("decoder") {
-            Some(Value::Decoder(d)) => match d.kind {
-                StageKind::Decoder(stage::Decoder::Yolov8) => Decoder::Yolov8 {
-                    confidence: d.float("confidence").unwrap_or(0.0),
-                    iou: d.float("iou").unwrap_or(0.0),
-                    max: d.int("max").unwrap_or(0),
-                },
-                StageKind::Decoder(stage::Decoder::Yolov5) => Decoder::Yolov5 {
-                    confidence: d.float("confidence").unwrap_or(0.0),
-                    iou: d.float("iou").unwrap_or(0.0),
-                    max: d.int("max").unwrap_or(0),
-                    strides: if d.boolean("grid") == Some(true) {
-                        d.ints("strides")
-                    } else {
-                        Vec::new()
-                    },
-                },
-                StageKind::Decoder(stage::Decoder::Detr) => Decoder::Detr {
-                    confidence: d.float("confidence").unwrap_or(0.0),
-                    max: d.int("max").unwrap_or(0),
-                    activation: activation(d),
-                    boxes: info.fit.boxes.clone().unwrap_or_default(),
-                },
-                StageKind::Decoder(stage::Decoder::Ssd) => Decoder::Ssd {
-                    confidence: d.float("confidence").unwrap_or(0.0),
-                    iou: d.float("iou").unwrap_or(0.0),
-                    max: d.int("max").unwrap_or(0),
-                    activation: activation(d),
-                    boxes: info.fit.boxes.clone().unwrap_or_default(),
-                    anchors: info.fit.anchors.clone(),
-                    strides: d.ints("strides"),
-                    per_cell: d.ints("per_cell"),
-                },
-                StageKind::Decoder(stage::Decoder::Classify) => Decoder::Classify {
-                    top: d.int("top").unwrap_or(0),
-                },
-                StageKind::Decoder(stage::Decoder::TextBoxes) => Decoder::TextBoxes {
-                    thresh: d.float("thresh").unwrap_or(0.0),
-                    box_thresh: d.float("box_thresh").unwrap_or(0.0),
-                    unclip_ratio: d.float("unclip_ratio").unwrap_or(0.0),
-                    max: d.int("max").unwrap_or(0),
-                },
-                StageKind::Decoder(stage::Decoder::Ctc) => Decoder::Ctc {
-                    alphabet: match &info.kind {
-                        crate::check::ModelKind::Recognizer {
-                            alphabet_file: Some(file),
-                            ..
-                        } => file.display().to_string(),
-                        _ => String::new(),
-                    },
-                    blank_last: d.string("blank") == Some("last"),
-                },
-                StageKind::Decoder(stage::Decoder::Raw) => Decoder::Raw,
-                StageKind::Decoder(stage::Decoder::Yolov8Seg) => Decoder::Yolov8Seg {
-                    confidence: d.float("confidence").unwrap_or(0.0),
-                    iou: d.float("iou").unwrap_or(0.0),
-                    max: d.int("max").unwrap_or(0),
-                    protos: info
-                        .extras
-                        .as_ref()
-                        .and_then(|e| e.protos.clone())
-                        .unwrap_or_default(),
-                    masks: mask_format(d),
-                },
-                StageKind::Decoder(stage::Decoder::Yolov8Pose) => Decoder::Yolov8Pose {
-                    confidence: d.float("confidence").unwrap_or(0.0),
-                    iou: d.float("iou").unwrap_or(0.0),
-                    max: d.int("max").unwrap_or(0),
-                    skeleton: skeleton(d),
-                },
-                StageKind::Decoder(stage::Decoder::Semantic) => Decoder::Semantic {
-                    masks: mask_format(d),
-                    min_area: d.int("min_area").unwrap_or(0),
-                },
-                // A `decoder:` argument binds to a decoder only.
-                StageKind::Source(_)
-                | StageKind::Stage(_)
-                | StageKind::Sink(_)
-                | StageKind::Model(_)
-                | StageKind::Geometry(_) => Decoder::Raw,
+            // A `decoder:` argument binds to a decoder only.
+            Some(Value::Decoder(d)) => match d.kind.decoder() {
+                Some(kind) => kind.rules().spec(d, info),
+                None => Decoder::Raw,
             },
             _ => Decoder::Raw,
         };
@@ -550,31 +472,5 @@ impl Builder<'_> {
             self.g
                 .add(NodeKind::Sink(kind), vec![*input], Ty::Error, call.span);
         }
-    }
-}
-
-/// A box decoder's `activation:`, one of the symbols `stdlib/detect.vpl` declares (resolve
-/// fills in its default, `sigmoid`).
-fn activation(decoder: &BoundCall) -> Activation {
-    match decoder.string("activation") {
-        Some("softmax") => Activation::Softmax,
-        Some("none") => Activation::None,
-        _ => Activation::Sigmoid,
-    }
-}
-
-/// `masks:` of `yolov8_seg` and `semantic` (default `rle`).
-fn mask_format(decoder: &BoundCall) -> MaskFormat {
-    match decoder.string("masks") {
-        Some("polygons") => MaskFormat::Polygons,
-        _ => MaskFormat::Rle,
-    }
-}
-
-/// `skeleton:` of `yolov8_pose` (default `coco17`).
-fn skeleton(decoder: &BoundCall) -> Skeleton {
-    match decoder.string("skeleton") {
-        Some("none") => Skeleton::None,
-        _ => Skeleton::Coco17,
     }
 }

@@ -42,83 +42,9 @@ pub enum SourceKind {
     },
 }
 
-/// How `infer` reads a model's outputs: the decoder with every one of its parameters (each
-/// filled in by resolve, from the `.vpl` or from `stdlib/detect.vpl`'s defaults). The plan
-/// hands it to `vplinfer` inside the inference spec (`plan::InferenceSpec`), as JSON whose
-/// `kind` names the decoder (`{"kind": "yolov8", "confidence": 0.25, ...}`); the element maps
-/// each one to the engine's decoding in one `match`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
-pub enum Decoder {
-    Yolov8 {
-        confidence: f64,
-        iou: f64,
-        max: i64,
-    },
-    Classify {
-        top: i64,
-    },
-    TextBoxes {
-        thresh: f64,
-        box_thresh: f64,
-        unclip_ratio: f64,
-        max: i64,
-    },
-    /// The alphabet's file (one character a line); empty: the model's `character`
-    /// metadata. The runtime reads it once, when the element starts.
-    Ctc {
-        alphabet: String,
-        /// `ctc(blank: last)`: the blank is the last class, not the first.
-        blank_last: bool,
-    },
-    /// `strides` non-empty: YOLOX raw output, decoded on grids of these strides.
-    Yolov5 {
-        confidence: f64,
-        iou: f64,
-        max: i64,
-        strides: Vec<i64>,
-    },
-    /// `boxes`: the boxes output of a model with two; empty: one output.
-    Detr {
-        confidence: f64,
-        max: i64,
-        activation: Activation,
-        boxes: String,
-    },
-    /// `anchors` from a file, else generated from `strides` and `per_cell`.
-    Ssd {
-        confidence: f64,
-        iou: f64,
-        max: i64,
-        activation: Activation,
-        boxes: String,
-        anchors: Vec<[f64; 4]>,
-        strides: Vec<i64>,
-        per_cell: Vec<i64>,
-    },
-    Raw,
-    /// Boxes with masks: `protos` names the prototypes output; `masks` is how records
-    /// write them.
-    Yolov8Seg {
-        confidence: f64,
-        iou: f64,
-        max: i64,
-        protos: String,
-        masks: MaskFormat,
-    },
-    /// Boxes with keypoints, and the bones `overlay` draws between them.
-    Yolov8Pose {
-        confidence: f64,
-        iou: f64,
-        max: i64,
-        skeleton: Skeleton,
-    },
-    /// A class map → one masked object a class.
-    Semantic {
-        masks: MaskFormat,
-        min_area: i64,
-    },
-}
+/// How `infer` reads a model's outputs: the decoder with every one of its parameters,
+/// as the registry of `crate::decoders` declares them.
+pub use crate::decoders::DecoderSpec as Decoder;
 
 /// How `detr` and `ssd` make class scores from the output (`activation:`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

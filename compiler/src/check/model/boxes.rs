@@ -10,6 +10,7 @@ use super::anchors;
 use super::errors::{DecoderError, ShapeProblem};
 use super::{Decl, shape_text};
 use crate::check::errors::TypeError;
+use crate::decoders::{Reads, Rows, Six};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::facts::{Dim, ModelFacts, TensorFacts};
 use crate::hir::{BoundCall, Value};
@@ -90,43 +91,6 @@ pub struct Fit {
 /// this, with fewer rows, is a YOLOv8 output's anchors.
 const MOST_CLASSES: i64 = 1300;
 
-/// Whether the decoder's outputs are chosen and read here: a row for each candidate box
-/// (`[N, anchors, values]`), the boxes apart for some. The others are read by their
-/// output's shape (`read_shape` in `mod.rs`).
-pub(super) fn reads_rows(decoder: Decoder) -> bool {
-    match decoder {
-        Decoder::Yolov5 | Decoder::Detr | Decoder::Ssd => true,
-        Decoder::Yolov8
-        | Decoder::Classify
-        | Decoder::TextBoxes
-        | Decoder::Ctc
-        | Decoder::Raw
-        | Decoder::Yolov8Seg
-        | Decoder::Yolov8Pose
-        | Decoder::Semantic => false,
-    }
-}
-
-/// The classes a decoder reads from six values a row, `[N, anchors, 6]`: a one-class
-/// YOLOv5's, or a DETR's two (one with `softmax`, whose last is "no object"). `None` for
-/// the decoders that do not read such rows.
-pub(super) fn six_values_classes(decoder: Decoder, call: Option<&BoundCall>) -> Option<usize> {
-    match decoder {
-        Decoder::Yolov5 => Some(1),
-        Decoder::Detr if call.and_then(|d| d.string("activation")) == Some("softmax") => Some(1),
-        Decoder::Detr => Some(2),
-        Decoder::Yolov8
-        | Decoder::Ssd
-        | Decoder::Classify
-        | Decoder::TextBoxes
-        | Decoder::Ctc
-        | Decoder::Raw
-        | Decoder::Yolov8Seg
-        | Decoder::Yolov8Pose
-        | Decoder::Semantic => None,
-    }
-}
-
 fn dims(t: &TensorFacts) -> Vec<Option<i64>> {
     t.shape.iter().map(Dim::fixed).collect()
 }
@@ -140,7 +104,7 @@ fn last(t: &TensorFacts) -> Option<i64> {
 }
 
 /// `yolov8`: `[N, 4 + classes, anchors]`, a column a candidate box.
-pub(super) fn yolov8_shape(dims: &[Option<i64>]) -> Result<Option<i64>, ShapeProblem> {
+pub(crate) fn yolov8_shape(dims: &[Option<i64>]) -> Result<Option<i64>, ShapeProblem> {
     match dims {
         [_, Some(c), Some(a)] if *c > 4 && a > c => Ok(Some(c - 4)),
         [_, Some(a), Some(c)] if a > c && *c > 5 => Err(ShapeProblem::LooksLikeYolov5),
@@ -150,18 +114,12 @@ pub(super) fn yolov8_shape(dims: &[Option<i64>]) -> Result<Option<i64>, ShapePro
     }
 }
 
-/// The decoder whose layout this output has, for E0304's suggestion: `[1, 84, 8400]` is
-/// yolov8, `[1, 25200, 85]` yolov5, `[1, 300, 84]` (few rows: queries) detr, `[1, 10]`
-/// classify. Six values a row are not suggested: a one-class YOLOv5 and a DeepStream-Yolo
-/// export (x1, y1, x2, y2, score, class) look the same ([`unrecognised`]).
+/// The decoder whose layout this output has, for E0304's suggestion
+/// ([`crate::decoders::suggest`]). Six values a row are not suggested: a one-class YOLOv5
+/// and a DeepStream-Yolo export (x1, y1, x2, y2, score, class) look the same
+/// ([`unrecognised`]).
 pub fn suggest(output: &TensorFacts) -> Option<Decoder> {
-    match dims(output).as_slice() {
-        [_, Some(c), Some(a)] if *c > 4 && a > c => Some(Decoder::Yolov8),
-        [_, Some(q), Some(c)] if q > c && *c > 6 && *q <= 1000 => Some(Decoder::Detr),
-        [_, Some(a), Some(c)] if a > c && *c > 6 => Some(Decoder::Yolov5),
-        [_, Some(_)] | [_, Some(_), Some(1), Some(1)] => Some(Decoder::Classify),
-        _ => None,
-    }
+    crate::decoders::suggest(&dims(output))
 }
 
 /// A layout no vpl decoder reads, though some decoder's shape rule would take it: what the
@@ -175,24 +133,46 @@ pub fn suggest(output: &TensorFacts) -> Option<Decoder> {
 ///   (x1, y1, x2, y2, score, class), or three, `boxes` `[N, anchors, 4]`, `scores` and
 ///   `classes` `[N, anchors, 1]`.
 pub fn unrecognised(facts: &ModelFacts, six_named: bool) -> Option<String> {
+    grids_text(facts)
+        .or_else(|| no_decoder(facts))
+        .or_else(|| six_values(facts, six_named))
+}
+
+/// DetectNet_v2's grids: a coverage grid `[N, C, H, W]` and, beside it, a boxes grid
+/// `[N, 4 C, H, W]` of the same size (TrafficCamNet, PeopleNet, DashCamNet).
+pub fn grids(facts: &ModelFacts) -> Option<(&TensorFacts, &TensorFacts)> {
     let outputs = &facts.outputs;
-    for cov in outputs {
+    outputs.iter().find_map(|cov| {
         let [_, Some(c), Some(h), Some(w)] = dims(cov)[..] else {
-            continue;
+            return None;
         };
         let bbox = outputs.iter().find(|o| {
             o.name != cov.name && matches!(dims(o)[..], [_, Some(b), Some(bh), Some(bw)] if b == 4 * c && bh == h && bw == w)
-        });
-        if let Some(bbox) = bbox {
-            return Some(format!(
-                "this is a DetectNet_v2 grid detector (TrafficCamNet, PeopleNet): `{}` {} holds a coverage score for each of {c} classes in each cell of a {h} x {w} grid, and `{}` {} a box for each",
-                cov.name,
-                shape_text(cov),
-                bbox.name,
-                shape_text(bbox)
-            ));
-        }
-    }
+        })?;
+        Some((cov, bbox))
+    })
+}
+
+/// What [`grids`] are, for E0304.
+fn grids_text(facts: &ModelFacts) -> Option<String> {
+    let (cov, bbox) = grids(facts)?;
+    let [_, c, h, w] = dims(cov)[..] else {
+        return None;
+    };
+    let (c, h, w) = (c.unwrap_or(0), h.unwrap_or(0), w.unwrap_or(0));
+    Some(format!(
+        "this is a DetectNet_v2 grid detector (TrafficCamNet, PeopleNet): `{}` {} holds a coverage score for each of {c} classes in each cell of a {h} x {w} grid, and `{}` {} a box for each",
+        cov.name,
+        shape_text(cov),
+        bbox.name,
+        shape_text(bbox)
+    ))
+}
+
+/// The layouts of [`unrecognised`] besides the grids that no decoder reads whatever the
+/// labels.
+fn no_decoder(facts: &ModelFacts) -> Option<String> {
+    let outputs = &facts.outputs;
     let named = |name: &str, width: i64| {
         outputs
             .iter()
@@ -204,18 +184,46 @@ pub fn unrecognised(facts: &ModelFacts, six_named: bool) -> Option<String> {
             super::outputs_text(outputs)
         ));
     }
-    if !six_named
-        && let Some(six) = outputs
-            .iter()
-            .find(|o| matches!(dims(o)[..], [_, Some(a), Some(6)] if a > 6))
-    {
-        return Some(format!(
-            "`{}` {} has six values a row: a DeepStream-Yolo export (x1, y1, x2, y2, score, class), or a one-class YOLOv5 (centre x, centre y, width, height, objectness, score), and nothing in the file says which (a one-class YOLOv5 is read by `yolov5` when its one label is given, `labels: [\"NAME\"]`; a two-class DETR by `detr` with its two labels)",
-            six.name,
-            shape_text(six)
-        ));
-    }
     None
+}
+
+/// The decoders that read DetectNet_v2's grids ([`Reads::CoverageAndBoxes`]).
+fn grids_readers() -> Vec<Decoder> {
+    Decoder::ALL
+        .iter()
+        .copied()
+        .filter(|d| d.reads() == Reads::CoverageAndBoxes)
+        .collect()
+}
+
+/// The decoders that read six values a row as boxes already decoded ([`Six::Decoded`]).
+fn decoded_rows_readers() -> Vec<Decoder> {
+    Decoder::ALL
+        .iter()
+        .copied()
+        .filter(|d| d.rules().six(None) == Six::Decoded)
+        .collect()
+}
+
+/// `[N, anchors, 6]` where nothing says which export it is (`six_named`: the labels say
+/// the classes of the decoder given).
+fn six_values(facts: &ModelFacts, six_named: bool) -> Option<String> {
+    if six_named {
+        return None;
+    }
+    let six = facts
+        .outputs
+        .iter()
+        .find(|o| matches!(dims(o)[..], [_, Some(a), Some(6)] if a > 6))?;
+    let read_by: String = decoded_rows_readers()
+        .iter()
+        .map(|d| format!(", read by `{d}`"))
+        .collect();
+    Some(format!(
+        "`{}` {} has six values a row: a DeepStream-Yolo export (x1, y1, x2, y2, score, class){read_by}, or a one-class YOLOv5 (centre x, centre y, width, height, objectness, score), and nothing in the file says which (a one-class YOLOv5 is read by `yolov5` when its one label is given, `labels: [\"NAME\"]`; a two-class DETR by `detr` with its two labels)",
+        six.name,
+        shape_text(six)
+    ))
 }
 
 /// E0304 for a layout no decoder reads (DetectNet_v2's grids, DeepStream-Yolo's decoded
@@ -232,13 +240,32 @@ pub(super) fn unread_layout(
     if d.kind.family() == Family::Raw {
         return Ok(());
     }
-    let six_classes = six_values_classes(d.kind, d.decoder);
     let named_classes = labels
         .map(<[String]>::len)
         .or_else(|| super::metadata::ultralytics_names(facts).map(|n| n.len()));
-    let six_named = six_classes.is_some() && named_classes == six_classes;
-    let Some(what) = unrecognised(facts, six_named) else {
-        return Ok(());
+    // A decoder of decoded rows reads six values a row whatever the classes.
+    let six_named = match d.kind.rules().six(d.decoder) {
+        Six::Classes(n) => named_classes == Some(n),
+        Six::Decoded => true,
+        Six::No => false,
+    };
+    let grids = grids_text(facts).filter(|_| d.kind.reads() != Reads::CoverageAndBoxes);
+    let problem = match (
+        grids.or_else(|| no_decoder(facts)),
+        six_values(facts, six_named),
+    ) {
+        // The grids are another decoder's: the one to use.
+        (Some(why), _) if grids_text(facts).is_some() && !grids_readers().is_empty() => {
+            ShapeProblem::Suggest {
+                decoder: grids_readers()[0],
+                why,
+            }
+        }
+        (Some(what), _) => ShapeProblem::NoDecoderFits { what },
+        // Another decoder may read it: which one, the file does not say.
+        (None, Some(what)) if !decoded_rows_readers().is_empty() => ShapeProblem::Unclear { what },
+        (None, Some(what)) => ShapeProblem::NoDecoderFits { what },
+        (None, None) => return Ok(()),
     };
     let output = facts
         .outputs
@@ -250,7 +277,7 @@ pub(super) fn unread_layout(
         decoder: d.kind,
         output: shape_text(output),
         outputs: super::all_outputs(facts),
-        problem: ShapeProblem::NoDecoderFits { what },
+        problem,
         suggest: None,
     }));
     Err(())
@@ -336,9 +363,9 @@ pub(super) fn choose<'a>(
         },
         first: facts.outputs.first().ok_or(())?,
     };
-    match kind {
-        Decoder::Yolov5 => choose_yolov5(&c, errors),
-        Decoder::Detr | Decoder::Ssd => {
+    match kind.rules().rows() {
+        Some(Rows::Yolov5) => choose_yolov5(&c, errors),
+        Some(Rows::Detr | Rows::Ssd) => {
             let boxes = match named_boxes {
                 Some(b) => Some(b),
                 None => find_boxes(&c, errors)?,
@@ -353,14 +380,7 @@ pub(super) fn choose<'a>(
             }
             Ok(Chosen { scores, boxes })
         }
-        Decoder::Yolov8
-        | Decoder::Classify
-        | Decoder::Raw
-        | Decoder::TextBoxes
-        | Decoder::Ctc
-        | Decoder::Yolov8Seg
-        | Decoder::Yolov8Pose
-        | Decoder::Semantic => Ok(Chosen {
+        None => Ok(Chosen {
             scores: c.scores.unwrap_or(c.first),
             boxes: None,
         }),
@@ -565,22 +585,15 @@ pub(super) fn read(
         boxes: chosen.boxes.map(|b| b.name.clone()),
         ..Fit::default()
     };
-    let classes = match cx.kind {
-        Decoder::Yolov5 => read_yolov5(cx, chosen.scores, errors)?,
-        Decoder::Detr => read_detr(cx, chosen, errors)?,
-        Decoder::Ssd => {
+    let classes = match cx.kind.rules().rows() {
+        Some(Rows::Yolov5) => read_yolov5(cx, chosen.scores, errors)?,
+        Some(Rows::Detr) => read_detr(cx, chosen, errors)?,
+        Some(Rows::Ssd) => {
             let (classes, anchors) = read_ssd(cx, chosen, errors)?;
             fit.anchors = anchors;
             classes
         }
-        Decoder::Yolov8
-        | Decoder::Classify
-        | Decoder::Raw
-        | Decoder::TextBoxes
-        | Decoder::Ctc
-        | Decoder::Yolov8Seg
-        | Decoder::Yolov8Pose
-        | Decoder::Semantic => return Ok((None, fit)),
+        None => return Ok((None, fit)),
     };
     Ok((Some(classes), fit))
 }

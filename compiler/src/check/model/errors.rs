@@ -13,7 +13,12 @@ use crate::syntax::Span;
 pub enum ShapeProblem {
     NotYolov8,
     LooksLikeYolov5,
-    NotClassifier,
+    /// The output is not of the shape the decoder reads: what it expects (E0304's label)
+    /// and what it reads (the help), said in the decoder's file (`crate::decoders`).
+    Expects {
+        expects: &'static str,
+        help: &'static str,
+    },
     /// The dimension that holds the classes (`4 + classes` for yolov8) is dynamic.
     DynamicClasses,
     /// `text_boxes` reads a `[N, 1, H, W]` probability map.
@@ -24,6 +29,9 @@ pub enum ShapeProblem {
     NotSeg,
     /// `yolov8_seg` on a model with no `[N, masks, H, W]` prototypes output.
     NoPrototypes,
+    /// A decoder of DetectNet_v2's grids on a model without a boxes grid `[N, 4 C, H, W]`
+    /// beside its coverage `[N, C, H, W]`.
+    NoBoxesGrid,
     /// `yolov8_pose` on an output that is not `[N, rows, anchors]`.
     NotPose,
     /// `yolov8_pose` on `[N, rows, anchors]` whose `rows - 5` is not 3 × keypoints.
@@ -40,6 +48,11 @@ pub enum ShapeProblem {
     /// The model's outputs have a layout no vpl decoder reads (`boxes::unrecognised`):
     /// what the model is.
     NoDecoderFits {
+        what: String,
+    },
+    /// The output's layout is read by more than one decoder, each for another export, and
+    /// nothing in the file says which export it is (`boxes::unread_layout`): what it may be.
+    Unclear {
         what: String,
     },
 }
@@ -106,9 +119,9 @@ impl DecoderError {
                     ShapeProblem::NotYolov8 => d
                         .with_primary_label("expects [N, 4 + classes, anchors]")
                         .with_help("yolov8 reads one output of shape [N, 4 + classes, anchors]: 4 box coordinates then one score per class for each anchor"),
-                    ShapeProblem::NotClassifier => d
-                        .with_primary_label("expects [N, classes]")
-                        .with_help("classify reads one output of shape [N, classes] (or [N, classes, 1, 1])"),
+                    ShapeProblem::Expects { expects, help } => d
+                        .with_primary_label(*expects)
+                        .with_help(*help),
                     ShapeProblem::NotTextMap => d
                         .with_primary_label("expects [N, 1, H, W]")
                         .with_help("text_boxes reads one probability map of shape [N, 1, H, W] (a DB text detector such as PaddleOCR's det model)"),
@@ -121,6 +134,9 @@ impl DecoderError {
                     ShapeProblem::NoPrototypes => d
                         .with_primary_label("no mask prototypes beside this output")
                         .with_help(format!("yolov8_seg also reads the mask prototypes: another output of shape [N, masks, H, W] with `masks` fixed and less than {output}'s rows minus 4; this model has none (export the segmentation model with its two outputs, or use `decoder: yolov8` for the boxes only)")),
+                    ShapeProblem::NoBoxesGrid => d
+                        .with_primary_label("no boxes grid beside a coverage grid")
+                        .with_help(format!("`{decoder}` reads DetectNet_v2's two grids: a coverage score for each class in each cell, [N, classes, H, W], and beside it a box for each, [N, 4 × classes, H, W] of the same grid; this model's outputs are not those")),
                     ShapeProblem::NotPose => d
                         .with_primary_label("expects [N, 4 + 1 + 3 × keypoints, anchors]")
                         .with_help("yolov8_pose reads one output of shape [N, 4 + 1 + 3 × keypoints, anchors]: 4 box coordinates, the person score, then x, y and visibility of each keypoint, for each anchor"),
@@ -133,24 +149,15 @@ impl DecoderError {
                     ShapeProblem::NoDecoderFits { what } => d
                         .with_primary_label("no vpl decoder reads this model's outputs")
                         .with_help(format!("{what}. vpl cannot decode this layout as it is, and another decoder would read garbage from it: use `decoder: raw` to keep the outputs as tensors, or export the model in a layout a vpl decoder reads (docs/decoders.md)")),
+                    ShapeProblem::Unclear { what } => d
+                        .with_primary_label("which decoder reads this output?")
+                        .with_help(format!("{what}. Give the decoder of the model's export: another would read garbage from it")),
                     ShapeProblem::Suggest { decoder: better, why } => d
                         .with_primary_label(format!("this model needs `{better}`"))
                         .with_suggestion(better.to_string())
                         .with_help(format!("{why}; use `decoder: {better}(...)`")),
                     ShapeProblem::DynamicClasses => d
-                        .with_primary_label(match decoder {
-                            Decoder::Yolov8 => "expects [N, 4 + classes, anchors] with `4 + classes` fixed",
-                            Decoder::Yolov8Seg => "expects [N, 4 + classes + masks, anchors] with its rows fixed",
-                            Decoder::Yolov8Pose => "expects [N, 4 + 1 + 3 × keypoints, anchors] with its rows fixed",
-                            Decoder::Semantic => "expects [N, classes, H, W] with `classes` fixed",
-                            Decoder::Ctc => "expects [N, T, C] with `C` fixed",
-                            Decoder::Classify
-                            | Decoder::TextBoxes
-                            | Decoder::Yolov5
-                            | Decoder::Detr
-                            | Decoder::Ssd
-                            | Decoder::Raw => "expects [N, classes] with `classes` fixed",
-                        })
+                        .with_primary_label(decoder.rules().fixed_classes())
                         .with_help(if *decoder == Decoder::Ctc {
                             "a dynamic dimension cannot stand for the classes: `ctc` needs their number (blank, characters, and a space if the model has one) fixed in the file".to_string()
                         } else {
@@ -159,7 +166,7 @@ impl DecoderError {
                 };
                 let d = match outputs {
                     // Another output would not help: the model needs another decoder.
-                    Some(_) if matches!(problem, ShapeProblem::Suggest { .. } | ShapeProblem::NoDecoderFits { .. }) => d,
+                    Some(_) if matches!(problem, ShapeProblem::Suggest { .. } | ShapeProblem::NoDecoderFits { .. } | ShapeProblem::Unclear { .. } | ShapeProblem::NoBoxesGrid) => d,
                     Some(all) => {
                         let help = d.help.clone().unwrap_or_default();
                         d.with_help(format!("{help} (the model's outputs: {all}; choose one with `output: \"NAME\"`)"))

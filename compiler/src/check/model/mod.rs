@@ -8,7 +8,7 @@
 
 mod anchors;
 pub mod boxes;
-pub(super) mod errors;
+pub(crate) mod errors;
 pub(super) mod input;
 pub mod metadata;
 pub mod open_outputs;
@@ -21,6 +21,7 @@ use std::path::Path;
 pub use preprocess::{Layout, PixelOrder, Preprocess, Resize};
 
 use crate::check::errors::TypeError;
+use crate::decoders::Makes;
 use crate::facts::{DType, Dim, ModelFacts, TensorFacts};
 use crate::hir::{self, BoundArg, BoundCall, Value};
 use crate::host::Host;
@@ -136,26 +137,7 @@ pub(super) fn outputs_text<'a>(outputs: impl IntoIterator<Item = &'a TensorFacts
 /// stands in for the classes: what a model outputs per class must be fixed in the file.
 fn read_shape(decoder: Decoder, output: &TensorFacts) -> Result<Option<i64>, ShapeProblem> {
     let dims: Vec<Option<i64>> = output.shape.iter().map(Dim::fixed).collect();
-    match decoder {
-        Decoder::Yolov8 => boxes::yolov8_shape(&dims),
-        Decoder::TextBoxes => text::text_map_shape(&dims),
-        Decoder::Ctc => text::ctc_shape(&dims),
-        Decoder::Classify => classify_shape(&dims),
-        Decoder::Yolov8Seg => segpose::seg_shape(&dims),
-        Decoder::Yolov8Pose => segpose::pose_shape(&dims),
-        Decoder::Semantic => segpose::semantic_shape(&dims),
-        // Read by `boxes.rs` (a row a candidate box), or not read at all.
-        Decoder::Yolov5 | Decoder::Detr | Decoder::Ssd | Decoder::Raw => Ok(None),
-    }
-}
-
-/// `classify`: `[N, classes]` scores (or `[N, classes, 1, 1]`).
-fn classify_shape(dims: &[Option<i64>]) -> Result<Option<i64>, ShapeProblem> {
-    match dims {
-        [_, Some(k)] | [_, Some(k), Some(1), Some(1)] => Ok(Some(*k)),
-        [_, None] | [_, None, Some(1), Some(1)] => Err(ShapeProblem::DynamicClasses),
-        _ => Err(ShapeProblem::NotClassifier),
-    }
+    decoder.rules().shape(&dims)
 }
 
 /// The output a decoder read by its shape reads: the one `output:` names, the only one, or
@@ -257,7 +239,7 @@ impl<'a> Decl<'a> {
 
     /// The box decoder's call, for the decoders whose outputs `boxes.rs` reads.
     fn rows(&self) -> Option<&'a BoundCall> {
-        self.decoder.filter(|_| boxes::reads_rows(self.kind))
+        self.decoder.filter(|_| self.kind.rules().rows().is_some())
     }
 }
 
@@ -372,6 +354,21 @@ fn choose<'f>(
             let c = boxes::choose(d.kind, call, facts, named, errors).ok()?;
             Some((Some(c.scores), c.boxes))
         }
+        // The coverage and the boxes of DetectNet_v2's grids, found by their shapes.
+        None if d.kind.reads() == Reads::CoverageAndBoxes => match boxes::grids(facts) {
+            Some((coverage, bbox)) => Some((Some(coverage), Some(bbox))),
+            None => {
+                errors.push(TypeError::Decoder(DecoderError::Shape {
+                    span: d.decoder_span,
+                    decoder: d.kind,
+                    output: facts.outputs.first().map(shape_text).unwrap_or_default(),
+                    outputs: all_outputs(facts),
+                    problem: ShapeProblem::NoBoxesGrid,
+                    suggest: None,
+                }));
+                None
+            }
+        },
         None => {
             let chosen = choose_output(facts, d.kind, named, labels, d.decoder_span, errors);
             Some((chosen.ok()?, None))
@@ -511,17 +508,10 @@ fn model_kind(
     ok: &mut bool,
     errors: &mut Vec<TypeError>,
 ) -> ModelKind {
-    match d.kind {
-        Decoder::Yolov8
-        | Decoder::Yolov5
-        | Decoder::Detr
-        | Decoder::Ssd
-        | Decoder::TextBoxes
-        | Decoder::Yolov8Seg
-        | Decoder::Yolov8Pose
-        | Decoder::Semantic => ModelKind::Detector { classes },
-        Decoder::Classify => ModelKind::Classifier { classes },
-        Decoder::Ctc => text::recognizer(d, facts, classes, output, ok, errors),
-        Decoder::Raw => ModelKind::Raw,
+    match d.kind.rules().makes() {
+        Makes::Detector => ModelKind::Detector { classes },
+        Makes::Classifier => ModelKind::Classifier { classes },
+        Makes::Recognizer => text::recognizer(d, facts, classes, output, ok, errors),
+        Makes::Raw => ModelKind::Raw,
     }
 }

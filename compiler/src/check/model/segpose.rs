@@ -43,7 +43,7 @@ fn fixed(t: &TensorFacts) -> Vec<Option<i64>> {
 
 /// What `yolov8_seg` reads from an output of these dimensions: `None` classes, which
 /// depend on its prototypes (`fit`).
-pub(super) fn seg_shape(dims: &[Option<i64>]) -> Result<Option<i64>, ShapeProblem> {
+pub(crate) fn seg_shape(dims: &[Option<i64>]) -> Result<Option<i64>, ShapeProblem> {
     match dims {
         [_, Some(r), Some(a)] if *r > 5 && a > r => Ok(None),
         [_, Some(r), None] if *r > 5 => Ok(None),
@@ -53,7 +53,7 @@ pub(super) fn seg_shape(dims: &[Option<i64>]) -> Result<Option<i64>, ShapeProble
 }
 
 /// `yolov8_pose`: one class, the person.
-pub(super) fn pose_shape(dims: &[Option<i64>]) -> Result<Option<i64>, ShapeProblem> {
+pub(crate) fn pose_shape(dims: &[Option<i64>]) -> Result<Option<i64>, ShapeProblem> {
     match dims {
         [_, Some(r), Some(a)] if *r >= 8 && (r - 5) % 3 == 0 && a > r => Ok(Some(1)),
         [_, Some(r), None] if *r >= 8 && (r - 5) % 3 == 0 => Ok(Some(1)),
@@ -64,7 +64,7 @@ pub(super) fn pose_shape(dims: &[Option<i64>]) -> Result<Option<i64>, ShapeProbl
 }
 
 /// `semantic`: a class map `[N, classes, H, W]`.
-pub(super) fn semantic_shape(dims: &[Option<i64>]) -> Result<Option<i64>, ShapeProblem> {
+pub(crate) fn semantic_shape(dims: &[Option<i64>]) -> Result<Option<i64>, ShapeProblem> {
     match dims {
         [_, Some(1), Some(1)] | [_, _, Some(1), Some(1)] => Err(ShapeProblem::NotSemantic),
         [_, Some(c), _, _] if *c >= 2 => Ok(Some(*c)),
@@ -103,30 +103,23 @@ pub(super) fn fit(
         masks: None,
         keypoints: None,
     };
-    match decoder {
-        Decoder::Yolov8Seg => {
-            let Some((protos, masks)) = protos_for(facts, output) else {
-                return Err(ShapeProblem::NoPrototypes);
-            };
-            let rows = fixed(output)[1].unwrap_or(0);
-            extras.protos = Some(protos.name.clone());
-            extras.masks = Some(masks);
-            Ok((Some(rows - 4 - masks), Some(extras)))
-        }
-        Decoder::Yolov8Pose => {
-            let rows = fixed(output)[1].unwrap_or(5);
-            extras.keypoints = Some((rows - 5) / 3);
-            Ok((classes, Some(extras)))
-        }
-        Decoder::Semantic => Ok((classes, Some(extras))),
-        Decoder::Yolov8
-        | Decoder::Yolov5
-        | Decoder::Detr
-        | Decoder::Ssd
-        | Decoder::Classify
-        | Decoder::TextBoxes
-        | Decoder::Ctc
-        | Decoder::Raw => Ok((classes, None)),
+    // Only this file's decoders read more than their output.
+    if decoder == Decoder::Yolov8Seg {
+        let Some((protos, masks)) = protos_for(facts, output) else {
+            return Err(ShapeProblem::NoPrototypes);
+        };
+        let rows = fixed(output)[1].unwrap_or(0);
+        extras.protos = Some(protos.name.clone());
+        extras.masks = Some(masks);
+        Ok((Some(rows - 4 - masks), Some(extras)))
+    } else if decoder == Decoder::Yolov8Pose {
+        let rows = fixed(output)[1].unwrap_or(5);
+        extras.keypoints = Some((rows - 5) / 3);
+        Ok((classes, Some(extras)))
+    } else if decoder == Decoder::Semantic {
+        Ok((classes, Some(extras)))
+    } else {
+        Ok((classes, None))
     }
 }
 
@@ -162,36 +155,33 @@ pub(super) fn better(
             format!("the model's metadata says `kpt_shape: {shape}`: it is a pose model"),
         );
     }
-    match decoder {
-        // A class map read as boxes or one label.
-        Decoder::Yolov8 | Decoder::Yolov8Seg | Decoder::Yolov8Pose | Decoder::Classify => {
-            match dims.as_slice() {
-                [_, Some(c), Some(h), Some(w)] if *c >= 2 && (*h > 1 || *w > 1) => suggest(
-                    Decoder::Semantic,
-                    format!(
-                        "the output has {c} scores for each of {h} x {w} positions: a class map"
-                    ),
-                ),
-                _ => None,
-            }
-        }
-        Decoder::Semantic => match dims.as_slice() {
-            [_, Some(r), Some(a)] if a > r && *r > 4 => suggest(
-                Decoder::Yolov8,
-                format!("the output has {r} rows for each of {a} anchors: a YOLOv8-style detector"),
-            ),
-            [_, Some(_)] | [_, Some(_), Some(1), Some(1)] => suggest(
-                Decoder::Classify,
-                "the output has one score a class for the whole image: a classifier".to_string(),
+    // A class map read as boxes or one label.
+    if matches!(
+        decoder,
+        Decoder::Yolov8 | Decoder::Yolov8Seg | Decoder::Yolov8Pose | Decoder::Classify
+    ) {
+        return match dims.as_slice() {
+            [_, Some(c), Some(h), Some(w)] if *c >= 2 && (*h > 1 || *w > 1) => suggest(
+                Decoder::Semantic,
+                format!("the output has {c} scores for each of {h} x {w} positions: a class map"),
             ),
             _ => None,
-        },
-        Decoder::Yolov5
-        | Decoder::Detr
-        | Decoder::Ssd
-        | Decoder::TextBoxes
-        | Decoder::Ctc
-        | Decoder::Raw => None,
+        };
+    }
+    // Boxes or one label read as a class map.
+    if decoder != Decoder::Semantic {
+        return None;
+    }
+    match dims.as_slice() {
+        [_, Some(r), Some(a)] if a > r && *r > 4 => suggest(
+            Decoder::Yolov8,
+            format!("the output has {r} rows for each of {a} anchors: a YOLOv8-style detector"),
+        ),
+        [_, Some(_)] | [_, Some(_), Some(1), Some(1)] => suggest(
+            Decoder::Classify,
+            "the output has one score a class for the whole image: a classifier".to_string(),
+        ),
+        _ => None,
     }
 }
 

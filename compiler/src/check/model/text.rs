@@ -37,7 +37,7 @@ pub enum TextError {
 
 /// `text_boxes`: a `[N, 1, H, W]` probability map (H and W may be open: they follow the
 /// input). One class, "text".
-pub(super) fn text_map_shape(dims: &[Option<i64>]) -> Result<Option<i64>, ShapeProblem> {
+pub(crate) fn text_map_shape(dims: &[Option<i64>]) -> Result<Option<i64>, ShapeProblem> {
     match dims {
         // An open channel is checked at run time (W0302, `model.rs`) where no run of the
         // model could fix it.
@@ -47,7 +47,7 @@ pub(super) fn text_map_shape(dims: &[Option<i64>]) -> Result<Option<i64>, ShapeP
 }
 
 /// `ctc`: `[N, T, C]` scores, C fixed (T may be open: it follows the input's width).
-pub(super) fn ctc_shape(dims: &[Option<i64>]) -> Result<Option<i64>, ShapeProblem> {
+pub(crate) fn ctc_shape(dims: &[Option<i64>]) -> Result<Option<i64>, ShapeProblem> {
     match dims {
         [_, _, Some(c)] if *c >= 2 => Ok(Some(*c)),
         [_, _, None] => Err(ShapeProblem::DynamicClasses),

@@ -1,29 +1,19 @@
 //! `vplinfer`'s inference spec (the plan's [`InferenceSpec`], JSON in its `spec` property)
 //! and the machine's settings → the configuration of one run, made once in `start()`: a
 //! spec the engine cannot run is an element error saying why, not a surprise per frame.
-//! The spec's decoder becomes the engine's in one `match`, the one place at run time that
-//! lists the decoders.
+//! The spec's decoder becomes the engine's in the one `match` of `engine/decode/mod.rs`,
+//! the one place at run time that lists the decoders.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use vpl_compiler::plan::{
-    Activation, DType as InputType, Decoder, InferenceSpec, Layout, MaskFormat, PixelOrder, Resize,
-    Skeleton,
-};
+use vpl_compiler::plan::{DType as InputType, InferenceSpec, Layout, PixelOrder, Resize};
 
-use crate::engine::decode::Yolov8Config;
-use crate::engine::decode::boxes;
-use crate::engine::decode::detr::DetrConfig;
-use crate::engine::decode::ssd::{SsdConfig, generate_anchors};
-use crate::engine::decode::text::TextBoxesConfig;
-use crate::engine::decode::yolov5::Yolov5Config;
+use crate::engine::decode::decoder;
 use crate::engine::preprocess::{self, ChannelOrder, PreprocessConfig};
 use crate::engine::{Backend, EngineConfig, find_library};
-use crate::masks::{self, COCO17};
 
-use super::decoders::{self, Decode};
-use super::segpose;
+use super::decoders::Decode;
 
 /// The element type the model's input takes. f16 models are fed f32, which the engine
 /// converts.
@@ -170,219 +160,6 @@ fn preprocess_config(spec: &InferenceSpec) -> Result<PreprocessConfig, String> {
     })
 }
 
-/// The spec's decoder → the engine's decoding with its parameters: every decoder, once.
-fn decoder(spec: &InferenceSpec) -> Result<Box<dyn Decode>, String> {
-    let nms = |confidence: f64, iou: f64, max: i64| Yolov8Config {
-        confidence: confidence as f32,
-        iou: iou as f32,
-        max: count(max),
-    };
-    let whole_frames = |kind: &str| match &spec.crops {
-        Some(_) => Err(format!(
-            "the masks and keypoints of {kind} are found on whole frames, not on crops"
-        )),
-        None => Ok(()),
-    };
-    Ok(match &spec.decoder {
-        Decoder::Yolov8 {
-            confidence,
-            iou,
-            max,
-        } => Box::new(decoders::Yolov8(nms(*confidence, *iou, *max))),
-        Decoder::Yolov5 {
-            confidence,
-            iou,
-            max,
-            strides,
-        } => Box::new(decoders::Yolov5(Yolov5Config {
-            confidence: *confidence as f32,
-            iou: *iou as f32,
-            max: count(*max),
-            grid: unsigned("yolov5 strides", strides)?,
-        })),
-        Decoder::Detr {
-            confidence,
-            max,
-            activation: a,
-            boxes,
-        } => Box::new(decoders::Detr {
-            config: DetrConfig {
-                confidence: *confidence as f32,
-                max: count(*max),
-                activation: activation(*a, true),
-            },
-            boxes: boxes.clone(),
-        }),
-        Decoder::Ssd {
-            confidence,
-            iou,
-            max,
-            activation: a,
-            boxes,
-            anchors,
-            strides,
-            per_cell,
-        } => {
-            if boxes.is_empty() {
-                return Err(
-                    "ssd reads a boxes output and a scores output: the spec names no boxes output"
-                        .into(),
-                );
-            }
-            Box::new(decoders::Ssd {
-                config: SsdConfig {
-                    confidence: *confidence as f32,
-                    iou: *iou as f32,
-                    max: count(*max),
-                    activation: activation(*a, false),
-                    anchors: ssd_anchors(spec, anchors, strides, per_cell)?,
-                },
-                boxes: boxes.clone(),
-            })
-        }
-        Decoder::Classify { top } => Box::new(decoders::Classify { top: count(*top) }),
-        Decoder::TextBoxes {
-            thresh,
-            box_thresh,
-            unclip_ratio,
-            max,
-        } => Box::new(decoders::TextBoxes(TextBoxesConfig {
-            thresh: *thresh as f32,
-            box_thresh: *box_thresh as f32,
-            unclip_ratio: *unclip_ratio as f32,
-            max: count(*max),
-        })),
-        Decoder::Ctc {
-            alphabet: file,
-            blank_last,
-        } => Box::new(decoders::Ctc {
-            alphabet: alphabet(file, &spec.model)?,
-            blank_last: *blank_last,
-        }),
-        Decoder::Raw => Box::new(decoders::Raw),
-        Decoder::Yolov8Seg {
-            confidence,
-            iou,
-            max,
-            protos,
-            masks,
-        } => {
-            whole_frames("yolov8_seg")?;
-            Box::new(segpose::Yolov8Seg {
-                config: nms(*confidence, *iou, *max),
-                protos: protos.clone(),
-                format: mask_format(*masks),
-            })
-        }
-        Decoder::Yolov8Pose {
-            confidence,
-            iou,
-            max,
-            skeleton,
-        } => {
-            whole_frames("yolov8_pose")?;
-            Box::new(segpose::Yolov8Pose {
-                config: nms(*confidence, *iou, *max),
-                skeleton: match skeleton {
-                    Skeleton::Coco17 => COCO17.to_vec(),
-                    Skeleton::None => Vec::new(),
-                },
-            })
-        }
-        Decoder::Semantic { masks, min_area } => {
-            whole_frames("semantic")?;
-            Box::new(segpose::Semantic {
-                format: mask_format(*masks),
-                min_area: count(*min_area),
-            })
-        }
-    })
-}
-
-/// A count the checker kept in range; at least 1.
-fn count(n: i64) -> usize {
-    usize::try_from(n).unwrap_or(0).max(1)
-}
-
-/// `softmax` for detr drops the last class ("no object"), as the original DETR does.
-fn activation(activation: Activation, detr: bool) -> boxes::Activation {
-    match activation {
-        Activation::Sigmoid => boxes::Activation::Sigmoid,
-        Activation::Softmax => boxes::Activation::Softmax { no_object: detr },
-        Activation::None => boxes::Activation::None,
-    }
-}
-
-fn mask_format(format: MaskFormat) -> masks::MaskFormat {
-    match format {
-        MaskFormat::Rle => masks::MaskFormat::Rle,
-        MaskFormat::Polygons => masks::MaskFormat::Polygons,
-    }
-}
-
-/// More anchors than any model outputs (BlazeFace: 896, YOLOX at 1280: 33,600).
-const MAX_ANCHORS: u64 = 10_000_000;
-
-/// The ssd decoder's anchors: the file's, read by the checker, or generated on the grids
-/// of `strides`, `per_cell` anchors a cell.
-fn ssd_anchors(
-    spec: &InferenceSpec,
-    anchors: &[[f64; 4]],
-    strides: &[i64],
-    per_cell: &[i64],
-) -> Result<Vec<[f32; 4]>, String> {
-    if !anchors.is_empty() {
-        return Ok(anchors.iter().map(|a| a.map(|v| v as f32)).collect());
-    }
-    let strides = unsigned("ssd strides", strides)?;
-    let per_cell = unsigned("ssd per_cell", per_cell)?;
-    if strides.len() != per_cell.len() || strides.contains(&0) {
-        return Err(format!(
-            "the ssd decoder's strides ({strides:?}) and per_cell ({per_cell:?}) need one positive value each per grid"
-        ));
-    }
-    let input = (spec.preprocess.width, spec.preprocess.height);
-    let count = strides.iter().zip(&per_cell).try_fold(0u64, |n, (st, k)| {
-        let (gw, gh) = (input.0.div_ceil(*st), input.1.div_ceil(*st));
-        n.checked_add(u64::from(gw) * u64::from(gh) * u64::from(*k))
-    });
-    if count.is_none_or(|n| n > MAX_ANCHORS) {
-        return Err(format!(
-            "the ssd decoder's strides and per_cell make more than {MAX_ANCHORS} anchors"
-        ));
-    }
-    Ok(generate_anchors(&strides, &per_cell, input))
-}
-
-fn unsigned(what: &str, values: &[i64]) -> Result<Vec<u32>, String> {
-    values
-        .iter()
-        .map(|v| {
-            u32::try_from(*v)
-                .map_err(|_| format!("the {what} hold {v}: give whole numbers 0 or more"))
-        })
-        .collect()
-}
-
-/// The `ctc` decoder's characters: the `alphabet` file's (one a line, untrimmed, as the
-/// checker reads it), or with no file, the model's `character` metadata.
-fn alphabet(file: &str, model: &str) -> Result<Vec<String>, String> {
-    if !file.is_empty() {
-        let text = std::fs::read_to_string(file)
-            .map_err(|e| format!("cannot read the alphabet file {file}: {e}"))?;
-        return Ok(vpl_compiler::host::parse_alphabet(&text));
-    }
-    let bytes = std::fs::read(model).map_err(|e| format!("cannot read the model {model}: {e}"))?;
-    let facts = vpl_compiler::onnx::signature(&bytes)
-        .map_err(|e| format!("cannot read the model {model}: {e:?}"))?;
-    vpl_compiler::facts::metadata_alphabet(&facts).ok_or_else(|| {
-        format!(
-            "the model {model} has no `character` metadata for the ctc decoder; give \
-             `ctc(alphabet: FILE)`"
-        )
-    })
-}
-
 fn bad(property: &str, value: &str, expected: &str) -> String {
     format!("property `{property}` is \"{value}\"; expected {expected}")
 }
@@ -402,7 +179,7 @@ fn library(property: &str) -> Result<PathBuf, String> {
 
 #[cfg(test)]
 mod tests {
-    use vpl_compiler::plan::{CropSpec, PreprocessSpec};
+    use vpl_compiler::plan::{Activation, CropSpec, Decoder, MaskFormat, PreprocessSpec, Skeleton};
 
     use super::*;
 

@@ -16,7 +16,8 @@ use crate::engine::decode::yolov5::{Yolov5Config, decode_yolov5};
 use crate::engine::decode::{Detection, Yolov8Config, classify, decode_yolov8};
 use crate::meta::{Label, Object};
 
-use super::model::{Found, Placement, pick, raw_row};
+pub(crate) use super::model::Found;
+use super::model::{Placement, pick, raw_row};
 
 /// One family's reading of a model's outputs.
 pub trait Decode: Send + Sync + fmt::Debug {

@@ -8,12 +8,12 @@ use vpl_compiler::plan::InferenceSpec;
 
 pub mod batcher;
 mod config;
-mod decoders;
+pub(crate) mod decoders;
 mod device;
 mod frame;
 mod imp;
 mod model;
-mod segpose;
+pub(crate) mod segpose;
 
 glib::wrapper! {
     /// Runs an ONNX model on each frame (or one in `every`) and attaches what it found as
