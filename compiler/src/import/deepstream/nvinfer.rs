@@ -482,7 +482,11 @@ fn decoder(
             return None;
         }
     };
-    let at = parser.as_ref().map(|(_, e)| im.origin(file, *e));
+    // DeepStream's default parser has no key: the `[property]` group stands for it.
+    let at = Some(match &parser {
+        Some((_, e)) => im.origin(file, *e),
+        None => im.group_origin(file, p),
+    });
     if let Some((_, l)) = lib {
         im.report(
             file,
