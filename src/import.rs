@@ -45,6 +45,7 @@ pub fn run_import(config: &Path, text: &str, out: &Path, host: &FsHost) -> Repor
         text,
         out_dir: &out_dir,
         read: &read,
+        host: Some(host),
     });
     let mut checked = SourceMap::default();
     let c = compile(

@@ -456,3 +456,50 @@ fn an_unreadable_config_is_status_2() {
     let o = vplc(&["import", "deepstream", "no/such/config.txt"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// A parser vpl has no decoder for is E0601 at `parse-bbox-func-name`, naming the model's
+/// outputs so the user can pick a decoder; an nvinfer config alone gives its model.
+#[test]
+fn a_custom_parser_names_the_models_outputs() {
+    let report = import(&PathBuf::from(FIXTURES).join("parser/pgie.txt"));
+    assert_accounted(&report, "parser");
+    let e = report
+        .diagnostics
+        .iter()
+        .find(|d| d.code == Code::E0601)
+        .expect("E0601");
+    assert!(
+        e.message.contains("NvDsInferParseCustomResnet")
+            && e.message.contains("`output0` tensor<f32, [1, 6, 8400]>"),
+        "{}",
+        e.message
+    );
+    assert_eq!(line_of(&report, Code::E0601), [("pgie.txt".to_string(), 5)]);
+    assert!(
+        report.imported.vpl.contains("model model = onnx("),
+        "{}",
+        report.imported.vpl
+    );
+}
+
+/// `[source-list] use-nvmultiurisrcbin=1` becomes a pool of `max-batch-size` streams.
+#[test]
+fn nvmultiurisrcbin_is_a_pool() {
+    let dir = temp_dir("pool");
+    let config = dir.join("app.txt");
+    std::fs::write(
+        &config,
+        "[source-list]\nuse-nvmultiurisrcbin=1\nmax-batch-size=8\nlist=rtsp://a/1;rtsp://a/2\n\n[streammux]\nwidth=640\nheight=360\n\n[sink0]\nenable=1\ntype=1\n",
+    )
+    .expect("config");
+    let report = import(&config);
+    assert_accounted(&report, "pool");
+    assert!(
+        report
+            .imported
+            .vpl
+            .contains("pool(max: 8) : video<h264, _, _>"),
+        "{}",
+        report.imported.vpl
+    );
+}

@@ -128,6 +128,9 @@ pub struct Input<'a> {
     pub out_dir: &'a Path,
     /// Reads a file the config names.
     pub read: &'a dyn Fn(&Path) -> Result<String, String>,
+    /// Reads models' signatures, to name the outputs of a model whose parser cannot be
+    /// imported; `None`: they are not named.
+    pub host: Option<&'a dyn crate::Host>,
 }
 
 /// Imports a DeepStream config: a deepstream-app config, or one nvinfer, tracker or
@@ -139,6 +142,7 @@ pub fn import(input: Input<'_>) -> Imported {
         findings: Vec::new(),
         kinds: HashMap::new(),
         read: input.read,
+        host: input.host,
         out_dir: normalise(input.out_dir),
         not_imported: Vec::new(),
     };
@@ -162,6 +166,7 @@ pub(crate) struct Importer<'a> {
     /// The group kind of each (file, group).
     kinds: HashMap<(usize, usize), GroupKind>,
     read: &'a dyn Fn(&Path) -> Result<String, String>,
+    host: Option<&'a dyn crate::Host>,
     out_dir: PathBuf,
     /// Things not imported, for the comments at the top of the program.
     not_imported: Vec<String>,

@@ -213,7 +213,8 @@ pub fn model(
     if let (Some((_, e)), Some(_)) = (is_classifier, network_type) {
         im.report(file, e, Code::W0602, "`is-classifier` is an older spelling of `network-type`, which DeepStream reads instead".into(), None);
     }
-    let decoder = decoder(im, file, p, kind, network_type);
+    let model_path = onnx.as_ref().map(|(path, _)| im.resolve(file, path));
+    let decoder = decoder(im, file, p, kind, network_type, model_path.as_deref());
     if let Some(d) = decoder {
         args.push(Frag::from("decoder: ").append(d).clone());
     }
@@ -398,6 +399,7 @@ fn decoder(
     p: usize,
     kind: Kind,
     network_type: Option<(i64, usize)>,
+    model: Option<&std::path::Path>,
 ) -> Option<Frag> {
     let parser = im.value(file, p, "parse-bbox-func-name");
     let lib = im.value(file, p, "custom-lib-path");
@@ -467,8 +469,21 @@ fn decoder(
         None => "detectnet_v2",
         Some((f, _)) if f == "NvDsInferParseYolo" || f == "NvDsInferParseYoloCuda" => "ds_yolo",
         Some((f, e)) => {
-            let message =
-                format!("the custom parser `{f}` cannot be imported: vpl has no decoder for it");
+            let outputs = model
+                .zip(im.host)
+                .and_then(|(path, host)| host.model_signature(path).ok())
+                .map(|facts| {
+                    let shapes: Vec<String> = facts
+                        .outputs
+                        .iter()
+                        .map(|o| format!("`{}` {}", o.name, o.signature()))
+                        .collect();
+                    format!(" (the model's outputs: {})", shapes.join(", "))
+                })
+                .unwrap_or_default();
+            let message = format!(
+                "the custom parser `{f}` cannot be imported: vpl has no decoder for it{outputs}"
+            );
             im.report(file, *e, Code::E0601, message, Some("vpl's decoders: yolov8, yolov5, detr, ssd, ds_yolo, detectnet_v2 (docs/decoders.md); `vplc check` names the model's output shapes against the one you choose".into()));
             if let Some((_, l)) = lib {
                 im.report(
