@@ -503,3 +503,40 @@ fn nvmultiurisrcbin_is_a_pool() {
         report.imported.vpl
     );
 }
+
+/// The imported DeepStream-Yolo app runs: `ds_yolo` on the `[B, N, 6]` fixture, on vtest.avi.
+#[test]
+fn the_imported_deepstream_yolo_app_runs() {
+    let dir = temp_dir("yolo-run");
+    let out = dir.join("yolo.vpl");
+    let config = format!("{FIXTURES}/yolo/deepstream_app_config.txt");
+    let o = vplc(&["import", "deepstream", &config, "-o", out.to_str().unwrap()]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let stats = dir.join("stats.json");
+    let o = vplc(&[
+        "run",
+        out.to_str().unwrap(),
+        "--quiet",
+        "--backend",
+        "cpu",
+        "--max-frames",
+        "5",
+        "--stats",
+        stats.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let stats: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&stats).expect("stats")).expect("json");
+    assert_eq!(stats["frames"], serde_json::json!([5]), "{stats}");
+    assert_eq!(stats["inferred"], 5, "{stats}");
+}
