@@ -450,15 +450,42 @@ pub fn import(im: &mut Importer<'_>, file: usize) -> Frag {
     out
 }
 
-/// An nvinfer or nvdsanalytics config on its own.
+/// An nvinfer, nvdsanalytics, nvdspreprocess or message-converter config on its own.
 fn standalone(im: &mut Importer<'_>, file: usize) -> Frag {
-    let analytics = im.files[file].ini.entries.iter().any(|e| {
-        e.key == "config-width" || e.key.starts_with("roi-") || e.key.starts_with("line-crossing-")
+    let ini = &im.files[file].ini;
+    let numbered = |name: &str, prefix: &str| {
+        name.strip_prefix(prefix)
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    };
+    let analytics = ini.groups.iter().any(|g| g.name.contains("-stream-"))
+        || ini.entries.iter().any(|e| e.key == "config-width");
+    let preprocess = ini
+        .groups
+        .iter()
+        .any(|g| g.name == "user-configs" || g.name.starts_with("group-"))
+        || ini.entries.iter().any(|e| e.key == "network-input-shape");
+    let msgconv = ini.groups.iter().any(|g| {
+        numbered(&g.name, "sensor") || numbered(&g.name, "place") || numbered(&g.name, "analytics")
     });
     let mut out = Frag::new();
     if analytics {
         for i in super::analytics::shapes(im, file, None).items {
             out.append(i);
+        }
+    } else if preprocess || msgconv {
+        let (code, why) = if preprocess {
+            (
+                Code::E0601,
+                "an nvdspreprocess config cannot be imported: it changes what the model sees (ROIs, custom tensors); vpl prepares whole frames or crops only",
+            )
+        } else {
+            (
+                Code::W0602,
+                "a message-converter config has no equivalent in vpl, dropped: vpl writes its own records and event messages",
+            )
+        };
+        for g in 0..im.files[file].ini.groups.len() {
+            im.whole_group(file, g, code, why.to_string());
         }
     } else if let Some(m) = nvinfer::model(im, file, "model", None) {
         out.append(m.item);

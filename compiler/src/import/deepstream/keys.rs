@@ -645,8 +645,10 @@ pub fn keys(kind: GroupKind) -> &'static [(&'static str, Fate)] {
                 Decided("vpl reads the layout (NCHW or NHWC) from the model"),
             ),
             (
-                "uff-input-order",
-                Decided("vpl reads the layout from the model"),
+                "input-dims",
+                Decided(
+                    "the older `infer-dims` of UFF models: vpl reads the input from the ONNX model",
+                ),
             ),
             (
                 "output-io-formats",

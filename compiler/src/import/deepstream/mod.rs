@@ -174,13 +174,40 @@ pub(crate) struct Importer<'a> {
 
 impl Importer<'_> {
     fn add_file(&mut self, path: PathBuf, text: String, yaml: bool) -> usize {
-        let ini = if yaml {
-            yaml::parse(&text)
-        } else {
-            Ini::parse(&text)
+        // nvinferserver (Triton) configs are protobuf text: `infer_config {`.
+        let block = (!yaml)
+            .then(|| {
+                let mut offset = 0;
+                for line in text.split_inclusive('\n') {
+                    let t = line.trim();
+                    if !t.starts_with('#') && t.ends_with('{') && !t.contains('=') {
+                        let lead = line.len() - line.trim_start().len();
+                        return Some(Span::new(offset + lead, offset + lead + t.len()));
+                    }
+                    offset += line.len();
+                }
+                None
+            })
+            .flatten();
+        let ini = match (yaml, block) {
+            (true, _) => yaml::parse(&text),
+            (false, Some(_)) => Ini::default(),
+            (false, None) => Ini::parse(&text),
         };
         self.files.push(DsFile { path, text, ini });
         let file = self.files.len() - 1;
+        if let Some(span) = block {
+            self.not_imported.push(format!(
+                "{}: an nvinferserver (Triton) config",
+                self.files[file].path.display()
+            ));
+            self.push_finding(
+                Code::E0601,
+                Origin { file, span },
+                "an nvinferserver (Triton) config cannot be imported: vpl runs ONNX models with ONNX Runtime; name the model in an nvinfer config (`onnx-file`)".into(),
+                None,
+            );
+        }
         for m in self.files[file].ini.malformed.clone() {
             self.push_finding(
                 Code::E0602,

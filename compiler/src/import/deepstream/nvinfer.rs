@@ -82,6 +82,11 @@ pub fn model(
         im.kinds.insert((file, gi), kind);
     }
     let Some(p) = property else {
+        if groups.is_empty() {
+            // Nothing read (a Triton config, or only lines that are not `key=value`): the
+            // file's own findings say why.
+            return None;
+        }
         let at = Origin {
             file,
             span: groups.first().map(|g| g.span).unwrap_or_default(),
