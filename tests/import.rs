@@ -548,3 +548,34 @@ fn the_imported_deepstream_yolo_app_runs() {
     assert_eq!(stats["frames"], serde_json::json!([5]), "{stats}");
     assert_eq!(stats["inferred"], 5, "{stats}");
 }
+
+/// Configs that are broken in every way DeepStream's own parser lets through: diagnostics,
+/// every key accounted for, never a panic.
+#[test]
+fn broken_configs_are_diagnosed() {
+    let dir = temp_dir("broken");
+    let cases = [
+        "",
+        "[",
+        "=",
+        "key=value\n[",
+        "[source0]\ntype=2\nuri=file://\n[sink0]\ntype=1\n",
+        "[source0]\ntype=3\nuri=file://a.mp4\nnum-sources=99999999999999999999\n",
+        "[source0]\ntype=3\nuri=file://a.mp4\nnum-sources=100000\n[sink0]\ntype=2\n",
+        "[source0]\ntype=1\ncamera-width=-5\ncamera-height=x\ncamera-fps-n=30\ncamera-fps-d=0\n[sink0]\ntype=1\n",
+        "[source0]\ntype=2\nuri=file://a\"b\\\\c.mp4\n[streammux]\nwidth=-5\nheight=0\nbatched-push-timeout=9223372036854775807\n[sink0]\ntype=3\noutput-file=\"x\".mp4\n",
+        "[primary-gie]\nenable=1\nconfig-file=\n[source0]\ntype=2\nuri=file://a.mp4\n",
+        "[primary-gie]\nenable=1\nconfig-file=.\n[primary-gie]\ninterval=9223372036854775807\n",
+        "[sïnk0]\ntype=é\n[tiled-display]\nrows=99999999\ncolumns=0\n",
+        "[nvds-analytics]\nenable=1\nconfig-file=app.txt\n",
+        "[tracker]\nenable=1\nll-config-file=;;;\n",
+        "[property]\noffsets=a;b\ninfer-dims=1;2\nnet-scale-factor=nan\n[class-attrs-all]\ntopk=-1\n",
+        "[line-crossing-stream-0]\nline-crossing-a=1;2;3\nline-crossing-b=9223372036854775807;-9223372036854775808;0;0;1;1;2;2\n[overcrowding-stream-0]\nroi-x=1;2;3\n",
+    ];
+    for (i, text) in cases.iter().enumerate() {
+        let config = dir.join("app.txt");
+        std::fs::write(&config, text).expect("config");
+        let report = import(&config);
+        assert_accounted(&report, &format!("case {i}: {text:?}"));
+    }
+}
