@@ -579,3 +579,32 @@ fn broken_configs_are_diagnosed() {
         assert_accounted(&report, &format!("case {i}: {text:?}"));
     }
 }
+
+/// The checker's E0305 (labels) lands on `labelfile-path`, E0109 (a missing model) on
+/// `onnx-file`, each in the nvinfer file.
+#[test]
+fn labels_and_missing_models_at_their_keys() {
+    let dir = temp_dir("labels");
+    let root = env!("CARGO_MANIFEST_DIR");
+    std::fs::write(dir.join("three.txt"), "a\nb\nc\n").expect("labels");
+    std::fs::write(
+        dir.join("cls.txt"),
+        format!("[property]\nonnx-file={root}/tests/fixtures/models/cls_dynamic.onnx\nlabelfile-path=three.txt\nnetwork-type=1\n"),
+    )
+    .expect("nvinfer");
+    std::fs::write(
+        dir.join("sgie.txt"),
+        "[property]\nonnx-file=absent.onnx\nnetwork-type=1\nprocess-mode=2\n",
+    )
+    .expect("nvinfer");
+    let config = dir.join("app.txt");
+    std::fs::write(
+        &config,
+        format!("[source0]\ntype=2\nuri=file://{root}/tests/fixtures/media/h264_640x360_25fps.mp4\n[primary-gie]\nenable=1\nconfig-file=cls.txt\n[secondary-gie0]\nenable=1\nconfig-file=sgie.txt\n[sink0]\ntype=1\n"),
+    )
+    .expect("app");
+    let report = import(&config);
+    assert_accounted(&report, "labels");
+    assert_eq!(line_of(&report, Code::E0305), [("cls.txt".to_string(), 3)]);
+    assert_eq!(line_of(&report, Code::E0109), [("sgie.txt".to_string(), 2)]);
+}
