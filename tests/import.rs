@@ -608,3 +608,27 @@ fn labels_and_missing_models_at_their_keys() {
     assert_eq!(line_of(&report, Code::E0305), [("cls.txt".to_string(), 3)]);
     assert_eq!(line_of(&report, Code::E0109), [("sgie.txt".to_string(), 2)]);
 }
+
+/// A key DeepStream does not read is W0603 at its line with the key it probably meant, as
+/// help and as a suggestion editors can apply; a misspelt group too.
+#[test]
+fn a_misspelt_key_gets_did_you_mean() {
+    let report = import(&PathBuf::from(FIXTURES).join("test2/dstest2_app.txt"));
+    let d = report
+        .diagnostics
+        .iter()
+        .find(|d| d.code == Code::W0603)
+        .expect("W0603");
+    assert_eq!(d.suggestion.as_deref(), Some("net-scale-factor"));
+    assert_eq!(
+        line_of(&report, Code::W0603),
+        [("dstest2_pgie_config.txt".to_string(), 12)]
+    );
+    let report = import(&PathBuf::from(FIXTURES).join("multi/multi_app.txt"));
+    let d = report
+        .diagnostics
+        .iter()
+        .find(|d| d.code == Code::W0603)
+        .expect("W0603");
+    assert_eq!(d.suggestion.as_deref(), Some("sink0"), "{d:?}");
+}
