@@ -143,11 +143,13 @@ pub fn deepstream(args: &DeepstreamArgs) -> u8 {
         ImportFormat::Human => {
             let mut err = crate::commands::stderr_stream();
             let _ = render::human(&mut err, &report.sources, &report.diagnostics);
+            let files = report.imported.files.len();
             let _ = writeln!(
                 err,
-                "vplc: {} error(s) and {} warning(s) importing {}",
-                errors,
-                warnings,
+                "vplc: {} and {} in {} read from {}",
+                plural(errors, "error"),
+                plural(warnings, "warning"),
+                plural(files, "DeepStream file"),
                 args.config.display()
             );
             Ok(())
@@ -172,4 +174,12 @@ pub fn deepstream(args: &DeepstreamArgs) -> u8 {
         );
     }
     if errors > 0 { FAILED } else { OK }
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
 }
