@@ -632,3 +632,29 @@ fn a_misspelt_key_gets_did_you_mean() {
         .expect("W0603");
     assert_eq!(d.suggestion.as_deref(), Some("sink0"), "{d:?}");
 }
+
+/// A `[tracker]` config alone (deepstream-test2's form) names the `track` call its YAML
+/// describes.
+#[test]
+fn a_tracker_config_alone_names_its_track_call() {
+    let dir = temp_dir("tracker");
+    std::fs::write(
+        dir.join("t.yml"),
+        "%YAML:1.0\nTargetManagement:\n  maxShadowTrackingAge: 7\nStateEstimator:\n  stateEstimatorType: 2\n",
+    )
+    .expect("yaml");
+    let config = dir.join("tracker.txt");
+    std::fs::write(
+        &config,
+        "[tracker]\ntracker-width=640\nll-lib-file=/opt/nvidia/deepstream/deepstream/lib/libnvds_nvmultiobjecttracker.so\nll-config-file=t.yml\n",
+    )
+    .expect("config");
+    let report = import(&config);
+    assert_accounted(&report, "tracker");
+    assert!(
+        report.imported.vpl.contains("track(sort, max_age: 7)"),
+        "{}",
+        report.imported.vpl
+    );
+    assert!(report.diagnostics.iter().all(|d| !d.is_error()));
+}

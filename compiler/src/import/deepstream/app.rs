@@ -242,6 +242,12 @@ pub fn import(im: &mut Importer<'_>, file: usize) -> Frag {
         for i in items {
             out.append(i);
         }
+        if let Some(t) = tracker {
+            out.push(format!(
+                "// The tracker this config describes: {}\n",
+                t.text
+            ));
+        }
         return out;
     }
 
