@@ -31,6 +31,44 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Run the language server on standard input and output, for editors.
     Lsp(LspArgs),
+    /// Turn another tool's pipeline config into a .vpl program and check it.
+    #[command(subcommand)]
+    Import(ImportFrom),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportFrom {
+    /// A deepstream-app config and the nvinfer, tracker and nvdsanalytics files it names.
+    /// Every diagnostic points at the DeepStream file and line that caused it. Exit status:
+    /// 0 clean (warnings allowed); 1 errors (nothing written without --partial); 2 the
+    /// config or the output cannot be read or written.
+    Deepstream(DeepstreamArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DeepstreamArgs {
+    /// The deepstream-app config (or one nvinfer, tracker or nvdsanalytics config).
+    pub config: PathBuf,
+    /// Where to write the program (default: the config's path with `.vpl`).
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// How to print diagnostics.
+    #[arg(long, value_enum, default_value_t = ImportFormat::Human)]
+    pub format: ImportFormat,
+    /// Write the program even when there are errors, with a comment for each thing not
+    /// imported.
+    #[arg(long)]
+    pub partial: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImportFormat {
+    /// Source excerpts of the DeepStream files with labels, for people.
+    Human,
+    /// One JSON object on standard output, as `vplc check --format json`, with `output`.
+    Json,
+    /// A SARIF 2.1.0 log on standard output.
+    Sarif,
 }
 
 #[derive(Debug, clap::Args)]

@@ -25,6 +25,9 @@ pub fn run(cli: crate::cli::Cli) -> u8 {
         Command::Fmt(args) => fmt(&args),
         Command::Explain(args) => explain(&args),
         Command::Lsp(_) => crate::lsp::serve(),
+        Command::Import(crate::cli::ImportFrom::Deepstream(args)) => {
+            crate::import::deepstream(&args)
+        }
     }
 }
 

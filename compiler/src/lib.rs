@@ -13,6 +13,7 @@ pub mod facts;
 pub mod fmt;
 pub mod hir;
 pub mod host;
+pub mod import;
 pub mod incremental;
 pub mod ir;
 pub mod media;

@@ -85,6 +85,8 @@ codes! {
     E0407: Error, "the same zone or line twice in one `analyze`";
     E0408: Error, "`record(when: EVENT)` needs analytics and no `analyze` runs upstream";
     E0409: Error, "`record(at:)` names no zone or line of the `analyze` upstream that the event is about";
+    E0601: Error, "a DeepStream setting `vplc import` cannot turn into vpl";
+    E0602: Error, "a DeepStream config that cannot be read: a missing file or a line that is not `key=value`";
     E0501: Error, "a stage needs a GStreamer element that is not installed";
     E0502: Error, "an element property could not be set";
     E0503: Error, "two elements could not be linked at run time";
@@ -97,6 +99,9 @@ codes! {
     W0302: Warning, "a dimension the decoder needs is open in the model: the fit is checked at run time";
     W0303: Warning, "the model's `names` metadata cannot be read: its classes are numbered";
     W0401: Warning, "zones analysed without tracks: counts only, no dwell times, entries or exits";
+    W0601: Warning, "a DeepStream key vpl decides itself: not imported";
+    W0602: Warning, "a DeepStream key with no equivalent in vpl: dropped";
+    W0603: Warning, "a key or group DeepStream does not read";
 }
 
 impl Code {
