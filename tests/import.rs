@@ -506,9 +506,17 @@ fn nvmultiurisrcbin_is_a_pool() {
         report
             .imported
             .vpl
-            .contains("pool(max: 8) : video<h264, _, _>"),
+            .contains("pool(max: 8) : video<h264, 1920x1080, 30fps>"),
         "{}",
         report.imported.vpl
+    );
+    // The pool's type is complete, so the program checks (no E0214), and the user is told
+    // the type was chosen for them, at `use-nvmultiurisrcbin`.
+    let said = diagnostics(&report);
+    assert!(!said.contains("E0214"), "{said}");
+    assert!(
+        said.contains("W0601 app.txt:2:1 a pool admits only streams of its declared type"),
+        "{said}"
     );
 }
 

@@ -1,7 +1,8 @@
 //! The shape of vpl's own source, held where a newcomer and a reviewer need it
 //! (docs/architecture.md, "Adding a decoder"):
 //! - no decoder is compared by its name as a string outside the one table that reads the
-//!   source text (`compiler/src/stage.rs`, `StageKind::of`): everywhere else the decoder is
+//!   source text (`compiler/src/stage.rs`, `StageKind::of`, which looks the names up in the
+//!   `decoders!` registry of `compiler/src/decoders/mod.rs`): everywhere else the decoder is
 //!   a `stage::Decoder` or the plan's typed spec, so rustc lists every place a new decoder
 //!   must be handled;
 //! - no file of `compiler/src` or `runtime/src` has more than 800 code lines and no

@@ -8,6 +8,9 @@ use super::nvinfer::{self, Model};
 use super::{Importer, Origin, ident};
 use crate::diagnostics::Code;
 
+/// The stream type an imported pool is given: what most IP cameras send.
+const POOL_TYPE: &str = "h264, 1920x1080, 30fps";
+
 struct Source {
     call: Frag,
     /// Encoded (needs `decode`).
@@ -103,7 +106,17 @@ pub fn import(im: &mut Importer<'_>, file: usize) -> Frag {
             let at = max
                 .map(|m| im.origin(file, m.1))
                 .unwrap_or(im.origin(file, e));
-            pool = Some(Frag::from(format!("pool(max: {n}) : video<h264, _, _>")).at(Some(at)));
+            // A pool declares its cameras' type and admits only streams of it; DeepStream's
+            // config does not say it (nvmultiurisrcbin decodes anything and streammux scales
+            // it), so vpl writes a common one and says so where the pool came from.
+            pool = Some(Frag::from(format!("pool(max: {n}) : video<{POOL_TYPE}>")).at(Some(at)));
+            im.report(
+                file,
+                e,
+                Code::W0601,
+                format!("a pool admits only streams of its declared type; vpl wrote `video<{POOL_TYPE}>`"),
+                Some("change the pool's type to your cameras' codec, size and rate: a stream of another type is refused when it is added".into()),
+            );
             if let Some((_, l)) = im.value(file, g, "list") {
                 im.report(file, l, Code::W0602, "a pool starts empty: add these streams with the control API (`vplc run --control`, POST /v1/pools/cams/streams)".into(), None);
             }
