@@ -146,21 +146,21 @@ impl StageTimings {
     }
 
     fn record(&self, ns: u64) {
-        let id = self.id.get();
+        // Compared in place, not copied: this runs for every frame. The id's lock is
+        // always taken before the series', never the other way round.
+        let id = self.id.lock();
         if id.is_empty() {
             return;
         }
         let mut by_id = self.lock();
-        let timing = match by_id.iter().find(|(i, _)| *i == id) {
-            Some((_, t)) => t.clone(),
+        match by_id.iter().find(|(i, _)| *i == *id) {
+            Some((_, t)) => t.record(ns),
             None => {
                 let t = Timing::new(&self.element);
-                by_id.push((id, t.clone()));
-                t
+                t.record(ns);
+                by_id.push((id.clone(), t));
             }
-        };
-        drop(by_id);
-        timing.record(ns);
+        }
     }
 
     /// Each id's durations, in the order of their first frame.
