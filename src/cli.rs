@@ -153,6 +153,10 @@ pub struct RunArgs {
     /// broker buffers) as Prometheus text at http://ADDR/metrics, e.g. 127.0.0.1:9100.
     #[arg(long, value_name = "ADDR")]
     pub metrics: Option<std::net::SocketAddr>,
+    /// Give each frame record (`json`) its time from the source to the records sink, as
+    /// "latency_ms" (docs/records.md).
+    #[arg(long)]
+    pub latency: bool,
     /// Serve the control API at http://ADDR/v1/… (streams of pools added and removed,
     /// health, stop), e.g. 127.0.0.1:9000; port 0 picks a free one, said on standard error.
     /// An address other than loopback requires VPL_CONTROL_TOKEN (docs/live.md).

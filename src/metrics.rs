@@ -6,7 +6,9 @@
 //! Labels are what the program names: the pipeline, the stream's id (the order of the
 //! source calls), a model's name (`model det = onnx(…)`), a sink as its kind and where it
 //! writes (`file:out/people.mp4`, `mqtt:vpl/events`), never the elements' internal names
-//! (`n12_mqtt`), which change with any edit of the program.
+//! (`n12_mqtt`), which change with any edit of the program. `vpl_frame_latency_seconds`
+//! is by `stream_id` and `stage` (`sink:file:out.mp4`, `infer:det`): a pool's slot counts
+//! under the id of the stream bound to it ([`Metrics::stream_id`]).
 
 use std::collections::{HashMap, HashSet};
 use std::io::{Read, Write};
@@ -25,7 +27,7 @@ use prometheus_client::metrics::gauge::{ConstGauge, Gauge};
 use prometheus_client::registry::{Registry, Unit};
 use vpl_compiler::ir::SinkKind;
 use vpl_compiler::plan::{Plan, Reader, Role};
-use vpl_runtime::metrics::{self, BUCKETS_S, Probes, Timing};
+use vpl_runtime::metrics::{self, BUCKETS_S, Probes, StageTimings, StreamId, StreamsOf, Timing};
 use vpl_runtime::pipeline::{Found, Running};
 
 /// Connections answered at once; more are refused (503) at once, never kept waiting.
@@ -300,6 +302,19 @@ fn register_timings(r: &mut Registry, f: &Families, probes: &Probes, names: &Pro
         "The last frame's time in this inference, in seconds",
         f.inference_last.clone(),
     );
+    r.register_with_unit(
+        "vpl_frame_latency",
+        "Per stream: time from a frame leaving its source to reaching this stage (a sink), or spent in it (an inference)",
+        Unit::Seconds,
+        StageSeries(
+            probes
+                .stream_latency
+                .iter()
+                .chain(&probes.stream_inference)
+                .map(|t| (names.stage(&t.element), t.clone()))
+                .collect(),
+        ),
+    );
     r.register(
         "vpl_queue_buffers",
         "Frames held in each queue now",
@@ -319,6 +334,8 @@ pub struct Metrics {
     families: Families,
     probes: Probes,
     names: ProgramNames,
+    /// By stream index: the id its figures are labelled with (`stream_id`).
+    ids: Vec<StreamId>,
     /// Per stream: frames and time at the start of the current fps window.
     windows: Vec<(u64, Instant)>,
     /// Per stream: frames per second over the last full window (≥ 1 s).
@@ -337,8 +354,16 @@ impl Metrics {
         plan: &Plan,
         program: &Path,
     ) -> Metrics {
-        let probes = metrics::attach(running, counters);
         let names = ProgramNames::new(plan, program.parent().unwrap_or(Path::new("")));
+        let ids = stream_ids(plan, counters.len());
+        let probes = metrics::attach(
+            running,
+            counters,
+            &StreamsOf {
+                elements: names.streams.clone(),
+                ids: ids.clone(),
+            },
+        );
         let mut registry =
             Registry::with_labels([("pipeline".into(), plan.pipeline.clone().into())].into_iter());
         let families = Families::default();
@@ -353,10 +378,20 @@ impl Metrics {
             families,
             probes,
             names,
+            ids,
             windows: vec![(0, now); counters.len()],
             fps: vec![0.0; counters.len()],
             last_frame: vec![(0, None); counters.len()],
         }
+    }
+
+    /// The id the figures of stream `stream` (its index, a slot's [`SlotPlan::stream`])
+    /// are labelled with: a pool sets it when it binds a stream to the slot and clears it
+    /// when the stream leaves.
+    ///
+    /// [`SlotPlan::stream`]: vpl_compiler::plan::SlotPlan::stream
+    pub fn stream_id(&self, stream: usize) -> Option<StreamId> {
+        self.ids.get(stream).cloned()
     }
 
     /// Renders the figures now.
@@ -467,6 +502,44 @@ impl Metrics {
     }
 }
 
+/// The ids of the streams, by index: the index as text (as `vpl_frames_total`'s
+/// `stream`), but for a pool's slots, which have none until a stream is bound.
+fn stream_ids(plan: &Plan, streams: usize) -> Vec<StreamId> {
+    let slots: HashSet<usize> = plan
+        .pools
+        .iter()
+        .flat_map(|p| p.slots.iter().map(|s| s.stream))
+        .collect();
+    (0..streams)
+        .map(|i| {
+            if slots.contains(&i) {
+                StreamId::default()
+            } else {
+                StreamId::new(&i.to_string())
+            }
+        })
+        .collect()
+}
+
+/// One histogram of a family, labelled `labels`, from the durations of `t`.
+fn encode_timing(
+    encoder: &mut MetricEncoder,
+    labels: &Labels,
+    t: &Timing,
+) -> Result<(), std::fmt::Error> {
+    let buckets: Vec<(f64, u64)> = BUCKETS_S
+        .iter()
+        .zip(&t.buckets)
+        .map(|(bound, n)| (*bound, n.load(Ordering::Relaxed)))
+        .collect();
+    // The count from the buckets, so the two always agree.
+    let count = buckets.iter().map(|(_, n)| n).sum();
+    let sum = t.sum_ns.load(Ordering::Relaxed) as f64 / 1e9;
+    encoder
+        .encode_family(labels)?
+        .encode_histogram::<NoLabelSet>(sum, count, &buckets, None)
+}
+
 /// Durations measured at several places, as one histogram family.
 #[derive(Debug)]
 struct Timings(Vec<(Labels, Arc<Timing>)>);
@@ -474,17 +547,28 @@ struct Timings(Vec<(Labels, Arc<Timing>)>);
 impl EncodeMetric for Timings {
     fn encode(&self, mut encoder: MetricEncoder) -> Result<(), std::fmt::Error> {
         for (labels, t) in &self.0 {
-            let buckets: Vec<(f64, u64)> = BUCKETS_S
-                .iter()
-                .zip(&t.buckets)
-                .map(|(bound, n)| (*bound, n.load(Ordering::Relaxed)))
-                .collect();
-            // The count from the buckets, so the two always agree.
-            let count = buckets.iter().map(|(_, n)| n).sum();
-            let sum = t.sum_ns.load(Ordering::Relaxed) as f64 / 1e9;
-            encoder
-                .encode_family(labels)?
-                .encode_histogram::<NoLabelSet>(sum, count, &buckets, None)?;
+            encode_timing(&mut encoder, labels, t)?;
+        }
+        Ok(())
+    }
+
+    fn metric_type(&self) -> MetricType {
+        MetricType::Histogram
+    }
+}
+
+/// Durations measured per stream at several stages, each stage named: one histogram per
+/// stream id that stage's stream has had, labelled `stream_id` and `stage`.
+#[derive(Debug)]
+struct StageSeries(Vec<(String, Arc<StageTimings>)>);
+
+impl EncodeMetric for StageSeries {
+    fn encode(&self, mut encoder: MetricEncoder) -> Result<(), std::fmt::Error> {
+        for (stage, timings) in &self.0 {
+            for (id, t) in timings.series() {
+                let labels = labels(&[("stream_id", &id), ("stage", stage)]);
+                encode_timing(&mut encoder, &labels, &t)?;
+            }
         }
         Ok(())
     }
@@ -605,6 +689,12 @@ struct ProgramNames {
     infers: HashMap<String, Labels>,
     /// A queue element → `queue`.
     queues: HashMap<String, Labels>,
+    /// A sink or `vplinfer` element → its `stage` in `vpl_frame_latency_seconds`:
+    /// `sink:` and the sink's name, `infer:` and the model's.
+    stages: HashMap<String, String>,
+    /// A sink or `vplinfer` element → the stream whose frames it takes (the first of
+    /// them, after `tile`).
+    streams: HashMap<String, usize>,
 }
 
 impl ProgramNames {
@@ -641,8 +731,18 @@ impl ProgramNames {
             let element = element.to_string();
             match role {
                 Role::Sink { sink, streams } => {
+                    let base = sink_name(sink);
+                    // `stream_id` tells two sinks of one name (`stdout` of two streams) apart.
+                    let stage = unique(
+                        &format!("stage {}", joined(streams)),
+                        format!("sink:{base}"),
+                    );
+                    names.stages.insert(element.clone(), stage);
+                    if let Some(first) = streams.first() {
+                        names.streams.insert(element.clone(), *first);
+                    }
                     // Two sinks of one name (`stdout` of two streams): which stream each.
-                    let mut name = sink_name(sink);
+                    let mut name = base;
                     if sink_names.get(&name).is_some_and(|n| *n > 1) {
                         name = format!("{name} (stream {})", joined(streams));
                     }
@@ -652,6 +752,12 @@ impl ProgramNames {
                 Role::Inference { model, streams } => {
                     let stream = joined(streams);
                     let model = unique(&format!("infer {stream}"), model.clone());
+                    names
+                        .stages
+                        .insert(element.clone(), format!("infer:{model}"));
+                    if let Some(first) = streams.first() {
+                        names.streams.insert(element.clone(), *first);
+                    }
                     names.infers.insert(
                         element,
                         labels(&[
@@ -684,6 +790,13 @@ impl ProgramNames {
             .get(element)
             .cloned()
             .unwrap_or_else(|| labels(&[("element", element), ("model", element), ("stream", "")]))
+    }
+
+    fn stage(&self, element: &str) -> String {
+        self.stages
+            .get(element)
+            .cloned()
+            .unwrap_or_else(|| element.to_string())
     }
 
     fn queue(&self, element: &str) -> Labels {
@@ -755,7 +868,69 @@ mod tests {
 
     use vpl_compiler::{MemoryHost, SourceMap, compile};
 
-    use super::{ProgramNames, labels};
+    use super::{ProgramNames, labels, stream_ids};
+
+    fn plan_of(text: &str) -> vpl_compiler::plan::Plan {
+        let mut sources = SourceMap::default();
+        let c = compile(
+            &mut sources,
+            "p.vpl",
+            Path::new("/p/p.vpl"),
+            text,
+            &MemoryHost::new(),
+        );
+        assert!(!c.has_errors(), "{:?}", c.diagnostics);
+        c.lower(0).expect("lowers").1
+    }
+
+    /// `vpl_frame_latency_seconds`' stages: a sink of a list's streams is one stage
+    /// (`stream_id` tells them apart, where `vpl_latency_seconds`' `sink` says
+    /// ` (stream N)`), and a tile's sink is counted under its first stream.
+    #[test]
+    fn stages_are_named_once_per_stream() {
+        let plan = plan_of(
+            "pipeline p {\n    let cams = [test(frames: 3), test(pattern: ball, frames: 3)];\n    \
+             cams | json | stdout;\n    cams | tile(2, 1) | json | file(\"t.jsonl\");\n}\n",
+        );
+        let names = ProgramNames::new(&plan, Path::new("/p"));
+        let mut stages: Vec<(usize, String)> = names
+            .stages
+            .iter()
+            .map(|(element, stage)| (names.streams[element], stage.clone()))
+            .collect();
+        stages.sort();
+        assert_eq!(
+            stages,
+            [
+                (0, "sink:file:t.jsonl".to_string()),
+                (0, "sink:stdout".to_string()),
+                (1, "sink:stdout".to_string())
+            ]
+        );
+        let ids: Vec<String> = stream_ids(&plan, 2).iter().map(|i| i.get()).collect();
+        assert_eq!(ids, ["0", "1"]);
+    }
+
+    /// A pool's slots have no id until a stream is bound to them.
+    #[test]
+    fn slots_have_no_id_until_a_stream_is_bound() {
+        let plan = plan_of(
+            "pipeline p {\n    let one = test(frames: 3);\n    \
+             let cams = pool(max: 2) : video<h264, 320x240, 25fps>;\n    \
+             one | json | stdout;\n    cams | decode | json | file(\"out_{stream}.jsonl\");\n}\n",
+        );
+        let slots: Vec<usize> = plan.pools[0].slots.iter().map(|s| s.stream).collect();
+        assert_eq!(slots.len(), 2, "{:?}", plan.pools);
+        let ids = stream_ids(&plan, 3);
+        for (i, id) in ids.iter().enumerate() {
+            let expected = if slots.contains(&i) {
+                String::new()
+            } else {
+                i.to_string()
+            };
+            assert_eq!(id.get(), expected, "stream {i}");
+        }
+    }
 
     /// A sink made of several elements (a muxer and a file sink, a converter and a
     /// display) is named once, on the element that takes its frames, where its latency is

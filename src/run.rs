@@ -233,6 +233,17 @@ pub fn configure_inference(plan: &mut Plan, backend: Backend, threads: usize, li
     }
 }
 
+/// `--latency`: every records sink writes each frame's `latency_ms`.
+pub fn configure_latency(plan: &mut Plan) {
+    for e in plan
+        .elements
+        .iter_mut()
+        .filter(|e| e.factory == "vplrecords")
+    {
+        e.props.push(("latency".into(), Prop::Bool(true)));
+    }
+}
+
 fn is_inference(e: &Element) -> bool {
     matches!(e.role, Some(Role::Inference { .. }))
 }
@@ -353,6 +364,9 @@ fn prepare(args: &RunArgs) -> Result<Ready, u8> {
             return Err(RUNTIME_ERROR);
         };
         configure_inference(&mut plan, chosen.backend, args.threads, &library);
+    }
+    if args.latency {
+        configure_latency(&mut plan);
     }
     if let Err(e) = crate::output::make_directories(&plan) {
         crate::log::error(format!("vplc: {e}"));
@@ -515,6 +529,11 @@ impl Session {
             crate::log::warn(format!("vplc: warning: {warning}"));
         }
         let found = running.count_objects();
+        if args.latency && ready.metrics.is_none() {
+            // The records' `latency_ms` needs the frames stamped at their source, which
+            // the metrics do when there are metrics.
+            vpl_runtime::metrics::stamp_sources(&running, &counting);
+        }
         let mut metrics = ready.metrics.clone().map(|text| {
             crate::metrics::Metrics::new(text, &running, &counters, &ready.plan, &args.file)
         });

@@ -495,3 +495,126 @@ fn connections_beyond_the_bound_are_refused_at_once() {
         s.contains_key("vpl_frames_total{pipeline=\"long\",stream=\"1\"}")
     });
 }
+
+/// The buckets of the histogram `name` whose labels contain `labels`, by bound, sorted.
+fn buckets(samples: &HashMap<String, f64>, name: &str, labels: &str) -> Vec<(f64, f64)> {
+    let mut buckets: Vec<(f64, f64)> = samples
+        .iter()
+        .filter(|(k, _)| k.starts_with(&format!("{name}_bucket{{")) && k.contains(labels))
+        .map(|(k, v)| {
+            let le = k
+                .split("le=\"")
+                .nth(1)
+                .and_then(|s| s.split('"').next())
+                .expect("le");
+            let le = if le == "+Inf" {
+                f64::INFINITY
+            } else {
+                le.parse().expect("le")
+            };
+            (le, *v)
+        })
+        .collect();
+    buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
+    buckets
+}
+
+/// Two paced streams, each through the model into its own records file, scraped once the
+/// first has ended: `vpl_frame_latency_seconds` has a histogram for each stream id and each
+/// stage the stream passes (its sink, its inference) and none for another stream's stage;
+/// its buckets are cumulative, `+Inf` is `_count`, and the ended stream's `_count` at its
+/// sink is the number of records its file holds, every frame it had.
+#[test]
+fn frame_latency_is_a_histogram_per_stream_and_stage() {
+    let dir = temp_dir("metrics-streams");
+    let port = free_port();
+    let program = dir.join("two.vpl");
+    std::fs::write(
+        &program,
+        format!(
+            "model det = onnx({:?}, labels: [\"person\", \"fallen\"], decoder: yolov8(confidence: 0.0));\n\n\
+             pipeline two {{\n    \
+             test(frames: 15, rate: 30fps, resolution: 64x48) | infer(det) | json | file(\"a.jsonl\");\n    \
+             test(frames: 3000, rate: 30fps, resolution: 96x64) | infer(det) | json | file(\"b.jsonl\");\n}}\n",
+            asset("tests/fixtures/models/det_dynamic.onnx"),
+        ),
+    )
+    .expect("program written");
+    let _run = Kill(
+        Command::new(env!("CARGO_BIN_EXE_vplc"))
+            .args(["run", "--quiet", "--realtime", "--metrics"])
+            .arg(format!("127.0.0.1:{port}"))
+            .arg(&program)
+            .env("VPL_CACHE_DIR", "off")
+            .spawn()
+            .expect("vplc runs"),
+    );
+    let a_sink = "vpl_frame_latency_seconds_count{pipeline=\"two\",stream_id=\"0\",stage=\"sink:file:a.jsonl\"}";
+    // The first stream's 15 frames all reached its file, and the second stream flows.
+    wait_for_scrape(port, |s| {
+        s.get(a_sink).is_some_and(|n| *n >= 15.0)
+            && s.get("vpl_frames_total{pipeline=\"two\",stream=\"1\"}")
+                .is_some_and(|n| *n >= 1.0)
+    });
+    let body = scrape_text(port).expect("a scrape");
+    let samples = samples(&body);
+    let series: std::collections::BTreeSet<(String, String)> = check_exposition(&body)
+        .into_iter()
+        .filter(|(name, _)| name == "vpl_frame_latency_seconds_count")
+        .map(|(_, labels)| {
+            let label = |key: &str| {
+                labels
+                    .iter()
+                    .find(|(k, _)| k == key)
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_else(|| panic!("{key} in {labels:?}"))
+            };
+            (label("stream_id"), label("stage"))
+        })
+        .collect();
+    let expected = [
+        ("0", "infer:det"),
+        ("0", "sink:file:a.jsonl"),
+        ("1", "infer:det"),
+        ("1", "sink:file:b.jsonl"),
+    ]
+    .map(|(id, stage)| (id.to_string(), stage.to_string()));
+    assert_eq!(series, expected.into_iter().collect(), "{body}");
+    for (id, stage) in &series {
+        let labels = format!("stream_id=\"{id}\",stage=\"{stage}\"");
+        let buckets = buckets(&samples, "vpl_frame_latency_seconds", &labels);
+        assert_eq!(buckets.len(), 14, "{labels}: {buckets:?}");
+        assert!(
+            buckets.windows(2).all(|w| w[0].1 <= w[1].1),
+            "{labels}: {buckets:?}"
+        );
+        let count = value(&samples, "vpl_frame_latency_seconds_count", &labels);
+        assert_eq!(buckets[13], (f64::INFINITY, count), "{labels}");
+        let sum = value(&samples, "vpl_frame_latency_seconds_sum", &labels);
+        assert!(sum >= 0.0, "{labels}: {sum}");
+    }
+    // The first stream has ended: every frame it had was measured once at its sink and
+    // once in its inference, as many as its file holds.
+    let records = std::fs::read_to_string(dir.join("a.jsonl")).expect("records");
+    assert_eq!(records.lines().count(), 15);
+    for stage in ["sink:file:a.jsonl", "infer:det"] {
+        assert_eq!(
+            value(
+                &samples,
+                "vpl_frame_latency_seconds_count",
+                &format!("stream_id=\"0\",stage=\"{stage}\"")
+            ),
+            15.0,
+            "{stage}"
+        );
+    }
+    // Per stream, the sinks' figures add up to the sink's own `vpl_latency_seconds`.
+    assert_eq!(
+        value(
+            &samples,
+            "vpl_latency_seconds_count",
+            "sink=\"file:a.jsonl\""
+        ),
+        15.0
+    );
+}

@@ -681,3 +681,53 @@ fn field_coded_elementary_streams_are_refused_at_check_as_they_were_at_run() {
         }
     }
 }
+
+/// `--latency`: every frame record ends with its `latency_ms`, the time from its source to
+/// the records sink (milliseconds, at most three decimals), with or without `--metrics`
+/// (which stamps frames at their source too). Without the flag no record has it, even
+/// when `--metrics` stamps the frames.
+#[test]
+fn latency_adds_latency_ms_to_every_frame_record() {
+    let dir = temp_dir("latency-records");
+    let program = dir.join("p.vpl");
+    std::fs::write(
+        &program,
+        "pipeline p {\n    [test(frames: 10, resolution: 64x48), test(pattern: ball, frames: 10, resolution: 64x48)] \
+         | json | file(\"out/r.jsonl\");\n}\n",
+    )
+    .expect("write");
+    let records = dir.join("out/r.jsonl");
+    let metrics = format!("127.0.0.1:{}", common::servers::free_port());
+    for (args, with_latency) in [
+        (vec!["--latency"], true),
+        (vec![], false),
+        (vec!["--metrics", metrics.as_str()], false),
+        (vec!["--latency", "--metrics", metrics.as_str()], true),
+    ] {
+        let _ = std::fs::remove_file(&records);
+        assert_eq!(
+            run_ok(&program, &args)["frames"],
+            serde_json::json!([10, 10]),
+            "{args:?}"
+        );
+        let text = std::fs::read_to_string(&records).expect("records written");
+        assert_eq!(text.lines().count(), 20, "{args:?}");
+        for line in text.lines() {
+            let record: serde_json::Value = serde_json::from_str(line).expect("JSON");
+            if !with_latency {
+                assert!(record.get("latency_ms").is_none(), "{args:?}: {line}");
+                continue;
+            }
+            let ms = record["latency_ms"].as_f64().expect("latency_ms, a number");
+            assert!(ms >= 0.0, "{line}");
+            // The last field, after the frame's own.
+            let (_, number) = line
+                .rsplit_once(",\"latency_ms\":")
+                .expect("latency_ms last");
+            let number = number.strip_suffix('}').expect("last field");
+            assert_eq!(number.parse::<f64>().ok(), Some(ms), "{line}");
+            let decimals = number.split_once('.').map_or(0, |(_, d)| d.len());
+            assert!(decimals <= 3, "{line}");
+        }
+    }
+}

@@ -35,6 +35,8 @@ struct Settings {
     /// With a broker's URL as `location`: the MQTT topic or Redis stream, and the queue.
     topic: String,
     buffer: u32,
+    /// `vplc run --latency`: each frame record's `latency_ms`.
+    latency: bool,
 }
 
 impl Default for Settings {
@@ -46,6 +48,7 @@ impl Default for Settings {
             stream: DEFAULT_STREAM,
             topic: String::new(),
             buffer: DEFAULT_BUFFER,
+            latency: false,
         }
     }
 }
@@ -135,6 +138,12 @@ impl ObjectImpl for VplRecords {
                     .default_value(DEFAULT_STREAM)
                     .mutable_ready()
                     .build(),
+                glib::ParamSpecBoolean::builder("latency")
+                    .nick("Latency")
+                    .blurb("Write each frame's time since it left its source as \"latency_ms\" (frames stamped by vplc run --latency or --metrics)")
+                    .default_value(false)
+                    .mutable_ready()
+                    .build(),
             ]
         });
         PROPERTIES.as_ref()
@@ -173,6 +182,7 @@ impl ObjectImpl for VplRecords {
                     .unwrap_or_default()
             }
             "buffer" => settings.buffer = value.get().unwrap_or(DEFAULT_BUFFER),
+            "latency" => settings.latency = value.get().unwrap_or(false),
             other => gst::warning!(CAT, imp = self, "no property {other}"),
         }
     }
@@ -186,6 +196,7 @@ impl ObjectImpl for VplRecords {
             "stream" => settings.stream.to_value(),
             "topic" => settings.topic.to_value(),
             "buffer" => settings.buffer.to_value(),
+            "latency" => settings.latency.to_value(),
             // GLib only asks for properties listed above.
             _ => glib::Value::from_type(pspec.value_type()),
         }
@@ -297,6 +308,11 @@ impl BaseSinkImpl for VplRecords {
             frame: state.frames,
             pts_ns: buffer.pts().map(gst::ClockTime::nseconds),
             size: state.size,
+            latency_ns: if state.settings.latency {
+                crate::metrics::since_entered(buffer)
+            } else {
+                None
+            },
         };
         let line = record_line(&frame, VplObjectsMeta::get(buffer));
         state.frames += 1;

@@ -15,6 +15,8 @@ pub struct Frame<'a> {
     pub pts_ns: Option<u64>,
     /// From the caps; when unknown, the meta's source size is used.
     pub size: Option<(u32, u32)>,
+    /// With `--latency`: the time since the frame left its source (`latency_ms`).
+    pub latency_ns: Option<u64>,
 }
 
 /// Field order is the spec's: serde writes fields in declaration order.
@@ -38,6 +40,10 @@ struct Record<'a> {
     /// After `analyze`: counts per zone and line.
     #[serde(skip_serializing_if = "Option::is_none")]
     analytics: Option<&'a crate::analytics::FrameAnalytics>,
+    /// With `--latency`: milliseconds from the source to the records sink, to the
+    /// microsecond. Last: it is the only field of the record not about the frame itself.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    latency_ms: Option<f64>,
 }
 
 #[derive(Serialize)]
@@ -128,11 +134,17 @@ pub fn record_line(frame: &Frame, meta: Option<&ObjectsData>) -> String {
         tensors: meta.map_or(&[], |m| &m.tensors),
         repeated: meta.is_some_and(|m| m.repeated),
         analytics: meta.and_then(|m| m.analytics.as_ref()),
+        latency_ms: frame.latency_ns.map(milliseconds),
     };
     // Serialising these plain structs cannot fail: every key is a string.
     let mut line = serde_json::to_string(&record).unwrap_or_default();
     line.push('\n');
     line
+}
+
+/// Nanoseconds as milliseconds with three decimals (whole microseconds).
+fn milliseconds(ns: u64) -> f64 {
+    (ns as f64 / 1e3).round() / 1e3
 }
 
 fn object(o: &Object) -> ObjectRecord<'_> {
