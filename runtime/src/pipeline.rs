@@ -93,6 +93,9 @@ pub struct Running {
     /// Frames that reached a sink: after end-of-stream the run waits while these go up
     /// (frames queued behind a slow model on a loaded machine), not a fixed time.
     delivered: Arc<AtomicU64>,
+    /// Set by whoever drives a run of pools ([`crate::pool::Pools`]): every stream has
+    /// left and every output is finished; the run ends at its next look, as interrupted.
+    ended: Arc<AtomicBool>,
 }
 
 /// What a run tells the user as it goes, as data: the runtime hands these to the callback
@@ -539,6 +542,7 @@ impl Running {
             max_frames,
             stop,
             wall: std::sync::Mutex::new(Duration::ZERO),
+            ended: Arc::new(AtomicBool::new(false)),
         })
     }
 
@@ -589,6 +593,9 @@ impl Running {
                 on_event(RunEvent::Playing);
             }
             on_event(RunEvent::Tick(start.elapsed()));
+            if self.ended.load(Ordering::SeqCst) {
+                break Ok(Ending::Interrupted);
+            }
             if let Err(e) = self.step(interrupted, &mut state) {
                 break Err(e);
             }
@@ -709,6 +716,13 @@ impl Running {
             )));
         }
         Ok(())
+    }
+
+    /// The flag that ends a run of pools once its streams have left and their outputs are
+    /// finished ([`crate::pool::Pools`] sets it): the pipeline's own end-of-stream never
+    /// comes then, since a slot's sinks keep theirs to themselves.
+    pub fn end_flag(&self) -> Arc<AtomicBool> {
+        self.ended.clone()
     }
 
     /// The frames counted so far on the output of element `name` (0 when it counts none).
