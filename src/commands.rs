@@ -269,7 +269,11 @@ fn build(args: &BuildArgs) -> u8 {
     }
     let plan = lowered.plan;
     let text = match emit {
-        Emit::Plan => graph.describe(&sources, c.file),
+        Emit::Plan => format!(
+            "{}{}",
+            graph.describe(&sources, c.file),
+            plan.describe_pools()
+        ),
         Emit::Gst => format!("{}\n", plan.launch_text()),
         Emit::Dot => plan.dot(),
     };

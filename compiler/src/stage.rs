@@ -22,6 +22,9 @@ pub enum Source {
     Rtsp,
     Test,
     Camera,
+    /// `pool(max: N) : video<…>`: `max` slots that streams are bound to at run time
+    /// (`compiler/src/pool.rs`).
+    Pool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -111,6 +114,7 @@ impl StageKind {
             (Role::Source, "rtsp") => StageKind::Source(Source::Rtsp),
             (Role::Source, "test") => StageKind::Source(Source::Test),
             (Role::Source, "camera") => StageKind::Source(Source::Camera),
+            (Role::Source, "pool") => StageKind::Source(Source::Pool),
             (Role::Stage, "decode") => StageKind::Stage(Stage::Decode),
             (Role::Stage, "encode") => StageKind::Stage(Stage::Encode),
             (Role::Stage, "convert") => StageKind::Stage(Stage::Convert),

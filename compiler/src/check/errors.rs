@@ -23,6 +23,8 @@ use crate::source::FileId;
 pub enum TypeError {
     /// Sources and ascriptions (worded in `check/sources.rs`).
     Source(SourceError),
+    /// A pool's declared type (worded in `check/pool.rs`).
+    Pool(super::pool::PoolError),
     /// Per-stream stages and `tile` (worded in `check/stages.rs`).
     Stage(StageError),
     /// Sinks (worded in `check/sinks.rs`).
@@ -57,6 +59,7 @@ impl TypeError {
     pub fn to_diagnostic(&self, file: FileId) -> Diagnostic {
         match self {
             TypeError::Source(e) => e.to_diagnostic(file),
+            TypeError::Pool(e) => e.to_diagnostic(file),
             TypeError::Stage(e) => e.to_diagnostic(file),
             TypeError::Sink(e) => e.to_diagnostic(file),
             TypeError::Output(e) => e.to_diagnostic(file),

@@ -8,6 +8,7 @@ pub mod errors;
 mod kafka;
 pub mod model;
 pub mod outputs;
+pub mod pool;
 mod record;
 mod record_event;
 mod sinks;

@@ -46,6 +46,7 @@ impl Checker<'_> {
             return self.source_site(call, Ty::Error, None);
         };
         let (video, media, unknown_source) = match source {
+            Source::Pool => return self.pool(call, ascription),
             Source::Test => (
                 Video {
                     resolution: {

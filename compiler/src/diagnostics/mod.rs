@@ -59,6 +59,8 @@ codes! {
     E0211: Error, "a broker sink's `url` is not an address of its protocol";
     E0212: Error, "credentials written in a broker address";
     E0213: Error, "a broker sink's topic is one its broker refuses for publishing";
+    E0214: Error, "a pool without its stream type: encoded H.264 or H.265 with a size and a rate";
+    E0215: Error, "a pool's stream entry that cannot be admitted";
     E0301: Error, "batch size incompatible with the model's fixed batch dimension";
     E0302: Error, "model input incompatible with the frames: rank, layout, or channel count";
     E0303: Error, "model input or output element type not supported";

@@ -25,11 +25,15 @@ pub fn build(program: &hir::Program, typed: &Typed, index: usize) -> Graph {
         sites: tp.sites.iter().map(|s| (s.call, s)).collect(),
         lets: Vec::new(),
         batch: HashMap::new(),
+        naming: None,
+        pools: 0,
     };
     for l in &pipeline.lets {
+        b.naming = Some(l.name.name.clone());
         let streams = b.flow(&l.flow);
         b.lets.push(streams);
     }
+    b.naming = None;
     for f in &pipeline.flows {
         b.flow(&f.flow);
     }
@@ -59,10 +63,14 @@ fn number_streams(g: &mut Graph) {
         // The source upstream: through the first input of each node (a tiled picture is
         // counted as the stream of its first cell).
         let mut at = NodeId(i as u32);
+        let mut from_slot = false;
         let stream = loop {
             let node = g.node(at);
             match (&node.kind, node.inputs.first()) {
-                (NodeKind::Source(_), _) => break ids.get(&at).copied(),
+                (NodeKind::Source(source), _) => {
+                    from_slot = matches!(source, SourceKind::Slot { .. });
+                    break ids.get(&at).copied();
+                }
                 (_, Some(input)) => at = *input,
                 (_, None) => break None,
             }
@@ -78,7 +86,10 @@ fn number_streams(g: &mut Graph) {
                 stream: s, topic, ..
             }) => {
                 *s = stream;
-                *topic = topic.replace("{stream}", &stream.to_string());
+                // A slot's stream is named by its id, filled in when a stream is bound.
+                if !from_slot {
+                    *topic = topic.replace("{stream}", &stream.to_string());
+                }
             }
             _ => {}
         }
@@ -106,6 +117,10 @@ struct Builder<'a> {
     lets: Vec<Vec<NodeId>>,
     /// Streams bundled by `batch(size, timeout)`: the batch's settings.
     batch: HashMap<NodeId, (u32, i64)>,
+    /// The name of the `let` being built: a pool's name.
+    naming: Option<String>,
+    /// Pools built so far, to name those bound to no `let`.
+    pools: usize,
 }
 
 /// The type of stream `i` of a (possibly list) type.
@@ -152,6 +167,7 @@ impl Builder<'_> {
                         pattern: call.string("pattern").unwrap_or_default().to_string(),
                         frames: call.int("frames").unwrap_or(0),
                     },
+                    Source::Pool => return self.pool(call, &ty),
                 };
                 vec![
                     self.g
@@ -170,6 +186,47 @@ impl Builder<'_> {
                     }
                     _ => self.stage(call, &inputs),
                 }
+            }
+        }
+    }
+
+    /// A pool: one source node a slot, each of the pool's type.
+    fn pool(&mut self, call: &BoundCall, ty: &Ty) -> Vec<NodeId> {
+        self.pools += 1;
+        let pool = match self.naming.take() {
+            Some(name) => name,
+            None if self.pools == 1 => "pool".to_string(),
+            None => format!("pool_{}", self.pools),
+        };
+        let max = call.int("max").unwrap_or(1).max(1) as u32;
+        let streams_file = call.resolved_path.as_ref().map(|p| p.display().to_string());
+        (0..max)
+            .map(|slot| {
+                let kind = SourceKind::Slot {
+                    pool: pool.clone(),
+                    slot,
+                    max,
+                    streams_file: streams_file.clone(),
+                };
+                self.g.add(
+                    NodeKind::Source(kind),
+                    Vec::new(),
+                    ty_at(ty, slot as usize),
+                    call.span,
+                )
+            })
+            .collect()
+    }
+
+    /// Whether the stream `id` comes from a pool's slot: its `{stream}` stays in paths and
+    /// topics, filled in with the id of the stream bound to the slot.
+    fn comes_from_slot(&self, mut id: NodeId) -> bool {
+        loop {
+            let node = self.g.node(id);
+            match (&node.kind, node.inputs.first()) {
+                (NodeKind::Source(source), _) => return matches!(source, SourceKind::Slot { .. }),
+                (_, Some(input)) => id = *input,
+                (_, None) => return false,
             }
         }
     }
@@ -454,6 +511,9 @@ impl Builder<'_> {
                 (NodeKind::Source(SourceKind::Test { pattern, .. }), _) => {
                     return format!("test:{pattern}");
                 }
+                (NodeKind::Source(SourceKind::Slot { pool, .. }), _) => {
+                    return format!("pool:{pool}");
+                }
                 (_, Some(input)) => id = *input,
                 (_, None) => return String::new(),
             }
@@ -470,6 +530,13 @@ impl Builder<'_> {
             let StageKind::Sink(sink) = call.kind else {
                 return;
             };
+            // `{stream}`: the stream's place in the list, or, for a slot, kept to be filled
+            // in with the id of the stream bound to it.
+            let stream_text = if self.comes_from_slot(*input) {
+                "{stream}".to_string()
+            } else {
+                i.to_string()
+            };
             let kind = match sink {
                 Sink::Stdout => SinkKind::Records {
                     path: None,
@@ -478,7 +545,7 @@ impl Builder<'_> {
                 },
                 Sink::Discard => SinkKind::Discard,
                 Sink::Record => SinkKind::Record {
-                    path: resolved.replace("{stream}", &i.to_string()),
+                    path: resolved.replace("{stream}", &stream_text),
                     when: call.string("when").unwrap_or_default().to_string(),
                     count: call.int("count").unwrap_or(1).max(1) as u32,
                     event: match call.value("when") {
@@ -527,7 +594,7 @@ impl Builder<'_> {
                     path: call.string("path").unwrap_or_default().to_string(),
                 },
                 Sink::File => {
-                    let target = resolved.replace("{stream}", &i.to_string());
+                    let target = resolved.replace("{stream}", &stream_text);
                     let ext = std::path::Path::new(&target)
                         .extension()
                         .and_then(|e| e.to_str())

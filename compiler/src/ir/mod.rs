@@ -40,6 +40,18 @@ pub enum SourceKind {
     Camera {
         device: String,
     },
+    /// One slot of a pool (`pool(max: N) : video<…>`): streams are bound to it at run time.
+    /// Its type is the pool's (encoded H.264 or H.265, size and rate known), in the node's
+    /// `ty`.
+    Slot {
+        /// The pool's name: the `let` it is bound to.
+        pool: String,
+        /// The slot's place in the pool, from 0.
+        slot: u32,
+        max: u32,
+        /// The `streams:` file, resolved; `None` without one.
+        streams_file: Option<String>,
+    },
 }
 
 /// How `infer` reads a model's outputs: the decoder with every one of its parameters (each
@@ -286,6 +298,7 @@ impl NodeKind {
             NodeKind::Source(SourceKind::Rtsp { .. }) => "rtsp",
             NodeKind::Source(SourceKind::Test { .. }) => "test",
             NodeKind::Source(SourceKind::Camera { .. }) => "camera",
+            NodeKind::Source(SourceKind::Slot { .. }) => "pool",
             NodeKind::Decode => "decode",
             NodeKind::Encode { .. } => "encode",
             NodeKind::Convert { .. } => "convert",
@@ -494,6 +507,11 @@ fn detail(kind: &NodeKind) -> String {
             format!("test({pattern}, {frames} frames)")
         }
         NodeKind::Source(SourceKind::Camera { device }) => format!("camera({device:?})"),
+        NodeKind::Source(SourceKind::Slot {
+            pool, slot, max, ..
+        }) => {
+            format!("pool({pool}, slot {slot} of {max})")
+        }
         NodeKind::Encode { codec, bitrate } => format!("encode({codec}, {bitrate} bps)"),
         NodeKind::Convert { format } => format!("convert({format})"),
         NodeKind::Scale {

@@ -119,6 +119,7 @@ pub fn lower_for(g: &Graph, target: &Target) -> Lowered {
     }
     l.cpu_decoding.dedup();
     roles::assign(g, &l.ends, &mut l.plan);
+    pools::fill(g, &mut l.plan);
     Lowered {
         plan: l.plan,
         log: l.log,

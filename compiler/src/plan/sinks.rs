@@ -19,15 +19,15 @@ impl Lowerer<'_> {
             })
     }
 
-    /// Whether the stream into `id` comes from an `rtsp` source as received (through tees
-    /// and queues only): the depayloader's output, which a muxer needs parsed.
+    /// Whether the stream into `id` comes from an `rtsp` source or a pool's slot as
+    /// received (through tees and queues only): encoded frames a muxer needs parsed.
     fn received_from_rtsp(&self, id: NodeId) -> bool {
         self.g
             .node(id)
             .inputs
             .first()
             .is_some_and(|i| match &self.g.node(*i).kind {
-                NodeKind::Source(SourceKind::Rtsp { .. }) => true,
+                NodeKind::Source(SourceKind::Rtsp { .. } | SourceKind::Slot { .. }) => true,
                 NodeKind::Tee | NodeKind::Queue { .. } => self.received_from_rtsp(*i),
                 _ => false,
             })

@@ -75,6 +75,34 @@ impl Lowerer<'_> {
                     dynamic: false,
                 }
             }
+            SourceKind::Slot { pool, slot, .. } => {
+                // Streams are bound to the slot at run time, each fed from a pipeline of
+                // its own (as `vplrtspsrc` feeds its frames): this pipeline sees encoded
+                // frames of the pool's codec, size and rate, and nothing while unbound.
+                let (width, height) = size.unwrap_or((0, 0));
+                let (num, den) = rate.unwrap_or((0, 1));
+                let src = self.element(
+                    id,
+                    "",
+                    "vplslot",
+                    vec![
+                        ("pool", Prop::Str(pool.clone())),
+                        ("slot", Prop::UInt(u64::from(*slot))),
+                        (
+                            "codec",
+                            Prop::Str(format.codec().unwrap_or_default().to_string()),
+                        ),
+                        ("width", Prop::UInt(u64::from(width))),
+                        ("height", Prop::UInt(u64::from(height))),
+                        ("rate", Prop::Str(format!("{num}/{den}"))),
+                    ],
+                );
+                Ends {
+                    first: None,
+                    last: src,
+                    dynamic: false,
+                }
+            }
             SourceKind::Test { pattern, frames } => {
                 let src = self.element(
                     id,

@@ -3,7 +3,7 @@
 
 use super::{ItemKind, ResolveError, Resolver, model_id};
 use crate::hir::{BoundArg, BoundCall, CallId, Value};
-use crate::stage::{Geometry, StageKind};
+use crate::stage::{Geometry, Source, StageKind};
 use crate::stdlib::{Builtin, BuiltinId, ParamSpec, ParamType, ValueRange, literal_type};
 use crate::suggest::did_you_mean;
 use crate::syntax::Span;
@@ -242,6 +242,9 @@ impl<'a> Resolver<'a> {
 
     /// Checks the files a call reads and resolves the path it names.
     fn call_paths(&mut self, b: &Builtin, args: &[BoundArg]) -> Option<std::path::PathBuf> {
+        if b.kind == StageKind::Source(Source::Pool) {
+            return self.streams_file(b, args);
+        }
         let path_index = b.param("path").map(|(i, _)| i)?;
         let BoundArg {
             value: Value::String(path),
@@ -276,6 +279,23 @@ impl<'a> Resolver<'a> {
             self.check_file(*span, labels, "labels file");
         }
         Some(resolved)
+    }
+
+    /// A pool's `streams:` file, resolved and looked for; `None` where it names none (`""`).
+    fn streams_file(&mut self, b: &Builtin, args: &[BoundArg]) -> Option<std::path::PathBuf> {
+        let index = b.param("streams").map(|(i, _)| i)?;
+        let BoundArg {
+            value: Value::String(path),
+            span,
+            ..
+        } = &args[index]
+        else {
+            return None;
+        };
+        if path.is_empty() || path.contains('\0') {
+            return None;
+        }
+        Some(self.check_file(*span, path, "streams file"))
     }
 
     /// The declared default of a parameter, as a value (stdlib defaults are trusted).
