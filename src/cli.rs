@@ -115,6 +115,11 @@ pub struct RunArgs {
     /// broker buffers) as Prometheus text at http://ADDR/metrics, e.g. 127.0.0.1:9100.
     #[arg(long, value_name = "ADDR")]
     pub metrics: Option<std::net::SocketAddr>,
+    /// Serve the control API at http://ADDR/v1/… (streams of pools added and removed,
+    /// health, stop), e.g. 127.0.0.1:9000; port 0 picks a free one, said on standard error.
+    /// An address other than loopback requires VPL_CONTROL_TOKEN (docs/live.md).
+    #[arg(long, value_name = "ADDR")]
+    pub control: Option<std::net::SocketAddr>,
     /// No progress and no summary.
     #[arg(long)]
     pub quiet: bool,

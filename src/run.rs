@@ -16,6 +16,7 @@ use vpl_runtime::pipeline::{self, Ending, Found, RunError, RunEvent, Running};
 
 use crate::cli::{Backend, LogLevel, RunArgs};
 use crate::commands::{CANNOT_RUN, OK, compile_one};
+use crate::control::static_run::StaticRun;
 use crate::signals::Interrupt;
 use crate::stats::{
     Figures, StatsOut, all_delivered, broker_stats, lock, say_undelivered, stats_text,
@@ -240,10 +241,19 @@ fn is_inference(e: &Element) -> bool {
 /// the brokers and write the statistics. Returns the exit status.
 pub fn run(args: &RunArgs) -> u8 {
     crate::log::init(args.log_level, args.log_format, args.log_timestamps);
+    // A control API reachable from other machines without a token: said before anything.
+    let token = match control_token(args) {
+        Ok(token) => token,
+        Err(status) => return status,
+    };
     // Listen first: a signal while compiling or starting ends the run as one while playing.
     let interrupt = Interrupt::listen();
     let ready = match prepare(args) {
         Ok(ready) => ready,
+        Err(status) => return status,
+    };
+    let control = match serve_control(args, token, &interrupt, &ready) {
+        Ok(control) => control,
         Err(status) => return status,
     };
     let mut session = match Session::build(args, &ready) {
@@ -254,11 +264,13 @@ pub fn run(args: &RunArgs) -> u8 {
         *names = output_names(&ready.plan);
     }
     let snapshot = last_words(&interrupt, &ready);
-    let result = session.play(args, &ready.plan, &interrupt, &snapshot);
+    let result = session.play(args, &ready.plan, &interrupt, &snapshot, control.as_deref());
     let figures = session.figures(args.max_frames);
     let (mut exit, mut status) = match &result {
         Ok(Ending::Eos) => ("eos", OK),
         Ok(Ending::MaxFrames) => ("max-frames", OK),
+        // `POST /v1/stop`: the end the service was asked for.
+        Ok(Ending::Interrupted) if control.as_ref().is_some_and(|c| c.stopped()) => ("stopped", OK),
         Ok(Ending::Interrupted) => ("interrupted", INTERRUPTED),
         Err(_) => ("error", RUNTIME_ERROR),
     };
@@ -361,11 +373,15 @@ fn prepare(args: &RunArgs) -> Result<Ready, u8> {
     })
 }
 
-/// The metrics server of `--metrics`, listening from now on.
+/// The metrics server of `--metrics`, listening from now on (at the address of
+/// `--control`, the control API's listener serves them).
 fn serve_metrics(args: &RunArgs) -> Result<Option<Arc<Mutex<String>>>, u8> {
     let Some(addr) = args.metrics else {
         return Ok(None);
     };
+    if args.control == Some(addr) {
+        return Ok(Some(Arc::default()));
+    }
     match crate::metrics::serve(addr) {
         Ok(text) => {
             crate::log::debug(format!("vplc: metrics at http://{addr}/metrics"));
@@ -373,6 +389,52 @@ fn serve_metrics(args: &RunArgs) -> Result<Option<Arc<Mutex<String>>>, u8> {
         }
         Err(e) => {
             crate::log::error(format!("vplc: cannot serve the metrics at {addr}: {e}"));
+            Err(CANNOT_RUN)
+        }
+    }
+}
+
+/// The token of `--control`'s API (`VPL_CONTROL_TOKEN`); a non-loopback address without
+/// one is refused.
+fn control_token(args: &RunArgs) -> Result<Option<String>, u8> {
+    let Some(addr) = args.control else {
+        return Ok(None);
+    };
+    let token = std::env::var(crate::control::auth::TOKEN_VARIABLE).ok();
+    crate::control::auth::token_for(addr, token).map_err(|e| {
+        crate::log::error(format!("vplc: {e}"));
+        CANNOT_RUN
+    })
+}
+
+/// The control API of `--control`, listening from now on, before the pipeline is built.
+/// A program without pools gets [`StaticRun`]: health, and `POST /v1/stop`.
+fn serve_control(
+    args: &RunArgs,
+    token: Option<String>,
+    interrupt: &Interrupt,
+    ready: &Ready,
+) -> Result<Option<Arc<StaticRun>>, u8> {
+    let Some(addr) = args.control else {
+        return Ok(None);
+    };
+    let run = Arc::new(StaticRun::new(interrupt.requested.clone()));
+    let metrics = ready
+        .metrics
+        .clone()
+        .filter(|_| args.metrics == args.control);
+    match crate::control::serve(addr, token, run.clone(), metrics) {
+        Ok(bound) => {
+            let url = format!("http://{bound}");
+            crate::log::line(
+                LogLevel::Info,
+                &format!("vplc: control API on {url}"),
+                fields(serde_json::json!({ "control": url })),
+            );
+            Ok(Some(run))
+        }
+        Err(e) => {
+            crate::log::error(format!("vplc: cannot serve the control API at {addr}: {e}"));
             Err(CANNOT_RUN)
         }
     }
@@ -475,6 +537,7 @@ impl Session {
         plan: &Plan,
         interrupt: &Interrupt,
         snapshot: &Mutex<Figures>,
+        control: Option<&StaticRun>,
     ) -> Result<Ending, RunError> {
         let mut progress = ProgressView::new(args, file_duration(plan));
         let interrupted = interrupt.requested.clone();
@@ -487,6 +550,9 @@ impl Session {
         let result = running.run(&interrupted, |event| match event {
             // Playing: the RTSP servers listen now.
             RunEvent::Playing => {
+                if let Some(control) = control {
+                    control.playing();
+                }
                 for url in rtsp_urls(plan) {
                     crate::log::line(
                         LogLevel::Info,
