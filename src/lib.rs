@@ -8,6 +8,7 @@ pub mod control;
 pub mod engines;
 pub mod github;
 pub mod host;
+pub mod live;
 pub mod log;
 pub mod lsp;
 pub mod metrics;

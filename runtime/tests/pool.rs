@@ -339,7 +339,7 @@ fn streams_come_and_go_through_the_slots_of_a_playing_pipeline() {
         );
         until("c to end", || pools.list().is_empty());
         pools.finish();
-        assert_eq!(run.join().expect("the run"), Ok(Ending::Interrupted));
+        assert_eq!(run.join().expect("the run"), Ok(Ending::Eos));
         let records = records_by_id(&out.join("records.jsonl"));
         assert_whole(&records["a"], "a", 40, "ended");
         assert_whole(&records["b"], "b", k, "removed");
