@@ -113,8 +113,9 @@ fn link(from: &str, to: &str) -> Link {
     }
 }
 
-/// A pool `cams` of `max` slots, as the compiler lowers it.
-fn pool_plan(max: usize, dir: &Path) -> Plan {
+/// A pool `cams` of `max` slots, as the compiler lowers it; with `video`, each slot's
+/// frames are encoded again into `cam_{stream}.mp4` too.
+fn pool_plan(max: usize, dir: &Path, video: bool) -> Plan {
     let mut plan = Plan {
         pipeline: "pools".into(),
         ..Plan::default()
@@ -169,37 +170,33 @@ fn pool_plan(max: usize, dir: &Path) -> Plan {
                 )],
             ),
         ];
-        for (from, to) in [
-            ("slot", "parse"),
-            ("parse", "decode"),
-            ("decode", "tee"),
-            ("tee", "q1"),
-            ("q1", "records"),
-            ("tee", "q2"),
-            ("q2", "convert"),
-            ("convert", "encode"),
-            ("encode", "mux"),
-            ("mux", "file"),
-        ] {
+        let (elements, links, templates) = if video {
+            (elements, &LINKS[..], 2)
+        } else {
+            (elements[..6].to_vec(), &LINKS[..5], 1)
+        };
+        for (from, to) in links.iter().copied() {
             plan.links.push(link(&n(from), &n(to)));
         }
+        let templates = vec![
+            Template {
+                element: n("records"),
+                property: "stream-id".into(),
+                text: "{stream}".into(),
+            },
+            Template {
+                element: n("file"),
+                property: "location".into(),
+                text: dir.join("cam_{stream}.mp4").display().to_string(),
+            },
+        ][..templates]
+            .to_vec();
         slots.push(SlotPlan {
             index: s,
             stream: s,
             head: n("slot"),
             elements: elements.iter().map(|e| e.name.clone()).collect(),
-            templates: vec![
-                Template {
-                    element: n("file"),
-                    property: "location".into(),
-                    text: dir.join("cam_{stream}.mp4").display().to_string(),
-                },
-                Template {
-                    element: n("records"),
-                    property: "stream-id".into(),
-                    text: "{stream}".into(),
-                },
-            ],
+            templates,
         });
         plan.elements.extend(elements);
     }
@@ -218,6 +215,20 @@ fn pool_plan(max: usize, dir: &Path) -> Plan {
     });
     plan
 }
+
+/// A slot's links, by the short names of its elements: the records branch first.
+const LINKS: [(&str, &str); 10] = [
+    ("slot", "parse"),
+    ("parse", "decode"),
+    ("decode", "tee"),
+    ("tee", "q1"),
+    ("q1", "records"),
+    ("tee", "q2"),
+    ("q2", "convert"),
+    ("convert", "encode"),
+    ("encode", "mux"),
+    ("mux", "file"),
+];
 
 fn file(id: &str, path: &Path, looping: bool) -> Entry {
     Entry {
@@ -287,7 +298,7 @@ fn streams_come_and_go_through_the_slots_of_a_playing_pipeline() {
     let c = clip(&media, "c.mp4", (320, 240), 25, "x264enc key-int-max=25");
     let out = dir.join("out");
     std::fs::create_dir_all(&out).expect("a folder");
-    let plan = pool_plan(2, &out);
+    let plan = pool_plan(2, &out, true);
     let running = Running::build(&plan, &[], None).expect("the plan builds");
     let pools = Pools::new(&running.pipeline, &plan.pools, running.end_flag()).expect("pools");
     let never = AtomicBool::new(false);
@@ -455,4 +466,95 @@ fn an_rtsp_stream_is_probed_through_its_first_key_frame() {
         reconnect_ns: 0,
     };
     assert!(vpl_runtime::probe::probe_stream(&nobody, Duration::from_secs(5)).is_err());
+}
+
+/// A camera served at `rtsp://127.0.0.1:port/t`, 25 frames a second, until stopped.
+fn camera(port: u16) -> gst::Pipeline {
+    let server = launch(&format!(
+        "videotestsrc pattern=ball is-live=true \
+         ! video/x-raw,format=I420,width=320,height=240,framerate=25/1 \
+         ! x264enc tune=zerolatency key-int-max=25 speed-preset=ultrafast \
+         ! h264parse ! vplrtspout port={port} address=127.0.0.1 path=/t"
+    ));
+    server
+        .set_state(gst::State::Playing)
+        .expect("the camera plays");
+    server
+}
+
+fn rtsp(id: &str, port: u16) -> Entry {
+    let url = format!("rtsp://127.0.0.1:{port}/t");
+    Entry {
+        id: id.into(),
+        url: url.clone(),
+        source: StreamSource::Rtsp {
+            url,
+            latency_ns: 100_000_000,
+            tcp: true,
+            reconnect_ns: 300_000_000,
+        },
+    }
+}
+
+/// Three cameras in three slots; one is killed and comes back: it reconnects inside its
+/// slot (the pool lists it `reconnecting` meanwhile), and every stream's records stay in
+/// order, one a frame the slot took, each ending with its `stream_removed`.
+#[test]
+fn a_camera_that_goes_away_reconnects_inside_its_slot() {
+    init();
+    let out = tempdir("pool-rtsp");
+    let ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
+    let mut cameras: Vec<gst::Pipeline> = ports.iter().map(|p| camera(*p)).collect();
+    let plan = pool_plan(3, &out, false);
+    let running = Running::build(&plan, &[], None).expect("the plan builds");
+    let pools = Pools::new(&running.pipeline, &plan.pools, running.end_flag()).expect("pools");
+    let never = AtomicBool::new(false);
+    let ids = ["north", "south", "west"];
+    std::thread::scope(|scope| {
+        let run = scope.spawn(|| running.run(&never, |_| {}));
+        let _end = EndOnDrop(running.end_flag());
+        until("the pipeline to play", || {
+            running.pipeline.current_state() == gst::State::Playing
+        });
+        for (slot, (id, port)) in ids.iter().zip(&ports).enumerate() {
+            assert_eq!(pools.add("cams", rtsp(id, *port)), Ok(slot));
+        }
+        let frames = |id: &str| {
+            pools
+                .list()
+                .iter()
+                .find(|s| s.id == id)
+                .map_or(0, |s| s.frames)
+        };
+        let state = |id: &str| pools.list().iter().find(|s| s.id == id).map(|s| s.state);
+        until("every camera's frames", || {
+            ids.iter().all(|id| frames(id) > 25)
+        });
+        // South goes away: it waits for its camera, the others go on.
+        let _ = cameras[1].set_state(gst::State::Null);
+        until("south to reconnect", || {
+            state("south") == Some("reconnecting")
+        });
+        let (north, west) = (frames("north"), frames("west"));
+        until("the others to go on", || {
+            frames("north") > north + 25 && frames("west") > west + 25
+        });
+        cameras[1] = camera(ports[1]);
+        let back = frames("south");
+        until("south to come back", || frames("south") > back + 25);
+        assert_eq!(state("south"), Some("playing"));
+        let taken: Vec<u64> = ids
+            .iter()
+            .map(|id| pools.remove(id).expect("removed"))
+            .collect();
+        pools.finish();
+        assert_eq!(run.join().expect("the run"), Ok(Ending::Eos));
+        let records = records_by_id(&out.join("records.jsonl"));
+        for (id, k) in ids.iter().zip(taken) {
+            assert_whole(&records[*id], id, k, "removed");
+        }
+    });
+    for camera in cameras {
+        let _ = camera.set_state(gst::State::Null);
+    }
 }
