@@ -47,6 +47,10 @@ make_file() {
 make_file h264_640x360_25fps.mp4 \
   $SRC ! video/x-raw,format=I420,width=640,height=360,framerate=25/1 \
   ! x264enc ! h264parse ! mp4mux
+# The type of examples/live.vpl's pool and of the pool tests: video<h264, 320x240, 25fps>.
+make_file h264_320x240_25fps.mp4 \
+  $SRC ! video/x-raw,format=I420,width=320,height=240,framerate=25/1 \
+  ! x264enc ! h264parse ! mp4mux
 make_file h264_320x240_30fps.mkv \
   $SRC ! video/x-raw,format=I420,width=320,height=240,framerate=30/1 \
   ! x264enc ! h264parse ! matroskamux

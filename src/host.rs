@@ -292,4 +292,10 @@ impl Host for FsHost {
         let text = vpl_compiler::host::text_file(&bytes, "one character a line")?;
         Ok(vpl_compiler::host::parse_alphabet(&text))
     }
+
+    fn read_text(&self, path: &Path) -> Result<String, FactError> {
+        regular_file(path)?;
+        let bytes = std::fs::read(path).map_err(|e| io_problem(&e))?;
+        vpl_compiler::host::text_file(&bytes, "YAML")
+    }
 }

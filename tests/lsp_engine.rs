@@ -614,3 +614,27 @@ fn zones_and_lines_hover_with_where_they_lie() {
         line.markdown
     );
 }
+
+/// A pool's `streams:` file is checked with the program; an editor shows its problems on
+/// the `streams:` argument, each with the file, line and column it is at.
+#[test]
+fn streams_file_problems_show_on_the_streams_argument() {
+    let text = "pipeline p {\n    let cams = pool(max: 2, streams: \"cams.yaml\") : video<h264, 640x360, 25fps>;\n    cams | decode | json | stdout;\n}\n";
+    let host = host().with_file(
+        "/work/cams.yaml",
+        "- {id: front, url: \"🎥 café.mp4\"}\n- {id: ../up, url: \"rtsp://10.0.0.5/s\"}\n",
+    );
+    let mut e = Engine::new(host);
+    e.open(URI, PathBuf::from("/work/demo.vpl"), 1, text.to_string());
+    let (_, problems) = e.diagnostics(URI).expect("open");
+    assert_eq!(problems.len(), 1, "{problems:#?}");
+    let p = &problems[0];
+    assert_eq!(p.code.as_str(), "E0215");
+    assert!(
+        p.message
+            .starts_with("/work/cams.yaml:2:8: the stream id `../up`"),
+        "{}",
+        p.message
+    );
+    assert_eq!(p.range.start, at(text, "streams: ‸\"cams.yaml\""));
+}

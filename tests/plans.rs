@@ -36,6 +36,7 @@ fn example_plans() {
             for index in 0..c.program.pipelines.len() {
                 let (graph, plan) = c.lower(index).expect("lowering keeps the graph valid");
                 out.push_str(&graph.describe(&sources, c.file));
+                out.push_str(&plan.describe_pools());
                 out.push_str("----- gst-launch-1.0 -----\n");
                 out.push_str(&plan.launch_text().replace("  ", "\n"));
                 out.push('\n');
@@ -273,6 +274,16 @@ fn pools_lower_to_one_vplslot_chain_a_slot() {
             .map(|f| dir.join("out").join(f).display().to_string())
             .collect::<Vec<_>>()
     );
+    // `--emit dot` boxes each slot's elements.
+    let dot = plan.dot();
+    for (i, slot) in pool.slots.iter().enumerate() {
+        let cluster = format!(
+            "subgraph \"cluster_cams_{i}\" {{\n    label=\"pool cams slot {i}\";\n    \"{}\"",
+            slot.head
+        );
+        assert!(dot.contains(&cluster), "{dot}");
+    }
+    assert_eq!(dot.matches("[label=\"compositor").count(), 1, "{dot}");
     let described = plan.describe_pools();
     assert!(
         described.starts_with(

@@ -152,6 +152,12 @@ pub fn compile_whole(
     diagnostics.extend(resolved.errors.iter().map(|e| e.to_diagnostic(file)));
     let (typed, type_errors) = check::check(&resolved.program, host, &dir);
     diagnostics.extend(type_errors.iter().map(|e| e.to_diagnostic(file)));
+    diagnostics.extend(crate::pool::check_program(
+        &resolved.program,
+        &typed,
+        host,
+        (sources, file),
+    ));
     diagnostics::sort(&mut diagnostics);
     Compilation {
         file,

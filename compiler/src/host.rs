@@ -41,6 +41,15 @@ pub trait Host {
         ))
     }
 
+    /// The text of a file a program names to be read as text (a pool's `streams:` YAML).
+    /// A host that cannot read files says so, and the file is not checked.
+    fn read_text(&self, path: &Path) -> Result<String, FactError> {
+        let _ = path;
+        Err(FactError::Unavailable(
+            "this host does not read text files".into(),
+        ))
+    }
+
     /// The shapes of the model's outputs when it runs on an input of each of `inputs`'
     /// shapes (on zeros): for each input shape, each output's name and shape. The checker
     /// asks where the file leaves output dimensions open and the input's are known. A host
@@ -210,6 +219,10 @@ impl Host for MemoryHost {
     fn read_alphabet(&self, path: &Path) -> Result<Vec<String>, FactError> {
         let text = text_file(self.bytes(path)?, "one character a line")?;
         Ok(parse_alphabet(&text))
+    }
+
+    fn read_text(&self, path: &Path) -> Result<String, FactError> {
+        text_file(self.bytes(path)?, "YAML")
     }
 }
 

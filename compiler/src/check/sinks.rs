@@ -275,13 +275,23 @@ impl SinkError {
                 streams,
                 file_sink,
             } => {
-                let d = Diagnostic::new(
-                    Code::E0204,
-                    file,
-                    *span,
-                    format!("{streams} streams reach `{stage}`, which takes one stream"),
-                )
-                .with_primary_label(format!("{streams} streams arrive here"));
+                // A list of one (a pool of `max: 1`) is a list all the same: each stream
+                // that comes through it needs an output of its own.
+                let (message, label) = if *streams == 1 {
+                    (
+                        format!(
+                            "a list of 1 stream reaches `{stage}`, which takes one stream, not a list"
+                        ),
+                        "a list arrives here".to_string(),
+                    )
+                } else {
+                    (
+                        format!("{streams} streams reach `{stage}`, which takes one stream"),
+                        format!("{streams} streams arrive here"),
+                    )
+                };
+                let d =
+                    Diagnostic::new(Code::E0204, file, *span, message).with_primary_label(label);
                 if *file_sink {
                     d.with_help("put `{stream}` in the path to write one file per stream, e.g. `file(\"out/cam_{stream}.mp4\")`, or `tile` the streams first")
                 } else {

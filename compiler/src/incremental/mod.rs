@@ -323,7 +323,13 @@ pub fn compile(
         .into_iter()
         .map(|p| p.expect("every pipeline was resolved or kept"))
         .collect();
-    let diagnostics = all_diagnostics(&turns.steps, env_resolve, env_check, &memos);
+    let mut diagnostics = all_diagnostics(&turns.steps, env_resolve, env_check, &memos);
+    // A pool's `streams:` file is read again at each version: it is not part of the text.
+    let streams = crate::pool::check_program(&program, &typed, host, (sources, file));
+    if !streams.is_empty() {
+        diagnostics.extend(streams);
+        crate::diagnostics::sort(&mut diagnostics);
+    }
     let reused = (
         turns.steps.iter().filter(|s| s.kept).count(),
         kept.iter().flatten().count(),

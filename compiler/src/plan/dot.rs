@@ -11,7 +11,33 @@ impl Plan {
             "digraph \"{}\" {{\n  rankdir=LR;\n  node [shape=box, fontname=monospace];\n",
             self.pipeline
         );
-        for e in &self.elements {
+        // A pool's slot is a box around the elements it alone owns.
+        let mut in_slot = std::collections::HashSet::new();
+        for pool in &self.pools {
+            for slot in &pool.slots {
+                let _ = writeln!(
+                    out,
+                    "  subgraph \"cluster_{}_{}\" {{\n    label=\"pool {} slot {}\";",
+                    pool.name, slot.index, pool.name, slot.index
+                );
+                for name in &slot.elements {
+                    if let Some(e) = self.elements.iter().find(|e| &e.name == name) {
+                        in_slot.insert(name.as_str());
+                        let _ = writeln!(
+                            out,
+                            "    \"{}\" [label=\"{}\\n{}\"];",
+                            e.name, e.factory, e.name
+                        );
+                    }
+                }
+                out.push_str("  }\n");
+            }
+        }
+        for e in self
+            .elements
+            .iter()
+            .filter(|e| !in_slot.contains(e.name.as_str()))
+        {
             let _ = writeln!(
                 out,
                 "  \"{}\" [label=\"{}\\n{}\"];",

@@ -43,6 +43,26 @@ pub fn resolve(file: &ast::SourceFile, dir: &Path, host: &dyn Host) -> Resolved 
     }
 }
 
+/// Binds a call of a source built outside any program (a pool's stream entry, as
+/// `crate::pool` makes it from YAML or a control request): its arguments are checked against
+/// the source's stdlib declaration with the same codes and words as in a program, at the
+/// spans the call carries; `dir` resolves relative paths. `None` where the source is
+/// unknown (reported).
+pub fn bind_source(
+    call: &ast::Call,
+    dir: &Path,
+    host: &dyn Host,
+) -> (Option<BoundCall>, Vec<ResolveError>) {
+    let file = ast::SourceFile::default();
+    let mut env = Env::new(&file, dir, host);
+    let bound = env
+        .r
+        .callee(call, Role::Source, Place::Head)
+        .map(|id| env.r.bind_call(call, id));
+    let (_, _, errors) = env.finish();
+    (bound, errors)
+}
+
 /// A file's items other than its pipelines, resolved: what every pipeline may name. A
 /// pipeline reads nothing else of the file, so pipelines can be resolved one at a time
 /// (`crate::incremental`), in the order `resolve` takes them.

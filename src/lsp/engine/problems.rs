@@ -34,6 +34,12 @@ pub struct Fix {
 
 pub fn problems(file: &SourceFile, analysis: &Analysis) -> Vec<Problem> {
     let doc = analysis.compilation.file;
+    let elsewhere = analysis
+        .compilation
+        .diagnostics
+        .iter()
+        .filter(|d| d.primary.file != doc)
+        .filter_map(|d| elsewhere(file, analysis, d));
     analysis
         .compilation
         .diagnostics
@@ -63,7 +69,30 @@ pub fn problems(file: &SourceFile, analysis: &Analysis) -> Vec<Problem> {
                 fix: fix(file, d),
             }
         })
+        .chain(elsewhere)
         .collect()
+}
+
+/// A problem in another file the document names (a pool's `streams:` YAML), shown where
+/// the document points at that file, with the file and line it is on.
+fn elsewhere(file: &SourceFile, analysis: &Analysis, d: &Diagnostic) -> Option<Problem> {
+    let doc = analysis.compilation.file;
+    let here = d.labels.iter().find(|l| l.file == doc)?;
+    let there = analysis.sources.get(d.primary.file);
+    let (line, column) = there.line_column(d.primary.span.start as usize);
+    let mut message = format!("{}:{line}:{column}: {}", there.name, d.message);
+    if let Some(help) = &d.help {
+        message.push_str("\nhelp: ");
+        message.push_str(help);
+    }
+    Some(Problem {
+        range: text::range(file, here.span),
+        severity: d.severity,
+        code: d.code,
+        message,
+        related: Vec::new(),
+        fix: None,
+    })
 }
 
 /// The diagnostic's suggestion ("did you mean `x`?"), replacing what the primary span shows.
