@@ -4,6 +4,7 @@
 //! with the stream probed here), then bound to a free slot of the running pipeline's
 //! [`Pools`]. Nothing that fails admission touches the pipeline.
 
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -14,8 +15,6 @@ use vpl_compiler::pool::{Entry, Request, StreamSource};
 use vpl_runtime::pool::{PoolError, Pools};
 
 use crate::control::api::{Added, Refused, StreamInfo, Streams};
-
-mod interim;
 
 /// How long a stream asked for may take to show its type.
 const PROBE_TIMEOUT: Duration = vpl_runtime::probe::STREAM_PROBE_TIMEOUT;
@@ -102,6 +101,28 @@ impl Live {
         }
     }
 
+    /// The program's streams that are slots of pools, and the pool stream bound to each
+    /// now (its id and its frames), by stream index: how `--metrics` labels them.
+    pub fn slots(&self) -> (HashSet<usize>, HashMap<usize, (String, u64)>) {
+        let slots = self
+            .plans
+            .iter()
+            .flat_map(|p| p.slots.iter().map(|s| s.stream))
+            .collect();
+        let bound = self
+            .pools
+            .get()
+            .map(|pools| {
+                pools
+                    .list()
+                    .into_iter()
+                    .map(|b| (b.stream, (b.id, b.frames)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        (slots, bound)
+    }
+
     fn plan(&self, pool: &str) -> Option<&PoolPlan> {
         self.plans.iter().find(|p| p.name == pool)
     }
@@ -116,7 +137,7 @@ pub fn admit(
     base: &Path,
 ) -> Result<Entry, serde_json::Value> {
     let mut probe = |source: &StreamSource| vpl_runtime::probe::probe_stream(source, PROBE_TIMEOUT);
-    interim::admit(pool, origin, request, base, &mut probe)
+    vpl_compiler::pool::admit(pool, origin, request, base, &mut probe)
 }
 
 impl Streams for Live {
@@ -225,9 +246,9 @@ pub fn initial_entries(plans: &[PoolPlan]) -> Result<Vec<(String, Entry)>, Vec<s
         let Some(file) = &plan.streams_file else {
             continue;
         };
-        // Paths in the file are relative to the file.
-        let base = file.parent().unwrap_or(Path::new(".")).to_path_buf();
-        let requests = match interim::initial_streams(plan, Path::new(".")) {
+        // The entries' relative paths come back resolved against the file's folder.
+        let base = std::env::current_dir().unwrap_or_default();
+        let requests = match vpl_compiler::pool::initial_streams(plan, &base) {
             Ok(requests) => requests,
             Err(why) => {
                 refusals.push(serde_json::json!({ "error": why }));

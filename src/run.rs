@@ -629,6 +629,10 @@ impl Session {
             crate::metrics::Metrics::new(text, &running, &counters, &ready.plan, &args.file)
         });
         if let Some(m) = metrics.as_mut() {
+            if let Some(live) = live {
+                let (slots, bound) = live.slots();
+                m.set_slots(slots, bound);
+            }
             m.update(&running, &counters, &found);
         }
         Ok(Session {
@@ -678,6 +682,10 @@ impl Session {
             RunEvent::Tick(elapsed) => {
                 if let Some(live) = live {
                     live.watch();
+                }
+                if let (Some(m), Some(live)) = (metrics.as_mut(), live) {
+                    let (slots, bound) = live.slots();
+                    m.set_slots(slots, bound);
                 }
                 if let Some(m) = metrics.as_mut() {
                     m.update(running, counters, found);

@@ -98,6 +98,22 @@ fn same_detections(live: &[Value], still: &[Value], what: &str) {
     }
 }
 
+/// A run that a failed assertion leaves behind is ended with the test.
+struct KillOnDrop(std::process::Child);
+
+impl KillOnDrop {
+    fn wait(mut self) -> std::process::ExitStatus {
+        self.0.wait().expect("vplc ends")
+    }
+}
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 #[test]
 fn streams_are_added_checked_and_removed_while_the_pool_runs() {
     let dir = temp_dir("live");
@@ -136,7 +152,7 @@ fn streams_are_added_checked_and_removed_while_the_pool_runs() {
     );
     let addr = format!("127.0.0.1:{}", free_port());
     let mut child = Command::new(env!("CARGO_BIN_EXE_vplc"))
-        .args(["run", "--quiet", "--control", &addr])
+        .args(["run", "--quiet", "--control", &addr, "--metrics", &addr])
         .arg(&live)
         .current_dir(&dir)
         .env("VPL_CACHE_DIR", "off")
@@ -145,6 +161,7 @@ fn streams_are_added_checked_and_removed_while_the_pool_runs() {
         .spawn()
         .expect("vplc starts");
     let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let child = KillOnDrop(child);
     let mut line = String::new();
     while !line.starts_with("vplc: control API on") {
         line.clear();
@@ -211,6 +228,17 @@ fn streams_are_added_checked_and_removed_while_the_pool_runs() {
         .filter_map(|s| s["id"].as_str())
         .collect();
     assert!(ids.contains(&"b"), "{listed}");
+    // `/metrics` on the same listener labels each slot's samples with its stream's id.
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream
+        .write_all(b"GET /metrics HTTP/1.1\r\nHost: vpl\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut metrics = String::new();
+    stream.read_to_string(&mut metrics).unwrap();
+    assert!(
+        metrics.contains("vpl_frames_total{pipeline=\"live\",stream=\"1\",stream_id=\"b\"}"),
+        "{metrics}"
+    );
     std::thread::sleep(Duration::from_secs(3));
     let (status, removed) = http(addr, "DELETE", "/v1/streams/b", None);
     assert_eq!(status, 200, "{removed}");
@@ -230,7 +258,7 @@ fn streams_are_added_checked_and_removed_while_the_pool_runs() {
         std::thread::sleep(Duration::from_millis(200));
     }
     assert_eq!(http(addr, "POST", "/v1/stop", None).0 / 100, 2);
-    let status = child.wait().expect("vplc ends");
+    let status = child.wait();
     let said = said.join().unwrap();
     assert_eq!(status.code(), Some(0), "{said}");
 

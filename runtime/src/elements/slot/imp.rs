@@ -19,6 +19,9 @@ static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     )
 });
 
+/// Frames waiting in the slot for a pipeline slower than the stream.
+const MAX_QUEUED: u64 = 4;
+
 /// What the slot's frames are, as the pool declares them.
 #[derive(Debug, Clone)]
 struct Settings {
@@ -130,14 +133,19 @@ impl ObjectSubclass for VplSlot {
         // Live, in time, as `vplrtspsrc`'s: the feeder places each frame on this
         // pipeline's running time. A file's feeder waits for room (no frame lost); a
         // camera's `vplrtspsrc` drops whole runs of frames when the pipeline falls behind.
+        // Few frames wait here: a stream removed from a pipeline slower than it ends
+        // after those, not after seconds of queued video.
         let appsrc = gst_app::AppSrc::builder()
             .name("src")
             .is_live(true)
             .format(gst::Format::Time)
             .do_timestamp(false)
             .block(true)
-            .max_bytes(4 << 20)
+            .max_bytes(0)
             .build();
+        if appsrc.find_property("max-buffers").is_some() {
+            appsrc.set_property("max-buffers", MAX_QUEUED);
+        }
         VplSlot {
             settings: Mutex::new(Settings::default()),
             appsrc,
