@@ -315,5 +315,61 @@ fn streams_are_added_checked_and_removed_while_the_pool_runs() {
             "rec_c.jsonl"
         ]
     );
-    let _ = vplc;
+}
+
+/// Without `--control`, a run of a pool binds the entries of its `streams:` file once it
+/// plays and ends, exit 0, when every one of them has left (their files ended); an entry
+/// that does not fit the pool is said before anything runs.
+#[test]
+fn without_the_control_api_the_streams_file_is_run_to_its_end() {
+    let dir = temp_dir("live-file");
+    make(
+        &dir,
+        "one.mp4",
+        "test(pattern: ball, resolution: 320x240, rate: 25fps, frames: 20)",
+        None,
+    );
+    make(
+        &dir,
+        "two.mp4",
+        "test(pattern: snow, resolution: 320x240, rate: 25fps, frames: 30)",
+        None,
+    );
+    make(
+        &dir,
+        "big.mp4",
+        "test(resolution: 640x480, rate: 25fps, frames: 5)",
+        None,
+    );
+    let program = dir.join("pool.vpl");
+    std::fs::write(
+        &program,
+        "pipeline pooled {\n    let cams = pool(max: 2, streams: \"cams.yaml\") : video<h264, 320x240, 25fps>;\n    \
+         cams | decode | json | file(\"out/rec_{stream}.jsonl\");\n}\n",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.join("cams.yaml"),
+        "- id: one\n  url: one.mp4\n- id: two\n  url: two.mp4\n",
+    )
+    .expect("write");
+    run_ok(&program, &[]);
+    for (id, frames) in [("one", 20), ("two", 30)] {
+        let records = records(&dir, id);
+        let (last, rest) = records.split_last().expect("records");
+        assert_eq!(rest.len(), frames, "{id}");
+        assert_eq!(last["event"], "stream_removed");
+        assert_eq!(last["reason"], "ended");
+        assert_eq!(last["frames"], frames);
+    }
+    // A stream of another size in the file: said, and nothing runs.
+    std::fs::write(
+        dir.join("cams.yaml"),
+        "- id: one\n  url: one.mp4\n- id: big\n  url: big.mp4\n",
+    )
+    .expect("write");
+    let out = vplc(&["run", "--quiet", &program.display().to_string()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("640x480"), "{stderr}");
 }
