@@ -22,7 +22,7 @@ const PROBE_TIMEOUT: Duration = vpl_runtime::probe::STREAM_PROBE_TIMEOUT;
 /// The pools of a running program, as the control API sees them.
 pub struct Live {
     plans: Vec<PoolPlan>,
-    /// Relative paths of requests resolve against it (the folder `vplc` runs in).
+    /// Relative paths of requests resolve against it (the program's folder).
     base: PathBuf,
     /// Set once the pipeline is built.
     pools: OnceLock<Pools>,

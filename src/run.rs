@@ -461,7 +461,11 @@ fn live_pools(
         }
         CANNOT_RUN
     })?;
-    let base = std::env::current_dir().unwrap_or_default();
+    // A request's relative path is relative to the program's directory (docs/live.md).
+    let base = match args.file.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
     Ok(Some(Arc::new(Live::new(
         ready.plan.pools.clone(),
         base,
