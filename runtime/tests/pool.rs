@@ -558,3 +558,80 @@ fn a_camera_that_goes_away_reconnects_inside_its_slot() {
         let _ = camera.set_state(gst::State::Null);
     }
 }
+
+/// The slot's "stream leaves" event reaches `events(on: [exit])` after the stream's last
+/// frame: a track still inside a zone exits it then, in one more buffer before the event.
+#[test]
+fn a_stream_that_leaves_its_slot_exits_the_zones_its_tracks_are_in() {
+    use vpl_runtime::analytics::InZone;
+    use vpl_runtime::meta::{Object, ObjectsData, VplObjectsMeta};
+    init();
+    let pipeline = launch(
+        "appsrc name=in format=time caps=video/x-raw,format=GRAY8,width=4,height=4,framerate=25/1 \
+         ! vplevents name=events \
+         ! appsink name=out sync=false",
+    );
+    let events = pipeline.by_name("events").expect("vplevents");
+    events.set_property("config", r#"{"on":["entry","exit"],"every_ns":0}"#);
+    let appsrc = pipeline
+        .by_name("in")
+        .and_downcast::<gst_app::AppSrc>()
+        .expect("an appsrc");
+    let appsink = pipeline
+        .by_name("out")
+        .and_downcast::<gst_app::AppSink>()
+        .expect("an appsink");
+    pipeline.set_state(gst::State::Playing).expect("plays");
+    let person = Object {
+        label: "person".into(),
+        track_id: Some(7),
+        w: 10.0,
+        h: 20.0,
+        zones: vec![InZone {
+            zone: "door".into(),
+            dwell_s: None,
+        }],
+        ..Object::default()
+    };
+    for i in 0..3u64 {
+        let mut buffer = gst::Buffer::with_size(16).expect("a buffer");
+        {
+            let buffer = buffer.get_mut().expect("writable");
+            buffer.set_pts(gst::ClockTime::from_mseconds(40 * i));
+            VplObjectsMeta::set(
+                buffer,
+                ObjectsData {
+                    objects: vec![person.clone()],
+                    ..ObjectsData::default()
+                },
+            );
+        }
+        appsrc.push_buffer(buffer).expect("pushed");
+    }
+    let leaves = gst::Structure::new_empty(vpl_runtime::elements::slot::STREAM_LEAVES);
+    appsrc.send_event(gst::event::CustomDownstream::new(leaves));
+    appsrc.end_of_stream().expect("ended");
+    let mut kinds = Vec::new();
+    while let Some(sample) = appsink.try_pull_sample(gst::ClockTime::from_seconds(10)) {
+        let buffer = sample.buffer().expect("a buffer");
+        let events = VplObjectsMeta::get(buffer)
+            .and_then(|d| d.events.clone())
+            .unwrap_or_default();
+        kinds.push(
+            events
+                .iter()
+                .map(|e| format!("{:?} {}", e.kind, e.zone.as_deref().unwrap_or("")))
+                .collect::<Vec<_>>(),
+        );
+    }
+    let _ = pipeline.set_state(gst::State::Null);
+    assert_eq!(
+        kinds,
+        vec![
+            vec!["Entry door".to_string()],
+            vec![],
+            vec![],
+            vec!["Exit door".to_string()],
+        ]
+    );
+}

@@ -89,6 +89,9 @@ pub(super) fn start(
             let _ = inner.set_state(gst::State::Null);
             // Said before the end-of-stream, which may reach the slot's sinks at once.
             on_end(ended);
+            // After the last frame, in order with it (appsrc queues serialized events).
+            let leaves = gst::Structure::new_empty(super::STREAM_LEAVES);
+            appsrc.send_event(gst::event::CustomDownstream::new(leaves));
             let _ = appsrc.end_of_stream();
         })
         .map_err(|e| format!("cannot start the feeder's thread: {e}"))?;

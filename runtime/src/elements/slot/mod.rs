@@ -15,6 +15,11 @@ mod imp;
 
 pub use feeder::Ended;
 
+/// The name of the custom downstream event a slot sends after a stream's last frame,
+/// before its end-of-stream: the stages that keep a stream's state (`events`) say what
+/// they still have to (exits of the zones its tracks are in).
+pub const STREAM_LEAVES: &str = "vpl-stream-leaves";
+
 glib::wrapper! {
     /// One slot of a pool: a bin showing a live `appsrc` (format time) whose caps are the
     /// pool's codec (`codec` `h264` or `h265`) at `width`x`height` and `rate` (`N/D`), as
