@@ -9,6 +9,7 @@ pub mod engines;
 pub mod github;
 pub mod host;
 pub mod import;
+pub mod live;
 pub mod log;
 pub mod lsp;
 pub mod metrics;

@@ -342,6 +342,13 @@ pub struct Metrics {
     fps: Vec<f64>,
     /// Per stream: frames at the last update, and when that count last went up.
     last_frame: Vec<(u64, Option<Instant>)>,
+    /// The streams that are slots of pools, and the pool stream bound to each now (its
+    /// id and its frames): their samples are labelled `stream_id` and count that
+    /// stream's frames alone; an idle slot has no samples.
+    slots: HashSet<usize>,
+    bound: HashMap<usize, (String, u64)>,
+    /// Per stream: the `stream_id` its samples were last labelled with.
+    labelled: Vec<Option<String>>,
 }
 
 impl Metrics {
@@ -382,6 +389,35 @@ impl Metrics {
             windows: vec![(0, now); counters.len()],
             fps: vec![0.0; counters.len()],
             last_frame: vec![(0, None); counters.len()],
+            slots: HashSet::new(),
+            bound: HashMap::new(),
+            labelled: vec![None; counters.len()],
+        }
+    }
+
+    /// The streams that are slots of pools (`vplc run` on a program with pools), and the
+    /// pool stream bound to each now, by stream index: its id and its frames.
+    /// The latency histograms follow: a slot's frames count under its stream's id from
+    /// here on, and under none while it is idle.
+    pub fn set_slots(&mut self, slots: HashSet<usize>, bound: HashMap<usize, (String, u64)>) {
+        for &slot in &slots {
+            if let Some(id) = self.ids.get(slot) {
+                match bound.get(&slot) {
+                    Some((stream, _)) if id.get() != *stream => id.set(stream),
+                    Some(_) => {}
+                    None => id.clear(),
+                }
+            }
+        }
+        self.slots = slots;
+        self.bound = bound;
+    }
+
+    /// The labels of stream `i`'s samples, given the pool stream bound to it.
+    fn stream_labels(i: usize, id: Option<&str>) -> Labels {
+        match id {
+            Some(id) => labels(&[("stream", &i.to_string()), ("stream_id", id)]),
+            None => labels(&[("stream", &i.to_string())]),
         }
     }
 
@@ -399,7 +435,24 @@ impl Metrics {
         let now = Instant::now();
         let f = &self.families;
         for (i, counter) in counters.iter().enumerate() {
-            let n = running.frames_of(counter);
+            let bound = self.bound.get(&i).cloned();
+            let id = bound.as_ref().map(|(id, _)| id.clone());
+            if self.slots.contains(&i) && id != self.labelled[i] {
+                // Another stream in the slot (or none): the last one's samples go, and
+                // this one's counts start from its own first frame.
+                let old = Self::stream_labels(i, self.labelled[i].as_deref());
+                f.frames.remove(&old);
+                f.fps.remove(&old);
+                f.up.remove(&old);
+                self.windows[i] = (0, now);
+                self.fps[i] = 0.0;
+                self.last_frame[i] = (0, None);
+                self.labelled[i] = id.clone();
+            }
+            if self.slots.contains(&i) && bound.is_none() {
+                continue;
+            }
+            let n = bound.map_or_else(|| running.frames_of(counter), |(_, n)| n);
             let (start_frames, start) = self.windows[i];
             let dt = now.duration_since(start).as_secs_f64();
             if dt >= 1.0 {
@@ -421,7 +474,7 @@ impl Metrics {
                 .get(counter)
                 .is_some_and(|e| e.load(Ordering::Relaxed));
             let up = !ended && self.last_frame[i].1.is_some_and(|t| now - t <= stale);
-            let stream = labels(&[("stream", &i.to_string())]);
+            let stream = Self::stream_labels(i, id.as_deref());
             f.frames
                 .get_or_create(&stream)
                 .inner()

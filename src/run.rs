@@ -13,10 +13,12 @@ use vpl_compiler::ir::{Graph, NodeKind, SinkKind};
 use vpl_compiler::plan::{Element, Plan, Prop, Role};
 use vpl_compiler::{Code, Diagnostic, FileId, SourceMap};
 use vpl_runtime::pipeline::{self, Ending, Found, RunError, RunEvent, Running};
+use vpl_runtime::pool::Pools;
 
 use crate::cli::{Backend, LogLevel, RunArgs};
 use crate::commands::{CANNOT_RUN, OK, compile_one};
 use crate::control::static_run::StaticRun;
+use crate::live::Live;
 use crate::signals::Interrupt;
 use crate::stats::{
     Figures, StatsOut, all_delivered, broker_stats, lock, say_undelivered, stats_text,
@@ -263,11 +265,15 @@ pub fn run(args: &RunArgs) -> u8 {
         Ok(ready) => ready,
         Err(status) => return status,
     };
-    let control = match serve_control(args, token, &interrupt, &ready) {
+    let live = match live_pools(args, &interrupt, &ready) {
+        Ok(live) => live,
+        Err(status) => return status,
+    };
+    let control = match serve_control(args, token, &interrupt, &ready, live.clone()) {
         Ok(control) => control,
         Err(status) => return status,
     };
-    let mut session = match Session::build(args, &ready) {
+    let mut session = match Session::build(args, &ready, live.as_deref()) {
         Ok(session) => session,
         Err(status) => return status,
     };
@@ -275,7 +281,14 @@ pub fn run(args: &RunArgs) -> u8 {
         *names = output_names(&ready.plan);
     }
     let snapshot = last_words(&interrupt, &ready);
-    let result = session.play(args, &ready.plan, &interrupt, &snapshot, control.as_deref());
+    let result = session.play(
+        args,
+        &ready.plan,
+        &interrupt,
+        &snapshot,
+        control.as_ref(),
+        live.as_deref(),
+    );
     let figures = session.figures(args.max_frames);
     let (mut exit, mut status) = match &result {
         Ok(Ending::Eos) => ("eos", OK),
@@ -421,6 +434,92 @@ fn control_token(args: &RunArgs) -> Result<Option<String>, u8> {
     })
 }
 
+/// What the control API drives: a program's pools, or a run with none.
+#[derive(Clone)]
+enum Control {
+    Static(Arc<StaticRun>),
+    Live(Arc<Live>),
+}
+
+impl Control {
+    fn playing(&self) {
+        match self {
+            Control::Static(run) => run.playing(),
+            // The pools' own `playing` binds the `streams:` files' entries (see `play`).
+            Control::Live(_) => {}
+        }
+    }
+
+    /// Whether `POST /v1/stop` asked the run to end.
+    fn stopped(&self) -> bool {
+        match self {
+            Control::Static(run) => run.stopped(),
+            Control::Live(live) => live.stopped(),
+        }
+    }
+}
+
+/// The pools of a program that has any: the entries of their `streams:` files admitted
+/// now (a stream that does not fit is said, and nothing runs), bound once it plays.
+fn live_pools(
+    args: &RunArgs,
+    interrupt: &Interrupt,
+    ready: &Ready,
+) -> Result<Option<Arc<Live>>, u8> {
+    if ready.plan.pools.is_empty() {
+        return Ok(None);
+    }
+    let initial = crate::live::initial_entries(&ready.plan.pools).map_err(|refusals| {
+        for refusal in &refusals {
+            say_refusal(refusal);
+        }
+        CANNOT_RUN
+    })?;
+    // A request's relative path is relative to the program's directory (docs/live.md).
+    let base = match args.file.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    Ok(Some(Arc::new(Live::new(
+        ready.plan.pools.clone(),
+        base,
+        interrupt.requested.clone(),
+        initial,
+        args.control.is_some(),
+    ))))
+}
+
+/// A stream of a `streams:` file refused: its diagnostics, one line each, with their help.
+fn say_refusal(refusal: &serde_json::Value) {
+    if let Some(error) = refusal.get("error").and_then(|e| e.as_str()) {
+        crate::log::error(format!("vplc: {error}"));
+        return;
+    }
+    let diagnostics = refusal["diagnostics"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    for d in diagnostics {
+        let text = |key: &str| {
+            d.get(key)
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_string()
+        };
+        let mut line = format!(
+            "vplc: {}: error[{}]: {}",
+            text("file"),
+            text("code"),
+            text("message")
+        );
+        let help = text("help");
+        if !help.is_empty() {
+            line.push_str(&format!(" (help: {help})"));
+        }
+        crate::log::error(line);
+    }
+}
+
 /// The control API of `--control`, listening from now on, before the pipeline is built.
 /// A program without pools gets [`StaticRun`]: health, and `POST /v1/stop`.
 fn serve_control(
@@ -428,16 +527,23 @@ fn serve_control(
     token: Option<String>,
     interrupt: &Interrupt,
     ready: &Ready,
-) -> Result<Option<Arc<StaticRun>>, u8> {
+    live: Option<Arc<Live>>,
+) -> Result<Option<Control>, u8> {
     let Some(addr) = args.control else {
         return Ok(None);
     };
-    let run = Arc::new(StaticRun::new(interrupt.requested.clone()));
+    let (run, streams): (Control, Arc<dyn crate::control::api::Streams>) = match live {
+        Some(live) => (Control::Live(live.clone()), live),
+        None => {
+            let run = Arc::new(StaticRun::new(interrupt.requested.clone()));
+            (Control::Static(run.clone()), run)
+        }
+    };
     let metrics = ready
         .metrics
         .clone()
         .filter(|_| args.metrics == args.control);
-    match crate::control::serve(addr, token, run.clone(), metrics) {
+    match crate::control::serve(addr, token, streams, metrics) {
         Ok(bound) => {
             let url = format!("http://{bound}");
             crate::log::line(
@@ -513,7 +619,7 @@ struct Session {
 
 impl Session {
     /// Builds the plan's pipeline; `Err` is the exit status, the error said.
-    fn build(args: &RunArgs, ready: &Ready) -> Result<Session, u8> {
+    fn build(args: &RunArgs, ready: &Ready, live: Option<&Live>) -> Result<Session, u8> {
         let counters = counters(&ready.plan);
         let mut counting = counters.clone();
         counting.sort();
@@ -522,6 +628,14 @@ impl Session {
             report(&ready.sources, ready.file, &e);
             RUNTIME_ERROR
         })?;
+        if let Some(live) = live {
+            let pools = Pools::new(&running.pipeline, &ready.plan.pools, running.end_flag())
+                .map_err(|e| {
+                    report(&ready.sources, ready.file, &RunError::Start(e));
+                    RUNTIME_ERROR
+                })?;
+            live.attach(pools);
+        }
         if args.realtime {
             running.pace_sinks();
         }
@@ -538,6 +652,10 @@ impl Session {
             crate::metrics::Metrics::new(text, &running, &counters, &ready.plan, &args.file)
         });
         if let Some(m) = metrics.as_mut() {
+            if let Some(live) = live {
+                let (slots, bound) = live.slots();
+                m.set_slots(slots, bound);
+            }
             m.update(&running, &counters, &found);
         }
         Ok(Session {
@@ -556,7 +674,8 @@ impl Session {
         plan: &Plan,
         interrupt: &Interrupt,
         snapshot: &Mutex<Figures>,
-        control: Option<&StaticRun>,
+        control: Option<&Control>,
+        live: Option<&Live>,
     ) -> Result<Ending, RunError> {
         let mut progress = ProgressView::new(args, file_duration(plan));
         let interrupted = interrupt.requested.clone();
@@ -572,6 +691,9 @@ impl Session {
                 if let Some(control) = control {
                     control.playing();
                 }
+                if let Some(live) = live {
+                    live.playing();
+                }
                 for url in rtsp_urls(plan) {
                     crate::log::line(
                         LogLevel::Info,
@@ -581,6 +703,13 @@ impl Session {
                 }
             }
             RunEvent::Tick(elapsed) => {
+                if let Some(live) = live {
+                    live.watch();
+                }
+                if let (Some(m), Some(live)) = (metrics.as_mut(), live) {
+                    let (slots, bound) = live.slots();
+                    m.set_slots(slots, bound);
+                }
                 if let Some(m) = metrics.as_mut() {
                     m.update(running, counters, found);
                 }

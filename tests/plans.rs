@@ -102,15 +102,20 @@ fn every_clean_program_builds_its_gstreamer_pipeline() {
             let (_, c) = compile_file(&path);
             for index in 0..c.program.pipelines.len() {
                 let (graph, mut plan) = c.lower(index).expect("lowers");
-                // FIXME: a pool's slots are headed by `vplslot`, which the runtime's pool
-                // work brings (issue 21); until it is registered, pools are checked by
-                // `pools_lower_to_one_vplslot_chain_a_slot` only.
-                if !plan.pools.is_empty() {
-                    continue;
-                }
                 vplc::run::configure_inference(&mut plan, Backend::Cpu, 0, library);
                 let counting = vplc::run::stream_counters(&graph, &plan);
-                match Running::build(&plan, &counting, Some(1)) {
+                // A pool's slots are taken hold of as `vplc run` does: each slot's head,
+                // elements and `{stream}` templates are in the pipeline.
+                let built = Running::build(&plan, &counting, Some(1)).and_then(|running| {
+                    vpl_runtime::pool::Pools::new(
+                        &running.pipeline,
+                        &plan.pools,
+                        running.end_flag(),
+                    )
+                    .map(|_| running)
+                    .map_err(vpl_runtime::pipeline::RunError::Start)
+                });
+                match built {
                     Ok(_) => count += 1,
                     Err(e) => failures.push(format!("{}: {e:?}", path.display())),
                 }

@@ -13,6 +13,7 @@ pub mod masks;
 pub mod meta;
 pub mod metrics;
 pub mod pipeline;
+pub mod pool;
 pub mod probe;
 pub mod tile;
 pub mod utc;

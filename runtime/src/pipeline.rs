@@ -93,6 +93,12 @@ pub struct Running {
     /// Frames that reached a sink: after end-of-stream the run waits while these go up
     /// (frames queued behind a slow model on a loaded machine), not a fixed time.
     delivered: Arc<AtomicU64>,
+    /// Set by whoever drives a run of pools ([`crate::pool::Pools`]): every stream has
+    /// left and every output is finished; the run ends at its next look, as interrupted
+    /// when it was, else as at the end of its streams.
+    ended: Arc<AtomicBool>,
+    /// The end flag was taken: the run's end (an interruption's included) is its owner's.
+    owned: AtomicBool,
 }
 
 /// What a run tells the user as it goes, as data: the runtime hands these to the callback
@@ -539,6 +545,8 @@ impl Running {
             max_frames,
             stop,
             wall: std::sync::Mutex::new(Duration::ZERO),
+            ended: Arc::new(AtomicBool::new(false)),
+            owned: AtomicBool::new(false),
         })
     }
 
@@ -589,6 +597,13 @@ impl Running {
                 on_event(RunEvent::Playing);
             }
             on_event(RunEvent::Tick(start.elapsed()));
+            if self.ended.load(Ordering::SeqCst) {
+                break Ok(if interrupted.load(Ordering::Relaxed) {
+                    Ending::Interrupted
+                } else {
+                    Ending::Eos
+                });
+            }
             if let Err(e) = self.step(interrupted, &mut state) {
                 break Err(e);
             }
@@ -671,6 +686,9 @@ impl Running {
     /// interrupted; after that, gives the run up when no frame reaches an output for
     /// [`FINISH_STALL`].
     fn step(&self, interrupted: &AtomicBool, state: &mut Finishing) -> Result<(), RunError> {
+        if self.owned.load(Ordering::Relaxed) {
+            return Ok(());
+        }
         let Some(eos_sent) = state.eos_sent else {
             if self.limit_reached() {
                 state.ending = Ending::MaxFrames;
@@ -709,6 +727,16 @@ impl Running {
             )));
         }
         Ok(())
+    }
+
+    /// The flag that ends a run of pools once its streams have left and their outputs are
+    /// finished ([`crate::pool::Pools`] sets it): the pipeline's own end-of-stream never
+    /// comes then, since a slot's sinks keep theirs to themselves. Whoever takes it owns
+    /// the run's end: an interruption is theirs to carry out (the run only ends as
+    /// interrupted), and `--max-frames` is not watched.
+    pub fn end_flag(&self) -> Arc<AtomicBool> {
+        self.owned.store(true, Ordering::SeqCst);
+        self.ended.clone()
     }
 
     /// The frames counted so far on the output of element `name` (0 when it counts none).

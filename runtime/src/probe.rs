@@ -149,6 +149,135 @@ fn first_pictures_are_fields(codec: &str, nals: &[&[u8]]) -> bool {
         .any(|field| field)
 }
 
+/// How long [`probe_stream`] waits for a stream's type unless told otherwise.
+pub const STREAM_PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Probes a stream a pool is asked to admit: a file through the discoverer (as
+/// [`probe_media`]), an RTSP stream by connecting to it (DESCRIBE, SETUP) and parsing its
+/// first key frame, whose caps give its codec, size and rate. Gives up after `timeout`.
+/// The error is one line that says why, for a diagnostic naming the stream's URL.
+pub fn probe_stream(
+    source: &vpl_compiler::pool::StreamSource,
+    timeout: std::time::Duration,
+) -> Result<MediaFacts, String> {
+    use vpl_compiler::pool::StreamSource;
+    match source {
+        StreamSource::File { path, .. } => probe_media(path).map_err(|e| match e {
+            FactError::NotFound => "no such file".to_string(),
+            FactError::Unreadable(why) | FactError::Invalid(why) | FactError::Unavailable(why) => {
+                why
+            }
+        }),
+        StreamSource::Rtsp {
+            url,
+            latency_ns,
+            tcp,
+            ..
+        } => probe_rtsp(url, *latency_ns, *tcp, timeout),
+    }
+}
+
+/// The facts of the RTSP stream at `url`, from its first parsed key frame.
+fn probe_rtsp(
+    url: &str,
+    latency_ns: i64,
+    tcp: bool,
+    timeout: std::time::Duration,
+) -> Result<MediaFacts, String> {
+    use gstreamer_app as gst_app;
+    init().map_err(|e| format!("{e:?}"))?;
+    crate::elements::register().map_err(|e| e.to_string())?;
+    let make = |factory: &str| {
+        gst::ElementFactory::make(factory)
+            .build()
+            .map_err(|_| format!("GStreamer has no `{factory}` here"))
+    };
+    let pipeline = gst::Pipeline::new();
+    let source = make("vplrtspsrc")?;
+    source.set_property("location", url);
+    source.set_property("reconnect", 0u64);
+    source.set_property(
+        "latency",
+        u32::try_from(latency_ns.max(0) / 1_000_000).unwrap_or(u32::MAX),
+    );
+    source.set_property("protocols", if tcp { "tcp" } else { "udp" });
+    let parse = make("parsebin")?;
+    let appsink = gst_app::AppSink::builder()
+        .sync(false)
+        .max_buffers(1)
+        .build();
+    pipeline
+        .add_many([&source, &parse, appsink.upcast_ref()])
+        .map_err(|e| e.to_string())?;
+    source.link(&parse).map_err(|e| e.to_string())?;
+    let sink = appsink.clone();
+    parse.connect_pad_added(move |_, pad| {
+        if let Some(sinkpad) = sink.static_pad("sink")
+            && !sinkpad.is_linked()
+        {
+            let _ = pad.link(&sinkpad);
+        }
+    });
+    let outcome = first_caps(&pipeline, &appsink, timeout);
+    let _ = pipeline.set_state(gst::State::Null);
+    let caps = outcome?;
+    let s = caps
+        .structure(0)
+        .ok_or_else(|| "the stream's frames have empty caps".to_string())?;
+    let (format, raw) = video_format(s);
+    let int = |field: &str| s.get::<i32>(field).ok().and_then(|n| u32::try_from(n).ok());
+    let rate = s
+        .get::<gst::Fraction>("framerate")
+        .ok()
+        .and_then(|r| reduced(r.numer(), r.denom()));
+    Ok(MediaFacts {
+        container: None,
+        video: Some(VideoFacts {
+            format,
+            raw,
+            width: int("width").and_then(nonzero),
+            height: int("height").and_then(nonzero),
+            rate,
+            caps: caps.to_string(),
+            // Fields are found in a file's first pictures; a camera's are not read here.
+            ..VideoFacts::default()
+        }),
+        duration_ns: None,
+    })
+}
+
+/// The caps of the first frame `appsink` gets once `pipeline` plays, within `timeout`.
+fn first_caps(
+    pipeline: &gst::Pipeline,
+    appsink: &gstreamer_app::AppSink,
+    timeout: std::time::Duration,
+) -> Result<gst::Caps, String> {
+    let deadline = std::time::Instant::now() + timeout;
+    let bus = pipeline.bus().ok_or("the probe's pipeline has no bus")?;
+    pipeline
+        .set_state(gst::State::Playing)
+        .map_err(|_| "the stream cannot be opened".to_string())?;
+    loop {
+        if let Some(msg) = bus.pop_filtered(&[gst::MessageType::Error, gst::MessageType::Eos]) {
+            return Err(match msg.view() {
+                gst::MessageView::Error(e) => e.error().to_string(),
+                _ => "the stream ended before its first frame".into(),
+            });
+        }
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() {
+            return Err(format!(
+                "no frame within {} s",
+                timeout.as_secs_f64().to_string().trim_end_matches(".0")
+            ));
+        }
+        let wait = gst::ClockTime::from_mseconds(left.as_millis().min(100) as u64);
+        if let Some(caps) = appsink.try_pull_sample(wait).and_then(|s| s.caps_owned()) {
+            return Ok(caps);
+        }
+    }
+}
+
 /// Initialises GStreamer the first time; later calls return the first call's outcome.
 fn init() -> Result<(), FactError> {
     static INIT: OnceLock<Result<(), String>> = OnceLock::new();

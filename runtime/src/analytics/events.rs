@@ -213,6 +213,42 @@ impl EventMaker {
     }
 }
 
+impl EventMaker {
+    /// The stream leaves (a pool's stream removed, or its file ended): every track still
+    /// inside a zone exits it now, at stream time `pts_ns`, and nothing of the stream is
+    /// kept. The exits are numbered as the frames' events are; the rate limit does not
+    /// hold them back (they are the last of the stream).
+    pub fn leave(&mut self, pts_ns: u64, now_ms: i64) -> Vec<Event> {
+        let start = *self
+            .start_ms
+            .get_or_insert(now_ms - (pts_ns / 1_000_000) as i64);
+        let timestamp_ms = start + (pts_ns / 1_000_000) as i64;
+        let mut inside: Vec<(super::TrackKey, Inside)> = self.inside.drain().collect();
+        inside.sort_by_key(|(id, _)| *id);
+        let mut out = Vec::new();
+        if self.wants(EventKind::Exit) {
+            for (_, i) in inside {
+                for zone in i.zones {
+                    out.push(Event {
+                        kind: EventKind::Exit,
+                        seq: self.seq.fetch_add(1, Ordering::Relaxed),
+                        timestamp_ms,
+                        zone: Some(zone),
+                        line: None,
+                        direction: None,
+                        count: None,
+                        classes: None,
+                        label: None,
+                        object: Some(i.object.clone()),
+                    });
+                }
+            }
+        }
+        *self = EventMaker::new(self.config.clone()).numbered_by(self.seq.clone());
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use vpl_compiler::analytics::AnalyzeConfig;
@@ -322,5 +358,31 @@ mod tests {
             }
         }
         assert_eq!(out, [(0, EventKind::Entry, Some(1))]);
+    }
+
+    /// A stream that leaves with track 2 inside the door: one exit of the door for it, and
+    /// the next stream in the slot starts with nothing of this one's.
+    #[test]
+    fn a_stream_that_leaves_exits_its_tracks_from_their_zones() {
+        let mut analyzer = Analyzer::new(analyze_config());
+        let mut events = EventMaker::new(EventsConfig {
+            on: vec![EventKind::Entry, EventKind::Exit],
+            every_ns: 0,
+            stream: 0,
+        });
+        let mut data = frame(vec![person(2, 20.0, 60.0), person(3, 80.0, 60.0)]);
+        analyzer.process(&mut data, 0);
+        let entered = events.process(&data, 0, 1_000);
+        assert_eq!(entered.len(), 1);
+        let left = events.leave(FRAME_NS, 1_000);
+        assert_eq!(left.len(), 1, "{left:?}");
+        assert_eq!(left[0].kind, EventKind::Exit);
+        assert_eq!(left[0].zone.as_deref(), Some("door"));
+        assert_eq!(left[0].object.as_ref().and_then(|o| o.track_id), Some(2));
+        assert_eq!(left[0].seq, entered[0].seq + 1);
+        assert!(events.leave(2 * FRAME_NS, 1_000).is_empty());
+        // Seen again after, track 2 enters anew.
+        analyzer.process(&mut data, 3 * FRAME_NS);
+        assert_eq!(events.process(&data, 3 * FRAME_NS, 1_000).len(), 1);
     }
 }

@@ -3,8 +3,8 @@
 //! (frames with metadata → JSON lines), `vplrtspsrc` (an RTSP stream that reconnects),
 //! `vplrtspout` (an RTSP server), `vplfileloop` (a file played again and again),
 //! `vplrecord` (clips around the frames that meet a condition), `vplanalyze` (zones and
-//! lines), `vplevents` (analytics → event messages) and `vplstamp` (presentation times
-//! for an H.264 elementary stream).
+//! lines), `vplevents` (analytics → event messages), `vplstamp` (presentation times
+//! for an H.264 elementary stream) and `vplslot` (one slot of a pool of streams).
 
 use std::sync::OnceLock;
 
@@ -21,6 +21,7 @@ pub mod infer;
 pub mod overlay;
 pub mod records;
 pub mod rtsp;
+pub mod slot;
 pub mod stamp;
 pub mod track;
 mod transform;
@@ -43,6 +44,7 @@ pub fn register() -> Result<(), glib::BoolError> {
             stamp::register()?;
             analyze::register()?;
             events::register()?;
+            slot::register()?;
             records::register()
         })
         .clone()
@@ -121,6 +123,7 @@ mod tests {
             ("vplfileloop", "src", "GstAppSrc"),
             ("vplrtspsrc", "src", "GstAppSrc"),
             ("vplrtspout", "sink", "GstAppSink"),
+            ("vplslot", "src", "GstAppSrc"),
         ] {
             let element = gst::ElementFactory::make(factory).build().expect(factory);
             let pads = element.pads();

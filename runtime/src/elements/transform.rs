@@ -80,6 +80,11 @@ macro_rules! in_place_transform {
             self.on_caps(incaps, outcaps)
         }
     };
+    (@hand sink_event) => {
+        fn sink_event(&self, event: gst::Event) -> bool {
+            self.on_sink_event(event)
+        }
+    };
     (@hand transform_ip) => {
         fn transform_ip(
             &self,
@@ -148,6 +153,12 @@ pub(crate) trait AnalyticsStage: Sized + Send + 'static {
     fn describe(config: &Self::Config) -> String;
     /// Runs on one frame's metadata, `pts_ns` its stream time.
     fn on_frame(&mut self, data: &mut ObjectsData, pts_ns: u64);
+    /// The stream leaves its pool's slot ([`crate::elements::slot::STREAM_LEAVES`]) after
+    /// the frame at `pts_ns`: what is still to say, as the metadata of one more (empty)
+    /// buffer, and nothing of the stream is kept.
+    fn on_leave(&mut self, _pts_ns: u64) -> Option<ObjectsData> {
+        None
+    }
 }
 
 /// What the element of an [`AnalyticsStage`] holds; [`analytics_element!`] makes the
@@ -220,6 +231,23 @@ impl<S: AnalyticsStage> AnalyticsElement<S> {
         stop(&self.state)
     }
 
+    /// The stream leaves: the buffer holding what the stage still says, if anything.
+    pub(crate) fn leave(&self) -> Option<gst::Buffer> {
+        let data = with_state(&self.state, |running| {
+            running.stage.on_leave(running.last_pts)
+        })
+        .ok()
+        .flatten()?;
+        let pts = with_state(&self.state, |running| running.last_pts).ok()?;
+        let mut buffer = gst::Buffer::new();
+        {
+            let buffer = buffer.get_mut()?;
+            buffer.set_pts(gst::ClockTime::from_nseconds(pts));
+            VplObjectsMeta::set(buffer, data);
+        }
+        Some(buffer)
+    }
+
     /// The stage on the buffer's metadata (made when there is none).
     pub(crate) fn transform_ip(
         &self,
@@ -289,13 +317,29 @@ macro_rules! analytics_element {
             ) -> Result<gst::FlowSuccess, gst::FlowError> {
                 self.0.transform_ip(buffer)
             }
+
+            /// A pool's stream leaving its slot: what the stage still says goes out
+            /// first, in one more buffer, before the event.
+            fn on_sink_event(&self, event: gst::Event) -> bool {
+                let leaves = event.type_() == gst::EventType::CustomDownstream
+                    && event
+                        .structure()
+                        .is_some_and(|s| s.name() == $crate::elements::slot::STREAM_LEAVES);
+                if leaves
+                    && let Some(buffer) = self.0.leave()
+                    && let Some(src) = gst::prelude::ElementExt::static_pad(&*self.obj(), "src")
+                {
+                    let _ = <gst::Pad as gst::prelude::PadExt>::push(&src, buffer);
+                }
+                self.parent_sink_event(event)
+            }
         }
 
         $crate::elements::transform::in_place_transform! {
             $imp: $wrapper,
             metadata: ($long, $class, $description),
             caps: gst::Caps::new_any(),
-            hands: [start, stop, transform_ip]
+            hands: [start, stop, sink_event, transform_ip]
         }
     };
 }

@@ -40,6 +40,18 @@ impl AnalyticsStage for EventMaker {
             .map_or(0, |d| d.as_millis() as i64);
         data.events = Some(self.process(data, pts_ns, now_ms));
     }
+
+    /// Tracks still inside zones exit them.
+    fn on_leave(&mut self, pts_ns: u64) -> Option<ObjectsData> {
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        let events = self.leave(pts_ns, now_ms);
+        (!events.is_empty()).then(|| ObjectsData {
+            events: Some(events),
+            ..ObjectsData::default()
+        })
+    }
 }
 
 analytics_element! {

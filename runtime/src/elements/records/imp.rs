@@ -32,6 +32,9 @@ struct Settings {
     pipeline: String,
     source: String,
     stream: u32,
+    /// The id of the stream a pool's slot is bound to (`{stream}` filled in): written in
+    /// every record as `stream_id` when not empty.
+    stream_id: String,
     /// With a broker's URL as `location`: the MQTT topic or Redis stream, and the queue.
     topic: String,
     buffer: u32,
@@ -46,6 +49,7 @@ impl Default for Settings {
             pipeline: String::new(),
             source: String::new(),
             stream: DEFAULT_STREAM,
+            stream_id: String::new(),
             topic: String::new(),
             buffer: DEFAULT_BUFFER,
             latency: false,
@@ -75,6 +79,37 @@ impl VplRecords {
 
     fn state(&self) -> MutexGuard<'_, Option<State>> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(super) fn stream_removed(&self, frames: u64, reason: &str) -> Result<(), String> {
+        let guard = self.state();
+        let Some(state) = guard.as_ref() else {
+            return Err("the records element is not started".into());
+        };
+        let settings = &state.settings;
+        #[derive(serde::Serialize)]
+        struct Removed<'a> {
+            event: &'a str,
+            pipeline: &'a str,
+            stream: u32,
+            stream_id: &'a str,
+            frames: u64,
+            reason: &'a str,
+        }
+        let line = serde_json::to_string(&Removed {
+            event: "stream_removed",
+            pipeline: &settings.pipeline,
+            stream: settings.stream,
+            stream_id: &settings.stream_id,
+            frames,
+            reason,
+        })
+        .map_err(|e| e.to_string())?;
+        let writer = state.writer.clone();
+        drop(guard);
+        writer
+            .write_line(&format!("{line}\n"))
+            .map_err(|e| format!("cannot write records to {}: {e}", self.settings().location))
     }
 
     fn flush(&self) -> Result<(), gst::ErrorMessage> {
@@ -144,6 +179,11 @@ impl ObjectImpl for VplRecords {
                     .default_value(false)
                     .mutable_ready()
                     .build(),
+                glib::ParamSpecString::builder("stream-id")
+                    .nick("Stream id")
+                    .blurb("The id of the pool stream the records are of, written as stream_id")
+                    .mutable_ready()
+                    .build(),
             ]
         });
         PROPERTIES.as_ref()
@@ -174,6 +214,13 @@ impl ObjectImpl for VplRecords {
                     .unwrap_or_default()
             }
             "stream" => settings.stream = value.get().unwrap_or(DEFAULT_STREAM),
+            "stream-id" => {
+                settings.stream_id = value
+                    .get::<Option<String>>()
+                    .ok()
+                    .flatten()
+                    .unwrap_or_default()
+            }
             "topic" => {
                 settings.topic = value
                     .get::<Option<String>>()
@@ -194,6 +241,7 @@ impl ObjectImpl for VplRecords {
             "pipeline" => settings.pipeline.to_value(),
             "source" => settings.source.to_value(),
             "stream" => settings.stream.to_value(),
+            "stream-id" => settings.stream_id.to_value(),
             "topic" => settings.topic.to_value(),
             "buffer" => settings.buffer.to_value(),
             "latency" => settings.latency.to_value(),
@@ -305,6 +353,7 @@ impl BaseSinkImpl for VplRecords {
             pipeline: &state.settings.pipeline,
             source: &state.settings.source,
             stream: state.settings.stream,
+            stream_id: Some(state.settings.stream_id.as_str()).filter(|id| !id.is_empty()),
             frame: state.frames,
             pts_ns: buffer.pts().map(gst::ClockTime::nseconds),
             size: state.size,

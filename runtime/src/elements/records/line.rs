@@ -10,6 +10,8 @@ pub struct Frame<'a> {
     pub source: &'a str,
     /// Used when the buffer has no meta.
     pub stream: u32,
+    /// The id of a pool's stream (`stream_id`), for the slot's records.
+    pub stream_id: Option<&'a str>,
     /// Used when the buffer has no meta.
     pub frame: u64,
     pub pts_ns: Option<u64>,
@@ -24,6 +26,8 @@ pub struct Frame<'a> {
 struct Record<'a> {
     pipeline: &'a str,
     stream: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stream_id: Option<&'a str>,
     source: &'a str,
     frame: u64,
     pts_ns: Option<u64>,
@@ -124,6 +128,7 @@ pub fn record_line(frame: &Frame, meta: Option<&ObjectsData>) -> String {
         // The sink's own: the id of the stream it was built for (the metadata's may have
         // been made by an element that does not know it).
         stream: frame.stream,
+        stream_id: frame.stream_id,
         source: frame.source,
         frame: meta.map_or(frame.frame, |m| m.frame),
         pts_ns: frame.pts_ns,

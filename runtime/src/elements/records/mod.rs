@@ -9,6 +9,8 @@ mod imp;
 pub mod line;
 mod writer;
 
+pub use writer::{SharedWriter, writer_for};
+
 glib::wrapper! {
     /// Writes one JSON line per buffer (spec §8's records) from the buffer's
     /// [`VplObjectsMeta`](crate::meta::VplObjectsMeta), to `location` ("-": stdout).
@@ -24,6 +26,16 @@ glib::wrapper! {
     /// ```
     pub struct VplRecords(ObjectSubclass<imp::VplRecords>)
         @extends gst_base::BaseSink, gst::Element, gst::Object;
+}
+
+impl VplRecords {
+    /// Writes the last record of a pool's stream that left its slot:
+    /// `{"event": "stream_removed", "pipeline", "stream", "stream_id", "frames", "reason"}`,
+    /// to the same place as the stream's records, while the element is started.
+    pub fn stream_removed(&self, frames: u64, reason: &str) -> Result<(), String> {
+        use gstreamer::subclass::prelude::ObjectSubclassIsExt;
+        self.imp().stream_removed(frames, reason)
+    }
 }
 
 /// Registers `vplrecords` with this process's GStreamer registry.

@@ -1,0 +1,390 @@
+//! `vplc run --control` on a program with a pool (issue 21's sequence): streams added and
+//! removed over HTTP while the pipeline plays, each checked at the door, and their records
+//! and videos compared with a static run of the same files.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::servers::free_port;
+use common::{asset, bbox, count_frames, lines, root, run_ok, temp_dir, vplc};
+use serde_json::{Value, json};
+
+/// `METHOD path` with a JSON body to `addr`: the status and the JSON answer.
+fn http(addr: SocketAddr, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
+    let mut stream = TcpStream::connect(addr).expect("connects");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(120)))
+        .unwrap();
+    let body = body.map(Value::to_string).unwrap_or_default();
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: vpl\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(body.as_bytes()).unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("an answer");
+    let status = answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("a status");
+    let json = answer
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| serde_json::from_str(body).unwrap_or(Value::Null))
+        .unwrap_or(Value::Null);
+    (status, json)
+}
+
+/// Makes `name` in `dir` with a `vplc run` of `source | …`.
+fn make(dir: &Path, name: &str, source: &str, max_frames: Option<&str>) {
+    let program = dir.join(format!("make_{name}.vpl"));
+    std::fs::write(
+        &program,
+        format!("pipeline make {{\n    {source} | encode(h264) | file({name:?});\n}}\n"),
+    )
+    .expect("write");
+    let mut args = vec![];
+    if let Some(n) = max_frames {
+        args.extend(["--max-frames", n]);
+    }
+    run_ok(&program, &args);
+}
+
+const MODEL: &str = "model people = onnx({model:?},\n    labels: [\"person\", \"fallen\"],\n    decoder: yolov8(confidence: 0.4, iou: 0.5),\n);\n\n";
+
+fn program(dir: &Path, name: &str, body: &str) -> std::path::PathBuf {
+    let path = dir.join(name);
+    let model = asset("assets/models/person_yolov8s.onnx");
+    std::fs::write(
+        &path,
+        MODEL.replace("{model:?}", &format!("{model:?}")) + body,
+    )
+    .expect("write");
+    path
+}
+
+/// The records of stream `id` (its own file): frame records, then `stream_removed`.
+fn records(dir: &Path, id: &str) -> Vec<Value> {
+    lines(&dir.join(format!("out/rec_{id}.jsonl")))
+}
+
+/// The objects of two runs' records of the same frames are the same, boxes within 0.5 px.
+fn same_detections(live: &[Value], still: &[Value], what: &str) {
+    assert_eq!(live.len(), still.len(), "{what}: frames");
+    for (l, s) in live.iter().zip(still) {
+        assert_eq!(l["frame"], s["frame"], "{what}");
+        let (lo, so) = (
+            l["objects"].as_array().expect("objects"),
+            s["objects"].as_array().expect("objects"),
+        );
+        assert_eq!(lo.len(), so.len(), "{what}: frame {}", l["frame"]);
+        for (a, b) in lo.iter().zip(so) {
+            assert_eq!(a["label"], b["label"], "{what}");
+            let (a, b) = (bbox(a), bbox(b));
+            for (x, y) in [(a.x, b.x), (a.y, b.y), (a.w, b.w), (a.h, b.h)] {
+                assert!(
+                    (x - y).abs() <= 0.5,
+                    "{what}: frame {}: {a:?} {b:?}",
+                    l["frame"]
+                );
+            }
+        }
+    }
+}
+
+/// A run that a failed assertion leaves behind is ended with the test.
+struct KillOnDrop(std::process::Child);
+
+impl KillOnDrop {
+    fn wait(mut self) -> std::process::ExitStatus {
+        self.0.wait().expect("vplc ends")
+    }
+}
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn streams_are_added_checked_and_removed_while_the_pool_runs() {
+    let dir = temp_dir("live");
+    let vtest = asset("assets/media/vtest.avi");
+    make(
+        &dir,
+        "a.mp4",
+        &format!("file({vtest:?}) | decode | scale(320x240) | rate(25fps)"),
+        Some("16"),
+    );
+    make(
+        &dir,
+        "c.mp4",
+        "test(pattern: ball, resolution: 320x240, rate: 25fps, frames: 40)",
+        None,
+    );
+    make(
+        &dir,
+        "b.mp4",
+        "test(pattern: snow, resolution: 320x240, rate: 25fps, frames: 25)",
+        None,
+    );
+    make(
+        &dir,
+        "big.mp4",
+        "test(resolution: 640x480, rate: 25fps, frames: 10)",
+        None,
+    );
+    let live = program(
+        &dir,
+        "live.vpl",
+        "pipeline live {\n    let cams = pool(max: 3) : video<h264, 320x240, 25fps>;\n    \
+         let seen = cams | decode | infer(people);\n    \
+         seen | json | file(\"out/rec_{stream}.jsonl\");\n    \
+         seen | encode(h264) | file(\"out/cam_{stream}.mp4\");\n}\n",
+    );
+    let addr = format!("127.0.0.1:{}", free_port());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vplc"))
+        .args(["run", "--quiet", "--control", &addr, "--metrics", &addr])
+        .arg(&live)
+        .current_dir(&dir)
+        .env("VPL_CACHE_DIR", "off")
+        .env_remove("VPL_CONTROL_TOKEN")
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("vplc starts");
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let child = KillOnDrop(child);
+    let mut line = String::new();
+    while !line.starts_with("vplc: control API on") {
+        line.clear();
+        assert_ne!(
+            stderr.read_line(&mut line).expect("a line"),
+            0,
+            "no address said"
+        );
+    }
+    let said = std::thread::spawn(move || {
+        let mut rest = String::new();
+        let _ = stderr.read_to_string(&mut rest);
+        rest
+    });
+    let addr: SocketAddr = addr.parse().unwrap();
+    let start = Instant::now();
+    while http(addr, "GET", "/v1/health/ready", None).0 != 200 {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the run never played"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let add = |id: &str, url: &str, params: Value| {
+        http(
+            addr,
+            "POST",
+            "/v1/pools/cams/streams",
+            Some(&json!({"id": id, "url": url, "params": params})),
+        )
+    };
+    let ty = "video<h264, 320x240, 25fps>";
+    assert_eq!(
+        add("a", "a.mp4", json!({})),
+        (201, json!({"id": "a", "slot": 0, "type": ty}))
+    );
+    assert_eq!(
+        add("b", "b.mp4", json!({"loop": true})),
+        (201, json!({"id": "b", "slot": 1, "type": ty}))
+    );
+    let (status, body) = add("big", "big.mp4", json!({}));
+    assert_eq!(status, 422, "{body}");
+    let text = body.to_string();
+    assert!(
+        text.contains("640x480") && text.contains("scale(320x240)"),
+        "{text}"
+    );
+    let h265 = root().join("tests/fixtures/media/h265_320x240_25fps.265");
+    let (status, body) = add("hevc", &h265.display().to_string(), json!({}));
+    assert_eq!(status, 422, "{body}");
+    assert!(body.to_string().contains("h265"), "{body}");
+    assert_eq!(
+        add("c", "c.mp4", json!({})),
+        (201, json!({"id": "c", "slot": 2, "type": ty}))
+    );
+    assert_eq!(add("a", "a.mp4", json!({})).0, 409);
+    assert_eq!(add("d", "a.mp4", json!({})).0, 409);
+    let (status, listed) = http(addr, "GET", "/v1/streams", None);
+    assert_eq!(status, 200);
+    let ids: Vec<&str> = listed
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter_map(|s| s["id"].as_str())
+        .collect();
+    assert!(ids.contains(&"b"), "{listed}");
+    // `/metrics` on the same listener labels each slot's samples with its stream's id.
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream
+        .write_all(b"GET /metrics HTTP/1.1\r\nHost: vpl\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut metrics = String::new();
+    stream.read_to_string(&mut metrics).unwrap();
+    assert!(
+        metrics.contains("vpl_frames_total{pipeline=\"live\",stream=\"1\",stream_id=\"b\"}"),
+        "{metrics}"
+    );
+    std::thread::sleep(Duration::from_secs(3));
+    // By now b's frames have reached its stages: its latency histograms are under its id.
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream
+        .write_all(b"GET /metrics HTTP/1.1\r\nHost: vpl\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut metrics = String::new();
+    stream.read_to_string(&mut metrics).unwrap();
+    let counted = metrics
+        .lines()
+        .filter(|l| {
+            l.starts_with("vpl_frame_latency_seconds_count{pipeline=\"live\",stream_id=\"b\",")
+        })
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+        .max();
+    assert!(counted.is_some_and(|n| n > 0), "{metrics}");
+    let (status, removed) = http(addr, "DELETE", "/v1/streams/b", None);
+    assert_eq!(status, 200, "{removed}");
+    let k = removed["frames"].as_u64().expect("frames");
+    assert!(k > 0);
+    // a and c end by themselves (their files end); then the service is stopped.
+    let start = Instant::now();
+    loop {
+        let (_, listed) = http(addr, "GET", "/v1/streams", None);
+        if listed.as_array().is_some_and(Vec::is_empty) {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(300),
+            "a and c never ended"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(http(addr, "POST", "/v1/stop", None).0 / 100, 2);
+    let status = child.wait();
+    let said = said.join().unwrap();
+    assert_eq!(status.code(), Some(0), "{said}");
+
+    // b: exactly k records, then its `stream_removed`; a playable MP4 of k frames.
+    let b = records(&dir, "b");
+    let (last, frames) = b.split_last().expect("b's records");
+    assert_eq!(frames.len() as u64, k);
+    assert_eq!(last["event"], "stream_removed");
+    assert_eq!(last["stream_id"], "b");
+    assert_eq!(last["frames"], k);
+    assert_eq!(last["reason"], "removed");
+    assert!(frames.iter().all(|r| r["stream_id"] == "b"));
+    assert_eq!(count_frames(&dir.join("out/cam_b.mp4"), &dir), k);
+
+    // a and c: whole and in order, and what a static run of the same files finds.
+    let still = program(
+        &dir,
+        "still.vpl",
+        "pipeline still {\n    let seen = [file(\"a.mp4\"), file(\"c.mp4\")] | decode | infer(people);\n    \
+         seen | json | file(\"out/still_{stream}.jsonl\");\n}\n",
+    );
+    run_ok(&still, &[]);
+    for (id, index) in [("a", 0), ("c", 1)] {
+        let live = records(&dir, id);
+        let (last, frames) = live.split_last().expect("records");
+        assert_eq!(last["event"], "stream_removed", "{id}");
+        assert_eq!(last["reason"], "ended", "{id}");
+        assert_eq!(last["frames"], frames.len(), "{id}");
+        let pts: Vec<u64> = frames.iter().filter_map(|r| r["pts_ns"].as_u64()).collect();
+        assert_eq!(pts.len(), frames.len(), "{id}");
+        assert!(pts.windows(2).all(|w| w[0] < w[1]), "{id}: {pts:?}");
+        let expected = lines(&dir.join(format!("out/still_{index}.jsonl")));
+        same_detections(frames, &expected, id);
+        assert_eq!(
+            count_frames(&dir.join(format!("out/cam_{id}.mp4")), &dir),
+            frames.len() as u64
+        );
+    }
+    // Nothing was written for a stream that was refused, nor for `{stream}` itself.
+    let mut names: Vec<String> = std::fs::read_dir(dir.join("out"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.starts_with("still_"))
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "cam_a.mp4",
+            "cam_b.mp4",
+            "cam_c.mp4",
+            "rec_a.jsonl",
+            "rec_b.jsonl",
+            "rec_c.jsonl"
+        ]
+    );
+}
+
+/// Without `--control`, a run of a pool binds the entries of its `streams:` file once it
+/// plays and ends, exit 0, when every one of them has left (their files ended); an entry
+/// that does not fit the pool is said before anything runs.
+#[test]
+fn without_the_control_api_the_streams_file_is_run_to_its_end() {
+    let dir = temp_dir("live-file");
+    make(
+        &dir,
+        "one.mp4",
+        "test(pattern: ball, resolution: 320x240, rate: 25fps, frames: 20)",
+        None,
+    );
+    make(
+        &dir,
+        "two.mp4",
+        "test(pattern: snow, resolution: 320x240, rate: 25fps, frames: 30)",
+        None,
+    );
+    make(
+        &dir,
+        "big.mp4",
+        "test(resolution: 640x480, rate: 25fps, frames: 5)",
+        None,
+    );
+    let program = dir.join("pool.vpl");
+    std::fs::write(
+        &program,
+        "pipeline pooled {\n    let cams = pool(max: 2, streams: \"cams.yaml\") : video<h264, 320x240, 25fps>;\n    \
+         cams | decode | json | file(\"out/rec_{stream}.jsonl\");\n}\n",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.join("cams.yaml"),
+        "- id: one\n  url: one.mp4\n- id: two\n  url: two.mp4\n",
+    )
+    .expect("write");
+    run_ok(&program, &[]);
+    for (id, frames) in [("one", 20), ("two", 30)] {
+        let records = records(&dir, id);
+        let (last, rest) = records.split_last().expect("records");
+        assert_eq!(rest.len(), frames, "{id}");
+        assert_eq!(last["event"], "stream_removed");
+        assert_eq!(last["reason"], "ended");
+        assert_eq!(last["frames"], frames);
+    }
+    // A stream of another size in the file: said, and nothing runs.
+    std::fs::write(
+        dir.join("cams.yaml"),
+        "- id: one\n  url: one.mp4\n- id: big\n  url: big.mp4\n",
+    )
+    .expect("write");
+    let out = vplc(&["run", "--quiet", &program.display().to_string()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("640x480"), "{stderr}");
+}
