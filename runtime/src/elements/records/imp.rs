@@ -35,6 +35,8 @@ struct Settings {
     /// With a broker's URL as `location`: the MQTT topic or Redis stream, and the queue.
     topic: String,
     buffer: u32,
+    /// With a Kafka location: every message's key (`key: stream`), none when empty.
+    key: String,
 }
 
 impl Default for Settings {
@@ -46,6 +48,7 @@ impl Default for Settings {
             stream: DEFAULT_STREAM,
             topic: String::new(),
             buffer: DEFAULT_BUFFER,
+            key: String::new(),
         }
     }
 }
@@ -129,6 +132,11 @@ impl ObjectImpl for VplRecords {
                     .default_value(DEFAULT_BUFFER)
                     .mutable_ready()
                     .build(),
+                glib::ParamSpecString::builder("key")
+                    .nick("Key")
+                    .blurb("With a Kafka location: the key of every message (the stream's id), so they share a partition; none when empty")
+                    .mutable_ready()
+                    .build(),
                 glib::ParamSpecUInt::builder("stream")
                     .nick("Stream")
                     .blurb("Stream index for frames that carry no vpl metadata")
@@ -173,6 +181,13 @@ impl ObjectImpl for VplRecords {
                     .unwrap_or_default()
             }
             "buffer" => settings.buffer = value.get().unwrap_or(DEFAULT_BUFFER),
+            "key" => {
+                settings.key = value
+                    .get::<Option<String>>()
+                    .ok()
+                    .flatten()
+                    .unwrap_or_default()
+            }
             other => gst::warning!(CAT, imp = self, "no property {other}"),
         }
     }
@@ -186,6 +201,7 @@ impl ObjectImpl for VplRecords {
             "stream" => settings.stream.to_value(),
             "topic" => settings.topic.to_value(),
             "buffer" => settings.buffer.to_value(),
+            "key" => settings.key.to_value(),
             // GLib only asks for properties listed above.
             _ => glib::Value::from_type(pspec.value_type()),
         }
@@ -301,8 +317,14 @@ impl BaseSinkImpl for VplRecords {
         let line = record_line(&frame, VplObjectsMeta::get(buffer));
         state.frames += 1;
         let writer = state.writer.clone();
+        let key = state.settings.key.clone();
         drop(guard);
-        writer.write_line(&line).map_err(|e| {
+        let written = if key.is_empty() {
+            writer.write_line(&line)
+        } else {
+            writer.write_keyed_line(&key, &line)
+        };
+        written.map_err(|e| {
             gst::element_imp_error!(
                 self,
                 gst::ResourceError::Write,
