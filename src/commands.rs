@@ -25,6 +25,7 @@ pub fn run(cli: crate::cli::Cli) -> u8 {
         Command::Fmt(args) => fmt(&args),
         Command::Explain(args) => explain(&args),
         Command::Lsp(_) => crate::lsp::serve(),
+        Command::Deploy(args) => crate::deploy::deploy(&args),
     }
 }
 

@@ -252,6 +252,23 @@ pub fn run(args: &RunArgs) -> u8 {
         Ok(ready) => ready,
         Err(status) => return status,
     };
+    // `--cameras FILE --shard I/N`: the pool's initial streams, the shard's share of FILE.
+    let cameras =
+        match crate::shard::cameras_for_run(args.cameras.as_deref(), args.shard, &ready.plan) {
+            Ok(cameras) => cameras,
+            Err(e) => {
+                crate::log::error(format!("vplc: {e}"));
+                return CANNOT_RUN;
+            }
+        };
+    if let Some(cameras) = &cameras {
+        crate::log::debug(format!(
+            "{} cameras for shard {}",
+            cameras.len(),
+            args.shard
+                .map_or_else(|| "0/1".to_string(), |s| s.to_string())
+        ));
+    }
     let control = match serve_control(args, token, &interrupt, &ready) {
         Ok(control) => control,
         Err(status) => return status,
