@@ -248,11 +248,15 @@ pub fn run(args: &RunArgs) -> u8 {
     };
     // Listen first: a signal while compiling or starting ends the run as one while playing.
     let interrupt = Interrupt::listen();
-    let ready = match prepare(args) {
+    let mut ready = match prepare(args) {
         Ok(ready) => ready,
         Err(status) => return status,
     };
-    // `--cameras FILE --shard I/N`: the pool's initial streams, the shard's share of FILE.
+    // `--cameras FILE --shard I/N`: the pool's initial streams, the shard's share of FILE;
+    // records say the shard.
+    if let Some(shard) = args.shard {
+        crate::shard::mark_records(&mut ready.plan, shard);
+    }
     let cameras =
         match crate::shard::cameras_for_run(args.cameras.as_deref(), args.shard, &ready.plan) {
             Ok(cameras) => cameras,

@@ -164,6 +164,19 @@ pub fn overfull(shard: Shard, cameras: usize, pool: &str, max: usize) -> String 
     )
 }
 
+/// `--shard I/N`: every records element of `plan` writes `"shard": I` in its records.
+pub fn mark_records(plan: &mut vpl_compiler::plan::Plan, shard: Shard) {
+    use vpl_compiler::plan::Prop;
+    for e in plan
+        .elements
+        .iter_mut()
+        .filter(|e| e.factory == "vplrecords")
+    {
+        e.props
+            .push(("shard".into(), Prop::Int(shard.index as i64)));
+    }
+}
+
 /// How many of `ids` each of the `n` shards gets.
 pub fn counts<'a>(ids: impl IntoIterator<Item = &'a str>, n: usize) -> Vec<usize> {
     let mut counts = vec![0; n];

@@ -284,3 +284,31 @@ fn cameras_need_a_pool() {
         "{stderr}"
     );
 }
+
+/// `--shard I/N` marks every records element of the plan with `shard = I` (each record then
+/// says `"shard": I`: the runtime's records tests).
+#[test]
+fn a_shards_records_carry_its_index() {
+    let path = root().join(PROGRAM);
+    let text = std::fs::read_to_string(&path).expect("the fixture");
+    let mut sources = vpl_compiler::SourceMap::default();
+    let host = vplc::host::FsHost::with_cache_file(None);
+    let c = vpl_compiler::compile(&mut sources, PROGRAM, &path, &text, &host);
+    assert!(!c.has_errors(), "{:?}", c.diagnostics);
+    let (_, mut plan) = c.lower(0).expect("lowers");
+    vplc::shard::mark_records(&mut plan, "1/3".parse().expect("a shard"));
+    let records: Vec<&vpl_compiler::plan::Element> = plan
+        .elements
+        .iter()
+        .filter(|e| e.factory == "vplrecords")
+        .collect();
+    assert_eq!(records.len(), 4, "one a slot of the pool");
+    for e in records {
+        assert!(
+            e.props
+                .contains(&("shard".to_string(), vpl_compiler::plan::Prop::Int(1))),
+            "{:?}",
+            e.props
+        );
+    }
+}

@@ -37,6 +37,8 @@ struct Settings {
     buffer: u32,
     /// With a Kafka location: every message's key (`key: stream`), none when empty.
     key: String,
+    /// `vplc run --shard I/N`: I, written in every record; -1: none.
+    shard: i32,
 }
 
 impl Default for Settings {
@@ -49,6 +51,7 @@ impl Default for Settings {
             topic: String::new(),
             buffer: DEFAULT_BUFFER,
             key: String::new(),
+            shard: -1,
         }
     }
 }
@@ -137,6 +140,13 @@ impl ObjectImpl for VplRecords {
                     .blurb("With a Kafka location: the key of every message (the stream's id), so they share a partition; none when empty")
                     .mutable_ready()
                     .build(),
+                glib::ParamSpecInt::builder("shard")
+                    .nick("Shard")
+                    .blurb("The shard of `vplc run --shard I/N` (I), written in every record as \"shard\"; -1: none")
+                    .minimum(-1)
+                    .default_value(-1)
+                    .mutable_ready()
+                    .build(),
                 glib::ParamSpecUInt::builder("stream")
                     .nick("Stream")
                     .blurb("Stream index for frames that carry no vpl metadata")
@@ -181,6 +191,7 @@ impl ObjectImpl for VplRecords {
                     .unwrap_or_default()
             }
             "buffer" => settings.buffer = value.get().unwrap_or(DEFAULT_BUFFER),
+            "shard" => settings.shard = value.get().unwrap_or(-1),
             "key" => {
                 settings.key = value
                     .get::<Option<String>>()
@@ -202,6 +213,7 @@ impl ObjectImpl for VplRecords {
             "topic" => settings.topic.to_value(),
             "buffer" => settings.buffer.to_value(),
             "key" => settings.key.to_value(),
+            "shard" => settings.shard.to_value(),
             // GLib only asks for properties listed above.
             _ => glib::Value::from_type(pspec.value_type()),
         }
@@ -313,6 +325,7 @@ impl BaseSinkImpl for VplRecords {
             frame: state.frames,
             pts_ns: buffer.pts().map(gst::ClockTime::nseconds),
             size: state.size,
+            shard: u32::try_from(state.settings.shard).ok(),
         };
         let line = record_line(&frame, VplObjectsMeta::get(buffer));
         state.frames += 1;

@@ -15,6 +15,8 @@ pub struct Frame<'a> {
     pub pts_ns: Option<u64>,
     /// From the caps; when unknown, the meta's source size is used.
     pub size: Option<(u32, u32)>,
+    /// `vplc run --shard I/N`: I, in every record.
+    pub shard: Option<u32>,
 }
 
 /// Field order is the spec's: serde writes fields in declaration order.
@@ -22,6 +24,9 @@ pub struct Frame<'a> {
 struct Record<'a> {
     pipeline: &'a str,
     stream: u32,
+    /// The shard of `vplc run --shard I/N` that made the record.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shard: Option<u32>,
     source: &'a str,
     frame: u64,
     pts_ns: Option<u64>,
@@ -118,6 +123,7 @@ pub fn record_line(frame: &Frame, meta: Option<&ObjectsData>) -> String {
         // The sink's own: the id of the stream it was built for (the metadata's may have
         // been made by an element that does not know it).
         stream: frame.stream,
+        shard: frame.shard,
         source: frame.source,
         frame: meta.map_or(frame.frame, |m| m.frame),
         pts_ns: frame.pts_ns,
@@ -169,4 +175,35 @@ fn labels(labels: &[meta::Label]) -> Vec<Label<'_>> {
             confidence: l.confidence,
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Frame, record_line};
+
+    fn frame(shard: Option<u32>) -> Frame<'static> {
+        Frame {
+            pipeline: "p",
+            source: "cam.mp4",
+            stream: 2,
+            frame: 7,
+            pts_ns: Some(280_000_000),
+            size: Some((64, 48)),
+            shard,
+        }
+    }
+
+    /// `--shard 1/3`: `"shard": 1` after `"stream"`; without it, no `shard` key at all.
+    #[test]
+    fn records_name_their_shard_only_when_run_as_one() {
+        let line = record_line(&frame(Some(1)), None);
+        assert!(
+            line.starts_with(
+                r#"{"pipeline":"p","stream":2,"shard":1,"source":"cam.mp4","frame":7"#
+            ),
+            "{line}"
+        );
+        let line = record_line(&frame(None), None);
+        assert!(!line.contains("shard"), "{line}");
+    }
 }
