@@ -441,3 +441,31 @@ pub fn run(args: &K8sArgs) -> u8 {
     }
     OK
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn object_names_are_dns_labels() {
+        assert_eq!(object_name("city"), "city");
+        assert_eq!(object_name("City Cams_2"), "city-cams-2");
+        assert_eq!(object_name("__"), "vpl");
+        assert_eq!(object_name(&"a".repeat(60)).len(), 40);
+    }
+
+    #[test]
+    fn the_first_overfull_shard_is_named_with_its_count() {
+        let ids: Vec<String> = (0..12).map(|i| format!("cam-{i}")).collect();
+        let counts = crate::shard::counts(ids.iter().map(String::as_str), 3);
+        let most = *counts.iter().max().expect("three shards");
+        assert_eq!(check_shards(&ids, 3, "cams", most), Ok(()));
+        let first = counts.iter().position(|c| *c == most).expect("the largest");
+        let e = check_shards(&ids, 3, "cams", most - 1).expect_err("overfull");
+        assert!(
+            e.starts_with(&format!("shard {first}/3 gets {most} cameras"))
+                && e.contains(&format!("`cams` holds (max: {})", most - 1)),
+            "{e}"
+        );
+    }
+}
