@@ -34,6 +34,8 @@ pub enum Command {
     /// Turn another tool's pipeline config into a .vpl program and check it.
     #[command(subcommand)]
     Import(ImportFrom),
+    /// Write what runs a pipeline on a cluster, its cameras split into shards.
+    Deploy(DeployArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -69,6 +71,48 @@ pub enum ImportFormat {
     Json,
     /// A SARIF 2.1.0 log on standard output.
     Sarif,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DeployArgs {
+    #[command(subcommand)]
+    pub target: DeployTarget,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DeployTarget {
+    /// Kubernetes manifests and a kustomization.yaml: a ConfigMap with the program and the
+    /// camera list, a headless Service, a StatefulSet of N pods, pod i running shard i/N
+    /// (docs/scale.md). Exit status: 0 written; 1 the program or the camera list is wrong
+    /// (a shard with more cameras than the pool's `max`); 2 an input or DIR unusable.
+    K8s(K8sArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct K8sArgs {
+    /// The program to deploy: checked first, with one pool the cameras are admitted into.
+    pub file: PathBuf,
+    /// The pipeline to run, when the file has several.
+    #[arg(long)]
+    pub pipeline: Option<String>,
+    /// The camera list (`- id: … url: … params: …`, the format of a pool's `streams:`).
+    #[arg(long, value_name = "FILE")]
+    pub cameras: PathBuf,
+    /// How many shards (pods); each runs the cameras rendezvous hashing gives it.
+    #[arg(long, value_name = "N")]
+    pub shards: usize,
+    /// The container image with vplc (and `sh` and `wget`, for the health probes).
+    #[arg(long)]
+    pub image: String,
+    /// Give each pod one NVIDIA GPU (`nvidia.com/gpu: 1`).
+    #[arg(long)]
+    pub gpu: bool,
+    /// The objects' name (default: the program file's name, as a DNS label).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// The folder the manifests are written to (made if missing).
+    #[arg(short, long, value_name = "DIR")]
+    pub output: PathBuf,
 }
 
 #[derive(Debug, clap::Args)]
@@ -162,6 +206,14 @@ pub struct RunArgs {
     /// An address other than loopback requires VPL_CONTROL_TOKEN (docs/live.md).
     #[arg(long, value_name = "ADDR")]
     pub control: Option<std::net::SocketAddr>,
+    /// A list of cameras (`- id: … url: … params: …`, the format of a pool's `streams:`
+    /// file) to admit into the program's pool; with `--shard`, only the shard's share.
+    #[arg(long, value_name = "FILE")]
+    pub cameras: Option<PathBuf>,
+    /// Run shard I of N (`0/3`): only the cameras of `--cameras` that rendezvous hashing on
+    /// their id puts on shard I (docs/scale.md); records carry `"shard": I`.
+    #[arg(long, value_name = "I/N", requires = "cameras")]
+    pub shard: Option<crate::shard::Shard>,
     /// No progress and no summary.
     #[arg(long)]
     pub quiet: bool,

@@ -28,6 +28,7 @@ pub fn run(cli: crate::cli::Cli) -> u8 {
         Command::Import(crate::cli::ImportFrom::Deepstream(args)) => {
             crate::import::deepstream(&args)
         }
+        Command::Deploy(args) => crate::deploy::deploy(&args),
     }
 }
 

@@ -5,6 +5,7 @@ pub mod backend;
 pub mod cli;
 pub mod commands;
 pub mod control;
+pub mod deploy;
 pub mod engines;
 pub mod github;
 pub mod host;
@@ -18,6 +19,7 @@ pub mod pages;
 pub mod reference;
 pub mod run;
 pub mod sarif;
+pub mod shard;
 pub mod signals;
 pub mod stats;
 

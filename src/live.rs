@@ -239,6 +239,33 @@ fn refused(e: PoolError) -> Refused {
 
 /// The streams of every pool's `streams:` file, admitted before the run starts: `Err` is
 /// every refusal (a `vplc check --format json` object each), to say before anything runs.
+/// The cameras of `vplc run --cameras FILE [--shard I/N]` (`origin`), admitted into the
+/// program's one pool in place of its `streams:` file, each checked as a request is.
+pub fn camera_entries(
+    plans: &[PoolPlan],
+    origin: &str,
+    cameras: Vec<Request>,
+) -> Result<Vec<(String, Entry)>, Vec<serde_json::Value>> {
+    let Some(plan) = plans.first() else {
+        return Ok(Vec::new());
+    };
+    // The cameras' relative paths come back resolved against the file's folder.
+    let base = std::env::current_dir().unwrap_or_default();
+    let mut entries = Vec::new();
+    let mut refusals = Vec::new();
+    for request in cameras {
+        match admit(plan, origin, &request, &base) {
+            Ok(entry) => entries.push((plan.name.clone(), entry)),
+            Err(why) => refusals.push(why),
+        }
+    }
+    if refusals.is_empty() {
+        Ok(entries)
+    } else {
+        Err(refusals)
+    }
+}
+
 pub fn initial_entries(plans: &[PoolPlan]) -> Result<Vec<(String, Entry)>, Vec<serde_json::Value>> {
     let mut entries = Vec::new();
     let mut refusals = Vec::new();

@@ -11,6 +11,7 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressStyle};
 use vpl_compiler::ir::{Graph, NodeKind, SinkKind};
 use vpl_compiler::plan::{Element, Plan, Prop, Role};
+use vpl_compiler::pool::Request;
 use vpl_compiler::{Code, Diagnostic, FileId, SourceMap};
 use vpl_runtime::pipeline::{self, Ending, Found, RunError, RunEvent, Running};
 use vpl_runtime::pool::Pools;
@@ -261,11 +262,32 @@ pub fn run(args: &RunArgs) -> u8 {
     };
     // Listen first: a signal while compiling or starting ends the run as one while playing.
     let interrupt = Interrupt::listen();
-    let ready = match prepare(args) {
+    let mut ready = match prepare(args) {
         Ok(ready) => ready,
         Err(status) => return status,
     };
-    let live = match live_pools(args, &interrupt, &ready) {
+    // `--cameras FILE --shard I/N`: the pool's initial streams, the shard's share of FILE;
+    // records say the shard.
+    if let Some(shard) = args.shard {
+        crate::shard::mark_records(&mut ready.plan, shard);
+    }
+    let cameras =
+        match crate::shard::cameras_for_run(args.cameras.as_deref(), args.shard, &ready.plan) {
+            Ok(cameras) => cameras,
+            Err(e) => {
+                crate::log::error(format!("vplc: {e}"));
+                return CANNOT_RUN;
+            }
+        };
+    if let Some(cameras) = &cameras {
+        crate::log::debug(format!(
+            "{} cameras for shard {}",
+            cameras.len(),
+            args.shard
+                .map_or_else(|| "0/1".to_string(), |s| s.to_string())
+        ));
+    }
+    let live = match live_pools(args, &interrupt, &ready, cameras) {
         Ok(live) => live,
         Err(status) => return status,
     };
@@ -465,11 +487,19 @@ fn live_pools(
     args: &RunArgs,
     interrupt: &Interrupt,
     ready: &Ready,
+    cameras: Option<Vec<Request>>,
 ) -> Result<Option<Arc<Live>>, u8> {
     if ready.plan.pools.is_empty() {
         return Ok(None);
     }
-    let initial = crate::live::initial_entries(&ready.plan.pools).map_err(|refusals| {
+    // `--cameras` (a shard's share of them) stand in for the pool's `streams:` file.
+    let initial = match (cameras, &args.cameras) {
+        (Some(cameras), Some(file)) => {
+            crate::live::camera_entries(&ready.plan.pools, &file.display().to_string(), cameras)
+        }
+        _ => crate::live::initial_entries(&ready.plan.pools),
+    };
+    let initial = initial.map_err(|refusals| {
         for refusal in &refusals {
             say_refusal(refusal);
         }

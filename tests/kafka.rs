@@ -251,3 +251,96 @@ fn kafka_messages_never_delivered_are_said_at_the_end() {
     // librdkafka's queue is purged, not waited for: the run ends soon after the 10 s.
     assert!(started.elapsed() < Duration::from_secs(20), "{stderr}");
 }
+
+/// `key: stream`: each message is keyed by its stream's id (here the stream's index, as
+/// text), so the messages of two streams land in a six-partition topic each in one
+/// partition (the key's), in frame order; without a key nothing is keyed.
+#[test]
+fn kafka_keys_messages_by_stream_so_each_stream_stays_in_one_partition_in_order() {
+    let _serial = one_at_a_time();
+    let dir = temp_dir("kafka-keyed");
+    let cluster = MockCluster::new(1).expect("librdkafka's mock cluster starts");
+    cluster
+        .create_topic("keyed", 6, 1)
+        .expect("the topic is created");
+    cluster
+        .create_topic("unkeyed", 6, 1)
+        .expect("the topic is created");
+    let bootstrap = cluster.bootstrap_servers();
+    let program = dir.join("p.vpl");
+    std::fs::write(
+        &program,
+        format!(
+            "pipeline p {{\n    let r = [test(frames: 30, resolution: 64x48), \
+             test(frames: 30, resolution: 64x48)] | json;\n    \
+             r | kafka(\"{bootstrap}\", \"keyed\", key: stream);\n    \
+             r | kafka(\"{bootstrap}\", \"unkeyed\");\n}}\n"
+        ),
+    )
+    .expect("program written");
+    run_ok(&program, &[]);
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", &bootstrap)
+        .set("group.id", "vpl-test")
+        .set("enable.auto.commit", "false")
+        .create()
+        .expect("a consumer");
+    let read = |topic: &str, want: usize| {
+        let mut partitions = TopicPartitionList::new();
+        for p in 0..6 {
+            partitions
+                .add_partition_offset(topic, p, Offset::Beginning)
+                .expect("partition added");
+        }
+        consumer.assign(&partitions).expect("partitions assigned");
+        // (partition, key, stream, frame) of each message, in the order read.
+        let mut got: Vec<(i32, Option<String>, u64, u64)> = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while got.len() < want && Instant::now() < deadline {
+            if let Some(Ok(message)) = consumer.poll(Duration::from_millis(200)) {
+                let record: serde_json::Value =
+                    serde_json::from_slice(message.payload().expect("a payload"))
+                        .expect("a JSON record");
+                got.push((
+                    message.partition(),
+                    message
+                        .key()
+                        .map(|k| String::from_utf8_lossy(k).into_owned()),
+                    record["stream"].as_u64().expect("a stream"),
+                    record["frame"].as_u64().expect("a frame number"),
+                ));
+            }
+        }
+        got
+    };
+    let keyed = read("keyed", 60);
+    assert_eq!(keyed.len(), 60, "every record arrives");
+    for stream in 0..2u64 {
+        let mine: Vec<&(i32, Option<String>, u64, u64)> =
+            keyed.iter().filter(|m| m.2 == stream).collect();
+        assert_eq!(mine.len(), 30);
+        assert!(
+            mine.iter()
+                .all(|m| m.1.as_deref() == Some(&*stream.to_string())),
+            "stream {stream}'s messages are keyed {stream}: {mine:?}"
+        );
+        let partitions: BTreeSet<i32> = mine.iter().map(|m| m.0).collect();
+        assert_eq!(
+            partitions.len(),
+            1,
+            "stream {stream} in one partition: {partitions:?}"
+        );
+        // A partition is read in the order it was written: the frames in order.
+        let frames: Vec<u64> = mine.iter().map(|m| m.3).collect();
+        assert!(
+            frames.windows(2).all(|w| w[1] == w[0] + 1),
+            "stream {stream}'s frames in order: {frames:?}"
+        );
+    }
+    let unkeyed = read("unkeyed", 60);
+    assert_eq!(unkeyed.len(), 60);
+    assert!(
+        unkeyed.iter().all(|m| m.1.is_none()),
+        "no key without `key:`"
+    );
+}

@@ -388,3 +388,75 @@ fn without_the_control_api_the_streams_file_is_run_to_its_end() {
     assert_ne!(out.status.code(), Some(0), "{stderr}");
     assert!(stderr.contains("640x480"), "{stderr}");
 }
+
+/// `--cameras FILE --shard I/N` (issue 23): each shard admits the cameras rendezvous
+/// hashing gives it into the pool, and only those; every camera runs on exactly one shard,
+/// and its records say which.
+#[test]
+fn shards_of_a_camera_list_each_run_their_own_cameras() {
+    let dir = temp_dir("live-shards");
+    let ids = ["door", "yard", "gate", "hall"];
+    let mine: Vec<Vec<&str>> = (0..2)
+        .map(|i| {
+            ids.iter()
+                .copied()
+                .filter(|id| vplc::shard::shard_of(id, 2) == i)
+                .collect()
+        })
+        .collect();
+    assert!(
+        mine.iter().all(|m| !m.is_empty()),
+        "both shards have cameras: {mine:?}"
+    );
+    let mut yaml = String::new();
+    for (n, id) in ids.iter().enumerate() {
+        make(
+            &dir,
+            &format!("{id}.mp4"),
+            &format!(
+                "test(pattern: ball, resolution: 320x240, rate: 25fps, frames: {})",
+                10 + n
+            ),
+            None,
+        );
+        yaml.push_str(&format!("- id: {id}\n  url: {id}.mp4\n"));
+    }
+    std::fs::write(dir.join("cameras.yaml"), yaml).expect("write");
+    let program = dir.join("shard.vpl");
+    std::fs::write(
+        &program,
+        "pipeline sharded {\n    let cams = pool(max: 4) : video<h264, 320x240, 25fps>;\n    \
+         cams | decode | json | file(\"out/rec_{stream}.jsonl\");\n}\n",
+    )
+    .expect("write");
+    for (shard, cameras) in mine.iter().enumerate() {
+        let _ = std::fs::remove_dir_all(dir.join("out"));
+        run_ok(
+            &program,
+            &[
+                "--cameras",
+                &dir.join("cameras.yaml").display().to_string(),
+                "--shard",
+                &format!("{shard}/2"),
+            ],
+        );
+        for (n, id) in ids.iter().enumerate() {
+            let file = dir.join(format!("out/rec_{id}.jsonl"));
+            if !cameras.contains(id) {
+                assert!(
+                    !file.exists(),
+                    "shard {shard} ran {id}, not one of its cameras"
+                );
+                continue;
+            }
+            let records = records(&dir, id);
+            let (last, frames) = records.split_last().expect("records");
+            assert_eq!(frames.len(), 10 + n, "{id}'s frames on shard {shard}");
+            assert_eq!(last["event"], "stream_removed", "{id}");
+            for r in frames {
+                assert_eq!(r["shard"], shard, "{id}: {r}");
+                assert_eq!(r["stream_id"], *id, "{r}");
+            }
+        }
+    }
+}

@@ -715,3 +715,71 @@ fn encoders_make_key_frames_as_often_as_their_sinks_need() {
         gpu.plan
     );
 }
+
+/// `kafka(…, key: stream)`: a pool's slot keys its messages by the admitted id (the `key`
+/// property keeps `{stream}`, a template of the slot), a plain list's streams by their
+/// index as text; without `key:` there is no `key` property. Only `kafka` has `key:`.
+#[test]
+fn kafka_key_stream_is_the_streams_id() {
+    let dir = std::env::temp_dir().join(format!("vpl-plans-key-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("keyed.vpl");
+    std::fs::write(
+        &path,
+        "pipeline p {\n    \
+         let cams = pool(max: 2) : video<h264, 320x240, 25fps>;\n    \
+         cams | decode | json | kafka(\"localhost:9092\", \"cams\", key: stream);\n    \
+         [test(), test()] | json | kafka(\"localhost:9092\", \"tests\", key: stream);\n    \
+         test() | json | kafka(\"localhost:9092\", \"plain\");\n}\n",
+    )
+    .expect("write");
+    let (_, c) = compile_file(&path);
+    let (_, plan) = c.lower(0).expect("lowers");
+    let prop = |e: &vpl_compiler::plan::Element, name: &str| {
+        e.props
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    let records: Vec<&vpl_compiler::plan::Element> = plan
+        .elements
+        .iter()
+        .filter(|e| e.factory == "vplrecords")
+        .collect();
+    let keys: Vec<(Option<Prop>, Option<Prop>)> = records
+        .iter()
+        .map(|e| (prop(e, "topic"), prop(e, "key")))
+        .collect();
+    let s = |t: &str| Some(Prop::Str(t.into()));
+    assert_eq!(
+        keys,
+        vec![
+            (s("cams"), s("{stream}")),
+            (s("cams"), s("{stream}")),
+            (s("tests"), s("2")),
+            (s("tests"), s("3")),
+            (s("plain"), None),
+        ]
+    );
+    for slot in &plan.pools[0].slots {
+        assert!(
+            slot.templates
+                .iter()
+                .any(|t| t.property == "key" && t.text == "{stream}"),
+            "{:?}",
+            slot.templates
+        );
+    }
+
+    // `key:` is Kafka's: an MQTT sink refuses it.
+    let mqtt = dir.join("mqtt.vpl");
+    let text =
+        "pipeline p {\n    test() | json | mqtt(\"mqtt://localhost\", \"t\", key: stream);\n}\n";
+    std::fs::write(&mqtt, text).expect("write");
+    let mut sources = SourceMap::default();
+    let host = FsHost::with_cache_file(None);
+    let c = compile(&mut sources, "mqtt.vpl", &mqtt, text, &host);
+    assert!(c.has_errors());
+    let said = format!("{:?}", c.diagnostics);
+    assert!(said.contains("key"), "{said}");
+}

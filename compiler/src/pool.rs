@@ -137,10 +137,16 @@ pub fn initial_streams(pool: &PoolPlan, base: &Path) -> Result<Vec<Request>, Str
     } else {
         base.join(path)
     };
+    read_streams_file(&path)
+}
+
+/// The requests of the streams file at `path` (a pool's `streams:`, or `vplc run
+/// --cameras`): a path `url` is made absolute against the file's folder.
+pub fn read_streams_file(path: &Path) -> Result<Vec<Request>, String> {
     let folder = path.parent().unwrap_or(Path::new("")).to_path_buf();
     let mut requests = requests_of(
-        &path,
-        &std::fs::read_to_string(&path)
+        path,
+        &std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read {}: {e}", path.display()))?,
     )?;
     for r in &mut requests {

@@ -80,12 +80,18 @@ fn number_streams(g: &mut Graph) {
             NodeKind::Events(config) => config.stream = stream,
             NodeKind::Sink(SinkKind::Records { stream: s, .. }) => *s = stream,
             NodeKind::Sink(SinkKind::Broker {
-                stream: s, topic, ..
+                stream: s,
+                topic,
+                key,
+                ..
             }) => {
                 *s = stream;
                 // A slot's stream is named by its id, filled in when a stream is bound.
                 if !from_slot {
                     *topic = topic.replace("{stream}", &stream.to_string());
+                    if let Some(key) = key {
+                        *key = key.replace("{stream}", &stream.to_string());
+                    }
                 }
             }
             _ => {}
@@ -499,6 +505,7 @@ impl Builder<'_> {
                     buffer: call.int("buffer").unwrap_or(1).max(1) as u64,
                     stream: i as u32,
                     source: self.source_name(*input),
+                    key: None,
                 },
                 Sink::Kafka => SinkKind::Broker {
                     protocol: crate::brokers::Protocol::Kafka,
@@ -509,6 +516,7 @@ impl Builder<'_> {
                     buffer: call.int("buffer").unwrap_or(1).max(1) as u64,
                     stream: i as u32,
                     source: self.source_name(*input),
+                    key: (call.string("key") == Some("stream")).then(|| "{stream}".to_string()),
                 },
                 Sink::Display => SinkKind::Display,
                 Sink::RtspOut => SinkKind::RtspOut {

@@ -158,6 +158,9 @@ pub enum SinkKind {
         buffer: u64,
         stream: u32,
         source: String,
+        /// Kafka's `key: stream`: every message's key, `{stream}` until the stream is known
+        /// (its index as text, or a pool's admitted id filled in when a stream is bound).
+        key: Option<String>,
     },
 }
 
@@ -513,10 +516,14 @@ fn detail(kind: &NodeKind) -> String {
             url,
             topic,
             stream,
+            key,
             ..
         }) => format!(
-            "sink {}({url:?}, {topic:?}) stream {stream}",
-            protocol.name()
+            "sink {}({url:?}, {topic:?}) stream {stream}{}",
+            protocol.name(),
+            key.as_ref()
+                .map(|k| format!(" key {k:?}"))
+                .unwrap_or_default()
         ),
         NodeKind::Sink(SinkKind::Record {
             path,

@@ -126,21 +126,24 @@ impl Lowerer<'_> {
                 buffer,
                 stream,
                 source,
+                key,
                 ..
-            } => vec![self.element(
-                id,
-                "",
-                "vplrecords",
-                vec![
+            } => {
+                let mut props = vec![
                     ("location", Prop::Str(url.clone())),
                     ("topic", Prop::Str(topic.clone())),
                     ("buffer", Prop::UInt(*buffer)),
                     ("pipeline", Prop::Str(self.g.pipeline.clone())),
                     ("source", Prop::Str(source.clone())),
                     ("stream", Prop::UInt(*stream as u64)),
-                    ("async", Prop::Bool(false)),
-                ],
-            )],
+                ];
+                // A pool's slot keeps `{stream}`: its template fills the admitted id.
+                if let Some(key) = key {
+                    props.push(("key", Prop::Str(key.clone())));
+                }
+                props.push(("async", Prop::Bool(false)));
+                vec![self.element(id, "", "vplrecords", props)]
+            }
             SinkKind::Discard => vec![self.element(
                 id,
                 "",

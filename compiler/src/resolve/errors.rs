@@ -350,6 +350,19 @@ fn unknown_param(
         format!("`{callee}` has no parameter `{name}`"),
     )
     .with_primary_label("unknown parameter");
+    // Kafka's `key: stream` written on another broker sink.
+    if name == "key" && matches!(callee, "mqtt" | "redis") {
+        return d.with_help(format!(
+            "{} messages have no key: only `kafka(brokers, topic, key: stream)` keys its \
+             messages by stream (one partition a stream); the parameters of `{callee}` are {}",
+            if callee == "mqtt" {
+                "MQTT"
+            } else {
+                "Redis stream"
+            },
+            quoted_list(params)
+        ));
+    }
     match (suggestion, params.is_empty()) {
         (Some(s), _) => d.with_suggestion(s),
         (None, true) => d.with_help(format!("`{callee}` takes no arguments")),

@@ -21,7 +21,7 @@ use rdkafka::producer::{
 };
 use vpl_compiler::brokers::kafka as list;
 
-use super::{Outbox, WINDOW, lock};
+use super::{Message, Outbox, WINDOW, lock};
 
 /// How long one poll of librdkafka waits for delivery reports when nothing new is queued.
 const POLL: Duration = Duration::from_millis(50);
@@ -244,11 +244,16 @@ pub(super) fn sender(outbox: Arc<Outbox>) {
     drop(producer);
 }
 
-/// Hands one message to librdkafka, waiting while its own queue is full.
-fn produce(producer: &BaseProducer<Context>, topic: &str, seq: u64, message: &str) {
+/// Hands one message to librdkafka, waiting while its own queue is full. A keyed message
+/// goes to the partition of its key (librdkafka's default partitioner, murmur2 as the Java
+/// client's), so one stream's messages stay in one partition, in order.
+fn produce(producer: &BaseProducer<Context>, topic: &str, seq: u64, message: &Message) {
     producer.context().in_flight.fetch_add(1, Ordering::Relaxed);
     let mut record =
-        BaseRecord::<(), str, usize>::with_opaque_to(topic, seq as usize).payload(message);
+        BaseRecord::<str, str, usize>::with_opaque_to(topic, seq as usize).payload(&**message);
+    if let Some(key) = &message.key {
+        record = record.key(&**key);
+    }
     loop {
         match producer.send(record) {
             Ok(()) => return,

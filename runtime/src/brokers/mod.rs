@@ -99,8 +99,23 @@ pub fn protocol_of(location: &str) -> Option<Protocol> {
         })
 }
 
+/// One queued message: a record's line, and for Kafka its key (`key: stream`).
+#[derive(Debug, Clone)]
+pub(crate) struct Message {
+    pub key: Option<Arc<str>>,
+    pub text: Arc<str>,
+}
+
+impl std::ops::Deref for Message {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.text
+    }
+}
+
 struct Queue {
-    items: VecDeque<(u64, Arc<str>)>,
+    items: VecDeque<(u64, Message)>,
     next_seq: u64,
     closed: bool,
     /// Kafka: the messages of `items` handed to librdkafka whose delivery report has not
@@ -217,10 +232,21 @@ impl Outbox {
     }
 
     fn push(&self, message: &str) {
+        self.push_keyed(None, message);
+    }
+
+    /// Queues `message` with Kafka's message `key` (the other brokers have none).
+    fn push_keyed(&self, key: Option<&str>, message: &str) {
         let mut q = lock(&self.queue);
         let seq = q.next_seq;
         q.next_seq += 1;
-        q.items.push_back((seq, Arc::from(message)));
+        q.items.push_back((
+            seq,
+            Message {
+                key: key.map(Arc::from),
+                text: Arc::from(message),
+            },
+        ));
         let dropped = self.trim(&mut q);
         drop(q);
         self.more.notify_one();
@@ -334,7 +360,7 @@ impl Outbox {
     /// Messages after `after` not yet sent on this connection, at most `room`; `None` when
     /// the outbox is closed and empty. Waits up to `idle` for one. Kafka: the messages
     /// returned are held by librdkafka from now on.
-    fn next_batch(&self, after: u64, room: usize, idle: Duration) -> Option<Vec<(u64, Arc<str>)>> {
+    fn next_batch(&self, after: u64, room: usize, idle: Duration) -> Option<Vec<(u64, Message)>> {
         let mut q = lock(&self.queue);
         let deadline = Instant::now() + idle;
         loop {
@@ -622,6 +648,31 @@ impl Write for BrokerOut {
     /// Lines are queued as they are written; delivery is the sender thread's.
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
+    }
+}
+
+impl BrokerOut {
+    /// Where lines with a message key go: the same queue as the lines written.
+    pub fn keyed(&self) -> KeyedOut {
+        KeyedOut {
+            outbox: self.outbox.clone(),
+        }
+    }
+}
+
+/// Queues lines with a message key (Kafka's `key: stream`) beside a [`BrokerOut`], which
+/// keeps the queue open.
+pub struct KeyedOut {
+    outbox: Arc<Outbox>,
+}
+
+impl KeyedOut {
+    /// Queues `line` (one record, with or without its `\n`) as one message keyed `key`.
+    pub fn send(&self, key: &str, line: &str) {
+        let text = line.strip_suffix('\n').unwrap_or(line);
+        if !text.is_empty() {
+            self.outbox.push_keyed(Some(key), text);
+        }
     }
 }
 

@@ -218,7 +218,7 @@ fn queued_and_dropped(outbox: &Outbox) -> (Vec<u64>, u64) {
     (seqs, outbox.stats.dropped.load(Ordering::Relaxed))
 }
 
-fn seqs(batch: Option<Vec<(u64, Arc<str>)>>) -> Vec<u64> {
+fn seqs(batch: Option<Vec<(u64, super::Message)>>) -> Vec<u64> {
     batch.expect("open").iter().map(|(s, _)| *s).collect()
 }
 

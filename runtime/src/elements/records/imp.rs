@@ -40,6 +40,10 @@ struct Settings {
     buffer: u32,
     /// `vplc run --latency`: each frame record's `latency_ms`.
     latency: bool,
+    /// With a Kafka location: every message's key (`key: stream`), none when empty.
+    key: String,
+    /// `vplc run --shard I/N`: I, written in every record; -1: none.
+    shard: i32,
 }
 
 impl Default for Settings {
@@ -53,6 +57,8 @@ impl Default for Settings {
             topic: String::new(),
             buffer: DEFAULT_BUFFER,
             latency: false,
+            key: String::new(),
+            shard: -1,
         }
     }
 }
@@ -167,6 +173,18 @@ impl ObjectImpl for VplRecords {
                     .default_value(DEFAULT_BUFFER)
                     .mutable_ready()
                     .build(),
+                glib::ParamSpecString::builder("key")
+                    .nick("Key")
+                    .blurb("With a Kafka location: the key of every message (the stream's id), so they share a partition; none when empty")
+                    .mutable_ready()
+                    .build(),
+                glib::ParamSpecInt::builder("shard")
+                    .nick("Shard")
+                    .blurb("The shard of `vplc run --shard I/N` (I), written in every record as \"shard\"; -1: none")
+                    .minimum(-1)
+                    .default_value(-1)
+                    .mutable_ready()
+                    .build(),
                 glib::ParamSpecUInt::builder("stream")
                     .nick("Stream")
                     .blurb("Stream index for frames that carry no vpl metadata")
@@ -230,6 +248,14 @@ impl ObjectImpl for VplRecords {
             }
             "buffer" => settings.buffer = value.get().unwrap_or(DEFAULT_BUFFER),
             "latency" => settings.latency = value.get().unwrap_or(false),
+            "shard" => settings.shard = value.get().unwrap_or(-1),
+            "key" => {
+                settings.key = value
+                    .get::<Option<String>>()
+                    .ok()
+                    .flatten()
+                    .unwrap_or_default()
+            }
             other => gst::warning!(CAT, imp = self, "no property {other}"),
         }
     }
@@ -245,6 +271,8 @@ impl ObjectImpl for VplRecords {
             "topic" => settings.topic.to_value(),
             "buffer" => settings.buffer.to_value(),
             "latency" => settings.latency.to_value(),
+            "key" => settings.key.to_value(),
+            "shard" => settings.shard.to_value(),
             // GLib only asks for properties listed above.
             _ => glib::Value::from_type(pspec.value_type()),
         }
@@ -362,12 +390,19 @@ impl BaseSinkImpl for VplRecords {
             } else {
                 None
             },
+            shard: u32::try_from(state.settings.shard).ok(),
         };
         let line = record_line(&frame, VplObjectsMeta::get(buffer));
         state.frames += 1;
         let writer = state.writer.clone();
+        let key = state.settings.key.clone();
         drop(guard);
-        writer.write_line(&line).map_err(|e| {
+        let written = if key.is_empty() {
+            writer.write_line(&line)
+        } else {
+            writer.write_keyed_line(&key, &line)
+        };
+        written.map_err(|e| {
             gst::element_imp_error!(
                 self,
                 gst::ResourceError::Write,

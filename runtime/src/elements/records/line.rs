@@ -19,6 +19,8 @@ pub struct Frame<'a> {
     pub size: Option<(u32, u32)>,
     /// With `--latency`: the time since the frame left its source (`latency_ms`).
     pub latency_ns: Option<u64>,
+    /// `vplc run --shard I/N`: I, in every record.
+    pub shard: Option<u32>,
 }
 
 /// Field order is the spec's: serde writes fields in declaration order.
@@ -28,6 +30,9 @@ struct Record<'a> {
     stream: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
     stream_id: Option<&'a str>,
+    /// The shard of `vplc run --shard I/N` that made the record.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shard: Option<u32>,
     source: &'a str,
     frame: u64,
     pts_ns: Option<u64>,
@@ -129,6 +134,7 @@ pub fn record_line(frame: &Frame, meta: Option<&ObjectsData>) -> String {
         // been made by an element that does not know it).
         stream: frame.stream,
         stream_id: frame.stream_id,
+        shard: frame.shard,
         source: frame.source,
         frame: meta.map_or(frame.frame, |m| m.frame),
         pts_ns: frame.pts_ns,
@@ -186,4 +192,37 @@ fn labels(labels: &[meta::Label]) -> Vec<Label<'_>> {
             confidence: l.confidence,
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Frame, record_line};
+
+    fn frame(shard: Option<u32>) -> Frame<'static> {
+        Frame {
+            pipeline: "p",
+            source: "cam.mp4",
+            stream: 2,
+            frame: 7,
+            pts_ns: Some(280_000_000),
+            size: Some((64, 48)),
+            stream_id: None,
+            latency_ns: None,
+            shard,
+        }
+    }
+
+    /// `--shard 1/3`: `"shard": 1` after `"stream"`; without it, no `shard` key at all.
+    #[test]
+    fn records_name_their_shard_only_when_run_as_one() {
+        let line = record_line(&frame(Some(1)), None);
+        assert!(
+            line.starts_with(
+                r#"{"pipeline":"p","stream":2,"shard":1,"source":"cam.mp4","frame":7"#
+            ),
+            "{line}"
+        );
+        let line = record_line(&frame(None), None);
+        assert!(!line.contains("shard"), "{line}");
+    }
 }

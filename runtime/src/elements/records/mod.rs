@@ -47,3 +47,43 @@ pub fn register() -> Result<(), glib::BoolError> {
         VplRecords::static_type(),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use gstreamer as gst;
+    use gstreamer::prelude::*;
+
+    /// `shard=1` (what `vplc run --shard 1/N` sets): every record says `"shard": 1`.
+    #[test]
+    fn the_shard_property_is_in_every_record() {
+        crate::elements::register().expect("vpl's elements");
+        let file =
+            std::env::temp_dir().join(format!("vpl-records-shard-{}.jsonl", std::process::id()));
+        let pipeline = gst::parse::launch(&format!(
+            "videotestsrc num-buffers=3 ! video/x-raw,width=64,height=48 ! vplrecords \
+             location={} pipeline=p stream=0 shard=1",
+            file.display()
+        ))
+        .expect("the pipeline")
+        .downcast::<gst::Pipeline>()
+        .expect("a pipeline");
+        pipeline.set_state(gst::State::Playing).expect("plays");
+        let bus = pipeline.bus().expect("a bus");
+        let message = bus
+            .timed_pop_filtered(
+                gst::ClockTime::from_seconds(30),
+                &[gst::MessageType::Eos, gst::MessageType::Error],
+            )
+            .expect("the end");
+        assert_eq!(message.type_(), gst::MessageType::Eos, "{message:?}");
+        pipeline.set_state(gst::State::Null).expect("stops");
+        let text = std::fs::read_to_string(&file).expect("records written");
+        let _ = std::fs::remove_file(&file);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3, "{text}");
+        for line in lines {
+            let record: serde_json::Value = serde_json::from_str(line).expect("JSON");
+            assert_eq!(record["shard"], 1, "{line}");
+        }
+    }
+}

@@ -9,9 +9,23 @@ use std::sync::{Arc, LazyLock, Mutex, Weak};
 /// Whole lines in, never interleaved: one lock per line.
 pub struct SharedWriter {
     out: Mutex<Box<dyn Write + Send>>,
+    /// A broker sink's queue, for lines with a message key (Kafka's `key: stream`).
+    keyed: Option<crate::brokers::KeyedOut>,
 }
 
 impl SharedWriter {
+    /// Writes `line` as [`SharedWriter::write_line`] does; to a broker sink, as a message
+    /// keyed `key` (a file has no keys: `key` is not used there).
+    pub fn write_keyed_line(&self, key: &str, line: &str) -> io::Result<()> {
+        match &self.keyed {
+            Some(keyed) => {
+                keyed.send(key, line);
+                Ok(())
+            }
+            None => self.write_line(line),
+        }
+    }
+
     /// Writes `line` (which ends in `\n`) in one piece, and hands it to the system at
     /// once: a run that is killed (SIGKILL, a crash of the machine's power aside) loses
     /// at most the line being written, never lines of frames already done.
@@ -43,11 +57,12 @@ static OPEN: LazyLock<Mutex<HashMap<String, Weak<SharedWriter>>>> =
 /// The writer of `location`, created (truncating the file) when nobody holds it.
 pub fn writer_for(location: &str) -> io::Result<Arc<SharedWriter>> {
     shared(location, || {
-        Ok(if location == "-" {
+        let out: Box<dyn Write + Send> = if location == "-" {
             Box::new(io::stdout())
         } else {
             Box::new(BufWriter::new(File::create(location)?))
-        })
+        };
+        Ok((out, None))
     })
 }
 
@@ -60,21 +75,25 @@ pub fn broker_writer_for(
     report: crate::brokers::Reporter,
 ) -> io::Result<Arc<SharedWriter>> {
     shared(&format!("\0broker {url} {topic}"), || {
-        Ok(Box::new(crate::brokers::open(url, topic, buffer, report)?))
+        let out = crate::brokers::open(url, topic, buffer, report)?;
+        let keyed = out.keyed();
+        Ok((Box::new(out), Some(keyed)))
     })
 }
 
-fn shared(
-    key: &str,
-    make: impl FnOnce() -> io::Result<Box<dyn Write + Send>>,
-) -> io::Result<Arc<SharedWriter>> {
+/// What a shared writer is made of: where lines go, and a broker's queue for keyed lines.
+type Made = (Box<dyn Write + Send>, Option<crate::brokers::KeyedOut>);
+
+fn shared(key: &str, make: impl FnOnce() -> io::Result<Made>) -> io::Result<Arc<SharedWriter>> {
     let mut open = OPEN.lock().unwrap_or_else(|p| p.into_inner());
     open.retain(|_, w| w.strong_count() > 0);
     if let Some(writer) = open.get(key).and_then(Weak::upgrade) {
         return Ok(writer);
     }
+    let (out, keyed) = make()?;
     let writer = Arc::new(SharedWriter {
-        out: Mutex::new(make()?),
+        out: Mutex::new(out),
+        keyed,
     });
     open.insert(key.to_string(), Arc::downgrade(&writer));
     Ok(writer)

@@ -1,0 +1,314 @@
+//! `vplc deploy k8s` (the manifests: snapshots, read back as Kubernetes' types and their
+//! fields checked; a shard overfilling its pool) and `vplc run --cameras --shard` (the flags
+//! refused with exit 2 and a reason). The camera fixture is tests/fixtures/deploy/.
+
+mod common;
+
+use common::{root, temp_dir, vplc};
+use k8s_openapi::api::apps::v1::StatefulSet;
+use k8s_openapi::api::core::v1::{ConfigMap, Container, Probe, Service};
+use std::collections::BTreeMap;
+use vplc::deploy::k8s::Kustomization;
+
+const PROGRAM: &str = "tests/fixtures/deploy/city.vpl";
+const CAMERAS: &str = "tests/fixtures/deploy/cameras.yaml";
+
+/// `vplc deploy k8s PROGRAM --cameras CAMERAS --shards N --image … [extra] -o DIR`: the
+/// files written, by name.
+fn deploy(name: &str, shards: usize, extra: &[&str]) -> BTreeMap<String, String> {
+    let dir = temp_dir(name);
+    let out = dir.join("k8s");
+    let shards = shards.to_string();
+    let mut args = vec![
+        "deploy",
+        "k8s",
+        PROGRAM,
+        "--cameras",
+        CAMERAS,
+        "--shards",
+        &shards,
+        "--image",
+        "registry.example/vpl:0.1",
+        "-o",
+    ];
+    let out_text = out.display().to_string();
+    args.push(&out_text);
+    args.extend(extra);
+    let output = vplc(&args);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    std::fs::read_dir(&out)
+        .expect("the folder is written")
+        .map(|e| {
+            let path = e.expect("an entry").path();
+            (
+                path.file_name()
+                    .expect("a name")
+                    .to_string_lossy()
+                    .into_owned(),
+                std::fs::read_to_string(&path).expect("readable"),
+            )
+        })
+        .collect()
+}
+
+fn container(set: &StatefulSet) -> &Container {
+    &set.spec
+        .as_ref()
+        .expect("a spec")
+        .template
+        .spec
+        .as_ref()
+        .expect("a pod spec")
+        .containers[0]
+}
+
+/// The URL path a probe asks for (its `wget` line).
+fn probe_line(probe: &Option<Probe>) -> String {
+    probe
+        .as_ref()
+        .and_then(|p| p.exec.as_ref())
+        .and_then(|e| e.command.as_ref())
+        .map(|c| c.join(" "))
+        .unwrap_or_default()
+}
+
+#[test]
+fn k8s_manifests_are_kubernetes_objects_with_the_shards_of_the_cameras() {
+    let files = deploy("deploy-k8s", 3, &[]);
+    let names: Vec<&str> = files.keys().map(String::as_str).collect();
+    assert_eq!(
+        names,
+        [
+            "configmap.yaml",
+            "kustomization.yaml",
+            "service.yaml",
+            "statefulset.yaml"
+        ]
+    );
+    for (name, text) in &files {
+        insta::assert_snapshot!(format!("k8s_{name}"), text);
+    }
+
+    let kustomization: Kustomization =
+        serde_saphyr::from_str(&files["kustomization.yaml"]).expect("a kustomization");
+    assert_eq!(
+        kustomization.resources,
+        ["configmap.yaml", "service.yaml", "statefulset.yaml"]
+    );
+
+    let config: ConfigMap = serde_saphyr::from_str(&files["configmap.yaml"]).expect("a ConfigMap");
+    let data = config.data.expect("data");
+    let fixture = |p: &str| std::fs::read_to_string(root().join(p)).expect("fixture");
+    assert_eq!(data["program.vpl"], fixture(PROGRAM));
+    assert_eq!(data["cameras.yaml"], fixture(CAMERAS));
+
+    let service: Service = serde_saphyr::from_str(&files["service.yaml"]).expect("a Service");
+    let spec = service.spec.expect("a spec");
+    assert_eq!(spec.cluster_ip.as_deref(), Some("None"), "headless");
+
+    let set: StatefulSet =
+        serde_saphyr::from_str(&files["statefulset.yaml"]).expect("a StatefulSet");
+    let spec = set.spec.as_ref().expect("a spec");
+    assert_eq!(spec.replicas, Some(3));
+    assert_eq!(spec.service_name.as_deref(), Some("city"));
+    let annotations = spec
+        .template
+        .metadata
+        .as_ref()
+        .and_then(|m| m.annotations.clone())
+        .expect("annotations");
+    assert_eq!(annotations["prometheus.io/scrape"], "true");
+    assert_eq!(annotations["prometheus.io/port"], "9100");
+    assert_eq!(annotations["prometheus.io/path"], "/metrics");
+    let c = container(&set);
+    assert_eq!(c.image.as_deref(), Some("registry.example/vpl:0.1"));
+    let command = c.command.clone().expect("a command").join(" ");
+    assert!(
+        command.contains("--shard \"${POD_NAME##*-}/3\"")
+            && command.contains("--cameras /etc/vpl/cameras.yaml")
+            && command.contains("--control 0.0.0.0:9000"),
+        "{command}"
+    );
+    assert!(probe_line(&c.readiness_probe).contains("/v1/health/ready"));
+    assert!(probe_line(&c.liveness_probe).contains("/v1/health/live"));
+    let env: Vec<&str> = c
+        .env
+        .as_ref()
+        .expect("env")
+        .iter()
+        .map(|e| e.name.as_str())
+        .collect();
+    assert_eq!(env, ["POD_NAME", "VPL_CONTROL_TOKEN"]);
+    assert!(c.resources.is_none(), "no GPU asked for");
+}
+
+#[test]
+fn gpu_pods_ask_for_one_nvidia_gpu() {
+    let files = deploy("deploy-k8s-gpu", 2, &["--gpu"]);
+    let set: StatefulSet =
+        serde_saphyr::from_str(&files["statefulset.yaml"]).expect("a StatefulSet");
+    assert_eq!(set.spec.as_ref().and_then(|s| s.replicas), Some(2));
+    let limits = container(&set)
+        .resources
+        .as_ref()
+        .and_then(|r| r.limits.clone())
+        .expect("limits");
+    assert_eq!(limits.len(), 1);
+    assert_eq!(limits["nvidia.com/gpu"].0, "1");
+}
+
+/// Six cameras on shards of a pool of 2: the hash's most loaded shard is named with its
+/// count, exit 1, nothing written.
+#[test]
+fn a_shard_with_more_cameras_than_the_pool_holds_is_refused() {
+    let dir = temp_dir("deploy-overfull");
+    let program = dir.join("small.vpl");
+    std::fs::write(
+        &program,
+        "pipeline small {\n    pool(max: 2) : video<h264, 1280x720, 25fps> | decode | json | stdout;\n}\n",
+    )
+    .expect("program written");
+    let cameras = root().join(CAMERAS);
+    let ids = [
+        "gate-north",
+        "gate-south",
+        "lobby",
+        "platform-1",
+        "platform-2",
+        "car-park",
+    ];
+    // Two shards: at least one holds three of the six.
+    let counts = vplc::shard::counts(ids.iter().copied(), 2);
+    let (shard, most) = counts
+        .iter()
+        .enumerate()
+        .find(|(_, c)| **c > 2)
+        .expect("an overfull shard");
+    let out = dir.join("k8s");
+    let output = vplc(&[
+        "deploy",
+        "k8s",
+        &program.display().to_string(),
+        "--cameras",
+        &cameras.display().to_string(),
+        "--shards",
+        "2",
+        "--image",
+        "vpl",
+        "-o",
+        &out.display().to_string(),
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("shard {shard}/2 gets {most} cameras"))
+            && stderr.contains("max: 2"),
+        "{stderr}"
+    );
+    assert!(!out.exists(), "nothing written");
+}
+
+#[test]
+fn a_program_with_errors_is_not_deployed() {
+    let dir = temp_dir("deploy-errors");
+    let program = dir.join("bad.vpl");
+    std::fs::write(&program, "pipeline bad {\n    nosuch() | stdout;\n}\n").expect("written");
+    let output = vplc(&[
+        "deploy",
+        "k8s",
+        &program.display().to_string(),
+        "--cameras",
+        &root().join(CAMERAS).display().to_string(),
+        "--shards",
+        "2",
+        "--image",
+        "vpl",
+        "-o",
+        &dir.join("k8s").display().to_string(),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(!dir.join("k8s").exists());
+}
+
+/// `--shard` is `I/N` with `0 ≤ I < N`, and comes with `--cameras`: anything else is exit 2
+/// with the reason, before anything runs.
+#[test]
+fn bad_shard_flags_exit_2_with_the_reason() {
+    let cameras = root().join(CAMERAS).display().to_string();
+    let program = root().join(PROGRAM).display().to_string();
+    for (shard, said) in [
+        ("3/3", "numbered 0 to 2"),
+        ("0/0", "at least 1"),
+        ("one/3", "not a whole number"),
+        ("2", "write `I/N`"),
+    ] {
+        let output = vplc(&["run", &program, "--cameras", &cameras, "--shard", shard]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{shard}: {stderr}");
+        assert!(stderr.contains(said), "{shard}: {stderr}");
+    }
+    let output = vplc(&["run", &program, "--shard", "0/3"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--cameras"));
+}
+
+/// `--cameras` admits into the program's pool: a program without one is exit 2, said.
+#[test]
+fn cameras_need_a_pool() {
+    let dir = temp_dir("cameras-no-pool");
+    let program = dir.join("plain.vpl");
+    std::fs::write(
+        &program,
+        "pipeline plain {\n    test(frames: 1) | json | discard;\n}\n",
+    )
+    .expect("written");
+    let cameras = root().join(CAMERAS).display().to_string();
+    let output = vplc(&[
+        "run",
+        "--quiet",
+        &program.display().to_string(),
+        "--cameras",
+        &cameras,
+        "--shard",
+        "1/3",
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("has none") && stderr.contains("pool(max"),
+        "{stderr}"
+    );
+}
+
+/// `--shard I/N` marks every records element of the plan with `shard = I` (each record then
+/// says `"shard": I`: the runtime's records tests).
+#[test]
+fn a_shards_records_carry_its_index() {
+    let path = root().join(PROGRAM);
+    let text = std::fs::read_to_string(&path).expect("the fixture");
+    let mut sources = vpl_compiler::SourceMap::default();
+    let host = vplc::host::FsHost::with_cache_file(None);
+    let c = vpl_compiler::compile(&mut sources, PROGRAM, &path, &text, &host);
+    assert!(!c.has_errors(), "{:?}", c.diagnostics);
+    let (_, mut plan) = c.lower(0).expect("lowers");
+    vplc::shard::mark_records(&mut plan, "1/3".parse().expect("a shard"));
+    let records: Vec<&vpl_compiler::plan::Element> = plan
+        .elements
+        .iter()
+        .filter(|e| e.factory == "vplrecords")
+        .collect();
+    assert_eq!(records.len(), 4, "one a slot of the pool");
+    for e in records {
+        assert!(
+            e.props
+                .contains(&("shard".to_string(), vpl_compiler::plan::Prop::Int(1))),
+            "{:?}",
+            e.props
+        );
+    }
+}
