@@ -394,3 +394,115 @@ fn zones_counts_a_zone_and_a_line_with_events() {
             .all(|e| e["mdsversion"] == "1.0" && e["frame"].is_u64())
     );
 }
+
+/// scripts/live_client.py against the run of examples/live.vpl: its exit status and what it
+/// prints on standard output.
+fn live_client(url: &str, args: &[&str]) -> (Option<i32>, String) {
+    let out = Command::new("python3")
+        .arg(root().join("scripts/live_client.py"))
+        .args(["--url", url])
+        .args(args)
+        .env_remove("VPL_CONTROL_TOKEN")
+        .output()
+        .expect("python3 runs");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+/// examples/live.vpl as docs/live.md runs it: its cameras.yaml admitted at the start, a
+/// stream added and removed with scripts/live_client.py, then the run stopped through the
+/// API: exit 0, the removed stream's records end with `stream_removed`, every stream's
+/// video is written.
+#[test]
+fn live_example_runs_its_cameras_and_the_client_adds_and_removes_one() {
+    use std::io::{BufRead, BufReader};
+    let dir = temp_dir("example-live.vpl");
+    let fixtures = format!("{}/tests/", root().display());
+    let assets = format!("\"{}/assets/", root().display());
+    let text = std::fs::read_to_string(root().join("examples/live.vpl")).expect("example");
+    std::fs::write(dir.join("live.vpl"), text.replace("\"../assets/", &assets)).expect("write");
+    let cameras = std::fs::read_to_string(root().join("examples/cameras.yaml")).expect("yaml");
+    std::fs::write(
+        dir.join("cameras.yaml"),
+        cameras.replace("../tests/", &fixtures),
+    )
+    .expect("write");
+    let mut run = Command::new(env!("CARGO_BIN_EXE_vplc"))
+        .args(["run", "--quiet", "live.vpl", "--control", "127.0.0.1:0"])
+        .current_dir(&dir)
+        .env("VPL_CACHE_DIR", "off")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("vplc runs");
+    let mut stderr = BufReader::new(run.stderr.take().expect("stderr"));
+    let mut url = None;
+    let mut said = String::new();
+    while url.is_none() {
+        let mut line = String::new();
+        if stderr.read_line(&mut line).unwrap_or(0) == 0 {
+            break;
+        }
+        said.push_str(&line);
+        url = line
+            .split("control API on ")
+            .nth(1)
+            .map(|u| u.trim().to_string());
+    }
+    let url = url.unwrap_or_else(|| panic!("no control address: {said}"));
+    let later = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = std::io::Read::read_to_string(&mut stderr, &mut text);
+        text
+    });
+    let start = std::time::Instant::now();
+    while live_client(&url, &["ready"]).0 != Some(0) {
+        assert!(start.elapsed().as_secs() < 60, "never ready");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let (status, listed) = live_client(&url, &["list"]);
+    assert_eq!(status, Some(0), "{listed}");
+    assert!(listed.contains("front-door"), "{listed}");
+    let clip = format!("{fixtures}fixtures/media/h264_320x240_25fps.mp4");
+    let (status, added) = live_client(&url, &["add", "cams", "extra", &clip]);
+    assert_eq!(status, Some(0), "{added}");
+    assert!(added.contains("\"slot\""), "{added}");
+    // Its records grow; then it is removed, drained, and its frames said.
+    wait_for_lines(&dir.join("out/live_extra.jsonl"), 3);
+    let (status, removed) = live_client(&url, &["remove", "extra"]);
+    assert_eq!(status, Some(0), "{removed}");
+    let frames: serde_json::Value = serde_json::from_str(&removed).expect("json");
+    let frames = frames["frames"].as_u64().expect("frames");
+    assert!(frames >= 3, "{removed}");
+    let records = lines(&dir.join("out/live_extra.jsonl"));
+    let (last, rest) = records.split_last().expect("records");
+    assert_eq!(last["event"], "stream_removed", "{last}");
+    assert_eq!(rest.len() as u64, frames);
+    let (status, stopped) = live_client(&url, &["stop"]);
+    assert_eq!(status, Some(0), "{stopped}");
+    let exit = run.wait().expect("vplc ends");
+    said.push_str(&later.join().unwrap_or_default());
+    assert_eq!(exit.code(), Some(0), "{said}");
+    for id in ["front-door", "extra"] {
+        let video = dir.join(format!("out/live_{id}.mp4"));
+        assert!(
+            std::fs::metadata(&video).is_ok_and(|m| m.len() > 0),
+            "{}",
+            video.display()
+        );
+    }
+}
+
+/// Waits up to 60 s for `path` to hold `n` lines.
+fn wait_for_lines(path: &std::path::Path, n: usize) {
+    let start = std::time::Instant::now();
+    while std::fs::read_to_string(path).map_or(0, |t| t.lines().count()) < n {
+        assert!(
+            start.elapsed().as_secs() < 60,
+            "{} never had {n} lines",
+            path.display()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}

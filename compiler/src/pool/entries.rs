@@ -539,6 +539,29 @@ fn bind(
             if let Some(d) = type_problem(pool, &id, &facts, file, url_span) {
                 return Err(vec![d]);
             }
+            if let (StreamSource::File { path, .. }, true) = (&source, facts.container.is_none()) {
+                // A slot plays a file at its frame rate by its frames' times, and an
+                // elementary stream (`.h264`) has none.
+                let name = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| url.clone());
+                return Err(vec![
+                    Diagnostic::new(
+                        Code::E0215,
+                        file,
+                        url_span,
+                        format!(
+                            "the stream `{id}` is an elementary stream (`{name}`) with no container: a pool plays a file by its frames' times, and it has none"
+                        ),
+                    )
+                    .with_primary_label("an elementary stream, not a file a pool can play")
+                    .with_help(format!(
+                        "put it in a container first, e.g. `vplc run` a program with `file({name:?}) | file(\"{stem}.mp4\");`",
+                        stem = name.rsplit_once('.').map_or(name.as_str(), |(s, _)| s)
+                    )),
+                ]);
+            }
         }
     }
     Ok(Entry { id, url, source })
