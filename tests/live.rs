@@ -368,7 +368,17 @@ fn without_the_control_api_the_streams_file_is_run_to_its_end() {
         "- id: one\n  url: one.mp4\n- id: two\n  url: two.mp4\n",
     )
     .expect("write");
-    run_ok(&program, &[]);
+    let stats = run_ok(&program, &[]);
+    // --stats: the two slots by stream index, and each stream admitted.
+    assert_eq!(stats["frames"], json!([20, 30]), "{stats}");
+    assert_eq!(
+        stats["streams"],
+        json!([
+            {"id": "one", "pool": "cams", "slot": 0, "frames": 20, "reason": "ended"},
+            {"id": "two", "pool": "cams", "slot": 1, "frames": 30, "reason": "ended"}
+        ]),
+        "{stats}"
+    );
     for (id, frames) in [("one", 20), ("two", 30)] {
         let records = records(&dir, id);
         let (last, rest) = records.split_last().expect("records");
@@ -490,7 +500,14 @@ fn a_tiled_pool_shows_each_stream_in_its_cell_and_finishes_the_grid() {
     )
     .expect("write");
     let mut child = Command::new(env!("CARGO_BIN_EXE_vplc"))
-        .args(["run", "--quiet", "--control", "127.0.0.1:0"])
+        .args([
+            "run",
+            "--quiet",
+            "--control",
+            "127.0.0.1:0",
+            "--stats",
+            "stats.json",
+        ])
         .arg(&grid)
         .current_dir(&dir)
         .env("VPL_CACHE_DIR", "off")
@@ -533,6 +550,7 @@ fn a_tiled_pool_shows_each_stream_in_its_cell_and_finishes_the_grid() {
     wait_frames("b", 30);
     let (status, removed) = http(addr, "DELETE", "/v1/streams/a", None);
     assert_eq!(status, 200, "{removed}");
+    let a_frames = removed["frames"].as_u64().expect("frames");
     // b goes on while a's cell is empty.
     let b_before = frames_of("b");
     wait_frames("b", b_before + 25);
@@ -544,6 +562,45 @@ fn a_tiled_pool_shows_each_stream_in_its_cell_and_finishes_the_grid() {
     let status = child.wait();
     let said = said.join().unwrap();
     assert_eq!(status.code(), Some(0), "{said}");
+
+    // --stats: frames by stream index (the four slots), and each stream admitted.
+    let stats: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("stats.json")).expect("stats"))
+            .expect("JSON");
+    assert_eq!(stats["exit"], "stopped");
+    assert_eq!(stats["frames"].as_array().map(Vec::len), Some(4), "{stats}");
+    let streams = stats["streams"].as_array().expect("streams");
+    let said: Vec<(&str, &str, u64, &str)> = streams
+        .iter()
+        .map(|s| {
+            (
+                s["id"].as_str().unwrap_or(""),
+                s["pool"].as_str().unwrap_or(""),
+                s["slot"].as_u64().unwrap_or(99),
+                s["reason"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        said,
+        [
+            ("a", "cams", 0, "removed"),
+            ("b", "cams", 1, "removed"),
+            ("c", "cams", 0, "removed")
+        ],
+        "{stats}"
+    );
+    assert_eq!(streams[0]["frames"], a_frames);
+    assert!(
+        streams.iter().all(|s| s["frames"].as_u64() > Some(25)),
+        "{stats}"
+    );
+    // Slot 0 had a's frames, then c's.
+    assert_eq!(
+        stats["frames"][0].as_u64(),
+        Some(a_frames + streams[2]["frames"].as_u64().unwrap()),
+        "{stats}"
+    );
 
     let cells = cell_brightness(&dir.join("out/grid.mp4"));
     assert!(cells.len() > 75, "{} frames", cells.len());

@@ -75,6 +75,18 @@ pub struct Left {
     pub reason: &'static str,
 }
 
+/// A stream admitted during the run, as [`Pools::admitted`] gives it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Admitted {
+    pub id: String,
+    pub pool: String,
+    pub slot: usize,
+    /// Its frames: all of them once it left, so far while it is bound.
+    pub frames: u64,
+    /// Why it left (`removed`, `ended` or `failed`); `None` while it is bound.
+    pub reason: Option<&'static str>,
+}
+
 /// One slot's elements, as the pipeline holds them.
 struct Slot {
     head: VplSlot,
@@ -116,12 +128,18 @@ struct Active {
     fps: f64,
 }
 
+/// A stream's frames and why it left.
+type Gone = (u64, &'static str);
+
 #[derive(Default)]
 struct State {
     /// By pool, then slot.
     active: Vec<Vec<Option<Active>>>,
     /// Streams that left, by id, until [`Pools::remove`] collects them.
     left: HashMap<String, Left>,
+    /// Every stream admitted in the run, in the order they were bound: pool, slot, id,
+    /// and once it left, its frames and why.
+    admitted: Vec<(usize, usize, String, Option<Gone>)>,
     stopping: bool,
     /// End the run once no stream is bound (a run without the control API).
     end_when_empty: bool,
@@ -316,6 +334,7 @@ impl Pools {
                 )));
             };
             state.left.remove(&entry.id);
+            state.admitted.push((p, s, entry.id.clone(), None));
             state.active[p][s] = Some(Active {
                 entry: entry.clone(),
                 phase: Phase::Starting,
@@ -328,7 +347,16 @@ impl Pools {
         };
         if let Err(e) = self.start(p, s, &entry) {
             inner.reset(p, s);
-            self.state().active[p][s] = None;
+            let mut state = self.state();
+            state.active[p][s] = None;
+            if let Some(i) = state
+                .admitted
+                .iter()
+                .rposition(|a| a.0 == p && a.1 == s && a.3.is_none())
+            {
+                state.admitted.remove(i);
+            }
+            drop(state);
             inner.changed.notify_all();
             return Err(PoolError::Unavailable(e));
         }
@@ -500,6 +528,24 @@ impl Pools {
         self.inner.end_run();
     }
 
+    /// Every stream admitted during the run, in the order they were bound, with its
+    /// frames and why it left (for `--stats`).
+    pub fn admitted(&self) -> Vec<Admitted> {
+        let inner = &self.inner;
+        let state = self.state();
+        state
+            .admitted
+            .iter()
+            .map(|(p, s, id, left)| Admitted {
+                id: id.clone(),
+                pool: inner.pools[*p].plan.name.clone(),
+                slot: *s,
+                frames: left.map_or_else(|| inner.pools[*p].slots[*s].head.frames(), |l| l.0),
+                reason: left.map(|l| l.1),
+            })
+            .collect()
+    }
+
     /// The run is stopping (no stream can be added).
     pub fn stopping(&self) -> bool {
         self.state().stopping
@@ -577,6 +623,14 @@ impl Inner {
             pad.send_event(gst::event::FlushStop::new(true));
         }
         let mut state = self.state();
+        if let Some(a) = state
+            .admitted
+            .iter_mut()
+            .rev()
+            .find(|a| a.0 == p && a.1 == s && a.3.is_none())
+        {
+            a.3 = Some((frames, ended.reason()));
+        }
         if let Some(active) = state.active[p][s].take() {
             state.left.insert(
                 active.entry.id.clone(),
