@@ -123,6 +123,14 @@ impl Live {
         (slots, bound)
     }
 
+    /// Every stream admitted during the run, for `--stats`.
+    pub fn admitted(&self) -> Vec<vpl_runtime::pool::Admitted> {
+        self.pools
+            .get()
+            .map(vpl_runtime::pool::Pools::admitted)
+            .unwrap_or_default()
+    }
+
     fn plan(&self, pool: &str) -> Option<&PoolPlan> {
         self.plans.iter().find(|p| p.name == pool)
     }

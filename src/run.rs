@@ -311,12 +311,20 @@ pub fn run(args: &RunArgs) -> u8 {
         control.as_ref(),
         live.as_deref(),
     );
-    let figures = session.figures(args.max_frames);
+    let mut figures = session.figures(args.max_frames);
+    figures.streams = live.as_deref().map(crate::live::Live::admitted);
     let (mut exit, mut status) = match &result {
+        // `POST /v1/stop`: the end the service was asked for, also where the pipeline's
+        // own end-of-stream came first (the shared outputs of a tiled pool, finished).
+        Ok(Ending::Eos | Ending::Interrupted) if control.as_ref().is_some_and(|c| c.stopped()) => {
+            ("stopped", OK)
+        }
+        // A run of pools ended by a signal: its tiled outputs' end-of-stream may come first.
+        Ok(Ending::Eos) if live.is_some() && interrupt.requested.load(Ordering::SeqCst) => {
+            ("interrupted", INTERRUPTED)
+        }
         Ok(Ending::Eos) => ("eos", OK),
         Ok(Ending::MaxFrames) => ("max-frames", OK),
-        // `POST /v1/stop`: the end the service was asked for.
-        Ok(Ending::Interrupted) if control.as_ref().is_some_and(|c| c.stopped()) => ("stopped", OK),
         Ok(Ending::Interrupted) => ("interrupted", INTERRUPTED),
         Err(_) => ("error", RUNTIME_ERROR),
     };
@@ -746,6 +754,7 @@ impl Session {
                 if args.stats.is_some() {
                     *lock(snapshot) = Figures {
                         wall: elapsed,
+                        streams: live.map(crate::live::Live::admitted),
                         ..figures_of(running, counters, found)
                     };
                 }
@@ -778,6 +787,7 @@ fn figures_of(running: &Running, counters: &[String], found: &Found) -> Figures 
         objects: found.objects.load(Ordering::Relaxed),
         inferred: found.inferred.load(Ordering::Relaxed),
         dropped: running.dropped_frames(),
+        streams: None,
     }
 }
 

@@ -29,7 +29,22 @@ struct Stats<'a> {
     /// Each broker sink's messages (vpl's extension; absent without broker sinks).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     brokers: Vec<BrokerStat>,
+    /// A program with pools: each stream admitted during the run (vpl's extension;
+    /// `frames` and `fps` above stay by stream index, a pool's slots among them).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    streams: Option<Vec<PoolStream<'a>>>,
     exit: &'a str,
+}
+
+/// One stream of a pool in the statistics.
+#[derive(Serialize)]
+struct PoolStream<'a> {
+    id: &'a str,
+    pool: &'a str,
+    slot: usize,
+    frames: u64,
+    /// `removed`, `ended` or `failed`; `null` for a stream still bound (a run that failed).
+    reason: Option<&'a str>,
 }
 
 /// One broker sink's figures in the statistics.
@@ -100,6 +115,8 @@ pub struct Figures {
     pub objects: u64,
     pub inferred: u64,
     pub dropped: u64,
+    /// A program with pools: the streams admitted during the run (empty when none was).
+    pub streams: Option<Vec<vpl_runtime::pool::Admitted>>,
 }
 
 impl Figures {
@@ -121,6 +138,18 @@ pub fn stats_text(pipeline: &str, f: &Figures, brokers: Vec<BrokerStat>, exit: &
         inferred: f.inferred,
         dropped: f.dropped,
         brokers,
+        streams: f.streams.as_ref().map(|streams| {
+            streams
+                .iter()
+                .map(|a| PoolStream {
+                    id: &a.id,
+                    pool: &a.pool,
+                    slot: a.slot,
+                    frames: a.frames,
+                    reason: a.reason,
+                })
+                .collect()
+        }),
         exit,
     };
     serde_json::to_string(&stats).unwrap_or_default() + "\n"

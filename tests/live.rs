@@ -368,7 +368,17 @@ fn without_the_control_api_the_streams_file_is_run_to_its_end() {
         "- id: one\n  url: one.mp4\n- id: two\n  url: two.mp4\n",
     )
     .expect("write");
-    run_ok(&program, &[]);
+    let stats = run_ok(&program, &[]);
+    // --stats: the two slots by stream index, and each stream admitted.
+    assert_eq!(stats["frames"], json!([20, 30]), "{stats}");
+    assert_eq!(
+        stats["streams"],
+        json!([
+            {"id": "one", "pool": "cams", "slot": 0, "frames": 20, "reason": "ended"},
+            {"id": "two", "pool": "cams", "slot": 1, "frames": 30, "reason": "ended"}
+        ]),
+        "{stats}"
+    );
     for (id, frames) in [("one", 20), ("two", 30)] {
         let records = records(&dir, id);
         let (last, rest) = records.split_last().expect("records");
@@ -459,4 +469,260 @@ fn shards_of_a_camera_list_each_run_their_own_cameras() {
             }
         }
     }
+}
+
+/// Reads `vplc run --control`'s standard error up to the address it says, then waits until
+/// the run plays: the address, and the rest of what it says once it ends.
+fn control_address(
+    stderr: std::process::ChildStderr,
+) -> (SocketAddr, std::thread::JoinHandle<String>) {
+    let mut stderr = BufReader::new(stderr);
+    let mut line = String::new();
+    while !line.starts_with("vplc: control API on") {
+        line.clear();
+        assert_ne!(
+            stderr.read_line(&mut line).expect("a line"),
+            0,
+            "no address said"
+        );
+    }
+    let addr: SocketAddr = line
+        .trim()
+        .rsplit("http://")
+        .next()
+        .and_then(|a| a.parse().ok())
+        .expect("an address");
+    let said = std::thread::spawn(move || {
+        let mut rest = String::new();
+        let _ = stderr.read_to_string(&mut rest);
+        rest
+    });
+    let start = Instant::now();
+    while http(addr, "GET", "/v1/health/ready", None).0 != 200 {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the run never played"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (addr, said)
+}
+
+/// The mean brightness of each cell of a 2x2 grid, frame after frame, of the video `path`
+/// (decoded by GStreamer's own tools, scaled down to 64x36 gray).
+fn cell_brightness(path: &Path) -> Vec<[f64; 4]> {
+    let raw = path.with_extension("gray");
+    let status = Command::new("gst-launch-1.0")
+        .args(["-q", "filesrc"])
+        .arg(format!("location={}", path.display()))
+        .args([
+            "!",
+            "qtdemux",
+            "!",
+            "h264parse",
+            "!",
+            "avdec_h264",
+            "!",
+            "videoconvert",
+            "!",
+            "videoscale",
+            "!",
+            "video/x-raw,format=GRAY8,width=64,height=36",
+            "!",
+            "filesink",
+        ])
+        .arg(format!("location={}", raw.display()))
+        .status()
+        .expect("gst-launch-1.0 runs");
+    assert!(status.success(), "{} does not play", path.display());
+    let bytes = std::fs::read(&raw).expect("the decoded frames");
+    bytes
+        .chunks_exact(64 * 36)
+        .map(|frame| {
+            let mut sums = [0f64; 4];
+            for (i, v) in frame.iter().enumerate() {
+                let (x, y) = (i % 64, i / 64);
+                sums[(y / 18) * 2 + x / 32] += f64::from(*v);
+            }
+            sums.map(|s| s / (32.0 * 18.0))
+        })
+        .collect()
+}
+
+/// A pool tiled into one grid (`cams | decode | tile(2, 2) | overlay | encode | file`):
+/// idle slots are black cells and do not hold the others back, a stream shows in its
+/// slot's cell, its cell goes black when it is removed while the others go on, the next
+/// stream in that slot shows there again, and at stop the grid's MP4 is finished.
+#[test]
+fn a_tiled_pool_shows_each_stream_in_its_cell_and_finishes_the_grid() {
+    let dir = temp_dir("live-tile");
+    for name in ["a.mp4", "b.mp4", "c.mp4"] {
+        make(
+            &dir,
+            name,
+            "test(pattern: smpte, resolution: 320x240, rate: 25fps, frames: 50)",
+            None,
+        );
+    }
+    let grid = dir.join("grid.vpl");
+    std::fs::write(
+        &grid,
+        "pipeline grid {\n    let cams = pool(max: 4) : video<h264, 320x240, 25fps>;\n    \
+         cams | decode | tile(2, 2) | overlay | encode(h264) | file(\"out/grid.mp4\");\n}\n",
+    )
+    .expect("write");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vplc"))
+        .args([
+            "run",
+            "--quiet",
+            "--control",
+            "127.0.0.1:0",
+            "--stats",
+            "stats.json",
+        ])
+        .arg(&grid)
+        .current_dir(&dir)
+        .env("VPL_CACHE_DIR", "off")
+        .env_remove("VPL_CONTROL_TOKEN")
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("vplc starts");
+    let stderr = child.stderr.take().unwrap();
+    let child = KillOnDrop(child);
+    let (addr, said) = control_address(stderr);
+    let add = |id: &str| {
+        http(
+            addr,
+            "POST",
+            "/v1/pools/cams/streams",
+            Some(&json!({"id": id, "url": format!("{id}.mp4"), "params": {"loop": true}})),
+        )
+    };
+    let frames_of = |id: &str| {
+        let (_, listed) = http(addr, "GET", "/v1/streams", None);
+        listed
+            .as_array()
+            .and_then(|l| l.iter().find(|s| s["id"] == id))
+            .and_then(|s| s["frames"].as_u64())
+            .unwrap_or(0)
+    };
+    let wait_frames = |id: &str, n: u64| {
+        let start = Instant::now();
+        while frames_of(id) < n {
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "{id} never had {n} frames"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    assert_eq!(add("a").0, 201);
+    assert_eq!(add("b").0, 201);
+    wait_frames("a", 30);
+    wait_frames("b", 30);
+    let (status, removed) = http(addr, "DELETE", "/v1/streams/a", None);
+    assert_eq!(status, 200, "{removed}");
+    let a_frames = removed["frames"].as_u64().expect("frames");
+    // b goes on while a's cell is empty.
+    let b_before = frames_of("b");
+    wait_frames("b", b_before + 25);
+    let (status, added) = add("c");
+    assert_eq!(status, 201, "{added}");
+    assert_eq!(added["slot"], 0, "c takes a's slot");
+    wait_frames("c", 30);
+    assert_eq!(http(addr, "POST", "/v1/stop", None).0 / 100, 2);
+    let status = child.wait();
+    let said = said.join().unwrap();
+    assert_eq!(status.code(), Some(0), "{said}");
+
+    // --stats: frames by stream index (the four slots), and each stream admitted.
+    let stats: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("stats.json")).expect("stats"))
+            .expect("JSON");
+    assert_eq!(stats["exit"], "stopped");
+    assert_eq!(stats["frames"].as_array().map(Vec::len), Some(4), "{stats}");
+    let streams = stats["streams"].as_array().expect("streams");
+    let said: Vec<(&str, &str, u64, &str)> = streams
+        .iter()
+        .map(|s| {
+            (
+                s["id"].as_str().unwrap_or(""),
+                s["pool"].as_str().unwrap_or(""),
+                s["slot"].as_u64().unwrap_or(99),
+                s["reason"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        said,
+        [
+            ("a", "cams", 0, "removed"),
+            ("b", "cams", 1, "removed"),
+            ("c", "cams", 0, "removed")
+        ],
+        "{stats}"
+    );
+    assert_eq!(streams[0]["frames"], a_frames);
+    assert!(
+        streams.iter().all(|s| s["frames"].as_u64() > Some(25)),
+        "{stats}"
+    );
+    // Slot 0 had a's frames, then c's.
+    assert_eq!(
+        stats["frames"][0].as_u64(),
+        Some(a_frames + streams[2]["frames"].as_u64().unwrap()),
+        "{stats}"
+    );
+
+    let cells = cell_brightness(&dir.join("out/grid.mp4"));
+    assert!(cells.len() > 75, "{} frames", cells.len());
+    let lit = |v: f64| v > 60.0;
+    let dark = |v: f64| v < 30.0;
+    // The idle slots' cells are black throughout.
+    let lit_idle: Vec<_> = cells
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| !dark(c[2]) || !dark(c[3]))
+        .collect();
+    assert!(lit_idle.is_empty(), "of {}: {lit_idle:?}", cells.len());
+    // b's cell: lit from its first frame through a's leaving and c's coming (at stop the
+    // streams end one by one, their cells going black meanwhile).
+    let b_from = cells.iter().position(|c| lit(c[1])).expect("b shows");
+    let c_from = b_from
+        + cells[b_from..]
+            .iter()
+            .position(|c| !lit(c[0]))
+            .expect("a's cell goes black")
+        + cells[b_from..]
+            .iter()
+            .skip_while(|c| lit(c[0]))
+            .position(|c| lit(c[0]))
+            .expect("c shows");
+    let b_dark: Vec<_> = cells[..c_from + 10]
+        .iter()
+        .enumerate()
+        .skip(b_from)
+        .filter(|(_, c)| !lit(c[1]))
+        .collect();
+    assert!(b_dark.is_empty(), "of {}: {b_dark:?}", cells.len());
+    // Slot 0's cell: a, then black, then c, each for a while.
+    let mut runs: Vec<(bool, usize)> = Vec::new();
+    for c in &cells {
+        let on = lit(c[0]);
+        match runs.last_mut() {
+            Some((was, n)) if *was == on => *n += 1,
+            _ => runs.push((on, 1)),
+        }
+    }
+    // The last frames may show c's cell black already: c ended before b at stop.
+    if runs.last().is_some_and(|(on, n)| !on && *n < 5) {
+        runs.pop();
+    }
+    let runs: Vec<(bool, usize)> = runs.into_iter().skip_while(|(on, _)| !on).collect();
+    assert_eq!(
+        runs.iter().map(|(on, _)| *on).collect::<Vec<_>>(),
+        [true, false, true],
+        "slot 0's cell: a, black, c: {runs:?}"
+    );
+    assert!(runs.iter().all(|(_, n)| *n >= 10), "{runs:?}");
 }

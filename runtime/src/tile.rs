@@ -28,6 +28,9 @@ pub struct Cell {
 /// One input frame's metadata, at its running time.
 struct Seen {
     running_time: gst::ClockTime,
+    /// When the frame stops being shown, if its duration is known: the compositor draws
+    /// nothing of a pad whose last frame has run out (its stream ended, or left its slot).
+    end: Option<gst::ClockTime>,
     data: Option<ObjectsData>,
 }
 
@@ -97,26 +100,37 @@ pub fn carry_objects(compositor: &gst::Element) {
     for pad in compositor.sink_pads() {
         let inputs = inputs.clone();
         pad.add_probe(
-            gst::PadProbeType::BUFFER | gst::PadProbeType::EVENT_DOWNSTREAM,
+            gst::PadProbeType::BUFFER
+                | gst::PadProbeType::EVENT_DOWNSTREAM
+                | gst::PadProbeType::EVENT_FLUSH,
             move |pad, info| {
                 let Ok(mut inputs) = inputs.lock() else {
                     return gst::PadProbeReturn::Ok;
                 };
                 let (segment, seen) = inputs.pads.entry(pad.name().to_string()).or_default();
                 match &info.data {
-                    Some(gst::PadProbeData::Event(event)) => {
-                        if let gst::EventView::Segment(s) = event.view()
-                            && let Ok(s) = s.segment().clone().downcast::<gst::ClockTime>()
-                        {
-                            *segment = s;
+                    Some(gst::PadProbeData::Event(event)) => match event.view() {
+                        gst::EventView::Segment(s) => {
+                            if let Ok(s) = s.segment().clone().downcast::<gst::ClockTime>() {
+                                *segment = s;
+                            }
                         }
-                    }
+                        // The pad is reset (a pool's slot between two streams): the frames
+                        // it had are no longer shown.
+                        gst::EventView::FlushStop(_) => seen.clear(),
+                        _ => {}
+                    },
                     Some(gst::PadProbeData::Buffer(buffer)) => {
                         if let Some(running_time) =
                             buffer.pts().and_then(|pts| segment.to_running_time(pts))
                         {
+                            let end = buffer
+                                .pts()
+                                .zip(buffer.duration())
+                                .and_then(|(pts, d)| segment.to_running_time(pts + d));
                             seen.push_back(Seen {
                                 running_time,
+                                end,
                                 data: VplObjectsMeta::get(buffer).cloned(),
                             });
                             if seen.len() > REMEMBERED {
@@ -173,7 +187,8 @@ pub fn carry_objects(compositor: &gst::Element) {
                 let shown = seen.iter().rposition(|s| s.running_time <= now);
                 if let Some(i) = shown {
                     seen.drain(..i);
-                    if let Some(data) = &seen[0].data {
+                    let ran_out = seen[0].end.is_some_and(|end| end <= now);
+                    if let Some(data) = seen[0].data.as_ref().filter(|_| !ran_out) {
                         place(data, cell, &mut out);
                     }
                 }

@@ -635,3 +635,59 @@ fn a_stream_that_leaves_its_slot_exits_the_zones_its_tracks_are_in() {
         ]
     );
 }
+
+/// A tile's cell whose stream has no frame any more (a pool's slot whose stream left, a
+/// shorter file of a list) is the background: the objects of its last frame are not carried
+/// into the grid's later frames, where `overlay` would draw them and `analyze` count them
+/// in an empty cell.
+#[test]
+fn an_empty_cell_of_a_tile_carries_no_objects() {
+    use vpl_runtime::meta::{Object, ObjectsData, VplObjectsMeta};
+    init();
+    let cell = "video/x-raw,format=I420,width=160,height=120,framerate=25/1";
+    let pipeline = launch(&format!(
+        "compositor name=comp background=black \
+           sink_0::xpos=0 sink_0::ypos=0 sink_0::width=160 sink_0::height=120 \
+           sink_1::xpos=160 sink_1::ypos=0 sink_1::width=160 sink_1::height=120 \
+         ! video/x-raw,format=I420,width=320,height=120 ! appsink name=out sync=false \
+         videotestsrc pattern=black num-buffers=1 ! {cell} ! identity name=in0 ! comp.sink_0 \
+         videotestsrc pattern=black num-buffers=4 ! {cell} ! identity name=in1 ! comp.sink_1"
+    ));
+    let input = pipeline.by_name("in0").expect("identity");
+    input
+        .static_pad("src")
+        .expect("src")
+        .add_probe(gst::PadProbeType::BUFFER, |_, info| {
+            if let Some(buffer) = info.buffer_mut() {
+                VplObjectsMeta::set(
+                    buffer.make_mut(),
+                    ObjectsData {
+                        source_width: 160,
+                        source_height: 120,
+                        objects: vec![Object {
+                            label: "person".into(),
+                            w: 10.0,
+                            h: 20.0,
+                            ..Object::default()
+                        }],
+                        ..ObjectsData::default()
+                    },
+                );
+            }
+            gst::PadProbeReturn::Ok
+        });
+    let comp = pipeline.by_name("comp").expect("compositor");
+    vpl_runtime::tile::carry_objects(&comp);
+    let sink = pipeline
+        .by_name("out")
+        .and_downcast::<gst_app::AppSink>()
+        .expect("an appsink");
+    pipeline.set_state(gst::State::Playing).expect("plays");
+    let mut objects = Vec::new();
+    while let Some(sample) = sink.try_pull_sample(gst::ClockTime::from_seconds(10)) {
+        let buffer = sample.buffer().expect("a buffer");
+        objects.push(VplObjectsMeta::get(buffer).map_or(0, |d| d.objects.len()));
+    }
+    let _ = pipeline.set_state(gst::State::Null);
+    assert_eq!(objects, [1, 0, 0, 0]);
+}

@@ -16,6 +16,9 @@ pub struct Origin<'a> {
     pub pipeline: &'a str,
     pub source: &'a str,
     pub stream: u32,
+    /// The id of a pool's stream (`stream_id`): its events' `sensorId` too, rather than
+    /// the slot's source.
+    pub stream_id: Option<&'a str>,
     pub frame: u64,
     pub pts_ns: Option<u64>,
     /// The run's id in message ids ([`run_id`]).
@@ -34,6 +37,8 @@ struct Message<'a> {
     sensor: Sensor<'a>,
     pipeline: &'a str,
     stream: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stream_id: Option<&'a str>,
     frame: u64,
     pts_ns: Option<u64>,
     event: EventPart<'a>,
@@ -125,10 +130,13 @@ pub fn event_lines(origin: &Origin, events: &[Event]) -> String {
             messageid: &id,
             mdsversion: "1.0",
             timestamp: iso8601(e.timestamp_ms),
-            sensor_id: origin.source,
-            sensor: Sensor { id: origin.source },
+            sensor_id: origin.stream_id.unwrap_or(origin.source),
+            sensor: Sensor {
+                id: origin.stream_id.unwrap_or(origin.source),
+            },
             pipeline: origin.pipeline,
             stream: origin.stream,
+            stream_id: origin.stream_id,
             frame: origin.frame,
             pts_ns: origin.pts_ns,
             event: EventPart {
@@ -189,6 +197,7 @@ mod tests {
             pipeline: "zones",
             source: "vtest.avi",
             stream: 0,
+            stream_id: None,
             frame: 40,
             pts_ns: Some(4_000_000_000),
             run: "0f1e2d3c4b5a6978",

@@ -75,6 +75,18 @@ pub struct Left {
     pub reason: &'static str,
 }
 
+/// A stream admitted during the run, as [`Pools::admitted`] gives it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Admitted {
+    pub id: String,
+    pub pool: String,
+    pub slot: usize,
+    /// Its frames: all of them once it left, so far while it is bound.
+    pub frames: u64,
+    /// Why it left (`removed`, `ended` or `failed`); `None` while it is bound.
+    pub reason: Option<&'static str>,
+}
+
 /// One slot's elements, as the pipeline holds them.
 struct Slot {
     head: VplSlot,
@@ -85,6 +97,10 @@ struct Slot {
     templates: Vec<(gst::Element, String, String)>,
     /// The ways out of the slot, whose end-of-stream says that part of it is drained.
     exits: usize,
+    /// The sink pads of elements the slots share (a `tile`'s compositor) that the slot
+    /// feeds: never ended by a stream leaving, flushed once the slot is drained (its cell
+    /// of the tile goes back to the background), ended when the run ends.
+    shared: Vec<gst::Pad>,
 }
 
 struct Pool {
@@ -112,12 +128,18 @@ struct Active {
     fps: f64,
 }
 
+/// A stream's frames and why it left.
+type Gone = (u64, &'static str);
+
 #[derive(Default)]
 struct State {
     /// By pool, then slot.
     active: Vec<Vec<Option<Active>>>,
     /// Streams that left, by id, until [`Pools::remove`] collects them.
     left: HashMap<String, Left>,
+    /// Every stream admitted in the run, in the order they were bound: pool, slot, id,
+    /// and once it left, its frames and why.
+    admitted: Vec<(usize, usize, String, Option<Gone>)>,
     stopping: bool,
     /// End the run once no stream is bound (a run without the control API).
     end_when_empty: bool,
@@ -133,6 +155,9 @@ struct Inner {
     /// Records files shared by slots, held open for the whole run: the file is created
     /// once, when the run starts, and a slot that starts again appends to it.
     _held: Vec<Arc<crate::elements::records::SharedWriter>>,
+    /// The sinks no slot owns that slots feed (a `tile`'s file): finished when the run of
+    /// pools ends, after every slot has left.
+    shared_sinks: Vec<gst::Element>,
 }
 
 /// The pools of a running pipeline. Cloning gives another handle to the same pools.
@@ -215,6 +240,7 @@ impl Pools {
                     records,
                     templates,
                     exits: 0,
+                    shared: Vec::new(),
                 });
             }
             pools.push(Pool {
@@ -236,10 +262,33 @@ impl Pools {
             changed: Condvar::new(),
             end,
             _held: held,
+            shared_sinks: Vec::new(),
         };
         let exits = exits_of(&inner);
-        for (p, s, count) in exits.iter().map(|(p, s, pads)| (*p, *s, pads.len())) {
-            inner.pools[p].slots[s].exits = count;
+        for (p, s, pads) in &exits {
+            let slot = &mut inner.pools[*p].slots[*s];
+            slot.exits = pads.len();
+            slot.shared = pads
+                .iter()
+                .filter(|pad| pad.direction() == gst::PadDirection::Src)
+                .filter_map(|pad| pad.peer())
+                .collect();
+        }
+        let sinks = shared_sinks(&inner);
+        inner.shared_sinks = sinks;
+        for pad in inner
+            .pools
+            .iter()
+            .flat_map(|p| &p.slots)
+            .flat_map(|s| &s.shared)
+        {
+            // A compositor's frames start at the first frame a slot brings, on the run's
+            // clock as every slot's are, not at zero: the slots start while it plays.
+            if let Some(e) = pad.parent_element()
+                && e.find_property("start-time-selection").is_some()
+            {
+                e.set_property_from_str("start-time-selection", "first");
+            }
         }
         let inner = Arc::new(inner);
         for (p, s, pads) in exits {
@@ -285,6 +334,7 @@ impl Pools {
                 )));
             };
             state.left.remove(&entry.id);
+            state.admitted.push((p, s, entry.id.clone(), None));
             state.active[p][s] = Some(Active {
                 entry: entry.clone(),
                 phase: Phase::Starting,
@@ -297,7 +347,16 @@ impl Pools {
         };
         if let Err(e) = self.start(p, s, &entry) {
             inner.reset(p, s);
-            self.state().active[p][s] = None;
+            let mut state = self.state();
+            state.active[p][s] = None;
+            if let Some(i) = state
+                .admitted
+                .iter()
+                .rposition(|a| a.0 == p && a.1 == s && a.3.is_none())
+            {
+                state.admitted.remove(i);
+            }
+            drop(state);
             inner.changed.notify_all();
             return Err(PoolError::Unavailable(e));
         }
@@ -466,7 +525,25 @@ impl Pools {
         for r in removals {
             let _ = r.join();
         }
-        self.inner.end.store(true, Ordering::SeqCst);
+        self.inner.end_run();
+    }
+
+    /// Every stream admitted during the run, in the order they were bound, with its
+    /// frames and why it left (for `--stats`).
+    pub fn admitted(&self) -> Vec<Admitted> {
+        let inner = &self.inner;
+        let state = self.state();
+        state
+            .admitted
+            .iter()
+            .map(|(p, s, id, left)| Admitted {
+                id: id.clone(),
+                pool: inner.pools[*p].plan.name.clone(),
+                slot: *s,
+                frames: left.map_or_else(|| inner.pools[*p].slots[*s].head.frames(), |l| l.0),
+                reason: left.map(|l| l.1),
+            })
+            .collect()
     }
 
     /// The run is stopping (no stream can be added).
@@ -537,7 +614,23 @@ impl Inner {
             }
         }
         self.reset(p, s);
+        // The shared element keeps the stream's last frame: a flush drops it (the cell of
+        // a tile is the background again) and readies the pad for the next stream. Not
+        // when the run is stopping: the grid's last frames still show every stream.
+        let stopping = self.state().stopping;
+        for pad in slot.shared.iter().filter(|_| !stopping) {
+            pad.send_event(gst::event::FlushStart::new());
+            pad.send_event(gst::event::FlushStop::new(true));
+        }
         let mut state = self.state();
+        if let Some(a) = state
+            .admitted
+            .iter_mut()
+            .rev()
+            .find(|a| a.0 == p && a.1 == s && a.3.is_none())
+        {
+            a.3 = Some((frames, ended.reason()));
+        }
         if let Some(active) = state.active[p][s].take() {
             state.left.insert(
                 active.entry.id.clone(),
@@ -550,11 +643,35 @@ impl Inner {
                 },
             );
         }
-        if state.end_when_empty && state.bound() == 0 {
-            self.end.store(true, Ordering::SeqCst);
-        }
+        let last = state.end_when_empty && !state.stopping && state.bound() == 0;
         drop(state);
         self.changed.notify_all();
+        if last {
+            self.end_run();
+        }
+    }
+
+    /// The run of pools is over, every slot drained: the elements the slots share get
+    /// their end-of-stream, the run ends once it has reached the sinks they feed (a
+    /// `tile`'s MP4 is finished, playable), at most [`DRAIN_WAIT`] later.
+    fn end_run(&self) {
+        for pool in &self.pools {
+            for slot in &pool.slots {
+                for pad in &slot.shared {
+                    pad.send_event(gst::event::Eos::new());
+                }
+            }
+        }
+        let deadline = Instant::now() + DRAIN_WAIT;
+        let ended = |sink: &gst::Element| {
+            sink.sink_pads()
+                .iter()
+                .all(|pad| pad.pad_flags().contains(gst::PadFlags::EOS))
+        };
+        while !self.shared_sinks.iter().all(ended) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        self.end.store(true, Ordering::SeqCst);
     }
 }
 
@@ -584,6 +701,41 @@ fn exits_of(inner: &Inner) -> Vec<(usize, usize, Vec<gst::Pad>)> {
         }
     }
     out
+}
+
+/// The sinks no slot owns downstream of the elements the slots share.
+fn shared_sinks(inner: &Inner) -> Vec<gst::Element> {
+    let owned: Vec<&gst::Element> = inner
+        .pools
+        .iter()
+        .flat_map(|p| &p.slots)
+        .flat_map(|s| &s.elements)
+        .collect();
+    let mut todo: Vec<gst::Element> = inner
+        .pools
+        .iter()
+        .flat_map(|p| &p.slots)
+        .flat_map(|s| &s.shared)
+        .filter_map(|pad| pad.parent_element())
+        .collect();
+    let mut seen: Vec<gst::Element> = Vec::new();
+    let mut sinks = Vec::new();
+    while let Some(e) = todo.pop() {
+        if seen.contains(&e) || owned.contains(&&e) {
+            continue;
+        }
+        seen.push(e.clone());
+        if e.src_pads().is_empty() {
+            sinks.push(e);
+            continue;
+        }
+        todo.extend(
+            e.src_pads()
+                .iter()
+                .filter_map(|pad| pad.peer()?.parent_element()),
+        );
+    }
+    sinks
 }
 
 /// Keeps the end-of-stream that reaches `pad` from the pipeline, and tells the pools. The

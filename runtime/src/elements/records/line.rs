@@ -118,6 +118,7 @@ pub fn record_line(frame: &Frame, meta: Option<&ObjectsData>) -> String {
             pipeline: frame.pipeline,
             source: frame.source,
             stream: frame.stream,
+            stream_id: frame.stream_id,
             frame: m.frame,
             pts_ns: frame.pts_ns,
             run: crate::analytics::message::run_id(),
@@ -196,7 +197,9 @@ fn labels(labels: &[meta::Label]) -> Vec<Label<'_>> {
 
 #[cfg(test)]
 mod tests {
-    use super::{Frame, record_line};
+    use super::*;
+    use crate::analytics::Event;
+    use vpl_compiler::analytics::EventKind;
 
     fn frame(shard: Option<u32>) -> Frame<'static> {
         Frame {
@@ -224,5 +227,49 @@ mod tests {
         );
         let line = record_line(&frame(None), None);
         assert!(!line.contains("shard"), "{line}");
+    }
+
+    /// A pool stream's event lines name it: `stream_id`, and `sensorId` is its id, not
+    /// the slot's source.
+    #[test]
+    fn a_pool_streams_event_lines_carry_its_id() {
+        let meta = ObjectsData {
+            events: Some(vec![Event {
+                kind: EventKind::Exit,
+                seq: 3,
+                timestamp_ms: 1_796_067_004_000,
+                zone: Some("door".into()),
+                line: None,
+                direction: None,
+                count: None,
+                classes: None,
+                label: None,
+                object: None,
+            }]),
+            ..ObjectsData::default()
+        };
+        let frame = |stream_id| Frame {
+            pipeline: "live",
+            source: "pool cams, slot 1",
+            stream: 1,
+            stream_id,
+            frame: 0,
+            pts_ns: Some(40_000_000),
+            size: None,
+            latency_ns: None,
+            shard: None,
+        };
+        let line: serde_json::Value =
+            serde_json::from_str(&record_line(&frame(Some("door-1")), Some(&meta)))
+                .expect("a JSON line");
+        assert_eq!(line["stream_id"], "door-1");
+        assert_eq!(line["sensorId"], "door-1");
+        assert_eq!(line["sensor"]["id"], "door-1");
+        assert_eq!(line["stream"], 1);
+        // A program's own stream keeps its source as the sensor, and no stream_id.
+        let line: serde_json::Value =
+            serde_json::from_str(&record_line(&frame(None), Some(&meta))).expect("a JSON line");
+        assert!(line.get("stream_id").is_none(), "{line}");
+        assert_eq!(line["sensorId"], "pool cams, slot 1");
     }
 }
