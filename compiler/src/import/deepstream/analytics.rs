@@ -20,47 +20,7 @@ pub struct Shapes {
 pub fn shapes(im: &mut Importer<'_>, file: usize, size: Option<(i64, i64)>) -> Shapes {
     let mut out = Shapes::default();
     let groups = im.files[file].ini.groups.clone();
-    let mut config = None;
-    for (gi, g) in groups.iter().enumerate() {
-        let base = g
-            .name
-            .rsplit_once("-stream-")
-            .map_or(g.name.as_str(), |(b, _)| b);
-        let kind = match base {
-            "property" => GroupKind::AnalyticsProperty,
-            "roi-filtering" => GroupKind::RoiFiltering,
-            "overcrowding" => GroupKind::Overcrowding,
-            "line-crossing" => GroupKind::LineCrossing,
-            "direction-detection" => GroupKind::DirectionDetection,
-            n => {
-                let s = crate::suggest::did_you_mean(
-                    n,
-                    [
-                        "property",
-                        "roi-filtering",
-                        "overcrowding",
-                        "line-crossing",
-                        "direction-detection",
-                    ],
-                );
-                im.whole_group(
-                    file,
-                    gi,
-                    Code::W0603,
-                    format!("nvdsanalytics does not read a group [{}]", g.name),
-                );
-                if let (Some(s), Some(f)) = (s, im.findings.last_mut()) {
-                    f.help = Some(format!("did you mean `{s}-stream-0`?"));
-                    f.suggestion = Some(format!("{s}-stream-0"));
-                }
-                continue;
-            }
-        };
-        im.kinds.insert((file, gi), kind);
-        if kind == GroupKind::AnalyticsProperty {
-            config = Some(gi);
-        }
-    }
+    let config = kinds(im, file, &groups);
     let (cw, ch) = match config {
         Some(p) => {
             im.int(file, p, "enable");
@@ -176,6 +136,53 @@ pub fn shapes(im: &mut Importer<'_>, file: usize, size: Option<(i64, i64)>) -> S
         }
     }
     out
+}
+
+/// Gives each group of the analytics config `file` its kind (a group nvdsanalytics does
+/// not read is reported as a whole); the index of its `[property]` group.
+fn kinds(im: &mut Importer<'_>, file: usize, groups: &[super::ini::Group]) -> Option<usize> {
+    let mut config = None;
+    for (gi, g) in groups.iter().enumerate() {
+        let base = g
+            .name
+            .rsplit_once("-stream-")
+            .map_or(g.name.as_str(), |(b, _)| b);
+        let kind = match base {
+            "property" => GroupKind::AnalyticsProperty,
+            "roi-filtering" => GroupKind::RoiFiltering,
+            "overcrowding" => GroupKind::Overcrowding,
+            "line-crossing" => GroupKind::LineCrossing,
+            "direction-detection" => GroupKind::DirectionDetection,
+            n => {
+                let s = crate::suggest::did_you_mean(
+                    n,
+                    [
+                        "property",
+                        "roi-filtering",
+                        "overcrowding",
+                        "line-crossing",
+                        "direction-detection",
+                    ],
+                );
+                im.whole_group(
+                    file,
+                    gi,
+                    Code::W0603,
+                    format!("nvdsanalytics does not read a group [{}]", g.name),
+                );
+                if let (Some(s), Some(f)) = (s, im.findings.last_mut()) {
+                    f.help = Some(format!("did you mean `{s}-stream-0`?"));
+                    f.suggestion = Some(format!("{s}-stream-0"));
+                }
+                continue;
+            }
+        };
+        im.kinds.insert((file, gi), kind);
+        if kind == GroupKind::AnalyticsProperty {
+            config = Some(gi);
+        }
+    }
+    config
 }
 
 /// DeepStream's 8 integers (direction from (n0, n1) to (n2, n3); the line from (n4, n5) to

@@ -3,19 +3,15 @@
 //! nvinfer or nvdsanalytics file on its own) gives the items it describes.
 
 use super::emit::{Frag, string};
+use super::ini::Group;
 use super::keys::{self, Fate, GroupKind};
 use super::nvinfer::{self, Model};
 use super::{Importer, Origin, ident};
 use crate::diagnostics::Code;
+use sources::Source;
 
-/// The stream type an imported pool is given: what most IP cameras send.
-const POOL_TYPE: &str = "h264, 1920x1080, 30fps";
-
-struct Source {
-    call: Frag,
-    /// Encoded (needs `decode`).
-    encoded: bool,
-}
+mod sinks;
+mod sources;
 
 pub fn import(im: &mut Importer<'_>, file: usize) -> Frag {
     let groups = im.files[file].ini.groups.clone();
@@ -23,7 +19,108 @@ pub fn import(im: &mut Importer<'_>, file: usize) -> Frag {
     if !is_app {
         return standalone(im, file);
     }
-    // Kinds, disabled and whole groups.
+    let live = live_groups(im, file, &groups);
+    let of = |k: GroupKind| {
+        live.iter()
+            .filter(move |(_, kind)| *kind == k)
+            .map(|(g, _)| *g)
+    };
+    let name = ident(
+        &im.files[file]
+            .path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "imported".into()),
+    );
+    let mut items: Vec<Frag> = Vec::new();
+    let mut body: Vec<Frag> = Vec::new();
+
+    // [tests] file-loop applies to every file source.
+    let mut looped = None;
+    for g in of(GroupKind::Tests).collect::<Vec<_>>() {
+        if let Some((v, e)) = im.int(file, g, "file-loop") {
+            looped = Some((v != 0, im.origin(file, e)));
+        }
+    }
+
+    // Sources.
+    let (sources, pool) = sources::sources(
+        im,
+        file,
+        &of(GroupKind::Source).collect::<Vec<_>>(),
+        &of(GroupKind::SourceList).collect::<Vec<_>>(),
+        looped,
+    );
+    // Streammux.
+    let mux = streammux(im, file, of(GroupKind::Streammux).next());
+
+    // GIEs.
+    let mut gie_groups = of(GroupKind::PrimaryGie).collect::<Vec<_>>();
+    gie_groups.extend(of(GroupKind::SecondaryGie));
+    let models = gies(
+        im,
+        file,
+        &groups,
+        &gie_groups,
+        of(GroupKind::PrimaryGie).next(),
+    );
+
+    // Tracker.
+    let tracker = of(GroupKind::Tracker)
+        .next()
+        .map(|t| super::tracker::track(im, file, t));
+
+    // Analytics.
+    let analyze = analytics(
+        im,
+        file,
+        of(GroupKind::NvdsAnalytics).next(),
+        mux.size,
+        &mut items,
+    );
+
+    if sources.is_empty() && pool.is_none() {
+        // No pipeline without sources: the items only.
+        return items_only(models, items, tracker);
+    }
+
+    // The streams.
+    let streams = if pool.is_some() { 2 } else { sources.len() };
+    frames(sources, pool, &mux.scale, &mut body);
+
+    // Inference, tracking, analytics.
+    let seen = inference(im, file, &models, &mux, streams, tracker, analyze);
+    body.push(Frag::from("let seen = ").append(seen).push(";\n").clone());
+
+    // Tiler and OSD.
+    let shown = shown(
+        im,
+        file,
+        &groups,
+        of(GroupKind::TiledDisplay).next(),
+        of(GroupKind::Osd).next(),
+        streams,
+    );
+    let shown_name = if shown.text == "seen" {
+        "seen"
+    } else {
+        body.push(Frag::from("let shown = ").append(shown).push(";\n").clone());
+        "shown"
+    };
+
+    // Sinks.
+    for g in of(GroupKind::Sink).collect::<Vec<_>>() {
+        if let Some(s) = sinks::sink(im, file, g, shown_name) {
+            body.push(s);
+        }
+    }
+
+    assemble(&name, models, items, body)
+}
+
+/// The groups of the app config `file` that are imported, with their kinds; groups it
+/// does not read, groups vpl has no part for and disabled groups are reported as a whole.
+fn live_groups(im: &mut Importer<'_>, file: usize, groups: &[Group]) -> Vec<(usize, GroupKind)> {
     let mut live: Vec<(usize, GroupKind)> = Vec::new();
     for (gi, g) in groups.iter().enumerate() {
         let Some(kind) = keys::app_group(&g.name) else {
@@ -69,79 +166,24 @@ pub fn import(im: &mut Importer<'_>, file: usize) -> Frag {
         im.take(file, gi, "enable");
         live.push((gi, kind));
     }
-    let of = |k: GroupKind| {
-        live.iter()
-            .filter(move |(_, kind)| *kind == k)
-            .map(|(g, _)| *g)
-    };
-    let name = ident(
-        &im.files[file]
-            .path
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "imported".into()),
-    );
-    let mut items: Vec<Frag> = Vec::new();
-    let mut body: Vec<Frag> = Vec::new();
+    live
+}
 
-    // [tests] file-loop applies to every file source.
-    let mut looped = None;
-    for g in of(GroupKind::Tests).collect::<Vec<_>>() {
-        if let Some((v, e)) = im.int(file, g, "file-loop") {
-            looped = Some((v != 0, im.origin(file, e)));
-        }
-    }
+/// The streammux's settings, as vpl writes them.
+struct Mux {
+    /// The streams' size (`width`×`height`).
+    size: Option<(i64, i64)>,
+    /// `scale(…)` to that size.
+    scale: Option<Frag>,
+    /// `batch-size`: the value, where it is, its entry.
+    batch: Option<(i64, Origin, usize)>,
+    /// `timeout: …` for `batch`, from `batched-push-timeout`, and its entry.
+    timeout: Option<Frag>,
+    timeout_entry: Option<usize>,
+}
 
-    // Sources.
-    let mut sources: Vec<Source> = Vec::new();
-    let mut pool: Option<Frag> = None;
-    for g in of(GroupKind::Source).collect::<Vec<_>>() {
-        sources.extend(source(im, file, g, looped));
-    }
-    for g in of(GroupKind::SourceList).collect::<Vec<_>>() {
-        let multi = im.int(file, g, "use-nvmultiurisrcbin");
-        let max = im.int(file, g, "max-batch-size");
-        if let Some((1, e)) = multi {
-            let n = max.map_or(1, |m| m.0.max(1));
-            let at = max
-                .map(|m| im.origin(file, m.1))
-                .unwrap_or(im.origin(file, e));
-            // A pool declares its cameras' type and admits only streams of it; DeepStream's
-            // config does not say it (nvmultiurisrcbin decodes anything and streammux scales
-            // it), so vpl writes a common one and says so where the pool came from.
-            pool = Some(Frag::from(format!("pool(max: {n}) : video<{POOL_TYPE}>")).at(Some(at)));
-            im.report(
-                file,
-                e,
-                Code::W0601,
-                format!("a pool admits only streams of its declared type; vpl wrote `video<{POOL_TYPE}>`"),
-                Some("change the pool's type to your cameras' codec, size and rate: a stream of another type is refused when it is added".into()),
-            );
-            if let Some((_, l)) = im.value(file, g, "list") {
-                im.report(file, l, Code::W0602, "a pool starts empty: add these streams with the control API (`vplc run --control`, POST /v1/pools/cams/streams)".into(), None);
-            }
-            im.take(file, g, "num-source-bins");
-        } else if let Some((list, e)) = im.value(file, g, "list") {
-            let at = im.origin(file, e);
-            for uri in super::ini::list(&list) {
-                if let Some(s) = uri_source(im, file, uri, at, None, looped) {
-                    sources.push(s);
-                }
-            }
-            im.take(file, g, "num-source-bins");
-            if let Some((_, m)) = max {
-                im.report(
-                    file,
-                    m,
-                    Code::W0601,
-                    "without nvmultiurisrcbin the streams are those of `list`".into(),
-                    None,
-                );
-            }
-        }
-    }
-    // Streammux.
-    let mux = of(GroupKind::Streammux).next();
+/// The `[streammux]` group `mux`.
+fn streammux(im: &mut Importer<'_>, file: usize, mux: Option<usize>) -> Mux {
     let mut mux_size = None;
     let mut scale: Option<Frag> = None;
     let mut mux_batch = None;
@@ -181,13 +223,26 @@ pub fn import(im: &mut Importer<'_>, file: usize) -> Frag {
             }
         }
     }
+    Mux {
+        size: mux_size,
+        scale,
+        batch: mux_batch,
+        timeout,
+        timeout_entry,
+    }
+}
 
-    // GIEs.
+/// The models of the GIE groups `gie_groups` (the `[primary-gie]` `primary` first).
+fn gies(
+    im: &mut Importer<'_>,
+    file: usize,
+    groups: &[Group],
+    gie_groups: &[usize],
+    primary: Option<usize>,
+) -> Vec<Model> {
     let mut models: Vec<Model> = Vec::new();
-    let mut gie_groups = of(GroupKind::PrimaryGie).collect::<Vec<_>>();
-    gie_groups.extend(of(GroupKind::SecondaryGie));
     for (i, g) in gie_groups.iter().enumerate() {
-        let model_name = if i == 0 && of(GroupKind::PrimaryGie).next() == Some(*g) {
+        let model_name = if i == 0 && primary == Some(*g) {
             "primary".to_string()
         } else {
             ident(&groups[*g].name)
@@ -216,15 +271,20 @@ pub fn import(im: &mut Importer<'_>, file: usize) -> Frag {
             models.push(m);
         }
     }
+    models
+}
 
-    // Tracker.
-    let tracker = of(GroupKind::Tracker)
-        .next()
-        .map(|t| super::tracker::track(im, file, t));
-
-    // Analytics.
+/// The `[nvds-analytics]` group `group`: its zones and lines join `items`; the `analyze`
+/// call. `mux_size` is the streams' size.
+fn analytics(
+    im: &mut Importer<'_>,
+    file: usize,
+    group: Option<usize>,
+    mux_size: Option<(i64, i64)>,
+    items: &mut Vec<Frag>,
+) -> Option<Frag> {
     let mut analyze: Option<Frag> = None;
-    if let Some(a) = of(GroupKind::NvdsAnalytics).next()
+    if let Some(a) = group
         && let Some((config, e)) = im.value(file, a, "config-file")
     {
         let at = im.origin(file, e);
@@ -244,28 +304,35 @@ pub fn import(im: &mut Importer<'_>, file: usize) -> Frag {
             );
         }
     }
+    analyze
+}
 
-    if sources.is_empty() && pool.is_none() {
-        // No pipeline without sources: the items only.
-        let mut out = Frag::new();
-        for m in models {
-            out.append(m.item);
-            out.push("\n");
-        }
-        for i in items {
-            out.append(i);
-        }
-        if let Some(t) = tracker {
-            out.push(format!(
-                "// The tracker this config describes: {}\n",
-                t.text
-            ));
-        }
-        return out;
+/// A config with no sources: the items it describes, no pipeline.
+fn items_only(models: Vec<Model>, items: Vec<Frag>, tracker: Option<Frag>) -> Frag {
+    let mut out = Frag::new();
+    for m in models {
+        out.append(m.item);
+        out.push("\n");
     }
+    for i in items {
+        out.append(i);
+    }
+    if let Some(t) = tracker {
+        out.push(format!(
+            "// The tracker this config describes: {}\n",
+            t.text
+        ));
+    }
+    out
+}
 
-    // The streams.
-    let streams = if pool.is_some() { 2 } else { sources.len() };
+/// `let frames = …;`: the sources, or the pool, decoded and scaled.
+fn frames(
+    mut sources: Vec<Source>,
+    pool: Option<Frag>,
+    scale: &Option<Frag>,
+    body: &mut Vec<Frag>,
+) {
     let mut frames = Frag::new();
     let each = |s: Source, scale: &Option<Frag>| -> Frag {
         let mut f = s.call;
@@ -281,14 +348,14 @@ pub fn import(im: &mut Importer<'_>, file: usize) -> Frag {
     if let Some(p) = pool {
         frames.append(p);
         frames.push(" | decode");
-        if let Some(sc) = &scale {
+        if let Some(sc) = scale {
             frames.push(" | ");
             frames.append(sc.clone());
         }
     } else if sources.len() == 1 {
-        frames.append(each(sources.pop().expect("one source"), &scale));
+        frames.append(each(sources.pop().expect("one source"), scale));
     } else {
-        let list: Vec<Frag> = sources.into_iter().map(|s| each(s, &scale)).collect();
+        let list: Vec<Frag> = sources.into_iter().map(|s| each(s, scale)).collect();
         frames.push("[");
         frames.append(Frag::join(list, ", "));
         frames.push("]");
@@ -299,8 +366,20 @@ pub fn import(im: &mut Importer<'_>, file: usize) -> Frag {
             .push(";\n")
             .clone(),
     );
+}
 
-    // Inference, tracking, analytics.
+/// The models, the tracker and the analytics in DeepStream's order, batched around the
+/// primary model: the flow `seen` names.
+fn inference(
+    im: &mut Importer<'_>,
+    file: usize,
+    models: &[Model],
+    mux: &Mux,
+    streams: usize,
+    tracker: Option<Frag>,
+    analyze: Option<Frag>,
+) -> Frag {
+    let (mux_batch, timeout, timeout_entry) = (mux.batch, &mux.timeout, mux.timeout_entry);
     let mut seen = Frag::from("frames");
     let primary = models
         .iter()
@@ -384,11 +463,20 @@ pub fn import(im: &mut Importer<'_>, file: usize) -> Frag {
     if !batching && let Some(e) = timeout_entry {
         im.report(file, e, Code::W0601, "nothing is batched (one stream, batches of 1): vpl runs the model on each frame as it comes".into(), None);
     }
-    body.push(Frag::from("let seen = ").append(seen).push(";\n").clone());
+    seen
+}
 
-    // Tiler and OSD.
+/// The `[tiled-display]` and `[osd]` groups `tiled` and `osd` after `seen`.
+fn shown(
+    im: &mut Importer<'_>,
+    file: usize,
+    groups: &[Group],
+    tiled: Option<usize>,
+    osd: Option<usize>,
+    streams: usize,
+) -> Frag {
     let mut shown = Frag::from("seen");
-    if let Some(t) = of(GroupKind::TiledDisplay).next() {
+    if let Some(t) = tiled {
         let rows = im.int(file, t, "rows").map_or(1, |r| r.0.max(1));
         let cols = im.int(file, t, "columns").map_or(1, |c| c.0.max(1));
         let w = im.int(file, t, "width").map(|v| v.0);
@@ -413,7 +501,7 @@ pub fn import(im: &mut Importer<'_>, file: usize) -> Frag {
             );
         }
     }
-    if let Some(o) = of(GroupKind::Osd).next() {
+    if let Some(o) = osd {
         let text = im.int(file, o, "display-text");
         let bbox = im.int(file, o, "display-bbox");
         im.int(file, o, "display-mask");
@@ -435,20 +523,11 @@ pub fn import(im: &mut Importer<'_>, file: usize) -> Frag {
         shown.push(" | ");
         shown.append(f.at(Some(im.group_origin(file, o))));
     }
-    let shown_name = if shown.text == "seen" {
-        "seen"
-    } else {
-        body.push(Frag::from("let shown = ").append(shown).push(";\n").clone());
-        "shown"
-    };
+    shown
+}
 
-    // Sinks.
-    for g in of(GroupKind::Sink).collect::<Vec<_>>() {
-        if let Some(s) = sink(im, file, g, shown_name) {
-            body.push(s);
-        }
-    }
-
+/// The program: the models' and analytics' items, then the pipeline `name`'s `body`.
+fn assemble(name: &str, models: Vec<Model>, items: Vec<Frag>, body: Vec<Frag>) -> Frag {
     let mut out = Frag::new();
     for m in models {
         out.append(m.item);
@@ -510,322 +589,6 @@ fn standalone(im: &mut Importer<'_>, file: usize) -> Frag {
         out.append(m.item);
     }
     out
-}
-
-/// The sources of a `[sourceN]` group.
-fn source(
-    im: &mut Importer<'_>,
-    file: usize,
-    g: usize,
-    looped: Option<(bool, Origin)>,
-) -> Vec<Source> {
-    let header = im.group_origin(file, g);
-    let Some((kind, ke)) = im.int(file, g, "type") else {
-        im.push_finding(
-            Code::E0601,
-            header,
-            "a source with no `type` cannot be imported".into(),
-            None,
-        );
-        return Vec::new();
-    };
-    let own_loop = im
-        .int(file, g, "file-loop")
-        .map(|(v, e)| (v != 0, im.origin(file, e)));
-    let looped = own_loop.or(looped);
-    match kind {
-        1 => {
-            let node = im.int(file, g, "camera-v4l2-dev-node").map_or(0, |v| v.0);
-            let w = im.int(file, g, "camera-width").map(|v| v.0);
-            let h = im.int(file, g, "camera-height").map(|v| v.0);
-            let n = im.int(file, g, "camera-fps-n").map(|v| v.0);
-            let d = im.int(file, g, "camera-fps-d").map(|v| v.0);
-            let size = match (w, h) {
-                (Some(w), Some(h)) => format!("{w}x{h}"),
-                _ => "_".into(),
-            };
-            let rate = match (n, d) {
-                (Some(n), Some(1) | None) => format!("{n}fps"),
-                (Some(n), Some(d)) if d > 0 => format!("{n}/{d}fps"),
-                _ => "_".into(),
-            };
-            let call = Frag::from(format!(
-                "camera(device: {}) : video<raw, {size}, {rate}>",
-                string(&format!("/dev/video{node}"))
-            ))
-            .at(Some(header));
-            vec![Source {
-                call,
-                encoded: false,
-            }]
-        }
-        2..=4 => {
-            let Some((uri, ue)) = im.value(file, g, "uri") else {
-                im.push_finding(
-                    Code::E0601,
-                    header,
-                    "a source with no `uri` cannot be imported".into(),
-                    None,
-                );
-                return Vec::new();
-            };
-            let count = if kind == 3 {
-                im.int(file, g, "num-sources").map_or(1, |n| n.0.max(1))
-            } else {
-                1
-            };
-            let at = im.origin(file, ue);
-            let mut rtsp_args = Vec::new();
-            if let Some((s, e)) = im.int(file, g, "rtsp-reconnect-interval-sec") {
-                rtsp_args.push(
-                    Frag::from(format!("reconnect: {}s", s.max(0))).at(Some(im.origin(file, e))),
-                );
-            }
-            if let Some((ms, e)) = im.int(file, g, "latency") {
-                rtsp_args.push(
-                    Frag::from(format!("latency: {}ms", ms.max(0))).at(Some(im.origin(file, e))),
-                );
-            }
-            if let Some((p, e)) = im.int(file, g, "select-rtp-protocol") {
-                let tcp = if p == 4 { "true" } else { "false" };
-                rtsp_args.push(Frag::from(format!("tcp: {tcp}")).at(Some(im.origin(file, e))));
-            }
-            let mut out = Vec::new();
-            for _ in 0..count.min(1024) {
-                if let Some(s) = uri_source(im, file, &uri, at, Some(&rtsp_args), looped) {
-                    out.push(s);
-                } else {
-                    break;
-                }
-            }
-            out
-        }
-        5 => {
-            im.report(
-                file,
-                ke,
-                Code::E0601,
-                "a CSI camera (`type=5`) cannot be imported: vpl reads V4L2 cameras (`camera`)"
-                    .into(),
-                None,
-            );
-            Vec::new()
-        }
-        t => {
-            im.report(file, ke, Code::E0601, format!("source `type={t}` cannot be imported: vpl reads cameras (1), URIs (2, 3) and RTSP (4)"), None);
-            Vec::new()
-        }
-    }
-}
-
-/// A `file://` or `rtsp://` URI → a source call.
-fn uri_source(
-    im: &mut Importer<'_>,
-    file: usize,
-    uri: &str,
-    at: Origin,
-    rtsp_args: Option<&Vec<Frag>>,
-    looped: Option<(bool, Origin)>,
-) -> Option<Source> {
-    if let Some(path) = uri.strip_prefix("file://") {
-        let mut call = Frag::from("file(");
-        call.push_at(string(&im.vpl_path(file, path)), Some(at));
-        if let Some((true, lat)) = looped {
-            call.push(", ");
-            call.push_at("loop: true", Some(lat));
-        }
-        call.push(")");
-        return Some(Source {
-            call: call.at(Some(at)),
-            encoded: true,
-        });
-    }
-    if uri.starts_with("rtsp://") || uri.starts_with("rtsps://") {
-        let mut call = Frag::from("rtsp(");
-        call.push_at(string(uri), Some(at));
-        for a in rtsp_args.cloned().unwrap_or_default() {
-            call.push(", ");
-            call.append(a);
-        }
-        call.push(")");
-        return Some(Source {
-            call: call.at(Some(at)),
-            encoded: true,
-        });
-    }
-    im.not_imported
-        .push(format!("{}: `{uri}`", im.files[file].path.display()));
-    im.push_finding(
-        Code::E0601,
-        at,
-        format!("the URI `{uri}` cannot be imported: vpl reads `file://` and `rtsp://` URIs"),
-        None,
-    );
-    None
-}
-
-/// A `[sinkN]` group → a flow statement.
-fn sink(im: &mut Importer<'_>, file: usize, g: usize, shown: &str) -> Option<Frag> {
-    let header = im.group_origin(file, g);
-    let Some((kind, ke)) = im.int(file, g, "type") else {
-        im.push_finding(
-            Code::E0601,
-            header,
-            "a sink with no `type` cannot be imported".into(),
-            None,
-        );
-        return None;
-    };
-    let type_at = im.origin(file, ke);
-    let bitrate = |im: &mut Importer<'_>| {
-        im.int(file, g, "bitrate").map(|(b, e)| {
-            Frag::from(format!(", bitrate: {}bps", b.max(1))).at(Some(im.origin(file, e)))
-        })
-    };
-    let flow = match kind {
-        1 => Frag::from(format!("{shown} | "))
-            .append(Frag::from("discard").at(Some(type_at)))
-            .clone(),
-        2 | 5 => Frag::from(format!("{shown} | "))
-            .append(Frag::from("display").at(Some(type_at)))
-            .clone(),
-        3 => {
-            let container = im.int(file, g, "container").map_or(1, |c| c.0);
-            let ext = if container == 2 { "mkv" } else { "mp4" };
-            let codec = match im.int(file, g, "codec") {
-                Some((2, _)) => "h265",
-                Some((1, _)) | None => "h264",
-                Some((c, e)) => {
-                    im.report(
-                        file,
-                        e,
-                        Code::E0601,
-                        format!(
-                            "`codec={c}` cannot be imported: vpl encodes h264 (1) and h265 (2)"
-                        ),
-                        None,
-                    );
-                    return None;
-                }
-            };
-            let rate = bitrate(im).unwrap_or_default();
-            let path = im
-                .value(file, g, "output-file")
-                .map(|(p, e)| Frag::from(string(&p)).at(Some(im.origin(file, e))))
-                .unwrap_or(Frag::from(string(&format!("out.{ext}"))));
-            let mut f = Frag::from(format!("{shown} | encode({codec}"));
-            f.append(rate);
-            f.push(") | file(");
-            f.append(path);
-            f.push(")");
-            f
-        }
-        4 => {
-            let rate = bitrate(im).unwrap_or_default();
-            let codec = im.int(file, g, "codec");
-            if let Some((c, e)) = codec
-                && c != 1
-            {
-                im.report(
-                    file,
-                    e,
-                    Code::W0602,
-                    "vpl serves RTSP in h264 only".into(),
-                    None,
-                );
-            }
-            let port = im
-                .int(file, g, "rtsp-port")
-                .map(|(p, e)| Frag::from(format!("port: {p}")).at(Some(im.origin(file, e))))
-                .unwrap_or(Frag::from("port: 8554"));
-            let mut f = Frag::from(format!("{shown} | encode(h264"));
-            f.append(rate);
-            f.push(") | rtsp_out(");
-            f.append(port);
-            f.push(", path: \"/ds-test\")");
-            f
-        }
-        6 => {
-            let (lib, le) = match im.value(file, g, "msg-broker-proto-lib") {
-                Some(v) => v,
-                None => {
-                    im.report(
-                        file,
-                        ke,
-                        Code::E0601,
-                        "a broker sink with no `msg-broker-proto-lib` cannot be imported".into(),
-                        None,
-                    );
-                    return None;
-                }
-            };
-            let proto = if lib.contains("kafka") {
-                "kafka"
-            } else if lib.contains("mqtt") {
-                "mqtt"
-            } else if lib.contains("redis") {
-                "redis"
-            } else {
-                im.report(file, le, Code::E0601, format!("the broker library `{lib}` cannot be imported: vpl sends to Kafka, MQTT and Redis"), None);
-                return None;
-            };
-            let conn = im.value(file, g, "msg-broker-conn-str");
-            let topic_key = im.value(file, g, "topic");
-            let (host, port, conn_topic, conn_at) = match &conn {
-                Some((c, e)) => {
-                    let parts = super::ini::list(c);
-                    (
-                        parts.first().map(|s| s.to_string()),
-                        parts.get(1).map(|s| s.to_string()),
-                        parts.get(2).map(|s| s.to_string()),
-                        Some(im.origin(file, *e)),
-                    )
-                }
-                None => (None, None, None, None),
-            };
-            let Some(host) = host else {
-                im.report(file, le, Code::E0601, "a broker sink with no host in `msg-broker-conn-str` cannot be imported (a `msg-broker-config` file's address is not read)".into(), None);
-                return None;
-            };
-            let topic = match (&topic_key, conn_topic) {
-                (Some((t, e)), _) => Frag::from(string(t)).at(Some(im.origin(file, *e))),
-                (None, Some(t)) => Frag::from(string(&t)).at(conn_at),
-                (None, None) => {
-                    im.report(
-                        file,
-                        le,
-                        Code::E0601,
-                        "a broker sink with no `topic` cannot be imported".into(),
-                        None,
-                    );
-                    return None;
-                }
-            };
-            let address = match (proto, port) {
-                ("kafka", Some(p)) => format!("{host}:{p}"),
-                ("kafka", None) => host,
-                (scheme, Some(p)) => format!("{scheme}://{host}:{p}"),
-                (scheme, None) => format!("{scheme}://{host}"),
-            };
-            let key = match proto {
-                "redis" => "stream",
-                _ => "topic",
-            };
-            let mut f = Frag::from("seen | json | ");
-            let mut call = Frag::from(format!("{proto}("));
-            call.push_at(string(&address), conn_at);
-            call.push(format!(", {key}: "));
-            call.append(topic);
-            call.push(")");
-            f.append(call.at(Some(im.origin(file, le))));
-            f
-        }
-        t => {
-            im.report(file, ke, Code::E0601, format!("sink `type={t}` cannot be imported: vpl has fakesink (1), display (2), file (3), RTSP (4) and broker (6) sinks"), None);
-            return None;
-        }
-    };
-    Some(flow.at(Some(header)).push(";\n").clone())
 }
 
 /// Microseconds as a vpl duration, in the largest unit that keeps it whole.

@@ -46,6 +46,74 @@ pub fn model(
     app: Option<(usize, usize)>,
 ) -> Option<Model> {
     let groups = im.files[file].ini.groups.clone();
+    let property = group_kinds(im, file, &groups);
+    let Some(p) = property else {
+        if groups.is_empty() {
+            // Nothing read (a Triton config, or only lines that are not `key=value`): the
+            // file's own findings say why.
+            return None;
+        }
+        let at = Origin {
+            file,
+            span: groups.first().map(|g| g.span).unwrap_or_default(),
+        };
+        im.not_imported.push(format!(
+            "{}: no [property] group",
+            im.files[file].path.display()
+        ));
+        im.push_finding(
+            Code::E0601,
+            at,
+            "an nvinfer config with no [property] group cannot be imported".into(),
+            None,
+        );
+        return None;
+    };
+    let keys = Keys { file, p, app };
+
+    let mut args: Vec<Frag> = Vec::new();
+    let (head, onnx) = model_file(im, file, p, &groups, name);
+    let labels = label_file(im, keys, &mut args);
+    let (kind, network_type) = network(im, file, p);
+    let model_path = onnx.as_ref().map(|(path, _)| im.resolve(file, path));
+    let decoder = decoder(im, file, p, kind, network_type, model_path.as_deref());
+    if let Some(d) = decoder {
+        args.push(Frag::from("decoder: ").append(d).clone());
+    }
+    prepare(im, file, p, &mut args);
+    outputs(im, file, p, kind);
+
+    let mut item = head;
+    for a in args {
+        item.push(",\n    ");
+        item.append(a);
+    }
+    item.push(",\n);\n");
+
+    let Runs {
+        gie_id,
+        operate_on,
+        classes,
+        every,
+        batch,
+        min_size,
+    } = runs(im, keys);
+    Some(Model {
+        name: name.to_string(),
+        item,
+        gie_id,
+        operate_on,
+        classes,
+        labels,
+        every,
+        batch,
+        min_size,
+    })
+}
+
+/// Gives each group of the nvinfer file `file` its kind (a group nvinfer does not read, or
+/// a `[class-attrs-N]`, is reported as a whole); the index of its `[property]` group.
+fn group_kinds(im: &mut Importer<'_>, file: usize, groups: &[super::ini::Group]) -> Option<usize> {
     let mut property = None;
     for (gi, g) in groups.iter().enumerate() {
         let kind = match g.name.as_str() {
@@ -81,30 +149,22 @@ pub fn model(
         };
         im.kinds.insert((file, gi), kind);
     }
-    let Some(p) = property else {
-        if groups.is_empty() {
-            // Nothing read (a Triton config, or only lines that are not `key=value`): the
-            // file's own findings say why.
-            return None;
-        }
-        let at = Origin {
-            file,
-            span: groups.first().map(|g| g.span).unwrap_or_default(),
-        };
-        im.not_imported.push(format!(
-            "{}: no [property] group",
-            im.files[file].path.display()
-        ));
-        im.push_finding(
-            Code::E0601,
-            at,
-            "an nvinfer config with no [property] group cannot be imported".into(),
-            None,
-        );
-        return None;
-    };
-    // The app group's keys win over the file's.
-    let pick = |im: &mut Importer<'_>, key: &str| -> Option<(usize, usize)> {
+    property
+}
+
+/// Where a model's keys are read: the nvinfer file's `[property]` group, and the app
+/// config's GIE group that named it, if any.
+#[derive(Clone, Copy)]
+struct Keys {
+    file: usize,
+    p: usize,
+    app: Option<(usize, usize)>,
+}
+
+impl Keys {
+    /// The entry of `key`: the app group's wins over the file's.
+    fn pick(self, im: &mut Importer<'_>, key: &str) -> Option<(usize, usize)> {
+        let Keys { file, p, app } = self;
         if let Some((af, ag)) = app
             && OVERRIDES.contains(&key)
             && let Some(e) = im.take(af, ag, key)
@@ -123,29 +183,40 @@ pub fn model(
             return Some((af, e));
         }
         im.take(file, p, key).map(|e| (file, e))
-    };
-    let int_of = |im: &mut Importer<'_>,
-                  at: Option<(usize, usize)>,
-                  key: &str|
-     -> Option<(i64, usize, usize)> {
-        let (f, e) = at?;
-        let text = im.entry(f, e).value.clone();
-        match text.trim().parse::<i64>() {
-            Ok(v) => Some((v, f, e)),
-            Err(_) => {
-                im.report(
-                    f,
-                    e,
-                    Code::E0601,
-                    format!("`{key}={text}` is not an integer"),
-                    None,
-                );
-                None
-            }
-        }
-    };
+    }
+}
 
-    let mut args: Vec<Frag> = Vec::new();
+/// The integer value of the entry `at` of `key`, reported when it is not one.
+fn int_of(
+    im: &mut Importer<'_>,
+    at: Option<(usize, usize)>,
+    key: &str,
+) -> Option<(i64, usize, usize)> {
+    let (f, e) = at?;
+    let text = im.entry(f, e).value.clone();
+    match text.trim().parse::<i64>() {
+        Ok(v) => Some((v, f, e)),
+        Err(_) => {
+            im.report(
+                f,
+                e,
+                Code::E0601,
+                format!("`{key}={text}` is not an integer"),
+                None,
+            );
+            None
+        }
+    }
+}
+
+/// The model file: the head of the `model` item, and `onnx-file`'s value.
+fn model_file(
+    im: &mut Importer<'_>,
+    file: usize,
+    p: usize,
+    groups: &[super::ini::Group],
+    name: &str,
+) -> (Frag, Option<(String, usize)>) {
     // The model file.
     let onnx = im.value(file, p, "onnx-file");
     let mut head = Frag::from(format!("model {name} = onnx("));
@@ -182,9 +253,15 @@ pub fn model(
             head.push_at(string("model.onnx"), Some(at));
         }
     }
+    (head, onnx)
+}
+
+/// The labels (`labelfile-path`): the `labels:` argument, and the labels read, if the file
+/// could be read.
+fn label_file(im: &mut Importer<'_>, keys: Keys, args: &mut Vec<Frag>) -> Option<Vec<String>> {
     // Labels.
     let mut labels = None;
-    if let Some((f, e)) = pick(im, "labelfile-path") {
+    if let Some((f, e)) = keys.pick(im, "labelfile-path") {
         let value = im.entry(f, e).value.clone();
         let at = im.value_origin(f, e);
         let path = im.resolve(f, &value);
@@ -205,6 +282,11 @@ pub fn model(
                 .at(Some(at)),
         );
     }
+    labels
+}
+
+/// What the network is, and its `network-type`.
+fn network(im: &mut Importer<'_>, file: usize, p: usize) -> (Kind, Option<(i64, usize)>) {
     // What the network is.
     let network_type = im.int(file, p, "network-type");
     let is_classifier = im.int(file, p, "is-classifier");
@@ -218,11 +300,11 @@ pub fn model(
     if let (Some((_, e)), Some(_)) = (is_classifier, network_type) {
         im.report(file, e, Code::W0602, "`is-classifier` is an older spelling of `network-type`, which DeepStream reads instead".into(), None);
     }
-    let model_path = onnx.as_ref().map(|(path, _)| im.resolve(file, path));
-    let decoder = decoder(im, file, p, kind, network_type, model_path.as_deref());
-    if let Some(d) = decoder {
-        args.push(Frag::from("decoder: ").append(d).clone());
-    }
+    (kind, network_type)
+}
+
+/// How frames are prepared for the model: resize, colour, scale and mean, input shape.
+fn prepare(im: &mut Importer<'_>, file: usize, p: usize, args: &mut Vec<Frag>) {
     // Preparation of frames.
     let keep = im.int(file, p, "maintain-aspect-ratio");
     let symmetric = im.int(file, p, "symmetric-padding");
@@ -310,6 +392,10 @@ pub fn model(
             ),
         }
     }
+}
+
+/// Outputs vpl does not attach as nvinfer does.
+fn outputs(im: &mut Importer<'_>, file: usize, p: usize, kind: Kind) {
     if let Some((n, e)) = im.int(file, p, "output-tensor-meta")
         && n != 0
         && kind != Kind::Other
@@ -330,20 +416,26 @@ pub fn model(
             im.report(file, e, Code::E0601, "instance masks from a custom parser cannot be imported: vpl's masks come from `yolov8_seg`".into(), None);
         }
     }
+}
 
-    let mut item = head;
-    for a in args {
-        item.push(",\n    ");
-        item.append(a);
-    }
-    item.push(",\n);\n");
+/// How a model runs: its GIE ids, the objects it runs on, interval, batch, smallest object.
+struct Runs {
+    gie_id: Option<i64>,
+    operate_on: Option<i64>,
+    classes: Option<(Vec<i64>, Origin)>,
+    every: Option<(i64, Origin)>,
+    batch: Option<(i64, Origin)>,
+    min_size: Option<(String, Origin)>,
+}
 
+fn runs(im: &mut Importer<'_>, keys: Keys) -> Runs {
+    let Keys { file, p, .. } = keys;
     // How it runs.
-    let at = pick(im, "gie-unique-id");
+    let at = keys.pick(im, "gie-unique-id");
     let gie_id = int_of(im, at, "gie-unique-id").map(|v| v.0);
-    let at = pick(im, "operate-on-gie-id");
+    let at = keys.pick(im, "operate-on-gie-id");
     let operate_on = int_of(im, at, "operate-on-gie-id").map(|v| v.0);
-    let classes = pick(im, "operate-on-class-ids").and_then(|(f, e)| {
+    let classes = keys.pick(im, "operate-on-class-ids").and_then(|(f, e)| {
         let text = im.entry(f, e).value.clone();
         let ids: Result<Vec<i64>, _> = super::ini::list(&text)
             .iter()
@@ -363,9 +455,9 @@ pub fn model(
             }
         }
     });
-    let at = pick(im, "interval");
+    let at = keys.pick(im, "interval");
     let every = int_of(im, at, "interval").map(|(n, f, e)| (n.saturating_add(1), im.origin(f, e)));
-    let at = pick(im, "batch-size");
+    let at = keys.pick(im, "batch-size");
     let batch = int_of(im, at, "batch-size").map(|(n, f, e)| (n, im.origin(f, e)));
     im.take(file, p, "process-mode");
     let min_w = im.int(file, p, "input-object-min-width");
@@ -384,17 +476,14 @@ pub fn model(
             ))
         }
     };
-    Some(Model {
-        name: name.to_string(),
-        item,
+    Runs {
         gie_id,
         operate_on,
         classes,
-        labels,
         every,
         batch,
         min_size,
-    })
+    }
 }
 
 /// The decoder call for the model's parser and clustering.
