@@ -464,3 +464,139 @@ fn box_decoders_match_the_numpy_reference_on_real_frames() {
         }
     }
 }
+
+/// Issue 22: the DeepStream-Yolo app config, imported with `vplc import deepstream` and its
+/// model pointed at DeepStream-Yolo's `[1, N, 6]` rows (dec_ds_yolo_rows.onnx), finds on
+/// vtest.avi the boxes scripts/reference_boxes.py's transcription of `NvDsInferParseYolo` +
+/// NMS finds on the same frames as streammux gives them (stretched to its 640x640), within a
+/// pixel.
+#[test]
+fn the_imported_deepstream_yolo_app_finds_the_reference_boxes() {
+    let dir = temp_dir("import-yolo-reference");
+    let fixture = common::root().join("tests/fixtures/deepstream/yolo");
+    let model = common::asset("tests/fixtures/models/dec_ds_yolo_rows.onnx");
+    let video = common::asset("assets/media/vtest.avi");
+    for name in [
+        "deepstream_app_config.txt",
+        "config_infer_primary_yoloV8.txt",
+        "labels.txt",
+    ] {
+        let text = std::fs::read_to_string(fixture.join(name)).expect("fixture");
+        let text = text
+            .lines()
+            .map(|l| {
+                if l.starts_with("onnx-file=") {
+                    format!("onnx-file={model}")
+                } else if l.starts_with("uri=") {
+                    format!("uri=file://{video}")
+                } else {
+                    l.to_string()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        std::fs::write(dir.join(name), text + "\n").expect("write");
+    }
+    let program = dir.join("yolo.vpl");
+    let o = vplc(&[
+        "import",
+        "deepstream",
+        dir.join("deepstream_app_config.txt").to_str().unwrap(),
+        "-o",
+        program.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // The imported program, with its detections written as records.
+    let text = std::fs::read_to_string(&program).expect("imported");
+    let end = text.rfind('}').expect("a pipeline");
+    let text = format!(
+        "{}    seen | json | file(\"out/r.jsonl\");\n}}\n",
+        &text[..end]
+    );
+    assert!(text.contains("ds_yolo("), "{text}");
+    assert!(text.contains("scale(640x640)"), "{text}");
+    std::fs::write(&program, &text).expect("write");
+    run_ok(&program, &["--max-frames", "2"]);
+    let ours = lines(&dir.join("out/r.jsonl"));
+    // The reference reads the frames as streammux gives them: stretched to 640x640.
+    let stretched = dir.join("vtest_640.mkv");
+    let status = std::process::Command::new("gst-launch-1.0")
+        .args([
+            "-q",
+            "filesrc",
+            &format!("location={video}"),
+            "!",
+            "decodebin",
+            "!",
+        ])
+        .args([
+            "identity",
+            "eos-after=3",
+            "!",
+            "videoconvert",
+            "!",
+            "videoscale",
+            "!",
+        ])
+        .args([
+            "video/x-raw,format=I420,width=640,height=640",
+            "!",
+            "matroskamux",
+            "!",
+        ])
+        .args(["filesink", &format!("location={}", stretched.display())])
+        .status()
+        .expect("gst-launch-1.0 runs");
+    assert!(status.success());
+    let reference_file = dir.join("reference.jsonl");
+    let status = std::process::Command::new(common::root().join(".venv/bin/python"))
+        .arg(common::root().join("scripts/reference_boxes.py"))
+        .args([
+            "ds_yolo",
+            &model,
+            stretched.to_str().unwrap(),
+            "--frames",
+            "2",
+        ])
+        .arg("--out")
+        .arg(&reference_file)
+        .status()
+        .expect("the reference script runs");
+    assert!(status.success());
+    let theirs = lines(&reference_file);
+    assert_eq!((ours.len(), theirs.len()), (2, 2));
+    for (o, t) in ours.iter().zip(&theirs) {
+        // Boxes in the frame's own pixels: the stretch undone where vpl reports the source's.
+        let (sx, sy) = (
+            o["width"].as_f64().unwrap_or(640.0) / 640.0,
+            o["height"].as_f64().unwrap_or(640.0) / 640.0,
+        );
+        let (o, t) = (
+            o["objects"].as_array().expect("objects"),
+            t["objects"].as_array().expect("objects"),
+        );
+        assert!(!o.is_empty(), "no objects");
+        assert_eq!(o.len(), t.len(), "{o:?} vs {t:?}");
+        for (a, b) in o.iter().zip(t) {
+            assert_eq!(a["class_id"], b["class_id"], "{a} vs {b}");
+            let (ca, cb) = (a["confidence"].as_f64(), b["confidence"].as_f64());
+            assert!(
+                (ca.unwrap_or(0.0) - cb.unwrap_or(1.0)).abs() < 1e-3,
+                "{a} vs {b}"
+            );
+            let (ba, bb) = (&a["bbox"], &b["bbox"]);
+            for (key, s) in [("x", sx), ("y", sy), ("w", sx), ("h", sy)] {
+                let (va, vb) = (
+                    ba[key].as_f64().unwrap_or(f64::NAN),
+                    bb[key].as_f64().unwrap_or(0.0) * s,
+                );
+                assert!((va - vb).abs() <= 1.0, "{key}: {a} vs {b}");
+            }
+        }
+    }
+}
