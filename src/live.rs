@@ -257,20 +257,32 @@ pub fn camera_entries(
     let Some(plan) = plans.first() else {
         return Ok(Vec::new());
     };
-    // The cameras' relative paths come back resolved against the file's folder.
-    let base = std::env::current_dir().unwrap_or_default();
     let mut entries = Vec::new();
     let mut refusals = Vec::new();
-    for request in cameras {
-        match admit(plan, origin, &request, &base) {
-            Ok(entry) => entries.push((plan.name.clone(), entry)),
-            Err(why) => refusals.push(why),
-        }
-    }
+    admit_all(plan, origin, &cameras, &mut entries, &mut refusals);
     if refusals.is_empty() {
         Ok(entries)
     } else {
         Err(refusals)
+    }
+}
+
+/// Admits `requests` into `plan`'s pool, each checked as a control request is: the
+/// admitted into `entries`, the refusals into `refusals`. Relative paths have come back
+/// from the streams or cameras file resolved against its folder.
+fn admit_all(
+    plan: &PoolPlan,
+    origin: &str,
+    requests: &[Request],
+    entries: &mut Vec<(String, Entry)>,
+    refusals: &mut Vec<serde_json::Value>,
+) {
+    let base = std::env::current_dir().unwrap_or_default();
+    for request in requests {
+        match admit(plan, origin, request, &base) {
+            Ok(entry) => entries.push((plan.name.clone(), entry)),
+            Err(why) => refusals.push(why),
+        }
     }
 }
 
@@ -290,13 +302,13 @@ pub fn initial_entries(plans: &[PoolPlan]) -> Result<Vec<(String, Entry)>, Vec<s
                 continue;
             }
         };
-        let origin = file.display().to_string();
-        for request in requests {
-            match admit(plan, &origin, &request, &base) {
-                Ok(entry) => entries.push((plan.name.clone(), entry)),
-                Err(why) => refusals.push(why),
-            }
-        }
+        admit_all(
+            plan,
+            &file.display().to_string(),
+            &requests,
+            &mut entries,
+            &mut refusals,
+        );
     }
     if refusals.is_empty() {
         Ok(entries)

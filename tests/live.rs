@@ -240,20 +240,28 @@ fn streams_are_added_checked_and_removed_while_the_pool_runs() {
         "{metrics}"
     );
     std::thread::sleep(Duration::from_secs(3));
-    // By now b's frames have reached its stages: its latency histograms are under its id.
-    let mut stream = TcpStream::connect(addr).unwrap();
-    stream
-        .write_all(b"GET /metrics HTTP/1.1\r\nHost: vpl\r\nConnection: close\r\n\r\n")
-        .unwrap();
-    let mut metrics = String::new();
-    stream.read_to_string(&mut metrics).unwrap();
-    let counted = metrics
-        .lines()
-        .filter(|l| {
-            l.starts_with("vpl_frame_latency_seconds_count{pipeline=\"live\",stream_id=\"b\",")
-        })
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
-        .max();
+    // b's latency histograms are under its id once its frames reach its stages: scraped
+    // until they count one (a loaded machine may take a while), at most 60 s.
+    let scraped = Instant::now();
+    let (counted, metrics) = loop {
+        let mut stream = TcpStream::connect(addr).unwrap();
+        stream
+            .write_all(b"GET /metrics HTTP/1.1\r\nHost: vpl\r\nConnection: close\r\n\r\n")
+            .unwrap();
+        let mut metrics = String::new();
+        stream.read_to_string(&mut metrics).unwrap();
+        let counted = metrics
+            .lines()
+            .filter(|l| {
+                l.starts_with("vpl_frame_latency_seconds_count{pipeline=\"live\",stream_id=\"b\",")
+            })
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+            .max();
+        if counted.is_some_and(|n| n > 0) || scraped.elapsed() > Duration::from_secs(60) {
+            break (counted, metrics);
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
     assert!(counted.is_some_and(|n| n > 0), "{metrics}");
     let (status, removed) = http(addr, "DELETE", "/v1/streams/b", None);
     assert_eq!(status, 200, "{removed}");

@@ -113,17 +113,31 @@ impl Ini {
             let value_lead = value_raw.len() - value_raw.trim_start().len();
             let value = value_raw.trim();
             let value_at = at + eq + 1 + value_lead;
-            ini.entries.push(Entry {
-                key: key.to_string(),
-                value: value.to_string(),
-                line,
-                key_span: Span::new(at, at + key.len()),
-                value_span: Span::new(value_at, value_at + value.len()),
-            });
-            let id = ini.entries.len() - 1;
-            ini.groups[group].entries.push(id);
+            ini.push_entry(group, key, value, line, at, value_at);
         }
         ini
+    }
+
+    /// Adds `key` = `value` of line `line` to group `group`: the key starts at byte `at`
+    /// of the file, the value at `value_at`.
+    pub(super) fn push_entry(
+        &mut self,
+        group: usize,
+        key: &str,
+        value: &str,
+        line: usize,
+        at: usize,
+        value_at: usize,
+    ) {
+        self.entries.push(Entry {
+            key: key.to_string(),
+            value: value.to_string(),
+            line,
+            key_span: Span::new(at, at + key.len()),
+            value_span: Span::new(value_at, value_at + value.len()),
+        });
+        let id = self.entries.len() - 1;
+        self.groups[group].entries.push(id);
     }
 
     pub fn group(&self, name: &str) -> Option<&Group> {

@@ -5,7 +5,7 @@
 //! items, which belong to the key above them). No YAML crate is in the dependency tree,
 //! and the lock file stays as it is.
 
-use super::ini::{Entry, Group, Ini, Malformed};
+use super::ini::{Group, Ini, Malformed};
 use crate::span::Span;
 
 pub fn parse(text: &str) -> Ini {
@@ -73,15 +73,7 @@ pub fn parse(text: &str) -> Ini {
             continue;
         };
         let value_at = at + colon + 1 + (value_raw.len() - value_raw.trim_start().len());
-        ini.entries.push(Entry {
-            key: key.to_string(),
-            value: value.to_string(),
-            line,
-            key_span: Span::new(at, at + key.len()),
-            value_span: Span::new(value_at, value_at + value.len()),
-        });
-        let id = ini.entries.len() - 1;
-        ini.groups[group].entries.push(id);
+        ini.push_entry(group, key, value, line, at, value_at);
     }
     ini
 }
