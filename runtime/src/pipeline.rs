@@ -130,8 +130,10 @@ struct Finishing {
     eos_sent: Option<Instant>,
     /// When the interruption was first seen, while waiting for every stream's first frame.
     interrupted_at: Option<Instant>,
-    /// Frames delivered to the sinks at the last look, and when that count last went up.
+    /// Frames delivered to the sinks, and model runs finished, at the last look; when
+    /// either last went up or a model was at work.
     last_delivered: u64,
+    last_models_finished: u64,
     last_progress: Instant,
 }
 
@@ -142,13 +144,29 @@ impl Finishing {
             eos_sent: None,
             interrupted_at: None,
             last_delivered: 0,
+            last_models_finished: 0,
             last_progress: Instant::now(),
+        }
+    }
+
+    /// Takes a look: frames delivered so far and the models' work
+    /// ([`crate::engine::busy::snapshot`]). Progress is a frame more at an output, a model
+    /// at work now, or a model run finished since the last look: a batch that takes longer
+    /// than [`FINISH_STALL`] on a loaded machine is slow, not stuck.
+    fn look(&mut self, delivered: u64, (models_running, models_finished): (usize, u64)) {
+        if delivered != self.last_delivered
+            || models_finished != self.last_models_finished
+            || models_running > 0
+        {
+            self.last_delivered = delivered;
+            self.last_models_finished = models_finished;
+            self.last_progress = Instant::now();
         }
     }
 }
 
-/// After end-of-stream, how long the pipeline may go without delivering a frame to any
-/// sink before the run is given up as stuck.
+/// After end-of-stream, how long the pipeline may go without progress (a frame delivered to
+/// a sink, a model at work: [`Finishing::look`]) before the run is given up as stuck.
 const FINISH_STALL: Duration = Duration::from_secs(20);
 /// How long an interrupted run waits for a stream's first frame before ending it.
 const FIRST_FRAME_WAIT: Duration = Duration::from_secs(3);
@@ -715,11 +733,10 @@ impl Running {
             }
             return Ok(());
         };
-        let delivered = self.delivered.load(Ordering::Relaxed);
-        if delivered != state.last_delivered {
-            state.last_delivered = delivered;
-            state.last_progress = Instant::now();
-        }
+        state.look(
+            self.delivered.load(Ordering::Relaxed),
+            crate::engine::busy::snapshot(),
+        );
         if eos_sent.elapsed() > FINISH_STALL && state.last_progress.elapsed() > FINISH_STALL {
             return Err(RunError::Start(format!(
                 "the pipeline did not finish: no frame reached an output for {} s after end-of-stream",
@@ -882,6 +899,39 @@ impl Running {
 mod tests {
     use super::*;
     use vpl_compiler::ir::NodeId;
+
+    /// A state whose last progress was `ago` before now, having seen `delivered` frames
+    /// and `finished` model runs.
+    fn stalled_for(ago: Duration, delivered: u64, finished: u64) -> Finishing {
+        let mut state = Finishing::new();
+        state.last_delivered = delivered;
+        state.last_models_finished = finished;
+        state.last_progress = Instant::now() - ago;
+        state
+    }
+
+    #[test]
+    fn a_model_at_work_or_done_since_the_last_look_is_progress() {
+        let long = FINISH_STALL * 2;
+        // Nothing moved: the stall goes on.
+        let mut state = stalled_for(long, 5, 7);
+        state.look(5, (0, 7));
+        assert!(state.last_progress.elapsed() > FINISH_STALL);
+        // A model still running a slow batch (no frame out for longer than the limit).
+        let mut state = stalled_for(long, 5, 7);
+        state.look(5, (1, 7));
+        assert!(state.last_progress.elapsed() < FINISH_STALL);
+        // A batch finished between two looks.
+        let mut state = stalled_for(long, 5, 7);
+        state.look(5, (0, 8));
+        assert!(state.last_progress.elapsed() < FINISH_STALL);
+        assert_eq!(state.last_models_finished, 8);
+        // A frame reached an output.
+        let mut state = stalled_for(long, 5, 7);
+        state.look(6, (0, 7));
+        assert!(state.last_progress.elapsed() < FINISH_STALL);
+        assert_eq!(state.last_delivered, 6);
+    }
 
     /// A plan of one element with these properties.
     fn one(factory: &str, props: Vec<(&str, Prop)>) -> Plan {
