@@ -192,7 +192,9 @@ fn sorted(ids: impl IntoIterator<Item = String>) -> Vec<String> {
 /// Six cameras on six partitions, three members: all six run, none twice; a member killed
 /// (SIGKILL) has its cameras taken over by the others within the session timeout plus
 /// admission; a produced camera is admitted and a tombstone removes one within 5 s; after
-/// the rebalance settles, no camera runs on two live members.
+/// the rebalance settles, no camera runs on two live members. Then a member stopped with
+/// Ctrl-C leaves the group (the last takes its cameras, its `--stats` count them), and an
+/// entry that fails admission is a warning naming its key.
 #[test]
 fn a_consumer_group_shares_the_cameras_and_takes_over_a_dead_members() {
     let dir = temp_dir("kafka-group");
@@ -320,6 +322,21 @@ fn a_consumer_group_shares_the_cameras_and_takes_over_a_dead_members() {
         || each_once(&shards, &ids_now),
     );
     eprintln!("after a member left: the last runs all after {took:?}");
+
+    // An entry that fails admission is a warning naming the key; the run goes on.
+    let bad = json!({"url": dir.join("missing.mp4").display().to_string()});
+    produce(&kafka, 4, "cam-bad", Some(&bad));
+    let last = shards.iter().flatten().next().expect("the last member");
+    wait_for(&shards, Duration::from_secs(10), "cam-bad refused", || {
+        last.log()
+            .contains("camera `cam-bad` (partition 4) is not admitted")
+            .then_some(())
+    });
+    assert_eq!(
+        each_once(&shards, &ids_now).map(|p| p.len()),
+        Some(ids_now.len()),
+        "the others run on, cam-bad not among them"
+    );
 }
 
 /// `--shard` does not go with a consumer group, and the URL is checked before anything
