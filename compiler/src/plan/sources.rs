@@ -12,16 +12,6 @@ fn demuxer(container: &str) -> Option<&'static str> {
     media::container_named(container).map(|c| c.demuxer)
 }
 
-/// Where a `replay`'s frames come from.
-struct ReplayFrames<'a> {
-    /// The video and its probe; `None`: black frames.
-    video: Option<&'a (String, Option<MediaFacts>)>,
-    /// How many black frames.
-    frames: Option<u64>,
-    size: Option<(u32, u32)>,
-    rate: Option<(u64, u64)>,
-}
-
 impl Lowerer<'_> {
     pub(super) fn source(&mut self, id: NodeId, source: &SourceKind, ty: &Ty) -> Ends {
         let (format, size, rate) = match ty {
@@ -142,20 +132,7 @@ impl Lowerer<'_> {
                     dynamic: false,
                 }
             }
-            SourceKind::Replay {
-                records,
-                video,
-                frames,
-                stream,
-            } => {
-                let frames = ReplayFrames {
-                    video: video.as_ref(),
-                    frames: *frames,
-                    size,
-                    rate,
-                };
-                self.replay_source(id, records, *stream, frames)
-            }
+            SourceKind::Replay { .. } => self.replay_source(id, source, size, rate),
             SourceKind::Camera { device } => {
                 let src = self.element(
                     id,
@@ -189,15 +166,23 @@ impl Lowerer<'_> {
     fn replay_source(
         &mut self,
         id: NodeId,
-        records: &str,
-        stream: u32,
-        ReplayFrames {
+        source: &SourceKind,
+        size: Option<(u32, u32)>,
+        rate: Option<(u64, u64)>,
+    ) -> Ends {
+        let SourceKind::Replay {
+            records,
             video,
             frames,
-            size,
-            rate,
-        }: ReplayFrames,
-    ) -> Ends {
+            stream,
+        } = source
+        else {
+            return Ends {
+                first: None,
+                last: String::new(),
+                dynamic: false,
+            };
+        };
         let frames_start = match video {
             Some((path, media)) => {
                 let v = media.as_ref().and_then(|m| m.video.as_ref());
@@ -256,7 +241,7 @@ impl Lowerer<'_> {
             "vplreplay",
             vec![
                 ("location", Prop::Str(records.to_string())),
-                ("stream", Prop::UInt(u64::from(stream))),
+                ("stream", Prop::UInt(u64::from(*stream))),
             ],
         );
         self.link(&caps, &replay, false);
