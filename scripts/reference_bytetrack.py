@@ -9,9 +9,10 @@ which `track(byte)` follows step for step (runtime/src/elements/track/byte.rs).
 
 RECORDS.jsonl is vpl's records (`... | infer(m) | json`, or any lines with "frame" and
 "objects": [{"class_id", "confidence", "bbox": {"x", "y", "w", "h"}}]). TRACKS.jsonl has one
-line per frame, {"frame", "objects": [...]}: the detections ByteTrack keeps, in their
-order, each with its "track_id". ByteTrack's other thresholds are its fixed ones (low 0.1,
-a new track above high + 0.1), as `track(byte)`'s defaults are.
+line per frame, {"frame", "objects": [...]}: the detections ByteTrack's confirmed tracks
+were associated with on the frame, in their order, each with its "track_id". ByteTrack's
+other thresholds are its fixed ones (low 0.1, a new track above high + 0.1), as
+`track(byte)`'s defaults are; it ignores classes.
 
 --scene writes a synthetic scene's detections instead (no supervision needed): people
 walking across a 1280x720 picture and crossing, jittered; one in front of another makes it
@@ -103,6 +104,14 @@ def scene(frames, seed=24):
 
 
 def track(lines, high, matching, max_age):
+    """ByteTrack's tracks of each frame, each with the detection it was associated with.
+
+    supervision's `update_with_detections` re-pairs the tracks with the detections by the
+    IoU of each track's filtered box, which can name a detection other than the one the
+    track was matched to (another weak box over the same person); this asks the tracker
+    itself (`update_with_tensors`) and finds each track's detection by its score, which
+    ByteTrack copies from the detection that updated the track.
+    """
     import supervision as sv
 
     tracker = sv.ByteTrack(
@@ -115,35 +124,29 @@ def track(lines, high, matching, max_age):
     out = []
     for line in lines:
         objects = line.get("objects", [])
-        if objects:
-            xyxy = np.array(
-                [
-                    [o["bbox"]["x"], o["bbox"]["y"], o["bbox"]["x"] + o["bbox"]["w"],
-                     o["bbox"]["y"] + o["bbox"]["h"]]
-                    for o in objects
-                ],
-                dtype=np.float64,
-            )
-            detections = sv.Detections(
-                xyxy=xyxy,
-                confidence=np.array([o["confidence"] for o in objects], dtype=np.float64),
-                class_id=np.array([o.get("class_id", 0) for o in objects], dtype=int),
-                data={"index": np.arange(len(objects))},
-            )
-        else:
-            detections = sv.Detections.empty()
-            detections.data = {"index": np.arange(0)}
-        tracked = tracker.update_with_detections(detections)
-        # With no track left, supervision returns an empty Detections without "index".
-        kept = (
-            sorted(zip(tracked.data["index"].tolist(), tracked.tracker_id.tolist()))
-            if len(tracked)
-            else []
-        )
+        tensors = np.array(
+            [
+                [o["bbox"]["x"], o["bbox"]["y"], o["bbox"]["x"] + o["bbox"]["w"],
+                 o["bbox"]["y"] + o["bbox"]["h"], o["confidence"]]
+                for o in objects
+            ],
+            dtype=np.float64,
+        ).reshape(-1, 5)
+        kept = []
+        for t in tracker.update_with_tensors(tensors):
+            same = [i for i in range(len(objects)) if tensors[i, 4] == t.score]
+            if len(same) > 1:
+                # Equal scores: the box nearest the track's.
+                box = np.asarray(t.tlbr)
+                same.sort(key=lambda i: float(np.abs(tensors[i, :4] - box).sum()))
+            if not same:
+                sys.exit(f"frame {line.get('frame')}: no detection scores {t.score}")
+            kept.append((same[0], int(t.external_track_id)))
+        kept.sort()
         out.append(
             {
                 "frame": line.get("frame", len(out)),
-                "objects": [dict(objects[i], track_id=int(tid)) for i, tid in kept],
+                "objects": [dict(objects[i], track_id=tid) for i, tid in kept],
             }
         )
     return out

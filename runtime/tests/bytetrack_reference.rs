@@ -1,16 +1,21 @@
 //! `track(byte)` against the reference ByteTrack (`supervision.ByteTrack` 0.26) frame by
-//! frame on the same detections: a synthetic scene of people crossing, hiding each other
-//! (weak boxes), missed and falsely detected (`tests/fixtures/tracking/scene.jsonl`,
-//! made by `scripts/reference_bytetrack.py --scene`), and the tracks the reference gives
-//! them (`scene.bytetrack.jsonl`, by the same script; supervision is too heavy for CI, so
-//! its answer is committed).
+//! frame on the same detections, and the tracks the reference gives them
+//! (`*.bytetrack.jsonl`, by `scripts/reference_bytetrack.py`; supervision is too heavy for
+//! CI, so its answers are committed):
+//! - `tests/fixtures/tracking/scene.jsonl`: a synthetic scene of people crossing, hiding
+//!   each other (weak boxes), missed and falsely detected (`reference_bytetrack.py --scene`);
+//! - `vtest.jsonl`: the person model's detections on vtest.avi's first 60 frames, down to
+//!   confidence 0.1 (`yolov8(confidence: 0.1)`), its two classes merged into one, as
+//!   ByteTrack ignores classes and `track(byte)` does not.
 
 use serde_json::Value;
 use vpl_runtime::elements::track::byte::{ByteParams, ByteTracker};
 use vpl_runtime::meta::Object;
 
 const SCENE: &str = include_str!("../../tests/fixtures/tracking/scene.jsonl");
-const REFERENCE: &str = include_str!("../../tests/fixtures/tracking/scene.bytetrack.jsonl");
+const SCENE_TRACKS: &str = include_str!("../../tests/fixtures/tracking/scene.bytetrack.jsonl");
+const VTEST: &str = include_str!("../../tests/fixtures/tracking/vtest.jsonl");
+const VTEST_TRACKS: &str = include_str!("../../tests/fixtures/tracking/vtest.bytetrack.jsonl");
 
 fn objects(line: &Value) -> Vec<Object> {
     line["objects"]
@@ -48,12 +53,12 @@ fn tracks(objects: &[Object]) -> Vec<([f32; 4], Option<u64>)> {
         .collect()
 }
 
-#[test]
-fn byte_equals_the_reference_bytetrack_frame_by_frame() {
-    let scene = lines(SCENE);
-    let reference = lines(REFERENCE);
+/// Tracks `detections` with ByteTrack's defaults and compares each frame with
+/// `reference`; returns the weak boxes (below `high`) kept and the ids seen.
+fn compare(detections: &str, reference: &str) -> (usize, std::collections::BTreeSet<u64>) {
+    let scene = lines(detections);
+    let reference = lines(reference);
     assert_eq!(scene.len(), reference.len());
-    assert!(scene.len() >= 200);
     let mut tracker = ByteTracker::new(ByteParams::default());
     let (mut weak, mut ids) = (0, std::collections::BTreeSet::new());
     for (frame, (input, want)) in scene.iter().zip(&reference).enumerate() {
@@ -64,7 +69,22 @@ fn byte_equals_the_reference_bytetrack_frame_by_frame() {
         weak += want.iter().filter(|o| o.confidence < 0.5).count();
         ids.extend(want.iter().filter_map(|o| o.track_id));
     }
+    (weak, ids)
+}
+
+#[test]
+fn byte_equals_the_reference_bytetrack_on_a_synthetic_scene() {
+    assert!(SCENE.lines().count() >= 200);
+    let (weak, ids) = compare(SCENE, SCENE_TRACKS);
     // What the scene exercises: weak boxes continuing tracks, and several tracks.
     assert!(weak >= 20, "{weak} weak boxes kept");
     assert!(ids.len() >= 8, "{} tracks", ids.len());
+}
+
+#[test]
+fn byte_equals_the_reference_bytetrack_on_a_detectors_boxes() {
+    assert_eq!(VTEST.lines().count(), 60);
+    let (weak, ids) = compare(VTEST, VTEST_TRACKS);
+    assert!(weak >= 20, "{weak} weak boxes kept");
+    assert!(ids.len() >= 5, "{} tracks", ids.len());
 }
