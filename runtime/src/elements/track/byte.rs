@@ -168,6 +168,30 @@ fn costs(tracks: &[&Track], dets: &[&Detection], fuse: bool) -> Vec<Vec<f64>> {
         .collect()
 }
 
+/// The detections above `high`, and those between `low` and `high` (ByteTrack's strict
+/// comparisons: a score equal to `high` is in neither), each with its object's index.
+fn split(objects: &[Object], p: &ByteParams) -> (Vec<Detection>, Vec<Detection>) {
+    let (mut high, mut low) = (Vec::new(), Vec::new());
+    for (index, o) in objects.iter().enumerate() {
+        let bbox = [o.x, o.y, o.w, o.h];
+        if !bbox.iter().all(|v| v.is_finite()) || o.h <= 0.0 {
+            continue;
+        }
+        let det = Detection {
+            index,
+            class_id: o.class_id,
+            bbox,
+            score: f64::from(o.confidence),
+        };
+        if det.score > p.high {
+            high.push(det);
+        } else if det.score > p.low && det.score < p.high {
+            low.push(det);
+        }
+    }
+    (high, low)
+}
+
 /// A ByteTrack tracker (`track(byte)`).
 #[derive(Debug, Clone)]
 pub struct ByteTracker {
@@ -217,25 +241,7 @@ impl ByteTracker {
         for t in &mut self.tracks {
             t.matched = None;
         }
-        let mut high = Vec::new();
-        let mut low = Vec::new();
-        for (index, o) in objects.iter().enumerate() {
-            let bbox = [o.x, o.y, o.w, o.h];
-            if !bbox.iter().all(|v| v.is_finite()) || o.h <= 0.0 {
-                continue;
-            }
-            let det = Detection {
-                index,
-                class_id: o.class_id,
-                bbox,
-                score: f64::from(o.confidence),
-            };
-            if det.score > p.high {
-                high.push(det);
-            } else if det.score > p.low && det.score < p.high {
-                low.push(det);
-            }
-        }
+        let (high, low) = split(objects, &p);
 
         // Step 2: confirmed tracks (tracked, then lost) against the high detections.
         let (unconfirmed, confirmed): (Vec<u64>, Vec<u64>) = self
@@ -333,10 +339,25 @@ impl ByteTracker {
         }
 
         // Step 6: the lists for the next frame.
+        self.next_lists(activated, refound, newly_lost, removed);
+        self.label(objects);
+    }
+
+    /// ByteTrack's step 6: lost tracks unmatched for more than `max_age` frames end; the
+    /// tracked list gains the tracks matched and born, the lost list the newly lost; the
+    /// removed of the previous frame leave it; duplicates go.
+    fn next_lists(
+        &mut self,
+        activated: Vec<u64>,
+        refound: Vec<u64>,
+        newly_lost: Vec<u64>,
+        mut removed: Vec<u64>,
+    ) {
+        let (frame, max_age) = (self.frame, u64::from(self.params.max_age));
         for id in &self.lost {
             let i = self.at(*id);
             let t = &mut self.tracks[i];
-            if frame - t.frame > u64::from(p.max_age) {
+            if frame - t.frame > max_age {
                 t.state = State::Removed;
                 removed.push(*id);
             }
@@ -375,8 +396,6 @@ impl ByteTracker {
             .retain(|id| self.tracks.iter().any(|t| t.id == *id));
         self.lost
             .retain(|id| self.tracks.iter().any(|t| t.id == *id));
-
-        self.label(objects);
     }
 
     /// Of a tracked and a lost track of one class overlapping by more than IoU 0.85, the
