@@ -178,9 +178,9 @@ mod tests {
         assert!((y1 - 50.0).abs() < 0.5 && (x2 - x1 - 40.0).abs() < 0.5);
         assert!((y2 - y1 - 80.0).abs() < 0.5);
         // The covariance stays symmetric.
-        for i in 0..8 {
-            for j in 0..8 {
-                assert!((cov[i][j] - cov[j][i]).abs() < 1e-9);
+        for (i, row) in cov.iter().enumerate() {
+            for (j, cell) in row.iter().enumerate() {
+                assert!((cell - cov[j][i]).abs() < 1e-9);
             }
         }
     }
