@@ -85,7 +85,7 @@ path=/opt/vpl:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 buildah config \
   --entrypoint '["/opt/vpl/vplc"]' --cmd '["--help"]' \
   --env PATH=$path --env XDG_CACHE_HOME=/var/cache --env LANG=C.UTF-8 \
-  --workingdir / --port 9000 --port 9100 \
+  --workingdir / --port 9000/tcp --port 9100/tcp \
   --label org.opencontainers.image.title=vpl \
   --label org.opencontainers.image.description="vplc: check and run video-analytics pipelines (.vpl) on GStreamer" \
   --label org.opencontainers.image.version="$version" \
