@@ -7,7 +7,10 @@
 # docs/scale.md ("The image") describes it.
 #
 #   scripts/image.sh [--vplc target/release/vplc] [-t localhost/vpl:VERSION] [-o vpl-image.tar]
+#                    [--onnxruntime PATH|none]
 #   -o writes an OCI archive too (for `kind load image-archive`, `ctr import`, `skopeo copy`).
+#   --onnxruntime: the libonnxruntime.so.* the image's models run on, at /opt/onnxruntime
+#   (VPL_ONNXRUNTIME); by default the one scripts/setup.sh found (assets/onnxruntime.path).
 #   VPL_DEBIAN_MIRROR picks the mirror (default http://deb.debian.org/debian).
 #
 # Needs root (or a user set up for rootless buildah) and:
@@ -19,12 +22,14 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 vplc=$ROOT/target/release/vplc
 tag=
 out=
+ort=default
 while [ $# -gt 0 ]; do
   case $1 in
     --vplc) vplc=$2; shift 2 ;;
     -t|--tag) tag=$2; shift 2 ;;
     -o|--output) out=$2; shift 2 ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    --onnxruntime) ort=$2; shift 2 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) echo "image.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -34,6 +39,11 @@ for tool in buildah mmdebstrap; do
   command -v "$tool" >/dev/null ||
     die "$tool is not installed: apt-get install -y --no-install-recommends buildah mmdebstrap (or run scripts/setup.sh)"
 done
+if [ "$ort" = default ]; then
+  ort=$(cat "$ROOT/assets/onnxruntime.path" 2>/dev/null || echo none)
+  [ -f "$ort" ] || ort=none
+fi
+[ "$ort" = none ] || [ -f "$ort" ] || die "--onnxruntime $ort: no such file (a libonnxruntime.so.*, or none)"
 version=$("$vplc" --version | awk '{print $2}')
 [ -n "$version" ] || die "$vplc --version printed no version"
 tag=${tag:-localhost/vpl:$version}
@@ -81,10 +91,20 @@ rm -f "$work/vpl-bundle.tar.gz"
 ctr=$(buildah from --quiet scratch)
 buildah add --quiet "$ctr" "$rootfs" / >/dev/null
 buildah copy --quiet "$ctr" "$work/vpl-bundle" /opt/vpl >/dev/null
+ort_env=()
+if [ "$ort" != none ]; then
+  # The library, and the providers' shared part beside it (ONNX Runtime loads it by name).
+  mkdir -p "$work/onnxruntime"
+  cp -L "$ort" "$work/onnxruntime/"
+  shared=$(dirname "$ort")/libonnxruntime_providers_shared.so
+  [ -f "$shared" ] && cp -L "$shared" "$work/onnxruntime/"
+  buildah copy --quiet "$ctr" "$work/onnxruntime" /opt/onnxruntime >/dev/null
+  ort_env=(--env "VPL_ONNXRUNTIME=/opt/onnxruntime/$(basename "$ort")")
+fi
 path=/opt/vpl:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 buildah config \
   --entrypoint '["/opt/vpl/vplc"]' --cmd '["--help"]' \
-  --env PATH=$path --env XDG_CACHE_HOME=/var/cache --env LANG=C.UTF-8 \
+  --env PATH=$path --env XDG_CACHE_HOME=/var/cache --env LANG=C.UTF-8 "${ort_env[@]}" \
   --workingdir / --port 9000/tcp --port 9100/tcp \
   --label org.opencontainers.image.title=vpl \
   --label org.opencontainers.image.description="vplc: check and run video-analytics pipelines (.vpl) on GStreamer" \
@@ -101,7 +121,9 @@ inside=$(buildah run --isolation chroot "$ctr" -- vplc --version) ||
 buildah commit --quiet --rm "$ctr" "$tag" >/dev/null
 ctr=
 size=$(buildah images --format '{{.Size}}' --filter "reference=$tag" | head -1)
-echo "image.sh: $tag ($size; $inside, GStreamer bundle at /opt/vpl)"
+if [ "$ort" = none ]; then runtime="no ONNX Runtime: programs with models check but do not run"
+else runtime="ONNX Runtime $(basename "$ort")"; fi
+echo "image.sh: $tag ($size; $inside, GStreamer bundle at /opt/vpl, $runtime)"
 if [ -n "$out" ]; then
   rm -f "$out"
   buildah push --quiet "$tag" "oci-archive:$out:$tag" ||

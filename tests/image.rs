@@ -3,6 +3,7 @@
 //! `buildah run --isolation chroot`: `podman run` cannot start containers on this machine,
 //! docs/scale.md) with the host's answers, and runs the StatefulSet of `vplc deploy k8s` as
 //! a pod would: its command, its environment, its ConfigMap at its mount path, its probes.
+//! A model runs inside on the ONNX Runtime the image carries.
 //! Needs buildah and mmdebstrap (scripts/setup.sh installs them) and root.
 
 mod common;
@@ -99,15 +100,12 @@ fn the_image_checks_and_runs_a_deployment_as_its_pods_would() {
         container: name,
     };
     let archive = work.join("vpl-image.tar");
+    let onnxruntime = std::fs::read_to_string(root().join("assets/onnxruntime.path"))
+        .expect("assets/onnxruntime.path: run scripts/setup.sh");
     let built = Command::new("bash")
         .arg(root().join("scripts/image.sh"))
-        .args([
-            "--vplc",
-            env!("CARGO_BIN_EXE_vplc"),
-            "-t",
-            &made.image,
-            "-o",
-        ])
+        .args(["--vplc", env!("CARGO_BIN_EXE_vplc"), "-t", &made.image])
+        .args(["--onnxruntime", onnxruntime.trim(), "-o"])
         .arg(&archive)
         .current_dir(&work)
         .output()
@@ -184,8 +182,70 @@ fn the_image_checks_and_runs_a_deployment_as_its_pods_would() {
         "{there}"
     );
 
+    // A model runs inside, on the image's ONNX Runtime: the records of vtest.avi's first
+    // frames are the host's (the same library and model), to rounding.
+    let detect = |assets: &str| {
+        format!(
+            "model people = onnx(\"{assets}/models/person_yolov8s.onnx\", labels: [\"person\", \"fallen\"], decoder: yolov8());\n\
+             pipeline p {{\n    file(\"{assets}/media/vtest.avi\") | decode | infer(people) | json | stdout;\n}}\n"
+        )
+    };
+    let program = work.join("detect.vpl");
+    std::fs::write(&program, detect("/work/assets")).expect("write");
+    copy_in(&made, &program, "/work/");
+    let args = ["vplc", "run", "--quiet", "--max-frames", "2", "detect.vpl"];
+    let there = ok("vplc run inside", &inside(&made, &[], "/work", &args));
+    std::fs::write(
+        &program,
+        detect(&root().join("assets").display().to_string()),
+    )
+    .expect("write");
+    let path = program.display().to_string();
+    let here = ok(
+        "vplc run here",
+        &vplc(&["run", "--quiet", "--max-frames", "2", &path]),
+    );
+    let records = |text: &str| -> Vec<serde_json::Value> {
+        text.lines()
+            .map(|l| serde_json::from_str(l).expect("a JSON record"))
+            .collect()
+    };
+    let (there, here) = (records(&there), records(&here));
+    assert_eq!(there.len(), 2, "{there:?}");
+    assert!(
+        there
+            .iter()
+            .any(|r| r["objects"].as_array().is_some_and(|o| !o.is_empty())),
+        "people found: {there:?}"
+    );
+    assert!(
+        near(&serde_json::json!(there), &serde_json::json!(here)),
+        "{there:?}\n{here:?}"
+    );
+
     run_like_a_pod(&made, &work);
     let _ = std::fs::remove_dir_all(&work);
+}
+
+/// Equal JSON, numbers within a thousandth (of themselves, when above 1).
+fn near(a: &serde_json::Value, b: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => {
+            let (x, y) = (
+                x.as_f64().unwrap_or(f64::NAN),
+                y.as_f64().unwrap_or(f64::NAN),
+            );
+            (x - y).abs() <= 1e-3 * x.abs().max(1.0)
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| near(x, y))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| near(v, w)))
+        }
+        _ => a == b,
+    }
 }
 
 /// The StatefulSet's container of `vplc deploy k8s`, with the image's tag.
