@@ -99,6 +99,26 @@ fn the_image_checks_and_runs_a_deployment_as_its_pods_would() {
         image: format!("localhost/{name}:test"),
         container: name,
     };
+    build(&made, &work);
+    ok(
+        "buildah from",
+        &buildah(&["from", "--quiet", "--name", &made.container, &made.image]),
+    );
+    let version = inside(&made, &[], "/", &["vplc", "--version"]);
+    assert_eq!(
+        ok("vplc --version", &version),
+        ok("", &vplc(&["--version"]))
+    );
+
+    checks_as_here(&made);
+    runs_a_model(&made, &work);
+    run_like_a_pod(&made, &work);
+    let _ = std::fs::remove_dir_all(&work);
+}
+
+/// `scripts/image.sh` with the tests' vplc and an OCI archive; the archive's name for the
+/// image and the image's configuration.
+fn build(made: &Made, work: &Path) {
     let archive = work.join("vpl-image.tar");
     let onnxruntime = std::fs::read_to_string(root().join("assets/onnxruntime.path"))
         .expect("assets/onnxruntime.path: run scripts/setup.sh");
@@ -143,37 +163,26 @@ fn the_image_checks_and_runs_a_deployment_as_its_pods_would() {
             "{oci}"
         );
     }
+}
 
-    ok(
-        "buildah from",
-        &buildah(&["from", "--quiet", "--name", &made.container, &made.image]),
-    );
-    let version = inside(&made, &[], "/", &["vplc", "--version"]);
-    assert_eq!(
-        ok("vplc --version", &version),
-        ok("", &vplc(&["--version"]))
-    );
-
+/// `vplc check --types` of examples/people.vpl in the image.
+fn checks_as_here(made: &Made) {
     // `vplc check --types` inside answers as on the host: the media probed by the bundle's
     // GStreamer, the model read, from the same relative paths.
-    copy_in(
-        &made,
-        &root().join("examples/people.vpl"),
-        "/work/examples/",
-    );
+    copy_in(made, &root().join("examples/people.vpl"), "/work/examples/");
     for asset in [
         "assets/models/person_yolov8s.onnx",
         "assets/media/vtest.avi",
     ] {
         let dir = Path::new(asset).parent().expect("a folder");
         copy_in(
-            &made,
+            made,
             &root().join(asset),
             &format!("/work/{}/", dir.display()),
         );
     }
     let args = ["vplc", "check", "--types", "examples/people.vpl"];
-    let there = ok("vplc check inside", &inside(&made, &[], "/work", &args));
+    let there = ok("vplc check inside", &inside(made, &[], "/work", &args));
     let here = ok("vplc check here", &vplc(&args[1..]));
     assert_eq!(there, here);
     assert!(
@@ -181,7 +190,10 @@ fn the_image_checks_and_runs_a_deployment_as_its_pods_would() {
             && there.contains("objects[person, fallen] + tracks"),
         "{there}"
     );
+}
 
+/// `vplc run` of the person model in the image.
+fn runs_a_model(made: &Made, work: &Path) {
     // A model runs inside, on the image's ONNX Runtime: the records of vtest.avi's first
     // frames are the host's (the same library and model), to rounding.
     let detect = |assets: &str| {
@@ -192,9 +204,9 @@ fn the_image_checks_and_runs_a_deployment_as_its_pods_would() {
     };
     let program = work.join("detect.vpl");
     std::fs::write(&program, detect("/work/assets")).expect("write");
-    copy_in(&made, &program, "/work/");
+    copy_in(made, &program, "/work/");
     let args = ["vplc", "run", "--quiet", "--max-frames", "2", "detect.vpl"];
-    let there = ok("vplc run inside", &inside(&made, &[], "/work", &args));
+    let there = ok("vplc run inside", &inside(made, &[], "/work", &args));
     std::fs::write(
         &program,
         detect(&root().join("assets").display().to_string()),
@@ -222,9 +234,6 @@ fn the_image_checks_and_runs_a_deployment_as_its_pods_would() {
         near(&serde_json::json!(there), &serde_json::json!(here)),
         "{there:?}\n{here:?}"
     );
-
-    run_like_a_pod(&made, &work);
-    let _ = std::fs::remove_dir_all(&work);
 }
 
 /// Equal JSON, numbers within a thousandth (of themselves, when above 1).
@@ -415,3 +424,32 @@ if alive $pid; then kill -KILL $pid; echo 'killed: SIGTERM did not end the run';
 wait $pid
 printf '=== exit\n%s\n===\n' $?
 "#;
+
+/// Without buildah or mmdebstrap on `PATH`, image.sh stops before doing anything and says
+/// the `apt-get` line; an unknown argument is exit 2.
+#[test]
+fn image_sh_says_what_is_missing() {
+    let bin = temp_dir("image-path");
+    std::os::unix::fs::symlink("/usr/bin/dirname", bin.join("dirname")).expect("a link");
+    let script = root().join("scripts/image.sh");
+    let run = |args: &[&str]| {
+        Command::new("/bin/bash")
+            .arg(&script)
+            .args(args)
+            .env("PATH", &bin)
+            .output()
+            .expect("bash runs")
+    };
+    let out = run(&["--vplc", env!("CARGO_BIN_EXE_vplc")]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("buildah is not installed")
+            && stderr.contains("apt-get install -y --no-install-recommends buildah mmdebstrap"),
+        "{stderr}"
+    );
+    let out = run(&["--frobnicate"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown argument --frobnicate"));
+    let _ = std::fs::remove_dir_all(&bin);
+}
