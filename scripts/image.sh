@@ -79,7 +79,7 @@ fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/vpl-image.XXXXXX")
 ctr=
 cleanup() {
-  [ -n "$ctr" ] && buildah rm "$ctr" >/dev/null 2>&1
+  if [ -n "$ctr" ]; then buildah rm "$ctr" >/dev/null 2>&1 || true; fi
   rm -rf "$work"
 }
 trap cleanup EXIT
