@@ -127,7 +127,7 @@ fn build(made: &Made, work: &Path) {
         .args(["--vplc", env!("CARGO_BIN_EXE_vplc"), "-t", &made.image])
         .args(["--onnxruntime", onnxruntime.trim(), "-o"])
         .arg(&archive)
-        .current_dir(&work)
+        .current_dir(work)
         .output()
         .expect("image.sh runs");
     let said = ok("scripts/image.sh", &built);
