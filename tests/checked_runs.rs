@@ -135,6 +135,8 @@ fn sink_fits(name: &str, s: Stream) -> bool {
         // librdkafka's mock cluster.
         "mqtt" | "redis" | "kafka" => false,
         "record" => s.kind == Kind::Encoded("h264") && s.objects,
+        // Its directory has `{stream}`: a list too.
+        "hls" => s.kind == Kind::Encoded("h264"),
         _ => true,
     }
 }
@@ -247,6 +249,10 @@ impl Gen<'_> {
                 return None;
             }
             ("record", "path") => "\"out/clips/{stream}_{n}.mp4\"".to_string(),
+            ("hls", "dir") => {
+                self.outputs += 1;
+                format!("\"out/hls{}_{{stream}}\"", self.outputs)
+            }
             ("record", "when") => {
                 let mut known: Vec<String> = self
                     .models

@@ -60,6 +60,8 @@ pub enum Sink {
     Discard,
     Display,
     RtspOut,
+    /// A live HLS playlist and its MPEG-TS segments in a directory (`check/hls.rs`).
+    Hls,
     /// Records to a broker: `mqtt(url, topic)`, `redis(url, stream)`.
     Mqtt,
     Redis,
@@ -116,6 +118,7 @@ impl StageKind {
             (Role::Sink, "discard") => StageKind::Sink(Sink::Discard),
             (Role::Sink, "display") => StageKind::Sink(Sink::Display),
             (Role::Sink, "rtsp_out") => StageKind::Sink(Sink::RtspOut),
+            (Role::Sink, "hls") => StageKind::Sink(Sink::Hls),
             (Role::Sink, "mqtt") => StageKind::Sink(Sink::Mqtt),
             (Role::Sink, "redis") => StageKind::Sink(Sink::Redis),
             (Role::Sink, "kafka") => StageKind::Sink(Sink::Kafka),

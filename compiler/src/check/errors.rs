@@ -55,6 +55,8 @@ pub enum TypeError {
     RecordEvent(super::record_event::RecordEventError),
     /// `replay` and its records file (worded in `check/replay.rs`).
     Replay(super::replay::ReplayError),
+    /// `hls` (worded in `check/hls.rs`).
+    Hls(super::hls::HlsError),
 }
 
 impl TypeError {
@@ -77,6 +79,7 @@ impl TypeError {
             TypeError::Zones(e) => e.to_diagnostic(file),
             TypeError::RecordEvent(e) => e.to_diagnostic(file),
             TypeError::Replay(e) => e.to_diagnostic(file),
+            TypeError::Hls(e) => e.to_diagnostic(file),
         }
     }
 }

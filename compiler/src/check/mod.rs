@@ -5,6 +5,7 @@
 mod batching;
 mod brokers;
 pub mod errors;
+pub mod hls;
 mod kafka;
 pub mod model;
 pub mod outputs;

@@ -479,7 +479,12 @@ impl Builder<'_> {
     }
 
     fn sink(&mut self, call: &BoundCall, inputs: &[NodeId]) {
-        let path = call.string("path").unwrap_or_default().to_string();
+        // `hls` names its directory `dir`.
+        let path = call
+            .string("path")
+            .or_else(|| call.string("dir"))
+            .unwrap_or_default()
+            .to_string();
         let resolved = call
             .resolved_path
             .as_ref()
@@ -553,6 +558,21 @@ impl Builder<'_> {
                     port: call.int("port").unwrap_or(0),
                     path: call.string("path").unwrap_or_default().to_string(),
                 },
+                Sink::Hls => {
+                    let dir = resolved.replace("{stream}", &stream_text);
+                    SinkKind::Hls {
+                        playlist: std::path::Path::new(&dir)
+                            .join("playlist.m3u8")
+                            .display()
+                            .to_string(),
+                        dir,
+                        segment_s: (call.int("segment").unwrap_or(0) / 1_000_000_000).max(1) as u64,
+                        length: call
+                            .int("playlist")
+                            .unwrap_or(1)
+                            .clamp(1, i64::from(u32::MAX)) as u32,
+                    }
+                }
                 Sink::File => {
                     let target = resolved.replace("{stream}", &stream_text);
                     let ext = std::path::Path::new(&target)

@@ -148,6 +148,14 @@ pub enum SinkKind {
         port: i64,
         path: String,
     },
+    /// A live HLS playlist (`playlist`, `dir/playlist.m3u8`) listing the last `length`
+    /// MPEG-TS segments of `segment_s` seconds each, written into `dir`.
+    Hls {
+        dir: String,
+        playlist: String,
+        segment_s: u64,
+        length: u32,
+    },
     /// Clips of encoded video around the frames with `count` objects labelled `when`;
     /// `path` may hold `{time}` and `{n}`, filled in at run time.
     Record {
@@ -272,6 +280,7 @@ impl NodeKind {
             NodeKind::Sink(SinkKind::Discard) => "discard",
             NodeKind::Sink(SinkKind::Display) => "display",
             NodeKind::Sink(SinkKind::RtspOut { .. }) => "rtsp_out",
+            NodeKind::Sink(SinkKind::Hls { .. }) => "hls",
             NodeKind::Sink(SinkKind::Broker { protocol, .. }) => protocol.name(),
             NodeKind::Sink(SinkKind::Record { .. }) => "record",
             NodeKind::Tee => "tee",
@@ -552,6 +561,12 @@ fn detail(kind: &NodeKind) -> String {
         NodeKind::Sink(SinkKind::RtspOut { port, path }) => {
             format!("sink rtsp_out({port}, {path:?})")
         }
+        NodeKind::Sink(SinkKind::Hls {
+            dir,
+            segment_s,
+            length,
+            ..
+        }) => format!("sink hls({dir:?}, {segment_s} s segments, {length} listed)"),
         NodeKind::Sink(SinkKind::Broker {
             protocol,
             url,

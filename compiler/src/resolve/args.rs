@@ -26,8 +26,10 @@ impl ValueRange {
     }
 }
 
-/// The parameters that name a file or a device: a NUL byte in them is E0107.
-const PATH_PARAMS: [&str; 6] = ["path", "labels", "alphabet", "anchors", "device", "video"];
+/// The parameters that name a file, a directory or a device: a NUL byte in them is E0107.
+const PATH_PARAMS: [&str; 7] = [
+    "path", "labels", "alphabet", "anchors", "device", "video", "dir",
+];
 
 fn lit_value(value: &LitValue) -> Value {
     match *value {
@@ -247,7 +249,8 @@ impl<'a> Resolver<'a> {
         if b.kind == StageKind::Source(Source::Pool) {
             return self.streams_file(b, args);
         }
-        let path_index = b.param("path").map(|(i, _)| i)?;
+        // `hls(dir)` names a directory it writes: resolved as a sink's path is.
+        let path_index = b.param("path").or_else(|| b.param("dir")).map(|(i, _)| i)?;
         let BoundArg {
             value: Value::String(path),
             span,

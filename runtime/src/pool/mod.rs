@@ -374,7 +374,16 @@ impl Pools {
         let inner = &self.inner;
         let slot = &inner.pools[p].slots[s];
         for (e, property, text) in &slot.templates {
-            e.set_property(property, text.replace("{stream}", &entry.id));
+            let filled = text.replace("{stream}", &entry.id);
+            // `hls("out/{stream}")`: the stream's directory is made when it is bound.
+            if property == "playlist-location"
+                && let Some(dir) = std::path::Path::new(&filled).parent()
+                && !dir.as_os_str().is_empty()
+            {
+                std::fs::create_dir_all(dir)
+                    .map_err(|err| format!("cannot create {}: {err}", dir.display()))?;
+            }
+            e.set_property(property, filled);
         }
         let pipeline = &inner.pipeline;
         // Downstream first: each element is ready for frames before they come.
