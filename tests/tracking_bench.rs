@@ -185,7 +185,9 @@ fn the_scorer_refuses_unreadable_input_with_a_message() {
     let gt = dir.join("t.gt.jsonl");
     write_truth(&gt, 3, &rows(0..3, 1, A));
     let rec = dir.join("r.jsonl");
-    let cases: [(&str, &str); 3] = [
+    let two = "{\"frame\": 1, \"objects\": [{\"bbox\": {\"x\": 1, \"y\": 1, \"w\": 9, \"h\": 9}, \"track_id\": 4}, {\"bbox\": {\"x\": 5, \"y\": 5, \"w\": 9, \"h\": 9}, \"track_id\": 4}]}\n";
+    let cases: [(&str, &str); 4] = [
+        (two, "r.jsonl:1: track_id 4 twice on one frame"),
         (
             "{\"frame\": 0, \"objects\": []}\nnot json\n",
             "r.jsonl:2: not JSON",
@@ -261,6 +263,8 @@ fn situations(dir: &Path, name: &str) -> [usize; 5] {
         }
         assert_eq!((&rec["width"], &rec["height"]), (&json!(1280), &json!(720)));
         let people = boxes(gt);
+        let ids: std::collections::HashSet<_> = people.iter().map(|(_, p)| &p["id"]).collect();
+        assert_eq!(ids.len(), people.len(), "{name}: an id twice on frame {f}");
         for (b, p) in &people {
             assert!(
                 b.x >= 0.0 && b.y >= 0.0 && b.x + b.w <= 1280.01 && b.y + b.h <= 720.01,

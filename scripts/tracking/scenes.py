@@ -116,7 +116,8 @@ def scene_occlusion(rng, frames):
     start = 0
     while start < frames - 40:
         y = rng.uniform(250, 550)
-        back = Person(len(people) + 1, *person_size(rng, y))
+        first = len(people) + 1
+        back = Person(first, *person_size(rng, y))
         x = rng.uniform(300, 980)
         length = rng.randrange(70, 140)
         drift = rng.uniform(-0.6, 0.6) * length
@@ -129,7 +130,7 @@ def scene_occlusion(rng, frames):
         begin = start + rng.randrange(5, 20)
         for k in range(2):
             fy = y + rng.uniform(12, 40)
-            front = Person(len(people) + 2 + k, *person_size(rng, fy))
+            front = Person(first + 1 + k, *person_size(rng, fy))
             fx = x - direction * (50 * speed + k * 0.9 * front.w)
             walk(rng, front, begin, [(fx, fy), (fx + direction * 100 * speed, fy + rng.uniform(-8, 8))],
                  speed)

@@ -61,6 +61,14 @@ def frame_of(path, n, value):
     return frame
 
 
+def twice(path, n, ids, key):
+    seen = set()
+    for i in ids:
+        if i in seen:
+            raise Bad(f"{path}:{n}: {key} {i} twice on one frame")
+        seen.add(i)
+
+
 def load_truth(path):
     """frame -> [(id, box)], for frames 0..N-1 (each must be there once)."""
     frames = {}
@@ -76,6 +84,7 @@ def load_truth(path):
             if not isinstance(o, dict) or not isinstance(o.get("id"), int):
                 raise Bad(f"{path}:{n}: an object without an id")
             rows.append((o["id"], box(path, n, o)))
+        twice(path, n, [i for i, _ in rows], "id")
         frames[f] = rows
     if not frames:
         raise Bad(f"{path}: no frames")
@@ -103,6 +112,7 @@ def load_tracks(path, count):
             tid = o.get("track_id") if isinstance(o, dict) else None
             if tid is not None:
                 frames[f].append((tid, box(path, n, o)))
+        twice(path, n, [i for i, _ in frames[f]], "track_id")
     return frames
 
 
