@@ -257,6 +257,21 @@ impl Gen<'_> {
                 format!("{:?}", rng.pick(&known))
             }
             ("test", "resolution") => resolution(rng, true),
+            // A records file of 5 frames of 320x240 (person, car), sometimes one of two
+            // streams (E0216); the video it fits, or another; black frames mostly its size.
+            ("replay", "path") => {
+                let file = if rng.chance(0.1) {
+                    "tests/fixtures/records/two_streams.jsonl"
+                } else {
+                    "tests/fixtures/records/people_320x240.jsonl"
+                };
+                format!("{:?}", asset(file))
+            }
+            ("replay", "video") => {
+                let n = if rng.chance(0.2) { MEDIA.len() } else { 1 };
+                format!("{:?}", asset(MEDIA[rng.below(n)]))
+            }
+            ("replay", "size") if rng.chance(0.7) => "320x240".to_string(),
             _ => self.typed(b, p, &p.ty)?,
         })
     }
@@ -466,6 +481,8 @@ impl Gen<'_> {
             .collect();
         let b = *self.rng.pick(&sources);
         let text = self.call(b);
+        // A replay's frames carry the recorded objects.
+        let objects = b.name == "replay";
         let kind = if b.name == "file" && !text.contains("raw_i420") {
             Kind::Encoded("h264")
         } else {
@@ -476,7 +493,7 @@ impl Gen<'_> {
             Stream {
                 kind,
                 list: None,
-                objects: false,
+                objects,
             },
         )
     }

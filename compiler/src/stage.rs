@@ -26,6 +26,9 @@ pub enum Source {
     /// `pool(max: N) : video<…>`: `max` slots that streams are bound to at run time
     /// (`compiler/src/pool.rs`).
     Pool,
+    /// `replay(records, video: | size:, rate:)`: frames carrying the objects of a records
+    /// file (`compiler/src/check/replay.rs`, `compiler/src/records.rs`).
+    Replay,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -90,6 +93,7 @@ impl StageKind {
             (Role::Source, "test") => StageKind::Source(Source::Test),
             (Role::Source, "camera") => StageKind::Source(Source::Camera),
             (Role::Source, "pool") => StageKind::Source(Source::Pool),
+            (Role::Source, "replay") => StageKind::Source(Source::Replay),
             (Role::Stage, "decode") => StageKind::Stage(Stage::Decode),
             (Role::Stage, "encode") => StageKind::Stage(Stage::Encode),
             (Role::Stage, "convert") => StageKind::Stage(Stage::Convert),

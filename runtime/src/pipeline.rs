@@ -818,12 +818,16 @@ impl Running {
     }
 
     /// Counts the objects found and the frames a model ran on, on the output of every
-    /// detector or whole-frame classifier (secondary inference on crops is not counted).
+    /// detector or whole-frame classifier (secondary inference on crops is not counted),
+    /// and the objects a `replay` puts back on its frames (no model ran on those).
     pub fn count_objects(&self) -> Arc<Found> {
         let found = Arc::new(Found::default());
         for element in self.pipeline.iterate_elements().into_iter().flatten() {
-            if element.factory().is_none_or(|f| f.name() != "vplinfer")
-                || crate::elements::infer::runs_on_crops(&element)
+            let factory = element.factory().map(|f| f.name());
+            let replay = factory.as_deref() == Some("vplreplay");
+            if !replay
+                && (factory.as_deref() != Some("vplinfer")
+                    || crate::elements::infer::runs_on_crops(&element))
             {
                 continue;
             }
@@ -849,7 +853,7 @@ impl Running {
                             }
                         }
                     }
-                    if !data.repeated {
+                    if !data.repeated && !replay {
                         found.inferred.fetch_add(1, Ordering::Relaxed);
                     }
                 }

@@ -143,11 +143,16 @@ fn overwrites(
             .map(|(path, span)| (key(path), *span))
             .collect();
         for call in &calls {
-            if call.kind == StageKind::Source(Source::File)
-                && let Some(path) = call.string("path")
-                && usable(path)
-            {
-                read.push((key(path), call.span));
+            // `replay` reads its records (`path`) and its `video`.
+            let paths: &[&str] = match call.kind {
+                StageKind::Source(Source::File) => &["path"],
+                StageKind::Source(Source::Replay) => &["path", "video"],
+                _ => &[],
+            };
+            for path in paths.iter().filter_map(|p| call.string(p)) {
+                if usable(path) {
+                    read.push((key(path), call.span));
+                }
             }
         }
         let mut written: HashMap<FileKey, Span> = HashMap::new();

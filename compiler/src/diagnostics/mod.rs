@@ -61,6 +61,9 @@ codes! {
     E0213: Error, "a broker sink's topic is one its broker refuses for publishing";
     E0214: Error, "a pool without its stream type: encoded H.264 or H.265 with a size and a rate";
     E0215: Error, "a pool's stream entry that cannot be admitted";
+    E0216: Error, "a `replay` records file that cannot be replayed: not one stream's frame records";
+    E0217: Error, "`replay` without one way to make its frames: `video:`, or `size:` and `rate:`";
+    E0218: Error, "`replay` records that do not fit their frames: another size, or frames past the video's end";
     E0301: Error, "batch size incompatible with the model's fixed batch dimension";
     E0302: Error, "model input incompatible with the frames: rank, layout, or channel count";
     E0303: Error, "model input or output element type not supported";

@@ -77,6 +77,7 @@ fn number_streams(g: &mut Graph) {
         };
         match &mut g.nodes[i].kind {
             NodeKind::Infer(infer) => infer.stream = stream,
+            NodeKind::Source(SourceKind::Replay { stream: s, .. }) => *s = stream,
             NodeKind::Events(config) => config.stream = stream,
             NodeKind::Sink(SinkKind::Records { stream: s, .. }) => *s = stream,
             NodeKind::Sink(SinkKind::Broker {
@@ -171,6 +172,18 @@ impl Builder<'_> {
                         frames: call.int("frames").unwrap_or(0),
                     },
                     Source::Pool => return self.pool(call, &ty),
+                    Source::Replay => SourceKind::Replay {
+                        records: call.resolved_path.as_ref().map_or_else(
+                            || call.string("path").unwrap_or_default().to_string(),
+                            |p| p.display().to_string(),
+                        ),
+                        video: call
+                            .resolved_video
+                            .as_ref()
+                            .map(|p| (p.display().to_string(), media)),
+                        frames: self.site(call).and_then(|s| s.replay_frames),
+                        stream: 0,
+                    },
                 };
                 vec![
                     self.g
@@ -430,6 +443,12 @@ impl Builder<'_> {
             let node = self.g.node(id);
             match (&node.kind, node.inputs.first()) {
                 (NodeKind::Source(SourceKind::File { path, .. }), _) => {
+                    return std::path::Path::new(path)
+                        .file_name()
+                        .map_or_else(|| path.clone(), |n| n.to_string_lossy().into_owned());
+                }
+                (NodeKind::Source(SourceKind::Replay { records, video, .. }), _) => {
+                    let path = video.as_ref().map_or(records, |(v, _)| v);
                     return std::path::Path::new(path)
                         .file_name()
                         .map_or_else(|| path.clone(), |n| n.to_string_lossy().into_owned());

@@ -40,6 +40,18 @@ pub enum SourceKind {
     Camera {
         device: String,
     },
+    /// `replay(records, ...)`: raw frames carrying the objects of a records file, decoded
+    /// from `video` or black (`videotestsrc`) of the node's type, `frames` of them.
+    Replay {
+        /// The records file, resolved.
+        records: String,
+        /// The video, resolved, with what probing it found; `None`: black frames.
+        video: Option<(String, Option<MediaFacts>)>,
+        /// The records' last frame number plus one, where the checker read the file.
+        frames: Option<u64>,
+        /// The stream's id, written into the frames' metadata (as `infer`'s).
+        stream: u32,
+    },
     /// One slot of a pool (`pool(max: N) : video<…>`): streams are bound to it at run time.
     /// Its type is the pool's (encoded H.264 or H.265, size and rate known), in the node's
     /// `ty`.
@@ -228,6 +240,7 @@ impl NodeKind {
             NodeKind::Source(SourceKind::Test { .. }) => "test",
             NodeKind::Source(SourceKind::Camera { .. }) => "camera",
             NodeKind::Source(SourceKind::Slot { .. }) => "pool",
+            NodeKind::Source(SourceKind::Replay { .. }) => "replay",
             NodeKind::Decode => "decode",
             NodeKind::Encode { .. } => "encode",
             NodeKind::Convert { .. } => "convert",
@@ -436,6 +449,10 @@ fn detail(kind: &NodeKind) -> String {
             format!("test({pattern}, {frames} frames)")
         }
         NodeKind::Source(SourceKind::Camera { device }) => format!("camera({device:?})"),
+        NodeKind::Source(SourceKind::Replay { records, video, .. }) => match video {
+            Some((video, _)) => format!("replay({records:?}, video: {video:?})"),
+            None => format!("replay({records:?})"),
+        },
         NodeKind::Source(SourceKind::Slot {
             pool, slot, max, ..
         }) => {

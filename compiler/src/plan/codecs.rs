@@ -8,7 +8,7 @@ use crate::media;
 use crate::target::CUDA_DOWNLOAD;
 
 /// Parser and decoder for a codec; `None` means decodebin must find them.
-fn decoder_chain(codec: &str) -> Option<Vec<&'static str>> {
+pub(super) fn decoder_chain(codec: &str) -> Option<Vec<&'static str>> {
     let c = media::codec_named(codec)?;
     let decoder = c.decoder?;
     Some(c.parser.into_iter().chain([decoder]).collect())

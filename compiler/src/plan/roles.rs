@@ -79,9 +79,11 @@ pub(super) fn assign(g: &Graph, ends: &HashMap<NodeId, Ends>, plan: &mut Plan) {
                     continue;
                 };
                 let (from_file, duration_ns) = match source {
-                    SourceKind::File { media, .. } => {
-                        (true, media.as_ref().and_then(|m| m.duration_ns))
-                    }
+                    SourceKind::File { media, .. }
+                    | SourceKind::Replay {
+                        video: Some((_, media)),
+                        ..
+                    } => (true, media.as_ref().and_then(|m| m.duration_ns)),
                     _ => (false, None),
                 };
                 let role = Role::Progress {
