@@ -98,6 +98,7 @@ codes! {
     W0101: Warning, "media type not known at compile time; dependent checks deferred to run time";
     W0201: Warning, "`overlay` with no object metadata upstream";
     W0202: Warning, "streams batched or tiled together have different frame rates";
+    W0203: Warning, "a `track` parameter that the tracker kind given does not read";
     W0301: Warning, "batch size differs from the number of streams";
     W0302: Warning, "a dimension the decoder needs is open in the model: the fit is checked at run time";
     W0303: Warning, "the model's `names` metadata cannot be read: its classes are numbered";

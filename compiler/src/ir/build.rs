@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use super::{Decoder, Graph, InferNode, NodeId, NodeKind, SinkKind, SourceKind};
+use super::{ByteTrack, Decoder, Graph, InferNode, NodeId, NodeKind, SinkKind, SourceKind};
 use crate::check::{Site, Ty, Typed, TypedPipeline};
 use crate::hir::{self, BoundCall, CallId, Flow, Value};
 use crate::stage::{Sink, Source, Stage, StageKind};
@@ -309,10 +309,21 @@ impl Builder<'_> {
                     call.int("max_age").unwrap_or(0),
                     call.float("iou").unwrap_or(0.0),
                 );
+                let byte = (kind == "byte").then(|| {
+                    let high = call.float("high").unwrap_or(0.0);
+                    ByteTrack {
+                        high,
+                        low: call.float("low").unwrap_or(0.0),
+                        // Unset: ByteTrack's det_thresh, track_thresh + 0.1.
+                        new_track: call.float("new_track").unwrap_or((high + 0.1).min(1.0)),
+                        matching: call.float("match").unwrap_or(0.0),
+                    }
+                });
                 self.per_stream(call, inputs, |_| NodeKind::Track {
                     kind: kind.clone(),
                     max_age,
                     iou,
+                    byte,
                 })
             }
             Stage::Filter => {

@@ -176,6 +176,16 @@ pub enum SinkKind {
     },
 }
 
+/// ByteTrack's thresholds, as `track(byte, ...)` gives them (`new_track` filled in).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ByteTrack {
+    pub high: f64,
+    pub low: f64,
+    pub new_track: f64,
+    /// The largest cost `1 − IoU × confidence` of a first match (`match:`).
+    pub matching: f64,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum NodeKind {
     Source(SourceKind),
@@ -201,6 +211,8 @@ pub enum NodeKind {
         kind: String,
         max_age: i64,
         iou: f64,
+        /// `track(byte)`'s thresholds; `None` for the other kinds.
+        byte: Option<ByteTrack>,
     },
     Filter {
         classes: Vec<String>,
@@ -502,9 +514,21 @@ fn detail(kind: &NodeKind) -> String {
                 p.scale
             )
         }
-        NodeKind::Track { kind, max_age, iou } => {
-            format!("track({kind}, max_age {max_age}, iou {iou})")
-        }
+        NodeKind::Track {
+            kind,
+            max_age,
+            iou,
+            byte: None,
+        } => format!("track({kind}, max_age {max_age}, iou {iou})"),
+        NodeKind::Track {
+            kind,
+            max_age,
+            byte: Some(b),
+            ..
+        } => format!(
+            "track({kind}, max_age {max_age}, high {}, low {}, new_track {}, match {})",
+            b.high, b.low, b.new_track, b.matching
+        ),
         NodeKind::Filter {
             classes,
             min_confidence,
