@@ -78,7 +78,8 @@ for entry in "${TRACKERS[@]}"; do
   "$PY" - "${SCORES[$name]}" "$name" "${TIMES[$name]}" <<'PY'
 import json, sys
 m = json.load(open(sys.argv[1]))["all"]
-print(f"| `{sys.argv[2]}` | {m['mota']:.3f} | {m['idf1']:.3f} | {m['hota']:.3f} | {m['id_switches']} "
+name = sys.argv[2].replace("|", "\\|")  # a pipe inside a table cell
+print(f"| `{name}` | {m['mota']:.3f} | {m['idf1']:.3f} | {m['hota']:.3f} | {m['id_switches']} "
       f"| {m['false_positives']} | {m['misses']} | {float(sys.argv[3]):.2f} s |")
 PY
 done
@@ -95,6 +96,7 @@ for entry in "${TRACKERS[@]}"; do
 import json, sys
 scenes = json.load(open(sys.argv[1]))["scenes"]
 cells = [f"{scenes[s]['idf1']:.3f} | {scenes[s]['id_switches']}" for s in sys.argv[3:]]
-print(f"| `{sys.argv[2]}` | " + " | ".join(cells) + " |")
+name = sys.argv[2].replace("|", "\\|")
+print(f"| `{name}` | " + " | ".join(cells) + " |")
 PY
 done
