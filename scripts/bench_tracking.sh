@@ -10,7 +10,7 @@
 # switches). Prints a markdown table: one row a tracker, all scenes together, then the
 # IDF1 and ID switches of each scene.
 #
-# Usage: scripts/bench_tracking.sh [FRAMES_PER_SCENE] [SEED]
+# Usage: [VPLC=…] [REFERENCE_PY=…] scripts/bench_tracking.sh [FRAMES_PER_SCENE] [SEED]
 #   (defaults 300 and 1; run scripts/setup.sh first. VPLC=path/to/vplc skips the release
 #   build and uses that binary.)
 set -euo pipefail
@@ -67,20 +67,39 @@ VPL
   TIMES[$name]="$total"
 done
 
+# With REFERENCE_PY (a Python with supervision==0.26.1, see scripts/reference_bytetrack.py):
+# supervision's ByteTrack on the same boxes, one row more, and its tracks compared with
+# track(byte)'s frame by frame.
+ROWS=("${TRACKERS[@]}")
+REFERENCE="supervision 0.26.1 ByteTrack (reference)"
+if [ -n "${REFERENCE_PY:-}" ]; then
+  dir="$OUT/reference"
+  mkdir -p "$dir"
+  pairs=()
+  for scene in $SCENES; do
+    "$REFERENCE_PY" scripts/reference_bytetrack.py "$OUT/scenes/$scene.jsonl" --out "$dir/$scene.out.jsonl" >/dev/null
+    pairs+=("$OUT/scenes/$scene.gt.jsonl" "$dir/$scene.out.jsonl")
+  done
+  "$PY" scripts/tracking/score.py --json "${pairs[@]}" >"$dir/score.json"
+  SCORES[$REFERENCE]="$dir/score.json"
+  TIMES[$REFERENCE]=-  # not a vplc run
+  ROWS+=("$REFERENCE")
+fi
+
 frames_all=$((FRAMES * 4))
 echo "Scenes ($FRAMES frames each, seed $SEED, 1280x720 at 25 fps):"
 sed 's/^/- /' "$OUT/scenes.txt"
 echo
 echo "| tracker | MOTA | IDF1 | HOTA | ID switches | FP | FN | run time, 4 scenes ($frames_all frames) |"
 echo "|---|---|---|---|---|---|---|---|"
-for entry in "${TRACKERS[@]}"; do
+for entry in "${ROWS[@]}"; do
   name="$entry"
   "$PY" - "${SCORES[$name]}" "$name" "${TIMES[$name]}" <<'PY'
 import json, sys
 m = json.load(open(sys.argv[1]))["all"]
 name = sys.argv[2].replace("|", "\\|")  # a pipe inside a table cell
 print(f"| `{name}` | {m['mota']:.3f} | {m['idf1']:.3f} | {m['hota']:.3f} | {m['id_switches']} "
-      f"| {m['false_positives']} | {m['misses']} | {float(sys.argv[3]):.2f} s |")
+      f"| {m['false_positives']} | {m['misses']} | {'-' if sys.argv[3] == '-' else f'{float(sys.argv[3]):.2f} s'} |")
 PY
 done
 echo
@@ -90,7 +109,7 @@ echo
 printf '|---|'
 for _ in $SCENES; do printf -- '---|---|'; done
 echo
-for entry in "${TRACKERS[@]}"; do
+for entry in "${ROWS[@]}"; do
   name="$entry"
   "$PY" - "${SCORES[$name]}" "$name" $SCENES <<'PY'
 import json, sys
@@ -100,3 +119,23 @@ name = sys.argv[2].replace("|", "\\|")
 print(f"| `{name}` | " + " | ".join(cells) + " |")
 PY
 done
+if [ -n "${REFERENCE_PY:-}" ]; then
+  echo
+  "$PY" - "$OUT" $SCENES <<'PY'
+import json, sys
+out, scenes = sys.argv[1], sys.argv[2:]
+def frames(path):
+    return {r["frame"]: sorted((o["track_id"], round(o["bbox"]["x"], 1), round(o["bbox"]["y"], 1),
+                                round(o["bbox"]["w"], 1), round(o["bbox"]["h"], 1))
+                               for o in r["objects"] if "track_id" in o)
+            for r in map(json.loads, open(path))}
+same = total = 0
+for s in scenes:
+    ours, theirs = frames(f"{out}/track_byte_/{s}.out.jsonl"), frames(f"{out}/reference/{s}.out.jsonl")
+    for f in ours:
+        total += 1
+        same += ours[f] == theirs.get(f, [])
+print(f"`track(byte)` and the reference: {same} of {total} frames with the same tracks "
+      "(ids and boxes to 0.1 pixel)")
+PY
+fi
