@@ -52,6 +52,11 @@ fn a_hand_written_records_file_comes_back_through_json() {
     let stats = run_ok(&program, &[]);
     assert_eq!(stats["frames"], json!([4]), "frames 0 to 3: {stats}");
     assert_eq!(stats["exit"], "eos", "{stats}");
+    assert_eq!(
+        (&stats["objects"], &stats["inferred"]),
+        (&json!(4), &json!(0)),
+        "the replayed objects are counted, and no model ran: {stats}"
+    );
     let back = lines(&dir.join("out/r.jsonl"));
     assert_eq!(back.len(), 4);
     for (f, r) in back.iter().enumerate() {
@@ -142,4 +147,33 @@ fn people_records_replayed_through_sort_give_the_same_tracks() {
             );
         }
     }
+}
+
+/// The fixture's person walks right over 5 frames (box centres x = 35 to 67): replayed
+/// through `track`, `analyze` and `events`, it crosses a line at x = 50 once, between
+/// frames 1 and 2, as it would have in the run that recorded it.
+#[test]
+fn analytics_and_events_run_on_replayed_objects() {
+    let dir = temp_dir("replay-events");
+    let program = dir.join("p.vpl");
+    std::fs::write(
+        &program,
+        format!(
+            "const gate = line([[50, 0], [50, 240]], size: 320x240);\n\
+             pipeline gates {{\n    replay({:?}, size: 320x240, rate: 30fps) | track(sort) \
+             | analyze(lines: [gate]) | events(on: [crossing]) | file(\"out/e.jsonl\");\n}}\n",
+            asset("tests/fixtures/records/people_320x240.jsonl")
+        ),
+    )
+    .expect("write program");
+    run_ok(&program, &[]);
+    let events = lines(&dir.join("out/e.jsonl"));
+    assert_eq!(events.len(), 1, "{events:?}");
+    let e = &events[0];
+    assert_eq!(
+        (&e["event"]["type"], &e["event"]["line"], &e["frame"]),
+        (&json!("crossing"), &json!("gate"), &json!(2)),
+        "{e}"
+    );
+    assert_eq!(e["object"]["label"], "person", "{e}");
 }

@@ -212,21 +212,18 @@ impl Lowerer<'_> {
                 let (_, last) = self.chain_with_dynamic(names, chain.is_none());
                 last
             }
-            None => {
-                let src = self.element(
-                    id,
-                    "",
-                    "videotestsrc",
-                    vec![
-                        ("pattern", Prop::Enum("black".into())),
-                        (
-                            "num-buffers",
-                            Prop::Int(frames.map_or(-1, |n| n.min(i32::MAX as u64) as i64)),
-                        ),
-                    ],
-                );
-                src
-            }
+            None => self.element(
+                id,
+                "",
+                "videotestsrc",
+                vec![
+                    ("pattern", Prop::Enum("black".into())),
+                    (
+                        "num-buffers",
+                        Prop::Int(frames.map_or(-1, |n| n.min(i32::MAX as u64) as i64)),
+                    ),
+                ],
+            ),
         };
         let caps = self.element(
             id,
