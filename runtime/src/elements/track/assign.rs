@@ -94,7 +94,7 @@ pub fn thresholded(
     thresh: f64,
 ) -> (Vec<(usize, usize)>, Vec<usize>, Vec<usize>) {
     for cell in cost.iter_mut().flatten() {
-        if !(*cell <= thresh) {
+        if cell.is_nan() || *cell > thresh {
             *cell = thresh + 1e-4;
         }
     }

@@ -48,7 +48,7 @@ pub fn initiate(z: [f64; 4]) -> (Vector, Covariance) {
 /// component and `Q` from the height before the step.
 pub fn predict(mean: &mut Vector, cov: &mut Covariance) {
     let h = mean[3];
-    let q = diagonal([
+    let q = [
         POSITION * h,
         POSITION * h,
         1e-2,
@@ -57,15 +57,16 @@ pub fn predict(mean: &mut Vector, cov: &mut Covariance) {
         VELOCITY * h,
         1e-5,
         VELOCITY * h,
-    ]);
+    ];
     for i in 0..4 {
         mean[i] += mean[i + 4];
     }
     // F P: row i gains row i + 4 (i < 4); then (F P) Fᵀ: column j gains column j + 4.
     let mut p = *cov;
-    for i in 0..4 {
-        for j in 0..8 {
-            p[i][j] += p[i + 4][j];
+    let (top, bottom) = p.split_at_mut(4);
+    for (row, below) in top.iter_mut().zip(bottom.iter()) {
+        for (cell, b) in row.iter_mut().zip(below) {
+            *cell += b;
         }
     }
     for row in p.iter_mut() {
@@ -73,10 +74,8 @@ pub fn predict(mean: &mut Vector, cov: &mut Covariance) {
             row[j] += row[j + 4];
         }
     }
-    for i in 0..8 {
-        for j in 0..8 {
-            p[i][j] += q[i][j];
-        }
+    for (i, s) in q.iter().enumerate() {
+        p[i][i] += s * s;
     }
     *cov = p;
 }
@@ -90,7 +89,7 @@ fn cholesky_solve(s: &[[f64; 4]; 4], b: &[[f64; 8]; 4]) -> Option<[[f64; 8]; 4]>
             let sum: f64 = (0..j).map(|k| l[i][k] * l[j][k]).sum();
             if i == j {
                 let d = s[i][i] - sum;
-                if !(d > 0.0) {
+                if d.is_nan() || d <= 0.0 {
                     return None;
                 }
                 l[i][j] = d.sqrt();
@@ -99,16 +98,20 @@ fn cholesky_solve(s: &[[f64; 4]; 4], b: &[[f64; 8]; 4]) -> Option<[[f64; 8]; 4]>
             }
         }
     }
-    let mut x = *b;
+    let mut x = [[0.0; 8]; 4];
     for col in 0..8 {
-        // L y = b, then Lᵀ x = y.
+        // L y = b, then Lᵀ x = y, on one column.
+        let mut v: [f64; 4] = std::array::from_fn(|i| b[i][col]);
         for i in 0..4 {
-            let sum: f64 = (0..i).map(|k| l[i][k] * x[k][col]).sum();
-            x[i][col] = (x[i][col] - sum) / l[i][i];
+            let sum: f64 = (0..i).map(|k| l[i][k] * v[k]).sum();
+            v[i] = (v[i] - sum) / l[i][i];
         }
         for i in (0..4).rev() {
-            let sum: f64 = (i + 1..4).map(|k| l[k][i] * x[k][col]).sum();
-            x[i][col] = (x[i][col] - sum) / l[i][i];
+            let sum: f64 = (i + 1..4).map(|k| l[k][i] * v[k]).sum();
+            v[i] = (v[i] - sum) / l[i][i];
+        }
+        for (row, value) in x.iter_mut().zip(v) {
+            row[col] = value;
         }
     }
     Some(x)
@@ -175,9 +178,9 @@ mod tests {
         assert!((y1 - 50.0).abs() < 0.5 && (x2 - x1 - 40.0).abs() < 0.5);
         assert!((y2 - y1 - 80.0).abs() < 0.5);
         // The covariance stays symmetric.
-        for i in 0..8 {
-            for j in 0..8 {
-                assert!((cov[i][j] - cov[j][i]).abs() < 1e-9);
+        for (i, row) in cov.iter().enumerate() {
+            for (j, cell) in row.iter().enumerate() {
+                assert!((cell - cov[j][i]).abs() < 1e-9);
             }
         }
     }
