@@ -95,10 +95,11 @@ pub struct K8sArgs {
     /// The pipeline to run, when the file has several.
     #[arg(long)]
     pub pipeline: Option<String>,
-    /// The camera list (`- id: … url: … params: …`, the format of a pool's `streams:`).
-    #[arg(long, value_name = "FILE")]
+    /// The camera list (`- id: … url: … params: …`, the format of a pool's `streams:`), or
+    /// `kafka://BROKERS/TOPIC?group=G`: every pod joins that consumer group of cameras.
+    #[arg(long, value_name = "FILE|URL")]
     pub cameras: PathBuf,
-    /// How many shards (pods); each runs the cameras rendezvous hashing gives it.
+    /// How many shards (pods); with a list, each runs the cameras rendezvous hashing gives it.
     #[arg(long, value_name = "N")]
     pub shards: usize,
     /// The container image with vplc (and `sh` and `wget`, for the health probes).

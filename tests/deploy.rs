@@ -312,3 +312,78 @@ fn a_shards_records_carry_its_index() {
         );
     }
 }
+
+/// `vplc deploy k8s PROGRAM --cameras kafka://… --shards 3`: every pod joins the consumer
+/// group (no `--shard`, no camera list in the ConfigMap); a URL `vplc run` would refuse is
+/// refused here, exit 2, before anything is written.
+#[test]
+fn a_consumer_group_deployment_runs_every_pod_in_the_group() {
+    let dir = temp_dir("deploy-group");
+    let out = dir.join("k8s");
+    let url =
+        "kafka://kafka-0.kafka:9092,kafka-1.kafka:9092/city.cameras?group=city&session_timeout=10s";
+    let deploy_with = |cameras: &str, out: &std::path::Path| {
+        vplc(&[
+            "deploy",
+            "k8s",
+            PROGRAM,
+            "--cameras",
+            cameras,
+            "--shards",
+            "3",
+            "--image",
+            "registry.example/vpl:0.1",
+            "-o",
+            &out.display().to_string(),
+        ])
+    };
+    let output = deploy_with(url, &out);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let read = |name: &str| std::fs::read_to_string(out.join(name)).expect("written");
+    let config: ConfigMap = serde_saphyr::from_str(&read("configmap.yaml")).expect("a ConfigMap");
+    let data = config.data.expect("data");
+    assert_eq!(
+        data.keys().map(String::as_str).collect::<Vec<_>>(),
+        ["program.vpl"]
+    );
+    let set: StatefulSet =
+        serde_saphyr::from_str(&read("statefulset.yaml")).expect("a StatefulSet");
+    assert_eq!(set.spec.as_ref().expect("a spec").replicas, Some(3));
+    let command = container(&set).command.clone().expect("a command");
+    assert_eq!(command[..2], ["sh", "-c"]);
+    assert!(
+        command[2].contains(&format!("--cameras '{url}'")) && !command[2].contains("--shard"),
+        "{command:?}"
+    );
+    let kustomization: Kustomization =
+        serde_saphyr::from_str(&read("kustomization.yaml")).expect("a kustomization");
+    assert_eq!(
+        kustomization.resources,
+        ["configmap.yaml", "service.yaml", "statefulset.yaml"]
+    );
+
+    for (bad, why) in [
+        ("kafka://broker:9092/cameras", "group"),
+        ("kafka://broker:9092/cameras?group=a'b", "quote"),
+        (
+            "kafka://user:secret@broker:9092/cameras?group=g",
+            "VPL_KAFKA_USERNAME",
+        ),
+    ] {
+        let out = dir.join("refused");
+        let output = deploy_with(bad, &out);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{bad}: {stderr}");
+        assert!(stderr.contains(why), "{bad}: {stderr}");
+        assert!(
+            !stderr.contains("secret"),
+            "the password is never said: {stderr}"
+        );
+        assert!(!out.exists(), "{bad}: nothing written");
+    }
+}

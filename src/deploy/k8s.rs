@@ -2,10 +2,12 @@
 //! program checked, its camera list split by [`crate::shard`], then plain manifests built
 //! from Kubernetes' own types (`k8s-openapi`) and written as YAML: a ConfigMap with the
 //! program and the camera list, a headless Service, a StatefulSet of N pods (pod `NAME-i`
-//! runs shard `i/N`), and a `kustomization.yaml` listing them (docs/scale.md).
+//! runs shard `i/N`), and a `kustomization.yaml` listing them (docs/scale.md). With
+//! `--cameras kafka://BROKERS/TOPIC?group=G` the pods join that consumer group instead
+//! ([`crate::shard::kafka`]): the ConfigMap holds the program alone, and each pod runs the
+//! cameras of the partitions the group gives it.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use k8s_openapi::api::apps::v1::{StatefulSet, StatefulSetSpec};
 use k8s_openapi::api::core::v1::{
@@ -39,13 +41,22 @@ pub struct Deployment {
     /// The program's text, and its file name in the ConfigMap.
     pub program: String,
     pub program_file: String,
-    /// The camera list's text, as given.
-    pub cameras: String,
+    /// Where the pods' cameras come from.
+    pub cameras: Cameras,
     /// The pipeline to run, when the file has several.
     pub pipeline: Option<String>,
     pub shards: usize,
     pub image: String,
     pub gpu: bool,
+}
+
+/// Where a deployment's cameras come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cameras {
+    /// A camera list's text, as given: split by rendezvous hashing, pod `i` runs shard `i/N`.
+    List(String),
+    /// `kafka://BROKERS/TOPIC?group=G`: every pod is a member of the group.
+    Group(String),
 }
 
 /// The files of a deployment: (file name, YAML), in the order written.
@@ -120,10 +131,13 @@ fn meta(d: &Deployment, name: String) -> ObjectMeta {
 pub fn config_map(d: &Deployment) -> ConfigMap {
     ConfigMap {
         metadata: meta(d, format!("{}-config", d.name)),
-        data: Some(BTreeMap::from([
-            (d.program_file.clone(), d.program.clone()),
-            ("cameras.yaml".to_string(), d.cameras.clone()),
-        ])),
+        data: Some(match &d.cameras {
+            Cameras::List(cameras) => BTreeMap::from([
+                (d.program_file.clone(), d.program.clone()),
+                ("cameras.yaml".to_string(), cameras.clone()),
+            ]),
+            Cameras::Group(_) => BTreeMap::from([(d.program_file.clone(), d.program.clone())]),
+        }),
         ..ConfigMap::default()
     }
 }
@@ -156,19 +170,26 @@ pub fn service(d: &Deployment) -> Service {
     }
 }
 
-/// The shell line of a pod: its shard is its ordinal, the end of its name (`NAME-3` → 3).
+/// The shell line of a pod: with a camera list its shard is its ordinal, the end of its
+/// name (`NAME-3` → 3); with a consumer group, the group's URL (quoted: `run` refuses a URL
+/// with a quote in it).
 pub fn command_line(d: &Deployment) -> String {
     let pipeline = d
         .pipeline
         .as_ref()
         .map(|p| format!(" --pipeline '{p}'"))
         .unwrap_or_default();
+    let cameras = match &d.cameras {
+        Cameras::List(_) => format!(
+            "--cameras {CONFIG_DIR}/cameras.yaml --shard \"${{POD_NAME##*-}}/{}\"",
+            d.shards
+        ),
+        Cameras::Group(url) => format!("--cameras '{url}'"),
+    };
     format!(
-        "exec vplc run {CONFIG_DIR}/{program}{pipeline} --cameras {CONFIG_DIR}/cameras.yaml \
-         --shard \"${{POD_NAME##*-}}/{n}\" --control 0.0.0.0:{CONTROL_PORT} \
-         --metrics 0.0.0.0:{METRICS_PORT} --log-format json",
+        "exec vplc run {CONFIG_DIR}/{program}{pipeline} {cameras} \
+         --control 0.0.0.0:{CONTROL_PORT} --metrics 0.0.0.0:{METRICS_PORT} --log-format json",
         program = d.program_file,
-        n = d.shards,
     )
 }
 
@@ -369,43 +390,20 @@ pub fn run(args: &K8sArgs) -> u8 {
             return FAILED;
         }
     };
-    let read = |path: &Path| {
-        std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
-    };
-    let (program, cameras) = match (read(&args.file), read(&args.cameras)) {
-        (Ok(p), Ok(c)) => (p, c),
-        (Err(e), _) | (_, Err(e)) => {
-            crate::log::error(format!("vplc: {e}"));
+    let program = match std::fs::read_to_string(&args.file) {
+        Ok(program) => program,
+        Err(e) => {
+            crate::log::error(format!("vplc: cannot read {}: {e}", args.file.display()));
             return CANNOT_RUN;
         }
     };
-    let requests = match vpl_compiler::pool::read_streams_file(&args.cameras) {
-        Ok(requests) => requests,
-        Err(e) => {
-            crate::log::error(format!("vplc: {e}"));
-            return FAILED;
+    let cameras = match list_or_group(args, &pool.name, pool.max) {
+        Ok(cameras) => cameras,
+        Err((status, message)) => {
+            crate::log::error(format!("vplc: {message}"));
+            return status;
         }
     };
-    let mut ids: Vec<String> = Vec::new();
-    for r in &requests {
-        if let Some(problem) = vpl_compiler::pool::id_problem(&r.id) {
-            crate::log::error(format!("vplc: {}: {problem}", args.cameras.display()));
-            return FAILED;
-        }
-        if ids.contains(&r.id) {
-            crate::log::error(format!(
-                "vplc: {}: the camera id `{}` is listed twice",
-                args.cameras.display(),
-                r.id
-            ));
-            return FAILED;
-        }
-        ids.push(r.id.clone());
-    }
-    if let Err(e) = check_shards(&ids, args.shards, &pool.name, pool.max) {
-        crate::log::error(format!("vplc: {}: {e}", args.cameras.display()));
-        return FAILED;
-    }
     let stem = args
         .file
         .file_stem()
@@ -440,6 +438,55 @@ pub fn run(args: &K8sArgs) -> u8 {
         }
     }
     OK
+}
+
+/// `--cameras`: a consumer group's URL, checked as `vplc run` checks it; or a camera list,
+/// read, its ids checked, and split so that no shard overfills the pool. The error is the
+/// exit status and what to say.
+fn list_or_group(args: &K8sArgs, pool: &str, max: usize) -> Result<Cameras, (u8, String)> {
+    let given = args.cameras.to_string_lossy();
+    if crate::shard::kafka::is_kafka(&given) {
+        given
+            .parse::<crate::shard::kafka::Source>()
+            .map_err(|e| (CANNOT_RUN, format!("--cameras {e}")))?;
+        if given.contains(['\'', '"', '\\', '$', '`']) || given.chars().any(char::is_whitespace) {
+            return Err((
+                CANNOT_RUN,
+                format!(
+                    "--cameras `{given}`: a quote, `$`, `\\`, a backquote or a space does not go into a pod's command line"
+                ),
+            ));
+        }
+        return Ok(Cameras::Group(given.into_owned()));
+    }
+    let cameras = std::fs::read_to_string(&args.cameras).map_err(|e| {
+        (
+            CANNOT_RUN,
+            format!("cannot read {}: {e}", args.cameras.display()),
+        )
+    })?;
+    let requests = vpl_compiler::pool::read_streams_file(&args.cameras)
+        .map_err(|e| (FAILED, e.to_string()))?;
+    let mut ids: Vec<String> = Vec::new();
+    for r in &requests {
+        if let Some(problem) = vpl_compiler::pool::id_problem(&r.id) {
+            return Err((FAILED, format!("{}: {problem}", args.cameras.display())));
+        }
+        if ids.contains(&r.id) {
+            return Err((
+                FAILED,
+                format!(
+                    "{}: the camera id `{}` is listed twice",
+                    args.cameras.display(),
+                    r.id
+                ),
+            ));
+        }
+        ids.push(r.id.clone());
+    }
+    check_shards(&ids, args.shards, pool, max)
+        .map_err(|e| (FAILED, format!("{}: {e}", args.cameras.display())))?;
+    Ok(Cameras::List(cameras))
 }
 
 #[cfg(test)]
