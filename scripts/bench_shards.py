@@ -17,9 +17,10 @@ each camera's records over WINDOW seconds: fps per camera = records / seconds. A
 sustained at >= 9.8 fps (10 fps less one frame in 50). Also per run: the p95 of the records'
 `latency_ms` (`--latency`) in the window, vplc's CPU (user + system over the window, as a
 share of all cores, and per frame processed), and the 1-minute load average read just before
-vplc started (what else the machine was doing). The CPU a frame costs does not depend on what
-else runs: all cores over it at 10 fps is an upper bound on the cameras an idle machine
-sustains (ONNX Runtime's threads do not scale perfectly, so the bound is optimistic).
+vplc started (what else the machine was doing: run it when nothing else does). All cores
+over the CPU a frame costs, at 10 fps, bounds the cameras the machine can sustain (ONNX
+Runtime's threads do not scale perfectly and contention makes frames dearer, so it is an
+upper bound).
 
 Usage: scripts/bench_shards.py [VPLC]   (default target/release/vplc; run scripts/setup.sh
 and `cargo build --release --locked` first). BENCH_SHARDS_WINDOW (s, default 20),
@@ -166,7 +167,7 @@ def main() -> None:
         ms = min(cost[every])
         print(f"- infer(people, every: {every}): {k} camera(s) measured at 10 fps; "
               f"{ms:.0f} ms of CPU a frame, so at most {CORES * 1000 / (FPS * ms):.1f} "
-              f"cameras at 10 fps on {CORES} idle cores")
+              f"cameras at 10 fps on {CORES} cores")
 
 
 if __name__ == "__main__":
