@@ -64,7 +64,9 @@ def main():
         "--url", dest="api", default=os.environ.get("VPL_CONTROL_URL", "http://127.0.0.1:9000")
     )
     parser.add_argument("--token", default=os.environ.get("VPL_CONTROL_TOKEN"))
-    parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for an answer")
+    # A removal answers once its stream has drained: as long as the frames queued behind a
+    # model take to run, which on a loaded machine can be minutes.
+    parser.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for an answer")
     commands = parser.add_subparsers(dest="command", required=True)
     add = commands.add_parser("add", help="add a stream to a pool")
     add.add_argument("pool")

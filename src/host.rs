@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use vpl_compiler::Host;
 use vpl_compiler::facts::{FactError, MediaFacts, ModelFacts};
 use vpl_compiler::host::{FileProblem, OutputShapes, parse_labels};
+use vpl_compiler::records::{RecordsFacts, RecordsProblem, Summary};
 
 /// Bump when the cached facts change shape or meaning.
 /// 2: media facts say whether an elementary stream is field-coded (cached probes of format 1
@@ -299,5 +300,41 @@ impl Host for FsHost {
         regular_file(path)?;
         let bytes = std::fs::read(path).map_err(|e| io_problem(&e))?;
         vpl_compiler::host::text_file(&bytes, "YAML")
+    }
+
+    /// A line at a time, so a long run's records are never held whole.
+    fn read_records(&self, path: &Path) -> Result<Result<RecordsFacts, RecordsProblem>, FactError> {
+        use std::io::BufRead;
+        regular_file(path)?;
+        if path.is_dir() {
+            return Err(FactError::Unreadable("it is a directory".into()));
+        }
+        let file = std::fs::File::open(path).map_err(|e| io_problem(&e))?;
+        let mut reader = std::io::BufReader::new(file);
+        let mut summary = Summary::new();
+        let mut line = Vec::new();
+        let mut number = 0usize;
+        loop {
+            line.clear();
+            let read = reader
+                .read_until(b'\n', &mut line)
+                .map_err(|e| io_problem(&e))?;
+            if read == 0 {
+                return Ok(summary.finish());
+            }
+            number += 1;
+            let text = match std::str::from_utf8(&line) {
+                Ok(text) => text,
+                Err(_) => {
+                    return Ok(Err(RecordsProblem::Line {
+                        line: number,
+                        reason: "it is not UTF-8 text".into(),
+                    }));
+                }
+            };
+            if let Err(problem) = summary.line(text) {
+                return Ok(Err(problem));
+            }
+        }
     }
 }

@@ -891,6 +891,7 @@ fn sink_name(kind: &SinkKind) -> String {
             if path.starts_with('/') { "" } else { "/" }
         ),
         SinkKind::Record { path, .. } => format!("record:{path}"),
+        SinkKind::Hls { dir, .. } => format!("hls:{dir}"),
         SinkKind::Broker {
             protocol, topic, ..
         } => format!("{}:{topic}", protocol.name()),

@@ -287,9 +287,31 @@ pub fn run(args: &RunArgs) -> u8 {
                 .map_or_else(|| "0/1".to_string(), |s| s.to_string())
         ));
     }
+    // `--cameras kafka://…`: the cameras of the partitions the consumer group gives.
+    let topic = match crate::shard::kafka::for_run(args.cameras.as_deref(), args.shard, &ready.plan)
+    {
+        Ok(topic) => topic,
+        Err(e) => {
+            crate::log::error(format!("vplc: {e}"));
+            return CANNOT_RUN;
+        }
+    };
     let live = match live_pools(args, &interrupt, &ready, cameras) {
         Ok(live) => live,
         Err(status) => return status,
+    };
+    let member = match (topic, &live) {
+        (Some((source, pool)), Some(live)) => {
+            let streams: Arc<dyn crate::control::api::Streams> = live.clone();
+            match crate::shard::kafka::join(&source, pool, streams, interrupt.requested.clone()) {
+                Ok(member) => Some(member),
+                Err(e) => {
+                    crate::log::error(format!("vplc: {e}"));
+                    return CANNOT_RUN;
+                }
+            }
+        }
+        _ => None,
     };
     let control = match serve_control(args, token, &interrupt, &ready, live.clone()) {
         Ok(control) => control,
@@ -313,6 +335,8 @@ pub fn run(args: &RunArgs) -> u8 {
     );
     let mut figures = session.figures(args.max_frames);
     figures.streams = live.as_deref().map(crate::live::Live::admitted);
+    // The streams are finished: the partitions go to the other members now.
+    figures.cameras = member.map(crate::shard::kafka::Member::finish);
     let (mut exit, mut status) = match &result {
         // `POST /v1/stop`: the end the service was asked for, also where the pipeline's
         // own end-of-stream came first (the shared outputs of a tiled pool, finished).
@@ -505,6 +529,8 @@ fn live_pools(
         (Some(cameras), Some(file)) => {
             crate::live::camera_entries(&ready.plan.pools, &file.display().to_string(), cameras)
         }
+        // `--cameras kafka://…`: admitted as the group assigns their partitions.
+        (None, Some(_)) => Ok(Vec::new()),
         _ => crate::live::initial_entries(&ready.plan.pools),
     };
     let initial = initial.map_err(|refusals| {
@@ -523,8 +549,16 @@ fn live_pools(
         base,
         interrupt.requested.clone(),
         initial,
-        args.control.is_some(),
+        // A member of a camera group runs until stopped, with or without cameras.
+        args.control.is_some() || from_kafka(args),
     ))))
+}
+
+/// Whether `--cameras` names a Kafka topic.
+fn from_kafka(args: &RunArgs) -> bool {
+    args.cameras
+        .as_deref()
+        .is_some_and(|c| crate::shard::kafka::is_kafka(&c.to_string_lossy()))
 }
 
 /// A stream of a `streams:` file refused: its diagnostics, one line each, with their help.
@@ -788,6 +822,7 @@ fn figures_of(running: &Running, counters: &[String], found: &Found) -> Figures 
         inferred: found.inferred.load(Ordering::Relaxed),
         dropped: running.dropped_frames(),
         streams: None,
+        cameras: None,
     }
 }
 

@@ -22,6 +22,8 @@
 
 use vpl_compiler::pool::Request;
 
+pub mod kafka;
+
 /// FNV-1a, 64 bits (Fowler, Noll and Vo; the published offset basis and prime).
 pub fn fnv1a64(bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
@@ -122,32 +124,10 @@ pub fn cameras_for_run(
     shard: Option<Shard>,
     plan: &vpl_compiler::plan::Plan,
 ) -> Result<Option<Vec<Request>>, String> {
-    let Some(path) = cameras else {
+    let Some(path) = cameras.filter(|c| !kafka::is_kafka(&c.to_string_lossy())) else {
         return Ok(None);
     };
-    let pool = match plan.pools.as_slice() {
-        [pool] => pool,
-        [] => {
-            return Err(format!(
-                "--cameras {} admits cameras into the program's pool, and `{}` has none: declare one with `pool(max: N) : video<…>`",
-                path.display(),
-                plan.pipeline
-            ));
-        }
-        several => {
-            return Err(format!(
-                "--cameras {} admits cameras into the program's one pool, and `{}` has {} ({})",
-                path.display(),
-                plan.pipeline,
-                several.len(),
-                several
-                    .iter()
-                    .map(|p| p.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
-        }
-    };
+    let pool = the_pool(plan, &format!("--cameras {}", path.display()))?;
     let all = vpl_compiler::pool::read_streams_file(path)?;
     let shard = shard.unwrap_or(Shard { index: 0, count: 1 });
     let mine = select_shard(all, shard.index, shard.count);
@@ -155,6 +135,30 @@ pub fn cameras_for_run(
         return Err(overfull(shard, mine.len(), &pool.name, pool.max));
     }
     Ok(Some(mine))
+}
+
+/// The program's one pool, which `what` (`--cameras …`) admits cameras into.
+pub fn the_pool<'a>(
+    plan: &'a vpl_compiler::plan::Plan,
+    what: &str,
+) -> Result<&'a vpl_compiler::plan::PoolPlan, String> {
+    match plan.pools.as_slice() {
+        [pool] => Ok(pool),
+        [] => Err(format!(
+            "{what} admits cameras into the program's pool, and `{}` has none: declare one with `pool(max: N) : video<…>`",
+            plan.pipeline
+        )),
+        several => Err(format!(
+            "{what} admits cameras into the program's one pool, and `{}` has {} ({})",
+            plan.pipeline,
+            several.len(),
+            several
+                .iter()
+                .map(|p| p.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
 }
 
 /// A shard given more cameras than its pool holds.

@@ -33,6 +33,9 @@ struct Stats<'a> {
     /// `frames` and `fps` above stay by stream index, a pool's slots among them).
     #[serde(skip_serializing_if = "Option::is_none")]
     streams: Option<Vec<PoolStream<'a>>>,
+    /// `--cameras kafka://…`: what the consumer of the camera topic did (vpl's extension).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cameras: Option<crate::shard::kafka::Counts>,
     exit: &'a str,
 }
 
@@ -117,6 +120,8 @@ pub struct Figures {
     pub dropped: u64,
     /// A program with pools: the streams admitted during the run (empty when none was).
     pub streams: Option<Vec<vpl_runtime::pool::Admitted>>,
+    /// `--cameras kafka://…`: the camera topic's consumer's counts.
+    pub cameras: Option<crate::shard::kafka::Counts>,
 }
 
 impl Figures {
@@ -150,6 +155,7 @@ pub fn stats_text(pipeline: &str, f: &Figures, brokers: Vec<BrokerStat>, exit: &
                 })
                 .collect()
         }),
+        cameras: f.cameras.clone(),
         exit,
     };
     serde_json::to_string(&stats).unwrap_or_default() + "\n"

@@ -135,6 +135,8 @@ fn sink_fits(name: &str, s: Stream) -> bool {
         // librdkafka's mock cluster.
         "mqtt" | "redis" | "kafka" => false,
         "record" => s.kind == Kind::Encoded("h264") && s.objects,
+        // Its directory has `{stream}`: a list too.
+        "hls" => s.kind == Kind::Encoded("h264"),
         _ => true,
     }
 }
@@ -247,6 +249,10 @@ impl Gen<'_> {
                 return None;
             }
             ("record", "path") => "\"out/clips/{stream}_{n}.mp4\"".to_string(),
+            ("hls", "dir") => {
+                self.outputs += 1;
+                format!("\"out/hls{}_{{stream}}\"", self.outputs)
+            }
             ("record", "when") => {
                 let mut known: Vec<String> = self
                     .models
@@ -257,6 +263,21 @@ impl Gen<'_> {
                 format!("{:?}", rng.pick(&known))
             }
             ("test", "resolution") => resolution(rng, true),
+            // A records file of 5 frames of 320x240 (person, car), sometimes one of two
+            // streams (E0216); the video it fits, or another; black frames mostly its size.
+            ("replay", "path") => {
+                let file = if rng.chance(0.1) {
+                    "tests/fixtures/records/two_streams.jsonl"
+                } else {
+                    "tests/fixtures/records/people_320x240.jsonl"
+                };
+                format!("{:?}", asset(file))
+            }
+            ("replay", "video") => {
+                let n = if rng.chance(0.2) { MEDIA.len() } else { 1 };
+                format!("{:?}", asset(MEDIA[rng.below(n)]))
+            }
+            ("replay", "size") if rng.chance(0.7) => "320x240".to_string(),
             _ => self.typed(b, p, &p.ty)?,
         })
     }
@@ -466,6 +487,8 @@ impl Gen<'_> {
             .collect();
         let b = *self.rng.pick(&sources);
         let text = self.call(b);
+        // A replay's frames carry the recorded objects.
+        let objects = b.name == "replay";
         let kind = if b.name == "file" && !text.contains("raw_i420") {
             Kind::Encoded("h264")
         } else {
@@ -476,7 +499,7 @@ impl Gen<'_> {
             Stream {
                 kind,
                 list: None,
-                objects: false,
+                objects,
             },
         )
     }

@@ -405,9 +405,15 @@ fn live_client(url: &str, args: &[&str]) -> (Option<i32>, String) {
         .env_remove("VPL_CONTROL_TOKEN")
         .output()
         .expect("python3 runs");
+    // Its answer; where it was refused, what it said of why.
+    let said = if out.status.success() {
+        &out.stdout
+    } else {
+        &out.stderr
+    };
     (
         out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(said).into_owned(),
     )
 }
 

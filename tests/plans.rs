@@ -652,8 +652,9 @@ fn test_sources_of_different_sizes_or_rates_stay_apart() {
 
 /// The key frames an encoder makes for the sinks it feeds, on the CPU (x264enc's
 /// `key-int-max`) and with NVENC (nvh264enc's `gop-size`): `record` needs one a second (its
-/// pre-roll starts at one), `rtsp_out` one every 2 s; an encoder feeding both makes the
-/// smaller, one a second.
+/// pre-roll starts at one), `rtsp_out` one every 2 s, `hls` one a segment (3 s at 25 fps:
+/// 75 frames); an encoder feeding both `record` and `rtsp_out` makes the smaller, one a
+/// second.
 #[test]
 fn encoders_make_key_frames_as_often_as_their_sinks_need() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -672,7 +673,8 @@ fn encoders_make_key_frames_as_often_as_their_sinks_need() {
              both | rtsp_out(path: \"/both\");\n    \
              test(pattern: snow, rate: 30fps) | infer(people) | encode(h264) \
              | record(when: \"person\", before: 2s, after: 3s, path: \"other/{{time}}.mp4\");\n    \
-             test(pattern: smpte, rate: 30fps) | encode(h264) | rtsp_out(path: \"/served\", port: 8555);\n}}\n"
+             test(pattern: smpte, rate: 30fps) | encode(h264) | rtsp_out(path: \"/served\", port: 8555);\n    \
+             test(pattern: gradient, rate: 25fps) | encode(h264) | hls(\"hls\", segment: 3s);\n}}\n"
         ),
     )
     .expect("write");
@@ -698,7 +700,8 @@ fn encoders_make_key_frames_as_often_as_their_sinks_need() {
         [
             Some(Prop::UInt(30)),
             Some(Prop::UInt(30)),
-            Some(Prop::UInt(60))
+            Some(Prop::UInt(60)),
+            Some(Prop::UInt(75))
         ],
         "{cpu:#?}"
     );
@@ -709,7 +712,8 @@ fn encoders_make_key_frames_as_often_as_their_sinks_need() {
         [
             Some(Prop::Int(30)),
             Some(Prop::Int(30)),
-            Some(Prop::Int(60))
+            Some(Prop::Int(60)),
+            Some(Prop::Int(75))
         ],
         "{:#?}",
         gpu.plan

@@ -78,6 +78,8 @@ pub struct BoundCall {
     pub args: Vec<BoundArg>,
     /// Paths named by the call, resolved against the `.vpl` file's directory.
     pub resolved_path: Option<PathBuf>,
+    /// `replay(video:)`: the video, resolved against the `.vpl` file's directory.
+    pub resolved_video: Option<PathBuf>,
 }
 
 impl BoundCall {

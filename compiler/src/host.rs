@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::facts::{FactError, MediaFacts, ModelFacts};
+use crate::records::{RecordsFacts, RecordsProblem};
 
 /// Each output's name and shape after one run of a model (`Host::output_shapes`).
 pub type OutputShapes = Vec<(String, Vec<i64>)>;
@@ -47,6 +48,17 @@ pub trait Host {
         let _ = path;
         Err(FactError::Unavailable(
             "this host does not read text files".into(),
+        ))
+    }
+
+    /// What a records file (`replay`) holds: its labels, frame size and frames, or the
+    /// first line that is not one stream's frame record. Read a line at a time with
+    /// [`crate::records::Summary`]. A host that cannot read files says so, and the replay
+    /// is not checked.
+    fn read_records(&self, path: &Path) -> Result<Result<RecordsFacts, RecordsProblem>, FactError> {
+        let _ = path;
+        Err(FactError::Unavailable(
+            "this host does not read records files".into(),
         ))
     }
 
@@ -223,6 +235,11 @@ impl Host for MemoryHost {
 
     fn read_text(&self, path: &Path) -> Result<String, FactError> {
         text_file(self.bytes(path)?, "YAML")
+    }
+
+    fn read_records(&self, path: &Path) -> Result<Result<RecordsFacts, RecordsProblem>, FactError> {
+        let text = text_file(self.bytes(path)?, "JSON lines")?;
+        Ok(crate::records::summarise(&text))
     }
 }
 

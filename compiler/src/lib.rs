@@ -20,6 +20,7 @@ pub mod media;
 pub mod onnx;
 pub mod plan;
 pub mod pool;
+pub mod records;
 pub mod resolve;
 pub mod source;
 pub mod span;

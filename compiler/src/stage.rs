@@ -26,6 +26,9 @@ pub enum Source {
     /// `pool(max: N) : video<…>`: `max` slots that streams are bound to at run time
     /// (`compiler/src/pool.rs`).
     Pool,
+    /// `replay(records, video: | size:, rate:)`: frames carrying the objects of a records
+    /// file (`compiler/src/check/replay.rs`, `compiler/src/records.rs`).
+    Replay,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -57,6 +60,8 @@ pub enum Sink {
     Discard,
     Display,
     RtspOut,
+    /// A live HLS playlist and its MPEG-TS segments in a directory (`check/hls.rs`).
+    Hls,
     /// Records to a broker: `mqtt(url, topic)`, `redis(url, stream)`.
     Mqtt,
     Redis,
@@ -90,6 +95,7 @@ impl StageKind {
             (Role::Source, "test") => StageKind::Source(Source::Test),
             (Role::Source, "camera") => StageKind::Source(Source::Camera),
             (Role::Source, "pool") => StageKind::Source(Source::Pool),
+            (Role::Source, "replay") => StageKind::Source(Source::Replay),
             (Role::Stage, "decode") => StageKind::Stage(Stage::Decode),
             (Role::Stage, "encode") => StageKind::Stage(Stage::Encode),
             (Role::Stage, "convert") => StageKind::Stage(Stage::Convert),
@@ -112,6 +118,7 @@ impl StageKind {
             (Role::Sink, "discard") => StageKind::Sink(Sink::Discard),
             (Role::Sink, "display") => StageKind::Sink(Sink::Display),
             (Role::Sink, "rtsp_out") => StageKind::Sink(Sink::RtspOut),
+            (Role::Sink, "hls") => StageKind::Sink(Sink::Hls),
             (Role::Sink, "mqtt") => StageKind::Sink(Sink::Mqtt),
             (Role::Sink, "redis") => StageKind::Sink(Sink::Redis),
             (Role::Sink, "kafka") => StageKind::Sink(Sink::Kafka),

@@ -425,9 +425,13 @@ mod tests {
         let (_, track) = lib.lookup_role("track", Role::Stage).unwrap();
         assert_eq!(
             track.params[0].ty,
-            ParamType::Enum(vec!["iou".into(), "sort".into()])
+            ParamType::Enum(vec!["iou".into(), "sort".into(), "byte".into()])
         );
         assert_eq!(track.params[2].range.unwrap().text, "0.0..=1.0");
+        for name in ["high", "low", "new_track", "match"] {
+            let (_, p) = track.param(name).expect("byte's thresholds");
+            assert_eq!(p.range.unwrap().text, "0.0..=1.0", "{name}");
+        }
         let (_, scale) = lib.lookup_role("scale", Role::Stage).unwrap();
         assert!(scale.params[0].required() && !scale.params[1].required());
     }

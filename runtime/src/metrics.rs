@@ -332,7 +332,11 @@ pub fn attach(running: &Running, counters: &[String], streams: &StreamsOf) -> Pr
     };
     let entered = entered();
     for sink in running.pipeline.iterate_sinks().into_iter().flatten() {
-        let Some(pad) = sink.static_pad("sink") else {
+        // A sink bin with a request pad (`hlssink2`'s `video`) is measured there.
+        let Some(pad) = sink
+            .static_pad("sink")
+            .or_else(|| sink.sink_pads().into_iter().next())
+        else {
             continue;
         };
         let timing = Timing::new(&sink.name());

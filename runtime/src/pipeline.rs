@@ -122,36 +122,8 @@ pub enum RunEvent {
     WaitingForBrokers(u64),
 }
 
-/// Where a run stands on its way to its end.
-struct Finishing {
-    /// How it ends once the pipeline's end-of-stream comes.
-    ending: Ending,
-    /// When the streams were ended (`--max-frames`, Ctrl-C).
-    eos_sent: Option<Instant>,
-    /// When the interruption was first seen, while waiting for every stream's first frame.
-    interrupted_at: Option<Instant>,
-    /// Frames delivered to the sinks at the last look, and when that count last went up.
-    last_delivered: u64,
-    last_progress: Instant,
-}
-
-impl Finishing {
-    fn new() -> Finishing {
-        Finishing {
-            ending: Ending::Eos,
-            eos_sent: None,
-            interrupted_at: None,
-            last_delivered: 0,
-            last_progress: Instant::now(),
-        }
-    }
-}
-
-/// After end-of-stream, how long the pipeline may go without delivering a frame to any
-/// sink before the run is given up as stuck.
-const FINISH_STALL: Duration = Duration::from_secs(20);
-/// How long an interrupted run waits for a stream's first frame before ending it.
-const FIRST_FRAME_WAIT: Duration = Duration::from_secs(3);
+mod finishing;
+use finishing::{FINISH_STALL, FIRST_FRAME_WAIT, Finishing};
 
 fn init() -> Result<(), RunError> {
     gst::init().map_err(|e| RunError::Init(e.to_string()))?;
@@ -715,11 +687,10 @@ impl Running {
             }
             return Ok(());
         };
-        let delivered = self.delivered.load(Ordering::Relaxed);
-        if delivered != state.last_delivered {
-            state.last_delivered = delivered;
-            state.last_progress = Instant::now();
-        }
+        state.look(
+            self.delivered.load(Ordering::Relaxed),
+            crate::engine::busy::snapshot(),
+        );
         if eos_sent.elapsed() > FINISH_STALL && state.last_progress.elapsed() > FINISH_STALL {
             return Err(RunError::Start(format!(
                 "the pipeline did not finish: no frame reached an output for {} s after end-of-stream",
@@ -818,12 +789,16 @@ impl Running {
     }
 
     /// Counts the objects found and the frames a model ran on, on the output of every
-    /// detector or whole-frame classifier (secondary inference on crops is not counted).
+    /// detector or whole-frame classifier (secondary inference on crops is not counted),
+    /// and the objects a `replay` puts back on its frames (no model ran on those).
     pub fn count_objects(&self) -> Arc<Found> {
         let found = Arc::new(Found::default());
         for element in self.pipeline.iterate_elements().into_iter().flatten() {
-            if element.factory().is_none_or(|f| f.name() != "vplinfer")
-                || crate::elements::infer::runs_on_crops(&element)
+            let factory = element.factory().map(|f| f.name());
+            let replay = factory.as_deref() == Some("vplreplay");
+            if !replay
+                && (factory.as_deref() != Some("vplinfer")
+                    || crate::elements::infer::runs_on_crops(&element))
             {
                 continue;
             }
@@ -849,7 +824,7 @@ impl Running {
                             }
                         }
                     }
-                    if !data.repeated {
+                    if !data.repeated && !replay {
                         found.inferred.fetch_add(1, Ordering::Relaxed);
                     }
                 }

@@ -53,6 +53,10 @@ pub enum TypeError {
     Zones(super::zones::ZoneError),
     /// `record(when: EVENT)` (worded in `check/record_event.rs`).
     RecordEvent(super::record_event::RecordEventError),
+    /// `replay` and its records file (worded in `check/replay.rs`).
+    Replay(super::replay::ReplayError),
+    /// `hls` (worded in `check/hls.rs`).
+    Hls(super::hls::HlsError),
 }
 
 impl TypeError {
@@ -74,6 +78,8 @@ impl TypeError {
             TypeError::Labels(e) => e.to_diagnostic(file),
             TypeError::Zones(e) => e.to_diagnostic(file),
             TypeError::RecordEvent(e) => e.to_diagnostic(file),
+            TypeError::Replay(e) => e.to_diagnostic(file),
+            TypeError::Hls(e) => e.to_diagnostic(file),
         }
     }
 }

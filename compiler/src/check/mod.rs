@@ -5,12 +5,14 @@
 mod batching;
 mod brokers;
 pub mod errors;
+pub mod hls;
 mod kafka;
 pub mod model;
 pub mod outputs;
 pub mod pool;
 mod record;
 mod record_event;
+pub mod replay;
 mod sinks;
 mod sources;
 mod stages;
@@ -19,6 +21,8 @@ mod zones;
 pub use crate::types;
 use sources::SourceError;
 
+#[cfg(test)]
+mod replay_tests;
 #[cfg(test)]
 mod tests;
 
@@ -72,6 +76,8 @@ pub struct Site {
     /// For sources read from files: what the probe found.
     pub media: Option<MediaFacts>,
     pub infer: Option<InferSite>,
+    /// For `replay`: the frames it yields (the records' last frame number plus one).
+    pub replay_frames: Option<u64>,
 }
 
 /// How an `infer` runs: its model and the batch size chosen, with the reason.
@@ -276,6 +282,7 @@ impl Checker<'_> {
                         output: output.clone(),
                         media: None,
                         infer: self.infers.remove(&call.id),
+                        replay_frames: None,
                     });
                 }
                 output
@@ -298,6 +305,7 @@ impl Checker<'_> {
             output,
             media,
             infer: None,
+            replay_frames: None,
         });
     }
 }

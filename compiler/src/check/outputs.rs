@@ -5,6 +5,8 @@
 //! canonical paths and, where the file exists, on its device and inode (a hard link is the
 //! same file under another name). A sink's `{stream}` is expanded for each stream it takes,
 //! as lowering does, so `file("cam{stream}.mp4")` over a source `cam0.mp4` is caught.
+//! An `hls` sink's output is its directory: the same directory twice, or a directory
+//! that is a file the program reads (or any existing file), is E0210 too.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -39,6 +41,8 @@ pub enum OutputError {
         /// What the other use is: "read by this source", "written by this sink", …
         other_is: &'static str,
     },
+    /// `hls(dir)` where `dir` is a file, not a directory (E0210).
+    NotADirectory { span: Span, path: String },
 }
 
 /// Checks every pipeline's outputs; errors are pushed to `errors`.
@@ -143,19 +147,27 @@ fn overwrites(
             .map(|(path, span)| (key(path), *span))
             .collect();
         for call in &calls {
-            if call.kind == StageKind::Source(Source::File)
-                && let Some(path) = call.string("path")
-                && usable(path)
-            {
-                read.push((key(path), call.span));
+            // `replay` reads its records (`path`) and its `video`.
+            let paths: &[&str] = match call.kind {
+                StageKind::Source(Source::File) => &["path"],
+                StageKind::Source(Source::Replay) => &["path", "video"],
+                _ => &[],
+            };
+            for path in paths.iter().filter_map(|p| call.string(p)) {
+                if usable(path) {
+                    read.push((key(path), call.span));
+                }
             }
         }
         let mut written: HashMap<FileKey, Span> = HashMap::new();
         for call in &calls {
-            if call.kind != StageKind::Sink(Sink::File) {
-                continue;
-            }
-            let Some(written_as) = call.string("path").filter(|p| usable(p)) else {
+            // `hls` writes into its directory: the directory is its output.
+            let param = match call.kind {
+                StageKind::Sink(Sink::File) => "path",
+                StageKind::Sink(Sink::Hls) => "dir",
+                _ => continue,
+            };
+            let Some(written_as) = call.string(param).filter(|p| usable(p)) else {
                 continue;
             };
             let input = typed
@@ -178,6 +190,12 @@ fn overwrites(
                         other: *other,
                         path,
                         other_is: "written by this sink",
+                    }));
+                    break;
+                } else if param == "dir" && host.check_file(&normalize(&dir.join(&path))).is_ok() {
+                    errors.push(TypeError::Output(OutputError::NotADirectory {
+                        span: call.span,
+                        path,
                     }));
                     break;
                 } else {
@@ -285,6 +303,14 @@ impl OutputError {
             .with_primary_label(format!("writes `{path}`"))
             .with_label(file, *other, *other_is)
             .with_help("give this output a path of its own"),
+            OutputError::NotADirectory { span, path } => Diagnostic::new(
+                Code::E0210,
+                file,
+                *span,
+                format!("`hls` writes into the directory `{path}`, but `{path}` is a file"),
+            )
+            .with_primary_label("a file, not a directory")
+            .with_help("give `hls` a directory of its own: one that does not exist yet (it is made when the run starts) or an existing directory"),
         }
     }
 }

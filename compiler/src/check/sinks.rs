@@ -94,6 +94,7 @@ impl Checker<'_> {
             Sink::Redis => self.broker_sink(input, call, crate::brokers::Protocol::Redis),
             Sink::Kafka => self.kafka_sink(input, call),
             Sink::Record => self.record_sink(input, call),
+            Sink::Hls => self.hls_sink(input, call),
         }
     }
 

@@ -53,6 +53,20 @@ impl Checker<'_> {
         };
         let (video, media, unknown_source) = match source {
             Source::Pool => return self.pool(call, ascription),
+            Source::Replay => {
+                let ty = self.replay(call);
+                return match (ascription, ty) {
+                    (Some(a), Ty::Video(v)) => {
+                        let v = self.ascribe(a, v, call.span);
+                        if let Some(site) = self.sites.iter_mut().rev().find(|s| s.call == call.id)
+                        {
+                            site.output = Ty::Video(v.clone());
+                        }
+                        Ty::Video(v)
+                    }
+                    (_, ty) => ty,
+                };
+            }
             Source::Test => (
                 Video {
                     resolution: {

@@ -1,6 +1,6 @@
 //! Per-stream stages: `decode`, `encode`, `convert`, `scale`, `rate`, `overlay`, `track`,
 //! `filter`, `json`, `unbatch` and `tile`: E0201 (with the fix to insert), E0205, E0206,
-//! E0207, W0201.
+//! E0207, W0201, W0203.
 
 use super::errors::TypeError;
 use super::types::{self, Format, Meta, Video};
@@ -45,7 +45,7 @@ pub enum Fix {
     UseJsonl,
 }
 
-/// What is wrong with a stage and the streams it gets (E0201, E0205–E0207, W0201).
+/// What is wrong with a stage and the streams it gets (E0201, E0205–E0207, W0201, W0203).
 #[derive(Debug, Clone, PartialEq)]
 pub enum StageError {
     Mismatch {
@@ -100,9 +100,46 @@ pub enum StageError {
     OverlayWithoutObjects {
         span: Span,
     },
+    /// A `track` parameter given that its kind does not read (`iou` to `byte`, ByteTrack's
+    /// thresholds to `iou` or `sort`).
+    TrackParamUnread {
+        span: Span,
+        param: String,
+        kind: String,
+    },
 }
 
+/// The `track` parameters each kind reads besides `kind` and `max_age`.
+const TRACK_PARAMS: [(&str, &[&str]); 3] = [
+    ("iou", &["iou"]),
+    ("sort", &["iou"]),
+    ("byte", &["high", "low", "new_track", "match"]),
+];
+
 impl Checker<'_> {
+    /// W0203 for each parameter given to `track` that its kind does not read.
+    fn track_params(&mut self, call: &BoundCall) {
+        let Some(kind) = call.string("kind") else {
+            return;
+        };
+        let Some((_, reads)) = TRACK_PARAMS.iter().find(|(k, _)| *k == kind) else {
+            return;
+        };
+        let others = TRACK_PARAMS.iter().flat_map(|(_, p)| p.iter());
+        let mut unread: Vec<&str> = others.filter(|p| !reads.contains(p)).copied().collect();
+        unread.dedup();
+        for param in unread {
+            if let Some(arg) = call.bound(param).filter(|a| a.given) {
+                self.errors
+                    .push(TypeError::Stage(StageError::TrackParamUnread {
+                        span: arg.span,
+                        param: param.to_string(),
+                        kind: kind.to_string(),
+                    }));
+            }
+        }
+    }
+
     pub(super) fn mismatch(
         &mut self,
         call: &BoundCall,
@@ -229,18 +266,21 @@ impl Checker<'_> {
                 }
                 Ty::Video(v.clone())
             }),
-            Stage::Track => self.per_stream(input, call, &mut |c, v| {
-                if v.meta.objects.is_none() {
-                    c.errors.push(TypeError::Stage(StageError::NeedsObjects {
-                        span: call.span,
-                        stage: call.name.clone(),
-                    }));
-                    return Ty::Error;
-                }
-                let mut v = v.clone();
-                v.meta.tracks = true;
-                Ty::Video(v)
-            }),
+            Stage::Track => {
+                self.track_params(call);
+                self.per_stream(input, call, &mut |c, v| {
+                    if v.meta.objects.is_none() {
+                        c.errors.push(TypeError::Stage(StageError::NeedsObjects {
+                            span: call.span,
+                            stage: call.name.clone(),
+                        }));
+                        return Ty::Error;
+                    }
+                    let mut v = v.clone();
+                    v.meta.tracks = true;
+                    Ty::Video(v)
+                })
+            }
             Stage::Filter => self.filter(input, call),
             Stage::Json => self.per_stream(input, call, &mut |_, _| Ty::Records),
             Stage::Analyze => self.analyze(input, call),
@@ -563,6 +603,24 @@ impl StageError {
                     Some(s) => d.with_suggestion(s.to_string()),
                     None => d,
                 }
+            }
+            StageError::TrackParamUnread { span, param, kind } => {
+                let mut reads = vec!["`max_age`".to_string()];
+                if let Some((_, params)) = TRACK_PARAMS.iter().find(|(k, _)| k == kind) {
+                    reads.extend(params.iter().map(|p| format!("`{p}`")));
+                }
+                let last = reads.pop().unwrap_or_default();
+                let reads = format!("{} and {last}", reads.join(", "));
+                Diagnostic::new(
+                    Code::W0203,
+                    file,
+                    *span,
+                    format!("`track({kind})` does not read `{param}`"),
+                )
+                .with_primary_label("has no effect with this kind")
+                .with_help(format!(
+                    "`{kind}` reads {reads}; remove `{param}` or choose the kind that reads it"
+                ))
             }
             StageError::OverlayWithoutObjects { span } => {
                 Diagnostic::new(Code::W0201, file, *span, "`overlay` has nothing to draw: no objects reach it")

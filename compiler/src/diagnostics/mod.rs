@@ -61,6 +61,9 @@ codes! {
     E0213: Error, "a broker sink's topic is one its broker refuses for publishing";
     E0214: Error, "a pool without its stream type: encoded H.264 or H.265 with a size and a rate";
     E0215: Error, "a pool's stream entry that cannot be admitted";
+    E0216: Error, "a `replay` records file that cannot be replayed: not one stream's frame records";
+    E0217: Error, "`replay` without one way to make its frames: `video:`, or `size:` and `rate:`";
+    E0218: Error, "`replay` records that do not fit their frames: another size, or frames past the video's end";
     E0301: Error, "batch size incompatible with the model's fixed batch dimension";
     E0302: Error, "model input incompatible with the frames: rank, layout, or channel count";
     E0303: Error, "model input or output element type not supported";
@@ -95,6 +98,7 @@ codes! {
     W0101: Warning, "media type not known at compile time; dependent checks deferred to run time";
     W0201: Warning, "`overlay` with no object metadata upstream";
     W0202: Warning, "streams batched or tiled together have different frame rates";
+    W0203: Warning, "a `track` parameter that the tracker kind given does not read";
     W0301: Warning, "batch size differs from the number of streams";
     W0302: Warning, "a dimension the decoder needs is open in the model: the fit is checked at run time";
     W0303: Warning, "the model's `names` metadata cannot be read: its classes are numbered";

@@ -254,7 +254,7 @@ rebase_fields! {
     hir::Pipeline { name, lets, flows, span }
     hir::Let { name, flow, uses; broken }
     hir::FlowStatement { flow, span }
-    hir::BoundCall { span, name_span, args; id, builtin, kind, name, role, resolved_path }
+    hir::BoundCall { span, name_span, args; id, builtin, kind, name, role, resolved_path, resolved_video }
     hir::BoundArg { value, span; given }
 }
 
@@ -324,7 +324,7 @@ impl Rebase for hir::Value {
 // ---- the typed program ----
 
 rebase_fields! {
-    Site { input, output, infer; call, media }
+    Site { input, output, infer; call, media, replay_frames }
 }
 
 /// Holds no span, but names its fields all the same, so that one added later is seen here.

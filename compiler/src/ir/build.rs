@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use super::{Decoder, Graph, InferNode, NodeId, NodeKind, SinkKind, SourceKind};
+use super::{ByteTrack, Decoder, Graph, InferNode, NodeId, NodeKind, SinkKind, SourceKind};
 use crate::check::{Site, Ty, Typed, TypedPipeline};
 use crate::hir::{self, BoundCall, CallId, Flow, Value};
 use crate::stage::{Sink, Source, Stage, StageKind};
@@ -77,6 +77,7 @@ fn number_streams(g: &mut Graph) {
         };
         match &mut g.nodes[i].kind {
             NodeKind::Infer(infer) => infer.stream = stream,
+            NodeKind::Source(SourceKind::Replay { stream: s, .. }) => *s = stream,
             NodeKind::Events(config) => config.stream = stream,
             NodeKind::Sink(SinkKind::Records { stream: s, .. }) => *s = stream,
             NodeKind::Sink(SinkKind::Broker {
@@ -171,6 +172,18 @@ impl Builder<'_> {
                         frames: call.int("frames").unwrap_or(0),
                     },
                     Source::Pool => return self.pool(call, &ty),
+                    Source::Replay => SourceKind::Replay {
+                        records: call.resolved_path.as_ref().map_or_else(
+                            || call.string("path").unwrap_or_default().to_string(),
+                            |p| p.display().to_string(),
+                        ),
+                        video: call
+                            .resolved_video
+                            .as_ref()
+                            .map(|p| (p.display().to_string(), media)),
+                        frames: self.site(call).and_then(|s| s.replay_frames),
+                        stream: 0,
+                    },
                 };
                 vec![
                     self.g
@@ -296,10 +309,21 @@ impl Builder<'_> {
                     call.int("max_age").unwrap_or(0),
                     call.float("iou").unwrap_or(0.0),
                 );
+                let byte = (kind == "byte").then(|| {
+                    let high = call.float("high").unwrap_or(0.0);
+                    ByteTrack {
+                        high,
+                        low: call.float("low").unwrap_or(0.0),
+                        // Unset: ByteTrack's det_thresh, track_thresh + 0.1.
+                        new_track: call.float("new_track").unwrap_or((high + 0.1).min(1.0)),
+                        matching: call.float("match").unwrap_or(0.0),
+                    }
+                });
                 self.per_stream(call, inputs, |_| NodeKind::Track {
                     kind: kind.clone(),
                     max_age,
                     iou,
+                    byte,
                 })
             }
             Stage::Filter => {
@@ -434,6 +458,12 @@ impl Builder<'_> {
                         .file_name()
                         .map_or_else(|| path.clone(), |n| n.to_string_lossy().into_owned());
                 }
+                (NodeKind::Source(SourceKind::Replay { records, video, .. }), _) => {
+                    let path = video.as_ref().map_or(records, |(v, _)| v);
+                    return std::path::Path::new(path)
+                        .file_name()
+                        .map_or_else(|| path.clone(), |n| n.to_string_lossy().into_owned());
+                }
                 (NodeKind::Source(SourceKind::Rtsp { url, .. }), _) => return url.clone(),
                 (NodeKind::Source(SourceKind::Camera { device }), _) => return device.clone(),
                 (NodeKind::Source(SourceKind::Test { pattern, .. }), _) => {
@@ -449,7 +479,12 @@ impl Builder<'_> {
     }
 
     fn sink(&mut self, call: &BoundCall, inputs: &[NodeId]) {
-        let path = call.string("path").unwrap_or_default().to_string();
+        // `hls` names its directory `dir`.
+        let path = call
+            .string("path")
+            .or_else(|| call.string("dir"))
+            .unwrap_or_default()
+            .to_string();
         let resolved = call
             .resolved_path
             .as_ref()
@@ -523,6 +558,21 @@ impl Builder<'_> {
                     port: call.int("port").unwrap_or(0),
                     path: call.string("path").unwrap_or_default().to_string(),
                 },
+                Sink::Hls => {
+                    let dir = resolved.replace("{stream}", &stream_text);
+                    SinkKind::Hls {
+                        playlist: std::path::Path::new(&dir)
+                            .join("playlist.m3u8")
+                            .display()
+                            .to_string(),
+                        dir,
+                        segment_s: (call.int("segment").unwrap_or(0) / 1_000_000_000).max(1) as u64,
+                        length: call
+                            .int("playlist")
+                            .unwrap_or(1)
+                            .clamp(1, i64::from(u32::MAX)) as u32,
+                    }
+                }
                 Sink::File => {
                     let target = resolved.replace("{stream}", &stream_text);
                     let ext = std::path::Path::new(&target)

@@ -40,6 +40,18 @@ pub enum SourceKind {
     Camera {
         device: String,
     },
+    /// `replay(records, ...)`: raw frames carrying the objects of a records file, decoded
+    /// from `video` or black (`videotestsrc`) of the node's type, `frames` of them.
+    Replay {
+        /// The records file, resolved.
+        records: String,
+        /// The video, resolved, with what probing it found; `None`: black frames.
+        video: Option<(String, Option<MediaFacts>)>,
+        /// The records' last frame number plus one, where the checker read the file.
+        frames: Option<u64>,
+        /// The stream's id, written into the frames' metadata (as `infer`'s).
+        stream: u32,
+    },
     /// One slot of a pool (`pool(max: N) : video<…>`): streams are bound to it at run time.
     /// Its type is the pool's (encoded H.264 or H.265, size and rate known), in the node's
     /// `ty`.
@@ -136,6 +148,14 @@ pub enum SinkKind {
         port: i64,
         path: String,
     },
+    /// A live HLS playlist (`playlist`, `dir/playlist.m3u8`) listing the last `length`
+    /// MPEG-TS segments of `segment_s` seconds each, written into `dir`.
+    Hls {
+        dir: String,
+        playlist: String,
+        segment_s: u64,
+        length: u32,
+    },
     /// Clips of encoded video around the frames with `count` objects labelled `when`;
     /// `path` may hold `{time}` and `{n}`, filled in at run time.
     Record {
@@ -164,6 +184,16 @@ pub enum SinkKind {
     },
 }
 
+/// ByteTrack's thresholds, as `track(byte, ...)` gives them (`new_track` filled in).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ByteTrack {
+    pub high: f64,
+    pub low: f64,
+    pub new_track: f64,
+    /// The largest cost `1 − IoU × confidence` of a first match (`match:`).
+    pub matching: f64,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum NodeKind {
     Source(SourceKind),
@@ -189,6 +219,8 @@ pub enum NodeKind {
         kind: String,
         max_age: i64,
         iou: f64,
+        /// `track(byte)`'s thresholds; `None` for the other kinds.
+        byte: Option<ByteTrack>,
     },
     Filter {
         classes: Vec<String>,
@@ -228,6 +260,7 @@ impl NodeKind {
             NodeKind::Source(SourceKind::Test { .. }) => "test",
             NodeKind::Source(SourceKind::Camera { .. }) => "camera",
             NodeKind::Source(SourceKind::Slot { .. }) => "pool",
+            NodeKind::Source(SourceKind::Replay { .. }) => "replay",
             NodeKind::Decode => "decode",
             NodeKind::Encode { .. } => "encode",
             NodeKind::Convert { .. } => "convert",
@@ -247,6 +280,7 @@ impl NodeKind {
             NodeKind::Sink(SinkKind::Discard) => "discard",
             NodeKind::Sink(SinkKind::Display) => "display",
             NodeKind::Sink(SinkKind::RtspOut { .. }) => "rtsp_out",
+            NodeKind::Sink(SinkKind::Hls { .. }) => "hls",
             NodeKind::Sink(SinkKind::Broker { protocol, .. }) => protocol.name(),
             NodeKind::Sink(SinkKind::Record { .. }) => "record",
             NodeKind::Tee => "tee",
@@ -436,6 +470,10 @@ fn detail(kind: &NodeKind) -> String {
             format!("test({pattern}, {frames} frames)")
         }
         NodeKind::Source(SourceKind::Camera { device }) => format!("camera({device:?})"),
+        NodeKind::Source(SourceKind::Replay { records, video, .. }) => match video {
+            Some((video, _)) => format!("replay({records:?}, video: {video:?})"),
+            None => format!("replay({records:?})"),
+        },
         NodeKind::Source(SourceKind::Slot {
             pool, slot, max, ..
         }) => {
@@ -485,9 +523,21 @@ fn detail(kind: &NodeKind) -> String {
                 p.scale
             )
         }
-        NodeKind::Track { kind, max_age, iou } => {
-            format!("track({kind}, max_age {max_age}, iou {iou})")
-        }
+        NodeKind::Track {
+            kind,
+            max_age,
+            iou,
+            byte: None,
+        } => format!("track({kind}, max_age {max_age}, iou {iou})"),
+        NodeKind::Track {
+            kind,
+            max_age,
+            byte: Some(b),
+            ..
+        } => format!(
+            "track({kind}, max_age {max_age}, high {}, low {}, new_track {}, match {})",
+            b.high, b.low, b.new_track, b.matching
+        ),
         NodeKind::Filter {
             classes,
             min_confidence,
@@ -511,6 +561,12 @@ fn detail(kind: &NodeKind) -> String {
         NodeKind::Sink(SinkKind::RtspOut { port, path }) => {
             format!("sink rtsp_out({port}, {path:?})")
         }
+        NodeKind::Sink(SinkKind::Hls {
+            dir,
+            segment_s,
+            length,
+            ..
+        }) => format!("sink hls({dir:?}, {segment_s} s segments, {length} listed)"),
         NodeKind::Sink(SinkKind::Broker {
             protocol,
             url,

@@ -8,7 +8,7 @@ use crate::media;
 use crate::target::CUDA_DOWNLOAD;
 
 /// Parser and decoder for a codec; `None` means decodebin must find them.
-fn decoder_chain(codec: &str) -> Option<Vec<&'static str>> {
+pub(super) fn decoder_chain(codec: &str) -> Option<Vec<&'static str>> {
     let c = media::codec_named(codec)?;
     let decoder = c.decoder?;
     Some(c.parser.into_iter().chain([decoder]).collect())
@@ -266,7 +266,40 @@ impl Lowerer<'_> {
         let record = self
             .feeds(id, &|k| matches!(k, SinkKind::Record { .. }))
             .then_some(two_seconds.div_ceil(2));
-        rtsp.into_iter().chain(record).min()
+        rtsp.into_iter()
+            .chain(record)
+            .chain(self.hls_key_frames(id))
+            .min()
+    }
+
+    /// `hls`: one key frame a segment, so each segment starts with one (`hlssink2` cuts
+    /// at key frames and also asks for one at each segment's time): the frames of the
+    /// shortest segment the encoder feeds, rounded up; `None` where the rate is not known
+    /// (then the key-frame requests alone place them).
+    fn hls_key_frames(&self, id: NodeId) -> Option<u64> {
+        let mut shortest: Option<u64> = None;
+        self.visit_sinks(id, &mut |k| {
+            if let SinkKind::Hls { segment_s, .. } = k {
+                shortest = Some(shortest.map_or(*segment_s, |s| s.min(*segment_s)));
+            }
+        });
+        let segment_s = shortest?;
+        let rate = match &self.g.node(id).ty {
+            Ty::Video(v) => v.rate,
+            _ => None,
+        };
+        rate.map(|(num, den)| (segment_s * num).div_ceil(den.max(1)).max(1))
+    }
+
+    /// Calls `f` on every sink `id`'s output reaches through tees and queues only.
+    fn visit_sinks(&self, id: NodeId, f: &mut dyn FnMut(&SinkKind)) {
+        for c in self.g.consumers(id) {
+            match &self.g.node(c).kind {
+                NodeKind::Sink(k) => f(k),
+                NodeKind::Tee | NodeKind::Queue { .. } => self.visit_sinks(c, f),
+                _ => {}
+            }
+        }
     }
 
     /// Whether the stream of `id` is served by `rtsp_out` (directly, or through tees and

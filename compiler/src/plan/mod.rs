@@ -261,17 +261,26 @@ impl Lowerer<'_> {
                 let props = inference::props(infer);
                 self.in_formats(id, INFER_FORMATS, |l| l.element(id, "", "vplinfer", props))
             }
-            NodeKind::Track { kind, max_age, iou } => {
-                let name = self.element(
-                    id,
-                    "",
-                    "vpltrack",
-                    vec![
-                        ("kind", Prop::Str(kind.clone())),
-                        ("max-age", Prop::UInt(*max_age as u64)),
-                        ("iou", Prop::Float(*iou)),
-                    ],
-                );
+            NodeKind::Track {
+                kind,
+                max_age,
+                iou,
+                byte,
+            } => {
+                let mut props = vec![
+                    ("kind", Prop::Str(kind.clone())),
+                    ("max-age", Prop::UInt(*max_age as u64)),
+                ];
+                match byte {
+                    None => props.push(("iou", Prop::Float(*iou))),
+                    Some(b) => props.extend([
+                        ("high", Prop::Float(b.high)),
+                        ("low", Prop::Float(b.low)),
+                        ("new-track", Prop::Float(b.new_track)),
+                        ("match", Prop::Float(b.matching)),
+                    ]),
+                }
+                let name = self.element(id, "", "vpltrack", props);
                 self.ends_of(vec![name])
             }
             NodeKind::Filter {

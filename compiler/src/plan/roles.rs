@@ -49,7 +49,8 @@ pub enum Reader {
 
 impl Role {
     /// The file this element writes, where it writes one file: a video file or a file of
-    /// records (`record`'s clips are files made as it goes).
+    /// records, or `hls`'s playlist (its segments come and go beside it; `record`'s clips
+    /// are files made as it goes).
     pub fn output(&self) -> Option<&str> {
         match self {
             Role::Sink {
@@ -57,7 +58,8 @@ impl Role {
                     SinkKind::Video { path, .. }
                     | SinkKind::Records {
                         path: Some(path), ..
-                    },
+                    }
+                    | SinkKind::Hls { playlist: path, .. },
                 ..
             } => Some(path),
             _ => None,
@@ -79,9 +81,11 @@ pub(super) fn assign(g: &Graph, ends: &HashMap<NodeId, Ends>, plan: &mut Plan) {
                     continue;
                 };
                 let (from_file, duration_ns) = match source {
-                    SourceKind::File { media, .. } => {
-                        (true, media.as_ref().and_then(|m| m.duration_ns))
-                    }
+                    SourceKind::File { media, .. }
+                    | SourceKind::Replay {
+                        video: Some((_, media)),
+                        ..
+                    } => (true, media.as_ref().and_then(|m| m.duration_ns)),
                     _ => (false, None),
                 };
                 let role = Role::Progress {

@@ -1,4 +1,4 @@
-//! Lowering sinks: files, records, clips, brokers, RTSP out, the display and discard.
+//! Lowering sinks: files, records, clips, brokers, RTSP out, HLS, the display and discard.
 
 use super::codecs::parser;
 use super::{Ends, Lowerer, Prop, format_of};
@@ -154,6 +154,12 @@ impl Lowerer<'_> {
                 self.element(id, "convert", "videoconvert", vec![]),
                 self.element(id, "", "autovideosink", vec![]),
             ],
+            SinkKind::Hls {
+                dir,
+                playlist,
+                segment_s,
+                length,
+            } => self.hls(id, dir, playlist, *segment_s, *length),
             SinkKind::RtspOut { port, path } => vec![self.element(
                 id,
                 "",
@@ -165,5 +171,47 @@ impl Lowerer<'_> {
             )],
         };
         self.ends_of(names)
+    }
+
+    /// `hls`: `h264parse ! hlssink2`, segments `DIR/segment00000.ts`, … beside the playlist.
+    fn hls(
+        &mut self,
+        id: NodeId,
+        dir: &str,
+        playlist: &str,
+        segment_s: u64,
+        length: u32,
+    ) -> Vec<String> {
+        let segments = std::path::Path::new(dir)
+            .join("segment%05d.ts")
+            .display()
+            .to_string();
+        vec![
+            // Each segment's key frame carries its parameter sets, so a player can start at
+            // any segment.
+            self.element(
+                id,
+                "parse",
+                "h264parse",
+                vec![("config-interval", Prop::Int(-1))],
+            ),
+            // `hlssink2` asks upstream for a key frame at each segment's time
+            // (`send-keyframe-requests`); the encoder's key-frame interval is a segment too
+            // (`codecs.rs`).
+            self.element(
+                id,
+                "",
+                "hlssink2",
+                vec![
+                    ("location", Prop::Str(segments)),
+                    ("playlist-location", Prop::Str(playlist.to_string())),
+                    ("target-duration", Prop::UInt(segment_s)),
+                    ("playlist-length", Prop::UInt(u64::from(length))),
+                    // Two more than listed, for players still reading them.
+                    ("max-files", Prop::UInt(u64::from(length) + 2)),
+                    ("send-keyframe-requests", Prop::Bool(true)),
+                ],
+            ),
+        ]
     }
 }

@@ -1,6 +1,6 @@
 //! Lowering sources: files (demuxed or parsed), RTSP, test patterns and cameras.
 
-use super::codecs::parser;
+use super::codecs::{decoder_chain, parser};
 use super::{Ends, Lowerer, Prop, video_caps};
 use crate::check::{Format, Ty};
 use crate::facts::MediaFacts;
@@ -132,6 +132,7 @@ impl Lowerer<'_> {
                     dynamic: false,
                 }
             }
+            SourceKind::Replay { .. } => self.replay_source(id, source, size, rate),
             SourceKind::Camera { device } => {
                 let src = self.element(
                     id,
@@ -156,6 +157,95 @@ impl Lowerer<'_> {
                     dynamic: false,
                 }
             }
+        }
+    }
+
+    /// `replay`: the video's frames (demuxed, decoded on the CPU, as I420) or black ones of
+    /// `size` and `rate`, `frames` of them, then `vplreplay`, which puts on each the
+    /// objects of its record.
+    fn replay_source(
+        &mut self,
+        id: NodeId,
+        source: &SourceKind,
+        size: Option<(u32, u32)>,
+        rate: Option<(u64, u64)>,
+    ) -> Ends {
+        let SourceKind::Replay {
+            records,
+            video,
+            frames,
+            stream,
+        } = source
+        else {
+            return Ends {
+                first: None,
+                last: String::new(),
+                dynamic: false,
+            };
+        };
+        let frames_start = match video {
+            Some((path, media)) => {
+                let v = media.as_ref().and_then(|m| m.video.as_ref());
+                let format = v.map_or(Format::Unknown, |v| Format::from_name(&v.format, v.raw));
+                let file = self.file_source(id, path, media.as_ref(), &format, rate);
+                let mut names = Vec::new();
+                let chain = match &format {
+                    Format::Raw(_) => Some(Vec::new()),
+                    f => f.codec().and_then(decoder_chain),
+                };
+                match &chain {
+                    Some(chain) => {
+                        for (i, factory) in chain.iter().enumerate() {
+                            let suffix = if i + 1 == chain.len() {
+                                "decode"
+                            } else {
+                                "decode_parse"
+                            };
+                            names.push(self.element(id, suffix, factory, vec![]));
+                        }
+                    }
+                    None => names.push(self.element(id, "decode", "decodebin", vec![])),
+                }
+                names.push(self.element(id, "convert", "videoconvert", vec![]));
+                let first = names[0].clone();
+                self.link(&file.last, &first, file.dynamic);
+                let (_, last) = self.chain_with_dynamic(names, chain.is_none());
+                last
+            }
+            None => self.element(
+                id,
+                "",
+                "videotestsrc",
+                vec![
+                    ("pattern", Prop::Enum("black".into())),
+                    (
+                        "num-buffers",
+                        Prop::Int(frames.map_or(-1, |n| n.min(i32::MAX as u64) as i64)),
+                    ),
+                ],
+            ),
+        };
+        let caps = self.element(
+            id,
+            "caps",
+            "capsfilter",
+            vec![("caps", Prop::Caps(video_caps(Some("i420"), size, rate)))],
+        );
+        self.link(&frames_start, &caps, false);
+        let replay = self.element(
+            id,
+            "objects",
+            "vplreplay",
+            vec![
+                ("location", Prop::Str(records.to_string())),
+                ("stream", Prop::UInt(u64::from(*stream))),
+            ],
+        );
+        self.link(&caps, &replay, false);
+        Ends {
+            first: None,
+            last: replay,
+            dynamic: false,
         }
     }
 

@@ -26,8 +26,10 @@ impl ValueRange {
     }
 }
 
-/// The parameters that name a file or a device: a NUL byte in them is E0107.
-const PATH_PARAMS: [&str; 5] = ["path", "labels", "alphabet", "anchors", "device"];
+/// The parameters that name a file, a directory or a device: a NUL byte in them is E0107.
+const PATH_PARAMS: [&str; 7] = [
+    "path", "labels", "alphabet", "anchors", "device", "video", "dir",
+];
 
 fn lit_value(value: &LitValue) -> Value {
     match *value {
@@ -206,6 +208,7 @@ impl<'a> Resolver<'a> {
             .collect::<Vec<_>>();
         self.nul_in_paths(b, &args);
         let resolved_path = self.call_paths(b, &args);
+        let resolved_video = self.replay_video(b, &args);
         self.calls += 1;
         BoundCall {
             id: CallId(self.calls - 1),
@@ -217,6 +220,7 @@ impl<'a> Resolver<'a> {
             name_span: call.name.span,
             args,
             resolved_path,
+            resolved_video,
         }
     }
 
@@ -245,7 +249,8 @@ impl<'a> Resolver<'a> {
         if b.kind == StageKind::Source(Source::Pool) {
             return self.streams_file(b, args);
         }
-        let path_index = b.param("path").map(|(i, _)| i)?;
+        // `hls(dir)` names a directory it writes: resolved as a sink's path is.
+        let path_index = b.param("path").or_else(|| b.param("dir")).map(|(i, _)| i)?;
         let BoundArg {
             value: Value::String(path),
             span,
@@ -257,13 +262,15 @@ impl<'a> Resolver<'a> {
         let reads = matches!(
             (b.role, b.name.as_str()),
             (Role::Source, "file") | (Role::Model, _)
-        );
+        ) || b.kind == StageKind::Source(Source::Replay);
         // A NUL byte in the path is E0107 (`nul_in_paths`): no file is looked for.
         if !reads || path.contains('\0') {
             return Some(crate::host::normalize(&self.dir.join(path)));
         }
         let what = if b.role == Role::Model {
             "model file"
+        } else if b.kind == StageKind::Source(Source::Replay) {
+            "records file"
         } else {
             "media file"
         };
@@ -279,6 +286,26 @@ impl<'a> Resolver<'a> {
             self.check_file(*span, labels, "labels file");
         }
         Some(resolved)
+    }
+
+    /// `replay(video:)`: the video, resolved and looked for; `None` where none is named.
+    fn replay_video(&mut self, b: &Builtin, args: &[BoundArg]) -> Option<std::path::PathBuf> {
+        if b.kind != StageKind::Source(Source::Replay) {
+            return None;
+        }
+        let index = b.param("video").map(|(i, _)| i)?;
+        let BoundArg {
+            value: Value::String(path),
+            span,
+            ..
+        } = &args[index]
+        else {
+            return None;
+        };
+        if path.contains('\0') {
+            return None;
+        }
+        Some(self.check_file(*span, path, "media file"))
     }
 
     /// A pool's `streams:` file, resolved and looked for; `None` where it names none (`""`).

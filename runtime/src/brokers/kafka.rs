@@ -34,15 +34,25 @@ pub(super) fn config(
     url: &str,
     env: impl Fn(&str) -> Option<String>,
 ) -> Result<ClientConfig, String> {
+    let mut config = connection(url, env)?;
+    config
+        .set("acks", "all")
+        .set("message.timeout.ms", "0")
+        .set("linger.ms", "5");
+    Ok(config)
+}
+
+/// What every Kafka client of a run (the `kafka` sink's producer, the consumer of
+/// `vplc run --cameras kafka://…`) is configured with for the broker list in `url`: the
+/// bootstrap servers, reconnection backoff, TLS from the scheme and SASL and a certificate
+/// authority from the environment, as [`config`] says.
+pub fn connection(url: &str, env: impl Fn(&str) -> Option<String>) -> Result<ClientConfig, String> {
     let brokers = list::parse(url).map_err(|e| format!("{url}: {e}"))?;
     let mut config = ClientConfig::new();
     config
         .set("bootstrap.servers", brokers.bootstrap())
-        .set("acks", "all")
-        .set("message.timeout.ms", "0")
         .set("reconnect.backoff.ms", "100")
-        .set("reconnect.backoff.max.ms", "1000")
-        .set("linger.ms", "5");
+        .set("reconnect.backoff.max.ms", "1000");
     let user = env("VPL_KAFKA_USERNAME");
     let password = env("VPL_KAFKA_PASSWORD");
     let sasl = user.is_some() || password.is_some();

@@ -29,6 +29,8 @@ use vpl_compiler::brokers::{self as address, Address, Protocol};
 use crate::pipeline::RunEvent;
 use wire::Wire;
 
+pub use kafka::connection as kafka_connection;
+
 /// How long to wait between connection attempts.
 pub const RETRY: Duration = Duration::from_secs(1);
 /// How long [`finish`] waits, when the run ends, for every broker sink's queue to be

@@ -4,7 +4,8 @@
 //! `vplrtspout` (an RTSP server), `vplfileloop` (a file played again and again),
 //! `vplrecord` (clips around the frames that meet a condition), `vplanalyze` (zones and
 //! lines), `vplevents` (analytics → event messages), `vplstamp` (presentation times
-//! for an H.264 elementary stream) and `vplslot` (one slot of a pool of streams).
+//! for an H.264 elementary stream), `vplslot` (one slot of a pool of streams) and
+//! `vplreplay` (a records file's objects put back on frames).
 
 use std::sync::OnceLock;
 
@@ -20,6 +21,7 @@ pub mod filter;
 pub mod infer;
 pub mod overlay;
 pub mod records;
+pub mod replay;
 pub mod rtsp;
 pub mod slot;
 pub mod stamp;
@@ -45,6 +47,7 @@ pub fn register() -> Result<(), glib::BoolError> {
             analyze::register()?;
             events::register()?;
             slot::register()?;
+            replay::register()?;
             records::register()
         })
         .clone()

@@ -238,6 +238,7 @@ impl Engine {
             MemoryType::Default,
         )
         .map_err(run_error)?;
+        let _at_work = super::busy::AtWork::start();
         self.with_session(|state| {
             let mut binding = state.session.create_binding().map_err(run_error)?;
             binding

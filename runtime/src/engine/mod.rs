@@ -8,6 +8,7 @@
 //! runs the model (ONNX Runtime, loaded at run time from the library `find_library`
 //! names), and `decode` turns the output tensor back into detections in frame pixels.
 
+pub mod busy;
 pub mod cache;
 pub mod decode;
 #[cfg(feature = "gpu")]

@@ -253,6 +253,7 @@ impl Engine {
     /// session.
     pub fn run(&self, input: InputTensor) -> Result<Vec<OutputTensor>, EngineError> {
         self.check_shape(&input)?;
+        let _at_work = super::busy::AtWork::start();
         self.with_session(|state| {
             let value = self.input_value(input)?;
             let outputs = state

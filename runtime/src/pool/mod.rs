@@ -24,7 +24,8 @@ use vpl_compiler::pool::Entry;
 use crate::elements::records::VplRecords;
 use crate::elements::slot::{Ended, VplSlot};
 
-/// How long [`Pools::remove`] waits for a slot to drain before giving up on it.
+/// How long [`Pools::remove`] waits for a slot to drain, without progress, before giving up
+/// on it.
 const DRAIN_WAIT: Duration = Duration::from_secs(60);
 
 /// Why a stream was not added or removed.
@@ -373,7 +374,16 @@ impl Pools {
         let inner = &self.inner;
         let slot = &inner.pools[p].slots[s];
         for (e, property, text) in &slot.templates {
-            e.set_property(property, text.replace("{stream}", &entry.id));
+            let filled = text.replace("{stream}", &entry.id);
+            // `hls("out/{stream}")`: the stream's directory is made when it is bound.
+            if property == "playlist-location"
+                && let Some(dir) = std::path::Path::new(&filled).parent()
+                && !dir.as_os_str().is_empty()
+            {
+                std::fs::create_dir_all(dir)
+                    .map_err(|err| format!("cannot create {}: {err}", dir.display()))?;
+            }
+            e.set_property(property, filled);
         }
         let pipeline = &inner.pipeline;
         // Downstream first: each element is ready for frames before they come.
@@ -425,9 +435,13 @@ impl Pools {
             .ok_or_else(|| PoolError::Unavailable(format!("stream `{id}` did not drain")))
     }
 
-    /// Waits until stream `id` has left; its frames.
+    /// Waits until stream `id` has left; its frames. Gives up after [`DRAIN_WAIT`] without
+    /// progress: a model at work (or done since the last look,
+    /// [`crate::engine::busy::snapshot`]) moves the deadline on, since the frames queued
+    /// behind a slow model on a loaded machine drain as fast as it runs.
     fn wait_left(&self, id: &str) -> Option<u64> {
-        let deadline = Instant::now() + DRAIN_WAIT;
+        let mut deadline = Instant::now() + DRAIN_WAIT;
+        let mut models = crate::engine::busy::snapshot();
         let mut state = self.state();
         loop {
             if let Some(left) = state.left.remove(id) {
@@ -435,6 +449,11 @@ impl Pools {
             }
             // Still bound (draining): wait on.
             state.find(id)?;
+            let now = crate::engine::busy::snapshot();
+            if now.0 > 0 || now.1 != models.1 {
+                models = now;
+                deadline = Instant::now() + DRAIN_WAIT;
+            }
             let wait = deadline.saturating_duration_since(Instant::now());
             if wait.is_zero() {
                 return None;
@@ -442,7 +461,7 @@ impl Pools {
             state = self
                 .inner
                 .changed
-                .wait_timeout(state, wait)
+                .wait_timeout(state, wait.min(Duration::from_secs(1)))
                 .map(|(g, _)| g)
                 .unwrap_or_else(|p| p.into_inner().0);
         }

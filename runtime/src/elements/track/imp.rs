@@ -9,6 +9,7 @@ use gstreamer::subclass::prelude::*;
 use gstreamer_base as gst_base;
 use gstreamer_base::subclass::prelude::*;
 
+use super::byte::{BYTETRACK, ByteParams, ByteTracker};
 use super::sort::SortTracker;
 use super::tracker::IouTracker;
 use crate::elements::transform::{
@@ -19,6 +20,7 @@ use crate::meta::VplObjectsMeta;
 const DEFAULT_KIND: &str = "iou";
 const DEFAULT_MAX_AGE: u32 = 30;
 const DEFAULT_IOU: f64 = 0.3;
+const DEFAULT_BYTE: ByteParams = BYTETRACK;
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     gst::DebugCategory::new(
@@ -33,6 +35,8 @@ struct Settings {
     kind: String,
     max_age: u32,
     iou: f64,
+    /// `kind=byte`'s thresholds (its `max_age` is the one above).
+    byte: ByteParams,
 }
 
 impl Default for Settings {
@@ -41,14 +45,27 @@ impl Default for Settings {
             kind: DEFAULT_KIND.into(),
             max_age: DEFAULT_MAX_AGE,
             iou: DEFAULT_IOU,
+            byte: ByteParams::default(),
         }
     }
+}
+
+/// A threshold property between 0 and 1.
+fn fraction(name: &str, nick: &str, blurb: &str, default: f64) -> glib::ParamSpec {
+    glib::ParamSpecDouble::builder(name)
+        .nick(nick)
+        .blurb(blurb)
+        .minimum(0.0)
+        .maximum(1.0)
+        .default_value(default)
+        .build()
 }
 
 /// The tracker `kind` chose, made in `start()`.
 enum State {
     Iou(IouTracker),
     Sort(SortTracker),
+    Byte(ByteTracker),
 }
 
 #[derive(Default)]
@@ -63,7 +80,10 @@ impl ObjectImpl for VplTrack {
             vec![
                 glib::ParamSpecString::builder("kind")
                     .nick("Kind")
-                    .blurb("Tracker: iou (box overlap) or sort (Kalman-predicted boxes)")
+                    .blurb(
+                        "Tracker: iou (box overlap), sort (Kalman-predicted boxes) or byte \
+                         (ByteTrack: confident boxes first, then weak ones)",
+                    )
                     .default_value(Some(DEFAULT_KIND))
                     .build(),
                 glib::ParamSpecUInt::builder("max-age")
@@ -79,6 +99,30 @@ impl ObjectImpl for VplTrack {
                     .maximum(1.0)
                     .default_value(DEFAULT_IOU)
                     .build(),
+                fraction(
+                    "high",
+                    "High",
+                    "byte: detections above this are matched first and may start tracks",
+                    DEFAULT_BYTE.high,
+                ),
+                fraction(
+                    "low",
+                    "Low",
+                    "byte: detections above this and below high only continue tracks",
+                    DEFAULT_BYTE.low,
+                ),
+                fraction(
+                    "new-track",
+                    "New track",
+                    "byte: the least confidence for a detection to start a track",
+                    DEFAULT_BYTE.new_track,
+                ),
+                fraction(
+                    "match",
+                    "Match",
+                    "byte: the largest cost 1 - IoU x confidence of a first match",
+                    DEFAULT_BYTE.matching,
+                ),
             ]
         });
         PROPERTIES.as_ref()
@@ -92,6 +136,10 @@ impl ObjectImpl for VplTrack {
             "kind" => s.kind = string_value(value, DEFAULT_KIND),
             "max-age" => s.max_age = value.get().unwrap_or(DEFAULT_MAX_AGE),
             "iou" => s.iou = value.get().unwrap_or(DEFAULT_IOU),
+            "high" => s.byte.high = value.get().unwrap_or(DEFAULT_BYTE.high),
+            "low" => s.byte.low = value.get().unwrap_or(DEFAULT_BYTE.low),
+            "new-track" => s.byte.new_track = value.get().unwrap_or(DEFAULT_BYTE.new_track),
+            "match" => s.byte.matching = value.get().unwrap_or(DEFAULT_BYTE.matching),
             _ => {}
         }
     }
@@ -101,6 +149,10 @@ impl ObjectImpl for VplTrack {
         match pspec.name() {
             "kind" => s.kind.to_value(),
             "max-age" => s.max_age.to_value(),
+            "high" => s.byte.high.to_value(),
+            "low" => s.byte.low.to_value(),
+            "new-track" => s.byte.new_track.to_value(),
+            "match" => s.byte.matching.to_value(),
             _ => s.iou.to_value(),
         }
     }
@@ -123,10 +175,14 @@ impl VplTrack {
         let state = match s.kind.as_str() {
             "iou" => State::Iou(IouTracker::new(s.max_age, s.iou as f32)),
             "sort" => State::Sort(SortTracker::new(s.max_age, s.iou as f32)),
+            "byte" => State::Byte(ByteTracker::new(ByteParams {
+                max_age: s.max_age,
+                ..s.byte
+            })),
             other => {
                 return Err(gst::error_msg!(
                     gst::LibraryError::Settings,
-                    ["unknown tracker kind {:?}: use iou or sort", other]
+                    ["unknown tracker kind {:?}: use iou, sort or byte", other]
                 ));
             }
         };
@@ -155,17 +211,20 @@ impl VplTrack {
                     data.objects = match tracker {
                         State::Iou(t) => t.predict(),
                         State::Sort(t) => t.predict(),
+                        State::Byte(t) => t.predict(),
                     };
                     data.repeated = false;
                 }
                 data => {
+                    let mut none = Vec::new();
                     let objects = match data {
-                        Some(data) => data.objects.as_mut_slice(),
-                        None => &mut [],
+                        Some(data) => &mut data.objects,
+                        None => &mut none,
                     };
                     match tracker {
                         State::Iou(t) => t.update(objects),
                         State::Sort(t) => t.update(objects),
+                        State::Byte(t) => t.update(objects),
                     }
                 }
             }
