@@ -164,7 +164,7 @@ pub fn the_pool<'a>(
 /// A shard given more cameras than its pool holds.
 pub fn overfull(shard: Shard, cameras: usize, pool: &str, max: usize) -> String {
     format!(
-        "shard {shard} gets {cameras} cameras, more than the pool `{pool}` holds (max: {max}):          use more shards, or a larger `max`"
+        "shard {shard} gets {cameras} cameras, more than the pool `{pool}` holds (max: {max}): use more shards, or a larger `max`"
     )
 }
 

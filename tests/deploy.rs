@@ -1,6 +1,8 @@
 //! `vplc deploy k8s` (the manifests: snapshots, read back as Kubernetes' types and their
 //! fields checked; a shard overfilling its pool) and `vplc run --cameras --shard` (the flags
-//! refused with exit 2 and a reason). The camera fixture is tests/fixtures/deploy/.
+//! refused with exit 2 and a reason). The camera fixture is tests/fixtures/deploy/. Every
+//! file written passes `kubernetes-validate --strict` (PyPI, offline schemas; installed into
+//! .venv by scripts/setup.sh) against the Kubernetes version `k8s-openapi` is built for.
 
 mod common;
 
@@ -8,6 +10,8 @@ use common::{root, temp_dir, vplc};
 use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::core::v1::{ConfigMap, Container, Probe, Service};
 use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
 use vplc::deploy::k8s::Kustomization;
 
 const PROGRAM: &str = "tests/fixtures/deploy/city.vpl";
@@ -16,8 +20,11 @@ const CAMERAS: &str = "tests/fixtures/deploy/cameras.yaml";
 /// `vplc deploy k8s PROGRAM --cameras CAMERAS --shards N --image … [extra] -o DIR`: the
 /// files written, by name.
 fn deploy(name: &str, shards: usize, extra: &[&str]) -> BTreeMap<String, String> {
-    let dir = temp_dir(name);
-    let out = dir.join("k8s");
+    deploy_to(&temp_dir(name).join("k8s"), shards, extra)
+}
+
+/// As [`deploy`], into `out`.
+fn deploy_to(out: &Path, shards: usize, extra: &[&str]) -> BTreeMap<String, String> {
     let shards = shards.to_string();
     let mut args = vec![
         "deploy",
@@ -41,7 +48,7 @@ fn deploy(name: &str, shards: usize, extra: &[&str]) -> BTreeMap<String, String>
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    std::fs::read_dir(&out)
+    std::fs::read_dir(out)
         .expect("the folder is written")
         .map(|e| {
             let path = e.expect("an entry").path();
@@ -145,6 +152,84 @@ fn k8s_manifests_are_kubernetes_objects_with_the_shards_of_the_cameras() {
         .collect();
     assert_eq!(env, ["POD_NAME", "VPL_CONTROL_TOKEN"]);
     assert!(c.resources.is_none(), "no GPU asked for");
+}
+
+/// The Kubernetes version the manifests are validated against: the API `k8s-openapi` is
+/// built with (Cargo.toml's `v1_34`), so the types and the schemas agree.
+const KUBERNETES: &str = "1.34.0";
+
+/// `kubernetes-validate --strict -k KUBERNETES FILES…` from .venv: (exit status, its
+/// output). Strict: a field the schema does not have is an error, not ignored.
+fn kubernetes_validate(files: &[std::path::PathBuf]) -> (Option<i32>, String) {
+    let tool = root().join(".venv/bin/kubernetes-validate");
+    let out = Command::new(&tool)
+        .args(["--strict", "-k", KUBERNETES])
+        .args(files)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "{} runs (scripts/setup.sh installs it from scripts/requirements.txt): {e}",
+                tool.display()
+            )
+        });
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code(), text)
+}
+
+/// Every Kubernetes object `vplc deploy k8s` writes, with and without `--gpu`, passes
+/// `kubernetes-validate --strict` for the pinned version; the kustomization (kustomize's,
+/// which the validator has no schema for) lists exactly the other files written. A copy of
+/// the StatefulSet with a field Kubernetes does not have fails, so the validator is
+/// really checking.
+#[test]
+fn every_manifest_passes_kubernetes_validate_strict() {
+    let dir = temp_dir("deploy-validate");
+    for (name, extra) in [("cpu", &[][..]), ("gpu", &["--gpu"][..])] {
+        let out = dir.join(name);
+        let files = deploy_to(&out, 3, extra);
+        let objects: Vec<String> = files
+            .keys()
+            .filter(|f| *f != "kustomization.yaml")
+            .cloned()
+            .collect();
+        let kustomization: Kustomization =
+            serde_saphyr::from_str(&files["kustomization.yaml"]).expect("a kustomization");
+        assert_eq!(kustomization.api_version, "kustomize.config.k8s.io/v1beta1");
+        assert_eq!(kustomization.kind, "Kustomization");
+        let mut listed = kustomization.resources.clone();
+        listed.sort();
+        assert_eq!(
+            listed, objects,
+            "{name}: the kustomization lists every object"
+        );
+        let paths: Vec<std::path::PathBuf> = objects.iter().map(|f| out.join(f)).collect();
+        let (code, said) = kubernetes_validate(&paths);
+        assert_eq!(code, Some(0), "{name}: {said}");
+        for file in &objects {
+            assert!(
+                said.lines()
+                    .any(|l| l.contains(file.as_str()) && l.contains("passed")),
+                "{name}: {file} was validated: {said}"
+            );
+        }
+    }
+    // The same StatefulSet with one field too many in its container is refused.
+    let set = std::fs::read_to_string(dir.join("cpu/statefulset.yaml")).expect("written");
+    let image = set
+        .lines()
+        .find(|l| l.trim_start().starts_with("image: "))
+        .expect("the container's image");
+    let indent = &image[..image.len() - image.trim_start().len()];
+    let bad = set.replacen(image, &format!("{indent}imageNmae: x\n{image}"), 1);
+    let bad_file = dir.join("bad-statefulset.yaml");
+    std::fs::write(&bad_file, bad).expect("written");
+    let (code, said) = kubernetes_validate(&[bad_file]);
+    assert_ne!(code, Some(0), "{said}");
+    assert!(said.contains("imageNmae"), "{said}");
 }
 
 #[test]

@@ -99,6 +99,8 @@ impl VplRecords {
             pipeline: &'a str,
             stream: u32,
             stream_id: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            shard: Option<u32>,
             frames: u64,
             reason: &'a str,
         }
@@ -107,15 +109,22 @@ impl VplRecords {
             pipeline: &settings.pipeline,
             stream: settings.stream,
             stream_id: &settings.stream_id,
+            shard: u32::try_from(settings.shard).ok(),
             frames,
             reason,
         })
         .map_err(|e| e.to_string())?;
         let writer = state.writer.clone();
+        let key = settings.key.clone();
         drop(guard);
-        writer
-            .write_line(&format!("{line}\n"))
-            .map_err(|e| format!("cannot write records to {}: {e}", self.settings().location))
+        // Keyed as the stream's frames are: its last line in the same partition, after them.
+        let line = format!("{line}\n");
+        let written = if key.is_empty() {
+            writer.write_line(&line)
+        } else {
+            writer.write_keyed_line(&key, &line)
+        };
+        written.map_err(|e| format!("cannot write records to {}: {e}", self.settings().location))
     }
 
     fn flush(&self) -> Result<(), gst::ErrorMessage> {

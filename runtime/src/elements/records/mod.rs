@@ -30,8 +30,9 @@ glib::wrapper! {
 
 impl VplRecords {
     /// Writes the last record of a pool's stream that left its slot:
-    /// `{"event": "stream_removed", "pipeline", "stream", "stream_id", "frames", "reason"}`,
-    /// to the same place as the stream's records, while the element is started.
+    /// `{"event": "stream_removed", "pipeline", "stream", "stream_id", ["shard",] "frames",
+    /// "reason"}`, to the same place as the stream's records (with a Kafka key, keyed as
+    /// they are), while the element is started.
     pub fn stream_removed(&self, frames: u64, reason: &str) -> Result<(), String> {
         use gstreamer::subclass::prelude::ObjectSubclassIsExt;
         self.imp().stream_removed(frames, reason)
