@@ -79,17 +79,7 @@ impl Checker<'_> {
                     );
                 }
             },
-            Ty::Records => {
-                c.mismatch(call, Want::H264, t, None);
-            }
-            Ty::Batch { .. } => {
-                c.mismatch(
-                    call,
-                    Want::H264,
-                    t,
-                    Some(Fix::InsertBefore("unbatch | encode(h264)".into())),
-                );
-            }
+            Ty::Records | Ty::Batch { .. } => c.h264_not_video(call, t),
             Ty::List(_) | Ty::Error => {}
         };
         match input {

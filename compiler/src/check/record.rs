@@ -82,17 +82,7 @@ impl Checker<'_> {
                 };
                 c.labels_known(std::slice::from_ref(&when), objects, when_span);
             }
-            Ty::Records => {
-                c.mismatch(call, Want::H264, t, None);
-            }
-            Ty::Batch { .. } => {
-                c.mismatch(
-                    call,
-                    Want::H264,
-                    t,
-                    Some(Fix::InsertBefore("unbatch | encode(h264)".into())),
-                );
-            }
+            Ty::Records | Ty::Batch { .. } => c.h264_not_video(call, t),
             Ty::List(_) | Ty::Error => {}
         };
         self.file_per_stream(input, call, &path, one);

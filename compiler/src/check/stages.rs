@@ -157,6 +157,14 @@ impl Checker<'_> {
         Ty::Error
     }
 
+    /// A sink of H.264 (`record`, `hls`) fed records or a batch: E0201, with the fix for a
+    /// batch.
+    pub(super) fn h264_not_video(&mut self, call: &BoundCall, found: &Ty) {
+        let fix = matches!(found, Ty::Batch { .. })
+            .then(|| Fix::InsertBefore("unbatch | encode(h264)".into()));
+        self.mismatch(call, Want::H264, found, fix);
+    }
+
     /// Applies a per-stream rule to one stream or to each stream of a list.
     pub(super) fn per_stream(
         &mut self,

@@ -293,36 +293,14 @@ impl<'a> Resolver<'a> {
         if b.kind != StageKind::Source(Source::Replay) {
             return None;
         }
-        let index = b.param("video").map(|(i, _)| i)?;
-        let BoundArg {
-            value: Value::String(path),
-            span,
-            ..
-        } = &args[index]
-        else {
-            return None;
-        };
-        if path.contains('\0') {
-            return None;
-        }
-        Some(self.check_file(*span, path, "media file"))
+        let (path, span) = named_path(b, args, "video")?;
+        Some(self.check_file(span, path, "media file"))
     }
 
     /// A pool's `streams:` file, resolved and looked for; `None` where it names none (`""`).
     fn streams_file(&mut self, b: &Builtin, args: &[BoundArg]) -> Option<std::path::PathBuf> {
-        let index = b.param("streams").map(|(i, _)| i)?;
-        let BoundArg {
-            value: Value::String(path),
-            span,
-            ..
-        } = &args[index]
-        else {
-            return None;
-        };
-        if path.is_empty() || path.contains('\0') {
-            return None;
-        }
-        Some(self.check_file(*span, path, "streams file"))
+        let (path, span) = named_path(b, args, "streams").filter(|(p, _)| !p.is_empty())?;
+        Some(self.check_file(span, path, "streams file"))
     }
 
     /// The declared default of a parameter, as a value (stdlib defaults are trusted).
@@ -596,5 +574,19 @@ impl<'a> Resolver<'a> {
             defined_later: None,
         });
         Value::Unset
+    }
+}
+
+/// The string argument of `param` and its span, where it is one a file can be looked for
+/// under (no NUL byte: E0107 says that one).
+fn named_path<'a>(b: &Builtin, args: &'a [BoundArg], param: &str) -> Option<(&'a str, Span)> {
+    let index = b.param(param).map(|(i, _)| i)?;
+    match &args[index] {
+        BoundArg {
+            value: Value::String(path),
+            span,
+            ..
+        } if !path.contains('\0') => Some((path.as_str(), *span)),
+        _ => None,
     }
 }
